@@ -1,0 +1,85 @@
+"""Users, their API tokens and address books."""
+
+import hashlib
+import secrets
+
+from django.contrib.auth.models import AbstractUser
+from django.core.validators import RegexValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+phone_validator = RegexValidator(
+    r"^(1[3-9]\d{9}|\+\d{6,15})$",
+    _("Enter a mainland mobile number (11 digits starting with 1) or an international number starting with +."),
+)
+
+
+class User(AbstractUser):
+    phone = models.CharField(_("phone"), max_length=20, blank=True, validators=[phone_validator])
+
+    class Meta(AbstractUser.Meta):
+        swappable = "AUTH_USER_MODEL"
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+
+class ApiToken(models.Model):
+    """A bearer token; only its SHA-256 is stored, so a leaked table leaks no tokens."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    key_hash = models.CharField(_("key hash"), max_length=64, unique=True)
+    prefix = models.CharField(_("prefix"), max_length=8)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+
+    def __str__(self):
+        return f"{self.prefix}… ({self.user})"
+
+    @staticmethod
+    def hash(raw: str) -> str:
+        return hashlib.sha256(raw.encode()).hexdigest()
+
+    @staticmethod
+    def generate() -> str:
+        return secrets.token_urlsafe(32)
+
+
+class Address(models.Model):
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="addresses")
+    recipient = models.CharField(_("recipient"), max_length=50)
+    phone = models.CharField(_("phone"), max_length=20, validators=[phone_validator])
+    province = models.CharField(_("province"), max_length=50)
+    city = models.CharField(_("city"), max_length=50)
+    district = models.CharField(_("district"), max_length=50)
+    detail = models.CharField(_("detail address"), max_length=200)
+    postcode = models.CharField(_("postcode"), max_length=12, blank=True)
+    is_default = models.BooleanField(_("default"), default=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("address")
+        verbose_name_plural = _("addresses")
+        ordering = ["-is_default", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"], condition=models.Q(is_default=True), name="one_default_address_per_user"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.recipient} {self.province}{self.city}{self.district}{self.detail}"
+
+    def snapshot(self) -> dict:
+        return {
+            "recipient": self.recipient,
+            "phone": self.phone,
+            "province": self.province,
+            "city": self.city,
+            "district": self.district,
+            "detail": self.detail,
+            "postcode": self.postcode,
+        }

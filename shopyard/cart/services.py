@@ -1,0 +1,115 @@
+"""Cart writes. A guest cart lives on the session key and merges into the
+user's cart at login (quantities add up, capped at the line limit)."""
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from shopyard.catalog.models import Product, Sku
+from shopyard.core.errors import NotFound, ValidationFailed
+from shopyard.core.validation import check_id, check_quantity
+from shopyard.inventory.services import available
+
+from .models import Cart, CartLine
+
+MAX_LINES = 100
+
+
+def get_cart(*, user=None, session_key=None, create=False):
+    if user is not None and user.is_authenticated:
+        cart = Cart.objects.filter(user=user).first()
+        if cart is None and create:
+            try:
+                with transaction.atomic():
+                    cart = Cart.objects.create(user=user)
+            except IntegrityError:
+                cart = Cart.objects.get(user=user)
+        return cart
+    if not session_key:
+        return None
+    cart = Cart.objects.filter(session_key=session_key, user__isnull=True).first()
+    if cart is None and create:
+        cart = Cart.objects.create(session_key=session_key)
+    return cart
+
+
+def buyable_sku(sku_id, field="sku_id") -> Sku:
+    sku_id = check_id(sku_id, field)
+    sku = (
+        Sku.objects.select_related("product", "product__shop", "stock")
+        .filter(pk=sku_id, is_active=True, product__status=Product.Status.PUBLISHED, product__shop__status="active")
+        .first()
+    )
+    if sku is None:
+        raise NotFound(_("This product is not available."), fields={field: [_("Unknown or unavailable SKU.")]})
+    return sku
+
+
+def _check_stock(sku, quantity, field="quantity"):
+    have = available([sku.pk]).get(sku.pk, 0)
+    if have < quantity:
+        raise ValidationFailed(
+            _("Only %(n)s left in stock.") % {"n": have},
+            fields={field: [_("Only %(n)s left in stock.") % {"n": have}]},
+            code="out_of_stock",
+        )
+
+
+@transaction.atomic
+def add_line(*, cart, sku_id, quantity) -> CartLine:
+    quantity = check_quantity(quantity)
+    sku = buyable_sku(sku_id)
+    line = CartLine.objects.select_for_update().filter(cart=cart, sku=sku).first()
+    new_qty = quantity + (line.quantity if line else 0)
+    if new_qty > settings.MAX_LINE_QUANTITY:
+        raise ValidationFailed(fields={"quantity": [_("The quantity may be at most %(limit)s.") % {"limit": settings.MAX_LINE_QUANTITY}]})
+    _check_stock(sku, new_qty)
+    if line is None:
+        if cart.lines.count() >= MAX_LINES:
+            raise ValidationFailed(fields={"sku_id": [_("The cart is full.")]})
+        line = CartLine.objects.create(cart=cart, sku=sku, quantity=new_qty)
+    else:
+        line.quantity = new_qty
+        line.save(update_fields=["quantity"])
+    cart.save(update_fields=["updated_at"])
+    return line
+
+
+def _own_line(cart, line_id) -> CartLine:
+    line = None
+    if cart is not None and str(line_id).isdigit():
+        line = CartLine.objects.select_for_update().filter(cart=cart, pk=line_id).first()
+    if line is None:
+        raise NotFound(_("Cart line not found."))
+    return line
+
+
+@transaction.atomic
+def set_quantity(*, cart, line_id, quantity) -> CartLine:
+    quantity = check_quantity(quantity)
+    line = _own_line(cart, line_id)
+    _check_stock(line.sku, quantity)
+    line.quantity = quantity
+    line.save(update_fields=["quantity"])
+    return line
+
+
+@transaction.atomic
+def remove_line(*, cart, line_id) -> None:
+    _own_line(cart, line_id).delete()
+
+
+@transaction.atomic
+def merge_guest_cart(*, session_key, user) -> None:
+    guest = Cart.objects.filter(session_key=session_key, user__isnull=True).first()
+    if guest is None:
+        return
+    target = get_cart(user=user, create=True)
+    for line in guest.lines.all():
+        existing = CartLine.objects.filter(cart=target, sku_id=line.sku_id).first()
+        if existing:
+            existing.quantity = min(existing.quantity + line.quantity, settings.MAX_LINE_QUANTITY)
+            existing.save(update_fields=["quantity"])
+        else:
+            CartLine.objects.create(cart=target, sku_id=line.sku_id, quantity=line.quantity)
+    guest.delete()

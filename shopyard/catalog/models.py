@@ -1,0 +1,190 @@
+"""Categories, brands, products, attributes, SKUs and images.
+
+Text content is bilingual: the base field holds Chinese, `*_en` English.
+Products keep denormalised `min_price`, `max_price` and `sales_count` so
+listing pages sort and render without touching SKUs.
+"""
+
+from decimal import Decimal
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from shopyard.core.i18n import localized
+from shopyard.shops.models import Shop
+
+
+class Category(models.Model):
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    name = models.CharField(_("name"), max_length=100)
+    name_en = models.CharField(_("English name"), max_length=100, blank=True)
+    slug = models.SlugField(_("slug"), max_length=100, unique=True)
+    position = models.PositiveIntegerField(_("position"), default=0)
+
+    class Meta:
+        verbose_name = _("category")
+        verbose_name_plural = _("categories")
+        ordering = ["position", "id"]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def label(self):
+        return localized(self, "name")
+
+
+class Brand(models.Model):
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    name_en = models.CharField(_("English name"), max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("brand")
+        verbose_name_plural = _("brands")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Product(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        PUBLISHED = "published", _("Published")
+
+    shop = models.ForeignKey(Shop, on_delete=models.PROTECT, related_name="products")
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="products")
+    brand = models.ForeignKey(Brand, null=True, blank=True, on_delete=models.SET_NULL, related_name="products")
+    title = models.CharField(_("title"), max_length=200)
+    title_en = models.CharField(_("English title"), max_length=200, blank=True)
+    description = models.TextField(_("description"), blank=True)
+    description_en = models.TextField(_("English description"), blank=True)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.DRAFT, db_index=True)
+    currency = models.CharField(_("currency"), max_length=3, default="CNY")
+    min_price = models.DecimalField(_("lowest price"), max_digits=20, decimal_places=4, default=Decimal("0"))
+    max_price = models.DecimalField(_("highest price"), max_digits=20, decimal_places=4, default=Decimal("0"))
+    sales_count = models.PositiveIntegerField(_("sales"), default=0)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("product")
+        verbose_name_plural = _("products")
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["status", "category", "-created_at"], name="product_cat_new"),
+            models.Index(fields=["status", "category", "min_price"], name="product_cat_price"),
+            models.Index(fields=["status", "category", "-sales_count"], name="product_cat_sales"),
+            models.Index(fields=["shop", "status"], name="product_shop_status"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def label(self):
+        return localized(self, "title")
+
+    @property
+    def body(self):
+        return localized(self, "description")
+
+    @property
+    def is_published(self):
+        return self.status == self.Status.PUBLISHED
+
+
+class ProductAttribute(models.Model):
+    """A dimension SKUs vary on (colour, size, capacity…)."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="attributes")
+    name = models.CharField(_("name"), max_length=50)
+    name_en = models.CharField(_("English name"), max_length=50, blank=True)
+    position = models.PositiveIntegerField(_("position"), default=0)
+
+    class Meta:
+        verbose_name = _("product attribute")
+        verbose_name_plural = _("product attributes")
+        ordering = ["position", "id"]
+        constraints = [models.UniqueConstraint(fields=["product", "name"], name="uniq_product_attribute")]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def label(self):
+        return localized(self, "name")
+
+
+class AttributeOption(models.Model):
+    attribute = models.ForeignKey(ProductAttribute, on_delete=models.CASCADE, related_name="options")
+    value = models.CharField(_("value"), max_length=50)
+    value_en = models.CharField(_("English value"), max_length=50, blank=True)
+    position = models.PositiveIntegerField(_("position"), default=0)
+
+    class Meta:
+        verbose_name = _("attribute option")
+        verbose_name_plural = _("attribute options")
+        ordering = ["position", "id"]
+        constraints = [models.UniqueConstraint(fields=["attribute", "value"], name="uniq_attribute_option")]
+
+    def __str__(self):
+        return self.value
+
+    @property
+    def label(self):
+        return localized(self, "value")
+
+
+class Sku(models.Model):
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="skus")
+    code = models.CharField(_("SKU code"), max_length=64, unique=True)
+    price = models.DecimalField(_("price"), max_digits=20, decimal_places=4)
+    options = models.ManyToManyField(AttributeOption, blank=True, related_name="skus", verbose_name=_("options"))
+    name = models.CharField(_("name"), max_length=200, blank=True, help_text=_("e.g. 红色 / M"))
+    name_en = models.CharField(_("English name"), max_length=200, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("SKU")
+        verbose_name_plural = _("SKUs")
+        ordering = ["id"]
+        constraints = [models.CheckConstraint(condition=models.Q(price__gte=0), name="sku_price_not_negative")]
+
+    def __str__(self):
+        return f"{self.code} {self.name}"
+
+    @property
+    def label(self):
+        return localized(self, "name")
+
+
+class ProductImage(models.Model):
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="images")
+    image = models.ImageField(_("image"), upload_to="products/%Y/%m/")
+    thumbnail = models.ImageField(_("thumbnail"), upload_to="products/thumbs/%Y/%m/", blank=True)
+    position = models.PositiveIntegerField(_("position"), default=0)
+
+    class Meta:
+        verbose_name = _("product image")
+        verbose_name_plural = _("product images")
+        ordering = ["position", "id"]
+
+    def __str__(self):
+        return self.image.name
+
+
+class Favourite(models.Model):
+    user = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="favourites")
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("favourite")
+        verbose_name_plural = _("favourites")
+        ordering = ["-created_at"]
+        constraints = [models.UniqueConstraint(fields=["user", "product"], name="uniq_favourite")]
+
+    def __str__(self):
+        return f"{self.user} ♥ {self.product}"

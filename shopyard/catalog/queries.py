@@ -1,0 +1,65 @@
+"""Catalogue reads shared by pages and the API, each a fixed number of queries."""
+
+from django.db.models import Prefetch
+from django.shortcuts import get_object_or_404
+
+from .models import Category, Product, ProductImage, Sku
+
+SORTS = {
+    "newest": ("-created_at", "-id"),
+    "price_asc": ("min_price", "id"),
+    "price_desc": ("-min_price", "-id"),
+    "sales": ("-sales_count", "-id"),
+}
+
+
+def category_tree():
+    cats = list(Category.objects.all())
+    roots = [c for c in cats if c.parent_id is None]
+    for root in roots:
+        root.child_list = [c for c in cats if c.parent_id == root.pk]
+    return roots
+
+
+def published_products(*, category=None, shop_id=None, q=None, sort="newest", min_price=None, max_price=None):
+    qs = Product.objects.filter(status=Product.Status.PUBLISHED)
+    if category is not None:
+        ids = [category.pk, *Category.objects.filter(parent=category).values_list("pk", flat=True)]
+        qs = qs.filter(category_id__in=ids)
+    if shop_id:
+        qs = qs.filter(shop_id=shop_id)
+    if q:
+        from django.db.models import Q
+
+        qs = qs.filter(Q(title__icontains=q) | Q(title_en__icontains=q))
+    if min_price is not None:
+        qs = qs.filter(min_price__gte=min_price)
+    if max_price is not None:
+        qs = qs.filter(min_price__lte=max_price)
+    return qs.order_by(*SORTS.get(sort, SORTS["newest"]))
+
+
+def with_cover(qs):
+    """Attach the first image as `cover` using one extra query for the page."""
+    return qs.select_related("shop").prefetch_related(
+        Prefetch("images", queryset=ProductImage.objects.order_by("position", "id"), to_attr="image_list")
+    )
+
+
+def product_detail(product_id, *, include_unpublished_for_shop=None):
+    qs = Product.objects.select_related("shop", "category", "category__parent", "brand").prefetch_related(
+        Prefetch("images", queryset=ProductImage.objects.order_by("position", "id"), to_attr="image_list"),
+        Prefetch("skus", queryset=Sku.objects.filter(is_active=True).select_related("stock").prefetch_related("options"), to_attr="sku_list"),
+        "attributes__options",
+    )
+    if include_unpublished_for_shop is not None:
+        return get_object_or_404(qs, pk=product_id, shop=include_unpublished_for_shop)
+    return get_object_or_404(qs, pk=product_id, status=Product.Status.PUBLISHED)
+
+
+def sku_stock(sku) -> int:
+    stock = getattr(sku, "stock", None)
+    try:
+        return stock.quantity if stock is not None else 0
+    except Exception:
+        return 0

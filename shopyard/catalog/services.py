@@ -1,0 +1,298 @@
+"""Catalogue writes: products with attributes and SKUs, images, publishing,
+favourites. Sellers reach only their own shop's products (404 otherwise)."""
+
+import uuid
+from decimal import Decimal, InvalidOperation
+
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.db.models import Max, Min
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from shopyard.core.errors import NotFound, ValidationFailed
+from shopyard.core.events import emit
+from shopyard.inventory import services as inventory
+
+from . import images
+from .models import AttributeOption, Brand, Category, Favourite, Product, ProductAttribute, ProductImage, Sku
+
+MAX_PRICE = Decimal("100000000")
+MAX_SKUS = 200
+MAX_IMAGES = 12
+
+
+def _text(data, field, *, required=False, limit=200, errors=None):
+    value = data.get(field)
+    value = "" if value is None else str(value).strip()
+    if required and not value:
+        errors[field] = [_("This field is required.")]
+    elif len(value) > limit:
+        errors[field] = [_("Use at most %(n)s characters.") % {"n": limit}]
+    return value
+
+
+def parse_price(value, field, errors):
+    if isinstance(value, bool) or isinstance(value, float):
+        value = str(value) if isinstance(value, float) else None
+    try:
+        price = Decimal(str(value).strip())
+    except (InvalidOperation, TypeError, ValueError):
+        errors[field] = [_("Enter a valid amount.")]
+        return None
+    if not price.is_finite() or price < 0 or price > MAX_PRICE:
+        errors[field] = [_("Enter an amount from 0 to 100,000,000.")]
+        return None
+    if price.as_tuple().exponent < -2:
+        errors[field] = [_("Use at most two decimal places.")]
+        return None
+    return price
+
+
+def _clean(data: dict, *, partial_product=None):
+    errors = {}
+    cleaned = {
+        "title": _text(data, "title", required=True, limit=200, errors=errors),
+        "title_en": _text(data, "title_en", limit=200, errors=errors),
+        "description": _text(data, "description", limit=20000, errors=errors),
+        "description_en": _text(data, "description_en", limit=20000, errors=errors),
+    }
+    category = Category.objects.filter(pk=data.get("category_id")).first() if str(data.get("category_id", "")).isdigit() else None
+    if category is None:
+        errors["category_id"] = [_("Choose a category.")]
+    cleaned["category"] = category
+    brand_id = data.get("brand_id")
+    cleaned["brand"] = None
+    if brand_id not in (None, "", 0):
+        cleaned["brand"] = Brand.objects.filter(pk=brand_id).first() if str(brand_id).isdigit() else None
+        if cleaned["brand"] is None:
+            errors["brand_id"] = [_("Unknown brand.")]
+
+    attributes = data.get("attributes") or []
+    clean_attrs = []
+    if not isinstance(attributes, list) or len(attributes) > 5:
+        errors["attributes"] = [_("Give at most 5 attributes.")]
+        attributes = []
+    for i, attr in enumerate(attributes):
+        name = str((attr or {}).get("name", "")).strip()
+        opts = (attr or {}).get("options") or []
+        if not name or len(name) > 50:
+            errors[f"attributes[{i}].name"] = [_("Give the attribute a name (at most 50 characters).")]
+            continue
+        if not isinstance(opts, list) or not opts or len(opts) > 50:
+            errors[f"attributes[{i}].options"] = [_("Give between 1 and 50 options.")]
+            continue
+        values = []
+        for opt in opts:
+            if isinstance(opt, str):
+                opt = {"value": opt}
+            value = str((opt or {}).get("value", "")).strip()
+            if not value or len(value) > 50:
+                errors[f"attributes[{i}].options"] = [_("Each option needs a value of at most 50 characters.")]
+                break
+            values.append((value, str(opt.get("value_en", "") or "").strip()[:50]))
+        if len({v for v, _e in values}) != len(values):
+            errors[f"attributes[{i}].options"] = [_("Options must be different from each other.")]
+        clean_attrs.append({"name": name, "name_en": str(attr.get("name_en", "") or "").strip()[:50], "options": values})
+    if len({a["name"] for a in clean_attrs}) != len(clean_attrs):
+        errors["attributes"] = [_("Attribute names must be different from each other.")]
+
+    skus = data.get("skus") or []
+    clean_skus = []
+    if not isinstance(skus, list) or not skus:
+        errors["skus"] = [_("Add at least one SKU.")]
+        skus = []
+    elif len(skus) > MAX_SKUS:
+        errors["skus"] = [_("Give at most %(n)s SKUs.") % {"n": MAX_SKUS}]
+        skus = []
+    codes = set()
+    combos = set()
+    for i, sku in enumerate(skus):
+        sku = sku or {}
+        code = str(sku.get("code", "")).strip()
+        if not code or len(code) > 64:
+            errors[f"skus[{i}].code"] = [_("Give a SKU code of at most 64 characters.")]
+        elif code in codes:
+            errors[f"skus[{i}].code"] = [_("SKU codes must be different from each other.")]
+        codes.add(code)
+        price = parse_price(sku.get("price"), f"skus[{i}].price", errors)
+        stock = sku.get("stock", 0)
+        if isinstance(stock, str) and stock.strip().isdigit():
+            stock = int(stock)
+        if isinstance(stock, bool) or not isinstance(stock, int) or stock < 0 or stock > inventory.MAX_STOCK:
+            errors[f"skus[{i}].stock"] = [_("Stock must be a whole number from 0 to %(max)s.") % {"max": inventory.MAX_STOCK}]
+        chosen = sku.get("options") or []
+        if not isinstance(chosen, list) or len(chosen) != len(clean_attrs):
+            errors[f"skus[{i}].options"] = [_("Choose one option for each attribute.")]
+            chosen = []
+        else:
+            for attr, value in zip(clean_attrs, chosen, strict=True):
+                if value not in {v for v, _e in attr["options"]}:
+                    errors[f"skus[{i}].options"] = [_("%(value)s is not an option of %(attr)s.") % {"value": value, "attr": attr["name"]}]
+            if tuple(chosen) in combos:
+                errors[f"skus[{i}].options"] = [_("Two SKUs have the same options.")]
+            combos.add(tuple(chosen))
+        clean_skus.append({
+            "code": code, "price": price, "stock": stock, "options": list(chosen),
+            "is_active": bool(sku.get("is_active", True)),
+        })
+    taken = Sku.objects.filter(code__in=codes)
+    if partial_product is not None:
+        taken = taken.exclude(product=partial_product)
+    for code in taken.values_list("code", flat=True):
+        i = next(n for n, s in enumerate(clean_skus) if s["code"] == code)
+        errors[f"skus[{i}].code"] = [_("The SKU code %(code)s is already used.") % {"code": code}]
+    if errors:
+        raise ValidationFailed(fields=errors)
+    cleaned["attributes"] = clean_attrs
+    cleaned["skus"] = clean_skus
+    return cleaned
+
+
+def _own_product(shop, product_id, *, lock=True) -> Product:
+    qs = Product.objects.filter(shop=shop, pk=product_id)
+    if lock:
+        qs = qs.select_for_update()
+    product = qs.first() if str(product_id).isdigit() else None
+    if product is None:
+        raise NotFound(_("Product not found."))
+    return product
+
+
+def _write_attributes_and_skus(product, cleaned, actor):
+    # attributes: keep rows whose name survives, so SKU option links stay stable
+    option_ids = {}
+    keep_attr_ids = []
+    for pos, attr in enumerate(cleaned["attributes"]):
+        row, _c = ProductAttribute.objects.update_or_create(
+            product=product, name=attr["name"], defaults={"name_en": attr["name_en"], "position": pos}
+        )
+        keep_attr_ids.append(row.pk)
+        keep_opt_ids = []
+        for opos, (value, value_en) in enumerate(attr["options"]):
+            opt, _c = AttributeOption.objects.update_or_create(
+                attribute=row, value=value, defaults={"value_en": value_en, "position": opos}
+            )
+            option_ids[(attr["name"], value)] = opt
+            keep_opt_ids.append(opt.pk)
+        row.options.exclude(pk__in=keep_opt_ids).delete()
+    product.attributes.exclude(pk__in=keep_attr_ids).delete()
+
+    existing = {s.code: s for s in product.skus.all()}
+    seen = set()
+    for data in cleaned["skus"]:
+        opts = [option_ids[(a["name"], v)] for a, v in zip(cleaned["attributes"], data["options"], strict=True)]
+        name = " / ".join(o.value for o in opts)
+        name_en = " / ".join(o.value_en or o.value for o in opts)
+        sku = existing.get(data["code"])
+        if sku is None:
+            sku = Sku.objects.create(product=product, code=data["code"], price=data["price"], name=name,
+                                     name_en=name_en, is_active=data["is_active"])
+        else:
+            sku.price, sku.name, sku.name_en, sku.is_active = data["price"], name, name_en, data["is_active"]
+            sku.save(update_fields=["price", "name", "name_en", "is_active"])
+        sku.options.set(opts)
+        inventory.set_stock(sku=sku, quantity=data["stock"], actor=actor)
+        seen.add(sku.code)
+    # SKUs dropped from the form are deactivated, not deleted: orders refer to them
+    product.skus.exclude(code__in=seen).update(is_active=False)
+    refresh_price_range(product)
+
+
+def refresh_price_range(product):
+    agg = product.skus.filter(is_active=True).aggregate(lo=Min("price"), hi=Max("price"))
+    product.min_price = agg["lo"] or Decimal("0")
+    product.max_price = agg["hi"] or Decimal("0")
+    product.save(update_fields=["min_price", "max_price", "updated_at"])
+
+
+@transaction.atomic
+def create_product(*, actor, shop, data: dict) -> Product:
+    cleaned = _clean(data)
+    product = Product.objects.create(
+        shop=shop, category=cleaned["category"], brand=cleaned["brand"], title=cleaned["title"],
+        title_en=cleaned["title_en"], description=cleaned["description"],
+        description_en=cleaned["description_en"], currency=shop.currency,
+    )
+    _write_attributes_and_skus(product, cleaned, actor)
+    if data.get("publish"):
+        _publish(product)
+    emit("product.created", product_id=product.pk, shop_id=shop.pk)
+    return product
+
+
+@transaction.atomic
+def update_product(*, actor, shop, product_id, data: dict) -> Product:
+    product = _own_product(shop, product_id)
+    cleaned = _clean(data, partial_product=product)
+    for field in ("title", "title_en", "description", "description_en", "category", "brand"):
+        setattr(product, field, cleaned[field])
+    product.save()
+    _write_attributes_and_skus(product, cleaned, actor)
+    emit("product.updated", product_id=product.pk, shop_id=shop.pk)
+    return product
+
+
+def _publish(product):
+    if not product.skus.filter(is_active=True).exists():
+        raise ValidationFailed(fields={"status": [_("Add an active SKU before publishing.")]})
+    product.status = Product.Status.PUBLISHED
+    product.published_at = product.published_at or timezone.now()
+    product.save(update_fields=["status", "published_at", "updated_at"])
+
+
+@transaction.atomic
+def set_published(*, actor, shop, product_id, published: bool) -> Product:
+    product = _own_product(shop, product_id)
+    if published:
+        _publish(product)
+    else:
+        product.status = Product.Status.DRAFT
+        product.save(update_fields=["status", "updated_at"])
+    emit("product.published" if published else "product.unpublished", product_id=product.pk)
+    return product
+
+
+@transaction.atomic
+def add_image(*, actor, shop, product_id, upload) -> ProductImage:
+    product = _own_product(shop, product_id)
+    if product.images.count() >= MAX_IMAGES:
+        raise ValidationFailed(fields={"image": [_("A product has at most %(n)s images.") % {"n": MAX_IMAGES}]})
+    data, ext = images.check_upload(upload)
+    return attach_image_bytes(product=product, data=data, ext=ext)
+
+
+def attach_image_bytes(*, product, data: bytes, ext: str) -> ProductImage:
+    name = f"{uuid.uuid4().hex}.{ext}"
+    position = (product.images.aggregate(m=Max("position"))["m"] or 0) + 1
+    image = ProductImage(product=product, position=position)
+    image.image.save(name, ContentFile(data), save=False)
+    image.thumbnail.save(f"{uuid.uuid4().hex}.jpg", images.make_thumbnail(data), save=False)
+    image.save()
+    return image
+
+
+@transaction.atomic
+def delete_image(*, actor, shop, product_id, image_id) -> None:
+    product = _own_product(shop, product_id)
+    image = product.images.filter(pk=image_id).first()
+    if image is None:
+        raise NotFound(_("Image not found."))
+    image.delete()
+
+
+def _visible_product(product_id) -> Product:
+    product = Product.objects.filter(pk=product_id, status=Product.Status.PUBLISHED).first() if str(product_id).isdigit() else None
+    if product is None:
+        raise NotFound(_("Product not found."))
+    return product
+
+
+def add_favourite(*, actor, product_id) -> Favourite:
+    product = _visible_product(product_id)
+    fav, _c = Favourite.objects.get_or_create(user=actor, product=product)
+    return fav
+
+
+def remove_favourite(*, actor, product_id) -> None:
+    Favourite.objects.filter(user=actor, product_id=product_id).delete()

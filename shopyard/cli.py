@@ -1,0 +1,95 @@
+"""The `shopyard` command: a thin wrapper around manage.py with the few
+verbs an operator needs on day one."""
+
+import argparse
+import os
+import sys
+
+
+def _setup():
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shopyard.settings")
+    import django
+
+    django.setup()
+
+
+def _call(*args):
+    from django.core.management import call_command
+
+    call_command(*args)
+
+
+def cmd_migrate(_args):
+    _setup()
+    _ensure_home()
+    _call("migrate", "--noinput")
+
+
+def _ensure_home():
+    from django.conf import settings
+
+    settings.SHOPYARD_HOME.mkdir(parents=True, exist_ok=True)
+    settings.MEDIA_ROOT.mkdir(parents=True, exist_ok=True)
+
+
+def _serve(host, port):
+    from django.core.management import call_command
+
+    call_command("runserver", f"{host}:{port}", "--noreload", "--insecure")
+
+
+def cmd_demo(args):
+    os.environ.setdefault("SHOPYARD_DEBUG", "0")
+    _setup()
+    _ensure_home()
+    from django.core.management import call_command
+
+    call_command("migrate", "--noinput", verbosity=0)
+    call_command("load_demo", "--if-empty")
+    if not args.no_serve:
+        print(f"Storefront: http://{args.host}:{args.port}/   Seller console: /console/   Admin: /admin/")
+        _serve(args.host, args.port)
+
+
+def cmd_serve(args):
+    _setup()
+    _ensure_home()
+    _serve(args.host, args.port)
+
+
+def cmd_run_periodic(_args):
+    _setup()
+    _call("run_periodic")
+
+
+def cmd_manage(args):
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shopyard.settings")
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["shopyard", *args.rest])
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="shopyard", description="Shopyard e-commerce platform")
+    sub = parser.add_subparsers(dest="command", required=True)
+    demo = sub.add_parser("demo", help="migrate, load demo data when empty, print accounts, serve")
+    demo.add_argument("--host", default="127.0.0.1")
+    demo.add_argument("--port", default="8000")
+    demo.add_argument("--no-serve", action="store_true", help="prepare the demo and exit")
+    demo.set_defaults(func=cmd_demo)
+    serve = sub.add_parser("serve", help="serve the site (development server)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", default="8000")
+    serve.set_defaults(func=cmd_serve)
+    sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
+    sub.add_parser("run-periodic", help="run the periodic jobs once").set_defaults(func=cmd_run_periodic)
+    manage = sub.add_parser("manage", help="any manage.py command")
+    manage.add_argument("rest", nargs=argparse.REMAINDER)
+    manage.set_defaults(func=cmd_manage)
+    args = parser.parse_args(argv)
+    args.func(args)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

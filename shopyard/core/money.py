@@ -1,0 +1,96 @@
+"""A small Money value: a Decimal amount with an ISO currency.
+
+Amounts keep four decimal places in storage; they are rounded to the
+currency's minor unit (ROUND_HALF_UP) only where the rule says so: at order
+line totals and at payment capture. Mixing currencies raises, so a bug
+cannot silently add yuan to dollars.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+CURRENCY_PRECISION = {"CNY": 2, "USD": 2, "EUR": 2, "HKD": 2, "JPY": 0, "KRW": 0, "GBP": 2}
+STORAGE_PLACES = Decimal("0.0001")
+
+
+class CurrencyMismatch(ValueError):
+    pass
+
+
+def to_decimal(value) -> Decimal:
+    if isinstance(value, float):
+        raise TypeError("Money never takes a float; pass a str or Decimal")
+    try:
+        return Decimal(value)
+    except (InvalidOperation, TypeError) as exc:
+        raise ValueError(f"not a decimal amount: {value!r}") from exc
+
+
+@dataclass(frozen=True, slots=True)
+class Money:
+    amount: Decimal
+    currency: str
+
+    def __post_init__(self):
+        object.__setattr__(self, "amount", to_decimal(self.amount))
+        object.__setattr__(self, "currency", self.currency.upper())
+
+    @classmethod
+    def zero(cls, currency: str) -> Money:
+        return cls(Decimal("0"), currency)
+
+    def _check(self, other: Money) -> None:
+        if not isinstance(other, Money):
+            raise TypeError("Money only combines with Money")
+        if other.currency != self.currency:
+            raise CurrencyMismatch(f"{self.currency} != {other.currency}")
+
+    def __add__(self, other: Money) -> Money:
+        self._check(other)
+        return Money(self.amount + other.amount, self.currency)
+
+    def __sub__(self, other: Money) -> Money:
+        self._check(other)
+        return Money(self.amount - other.amount, self.currency)
+
+    def __mul__(self, factor) -> Money:
+        if isinstance(factor, (Money, float)):
+            raise TypeError("Money multiplies by an int or Decimal only")
+        return Money(self.amount * Decimal(factor), self.currency)
+
+    __rmul__ = __mul__
+
+    def __lt__(self, other: Money) -> bool:
+        self._check(other)
+        return self.amount < other.amount
+
+    def __le__(self, other: Money) -> bool:
+        self._check(other)
+        return self.amount <= other.amount
+
+    def __gt__(self, other: Money) -> bool:
+        self._check(other)
+        return self.amount > other.amount
+
+    def __ge__(self, other: Money) -> bool:
+        self._check(other)
+        return self.amount >= other.amount
+
+    def quantize(self) -> Money:
+        """Round to the currency's minor unit (the one defined rounding point)."""
+        places = CURRENCY_PRECISION.get(self.currency, 2)
+        exp = Decimal(1).scaleb(-places)
+        return Money(self.amount.quantize(exp, rounding=ROUND_HALF_UP), self.currency)
+
+    def to_storage(self) -> Decimal:
+        return self.amount.quantize(STORAGE_PLACES, rounding=ROUND_HALF_UP)
+
+    def __str__(self) -> str:
+        return f"{self.quantize().amount} {self.currency}"
+
+
+def money_str(amount: Decimal, currency: str) -> str:
+    """Amount as the string clients see: rounded to the currency's precision."""
+    return str(Money(amount, currency).quantize().amount)

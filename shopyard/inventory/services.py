@@ -1,0 +1,51 @@
+"""Stock moves only here, by conditional UPDATEs, so concurrent buyers can
+never take the same unit twice and stock never drops below zero."""
+
+from django.db import transaction
+from django.db.models import F
+from django.utils.translation import gettext as _
+
+from shopyard.core.errors import OutOfStock, ValidationFailed
+
+from .models import StockLevel, StockMovement
+
+MAX_STOCK = 10_000_000
+
+
+def set_stock(*, sku, quantity: int, actor=None) -> StockLevel:
+    if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 0 or quantity > MAX_STOCK:
+        raise ValidationFailed(fields={"stock": [_("Stock must be a whole number from 0 to %(max)s.") % {"max": MAX_STOCK}]})
+    with transaction.atomic():
+        level, _created = StockLevel.objects.select_for_update().get_or_create(sku=sku, defaults={"quantity": 0})
+        delta = quantity - level.quantity
+        if delta:
+            StockLevel.objects.filter(pk=level.pk).update(quantity=quantity)
+            StockMovement.objects.create(sku=sku, delta=delta, reason=StockMovement.Reason.ADJUST, actor=actor)
+            level.quantity = quantity
+    return level
+
+
+def take(*, sku, quantity: int, order, field="quantity") -> None:
+    """Take `quantity` units for `order` or raise OutOfStock. Must run inside the order's transaction."""
+    taken = StockLevel.objects.filter(sku_id=sku.pk, quantity__gte=quantity).update(quantity=F("quantity") - quantity)
+    if not taken:
+        raise OutOfStock(
+            _("%(name)s is out of stock.") % {"name": f"{sku.product.label} {sku.label}".strip()},
+            fields={field: [_("Not enough stock for SKU %(code)s.") % {"code": sku.code}]},
+        )
+    StockMovement.objects.create(sku_id=sku.pk, delta=-quantity, reason=StockMovement.Reason.ORDER, order=order)
+
+
+def release_for_order(*, order) -> None:
+    """Give back the stock of a cancelled order (each line once)."""
+    for line in order.lines.all():
+        if line.sku_id is None:
+            continue
+        StockLevel.objects.filter(sku_id=line.sku_id).update(quantity=F("quantity") + line.quantity)
+        StockMovement.objects.create(
+            sku_id=line.sku_id, delta=line.quantity, reason=StockMovement.Reason.RELEASE, order=order
+        )
+
+
+def available(sku_ids) -> dict:
+    return dict(StockLevel.objects.filter(sku_id__in=list(sku_ids)).values_list("sku_id", "quantity"))

@@ -1,0 +1,89 @@
+"""Orders (one per shop per checkout), their lines and status history.
+
+Lines copy titles, SKU names and prices at placement time: an order is a
+record of what was sold, unaffected by later catalogue edits.
+"""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from .state import Status
+
+
+class Order(models.Model):
+    Status = Status
+
+    number = models.CharField(_("order number"), max_length=32, unique=True)
+    checkout_id = models.UUIDField(_("checkout"), db_index=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders")
+    shop = models.ForeignKey("shops.Shop", on_delete=models.PROTECT, related_name="orders")
+    status = models.CharField(_("status"), max_length=30, choices=Status.choices, default=Status.PENDING_PAYMENT)
+    currency = models.CharField(_("currency"), max_length=3)
+    subtotal = models.DecimalField(_("subtotal"), max_digits=20, decimal_places=4)
+    shipping_fee = models.DecimalField(_("shipping fee"), max_digits=20, decimal_places=4, default=Decimal("0"))
+    total = models.DecimalField(_("total"), max_digits=20, decimal_places=4)
+    shipping_address = models.JSONField(_("shipping address"))
+    note = models.CharField(_("buyer note"), max_length=200, blank=True)
+    placed_at = models.DateTimeField(_("placed at"), auto_now_add=True, db_index=True)
+    paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
+    shipped_at = models.DateTimeField(_("shipped at"), null=True, blank=True)
+    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("order")
+        verbose_name_plural = _("orders")
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["user", "-id"], name="order_user"),
+            models.Index(fields=["shop", "status", "-id"], name="order_shop_status"),
+            models.Index(fields=["status", "placed_at"], name="order_status_placed"),
+        ]
+        constraints = [models.CheckConstraint(condition=models.Q(total__gte=0), name="order_total_not_negative")]
+
+    def __str__(self):
+        return self.number
+
+
+class OrderLine(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    sku = models.ForeignKey("catalog.Sku", null=True, on_delete=models.SET_NULL, related_name="+")
+    product_id_snapshot = models.BigIntegerField(_("product id"))
+    product_title = models.CharField(_("product title"), max_length=200)
+    product_title_en = models.CharField(_("English product title"), max_length=200, blank=True)
+    sku_code = models.CharField(_("SKU code"), max_length=64)
+    sku_name = models.CharField(_("SKU name"), max_length=200, blank=True)
+    sku_name_en = models.CharField(_("English SKU name"), max_length=200, blank=True)
+    unit_price = models.DecimalField(_("unit price"), max_digits=20, decimal_places=4)
+    quantity = models.PositiveIntegerField(_("quantity"))
+    line_total = models.DecimalField(_("line total"), max_digits=20, decimal_places=4)
+
+    class Meta:
+        verbose_name = _("order line")
+        verbose_name_plural = _("order lines")
+        ordering = ["id"]
+
+    def __str__(self):
+        return f"{self.sku_code} × {self.quantity}"
+
+
+class OrderStatusChange(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="history")
+    from_status = models.CharField(_("from"), max_length=30, blank=True)
+    to_status = models.CharField(_("to"), max_length=30, choices=Status.choices)
+    action = models.CharField(_("action"), max_length=30)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    actor_label = models.CharField(_("actor"), max_length=100, blank=True)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("time"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("order status change")
+        verbose_name_plural = _("order status changes")
+        ordering = ["id"]
+
+    def __str__(self):
+        return f"{self.order_id}: {self.from_status} → {self.to_status}"
