@@ -56,6 +56,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "shopyard.core.middleware.BodySizeLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -149,6 +150,9 @@ USE_TZ = True
 # --- files ----------------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = SHOPYARD_HOME / "static"
+# whitenoise serves static files from the app directories without collectstatic
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env("SHOPYARD_MEDIA_ROOT", str(SHOPYARD_HOME / "media")))
 SERVE_MEDIA = env_bool("SHOPYARD_SERVE_MEDIA", True)

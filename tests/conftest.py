@@ -1,0 +1,103 @@
+import pytest
+from django.core.cache import cache
+
+from . import factories as f
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def shopper(db):
+    return f.make_user("shopper")
+
+
+@pytest.fixture
+def other_shopper(db):
+    return f.make_user("other")
+
+
+@pytest.fixture
+def seller(db):
+    return f.make_user("seller")
+
+
+@pytest.fixture
+def shop(seller):
+    return f.make_shop("星河数码", owner=seller, shipping_fee="10.00", free_shipping_over="199.00")
+
+
+@pytest.fixture
+def other_shop(db):
+    owner = f.make_user("other-seller")
+    return f.make_shop("青木家居", owner=owner, shipping_fee="8.00")
+
+
+@pytest.fixture
+def product(shop):
+    return f.make_product(shop, price="59.90", stock=10)
+
+
+@pytest.fixture
+def sku(product):
+    return product.skus.get()
+
+
+@pytest.fixture
+def address(shopper):
+    return f.make_address(shopper)
+
+
+@pytest.fixture
+def shopper_token(shopper):
+    return f.token_for(shopper)
+
+
+@pytest.fixture
+def seller_token(seller):
+    return f.token_for(seller)
+
+
+@pytest.fixture
+def api(client):
+    """Django test client posting JSON to /api/v1 by default."""
+
+    class Api:
+        def __init__(self, c):
+            self.c = c
+
+        def _h(self, token, extra):
+            h = dict(extra or {})
+            if token:
+                h.update(f.auth(token))
+            return h
+
+        def get(self, path, token=None, **kw):
+            return self.c.get(f"/api/v1{path}", **self._h(token, kw.pop("headers", None)), **kw)
+
+        def post(self, path, data=None, token=None, headers=None):
+            import json
+
+            return self.c.post(f"/api/v1{path}", data=json.dumps(data if data is not None else {}),
+                               content_type="application/json", **self._h(token, headers))
+
+        def put(self, path, data=None, token=None, headers=None):
+            import json
+
+            return self.c.put(f"/api/v1{path}", data=json.dumps(data if data is not None else {}),
+                              content_type="application/json", **self._h(token, headers))
+
+        def patch(self, path, data=None, token=None, headers=None):
+            import json
+
+            return self.c.patch(f"/api/v1{path}", data=json.dumps(data if data is not None else {}),
+                                content_type="application/json", **self._h(token, headers))
+
+        def delete(self, path, token=None):
+            return self.c.delete(f"/api/v1{path}", **self._h(token, None))
+
+    return Api(client)

@@ -1,0 +1,75 @@
+"""Factories shared by every test: plain functions that go through services
+where a service exists, so tests build data the way users do."""
+
+import itertools
+from decimal import Decimal
+
+from shopyard.accounts.models import User
+from shopyard.accounts.services import create_address, issue_token
+from shopyard.catalog.models import Category
+from shopyard.catalog.services import create_product
+from shopyard.shops.models import Shop, ShopMember
+
+_seq = itertools.count(1)
+
+PASSWORD = "Sh0pyard-test-pass"
+
+
+def make_user(username=None, **extra) -> User:
+    n = next(_seq)
+    return User.objects.create_user(username=username or f"user{n}", password=PASSWORD, **extra)
+
+
+def make_shop(name=None, *, owner=None, shipping_fee="0", free_shipping_over=None, kind=Shop.Kind.SELLER) -> Shop:
+    n = next(_seq)
+    shop = Shop.objects.create(
+        name=name or f"店铺{n}", name_en=f"Shop {n}", slug=f"shop-{n}", kind=kind,
+        shipping_fee=Decimal(shipping_fee), free_shipping_over=Decimal(free_shipping_over) if free_shipping_over else None,
+    )
+    if owner is not None:
+        ShopMember.objects.create(shop=shop, user=owner, role=ShopMember.Role.OWNER)
+    return shop
+
+
+def make_category(name=None, parent=None) -> Category:
+    n = next(_seq)
+    return Category.objects.create(name=name or f"分类{n}", name_en=f"Category {n}", slug=f"cat-{n}", parent=parent)
+
+
+def make_product(shop, *, category=None, price="99.00", stock=10, skus=None, publish=True, title=None, actor=None):
+    """A product with one SKU (or `skus`: list of (price, stock) for a size attribute)."""
+    n = next(_seq)
+    category = category or make_category()
+    if skus is None:
+        attributes = []
+        sku_data = [{"code": f"SKU-{n}", "price": str(price), "stock": stock, "options": []}]
+    else:
+        sizes = [f"S{i}" for i in range(len(skus))]
+        attributes = [{"name": "尺码", "name_en": "Size", "options": [{"value": s, "value_en": s} for s in sizes]}]
+        sku_data = [
+            {"code": f"SKU-{n}-{i}", "price": str(p), "stock": s, "options": [sizes[i]]} for i, (p, s) in enumerate(skus)
+        ]
+    return create_product(
+        actor=actor, shop=shop,
+        data={
+            "category_id": category.pk, "title": title or f"商品{n}", "title_en": f"Product {n}",
+            "description": "描述", "attributes": attributes, "skus": sku_data, "publish": publish,
+        },
+    )
+
+
+def make_address(user, **overrides):
+    data = {
+        "recipient": "张三", "phone": "13800138000", "province": "浙江省", "city": "杭州市",
+        "district": "西湖区", "detail": "文三路 100 号", "postcode": "310000",
+    }
+    data.update(overrides)
+    return create_address(actor=user, data=data)
+
+
+def token_for(user) -> str:
+    return issue_token(user=user)
+
+
+def auth(token) -> dict:
+    return {"HTTP_AUTHORIZATION": f"Bearer {token}"}
