@@ -1,4 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "console"
-urlpatterns = []
+
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+]

@@ -1,4 +1,28 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import buying_views, catalog_views
 
 app_name = "storefront"
-urlpatterns = []
+
+urlpatterns = [
+    # catalogue (catalog_views)
+    path("", catalog_views.home, name="home"),
+    path("c/<slug:slug>/", catalog_views.category, name="category"),
+    path("p/<int:pk>/", catalog_views.product, name="product"),
+    path("search/", catalog_views.search, name="search"),
+    path("shop/<slug:slug>/", catalog_views.shop, name="shop"),
+    path("favourites/", catalog_views.favourites, name="favourites"),
+    path("p/<int:pk>/favourite/", catalog_views.toggle_favourite, name="toggle_favourite"),
+    path("recent/", catalog_views.recently_viewed, name="recent"),
+    # buying (buying_views)
+    path("cart/", buying_views.cart, name="cart"),
+    path("cart/add/", buying_views.cart_add, name="cart_add"),
+    path("cart/line/<int:pk>/", buying_views.cart_line_update, name="cart_line_update"),
+    path("cart/line/<int:pk>/remove/", buying_views.cart_line_remove, name="cart_line_remove"),
+    path("checkout/", buying_views.checkout, name="checkout"),
+    path("orders/", buying_views.orders, name="orders"),
+    path("orders/<int:pk>/", buying_views.order_detail, name="order_detail"),
+    path("orders/<int:pk>/cancel/", buying_views.order_cancel, name="order_cancel"),
+    path("orders/<int:pk>/confirm/", buying_views.order_confirm, name="order_confirm"),
+    path("orders/pay/", buying_views.order_pay, name="order_pay"),
+]
