@@ -1,3 +1,28 @@
+"""The REST API at /api/v1 (OpenAPI at /api/v1/openapi.json, docs at /api/v1/docs)."""
+
 from ninja import NinjaAPI
 
-api = NinjaAPI(title="Shopyard API", version="1")
+from shopyard.accounts.api import router as accounts_router
+from shopyard.cart.api import router as cart_router
+from shopyard.catalog.api import router as catalog_router
+from shopyard.catalog.api import seller_router as seller_catalog_router
+from shopyard.core.api_support import install_error_handlers
+from shopyard.orders.api import router as orders_router
+from shopyard.orders.api import seller_router as seller_orders_router
+from shopyard.payments.api import router as payments_router
+
+api = NinjaAPI(
+    title="Shopyard API",
+    version="1",
+    description="Shop, cart, orders and payments. Authenticate with `Authorization: Bearer <token>` "
+    "from POST /auth/token. Errors are JSON: {code, message, fields}.",
+    urls_namespace="api",
+)
+install_error_handlers(api)
+api.add_router("", accounts_router)
+api.add_router("", catalog_router)
+api.add_router("", cart_router)
+api.add_router("", orders_router)
+api.add_router("", payments_router)
+api.add_router("/seller", seller_catalog_router)
+api.add_router("/seller", seller_orders_router)

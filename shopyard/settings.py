@@ -6,6 +6,7 @@ installed; production sets DATABASE_URL, REDIS_URL and BROKER_URL.
 """
 
 import os
+import warnings
 from pathlib import Path
 
 import dj_database_url
@@ -153,6 +154,7 @@ STATIC_ROOT = SHOPYARD_HOME / "static"
 # whitenoise serves static files from the app directories without collectstatic
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
+warnings.filterwarnings("ignore", message="No directory at")
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env("SHOPYARD_MEDIA_ROOT", str(SHOPYARD_HOME / "media")))
 SERVE_MEDIA = env_bool("SHOPYARD_SERVE_MEDIA", True)
@@ -172,6 +174,13 @@ DEFAULT_CURRENCY = env("SHOPYARD_CURRENCY", "CNY")
 UNPAID_ORDER_TIMEOUT_MINUTES = int(env("SHOPYARD_UNPAID_TIMEOUT_MINUTES", "30"))
 PAYMENT_SIM_SECRET = env("SHOPYARD_PAYMENT_SIM_SECRET", "sim-gateway-secret-change-me")
 PAYMENT_CALLBACK_MAX_AGE_SECONDS = int(env("SHOPYARD_CALLBACK_MAX_AGE", "300"))
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"

@@ -1,0 +1,334 @@
+"""Catalogue over HTTP: public browsing, favourites, and the seller's products."""
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Literal
+
+from django.db.models import Prefetch, Sum
+from ninja import Field, File, Query, Router, Schema, Status, UploadedFile
+
+from shopyard.core.api_support import PageMeta, bearer, paginate, responses
+from shopyard.core.errors import NotFound
+from shopyard.core.money import money_str
+from shopyard.shops.queries import shop_for_seller
+
+from . import queries, services
+from .models import Category, Favourite, Product, ProductImage, Sku
+
+router = Router(tags=["catalog"])
+seller_router = Router(tags=["seller"])
+
+
+class CategoryOut(Schema):
+    id: int
+    name: str
+    name_en: str
+    slug: str
+    parent_id: int | None
+    children: list["CategoryOut"] = []
+
+
+class ShopRef(Schema):
+    id: int
+    name: str
+    name_en: str
+    slug: str
+
+
+class ImageOut(Schema):
+    id: int
+    url: str
+    thumbnail_url: str | None
+
+
+class ProductCard(Schema):
+    id: int
+    title: str
+    title_en: str
+    shop: ShopRef
+    category_id: int
+    currency: str
+    min_price: str
+    max_price: str
+    sales_count: int
+    cover: ImageOut | None
+    created_at: datetime
+
+
+class OptionOut(Schema):
+    attribute: str
+    attribute_en: str
+    value: str
+    value_en: str
+
+
+class SkuOut(Schema):
+    id: int
+    code: str
+    name: str
+    name_en: str
+    price: str
+    stock: int
+    in_stock: bool
+    options: list[OptionOut]
+
+
+class AttributeOut(Schema):
+    name: str
+    name_en: str
+    options: list[str]
+    options_en: list[str]
+
+
+class ProductOut(ProductCard):
+    description: str
+    description_en: str
+    status: str
+    images: list[ImageOut]
+    attributes: list[AttributeOut]
+    skus: list[SkuOut]
+
+
+class ProductPage(Schema):
+    meta: PageMeta
+    results: list[ProductCard]
+
+
+class ProductFilters(Schema):
+    category: int | None = Field(None, ge=1, description="category id; includes its children")
+    shop: int | None = Field(None, ge=1)
+    q: str | None = Field(None, max_length=100)
+    sort: Literal["newest", "price_asc", "price_desc", "sales"] = "newest"
+    min_price: Decimal | None = Field(None, ge=0, le=100000000, max_digits=12, decimal_places=2)
+    max_price: Decimal | None = Field(None, ge=0, le=100000000, max_digits=12, decimal_places=2)
+    page: int = Field(1, ge=1, le=100000)
+    page_size: int = Field(24, ge=1, le=100)
+
+
+def _image(img) -> dict:
+    return {"id": img.pk, "url": img.image.url, "thumbnail_url": img.thumbnail.url if img.thumbnail else None}
+
+
+def card(p: Product) -> dict:
+    imgs = getattr(p, "image_list", None)
+    if imgs is None:
+        imgs = list(p.images.all()[:1])
+    return {
+        "id": p.pk, "title": p.title, "title_en": p.title_en, "category_id": p.category_id, "currency": p.currency,
+        "shop": {"id": p.shop_id, "name": p.shop.name, "name_en": p.shop.name_en, "slug": p.shop.slug},
+        "min_price": money_str(p.min_price, p.currency), "max_price": money_str(p.max_price, p.currency),
+        "sales_count": p.sales_count, "cover": _image(imgs[0]) if imgs else None, "created_at": p.created_at,
+    }
+
+
+def detail(p: Product) -> dict:
+    skus = getattr(p, "sku_list", None) or list(p.skus.filter(is_active=True).select_related("stock").prefetch_related("options__attribute"))
+    attrs = list(p.attributes.all())
+    attr_by_id = {a.pk: a for a in attrs}
+    sku_rows = []
+    for s in skus:
+        stock = queries.sku_stock(s)
+        opts = []
+        for o in s.options.all():
+            a = attr_by_id.get(o.attribute_id)
+            opts.append({"attribute": a.name if a else "", "attribute_en": a.name_en if a else "", "value": o.value, "value_en": o.value_en})
+        sku_rows.append({"id": s.pk, "code": s.code, "name": s.name, "name_en": s.name_en, "price": money_str(s.price, p.currency),
+                         "stock": stock, "in_stock": stock > 0, "options": opts})
+    return {
+        **card(p), "description": p.description, "description_en": p.description_en, "status": p.status,
+        "images": [_image(i) for i in getattr(p, "image_list", p.images.all())],
+        "attributes": [{"name": a.name, "name_en": a.name_en, "options": [o.value for o in a.options.all()],
+                        "options_en": [o.value_en for o in a.options.all()]} for a in attrs],
+        "skus": sku_rows,
+    }
+
+
+@router.get("/categories", response=responses({200: list[CategoryOut]}), auth=None)
+def categories(request):
+    """The category tree (two levels)."""
+    return Status(200, [
+        {**{k: getattr(c, k) for k in ("id", "name", "name_en", "slug", "parent_id")},
+         "children": [{**{k: getattr(ch, k) for k in ("id", "name", "name_en", "slug", "parent_id")}, "children": []} for ch in c.child_list]}
+        for c in queries.category_tree()
+    ])
+
+
+@router.get("/products", response=responses({200: ProductPage}), auth=None)
+def list_products(request, filters: Query[ProductFilters]):
+    """Published products, filtered and sorted; `page_size` is capped at 100."""
+    category = None
+    if filters.category:
+        category = Category.objects.filter(pk=filters.category).first()
+        if category is None:
+            raise NotFound(fields={"category": ["Unknown category."]})
+    qs = queries.with_cover(queries.published_products(
+        category=category, shop_id=filters.shop, q=filters.q, sort=filters.sort,
+        min_price=filters.min_price, max_price=filters.max_price,
+    ))
+    items, meta = paginate(qs, filters.page, filters.page_size)
+    return Status(200, {"meta": meta, "results": [card(p) for p in items]})
+
+
+@router.get("/products/{product_id}", response=responses({200: ProductOut}), auth=None)
+def get_product(request, product_id: int):
+    """A published product with its SKUs, each with price and stock."""
+    from django.http import Http404
+
+    try:
+        product = queries.product_detail(product_id)
+    except Http404:
+        raise NotFound() from None
+    return Status(200, detail(product))
+
+
+@router.get("/favourites", response=responses({200: list[ProductCard]}), auth=bearer)
+def list_favourites(request):
+    ids = list(Favourite.objects.filter(user=request.auth).values_list("product_id", flat=True)[:200])
+    products = {p.pk: p for p in queries.with_cover(Product.objects.filter(pk__in=ids, status=Product.Status.PUBLISHED))}
+    return Status(200, [card(products[i]) for i in ids if i in products])
+
+
+@router.put("/favourites/{product_id}", response=responses({204: None}), auth=bearer)
+def add_favourite(request, product_id: int):
+    services.add_favourite(actor=request.auth, product_id=product_id)
+    return Status(204, None)
+
+
+@router.delete("/favourites/{product_id}", response=responses({204: None}), auth=bearer)
+def remove_favourite(request, product_id: int):
+    services.remove_favourite(actor=request.auth, product_id=product_id)
+    return Status(204, None)
+
+
+# --- seller ------------------------------------------------------------------
+
+class OptionIn(Schema):
+    value: str = Field(..., min_length=1, max_length=50)
+    value_en: str = Field("", max_length=50)
+
+
+class AttributeIn(Schema):
+    name: str = Field(..., min_length=1, max_length=50)
+    name_en: str = Field("", max_length=50)
+    options: list[OptionIn] = Field(..., min_length=1, max_length=50)
+
+
+class SkuIn(Schema):
+    code: str = Field(..., min_length=1, max_length=64)
+    price: Decimal = Field(..., ge=0, le=100000000, max_digits=12, decimal_places=2)
+    stock: int = Field(0, ge=0, le=10_000_000, strict=True)
+    options: list[str] = Field([], max_length=5)
+    is_active: bool = True
+
+
+class ProductIn(Schema):
+    """Only these fields are writable; status, prices of the product, sales and shop are not."""
+
+    category_id: int = Field(..., ge=1)
+    brand_id: int | None = Field(None, ge=1)
+    title: str = Field(..., min_length=1, max_length=200)
+    title_en: str = Field("", max_length=200)
+    description: str = Field("", max_length=20000)
+    description_en: str = Field("", max_length=20000)
+    attributes: list[AttributeIn] = Field([], max_length=5)
+    skus: list[SkuIn] = Field(..., min_length=1, max_length=200)
+
+
+class SellerProductCard(ProductCard):
+    status: str
+    stock: int
+
+
+class SellerProductPage(Schema):
+    meta: PageMeta
+    results: list[SellerProductCard]
+
+
+class SellerFilters(Schema):
+    status: Literal["draft", "published"] | None = None
+    q: str | None = Field(None, max_length=100)
+    page: int = Field(1, ge=1, le=100000)
+    page_size: int = Field(24, ge=1, le=100)
+
+
+def _seller_product(shop, product_id):
+    product = (
+        Product.objects.filter(shop=shop, pk=product_id).select_related("shop")
+        .prefetch_related(
+            Prefetch("images", queryset=ProductImage.objects.order_by("position", "id"), to_attr="image_list"),
+            Prefetch("skus", queryset=Sku.objects.filter(is_active=True).select_related("stock").prefetch_related("options"), to_attr="sku_list"),
+            "attributes__options",
+        ).first()
+    )
+    if product is None:
+        raise NotFound()
+    return product
+
+
+def _payload_dict(payload: ProductIn) -> dict:
+    data = payload.dict()
+    for sku in data["skus"]:
+        sku["price"] = str(sku["price"])
+    return data
+
+
+@seller_router.get("/products", response=responses({200: SellerProductPage}), auth=bearer)
+def seller_products(request, filters: Query[SellerFilters]):
+    """The caller's shop's products (drafts included)."""
+    shop = shop_for_seller(request.auth)
+    qs = Product.objects.filter(shop=shop).annotate(stock_total=Sum("skus__stock__quantity"))
+    if filters.status:
+        qs = qs.filter(status=filters.status)
+    if filters.q:
+        qs = qs.filter(title__icontains=filters.q)
+    items, meta = paginate(queries.with_cover(qs.order_by("-id")), filters.page, filters.page_size)
+    return Status(200, {"meta": meta, "results": [{**card(p), "status": p.status, "stock": p.stock_total or 0} for p in items]})
+
+
+@seller_router.post("/products", response=responses({201: ProductOut}), auth=bearer)
+def seller_create_product(request, payload: ProductIn):
+    shop = shop_for_seller(request.auth)
+    product = services.create_product(actor=request.auth, shop=shop, data=_payload_dict(payload))
+    return Status(201, detail(_seller_product(shop, product.pk)))
+
+
+@seller_router.get("/products/{product_id}", response=responses({200: ProductOut}), auth=bearer)
+def seller_get_product(request, product_id: int):
+    shop = shop_for_seller(request.auth)
+    return Status(200, detail(_seller_product(shop, product_id)))
+
+
+@seller_router.put("/products/{product_id}", response=responses({200: ProductOut}), auth=bearer)
+def seller_update_product(request, product_id: int, payload: ProductIn):
+    shop = shop_for_seller(request.auth)
+    services.update_product(actor=request.auth, shop=shop, product_id=product_id, data=_payload_dict(payload))
+    return Status(200, detail(_seller_product(shop, product_id)))
+
+
+@seller_router.post("/products/{product_id}/publish", response=responses({200: ProductOut}), auth=bearer)
+def seller_publish(request, product_id: int):
+    shop = shop_for_seller(request.auth)
+    services.set_published(actor=request.auth, shop=shop, product_id=product_id, published=True)
+    return Status(200, detail(_seller_product(shop, product_id)))
+
+
+@seller_router.post("/products/{product_id}/unpublish", response=responses({200: ProductOut}), auth=bearer)
+def seller_unpublish(request, product_id: int):
+    shop = shop_for_seller(request.auth)
+    services.set_published(actor=request.auth, shop=shop, product_id=product_id, published=False)
+    return Status(200, detail(_seller_product(shop, product_id)))
+
+
+@seller_router.post("/products/{product_id}/images", response=responses({201: ImageOut}), auth=bearer)
+def seller_add_image(request, product_id: int, image: File[UploadedFile]):
+    """Upload one JPEG/PNG/WebP/GIF image (checked by decoding it); a thumbnail is generated."""
+    shop = shop_for_seller(request.auth)
+    img = services.add_image(actor=request.auth, shop=shop, product_id=product_id, upload=image)
+    return Status(201, _image(img))
+
+
+@seller_router.delete("/products/{product_id}/images/{image_id}", response=responses({204: None}), auth=bearer)
+def seller_delete_image(request, product_id: int, image_id: int):
+    shop = shop_for_seller(request.auth)
+    services.delete_image(actor=request.auth, shop=shop, product_id=product_id, image_id=image_id)
+    return Status(204, None)

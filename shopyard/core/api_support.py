@@ -1,0 +1,103 @@
+"""What every API router shares: bearer auth, the error body, pagination."""
+
+import logging
+
+from django.conf import settings
+from django.http import Http404
+from django.utils.translation import gettext as _
+from ninja import Schema
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.security import HttpBearer
+
+from .errors import DomainError
+
+log = logging.getLogger("shopyard.api")
+
+
+class ErrorOut(Schema):
+    code: str
+    message: str
+    fields: dict[str, list[str]] = {}
+
+
+class BearerAuth(HttpBearer):
+    def authenticate(self, request, token):
+        from shopyard.accounts.services import user_for_token
+
+        user = user_for_token(token)
+        if user is not None:
+            request.user = user
+        return user
+
+
+bearer = BearerAuth()
+
+# every documented 4xx shares one body shape
+ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 413: ErrorOut, 422: ErrorOut, 429: ErrorOut}
+
+
+def responses(ok: dict) -> dict:
+    return {**ok, **ERRORS}
+
+
+def _body(code, message, fields=None):
+    return {"code": code, "message": str(message), "fields": fields or {}}
+
+
+def _loc_name(loc) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header", "form", "file", "payload", "data", "filters")]
+    name = ""
+    for p in parts:
+        name += f"[{p}]" if p.isdigit() else (f".{p}" if name else p)
+    return name or "__all__"
+
+
+def install_error_handlers(api):
+    @api.exception_handler(DomainError)
+    def domain_error(request, exc):
+        return api.create_response(request, exc.as_dict(), status=exc.status)
+
+    @api.exception_handler(ValidationError)
+    def validation_error(request, exc):
+        fields: dict[str, list[str]] = {}
+        for err in exc.errors:
+            fields.setdefault(_loc_name(err.get("loc", ())), []).append(str(err.get("msg", "invalid")))
+        return api.create_response(request, _body("validation_error", _("Some fields are invalid."), fields), status=422)
+
+    @api.exception_handler(AuthenticationError)
+    def auth_error(request, exc):
+        return api.create_response(
+            request, _body("not_authenticated", _("Send a valid token: Authorization: Bearer <token>.")), status=401
+        )
+
+    @api.exception_handler(HttpError)
+    def http_error(request, exc):
+        code = "malformed_request" if exc.status_code == 400 else "http_error"
+        message = _("The request body is not valid JSON.") if exc.status_code == 400 else str(exc)
+        return api.create_response(request, _body(code, message), status=exc.status_code)
+
+    @api.exception_handler(Http404)
+    def not_found(request, exc):
+        return api.create_response(request, _body("not_found", _("Not found.")), status=404)
+
+    @api.exception_handler(Exception)
+    def server_error(request, exc):
+        log.exception("unhandled API error on %s %s", request.method, request.path)
+        if settings.DEBUG:
+            raise exc
+        return api.create_response(request, _body("server_error", _("Something went wrong on our side.")), status=500)
+
+
+class PageMeta(Schema):
+    count: int
+    page: int
+    page_size: int
+    pages: int
+
+
+def paginate(qs, page: int, page_size: int):
+    count = qs.count()
+    pages = max(1, (count + page_size - 1) // page_size)
+    start = (page - 1) * page_size
+    items = list(qs[start : start + page_size]) if start < count else []
+    return items, {"count": count, "page": page, "page_size": page_size, "pages": pages}

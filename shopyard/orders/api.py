@@ -1,0 +1,245 @@
+"""Orders over HTTP: place (idempotent), list, detail, cancel, confirm receipt;
+and the seller's side: list, detail, ship."""
+
+from datetime import datetime
+from typing import Literal
+
+from ninja import Field, Header, Query, Router, Schema, Status
+
+from shopyard.core.api_support import PageMeta, bearer, paginate, responses
+from shopyard.core.errors import NotFound
+from shopyard.core.money import money_str
+from shopyard.shops.queries import shop_for_seller
+
+from . import queries, services
+
+router = Router(tags=["orders"])
+seller_router = Router(tags=["seller"])
+
+StatusLiteral = Literal["pending_payment", "paid", "shipped", "completed", "cancelled"]
+
+
+class LineIn(Schema):
+    sku_id: int = Field(..., ge=1, strict=True)
+    quantity: int = Field(..., ge=1, le=999, strict=True)
+
+
+class PlaceOrderIn(Schema):
+    """Only the address, the items and a note are read; prices and totals are computed by the server."""
+
+    address_id: int = Field(..., ge=1, strict=True)
+    lines: list[LineIn] | None = Field(None, min_length=1, max_length=100, description="omit to order the whole cart")
+    note: str = Field("", max_length=200)
+
+
+class OrderLineOut(Schema):
+    id: int
+    sku_id: int | None
+    product_id: int
+    product_title: str
+    product_title_en: str
+    sku_code: str
+    sku_name: str
+    sku_name_en: str
+    unit_price: str
+    quantity: int
+    line_total: str
+
+
+class HistoryOut(Schema):
+    from_status: str
+    to_status: str
+    action: str
+    actor: str
+    note: str
+    at: datetime
+
+
+class ShipmentOut(Schema):
+    carrier: str
+    carrier_name: str
+    tracking_number: str
+    shipped_at: datetime
+
+
+class OrderOut(Schema):
+    id: int
+    number: str
+    checkout_id: str
+    status: str
+    shop_id: int
+    shop_name: str
+    currency: str
+    subtotal: str
+    shipping_fee: str
+    total: str
+    placed_at: datetime
+    paid_at: datetime | None
+    shipped_at: datetime | None
+    completed_at: datetime | None
+    cancelled_at: datetime | None
+    lines: list[OrderLineOut]
+
+
+class OrderDetailOut(OrderOut):
+    shipping_address: dict[str, str]
+    note: str
+    history: list[HistoryOut]
+    shipment: ShipmentOut | None
+
+
+class PaymentRef(Schema):
+    id: int
+    reference: str
+    status: str
+    amount: str
+    currency: str
+    gateway_url: str
+
+
+class CheckoutOut(Schema):
+    checkout_id: str
+    orders: list[OrderOut]
+    payment: PaymentRef
+
+
+class OrderPage(Schema):
+    meta: PageMeta
+    results: list[OrderOut]
+
+
+class OrderFilters(Schema):
+    status: StatusLiteral | None = None
+    page: int = Field(1, ge=1, le=100000)
+    page_size: int = Field(20, ge=1, le=100)
+
+
+class SellerOrderFilters(OrderFilters):
+    q: str | None = Field(None, max_length=40, description="order number contains")
+
+
+class ShipIn(Schema):
+    carrier: str = Field(..., max_length=20)
+    tracking_number: str = Field(..., max_length=40)
+
+
+def order_out(o) -> dict:
+    c = o.currency
+    return {
+        "id": o.pk, "number": o.number, "checkout_id": str(o.checkout_id), "status": o.status, "shop_id": o.shop_id,
+        "shop_name": o.shop.name, "currency": c, "subtotal": money_str(o.subtotal, c),
+        "shipping_fee": money_str(o.shipping_fee, c), "total": money_str(o.total, c), "placed_at": o.placed_at,
+        "paid_at": o.paid_at, "shipped_at": o.shipped_at, "completed_at": o.completed_at, "cancelled_at": o.cancelled_at,
+        "lines": [{
+            "id": ln.pk, "sku_id": ln.sku_id, "product_id": ln.product_id_snapshot, "product_title": ln.product_title,
+            "product_title_en": ln.product_title_en, "sku_code": ln.sku_code, "sku_name": ln.sku_name,
+            "sku_name_en": ln.sku_name_en, "unit_price": money_str(ln.unit_price, c), "quantity": ln.quantity,
+            "line_total": money_str(ln.line_total, c),
+        } for ln in o.lines.all()],
+    }
+
+
+def order_detail_out(o) -> dict:
+    shipment = getattr(o, "shipment", None) if hasattr(o, "shipment") else None
+    try:
+        shipment = o.shipment
+    except Exception:
+        shipment = None
+    return {
+        **order_out(o), "shipping_address": {k: str(v) for k, v in (o.shipping_address or {}).items()}, "note": o.note,
+        "history": [{"from_status": h.from_status, "to_status": h.to_status, "action": h.action, "actor": h.actor_label,
+                     "note": h.note, "at": h.created_at} for h in o.history.all()],
+        "shipment": {"carrier": shipment.carrier, "carrier_name": str(shipment.get_carrier_display()),
+                     "tracking_number": shipment.tracking_number, "shipped_at": shipment.shipped_at} if shipment else None,
+    }
+
+
+def payment_ref(payment) -> dict:
+    from shopyard.payments.services import gateway_url
+
+    return {"id": payment.pk, "reference": payment.reference, "status": payment.status,
+            "amount": money_str(payment.amount, payment.currency), "currency": payment.currency,
+            "gateway_url": gateway_url(payment)}
+
+
+@router.post("/orders", response=responses({200: CheckoutOut, 201: CheckoutOut}), auth=bearer)
+def place_order(request, payload: PlaceOrderIn, idempotency_key: str | None = Header(None, alias="Idempotency-Key", max_length=128)):
+    """Place one order per shop for `lines` (or the whole cart) and one payment for them all.
+
+    Send an `Idempotency-Key` header: a retry with the same key and body returns
+    the first result (200) instead of ordering again; the same key with another
+    body is a 422."""
+    from shopyard.checkout.services import place_order as place
+    from shopyard.payments.models import Payment
+
+    lines = [ln.dict() for ln in payload.lines] if payload.lines is not None else None
+    result = place(actor=request.auth, address_id=payload.address_id, lines=lines, note=payload.note,
+                   idempotency_key=idempotency_key)
+    orders = list(queries.buyer_orders(request.auth).filter(pk__in=result.order_ids).order_by("shop_id"))
+    payment = Payment.objects.get(pk=result.payment_id)
+    return Status(200 if result.replayed else 201, {
+        "checkout_id": result.checkout_id, "orders": [order_out(o) for o in orders], "payment": payment_ref(payment)
+    })
+
+
+@router.get("/orders", response=responses({200: OrderPage}), auth=bearer)
+def list_orders(request, filters: Query[OrderFilters]):
+    items, meta = paginate(queries.buyer_orders(request.auth, status=filters.status), filters.page, filters.page_size)
+    return Status(200, {"meta": meta, "results": [order_out(o) for o in items]})
+
+
+def _buyer_detail(user, order_id):
+    order = queries.buyer_order_detail(user, order_id)
+    if order is None:
+        raise NotFound()
+    return order_detail_out(order)
+
+
+@router.get("/orders/{order_id}", response=responses({200: OrderDetailOut}), auth=bearer)
+def get_order(request, order_id: int):
+    return Status(200, _buyer_detail(request.auth, order_id))
+
+
+@router.post("/orders/{order_id}/cancel", response=responses({200: OrderDetailOut}), auth=bearer)
+def cancel_order(request, order_id: int):
+    """Cancel an order awaiting payment; its stock is released. Any other status is a 409."""
+    services.cancel_by_buyer(actor=request.auth, order_id=order_id)
+    return Status(200, _buyer_detail(request.auth, order_id))
+
+
+@router.post("/orders/{order_id}/confirm-receipt", response=responses({200: OrderDetailOut}), auth=bearer)
+def confirm_receipt(request, order_id: int):
+    services.confirm_receipt(actor=request.auth, order_id=order_id)
+    return Status(200, _buyer_detail(request.auth, order_id))
+
+
+@seller_router.get("/orders", response=responses({200: OrderPage}), auth=bearer)
+def seller_orders(request, filters: Query[SellerOrderFilters]):
+    shop = shop_for_seller(request.auth)
+    qs = queries.shop_orders(shop, status=filters.status, q=filters.q).select_related("shop")
+    items, meta = paginate(qs, filters.page, filters.page_size)
+    return Status(200, {"meta": meta, "results": [order_out(o) for o in items]})
+
+
+def _seller_detail(shop, order_id):
+    order = queries.shop_order_detail(shop, order_id)
+    if order is None:
+        raise NotFound()
+    return order_detail_out(order)
+
+
+@seller_router.get("/orders/{order_id}", response=responses({200: OrderDetailOut}), auth=bearer)
+def seller_order(request, order_id: int):
+    return Status(200, _seller_detail(shop_for_seller(request.auth), order_id))
+
+
+@seller_router.post("/orders/{order_id}/ship", response=responses({200: OrderDetailOut}), auth=bearer)
+def seller_ship(request, order_id: int, payload: ShipIn):
+    """Ship a paid order with a carrier code (sf, zto, yto, sto, yunda, jd, ems, other) and tracking number."""
+    shop = shop_for_seller(request.auth)
+    services.ship(actor=request.auth, shop=shop, order_id=order_id, carrier=payload.carrier,
+                  tracking_number=payload.tracking_number)
+    return Status(200, _seller_detail(shop, order_id))
+
+
+__all__ = ["router", "seller_router"]

@@ -1,0 +1,57 @@
+"""Payments over HTTP: start one for unpaid orders, read it, and the gateways'
+notification callbacks (no bearer auth: they are authenticated by signature)."""
+
+from ninja import Field, Router, Schema, Status
+
+from shopyard.core.api_support import bearer, responses
+from shopyard.core.money import money_str
+
+from . import services
+
+router = Router(tags=["payments"])
+
+
+class StartIn(Schema):
+    order_ids: list[int] = Field(..., min_length=1, max_length=50)
+
+
+class PaymentOut(Schema):
+    id: int
+    reference: str
+    status: str
+    gateway: str
+    amount: str
+    currency: str
+    order_ids: list[int]
+    gateway_url: str
+
+
+class CallbackOut(Schema):
+    result: str
+
+
+def payment_out(p) -> dict:
+    return {"id": p.pk, "reference": p.reference, "status": p.status, "gateway": p.gateway,
+            "amount": money_str(p.amount, p.currency), "currency": p.currency,
+            "order_ids": sorted(p.orders.values_list("pk", flat=True)), "gateway_url": services.gateway_url(p)}
+
+
+@router.post("/payments", response=responses({201: PaymentOut}), auth=bearer)
+def start_payment(request, payload: StartIn):
+    """One payment for the given orders awaiting payment; open `gateway_url` to pay."""
+    return Status(201, payment_out(services.start_payment(actor=request.auth, order_ids=payload.order_ids)))
+
+
+@router.get("/payments/{payment_id}", response=responses({200: PaymentOut}), auth=bearer)
+def get_payment(request, payment_id: int):
+    return Status(200, payment_out(services.own_payment(actor=request.auth, payment_id=payment_id)))
+
+
+@router.post("/payments/callback/{gateway}", response=responses({200: CallbackOut}), auth=None)
+def callback(request, gateway: str):
+    """Asynchronous notification from a gateway. The simulated gateway signs
+    `<t>.<body>` with HMAC-SHA256: header `X-Shopyard-Signature: t=<unix>,v1=<hex>`.
+    Forged, stale or mismatched notifications are rejected (400) and stored;
+    a replay of an applied one answers `duplicate` and changes nothing."""
+    result = services.handle_notification(gateway=gateway, body=request.body, headers=request.headers)
+    return Status(200, {"result": result})
