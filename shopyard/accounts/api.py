@@ -2,7 +2,7 @@
 
 from ninja import Field, Router, Schema, Status
 
-from shopyard.core.api_support import bearer, responses
+from shopyard.core.api_support import Id, InSchema, bearer, responses
 
 from . import services
 from .models import Address
@@ -46,7 +46,7 @@ class AddressIn(Schema):
     is_default: bool = False
 
 
-class AddressPatch(Schema):
+class AddressPatch(InSchema):
     recipient: str | None = Field(None, max_length=50)
     phone: str | None = Field(None, max_length=20)
     province: str | None = Field(None, max_length=50)
@@ -101,7 +101,7 @@ def create_address(request, payload: AddressIn):
 
 
 @router.get("/addresses/{address_id}", response=responses({200: AddressOut}), auth=bearer)
-def get_address(request, address_id: int):
+def get_address(request, address_id: Id):
     from shopyard.core.errors import NotFound
 
     address = Address.objects.filter(user=request.auth, pk=address_id).first()
@@ -111,13 +111,13 @@ def get_address(request, address_id: int):
 
 
 @router.patch("/addresses/{address_id}", response=responses({200: AddressOut}), auth=bearer)
-def update_address(request, address_id: int, payload: AddressPatch):
+def update_address(request, address_id: Id, payload: AddressPatch):
     data = payload.dict(exclude_none=True)
     is_default = data.pop("is_default", None)
     return Status(200, services.update_address(actor=request.auth, address_id=address_id, data=data, is_default=is_default))
 
 
 @router.delete("/addresses/{address_id}", response=responses({204: None}), auth=bearer)
-def delete_address(request, address_id: int):
+def delete_address(request, address_id: Id):
     services.delete_address(actor=request.auth, address_id=address_id)
     return Status(204, None)

@@ -2,7 +2,7 @@
 
 from ninja import Field, Router, Schema, Status
 
-from shopyard.core.api_support import bearer, responses
+from shopyard.core.api_support import Id, bearer, responses
 
 from . import services
 from .queries import cart_view
@@ -11,7 +11,7 @@ router = Router(tags=["cart"])
 
 
 class CartLineIn(Schema):
-    sku_id: int = Field(..., ge=1, strict=True)
+    sku_id: int = Field(..., ge=1, le=2**53, strict=True)
     quantity: int = Field(..., ge=1, le=999, strict=True)
 
 
@@ -89,14 +89,14 @@ def add_line(request, payload: CartLineIn):
 
 
 @router.patch("/cart/lines/{line_id}", response=responses({200: CartOut}), auth=bearer)
-def set_quantity(request, line_id: int, payload: QuantityIn):
+def set_quantity(request, line_id: Id, payload: QuantityIn):
     cart = services.get_cart(user=request.auth)
     services.set_quantity(cart=cart, line_id=line_id, quantity=payload.quantity)
     return Status(200, serialise(cart))
 
 
 @router.delete("/cart/lines/{line_id}", response=responses({200: CartOut}), auth=bearer)
-def remove_line(request, line_id: int):
+def remove_line(request, line_id: Id):
     cart = services.get_cart(user=request.auth)
     services.remove_line(cart=cart, line_id=line_id)
     return Status(200, serialise(cart))

@@ -7,7 +7,7 @@ from typing import Literal
 from django.db.models import Prefetch, Sum
 from ninja import Field, File, Query, Router, Schema, Status, UploadedFile
 
-from shopyard.core.api_support import PageMeta, bearer, paginate, responses
+from shopyard.core.api_support import Id, PageMeta, bearer, paginate, responses
 from shopyard.core.errors import NotFound
 from shopyard.core.money import money_str
 from shopyard.shops.queries import shop_for_seller
@@ -95,8 +95,8 @@ class ProductPage(Schema):
 
 
 class ProductFilters(Schema):
-    category: int | None = Field(None, ge=1, description="category id; includes its children")
-    shop: int | None = Field(None, ge=1)
+    category: int | None = Field(None, ge=1, le=2**53, description="category id; includes its children")
+    shop: int | None = Field(None, ge=1, le=2**53)
     q: str | None = Field(None, max_length=100)
     sort: Literal["newest", "price_asc", "price_desc", "sales"] = "newest"
     min_price: Decimal | None = Field(None, ge=0, le=100000000, max_digits=12, decimal_places=2)
@@ -170,7 +170,7 @@ def list_products(request, filters: Query[ProductFilters]):
 
 
 @router.get("/products/{product_id}", response=responses({200: ProductOut}), auth=None)
-def get_product(request, product_id: int):
+def get_product(request, product_id: Id):
     """A published product with its SKUs, each with price and stock."""
     from django.http import Http404
 
@@ -189,13 +189,13 @@ def list_favourites(request):
 
 
 @router.put("/favourites/{product_id}", response=responses({204: None}), auth=bearer)
-def add_favourite(request, product_id: int):
+def add_favourite(request, product_id: Id):
     services.add_favourite(actor=request.auth, product_id=product_id)
     return Status(204, None)
 
 
 @router.delete("/favourites/{product_id}", response=responses({204: None}), auth=bearer)
-def remove_favourite(request, product_id: int):
+def remove_favourite(request, product_id: Id):
     services.remove_favourite(actor=request.auth, product_id=product_id)
     return Status(204, None)
 
@@ -224,8 +224,8 @@ class SkuIn(Schema):
 class ProductIn(Schema):
     """Only these fields are writable; status, prices of the product, sales and shop are not."""
 
-    category_id: int = Field(..., ge=1)
-    brand_id: int | None = Field(None, ge=1)
+    category_id: int = Field(..., ge=1, le=2**53)
+    brand_id: int | None = Field(None, ge=1, le=2**53)
     title: str = Field(..., min_length=1, max_length=200)
     title_en: str = Field("", max_length=200)
     description: str = Field("", max_length=20000)
@@ -293,34 +293,34 @@ def seller_create_product(request, payload: ProductIn):
 
 
 @seller_router.get("/products/{product_id}", response=responses({200: ProductOut}), auth=bearer)
-def seller_get_product(request, product_id: int):
+def seller_get_product(request, product_id: Id):
     shop = shop_for_seller(request.auth)
     return Status(200, detail(_seller_product(shop, product_id)))
 
 
 @seller_router.put("/products/{product_id}", response=responses({200: ProductOut}), auth=bearer)
-def seller_update_product(request, product_id: int, payload: ProductIn):
+def seller_update_product(request, product_id: Id, payload: ProductIn):
     shop = shop_for_seller(request.auth)
     services.update_product(actor=request.auth, shop=shop, product_id=product_id, data=_payload_dict(payload))
     return Status(200, detail(_seller_product(shop, product_id)))
 
 
 @seller_router.post("/products/{product_id}/publish", response=responses({200: ProductOut}), auth=bearer)
-def seller_publish(request, product_id: int):
+def seller_publish(request, product_id: Id):
     shop = shop_for_seller(request.auth)
     services.set_published(actor=request.auth, shop=shop, product_id=product_id, published=True)
     return Status(200, detail(_seller_product(shop, product_id)))
 
 
 @seller_router.post("/products/{product_id}/unpublish", response=responses({200: ProductOut}), auth=bearer)
-def seller_unpublish(request, product_id: int):
+def seller_unpublish(request, product_id: Id):
     shop = shop_for_seller(request.auth)
     services.set_published(actor=request.auth, shop=shop, product_id=product_id, published=False)
     return Status(200, detail(_seller_product(shop, product_id)))
 
 
 @seller_router.post("/products/{product_id}/images", response=responses({201: ImageOut}), auth=bearer)
-def seller_add_image(request, product_id: int, image: File[UploadedFile]):
+def seller_add_image(request, product_id: Id, image: File[UploadedFile]):
     """Upload one JPEG/PNG/WebP/GIF image (checked by decoding it); a thumbnail is generated."""
     shop = shop_for_seller(request.auth)
     img = services.add_image(actor=request.auth, shop=shop, product_id=product_id, upload=image)
@@ -328,7 +328,7 @@ def seller_add_image(request, product_id: int, image: File[UploadedFile]):
 
 
 @seller_router.delete("/products/{product_id}/images/{image_id}", response=responses({204: None}), auth=bearer)
-def seller_delete_image(request, product_id: int, image_id: int):
+def seller_delete_image(request, product_id: Id, image_id: Id):
     shop = shop_for_seller(request.auth)
     services.delete_image(actor=request.auth, shop=shop, product_id=product_id, image_id=image_id)
     return Status(204, None)

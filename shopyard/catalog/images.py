@@ -18,9 +18,9 @@ THUMB_SIZE = (400, 400)
 def check_upload(upload, field="image"):
     size = getattr(upload, "size", None) or 0
     if size > settings.MAX_UPLOAD_BYTES:
-        raise ValidationFailed(
-            fields={field: [_("The image is larger than %(mb)s MB.") % {"mb": settings.MAX_UPLOAD_BYTES // (1024 * 1024)}]}
-        )
+        limit = settings.MAX_UPLOAD_BYTES
+        size_text = f"{limit // (1024 * 1024)} MB" if limit >= 1024 * 1024 else f"{max(1, limit // 1024)} KB"
+        raise ValidationFailed(fields={field: [_("The image is larger than %(size)s.") % {"size": size_text}]})
     if size == 0:
         raise ValidationFailed(fields={field: [_("The file is empty.")]})
     data = upload.read()

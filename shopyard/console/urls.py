@@ -6,4 +6,13 @@ app_name = "console"
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
+    path("products/", views.products, name="products"),
+    path("products/new/", views.product_create, name="product_create"),
+    path("products/<int:pk>/", views.product_edit, name="product_edit"),
+    path("products/<int:pk>/publish/", views.product_publish, name="product_publish"),
+    path("products/<int:pk>/images/", views.image_upload, name="image_upload"),
+    path("products/<int:pk>/images/<int:image_id>/delete/", views.image_delete, name="image_delete"),
+    path("orders/", views.orders, name="orders"),
+    path("orders/<int:pk>/", views.order_detail, name="order_detail"),
+    path("orders/<int:pk>/ship/", views.order_ship, name="order_ship"),
 ]

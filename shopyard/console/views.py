@@ -1,5 +1,251 @@
-from django.http import HttpResponse
+"""Seller console pages. Each view parses input, calls one service and
+renders; everything is scoped to the current shop (request.console.shop) and a
+foreign id is a 404."""
+
+from django.contrib import messages
+from django.core.exceptions import ObjectDoesNotExist
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from shopyard.catalog import services as catalog
+from shopyard.catalog.models import Product
+from shopyard.core.errors import Conflict, DomainError, NotFound, ValidationFailed
+from shopyard.orders import queries as order_queries
+from shopyard.orders import services as order_services
+from shopyard.orders.state import Status
+from shopyard.shipping.models import Carrier
+
+from . import forms, queries
+from .access import seller_required
+
+PAGE_SIZE = 20
 
 
+def _render(request, template, context=None, status=200):
+    ctx = {"console": request.console, "shop": request.console.shop}
+    ctx.update(context or {})
+    return render(request, template, ctx, status=status)
+
+
+def _page(request, qs):
+    return Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+def _messages_of(exc: DomainError) -> list[str]:
+    out = []
+    for value in exc.fields.values():
+        out.extend(str(m) for m in (value if isinstance(value, list | tuple) else [value]))
+    return out or [str(exc.message)]
+
+
+def _safe_next(request, default):
+    target = request.POST.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, require_https=request.is_secure()):
+        return target
+    return default
+
+
+# --- dashboard -----------------------------------------------------------
+
+@seller_required
 def dashboard(request):
-    return HttpResponse("coming soon")
+    return _render(request, "console/dashboard.html", {"stats": queries.dashboard(request.console.shop), "nav": "dashboard"})
+
+
+# --- products ------------------------------------------------------------
+
+def _products_page(request, *, status=200, error=None):
+    q = (request.GET.get("q") or "").strip()[:100]
+    status_filter = request.GET.get("status") or ""
+    page = _page(request, queries.shop_products(request.console.shop, q=q, status=status_filter))
+    return _render(request, "console/products.html", {
+        "page": page, "q": q, "status_filter": status_filter, "statuses": Product.Status.choices,
+        "error": error, "nav": "products",
+    }, status=status)
+
+
+@seller_required
+def products(request):
+    return _products_page(request)
+
+
+@seller_required
+@require_POST
+def product_publish(request, pk):
+    published = request.POST.get("published") == "1"
+    try:
+        product = catalog.set_published(actor=request.user, shop=request.console.shop, product_id=pk, published=published)
+    except NotFound:
+        raise Http404 from None
+    except DomainError as exc:
+        return _products_page(request, status=exc.status, error=" ".join(_messages_of(exc)))
+    if published:
+        messages.success(request, _("“%(title)s” is now on sale.") % {"title": product.label})
+    else:
+        messages.success(request, _("“%(title)s” was taken off sale.") % {"title": product.label})
+    return redirect(_safe_next(request, reverse("console:products")))
+
+
+def _editor_context(request, state, product=None, image_errors=None):
+    return {
+        "state": state, "product": product, "categories": queries.category_choices(),
+        "brands": queries.brand_choices(), "image_errors": image_errors or [], "nav": "products",
+        "max_attributes": forms.MAX_ATTRIBUTES,
+    }
+
+
+def _editor(request, *, product=None):
+    """GET shows the editor; POST with action=generate/add_row rebuilds the
+    SKU table; POST with action=save calls the create/update service."""
+    shop = request.console.shop
+    template = "console/product_form.html"
+    if request.method != "POST":
+        state = forms.from_product(product) if product else forms.EditorState(code_base=forms.new_code_base())
+        if product is None:
+            state.rows = [forms.SkuRow(code=f"{state.code_base}-1")]
+        return _render(request, template, _editor_context(request, state, product))
+
+    state = forms.parse_post(request.POST)
+    action = request.POST.get("action", "save")
+    if action == "generate":
+        forms.regenerate_rows(state)
+        return _render(request, template, _editor_context(request, state, product),
+                       status=422 if state.has_errors else 200)
+    if action == "add_row":
+        forms.add_blank_row(state)
+        return _render(request, template, _editor_context(request, state, product))
+
+    data, form_errors = forms.to_data(state)
+    try:
+        if form_errors:
+            raise ValidationFailed(fields=form_errors)
+        if product is None:
+            saved = catalog.create_product(actor=request.user, shop=shop, data=data)
+        else:
+            saved = catalog.update_product(actor=request.user, shop=shop, product_id=product.pk, data=data)
+    except NotFound:
+        raise Http404 from None
+    except DomainError as exc:
+        forms.attach_errors(state, exc.fields)
+        if not exc.fields:
+            state.other_errors.append(str(exc.message))
+        return _render(request, template, _editor_context(request, state, product), status=exc.status)
+    messages.success(request, _("Product saved."))
+    return redirect("console:product_edit", pk=saved.pk)
+
+
+@seller_required
+@require_http_methods(["GET", "POST"])
+def product_create(request):
+    return _editor(request)
+
+
+def _own_product(request, pk):
+    product = queries.shop_product(request.console.shop, pk)
+    if product is None:
+        raise Http404
+    return product
+
+
+@seller_required
+@require_http_methods(["GET", "POST"])
+def product_edit(request, pk):
+    return _editor(request, product=_own_product(request, pk))
+
+
+@seller_required
+@require_POST
+def image_upload(request, pk):
+    product = _own_product(request, pk)
+    uploads = request.FILES.getlist("images")
+    errors = []
+    if not uploads:
+        errors.append(_("Choose at least one image to upload."))
+    added = 0
+    for upload in uploads:
+        try:
+            catalog.add_image(actor=request.user, shop=request.console.shop, product_id=product.pk, upload=upload)
+            added += 1
+        except NotFound:
+            raise Http404 from None
+        except DomainError as exc:
+            for message in _messages_of(exc):
+                errors.append(_("%(file)s: %(error)s") % {"file": upload.name, "error": message})
+    if errors:
+        if added:
+            errors.insert(0, _("%(n)s image(s) uploaded; some files were refused:") % {"n": added})
+        product = _own_product(request, pk)  # fresh image list
+        return _render(request, "console/product_form.html",
+                       _editor_context(request, forms.from_product(product), product, image_errors=errors), status=422)
+    messages.success(request, _("%(n)s image(s) uploaded.") % {"n": added})
+    return redirect(reverse("console:product_edit", kwargs={"pk": product.pk}) + "#images")
+
+
+@seller_required
+@require_POST
+def image_delete(request, pk, image_id):
+    try:
+        catalog.delete_image(actor=request.user, shop=request.console.shop, product_id=pk, image_id=image_id)
+    except NotFound:
+        raise Http404 from None
+    messages.success(request, _("Image deleted."))
+    return redirect(reverse("console:product_edit", kwargs={"pk": pk}) + "#images")
+
+
+# --- orders --------------------------------------------------------------
+
+@seller_required
+def orders(request):
+    q = (request.GET.get("q") or "").strip()[:32]
+    status_filter = request.GET.get("status") or ""
+    if status_filter not in Status.values:
+        status_filter = ""
+    page = _page(request, order_queries.shop_orders(request.console.shop, status=status_filter or None, q=q or None))
+    return _render(request, "console/orders.html", {
+        "page": page, "q": q, "status_filter": status_filter, "statuses": Status.choices, "nav": "orders",
+    })
+
+
+def _order_page(request, pk, *, status=200, ship_errors=None, ship_error=None, form=None):
+    order = order_queries.shop_order_detail(request.console.shop, pk)
+    if order is None:
+        raise Http404
+    try:
+        shipment = order.shipment
+    except ObjectDoesNotExist:
+        shipment = None
+    return _render(request, "console/order_detail.html", {
+        "order": order, "shipment": shipment, "carriers": Carrier.choices, "can_ship": order.status == Status.PAID,
+        "ship_errors": ship_errors or {}, "ship_error": ship_error, "form": form or {}, "nav": "orders",
+        "address": order.shipping_address or {},
+    }, status=status)
+
+
+@seller_required
+def order_detail(request, pk):
+    return _order_page(request, pk)
+
+
+@seller_required
+@require_POST
+def order_ship(request, pk):
+    form = {"carrier": request.POST.get("carrier", ""), "tracking_number": request.POST.get("tracking_number", "")}
+    try:
+        order = order_services.ship(actor=request.user, shop=request.console.shop, order_id=pk, **form)
+    except NotFound:
+        raise Http404 from None
+    except ValidationFailed as exc:
+        errors = {k: [str(m) for m in v] for k, v in exc.fields.items()}
+        return _order_page(request, pk, status=exc.status, ship_errors=errors, form=form)
+    except Conflict:
+        current = order_queries.shop_order_detail(request.console.shop, pk)
+        label = current.get_status_display() if current else ""
+        message = _("Only paid orders can be shipped; this order is “%(status)s”.") % {"status": label}
+        return _order_page(request, pk, status=409, ship_error=message, form=form)
+    messages.success(request, _("Order %(number)s marked as shipped.") % {"number": order.number})
+    return redirect("console:order_detail", pk=order.pk)

@@ -1,17 +1,38 @@
 """What every API router shares: bearer auth, the error body, pagination."""
 
 import logging
+from typing import Annotated
 
 from django.conf import settings
 from django.http import Http404
 from django.utils.translation import gettext as _
-from ninja import Schema
+from ninja import Field, Path, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer
+from pydantic import model_validator
 
 from .errors import DomainError
 
 log = logging.getLogger("shopyard.api")
+
+
+ID_MAX = 2**53  # larger ids cannot exist; refusing them early keeps SQLite from overflowing
+
+Id = Annotated[int, Path(..., ge=1, le=ID_MAX)]
+BodyId = Annotated[int, Field(ge=1, le=ID_MAX, strict=True)]
+
+
+class InSchema(Schema):
+    """A request body: must be a JSON object (ninja's Schema would otherwise
+    read attributes off a list and accept it as all-defaults)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _must_be_object(cls, data):
+        raw = object.__getattribute__(data, "_obj") if type(data).__name__ == "DjangoGetter" else data
+        if isinstance(raw, list | str | int | float | bool) or raw is None:
+            raise ValueError("Send a JSON object.")
+        return data
 
 
 class ErrorOut(Schema):

@@ -6,7 +6,7 @@ from typing import Literal
 
 from ninja import Field, Header, Query, Router, Schema, Status
 
-from shopyard.core.api_support import PageMeta, bearer, paginate, responses
+from shopyard.core.api_support import Id, PageMeta, bearer, paginate, responses
 from shopyard.core.errors import NotFound
 from shopyard.core.money import money_str
 from shopyard.shops.queries import shop_for_seller
@@ -20,14 +20,14 @@ StatusLiteral = Literal["pending_payment", "paid", "shipped", "completed", "canc
 
 
 class LineIn(Schema):
-    sku_id: int = Field(..., ge=1, strict=True)
+    sku_id: int = Field(..., ge=1, le=2**53, strict=True)
     quantity: int = Field(..., ge=1, le=999, strict=True)
 
 
 class PlaceOrderIn(Schema):
     """Only the address, the items and a note are read; prices and totals are computed by the server."""
 
-    address_id: int = Field(..., ge=1, strict=True)
+    address_id: int = Field(..., ge=1, le=2**53, strict=True)
     lines: list[LineIn] | None = Field(None, min_length=1, max_length=100, description="omit to order the whole cart")
     note: str = Field("", max_length=200)
 
@@ -196,19 +196,19 @@ def _buyer_detail(user, order_id):
 
 
 @router.get("/orders/{order_id}", response=responses({200: OrderDetailOut}), auth=bearer)
-def get_order(request, order_id: int):
+def get_order(request, order_id: Id):
     return Status(200, _buyer_detail(request.auth, order_id))
 
 
 @router.post("/orders/{order_id}/cancel", response=responses({200: OrderDetailOut}), auth=bearer)
-def cancel_order(request, order_id: int):
+def cancel_order(request, order_id: Id):
     """Cancel an order awaiting payment; its stock is released. Any other status is a 409."""
     services.cancel_by_buyer(actor=request.auth, order_id=order_id)
     return Status(200, _buyer_detail(request.auth, order_id))
 
 
 @router.post("/orders/{order_id}/confirm-receipt", response=responses({200: OrderDetailOut}), auth=bearer)
-def confirm_receipt(request, order_id: int):
+def confirm_receipt(request, order_id: Id):
     services.confirm_receipt(actor=request.auth, order_id=order_id)
     return Status(200, _buyer_detail(request.auth, order_id))
 
@@ -229,12 +229,12 @@ def _seller_detail(shop, order_id):
 
 
 @seller_router.get("/orders/{order_id}", response=responses({200: OrderDetailOut}), auth=bearer)
-def seller_order(request, order_id: int):
+def seller_order(request, order_id: Id):
     return Status(200, _seller_detail(shop_for_seller(request.auth), order_id))
 
 
 @seller_router.post("/orders/{order_id}/ship", response=responses({200: OrderDetailOut}), auth=bearer)
-def seller_ship(request, order_id: int, payload: ShipIn):
+def seller_ship(request, order_id: Id, payload: ShipIn):
     """Ship a paid order with a carrier code (sf, zto, yto, sto, yunda, jd, ems, other) and tracking number."""
     shop = shop_for_seller(request.auth)
     services.ship(actor=request.auth, shop=shop, order_id=order_id, carrier=payload.carrier,

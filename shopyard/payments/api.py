@@ -3,7 +3,7 @@ notification callbacks (no bearer auth: they are authenticated by signature)."""
 
 from ninja import Field, Router, Schema, Status
 
-from shopyard.core.api_support import bearer, responses
+from shopyard.core.api_support import BodyId, Id, bearer, responses
 from shopyard.core.money import money_str
 
 from . import services
@@ -12,7 +12,7 @@ router = Router(tags=["payments"])
 
 
 class StartIn(Schema):
-    order_ids: list[int] = Field(..., min_length=1, max_length=50)
+    order_ids: list[BodyId] = Field(..., min_length=1, max_length=50)
 
 
 class PaymentOut(Schema):
@@ -43,7 +43,7 @@ def start_payment(request, payload: StartIn):
 
 
 @router.get("/payments/{payment_id}", response=responses({200: PaymentOut}), auth=bearer)
-def get_payment(request, payment_id: int):
+def get_payment(request, payment_id: Id):
     return Status(200, payment_out(services.own_payment(actor=request.auth, payment_id=payment_id)))
 
 

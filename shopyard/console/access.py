@@ -1,0 +1,48 @@
+"""Who may use the console and on which shop.
+
+A seller is a user with a ShopMember row. The console works on one "current
+shop" at a time: the user's only membership, or the one picked with
+`?shop=<id>` (validated against the memberships and kept in the session).
+Anonymous visitors go to the login page; logged-in non-members get 403.
+"""
+
+from dataclasses import dataclass
+from functools import wraps
+
+from django.contrib.auth.views import redirect_to_login
+from django.http import Http404
+from django.shortcuts import render
+
+from shopyard.shops.models import Shop, ShopMember
+
+SESSION_KEY = "console_shop_id"
+
+
+@dataclass
+class ConsoleContext:
+    shop: Shop
+    membership: ShopMember
+    memberships: list
+
+
+def seller_required(view):
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        memberships = list(
+            ShopMember.objects.filter(user=request.user).select_related("shop").order_by("shop_id")
+        )
+        if not memberships:
+            return render(request, "console/forbidden.html", status=403)
+        by_shop = {m.shop_id: m for m in memberships}
+        wanted = request.GET.get("shop")
+        if wanted is not None and wanted != "":
+            if not (wanted.isdecimal() and len(wanted) <= 19) or int(wanted) not in by_shop:
+                raise Http404
+            request.session[SESSION_KEY] = int(wanted)
+        membership = by_shop.get(request.session.get(SESSION_KEY)) or memberships[0]
+        request.console = ConsoleContext(shop=membership.shop, membership=membership, memberships=memberships)
+        return view(request, *args, **kwargs)
+
+    return wrapper

@@ -1,0 +1,60 @@
+from django import template
+from django.utils.http import urlencode
+
+from shopyard.core.money import money_str
+
+register = template.Library()
+
+SYMBOLS = {"CNY": "¥", "USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "HKD": "HK$", "KRW": "₩"}
+
+
+@register.filter
+def money(amount, currency="CNY"):
+    """59.9000|money:"CNY" -> ¥59.90 (rounded to the currency's precision)."""
+    if amount is None or amount == "":
+        return ""
+    currency = currency or "CNY"
+    return f"{SYMBOLS.get(currency, currency + ' ')}{money_str(amount, currency)}"
+
+
+@register.filter
+def get(mapping, key):
+    if not mapping:
+        return None
+    try:
+        return mapping.get(key)
+    except AttributeError:
+        return None
+
+
+@register.filter
+def at(sequence, index):
+    try:
+        return sequence[index]
+    except (IndexError, KeyError, TypeError):
+        return ""
+
+
+@register.simple_tag(takes_context=True)
+def query(context, **changes):
+    """The current query string with some parameters changed (for pagination links)."""
+    params = context["request"].GET.copy()
+    for key, value in changes.items():
+        if value in (None, ""):
+            params.pop(key, None)
+        else:
+            params[key] = value
+    return "?" + urlencode(sorted(params.lists()), doseq=True) if params else "?"
+
+
+STATUS_BADGES = {
+    "published": "badge-success", "draft": "badge-muted",
+    "pending_payment": "badge-warning", "paid": "badge-accent", "shipped": "badge-info",
+    "completed": "badge-success", "cancelled": "badge-muted",
+}
+
+
+@register.filter
+def status_badge(status):
+    """The site.css badge variant for a product or order status."""
+    return STATUS_BADGES.get(str(status), "badge-muted")

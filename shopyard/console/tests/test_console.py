@@ -1,0 +1,423 @@
+"""Seller console pages, driven through the Django test client as a seller would."""
+
+import io
+import random
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+from PIL import Image
+
+from shopyard.catalog.models import Product, ProductImage, Sku
+from shopyard.checkout.services import place_order
+from shopyard.orders.models import Order
+from shopyard.orders.services import mark_paid
+from shopyard.shipping.models import Shipment
+from shopyard.shops.models import ShopMember
+from tests import factories as f
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def seller_client(client, seller, shop):
+    client.force_login(seller)
+    return client
+
+
+@pytest.fixture(autouse=True)
+def _media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+def png_bytes(size=(64, 48), colour=(255, 80, 0)) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", size, colour).save(out, "PNG")
+    return out.getvalue()
+
+
+def upload(name, data, content_type):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, data, content_type=content_type)
+
+
+def editor_post(category, *, title="纯棉T恤", attributes=(), rows=(), action="save", **extra):
+    """The POST body the product editor sends. `rows`: dicts with options, code, price, stock, active."""
+    data = {
+        "action": action, "category_id": str(category.pk), "brand_id": "", "title": title,
+        "title_en": "Cotton T-shirt", "description": "舒适", "description_en": "Comfortable",
+        "code_base": "TEE", "sku_rows": str(len(rows)),
+    }
+    for i, (name, name_en, options, options_en) in enumerate(attributes):
+        data.update({f"attr-{i}-name": name, f"attr-{i}-name_en": name_en,
+                     f"attr-{i}-options": options, f"attr-{i}-options_en": options_en})
+    for n, row in enumerate(rows):
+        for k, value in enumerate(row.get("options", [])):
+            data[f"sku-{n}-opt-{k}"] = value
+        data[f"sku-{n}-code"] = row["code"]
+        data[f"sku-{n}-price"] = row["price"]
+        data[f"sku-{n}-stock"] = row["stock"]
+        if row.get("active", True):
+            data[f"sku-{n}-active"] = "1"
+    data.update(extra)
+    return data
+
+
+COLOUR_SIZE = [("颜色", "Colour", "红色, 蓝色", "Red, Blue"), ("尺码", "Size", "M，L", "M, L")]
+FOUR_ROWS = [
+    {"options": ["红色", "M"], "code": "TEE-RM", "price": "59.00", "stock": "10"},
+    {"options": ["红色", "L"], "code": "TEE-RL", "price": "69.00", "stock": "5"},
+    {"options": ["蓝色", "M"], "code": "TEE-BM", "price": "59.00", "stock": "0"},
+    {"options": ["蓝色", "L"], "code": "TEE-BL", "price": "79.50", "stock": "3"},
+]
+
+
+def stock_of(sku):
+    sku.refresh_from_db()
+    return sku.stock.quantity
+
+
+# --- access --------------------------------------------------------------
+
+def test_anonymous_is_sent_to_login(client):
+    response = client.get(reverse("console:dashboard"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("accounts:login"))
+    assert "next=/console/" in response["Location"]
+
+
+def test_non_member_gets_403_on_every_page(client, shopper, product):
+    client.force_login(shopper)
+    for url in [reverse("console:dashboard"), reverse("console:products"), reverse("console:orders"),
+                reverse("console:product_edit", args=[product.pk])]:
+        response = client.get(url)
+        assert response.status_code == 403, url
+        assert "This page is for sellers" in response.content.decode()
+
+
+def test_dashboard_shows_counts(seller_client, shop, product, shopper, address):
+    f.make_product(shop, publish=False)
+    placed = place_order(actor=shopper, address_id=address.pk, lines=[{"sku_id": product.skus.get().pk, "quantity": 2}])
+    mark_paid(order=placed.order_ids[0])
+    response = seller_client.get(reverse("console:dashboard"))
+    assert response.status_code == 200
+    stats = response.context["stats"]
+    assert (stats["published"], stats["draft"], stats["to_ship"], stats["pending"], stats["today"]) == (1, 1, 1, 0, 1)
+    # 2 × 59.90 + 10.00 shipping (under the 199 free-shipping threshold)
+    assert stats["today_sales"] == Decimal("129.8000")
+    assert "¥129.80" in response.content.decode()
+
+
+def test_shop_selector_switches_between_memberships(seller_client, seller, shop, other_shop):
+    f.make_product(other_shop, title="青木木椅")
+    ShopMember.objects.create(shop=other_shop, user=seller, role=ShopMember.Role.STAFF)
+    assert seller_client.get(reverse("console:dashboard") + f"?shop={other_shop.pk}").status_code == 200
+    page = seller_client.get(reverse("console:products")).content.decode()
+    assert "青木木椅" in page
+    assert seller_client.get(reverse("console:dashboard") + f"?shop={shop.pk}").status_code == 200
+    assert "青木木椅" not in seller_client.get(reverse("console:products")).content.decode()
+
+
+def test_shop_selector_refuses_a_shop_the_user_is_not_in(seller_client, other_shop):
+    assert seller_client.get(reverse("console:dashboard") + f"?shop={other_shop.pk}").status_code == 404
+
+
+# --- products ------------------------------------------------------------
+
+def test_products_list_search_and_status_filter(seller_client, shop, other_shop):
+    f.make_product(shop, title="无线耳机", price="199.00", stock=7)
+    f.make_product(shop, title="机械键盘", publish=False, skus=[("299.00", 2), ("349.00", 3)])
+    f.make_product(other_shop, title="无线台灯")
+
+    page = seller_client.get(reverse("console:products"), {"q": "无线"}).content.decode()
+    assert "无线耳机" in page and "机械键盘" not in page and "无线台灯" not in page
+
+    response = seller_client.get(reverse("console:products"), {"status": "draft"})
+    rows = list(response.context["page"].object_list)
+    assert [p.title for p in rows] == ["机械键盘"]
+    assert rows[0].total_stock == 5
+    assert "¥299.00 – ¥349.00" in response.content.decode()
+
+
+def test_publish_and_unpublish(seller_client, shop):
+    product = f.make_product(shop, publish=False)
+    url = reverse("console:product_publish", args=[product.pk])
+    assert seller_client.post(url, {"published": "1"}).status_code == 302
+    product.refresh_from_db()
+    assert product.status == Product.Status.PUBLISHED
+    assert seller_client.post(url, {"published": "0"}).status_code == 302
+    product.refresh_from_db()
+    assert product.status == Product.Status.DRAFT
+
+
+def test_generate_builds_the_cartesian_product_and_keeps_typed_rows(seller_client):
+    category = f.make_category()
+    typed = [{"options": ["红色", "M"], "code": "TEE-RM", "price": "59.00", "stock": "10"}]
+    response = seller_client.post(reverse("console:product_create"),
+                                  editor_post(category, attributes=COLOUR_SIZE, rows=typed, action="generate"))
+    assert response.status_code == 200
+    rows = response.context["state"].rows
+    assert [r.options for r in rows] == [["红色", "M"], ["红色", "L"], ["蓝色", "M"], ["蓝色", "L"]]
+    assert (rows[0].code, rows[0].price, rows[0].stock) == ("TEE-RM", "59.00", "10")
+    assert len({r.code for r in rows}) == 4
+    assert Product.objects.count() == 0
+
+
+def test_create_product_with_two_attributes_and_four_skus(seller_client, shop):
+    category = f.make_category()
+    response = seller_client.post(reverse("console:product_create"),
+                                  editor_post(category, attributes=COLOUR_SIZE, rows=FOUR_ROWS, publish="1"))
+    assert response.status_code == 302
+    product = Product.objects.get(shop=shop)
+    assert response["Location"] == reverse("console:product_edit", args=[product.pk])
+    assert (product.title, product.title_en, product.category_id) == ("纯棉T恤", "Cotton T-shirt", category.pk)
+    assert product.status == Product.Status.PUBLISHED
+    assert (product.min_price, product.max_price) == (Decimal("59.00"), Decimal("79.50"))
+    assert [(a.name, a.name_en, [(o.value, o.value_en) for o in a.options.all()]) for a in product.attributes.all()] == [
+        ("颜色", "Colour", [("红色", "Red"), ("蓝色", "Blue")]),
+        ("尺码", "Size", [("M", "M"), ("L", "L")]),
+    ]
+    skus = {s.code: s for s in product.skus.all()}
+    assert {c: (s.price, s.name, stock_of(s)) for c, s in skus.items()} == {
+        "TEE-RM": (Decimal("59.00"), "红色 / M", 10),
+        "TEE-RL": (Decimal("69.00"), "红色 / L", 5),
+        "TEE-BM": (Decimal("59.00"), "蓝色 / M", 0),
+        "TEE-BL": (Decimal("79.50"), "蓝色 / L", 3),
+    }
+    # the saved product reopens in the editor with the same table
+    page = seller_client.get(response["Location"])
+    assert [r.code for r in page.context["state"].rows] == ["TEE-RM", "TEE-RL", "TEE-BM", "TEE-BL"]
+
+
+def test_invalid_price_is_422_with_the_error_on_that_row_and_nothing_saved(seller_client):
+    category = f.make_category()
+    rows = [dict(r) for r in FOUR_ROWS]
+    rows[2]["price"] = "12.345"
+    response = seller_client.post(reverse("console:product_create"),
+                                  editor_post(category, attributes=COLOUR_SIZE, rows=rows))
+    assert response.status_code == 422
+    state = response.context["state"]
+    assert state.rows[2].errors == {"price": ["Use at most two decimal places."]}
+    assert not state.rows[0].errors
+    page = response.content.decode()
+    assert "Use at most two decimal places." in page and 'value="12.345"' in page
+    assert Product.objects.count() == 0 and Sku.objects.count() == 0
+
+
+def test_missing_title_and_category_are_shown_next_to_their_fields(seller_client):
+    category = f.make_category()
+    data = editor_post(category, title="", rows=[{"code": "X-1", "price": "1", "stock": "1"}], category_id="")
+    response = seller_client.post(reverse("console:product_create"), data)
+    assert response.status_code == 422
+    assert response.context["state"].errors == {"title": ["This field is required."], "category_id": ["Choose a category."]}
+    assert Product.objects.count() == 0
+
+
+def test_mismatched_english_options_are_refused(seller_client):
+    category = f.make_category()
+    attrs = [("颜色", "Colour", "红色, 蓝色", "Red")]
+    rows = [{"options": ["红色"], "code": "C-1", "price": "5", "stock": "1"}]
+    response = seller_client.post(reverse("console:product_create"), editor_post(category, attributes=attrs, rows=rows))
+    assert response.status_code == 422
+    assert "options_en" in response.context["state"].attributes[0].errors
+    assert Product.objects.count() == 0
+
+
+def test_edit_changes_price_and_stock(seller_client, shop):
+    product = f.make_product(shop, skus=[("10.00", 4), ("12.00", 6)])
+    url = reverse("console:product_edit", args=[product.pk])
+    state = seller_client.get(url).context["state"]
+    rows = [{"options": r.options, "code": r.code, "price": r.price, "stock": r.stock} for r in state.rows]
+    rows[1].update(price="15.50", stock="20")
+    attrs = [(a.name, a.name_en, a.options, a.options_en) for a in state.attributes]
+    data = editor_post(product.category, title=product.title, attributes=attrs, rows=rows)
+    response = seller_client.post(url, data)
+    assert response.status_code == 302
+    product.refresh_from_db()
+    first, second = product.skus.order_by("id")
+    assert (second.price, stock_of(second)) == (Decimal("15.50"), 20)
+    assert (first.price, stock_of(first)) == (Decimal("10.00"), 4)
+    assert (product.min_price, product.max_price) == (Decimal("10.00"), Decimal("15.50"))
+
+
+def test_edit_with_bad_stock_changes_nothing(seller_client, shop, product):
+    sku = product.skus.get()
+    title = product.title
+    url = reverse("console:product_edit", args=[product.pk])
+    data = editor_post(product.category, title="改过的标题", rows=[{"code": sku.code, "price": "1.00", "stock": "-3"}])
+    response = seller_client.post(url, data)
+    assert response.status_code == 422
+    assert response.context["state"].rows[0].errors["stock"]
+    product.refresh_from_db()
+    sku.refresh_from_db()
+    assert (product.title, sku.price, stock_of(sku)) == (title, Decimal("59.90"), 10)
+
+
+def test_other_shops_product_is_404(seller_client, other_shop):
+    foreign = f.make_product(other_shop)
+    edit = reverse("console:product_edit", args=[foreign.pk])
+    assert seller_client.get(edit).status_code == 404
+    data = editor_post(foreign.category, title="hijack", rows=[{"code": "H-1", "price": "1", "stock": "1"}])
+    assert seller_client.post(edit, data).status_code == 404
+    assert seller_client.post(reverse("console:product_publish", args=[foreign.pk]), {"published": "0"}).status_code == 404
+    png = upload("a.png", png_bytes(), "image/png")
+    assert seller_client.post(reverse("console:image_upload", args=[foreign.pk]), {"images": [png]}).status_code == 404
+    foreign.refresh_from_db()
+    assert foreign.title != "hijack" and foreign.status == Product.Status.PUBLISHED
+    assert not ProductImage.objects.exists()
+
+
+# --- images --------------------------------------------------------------
+
+def test_upload_real_pngs_makes_images_and_thumbnails(seller_client, product):
+    url = reverse("console:image_upload", args=[product.pk])
+    files = [upload("front.png", png_bytes((800, 600)), "image/png"), upload("back.png", png_bytes(), "image/png")]
+    response = seller_client.post(url, {"images": files})
+    assert response.status_code == 302
+    images = list(product.images.order_by("position"))
+    assert len(images) == 2
+    for image in images:
+        assert image.image.name.endswith(".png")
+        with Image.open(image.thumbnail.path) as thumb:
+            assert thumb.format == "JPEG" and max(thumb.size) <= 400
+    page = seller_client.get(reverse("console:product_edit", args=[product.pk])).content.decode()
+    assert images[0].thumbnail.url in page
+
+
+def test_text_file_named_jpg_is_refused(seller_client, product):
+    url = reverse("console:image_upload", args=[product.pk])
+    response = seller_client.post(url, {"images": [upload("x.jpg", b"not an image at all", "image/jpeg")]})
+    assert response.status_code == 422
+    assert "x.jpg: Upload a valid JPEG, PNG, WebP or GIF image." in response.content.decode()
+    assert not ProductImage.objects.exists()
+
+
+def test_oversized_upload_is_refused(seller_client, product, settings):
+    settings.MAX_UPLOAD_BYTES = 1024
+    big = io.BytesIO()
+    Image.frombytes("RGB", (100, 100), random.Random(1).randbytes(30000)).save(big, "PNG")
+    data = big.getvalue()
+    assert len(data) > 1024  # a valid PNG, refused only for its size
+    response = seller_client.post(reverse("console:image_upload", args=[product.pk]),
+                                  {"images": [upload("big.png", data, "image/png")]})
+    assert response.status_code == 422
+    assert "big.png: The image is larger than" in response.content.decode()
+    assert not ProductImage.objects.exists()
+
+
+def test_no_file_chosen_is_422(seller_client, product):
+    response = seller_client.post(reverse("console:image_upload", args=[product.pk]), {})
+    assert response.status_code == 422
+    assert "Choose at least one image to upload." in response.content.decode()
+
+
+def test_delete_image(seller_client, product):
+    seller_client.post(reverse("console:image_upload", args=[product.pk]),
+                       {"images": [upload("a.png", png_bytes(), "image/png")]})
+    image = product.images.get()
+    response = seller_client.post(reverse("console:image_delete", args=[product.pk, image.pk]))
+    assert response.status_code == 302
+    assert not product.images.exists()
+
+
+# --- orders --------------------------------------------------------------
+
+@pytest.fixture
+def orders(shop, other_shop, product, shopper, address):
+    """One paid and one unpaid order in the seller's shop, one paid order elsewhere."""
+    foreign = f.make_product(other_shop, price="30.00")
+    own_sku, foreign_sku = product.skus.get(), foreign.skus.get()
+    paid = place_order(actor=shopper, address_id=address.pk, lines=[{"sku_id": own_sku.pk, "quantity": 1}])
+    mark_paid(order=paid.order_ids[0])
+    unpaid = place_order(actor=shopper, address_id=address.pk, lines=[{"sku_id": own_sku.pk, "quantity": 1}])
+    elsewhere = place_order(actor=shopper, address_id=address.pk, lines=[{"sku_id": foreign_sku.pk, "quantity": 1}])
+    mark_paid(order=elsewhere.order_ids[0])
+    get = Order.objects.get
+    return get(pk=paid.order_ids[0]), get(pk=unpaid.order_ids[0]), get(pk=elsewhere.order_ids[0])
+
+
+def test_orders_list_shows_only_own_shop(seller_client, orders):
+    paid, unpaid, elsewhere = orders
+    response = seller_client.get(reverse("console:orders"))
+    assert response.status_code == 200
+    assert [o.pk for o in response.context["page"].object_list] == [unpaid.pk, paid.pk]
+    page = response.content.decode()
+    assert paid.number in page and unpaid.number in page and elsewhere.number not in page
+
+
+def test_orders_filter_by_status_and_number(seller_client, orders):
+    paid, unpaid, _elsewhere = orders
+    listed = seller_client.get(reverse("console:orders"), {"status": "paid"}).context["page"].object_list
+    assert [o.pk for o in listed] == [paid.pk]
+    listed = seller_client.get(reverse("console:orders"), {"q": unpaid.number[-6:]}).context["page"].object_list
+    assert [o.pk for o in listed] == [unpaid.pk]
+
+
+def test_order_detail_and_other_shops_order_is_404(seller_client, orders):
+    paid, _unpaid, elsewhere = orders
+    page = seller_client.get(reverse("console:order_detail", args=[paid.pk])).content.decode()
+    assert paid.number in page and "张三" in page and "文三路 100 号" in page and "¥69.90" in page
+    assert seller_client.get(reverse("console:order_detail", args=[elsewhere.pk])).status_code == 404
+    response = seller_client.post(reverse("console:order_ship", args=[elsewhere.pk]),
+                                  {"carrier": "sf", "tracking_number": "SF1234567890"})
+    assert response.status_code == 404
+    elsewhere.refresh_from_db()
+    assert elsewhere.status == Order.Status.PAID
+
+
+def test_ship_a_paid_order(seller_client, seller, orders):
+    paid, _unpaid, _elsewhere = orders
+    response = seller_client.post(reverse("console:order_ship", args=[paid.pk]),
+                                  {"carrier": "sf", "tracking_number": "SF1234567890"})
+    assert response.status_code == 302
+    paid.refresh_from_db()
+    assert paid.status == Order.Status.SHIPPED and paid.shipped_at is not None
+    shipment = Shipment.objects.get(order=paid)
+    assert (shipment.carrier, shipment.tracking_number, shipment.shipped_by) == ("sf", "SF1234567890", seller)
+    page = seller_client.get(response["Location"]).content.decode()
+    assert "SF1234567890" in page and "SF Express" in page
+
+
+def test_ship_unpaid_order_is_409(seller_client, orders):
+    _paid, unpaid, _elsewhere = orders
+    response = seller_client.post(reverse("console:order_ship", args=[unpaid.pk]),
+                                  {"carrier": "sf", "tracking_number": "SF1234567890"})
+    assert response.status_code == 409
+    assert "Only paid orders can be shipped" in response.content.decode()
+    unpaid.refresh_from_db()
+    assert unpaid.status == Order.Status.PENDING_PAYMENT
+    assert not Shipment.objects.exists()
+
+
+def test_bad_tracking_number_is_422_on_the_field(seller_client, orders):
+    paid, _unpaid, _elsewhere = orders
+    response = seller_client.post(reverse("console:order_ship", args=[paid.pk]),
+                                  {"carrier": "sf", "tracking_number": "no!"})
+    assert response.status_code == 422
+    assert response.context["ship_errors"] == {"tracking_number": ["Enter 6 to 40 letters, digits or dashes."]}
+    paid.refresh_from_db()
+    assert paid.status == Order.Status.PAID
+    assert not Shipment.objects.exists()
+
+
+def test_post_without_csrf_token_is_refused(seller, orders):
+    from django.test import Client
+
+    paid, _unpaid, _elsewhere = orders
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(seller)
+    response = strict.post(reverse("console:order_ship", args=[paid.pk]), {"carrier": "sf", "tracking_number": "SF1234567890"})
+    assert response.status_code == 403
+    paid.refresh_from_db()
+    assert paid.status == Order.Status.PAID
+
+
+def test_pages_render_in_chinese(seller_client, product, orders):
+    paid, _unpaid, _elsewhere = orders
+    for url in [reverse("console:dashboard"), reverse("console:products"), reverse("console:product_create"),
+                reverse("console:product_edit", args=[product.pk]), reverse("console:orders"),
+                reverse("console:order_detail", args=[paid.pk])]:
+        response = seller_client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans")
+        assert response.status_code == 200, url
+        assert 'lang="zh-hans"' in response.content.decode(), url
