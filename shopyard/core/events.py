@@ -19,6 +19,9 @@ def subscribe(name, handler):
 
 
 def emit(name: str, **payload) -> OutboxEvent:
+    if not _HANDLERS.get(name):
+        # nobody listens yet: keep the record, skip the delivery round trip
+        return OutboxEvent.objects.create(name=name, payload=payload, dispatched_at=timezone.now())
     event = OutboxEvent.objects.create(name=name, payload=payload)
 
     def _schedule():

@@ -1,0 +1,110 @@
+"""Shared plumbing for the benchmarks: a throw-away Shopyard home and database,
+gunicorn serving it, and wrk (Debian's package) loading it from another
+process on loopback. Every benchmark prints its figures on one line."""
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PY = sys.executable
+BIN = Path(PY).parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def environment(db: str):
+    """A fresh SHOPYARD_HOME and database; removed afterwards."""
+    home = Path(tempfile.mkdtemp(prefix="shopyard-bench-"))
+    env = dict(os.environ, SHOPYARD_HOME=str(home), DJANGO_SETTINGS_MODULE="shopyard.settings",
+               SHOPYARD_DEBUG="0", SHOPYARD_LOG_LEVEL="WARNING")
+    env.pop("BROKER_URL", None)
+    dbname = None
+    if db == "postgres":
+        dbname = f"shopyard_bench_{uuid.uuid4().hex[:8]}"
+        subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", dbname], check=True)
+        env["DATABASE_URL"] = f"postgresql://postgres@127.0.0.1:5432/{dbname}"
+    else:
+        env.pop("DATABASE_URL", None)
+    try:
+        yield env
+    finally:
+        if dbname:
+            subprocess.run(["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", "--force", dbname], check=False)
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def manage(env, *args, quiet=True):
+    out = subprocess.run([PY, str(ROOT / "manage.py"), *args], env=env, cwd=ROOT, check=True,
+                         capture_output=quiet, text=True)
+    return out.stdout if quiet else ""
+
+
+@contextmanager
+def gunicorn(env, *, workers=2, threads=1, port=None):
+    port = port or free_port()
+    cmd = [str(BIN / "gunicorn"), "shopyard.wsgi", "-w", str(workers), "-b", f"127.0.0.1:{port}",
+           "--log-level", "warning", "--access-logfile", "-" if os.environ.get("BENCH_ACCESS_LOG") else "/dev/null"]
+    if threads > 1:
+        cmd += ["-k", "gthread", "--threads", str(threads)]
+    proc = subprocess.Popen(cmd, env=env, cwd=ROOT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(200):
+            try:
+                urllib.request.urlopen(base + "/api/v1/openapi.json", timeout=2).read()
+                break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            raise RuntimeError("gunicorn did not come up")
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+REPORT_LUA = """
+done = function(summary, latency, requests)
+  local errors = summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout
+  io.write(string.format("JSON{\\"requests\\":%d,\\"duration_us\\":%d,\\"non2xx\\":%d,\\"errors\\":%d,\\"p50\\":%d,\\"p95\\":%d,\\"p99\\":%d}\\n",
+    summary.requests, summary.duration, summary.errors.status, errors,
+    latency:percentile(50), latency:percentile(95), latency:percentile(99)))
+end
+"""
+
+
+def wrk(url, *, seconds=10, connections=16, threads=2, script_body=""):
+    """Run wrk; returns req/s, latency percentiles in ms, and error counts."""
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is not installed: apt-get install wrk")
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as fh:
+        fh.write(script_body + REPORT_LUA)
+        script = fh.name
+    try:
+        out = subprocess.run(["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "-s", script, url],
+                             capture_output=True, text=True, check=True).stdout
+    finally:
+        os.unlink(script)
+    line = next(ln for ln in out.splitlines() if ln.startswith("JSON{"))
+    data = json.loads(line[4:])
+    secs = data["duration_us"] / 1e6
+    return {
+        "rps": round(data["requests"] / secs, 1), "p50_ms": round(data["p50"] / 1000, 1),
+        "p95_ms": round(data["p95"] / 1000, 1), "p99_ms": round(data["p99"] / 1000, 1),
+        "non2xx": data["non2xx"], "errors": data["errors"], "requests": data["requests"],
+    }

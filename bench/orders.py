@@ -1,0 +1,101 @@
+"""Order placement over the REST API: POST /api/v1/orders (buy-now lines,
+a fresh Idempotency-Key per request) from 16 concurrent clients, against
+gunicorn on PostgreSQL (default) or SQLite.
+
+    python bench/orders.py [--db postgres|sqlite] [--seconds 10] [--clients 16] [--workers 2] [--threads 4]
+
+Prints one line: orders/s, p50/p95/p99 (ms), non-2xx count, and the number
+of orders the database holds afterwards (must equal the 2xx responses).
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(__file__))
+from _harness import PY, ROOT, environment, gunicorn, manage, wrk  # noqa: E402
+
+SETUP = r"""
+import django, json, sys
+django.setup()
+from shopyard.accounts.models import User
+from shopyard.accounts.services import create_address, issue_token
+from shopyard.catalog.models import Category
+from shopyard.catalog.services import create_product
+from shopyard.shops.models import Shop, ShopMember
+users, skus = int(sys.argv[1]), int(sys.argv[2])
+seller = User.objects.create_user("bench-seller", password="x")
+shop = Shop.objects.create(name="压测店", name_en="Bench shop", slug="bench-shop")
+ShopMember.objects.create(shop=shop, user=seller, role="owner")
+cat = Category.objects.create(name="压测", name_en="Bench", slug="bench")
+sku_ids = []
+for i in range(skus):
+    p = create_product(actor=seller, shop=shop, data={"category_id": cat.pk, "title": f"压测商品{i}", "publish": True,
+        "skus": [{"code": f"B-{i}", "price": "19.90", "stock": 1000000, "options": []}]})
+    sku_ids.append(p.skus.get().pk)
+clients = []
+for i in range(users):
+    u = User.objects.create_user(f"bench{i}", password="x")
+    a = create_address(actor=u, data={"recipient": "张三", "phone": "13800138000", "province": "上海市",
+        "city": "上海市", "district": "浦东新区", "detail": "世纪大道 1 号"})
+    clients.append({"token": issue_token(user=u), "address": a.pk})
+print(json.dumps({"clients": clients, "skus": sku_ids}))
+"""
+
+LUA = """
+local clients = %(clients)s
+local skus = %(skus)s
+local counter = 0
+function setup(thread)
+  thread:set("tid", counter)
+  counter = counter + 1
+end
+local n = 0
+request = function()
+  n = n + 1
+  local c = clients[math.random(#clients)]
+  local sku = skus[math.random(#skus)]
+  local body = string.format('{"address_id":%%d,"lines":[{"sku_id":%%d,"quantity":1}]}', c.address, sku)
+  local headers = {["Content-Type"] = "application/json", ["Authorization"] = "Bearer " .. c.token,
+                   ["Idempotency-Key"] = string.format("bench-%%d-%%d-%%d", tid, n, math.random(1, 1000000000))}
+  return wrk.format("POST", "/api/v1/orders", headers, body)
+end
+"""
+
+
+def lua_table(items, keys=None):
+    if keys:
+        return "{" + ",".join("{" + ",".join(f'{k}="{v}"' if isinstance(v, str) else f"{k}={v}" for k, v in i.items()) + "}" for i in items) + "}"
+    return "{" + ",".join(str(i) for i in items) + "}"
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--db", choices=["sqlite", "postgres"], default="postgres")
+    ap.add_argument("--seconds", type=int, default=10)
+    ap.add_argument("--clients", type=int, default=16)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=4)
+    ap.add_argument("--skus", type=int, default=200)
+    args = ap.parse_args()
+    with environment(args.db) as env:
+        manage(env, "migrate", "--noinput")
+        data = json.loads(subprocess.run([PY, "-c", SETUP, str(args.clients), str(args.skus)], env=env, cwd=ROOT,
+                                         capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1])
+        script = LUA % {"clients": lua_table(data["clients"], keys=True), "skus": lua_table(data["skus"])}
+        with gunicorn(env, workers=args.workers, threads=args.threads) as base:
+            wrk(base + "/api/v1/orders", seconds=2, connections=4, script_body=script)
+            result = wrk(base + "/api/v1/orders", seconds=args.seconds, connections=args.clients, script_body=script)
+        count = subprocess.run([PY, "-c", "import django;django.setup();from shopyard.orders.models import Order;print(Order.objects.count())"],
+                               env=env, cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
+    print(json.dumps({
+        "bench": "orders", "db": args.db, "clients": args.clients, "workers": args.workers, "threads": args.threads,
+        "orders_per_s": result["rps"], "p50_ms": result["p50_ms"], "p95_ms": result["p95_ms"], "p99_ms": result["p99_ms"],
+        "non2xx": result["non2xx"], "errors": result["errors"], "orders_in_db": int(count),
+    }, separators=(",", ":")))
+
+
+if __name__ == "__main__":
+    main()
