@@ -1,8 +1,187 @@
-from django.http import HttpResponse
+"""Account pages: register, log in / out, profile and the address book.
+
+Views parse the form, call one service and render; every rule (password
+strength, phone format, login throttling, default address) lives in
+accounts.services. Service errors come back as per-field messages with the
+error's 4xx status.
+"""
+
+from django.contrib import messages
+from django.contrib.auth import login as auth_login
+from django.contrib.auth import logout as auth_logout
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from shopyard.cart.services import merge_guest_cart
+from shopyard.core.errors import DomainError, NotFound, RateLimited
+from shopyard.core.i18n import localized
+
+from . import services
+from .models import Address
+
+MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+ADDRESS_INPUTS = ("recipient", "phone", "province", "city", "district", "detail", "postcode")
 
 
-def _todo(request, *args, **kwargs):
-    return HttpResponse("coming soon")
+def safe_next(request, default=None):
+    """The ?next= (or posted next) URL when it stays on this site, else `default`."""
+    nxt = request.POST.get("next") or request.GET.get("next") or ""
+    if nxt and url_has_allowed_host_and_scheme(
+        nxt, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return nxt
+    return default
 
 
-login_view = logout_view = register = profile = addresses = address_new = address_edit = address_delete = _todo
+def _field_errors(exc: DomainError) -> dict:
+    return {k: [str(m) for m in (v if isinstance(v, list | tuple) else [v])] for k, v in exc.fields.items()}
+
+
+def _login_and_merge(request, user):
+    # login() cycles the session key: remember the guest cart's key first
+    guest_key = request.session.session_key
+    auth_login(request, user, backend=MODEL_BACKEND)
+    if guest_key:
+        merge_guest_cart(session_key=guest_key, user=user)
+
+
+@require_http_methods(["GET", "POST"])
+def register(request):
+    nxt = safe_next(request, "")
+    values = {k: request.POST.get(k, "").strip() for k in ("username", "email", "phone")}
+    errors, status = {}, 200
+    if request.method == "POST":
+        password = request.POST.get("password", "")
+        if password != request.POST.get("password2", ""):
+            errors["password2"] = [_("The two passwords do not match.")]
+            status = 422
+        else:
+            try:
+                user = services.register_user(password=password, **values)
+            except DomainError as exc:
+                errors, status = _field_errors(exc), exc.status
+            else:
+                _login_and_merge(request, user)
+                messages.success(request, _("Welcome to Shopyard, %(name)s!") % {"name": user.username})
+                return redirect(nxt or reverse("storefront:home"))
+    return render(request, "accounts/register.html", {"values": values, "errors": errors, "next": nxt}, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def login_view(request):
+    nxt = safe_next(request, "")
+    username = request.POST.get("username", "").strip()
+    errors, error, status = {}, "", 200
+    if request.method == "POST":
+        try:
+            user = services.login(request=request, username=username, password=request.POST.get("password", ""))
+        except RateLimited as exc:
+            error, status = str(exc.message), exc.status
+        except DomainError as exc:
+            error, errors, status = str(exc.message), _field_errors(exc), exc.status
+        else:
+            _login_and_merge(request, user)
+            return redirect(nxt or reverse("storefront:home"))
+    context = {"username": username, "errors": errors, "error": error, "next": nxt}
+    return render(request, "accounts/login.html", context, status=status)
+
+
+@require_POST
+def logout_view(request):
+    auth_logout(request)
+    messages.info(request, _("You have logged out."))
+    return redirect("storefront:home")
+
+
+@login_required
+def profile(request):
+    from shopyard.orders.queries import buyer_orders
+    from shopyard.orders.state import Status
+
+    counts = dict(
+        buyer_orders(request.user).prefetch_related(None).order_by().values_list("status").annotate(n=Count("id"))
+    )
+    tabs = [(s.value, s.label, counts.get(s.value, 0)) for s in Status]
+    memberships = list(request.user.shop_memberships.select_related("shop"))
+    for m in memberships:
+        m.shop_label = localized(m.shop, "name")
+    context = {
+        "order_tabs": tabs,
+        "memberships": memberships,
+        "address_count": Address.objects.filter(user=request.user).count(),
+    }
+    return render(request, "accounts/profile.html", context)
+
+
+@login_required
+def addresses(request):
+    items = list(Address.objects.filter(user=request.user))
+    return render(request, "accounts/addresses.html", {"addresses": items})
+
+
+def _address_data(request):
+    return {k: request.POST.get(k, "") for k in ADDRESS_INPUTS}
+
+
+def _address_form(request, *, address=None):
+    nxt = safe_next(request, "")
+    errors, status = {}, 200
+    if address is not None:
+        values = {k: getattr(address, k) for k in ADDRESS_INPUTS}
+        is_default = address.is_default
+    else:
+        values, is_default = dict.fromkeys(ADDRESS_INPUTS, ""), False
+    if request.method == "POST":
+        values = _address_data(request)
+        is_default = bool(request.POST.get("is_default"))
+        try:
+            if address is None:
+                services.create_address(actor=request.user, data=values, is_default=is_default)
+                messages.success(request, _("Address added."))
+            else:
+                services.update_address(actor=request.user, address_id=address.pk, data=values, is_default=is_default)
+                messages.success(request, _("Address saved."))
+        except NotFound as exc:
+            raise Http404(str(exc.message)) from None
+        except DomainError as exc:
+            errors, status = _field_errors(exc), exc.status
+        else:
+            return redirect(nxt or reverse("accounts:addresses"))
+    context = {"address": address, "values": values, "is_default": is_default, "errors": errors, "next": nxt}
+    return render(request, "accounts/address_form.html", context, status=status)
+
+
+def _own_address_or_404(request, pk):
+    address = Address.objects.filter(user=request.user, pk=pk).first()
+    if address is None:
+        raise Http404(_("Address not found."))
+    return address
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def address_new(request):
+    return _address_form(request)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def address_edit(request, pk):
+    return _address_form(request, address=_own_address_or_404(request, pk))
+
+
+@login_required
+@require_POST
+def address_delete(request, pk):
+    try:
+        services.delete_address(actor=request.user, address_id=pk)
+    except NotFound as exc:
+        raise Http404(str(exc.message)) from None
+    messages.success(request, _("Address deleted."))
+    return redirect(safe_next(request, reverse("accounts:addresses")))

@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from shopyard.core.errors import BadRequest, NotFound, ValidationFailed
+from shopyard.core.errors import BadRequest, InvalidTransition, NotFound, ValidationFailed
 from shopyard.core.events import emit
 from shopyard.core.money import Money
 from shopyard.core.statemachine import apply_transition
@@ -70,9 +70,9 @@ def start_payment(*, actor, order_ids) -> Payment:
         raise NotFound(_("Order not found."), fields={"order_ids": [_("Unknown order.")]})
     unpaid = [o for o in orders if o.status == OrderStatus.PENDING_PAYMENT]
     if len(unpaid) != len(orders):
-        raise ValidationFailed(
+        raise InvalidTransition(
             _("Only orders awaiting payment can be paid."),
-            fields={"order_ids": [_("Only orders awaiting payment can be paid.")]}, code="invalid_transition",
+            fields={"order_ids": [_("Only orders awaiting payment can be paid.")]},
         )
     if len({o.currency for o in orders}) > 1:
         raise ValidationFailed(fields={"order_ids": [_("Orders in different currencies are paid separately.")]})
@@ -96,7 +96,7 @@ def simulate_provider_decision(*, reference, approve: bool) -> Payment:
     if payment is None:
         raise NotFound(_("Payment not found."))
     if payment.status != Status.PENDING:
-        raise ValidationFailed(_("This payment is already closed."), fields={"payment": [_("This payment is already closed.")]}, code="invalid_transition")
+        raise InvalidTransition(_("This payment is already closed."), fields={"payment": [_("This payment is already closed.")]})
     body, headers = simulated.build_notification(payment=payment, status="success" if approve else "failed")
     from .tasks import deliver_simulated_notification
 
@@ -142,27 +142,34 @@ def handle_notification(*, gateway: str, body: bytes, headers) -> str:
         log.error("payment %s notification amount mismatch: %s", payment.reference, detail)
         raise BadRequest(_("The amount does not match the payment."), code="amount_mismatch")
 
+    closed_as = None
     try:
         with transaction.atomic():
             locked = Payment.objects.select_for_update().get(pk=payment.pk)
-            if locked.status != Status.PENDING:
-                _store(gateway, PaymentNotification.Outcome.REJECTED, body, payment=payment, notification_id=nid,
-                       detail=f"payment is {locked.status}")
-                raise BadRequest(_("The payment is already closed."), code="invalid_transition")
-            PaymentNotification.objects.create(
-                gateway=gateway, outcome=PaymentNotification.Outcome.APPLIED, body=body.decode()[:10000],
-                payment=locked, notification_id=nid,
-            )
-            if payload["status"] == "success":
-                _apply_success(locked)
+            if PaymentNotification.objects.filter(gateway=gateway, notification_id=nid, outcome="applied").exists():
+                # the same notification was applied while this delivery waited for the lock
+                _store(gateway, PaymentNotification.Outcome.DUPLICATE, body, payment=payment, notification_id=nid)
+                return "duplicate"
+            action = Action.SUCCEED if payload["status"] == "success" else Action.FAIL
+            if (locked.status, action) not in TRANSITIONS:
+                closed_as = locked.status  # stored below, outside the rolled-back block
             else:
-                _transition(locked, Action.FAIL, note="declined by the shopper")
-                emit("payment.failed", payment_id=locked.pk)
+                PaymentNotification.objects.create(
+                    gateway=gateway, outcome=PaymentNotification.Outcome.APPLIED, body=body.decode()[:10000],
+                    payment=locked, notification_id=nid,
+                )
+                if payload["status"] == "success":
+                    _apply_success(locked)
+                else:
+                    _transition(locked, Action.FAIL, note="declined by the shopper")
+                    emit("payment.failed", payment_id=locked.pk)
     except IntegrityError:  # the same notification applied concurrently
         _store(gateway, PaymentNotification.Outcome.DUPLICATE, body, payment=payment, notification_id=nid)
         return "duplicate"
-    except BadRequest:
-        raise
+    if closed_as is not None:
+        _store(gateway, PaymentNotification.Outcome.REJECTED, body, payment=payment, notification_id=nid,
+               detail=f"payment is {closed_as}")
+        raise BadRequest(_("The payment is already closed."), code="invalid_transition")
     return "applied"
 
 

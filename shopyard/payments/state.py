@@ -19,4 +19,7 @@ TRANSITIONS = {
     (Status.PENDING, Action.SUCCEED): Status.SUCCEEDED,
     (Status.PENDING, Action.FAIL): Status.FAILED,
     (Status.PENDING, Action.CANCEL): Status.CANCELLED,
+    # the provider captured the money after we gave up on the payment (e.g. its orders timed
+    # out): record the capture; services._apply_success flags the refund (payment.needs_refund)
+    (Status.CANCELLED, Action.SUCCEED): Status.SUCCEEDED,
 }

@@ -1,8 +1,90 @@
-from django.http import HttpResponse
+"""The simulated gateway's hosted page and the page the shopper returns to.
+
+The gateway page stands in for a third-party cashier: the shopper approves or
+declines, the "provider" queues its signed notification (delivered after
+commit; with eager Celery it has been applied by the time the return page
+loads) and the shopper is sent back to Shopyard. A payment is only shown to
+the shopper who owns it: any other reference is a 404.
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from shopyard.core.errors import DomainError, NotFound
+from shopyard.core.i18n import localized
+from shopyard.orders.state import Status as OrderStatus
+
+from . import services
+from .models import Payment
+
+ACTIONS = {"approve": True, "decline": False}
 
 
-def _todo(request, *args, **kwargs):
-    return HttpResponse("coming soon")
+def _own_payment(request, reference) -> Payment:
+    payment = None
+    if isinstance(reference, str) and len(reference) <= 40:
+        payment = Payment.objects.filter(reference=reference, user=request.user).first()
+    if payment is None:
+        raise Http404(_("Payment not found."))
+    return payment
 
 
-simulated_gateway = payment_return = _todo
+def _orders(payment):
+    orders = list(payment.orders.select_related("shop").order_by("pk"))
+    for order in orders:
+        order.shop_label = localized(order.shop, "name")
+    return orders
+
+
+def _gateway_page(request, payment, *, error="", status=200):
+    context = {
+        "payment": payment,
+        "orders": _orders(payment),
+        "is_open": payment.status == Payment.Status.PENDING,
+        "error": error,
+    }
+    return render(request, "payments/simulated_gateway.html", context, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def simulated_gateway(request, reference):
+    payment = _own_payment(request, reference)
+    if request.method == "GET":
+        if payment.status != Payment.Status.PENDING:
+            return _gateway_page(request, payment, error=_("This payment is already closed."), status=409)
+        return _gateway_page(request, payment)
+
+    action = request.POST.get("action", "")
+    if action not in ACTIONS:
+        return _gateway_page(request, payment, error=_("Choose Approve or Decline."), status=400)
+    try:
+        services.simulate_provider_decision(reference=payment.reference, approve=ACTIONS[action])
+    except NotFound as exc:
+        raise Http404(str(exc.message)) from None
+    except DomainError as exc:
+        status = 409 if exc.code == "invalid_transition" else exc.status
+        payment.refresh_from_db()
+        return _gateway_page(request, payment, error=str(exc.message), status=status)
+    if not ACTIONS[action]:
+        messages.warning(request, _("You declined the payment. Your orders are still waiting for payment."))
+    return redirect("payments:return", reference=payment.reference)
+
+
+@login_required
+def payment_return(request, reference):
+    payment = _own_payment(request, reference)
+    orders = _orders(payment)
+    context = {
+        "payment": payment,
+        "orders": orders,
+        "succeeded": payment.status == Payment.Status.SUCCEEDED,
+        "failed": payment.status in (Payment.Status.FAILED, Payment.Status.CANCELLED),
+        "pending": payment.status == Payment.Status.PENDING,
+        "retry_ids": [o.pk for o in orders if o.status == OrderStatus.PENDING_PAYMENT],
+    }
+    return render(request, "payments/return.html", context)

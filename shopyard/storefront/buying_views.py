@@ -1,11 +1,301 @@
-"""Cart, checkout and order pages (placeholder until they land)."""
+"""Buying pages: cart, checkout, the shopper's orders and their actions.
 
-from django.http import HttpResponse
+Each view parses the request, calls one service and renders. Service errors
+(DomainError) become a message on the page with the error's 4xx status; an
+illegal order transition is a 409 and a foreign id a 404. Guests shop with a
+session cart; the session is created when they first add to the cart.
+"""
+
+import uuid
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from shopyard.accounts.models import Address
+from shopyard.accounts.views import safe_next
+from shopyard.cart import services as cart_services
+from shopyard.cart.queries import cart_view
+from shopyard.checkout.services import place_order
+from shopyard.core.errors import DomainError, NotFound
+from shopyard.core.i18n import localized
+from shopyard.orders import queries as order_queries
+from shopyard.orders import services as order_services
+from shopyard.orders.state import Status
+from shopyard.payments import services as payment_services
+
+CHECKOUT_TOKENS = "checkout_tokens"
+ORDERS_PER_PAGE = 10
 
 
-def _todo(request, *args, **kwargs):
-    return HttpResponse("coming soon")
+def _status_of(exc: DomainError) -> int:
+    """Illegal state changes are conflicts (409) even where a service files them as validation."""
+    return 409 if exc.code == "invalid_transition" else exc.status
 
 
-cart = cart_add = cart_line_update = cart_line_remove = checkout = orders = order_detail = _todo
-order_cancel = order_confirm = order_pay = _todo
+def _error_text(exc: DomainError) -> str:
+    """The message plus the field details a shopper needs ("Only 3 left in stock")."""
+    text = str(exc.message)
+    details = [str(m) for v in exc.fields.values() for m in (v if isinstance(v, list | tuple) else [v])]
+    extra = [d for d in dict.fromkeys(details) if d != text]
+    if extra and text in {str(DomainError.default_message), _("Some fields are invalid.")}:
+        return " ".join(extra)
+    return " ".join([text, *extra]) if extra else text
+
+
+def _is_htmx(request) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+# --- cart -------------------------------------------------------------------
+
+
+def _cart(request, *, create=False):
+    if request.user.is_authenticated:
+        return cart_services.get_cart(user=request.user, create=create)
+    key = request.session.session_key
+    if create and not key:
+        # an empty session is never saved: give it something so the cookie sticks
+        request.session["guest_cart"] = True
+        request.session.save()
+        key = request.session.session_key
+    return cart_services.get_cart(session_key=key, create=create)
+
+
+def _decorate_cart(view):
+    for group in view.groups:
+        group.shop_label = localized(group.shop, "name")
+        for v in group.lines:
+            images = list(v.line.sku.product.images.all())
+            v.image = images[0] if images else None
+            v.max_quantity = max(min(v.stock, 999), 1)
+    return view
+
+
+def _cart_context(request, *, error=""):
+    view = _decorate_cart(cart_view(_cart(request)))
+    return {"cart": view, "error": error, "has_problem": any(not v.available for g in view.groups for v in g.lines)}
+
+
+def _render_cart(request, *, error="", status=200, partial=False, back_url=None):
+    context = _cart_context(request, error=error)
+    context.update(partial=partial, back_url=back_url)
+    template = "storefront/_cart_body.html" if partial else "storefront/cart.html"
+    return render(request, template, context, status=status)
+
+
+def cart(request):
+    return _render_cart(request)
+
+
+def _cart_error(request, exc: DomainError):
+    status = _status_of(exc)
+    text = _error_text(exc)
+    if _is_htmx(request):
+        return _render_cart(request, error=text, status=status, partial=True)
+    return _render_cart(request, error=text, status=status)
+
+
+def _cart_changed(request, message):
+    if _is_htmx(request):
+        response = _render_cart(request, partial=True)
+        response["HX-Trigger"] = "cartUpdated"
+        return response
+    messages.success(request, message)
+    return redirect("storefront:cart")
+
+
+@require_POST
+def cart_add(request):
+    try:
+        basket = _cart(request, create=True)
+        line = cart_services.add_line(
+            cart=basket, sku_id=request.POST.get("sku_id", ""), quantity=request.POST.get("quantity", "1")
+        )
+    except DomainError as exc:
+        status, text = _status_of(exc), _error_text(exc)
+        if _is_htmx(request):
+            return render(request, "storefront/_cart_added.html", {"error": text}, status=status)
+        return _render_cart(request, error=text, status=status, back_url=safe_next(request))
+    if _is_htmx(request):
+        response = render(request, "storefront/_cart_added.html", {"line": line})
+        response["HX-Trigger"] = "cartUpdated"
+        return response
+    if request.POST.get("buy_now"):
+        return redirect("storefront:checkout")
+    messages.success(request, _("Added to your cart: %(item)s") % {"item": line.sku.product.label})
+    return redirect(safe_next(request, reverse("storefront:cart")))
+
+
+@require_POST
+def cart_line_update(request, pk):
+    try:
+        cart_services.set_quantity(cart=_cart(request), line_id=pk, quantity=request.POST.get("quantity", ""))
+    except DomainError as exc:
+        return _cart_error(request, exc)
+    return _cart_changed(request, _("Quantity updated."))
+
+
+@require_POST
+def cart_line_remove(request, pk):
+    try:
+        cart_services.remove_line(cart=_cart(request), line_id=pk)
+    except DomainError as exc:
+        return _cart_error(request, exc)
+    return _cart_changed(request, _("Item removed from your cart."))
+
+
+# --- checkout ---------------------------------------------------------------
+
+
+def _checkout_context(request, *, error="", errors=None, address_id=None, note=""):
+    context = _cart_context(request)
+    addresses = list(Address.objects.filter(user=request.user))
+    if address_id is None:
+        chosen = next((a for a in addresses if a.is_default), addresses[0] if addresses else None)
+        address_id = chosen.pk if chosen else None
+    context.update(
+        addresses=addresses, address_id=str(address_id or ""), note=note, error=error, errors=errors or {},
+        token=uuid.uuid4().hex, empty=not context["cart"].groups,
+    )
+    return context
+
+
+def _redirect_to_gateway(request, payment_id):
+    payment = payment_services.own_payment(actor=request.user, payment_id=payment_id)
+    if payment.status != payment.Status.PENDING:
+        return redirect("payments:return", reference=payment.reference)
+    return redirect(payment_services.gateway_url(payment))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def checkout(request):
+    if request.method == "GET":
+        context = _checkout_context(request)
+        if context["empty"]:
+            messages.info(request, _("Your cart is empty."))
+            return redirect("storefront:cart")
+        return render(request, "storefront/checkout.html", context)
+
+    address_id = request.POST.get("address_id", "")
+    note = request.POST.get("note", "")
+    token = request.POST.get("token", "").strip()[:64] or None
+    done = request.session.get(CHECKOUT_TOKENS, {})
+    if token and token in done:  # the same form submitted again: show the first result
+        return _redirect_to_gateway(request, done[token])
+    try:
+        placed = place_order(actor=request.user, address_id=address_id, note=note, idempotency_key=token)
+    except DomainError as exc:
+        fields = {k: [str(m) for m in v] if isinstance(v, list | tuple) else [str(v)] for k, v in exc.fields.items()}
+        context = _checkout_context(request, error=_error_text(exc), errors=fields, address_id=address_id, note=note)
+        return render(request, "storefront/checkout.html", context, status=_status_of(exc))
+    if token:
+        done = dict(list(done.items())[-9:])  # keep the last few only
+        done[token] = placed.payment_id
+        request.session[CHECKOUT_TOKENS] = done
+    return _redirect_to_gateway(request, placed.payment_id)
+
+
+# --- orders -----------------------------------------------------------------
+
+
+def _decorate_order(order):
+    order.shop_label = localized(order.shop, "name")
+    for line in order.lines.all():
+        line.title_label = localized(line, "product_title")
+        line.sku_label = localized(line, "sku_name")
+    return order
+
+
+def _orders_page(request, *, error="", status=200):
+    current = request.GET.get("status", "")
+    if current not in Status.values:
+        current = ""
+    page = Paginator(order_queries.buyer_orders(request.user, status=current or None), ORDERS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    for order in page.object_list:
+        _decorate_order(order)
+    context = {
+        "page": page,
+        "orders": page.object_list,
+        "current": current,
+        "tabs": [("", _("All"))] + [(s.value, s.label) for s in Status],
+        "error": error,
+        "pending": Status.PENDING_PAYMENT,
+        "has_pending": any(o.status == Status.PENDING_PAYMENT for o in page.object_list),
+    }
+    return render(request, "storefront/orders.html", context, status=status)
+
+
+@login_required
+def orders(request):
+    return _orders_page(request)
+
+
+def _order_page(request, pk, *, error="", status=200):
+    order = order_queries.buyer_order_detail(request.user, pk)
+    if order is None:
+        raise Http404(_("Order not found."))
+    _decorate_order(order)
+    shipment = getattr(order, "shipment", None)
+    context = {
+        "order": order,
+        "shipment": shipment,
+        "history": list(order.history.all()),
+        "address": order.shipping_address or {},
+        "can_pay": order.status == Status.PENDING_PAYMENT,
+        "can_cancel": order.status == Status.PENDING_PAYMENT,
+        "can_confirm": order.status == Status.SHIPPED,
+        "error": error,
+    }
+    return render(request, "storefront/order_detail.html", context, status=status)
+
+
+@login_required
+def order_detail(request, pk):
+    return _order_page(request, pk)
+
+
+def _order_action(request, pk, action, done_message):
+    try:
+        action(actor=request.user, order_id=pk)
+    except NotFound as exc:
+        raise Http404(str(exc.message)) from None
+    except DomainError as exc:
+        return _order_page(request, pk, error=_error_text(exc), status=_status_of(exc))
+    messages.success(request, done_message)
+    return redirect("storefront:order_detail", pk=pk)
+
+
+@login_required
+@require_POST
+def order_cancel(request, pk):
+    return _order_action(request, pk, order_services.cancel_by_buyer, _("The order was cancelled."))
+
+
+@login_required
+@require_POST
+def order_confirm(request, pk):
+    return _order_action(request, pk, order_services.confirm_receipt, _("Thank you! The order is completed."))
+
+
+@login_required
+@require_POST
+def order_pay(request):
+    raw = request.POST.getlist("order_ids")
+    if not raw or not all(r.strip().isdecimal() and len(r.strip()) < 19 for r in raw):
+        return _orders_page(request, error=_("Choose the orders to pay."), status=400)
+    try:
+        payment = payment_services.start_payment(actor=request.user, order_ids=[int(r) for r in raw])
+    except NotFound as exc:
+        raise Http404(str(exc.message)) from None
+    except DomainError as exc:
+        return _orders_page(request, error=_error_text(exc), status=_status_of(exc))
+    return redirect(payment_services.gateway_url(payment))

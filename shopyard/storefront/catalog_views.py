@@ -1,10 +1,283 @@
-"""Catalogue pages (placeholder until the storefront lands)."""
+"""Catalogue pages for shoppers: home, category, product, search, shop,
+favourites and recently viewed.
 
+Every page costs a fixed number of SQL queries, whatever the number of
+products on it: listings go through `catalog.queries.with_cover` (products
+with their shop in one query, their images in one more), the product page
+through `catalog.queries.product_detail`. The header's category tree comes
+from the cache. Viewing a product writes nothing, neither to the database nor
+to the session: the recently viewed list lives in a cookie.
+"""
+
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.core.paginator import Paginator
 from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from shopyard.catalog import services as catalog_services
+from shopyard.catalog.models import Category, Favourite, Product
+from shopyard.catalog.queries import (
+    SORTS,
+    product_detail,
+    published_products,
+    sku_stock,
+    with_cover,
+)
+from shopyard.core.errors import DomainError
+from shopyard.core.i18n import localized
+from shopyard.core.money import money_str
+from shopyard.shops.models import Shop
+
+from .context_processors import _categories
+
+PER_PAGE = 24
+HOME_GRID_SIZE = 10
+MAX_QUERY_LENGTH = 100
+RECENT_COOKIE = "recently_viewed"
+RECENT_MAX = 20
+RECENT_COOKIE_AGE = 60 * 60 * 24 * 30
+
+SORT_CHOICES = [
+    ("newest", gettext_lazy("Newest")),
+    ("sales", gettext_lazy("Best selling")),
+    ("price_asc", gettext_lazy("Price: low to high")),
+    ("price_desc", gettext_lazy("Price: high to low")),
+]
+
+CURRENCY_SYMBOLS = {"CNY": "¥", "USD": "$", "EUR": "€", "GBP": "£", "HKD": "HK$", "JPY": "JP¥", "KRW": "₩"}
 
 
-def _todo(request, *args, **kwargs):
-    return HttpResponse("coming soon")
+# --- helpers --------------------------------------------------------------
 
 
-home = category = product = search = shop = favourites = toggle_favourite = recently_viewed = _todo
+def price_text(amount, currency) -> str:
+    """A price as shoppers read it: `¥59.90`, rounded to the currency's unit."""
+    value = money_str(amount, currency)
+    symbol = CURRENCY_SYMBOLS.get(currency)
+    return f"{symbol}{value}" if symbol else f"{value} {currency}"
+
+
+def _product_url_pattern():
+    # reverse() once per page, not once per card: cards are the hot path
+    marker = 987654321
+    return reverse("storefront:product", args=[marker]).split(str(marker))
+
+
+def _decorate(products):
+    """Attach what a product card shows, from data already loaded (no queries)."""
+    before, after = _product_url_pattern()
+    for p in products:
+        images = getattr(p, "image_list", None) or []
+        cover = images[0] if images else None
+        p.cover_url = (cover.thumbnail or cover.image).url if cover is not None else ""
+        p.url = f"{before}{p.pk}{after}"
+        p.title_text = p.label
+        p.price_text = price_text(p.min_price, p.currency)
+        p.shop_label = localized(p.shop, "name")
+    return products
+
+
+def _sort(request) -> str:
+    sort = request.GET.get("sort", "newest")
+    return sort if sort in SORTS else "newest"
+
+
+def _paginate(request, qs):
+    """One page of `qs`; a page number that is not a number gives the first
+    page, one out of range the last page (never an error)."""
+    paginator = Paginator(qs, PER_PAGE)
+    page = paginator.get_page(request.GET.get("page"))
+    params = request.GET.copy()
+    params.pop("page", None)
+    base = params.urlencode()
+    page.link_base = f"?{base}&page=" if base else "?page="
+    page.elided = list(paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1))
+    return page
+
+
+def _listing_context(request, qs, sort):
+    page = _paginate(request, qs)
+    products = _decorate(list(page.object_list))
+    params = request.GET.copy()
+    params.pop("page", None)
+    params.pop("sort", None)
+    sort_base = params.urlencode()
+    return {
+        "page": page,
+        "products": products,
+        "sort": sort,
+        "sort_choices": SORT_CHOICES,
+        "sort_link_base": f"?{sort_base}&sort=" if sort_base else "?sort=",
+    }
+
+
+def _is_htmx(request) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def _recent_ids(request) -> list[int]:
+    ids = []
+    for part in request.COOKIES.get(RECENT_COOKIE, "").split(",")[: RECENT_MAX * 2]:
+        part = part.strip()
+        if part.isascii() and part.isdigit() and len(part) < 16:
+            value = int(part)
+            if value not in ids:
+                ids.append(value)
+    return ids[:RECENT_MAX]
+
+
+def _in_order(products, ids):
+    by_id = {p.pk: p for p in products}
+    return [by_id[i] for i in ids if i in by_id]
+
+
+# --- pages ----------------------------------------------------------------
+
+
+def home(request):
+    new_arrivals = _decorate(list(with_cover(published_products(sort="newest"))[:HOME_GRID_SIZE]))
+    best_sellers = _decorate(list(with_cover(published_products(sort="sales"))[:HOME_GRID_SIZE]))
+    tree = _categories()
+    return render(request, "storefront/home.html", {
+        "tree": tree,
+        "nav_categories": tree,
+        "new_arrivals": new_arrivals,
+        "best_sellers": best_sellers,
+    })
+
+
+def category(request, slug):
+    cat = get_object_or_404(Category.objects.select_related("parent"), slug=slug)
+    tree = _categories()
+    root_id = cat.parent_id or cat.pk
+    root = next((c for c in tree if c.pk == root_id), None)
+    sort = _sort(request)
+    context = _listing_context(request, with_cover(published_products(category=cat, sort=sort)), sort)
+    context.update({"category": cat, "root": root, "siblings": root.child_list if root else [], "nav_categories": tree})
+    return render(request, "storefront/category.html", context)
+
+
+def product(request, pk):
+    p = product_detail(pk)
+    skus = []
+    for sku in p.sku_list:
+        sku.stock_count = sku_stock(sku)
+        sku.price_text = price_text(sku.price, p.currency)
+        sku.display = sku.label or _("Standard")
+        skus.append(sku)
+    selected = next((s for s in skus if s.stock_count > 0), None)
+    is_favourite = False
+    if request.user.is_authenticated:
+        is_favourite = Favourite.objects.filter(user=request.user, product_id=p.pk).exists()
+    if p.min_price == p.max_price:
+        price_range = price_text(p.min_price, p.currency)
+    else:
+        price_range = f"{price_text(p.min_price, p.currency)} – {price_text(p.max_price, p.currency)}"
+    response = render(request, "storefront/product.html", {
+        "product": p,
+        "images": p.image_list,
+        "skus": skus,
+        "selected_sku": selected,
+        "in_stock": selected is not None,
+        "price_range": price_range,
+        "shop_label": localized(p.shop, "name"),
+        "brand_label": localized(p.brand, "name") if p.brand else "",
+        "is_favourite": is_favourite,
+        "attributes": p.attributes.all(),
+    })
+    recent = [p.pk, *(i for i in _recent_ids(request) if i != p.pk)][:RECENT_MAX]
+    response.set_cookie(
+        RECENT_COOKIE, ",".join(str(i) for i in recent), max_age=RECENT_COOKIE_AGE, httponly=True, samesite="Lax"
+    )
+    return response
+
+
+def search(request):
+    q = request.GET.get("q", "").strip()[:MAX_QUERY_LENGTH]
+    sort = _sort(request)
+    tree = _categories()
+    context = {"q": q, "tree": tree, "nav_categories": tree}
+    if q:
+        context.update(_listing_context(request, with_cover(published_products(q=q, sort=sort)), sort))
+    return render(request, "storefront/search.html", context)
+
+
+def shop(request, slug):
+    the_shop = get_object_or_404(Shop, slug=slug, status=Shop.Status.ACTIVE)
+    sort = _sort(request)
+    context = _listing_context(request, with_cover(published_products(shop_id=the_shop.pk, sort=sort)), sort)
+    context.update({
+        "shop": the_shop,
+        "shop_label": localized(the_shop, "name"),
+        "free_shipping_over": price_text(the_shop.free_shipping_over, the_shop.currency)
+        if the_shop.free_shipping_over is not None else "",
+    })
+    return render(request, "storefront/shop.html", context)
+
+
+def favourites(request):
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    favs = (
+        Favourite.objects.filter(user=request.user, product__status=Product.Status.PUBLISHED)
+        .order_by("-created_at", "-id")
+        .values_list("product_id", flat=True)
+    )
+    page = _paginate(request, favs)
+    ids = list(page.object_list)
+    products = _decorate(_in_order(with_cover(Product.objects.filter(pk__in=ids)), ids)) if ids else []
+    return render(request, "storefront/favourites.html", {"page": page, "products": products})
+
+
+@require_POST
+def toggle_favourite(request, pk):
+    product_url = reverse("storefront:product", args=[pk])
+    if not request.user.is_authenticated:
+        login = redirect_to_login(product_url)
+        if _is_htmx(request):
+            response = HttpResponse(status=204)
+            response["HX-Redirect"] = login.url
+            return response
+        return login
+    action = request.POST.get("action")
+    if action not in ("add", "remove"):
+        exists = Favourite.objects.filter(user=request.user, product_id=pk).exists()
+        action = "remove" if exists else "add"
+    try:
+        if action == "add":
+            catalog_services.add_favourite(actor=request.user, product_id=pk)
+        else:
+            catalog_services.remove_favourite(actor=request.user, product_id=pk)
+    except DomainError as exc:
+        if _is_htmx(request):
+            return HttpResponse(str(exc.message), status=exc.status)
+        return render(request, "storefront/message.html", {"message": exc.message}, status=exc.status)
+    is_favourite = action == "add"
+    if _is_htmx(request):
+        html = render_to_string(
+            "storefront/_favourite_button.html",
+            {"product_id": pk, "is_favourite": is_favourite, "next": request.POST.get("next", "")},
+            request=request,
+        )
+        return HttpResponse(html)
+    messages.success(request, _("Added to your favourites.") if is_favourite else _("Removed from your favourites."))
+    nxt = request.POST.get("next") or ""
+    if not url_has_allowed_host_and_scheme(nxt, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        nxt = product_url
+    return redirect(nxt)
+
+
+def recently_viewed(request):
+    ids = _recent_ids(request)
+    products = []
+    if ids:
+        qs = with_cover(Product.objects.filter(pk__in=ids, status=Product.Status.PUBLISHED))
+        products = _decorate(_in_order(qs, ids))
+    return render(request, "storefront/recent.html", {"products": products})

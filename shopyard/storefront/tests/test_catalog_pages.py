@@ -1,0 +1,463 @@
+"""Catalogue pages: what a shopper sees on home, category, product, search,
+shop, favourites and recently viewed pages, in Chinese and English, and what
+each page costs in SQL queries."""
+
+import io
+import re
+from html.parser import HTMLParser
+
+import pytest
+from django.contrib.sessions.models import Session
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from PIL import Image
+
+from shopyard.catalog.models import Favourite, Product
+from shopyard.catalog.services import attach_image_bytes, set_published
+from tests import factories as f
+from tests.conftest import *  # noqa: F403  (the project's shared fixtures)
+from tests.conftest import _clear_cache  # noqa: F401
+
+ZH = {"HTTP_ACCEPT_LANGUAGE": "zh-hans"}
+EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
+
+
+# --- helpers ----------------------------------------------------------------
+
+
+class _Inputs(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.inputs = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "input":
+            self.inputs.append(dict(attrs))
+
+
+def radios(html: str) -> dict[int, dict]:
+    """The SKU radio buttons of a product page, by SKU id."""
+    parser = _Inputs()
+    parser.feed(html)
+    return {int(i["value"]): i for i in parser.inputs if i.get("name") == "sku_id"}
+
+
+def card_titles(resp) -> list[str]:
+    return re.findall(r'<h3 class="product-title">([^<]*)</h3>', resp.content.decode())
+
+
+def png_bytes(colour=(255, 80, 0)) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (40, 40), colour).save(out, "PNG")
+    return out.getvalue()
+
+
+def add_image(product):
+    return attach_image_bytes(product=product, data=png_bytes(), ext="png")
+
+
+def set_sales(product, n):
+    Product.objects.filter(pk=product.pk).update(sales_count=n)
+
+
+@pytest.fixture(autouse=True)
+def _media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def root_category(db):
+    return f.make_category("数码")
+
+
+@pytest.fixture
+def category(root_category):
+    return f.make_category("手机", parent=root_category)
+
+
+# --- home ---------------------------------------------------------------------
+
+
+def test_home_shows_category_tree_and_grids_in_both_languages(client, shop, category):
+    p = f.make_product(shop, category=category, title="星河手机", price="1999.00")
+    set_sales(p, 42)
+
+    html_zh = client.get(reverse("storefront:home"), **ZH).content.decode()
+    html_en = client.get(reverse("storefront:home"), **EN).content.decode()
+
+    assert "星河手机" in html_zh
+    assert "数码" in html_zh and "手机" in html_zh
+    assert reverse("storefront:category", args=[category.slug]) in html_zh
+    assert reverse("storefront:category", args=[category.parent.slug]) in html_zh
+    assert "¥1999.00" in html_zh
+    assert shop.name in html_zh
+    assert p.title_en in html_en
+    assert "星河手机" not in html_en
+    assert category.name_en in html_en and category.parent.name_en in html_en
+    assert "42 sold" in html_en
+    assert shop.name_en in html_en
+
+
+def test_home_lists_best_sellers_by_sales_and_hides_drafts(client, shop, category):
+    low = f.make_product(shop, category=category, title="低销量")
+    high = f.make_product(shop, category=category, title="高销量")
+    f.make_product(shop, category=category, title="草稿商品", publish=False)
+    set_sales(low, 1)
+    set_sales(high, 500)
+
+    html = client.get(reverse("storefront:home"), **ZH).content.decode()
+
+    best = html[html.index('id="best-sellers"'):]
+    assert best.index("高销量") < best.index("低销量")
+    assert "草稿商品" not in html
+
+
+# --- category -----------------------------------------------------------------
+
+
+def test_category_lists_products_of_children_with_breadcrumb(client, shop, root_category, category):
+    in_child = f.make_product(shop, category=category, title="子分类商品")
+    elsewhere = f.make_product(shop, title="别的分类商品")
+
+    resp = client.get(reverse("storefront:category", args=[root_category.slug]), **ZH)
+
+    assert resp.status_code == 200
+    titles = card_titles(resp)
+    assert titles == [in_child.title]
+    assert elsewhere.title not in titles
+    child = client.get(reverse("storefront:category", args=[category.slug]), **EN).content.decode()
+    crumb = child[child.index('class="breadcrumb"'):child.index("</nav>", child.index('class="breadcrumb"'))]
+    assert root_category.name_en in crumb and category.name_en in crumb
+
+
+def test_unknown_category_is_404(client, db):
+    assert client.get(reverse("storefront:category", args=["no-such-thing"])).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("sort", "expected"),
+    [
+        ("price_asc", ["便宜", "中等", "贵"]),
+        ("price_desc", ["贵", "中等", "便宜"]),
+        ("sales", ["中等", "贵", "便宜"]),
+        ("newest", ["中等", "贵", "便宜"]),
+        ("bogus", ["中等", "贵", "便宜"]),  # unknown sort falls back to newest
+        ("", ["中等", "贵", "便宜"]),
+    ],
+)
+def test_category_sorting(client, shop, category, sort, expected):
+    cheap = f.make_product(shop, category=category, title="便宜", price="5.00")
+    dear = f.make_product(shop, category=category, title="贵", price="500.00")
+    mid = f.make_product(shop, category=category, title="中等", price="50.00")
+    set_sales(cheap, 1)
+    set_sales(dear, 10)
+    set_sales(mid, 100)
+
+    resp = client.get(reverse("storefront:category", args=[category.slug]), {"sort": sort}, **ZH)
+
+    assert resp.status_code == 200
+    assert card_titles(resp) == expected
+
+
+def test_category_pagination_24_per_page(client, shop, category):
+    products = [f.make_product(shop, category=category, title=f"商品-{i:02d}") for i in range(30)]
+    url = reverse("storefront:category", args=[category.slug])
+    newest_first = [p.title for p in reversed(products)]
+
+    first = client.get(url, **ZH)
+    second = client.get(url, {"page": 2}, **ZH)
+    beyond = client.get(url, {"page": 99}, **ZH)
+    negative = client.get(url, {"page": -3}, **ZH)
+    garbage = client.get(url, {"page": "abc"}, **ZH)
+
+    assert card_titles(first) == newest_first[:24]
+    assert card_titles(second) == newest_first[24:]
+    assert beyond.status_code == 200 and card_titles(beyond) == newest_first[24:]
+    assert negative.status_code == 200 and card_titles(negative) == newest_first[24:]
+    assert garbage.status_code == 200 and card_titles(garbage) == newest_first[:24]
+    # the page links keep the sort order
+    sorted_page = client.get(url, {"sort": "price_asc"}, **ZH).content.decode()
+    assert "?sort=price_asc&amp;page=2" in sorted_page
+
+
+def test_category_page_costs_fixed_queries(client, shop, category, django_assert_max_num_queries):
+    url = reverse("storefront:category", args=[category.slug])
+    for i in range(3):
+        add_image(f.make_product(shop, category=category, title=f"少-{i}"))
+    client.get(url)  # warm the cached category tree
+    with CaptureQueriesContext(connection) as few:
+        client.get(url)
+
+    for i in range(27):
+        p = f.make_product(shop, category=category, title=f"多-{i}")
+        if i % 3 == 0:
+            add_image(p)
+    with CaptureQueriesContext(connection) as many:
+        resp = client.get(url)
+    assert len(card_titles(resp)) == 24
+    assert "<img src=" in resp.content.decode()
+    assert len(many) == len(few)
+    with django_assert_max_num_queries(6):
+        client.get(url, {"sort": "sales", "page": 2})
+
+
+def test_category_page_for_logged_in_user_costs_fixed_queries(client, shopper, shop, category, django_assert_max_num_queries):
+    for i in range(26):
+        f.make_product(shop, category=category, title=f"商品{i}")
+    client.force_login(shopper)
+    url = reverse("storefront:category", args=[category.slug])
+    client.get(url)
+    with django_assert_max_num_queries(9):
+        resp = client.get(url)
+    assert len(card_titles(resp)) == 24
+
+
+# --- product ------------------------------------------------------------------
+
+
+def test_product_page_in_both_languages(client, shop, category):
+    p = f.make_product(shop, category=category, title="无线耳机", skus=[("99.00", 5), ("129.50", 3)])
+    add_image(p)
+    add_image(p)
+    url = reverse("storefront:product", args=[p.pk])
+
+    zh = client.get(url, **ZH).content.decode()
+    en = client.get(url, **EN).content.decode()
+
+    assert "无线耳机" in zh and "描述" in zh
+    assert "¥99.00 – ¥129.50" in zh
+    assert shop.name in zh
+    assert reverse("storefront:shop", args=[shop.slug]) in zh
+    assert zh.count('class="gallery-slide"') == 2
+    assert zh.count("<li><a href=\"#img-") == 2  # thumbnails
+    assert p.title_en in en and "无线耳机" not in en
+    assert "Size" in en
+    assert f'action="{reverse("storefront:cart_add")}"' in en
+    assert 'name="quantity"' in en
+
+
+def test_product_page_lists_every_active_sku_with_price_and_stock(client, shop):
+    p = f.make_product(shop, skus=[("10.00", 5), ("12.00", 0), ("15.00", 2)])
+    in_stock, sold_out, last_two = p.skus.order_by("id")
+
+    html = client.get(reverse("storefront:product", args=[p.pk]), **EN).content.decode()
+
+    found = radios(html)
+    assert set(found) == {in_stock.pk, sold_out.pk, last_two.pk}
+    assert "disabled" in found[sold_out.pk]
+    assert "disabled" not in found[in_stock.pk] and "disabled" not in found[last_two.pk]
+    assert "checked" in found[in_stock.pk]  # the first SKU in stock is preselected
+    assert "Out of stock" in html
+    assert "5 in stock" in html and "2 in stock" in html
+    assert "¥12.00" in html and "¥15.00" in html
+
+
+def test_product_with_every_sku_out_of_stock_cannot_be_added(client, shop):
+    p = f.make_product(shop, price="20.00", stock=0)
+
+    html = client.get(reverse("storefront:product", args=[p.pk]), **EN).content.decode()
+
+    assert all("disabled" in r for r in radios(html).values())
+    assert re.search(r'<button type="submit" class="btn btn-primary btn-block" disabled>Out of stock</button>', html)
+
+
+def test_unpublished_and_unknown_products_are_404(client, shop, seller):
+    draft = f.make_product(shop, publish=False)
+    was_published = f.make_product(shop)
+    set_published(actor=seller, shop=shop, product_id=was_published.pk, published=False)
+
+    assert client.get(reverse("storefront:product", args=[draft.pk])).status_code == 404
+    assert client.get(reverse("storefront:product", args=[was_published.pk])).status_code == 404
+    assert client.get(reverse("storefront:product", args=[999999])).status_code == 404
+    assert client.get("/p/99999999999999999999999/").status_code == 404
+
+
+def test_anonymous_product_view_writes_nothing_and_costs_fixed_queries(client, shop, django_assert_max_num_queries):
+    small = f.make_product(shop, skus=[("10.00", 1)])
+    big = f.make_product(shop, skus=[(f"{10 + i}.00", i) for i in range(12)])
+    for _ in range(4):
+        add_image(big)
+    client.get(reverse("storefront:product", args=[small.pk]))  # warm the cached category tree
+
+    with CaptureQueriesContext(connection) as one_sku:
+        client.get(reverse("storefront:product", args=[small.pk]))
+    with CaptureQueriesContext(connection) as many_skus:
+        resp = client.get(reverse("storefront:product", args=[big.pk]))
+    with django_assert_max_num_queries(6):
+        client.get(reverse("storefront:product", args=[big.pk]))
+
+    assert len(many_skus) == len(one_sku)
+    assert all(q["sql"].lstrip().upper().startswith("SELECT") for q in many_skus.captured_queries)
+    assert len(radios(resp.content.decode())) == 12
+    assert "sessionid" not in resp.cookies
+    assert Session.objects.count() == 0
+
+
+def test_logged_in_product_view_costs_fixed_queries(client, shopper, shop, django_assert_max_num_queries):
+    p = f.make_product(shop, skus=[(f"{10 + i}.00", 3) for i in range(8)])
+    client.force_login(shopper)
+    client.get(reverse("storefront:product", args=[p.pk]))
+    with django_assert_max_num_queries(10):
+        resp = client.get(reverse("storefront:product", args=[p.pk]))
+    assert resp.status_code == 200
+
+
+# --- recently viewed ------------------------------------------------------------
+
+
+def test_recently_viewed_cookie_most_recent_first(client, shop):
+    a = f.make_product(shop, title="甲")
+    b = f.make_product(shop, title="乙")
+    c = f.make_product(shop, title="丙")
+
+    for p in (a, b, c, a):
+        client.get(reverse("storefront:product", args=[p.pk]))
+
+    assert client.cookies["recently_viewed"].value == f"{a.pk},{c.pk},{b.pk}"
+    assert card_titles(client.get(reverse("storefront:recent"), **ZH)) == ["甲", "丙", "乙"]
+
+
+def test_recently_viewed_keeps_twenty_and_skips_unpublished_and_garbage(client, shop, seller):
+    products = [f.make_product(shop, title=f"看过{i}") for i in range(22)]
+    for p in products:
+        client.get(reverse("storefront:product", args=[p.pk]))
+    ids = [int(i) for i in client.cookies["recently_viewed"].value.split(",")]
+    assert ids == [p.pk for p in reversed(products)][:20]
+
+    set_published(actor=seller, shop=shop, product_id=products[-1].pk, published=False)
+    client.cookies["recently_viewed"] = f"{products[-1].pk},x,-1,{products[-2].pk},²,{products[-2].pk}"
+    resp = client.get(reverse("storefront:recent"), **ZH)
+
+    assert resp.status_code == 200
+    assert card_titles(resp) == [products[-2].title]
+
+
+def test_recently_viewed_empty(client, db):
+    resp = client.get(reverse("storefront:recent"), **EN)
+    assert resp.status_code == 200
+    assert "Products you look at will show up here." in resp.content.decode()
+
+
+# --- favourites -----------------------------------------------------------------
+
+
+def test_favourite_toggle_requires_login(client, product):
+    url = reverse("storefront:toggle_favourite", args=[product.pk])
+
+    resp = client.post(url, {"action": "add"})
+    htmx = client.post(url, {"action": "add"}, HTTP_HX_REQUEST="true")
+
+    assert resp.status_code == 302
+    assert resp.url.startswith(reverse("accounts:login"))
+    assert htmx["HX-Redirect"].startswith(reverse("accounts:login"))
+    assert client.get(reverse("storefront:favourites")).status_code == 302
+    assert Favourite.objects.count() == 0
+
+
+def test_favourite_toggle_is_post_only(client, shopper, product):
+    client.force_login(shopper)
+    resp = client.get(reverse("storefront:toggle_favourite", args=[product.pk]))
+    assert resp.status_code == 405
+    assert Favourite.objects.count() == 0
+
+
+def test_favourite_add_list_and_remove(client, shopper, product):
+    client.force_login(shopper)
+    url = reverse("storefront:toggle_favourite", args=[product.pk])
+    product_url = reverse("storefront:product", args=[product.pk])
+
+    added = client.post(url, {"action": "add", "next": product_url})
+    assert added.status_code == 302 and added.url == product_url
+    assert list(Favourite.objects.filter(user=shopper).values_list("product_id", flat=True)) == [product.pk]
+    page = client.get(product_url, **EN).content.decode()
+    assert 'aria-pressed="true"' in page
+    assert card_titles(client.get(reverse("storefront:favourites"), **EN)) == [product.title_en]
+
+    removed = client.post(url)  # no action: toggles
+    assert removed.status_code == 302 and removed.url == product_url
+    assert Favourite.objects.count() == 0
+    assert card_titles(client.get(reverse("storefront:favourites"), **EN)) == []
+
+
+def test_favourite_toggle_with_htmx_returns_the_button(client, shopper, product):
+    client.force_login(shopper)
+    url = reverse("storefront:toggle_favourite", args=[product.pk])
+
+    resp = client.post(url, {"action": "add"}, HTTP_HX_REQUEST="true", **EN)
+
+    assert resp.status_code == 200
+    html = resp.content.decode()
+    assert html.lstrip().startswith("<form") and "Favourited" in html and 'value="remove"' in html
+    assert Favourite.objects.filter(user=shopper, product=product).exists()
+
+
+def test_favourite_rejects_unpublished_product_and_foreign_redirect(client, shopper, shop, product):
+    draft = f.make_product(shop, publish=False)
+    client.force_login(shopper)
+
+    resp = client.post(reverse("storefront:toggle_favourite", args=[draft.pk]), {"action": "add"})
+    assert resp.status_code == 404
+    assert Favourite.objects.count() == 0
+
+    resp = client.post(reverse("storefront:toggle_favourite", args=[product.pk]),
+                       {"action": "add", "next": "https://evil.example/"})
+    assert resp.status_code == 302 and resp.url == reverse("storefront:product", args=[product.pk])
+
+
+def test_favourites_page_hides_unpublished_and_others(client, shopper, other_shopper, shop, seller):
+    from shopyard.catalog.services import add_favourite
+
+    mine = f.make_product(shop, title="我的收藏")
+    gone = f.make_product(shop, title="已下架")
+    theirs = f.make_product(shop, title="别人的收藏")
+    add_favourite(actor=shopper, product_id=mine.pk)
+    add_favourite(actor=shopper, product_id=gone.pk)
+    add_favourite(actor=other_shopper, product_id=theirs.pk)
+    set_published(actor=seller, shop=shop, product_id=gone.pk, published=False)
+    client.force_login(shopper)
+
+    assert card_titles(client.get(reverse("storefront:favourites"), **ZH)) == ["我的收藏"]
+
+
+# --- search and shop --------------------------------------------------------------
+
+
+def test_search_matches_chinese_and_english_titles(client, shop):
+    phone = f.make_product(shop, title="智能手机")
+    f.make_product(shop, title="保温杯")
+    f.make_product(shop, title="手机壳草稿", publish=False)
+
+    zh = client.get(reverse("storefront:search"), {"q": "手机"}, **ZH)
+    en = client.get(reverse("storefront:search"), {"q": phone.title_en.lower()}, **EN)
+
+    assert card_titles(zh) == ["智能手机"]
+    assert card_titles(en) == [phone.title_en]
+
+
+def test_search_without_query_shows_a_prompt(client, product):
+    resp = client.get(reverse("storefront:search"), {"q": "  "}, **EN)
+    assert resp.status_code == 200
+    assert "Search the shops" in resp.content.decode()
+    assert card_titles(resp) == []
+
+
+def test_search_with_nothing_found(client, product):
+    resp = client.get(reverse("storefront:search"), {"q": "不存在的东西"}, **EN)
+    assert resp.status_code == 200
+    assert card_titles(resp) == []
+    assert "Nothing matches" in resp.content.decode()
+
+
+def test_shop_page_shows_only_its_published_products(client, shop, other_shop):
+    f.make_product(shop, title="本店商品")
+    f.make_product(shop, title="本店草稿", publish=False)
+    f.make_product(other_shop, title="别家商品")
+
+    zh = client.get(reverse("storefront:shop", args=[shop.slug]), **ZH)
+    en = client.get(reverse("storefront:shop", args=[shop.slug]), **EN)
+
+    assert card_titles(zh) == ["本店商品"]
+    assert shop.name in zh.content.decode()
+    assert shop.name_en in en.content.decode()
+    assert client.get(reverse("storefront:shop", args=["no-such-shop"])).status_code == 404
