@@ -6,4 +6,9 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shopyard.settings")
 
 app = Celery("shopyard")
 app.config_from_object("django.conf:settings", namespace="CELERY")
+# Task results kept in Redis carry the deployment's key prefix (as the Django
+# cache keys do), so several deployments or CI runs can share one Redis.
+app.conf.update(
+    result_backend_transport_options={"global_keyprefix": f"{os.environ.get('REDIS_KEY_PREFIX', 'shopyard')}:"},
+)
 app.autodiscover_tasks()

@@ -15,7 +15,16 @@ from shopyard.core.events import emit
 from shopyard.inventory import services as inventory
 
 from . import images
-from .models import AttributeOption, Brand, Category, Favourite, Product, ProductAttribute, ProductImage, Sku
+from .models import (
+    AttributeOption,
+    Brand,
+    Category,
+    Favourite,
+    Product,
+    ProductAttribute,
+    ProductImage,
+    Sku,
+)
 
 MAX_PRICE = Decimal("100000000")
 MAX_SKUS = 200

@@ -78,20 +78,29 @@ def place_order(*, actor, address_id, lines=None, note="", idempotency_key=None)
         raise ValidationFailed(fields={"note": [_("Use at most %(n)s characters.") % {"n": 200}]})
     address_id = check_id(address_id, "address_id")
 
-    if from_cart:
-        cart = get_cart(user=actor)
-        cart_lines = list(CartLine.objects.filter(cart=cart).values("sku_id", "quantity")) if cart else []
-        if not cart_lines:
-            raise ValidationFailed(_("Your cart is empty."), fields={"lines": [_("Your cart is empty.")]})
-        items = _normalise_lines(cart_lines)
-    else:
-        items = _normalise_lines(lines)
+    items = None if from_cart else _normalise_lines(lines)
+    # the fingerprint covers the request, not the cart (server state the first call empties),
+    # so a retried cart checkout replays instead of failing with "your cart is empty"
     fingerprint = request_fingerprint({"address_id": address_id, "lines": items, "note": note, "cart": from_cart})
 
     if idempotency_key:
         earlier = _replay(actor, idempotency_key, fingerprint)
         if earlier:
             return earlier
+    if from_cart:
+        cart = get_cart(user=actor)
+        lines = list(CartLine.objects.filter(cart=cart).values("sku_id", "quantity")) if cart else []
+        if not lines:
+            # a concurrent request with this key may have just emptied the cart
+            earlier = _replay(actor, idempotency_key, fingerprint) if idempotency_key else None
+            if earlier:
+                return earlier
+            raise ValidationFailed(_("Your cart is empty."), fields={"lines": [_("Your cart is empty.")]})
+        items = _normalise_lines(lines)
+    # field errors name the line as the client sent it (items are sorted by SKU id)
+    positions = {}
+    for i, line in enumerate(lines):
+        positions.setdefault(check_id(line["sku_id"], f"lines[{i}].sku_id"), i)
     try:
         with transaction.atomic():
             record = None
@@ -103,7 +112,8 @@ def place_order(*, actor, address_id, lines=None, note="", idempotency_key=None)
                         )
                 except IntegrityError:
                     raise _KeyTaken() from None
-            result = _place(actor=actor, address_id=address_id, items=items, note=note, from_cart=from_cart)
+            result = _place(actor=actor, address_id=address_id, items=items, note=note, from_cart=from_cart,
+                            positions=positions)
             if record is not None:
                 record.result = {"checkout_id": result.checkout_id, "order_ids": result.order_ids, "payment_id": result.payment_id}
                 record.save(update_fields=["result"])
@@ -134,7 +144,7 @@ def _replay(actor, key, fingerprint):
     return PlacedCheckout(checkout_id=r["checkout_id"], order_ids=r["order_ids"], payment_id=r["payment_id"], replayed=True)
 
 
-def _place(*, actor, address_id, items, note, from_cart) -> PlacedCheckout:
+def _place(*, actor, address_id, items, note, from_cart, positions=None) -> PlacedCheckout:
     from shopyard.payments.services import create_payment
 
     address = Address.objects.filter(user=actor, pk=address_id).first()
@@ -142,6 +152,7 @@ def _place(*, actor, address_id, items, note, from_cart) -> PlacedCheckout:
         raise NotFound(_("Address not found."), fields={"address_id": [_("Choose one of your addresses.")]})
     skus = []
     for index, (sku_id, qty) in enumerate(items):
+        index = (positions or {}).get(sku_id, index)
         sku = buyable_sku(sku_id, field=f"lines[{index}].sku_id")
         skus.append((index, sku, qty))
 

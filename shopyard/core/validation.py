@@ -10,7 +10,8 @@ def check_quantity(value, field="quantity") -> int:
     """A line quantity: a whole number from 1 to MAX_LINE_QUANTITY. Bools and
     fractional values are refused rather than truncated."""
     if isinstance(value, bool) or not isinstance(value, int):
-        if isinstance(value, str) and value.strip().isdigit():
+        # isdecimal (not isdigit: "²" is a digit int() refuses); a length cap keeps int() cheap and safe
+        if isinstance(value, str) and value.strip().isdecimal() and len(value.strip()) <= 18:
             value = int(value.strip())
         else:
             raise ValidationFailed(fields={field: [_("Enter a whole number.")]})
@@ -24,7 +25,7 @@ def check_quantity(value, field="quantity") -> int:
 
 def check_id(value, field) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1 or value > 2**62:
-        if isinstance(value, str) and value.isdigit() and 0 < int(value) < 2**62:
+        if isinstance(value, str) and value.isdecimal() and len(value) <= 19 and 0 < int(value) < 2**62:
             return int(value)
         raise ValidationFailed(fields={field: [_("Enter a valid id.")]})
     return value

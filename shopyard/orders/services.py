@@ -86,8 +86,9 @@ def ship(*, actor, shop, order_id, carrier, tracking_number) -> Order:
 
 
 def mark_paid(*, order, actor=None, note="") -> Order:
-    from shopyard.catalog.models import Product
     from django.db.models import F
+
+    from shopyard.catalog.models import Product
 
     order = transition(order, Action.PAY, actor=actor, note=note)
     for line in order.lines.all():

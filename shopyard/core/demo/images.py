@@ -46,7 +46,7 @@ def _font(size: int):
     return ImageFont.load_default(size=size)
 
 
-@lru_cache(maxsize=16)
+@lru_cache(maxsize=32)
 def _gradient(top, bottom, angle):
     grey = Image.linear_gradient("L").rotate(angle, resample=Image.Resampling.BILINEAR, expand=False)
     grey = grey.resize((SIZE, SIZE), Image.Resampling.BILINEAR)

@@ -1,0 +1,346 @@
+"""Build the demo marketplace: accounts, shops, categories, products with
+SKUs, stock and pictures, and a few orders in different states.
+
+Products, addresses, orders, payments and shipments go through the
+services, the way users create them; accounts, shops, categories and brands
+have no write service yet and are created directly. Everything is drawn from
+one `random.Random(seed)`, so two loads with the same seed look the same.
+"""
+
+import itertools
+import random
+import time
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db import transaction
+
+from shopyard.accounts import services as accounts
+from shopyard.accounts.models import User
+from shopyard.catalog import services as catalog
+from shopyard.catalog.models import Brand, Category, Product
+from shopyard.shops.models import Shop, ShopMember
+
+from . import data, images
+
+DEFAULT_PRODUCTS = 72
+DEFAULT_SEED = 20240611
+CENT = Decimal("0.01")
+
+URLS = [
+    ("Storefront", "/"),
+    ("Seller console", "/console/"),
+    ("Admin (operator)", "/admin/"),
+    ("API docs", "/api/v1/docs"),
+]
+
+
+@dataclass
+class DemoResult:
+    products: int = 0
+    skus: int = 0
+    images: int = 0
+    drafts: int = 0
+    orders: int = 0
+    seconds: float = 0.0
+    shops: list = field(default_factory=list)
+
+
+def demo_exists() -> bool:
+    return Product.objects.exists()
+
+
+# --- accounts, shops, taxonomy -------------------------------------------
+
+def ensure_users() -> dict:
+    users = {}
+    for acc in data.ACCOUNTS:
+        user = User.objects.filter(username=acc["username"]).first()
+        if user is None:
+            # Demo passwords are deliberately simple, so they skip the password
+            # validators that register_user applies to real sign-ups.
+            user = User.objects.create_user(
+                username=acc["username"], password=acc["password"], email=acc.get("email", ""),
+                first_name=acc.get("first_name", ""), last_name=acc.get("last_name", ""),
+                phone=acc.get("phone", ""), is_staff=acc.get("staff", False),
+                is_superuser=acc.get("superuser", False),
+            )
+        users[acc["username"]] = user
+    return users
+
+
+def ensure_addresses(user):
+    if user.addresses.exists():
+        return
+    for addr in data.SHOPPER_ADDRESSES:
+        payload = {k: v for k, v in addr.items() if k != "default"}
+        accounts.create_address(actor=user, data=payload, is_default=addr["default"])
+
+
+def ensure_shops(users) -> dict:
+    owners = {acc["shop"]: users[acc["username"]] for acc in data.ACCOUNTS if acc.get("shop")}
+    shops = {}
+    for key, spec in data.SHOPS.items():
+        shop, _created = Shop.objects.get_or_create(
+            slug=spec["slug"],
+            defaults={
+                "name": spec["name"], "name_en": spec["name_en"], "kind": spec["kind"],
+                "description": spec["description"], "shipping_fee": Decimal(spec["fee"]),
+                "free_shipping_over": Decimal(spec["free_over"]) if spec["free_over"] else None,
+            },
+        )
+        owner = owners.get(spec["slug"])
+        if owner is not None:
+            ShopMember.objects.get_or_create(shop=shop, user=owner, defaults={"role": ShopMember.Role.OWNER})
+        shops[key] = shop
+    return shops
+
+
+def ensure_categories() -> dict:
+    cats = {}
+    for pos, (slug, name, name_en, children) in enumerate(data.CATEGORIES):
+        root, _c = Category.objects.get_or_create(
+            slug=slug, defaults={"name": name, "name_en": name_en, "position": pos}
+        )
+        cats[slug] = root
+        for cpos, (cslug, cname, cname_en) in enumerate(children):
+            child, _c = Category.objects.get_or_create(
+                slug=cslug, defaults={"name": cname, "name_en": cname_en, "parent": root, "position": cpos}
+            )
+            cats[cslug] = child
+    return cats
+
+
+def ensure_brands() -> dict:
+    brands = {}
+    for key, (name, name_en) in data.BRANDS.items():
+        brands[key], _c = Brand.objects.get_or_create(name=name, defaults={"name_en": name_en})
+    return brands
+
+
+# --- products ---------------------------------------------------------------
+
+def product_specs(count: int) -> list:
+    """`count` product specs, taken round-robin across leaf categories so that
+    even a small catalogue covers every category; past the curated list the
+    items repeat as numbered styles."""
+    by_cat: dict[str, list] = {}
+    for spec in data.PRODUCTS:
+        by_cat.setdefault(spec["cat"], []).append(spec)
+    ordered = []
+    for row in itertools.zip_longest(*by_cat.values()):
+        ordered.extend(s for s in row if s is not None)
+    specs = []
+    for n in range(count):
+        base = dict(ordered[n % len(ordered)])
+        edition = n // len(ordered)
+        if edition:
+            base["title"] = f"{base['title']}（{edition + 1} 号款）"
+            base["title_en"] = f"{base['title_en']} (Style {edition + 1})"
+        specs.append(base)
+    return specs
+
+
+def _price(value) -> Decimal:
+    return Decimal(value).quantize(CENT)
+
+
+def build_product_data(spec, *, number: int, shop_code: str, category, brand, rng: random.Random) -> dict:
+    attrs = spec["attrs"]
+    attributes = [
+        {"name": name, "name_en": name_en, "options": [{"value": v, "value_en": e} for v, e, _d in options]}
+        for name, name_en, options in attrs
+    ]
+    skus = []
+    combos = itertools.product(*[options for _n, _e, options in attrs]) if attrs else [()]
+    base = _price(spec["price"])
+    for i, combo in enumerate(combos, start=1):
+        price = base + sum((Decimal(d) for _v, _e, d in combo), Decimal("0"))
+        roll = rng.random()
+        stock = 0 if roll < 0.08 else rng.randint(1, 9) if roll < 0.2 else rng.randint(20, 800)
+        skus.append({
+            "code": f"{shop_code}-{number:04d}-{i:02d}", "price": str(price.quantize(CENT)), "stock": stock,
+            "options": [v for v, _e, _d in combo],
+        })
+    note_zh, note_en = data.CATEGORY_NOTES.get(spec["cat"], ("", ""))
+    promise_zh, promise_en = data.SHOP_PROMISE[spec["shop"]]
+    return {
+        "category_id": category.pk,
+        "brand_id": brand.pk if brand else None,
+        "title": spec["title"],
+        "title_en": spec["title_en"],
+        "description": f"{spec['title']}：{spec['pitch']}。{note_zh}{promise_zh}",
+        "description_en": f"{spec['title_en']}: {spec['pitch_en']}. {note_en} {promise_en}",
+        "attributes": attributes,
+        "skus": skus,
+        "publish": False,
+    }
+
+
+def picture_colours(spec, rng) -> list:
+    """The colours the pictures show: the product's own colour options when it has any."""
+    found = []
+    for _name, _name_en, options in spec["attrs"]:
+        for _v, value_en, _d in options:
+            key = value_en.lower()
+            if any(word in key for word in images.COLOURS):
+                found.append(images.colour_for(value_en, rng))
+        if found:
+            break
+    if not found:
+        found = [images.COLOURS[data.CATEGORY_COLOUR.get(spec["cat"], "grey")]]
+    return found
+
+
+def add_pictures(product, spec, *, number: int, rng: random.Random, count: int) -> int:
+    colours = picture_colours(spec, rng)
+    brand_en = data.BRANDS.get(spec.get("brand"), ("", ""))[1]
+    shop_en = data.SHOPS[spec["shop"]]["name_en"]
+    for variant in range(count):
+        colour = colours[variant % len(colours)] if variant < 2 else colours[0]
+        jpeg = images.render(
+            kind=spec["kind"], colour=colour, caption=spec["title_en"],
+            sub=f"{brand_en.upper()} | {shop_en}".strip(" |"), variant=variant, seed=number * 7 + variant,
+        )
+        catalog.attach_image_bytes(product=product, data=jpeg, ext="jpg")
+    return count
+
+
+def _sales(rng: random.Random) -> int:
+    # a long tail: most items sell tens, a few sell thousands
+    return min(50000, int(rng.paretovariate(1.1) * 12) + rng.randint(0, 30))
+
+
+def load_catalogue(*, shops, users, cats, brands, count: int, rng: random.Random, result: DemoResult):
+    owner_of = {
+        shop.pk: ShopMember.objects.filter(shop=shop, role=ShopMember.Role.OWNER).first() for shop in shops.values()
+    }
+    specs = product_specs(count)
+    draft_numbers = {n for n in (count - 1, count // 2) if n > 0}  # a couple of drafts
+    for n, spec in enumerate(specs):
+        number = n + 1
+        shop = shops[spec["shop"]]
+        member = owner_of[shop.pk]
+        actor = member.user if member else users["operator"]
+        payload = build_product_data(
+            spec, number=number, shop_code=data.SHOPS[spec["shop"]]["code"], category=cats[spec["cat"]],
+            brand=brands.get(spec.get("brand")), rng=rng,
+        )
+        product = catalog.create_product(actor=actor, shop=shop, data=payload)
+        result.images += add_pictures(product, spec, number=number, rng=rng, count=2 if number % 4 == 0 else 3)
+        result.skus += len(payload["skus"])
+        if n in draft_numbers:
+            result.drafts += 1
+        else:
+            catalog.set_published(actor=actor, shop=shop, product_id=product.pk, published=True)
+            # sales figures for realism on listing pages sorted by sales (no service owns this counter)
+            Product.objects.filter(pk=product.pk).update(sales_count=_sales(rng))
+        result.products += 1
+
+
+# --- a few orders, so order lists and the seller console are not empty -----
+
+def _buyable_skus(shop, *, limit):
+    from shopyard.catalog.models import Sku
+
+    return list(
+        Sku.objects.filter(product__shop=shop, product__status=Product.Status.PUBLISHED, is_active=True,
+                           stock__quantity__gte=5)
+        .order_by("product_id", "id")[:limit]
+    )
+
+
+def _pay(payment_id):
+    from shopyard.payments.gateways import simulated
+    from shopyard.payments.models import Payment
+    from shopyard.payments.services import handle_notification
+
+    payment = Payment.objects.get(pk=payment_id)
+    body, headers = simulated.build_notification(payment=payment, status="success")
+    handle_notification(gateway=simulated.NAME, body=body, headers=headers)
+
+
+def load_orders(*, shops, users, result: DemoResult):
+    from shopyard.cart import services as cart_services
+    from shopyard.checkout.services import place_order
+    from shopyard.orders import services as orders
+    from shopyard.orders.models import Order
+
+    shopper = users["shopper"]
+    address = shopper.addresses.order_by("-is_default", "id").first()
+    need = {"self": 4, "gd": 3, "ak": 3, "fs": 2}
+    picks = {key: _buyable_skus(shop, limit=6) for key, shop in shops.items()}
+    if address is None or any(len(picks.get(key, [])) < n for key, n in need.items()):
+        return
+    owners = {key: ShopMember.objects.filter(shop=shop, role=ShopMember.Role.OWNER).first().user
+              for key, shop in shops.items()}
+    key_of = {shop.pk: key for key, shop in shops.items()}
+    tracking = {"self": ("jd", "JD0086451237801"), "gd": ("sf", "SF1428839201775")}
+
+    # 1. two shops in one checkout: paid, both shipped, the self-operated one received
+    placed = place_order(actor=shopper, address_id=address.pk, idempotency_key="demo-checkout-1", lines=[
+        {"sku_id": picks["self"][0].pk, "quantity": 1}, {"sku_id": picks["gd"][0].pk, "quantity": 1},
+    ])
+    _pay(placed.payment_id)
+    for order in Order.objects.filter(pk__in=placed.order_ids).order_by("pk"):
+        key = key_of[order.shop_id]
+        carrier, number = tracking[key]
+        orders.ship(actor=owners[key], shop=shops[key], order_id=order.pk, carrier=carrier, tracking_number=number)
+        if key == "self":
+            orders.confirm_receipt(actor=shopper, order_id=order.pk)
+    result.orders += len(placed.order_ids)
+
+    # 2. paid, waiting for the seller to ship
+    placed = place_order(actor=shopper, address_id=address.pk, idempotency_key="demo-checkout-2", lines=[
+        {"sku_id": picks["ak"][0].pk, "quantity": 2}, {"sku_id": picks["ak"][1].pk, "quantity": 1},
+    ], note="请工作日配送 / weekday delivery please")
+    _pay(placed.payment_id)
+    result.orders += len(placed.order_ids)
+
+    # 3. paid and shipped by the fashion shop
+    placed = place_order(actor=shopper, address_id=address.pk, idempotency_key="demo-checkout-3", lines=[
+        {"sku_id": picks["fs"][0].pk, "quantity": 1},
+    ])
+    _pay(placed.payment_id)
+    orders.ship(actor=owners["fs"], shop=shops["fs"], order_id=placed.order_ids[0], carrier="zto",
+                tracking_number="ZTO73310098265")
+    result.orders += 1
+
+    # 4. cancelled by the buyer (stock released)
+    placed = place_order(actor=shopper, address_id=address.pk, idempotency_key="demo-checkout-4", lines=[
+        {"sku_id": picks["gd"][1].pk, "quantity": 1},
+    ])
+    orders.cancel_by_buyer(actor=shopper, order_id=placed.order_ids[0], reason="拍错了 / ordered by mistake")
+    result.orders += 1
+
+    # 5. awaiting payment (the unpaid-order timeout will cancel it unless paid)
+    placed = place_order(actor=shopper, address_id=address.pk, idempotency_key="demo-checkout-5", lines=[
+        {"sku_id": picks["self"][1].pk, "quantity": 2},
+    ])
+    result.orders += 1
+
+    # favourites and a cart waiting at checkout
+    for sku in (picks["gd"][2], picks["fs"][1], picks["self"][2]):
+        catalog.add_favourite(actor=shopper, product_id=sku.product_id)
+    cart = cart_services.get_cart(user=shopper, create=True)
+    cart_services.add_line(cart=cart, sku_id=picks["ak"][2].pk, quantity=1)
+    cart_services.add_line(cart=cart, sku_id=picks["self"][3].pk, quantity=3)
+
+
+def load(*, products: int = DEFAULT_PRODUCTS, seed: int = DEFAULT_SEED, with_orders: bool = True) -> DemoResult:
+    started = time.monotonic()
+    rng = random.Random(seed)
+    result = DemoResult()
+    with transaction.atomic():
+        users = ensure_users()
+        ensure_addresses(users["shopper"])
+        shops = ensure_shops(users)
+        cats = ensure_categories()
+        brands = ensure_brands()
+        load_catalogue(shops=shops, users=users, cats=cats, brands=brands, count=products, rng=rng, result=result)
+    # orders run after the catalogue commits, as they would in real life
+    if with_orders:
+        load_orders(shops=shops, users=users, result=result)
+    result.shops = list(shops.values())
+    result.seconds = time.monotonic() - started
+    return result

@@ -1,0 +1,296 @@
+"""The demo data a new user sees first, the bench catalogue, and the operator admin."""
+
+import io
+import re
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from django.contrib import admin
+from django.contrib.auth import authenticate
+from django.contrib.auth.models import Group
+from django.core.management import CommandError, call_command
+from django.urls import reverse
+
+from shopyard.accounts.models import Address, ApiToken, User
+from shopyard.catalog.models import Category, Product, ProductImage, Sku
+from shopyard.core.demo import images, loader
+from shopyard.inventory.models import StockLevel, StockMovement
+from shopyard.orders.models import Order
+from shopyard.payments.models import Payment
+from shopyard.shops.models import Shop, ShopMember
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+@pytest.fixture
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+def run(*args) -> str:
+    out = io.StringIO()
+    call_command(*args, stdout=out)
+    return out.getvalue()
+
+
+def files_under(root: Path) -> int:
+    return sum(1 for p in root.rglob("*") if p.is_file())
+
+
+def snapshot():
+    return {
+        m.__name__: m.objects.count()
+        for m in (User, Address, Shop, ShopMember, Category, Product, Sku, StockLevel, StockMovement, ProductImage,
+                  Order, Payment)
+    }
+
+
+@pytest.mark.django_db
+def test_load_demo_builds_a_real_looking_marketplace_and_loads_once(media):
+    # when the default demo is loaded into an empty database
+    output = run("load_demo")
+
+    # then: a platform self-operated shop and independent seller shops, with delivery fees
+    assert Shop.objects.filter(kind=Shop.Kind.SELF_OPERATED).count() == 1
+    assert Shop.objects.filter(kind=Shop.Kind.SELLER).count() >= 2
+    assert Shop.objects.count() >= 3
+    own = Shop.objects.get(kind=Shop.Kind.SELF_OPERATED)
+    assert (own.name, own.name_en, own.shipping_fee) == ("自营旗舰店", "Shopyard Self-operated", Decimal("0"))
+    galaxy = Shop.objects.get(slug="galaxy-digital")
+    assert (galaxy.shipping_fee, galaxy.free_shipping_over) == (Decimal("10.00"), Decimal("199.00"))
+
+    # a two-level category tree of at least 8 categories, each top level with children
+    assert Category.objects.count() >= 8
+    roots = Category.objects.filter(parent__isnull=True)
+    assert roots.count() >= 2
+    assert all(root.children.exists() for root in roots)
+    assert not Category.objects.filter(parent__parent__isnull=False).exists()  # no third level
+    assert Category.objects.filter(slug="phones", parent__slug="digital").exists()
+
+    # at least 60 bilingual products (72 by default), each with SKUs, stock and pictures on disk
+    products = list(Product.objects.prefetch_related("skus__stock", "skus__options", "images", "attributes"))
+    assert len(products) == loader.DEFAULT_PRODUCTS >= 60
+    for product in products:
+        assert CJK.search(product.title), product.title
+        assert product.title_en and not CJK.search(product.title_en), product.title_en
+        assert CJK.search(product.description) and product.description_en
+        skus = list(product.skus.all())
+        assert skus
+        for sku in skus:
+            assert sku.stock.quantity >= 0  # every SKU has its stock level
+            assert sku.price == sku.price.quantize(Decimal("0.01")) and sku.price > 0
+            assert sku.options.count() == len(product.attributes.all())  # built from the attributes
+        assert product.min_price == min(s.price for s in skus)
+        assert product.max_price == max(s.price for s in skus)
+        pictures = list(product.images.all())
+        assert 2 <= len(pictures) <= 3
+        for picture in pictures:
+            assert Path(picture.image.path).is_file() and Path(picture.thumbnail.path).is_file()
+            assert str(media) in picture.thumbnail.path
+    codes = list(Sku.objects.values_list("code", flat=True))
+    assert len(codes) == len(set(codes))
+
+    # SKUs come from real attribute combinations: colour × size for clothing
+    tee = Product.objects.get(title_en="Men's Cotton Crew-neck T-shirt")
+    assert list(tee.attributes.values_list("name_en", flat=True)) == ["Colour", "Size"]
+    assert tee.skus.count() == 4 * 5
+    assert set(tee.skus.values_list("name_en", flat=True)) >= {"White / S", "Black / XXL"}
+    phone = Product.objects.get(title_en="Galaxy X20 Pro 5G Smartphone")
+    prices = {s.name_en: s.price for s in phone.skus.all()}
+    assert prices["Obsidian Black / 128GB"] < prices["Obsidian Black / 512GB"]
+
+    # mostly published, a couple of drafts, some sold-out SKUs, varied sales
+    assert Product.objects.filter(status=Product.Status.DRAFT).count() == 2
+    assert StockLevel.objects.filter(quantity=0).exists()
+    assert len(set(Product.objects.values_list("sales_count", flat=True))) > 20
+
+    # demo accounts work with the printed passwords
+    operator = authenticate(username="operator", password="operator123")
+    assert operator.is_superuser and operator.is_staff
+    shopper = authenticate(username="shopper", password="shopper123")
+    assert shopper.addresses.count() == 2 and shopper.addresses.filter(is_default=True).count() == 1
+    for username, slug in (("seller", "galaxy-digital"), ("seller2", "aoki-home")):
+        user = authenticate(username=username, password="seller123")
+        assert ShopMember.objects.get(user=user, role=ShopMember.Role.OWNER).shop.slug == slug
+    platform = User.objects.get(username="platform")
+    assert platform.is_staff and ShopMember.objects.get(user=platform).shop == own
+
+    # sample orders in several states, placed and paid through the services
+    statuses = set(Order.objects.filter(user=shopper).values_list("status", flat=True))
+    assert {"completed", "shipped", "paid", "cancelled", "pending_payment"} <= statuses
+    assert Payment.objects.filter(status="succeeded").exists()
+
+    # the accounts and URLs are printed
+    for text in ("operator123", "shopper123", "seller123", "/console/", "/admin/", "/api/v1/docs"):
+        assert text in output
+
+    # when it runs again with --if-empty: nothing changes, the accounts are printed again
+    before, files_before = snapshot(), files_under(media)
+    output = run("load_demo", "--if-empty")
+    assert snapshot() == before and files_under(media) == files_before
+    assert "shopper123" in output and "not loaded again" in output
+
+    # and without --if-empty it refuses to load twice
+    with pytest.raises(CommandError):
+        run("load_demo")
+    assert snapshot() == before and files_under(media) == files_before
+
+
+@pytest.mark.django_db
+def test_small_demo_still_covers_every_category_and_shop(media):
+    run("load_demo", "--products", "12", "--no-orders")
+    assert Product.objects.count() == 12
+    leaves = Category.objects.filter(parent__isnull=False)
+    assert all(Product.objects.filter(category=leaf).exists() for leaf in leaves)
+    assert all(shop.products.exists() for shop in Shop.objects.all())
+
+
+def test_pictures_are_deterministic_and_decodable():
+    from PIL import Image
+
+    a = images.render(kind="phone", colour=(52, 104, 196), caption="Galaxy X20", sub="GALAXY", variant=1, seed=3)
+    b = images.render(kind="phone", colour=(52, 104, 196), caption="Galaxy X20", sub="GALAXY", variant=1, seed=3)
+    assert a == b
+    with Image.open(io.BytesIO(a)) as img:
+        assert img.size == (600, 600) and img.format == "JPEG"
+
+
+def test_product_specs_are_deterministic_and_spread_over_categories():
+    import random
+
+    specs = loader.product_specs(12)
+    assert len({s["cat"] for s in specs}) == 12
+    more = loader.product_specs(100)
+    assert len({s["title_en"] for s in more}) == 100  # repeats become numbered styles
+
+    class Cat:
+        pk = 1
+
+    one = loader.build_product_data(specs[0], number=1, shop_code="GD", category=Cat, brand=None, rng=random.Random(5))
+    two = loader.build_product_data(specs[0], number=1, shop_code="GD", category=Cat, brand=None, rng=random.Random(5))
+    assert one == two
+
+
+@pytest.mark.django_db
+def test_bench_catalogue_bulk_loads_published_products_with_two_skus(media):
+    output = run("load_bench_catalog", "--products", "300")
+    assert output.count("\n") == 1 and "300 products" in output
+    assert Product.objects.filter(status=Product.Status.PUBLISHED).count() == 300
+    assert Category.objects.filter(parent__isnull=False).count() >= 8
+    for product in Product.objects.prefetch_related("skus__stock", "skus__options", "images")[:50]:
+        skus = list(product.skus.all())
+        assert len(skus) == 2
+        assert all(s.stock.quantity >= 0 and s.options.count() == 1 for s in skus)
+        assert product.min_price == min(s.price for s in skus)
+        image = product.images.get()
+        assert Path(image.image.path).is_file() and Path(image.thumbnail.path).is_file()
+    # pictures are shared, not one file per product
+    assert files_under(media) < 30
+
+
+# --- admin ---------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def admin_demo(django_db_setup, django_db_blocker, tmp_path_factory):
+    """One small demo for all admin tests, loaded once in a transaction that is
+    rolled back after the module (each test still runs in its own savepoint)."""
+    from django.db import transaction
+    from django.test import override_settings
+
+    with django_db_blocker.unblock(), override_settings(MEDIA_ROOT=tmp_path_factory.mktemp("admin-media")):
+        with transaction.atomic():
+            run("load_demo", "--products", "24")
+            operator = User.objects.get(username="operator")
+            ApiToken.objects.create(user=operator, key_hash="0" * 64, prefix="demo0000")
+            Group.objects.create(name="Customer service")
+            yield operator
+            transaction.set_rollback(True)
+        assert not Product.objects.exists()  # nothing leaks into other modules
+
+
+@pytest.fixture
+def loaded_admin(admin_demo, db, client):
+    client.force_login(admin_demo)
+    return client
+
+
+@pytest.mark.django_db
+def test_every_admin_changelist_and_change_page_opens(loaded_admin):
+    client = loaded_admin
+    assert client.get("/admin/").status_code == 200
+    for model, model_admin in admin.site._registry.items():
+        prefix = f"admin:{model._meta.app_label}_{model._meta.model_name}"
+        changelist = reverse(f"{prefix}_changelist")
+        assert client.get(changelist).status_code == 200, changelist
+        if model_admin.search_fields:
+            assert client.get(changelist, {"q": "a"}).status_code == 200, changelist
+        obj = model._default_manager.order_by("pk").first()
+        assert obj is not None, f"no {model.__name__} to open"
+        change = reverse(f"{prefix}_change", args=[obj.pk])
+        assert client.get(change).status_code == 200, change
+
+
+@pytest.mark.django_db
+def test_admin_publish_action_goes_through_the_service(loaded_admin):
+    draft = Product.objects.filter(status=Product.Status.DRAFT).first()
+    url = reverse("admin:catalog_product_changelist")
+    response = loaded_admin.post(url, {"action": "publish", "_selected_action": [draft.pk]}, follow=True)
+    assert response.status_code == 200
+    draft.refresh_from_db()
+    assert draft.status == Product.Status.PUBLISHED and draft.published_at is not None
+
+    loaded_admin.post(url, {"action": "unpublish", "_selected_action": [draft.pk]})
+    draft.refresh_from_db()
+    assert draft.status == Product.Status.DRAFT
+
+
+@pytest.mark.django_db
+def test_admin_publish_refuses_a_product_without_active_skus(loaded_admin):
+    product = Product.objects.filter(status=Product.Status.DRAFT).first()
+    product.skus.update(is_active=False)
+    url = reverse("admin:catalog_product_changelist")
+    response = loaded_admin.post(url, {"action": "publish", "_selected_action": [product.pk]}, follow=True)
+    assert response.status_code == 200
+    assert "Add an active SKU before publishing." in response.content.decode()
+    product.refresh_from_db()
+    assert product.status == Product.Status.DRAFT
+
+
+@pytest.mark.django_db
+def test_admin_stock_edit_is_recorded_in_the_ledger(loaded_admin):
+    level = StockLevel.objects.order_by("pk").first()
+    movements = StockMovement.objects.filter(sku_id=level.pk).count()
+    url = reverse("admin:inventory_stocklevel_change", args=[level.pk])
+    response = loaded_admin.post(url, {"quantity": level.quantity + 7})
+    assert response.status_code == 302
+    assert StockLevel.objects.get(pk=level.pk).quantity == level.quantity + 7
+    last = StockMovement.objects.filter(sku_id=level.pk).order_by("-id").first()
+    assert StockMovement.objects.filter(sku_id=level.pk).count() == movements + 1
+    assert (last.delta, last.reason, last.actor.username) == (7, "adjust", "operator")
+
+
+@pytest.mark.django_db
+def test_admin_cannot_change_an_order_status_or_amounts(loaded_admin):
+    order = Order.objects.filter(status="paid").first()
+    url = reverse("admin:orders_order_change", args=[order.pk])
+    page = loaded_admin.get(url).content.decode()
+    assert 'name="status"' not in page and 'name="total"' not in page
+    response = loaded_admin.post(url, {
+        "status": "completed", "total": "0.01", "note": "call before delivery",
+        "lines-TOTAL_FORMS": "0", "lines-INITIAL_FORMS": "0",
+        "history-TOTAL_FORMS": "0", "history-INITIAL_FORMS": "0",
+    })
+    assert response.status_code == 302
+    after = Order.objects.get(pk=order.pk)
+    assert (after.status, after.total) == ("paid", order.total)
+    assert after.note == "call before delivery"
+
+
+@pytest.mark.django_db
+def test_payments_are_read_only_in_admin(loaded_admin):
+    payment = Payment.objects.first()
+    url = reverse("admin:payments_payment_change", args=[payment.pk])
+    assert loaded_admin.post(url, {"status": "cancelled"}).status_code == 403
+    assert Payment.objects.get(pk=payment.pk).status == payment.status

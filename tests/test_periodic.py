@@ -1,0 +1,192 @@
+"""The periodic jobs: unpaid orders are cancelled after the timeout (stock and
+payment released, actor "system"), idempotently; `run_periodic` prints counts."""
+
+import json
+from datetime import timedelta
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from shopyard.checkout.services import place_order
+from shopyard.core import events
+from shopyard.core.models import OutboxEvent
+from shopyard.inventory.models import StockLevel, StockMovement
+from shopyard.orders.models import Order, OrderStatusChange
+from shopyard.orders.services import cancel_expired_unpaid_orders
+from shopyard.payments.gateways import simulated
+from shopyard.payments.models import Payment
+from shopyard.payments.services import handle_notification
+
+from . import factories as f
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def _place(user, address, sku, quantity=1, *, minutes_ago=0):
+    placed = place_order(
+        actor=user, address_id=address.pk, lines=[{"sku_id": sku.pk, "quantity": quantity}]
+    )
+    order = Order.objects.get(pk=placed.order_ids[0])
+    if minutes_ago:
+        Order.objects.filter(pk=order.pk).update(
+            placed_at=timezone.now() - timedelta(minutes=minutes_ago)
+        )
+        order.refresh_from_db()
+    return order
+
+
+def _pay(order):
+    payment = Payment.objects.get(orders=order)
+    body, headers = simulated.build_notification(payment=payment, status="success")
+    assert handle_notification(gateway="simulated", body=body, headers=headers) == "applied"
+
+
+def _world():
+    return {
+        "orders": sorted(Order.objects.values_list("id", "status", "cancelled_at")),
+        "history": OrderStatusChange.objects.count(),
+        "payments": sorted(Payment.objects.values_list("id", "status")),
+        "stock": dict(StockLevel.objects.values_list("sku_id", "quantity")),
+        "movements": StockMovement.objects.count(),
+    }
+
+
+@pytest.fixture
+def three_orders(shopper, address, shop):
+    """An unpaid order 31 minutes old, an unpaid one 5 minutes old, a paid one 2 hours old."""
+    skus = [f.make_product(shop, price="20.00", stock=10).skus.get() for _i in range(3)]
+    old = _place(shopper, address, skus[0], 2, minutes_ago=31)
+    fresh = _place(shopper, address, skus[1], 3, minutes_ago=5)
+    paid = _place(shopper, address, skus[2], 4)
+    _pay(paid)
+    Order.objects.filter(pk=paid.pk).update(placed_at=timezone.now() - timedelta(hours=2))
+    return old, fresh, paid, skus
+
+
+def test_only_orders_older_than_the_timeout_are_cancelled(three_orders):
+    old, fresh, paid, skus = three_orders
+    old_payment = Payment.objects.get(orders=old)
+    # when the periodic job runs
+    assert cancel_expired_unpaid_orders() == 1
+    # then the old unpaid order is cancelled by "system", its stock back, its payment closed
+    old.refresh_from_db()
+    assert old.status == "cancelled" and old.cancelled_at is not None
+    change = old.history.last()
+    assert (change.from_status, change.to_status, change.action) == (
+        "pending_payment",
+        "cancelled",
+        "expire",
+    )
+    assert (change.actor, change.actor_label) == (None, "system")
+    assert change.note == "Not paid in time"
+    assert StockLevel.objects.get(sku=skus[0]).quantity == 10
+    assert StockMovement.objects.filter(order=old, reason="release").get().delta == 2
+    old_payment.refresh_from_db()
+    assert old_payment.status == "cancelled"
+    # the fresh unpaid order and the paid one are left alone
+    fresh.refresh_from_db()
+    paid.refresh_from_db()
+    assert (fresh.status, paid.status) == ("pending_payment", "paid")
+    assert StockLevel.objects.get(sku=skus[1]).quantity == 7
+    assert StockLevel.objects.get(sku=skus[2]).quantity == 6
+    assert Payment.objects.get(orders=fresh).status == "pending"
+    assert Payment.objects.get(orders=paid).status == "succeeded"
+    assert OutboxEvent.objects.filter(name="order.expire").count() == 1
+
+
+def test_second_run_cancels_nothing_and_changes_nothing(three_orders):
+    assert cancel_expired_unpaid_orders() == 1
+    before = _world()
+    assert cancel_expired_unpaid_orders() == 0
+    assert _world() == before
+
+
+def test_timeout_boundary_is_strictly_older_than_thirty_minutes(shopper, address, sku, settings):
+    assert settings.UNPAID_ORDER_TIMEOUT_MINUTES == 30
+    order = _place(shopper, address, sku)
+    before = _world()
+    # exactly 30 minutes after placement: not yet
+    assert cancel_expired_unpaid_orders(now=order.placed_at + timedelta(minutes=30)) == 0
+    assert _world() == before
+    # one second later: cancelled
+    assert cancel_expired_unpaid_orders(now=order.placed_at + timedelta(minutes=30, seconds=1)) == 1
+    order.refresh_from_db()
+    assert order.status == "cancelled"
+    assert StockLevel.objects.get(sku=sku).quantity == 10
+
+
+def test_timeout_is_configurable(shopper, address, sku, settings):
+    # given a 5 minute timeout and an order placed 6 minutes ago
+    settings.UNPAID_ORDER_TIMEOUT_MINUTES = 5
+    order = _place(shopper, address, sku, minutes_ago=6)
+    # when the job runs, then the order is cancelled (the default 30 would keep it)
+    assert cancel_expired_unpaid_orders() == 1
+    order.refresh_from_db()
+    assert order.status == "cancelled"
+    assert StockLevel.objects.get(sku=sku).quantity == 10
+
+
+def test_multi_shop_checkout_payment_is_cancelled_once_all_its_orders_are(
+    shopper, address, sku, other_shop
+):
+    other = f.make_product(other_shop, price="9.90", stock=3).skus.get()
+    placed = place_order(
+        actor=shopper,
+        address_id=address.pk,
+        lines=[{"sku_id": sku.pk, "quantity": 1}, {"sku_id": other.pk, "quantity": 1}],
+    )
+    assert cancel_expired_unpaid_orders(now=timezone.now() + timedelta(minutes=31)) == 2
+    assert set(Order.objects.filter(pk__in=placed.order_ids).values_list("status", flat=True)) == {
+        "cancelled"
+    }
+    payment = Payment.objects.get(pk=placed.payment_id)
+    assert payment.status == "cancelled"
+    assert list(payment.history.values_list("from_status", "to_status", "note")) == [
+        ("pending", "cancelled", "orders cancelled")
+    ]
+    assert (
+        StockLevel.objects.get(sku=sku).quantity,
+        StockLevel.objects.get(sku=other).quantity,
+    ) == (10, 3)
+
+
+def test_an_order_paid_meanwhile_is_not_cancelled(shopper, address, sku):
+    # given an old unpaid order that gets paid just before the job runs
+    order = _place(shopper, address, sku, minutes_ago=45)
+    _pay(order)
+    before = _world()
+    # when the job runs, then it is left alone
+    assert cancel_expired_unpaid_orders() == 0
+    assert _world() == before
+
+
+def test_run_periodic_command_prints_json_counts(three_orders):
+    # given an event a crashed process left undelivered (on_commit never fires inside the
+    # test transaction, so every event with listeners is still pending too)
+    OutboxEvent.objects.create(name="test.left_behind", payload={})
+    pending = OutboxEvent.objects.filter(dispatched_at__isnull=True).count()
+    last_id = OutboxEvent.objects.order_by("-id").values_list("id", flat=True).first()
+    out = StringIO()
+    # when the command runs
+    call_command("run_periodic", stdout=out)
+    # then it prints the counts as JSON: one order cancelled, every pending event delivered
+    # (events emitted during the run are delivered too when something listens to them)
+    new_heard = sum(
+        1
+        for name in OutboxEvent.objects.filter(id__gt=last_id).values_list("name", flat=True)
+        if events._HANDLERS.get(name)
+    )
+    assert json.loads(out.getvalue()) == {
+        "cancelled_unpaid_orders": 1,
+        "dispatched_events": pending + new_heard,
+    }
+    assert not OutboxEvent.objects.filter(dispatched_at__isnull=True).exists()
+    # and a second run has nothing to do
+    out = StringIO()
+    call_command("run_periodic", stdout=out)
+    assert json.loads(out.getvalue()) == {"cancelled_unpaid_orders": 0, "dispatched_events": 0}
