@@ -5,13 +5,13 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck
 from hypothesis import settings as hsettings
+from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     negative_data_rejection,
     response_schema_conformance,
     status_code_conformance,
 )
-from schemathesis.checks import not_a_server_error
 
 from . import factories as f
 

@@ -268,7 +268,9 @@ def add_image(*, actor, shop, product_id, upload) -> ProductImage:
     if product.images.count() >= MAX_IMAGES:
         raise ValidationFailed(fields={"image": [_("A product has at most %(n)s images.") % {"n": MAX_IMAGES}]})
     data, ext = images.check_upload(upload)
-    return attach_image_bytes(product=product, data=data, ext=ext)
+    image = attach_image_bytes(product=product, data=data, ext=ext)
+    emit("product.updated", product_id=product.pk, shop_id=shop.pk)
+    return image
 
 
 def attach_image_bytes(*, product, data: bytes, ext: str) -> ProductImage:
@@ -288,6 +290,7 @@ def delete_image(*, actor, shop, product_id, image_id) -> None:
     if image is None:
         raise NotFound(_("Image not found."))
     image.delete()
+    emit("product.updated", product_id=product.pk, shop_id=shop.pk)
 
 
 def _visible_product(product_id) -> Product:

@@ -44,6 +44,9 @@ class PaymentStatusChange(models.Model):
         verbose_name_plural = _("payment status changes")
         ordering = ["id"]
 
+    def __str__(self):
+        return f"{self.payment_id}: {self.from_status} → {self.to_status}"
+
 
 class PaymentNotification(models.Model):
     class Outcome(models.TextChoices):

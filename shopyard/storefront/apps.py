@@ -1,8 +1,18 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+CATALOGUE_EVENTS = ("product.created", "product.updated", "product.published", "product.unpublished")
+
 
 class StorefrontConfig(AppConfig):
     name = "shopyard.storefront"
     label = "storefront"
     verbose_name = _("Storefront")
+
+    def ready(self):
+        from shopyard.core.events import subscribe
+
+        from .page_cache import bump
+
+        for name in CATALOGUE_EVENTS:
+            subscribe(name, bump)

@@ -34,6 +34,7 @@ from shopyard.core.errors import DomainError
 from shopyard.core.i18n import localized
 from shopyard.core.money import money_str
 from shopyard.shops.models import Shop
+from shopyard.storefront.page_cache import render_page
 
 from .context_processors import _categories
 
@@ -142,29 +143,39 @@ def _in_order(products, ids):
 
 
 def home(request):
-    new_arrivals = _decorate(list(with_cover(published_products(sort="newest"))[:HOME_GRID_SIZE]))
-    best_sellers = _decorate(list(with_cover(published_products(sort="sales"))[:HOME_GRID_SIZE]))
-    tree = _categories()
-    return render(request, "storefront/home.html", {
-        "tree": tree,
-        "nav_categories": tree,
-        "new_arrivals": new_arrivals,
-        "best_sellers": best_sellers,
-    })
+    def build():
+        new_arrivals = _decorate(list(with_cover(published_products(sort="newest"))[:HOME_GRID_SIZE]))
+        best_sellers = _decorate(list(with_cover(published_products(sort="sales"))[:HOME_GRID_SIZE]))
+        tree = _categories()
+        return {"tree": tree, "nav_categories": tree, "new_arrivals": new_arrivals, "best_sellers": best_sellers}
+
+    return render_page(request, "storefront/home.html", build)
 
 
 def category(request, slug):
-    cat = get_object_or_404(Category.objects.select_related("parent"), slug=slug)
-    tree = _categories()
-    root_id = cat.parent_id or cat.pk
-    root = next((c for c in tree if c.pk == root_id), None)
-    sort = _sort(request)
-    context = _listing_context(request, with_cover(published_products(category=cat, sort=sort)), sort)
-    context.update({"category": cat, "root": root, "siblings": root.child_list if root else [], "nav_categories": tree})
-    return render(request, "storefront/category.html", context)
+    def build():
+        cat = get_object_or_404(Category.objects.select_related("parent"), slug=slug)
+        tree = _categories()
+        root_id = cat.parent_id or cat.pk
+        root = next((c for c in tree if c.pk == root_id), None)
+        sort = _sort(request)
+        context = _listing_context(request, with_cover(published_products(category=cat, sort=sort)), sort)
+        context.update({"category": cat, "root": root, "siblings": root.child_list if root else [], "nav_categories": tree})
+        return context
+
+    return render_page(request, "storefront/category.html", build)
 
 
 def product(request, pk):
+    response = render_page(request, "storefront/product.html", lambda: _product_context(request, pk))
+    recent = [pk, *(i for i in _recent_ids(request) if i != pk)][:RECENT_MAX]
+    response.set_cookie(
+        RECENT_COOKIE, ",".join(str(i) for i in recent), max_age=RECENT_COOKIE_AGE, httponly=True, samesite="Lax"
+    )
+    return response
+
+
+def _product_context(request, pk):
     p = product_detail(pk)
     skus = []
     for sku in p.sku_list:
@@ -180,7 +191,7 @@ def product(request, pk):
         price_range = price_text(p.min_price, p.currency)
     else:
         price_range = f"{price_text(p.min_price, p.currency)} – {price_text(p.max_price, p.currency)}"
-    response = render(request, "storefront/product.html", {
+    return {
         "product": p,
         "images": p.image_list,
         "skus": skus,
@@ -191,12 +202,7 @@ def product(request, pk):
         "brand_label": localized(p.brand, "name") if p.brand else "",
         "is_favourite": is_favourite,
         "attributes": p.attributes.all(),
-    })
-    recent = [p.pk, *(i for i in _recent_ids(request) if i != p.pk)][:RECENT_MAX]
-    response.set_cookie(
-        RECENT_COOKIE, ",".join(str(i) for i in recent), max_age=RECENT_COOKIE_AGE, httponly=True, samesite="Lax"
-    )
-    return response
+    }
 
 
 def search(request):

@@ -13,8 +13,6 @@ from shopyard.orders import services as order_services
 from shopyard.orders.models import Order
 from shopyard.payments.models import Payment
 from tests import factories as f
-from tests.conftest import *  # noqa: F401,F403
-from tests.conftest import _clear_cache  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 

@@ -16,8 +16,6 @@ from PIL import Image
 from shopyard.catalog.models import Favourite, Product
 from shopyard.catalog.services import attach_image_bytes, set_published
 from tests import factories as f
-from tests.conftest import *  # noqa: F403  (the project's shared fixtures)
-from tests.conftest import _clear_cache  # noqa: F401
 
 ZH = {"HTTP_ACCEPT_LANGUAGE": "zh-hans"}
 EN = {"HTTP_ACCEPT_LANGUAGE": "en"}

@@ -1,7 +1,9 @@
+"""Fixtures shared by every test, under tests/ and under each app's tests/."""
+
 import pytest
 from django.core.cache import cache
 
-from . import factories as f
+from tests import factories as f
 
 
 @pytest.fixture(autouse=True)
@@ -101,3 +103,9 @@ def api(client):
             return self.c.delete(f"/api/v1{path}", **self._h(token, None))
 
     return Api(client)
+
+
+@pytest.fixture(autouse=True)
+def _no_page_cache(settings):
+    """Pages render live in tests; the page cache has its own tests."""
+    settings.PAGE_CACHE_SECONDS = 0

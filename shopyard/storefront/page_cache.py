@@ -1,0 +1,68 @@
+"""Whole-page cache for anonymous catalogue pages.
+
+Most storefront traffic is anonymous browsing of the same category and
+product pages, and rendering one costs several milliseconds of Python. For a
+visitor with no session and no messages the page is the same for everyone,
+so it is rendered once per (version, language, URL) and kept for
+PAGE_CACHE_SECONDS. The one per-visitor part, the CSRF token in forms, is
+rendered as a marker and filled in per request. Catalogue edits bump the
+version (through events), so sellers see their changes at once; stock
+figures on a cached page may lag by up to PAGE_CACHE_SECONDS, which is
+harmless because the cart and checkout always read live stock.
+"""
+
+import hashlib
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpResponse
+from django.middleware.csrf import get_token
+from django.template.loader import render_to_string
+from django.utils.cache import patch_vary_headers
+from django.utils.translation import get_language
+
+MARKER = "csrf-marker-7d1f0c9b5e2a"
+VERSION_KEY = "storefront:page-version"
+
+
+def cacheable(request) -> bool:
+    return (
+        settings.PAGE_CACHE_SECONDS > 0
+        and request.method == "GET"
+        and settings.SESSION_COOKIE_NAME not in request.COOKIES
+        and "messages" not in request.COOKIES
+        and not request.user.is_authenticated
+    )
+
+
+def version() -> int:
+    value = cache.get(VERSION_KEY)
+    if value is None:
+        cache.add(VERSION_KEY, 1, None)
+        value = cache.get(VERSION_KEY, 1)
+    return value
+
+
+def bump(_payload=None) -> None:
+    """Invalidate every cached page (called on catalogue events)."""
+    try:
+        cache.incr(VERSION_KEY)
+    except ValueError:
+        cache.set(VERSION_KEY, 2, None)
+
+
+def render_page(request, template: str, build_context, *, status=200) -> HttpResponse:
+    """Render `template` with `build_context()`, from the cache when the visitor allows it."""
+    if not cacheable(request):
+        return HttpResponse(render_to_string(template, build_context(), request=request), status=status)
+    raw = f"{request.get_full_path()}|{request.headers.get('HX-Request', '')}"
+    key = f"storefront:page:{version()}:{get_language()}:{hashlib.md5(raw.encode()).hexdigest()}"
+    html = cache.get(key)
+    if html is None:
+        context = build_context()
+        context["csrf_token"] = MARKER
+        html = render_to_string(template, context, request=request)
+        cache.set(key, html, settings.PAGE_CACHE_SECONDS)
+    response = HttpResponse(html.replace(MARKER, get_token(request)), status=status)
+    patch_vary_headers(response, ("Cookie", "Accept-Language"))
+    return response
