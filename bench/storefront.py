@@ -17,17 +17,25 @@ sys.path.insert(0, os.path.dirname(__file__))
 from _harness import PY, ROOT, environment, gunicorn, manage, wrk  # noqa: E402
 
 
-def pick_urls(env):
+def pick_urls(env, n_products):
+    """Many distinct URLs, so the page cache sees a realistic spread of pages:
+    every sub-category x pages 1-5 x 4 sorts, and `n_products` random products."""
     code = (
-        "import django;django.setup();"
+        "import django, json, random;django.setup();"
         "from shopyard.catalog.models import Category, Product;"
-        "from django.db.models import Count;"
-        "c=Category.objects.filter(parent__isnull=False).annotate(n=Count('products')).order_by('-n').first();"
-        "p=Product.objects.filter(status='published').order_by('id')[500];"
-        "print(c.slug, p.pk, c.n)"
+        "slugs=list(Category.objects.filter(parent__isnull=False).values_list('slug', flat=True));"
+        "ids=list(Product.objects.filter(status='published').values_list('id', flat=True));"
+        f"random.seed(7);print(json.dumps({{'slugs': slugs, 'ids': random.sample(ids, min({n_products}, len(ids)))}}))"
     )
-    out = subprocess.run([PY, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
-    return f"/c/{out[0]}/?sort=newest", f"/p/{out[1]}/", int(out[2])
+    out = json.loads(subprocess.run([PY, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True, check=True).stdout)
+    listings = [f"/c/{s}/?sort={o}&page={p}" for s in out["slugs"] for o in ("newest", "price_asc", "price_desc", "sales")
+                for p in range(1, 6)]
+    return listings, [f"/p/{i}/" for i in out["ids"]]
+
+
+def rotate(paths):
+    table = "{" + ",".join(f'"{p}"' for p in paths) + "}"
+    return f"local paths = {table}\nrequest = function() return wrk.format('GET', paths[math.random(#paths)]) end\n"
 
 
 def main():
@@ -36,19 +44,21 @@ def main():
     ap.add_argument("--products", type=int, default=10000)
     ap.add_argument("--seconds", type=int, default=10)
     ap.add_argument("--connections", type=int, default=16)
+    ap.add_argument("--product-urls", type=int, default=2000, help="distinct product pages requested at random")
+    ap.add_argument("--page-cache", type=int, default=30, help="SHOPYARD_PAGE_CACHE_SECONDS; 0 renders every request")
     args = ap.parse_args()
     with environment(args.db) as env:
+        env["SHOPYARD_PAGE_CACHE_SECONDS"] = str(args.page_cache)
         manage(env, "migrate", "--noinput")
         manage(env, "load_bench_catalog", "--products", str(args.products))
-        listing, product, in_cat = pick_urls(env)
+        listings, products = pick_urls(env, args.product_urls)
         with gunicorn(env, workers=2) as base:
-            wrk(base + listing, seconds=2, connections=4)  # warm caches and connections
-            wrk(base + product, seconds=2, connections=4)
-            lst = wrk(base + listing, seconds=args.seconds, connections=args.connections)
-            prd = wrk(base + product, seconds=args.seconds, connections=args.connections)
+            wrk(base + listings[0], seconds=1, connections=4)  # start workers and connections
+            lst = wrk(base + "/", seconds=args.seconds, connections=args.connections, script_body=rotate(listings))
+            prd = wrk(base + "/", seconds=args.seconds, connections=args.connections, script_body=rotate(products))
     print(json.dumps({
-        "bench": "storefront", "db": args.db, "products": args.products, "category_products": in_cat,
-        "workers": 2, "connections": args.connections,
+        "bench": "storefront", "db": args.db, "products": args.products, "page_cache_s": args.page_cache,
+        "listing_urls": len(listings), "product_urls": len(products), "workers": 2, "connections": args.connections,
         "listing": lst, "product": prd,
     }, separators=(",", ":")))
 
