@@ -40,6 +40,9 @@ class PlacedCheckout:
     order_ids: list
     payment_id: int
     replayed: bool = False
+    # the rows just written (lines in `order.line_list`), so callers need not read them back
+    orders: list | None = None
+    payment: object | None = None
 
 
 def _order_number():
@@ -105,11 +108,12 @@ def place_order(*, actor, address_id, lines=None, note="", idempotency_key=None)
         with transaction.atomic():
             record = None
             if idempotency_key:
+                # first statement of the transaction, so no savepoint is needed: a
+                # duplicate key aborts this transaction, which is then rolled back
                 try:
-                    with transaction.atomic():
-                        record = IdempotencyRecord.objects.create(
-                            user=actor, scope="place_order", key=idempotency_key, request_hash=fingerprint
-                        )
+                    record = IdempotencyRecord.objects.create(
+                        user=actor, scope="place_order", key=idempotency_key, request_hash=fingerprint
+                    )
                 except IntegrityError:
                     raise _KeyTaken() from None
             result = _place(actor=actor, address_id=address_id, items=items, note=note, from_cart=from_cart,
@@ -187,7 +191,7 @@ def _place(*, actor, address_id, items, note, from_cart, positions=None) -> Plac
             subtotal=subtotal.to_storage(), shipping_fee=fee.to_storage(), total=total.to_storage(),
             shipping_address=snapshot, note=note, status=Status.PENDING_PAYMENT,
         )
-        OrderLine.objects.bulk_create([
+        order.line_list = OrderLine.objects.bulk_create([
             OrderLine(
                 order=order, sku=sku, product_id_snapshot=sku.product_id, product_title=sku.product.title,
                 product_title_en=sku.product.title_en, sku_code=sku.code, sku_name=sku.name, sku_name_en=sku.name_en,
@@ -206,4 +210,5 @@ def _place(*, actor, address_id, items, note, from_cart, positions=None) -> Plac
     if from_cart:
         CartLine.objects.filter(cart__user=actor, sku_id__in=[sku.pk for _i, sku, _q in skus]).delete()
     emit("checkout.placed", checkout_id=str(checkout_id), order_ids=[o.pk for o, _p in orders], user_id=actor.pk)
-    return PlacedCheckout(checkout_id=str(checkout_id), order_ids=[o.pk for o, _p in orders], payment_id=payment.pk)
+    return PlacedCheckout(checkout_id=str(checkout_id), order_ids=[o.pk for o, _p in orders], payment_id=payment.pk,
+                          orders=[o for o, _p in orders], payment=payment)

@@ -135,7 +135,7 @@ def order_out(o) -> dict:
             "product_title_en": ln.product_title_en, "sku_code": ln.sku_code, "sku_name": ln.sku_name,
             "sku_name_en": ln.sku_name_en, "unit_price": money_str(ln.unit_price, c), "quantity": ln.quantity,
             "line_total": money_str(ln.line_total, c),
-        } for ln in o.lines.all()],
+        } for ln in (getattr(o, "line_list", None) or o.lines.all())],
     }
 
 
@@ -175,8 +175,11 @@ def place_order(request, payload: PlaceOrderIn, idempotency_key: str | None = He
     lines = [ln.dict() for ln in payload.lines] if payload.lines is not None else None
     result = place(actor=request.auth, address_id=payload.address_id, lines=lines, note=payload.note,
                    idempotency_key=idempotency_key)
-    orders = list(queries.buyer_orders(request.auth).filter(pk__in=result.order_ids).order_by("shop_id"))
-    payment = Payment.objects.get(pk=result.payment_id)
+    if result.orders is not None:
+        orders, payment = result.orders, result.payment
+    else:  # a replay: read back what the first request made
+        orders = list(queries.buyer_orders(request.auth).filter(pk__in=result.order_ids).order_by("shop_id"))
+        payment = Payment.objects.get(pk=result.payment_id)
     return Status(200 if result.replayed else 201, {
         "checkout_id": result.checkout_id, "orders": [order_out(o) for o in orders], "payment": payment_ref(payment)
     })

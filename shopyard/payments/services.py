@@ -41,7 +41,9 @@ def create_payment(*, user, orders, gateway=simulated.NAME) -> Payment:
         reference=f"PAY{secrets.token_hex(10).upper()}", user=user, gateway=gateway,
         amount=total.quantize().to_storage(), currency=total.currency,
     )
-    payment.orders.set(orders)
+    Payment.orders.through.objects.bulk_create(
+        [Payment.orders.through(payment_id=payment.pk, order_id=o.pk) for o in orders]
+    )
     return payment
 
 
