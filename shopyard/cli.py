@@ -40,6 +40,8 @@ def _serve(host, port):
 
 def cmd_demo(args):
     os.environ.setdefault("SHOPYARD_DEBUG", "0")
+    # the links load_demo prints point at the address being served
+    os.environ.setdefault("SHOPYARD_BASE_URL", f"http://{args.host}:{args.port}")
     _setup()
     _ensure_home()
     from django.core.management import call_command

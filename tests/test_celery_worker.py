@@ -105,7 +105,7 @@ def _log_tail(path, lines=40) -> str:
 
 
 @pytest.fixture(scope="module")
-def celery_worker(django_db_setup, django_db_blocker, tmp_path_factory):
+def celery_worker(django_db_setup, tmp_path_factory):
     """A real `celery worker` subprocess on this run's queue, answering ping."""
     from shopyard.celery import app
     from shopyard.core.tasks import ping

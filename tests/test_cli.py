@@ -171,10 +171,13 @@ def test_demo_serves_the_storefront_and_the_api_docs(demo_home):
     finally:
         proc.terminate()
         try:
-            proc.wait(timeout=20)
+            output, _unused = proc.communicate(timeout=20)
         except subprocess.TimeoutExpired:
             proc.kill()
-            proc.wait(timeout=10)
+            output, _unused = proc.communicate(timeout=10)
+    # the accounts and the links printed point at the address being served
+    assert "shopper123" in output
+    assert f"http://127.0.0.1:{port}/console/" in output
 
 
 def test_migrate_creates_the_database_in_an_empty_home_and_is_repeatable(tmp_path):

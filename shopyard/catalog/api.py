@@ -5,6 +5,7 @@ from decimal import Decimal
 from typing import Literal
 
 from django.db.models import Prefetch, Sum
+from django.utils.translation import gettext as _
 from ninja import Field, File, Query, Router, Schema, Status, UploadedFile
 
 from shopyard.core.api_support import Id, PageMeta, bearer, paginate, responses
@@ -160,7 +161,7 @@ def list_products(request, filters: Query[ProductFilters]):
     if filters.category:
         category = Category.objects.filter(pk=filters.category).first()
         if category is None:
-            raise NotFound(fields={"category": ["Unknown category."]})
+            raise NotFound(fields={"category": [_("Unknown category.")]})
     qs = queries.with_cover(queries.published_products(
         category=category, shop_id=filters.shop, q=filters.q, sort=filters.sort,
         min_price=filters.min_price, max_price=filters.max_price,

@@ -31,7 +31,7 @@ class InSchema(Schema):
     def _must_be_object(cls, data):
         raw = object.__getattribute__(data, "_obj") if type(data).__name__ == "DjangoGetter" else data
         if isinstance(raw, list | str | int | float | bool) or raw is None:
-            raise ValueError("Send a JSON object.")
+            raise ValueError(_("Send a JSON object."))
         return data
 
 
