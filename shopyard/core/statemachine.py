@@ -11,13 +11,23 @@ from django.utils.translation import gettext as _
 from .errors import InvalidTransition
 
 
+def _label(transitions, value) -> str:
+    """The translated label of a state or action code, found among the table's enum members."""
+    for (state, act), target in transitions.items():
+        for member in (state, act, target):
+            if member == value and hasattr(member, "label"):
+                return str(member.label)
+    return str(value)
+
+
 def next_state(transitions, current, action):
     try:
         return transitions[(current, action)]
     except KeyError:
+        status, verb = _label(transitions, current), _label(transitions, action)
         raise InvalidTransition(
-            _("Cannot %(action)s when the status is %(status)s.") % {"action": action, "status": current},
-            fields={"status": [_("Not allowed from %(status)s.") % {"status": current}]},
+            _("Cannot %(action)s when the status is %(status)s.") % {"action": verb, "status": status},
+            fields={"status": [_("Not allowed from %(status)s.") % {"status": status}]},
         ) from None
 
 
