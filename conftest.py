@@ -6,11 +6,26 @@ from django.core.cache import cache
 from tests import factories as f
 
 
+def _clear_our_cache():
+    """Empty this run's cache only: on a shared Redis, delete our prefixed keys
+    instead of flushing the whole database."""
+    from django.conf import settings
+
+    backend = settings.CACHES["default"]["BACKEND"]
+    if backend.endswith("RedisCache"):
+        client = cache._cache.get_client(write=True)
+        keys = list(client.scan_iter(match=f"{settings.REDIS_KEY_PREFIX}:*", count=1000))
+        if keys:
+            client.delete(*keys)
+    else:
+        cache.clear()
+
+
 @pytest.fixture(autouse=True)
 def _clear_cache():
-    cache.clear()
+    _clear_our_cache()
     yield
-    cache.clear()
+    _clear_our_cache()
 
 
 @pytest.fixture

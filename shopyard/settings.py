@@ -187,6 +187,11 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
+# behind an HTTPS-terminating proxy: trust its header and keep cookies HTTPS-only
+if env_bool("SHOPYARD_HTTPS", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
 X_FRAME_OPTIONS = "DENY"
 
 LOGGING = {

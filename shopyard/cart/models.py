@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 
 class Cart(models.Model):
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="cart")
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, null=True, blank=True, verbose_name=_("user"), on_delete=models.CASCADE, related_name="cart")
     session_key = models.CharField(_("session key"), max_length=64, null=True, blank=True, unique=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -19,8 +19,8 @@ class Cart(models.Model):
 
 
 class CartLine(models.Model):
-    cart = models.ForeignKey(Cart, on_delete=models.CASCADE, related_name="lines")
-    sku = models.ForeignKey("catalog.Sku", on_delete=models.CASCADE, related_name="+")
+    cart = models.ForeignKey(Cart, verbose_name=_("cart"), on_delete=models.CASCADE, related_name="lines")
+    sku = models.ForeignKey("catalog.Sku", verbose_name=_("SKU"), on_delete=models.CASCADE, related_name="+")
     quantity = models.PositiveIntegerField(_("quantity"))
     added_at = models.DateTimeField(_("added at"), auto_now_add=True)
 

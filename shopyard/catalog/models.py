@@ -15,7 +15,7 @@ from shopyard.shops.models import Shop
 
 
 class Category(models.Model):
-    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    parent = models.ForeignKey("self", null=True, blank=True, verbose_name=_("parent category"), on_delete=models.PROTECT, related_name="children")
     name = models.CharField(_("name"), max_length=100)
     name_en = models.CharField(_("English name"), max_length=100, blank=True)
     slug = models.SlugField(_("slug"), max_length=100, unique=True)
@@ -52,9 +52,9 @@ class Product(models.Model):
         DRAFT = "draft", _("Draft")
         PUBLISHED = "published", _("Published")
 
-    shop = models.ForeignKey(Shop, on_delete=models.PROTECT, related_name="products")
-    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="products")
-    brand = models.ForeignKey(Brand, null=True, blank=True, on_delete=models.SET_NULL, related_name="products")
+    shop = models.ForeignKey(Shop, verbose_name=_("shop"), on_delete=models.PROTECT, related_name="products")
+    category = models.ForeignKey(Category, verbose_name=_("category"), on_delete=models.PROTECT, related_name="products")
+    brand = models.ForeignKey(Brand, null=True, blank=True, verbose_name=_("brand"), on_delete=models.SET_NULL, related_name="products")
     title = models.CharField(_("title"), max_length=200)
     title_en = models.CharField(_("English title"), max_length=200, blank=True)
     description = models.TextField(_("description"), blank=True)
@@ -98,7 +98,7 @@ class Product(models.Model):
 class ProductAttribute(models.Model):
     """A dimension SKUs vary on (colour, size, capacity…)."""
 
-    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="attributes")
+    product = models.ForeignKey(Product, verbose_name=_("product"), on_delete=models.CASCADE, related_name="attributes")
     name = models.CharField(_("name"), max_length=50)
     name_en = models.CharField(_("English name"), max_length=50, blank=True)
     position = models.PositiveIntegerField(_("position"), default=0)
@@ -118,7 +118,7 @@ class ProductAttribute(models.Model):
 
 
 class AttributeOption(models.Model):
-    attribute = models.ForeignKey(ProductAttribute, on_delete=models.CASCADE, related_name="options")
+    attribute = models.ForeignKey(ProductAttribute, verbose_name=_("attribute"), on_delete=models.CASCADE, related_name="options")
     value = models.CharField(_("value"), max_length=50)
     value_en = models.CharField(_("English value"), max_length=50, blank=True)
     position = models.PositiveIntegerField(_("position"), default=0)
@@ -138,7 +138,7 @@ class AttributeOption(models.Model):
 
 
 class Sku(models.Model):
-    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="skus")
+    product = models.ForeignKey(Product, verbose_name=_("product"), on_delete=models.CASCADE, related_name="skus")
     code = models.CharField(_("SKU code"), max_length=64, unique=True)
     price = models.DecimalField(_("price"), max_digits=20, decimal_places=4)
     options = models.ManyToManyField(AttributeOption, blank=True, related_name="skus", verbose_name=_("options"))
@@ -161,7 +161,7 @@ class Sku(models.Model):
 
 
 class ProductImage(models.Model):
-    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="images")
+    product = models.ForeignKey(Product, verbose_name=_("product"), on_delete=models.CASCADE, related_name="images")
     image = models.ImageField(_("image"), upload_to="products/%Y/%m/")
     thumbnail = models.ImageField(_("thumbnail"), upload_to="products/thumbs/%Y/%m/", blank=True)
     position = models.PositiveIntegerField(_("position"), default=0)
@@ -176,8 +176,8 @@ class ProductImage(models.Model):
 
 
 class Favourite(models.Model):
-    user = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="favourites")
-    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey("accounts.User", verbose_name=_("user"), on_delete=models.CASCADE, related_name="favourites")
+    product = models.ForeignKey(Product, verbose_name=_("product"), on_delete=models.CASCADE, related_name="+")
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:

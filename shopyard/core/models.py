@@ -36,7 +36,7 @@ class IdempotencyRecord(models.Model):
     then fails, and the caller returns the stored result.
     """
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="+")
     scope = models.CharField(_("scope"), max_length=50)
     key = models.CharField(_("key"), max_length=128)
     request_hash = models.CharField(_("request hash"), max_length=64)

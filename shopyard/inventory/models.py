@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 
 class StockLevel(models.Model):
-    sku = models.OneToOneField("catalog.Sku", on_delete=models.CASCADE, related_name="stock", primary_key=True)
+    sku = models.OneToOneField("catalog.Sku", verbose_name=_("SKU"), on_delete=models.CASCADE, related_name="stock", primary_key=True)
     quantity = models.IntegerField(_("quantity on hand"), default=0)
 
     class Meta:
@@ -29,11 +29,11 @@ class StockMovement(models.Model):
         ORDER = "order", _("Sold in an order")
         RELEASE = "release", _("Released by cancellation")
 
-    sku = models.ForeignKey("catalog.Sku", on_delete=models.CASCADE, related_name="stock_movements")
+    sku = models.ForeignKey("catalog.Sku", verbose_name=_("SKU"), on_delete=models.CASCADE, related_name="stock_movements")
     delta = models.IntegerField(_("change"))
     reason = models.CharField(_("reason"), max_length=20, choices=Reason.choices)
-    order = models.ForeignKey("orders.Order", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    order = models.ForeignKey("orders.Order", null=True, blank=True, verbose_name=_("order"), on_delete=models.SET_NULL, related_name="+")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, verbose_name=_("actor"), on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:

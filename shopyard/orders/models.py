@@ -18,8 +18,8 @@ class Order(models.Model):
 
     number = models.CharField(_("order number"), max_length=32, unique=True)
     checkout_id = models.UUIDField(_("checkout"), db_index=True)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders")
-    shop = models.ForeignKey("shops.Shop", on_delete=models.PROTECT, related_name="orders")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.PROTECT, related_name="orders")
+    shop = models.ForeignKey("shops.Shop", verbose_name=_("shop"), on_delete=models.PROTECT, related_name="orders")
     status = models.CharField(_("status"), max_length=30, choices=Status.choices, default=Status.PENDING_PAYMENT)
     currency = models.CharField(_("currency"), max_length=3)
     subtotal = models.DecimalField(_("subtotal"), max_digits=20, decimal_places=4)
@@ -49,8 +49,8 @@ class Order(models.Model):
 
 
 class OrderLine(models.Model):
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
-    sku = models.ForeignKey("catalog.Sku", null=True, on_delete=models.SET_NULL, related_name="+")
+    order = models.ForeignKey(Order, verbose_name=_("order"), on_delete=models.CASCADE, related_name="lines")
+    sku = models.ForeignKey("catalog.Sku", null=True, verbose_name=_("SKU"), on_delete=models.SET_NULL, related_name="+")
     product_id_snapshot = models.BigIntegerField(_("product id"))
     product_title = models.CharField(_("product title"), max_length=200)
     product_title_en = models.CharField(_("English product title"), max_length=200, blank=True)
@@ -71,11 +71,11 @@ class OrderLine(models.Model):
 
 
 class OrderStatusChange(models.Model):
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="history")
+    order = models.ForeignKey(Order, verbose_name=_("order"), on_delete=models.CASCADE, related_name="history")
     from_status = models.CharField(_("from"), max_length=30, blank=True)
     to_status = models.CharField(_("to"), max_length=30, choices=Status.choices)
     action = models.CharField(_("action"), max_length=30)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, verbose_name=_("actor"), on_delete=models.SET_NULL, related_name="+")
     actor_label = models.CharField(_("actor"), max_length=100, blank=True)
     note = models.CharField(_("note"), max_length=200, blank=True)
     created_at = models.DateTimeField(_("time"), auto_now_add=True)

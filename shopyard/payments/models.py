@@ -13,7 +13,7 @@ class Payment(models.Model):
     Status = Status
 
     reference = models.CharField(_("reference"), max_length=40, unique=True)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="payments")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.PROTECT, related_name="payments")
     orders = models.ManyToManyField("orders.Order", related_name="payments", verbose_name=_("orders"))
     gateway = models.CharField(_("gateway"), max_length=30, default="simulated")
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.PENDING)
@@ -32,7 +32,7 @@ class Payment(models.Model):
 
 
 class PaymentStatusChange(models.Model):
-    payment = models.ForeignKey(Payment, on_delete=models.CASCADE, related_name="history")
+    payment = models.ForeignKey(Payment, verbose_name=_("payment"), on_delete=models.CASCADE, related_name="history")
     from_status = models.CharField(_("from"), max_length=20)
     to_status = models.CharField(_("to"), max_length=20)
     action = models.CharField(_("action"), max_length=20)
@@ -61,7 +61,7 @@ class PaymentNotification(models.Model):
 
     gateway = models.CharField(_("gateway"), max_length=30)
     notification_id = models.CharField(_("notification id"), max_length=64, blank=True)
-    payment = models.ForeignKey(Payment, null=True, blank=True, on_delete=models.SET_NULL, related_name="notifications")
+    payment = models.ForeignKey(Payment, null=True, blank=True, verbose_name=_("payment"), on_delete=models.SET_NULL, related_name="notifications")
     outcome = models.CharField(_("outcome"), max_length=20, choices=Outcome.choices)
     body = models.TextField(_("body"))
     detail = models.CharField(_("detail"), max_length=300, blank=True)

@@ -17,10 +17,10 @@ class Carrier(models.TextChoices):
 
 
 class Shipment(models.Model):
-    order = models.OneToOneField("orders.Order", on_delete=models.CASCADE, related_name="shipment")
+    order = models.OneToOneField("orders.Order", verbose_name=_("order"), on_delete=models.CASCADE, related_name="shipment")
     carrier = models.CharField(_("carrier"), max_length=20, choices=Carrier.choices)
     tracking_number = models.CharField(_("tracking number"), max_length=40)
-    shipped_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    shipped_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, verbose_name=_("shipped by"), on_delete=models.SET_NULL, related_name="+")
     shipped_at = models.DateTimeField(_("shipped at"), auto_now_add=True)
 
     class Meta:
