@@ -45,6 +45,7 @@ def main():
     ap.add_argument("--seconds", type=int, default=10)
     ap.add_argument("--connections", type=int, default=16)
     ap.add_argument("--product-urls", type=int, default=2000, help="distinct product pages requested at random")
+    ap.add_argument("--listing-urls", type=int, default=240, help="distinct listing pages (category x sort x page)")
     ap.add_argument("--page-cache", type=int, default=30, help="SHOPYARD_PAGE_CACHE_SECONDS; 0 renders every request")
     args = ap.parse_args()
     with environment(args.db) as env:
@@ -52,6 +53,7 @@ def main():
         manage(env, "migrate", "--noinput")
         manage(env, "load_bench_catalog", "--products", str(args.products))
         listings, products = pick_urls(env, args.product_urls)
+        listings = listings[: args.listing_urls]
         with gunicorn(env, workers=2) as base:
             wrk(base + listings[0], seconds=1, connections=4)  # start workers and connections
             lst = wrk(base + "/", seconds=args.seconds, connections=args.connections, script_body=rotate(listings))

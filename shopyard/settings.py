@@ -96,7 +96,9 @@ TEMPLATES = [
 SQLITE_PATH = SHOPYARD_HOME / "shopyard.sqlite3"
 DATABASE_URL = env("DATABASE_URL", "")
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=int(env("DB_CONN_MAX_AGE", "60")))}
+    DATABASES = {"default": dj_database_url.parse(
+        DATABASE_URL, conn_max_age=int(env("DB_CONN_MAX_AGE", "60")), conn_health_checks=True
+    )}
 else:
     SHOPYARD_HOME.mkdir(parents=True, exist_ok=True)  # SQLite cannot create its own folder
     DATABASES = {
@@ -110,6 +112,9 @@ else:
                 "transaction_mode": "IMMEDIATE",
                 "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
             },
+            # keep the connection (and its PRAGMAs) across requests, as for PostgreSQL
+            "CONN_MAX_AGE": int(env("DB_CONN_MAX_AGE", "60")),
+            "CONN_HEALTH_CHECKS": True,
             # Tests use a file (not shared-cache memory) so real threads can race.
             "TEST": {"NAME": env("SHOPYARD_TEST_SQLITE", str(SHOPYARD_HOME / "test-shopyard.sqlite3"))},
         }

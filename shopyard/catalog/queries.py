@@ -46,10 +46,15 @@ def with_cover(qs):
     )
 
 
-def product_detail(product_id, *, include_unpublished_for_shop=None):
+def product_detail(product_id, *, include_unpublished_for_shop=None, with_sku_options=True):
+    """A product with images, active SKUs (with stock) and attributes; the
+    product page skips each SKU's option links (it shows the SKU's name)."""
+    skus = Sku.objects.filter(is_active=True).select_related("stock")
+    if with_sku_options:
+        skus = skus.prefetch_related("options")
     qs = Product.objects.select_related("shop", "category", "category__parent", "brand").prefetch_related(
         Prefetch("images", queryset=ProductImage.objects.order_by("position", "id"), to_attr="image_list"),
-        Prefetch("skus", queryset=Sku.objects.filter(is_active=True).select_related("stock").prefetch_related("options"), to_attr="sku_list"),
+        Prefetch("skus", queryset=skus, to_attr="sku_list"),
         "attributes__options",
     )
     if include_unpublished_for_shop is not None:

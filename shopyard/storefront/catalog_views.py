@@ -176,7 +176,7 @@ def product(request, pk):
 
 
 def _product_context(request, pk):
-    p = product_detail(pk)
+    p = product_detail(pk, with_sku_options=False)
     skus = []
     for sku in p.sku_list:
         sku.stock_count = sku_stock(sku)
