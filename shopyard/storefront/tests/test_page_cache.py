@@ -1,0 +1,82 @@
+"""The anonymous page cache: served from cache, CSRF still valid, never for
+signed-in visitors, and invalidated by catalogue edits."""
+
+import re
+
+import pytest
+from django.test import Client
+
+from shopyard.catalog.services import update_product
+from shopyard.storefront import page_cache
+
+
+@pytest.fixture(autouse=True)
+def _page_cache_on(settings):
+    settings.PAGE_CACHE_SECONDS = 60
+
+
+def _csrf(html):
+    return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
+
+
+def test_second_anonymous_view_costs_no_queries(product, django_assert_num_queries):
+    Client().get(f"/p/{product.pk}/")
+    with django_assert_num_queries(0):
+        r = Client().get(f"/p/{product.pk}/")
+    assert r.status_code == 200
+    assert product.title_en in r.content.decode()
+    assert "Cookie" in r["Vary"] and "Accept-Language" in r["Vary"]
+
+
+def test_each_visitor_gets_a_working_csrf_token_from_the_cached_page(product):
+    Client().get(f"/p/{product.pk}/")  # fills the cache
+    visitor = Client(enforce_csrf_checks=True)
+    html = visitor.get(f"/p/{product.pk}/").content.decode()
+    assert page_cache.MARKER not in html
+    token = _csrf(html)
+    sku = product.skus.get()
+    r = visitor.post("/cart/add/", {"sku_id": sku.pk, "quantity": 1, "csrfmiddlewaretoken": token})
+    assert r.status_code in (200, 302)
+    from shopyard.cart.models import CartLine
+
+    assert CartLine.objects.filter(sku=sku, quantity=1).count() == 1
+
+
+def test_languages_are_cached_apart(product):
+    en = Client().get(f"/p/{product.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    zh = Client().get(f"/p/{product.pk}/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert product.title_en in en
+    assert "加入购物车" in zh and "Add to cart" not in zh
+
+
+def test_signed_in_visitors_never_get_the_cached_page(product, shopper):
+    Client().get(f"/p/{product.pk}/")
+    c = Client()
+    c.force_login(shopper)
+    html = c.get(f"/p/{product.pk}/").content.decode()
+    assert shopper.username in html  # the header names the signed-in shopper
+
+
+def test_catalogue_edit_shows_at_once(product, seller, shop, django_capture_on_commit_callbacks):
+    zh = {"HTTP_ACCEPT_LANGUAGE": "zh-hans"}
+    before = Client().get(f"/p/{product.pk}/", **zh).content.decode()
+    assert product.title in before and "新的标题" not in before
+    sku = product.skus.get()
+    with django_capture_on_commit_callbacks(execute=True):
+        update_product(actor=seller, shop=shop, product_id=product.pk, data={
+            "category_id": product.category_id, "title": "新的标题", "title_en": "New title",
+            "skus": [{"code": sku.code, "price": "10.00", "stock": 3, "options": []}],
+        })
+    after = Client().get(f"/p/{product.pk}/", **zh).content.decode()
+    assert "新的标题" in after
+
+
+def test_cache_off_renders_every_time(product, settings):
+    settings.PAGE_CACHE_SECONDS = 0
+    Client().get(f"/p/{product.pk}/")
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        Client().get(f"/p/{product.pk}/")
+    assert len(ctx.captured_queries) > 0
