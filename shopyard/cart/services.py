@@ -113,3 +113,14 @@ def merge_guest_cart(*, session_key, user) -> None:
         else:
             CartLine.objects.create(cart=target, sku_id=line.sku_id, quantity=line.quantity)
     guest.delete()
+
+
+def remove_purchased(*, user, sku_ids) -> None:
+    """Drop the lines a checkout just ordered from the user's cart."""
+    CartLine.objects.filter(cart__user=user, sku_id__in=list(sku_ids)).delete()
+
+
+def line_items(*, user) -> list[dict]:
+    """The user's cart as checkout reads it: [{sku_id, quantity}]."""
+    cart = get_cart(user=user)
+    return list(CartLine.objects.filter(cart=cart).values("sku_id", "quantity")) if cart else []

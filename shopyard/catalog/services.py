@@ -308,3 +308,11 @@ def add_favourite(*, actor, product_id) -> Favourite:
 
 def remove_favourite(*, actor, product_id) -> None:
     Favourite.objects.filter(user=actor, product_id=product_id).delete()
+
+
+def record_sales(*, quantities: dict) -> None:
+    """Count units sold per product (the storefront's "sales" sort); called when an order is paid."""
+    from django.db.models import F
+
+    for product_id, qty in quantities.items():
+        Product.objects.filter(pk=product_id).update(sales_count=F("sales_count") + qty)

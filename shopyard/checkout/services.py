@@ -17,19 +17,16 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from shopyard.accounts.models import Address
-from shopyard.cart.models import CartLine
+from shopyard.accounts.queries import own_address
 from shopyard.cart.queries import shipping_fee_for
-from shopyard.cart.services import buyable_sku, get_cart
+from shopyard.cart.services import buyable_sku, line_items, remove_purchased
 from shopyard.core.errors import NotFound, ValidationFailed
 from shopyard.core.events import emit
 from shopyard.core.models import IdempotencyRecord
 from shopyard.core.money import CurrencyMismatch, Money
 from shopyard.core.validation import check_id, check_quantity
 from shopyard.inventory import services as inventory
-from shopyard.orders.models import Order, OrderLine
-from shopyard.orders.services import record_change
-from shopyard.orders.state import Status
+from shopyard.orders.services import create_order
 
 MAX_KEY_LENGTH = 128
 
@@ -91,8 +88,7 @@ def place_order(*, actor, address_id, lines=None, note="", idempotency_key=None)
         if earlier:
             return earlier
     if from_cart:
-        cart = get_cart(user=actor)
-        lines = list(CartLine.objects.filter(cart=cart).values("sku_id", "quantity")) if cart else []
+        lines = line_items(user=actor)
         if not lines:
             # a concurrent request with this key may have just emptied the cart
             earlier = _replay(actor, idempotency_key, fingerprint) if idempotency_key else None
@@ -151,7 +147,7 @@ def _replay(actor, key, fingerprint):
 def _place(*, actor, address_id, items, note, from_cart, positions=None) -> PlacedCheckout:
     from shopyard.payments.services import create_payment
 
-    address = Address.objects.filter(user=actor, pk=address_id).first()
+    address = own_address(actor, address_id)
     if address is None:
         raise NotFound(_("Address not found."), fields={"address_id": [_("Choose one of your addresses.")]})
     skus = []
@@ -186,29 +182,25 @@ def _place(*, actor, address_id, items, note, from_cart, positions=None) -> Plac
         except CurrencyMismatch:
             raise ValidationFailed(fields={"lines": [_("Currency mismatch.")]}) from None
         total = subtotal + fee
-        order = Order.objects.create(
-            number=_order_number(), checkout_id=checkout_id, user=actor, shop=shop, currency=currency,
+        order = create_order(
+            actor=actor, shop=shop, checkout_id=checkout_id, number=_order_number(), currency=currency,
             subtotal=subtotal.to_storage(), shipping_fee=fee.to_storage(), total=total.to_storage(),
-            shipping_address=snapshot, note=note, status=Status.PENDING_PAYMENT,
+            address=snapshot, note=note,
+            lines=[{
+                "sku": sku, "product_id_snapshot": sku.product_id, "product_title": sku.product.title,
+                "product_title_en": sku.product.title_en, "sku_code": sku.code, "sku_name": sku.name,
+                "sku_name_en": sku.name_en, "unit_price": unit.to_storage(), "quantity": qty,
+                "line_total": line_total.to_storage(),
+            } for _i, sku, qty, unit, line_total in priced],
         )
-        order.line_list = OrderLine.objects.bulk_create([
-            OrderLine(
-                order=order, sku=sku, product_id_snapshot=sku.product_id, product_title=sku.product.title,
-                product_title_en=sku.product.title_en, sku_code=sku.code, sku_name=sku.name, sku_name_en=sku.name_en,
-                unit_price=unit.to_storage(), quantity=qty, line_total=line_total.to_storage(),
-            )
-            for _i, sku, qty, unit, line_total in priced
-        ])
         orders.append((order, priced))
     # take stock in global SKU order across all shops: no lock-order deadlocks
     for order, priced in sorted(((o, p) for o, ps in orders for p in ps), key=lambda x: x[1][1].pk):
         index, sku, qty = priced[0], priced[1], priced[2]
         inventory.take(sku=sku, quantity=qty, order=order, field=f"lines[{index}].quantity")
-    for order, _p in orders:
-        record_change(order, "", Status.PENDING_PAYMENT, "place", actor)
     payment = create_payment(user=actor, orders=[o for o, _p in orders])
     if from_cart:
-        CartLine.objects.filter(cart__user=actor, sku_id__in=[sku.pk for _i, sku, _q in skus]).delete()
+        remove_purchased(user=actor, sku_ids=[sku.pk for _i, sku, _q in skus])
     emit("checkout.placed", checkout_id=str(checkout_id), order_ids=[o.pk for o, _p in orders], user_id=actor.pk)
     return PlacedCheckout(checkout_id=str(checkout_id), order_ids=[o.pk for o, _p in orders], payment_id=payment.pk,
                           orders=[o for o, _p in orders], payment=payment)

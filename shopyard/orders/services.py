@@ -14,7 +14,7 @@ from shopyard.core.events import emit
 from shopyard.core.statemachine import apply_transition, next_state
 from shopyard.inventory import services as inventory
 
-from .models import Order, OrderStatusChange
+from .models import Order, OrderLine, OrderStatusChange
 from .state import STAMPS, TRANSITIONS, Action, Status
 
 log = logging.getLogger("shopyard.orders")
@@ -85,14 +85,24 @@ def ship(*, actor, shop, order_id, carrier, tracking_number) -> Order:
         return transition(locked, Action.SHIP, actor=actor, note=f"{shipment.get_carrier_display()} {shipment.tracking_number}")
 
 
-def mark_paid(*, order, actor=None, note="") -> Order:
-    from django.db.models import F
+def create_order(*, actor, shop, checkout_id, number, currency, subtotal, shipping_fee, total, address: dict,
+                 note: str, lines: list[dict]) -> Order:
+    """Write a new order awaiting payment with its lines (already priced by
+    checkout) and its first history row. Lines are kept on `order.line_list`."""
+    order = Order.objects.create(
+        number=number, checkout_id=checkout_id, user=actor, shop=shop, currency=currency, subtotal=subtotal,
+        shipping_fee=shipping_fee, total=total, shipping_address=address, note=note, status=Status.PENDING_PAYMENT,
+    )
+    order.line_list = OrderLine.objects.bulk_create([OrderLine(order=order, **line) for line in lines])
+    record_change(order, "", Status.PENDING_PAYMENT, "place", actor)
+    return order
 
-    from shopyard.catalog.models import Product
+
+def mark_paid(*, order, actor=None, note="") -> Order:
+    from shopyard.catalog.services import record_sales
 
     order = transition(order, Action.PAY, actor=actor, note=note)
-    for line in order.lines.all():
-        Product.objects.filter(pk=line.product_id_snapshot).update(sales_count=F("sales_count") + line.quantity)
+    record_sales(quantities={line.product_id_snapshot: line.quantity for line in order.lines.all()})
     return order
 
 
