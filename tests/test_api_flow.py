@@ -275,3 +275,14 @@ def test_openapi_is_served(api, db):
     assert r.status_code == 200
     paths = r.json()["paths"]
     assert "/api/v1/orders" in paths and "/api/v1/payments/callback/{gateway}" in paths
+
+
+def test_suspended_shops_products_are_hidden(api, shop, product):
+    assert api.get(f"/products/{product.pk}").status_code == 200
+    shop.status = shop.Status.SUSPENDED
+    shop.save(update_fields=["status"])
+    assert api.get(f"/products/{product.pk}").status_code == 404
+    assert product.pk not in [p["id"] for p in api.get("/products").json()["results"]]
+    from django.test import Client
+
+    assert Client().get(f"/p/{product.pk}/").status_code == 404

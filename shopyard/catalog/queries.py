@@ -3,6 +3,8 @@
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 
+from shopyard.shops.models import Shop
+
 from .models import Category, Product, ProductImage, Sku
 
 SORTS = {
@@ -22,7 +24,8 @@ def category_tree():
 
 
 def published_products(*, category=None, shop_id=None, q=None, sort="newest", min_price=None, max_price=None):
-    qs = Product.objects.filter(status=Product.Status.PUBLISHED)
+    """What shoppers may see: published products of active shops."""
+    qs = Product.objects.filter(status=Product.Status.PUBLISHED, shop__status=Shop.Status.ACTIVE)
     if category is not None:
         ids = [category.pk, *Category.objects.filter(parent=category).values_list("pk", flat=True)]
         qs = qs.filter(category_id__in=ids)
@@ -59,7 +62,7 @@ def product_detail(product_id, *, include_unpublished_for_shop=None, with_sku_op
     )
     if include_unpublished_for_shop is not None:
         return get_object_or_404(qs, pk=product_id, shop=include_unpublished_for_shop)
-    return get_object_or_404(qs, pk=product_id, status=Product.Status.PUBLISHED)
+    return get_object_or_404(qs, pk=product_id, status=Product.Status.PUBLISHED, shop__status=Shop.Status.ACTIVE)
 
 
 def sku_stock(sku) -> int:
