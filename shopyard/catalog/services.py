@@ -141,9 +141,12 @@ def _clean(data: dict, *, partial_product=None):
             if tuple(chosen) in combos:
                 errors[f"skus[{i}].options"] = [_("Two SKUs have the same options.")]
             combos.add(tuple(chosen))
+        seen = sku.get("stock_seen")
+        if seen is not None and (isinstance(seen, bool) or not isinstance(seen, int) or seen < 0):
+            errors[f"skus[{i}].stock"] = [_("The form's stock figure is invalid; reload the page.")]
         clean_skus.append({
             "code": code, "price": price, "stock": stock, "options": list(chosen),
-            "is_active": bool(sku.get("is_active", True)),
+            "is_active": bool(sku.get("is_active", True)), "stock_seen": seen,
         })
     taken = Sku.objects.filter(code__in=codes)
     if partial_product is not None:
@@ -189,7 +192,7 @@ def _write_attributes_and_skus(product, cleaned, actor):
 
     existing = {s.code: s for s in product.skus.all()}
     seen = set()
-    for data in cleaned["skus"]:
+    for index, data in enumerate(cleaned["skus"]):
         opts = [option_ids[(a["name"], v)] for a, v in zip(cleaned["attributes"], data["options"], strict=True)]
         name = " / ".join(o.value for o in opts)
         name_en = " / ".join(o.value_en or o.value for o in opts)
@@ -201,7 +204,12 @@ def _write_attributes_and_skus(product, cleaned, actor):
             sku.price, sku.name, sku.name_en, sku.is_active = data["price"], name, name_en, data["is_active"]
             sku.save(update_fields=["price", "name", "name_en", "is_active"])
         sku.options.set(opts)
-        inventory.set_stock(sku=sku, quantity=data["stock"], actor=actor)
+        if data["stock_seen"] is not None and sku.code in existing:
+            # the editor saw `stock_seen`: apply only the change the seller made
+            inventory.adjust_stock(sku=sku, delta=data["stock"] - data["stock_seen"], actor=actor,
+                                   field=f"skus[{index}].stock")
+        else:
+            inventory.set_stock(sku=sku, quantity=data["stock"], actor=actor)
         seen.add(sku.code)
     # SKUs dropped from the form are deactivated, not deleted: orders refer to them
     product.skus.exclude(code__in=seen).update(is_active=False)

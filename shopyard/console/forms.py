@@ -54,6 +54,9 @@ class SkuRow:
     code: str = ""
     price: str = ""
     stock: str = "0"
+    # the stock the form showed: saving applies the seller's change as a delta,
+    # so units sold while the form was open are not written back
+    stock_seen: str = ""
     active: bool = True
     errors: dict = field(default_factory=dict)
 
@@ -125,7 +128,8 @@ def parse_post(post) -> EditorState:
         row = SkuRow(
             options=[_str(post, f"sku-{n}-opt-{k}", 200) for k in range(width)],
             code=_str(post, f"sku-{n}-code", 200), price=_str(post, f"sku-{n}-price", 50),
-            stock=_str(post, f"sku-{n}-stock", 50), active=bool(post.get(f"sku-{n}-active")),
+            stock=_str(post, f"sku-{n}-stock", 50), stock_seen=_str(post, f"sku-{n}-stock_seen", 50),
+            active=bool(post.get(f"sku-{n}-active")),
         )
         if not row.is_blank:
             state.rows.append(row)
@@ -164,7 +168,8 @@ def from_product(product) -> EditorState:
         stock = getattr(sku, "stock", None)
         rows.append(SkuRow(
             options=list(combo), code=sku.code, price=f"{sku.price:.2f}",
-            stock=str(stock.quantity if stock is not None else 0), active=sku.is_active,
+            stock=str(stock.quantity if stock is not None else 0),
+            stock_seen=str(stock.quantity if stock is not None else 0), active=sku.is_active,
         ))
     state.rows = rows
     return state
@@ -232,7 +237,8 @@ def to_data(state: EditorState) -> tuple[dict, dict]:
         options = [{"value": v, "value_en": values_en[k] if k < len(values_en) else ""} for k, v in enumerate(values)]
         attributes.append({"name": attr.name, "name_en": attr.name_en, "options": options})
     skus = [
-        {"code": r.code, "price": r.price, "stock": r.stock, "options": list(r.options), "is_active": r.active}
+        {"code": r.code, "price": r.price, "stock": r.stock, "options": list(r.options), "is_active": r.active,
+         "stock_seen": int(r.stock_seen) if r.stock_seen.isdecimal() and len(r.stock_seen) < 10 else None}
         for r in state.rows
     ]
     data = {**state.fields, "attributes": attributes, "skus": skus, "publish": state.publish}

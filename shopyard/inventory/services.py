@@ -25,6 +25,24 @@ def set_stock(*, sku, quantity: int, actor=None) -> StockLevel:
     return level
 
 
+def adjust_stock(*, sku, delta: int, actor=None, field="stock") -> None:
+    """Add `delta` (may be negative) to what is on hand now, whatever sold
+    meanwhile; refused if it would go below zero."""
+    if not delta:
+        return
+    StockLevel.objects.get_or_create(sku=sku, defaults={"quantity": 0})
+    changed = StockLevel.objects.filter(sku=sku, quantity__gte=-delta if delta < 0 else 0).update(
+        quantity=F("quantity") + delta
+    )
+    if not changed:
+        now = StockLevel.objects.get(sku=sku).quantity
+        raise ValidationFailed(fields={field: [
+            _("Stock changed while you were editing: %(now)s on hand now, so it cannot go down by %(n)s.")
+            % {"now": now, "n": -delta}
+        ]})
+    StockMovement.objects.create(sku=sku, delta=delta, reason=StockMovement.Reason.ADJUST, actor=actor)
+
+
 def take(*, sku, quantity: int, order, field="quantity") -> None:
     """Take `quantity` units for `order` or raise OutOfStock. Must run inside the order's transaction."""
     taken = StockLevel.objects.filter(sku_id=sku.pk, quantity__gte=quantity).update(quantity=F("quantity") - quantity)

@@ -58,6 +58,8 @@ def editor_post(category, *, title="纯棉T恤", attributes=(), rows=(), action=
         data[f"sku-{n}-code"] = row["code"]
         data[f"sku-{n}-price"] = row["price"]
         data[f"sku-{n}-stock"] = row["stock"]
+        if "stock_seen" in row:
+            data[f"sku-{n}-stock_seen"] = row["stock_seen"]
         if row.get("active", True):
             data[f"sku-{n}-active"] = "1"
     data.update(extra)
@@ -239,6 +241,43 @@ def test_edit_changes_price_and_stock(seller_client, shop):
     assert (second.price, stock_of(second)) == (Decimal("15.50"), 20)
     assert (first.price, stock_of(first)) == (Decimal("10.00"), 4)
     assert (product.min_price, product.max_price) == (Decimal("10.00"), Decimal("15.50"))
+
+
+def test_units_sold_while_editing_are_not_written_back(seller_client, shop, shopper, address):
+    # given the editor open on a SKU showing 10 in stock
+    product = f.make_product(shop, price="20.00", stock=10)
+    sku = product.skus.get()
+    url = reverse("console:product_edit", args=[product.pk])
+    row = seller_client.get(url).context["state"].rows[0]
+    assert (row.stock, row.stock_seen) == ("10", "10")
+    # when 3 sell meanwhile, and the seller saves a new price with the stock field untouched
+    place_order(actor=shopper, address_id=address.pk, lines=[{"sku_id": sku.pk, "quantity": 3}])
+    data = editor_post(product.category, title=product.title,
+                       rows=[{"code": sku.code, "price": "25.00", "stock": "10", "stock_seen": "10"}])
+    assert seller_client.post(url, data).status_code == 302
+    # then the sale stands: 7 on hand, not 10
+    sku.refresh_from_db()
+    assert (sku.price, stock_of(sku)) == (Decimal("25.00"), 7)
+    # and a change the seller types is applied as a change: +5 → 12
+    data = editor_post(product.category, title=product.title,
+                       rows=[{"code": sku.code, "price": "25.00", "stock": "12", "stock_seen": "7"}])
+    assert seller_client.post(url, data).status_code == 302
+    assert stock_of(sku) == 12
+
+
+def test_lowering_stock_below_what_is_left_is_refused(seller_client, shop, shopper, address):
+    product = f.make_product(shop, price="20.00", stock=5)
+    sku = product.skus.get()
+    url = reverse("console:product_edit", args=[product.pk])
+    place_order(actor=shopper, address_id=address.pk, lines=[{"sku_id": sku.pk, "quantity": 4}])
+    # the form showed 5 and the seller typed 0 (remove 5), but only 1 is left
+    data = editor_post(product.category, title="新标题",
+                       rows=[{"code": sku.code, "price": "20.00", "stock": "0", "stock_seen": "5"}])
+    response = seller_client.post(url, data)
+    assert response.status_code == 422
+    product.refresh_from_db()
+    assert (product.title, stock_of(sku)) != ("新标题", 0)
+    assert stock_of(sku) == 1
 
 
 def test_edit_with_bad_stock_changes_nothing(seller_client, shop, product):
