@@ -38,8 +38,17 @@ def _serve(host, port):
     call_command("runserver", f"{host}:{port}", "--noreload", "--insecure")
 
 
+def _allow_host(host):
+    """Serving on an address must also accept requests for it (0.0.0.0: any name)."""
+    if "SHOPYARD_ALLOWED_HOSTS" in os.environ:
+        return
+    extra = "*" if host in ("0.0.0.0", "::") else host
+    os.environ["SHOPYARD_ALLOWED_HOSTS"] = f"127.0.0.1,localhost,testserver,{extra}"
+
+
 def cmd_demo(args):
     os.environ.setdefault("SHOPYARD_DEBUG", "0")
+    _allow_host(args.host)
     # the links load_demo prints point at the address being served
     os.environ.setdefault("SHOPYARD_BASE_URL", f"http://{args.host}:{args.port}")
     _setup()
@@ -54,6 +63,7 @@ def cmd_demo(args):
 
 
 def cmd_serve(args):
+    _allow_host(args.host)
     _setup()
     _ensure_home()
     _serve(args.host, args.port)
