@@ -286,3 +286,16 @@ def test_suspended_shops_products_are_hidden(api, shop, product):
     from django.test import Client
 
     assert Client().get(f"/p/{product.pk}/").status_code == 404
+
+
+def test_failed_logins_elsewhere_do_not_lock_the_owner_out(api, shopper):
+    from django.test import Client
+
+    attacker = Client(REMOTE_ADDR="203.0.113.9")
+    for _ in range(6):
+        attacker.post("/api/v1/auth/token", data={"username": "shopper", "password": "guess"}, content_type="application/json")
+    r = attacker.post("/api/v1/auth/token", data={"username": "shopper", "password": f.PASSWORD}, content_type="application/json")
+    assert r.status_code == 429
+    # the owner, from their own address, still gets in
+    r = api.post("/auth/token", {"username": "shopper", "password": f.PASSWORD})
+    assert r.status_code == 200

@@ -60,27 +60,41 @@ def register_user(*, username: str, password: str, email: str = "", phone: str =
     return user
 
 
-def _failure_key(username: str) -> str:
-    return f"login-fail:{(username or '').lower()[:150]}"
+def _client_ip(request) -> str:
+    return (request.META.get("REMOTE_ADDR") or "-") if request is not None else "-"
+
+
+def _failure_keys(username: str, ip: str) -> tuple[str, str]:
+    name = (username or "").lower()[:150]
+    return f"login-fail:{name}:{ip}", f"login-fail-ip:{ip}"
+
+
+def _bump(key):
+    try:
+        cache.incr(key)
+    except ValueError:
+        cache.set(key, 1, settings.LOGIN_LOCKOUT_SECONDS)
 
 
 def login(*, request=None, username: str, password: str) -> User:
-    """Check credentials; after LOGIN_MAX_FAILURES misses the account name is
-    locked for LOGIN_LOCKOUT_SECONDS (429), whatever the password."""
-    key = _failure_key(username)
-    failures = cache.get(key, 0)
-    if failures >= settings.LOGIN_MAX_FAILURES:
+    """Check credentials. After LOGIN_MAX_FAILURES misses for one account from
+    one address, that pair is refused (429) for LOGIN_LOCKOUT_SECONDS, whatever
+    the password; an address that misses four times as often across accounts
+    is refused too. Keying on the address as well means nobody can lock a
+    shopper out of their account from elsewhere."""
+    ip = _client_ip(request)
+    pair_key, ip_key = _failure_keys(username, ip)
+    if (cache.get(pair_key, 0) >= settings.LOGIN_MAX_FAILURES
+            or cache.get(ip_key, 0) >= settings.LOGIN_MAX_FAILURES * 4):
         raise RateLimited()
     user = authenticate(request, username=username, password=password)
     if user is None:
-        try:
-            cache.incr(key)
-        except ValueError:
-            cache.set(key, 1, settings.LOGIN_LOCKOUT_SECONDS)
+        _bump(pair_key)
+        _bump(ip_key)
         raise ValidationFailed(
             _("Wrong username or password."), fields={"password": [_("Wrong username or password.")]}
         )
-    cache.delete(key)
+    cache.delete(pair_key)
     return user
 
 
