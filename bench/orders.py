@@ -46,6 +46,7 @@ print(json.dumps({"clients": clients, "skus": sku_ids}))
 
 LUA = """
 local clients = %(clients)s
+local nonce = "%(nonce)s"
 local skus = %(skus)s
 local counter = 0
 function setup(thread)
@@ -59,7 +60,7 @@ request = function()
   local sku = skus[math.random(#skus)]
   local body = string.format('{"address_id":%%d,"lines":[{"sku_id":%%d,"quantity":1}]}', c.address, sku)
   local headers = {["Content-Type"] = "application/json", ["Authorization"] = "Bearer " .. c.token,
-                   ["Idempotency-Key"] = string.format("bench-%%d-%%d-%%d", tid, n, math.random(1, 1000000000))}
+                   ["Idempotency-Key"] = string.format("bench-%%s-%%d-%%d", nonce, tid, n)}
   return wrk.format("POST", "/api/v1/orders", headers, body)
 end
 """
@@ -84,10 +85,12 @@ def main():
         manage(env, "migrate", "--noinput")
         data = json.loads(subprocess.run([PY, "-c", SETUP, str(args.clients), str(args.skus)], env=env, cwd=ROOT,
                                          capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1])
-        script = LUA % {"clients": lua_table(data["clients"], keys=True), "skus": lua_table(data["skus"])}
+        def script(run):  # a nonce per wrk run: its keys never repeat another run's
+            return LUA % {"clients": lua_table(data["clients"], keys=True), "skus": lua_table(data["skus"]),
+                          "nonce": f"{run}{os.getpid()}"}
         with gunicorn(env, workers=args.workers, threads=args.threads) as base:
-            warm = wrk(base + "/api/v1/orders", seconds=2, connections=4, script_body=script)
-            result = wrk(base + "/api/v1/orders", seconds=args.seconds, connections=args.clients, script_body=script)
+            warm = wrk(base + "/api/v1/orders", seconds=2, connections=4, script_body=script("w"))
+            result = wrk(base + "/api/v1/orders", seconds=args.seconds, connections=args.clients, script_body=script("m"))
         count = subprocess.run([PY, "-c", "import django;django.setup();from shopyard.orders.models import Order;print(Order.objects.count())"],
                                env=env, cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
     print(json.dumps({
