@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from shopyard.accounts.models import Address
+from shopyard.accounts.queries import addresses_of
 from shopyard.accounts.views import safe_next
 from shopyard.cart import services as cart_services
 from shopyard.cart.queries import cart_view
@@ -29,7 +29,6 @@ from shopyard.orders import services as order_services
 from shopyard.orders.state import Status
 from shopyard.payments import services as payment_services
 
-CHECKOUT_TOKENS = "checkout_tokens"
 ORDERS_PER_PAGE = 10
 
 
@@ -155,7 +154,7 @@ def cart_line_remove(request, pk):
 
 def _checkout_context(request, *, error="", errors=None, address_id=None, note=""):
     context = _cart_context(request)
-    addresses = list(Address.objects.filter(user=request.user))
+    addresses = addresses_of(request.user)
     if address_id is None:
         chosen = next((a for a in addresses if a.is_default), addresses[0] if addresses else None)
         address_id = chosen.pk if chosen else None
@@ -185,20 +184,14 @@ def checkout(request):
 
     address_id = request.POST.get("address_id", "")
     note = request.POST.get("note", "")
+    # the form's one-time token is the idempotency key: a double submit replays the first result
     token = request.POST.get("token", "").strip()[:64] or None
-    done = request.session.get(CHECKOUT_TOKENS, {})
-    if token and token in done:  # the same form submitted again: show the first result
-        return _redirect_to_gateway(request, done[token])
     try:
         placed = place_order(actor=request.user, address_id=address_id, note=note, idempotency_key=token)
     except DomainError as exc:
         fields = {k: [str(m) for m in v] if isinstance(v, list | tuple) else [str(v)] for k, v in exc.fields.items()}
         context = _checkout_context(request, error=_error_text(exc), errors=fields, address_id=address_id, note=note)
         return render(request, "storefront/checkout.html", context, status=_status_of(exc))
-    if token:
-        done = dict(list(done.items())[-9:])  # keep the last few only
-        done[token] = placed.payment_id
-        request.session[CHECKOUT_TOKENS] = done
     return _redirect_to_gateway(request, placed.payment_id)
 
 
