@@ -71,3 +71,11 @@ def sku_stock(sku) -> int:
         return stock.quantity if stock is not None else 0
     except Exception:
         return 0
+
+
+def stock_fingerprint(product_id) -> str:
+    """The product's live stock levels as a short string (part of its page's cache key)."""
+    from shopyard.inventory.models import StockLevel
+
+    rows = StockLevel.objects.filter(sku__product_id=product_id, sku__is_active=True).order_by("sku_id")
+    return ",".join(f"{sku_id}:{qty}" for sku_id, qty in rows.values_list("sku_id", "quantity"))

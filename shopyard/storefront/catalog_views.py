@@ -28,6 +28,7 @@ from shopyard.catalog.queries import (
     product_detail,
     published_products,
     sku_stock,
+    stock_fingerprint,
     with_cover,
 )
 from shopyard.core.errors import DomainError
@@ -167,7 +168,8 @@ def category(request, slug):
 
 
 def product(request, pk):
-    response = render_page(request, "storefront/product.html", lambda: _product_context(request, pk))
+    response = render_page(request, "storefront/product.html", lambda: _product_context(request, pk),
+                           vary=lambda: stock_fingerprint(pk))
     recent = [pk, *(i for i in _recent_ids(request) if i != pk)][:RECENT_MAX]
     response.set_cookie(
         RECENT_COOKIE, ",".join(str(i) for i in recent), max_age=RECENT_COOKIE_AGE, httponly=True, samesite="Lax"

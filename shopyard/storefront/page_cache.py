@@ -6,9 +6,9 @@ visitor with no session and no messages the page is the same for everyone,
 so it is rendered once per (version, language, URL) and kept for
 PAGE_CACHE_SECONDS. The one per-visitor part, the CSRF token in forms, is
 rendered as a marker and filled in per request. Catalogue edits bump the
-version (through events), so sellers see their changes at once; stock
-figures on a cached page may lag by up to PAGE_CACHE_SECONDS, which is
-harmless because the cart and checkout always read live stock.
+version (through events), so sellers see their changes at once; a product
+page's key also holds its SKUs' current stock (one indexed query per view),
+so the stock a shopper sees is never stale.
 """
 
 import hashlib
@@ -51,11 +51,15 @@ def bump(_payload=None) -> None:
         cache.set(VERSION_KEY, 2, None)
 
 
-def render_page(request, template: str, build_context, *, status=200) -> HttpResponse:
-    """Render `template` with `build_context()`, from the cache when the visitor allows it."""
+def render_page(request, template: str, build_context, *, status=200, vary=None) -> HttpResponse:
+    """Render `template` with `build_context()`, from the cache when the visitor allows it.
+
+    `vary()`, when given, returns live state the page shows (a product's stock
+    levels, read with one small query) that becomes part of the key, so such a
+    page is never served stale."""
     if not cacheable(request):
         return HttpResponse(render_to_string(template, build_context(), request=request), status=status)
-    raw = f"{request.get_full_path()}|{request.headers.get('HX-Request', '')}"
+    raw = f"{request.get_full_path()}|{request.headers.get('HX-Request', '')}|{vary() if vary else ''}"
     key = f"storefront:page:{version()}:{get_language()}:{hashlib.md5(raw.encode()).hexdigest()}"
     html = cache.get(key)
     if html is None:
