@@ -94,3 +94,13 @@ class Money:
 def money_str(amount: Decimal, currency: str) -> str:
     """Amount as the string clients see: rounded to the currency's precision."""
     return str(Money(amount, currency).quantize().amount)
+
+
+CURRENCY_SYMBOLS = {"CNY": "¥", "USD": "$", "EUR": "€", "GBP": "£", "HKD": "HK$", "JPY": "JP¥", "KRW": "₩"}
+
+
+def format_price(amount, currency: str) -> str:
+    """A price as people read it on pages: `¥59.90`, or `59.90 XYZ` without a known symbol."""
+    value = money_str(amount, currency)
+    symbol = CURRENCY_SYMBOLS.get(currency)
+    return f"{symbol}{value}" if symbol else f"{value} {currency}"

@@ -33,7 +33,7 @@ from shopyard.catalog.queries import (
 )
 from shopyard.core.errors import DomainError
 from shopyard.core.i18n import localized
-from shopyard.core.money import money_str
+from shopyard.core.money import format_price
 from shopyard.shops.models import Shop
 from shopyard.storefront.page_cache import render_page
 
@@ -53,19 +53,6 @@ SORT_CHOICES = [
     ("price_desc", gettext_lazy("Price: high to low")),
 ]
 
-CURRENCY_SYMBOLS = {"CNY": "¥", "USD": "$", "EUR": "€", "GBP": "£", "HKD": "HK$", "JPY": "JP¥", "KRW": "₩"}
-
-
-# --- helpers --------------------------------------------------------------
-
-
-def price_text(amount, currency) -> str:
-    """A price as shoppers read it: `¥59.90`, rounded to the currency's unit."""
-    value = money_str(amount, currency)
-    symbol = CURRENCY_SYMBOLS.get(currency)
-    return f"{symbol}{value}" if symbol else f"{value} {currency}"
-
-
 def _product_url_pattern():
     # reverse() once per page, not once per card: cards are the hot path
     marker = 987654321
@@ -81,7 +68,7 @@ def _decorate(products):
         p.cover_url = (cover.thumbnail or cover.image).url if cover is not None else ""
         p.url = f"{before}{p.pk}{after}"
         p.title_text = p.label
-        p.price_text = price_text(p.min_price, p.currency)
+        p.price_text = format_price(p.min_price, p.currency)
         p.shop_label = localized(p.shop, "name")
     return products
 
@@ -182,7 +169,7 @@ def _product_context(request, pk):
     skus = []
     for sku in p.sku_list:
         sku.stock_count = sku_stock(sku)
-        sku.price_text = price_text(sku.price, p.currency)
+        sku.price_text = format_price(sku.price, p.currency)
         sku.display = sku.label or _("Standard")
         skus.append(sku)
     selected = next((s for s in skus if s.stock_count > 0), None)
@@ -190,9 +177,9 @@ def _product_context(request, pk):
     if request.user.is_authenticated:
         is_favourite = Favourite.objects.filter(user=request.user, product_id=p.pk).exists()
     if p.min_price == p.max_price:
-        price_range = price_text(p.min_price, p.currency)
+        price_range = format_price(p.min_price, p.currency)
     else:
-        price_range = f"{price_text(p.min_price, p.currency)} – {price_text(p.max_price, p.currency)}"
+        price_range = f"{format_price(p.min_price, p.currency)} – {format_price(p.max_price, p.currency)}"
     return {
         "product": p,
         "images": p.image_list,
@@ -224,7 +211,7 @@ def shop(request, slug):
     context.update({
         "shop": the_shop,
         "shop_label": localized(the_shop, "name"),
-        "free_shipping_over": price_text(the_shop.free_shipping_over, the_shop.currency)
+        "free_shipping_over": format_price(the_shop.free_shipping_over, the_shop.currency)
         if the_shop.free_shipping_over is not None else "",
     })
     return render(request, "storefront/shop.html", context)

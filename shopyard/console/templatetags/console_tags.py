@@ -1,20 +1,16 @@
 from django import template
 from django.utils.http import urlencode
 
-from shopyard.core.money import money_str
+from shopyard.core.money import format_price
 
 register = template.Library()
-
-SYMBOLS = {"CNY": "¥", "USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "HKD": "HK$", "KRW": "₩"}
-
 
 @register.filter
 def money(amount, currency="CNY"):
     """59.9000|money:"CNY" -> ¥59.90 (rounded to the currency's precision)."""
     if amount is None or amount == "":
         return ""
-    currency = currency or "CNY"
-    return f"{SYMBOLS.get(currency, currency + ' ')}{money_str(amount, currency)}"
+    return format_price(amount, currency or "CNY")
 
 
 @register.filter
