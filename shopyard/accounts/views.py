@@ -24,6 +24,7 @@ from shopyard.core.i18n import localized
 
 from . import services
 from .models import Address
+from .queries import addresses_of, own_address
 
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 ADDRESS_INPUTS = ("recipient", "phone", "province", "city", "district", "detail", "postcode")
@@ -121,7 +122,7 @@ def profile(request):
 
 @login_required
 def addresses(request):
-    items = list(Address.objects.filter(user=request.user))
+    items = addresses_of(request.user)
     return render(request, "accounts/addresses.html", {"addresses": items})
 
 
@@ -158,7 +159,7 @@ def _address_form(request, *, address=None):
 
 
 def _own_address_or_404(request, pk):
-    address = Address.objects.filter(user=request.user, pk=pk).first()
+    address = own_address(request.user, pk)
     if address is None:
         raise Http404(_("Address not found."))
     return address

@@ -1,8 +1,8 @@
 """The cart as pages and the API show it: lines grouped by shop with server-computed totals."""
 
 from dataclasses import dataclass, field
-from decimal import Decimal
 
+from shopyard.catalog.queries import sku_stock
 from shopyard.core.money import Money
 
 from .models import CartLine
@@ -54,7 +54,7 @@ def cart_view(cart) -> CartView:
         product = line.sku.product
         unit = Money(line.sku.price, product.currency)
         line_total = (unit * line.quantity).quantize()
-        stock = getattr(getattr(line.sku, "stock", None), "quantity", 0)
+        stock = sku_stock(line.sku)
         ok = line.sku.is_active and product.status == "published" and stock >= line.quantity
         group = groups.setdefault(product.shop_id, ShopGroup(shop=product.shop))
         group.lines.append(CartLineView(line, unit, line_total, stock, ok))
@@ -66,13 +66,4 @@ def cart_view(cart) -> CartView:
         group.shipping_fee = shipping_fee_for(group.shop, sub)
         group.total = sub + group.shipping_fee
         total = group.total if total is None else total + group.total
-    return CartView(groups=list(groups.values()), total=total, count=sum(v.line.quantity for v in sum((g.lines for g in groups.values()), [])))
-
-
-def line_count(cart) -> int:
-    if cart is None:
-        return 0
-    return sum(CartLine.objects.filter(cart=cart).values_list("quantity", flat=True))
-
-
-ZERO = Decimal("0")
+    return CartView(groups=list(groups.values()), total=total, count=sum(line.quantity for line in lines))

@@ -66,11 +66,9 @@ def product_detail(product_id, *, include_unpublished_for_shop=None, with_sku_op
 
 
 def sku_stock(sku) -> int:
+    """Units on hand; a SKU without a stock row (getattr sees an AttributeError subclass) has none."""
     stock = getattr(sku, "stock", None)
-    try:
-        return stock.quantity if stock is not None else 0
-    except Exception:
-        return 0
+    return stock.quantity if stock is not None else 0
 
 
 def stock_fingerprint(product_id) -> str:

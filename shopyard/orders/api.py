@@ -140,11 +140,7 @@ def order_out(o) -> dict:
 
 
 def order_detail_out(o) -> dict:
-    shipment = getattr(o, "shipment", None) if hasattr(o, "shipment") else None
-    try:
-        shipment = o.shipment
-    except Exception:
-        shipment = None
+    shipment = getattr(o, "shipment", None)  # a missing one-to-one raises an AttributeError subclass
     return {
         **order_out(o), "shipping_address": {k: str(v) for k, v in (o.shipping_address or {}).items()}, "note": o.note,
         "history": [{"from_status": h.from_status, "to_status": h.to_status, "action": h.action, "actor": h.actor_label,

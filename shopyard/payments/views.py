@@ -67,9 +67,8 @@ def simulated_gateway(request, reference):
     except NotFound as exc:
         raise Http404(str(exc.message)) from None
     except DomainError as exc:
-        status = 409 if exc.code == "invalid_transition" else exc.status
         payment.refresh_from_db()
-        return _gateway_page(request, payment, error=str(exc.message), status=status)
+        return _gateway_page(request, payment, error=str(exc.message), status=exc.status)
     if not ACTIONS[action]:
         messages.warning(request, _("You declined the payment. Your orders are still waiting for payment."))
     return redirect("payments:return", reference=payment.reference)

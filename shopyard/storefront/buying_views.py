@@ -32,11 +32,6 @@ from shopyard.payments import services as payment_services
 ORDERS_PER_PAGE = 10
 
 
-def _status_of(exc: DomainError) -> int:
-    """Illegal state changes are conflicts (409) even where a service files them as validation."""
-    return 409 if exc.code == "invalid_transition" else exc.status
-
-
 def _error_text(exc: DomainError) -> str:
     """The message plus the field details a shopper needs ("Only 3 left in stock")."""
     text = str(exc.message)
@@ -93,7 +88,7 @@ def cart(request):
 
 
 def _cart_error(request, exc: DomainError):
-    status = _status_of(exc)
+    status = exc.status
     text = _error_text(exc)
     if _is_htmx(request):
         return _render_cart(request, error=text, status=status, partial=True)
@@ -117,7 +112,7 @@ def cart_add(request):
             cart=basket, sku_id=request.POST.get("sku_id", ""), quantity=request.POST.get("quantity", "1")
         )
     except DomainError as exc:
-        status, text = _status_of(exc), _error_text(exc)
+        status, text = exc.status, _error_text(exc)
         if _is_htmx(request):
             return render(request, "storefront/_cart_added.html", {"error": text}, status=status)
         return _render_cart(request, error=text, status=status, back_url=safe_next(request))
@@ -191,7 +186,7 @@ def checkout(request):
     except DomainError as exc:
         fields = {k: [str(m) for m in v] if isinstance(v, list | tuple) else [str(v)] for k, v in exc.fields.items()}
         context = _checkout_context(request, error=_error_text(exc), errors=fields, address_id=address_id, note=note)
-        return render(request, "storefront/checkout.html", context, status=_status_of(exc))
+        return render(request, "storefront/checkout.html", context, status=exc.status)
     return _redirect_to_gateway(request, placed.payment_id)
 
 
@@ -262,7 +257,7 @@ def _order_action(request, pk, action, done_message):
     except NotFound as exc:
         raise Http404(str(exc.message)) from None
     except DomainError as exc:
-        return _order_page(request, pk, error=_error_text(exc), status=_status_of(exc))
+        return _order_page(request, pk, error=_error_text(exc), status=exc.status)
     messages.success(request, done_message)
     return redirect("storefront:order_detail", pk=pk)
 
@@ -290,5 +285,5 @@ def order_pay(request):
     except NotFound as exc:
         raise Http404(str(exc.message)) from None
     except DomainError as exc:
-        return _orders_page(request, error=_error_text(exc), status=_status_of(exc))
+        return _orders_page(request, error=_error_text(exc), status=exc.status)
     return redirect(payment_services.gateway_url(payment))
