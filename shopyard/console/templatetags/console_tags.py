@@ -1,16 +1,12 @@
 from django import template
 from django.utils.http import urlencode
 
-from shopyard.core.money import format_price
+from shopyard.core.templatetags.money_tags import price
 
 register = template.Library()
 
-@register.filter
-def money(amount, currency="CNY"):
-    """59.9000|money:"CNY" -> ¥59.90 (rounded to the currency's precision)."""
-    if amount is None or amount == "":
-        return ""
-    return format_price(amount, currency or "CNY")
+# console templates say {{ amount|money:currency }}: the same filter as the storefront's |price
+register.filter("money", price)
 
 
 @register.filter
