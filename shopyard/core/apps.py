@@ -6,3 +6,9 @@ class CoreConfig(AppConfig):
     name = "shopyard.core"
     label = "core"
     verbose_name = _("Core")
+
+    def ready(self):
+        from .events import dispatch_pending
+        from .periodic import register
+
+        register("dispatched_events", dispatch_pending, order=1000)

@@ -50,7 +50,7 @@ def dispatch(event_id: int) -> bool:
     return True
 
 
-def dispatch_pending(limit: int = 500) -> int:
+def dispatch_pending(limit: int = 500, now=None) -> int:
     ids = list(
         OutboxEvent.objects.filter(dispatched_at__isnull=True).order_by("id").values_list("id", flat=True)[:limit]
     )
