@@ -124,3 +124,23 @@ def api(client):
 def _no_page_cache(settings):
     """Pages render live in tests; the page cache has its own tests."""
     settings.PAGE_CACHE_SECONDS = 0
+
+
+@pytest.fixture
+def subscribe_for_test():
+    """Subscribe handlers for one test: `subscribe_for_test(name, handler, key=...)`;
+    every subscription is removed (and any handler it replaced restored) at teardown."""
+    from shopyard.core import events
+
+    added = []
+
+    def add(name, handler, *, key=None):
+        key = key or events.subscriber_key(handler)
+        added.append((name, key, events.handler_for(name, key)))
+        return events.subscribe(name, handler, key=key)
+
+    yield add
+    for name, key, previous in reversed(added):
+        events.unsubscribe(name, key)
+        if previous is not None:
+            events.subscribe(name, previous, key=key)

@@ -143,9 +143,15 @@ CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", REDIS_URL or None)
 CELERY_TASK_ALWAYS_EAGER = not BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", "shopyard")
+PERIODIC_INTERVAL_SECONDS = float(env("SHOPYARD_PERIODIC_INTERVAL", "60"))
 CELERY_BEAT_SCHEDULE = {
-    "run-periodic": {"task": "shopyard.core.tasks.run_periodic", "schedule": 60.0},
+    "run-periodic": {"task": "shopyard.core.tasks.run_periodic", "schedule": PERIODIC_INTERVAL_SECONDS},
 }
+# event delivery: a failing subscriber is retried after base × 2^(n-1) seconds
+# (capped), and parked as a dead letter after the last attempt
+EVENT_MAX_ATTEMPTS = int(env("SHOPYARD_EVENT_MAX_ATTEMPTS", "8"))
+EVENT_RETRY_BASE_SECONDS = int(env("SHOPYARD_EVENT_RETRY_BASE_SECONDS", "30"))
+EVENT_RETRY_MAX_SECONDS = int(env("SHOPYARD_EVENT_RETRY_MAX_SECONDS", "3600"))
 
 # --- i18n -----------------------------------------------------------------
 LANGUAGE_CODE = "en"

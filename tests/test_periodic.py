@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from shopyard.checkout.services import place_order
 from shopyard.core import events
-from shopyard.core.models import OutboxEvent
+from shopyard.core.models import OutboxDelivery, OutboxEvent
 from shopyard.inventory.models import StockLevel, StockMovement
 from shopyard.orders.models import Order, OrderStatusChange
 from shopyard.orders.services import cancel_expired_unpaid_orders
@@ -165,27 +165,27 @@ def test_an_order_paid_meanwhile_is_not_cancelled(shopper, address, sku):
     assert _world() == before
 
 
-def test_run_periodic_command_prints_json_counts(three_orders):
+def test_run_periodic_command_prints_json_counts(three_orders, subscribe_for_test):
     # given an event a crashed process left undelivered (on_commit never fires inside the
     # test transaction, so every event with listeners is still pending too)
-    OutboxEvent.objects.create(name="test.left_behind", payload={})
-    pending = OutboxEvent.objects.filter(dispatched_at__isnull=True).count()
+    heard = []
+    subscribe_for_test("test.left_behind", heard.append, key="test.left_behind")
+    events.emit("test.left_behind", n=1)
+    pending = OutboxDelivery.objects.filter(status="pending").count()
     last_id = OutboxEvent.objects.order_by("-id").values_list("id", flat=True).first()
     out = StringIO()
     # when the command runs
     call_command("run_periodic", stdout=out)
-    # then it prints the counts as JSON: one order cancelled, every pending event delivered
+    # then it prints the counts as JSON: one order cancelled, every pending delivery made
     # (events emitted during the run are delivered too when something listens to them)
-    new_heard = sum(
-        1
-        for name in OutboxEvent.objects.filter(id__gt=last_id).values_list("name", flat=True)
-        if events._HANDLERS.get(name)
-    )
+    new_heard = OutboxDelivery.objects.filter(event_id__gt=last_id).count()
     assert json.loads(out.getvalue()) == {
         "cancelled_unpaid_orders": 1,
         "dispatched_events": pending + new_heard,
     }
-    assert not OutboxEvent.objects.filter(dispatched_at__isnull=True).exists()
+    assert heard == [{"n": 1}]
+    assert not OutboxDelivery.objects.exclude(status="delivered").exists()
+    assert not OutboxEvent.objects.filter(status="pending").exists()
     # and a second run has nothing to do
     out = StringIO()
     call_command("run_periodic", stdout=out)

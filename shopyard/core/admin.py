@@ -10,7 +10,8 @@ from django.utils.translation import gettext_lazy as _
 
 from shopyard.core.errors import DomainError
 
-from .models import IdempotencyRecord, OutboxEvent
+from . import events
+from .models import IdempotencyRecord, OutboxDelivery, OutboxEvent
 
 admin.site.site_header = _("Shopyard operator console")
 admin.site.site_title = _("Shopyard admin")
@@ -62,12 +63,42 @@ def image_preview(field, size=64):
                        url, size, size)
 
 
+class OutboxDeliveryInline(ReadOnlyInline):
+    model = OutboxDelivery
+    fields = ("subscriber", "status", "attempts", "next_attempt_at", "delivered_at", "last_error")
+    readonly_fields = fields
+
+
 @admin.register(OutboxEvent)
 class OutboxEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ("id", "name", "created_at", "dispatched_at", "attempts")
-    list_filter = ("name", ("dispatched_at", admin.EmptyFieldListFilter))
+    list_display = ("id", "name", "status", "created_at", "dispatched_at")
+    list_filter = ("status", "name")
     search_fields = ("name",)
     date_hierarchy = "created_at"
+    inlines = [OutboxDeliveryInline]
+
+
+@admin.action(description=_("Retry the selected deliveries now"))
+def retry_deliveries(modeladmin, request, queryset):
+    count = events.retry(queryset.values_list("pk", flat=True), actor=request.user)
+    modeladmin.message_user(request, _("%(n)s deliveries put back for retry.") % {"n": count}, level=messages.SUCCESS)
+
+
+@admin.register(OutboxDelivery)
+class OutboxDeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Where an operator finds failing subscribers and dead letters, and
+    retries them once the cause is fixed."""
+
+    list_display = ("id", "event", "subscriber", "status", "attempts", "next_attempt_at", "delivered_at", "error_line")
+    list_filter = ("status", "subscriber", "event__name")
+    search_fields = ("subscriber", "event__name", "last_error")
+    list_select_related = ("event",)
+    actions = [retry_deliveries]
+
+    @admin.display(description=_("last error"))
+    def error_line(self, obj):
+        lines = [line for line in obj.last_error.strip().splitlines() if line.strip()]
+        return lines[-1][:120] if lines else "—"
 
 
 @admin.register(IdempotencyRecord)

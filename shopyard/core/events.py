@@ -1,28 +1,75 @@
-"""Domain events through an outbox: `emit` writes a row inside the caller's
-transaction; delivery runs on commit via Celery (eager in the embedded setup)."""
+"""Domain events through an outbox, delivered per subscriber.
+
+`emit` writes the event and one `OutboxDelivery` per subscriber inside the
+caller's transaction; after commit a Celery task (eager in the embedded setup)
+delivers them, and the periodic sweep `dispatch_pending` delivers whatever is
+due later (retries, or rows a crashed process or a down broker left behind).
+
+Guarantees (see docs/architecture.md, "Events"):
+- at least once per subscriber, and exactly once for the database writes a
+  handler makes: the handler runs inside the transaction that marks its
+  delivery done, under a lock on the delivery row, in a savepoint;
+- one failing subscriber never blocks another subscriber or a later event: its
+  failure is stored on its own delivery (attempts, last error, next attempt
+  with exponential backoff) and it becomes a dead letter after
+  `EVENT_MAX_ATTEMPTS`; an operator retries dead letters from the admin;
+- an event nobody listens to is kept with the status `no_subscribers`.
+"""
 
 import logging
+import traceback
+from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from .models import OutboxEvent
+from .models import OutboxDelivery, OutboxEvent
 
 log = logging.getLogger("shopyard.events")
 
-# name -> list of callables(payload); apps register handlers in AppConfig.ready
-_HANDLERS: dict[str, list] = {}
+# event name -> {subscriber key -> handler(payload)}; apps subscribe in AppConfig.ready
+_SUBSCRIBERS: dict[str, dict] = {}
+
+ERROR_MAX_CHARS = 4000
 
 
-def subscribe(name, handler):
-    _HANDLERS.setdefault(name, []).append(handler)
+def subscriber_key(handler) -> str:
+    """The default stable name of a handler: its dotted path."""
+    return f"{handler.__module__}.{handler.__qualname__}"
+
+
+def subscribe(name: str, handler, *, key: str | None = None) -> str:
+    """Register `handler(payload)` for events called `name` under a stable `key`
+    (stored on each delivery, so renaming a handler's function must keep its key).
+    Subscribing the same key again replaces the handler."""
+    key = key or subscriber_key(handler)
+    _SUBSCRIBERS.setdefault(name, {})[key] = handler
+    return key
+
+
+def unsubscribe(name: str, key: str) -> None:
+    """Remove a subscriber (tests; a deployment that drops a subscriber keeps
+    its key out of `subscribe`, and its pending deliveries become dead letters)."""
+    _SUBSCRIBERS.get(name, {}).pop(key, None)
+
+
+def handler_for(name: str, key: str):
+    """The handler subscribed to `name` as `key`, or None."""
+    return _SUBSCRIBERS.get(name, {}).get(key)
+
+
+def subscribers(name: str) -> list[str]:
+    """The keys subscribed to `name`."""
+    return list(_SUBSCRIBERS.get(name, {}))
 
 
 def emit(name: str, **payload) -> OutboxEvent:
-    if not _HANDLERS.get(name):
-        # nobody listens yet: keep the record, skip the delivery round trip
-        return OutboxEvent.objects.create(name=name, payload=payload, dispatched_at=timezone.now())
+    keys = subscribers(name)
+    if not keys:
+        return OutboxEvent.objects.create(name=name, payload=payload, status=OutboxEvent.Status.NO_SUBSCRIBERS)
     event = OutboxEvent.objects.create(name=name, payload=payload)
+    _fan_out(event, keys)
 
     def _schedule():
         from .tasks import dispatch_event
@@ -36,22 +83,137 @@ def emit(name: str, **payload) -> OutboxEvent:
     return event
 
 
-def dispatch(event_id: int) -> bool:
-    """Deliver one event to its handlers exactly once (row lock + dispatched_at)."""
+def _fan_out(event, keys, now=None):
+    now = now or timezone.now()
+    OutboxDelivery.objects.bulk_create(
+        [OutboxDelivery(event=event, subscriber=key, next_attempt_at=now) for key in keys],
+        ignore_conflicts=True,
+    )
+
+
+def backoff(attempts: int) -> timedelta:
+    """Wait before attempt `attempts + 1`: base × 2^(attempts-1), capped."""
+    base = settings.EVENT_RETRY_BASE_SECONDS
+    seconds = min(settings.EVENT_RETRY_MAX_SECONDS, base * 2 ** max(0, attempts - 1))
+    return timedelta(seconds=seconds)
+
+
+def deliver(delivery_id: int, now=None) -> bool:
+    """Attempt one due delivery; True when the handler ran without error.
+
+    The row lock (skipped if another worker holds it) plus the status filter
+    make two workers never run one delivery twice; the savepoint rolls back a
+    failed handler's writes while its attempt and error are kept."""
+    now = now or timezone.now()
     with transaction.atomic():
-        event = OutboxEvent.objects.select_for_update().filter(pk=event_id, dispatched_at__isnull=True).first()
-        if event is None:
+        delivery = (
+            OutboxDelivery.objects.select_for_update(skip_locked=True)
+            .select_related("event")
+            .filter(pk=delivery_id, status=OutboxDelivery.Status.PENDING, next_attempt_at__lte=now)
+            .first()
+        )
+        if delivery is None:
             return False
-        event.attempts += 1
-        for handler in _HANDLERS.get(event.name, []):
-            handler(event.payload)
-        event.dispatched_at = timezone.now()
-        event.save(update_fields=["attempts", "dispatched_at"])
-    return True
+        delivery.attempts += 1
+        handler = handler_for(delivery.event.name, delivery.subscriber)
+        try:
+            if handler is None:
+                raise LookupError(f"no handler is subscribed as {delivery.subscriber!r} to {delivery.event.name!r}")
+            with transaction.atomic():
+                handler(delivery.event.payload)
+        except Exception as exc:
+            ok = False
+            delivery.last_error = "".join(traceback.format_exception(exc))[-ERROR_MAX_CHARS:]
+            if delivery.attempts >= settings.EVENT_MAX_ATTEMPTS:
+                delivery.status = OutboxDelivery.Status.DEAD
+                log.error("event %s to %s is a dead letter after %s attempts: %s",
+                          delivery.event_id, delivery.subscriber, delivery.attempts, exc)
+            else:
+                delivery.next_attempt_at = now + backoff(delivery.attempts)
+                log.warning("event %s to %s failed (attempt %s): %s",
+                            delivery.event_id, delivery.subscriber, delivery.attempts, exc)
+        else:
+            ok = True
+            delivery.status = OutboxDelivery.Status.DELIVERED
+            delivery.delivered_at = now
+        delivery.save(update_fields=["attempts", "last_error", "status", "next_attempt_at", "delivered_at", "updated_at"])
+        _settle(delivery.event_id, now)
+    return ok
+
+
+def _settle(event_id: int, now) -> None:
+    """Sum an event's deliveries up on the event once none is pending. The event
+    row is locked first, so two deliveries finishing together see each other."""
+    event = OutboxEvent.objects.select_for_update().get(pk=event_id)
+    statuses = set(OutboxDelivery.objects.filter(event_id=event_id).values_list("status", flat=True))
+    if OutboxDelivery.Status.PENDING in statuses:
+        status, settled_at = OutboxEvent.Status.PENDING, None
+    elif OutboxDelivery.Status.DEAD in statuses:
+        status, settled_at = OutboxEvent.Status.DEAD, event.dispatched_at or now
+    else:
+        status, settled_at = OutboxEvent.Status.DELIVERED, event.dispatched_at or now
+    if (event.status, event.dispatched_at) != (status, settled_at):
+        OutboxEvent.objects.filter(pk=event_id).update(status=status, dispatched_at=settled_at)
+
+
+def dispatch(event_id: int, now=None) -> int:
+    """Deliver an event's due deliveries; returns how many succeeded."""
+    now = now or timezone.now()
+    ids = list(
+        OutboxDelivery.objects.filter(
+            event_id=event_id, status=OutboxDelivery.Status.PENDING, next_attempt_at__lte=now
+        ).values_list("id", flat=True)
+    )
+    return sum(1 for pk in ids if deliver(pk, now=now))
 
 
 def dispatch_pending(limit: int = 500, now=None) -> int:
+    """The sweep: deliver up to `limit` due deliveries, oldest due first;
+    returns how many succeeded. Events written before deliveries existed get
+    theirs from today's subscribers first."""
+    now = now or timezone.now()
+    legacy = OutboxEvent.objects.filter(status=OutboxEvent.Status.PENDING, deliveries__isnull=True).order_by("id")[:limit]
+    for event in legacy:
+        keys = subscribers(event.name)
+        if keys:
+            _fan_out(event, keys, now=now)
+        else:
+            OutboxEvent.objects.filter(pk=event.pk, status=OutboxEvent.Status.PENDING).update(
+                status=OutboxEvent.Status.NO_SUBSCRIBERS
+            )
     ids = list(
-        OutboxEvent.objects.filter(dispatched_at__isnull=True).order_by("id").values_list("id", flat=True)[:limit]
+        OutboxDelivery.objects.filter(status=OutboxDelivery.Status.PENDING, next_attempt_at__lte=now)
+        .order_by("next_attempt_at", "id")
+        .values_list("id", flat=True)[:limit]
     )
-    return sum(1 for i in ids if dispatch(i))
+    return sum(1 for pk in ids if deliver(pk, now=now))
+
+
+def retry(delivery_ids, *, actor, now=None) -> int:
+    """Put dead or waiting deliveries back in line, due now, with a fresh
+    attempt budget (the operator's "retry" action); returns how many."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        rows = list(
+            OutboxDelivery.objects.select_for_update()
+            .filter(pk__in=list(delivery_ids))
+            .exclude(status=OutboxDelivery.Status.DELIVERED)
+        )
+        for row in rows:
+            row.status, row.attempts, row.next_attempt_at = OutboxDelivery.Status.PENDING, 0, now
+            row.save(update_fields=["status", "attempts", "next_attempt_at", "updated_at"])
+        event_ids = sorted({row.event_id for row in rows})
+        OutboxEvent.objects.filter(pk__in=event_ids).update(status=OutboxEvent.Status.PENDING, dispatched_at=None)
+    log.info("%s put %s event deliveries back for retry", getattr(actor, "username", actor), len(rows))
+
+    def _schedule():
+        from .tasks import dispatch_event
+
+        for event_id in event_ids:
+            try:
+                dispatch_event.delay(event_id)
+            except Exception:
+                log.warning("could not queue event %s; the sweep will deliver it", event_id)
+
+    transaction.on_commit(_schedule)
+    return len(rows)

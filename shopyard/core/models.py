@@ -8,16 +8,23 @@ from django.utils.translation import gettext_lazy as _
 class OutboxEvent(models.Model):
     """A domain event written in the same transaction as the change it reports.
 
-    Dispatching happens after commit (and again from the periodic job for any
-    row a crashed process left undelivered), so side effects never see
-    uncommitted data and are never lost.
+    `emit` also writes one `OutboxDelivery` per subscriber, so each subscriber
+    keeps its own attempts and errors: one that fails never holds back the
+    others. The event's status summarises its deliveries once they settle.
     """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        DELIVERED = "delivered", _("Delivered")
+        DEAD = "dead", _("Dead letters")
+        NO_SUBSCRIBERS = "no_subscribers", _("No subscribers")
 
     name = models.CharField(_("name"), max_length=100, db_index=True)
     payload = models.JSONField(_("payload"), default=dict)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.PENDING, db_index=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    # when the last delivery settled (delivered or dead); empty while any is pending
     dispatched_at = models.DateTimeField(_("dispatched at"), null=True, blank=True, db_index=True)
-    attempts = models.PositiveIntegerField(_("attempts"), default=0)
 
     class Meta:
         verbose_name = _("outbox event")
@@ -26,6 +33,37 @@ class OutboxEvent(models.Model):
 
     def __str__(self):
         return f"{self.name} #{self.pk}"
+
+
+class OutboxDelivery(models.Model):
+    """One event for one subscriber: delivered once, retried with backoff,
+    parked as a dead letter after `EVENT_MAX_ATTEMPTS` failures."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        DELIVERED = "delivered", _("Delivered")
+        DEAD = "dead", _("Dead letter")
+
+    event = models.ForeignKey(OutboxEvent, verbose_name=_("event"), on_delete=models.CASCADE, related_name="deliveries")
+    subscriber = models.CharField(_("subscriber"), max_length=200)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True, default="")
+    next_attempt_at = models.DateTimeField(_("next attempt at"))
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("event delivery")
+        verbose_name_plural = _("event deliveries")
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["event", "subscriber"], name="uniq_delivery_per_subscriber"),
+        ]
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="delivery_due_idx")]
+
+    def __str__(self):
+        return f"{self.event} → {self.subscriber}"
 
 
 class IdempotencyRecord(models.Model):

@@ -15,4 +15,4 @@ class StorefrontConfig(AppConfig):
         from .page_cache import bump
 
         for name in CATALOGUE_EVENTS:
-            subscribe(name, bump)
+            subscribe(name, bump, key="storefront.page_cache")

@@ -1,0 +1,235 @@
+"""Events are delivered per subscriber: one failing subscriber never blocks the
+others or later events, failures are retried with backoff and parked as dead
+letters, an operator retries them from the admin, and no delivery runs twice."""
+
+import threading
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.urls import reverse
+from django.utils import timezone
+
+from shopyard.core import events, tasks
+from shopyard.core.models import IdempotencyRecord, OutboxDelivery, OutboxEvent
+
+from . import factories as f
+
+pytestmark = pytest.mark.django_db
+
+
+class Boom(Exception):
+    pass
+
+
+def _broker_down(*args, **kwargs):
+    raise ConnectionError("broker unreachable")
+
+
+def _deliveries():
+    return sorted(
+        OutboxDelivery.objects.values_list("event__name", "subscriber", "status", "attempts")
+    )
+
+
+@pytest.fixture
+def listeners(subscribe_for_test):
+    """Two subscribers of "thing.happened": one records payloads, one raises."""
+    heard = []
+
+    def record(payload):
+        heard.append(payload["n"])
+
+    def fail(payload):
+        raise Boom(f"cannot handle {payload['n']}")
+
+    subscribe_for_test("thing.happened", record, key="test.recorder")
+    subscribe_for_test("thing.happened", fail, key="test.failing")
+    return heard
+
+
+def test_a_failing_subscriber_blocks_neither_the_others_nor_later_events(listeners, settings):
+    settings.EVENT_RETRY_BASE_SECONDS = 30
+    # given two events, each for a working and a failing subscriber
+    first = events.emit("thing.happened", n=1)
+    second = events.emit("thing.happened", n=2)
+    now = timezone.now()
+    # when the sweep runs
+    delivered = events.dispatch_pending(now=now)
+    # then the working subscriber got both events, in order
+    assert delivered == 2
+    assert listeners == [1, 2]
+    # and each failure is stored on its own delivery, due again after the backoff
+    failed = OutboxDelivery.objects.filter(subscriber="test.failing").order_by("event_id")
+    assert [(d.event_id, d.status, d.attempts) for d in failed] == [
+        (first.pk, "pending", 1), (second.pk, "pending", 1),
+    ]
+    assert [d.next_attempt_at for d in failed] == [now + timedelta(seconds=30)] * 2
+    assert "Boom: cannot handle 1" in failed[0].last_error
+    assert "Boom: cannot handle 2" in failed[1].last_error
+    ok = OutboxDelivery.objects.filter(subscriber="test.recorder").order_by("event_id")
+    assert [(d.status, d.attempts, d.last_error, d.delivered_at) for d in ok] == [("delivered", 1, "", now)] * 2
+    # and the events wait for their failing subscriber
+    assert list(OutboxEvent.objects.order_by("id").values_list("status", "dispatched_at")) == [
+        ("pending", None), ("pending", None),
+    ]
+
+
+def test_failures_back_off_exponentially_then_park_as_dead_letters(subscribe_for_test, settings):
+    settings.EVENT_MAX_ATTEMPTS = 4
+    settings.EVENT_RETRY_BASE_SECONDS = 10
+    settings.EVENT_RETRY_MAX_SECONDS = 25
+
+    def fail(payload):
+        raise Boom("still down")
+
+    subscribe_for_test("thing.happened", fail, key="test.failing")
+    event = events.emit("thing.happened", n=1)
+    delivery = OutboxDelivery.objects.get(event=event)
+    t = timezone.now()
+    waits = []
+    # when the sweep runs each time the delivery is due (and once early, which does nothing)
+    for _ in range(4):
+        assert events.dispatch_pending(now=t) == 0
+        delivery.refresh_from_db()
+        if delivery.status == "pending":
+            waits.append((delivery.next_attempt_at - t).total_seconds())
+            assert events.dispatch_pending(now=delivery.next_attempt_at - timedelta(seconds=1)) == 0
+            t = delivery.next_attempt_at
+    # then the waits double from the base up to the cap, and the fourth failure is final
+    assert waits == [10, 20, 25]
+    assert (delivery.status, delivery.attempts) == ("dead", 4)
+    assert "Boom: still down" in delivery.last_error
+    event.refresh_from_db()
+    assert event.status == "dead" and event.dispatched_at == t
+    # and a dead letter is never attempted again by the sweep
+    assert events.dispatch_pending(now=t + timedelta(days=30)) == 0
+    delivery.refresh_from_db()
+    assert delivery.attempts == 4
+
+
+def test_a_failed_handler_leaves_no_writes_behind(subscribe_for_test, shopper):
+    def half_done(payload):
+        IdempotencyRecord.objects.create(user_id=payload["user_id"], scope="test", key="half", request_hash="x")
+        raise Boom("after writing")
+
+    subscribe_for_test("thing.happened", half_done, key="test.half")
+    events.emit("thing.happened", user_id=shopper.pk)
+    assert events.dispatch_pending() == 0
+    assert not IdempotencyRecord.objects.exists()
+    assert OutboxDelivery.objects.get().attempts == 1
+
+
+def test_an_event_nobody_listens_to_is_recorded_as_such(db):
+    event = events.emit("nobody.listens", n=1)
+    event.refresh_from_db()
+    assert (event.status, event.dispatched_at, event.payload) == ("no_subscribers", None, {"n": 1})
+    assert not OutboxDelivery.objects.exists()
+    assert events.dispatch_pending() == 0
+    event.refresh_from_db()
+    assert event.status == "no_subscribers"
+
+
+def test_events_left_without_deliveries_get_them_from_the_sweep(subscribe_for_test, db):
+    # given an event row written before per-subscriber deliveries existed
+    heard = []
+    subscribe_for_test("thing.happened", lambda p: heard.append(p["n"]), key="test.recorder")
+    legacy = OutboxEvent.objects.create(name="thing.happened", payload={"n": 7})
+    orphan = OutboxEvent.objects.create(name="nobody.listens", payload={})
+    # when the sweep runs, then it is delivered to today's subscribers
+    assert events.dispatch_pending() == 1
+    assert heard == [7]
+    legacy.refresh_from_db()
+    orphan.refresh_from_db()
+    assert (legacy.status, orphan.status) == ("delivered", "no_subscribers")
+
+
+def test_an_operator_retries_dead_letters_from_the_admin(subscribe_for_test, settings, client):
+    settings.EVENT_MAX_ATTEMPTS = 1
+    broken = {"on": True}
+    heard = []
+
+    def flaky(payload):
+        if broken["on"]:
+            raise Boom("downstream is down")
+        heard.append(payload["n"])
+
+    subscribe_for_test("thing.happened", flaky, key="test.flaky")
+    event = events.emit("thing.happened", n=5)
+    events.dispatch_pending()
+    delivery = OutboxDelivery.objects.get()
+    assert delivery.status == "dead"
+    operator = f.make_user("ops", is_staff=True, is_superuser=True)
+    client.force_login(operator)
+    # the dead letter is listed with its error
+    page = client.get(reverse("admin:core_outboxdelivery_changelist"), {"status": "dead"})
+    assert page.status_code == 200
+    assert "Boom: downstream is down" in page.content.decode()
+    # when the cause is fixed and the operator retries it
+    broken["on"] = False
+    response = client.post(
+        reverse("admin:core_outboxdelivery_changelist"),
+        {"action": "retry_deliveries", "_selected_action": [delivery.pk]},
+    )
+    assert response.status_code == 302
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts) == ("pending", 0)
+    event.refresh_from_db()
+    assert (event.status, event.dispatched_at) == ("pending", None)
+    # then the next sweep delivers it
+    assert events.dispatch_pending() == 1
+    assert heard == [5]
+    event.refresh_from_db()
+    assert event.status == "delivered"
+
+
+def test_subscribers_have_stable_names(subscribe_for_test, db):
+    def handler(payload):
+        pass
+
+    key = subscribe_for_test("thing.happened", handler)
+    assert key == f"{__name__}.test_subscribers_have_stable_names.<locals>.handler"
+    assert events.subscribers("thing.happened") == [key]
+    # and the storefront's page cache listens under its declared name
+    assert "storefront.page_cache" in events.subscribers("product.updated")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_sweeps_deliver_each_delivery_exactly_once(subscribe_for_test, monkeypatch):
+    # given 12 events for one subscriber that writes a row per payload, left to the
+    # sweep because the broker was down when they were emitted
+    user = f.make_user("events-race")
+    monkeypatch.setattr(tasks.dispatch_event, "delay", _broker_down)
+
+    def write(payload):
+        IdempotencyRecord.objects.create(user_id=user.pk, scope="race", key=str(payload["n"]), request_hash="x")
+
+    subscribe_for_test("thing.happened", write, key="test.writer")
+    for n in range(12):
+        events.emit("thing.happened", n=n)
+    # when 6 workers sweep at the same moment
+    barrier = threading.Barrier(6)
+    outcomes = [None] * 6
+
+    def sweep(i):
+        try:
+            barrier.wait(timeout=60)
+            outcomes[i] = ("ok", events.dispatch_pending())
+        except Exception as exc:  # anything else is a bug: keep it for the assert message
+            outcomes[i] = ("error", repr(exc))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=sweep, args=(i,)) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not any(t.is_alive() for t in threads)
+    # then every event was handled exactly once, and the counts add up
+    assert Counter(o[0] for o in outcomes) == {"ok": 6}, outcomes
+    assert sum(o[1] for o in outcomes) == 12
+    assert sorted(IdempotencyRecord.objects.values_list("key", flat=True), key=int) == [str(n) for n in range(12)]
+    assert set(OutboxDelivery.objects.values_list("status", "attempts")) == {("delivered", 1)}
+    assert set(OutboxEvent.objects.values_list("status", flat=True)) == {"delivered"}
