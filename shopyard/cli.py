@@ -32,9 +32,23 @@ def _ensure_home():
     settings.MEDIA_ROOT.mkdir(parents=True, exist_ok=True)
 
 
+def start_periodic_timer():
+    """Run the periodic jobs (unpaid-order timeout, event retries) in this
+    process when no Celery beat does it (no BROKER_URL); None otherwise.
+    The server runs without the autoreloader, so this is the serving process."""
+    from django.conf import settings
+
+    if settings.BROKER_URL or settings.PERIODIC_INTERVAL_SECONDS <= 0:
+        return None
+    from shopyard.core.periodic import PeriodicTimer
+
+    return PeriodicTimer(settings.PERIODIC_INTERVAL_SECONDS).start()
+
+
 def _serve(host, port):
     from django.core.management import call_command
 
+    start_periodic_timer()
     call_command("runserver", f"{host}:{port}", "--noreload", "--insecure")
 
 

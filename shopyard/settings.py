@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "shopyard.shipping",
     "shopyard.storefront",
     "shopyard.console",
+    "shopyard.demo",
 ]
 
 MIDDLEWARE = [
@@ -72,6 +73,8 @@ MIDDLEWARE = [
 ROOT_URLCONF = "shopyard.urls"
 WSGI_APPLICATION = "shopyard.wsgi.application"
 AUTH_USER_MODEL = "accounts.User"
+# how core's API bearer auth turns a token into a user (core imports no business app)
+API_TOKEN_AUTHENTICATOR = "shopyard.accounts.services.user_for_token"
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "storefront:home"
 

@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from shopyard.accounts.models import Address, ApiToken, User
 from shopyard.catalog.models import Category, Product, ProductImage, Sku
-from shopyard.core.demo import images, loader
+from shopyard.demo import images, loader
 from shopyard.inventory.models import StockLevel, StockMovement
 from shopyard.orders.models import Order
 from shopyard.payments.models import Payment

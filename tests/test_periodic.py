@@ -2,6 +2,8 @@
 payment released, actor "system"), idempotently; `run_periodic` prints counts."""
 
 import json
+import threading
+import time
 from datetime import timedelta
 from io import StringIO
 
@@ -9,9 +11,11 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
+from shopyard import cli
 from shopyard.checkout.services import place_order
 from shopyard.core import events
 from shopyard.core.models import OutboxDelivery, OutboxEvent
+from shopyard.core.periodic import PeriodicTimer
 from shopyard.inventory.models import StockLevel, StockMovement
 from shopyard.orders.models import Order, OrderStatusChange
 from shopyard.orders.services import cancel_expired_unpaid_orders
@@ -190,3 +194,51 @@ def test_run_periodic_command_prints_json_counts(three_orders, subscribe_for_tes
     out = StringIO()
     call_command("run_periodic", stdout=out)
     assert json.loads(out.getvalue()) == {"cancelled_unpaid_orders": 0, "dispatched_events": 0}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_serving_process_runs_the_periodic_jobs_on_a_timer(shopper, address, sku, settings):
+    # given no Celery beat (no broker) and an unpaid order past the timeout
+    settings.BROKER_URL = ""
+    settings.PERIODIC_INTERVAL_SECONDS = 0.05
+    order = _place(shopper, address, sku, minutes_ago=45)
+    # when the command that serves the site starts its timer
+    timer = cli.start_periodic_timer()
+    try:
+        deadline = time.monotonic() + 60
+        while Order.objects.get(pk=order.pk).status != "cancelled" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        # then the order is cancelled by the jobs running in-process, and the timer keeps going
+        assert Order.objects.get(pk=order.pk).status == "cancelled"
+        assert timer.is_alive()
+    finally:
+        timer.stop(timeout=30)
+    assert not timer.is_alive()
+
+
+def test_no_in_process_timer_when_celery_beat_runs_the_jobs(settings):
+    settings.BROKER_URL = "redis://127.0.0.1:6379/1"
+    assert cli.start_periodic_timer() is None
+    settings.BROKER_URL = ""
+    settings.PERIODIC_INTERVAL_SECONDS = 0
+    assert cli.start_periodic_timer() is None
+
+
+def test_a_failing_periodic_run_does_not_stop_the_timer():
+    # given a job run that fails the first time
+    calls = []
+    second_run = threading.Event()
+
+    def run():
+        calls.append(len(calls) + 1)
+        if len(calls) == 1:
+            raise RuntimeError("database went away")
+        second_run.set()
+
+    timer = PeriodicTimer(0.01, run=run).start()
+    try:
+        # then the next run still happens
+        assert second_run.wait(timeout=60)
+        assert calls[:2] == [1, 2]
+    finally:
+        timer.stop(timeout=30)

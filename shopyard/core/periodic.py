@@ -27,3 +27,42 @@ def run_all(now=None) -> dict:
     results = {name: fn(now=now) for name, fn in jobs().items()}
     log.info("periodic run: %s", results)
     return results
+
+
+class PeriodicTimer:
+    """Runs `run_all` every `interval` seconds on a daemon thread: the embedded
+    deployment's stand-in for Celery beat (`shopyard demo`/`serve` start one
+    when no BROKER_URL is set). A failing run is logged, never raised, and the
+    thread closes its database connections after each run."""
+
+    def __init__(self, interval: float, *, run=None):
+        import threading
+
+        self.interval = interval
+        self.run = run or run_all
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="shopyard-periodic", daemon=True)
+
+    def start(self) -> "PeriodicTimer":
+        self._thread.start()
+        log.info("periodic jobs run in-process every %ss", self.interval)
+        return self
+
+    def stop(self, timeout: float | None = None) -> None:
+        self._stop.set()
+        self._thread.join(timeout)
+
+    def is_alive(self) -> bool:
+        return self._thread.is_alive()
+
+    def _loop(self) -> None:
+        from django.db import close_old_connections, connections
+
+        while not self._stop.wait(self.interval):
+            try:
+                close_old_connections()
+                self.run()
+            except Exception:
+                log.exception("periodic run failed; the next one is in %ss", self.interval)
+            finally:
+                connections.close_all()

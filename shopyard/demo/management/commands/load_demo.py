@@ -2,7 +2,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from shopyard.catalog.models import Sku
-from shopyard.core.demo import data, loader
+from shopyard.demo import data, loader
 
 
 class Command(BaseCommand):

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from shopyard.core.demo.bench import load_bench_catalogue
+from shopyard.demo.bench import load_bench_catalogue
 
 
 class Command(BaseCommand):
