@@ -14,11 +14,13 @@ from django.urls import reverse
 
 from shopyard.accounts.models import Address, ApiToken, User
 from shopyard.catalog.models import Category, Product, ProductImage, Sku
+from shopyard.catalog.queries import published_products
 from shopyard.demo import images, loader
 from shopyard.inventory.models import StockLevel, StockMovement
 from shopyard.orders.models import Order
 from shopyard.payments.models import Payment
 from shopyard.shops.models import Shop, ShopMember
+from shopyard.storefront import catalog_views
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -48,7 +50,7 @@ def snapshot():
 
 
 @pytest.mark.django_db
-def test_load_demo_builds_a_real_looking_marketplace_and_loads_once(media):
+def test_load_demo_builds_a_real_looking_marketplace_and_loads_once(media, client):
     # when the default demo is loaded into an empty database
     output = run("load_demo")
 
@@ -69,7 +71,17 @@ def test_load_demo_builds_a_real_looking_marketplace_and_loads_once(media):
     assert not Category.objects.filter(parent__parent__isnull=False).exists()  # no third level
     assert Category.objects.filter(slug="phones", parent__slug="digital").exists()
 
-    # at least 60 bilingual products (72 by default), each with SKUs, stock and pictures on disk
+    # a category with more products than one listing page holds: its second page lists the rest
+    digital = Category.objects.get(slug="digital")
+    listed = published_products(category=digital).count()
+    assert listed > catalog_views.PER_PAGE
+    first = client.get(reverse("storefront:category", args=["digital"]))
+    second = client.get(reverse("storefront:category", args=["digital"]), {"page": 2})
+    assert (len(first.context["products"]), len(second.context["products"])) == (
+        catalog_views.PER_PAGE, listed - catalog_views.PER_PAGE)
+    assert second.context["page"].number == 2 and 'href="?page=2"' in first.content.decode()
+
+    # at least 60 bilingual products (84 by default), each with SKUs, stock and pictures on disk
     products = list(Product.objects.prefetch_related("skus__stock", "skus__options", "images", "attributes"))
     assert len(products) == loader.DEFAULT_PRODUCTS >= 60
     for product in products:

@@ -1,5 +1,5 @@
 """The demo catalogue as plain data: accounts, shops, a two-level category
-tree, brands and 76 products in Chinese and English, each with the
+tree, brands and 84 products in Chinese and English, each with the
 attributes its SKUs vary on and the price difference each option makes."""
 
 # --- accounts -------------------------------------------------------------
@@ -214,6 +214,22 @@ PRODUCTS = [
          kind="laptop", price="7499.00", attrs=[A("配置", "Configuration", LAPTOP_CONFIG)],
          pitch="165Hz 电竞屏，双风扇散热，RGB 背光键盘",
          pitch_en="165 Hz gaming display, dual-fan cooling, RGB backlit keyboard"),
+    dict(cat="computers", shop="self", brand="lime", title="青柠 Pad Mini 8 小平板", title_en="Lime Pad Mini 8 Compact Tablet",
+         kind="phone", price="1599.00", attrs=[A("存储容量", "Storage", CAPACITY[:2]), A(*COLOUR, LAPTOP_COLOURS)],
+         pitch="8.4 英寸单手握持，追剧看书两相宜，支持 4G 通话",
+         pitch_en="An 8.4-inch tablet that fits one hand, for shows and books, with 4G calling"),
+    dict(cat="computers", shop="gd", brand="galaxy", title="星河 Book 13 二合一笔记本", title_en="Galaxy Book 13 2-in-1 Laptop",
+         kind="laptop", price="6299.00", attrs=[A("配置", "Configuration", LAPTOP_CONFIG), A(*COLOUR, LAPTOP_COLOURS)],
+         pitch="360° 翻转触控屏，随附手写笔，会议笔记随手记",
+         pitch_en="A 360° touch screen that folds into a tablet, stylus included for meeting notes"),
+    dict(cat="computers", shop="self", brand="lime", title="青柠 Mini 主机", title_en="Lime Mini Desktop PC",
+         kind="laptop", price="2999.00", attrs=[A("配置", "Configuration", LAPTOP_CONFIG)],
+         pitch="一只手掌大小，四屏输出，安静省电的办公主机",
+         pitch_en="Palm-sized desktop driving four screens, quiet and frugal for the office"),
+    dict(cat="computers", shop="gd", brand="galaxy", title="星河 27 英寸 4K 显示器", title_en="Galaxy 27-inch 4K Monitor",
+         kind="laptop", price="1899.00", attrs=[A(*COLOUR, LAPTOP_COLOURS)],
+         pitch="4K IPS 屏，Type-C 一线连接 65W 供电，升降旋转支架",
+         pitch_en="4K IPS panel, one USB-C cable with 65 W charging, height-adjustable stand"),
     # wearables
     dict(cat="wearables", shop="gd", brand="galaxy", title="星河 Watch 5 智能手表", title_en="Galaxy Watch 5 Smartwatch",
          kind="watch", price="1599.00", attrs=[A(*COLOUR, WATCH_COLOURS), A("表盘尺寸", "Case size", WATCH_SIZE)],
@@ -231,6 +247,22 @@ PRODUCTS = [
          kind="watch", price="3299.00", attrs=[A(*COLOUR, WATCH_COLOURS[:2])],
          pitch="钛合金表壳，双频 GPS，100 米防水",
          pitch_en="Titanium case, dual-band GPS, water resistant to 100 m"),
+    dict(cat="wearables", shop="self", brand="lime", title="青柠 Band 3 轻薄手环", title_en="Lime Band 3 Slim Band",
+         kind="watch", price="169.00", attrs=[A(*COLOUR, WATCH_COLOURS)],
+         pitch="仅 16g 轻盈佩戴，支付公交一带搞定，21 天续航",
+         pitch_en="Only 16 g, pays for buses and coffee, 21-day battery"),
+    dict(cat="wearables", shop="gd", brand="soundjoy", title="声悦 骨传导运动耳机", title_en="SoundJoy Bone-conduction Sport Headphones",
+         kind="headphones", price="499.00", attrs=[A(*COLOUR, AUDIO_COLOURS)],
+         pitch="开放双耳，跑步骑行听得见路况，IP67 防汗",
+         pitch_en="Open ears that still hear the road while running or cycling, IP67 sweat-proof"),
+    dict(cat="wearables", shop="gd", brand="galaxy", title="星河 Ring 智能戒指", title_en="Galaxy Ring Smart Ring",
+         kind="watch", price="1299.00", attrs=[A("尺寸", "Size", _opts(("8 号", "Size 8", 0), ("10 号", "Size 10", 0), ("12 号", "Size 12", 0)))],
+         pitch="钛合金戒身，睡眠与心率监测，7 天续航",
+         pitch_en="Titanium ring tracking sleep and heart rate, 7-day battery"),
+    dict(cat="wearables", shop="self", brand="lime", title="青柠 Watch 3 健康手表", title_en="Lime Watch 3 Health Watch",
+         kind="watch", price="899.00", attrs=[A(*COLOUR, WATCH_COLOURS), A("表盘尺寸", "Case size", WATCH_SIZE)],
+         pitch="血压趋势与睡眠呼吸提醒，送长辈的贴心手表",
+         pitch_en="Blood-pressure trends and sleep-breathing alerts: a caring gift for parents"),
     # menswear
     dict(cat="menswear", shop="fs", brand="kapok", title="男士纯棉圆领短袖 T 恤", title_en="Men's Cotton Crew-neck T-shirt",
          kind="shirt", price="79.00", attrs=[A(*COLOUR, MEN_COLOURS), A(*SIZE, MEN_SIZES)],

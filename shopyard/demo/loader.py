@@ -23,7 +23,8 @@ from shopyard.shops.models import Shop, ShopMember
 
 from . import data, images
 
-DEFAULT_PRODUCTS = 72
+# every curated product once; "Phones & Digital" then spans two listing pages
+DEFAULT_PRODUCTS = len(data.PRODUCTS)
 DEFAULT_SEED = 20240611
 CENT = Decimal("0.01")
 
