@@ -22,10 +22,29 @@ def _clear_our_cache():
 
 
 @pytest.fixture(autouse=True)
-def _clear_cache():
+def _clear_cache(request):
+    """Each test starts with an empty cache, except the `celery_worker` tests:
+    their task results live in Redis under our prefix while they wait for them."""
+    if request.node.get_closest_marker("celery_worker"):
+        yield
+        return
     _clear_our_cache()
     yield
     _clear_our_cache()
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    """MD5 hashing: the real hasher would dominate the suite's time. Tests of the
+    hasher itself set PASSWORD_HASHERS back."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def media(settings, tmp_path):
+    """Uploaded and generated files go to a temporary MEDIA_ROOT (returned)."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
 
 
 @pytest.fixture
@@ -62,6 +81,11 @@ def product(shop):
 @pytest.fixture
 def sku(product):
     return product.skus.get()
+
+
+@pytest.fixture
+def other_sku(other_shop):
+    return f.make_product(other_shop, price="35.50", stock=5).skus.get()
 
 
 @pytest.fixture
@@ -144,3 +168,33 @@ def subscribe_for_test():
         events.unsubscribe(name, key)
         if previous is not None:
             events.subscribe(name, previous, key=key)
+
+
+ENGLISH = {"Accept-Language": "en"}
+
+
+@pytest.fixture(autouse=True)
+def _english_test_clients(monkeypatch):
+    """The site defaults to Chinese; every test client (the `client` fixture and
+    any `Client()` a test builds) asks for English unless the test says otherwise:
+    tests about language pass their own Accept-Language, which wins."""
+    from django.test import Client
+
+    original = Client.__init__
+
+    def init(self, *args, headers=None, **defaults):
+        if "HTTP_ACCEPT_LANGUAGE" not in defaults and "Accept-Language" not in (headers or {}):
+            headers = {**ENGLISH, **(headers or {})}
+        original(self, *args, headers=headers, **defaults)
+
+    monkeypatch.setattr(Client, "__init__", init)
+
+
+@pytest.fixture(autouse=True)
+def _english_outside_requests():
+    """Messages built outside a request (services called directly) in English,
+    as the test client's requests are."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield

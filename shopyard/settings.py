@@ -157,8 +157,9 @@ EVENT_RETRY_BASE_SECONDS = int(env("SHOPYARD_EVENT_RETRY_BASE_SECONDS", "30"))
 EVENT_RETRY_MAX_SECONDS = int(env("SHOPYARD_EVENT_RETRY_MAX_SECONDS", "3600"))
 
 # --- i18n -----------------------------------------------------------------
-LANGUAGE_CODE = "en"
-LANGUAGES = [("en", _("English")), ("zh-hans", _("Simplified Chinese"))]
+# Chinese for the site's users; English from the switcher or the browser's Accept-Language
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
 TIME_ZONE = env("SHOPYARD_TIME_ZONE", "Asia/Shanghai")
@@ -181,14 +182,13 @@ MAX_REQUEST_BODY_BYTES = DATA_UPLOAD_MAX_MEMORY_SIZE
 MAX_UPLOAD_BYTES = int(env("SHOPYARD_MAX_UPLOAD_BYTES", str(5 * 1024 * 1024)))
 FILE_UPLOAD_MAX_MEMORY_SIZE = MAX_UPLOAD_BYTES
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 5000  # a 200-SKU product form has ~1,600 fields
-MAX_PAGE_SIZE = 100
+MAX_PAGE_SIZE = int(env("SHOPYARD_MAX_PAGE_SIZE", "100"))  # API listings never return more per page
 PAGE_CACHE_SECONDS = int(env("SHOPYARD_PAGE_CACHE_SECONDS", "30"))
 MAX_LINE_QUANTITY = 999
 LOGIN_MAX_FAILURES = int(env("SHOPYARD_LOGIN_MAX_FAILURES", "5"))
 LOGIN_LOCKOUT_SECONDS = int(env("SHOPYARD_LOGIN_LOCKOUT_SECONDS", "900"))
 
 # --- business defaults ----------------------------------------------------
-DEFAULT_CURRENCY = env("SHOPYARD_CURRENCY", "CNY")
 UNPAID_ORDER_TIMEOUT_MINUTES = int(env("SHOPYARD_UNPAID_TIMEOUT_MINUTES", "30"))
 PAYMENT_SIM_SECRET = env("SHOPYARD_PAYMENT_SIM_SECRET", "sim-gateway-secret-change-me")
 PAYMENT_CALLBACK_MAX_AGE_SECONDS = int(env("SHOPYARD_CALLBACK_MAX_AGE", "300"))

@@ -73,3 +73,19 @@ def token_for(user) -> str:
 
 def auth(token) -> dict:
     return {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+
+
+def sign_simulated(body: bytes, timestamp: str, secret: str | None = None) -> dict:
+    """Headers of a simulated-gateway notification, signed as its documented
+    protocol says: HMAC-SHA256 over "<timestamp>.<body>" (for bodies that
+    `simulated.build_notification` would not produce, such as malformed ones)."""
+    import hashlib
+    import hmac
+
+    from django.conf import settings
+
+    from shopyard.payments.gateways.simulated import SIGNATURE_HEADER
+
+    key = (secret or settings.PAYMENT_SIM_SECRET).encode()
+    digest = hmac.new(key, timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+    return {SIGNATURE_HEADER: f"t={timestamp},v1={digest}"}

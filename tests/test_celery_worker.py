@@ -45,14 +45,6 @@ def needs_worker(test):
     return pytest.mark.skipif(not os.environ.get("CELERY_TEST_BROKER"), reason=NEEDS_BROKER)(test)
 
 
-@pytest.fixture(autouse=True)
-def _clear_cache():
-    """Overrides the conftest fixture of the same name for this module: with
-    REDIS_URL set, Django's cache.clear() is a FLUSHDB of the whole Redis
-    database, which would also delete the Celery results these tests wait for."""
-    yield
-
-
 # --- runs everywhere -------------------------------------------------------
 
 

@@ -6,6 +6,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from django.apps import apps
 from django.contrib import admin
 from django.contrib.auth import authenticate
 from django.contrib.auth.models import Group
@@ -23,12 +24,6 @@ from shopyard.shops.models import Shop, ShopMember
 from shopyard.storefront import catalog_views
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
-
-
-@pytest.fixture
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return settings.MEDIA_ROOT
 
 
 def run(*args) -> str:
@@ -228,20 +223,54 @@ def loaded_admin(admin_demo, db, client):
     return client
 
 
+STORED_AMOUNT = re.compile(r"\b\d+\.\d{4}\b")  # 59.9000: a DecimalField as stored, not as people read it
+
+
+def _registered_admins():
+    return [(model, admin.site.get_model_admin(model)) for model in apps.get_models() if admin.site.is_registered(model)]
+
+
 @pytest.mark.django_db
 def test_every_admin_changelist_and_change_page_opens(loaded_admin):
     client = loaded_admin
     assert client.get("/admin/").status_code == 200
-    for model, model_admin in admin.site._registry.items():
+    for model, model_admin in _registered_admins():
         prefix = f"admin:{model._meta.app_label}_{model._meta.model_name}"
         changelist = reverse(f"{prefix}_changelist")
-        assert client.get(changelist).status_code == 200, changelist
+        page = client.get(changelist)
+        assert page.status_code == 200, changelist
+        # amounts show with the currency's precision, never as stored
+        assert not STORED_AMOUNT.findall(page.content.decode()), changelist
         if model_admin.search_fields:
             assert client.get(changelist, {"q": "a"}).status_code == 200, changelist
         obj = model._default_manager.order_by("pk").first()
         assert obj is not None, f"no {model.__name__} to open"
         change = reverse(f"{prefix}_change", args=[obj.pk])
-        assert client.get(change).status_code == 200, change
+        page = client.get(change)
+        assert page.status_code == 200, change
+        assert not STORED_AMOUNT.findall(page.content.decode()), change
+
+
+@pytest.mark.django_db
+def test_admin_shows_money_with_symbol_and_precision_and_addresses_as_text(loaded_admin):
+    order = Order.objects.filter(shipping_fee__gt=0).order_by("pk").first()
+    line = order.lines.order_by("pk").first()
+    page = loaded_admin.get(reverse("admin:orders_order_change", args=[order.pk])).content.decode()
+    expected = {f"¥{order.subtotal.quantize(Decimal('0.01'))}", f"¥{order.total.quantize(Decimal('0.01'))}",
+                f"¥{order.shipping_fee.quantize(Decimal('0.01'))}", f"¥{line.unit_price.quantize(Decimal('0.01'))}"}
+    assert {text for text in expected if text in page} == expected
+    address = order.shipping_address
+    assert f"{address['recipient']} {address['phone']}, {address['province']} {address['city']}" in page
+    assert "recipient" not in page  # the snapshot's keys are not shown: it is text, not JSON
+    listing = loaded_admin.get(reverse("admin:orders_order_changelist")).content.decode()
+    assert f"¥{order.total.quantize(Decimal('0.01'))}" in listing
+    payment = Payment.objects.order_by("pk").first()
+    page = loaded_admin.get(reverse("admin:payments_payment_changelist")).content.decode()
+    assert f"¥{payment.amount.quantize(Decimal('0.01'))}" in page
+    shop = Shop.objects.get(slug="galaxy-digital")
+    page = loaded_admin.get(reverse("admin:shops_shop_change", args=[shop.pk])).content.decode()
+    assert 'name="shipping_fee" value="10.00"' in page and 'value="199.00"' in page
+    assert "¥10.00" in loaded_admin.get(reverse("admin:shops_shop_changelist")).content.decode()
 
 
 @pytest.mark.django_db

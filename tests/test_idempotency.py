@@ -21,16 +21,6 @@ from shopyard.payments.models import Payment
 from . import factories as f
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture
-def other_sku(other_shop):
-    return f.make_product(other_shop, price="35.50", stock=5).skus.get()
-
-
 def _world():
     return {
         "orders": sorted(Order.objects.values_list("id", "status")),

@@ -21,11 +21,6 @@ from shopyard.shipping.models import Shipment
 STAMP_FIELDS = ("paid_at", "shipped_at", "completed_at", "cancelled_at")
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def _place(user, address, sku, quantity=1):
     placed = place_order(
         actor=user, address_id=address.pk, lines=[{"sku_id": sku.pk, "quantity": quantity}]

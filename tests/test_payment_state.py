@@ -18,7 +18,7 @@ def test_every_status_action_pair_follows_the_table(shopper, address, sku, statu
     payment = Payment.objects.get(pk=placed.payment_id)
     target = TRANSITIONS.get((status, action))
     if target is not None:
-        services._transition(payment, action, note="walk")
+        services.transition(payment, action, note="walk")
         payment.refresh_from_db()
         assert payment.status == target
         change = PaymentStatusChange.objects.get(payment=payment)
@@ -26,7 +26,7 @@ def test_every_status_action_pair_follows_the_table(shopper, address, sku, statu
         assert payment.completed_at is not None
     else:
         with pytest.raises(InvalidTransition) as exc:
-            services._transition(payment, action)
+            services.transition(payment, action)
         assert exc.value.status == 409
         payment.refresh_from_db()
         assert payment.status == status

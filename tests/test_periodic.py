@@ -26,11 +26,6 @@ from shopyard.payments.services import handle_notification
 from . import factories as f
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def _place(user, address, sku, quantity=1, *, minutes_ago=0):
     placed = place_order(
         actor=user, address_id=address.pk, lines=[{"sku_id": sku.pk, "quantity": quantity}]

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 
-from shopyard.core.admin import image_preview, run_service
+from shopyard.core.admin import MoneyAdminMixin, image_preview, money_display, run_service
 
 from . import services
 from .models import (
@@ -75,7 +75,7 @@ class BrandAdmin(admin.ModelAdmin):
     search_fields = ("name", "name_en")
 
 
-class SkuInline(admin.TabularInline):
+class SkuInline(MoneyAdminMixin, admin.TabularInline):
     model = Sku
     extra = 0
     fields = ("code", "name", "name_en", "price", "is_active", "stock_quantity")
@@ -116,8 +116,8 @@ class ProductAttributeInline(admin.TabularInline):
 
 @admin.register(Product)
 class ProductAdmin(admin.ModelAdmin):
-    list_display = ("cover", "title", "title_en", "shop", "category", "status", "min_price", "max_price",
-                    "sales_count", "created_at")
+    list_display = ("cover", "title", "title_en", "shop", "category", "status", "min_price_text",
+                    "max_price_text", "sales_count", "created_at")
     list_display_links = ("cover", "title")
     list_filter = ("status", "shop", "category__parent", "category", "brand")
     search_fields = ("title", "title_en", "skus__code")
@@ -125,16 +125,18 @@ class ProductAdmin(admin.ModelAdmin):
     raw_id_fields = ("shop",)
     autocomplete_fields = ("brand",)
     date_hierarchy = "created_at"
-    readonly_fields = ("status", "published_at", "min_price", "max_price", "currency", "sales_count",
+    readonly_fields = ("status", "published_at", "min_price_text", "max_price_text", "sales_count",
                        "created_at", "updated_at")
     fieldsets = (
         (None, {"fields": ("shop", "category", "brand", "status")}),
         (_("Chinese"), {"fields": ("title", "description")}),
         (_("English"), {"fields": ("title_en", "description_en")}),
-        (_("Figures"), {"fields": (("min_price", "max_price", "currency"), "sales_count",
+        (_("Figures"), {"fields": (("min_price_text", "max_price_text"), "sales_count",
                                    ("created_at", "updated_at", "published_at"))}),
     )
     inlines = [SkuInline, ProductAttributeInline, ProductImageInline]
+    min_price_text = money_display("min_price", _("lowest price"))
+    max_price_text = money_display("max_price", _("highest price"))
     actions = ["publish", "unpublish"]
 
     def get_queryset(self, request):
@@ -200,12 +202,13 @@ class AttributeOptionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Sku)
-class SkuAdmin(admin.ModelAdmin):
-    list_display = ("code", "product", "name", "name_en", "price", "stock_quantity", "is_active")
+class SkuAdmin(MoneyAdminMixin, admin.ModelAdmin):
+    list_display = ("code", "product", "name", "name_en", "price_text", "stock_quantity", "is_active")
     list_filter = ("is_active", "product__shop")
     search_fields = ("code", "name", "name_en", "product__title", "product__title_en")
     list_select_related = ("product", "stock")
     raw_id_fields = ("product", "options")
+    price_text = money_display("price", _("price"), currency=lambda sku: sku.product.currency)
 
     @admin.display(description=_("stock"), ordering="stock__quantity")
     def stock_quantity(self, obj):

@@ -4,11 +4,16 @@ Admin pages edit data; they never hold business rules. Actions call one
 service each, and status fields are read-only because state changes go
 through the services' state machines."""
 
+from decimal import Decimal
+
+from django import forms
 from django.contrib import admin, messages
+from django.db import models
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from shopyard.core.errors import DomainError
+from shopyard.core.money import format_price
 
 from . import events
 from .models import IdempotencyRecord, OutboxDelivery, OutboxEvent
@@ -67,6 +72,56 @@ class OutboxDeliveryInline(ReadOnlyInline):
     model = OutboxDelivery
     fields = ("subscriber", "status", "attempts", "next_attempt_at", "delivered_at", "last_error")
     readonly_fields = fields
+
+
+# --- money and addresses as people read them ---------------------------------
+
+
+def money_display(field: str, description, *, currency=lambda obj: obj.currency, ordering=None):
+    """An admin column or read-only field showing `field` with its currency's
+    precision and symbol ("¥59.90"), not as stored ("59.9000").
+    Use as a class attribute: `total_text = money_display("total", _("total"))`."""
+
+    def show(modeladmin, obj):
+        amount = getattr(obj, field, None)
+        return "—" if amount is None else format_price(amount, currency(obj))
+
+    show.__name__ = f"{field}_text"
+    return admin.display(description=description, ordering=ordering or field)(show)
+
+
+def address_text(address) -> str:
+    """A postal address snapshot (a dict) as one line of text."""
+    if not address:
+        return "—"
+    if not isinstance(address, dict):
+        return str(address)
+    who = " ".join(str(address.get(k, "")) for k in ("recipient", "phone")).strip()
+    where = " ".join(str(address.get(k, "")) for k in ("province", "city", "district", "detail") if address.get(k))
+    postcode = f" ({address['postcode']})" if address.get("postcode") else ""
+    return ", ".join(part for part in (who, f"{where}{postcode}".strip()) if part)
+
+
+class MoneyInput(forms.NumberInput):
+    """Shows a stored amount without the storage's trailing zeros (59.9000 →
+    59.90; a finer amount such as 0.005 keeps its digits, so nothing is hidden)
+    and steps by a cent rather than by the storage's 0.0001."""
+
+    def __init__(self, attrs=None):
+        super().__init__({"step": "0.01", **(attrs or {})})
+
+    def format_value(self, value):
+        if isinstance(value, Decimal) and value.is_finite():
+            places = max(2, -value.normalize().as_tuple().exponent)
+            value = value.quantize(Decimal(1).scaleb(-places))
+        return super().format_value(value)
+
+
+class MoneyAdminMixin:
+    """Admins (and inlines) whose forms edit amounts: money inputs show them
+    with the currency's precision."""
+
+    formfield_overrides = {models.DecimalField: {"widget": MoneyInput}}
 
 
 @admin.register(OutboxEvent)

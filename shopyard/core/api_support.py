@@ -119,6 +119,9 @@ class PageMeta(Schema):
 
 
 def paginate(qs, page: int, page_size: int):
+    """One page of `qs` and its meta; `page_size` is capped at
+    `settings.MAX_PAGE_SIZE` (the meta reports the size used)."""
+    page_size = min(page_size, settings.MAX_PAGE_SIZE)
     count = qs.count()
     pages = max(1, (count + page_size - 1) // page_size)
     start = (page - 1) * page_size

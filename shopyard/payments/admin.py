@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from shopyard.core.admin import ReadOnlyAdminMixin, ReadOnlyInline
+from shopyard.core.admin import ReadOnlyAdminMixin, ReadOnlyInline, money_display
 
 from .models import Payment, PaymentNotification, PaymentStatusChange
 
@@ -23,15 +23,16 @@ class PaymentStatusChangeInline(ReadOnlyInline):
 class PaymentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Payments change state only through gateway notifications (payments.services)."""
 
-    list_display = ("reference", "user", "gateway", "status", "amount", "currency", "created_at", "completed_at")
+    list_display = ("reference", "user", "gateway", "status", "amount_text", "created_at", "completed_at")
     list_filter = ("status", "gateway", "currency")
     search_fields = ("reference", "user__username", "orders__number")
     list_select_related = ("user",)
     date_hierarchy = "created_at"
-    fields = ("reference", "user", "gateway", "status", ("amount", "currency"), "order_numbers",
+    fields = ("reference", "user", "gateway", "status", "amount_text", "order_numbers",
               ("created_at", "completed_at"))
-    readonly_fields = ("reference", "user", "gateway", "status", "amount", "currency", "order_numbers",
+    readonly_fields = ("reference", "user", "gateway", "status", "amount_text", "order_numbers",
                        "created_at", "completed_at")
+    amount_text = money_display("amount", _("amount"))
     inlines = [PaymentStatusChangeInline, PaymentNotificationInline]
 
     @admin.display(description=_("orders"))

@@ -28,7 +28,9 @@ def _record(payment, from_status, to_status, action, actor, note=""):
     PaymentStatusChange.objects.create(payment=payment, from_status=from_status, to_status=to_status, action=action, note=note[:200])
 
 
-def _transition(payment, action, note=""):
+def transition(payment, action, note=""):
+    """Move a payment along `action` under a row lock, with history (the one
+    way its status changes)."""
     locked = Payment.objects.select_for_update().get(pk=payment.pk)
     return apply_transition(locked, action, transitions=TRANSITIONS, record=_record, note=note, completed_at=timezone.now())
 
@@ -81,7 +83,7 @@ def start_payment(*, actor, order_ids) -> Payment:
     for payment in Payment.objects.filter(orders__in=orders, status=Status.PENDING).distinct():
         if set(payment.orders.values_list("pk", flat=True)) == ids:
             return payment
-        _transition(payment, Action.CANCEL, note="superseded")
+        transition(payment, Action.CANCEL, note="superseded")
     return create_payment(user=actor, orders=orders)
 
 
@@ -163,7 +165,7 @@ def handle_notification(*, gateway: str, body: bytes, headers) -> str:
                 if payload["status"] == "success":
                     _apply_success(locked)
                 else:
-                    _transition(locked, Action.FAIL, note="declined by the shopper")
+                    transition(locked, Action.FAIL, note="declined by the shopper")
                     emit("payment.failed", payment_id=locked.pk)
     except IntegrityError:  # the same notification applied concurrently
         _store(gateway, PaymentNotification.Outcome.DUPLICATE, body, payment=payment, notification_id=nid)
@@ -178,7 +180,7 @@ def handle_notification(*, gateway: str, body: bytes, headers) -> str:
 def _apply_success(payment):
     from shopyard.orders.services import mark_paid
 
-    _transition(payment, Action.SUCCEED, note="gateway confirmed")
+    transition(payment, Action.SUCCEED, note="gateway confirmed")
     needs_refund = []
     for order in payment.orders.select_for_update().order_by("pk"):
         if order.status == OrderStatus.PENDING_PAYMENT:
@@ -195,4 +197,4 @@ def cancel_payments_for_cancelled_orders(*, order):
     """Pending payments whose orders are all cancelled can never complete."""
     for payment in Payment.objects.select_for_update().filter(orders=order, status=Status.PENDING):
         if not payment.orders.exclude(status=OrderStatus.CANCELLED).exists():
-            _transition(payment, Action.CANCEL, note="orders cancelled")
+            transition(payment, Action.CANCEL, note="orders cancelled")

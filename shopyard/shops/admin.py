@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 
+from shopyard.core.admin import MoneyAdminMixin, money_display
+
 from .models import Shop, ShopMember
 
 
@@ -12,14 +14,16 @@ class ShopMemberInline(admin.TabularInline):
 
 
 @admin.register(Shop)
-class ShopAdmin(admin.ModelAdmin):
-    list_display = ("name", "name_en", "slug", "kind", "status", "shipping_fee", "free_shipping_over",
+class ShopAdmin(MoneyAdminMixin, admin.ModelAdmin):
+    list_display = ("name", "name_en", "slug", "kind", "status", "shipping_fee_text", "free_shipping_over_text",
                     "product_count", "created_at")
     list_filter = ("kind", "status", "currency")
     search_fields = ("name", "name_en", "slug")
     prepopulated_fields = {"slug": ("name_en",)}
     readonly_fields = ("status", "created_at")
     inlines = [ShopMemberInline]
+    shipping_fee_text = money_display("shipping_fee", _("shipping fee"))
+    free_shipping_over_text = money_display("free_shipping_over", _("free shipping over"))
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(n_products=Count("products"))

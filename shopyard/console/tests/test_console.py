@@ -16,18 +16,13 @@ from shopyard.shipping.models import Shipment
 from shopyard.shops.models import ShopMember
 from tests import factories as f
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media")]
 
 
 @pytest.fixture
 def seller_client(client, seller, shop):
     client.force_login(seller)
     return client
-
-
-@pytest.fixture(autouse=True)
-def _media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
 
 
 def png_bytes(size=(64, 48), colour=(255, 80, 0)) -> bytes:

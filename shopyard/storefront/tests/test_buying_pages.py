@@ -42,11 +42,6 @@ def _checkout(client, address, token="tok-1", note=""):
 
 
 @pytest.fixture
-def other_sku(other_shop):
-    return f.make_product(other_shop, price="30.00", stock=5, title="实木椅子").skus.get()
-
-
-@pytest.fixture
 def placed(client, shopper, address, sku):
     """The shopper bought one unit of `sku` and has not paid."""
     client.force_login(shopper)
@@ -170,8 +165,8 @@ def test_checkout_of_two_shops_makes_two_orders_and_one_payment(client, shopper,
     html = page.content.decode()
     assert re.search(rf'value="{address.pk}"\s+checked', html)  # the default address is preselected
     assert "¥69.90" in html  # 59.90 + 10.00 shipping
-    assert "¥68.00" in html  # 2 × 30.00 + 8.00 shipping
-    assert "¥137.90" in html
+    assert "¥79.00" in html  # 2 × 35.50 + 8.00 shipping
+    assert "¥148.90" in html
     token = re.search(r'name="token" value="([0-9a-f]+)"', html).group(1)
 
     response = client.post(reverse("storefront:checkout"), {"address_id": address.pk, "token": token, "note": "请尽快发货"})
@@ -179,10 +174,10 @@ def test_checkout_of_two_shops_makes_two_orders_and_one_payment(client, shopper,
     orders = list(Order.objects.filter(user=shopper).order_by("shop_id"))
     assert len(orders) == 2
     assert {o.shop_id for o in orders} == {sku.product.shop_id, other_sku.product.shop_id}
-    assert sorted(str(o.total) for o in orders) == ["68.0000", "69.9000"]
+    assert sorted(str(o.total) for o in orders) == ["69.9000", "79.0000"]
     assert all(o.status == "pending_payment" and o.note == "请尽快发货" for o in orders)
     payment = Payment.objects.get(user=shopper)
-    assert str(payment.amount) == "137.9000"
+    assert str(payment.amount) == "148.9000"
     assert set(payment.orders.values_list("pk", flat=True)) == {o.pk for o in orders}
     assert response.status_code == 302
     assert response["Location"] == reverse("payments:simulated", args=[payment.reference])

@@ -20,6 +20,8 @@ from tests import factories as f
 ZH = {"HTTP_ACCEPT_LANGUAGE": "zh-hans"}
 EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
 
+pytestmark = pytest.mark.usefixtures("media")
+
 
 # --- helpers ----------------------------------------------------------------
 
@@ -57,11 +59,6 @@ def add_image(product):
 
 def set_sales(product, n):
     Product.objects.filter(pk=product.pk).update(sales_count=n)
-
-
-@pytest.fixture(autouse=True)
-def _media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
 
 
 @pytest.fixture
