@@ -14,7 +14,7 @@ class OutboxEvent(models.Model):
     """
 
     class Status(models.TextChoices):
-        PENDING = "pending", _("Pending")
+        PENDING = "pending", _("Awaiting delivery")
         DELIVERED = "delivered", _("Delivered")
         DEAD = "dead", _("Dead letters")
         NO_SUBSCRIBERS = "no_subscribers", _("No subscribers")
@@ -40,7 +40,7 @@ class OutboxDelivery(models.Model):
     parked as a dead letter after `EVENT_MAX_ATTEMPTS` failures."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", _("Pending")
+        PENDING = "pending", _("Awaiting delivery")
         DELIVERED = "delivered", _("Delivered")
         DEAD = "dead", _("Dead letter")
 

@@ -25,7 +25,8 @@ def jobs() -> dict:
 
 def run_all(now=None) -> dict:
     results = {name: fn(now=now) for name, fn in jobs().items()}
-    log.info("periodic run: %s", results)
+    # a run that did nothing is routine (every minute): keep it out of INFO logs
+    log.log(logging.INFO if any(results.values()) else logging.DEBUG, "periodic run: %s", results)
     return results
 
 
