@@ -5,13 +5,18 @@ product pages, and rendering one costs several milliseconds of Python. For a
 visitor with no session and no messages the page is the same for everyone,
 so it is rendered once per (version, language, URL) and kept for
 PAGE_CACHE_SECONDS. The one per-visitor part, the CSRF token in forms, is
-rendered as a marker and filled in per request. Catalogue edits bump the
+rendered as a marker and filled in per request. The marker is random per
+process (so no seller can type it into a title and have visitors' tokens
+written into their text), and it is part of the cache key: a page cached by
+another process (a shared Redis) carries another marker and is simply not
+reused. Catalogue edits bump the
 version (through events), so sellers see their changes at once; a product
 page's key also holds its SKUs' current stock (one indexed query per view),
 so the stock a shopper sees is never stale.
 """
 
 import hashlib
+import secrets
 
 from django.conf import settings
 from django.core.cache import cache
@@ -21,7 +26,7 @@ from django.template.loader import render_to_string
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import get_language
 
-MARKER = "csrf-marker-7d1f0c9b5e2a"
+MARKER = f"csrf-{secrets.token_hex(16)}"
 VERSION_KEY = "storefront:page-version"
 
 
@@ -60,7 +65,7 @@ def render_page(request, template: str, build_context, *, status=200, vary=None)
     if not cacheable(request):
         return HttpResponse(render_to_string(template, build_context(), request=request), status=status)
     raw = f"{request.get_full_path()}|{request.headers.get('HX-Request', '')}|{vary() if vary else ''}"
-    key = f"storefront:page:{version()}:{get_language()}:{hashlib.md5(raw.encode()).hexdigest()}"
+    key = f"storefront:page:{version()}:{get_language()}:{MARKER}:{hashlib.md5(raw.encode()).hexdigest()}"
     html = cache.get(key)
     if html is None:
         context = build_context()
