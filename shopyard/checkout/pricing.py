@@ -51,7 +51,7 @@ class Pricing:
 def shipping_fee(shop, subtotal: Money) -> Money:
     """The shop's fee for an order of `subtotal`, rounded to the minor unit."""
     if shop.free_shipping_over is not None and subtotal.amount >= shop.free_shipping_over:
-        return Money.zero(subtotal.currency)
+        return Money.zero(subtotal.currency).quantize()
     return Money(shop.shipping_fee, subtotal.currency).quantize()
 
 
