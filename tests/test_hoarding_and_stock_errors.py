@@ -185,3 +185,43 @@ def test_out_of_stock_is_the_same_409_in_cart_api_checkout_api_and_pages(
         assert (response.status_code, response.json()["code"]) == (409, "out_of_stock"), response.content
     assert [r.status_code for r in (page_add, page_set, page_checkout)] == [409, 409, 409]
     assert _world() == before
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_checkouts_of_one_account_cannot_pass_the_unpaid_cap_together(settings):
+    import threading
+
+    from django.db import connection
+
+    # given an account allowed 2 unpaid orders and 6 of its checkouts starting at once
+    settings.MAX_UNPAID_ORDERS = 2
+    seller = f.make_user("hoard-seller")
+    sku = f.make_product(f.make_shop(owner=seller), price="5.00", stock=100).skus.get()
+    buyer = f.make_user("hoarder")
+    address = f.make_address(buyer)
+    barrier = threading.Barrier(6)
+    outcomes = [None] * 6
+
+    def buy(i):
+        try:
+            barrier.wait(timeout=60)
+            place_order(actor=buyer, address_id=address.pk, lines=[{"sku_id": sku.pk, "quantity": 1}])
+            outcomes[i] = "ok"
+        except Conflict as exc:
+            outcomes[i] = exc.code
+        except Exception as exc:  # anything else is a bug
+            outcomes[i] = repr(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=buy, args=(i,)) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+
+    # then the user's row lock lets exactly two through
+    assert not any(t.is_alive() for t in threads)
+    assert sorted(outcomes) == ["ok", "ok"] + ["too_many_unpaid_orders"] * 4
+    assert Order.objects.filter(user=buyer).count() == 2
+    assert StockLevel.objects.get(sku=sku).quantity == 98
