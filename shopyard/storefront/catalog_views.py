@@ -33,6 +33,7 @@ from shopyard.catalog.queries import (
     visible_products,
     with_cover,
 )
+from shopyard.checkout.limits import max_units_per_sku
 from shopyard.core.errors import DomainError
 from shopyard.core.i18n import localized
 from shopyard.core.money import format_price
@@ -193,6 +194,7 @@ def _product_context(request, pk):
         "brand_label": localized(p.brand, "name") if p.brand else "",
         "is_favourite": is_favourite,
         "attributes": p.attributes.all(),
+        "max_quantity": max_units_per_sku(),
     }
 
 
