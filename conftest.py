@@ -198,3 +198,18 @@ def _english_outside_requests():
 
     with translation.override("en"):
         yield
+
+
+# --- shop helper: the test session runs like the demo -----------------------
+# Tests pay through the simulated gateway (off by default: SHOPYARD_SIMULATED_GATEWAY)
+# and use the built-in development secrets (the Celery worker of the CI signs and
+# verifies with them too), which only the demo may do (SHOPYARD_DEMO). Tests of the
+# production-safety checks (tests/test_production_safety.py) turn these off again.
+def _test_session_settings():
+    from django.conf import settings as dj_settings
+
+    dj_settings.SIMULATED_GATEWAY = True
+    dj_settings.DEMO_MODE = True
+
+
+_test_session_settings()

@@ -48,6 +48,10 @@ def start_periodic_timer():
 def _serve(host, port):
     from django.core.management import call_command
 
+    from shopyard.core.checks import refuse_unsafe_defaults
+
+    refuse_unsafe_defaults()
+
     start_periodic_timer()
     call_command("runserver", f"{host}:{port}", "--noreload", "--insecure")
 
@@ -62,6 +66,9 @@ def _allow_host(host):
 
 def cmd_demo(args):
     os.environ.setdefault("SHOPYARD_DEBUG", "0")
+    # a demo: development secrets allowed, the simulated gateway takes the "payments"
+    os.environ.setdefault("SHOPYARD_DEMO", "1")
+    os.environ.setdefault("SHOPYARD_SIMULATED_GATEWAY", "1")
     _allow_host(args.host)
     # the links load_demo prints point at the address being served
     os.environ.setdefault("SHOPYARD_BASE_URL", f"http://{args.host}:{args.port}")

@@ -28,7 +28,12 @@ BASE_DIR = Path(__file__).resolve().parent
 SHOPYARD_HOME = Path(env("SHOPYARD_HOME", str(Path.cwd() / "var"))).resolve()
 
 DEBUG = env_bool("SHOPYARD_DEBUG", False)
-SECRET_KEY = env("SHOPYARD_SECRET_KEY", "insecure-dev-key-change-me-in-production-0123456789")
+# the built-in development secrets: production refuses them (core/checks.py) unless
+# SHOPYARD_DEBUG=1 or SHOPYARD_DEMO=1 says this is not production
+DEV_SECRET_KEY = "insecure-dev-key-change-me-in-production-0123456789"
+DEV_PAYMENT_SIM_SECRET = "sim-gateway-secret-change-me"
+DEMO_MODE = env_bool("SHOPYARD_DEMO", False)
+SECRET_KEY = env("SHOPYARD_SECRET_KEY", DEV_SECRET_KEY)
 ALLOWED_HOSTS = [h for h in env("SHOPYARD_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h]
 CSRF_TRUSTED_ORIGINS = [o for o in env("SHOPYARD_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 BASE_URL = env("SHOPYARD_BASE_URL", "http://127.0.0.1:8000")
@@ -190,7 +195,10 @@ LOGIN_LOCKOUT_SECONDS = int(env("SHOPYARD_LOGIN_LOCKOUT_SECONDS", "900"))
 
 # --- business defaults ----------------------------------------------------
 UNPAID_ORDER_TIMEOUT_MINUTES = int(env("SHOPYARD_UNPAID_TIMEOUT_MINUTES", "30"))
-PAYMENT_SIM_SECRET = env("SHOPYARD_PAYMENT_SIM_SECRET", "sim-gateway-secret-change-me")
+PAYMENT_SIM_SECRET = env("SHOPYARD_PAYMENT_SIM_SECRET", DEV_PAYMENT_SIM_SECRET)
+# the simulated gateway (its approval page and its callback) lets anyone "pay" without
+# money: off unless explicitly enabled (`shopyard demo` and the tests turn it on)
+SIMULATED_GATEWAY = env_bool("SHOPYARD_SIMULATED_GATEWAY", False)
 PAYMENT_CALLBACK_MAX_AGE_SECONDS = int(env("SHOPYARD_CALLBACK_MAX_AGE", "300"))
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -200,13 +208,27 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# --- security ---------------------------------------------------------------
+# `manage.py check --deploy` is clean with SHOPYARD_HTTPS=1, SHOPYARD_SSL_REDIRECT=1,
+# SHOPYARD_HSTS_SECONDS (e.g. 31536000), SHOPYARD_HSTS_INCLUDE_SUBDOMAINS=1,
+# SHOPYARD_HSTS_PRELOAD=1 and a real SHOPYARD_SECRET_KEY (see docs/operations.md).
 SECURE_CONTENT_TYPE_NOSNIFF = True
 # behind an HTTPS-terminating proxy: trust its header and keep cookies HTTPS-only
 if env_bool("SHOPYARD_HTTPS", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+SECURE_SSL_REDIRECT = env_bool("SHOPYARD_SSL_REDIRECT", False)
+SECURE_HSTS_SECONDS = int(env("SHOPYARD_HSTS_SECONDS", "0"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SHOPYARD_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SHOPYARD_HSTS_PRELOAD", False)
 X_FRAME_OPTIONS = "DENY"
+
+# --- stock hoarding ---------------------------------------------------------
+# an account may hold this many orders awaiting payment; one order (and one cart
+# line) at most this many units of a SKU (never above MAX_LINE_QUANTITY)
+MAX_UNPAID_ORDERS = int(env("SHOPYARD_MAX_UNPAID_ORDERS", "10"))
+MAX_UNITS_PER_SKU = int(env("SHOPYARD_MAX_UNITS_PER_SKU", "50"))
 
 LOGGING = {
     "version": 1,

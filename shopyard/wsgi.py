@@ -4,3 +4,8 @@ from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shopyard.settings")
 application = get_wsgi_application()
+
+# production never serves on the development secrets (SHOPYARD_DEBUG=1 or SHOPYARD_DEMO=1 allow them)
+from shopyard.core.checks import refuse_unsafe_defaults  # noqa: E402
+
+refuse_unsafe_defaults()

@@ -212,6 +212,11 @@ def admin_demo(django_db_setup, django_db_blocker, tmp_path_factory):
             operator = User.objects.get(username="operator")
             ApiToken.objects.create(user=operator, key_hash="0" * 64, prefix="demo0000")
             Group.objects.create(name="Customer service")
+            from shopyard.shops.models import Shop, ShopStatusChange
+
+            ShopStatusChange.objects.create(shop=Shop.objects.order_by("pk").first(), from_status="active",
+                                            to_status="suspended", action="suspend", actor=operator,
+                                            actor_label="operator", reason="admin page test")
             yield operator
             transaction.set_rollback(True)
         assert not Product.objects.exists()  # nothing leaks into other modules

@@ -35,6 +35,15 @@ class CartLineOut(Schema):
     available: bool
 
 
+class UnavailableLineOut(Schema):
+    id: int
+    sku_id: int
+    product_id: int
+    title: str
+    title_en: str
+    quantity: int
+
+
 class CartShopOut(Schema):
     shop_id: int
     shop_name: str
@@ -46,12 +55,16 @@ class CartShopOut(Schema):
 
 class CartOut(Schema):
     groups: list[CartShopOut]
+    unavailable: list[UnavailableLineOut] = Field(
+        [], description="lines that can no longer be bought (hidden product, inactive SKU, suspended shop): "
+        "outside every total and left out at checkout")
     count: int
     currency: str | None
     total: str | None
 
 
 def serialise(cart) -> dict:
+    """Amounts come rounded from the amount calculator (checkout.pricing): what place_order charges."""
     view = cart_view(cart)
     groups = []
     for g in view.groups:
@@ -64,13 +77,17 @@ def serialise(cart) -> dict:
                 "unit_price": str(v.unit_price.quantize().amount), "line_total": str(v.line_total.amount),
                 "stock": v.stock, "available": v.available,
             } for v in g.lines],
-            "subtotal": str(g.subtotal.amount), "shipping_fee": str(g.shipping_fee.quantize().amount),
-            "total": str(g.total.quantize().amount),
+            "subtotal": str(g.subtotal.amount), "shipping_fee": str(g.shipping_fee.amount),
+            "total": str(g.total.amount),
         })
+    unavailable = [{
+        "id": v.line.pk, "sku_id": v.line.sku_id, "product_id": v.line.sku.product_id, "title": v.line.sku.product.title,
+        "title_en": v.line.sku.product.title_en, "quantity": v.line.quantity,
+    } for v in view.unavailable]
     return {
-        "groups": groups, "count": view.count,
+        "groups": groups, "unavailable": unavailable, "count": view.count,
         "currency": view.total.currency if view.total else None,
-        "total": str(view.total.quantize().amount) if view.total else None,
+        "total": str(view.total.amount) if view.total else None,
     }
 
 

@@ -1,8 +1,14 @@
-"""The cart as pages and the API show it: lines grouped by shop with server-computed totals."""
+"""The cart as pages and the API show it: buyable lines grouped by shop and priced
+by the amount calculator (checkout.pricing, the same one place_order uses), and
+the lines shoppers can no longer buy (draft product, inactive SKU, suspended shop:
+catalog.queries.visible_skus decides) shown apart, outside every total."""
 
 from dataclasses import dataclass, field
 
-from shopyard.catalog.queries import sku_stock
+from django.db.models import Exists, OuterRef
+
+from shopyard.catalog.queries import sku_stock, visible_skus
+from shopyard.checkout.pricing import price_lines
 from shopyard.core.money import Money
 
 from .models import CartLine
@@ -12,9 +18,9 @@ from .models import CartLine
 class CartLineView:
     line: CartLine
     unit_price: Money
-    line_total: Money
+    line_total: Money | None
     stock: int
-    available: bool
+    available: bool  # buyable and in stock for the chosen quantity
 
 
 @dataclass
@@ -31,12 +37,7 @@ class CartView:
     groups: list
     total: Money | None
     count: int
-
-
-def shipping_fee_for(shop, subtotal: Money) -> Money:
-    if shop.free_shipping_over is not None and subtotal.amount >= shop.free_shipping_over:
-        return Money.zero(subtotal.currency)
-    return Money(shop.shipping_fee, subtotal.currency)
+    unavailable: list = field(default_factory=list)  # CartLineView of lines that cannot be bought
 
 
 def cart_view(cart) -> CartView:
@@ -44,26 +45,24 @@ def cart_view(cart) -> CartView:
         return CartView(groups=[], total=None, count=0)
     lines = list(
         CartLine.objects.filter(cart=cart)
+        .annotate(buyable=Exists(visible_skus().filter(pk=OuterRef("sku_id"))))
         .select_related("sku", "sku__product", "sku__product__shop", "sku__stock")
         .prefetch_related("sku__product__images")
         .order_by("sku__product__shop_id", "id")
     )
-    groups: dict[int, ShopGroup] = {}
-    total = None
-    for line in lines:
-        product = line.sku.product
-        unit = Money(line.sku.price, product.currency)
-        line_total = (unit * line.quantity).quantize()
-        stock = sku_stock(line.sku)
-        ok = line.sku.is_active and product.status == "published" and stock >= line.quantity
-        group = groups.setdefault(product.shop_id, ShopGroup(shop=product.shop))
-        group.lines.append(CartLineView(line, unit, line_total, stock, ok))
-    for group in groups.values():
-        sub = Money.zero(group.lines[0].unit_price.currency)
-        for v in group.lines:
-            sub = sub + v.line_total
-        group.subtotal = sub
-        group.shipping_fee = shipping_fee_for(group.shop, sub)
-        group.total = sub + group.shipping_fee
-        total = group.total if total is None else total + group.total
-    return CartView(groups=list(groups.values()), total=total, count=sum(line.quantity for line in lines))
+    pricing = price_lines((line.sku, line.quantity, line) for line in lines if line.buyable)
+    groups = []
+    for amounts in pricing.shops:
+        group = ShopGroup(shop=amounts.shop, subtotal=amounts.subtotal, shipping_fee=amounts.shipping_fee,
+                          total=amounts.total)
+        for priced in amounts.lines:
+            stock = sku_stock(priced.sku)
+            group.lines.append(CartLineView(priced.ref, priced.unit_price, priced.line_total, stock,
+                                            stock >= priced.quantity))
+        groups.append(group)
+    unavailable = [
+        CartLineView(line, Money(line.sku.price, line.sku.product.currency), None, sku_stock(line.sku), False)
+        for line in lines if not line.buyable
+    ]
+    return CartView(groups=groups, total=pricing.total, count=sum(line.quantity for line in lines if line.buyable),
+                    unavailable=unavailable)

@@ -1,12 +1,13 @@
 """Cart writes. A guest cart lives on the session key and merges into the
 user's cart at login (quantities add up, capped at the line limit)."""
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from shopyard.catalog.models import Product, Sku
-from shopyard.core.errors import NotFound, ValidationFailed
+from shopyard.catalog.models import Sku
+from shopyard.catalog.queries import visible_skus
+from shopyard.checkout.limits import max_units_per_sku
+from shopyard.core.errors import NotFound, OutOfStock, ValidationFailed
 from shopyard.core.validation import check_id, check_quantity
 from shopyard.inventory.services import available
 
@@ -35,11 +36,7 @@ def get_cart(*, user=None, session_key=None, create=False):
 
 def buyable_sku(sku_id, field="sku_id") -> Sku:
     sku_id = check_id(sku_id, field)
-    sku = (
-        Sku.objects.select_related("product", "product__shop", "stock")
-        .filter(pk=sku_id, is_active=True, product__status=Product.Status.PUBLISHED, product__shop__status="active")
-        .first()
-    )
+    sku = visible_skus().select_related("product", "product__shop", "stock").filter(pk=sku_id).first()
     if sku is None:
         raise NotFound(_("This product is not available."), fields={field: [_("Unknown or unavailable SKU.")]})
     return sku
@@ -48,11 +45,17 @@ def buyable_sku(sku_id, field="sku_id") -> Sku:
 def _check_stock(sku, quantity, field="quantity"):
     have = available([sku.pk]).get(sku.pk, 0)
     if have < quantity:
-        raise ValidationFailed(
+        # the same error (409 out_of_stock) as checkout's, on pages and in the API
+        raise OutOfStock(
             _("Only %(n)s left in stock.") % {"n": have},
             fields={field: [_("Only %(n)s left in stock.") % {"n": have}]},
-            code="out_of_stock",
         )
+
+
+def _check_limit(quantity, field="quantity"):
+    limit = max_units_per_sku()
+    if quantity > limit:
+        raise ValidationFailed(fields={field: [_("The quantity may be at most %(limit)s.") % {"limit": limit}]})
 
 
 @transaction.atomic
@@ -61,8 +64,7 @@ def add_line(*, cart, sku_id, quantity) -> CartLine:
     sku = buyable_sku(sku_id)
     line = CartLine.objects.select_for_update().filter(cart=cart, sku=sku).first()
     new_qty = quantity + (line.quantity if line else 0)
-    if new_qty > settings.MAX_LINE_QUANTITY:
-        raise ValidationFailed(fields={"quantity": [_("The quantity may be at most %(limit)s.") % {"limit": settings.MAX_LINE_QUANTITY}]})
+    _check_limit(new_qty)
     _check_stock(sku, new_qty)
     if line is None:
         if cart.lines.count() >= MAX_LINES:
@@ -88,6 +90,7 @@ def _own_line(cart, line_id) -> CartLine:
 def set_quantity(*, cart, line_id, quantity) -> CartLine:
     quantity = check_quantity(quantity)
     line = _own_line(cart, line_id)
+    _check_limit(quantity)
     _check_stock(line.sku, quantity)
     line.quantity = quantity
     line.save(update_fields=["quantity"])
@@ -108,7 +111,7 @@ def merge_guest_cart(*, session_key, user) -> None:
     for line in guest.lines.all():
         existing = CartLine.objects.filter(cart=target, sku_id=line.sku_id).first()
         if existing:
-            existing.quantity = min(existing.quantity + line.quantity, settings.MAX_LINE_QUANTITY)
+            existing.quantity = min(existing.quantity + line.quantity, max_units_per_sku())
             existing.save(update_fields=["quantity"])
         else:
             CartLine.objects.create(cart=target, sku_id=line.sku_id, quantity=line.quantity)
@@ -121,6 +124,9 @@ def remove_purchased(*, user, sku_ids) -> None:
 
 
 def line_items(*, user) -> list[dict]:
-    """The user's cart as checkout reads it: [{sku_id, quantity}]."""
+    """The user's cart as checkout reads it: [{sku_id, quantity}], lines that can no
+    longer be bought left out (they stay in the cart, shown apart)."""
     cart = get_cart(user=user)
-    return list(CartLine.objects.filter(cart=cart).values("sku_id", "quantity")) if cart else []
+    if cart is None:
+        return []
+    return list(CartLine.objects.filter(cart=cart, sku__in=visible_skus()).order_by("id").values("sku_id", "quantity"))

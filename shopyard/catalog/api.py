@@ -14,7 +14,7 @@ from shopyard.core.money import money_str
 from shopyard.shops.queries import shop_for_seller
 
 from . import queries, services
-from .models import Category, Favourite, Product, ProductImage, Sku
+from .models import Category, Product, ProductImage, Sku
 
 router = Router(tags=["catalog"])
 seller_router = Router(tags=["seller"])
@@ -184,8 +184,8 @@ def get_product(request, product_id: Id):
 
 @router.get("/favourites", response=responses({200: list[ProductCard]}), auth=bearer)
 def list_favourites(request):
-    ids = list(Favourite.objects.filter(user=request.auth).values_list("product_id", flat=True)[:200])
-    products = {p.pk: p for p in queries.with_cover(Product.objects.filter(pk__in=ids, status=Product.Status.PUBLISHED))}
+    ids = list(queries.visible_favourite_ids(request.auth)[:200])
+    products = {p.pk: p for p in queries.with_cover(queries.visible_products().filter(pk__in=ids))}
     return Status(200, [card(products[i]) for i in ids if i in products])
 
 
@@ -288,7 +288,7 @@ def seller_products(request, filters: Query[SellerFilters]):
 
 @seller_router.post("/products", response=responses({201: ProductOut}), auth=bearer)
 def seller_create_product(request, payload: ProductIn):
-    shop = shop_for_seller(request.auth)
+    shop = shop_for_seller(request.auth, write=True)
     product = services.create_product(actor=request.auth, shop=shop, data=_payload_dict(payload))
     return Status(201, detail(_seller_product(shop, product.pk)))
 
@@ -301,21 +301,21 @@ def seller_get_product(request, product_id: Id):
 
 @seller_router.put("/products/{product_id}", response=responses({200: ProductOut}), auth=bearer)
 def seller_update_product(request, product_id: Id, payload: ProductIn):
-    shop = shop_for_seller(request.auth)
+    shop = shop_for_seller(request.auth, write=True)
     services.update_product(actor=request.auth, shop=shop, product_id=product_id, data=_payload_dict(payload))
     return Status(200, detail(_seller_product(shop, product_id)))
 
 
 @seller_router.post("/products/{product_id}/publish", response=responses({200: ProductOut}), auth=bearer)
 def seller_publish(request, product_id: Id):
-    shop = shop_for_seller(request.auth)
+    shop = shop_for_seller(request.auth, write=True)
     services.set_published(actor=request.auth, shop=shop, product_id=product_id, published=True)
     return Status(200, detail(_seller_product(shop, product_id)))
 
 
 @seller_router.post("/products/{product_id}/unpublish", response=responses({200: ProductOut}), auth=bearer)
 def seller_unpublish(request, product_id: Id):
-    shop = shop_for_seller(request.auth)
+    shop = shop_for_seller(request.auth, write=True)
     services.set_published(actor=request.auth, shop=shop, product_id=product_id, published=False)
     return Status(200, detail(_seller_product(shop, product_id)))
 
@@ -323,13 +323,13 @@ def seller_unpublish(request, product_id: Id):
 @seller_router.post("/products/{product_id}/images", response=responses({201: ImageOut}), auth=bearer)
 def seller_add_image(request, product_id: Id, image: File[UploadedFile]):
     """Upload one JPEG/PNG/WebP/GIF image (checked by decoding it); a thumbnail is generated."""
-    shop = shop_for_seller(request.auth)
+    shop = shop_for_seller(request.auth, write=True)
     img = services.add_image(actor=request.auth, shop=shop, product_id=product_id, upload=image)
     return Status(201, _image(img))
 
 
 @seller_router.delete("/products/{product_id}/images/{image_id}", response=responses({204: None}), auth=bearer)
 def seller_delete_image(request, product_id: Id, image_id: Id):
-    shop = shop_for_seller(request.auth)
+    shop = shop_for_seller(request.auth, write=True)
     services.delete_image(actor=request.auth, shop=shop, product_id=product_id, image_id=image_id)
     return Status(204, None)

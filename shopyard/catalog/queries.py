@@ -1,6 +1,6 @@
 """Catalogue reads shared by pages and the API, each a fixed number of queries."""
 
-from django.db.models import Prefetch
+from django.db.models import Exists, OuterRef, Prefetch
 from django.shortcuts import get_object_or_404
 
 from shopyard.shops.models import Shop
@@ -23,9 +23,31 @@ def category_tree():
     return roots
 
 
+# --- the visibility rule -----------------------------------------------------
+# What a shopper may see or buy lives here and nowhere else: a published product
+# of an active shop, through an active SKU. Listings, product pages, the API,
+# favourites, the cart and checkout all start from these two querysets, so a
+# draft, a deactivated SKU or a suspended shop disappears everywhere at once.
+
+
+def visible_skus():
+    """SKUs a shopper may buy: active, of a published product of an active shop."""
+    return Sku.objects.filter(
+        is_active=True, product__status=Product.Status.PUBLISHED, product__shop__status=Shop.Status.ACTIVE
+    )
+
+
+def visible_products():
+    """Products a shopper may see: published, of an active shop, with at least one SKU to buy."""
+    return Product.objects.filter(
+        Exists(Sku.objects.filter(product_id=OuterRef("pk"), is_active=True)),
+        status=Product.Status.PUBLISHED, shop__status=Shop.Status.ACTIVE,
+    )
+
+
 def published_products(*, category=None, shop_id=None, q=None, sort="newest", min_price=None, max_price=None):
-    """What shoppers may see: published products of active shops."""
-    qs = Product.objects.filter(status=Product.Status.PUBLISHED, shop__status=Shop.Status.ACTIVE)
+    """A listing of visible products, filtered and sorted."""
+    qs = visible_products()
     if category is not None:
         ids = [category.pk, *Category.objects.filter(parent=category).values_list("pk", flat=True)]
         qs = qs.filter(category_id__in=ids)
@@ -52,17 +74,29 @@ def with_cover(qs):
 def product_detail(product_id, *, include_unpublished_for_shop=None, with_sku_options=True):
     """A product with images, active SKUs (with stock) and attributes; the
     product page skips each SKU's option links (it shows the SKU's name)."""
-    skus = Sku.objects.filter(is_active=True).select_related("stock")
+    skus = Sku.objects.filter(is_active=True).select_related("stock")  # the product is visible: its active SKUs are
     if with_sku_options:
         skus = skus.prefetch_related("options")
-    qs = Product.objects.select_related("shop", "category", "category__parent", "brand").prefetch_related(
+    base = Product.objects if include_unpublished_for_shop is not None else visible_products()
+    qs = base.select_related("shop", "category", "category__parent", "brand").prefetch_related(
         Prefetch("images", queryset=ProductImage.objects.order_by("position", "id"), to_attr="image_list"),
         Prefetch("skus", queryset=skus, to_attr="sku_list"),
         "attributes__options",
     )
     if include_unpublished_for_shop is not None:
         return get_object_or_404(qs, pk=product_id, shop=include_unpublished_for_shop)
-    return get_object_or_404(qs, pk=product_id, status=Product.Status.PUBLISHED, shop__status=Shop.Status.ACTIVE)
+    return get_object_or_404(qs, pk=product_id)
+
+
+def visible_favourite_ids(user):
+    """The user's favourite product ids (newest first), hidden products left out."""
+    from .models import Favourite
+
+    return (
+        Favourite.objects.filter(user=user, product__in=visible_products())
+        .order_by("-created_at", "-id")
+        .values_list("product_id", flat=True)
+    )
 
 
 def sku_stock(sku) -> int:

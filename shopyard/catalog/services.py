@@ -302,7 +302,9 @@ def delete_image(*, actor, shop, product_id, image_id) -> None:
 
 
 def _visible_product(product_id) -> Product:
-    product = Product.objects.filter(pk=product_id, status=Product.Status.PUBLISHED).first() if str(product_id).isdigit() else None
+    from .queries import visible_products
+
+    product = visible_products().filter(pk=product_id).first() if str(product_id).isdigit() else None
     if product is None:
         raise NotFound(_("Product not found."))
     return product

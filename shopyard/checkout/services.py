@@ -13,20 +13,24 @@ import secrets
 import uuid
 from dataclasses import dataclass
 
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from shopyard.accounts.queries import own_address
-from shopyard.cart.queries import shipping_fee_for
 from shopyard.cart.services import buyable_sku, line_items, remove_purchased
-from shopyard.core.errors import NotFound, ValidationFailed
+from shopyard.core.errors import Conflict, NotFound, ValidationFailed
 from shopyard.core.events import emit
 from shopyard.core.models import IdempotencyRecord
-from shopyard.core.money import CurrencyMismatch, Money
 from shopyard.core.validation import check_id, check_quantity
 from shopyard.inventory import services as inventory
+from shopyard.orders.queries import buyer_orders
 from shopyard.orders.services import create_order
+from shopyard.orders.state import Status as OrderStatus
+
+from .limits import max_units_per_sku, max_unpaid_orders
+from .pricing import price_lines
 
 MAX_KEY_LENGTH = 128
 
@@ -56,13 +60,18 @@ def _normalise_lines(lines):
     if len(lines) > 100:
         raise ValidationFailed(fields={"lines": [_("At most 100 lines per order.")]})
     merged: dict[int, int] = {}
+    limit = max_units_per_sku()
     for i, line in enumerate(lines):
         if not isinstance(line, dict):
             raise ValidationFailed(fields={f"lines[{i}]": [_("Give a SKU and a quantity.")]})
         sku_id = check_id(line.get("sku_id"), f"lines[{i}].sku_id")
         qty = check_quantity(line.get("quantity"), f"lines[{i}].quantity")
         merged[sku_id] = merged.get(sku_id, 0) + qty
-        check_quantity(merged[sku_id], f"lines[{i}].quantity")
+        if merged[sku_id] > limit:
+            # against stock hoarding: one order holds at most `limit` units of a SKU
+            raise ValidationFailed(fields={f"lines[{i}].quantity": [
+                _("At most %(limit)s units of one item per order.") % {"limit": limit}
+            ]})
     return sorted(merged.items())
 
 
@@ -144,6 +153,18 @@ def _replay(actor, key, fingerprint):
     return PlacedCheckout(checkout_id=r["checkout_id"], order_ids=r["order_ids"], payment_id=r["payment_id"], replayed=True)
 
 
+def _check_unpaid_orders(actor, *, new_orders):
+    """Against stock hoarding: an account holds at most MAX_UNPAID_ORDERS orders awaiting payment."""
+    limit = max_unpaid_orders()
+    # the actor's row lock serialises their concurrent checkouts, so two cannot both pass the count
+    get_user_model().objects.select_for_update().filter(pk=actor.pk).first()
+    open_now = buyer_orders(actor, status=OrderStatus.PENDING_PAYMENT).count()
+    if open_now + new_orders > limit:
+        message = _("You have %(n)s unpaid orders (at most %(limit)s). Pay or cancel some before placing more.") % {
+            "n": open_now, "limit": limit}
+        raise Conflict(message, fields={"orders": [message]}, code="too_many_unpaid_orders")
+
+
 def _place(*, actor, address_id, items, note, from_cart, positions=None) -> PlacedCheckout:
     from shopyard.payments.services import create_payment
 
@@ -154,53 +175,37 @@ def _place(*, actor, address_id, items, note, from_cart, positions=None) -> Plac
     for index, (sku_id, qty) in enumerate(items):
         index = (positions or {}).get(sku_id, index)
         sku = buyable_sku(sku_id, field=f"lines[{index}].sku_id")
-        skus.append((index, sku, qty))
+        skus.append((sku, qty, index))
 
-    by_shop: dict[int, list] = {}
-    for entry in skus:
-        by_shop.setdefault(entry[1].product.shop_id, []).append(entry)
-    currencies = {sku.product.currency for _i, sku, _q in skus}
-    if len(currencies) > 1:
+    # the amounts the cart showed: the same calculator, the same rounding
+    pricing = price_lines(skus)
+    if pricing.mixed_currencies:
         raise ValidationFailed(fields={"lines": [_("Items priced in different currencies must be ordered separately.")]})
+    _check_unpaid_orders(actor, new_orders=len(pricing.shops))
 
     checkout_id = uuid.uuid4()
     snapshot = address.snapshot()
     orders = []
-    for shop_id in sorted(by_shop):
-        entries = by_shop[shop_id]
-        shop = entries[0][1].product.shop
-        currency = entries[0][1].product.currency
-        subtotal = Money.zero(currency)
-        priced = []
-        for index, sku, qty in entries:
-            unit = Money(sku.price, currency)
-            line_total = (unit * qty).quantize()
-            subtotal = subtotal + line_total
-            priced.append((index, sku, qty, unit, line_total))
-        try:
-            fee = shipping_fee_for(shop, subtotal).quantize()
-        except CurrencyMismatch:
-            raise ValidationFailed(fields={"lines": [_("Currency mismatch.")]}) from None
-        total = subtotal + fee
+    for amounts in pricing.shops:
         order = create_order(
-            actor=actor, shop=shop, checkout_id=checkout_id, number=_order_number(), currency=currency,
-            subtotal=subtotal.to_storage(), shipping_fee=fee.to_storage(), total=total.to_storage(),
+            actor=actor, shop=amounts.shop, checkout_id=checkout_id, number=_order_number(),
+            currency=amounts.currency, subtotal=amounts.subtotal.to_storage(),
+            shipping_fee=amounts.shipping_fee.to_storage(), total=amounts.total.to_storage(),
             address=snapshot, note=note,
             lines=[{
-                "sku": sku, "product_id_snapshot": sku.product_id, "product_title": sku.product.title,
-                "product_title_en": sku.product.title_en, "sku_code": sku.code, "sku_name": sku.name,
-                "sku_name_en": sku.name_en, "unit_price": unit.to_storage(), "quantity": qty,
-                "line_total": line_total.to_storage(),
-            } for _i, sku, qty, unit, line_total in priced],
+                "sku": p.sku, "product_id_snapshot": p.sku.product_id, "product_title": p.sku.product.title,
+                "product_title_en": p.sku.product.title_en, "sku_code": p.sku.code, "sku_name": p.sku.name,
+                "sku_name_en": p.sku.name_en, "unit_price": p.unit_price.to_storage(), "quantity": p.quantity,
+                "line_total": p.line_total.to_storage(),
+            } for p in amounts.lines],
         )
-        orders.append((order, priced))
+        orders.append((order, amounts.lines))
     # take stock in global SKU order across all shops: no lock-order deadlocks
-    for order, priced in sorted(((o, p) for o, ps in orders for p in ps), key=lambda x: x[1][1].pk):
-        index, sku, qty = priced[0], priced[1], priced[2]
-        inventory.take(sku=sku, quantity=qty, order=order, field=f"lines[{index}].quantity")
+    for order, priced in sorted(((o, p) for o, ps in orders for p in ps), key=lambda x: x[1].sku.pk):
+        inventory.take(sku=priced.sku, quantity=priced.quantity, order=order, field=f"lines[{priced.ref}].quantity")
     payment = create_payment(user=actor, orders=[o for o, _p in orders])
     if from_cart:
-        remove_purchased(user=actor, sku_ids=[sku.pk for _i, sku, _q in skus])
+        remove_purchased(user=actor, sku_ids=[sku.pk for sku, _q, _i in skus])
     emit("checkout.placed", checkout_id=str(checkout_id), order_ids=[o.pk for o, _p in orders], user_id=actor.pk)
     return PlacedCheckout(checkout_id=str(checkout_id), order_ids=[o.pk for o, _p in orders], payment_id=payment.pk,
                           orders=[o for o, _p in orders], payment=payment)

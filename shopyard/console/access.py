@@ -4,6 +4,10 @@ A seller is a user with a ShopMember row. The console works on one "current
 shop" at a time: the user's only membership, or the one picked with
 `?shop=<id>` (validated against the memberships and kept in the session).
 Anonymous visitors go to the login page; logged-in non-members get 403.
+
+A suspended shop's console is read-only: pages still show its products and
+orders (with a banner saying why nothing can change), and every POST answers
+403 with the reason, whatever the view, so no write path can be forgotten.
 """
 
 from dataclasses import dataclass
@@ -14,6 +18,8 @@ from django.http import Http404
 from django.shortcuts import render
 
 from shopyard.shops.models import Shop, ShopMember
+from shopyard.shops.queries import suspended_message
+from shopyard.shops.state import can_trade
 
 SESSION_KEY = "console_shop_id"
 
@@ -23,6 +29,10 @@ class ConsoleContext:
     shop: Shop
     membership: ShopMember
     memberships: list
+
+    @property
+    def read_only(self) -> bool:
+        return not can_trade(self.shop.status)
 
 
 def seller_required(view):
@@ -43,6 +53,9 @@ def seller_required(view):
             request.session[SESSION_KEY] = int(wanted)
         membership = by_shop.get(request.session.get(SESSION_KEY)) or memberships[0]
         request.console = ConsoleContext(shop=membership.shop, membership=membership, memberships=memberships)
+        if request.console.read_only and request.method not in ("GET", "HEAD", "OPTIONS"):
+            context = {"console": request.console, "shop": membership.shop, "message": suspended_message()}
+            return render(request, "console/suspended.html", context, status=403)
         return view(request, *args, **kwargs)
 
     return wrapper

@@ -8,6 +8,7 @@ class CoreConfig(AppConfig):
     verbose_name = _("Core")
 
     def ready(self):
+        from . import checks  # noqa: F401  (registers the production-safety system checks)
         from .events import dispatch_pending
         from .periodic import register
 

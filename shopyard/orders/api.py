@@ -235,7 +235,7 @@ def seller_order(request, order_id: Id):
 @seller_router.post("/orders/{order_id}/ship", response=responses({200: OrderDetailOut}), auth=bearer)
 def seller_ship(request, order_id: Id, payload: ShipIn):
     """Ship a paid order with a carrier code (sf, zto, yto, sto, yunda, jd, ems, other) and tracking number."""
-    shop = shop_for_seller(request.auth)
+    shop = shop_for_seller(request.auth, write=True)
     services.ship(actor=request.auth, shop=shop, order_id=order_id, carrier=payload.carrier,
                   tracking_number=payload.tracking_number)
     return Status(200, _seller_detail(shop, order_id))

@@ -1,9 +1,11 @@
 """Payments over HTTP: start one for unpaid orders, read it, and the gateways'
 notification callbacks (no bearer auth: they are authenticated by signature)."""
 
+from django.conf import settings
 from ninja import Field, Router, Schema, Status
 
 from shopyard.core.api_support import BodyId, Id, bearer, responses
+from shopyard.core.errors import NotFound
 from shopyard.core.money import money_str
 
 from . import services
@@ -53,5 +55,7 @@ def callback(request, gateway: str):
     `<t>.<body>` with HMAC-SHA256: header `X-Shopyard-Signature: t=<unix>,v1=<hex>`.
     Forged, stale or mismatched notifications are rejected (400) and stored;
     a replay of an applied one answers `duplicate` and changes nothing."""
+    if gateway == "simulated" and not settings.SIMULATED_GATEWAY:
+        raise NotFound()  # the simulated gateway is off unless SHOPYARD_SIMULATED_GATEWAY=1
     result = services.handle_notification(gateway=gateway, body=request.body, headers=request.headers)
     return Status(200, {"result": result})

@@ -1,10 +1,27 @@
+from functools import wraps
+
+from django.conf import settings
+from django.http import Http404
 from django.urls import path
 
 from . import views
 
 app_name = "payments"
 
+
+def simulated_gateway_only(view):
+    """The simulated gateway's page exists only where it is enabled (SHOPYARD_SIMULATED_GATEWAY=1)."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not settings.SIMULATED_GATEWAY:
+            raise Http404
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
 urlpatterns = [
-    path("sim/<str:reference>/", views.simulated_gateway, name="simulated"),
+    path("sim/<str:reference>/", simulated_gateway_only(views.simulated_gateway), name="simulated"),
     path("return/<str:reference>/", views.payment_return, name="return"),
 ]

@@ -1,17 +1,33 @@
-"""Which shop a seller acts for: their membership, optionally chosen by id."""
+"""Which shop a seller acts for, and which shops shoppers may visit."""
 
 from django.utils.translation import gettext as _
 
 from shopyard.core.errors import PermissionDenied
 
 from .models import Shop, ShopMember
+from .state import can_trade
 
 
-def shop_for_seller(user, shop_id=None) -> Shop:
-    memberships = ShopMember.objects.select_related("shop").filter(user=user, shop__status=Shop.Status.ACTIVE)
+def active_shops():
+    """Shops shoppers may visit (a suspended shop's page is a 404)."""
+    return Shop.objects.filter(status=Shop.Status.ACTIVE)
+
+
+def suspended_message() -> str:
+    return _("This shop is suspended: its console is read-only. Contact the platform operators.")
+
+
+def shop_for_seller(user, shop_id=None, *, write=False) -> Shop:
+    """The shop `user` acts for. Reads work on a suspended shop (read-only);
+    `write=True` refuses it with a 403 that says why."""
+    memberships = ShopMember.objects.select_related("shop").filter(user=user)
     if shop_id is not None:
         memberships = memberships.filter(shop_id=shop_id)
-    membership = memberships.order_by("shop_id").first()
+    found = list(memberships.order_by("shop_id")[:50])
+    # a seller of several shops acts for an active one first
+    membership = next((m for m in found if can_trade(m.shop.status)), found[0] if found else None)
     if membership is None:
         raise PermissionDenied(_("You are not a member of this shop."))
+    if write and not can_trade(membership.shop.status):
+        raise PermissionDenied(suspended_message(), code="shop_suspended")
     return membership.shop

@@ -1,7 +1,9 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
-CATALOGUE_EVENTS = ("product.created", "product.updated", "product.published", "product.unpublished")
+# a shop's status hides or shows all its products at once
+CATALOGUE_EVENTS = ("product.created", "product.updated", "product.published", "product.unpublished",
+                    "shop.suspended", "shop.reopened", "shop.updated")
 
 
 class StorefrontConfig(AppConfig):

@@ -21,6 +21,7 @@ from shopyard.accounts.queries import addresses_of
 from shopyard.accounts.views import safe_next
 from shopyard.cart import services as cart_services
 from shopyard.cart.queries import cart_view
+from shopyard.checkout.limits import max_units_per_sku
 from shopyard.checkout.services import place_order
 from shopyard.core.errors import DomainError, NotFound
 from shopyard.core.i18n import localized
@@ -67,7 +68,10 @@ def _decorate_cart(view):
         for v in group.lines:
             images = list(v.line.sku.product.images.all())
             v.image = images[0] if images else None
-            v.max_quantity = max(min(v.stock, 999), 1)
+            v.max_quantity = max(min(v.stock, max_units_per_sku()), 1)
+    for v in view.unavailable:
+        images = list(v.line.sku.product.images.all())
+        v.image = images[0] if images else None
     return view
 
 

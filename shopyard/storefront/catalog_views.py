@@ -22,19 +22,22 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from shopyard.catalog import services as catalog_services
-from shopyard.catalog.models import Category, Favourite, Product
+from shopyard.catalog.models import Category, Favourite
 from shopyard.catalog.queries import (
     SORTS,
     product_detail,
     published_products,
     sku_stock,
     stock_fingerprint,
+    visible_favourite_ids,
+    visible_products,
     with_cover,
 )
+from shopyard.checkout.limits import max_units_per_sku
 from shopyard.core.errors import DomainError
 from shopyard.core.i18n import localized
 from shopyard.core.money import format_price
-from shopyard.shops.models import Shop
+from shopyard.shops.queries import active_shops
 from shopyard.storefront.page_cache import render_page
 
 from .context_processors import _categories
@@ -191,6 +194,7 @@ def _product_context(request, pk):
         "brand_label": localized(p.brand, "name") if p.brand else "",
         "is_favourite": is_favourite,
         "attributes": p.attributes.all(),
+        "max_quantity": max_units_per_sku(),
     }
 
 
@@ -205,7 +209,7 @@ def search(request):
 
 
 def shop(request, slug):
-    the_shop = get_object_or_404(Shop, slug=slug, status=Shop.Status.ACTIVE)
+    the_shop = get_object_or_404(active_shops(), slug=slug)
     sort = _sort(request)
     context = _listing_context(request, with_cover(published_products(shop_id=the_shop.pk, sort=sort)), sort)
     context.update({
@@ -220,14 +224,9 @@ def shop(request, slug):
 def favourites(request):
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
-    favs = (
-        Favourite.objects.filter(user=request.user, product__status=Product.Status.PUBLISHED)
-        .order_by("-created_at", "-id")
-        .values_list("product_id", flat=True)
-    )
-    page = _paginate(request, favs)
+    page = _paginate(request, visible_favourite_ids(request.user))
     ids = list(page.object_list)
-    products = _decorate(_in_order(with_cover(Product.objects.filter(pk__in=ids)), ids)) if ids else []
+    products = _decorate(_in_order(with_cover(visible_products().filter(pk__in=ids)), ids)) if ids else []
     return render(request, "storefront/favourites.html", {"page": page, "products": products})
 
 
@@ -273,6 +272,6 @@ def recently_viewed(request):
     ids = _recent_ids(request)
     products = []
     if ids:
-        qs = with_cover(Product.objects.filter(pk__in=ids, status=Product.Status.PUBLISHED))
+        qs = with_cover(visible_products().filter(pk__in=ids))
         products = _decorate(_in_order(qs, ids))
     return render(request, "storefront/recent.html", {"products": products})

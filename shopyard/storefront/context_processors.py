@@ -28,7 +28,10 @@ def _cart_count(request):
         if not key:
             return 0
         qs = CartLine.objects.filter(cart__session_key=key, cart__user__isnull=True)
-    return sum(qs.values_list("quantity", flat=True))
+    from shopyard.catalog.queries import visible_skus
+
+    # lines that can no longer be bought are shown apart and not counted (as on the cart page)
+    return sum(qs.filter(sku__in=visible_skus()).values_list("quantity", flat=True))
 
 
 def storefront(request):

@@ -5,13 +5,19 @@ product pages, and rendering one costs several milliseconds of Python. For a
 visitor with no session and no messages the page is the same for everyone,
 so it is rendered once per (version, language, URL) and kept for
 PAGE_CACHE_SECONDS. The one per-visitor part, the CSRF token in forms, is
-rendered as a marker and filled in per request. Catalogue edits bump the
+rendered as a marker and filled in per request. Two things keep seller text
+from ever receiving a visitor's token: the marker is random per process (no
+one can know it), and it is filled in only where the templates put the token
+(the form field's `value="…"` and the htmx header's JSON), markup that
+autoescaped text cannot contain. The marker is part of the cache key, so a
+page cached by another process (a shared Redis) is not reused here. Catalogue edits bump the
 version (through events), so sellers see their changes at once; a product
 page's key also holds its SKUs' current stock (one indexed query per view),
 so the stock a shopper sees is never stale.
 """
 
 import hashlib
+import secrets
 
 from django.conf import settings
 from django.core.cache import cache
@@ -21,7 +27,9 @@ from django.template.loader import render_to_string
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import get_language
 
-MARKER = "csrf-marker-7d1f0c9b5e2a"
+MARKER = f"csrf-{secrets.token_hex(16)}"
+# where templates render {{ csrf_token }}: {% csrf_token %} and base.html's hx-headers
+TOKEN_SLOTS = ('name="csrfmiddlewaretoken" value="%s"', '"X-CSRFToken": "%s"')
 VERSION_KEY = "storefront:page-version"
 
 
@@ -51,6 +59,13 @@ def bump(_payload=None) -> None:
         cache.set(VERSION_KEY, 2, None)
 
 
+def fill_token(html: str, token: str) -> str:
+    """Put the visitor's CSRF token in the slots the marker holds, and nowhere else."""
+    for slot in TOKEN_SLOTS:
+        html = html.replace(slot % MARKER, slot % token)
+    return html
+
+
 def render_page(request, template: str, build_context, *, status=200, vary=None) -> HttpResponse:
     """Render `template` with `build_context()`, from the cache when the visitor allows it.
 
@@ -60,13 +75,13 @@ def render_page(request, template: str, build_context, *, status=200, vary=None)
     if not cacheable(request):
         return HttpResponse(render_to_string(template, build_context(), request=request), status=status)
     raw = f"{request.get_full_path()}|{request.headers.get('HX-Request', '')}|{vary() if vary else ''}"
-    key = f"storefront:page:{version()}:{get_language()}:{hashlib.md5(raw.encode()).hexdigest()}"
+    key = f"storefront:page:{version()}:{get_language()}:{MARKER}:{hashlib.md5(raw.encode()).hexdigest()}"
     html = cache.get(key)
     if html is None:
         context = build_context()
         context["csrf_token"] = MARKER
         html = render_to_string(template, context, request=request)
         cache.set(key, html, settings.PAGE_CACHE_SECONDS)
-    response = HttpResponse(html.replace(MARKER, get_token(request)), status=status)
+    response = HttpResponse(fill_token(html, get_token(request)), status=status)
     patch_vary_headers(response, ("Cookie", "Accept-Language"))
     return response

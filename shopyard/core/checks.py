@@ -1,0 +1,59 @@
+"""System checks that keep production off the unsafe defaults.
+
+Production is any run with SHOPYARD_DEBUG=0 that is not the demo
+(SHOPYARD_DEMO=1, set by `shopyard demo`). There the built-in development
+SECRET_KEY, and the development payment-simulator secret while the simulated
+gateway is enabled, are errors: `manage.py check --deploy` reports them, and
+`refuse_unsafe_defaults()` stops the WSGI application and `shopyard serve`
+from starting at all.
+"""
+
+from django.conf import settings
+from django.core import checks
+from django.core.exceptions import ImproperlyConfigured
+
+
+def _production() -> bool:
+    return not settings.DEBUG and not settings.DEMO_MODE
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def check_secrets(app_configs=None, **kwargs):
+    if not _production():
+        return []
+    errors = []
+    if settings.SECRET_KEY == settings.DEV_SECRET_KEY:
+        errors.append(checks.Error(
+            "SHOPYARD_SECRET_KEY is the built-in development key: anyone can forge sessions and tokens.",
+            hint="Set SHOPYARD_SECRET_KEY to a long random value (python -c 'import secrets; "
+                 "print(secrets.token_urlsafe(50))'), or SHOPYARD_DEMO=1 for a demo.",
+            id="shopyard.E001",
+        ))
+    if settings.SIMULATED_GATEWAY and settings.PAYMENT_SIM_SECRET == settings.DEV_PAYMENT_SIM_SECRET:
+        errors.append(checks.Error(
+            "The simulated gateway is enabled with the built-in SHOPYARD_PAYMENT_SIM_SECRET: "
+            "anyone can sign a payment notification.",
+            hint="Set SHOPYARD_PAYMENT_SIM_SECRET to a random value, or turn the simulated gateway off "
+                 "(unset SHOPYARD_SIMULATED_GATEWAY).",
+            id="shopyard.E002",
+        ))
+    return errors
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def check_simulated_gateway(app_configs=None, **kwargs):
+    if _production() and settings.SIMULATED_GATEWAY:
+        return [checks.Warning(
+            "The simulated gateway is enabled: its page marks orders paid without taking money.",
+            hint="Unset SHOPYARD_SIMULATED_GATEWAY in production (keep it for demos and tests).",
+            id="shopyard.W003",
+        )]
+    return []
+
+
+def refuse_unsafe_defaults() -> None:
+    """Raise ImproperlyConfigured (with every reason) when production runs on a development secret."""
+    errors = check_secrets()
+    if errors:
+        lines = "\n".join(f"  {e.id}: {e.msg}\n    {e.hint}" for e in errors)
+        raise ImproperlyConfigured(f"Shopyard refuses to start with unsafe defaults:\n{lines}")
