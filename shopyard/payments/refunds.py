@@ -69,7 +69,8 @@ def perform_refund(*, refund_id, actor=None) -> str | None:
     """Ask the gateway to give the money back; returns the refund's status
     (None when another worker holds it or it is no longer pending)."""
     with transaction.atomic():
-        refund = (Refund.objects.select_for_update(skip_locked=True).select_related("payment")
+        # lock the refund row only (of=self): the payment row may be held by a notification
+        refund = (Refund.objects.select_for_update(skip_locked=True, of=("self",)).select_related("payment")
                   .filter(pk=refund_id, status=RefundStatus.PENDING).first())
         if refund is None:
             return None
