@@ -150,7 +150,7 @@ def on_order_closed(payload):
     close_unpayable_payments(order_id=payload["order_id"], actor=None)
 
 
-def simulate_provider_decision(*, reference, approve: bool, actor=None) -> Payment:
+def simulate_provider_decision(*, reference, approve: bool, actor) -> Payment:
     """The simulated provider's hosted page: the shopper approved or declined.
 
     Under the payment's lock (then its orders', in the lock order), a payment

@@ -31,6 +31,7 @@ from shopyard.orders import services as order_services
 from shopyard.orders.state import Action, Role, Status, allowed_actions
 from shopyard.payments import queries as payment_queries
 from shopyard.payments import services as payment_services
+from shopyard.payments.state import is_open as payment_is_open
 
 ORDERS_PER_PAGE = 10
 
@@ -165,7 +166,7 @@ def _checkout_context(request, *, error="", errors=None, address_id=None, note="
 
 def _redirect_to_gateway(request, payment_id):
     payment = payment_services.own_payment(actor=request.user, payment_id=payment_id)
-    if payment.status != payment.Status.PENDING:
+    if not payment_is_open(payment.status):
         return redirect("payments:return", reference=payment.reference)
     return redirect(payment_services.gateway_url(payment))
 
