@@ -17,7 +17,6 @@ from kombu.exceptions import OperationalError as BrokerError
 from shopyard.core.errors import BadRequest
 from shopyard.orders.models import Order
 from shopyard.payments import services, tasks
-from shopyard.payments.gateways import simulated
 from shopyard.payments.models import Payment, PaymentNotification, QueuedNotification
 from tests import factories as f
 
