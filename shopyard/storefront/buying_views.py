@@ -15,7 +15,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from shopyard.accounts.queries import addresses_of
@@ -268,17 +268,17 @@ def order_detail(request, pk):
 
 CONFIRM_STEPS = {
     Action.CANCEL: {
-        "title": _lazy("Cancel this order?"),
-        "text": _lazy("The items go back on sale and any pending payment for it is closed. This cannot be undone."),
-        "button": _lazy("Yes, cancel the order"),
-        "done": _lazy("The order was cancelled."),
+        "title": gettext_lazy("Cancel this order?"),
+        "text": gettext_lazy("The items go back on sale and any pending payment for it is closed. This cannot be undone."),
+        "button": gettext_lazy("Yes, cancel the order"),
+        "done": gettext_lazy("The order was cancelled."),
         "url": "storefront:order_cancel",
     },
     Action.CONFIRM_RECEIPT: {
-        "title": _lazy("Confirm that you received this order?"),
-        "text": _lazy("Confirm only once the parcel has arrived and its contents are right: the order is then completed."),
-        "button": _lazy("Yes, I received it"),
-        "done": _lazy("Thank you! The order is completed."),
+        "title": gettext_lazy("Confirm that you received this order?"),
+        "text": gettext_lazy("Confirm only once the parcel has arrived and its contents are right: the order is then completed."),
+        "button": gettext_lazy("Yes, I received it"),
+        "done": gettext_lazy("Thank you! The order is completed."),
         "url": "storefront:order_confirm",
     },
 }
