@@ -6,6 +6,7 @@ from shopyard.accounts.api import router as accounts_router
 from shopyard.cart.api import router as cart_router
 from shopyard.catalog.api import router as catalog_router
 from shopyard.catalog.api import seller_router as seller_catalog_router
+from shopyard.checkout import api as _checkout_api  # noqa: F401  (adds POST /orders to the orders router)
 from shopyard.core.api_support import install_error_handlers
 from shopyard.orders.api import router as orders_router
 from shopyard.orders.api import seller_router as seller_orders_router

@@ -200,6 +200,10 @@ PAYMENT_SIM_SECRET = env("SHOPYARD_PAYMENT_SIM_SECRET", DEV_PAYMENT_SIM_SECRET)
 # money: off unless explicitly enabled (`shopyard demo` and the tests turn it on)
 SIMULATED_GATEWAY = env_bool("SHOPYARD_SIMULATED_GATEWAY", False)
 PAYMENT_CALLBACK_MAX_AGE_SECONDS = int(env("SHOPYARD_CALLBACK_MAX_AGE", "300"))
+# a payment still pending this long after it started is queried from its gateway
+PAYMENT_QUERY_AFTER_MINUTES = int(env("SHOPYARD_PAYMENT_QUERY_AFTER_MINUTES", "5"))
+# gateway refusals before an automatic refund is parked for an operator
+REFUND_MAX_ATTEMPTS = int(env("SHOPYARD_REFUND_MAX_ATTEMPTS", "5"))
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

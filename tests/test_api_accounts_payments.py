@@ -76,7 +76,7 @@ def test_start_payment_refuses_foreign_and_paid_orders(api, shopper_token, other
     assert r.status_code == 404
     from shopyard.orders.services import mark_paid
 
-    mark_paid(order=Order.objects.get(pk=mine))
+    mark_paid(actor=None, order=Order.objects.get(pk=mine))
     r = api.post("/payments", {"order_ids": [mine]}, token=shopper_token)
     assert r.status_code == 409
     assert r.json()["code"] == "invalid_transition"

@@ -122,7 +122,13 @@ def test_full_loop_two_shops_one_payment(api, shopper, shopper_token, address, s
     detail = r.json()
     assert detail["status"] == "completed"
     assert [h["to_status"] for h in detail["history"]] == ["pending_payment", "paid", "shipped", "completed"]
-    assert [h["actor"] for h in detail["history"]] == ["shopper", "system", "seller", "shopper"]
+    # the buyer sees who acted as "you", "system" or the shop's name, never a seller's login name
+    assert [h["actor"] for h in detail["history"]] == ["you", "system", shop.name_en, "you"]
+    assert "seller" not in r.content.decode()
+    # the seller's own view keeps the account names
+    seller_view = api.get(f"/seller/orders/{mine['id']}", token=seller_token).json()
+    assert [h["actor"] for h in seller_view["history"]] == ["shopper", "system", "seller", "shopper"]
+    assert seller_view["actions"] == [] and detail["actions"] == []
 
 
 @pytest.mark.parametrize("quantity", [0, -1, 1.5, "2", True, 10**9, None])
@@ -263,7 +269,7 @@ def test_seller_ship_validation(api, shop, seller_token, shopper_token, address,
     assert r.status_code == 409  # not paid yet
     from shopyard.orders.services import mark_paid
 
-    mark_paid(order=Order.objects.get(pk=oid))
+    mark_paid(actor=None, order=Order.objects.get(pk=oid))
     r = api.post(f"/seller/orders/{oid}/ship", {"carrier": "pigeon", "tracking_number": "x"}, token=seller_token)
     assert r.status_code == 422
     assert set(r.json()["fields"]) == {"carrier", "tracking_number"}

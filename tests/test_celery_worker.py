@@ -210,7 +210,7 @@ def test_worker_delivers_the_signed_gateway_notification_and_the_order_becomes_p
     (order_id,) = placed.order_ids
     payment = Payment.objects.get(pk=placed.payment_id)
 
-    simulate_provider_decision(reference=payment.reference, approve=True)
+    simulate_provider_decision(reference=payment.reference, approve=True, actor=shopper)
 
     def paid():
         return Order.objects.get(pk=order_id).status == Order.Status.PAID
@@ -234,7 +234,7 @@ def test_worker_delivers_a_decline_and_the_order_stays_unpaid(celery_worker, sho
     (order_id,) = placed.order_ids
     payment = Payment.objects.get(pk=placed.payment_id)
 
-    simulate_provider_decision(reference=payment.reference, approve=False)
+    simulate_provider_decision(reference=payment.reference, approve=False, actor=shopper)
 
     def failed():
         return Payment.objects.get(pk=payment.pk).status == Payment.Status.FAILED

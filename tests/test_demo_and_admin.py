@@ -235,9 +235,28 @@ def _registered_admins():
     return [(model, admin.site.get_model_admin(model)) for model in apps.get_models() if admin.site.is_registered(model)]
 
 
+def _late_capture():
+    """The demo has no late capture: make one (its queued notification, refund and the
+    simulated provider's ledger rows) so their admin pages have something to open."""
+    from shopyard.orders.models import Order
+    from shopyard.payments import refunds
+    from shopyard.payments import services as payments
+    from shopyard.payments.gateways import simulated
+    from shopyard.payments.models import QueuedNotification
+
+    order = Order.objects.filter(status="cancelled").order_by("pk").first()
+    payment = order.payments.order_by("pk").first()
+    body, headers = simulated.decide(payment=payment, approve=True)
+    queued = QueuedNotification.objects.create(gateway=payment.gateway, body=body.decode(), headers=headers)
+    assert payments.deliver_queued(queued_id=queued.pk) == "applied"
+    refund = order.refunds.get()
+    assert refunds.perform_refund(refund_id=refund.pk) == "succeeded"
+
+
 @pytest.mark.django_db
 def test_every_admin_changelist_and_change_page_opens(loaded_admin):
     client = loaded_admin
+    _late_capture()
     assert client.get("/admin/").status_code == 200
     for model, model_admin in _registered_admins():
         prefix = f"admin:{model._meta.app_label}_{model._meta.model_name}"

@@ -5,6 +5,7 @@ import logging
 import threading
 import time
 from datetime import timedelta
+from decimal import Decimal
 from types import SimpleNamespace
 
 import pytest
@@ -18,9 +19,18 @@ from shopyard.core.models import OutboxEvent
 from shopyard.inventory.models import StockLevel, StockMovement
 from shopyard.orders.models import Order, OrderStatusChange
 from shopyard.orders.services import cancel_by_buyer, cancel_expired_unpaid_orders
+from shopyard.payments import refunds
 from shopyard.payments import services as payments
 from shopyard.payments.gateways import simulated
-from shopyard.payments.models import Payment, PaymentNotification, PaymentStatusChange
+from shopyard.payments.gateways.base import RefundAnswer
+from shopyard.payments.models import (
+    Payment,
+    PaymentNotification,
+    PaymentStatusChange,
+    Refund,
+    RefundStatusChange,
+    SimulatedRefund,
+)
 
 from . import factories as f
 
@@ -93,7 +103,7 @@ def test_valid_success_marks_payment_and_all_orders_paid(checkout):
     assert OutboxEvent.objects.filter(
         name="payment.succeeded", payload__payment_id=checkout.payment.pk
     ).exists()
-    assert OutboxEvent.objects.filter(name="order.pay").count() == 2
+    assert OutboxEvent.objects.filter(name="order.paid").count() == 2
 
 
 def test_forged_signature_is_rejected_and_recorded(checkout):
@@ -211,23 +221,34 @@ def test_failed_status_fails_the_payment_and_leaves_orders_unpaid(checkout, shop
     )
 
 
-def test_success_after_the_orders_timed_out_is_recorded_for_refund(checkout):
+def _refunds():
+    return list(Refund.objects.order_by("order_id").values_list("order_id", "amount", "status"))
+
+
+def test_success_after_the_orders_timed_out_is_captured_and_refunded(checkout, django_capture_on_commit_callbacks):
     # given the orders were cancelled by the unpaid-order timeout (payment cancelled too)
-    assert cancel_expired_unpaid_orders(now=timezone.now() + timedelta(minutes=31)) == 2
+    with django_capture_on_commit_callbacks(execute=True):
+        assert cancel_expired_unpaid_orders(now=timezone.now() + timedelta(minutes=31)) == 2
     checkout.payment.refresh_from_db()
     assert checkout.payment.status == "cancelled"
     stock = dict(StockLevel.objects.values_list("sku_id", "quantity"))
     # when the provider still reports that it captured the money
     body, headers = simulated.build_notification(payment=checkout.payment, status="success")
-    assert _deliver(body, headers) == "applied"
-    # then the capture is recorded, a refund is requested, and the orders stay cancelled
+    with django_capture_on_commit_callbacks(execute=True):
+        assert _deliver(body, headers) == "applied"
+    # then the capture is recorded, and every order's total is refunded through the gateway
     checkout.payment.refresh_from_db()
     assert checkout.payment.status == "succeeded"
-    event = OutboxEvent.objects.get(name="payment.needs_refund")
-    assert event.payload == {
-        "payment_id": checkout.payment.pk,
-        "order_ids": [o.pk for o in checkout.orders],
-    }
+    assert list(checkout.payment.history.values_list("from_status", "to_status", "action")) == [
+        ("pending", "cancelled", "cancel"), ("cancelled", "succeeded", "capture_late"),
+    ]
+    first, second = checkout.orders
+    assert _refunds() == [(first.pk, Decimal("129.8000"), "succeeded"), (second.pk, Decimal("43.5000"), "succeeded")]
+    assert all(r.gateway_reference.startswith("SIMR") for r in Refund.objects.all())
+    assert sum(r.amount for r in SimulatedRefund.objects.all()) == checkout.payment.amount
+    assert sorted(OutboxEvent.objects.filter(name__startswith="refund.").values_list("name", flat=True)) == [
+        "refund.requested", "refund.requested", "refund.succeeded", "refund.succeeded"]
+    # and the orders stay cancelled, their stock and sales untouched
     assert [o.status for o in Order.objects.filter(pk__in=[o.pk for o in checkout.orders])] == [
         "cancelled"
     ] * 2
@@ -235,15 +256,52 @@ def test_success_after_the_orders_timed_out_is_recorded_for_refund(checkout):
     assert all(Product.objects.get(pk=s.product_id).sales_count == 0 for s in checkout.skus)
 
 
-def test_success_after_one_order_was_cancelled_pays_the_other_and_flags_a_refund(checkout, shopper):
+def test_success_after_one_order_was_cancelled_pays_the_other_and_refunds_the_cancelled_one(
+    checkout, shopper, django_capture_on_commit_callbacks
+):
+    # given one order of the two-shop payment was cancelled, while the provider had
+    # already taken the old total (the payment was closed meanwhile)
     first, second = checkout.orders
-    cancel_by_buyer(actor=shopper, order_id=first.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        cancel_by_buyer(actor=shopper, order_id=first.pk)
+    checkout.payment.refresh_from_db()
+    assert checkout.payment.status == "cancelled"
+    # when the capture arrives
     body, headers = simulated.build_notification(payment=checkout.payment, status="success")
-    assert _deliver(body, headers) == "applied"
+    with django_capture_on_commit_callbacks(execute=True):
+        assert _deliver(body, headers) == "applied"
+    # then the order still awaiting payment is paid and the cancelled one refunded
     first.refresh_from_db()
     second.refresh_from_db()
     assert (first.status, second.status) == ("cancelled", "paid")
-    assert OutboxEvent.objects.get(name="payment.needs_refund").payload["order_ids"] == [first.pk]
+    assert _refunds() == [(first.pk, Decimal("129.8000"), "succeeded")]
+
+
+def test_a_refund_the_gateway_refuses_is_retried_then_parked_for_an_operator(
+    checkout, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    # given a late capture whose refund the gateway keeps refusing
+    settings.REFUND_MAX_ATTEMPTS = 2
+    monkeypatch.setattr(simulated, "refund", lambda **kw: RefundAnswer(ok=False, detail="gateway says no"))
+    with django_capture_on_commit_callbacks(execute=True):
+        cancel_expired_unpaid_orders(now=timezone.now() + timedelta(minutes=31))
+    body, headers = simulated.build_notification(payment=checkout.payment, status="success")
+    with django_capture_on_commit_callbacks(execute=True):
+        _deliver(body, headers)
+    assert [(r.status, r.attempts, r.last_error) for r in Refund.objects.all()] == [("pending", 1, "gateway says no")] * 2
+    # when the periodic job retries, then the second refusal parks them as failed
+    assert refunds.retry_pending_refunds() == 0
+    assert [(r.status, r.attempts) for r in Refund.objects.all()] == [("failed", 2)] * 2
+    assert refunds.retry_pending_refunds() == 0
+    # and once the gateway answers again, an operator's retry refunds them
+    monkeypatch.undo()
+    operator = f.make_user("operator", is_staff=True)
+    for refund in Refund.objects.order_by("pk"):
+        with django_capture_on_commit_callbacks(execute=True):
+            refunds.retry_refund(actor=operator, refund_id=refund.pk)
+    assert [r.status for r in Refund.objects.all()] == ["succeeded"] * 2
+    change = RefundStatusChange.objects.filter(action="retry").first()
+    assert (change.actor, change.from_status, change.to_status) == (operator, "failed", "pending")
 
 
 def test_failed_notification_for_a_closed_payment_is_rejected(checkout):

@@ -67,11 +67,12 @@ def three_orders(shopper, address, shop):
     return old, fresh, paid, skus
 
 
-def test_only_orders_older_than_the_timeout_are_cancelled(three_orders):
+def test_only_orders_older_than_the_timeout_are_cancelled(three_orders, django_capture_on_commit_callbacks):
     old, fresh, paid, skus = three_orders
     old_payment = Payment.objects.get(orders=old)
-    # when the periodic job runs
-    assert cancel_expired_unpaid_orders() == 1
+    # when the periodic job runs (payments close the payment when order.cancelled reaches them)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert cancel_expired_unpaid_orders() == 1
     # then the old unpaid order is cancelled by "system", its stock back, its payment closed
     old.refresh_from_db()
     assert old.status == "cancelled" and old.cancelled_at is not None
@@ -95,7 +96,7 @@ def test_only_orders_older_than_the_timeout_are_cancelled(three_orders):
     assert StockLevel.objects.get(sku=skus[2]).quantity == 6
     assert Payment.objects.get(orders=fresh).status == "pending"
     assert Payment.objects.get(orders=paid).status == "succeeded"
-    assert OutboxEvent.objects.filter(name="order.expire").count() == 1
+    assert OutboxEvent.objects.filter(name="order.cancelled", payload__action="expire").count() == 1
 
 
 def test_second_run_cancels_nothing_and_changes_nothing(three_orders):
@@ -130,8 +131,8 @@ def test_timeout_is_configurable(shopper, address, sku, settings):
     assert StockLevel.objects.get(sku=sku).quantity == 10
 
 
-def test_multi_shop_checkout_payment_is_cancelled_once_all_its_orders_are(
-    shopper, address, sku, other_shop
+def test_multi_shop_checkout_payment_is_cancelled_once_one_of_its_orders_is(
+    shopper, address, sku, other_shop, django_capture_on_commit_callbacks
 ):
     other = f.make_product(other_shop, price="9.90", stock=3).skus.get()
     placed = place_order(
@@ -139,14 +140,15 @@ def test_multi_shop_checkout_payment_is_cancelled_once_all_its_orders_are(
         address_id=address.pk,
         lines=[{"sku_id": sku.pk, "quantity": 1}, {"sku_id": other.pk, "quantity": 1}],
     )
-    assert cancel_expired_unpaid_orders(now=timezone.now() + timedelta(minutes=31)) == 2
+    with django_capture_on_commit_callbacks(execute=True):
+        assert cancel_expired_unpaid_orders(now=timezone.now() + timedelta(minutes=31)) == 2
     assert set(Order.objects.filter(pk__in=placed.order_ids).values_list("status", flat=True)) == {
         "cancelled"
     }
     payment = Payment.objects.get(pk=placed.payment_id)
     assert payment.status == "cancelled"
-    assert list(payment.history.values_list("from_status", "to_status", "note")) == [
-        ("pending", "cancelled", "orders cancelled")
+    assert list(payment.history.values_list("from_status", "to_status", "note", "actor_label")) == [
+        ("pending", "cancelled", "an order is no longer awaiting payment", "system")
     ]
     assert (
         StockLevel.objects.get(sku=sku).quantity,
@@ -179,6 +181,9 @@ def test_run_periodic_command_prints_json_counts(three_orders, subscribe_for_tes
     # (events emitted during the run are delivered too when something listens to them)
     new_heard = OutboxDelivery.objects.filter(event_id__gt=last_id).count()
     assert json.loads(out.getvalue()) == {
+        "delivered_payment_notifications": 0,
+        "queried_payments": 0,
+        "refunds_performed": 0,
         "cancelled_unpaid_orders": 1,
         "dispatched_events": pending + new_heard,
     }
@@ -188,7 +193,10 @@ def test_run_periodic_command_prints_json_counts(three_orders, subscribe_for_tes
     # and a second run has nothing to do
     out = StringIO()
     call_command("run_periodic", stdout=out)
-    assert json.loads(out.getvalue()) == {"cancelled_unpaid_orders": 0, "dispatched_events": 0}
+    assert json.loads(out.getvalue()) == {
+        "delivered_payment_notifications": 0, "queried_payments": 0, "refunds_performed": 0,
+        "cancelled_unpaid_orders": 0, "dispatched_events": 0,
+    }
 
 
 @pytest.mark.django_db(transaction=True)

@@ -203,7 +203,7 @@ def _place(*, actor, address_id, items, note, from_cart, positions=None) -> Plac
     # take stock in global SKU order across all shops: no lock-order deadlocks
     for order, priced in sorted(((o, p) for o, ps in orders for p in ps), key=lambda x: x[1].sku.pk):
         inventory.take(sku=priced.sku, quantity=priced.quantity, order=order, field=f"lines[{priced.ref}].quantity")
-    payment = create_payment(user=actor, orders=[o for o, _p in orders])
+    payment = create_payment(actor=actor, orders=[o for o, _p in orders])
     if from_cart:
         remove_purchased(user=actor, sku_ids=[sku.pk for sku, _q, _i in skus])
     emit("checkout.placed", checkout_id=str(checkout_id), order_ids=[o.pk for o, _p in orders], user_id=actor.pk)

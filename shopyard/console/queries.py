@@ -9,9 +9,7 @@ from django.utils import timezone
 from shopyard.catalog.models import Brand, Product, Sku
 from shopyard.catalog.queries import category_tree, with_cover
 from shopyard.orders.models import Order
-from shopyard.orders.state import Status
-
-SOLD = (Status.PAID, Status.SHIPPED, Status.COMPLETED)
+from shopyard.orders.state import SOLD, Action, statuses_allowing
 
 
 def dashboard(shop) -> dict:
@@ -21,8 +19,8 @@ def dashboard(shop) -> dict:
     )
     start = timezone.make_aware(datetime.combine(timezone.localdate(), time.min))
     orders = Order.objects.filter(shop=shop).aggregate(
-        to_ship=Count("pk", filter=Q(status=Status.PAID)),
-        pending=Count("pk", filter=Q(status=Status.PENDING_PAYMENT)),
+        to_ship=Count("pk", filter=Q(status__in=statuses_allowing(Action.SHIP))),
+        pending=Count("pk", filter=Q(status__in=statuses_allowing(Action.PAY))),
         today=Count("pk", filter=Q(placed_at__gte=start, placed_at__lt=start + timedelta(days=1))),
         today_sales=Sum("total", filter=Q(placed_at__gte=start, status__in=SOLD)),
     )
@@ -31,6 +29,8 @@ def dashboard(shop) -> dict:
         "to_ship": orders["to_ship"], "pending": orders["pending"], "today": orders["today"],
         "today_sales": orders["today_sales"] or Decimal("0"),
         "currency": shop.currency,
+        # the status filters the dashboard's counters link to
+        "pending_status": statuses_allowing(Action.PAY)[0], "to_ship_status": statuses_allowing(Action.SHIP)[0],
         "recent": list(Order.objects.filter(shop=shop).select_related("user").order_by("-id")[:5]),
     }
 

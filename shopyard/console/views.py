@@ -17,7 +17,7 @@ from shopyard.catalog.models import Product
 from shopyard.core.errors import Conflict, DomainError, NotFound, ValidationFailed
 from shopyard.orders import queries as order_queries
 from shopyard.orders import services as order_services
-from shopyard.orders.state import Status
+from shopyard.orders.state import Action, Role, Status, allowed_actions
 from shopyard.shipping.models import Carrier
 
 from . import forms, queries
@@ -220,7 +220,9 @@ def _order_page(request, pk, *, status=200, ship_errors=None, ship_error=None, f
     except ObjectDoesNotExist:
         shipment = None
     return _render(request, "console/order_detail.html", {
-        "order": order, "shipment": shipment, "carriers": Carrier.choices, "can_ship": order.status == Status.PAID,
+        "order": order, "shipment": shipment, "carriers": Carrier.choices,
+        "can_ship": Action.SHIP in allowed_actions(order.status, Role.SELLER),
+        "awaiting_payment": Action.PAY in allowed_actions(order.status),
         "ship_errors": ship_errors or {}, "ship_error": ship_error, "form": form or {}, "nav": "orders",
         "address": order.shipping_address or {},
     }, status=status)

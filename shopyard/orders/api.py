@@ -1,10 +1,11 @@
-"""Orders over HTTP: place (idempotent), list, detail, cancel, confirm receipt;
-and the seller's side: list, detail, ship."""
+"""Orders over HTTP: list, detail, cancel, confirm receipt; and the seller's
+side: list, detail, ship. (Placing orders is checkout's: checkout/api.py adds
+POST /orders to this router.) Each order carries the `actions` its state
+machine allows the caller now."""
 
 from datetime import datetime
-from typing import Literal
 
-from ninja import Field, Header, Query, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 
 from shopyard.core.api_support import Id, PageMeta, bearer, paginate, responses
 from shopyard.core.errors import NotFound
@@ -12,24 +13,11 @@ from shopyard.core.money import money_str
 from shopyard.shops.queries import shop_for_seller
 
 from . import queries, services
+from .state import Role, allowed_actions
+from .state import Status as OrderStatus
 
 router = Router(tags=["orders"])
 seller_router = Router(tags=["seller"])
-
-StatusLiteral = Literal["pending_payment", "paid", "shipped", "completed", "cancelled"]
-
-
-class LineIn(Schema):
-    sku_id: int = Field(..., ge=1, le=2**53, strict=True)
-    quantity: int = Field(..., ge=1, le=999, strict=True)
-
-
-class PlaceOrderIn(Schema):
-    """Only the address, the items and a note are read; prices and totals are computed by the server."""
-
-    address_id: int = Field(..., ge=1, le=2**53, strict=True)
-    lines: list[LineIn] | None = Field(None, min_length=1, max_length=100, description="omit to order the whole cart")
-    note: str = Field("", max_length=200)
 
 
 class OrderLineOut(Schema):
@@ -78,6 +66,7 @@ class OrderOut(Schema):
     shipped_at: datetime | None
     completed_at: datetime | None
     cancelled_at: datetime | None
+    actions: list[str] = Field(..., description="what the caller may do now: pay, cancel, confirm_receipt (buyer); ship (seller)")
     lines: list[OrderLineOut]
 
 
@@ -88,28 +77,13 @@ class OrderDetailOut(OrderOut):
     shipment: ShipmentOut | None
 
 
-class PaymentRef(Schema):
-    id: int
-    reference: str
-    status: str
-    amount: str
-    currency: str
-    gateway_url: str
-
-
-class CheckoutOut(Schema):
-    checkout_id: str
-    orders: list[OrderOut]
-    payment: PaymentRef
-
-
 class OrderPage(Schema):
     meta: PageMeta
     results: list[OrderOut]
 
 
 class OrderFilters(Schema):
-    status: StatusLiteral | None = None
+    status: OrderStatus | None = None
     page: int = Field(1, ge=1, le=100000)
     page_size: int = Field(20, ge=1, le=100)
 
@@ -123,13 +97,14 @@ class ShipIn(Schema):
     tracking_number: str = Field(..., max_length=40)
 
 
-def order_out(o) -> dict:
+def order_out(o, role=Role.BUYER) -> dict:
     c = o.currency
     return {
         "id": o.pk, "number": o.number, "checkout_id": str(o.checkout_id), "status": o.status, "shop_id": o.shop_id,
         "shop_name": o.shop.name, "currency": c, "subtotal": money_str(o.subtotal, c),
         "shipping_fee": money_str(o.shipping_fee, c), "total": money_str(o.total, c), "placed_at": o.placed_at,
         "paid_at": o.paid_at, "shipped_at": o.shipped_at, "completed_at": o.completed_at, "cancelled_at": o.cancelled_at,
+        "actions": sorted(str(a) for a in allowed_actions(o.status, role)),
         "lines": [{
             "id": ln.pk, "sku_id": ln.sku_id, "product_id": ln.product_id_snapshot, "product_title": ln.product_title,
             "product_title_en": ln.product_title_en, "sku_code": ln.sku_code, "sku_name": ln.sku_name,
@@ -139,46 +114,16 @@ def order_out(o) -> dict:
     }
 
 
-def order_detail_out(o) -> dict:
+def order_detail_out(o, role=Role.BUYER) -> dict:
     shipment = getattr(o, "shipment", None)  # a missing one-to-one raises an AttributeError subclass
     return {
-        **order_out(o), "shipping_address": {k: str(v) for k, v in (o.shipping_address or {}).items()}, "note": o.note,
-        "history": [{"from_status": h.from_status, "to_status": h.to_status, "action": h.action, "actor": h.actor_label,
+        **order_out(o, role), "shipping_address": {k: str(v) for k, v in (o.shipping_address or {}).items()}, "note": o.note,
+        "history": [{"from_status": h.from_status, "to_status": h.to_status, "action": h.action,
+                     "actor": queries.history_label_for_buyer(h, o) if role == Role.BUYER else h.actor_label,
                      "note": h.note, "at": h.created_at} for h in o.history.all()],
         "shipment": {"carrier": shipment.carrier, "carrier_name": str(shipment.get_carrier_display()),
                      "tracking_number": shipment.tracking_number, "shipped_at": shipment.shipped_at} if shipment else None,
     }
-
-
-def payment_ref(payment) -> dict:
-    from shopyard.payments.services import gateway_url
-
-    return {"id": payment.pk, "reference": payment.reference, "status": payment.status,
-            "amount": money_str(payment.amount, payment.currency), "currency": payment.currency,
-            "gateway_url": gateway_url(payment)}
-
-
-@router.post("/orders", response=responses({200: CheckoutOut, 201: CheckoutOut}), auth=bearer)
-def place_order(request, payload: PlaceOrderIn, idempotency_key: str | None = Header(None, alias="Idempotency-Key", max_length=128)):
-    """Place one order per shop for `lines` (or the whole cart) and one payment for them all.
-
-    Send an `Idempotency-Key` header: a retry with the same key and body returns
-    the first result (200) instead of ordering again; the same key with another
-    body is a 422."""
-    from shopyard.checkout.services import place_order as place
-    from shopyard.payments.models import Payment
-
-    lines = [ln.dict() for ln in payload.lines] if payload.lines is not None else None
-    result = place(actor=request.auth, address_id=payload.address_id, lines=lines, note=payload.note,
-                   idempotency_key=idempotency_key)
-    if result.orders is not None:
-        orders, payment = result.orders, result.payment
-    else:  # a replay: read back what the first request made
-        orders = list(queries.buyer_orders(request.auth).filter(pk__in=result.order_ids).order_by("shop_id"))
-        payment = Payment.objects.get(pk=result.payment_id)
-    return Status(200 if result.replayed else 201, {
-        "checkout_id": result.checkout_id, "orders": [order_out(o) for o in orders], "payment": payment_ref(payment)
-    })
 
 
 @router.get("/orders", response=responses({200: OrderPage}), auth=bearer)
@@ -217,14 +162,14 @@ def seller_orders(request, filters: Query[SellerOrderFilters]):
     shop = shop_for_seller(request.auth)
     qs = queries.shop_orders(shop, status=filters.status, q=filters.q).select_related("shop")
     items, meta = paginate(qs, filters.page, filters.page_size)
-    return Status(200, {"meta": meta, "results": [order_out(o) for o in items]})
+    return Status(200, {"meta": meta, "results": [order_out(o, Role.SELLER) for o in items]})
 
 
 def _seller_detail(shop, order_id):
     order = queries.shop_order_detail(shop, order_id)
     if order is None:
         raise NotFound()
-    return order_detail_out(order)
+    return order_detail_out(order, Role.SELLER)
 
 
 @seller_router.get("/orders/{order_id}", response=responses({200: OrderDetailOut}), auth=bearer)

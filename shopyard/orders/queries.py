@@ -2,7 +2,18 @@
 
 from django.db.models import Prefetch
 
+from shopyard.core.errors import ValidationFailed
+from shopyard.core.validation import check_id
+
 from .models import Order, OrderLine, OrderStatusChange
+
+
+def _id(value):
+    """A valid id or None (a malformed one finds nothing, like a foreign one)."""
+    try:
+        return check_id(value, "order_id")
+    except ValidationFailed:
+        return None
 
 
 def _detail_qs():
@@ -20,7 +31,8 @@ def buyer_orders(user, *, status=None):
 
 
 def buyer_order_detail(user, order_id):
-    return _detail_qs().select_related("shipment").filter(user=user, pk=order_id).first() if str(order_id).isdigit() else None
+    pk = _id(order_id)
+    return _detail_qs().select_related("shipment").filter(user=user, pk=pk).first() if pk else None
 
 
 def shop_orders(shop, *, status=None, q=None):
@@ -33,4 +45,23 @@ def shop_orders(shop, *, status=None, q=None):
 
 
 def shop_order_detail(shop, order_id):
-    return _detail_qs().select_related("user").filter(shop=shop, pk=order_id).first() if str(order_id).isdigit() else None
+    pk = _id(order_id)
+    return _detail_qs().select_related("user").filter(shop=shop, pk=pk).first() if pk else None
+
+
+def history_label_for_buyer(change, order) -> str:
+    """Who made a status change, as the buyer may see it: never a seller's or
+    staff member's login name, but "you", "system", or the shop's name."""
+    from django.utils.translation import gettext as _
+
+    from shopyard.core.i18n import localized
+
+    from .state import PERFORMERS, Role
+
+    if change.actor_id is None:
+        return _("system")
+    if change.actor_id == order.user_id:
+        return _("you")
+    if Role.SELLER in PERFORMERS.get(change.action, ()):
+        return localized(order.shop, "name")
+    return _("Shopyard staff")

@@ -1,5 +1,11 @@
 """Order writes: every status change goes through `transition`, which locks
-the row, consults the table in state.py and records who did what."""
+the row, consults the table in state.py and records who did what.
+
+Orders know nothing of payments: payments depend on orders and react to the
+`order.cancelled` / `order.paid` events. Lock order (docs/architecture.md):
+payment rows before order rows, orders in id order, then an order's stock
+rows in SKU id order, products' sales counters last in product id order.
+"""
 
 import logging
 from datetime import timedelta
@@ -12,10 +18,11 @@ from django.utils.translation import gettext as _
 from shopyard.core.errors import NotFound
 from shopyard.core.events import emit
 from shopyard.core.statemachine import apply_transition, next_state
+from shopyard.core.validation import check_id
 from shopyard.inventory import services as inventory
 
 from .models import Order, OrderLine, OrderStatusChange
-from .state import STAMPS, TRANSITIONS, Action, Status
+from .state import EVENTS, STAMPS, TRANSITIONS, Action, Status, statuses_allowing
 
 log = logging.getLogger("shopyard.orders")
 
@@ -33,8 +40,9 @@ def record_change(order, from_status, to_status, action, actor, note=""):
     )
 
 
-def transition(order, action, *, actor=None, note="") -> Order:
-    """Apply `action` to `order` (any instance or id); raises InvalidTransition (409)."""
+def transition(order, action, *, actor, note="") -> Order:
+    """Apply `action` to `order` (any instance or id); raises InvalidTransition (409).
+    `actor` is the acting user, or None for the system (gateway, timeout)."""
     with transaction.atomic():
         locked = Order.objects.select_for_update().get(pk=getattr(order, "pk", order))
         target = next_state(TRANSITIONS, locked.status, action)
@@ -43,30 +51,30 @@ def transition(order, action, *, actor=None, note="") -> Order:
         apply_transition(locked, action, transitions=TRANSITIONS, record=record_change, actor=actor, note=note, **extra)
         if target == Status.CANCELLED:
             inventory.release_for_order(order=locked)
-        emit(f"order.{action}", order_id=locked.pk, status=locked.status)
+        emit(EVENTS[target], order_id=locked.pk, status=locked.status, action=str(action))
     return locked
 
 
-def buyer_order(*, actor, order_id) -> Order:
-    order = Order.objects.filter(user=actor, pk=order_id).first() if str(order_id).isdigit() else None
+def _lookup(qs, order_id):
+    order = qs.filter(pk=check_id(order_id, "order_id")).first()
     if order is None:
         raise NotFound(_("Order not found."))
     return order
+
+
+def buyer_order(*, actor, order_id) -> Order:
+    return _lookup(Order.objects.filter(user=actor), order_id)
 
 
 def shop_order(*, shop, order_id) -> Order:
-    order = Order.objects.filter(shop=shop, pk=order_id).first() if str(order_id).isdigit() else None
-    if order is None:
-        raise NotFound(_("Order not found."))
-    return order
+    return _lookup(Order.objects.filter(shop=shop), order_id)
 
 
 def cancel_by_buyer(*, actor, order_id, reason="") -> Order:
+    """Only the order row (then its stock) is locked here; payments close the
+    pending payments that covered it when `order.cancelled` reaches them."""
     order = buyer_order(actor=actor, order_id=order_id)
-    with transaction.atomic():
-        order = transition(order, Action.CANCEL, actor=actor, note=reason or _("Cancelled by the buyer"))
-        _cancel_orphaned_payments(order)
-    return order
+    return transition(order, Action.CANCEL, actor=actor, note=reason or _("Cancelled by the buyer"))
 
 
 def confirm_receipt(*, actor, order_id) -> Order:
@@ -98,38 +106,41 @@ def create_order(*, actor, shop, checkout_id, number, currency, subtotal, shippi
     return order
 
 
-def mark_paid(*, order, actor=None, note="") -> Order:
+def mark_paid(*, actor, order=None, orders=None, note="") -> list[Order]:
+    """Mark one order (`order`) or several (`orders`, instances or ids) paid,
+    in id order, then count the sales once, in product id order, so two
+    payments that sold the same products never wait on each other in a cycle."""
     from shopyard.catalog.services import record_sales
 
-    order = transition(order, Action.PAY, actor=actor, note=note)
-    record_sales(quantities={line.product_id_snapshot: line.quantity for line in order.lines.all()})
-    return order
-
-
-def _cancel_orphaned_payments(order):
-    from shopyard.payments.services import cancel_payments_for_cancelled_orders
-
-    cancel_payments_for_cancelled_orders(order=order)
+    targets = sorted((orders or []) + ([order] if order is not None else []), key=lambda o: getattr(o, "pk", o))
+    paid, sold = [], {}
+    with transaction.atomic():
+        for target in targets:
+            done = transition(target, Action.PAY, actor=actor, note=note)
+            paid.append(done)
+            for line in done.lines.all():
+                sold[line.product_id_snapshot] = sold.get(line.product_id_snapshot, 0) + line.quantity
+        record_sales(quantities=dict(sorted(sold.items())))
+    return paid
 
 
 def cancel_expired_unpaid_orders(*, now=None) -> int:
     """Cancel orders left unpaid past the timeout and release their stock.
 
     Idempotent and safe to run from several workers: each order is re-checked
-    under its row lock, so a payment that lands meanwhile wins.
+    under its row lock, so a payment that lands meanwhile wins. The system is
+    the actor (recorded as "system").
     """
     now = now or timezone.now()
     cutoff = now - timedelta(minutes=settings.UNPAID_ORDER_TIMEOUT_MINUTES)
-    ids = list(
-        Order.objects.filter(status=Status.PENDING_PAYMENT, placed_at__lt=cutoff).values_list("pk", flat=True)[:1000]
-    )
+    expirable = statuses_allowing(Action.EXPIRE)
+    ids = list(Order.objects.filter(status__in=expirable, placed_at__lt=cutoff).values_list("pk", flat=True)[:1000])
     done = 0
-    for order_id in ids:
+    for order_id in sorted(ids):
         with transaction.atomic():
-            locked = Order.objects.select_for_update().filter(pk=order_id, status=Status.PENDING_PAYMENT).first()
+            locked = Order.objects.select_for_update().filter(pk=order_id, status__in=expirable).first()
             if locked is None:
                 continue
-            order = transition(locked, Action.EXPIRE, actor=None, note=_("Not paid in time"))
-            _cancel_orphaned_payments(order)
+            transition(locked, Action.EXPIRE, actor=None, note=_("Not paid in time"))
             done += 1
     return done

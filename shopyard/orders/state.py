@@ -2,6 +2,8 @@
 
 Adding a state (after-sales will add `refunding`, `refunded`…) is adding
 members to `Status` and rows to `TRANSITIONS`; the test walks the table.
+Pages, templates and the API ask `allowed_actions` what an order allows now
+instead of comparing statuses themselves.
 """
 
 from django.db import models
@@ -24,12 +26,28 @@ class Action(models.TextChoices):
     EXPIRE = "expire", _("expire")
 
 
+class Role(models.TextChoices):
+    BUYER = "buyer", _("buyer")
+    SELLER = "seller", _("seller")
+    SYSTEM = "system", _("system")
+
+
 TRANSITIONS = {
     (Status.PENDING_PAYMENT, Action.PAY): Status.PAID,
     (Status.PENDING_PAYMENT, Action.CANCEL): Status.CANCELLED,
     (Status.PENDING_PAYMENT, Action.EXPIRE): Status.CANCELLED,
     (Status.PAID, Action.SHIP): Status.SHIPPED,
     (Status.SHIPPED, Action.CONFIRM_RECEIPT): Status.COMPLETED,
+}
+
+# who may start each action: the buyer starts paying (a payment), the gateway
+# (system) completes it; the unpaid-order timeout is the system's alone
+PERFORMERS = {
+    Action.PAY: {Role.BUYER, Role.SYSTEM},
+    Action.CANCEL: {Role.BUYER},
+    Action.EXPIRE: {Role.SYSTEM},
+    Action.SHIP: {Role.SELLER},
+    Action.CONFIRM_RECEIPT: {Role.BUYER},
 }
 
 # the timestamp field each target state stamps
@@ -39,3 +57,39 @@ STAMPS = {
     Status.COMPLETED: "completed_at",
     Status.CANCELLED: "cancelled_at",
 }
+
+# the event each target state emits (`<noun>.<past participle>`)
+EVENTS = {
+    Status.PAID: "order.paid",
+    Status.SHIPPED: "order.shipped",
+    Status.COMPLETED: "order.completed",
+    Status.CANCELLED: "order.cancelled",
+}
+
+
+def allowed_actions(status, role=None) -> set:
+    """The actions the table allows from `status`, restricted to those `role` may start."""
+    return {
+        action for (source, action) in TRANSITIONS
+        if source == status and (role is None or role in PERFORMERS[action])
+    }
+
+
+def statuses_allowing(action) -> list:
+    """The statuses from which `action` is possible (for filters such as "to ship")."""
+    return sorted({source for (source, act) in TRANSITIONS if act == action})
+
+
+def _reachable(start) -> set:
+    seen, todo = set(), [start]
+    while todo:
+        state = todo.pop()
+        if state in seen:
+            continue
+        seen.add(state)
+        todo.extend(target for (source, _a), target in TRANSITIONS.items() if source == state)
+    return seen
+
+
+# the statuses of an order that was paid for (a sale): everything reachable from paid
+SOLD = sorted(_reachable(TRANSITIONS[(Status.PENDING_PAYMENT, Action.PAY)]))

@@ -1,9 +1,17 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from shopyard.core.admin import ReadOnlyAdminMixin, ReadOnlyInline, money_display
+from shopyard.core.admin import ReadOnlyAdminMixin, ReadOnlyInline, money_display, run_service
 
-from .models import Payment, PaymentNotification, PaymentStatusChange
+from . import refunds
+from .models import (
+    Payment,
+    PaymentNotification,
+    PaymentStatusChange,
+    QueuedNotification,
+    Refund,
+    RefundStatusChange,
+)
 
 
 class PaymentNotificationInline(ReadOnlyInline):
@@ -14,9 +22,16 @@ class PaymentNotificationInline(ReadOnlyInline):
 
 class PaymentStatusChangeInline(ReadOnlyInline):
     model = PaymentStatusChange
-    fields = ("created_at", "from_status", "to_status", "action", "note")
+    fields = ("created_at", "from_status", "to_status", "action", "actor_label", "note")
     readonly_fields = fields
     show_change_link = False
+
+
+class RefundInline(ReadOnlyInline):
+    model = Refund
+    fields = ("reference", "order", "amount_text", "status", "reason", "gateway_reference", "created_at")
+    readonly_fields = fields
+    amount_text = money_display("amount", _("amount"))
 
 
 @admin.register(Payment)
@@ -33,7 +48,7 @@ class PaymentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     readonly_fields = ("reference", "user", "gateway", "status", "amount_text", "order_numbers",
                        "created_at", "completed_at")
     amount_text = money_display("amount", _("amount"))
-    inlines = [PaymentStatusChangeInline, PaymentNotificationInline]
+    inlines = [PaymentStatusChangeInline, RefundInline, PaymentNotificationInline]
 
     @admin.display(description=_("orders"))
     def order_numbers(self, obj):
@@ -51,7 +66,43 @@ class PaymentNotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 @admin.register(PaymentStatusChange)
 class PaymentStatusChangeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ("created_at", "payment", "from_status", "to_status", "action", "note")
+    list_display = ("created_at", "payment", "from_status", "to_status", "action", "actor_label", "note")
     list_filter = ("to_status", "action")
     search_fields = ("payment__reference", "note")
     list_select_related = ("payment",)
+
+
+class RefundStatusChangeInline(ReadOnlyInline):
+    model = RefundStatusChange
+    fields = ("created_at", "from_status", "to_status", "action", "actor_label", "note")
+    readonly_fields = fields
+    show_change_link = False
+
+
+@admin.register(Refund)
+class RefundAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Automatic refunds (a capture for an order that was cancelled or expired
+    meanwhile). Failed ones are retried with the action, through the service."""
+
+    list_display = ("reference", "payment", "order", "amount_text", "status", "attempts", "last_error",
+                    "created_at", "completed_at")
+    amount_text = money_display("amount", _("amount"))
+    list_filter = ("status", "currency")
+    search_fields = ("reference", "payment__reference", "order__number", "gateway_reference")
+    list_select_related = ("payment", "order")
+    date_hierarchy = "created_at"
+    inlines = [RefundStatusChangeInline]
+    actions = ["retry"]
+
+    @admin.action(description=_("Retry the selected failed refunds"))
+    def retry(self, request, queryset):
+        run_service(self, request, queryset.order_by("pk"),
+                    lambda refund: refunds.retry_refund(actor=request.user, refund_id=refund.pk),
+                    _("%(n)s refund(s) sent to the gateway again."))
+
+
+@admin.register(QueuedNotification)
+class QueuedNotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("queued_at", "gateway", "delivered_at", "attempts", "outcome", "last_error")
+    list_filter = ("gateway", "outcome")
+    date_hierarchy = "queued_at"

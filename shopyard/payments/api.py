@@ -1,6 +1,8 @@
 """Payments over HTTP: start one for unpaid orders, read it, and the gateways'
 notification callbacks (no bearer auth: they are authenticated by signature)."""
 
+from datetime import datetime
+
 from django.conf import settings
 from ninja import Field, Router, Schema, Status
 
@@ -8,13 +10,24 @@ from shopyard.core.api_support import BodyId, Id, bearer, responses
 from shopyard.core.errors import NotFound
 from shopyard.core.money import money_str
 
-from . import services
+from . import queries, services
 
 router = Router(tags=["payments"])
 
 
 class StartIn(Schema):
     order_ids: list[BodyId] = Field(..., min_length=1, max_length=50)
+
+
+class RefundOut(Schema):
+    reference: str
+    order_id: int | None
+    amount: str
+    currency: str
+    status: str
+    reason: str
+    created_at: datetime
+    completed_at: datetime | None
 
 
 class PaymentOut(Schema):
@@ -26,6 +39,7 @@ class PaymentOut(Schema):
     currency: str
     order_ids: list[int]
     gateway_url: str
+    refunds: list[RefundOut]
 
 
 class CallbackOut(Schema):
@@ -35,7 +49,10 @@ class CallbackOut(Schema):
 def payment_out(p) -> dict:
     return {"id": p.pk, "reference": p.reference, "status": p.status, "gateway": p.gateway,
             "amount": money_str(p.amount, p.currency), "currency": p.currency,
-            "order_ids": sorted(p.orders.values_list("pk", flat=True)), "gateway_url": services.gateway_url(p)}
+            "order_ids": sorted(p.orders.values_list("pk", flat=True)), "gateway_url": services.gateway_url(p),
+            "refunds": [{"reference": r.reference, "order_id": r.order_id, "amount": money_str(r.amount, r.currency),
+                         "currency": r.currency, "status": r.status, "reason": r.reason, "created_at": r.created_at,
+                         "completed_at": r.completed_at} for r in queries.refunds_for_payment(p)]}
 
 
 @router.post("/payments", response=responses({201: PaymentOut}), auth=bearer)

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from .state import Status
+from .state import RefundStatus, Status
 
 
 class Payment(models.Model):
@@ -21,6 +21,7 @@ class Payment(models.Model):
     currency = models.CharField(_("currency"), max_length=3)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+    status_checked_at = models.DateTimeField(_("status last queried at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("payment")
@@ -36,6 +37,9 @@ class PaymentStatusChange(models.Model):
     from_status = models.CharField(_("from"), max_length=20)
     to_status = models.CharField(_("to"), max_length=20)
     action = models.CharField(_("action"), max_length=20)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, verbose_name=_("actor"),
+                              on_delete=models.SET_NULL, related_name="+")
+    actor_label = models.CharField(_("actor"), max_length=100, blank=True)
     note = models.CharField(_("note"), max_length=200, blank=True)
     created_at = models.DateTimeField(_("time"), auto_now_add=True)
 
@@ -81,3 +85,116 @@ class PaymentNotification(models.Model):
 
     def __str__(self):
         return f"{self.gateway}:{self.notification_id} {self.outcome}"
+
+
+class Refund(models.Model):
+    """Money given back for an order a capture cannot pay (cancelled or
+    expired before the gateway's success arrived, or paid twice)."""
+
+    Status = RefundStatus
+
+    reference = models.CharField(_("reference"), max_length=40, unique=True)
+    payment = models.ForeignKey(Payment, verbose_name=_("payment"), on_delete=models.PROTECT, related_name="refunds")
+    order = models.ForeignKey("orders.Order", null=True, blank=True, verbose_name=_("order"), on_delete=models.PROTECT,
+                              related_name="refunds")
+    amount = models.DecimalField(_("amount"), max_digits=20, decimal_places=4)
+    currency = models.CharField(_("currency"), max_length=3)
+    status = models.CharField(_("status"), max_length=20, choices=RefundStatus.choices, default=RefundStatus.PENDING)
+    reason = models.CharField(_("reason"), max_length=200)
+    gateway_reference = models.CharField(_("gateway reference"), max_length=64, blank=True)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    last_error = models.CharField(_("last error"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("refund")
+        verbose_name_plural = _("refunds")
+        ordering = ["-id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="refund_amount_positive"),
+            # one automatic refund per (payment, order): a replayed capture never refunds twice
+            models.UniqueConstraint(fields=["payment", "order"], name="uniq_refund_payment_order"),
+        ]
+
+    def __str__(self):
+        return self.reference
+
+
+class RefundStatusChange(models.Model):
+    refund = models.ForeignKey(Refund, verbose_name=_("refund"), on_delete=models.CASCADE, related_name="history")
+    from_status = models.CharField(_("from"), max_length=20)
+    to_status = models.CharField(_("to"), max_length=20)
+    action = models.CharField(_("action"), max_length=20)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, verbose_name=_("actor"),
+                              on_delete=models.SET_NULL, related_name="+")
+    actor_label = models.CharField(_("actor"), max_length=100, blank=True)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("time"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("refund status change")
+        verbose_name_plural = _("refund status changes")
+        ordering = ["id"]
+
+    def __str__(self):
+        return f"{self.refund_id}: {self.from_status} → {self.to_status}"
+
+
+class QueuedNotification(models.Model):
+    """A gateway notification waiting to be applied: written in the same
+    transaction as the decision that produced it (the outbox), delivered after
+    commit by a Celery task and re-tried by a periodic job while undelivered.
+    `queued_at` is when it reached us: freshness is judged against it."""
+
+    gateway = models.CharField(_("gateway"), max_length=30)
+    body = models.TextField(_("body"))
+    headers = models.JSONField(_("headers"), default=dict)
+    queued_at = models.DateTimeField(_("queued at"), auto_now_add=True)
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True, db_index=True)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    outcome = models.CharField(_("outcome"), max_length=30, blank=True)
+    last_error = models.CharField(_("last error"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("queued notification")
+        verbose_name_plural = _("queued notifications")
+        ordering = ["id"]
+
+    def __str__(self):
+        return f"{self.gateway} #{self.pk}"
+
+
+class SimulatedCharge(models.Model):
+    """The simulated provider's own ledger (what a real provider keeps on its
+    side): the shopper's decision, so the provider can answer status queries
+    and refunds."""
+
+    reference = models.CharField(_("payment reference"), max_length=40, unique=True)
+    status = models.CharField(_("status"), max_length=20)
+    amount = models.CharField(_("amount"), max_length=40)
+    currency = models.CharField(_("currency"), max_length=3)
+    notification_id = models.CharField(_("notification id"), max_length=64, blank=True)
+    decided_at = models.DateTimeField(_("decided at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("simulated charge")
+        verbose_name_plural = _("simulated charges")
+
+    def __str__(self):
+        return f"{self.reference} {self.status}"
+
+
+class SimulatedRefund(models.Model):
+    charge = models.ForeignKey(SimulatedCharge, on_delete=models.CASCADE, related_name="refunds")
+    refund_reference = models.CharField(_("refund reference"), max_length=40, unique=True)
+    amount = models.DecimalField(_("amount"), max_digits=20, decimal_places=4)
+    gateway_reference = models.CharField(_("gateway reference"), max_length=64)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("simulated refund")
+        verbose_name_plural = _("simulated refunds")
+
+    def __str__(self):
+        return self.refund_reference

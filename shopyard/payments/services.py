@@ -1,46 +1,77 @@
 """Payments: create one for a checkout, start (or restart) it, and apply the
-gateway's signed notification. A notification is verified, checked against
-the amount we expect, and applied once; every notification is stored with its
-outcome, including the rejected ones."""
+gateway's signed notification (or its answer to a status query). A
+notification is verified, checked against the amount we expect, and applied
+once; every notification is stored with its outcome, including the rejected
+ones. A capture that cannot pay an order (cancelled, expired, already paid)
+starts a refund (refunds.py).
 
+Payments depend on orders, never the reverse. Lock order (docs/architecture.md):
+payment rows first (in id order), then their orders (in id order), then the
+orders' stock rows, products' sales counters last.
+"""
+
+import json
 import logging
 import secrets
+import time
+from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from shopyard.core.errors import BadRequest, InvalidTransition, NotFound, ValidationFailed
+from shopyard.core.errors import BadRequest, Conflict, InvalidTransition, NotFound, ValidationFailed
 from shopyard.core.events import emit
 from shopyard.core.money import Money
 from shopyard.core.statemachine import apply_transition
-from shopyard.orders.state import Status as OrderStatus
+from shopyard.core.validation import check_id
+from shopyard.orders.models import Order
+from shopyard.orders.services import mark_paid
+from shopyard.orders.state import Action as OrderAction
+from shopyard.orders.state import allowed_actions as order_actions
 
+from . import gateways
 from .gateways import simulated
-from .models import Payment, PaymentNotification, PaymentStatusChange
-from .state import TRANSITIONS, Action, Status
+from .gateways.base import SignatureError
+from .models import Payment, PaymentNotification, PaymentStatusChange, QueuedNotification
+from .refunds import request_refund
+from .state import TRANSITIONS, Action, Role, allowed_actions, statuses_allowing
 
 log = logging.getLogger("shopyard.payments")
 
 
+def actor_label(actor) -> str:
+    return "system" if actor is None else getattr(actor, "username", str(actor))
+
+
 def _record(payment, from_status, to_status, action, actor, note=""):
-    PaymentStatusChange.objects.create(payment=payment, from_status=from_status, to_status=to_status, action=action, note=note[:200])
+    PaymentStatusChange.objects.create(
+        payment=payment, from_status=from_status, to_status=to_status, action=action, note=note[:200],
+        actor=actor if getattr(actor, "pk", None) else None, actor_label=actor_label(actor),
+    )
 
 
-def transition(payment, action, note=""):
-    """Move a payment along `action` under a row lock, with history (the one
-    way its status changes)."""
+def transition(payment, action, *, actor=None, note=""):
     locked = Payment.objects.select_for_update().get(pk=payment.pk)
-    return apply_transition(locked, action, transitions=TRANSITIONS, record=_record, note=note, completed_at=timezone.now())
+    return apply_transition(locked, action, transitions=TRANSITIONS, record=_record, actor=actor, note=note,
+                            completed_at=timezone.now())
 
 
-def create_payment(*, user, orders, gateway=simulated.NAME) -> Payment:
+def _payable(order) -> bool:
+    return OrderAction.PAY in order_actions(order.status)
+
+
+def create_payment(*, orders, actor=None, user=None) -> Payment:
+    """One pending payment covering `orders` (all of one buyer and currency).
+    `actor` is who asked for it (the buyer at checkout; `user` is the old name)."""
+    actor = actor if actor is not None else user
     total = Money.zero(orders[0].currency)
     for order in orders:
         total = total + Money(order.total, order.currency)
     payment = Payment.objects.create(
-        reference=f"PAY{secrets.token_hex(10).upper()}", user=user, gateway=gateway,
+        reference=f"PAY{secrets.token_hex(10).upper()}", user_id=orders[0].user_id, gateway=simulated.NAME,
         amount=total.quantize().to_storage(), currency=total.currency,
     )
     Payment.orders.through.objects.bulk_create(
@@ -50,62 +81,142 @@ def create_payment(*, user, orders, gateway=simulated.NAME) -> Payment:
 
 
 def own_payment(*, actor, payment_id) -> Payment:
-    payment = Payment.objects.filter(user=actor, pk=payment_id).first() if str(payment_id).isdigit() else None
+    payment = Payment.objects.filter(user=actor, pk=check_id(payment_id, "payment_id")).first()
     if payment is None:
         raise NotFound(_("Payment not found."))
     return payment
 
 
-@transaction.atomic
+def _lock_payments(ids) -> list[Payment]:
+    """Lock payments in id order (the first step of the lock order)."""
+    return list(Payment.objects.select_for_update().filter(pk__in=sorted(set(ids))).order_by("pk"))
+
+
 def start_payment(*, actor, order_ids) -> Payment:
     """A payment for the given unpaid orders of the actor: the pending one that
-    covers exactly them, or a new one (earlier pending payments are cancelled)."""
+    covers exactly them, or a new one (earlier pending payments of these
+    orders are cancelled, so no old total can be charged any more)."""
     if not isinstance(order_ids, list) or not order_ids or len(order_ids) > 50:
         raise ValidationFailed(fields={"order_ids": [_("Give between 1 and 50 order ids.")]})
-    from shopyard.orders.models import Order
-
-    ids = set()
-    for i in order_ids:
-        if isinstance(i, bool) or not isinstance(i, int):
-            raise ValidationFailed(fields={"order_ids": [_("Enter valid ids.")]})
-        ids.add(i)
-    orders = list(Order.objects.select_for_update().filter(user=actor, pk__in=ids).order_by("pk"))
-    if len(orders) != len(ids):
-        raise NotFound(_("Order not found."), fields={"order_ids": [_("Unknown order.")]})
-    unpaid = [o for o in orders if o.status == OrderStatus.PENDING_PAYMENT]
-    if len(unpaid) != len(orders):
-        raise InvalidTransition(
-            _("Only orders awaiting payment can be paid."),
-            fields={"order_ids": [_("Only orders awaiting payment can be paid.")]},
-        )
-    if len({o.currency for o in orders}) > 1:
-        raise ValidationFailed(fields={"order_ids": [_("Orders in different currencies are paid separately.")]})
-    for payment in Payment.objects.filter(orders__in=orders, status=Status.PENDING).distinct():
-        if set(payment.orders.values_list("pk", flat=True)) == ids:
-            return payment
-        transition(payment, Action.CANCEL, note="superseded")
-    return create_payment(user=actor, orders=orders)
+    ids = {check_id(i, "order_ids") for i in order_ids}
+    open_statuses = statuses_allowing(Action.CANCEL)
+    with transaction.atomic():
+        candidates = Payment.objects.filter(user=actor, orders__in=ids, status__in=open_statuses).values_list("pk", flat=True)
+        payments = _lock_payments(candidates)
+        orders = list(Order.objects.select_for_update().filter(user=actor, pk__in=ids).order_by("pk"))
+        if len(orders) != len(ids):
+            raise NotFound(_("Order not found."), fields={"order_ids": [_("Unknown order.")]})
+        if not all(_payable(o) for o in orders):
+            raise InvalidTransition(
+                _("Only orders awaiting payment can be paid."),
+                fields={"order_ids": [_("Only orders awaiting payment can be paid.")]},
+            )
+        if len({o.currency for o in orders}) > 1:
+            raise ValidationFailed(fields={"order_ids": [_("Orders in different currencies are paid separately.")]})
+        for payment in payments:
+            if payment.status not in open_statuses:
+                continue
+            if set(payment.orders.values_list("pk", flat=True)) == ids:
+                return payment
+            transition(payment, Action.CANCEL, actor=actor, note="superseded")
+        return create_payment(actor=actor, orders=orders)
 
 
 def gateway_url(payment) -> str:
-    from django.urls import reverse
-
-    return reverse("payments:simulated", args=[payment.reference])
+    return gateways.get(payment.gateway).start(payment)
 
 
-def simulate_provider_decision(*, reference, approve: bool) -> Payment:
+def close_unpayable_payments(*, order_id, actor=None) -> int:
+    """Cancel the pending payments of an order that can no longer be paid
+    (cancelled, expired, or paid by another payment): their total includes it,
+    so they must never be approved. Runs on `order.cancelled` / `order.paid`,
+    in its own transaction, payment row first."""
+    ids = Payment.objects.filter(orders=order_id, status__in=statuses_allowing(Action.CANCEL)).values_list("pk", flat=True)
+    closed = 0
+    for pk in sorted(ids):
+        with transaction.atomic():
+            [payment] = _lock_payments([pk]) or [None]
+            if payment is None or Action.CANCEL not in allowed_actions(payment.status):
+                continue
+            if all(_payable(o) for o in payment.orders.all()):
+                continue
+            transition(payment, Action.CANCEL, actor=actor, note="an order is no longer awaiting payment")
+            emit("payment.cancelled", payment_id=payment.pk)
+            closed += 1
+    return closed
+
+
+def on_order_closed(payload):
+    close_unpayable_payments(order_id=payload["order_id"], actor=None)
+
+
+def simulate_provider_decision(*, reference, approve: bool, actor) -> Payment:
     """The simulated provider's hosted page: the shopper approved or declined.
-    It answers by queuing the signed notification, as a real provider would."""
-    payment = Payment.objects.filter(reference=reference).first()
-    if payment is None:
-        raise NotFound(_("Payment not found."))
-    if payment.status != Status.PENDING:
-        raise InvalidTransition(_("This payment is already closed."), fields={"payment": [_("This payment is already closed.")]})
-    body, headers = simulated.build_notification(payment=payment, status="success" if approve else "failed")
-    from .tasks import deliver_simulated_notification
 
-    transaction.on_commit(lambda: deliver_simulated_notification.delay(body.decode(), headers))
+    Under the payment's lock (then its orders', in the lock order), a payment
+    whose orders are no longer all awaiting payment is cancelled instead of
+    charged (409): its amount is stale. Otherwise the provider records the
+    decision and its signed notification goes into our outbox in the same
+    transaction, delivered after commit; a broker outage leaves it for the
+    periodic job instead of failing the page."""
+    stale = False
+    with transaction.atomic():
+        payment = Payment.objects.select_for_update().filter(reference=reference).first()
+        if payment is None:
+            raise NotFound(_("Payment not found."))
+        if not allowed_actions(payment.status, Role.BUYER):
+            raise InvalidTransition(_("This payment is already closed."),
+                                    fields={"payment": [_("This payment is already closed.")]})
+        orders = list(payment.orders.select_for_update().order_by("pk"))
+        if not all(_payable(o) for o in orders):
+            transition(payment, Action.CANCEL, actor=actor, note="an order is no longer awaiting payment")
+            stale = True
+        else:
+            body, headers = simulated.decide(payment=payment, approve=approve)
+            queued = QueuedNotification.objects.create(gateway=payment.gateway, body=body.decode(), headers=headers)
+            transaction.on_commit(lambda: _enqueue(queued.pk))
+    if stale:
+        message = _("Some orders of this payment were cancelled, so it can no longer be paid. "
+                    "Pay the remaining orders again from your orders.")
+        raise Conflict(message, fields={"payment": [message]}, code="payment_outdated")
     return payment
+
+
+def _enqueue(queued_id):
+    from .tasks import deliver_queued_notification
+
+    try:
+        deliver_queued_notification.delay(queued_id)
+    except Exception:  # broker down (or the eager run failed): the periodic job delivers it
+        log.warning("could not deliver queued notification %s now; the periodic job will", queued_id, exc_info=True)
+
+
+def deliver_queued(*, queued_id, actor=None) -> str:
+    """Apply one queued notification (once: row lock, delivered_at). Database
+    errors propagate so the task retries; a rejection is an outcome."""
+    from shopyard.core.errors import DomainError
+
+    with transaction.atomic():
+        row = QueuedNotification.objects.select_for_update(skip_locked=True).filter(
+            pk=queued_id, delivered_at__isnull=True).first()
+        if row is None:
+            return "skipped"
+        try:
+            outcome = handle_notification(gateway=row.gateway, body=row.body.encode(), headers=row.headers,
+                                          received_at=row.queued_at.timestamp(), actor=actor)
+        except DomainError as exc:
+            outcome = exc.code
+        row.attempts += 1
+        row.outcome = outcome
+        row.delivered_at = timezone.now()
+        row.save(update_fields=["attempts", "outcome", "delivered_at"])
+    return outcome
+
+
+def deliver_queued_notifications(*, now=None) -> int:
+    """Periodic: deliver what the broker did not (down, or a worker died)."""
+    ids = list(QueuedNotification.objects.filter(delivered_at__isnull=True).order_by("id").values_list("pk", flat=True)[:500])
+    return sum(1 for pk in ids if deliver_queued(queued_id=pk) != "skipped")
 
 
 def _store(gateway, outcome, body, *, payment=None, notification_id="", detail=""):
@@ -115,18 +226,21 @@ def _store(gateway, outcome, body, *, payment=None, notification_id="", detail="
     )
 
 
-def handle_notification(*, gateway: str, body: bytes, headers) -> str:
+def handle_notification(*, gateway: str, body: bytes, headers, received_at: float | None = None, actor=None) -> str:
     """Verify and apply one gateway notification. Returns "applied" or
-    "duplicate"; raises BadRequest (nothing changed) when it is rejected."""
-    if gateway != simulated.NAME:
-        raise NotFound(_("Unknown payment gateway."))
+    "duplicate"; raises BadRequest (nothing changed) when it is rejected.
+    `received_at` (unix time) is when it reached us; defaults to now."""
+    adapter = gateways.get(gateway)
     try:
-        payload = simulated.verify(body, headers)
-    except simulated.SignatureError as exc:
+        payload = adapter.verify(body, headers, received_at=time.time() if received_at is None else received_at)
+    except SignatureError as exc:
         _store(gateway, exc.outcome, body, detail=exc.detail)
         log.warning("rejected %s notification: %s", gateway, exc.detail)
         raise BadRequest(_("The notification was rejected: %(why)s.") % {"why": exc.detail}, code=exc.outcome) from None
+    return _apply(gateway=gateway, body=body, payload=payload, actor=actor)
 
+
+def _apply(*, gateway, body: bytes, payload: dict, actor=None) -> str:
     nid = str(payload["notification_id"])
     payment = Payment.objects.filter(reference=str(payload["payment_reference"])).first()
     if payment is None:
@@ -149,24 +263,28 @@ def handle_notification(*, gateway: str, body: bytes, headers) -> str:
     closed_as = None
     try:
         with transaction.atomic():
-            locked = Payment.objects.select_for_update().get(pk=payment.pk)
+            [locked] = _lock_payments([payment.pk])
             if PaymentNotification.objects.filter(gateway=gateway, notification_id=nid, outcome="applied").exists():
                 # the same notification was applied while this delivery waited for the lock
                 _store(gateway, PaymentNotification.Outcome.DUPLICATE, body, payment=payment, notification_id=nid)
                 return "duplicate"
-            action = Action.SUCCEED if payload["status"] == "success" else Action.FAIL
-            if (locked.status, action) not in TRANSITIONS:
+            possible = allowed_actions(locked.status, Role.SYSTEM)
+            if payload["status"] == "success":
+                action = next((a for a in (Action.SUCCEED, Action.CAPTURE_LATE) if a in possible), None)
+            else:
+                action = Action.FAIL if Action.FAIL in possible else None
+            if action is None:
                 closed_as = locked.status  # stored below, outside the rolled-back block
             else:
                 PaymentNotification.objects.create(
                     gateway=gateway, outcome=PaymentNotification.Outcome.APPLIED, body=body.decode()[:10000],
                     payment=locked, notification_id=nid,
                 )
-                if payload["status"] == "success":
-                    _apply_success(locked)
-                else:
-                    transition(locked, Action.FAIL, note="declined by the shopper")
+                if action == Action.FAIL:
+                    transition(locked, Action.FAIL, actor=actor, note="declined by the shopper")
                     emit("payment.failed", payment_id=locked.pk)
+                else:
+                    _apply_success(locked, action, actor=actor)
     except IntegrityError:  # the same notification applied concurrently
         _store(gateway, PaymentNotification.Outcome.DUPLICATE, body, payment=payment, notification_id=nid)
         return "duplicate"
@@ -177,24 +295,47 @@ def handle_notification(*, gateway: str, body: bytes, headers) -> str:
     return "applied"
 
 
-def _apply_success(payment):
-    from shopyard.orders.services import mark_paid
-
-    transition(payment, Action.SUCCEED, note="gateway confirmed")
-    needs_refund = []
-    for order in payment.orders.select_for_update().order_by("pk"):
-        if order.status == OrderStatus.PENDING_PAYMENT:
-            mark_paid(order=order, note=payment.reference)
-        else:
-            needs_refund.append(order.pk)
-    if needs_refund:
-        log.error("payment %s captured for orders no longer awaiting payment: %s", payment.reference, needs_refund)
-        emit("payment.needs_refund", payment_id=payment.pk, order_ids=needs_refund)
+def _apply_success(payment, action, *, actor=None):
+    """Record the capture; pay every order still awaiting payment (orders
+    locked in id order, after the payment) and refund the others."""
+    note = "gateway confirmed" if action == Action.SUCCEED else "captured after the payment was closed"
+    transition(payment, action, actor=actor, note=note)
+    orders = list(payment.orders.select_for_update().order_by("pk"))
+    payable = [o for o in orders if _payable(o)]
+    if payable:
+        mark_paid(actor=actor, orders=payable, note=payment.reference)
+    for order in orders:
+        if order not in payable:
+            log.error("payment %s captured for order %s, which is %s: refunding", payment.reference, order.pk, order.status)
+            request_refund(payment=payment, order=order, amount=Money(order.total, order.currency).quantize(),
+                           reason=f"order {order.number} was {order.status} when the payment was captured", actor=actor)
     emit("payment.succeeded", payment_id=payment.pk)
 
 
-def cancel_payments_for_cancelled_orders(*, order):
-    """Pending payments whose orders are all cancelled can never complete."""
-    for payment in Payment.objects.select_for_update().filter(orders=order, status=Status.PENDING):
-        if not payment.orders.exclude(status=OrderStatus.CANCELLED).exists():
-            transition(payment, Action.CANCEL, note="orders cancelled")
+def query_unconfirmed_payments(*, now=None) -> int:
+    """Periodic: ask the gateway about payments still pending some minutes
+    (SHOPYARD_PAYMENT_QUERY_AFTER_MINUTES) after they started and not queried
+    that recently; a decided answer is applied like a notification (under the
+    notification id the gateway reports, so the notification itself, if it
+    ever arrives, is a duplicate). Returns how many answers were applied."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(minutes=settings.PAYMENT_QUERY_AFTER_MINUTES)
+    due = (Payment.objects.filter(status__in=statuses_allowing(Action.SUCCEED), created_at__lte=cutoff)
+           .exclude(status_checked_at__gt=cutoff).order_by("pk").values_list("pk", flat=True)[:200])
+    applied = 0
+    for pk in list(due):
+        payment = Payment.objects.get(pk=pk)
+        answer = gateways.get(payment.gateway).query(payment)
+        Payment.objects.filter(pk=pk).update(status_checked_at=now)
+        if answer.status not in ("success", "failed"):
+            continue
+        payload = {"notification_id": answer.notification_id or f"query_{payment.reference}",
+                   "payment_reference": payment.reference, "amount": answer.amount, "currency": answer.currency,
+                   "status": answer.status}
+        body = json.dumps({**payload, "source": "status_query"}, sort_keys=True, separators=(",", ":")).encode()
+        try:
+            if _apply(gateway=payment.gateway, body=body, payload=payload) == "applied":
+                applied += 1
+        except BadRequest as exc:
+            log.warning("status query answer for %s not applied: %s", payment.reference, exc.code)
+    return applied

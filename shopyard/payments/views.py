@@ -16,10 +16,13 @@ from django.views.decorators.http import require_http_methods
 
 from shopyard.core.errors import DomainError, NotFound
 from shopyard.core.i18n import localized
-from shopyard.orders.state import Status as OrderStatus
+from shopyard.orders.state import Action as OrderAction
+from shopyard.orders.state import Role as OrderRole
+from shopyard.orders.state import allowed_actions as order_actions
 
-from . import services
+from . import queries, services
 from .models import Payment
+from .state import is_open, outcome
 
 ACTIONS = {"approve": True, "decline": False}
 
@@ -44,7 +47,7 @@ def _gateway_page(request, payment, *, error="", status=200):
     context = {
         "payment": payment,
         "orders": _orders(payment),
-        "is_open": payment.status == Payment.Status.PENDING,
+        "is_open": is_open(payment.status),
         "error": error,
     }
     return render(request, "payments/simulated_gateway.html", context, status=status)
@@ -55,7 +58,7 @@ def _gateway_page(request, payment, *, error="", status=200):
 def simulated_gateway(request, reference):
     payment = _own_payment(request, reference)
     if request.method == "GET":
-        if payment.status != Payment.Status.PENDING:
+        if not is_open(payment.status):
             return _gateway_page(request, payment, error=_("This payment is already closed."), status=409)
         return _gateway_page(request, payment)
 
@@ -63,7 +66,7 @@ def simulated_gateway(request, reference):
     if action not in ACTIONS:
         return _gateway_page(request, payment, error=_("Choose Approve or Decline."), status=400)
     try:
-        services.simulate_provider_decision(reference=payment.reference, approve=ACTIONS[action])
+        services.simulate_provider_decision(reference=payment.reference, approve=ACTIONS[action], actor=request.user)
     except NotFound as exc:
         raise Http404(str(exc.message)) from None
     except DomainError as exc:
@@ -78,12 +81,14 @@ def simulated_gateway(request, reference):
 def payment_return(request, reference):
     payment = _own_payment(request, reference)
     orders = _orders(payment)
+    result = outcome(payment.status)
     context = {
         "payment": payment,
         "orders": orders,
-        "succeeded": payment.status == Payment.Status.SUCCEEDED,
-        "failed": payment.status in (Payment.Status.FAILED, Payment.Status.CANCELLED),
-        "pending": payment.status == Payment.Status.PENDING,
-        "retry_ids": [o.pk for o in orders if o.status == OrderStatus.PENDING_PAYMENT],
+        "succeeded": result == "succeeded",
+        "failed": result == "failed",
+        "pending": result == "pending",
+        "retry_ids": [o.pk for o in orders if OrderAction.PAY in order_actions(o.status, OrderRole.BUYER)],
+        "refunds": queries.refunds_for_payment(payment),
     }
     return render(request, "payments/return.html", context)

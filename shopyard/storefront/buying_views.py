@@ -15,6 +15,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from shopyard.accounts.queries import addresses_of
@@ -25,10 +26,13 @@ from shopyard.checkout.limits import max_units_per_sku
 from shopyard.checkout.services import place_order
 from shopyard.core.errors import DomainError, NotFound
 from shopyard.core.i18n import localized
+from shopyard.core.validation import check_id
 from shopyard.orders import queries as order_queries
 from shopyard.orders import services as order_services
-from shopyard.orders.state import Status
+from shopyard.orders.state import Action, Role, Status, allowed_actions
+from shopyard.payments import queries as payment_queries
 from shopyard.payments import services as payment_services
+from shopyard.payments.state import is_open as payment_is_open
 
 ORDERS_PER_PAGE = 10
 
@@ -166,7 +170,7 @@ def _checkout_context(request, *, error="", errors=None, address_id=None, note="
 
 def _redirect_to_gateway(request, payment_id):
     payment = payment_services.own_payment(actor=request.user, payment_id=payment_id)
-    if payment.status != payment.Status.PENDING:
+    if not payment_is_open(payment.status):
         return redirect("payments:return", reference=payment.reference)
     return redirect(payment_services.gateway_url(payment))
 
@@ -195,10 +199,14 @@ def checkout(request):
 
 
 # --- orders -----------------------------------------------------------------
+# What an order allows is asked of orders.state.allowed_actions (for the buyer);
+# cancelling and confirming receipt take a confirmation step that works without
+# JavaScript: GET shows the question, only a POST with confirm=yes acts.
 
 
 def _decorate_order(order):
     order.shop_label = localized(order.shop, "name")
+    order.actions = {str(a) for a in allowed_actions(order.status, Role.BUYER)}
     for line in order.lines.all():
         line.title_label = localized(line, "product_title")
         line.sku_label = localized(line, "sku_name")
@@ -220,8 +228,7 @@ def _orders_page(request, *, error="", status=200):
         "current": current,
         "tabs": [("", _("All"))] + [(s.value, s.label) for s in Status],
         "error": error,
-        "pending": Status.PENDING_PAYMENT,
-        "has_pending": any(o.status == Status.PENDING_PAYMENT for o in page.object_list),
+        "has_pending": any(Action.PAY in o.actions for o in page.object_list),
     }
     return render(request, "storefront/orders.html", context, status=status)
 
@@ -231,20 +238,28 @@ def orders(request):
     return _orders_page(request)
 
 
-def _order_page(request, pk, *, error="", status=200):
+def _buyer_order(request, pk):
     order = order_queries.buyer_order_detail(request.user, pk)
     if order is None:
         raise Http404(_("Order not found."))
-    _decorate_order(order)
+    return _decorate_order(order)
+
+
+def _order_page(request, pk, *, error="", status=200):
+    order = _buyer_order(request, pk)
     shipment = getattr(order, "shipment", None)
+    history = list(order.history.all())
+    for change in history:
+        change.by = order_queries.history_label_for_buyer(change, order)
     context = {
         "order": order,
         "shipment": shipment,
-        "history": list(order.history.all()),
+        "history": history,
         "address": order.shipping_address or {},
-        "can_pay": order.status == Status.PENDING_PAYMENT,
-        "can_cancel": order.status == Status.PENDING_PAYMENT,
-        "can_confirm": order.status == Status.SHIPPED,
+        "can_pay": Action.PAY in order.actions,
+        "can_cancel": Action.CANCEL in order.actions,
+        "can_confirm": Action.CONFIRM_RECEIPT in order.actions,
+        "refunds": payment_queries.refunds_for_order(order),
         "error": error,
     }
     return render(request, "storefront/order_detail.html", context, status=status)
@@ -255,37 +270,65 @@ def order_detail(request, pk):
     return _order_page(request, pk)
 
 
-def _order_action(request, pk, action, done_message):
+CONFIRM_STEPS = {
+    Action.CANCEL: {
+        "title": gettext_lazy("Cancel this order?"),
+        "text": gettext_lazy("The items go back on sale and any pending payment for it is closed. This cannot be undone."),
+        "button": gettext_lazy("Yes, cancel the order"),
+        "done": gettext_lazy("The order was cancelled."),
+        "url": "storefront:order_cancel",
+    },
+    Action.CONFIRM_RECEIPT: {
+        "title": gettext_lazy("Confirm that you received this order?"),
+        "text": gettext_lazy("Confirm only once the parcel has arrived and its contents are right: the order is then completed."),
+        "button": gettext_lazy("Yes, I received it"),
+        "done": gettext_lazy("Thank you! The order is completed."),
+        "url": "storefront:order_confirm",
+    },
+}
+
+
+def _order_action(request, pk, action, service):
+    step = CONFIRM_STEPS[action]
+    if request.method == "GET" or request.POST.get("confirm") != "yes":
+        order = _buyer_order(request, pk)
+        context = {"order": order, "step": step, "action_url": reverse(step["url"], args=[order.pk]),
+                   "allowed": action in order.actions}
+        return render(request, "storefront/order_confirm.html", context)
     try:
-        action(actor=request.user, order_id=pk)
+        service(actor=request.user, order_id=pk)
     except NotFound as exc:
         raise Http404(str(exc.message)) from None
     except DomainError as exc:
         return _order_page(request, pk, error=_error_text(exc), status=exc.status)
-    messages.success(request, done_message)
+    messages.success(request, str(step["done"]))
     return redirect("storefront:order_detail", pk=pk)
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def order_cancel(request, pk):
-    return _order_action(request, pk, order_services.cancel_by_buyer, _("The order was cancelled."))
+    return _order_action(request, pk, Action.CANCEL, order_services.cancel_by_buyer)
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def order_confirm(request, pk):
-    return _order_action(request, pk, order_services.confirm_receipt, _("Thank you! The order is completed."))
+    return _order_action(request, pk, Action.CONFIRM_RECEIPT, order_services.confirm_receipt)
 
 
 @login_required
 @require_POST
 def order_pay(request):
     raw = request.POST.getlist("order_ids")
-    if not raw or not all(r.strip().isdecimal() and len(r.strip()) < 19 for r in raw):
+    try:
+        ids = [check_id(r.strip(), "order_ids") for r in raw]
+    except DomainError:
+        ids = []
+    if not ids:
         return _orders_page(request, error=_("Choose the orders to pay."), status=400)
     try:
-        payment = payment_services.start_payment(actor=request.user, order_ids=[int(r) for r in raw])
+        payment = payment_services.start_payment(actor=request.user, order_ids=ids)
     except NotFound as exc:
         raise Http404(str(exc.message)) from None
     except DomainError as exc:

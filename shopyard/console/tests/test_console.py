@@ -96,7 +96,7 @@ def test_non_member_gets_403_on_every_page(client, shopper, product):
 def test_dashboard_shows_counts(seller_client, shop, product, shopper, address):
     f.make_product(shop, publish=False)
     placed = place_order(actor=shopper, address_id=address.pk, lines=[{"sku_id": product.skus.get().pk, "quantity": 2}])
-    mark_paid(order=placed.order_ids[0])
+    mark_paid(actor=None, order=placed.order_ids[0])
     response = seller_client.get(reverse("console:dashboard"))
     assert response.status_code == 200
     stats = response.context["stats"]
@@ -363,10 +363,10 @@ def orders(shop, other_shop, product, shopper, address):
     foreign = f.make_product(other_shop, price="30.00")
     own_sku, foreign_sku = product.skus.get(), foreign.skus.get()
     paid = place_order(actor=shopper, address_id=address.pk, lines=[{"sku_id": own_sku.pk, "quantity": 1}])
-    mark_paid(order=paid.order_ids[0])
+    mark_paid(actor=None, order=paid.order_ids[0])
     unpaid = place_order(actor=shopper, address_id=address.pk, lines=[{"sku_id": own_sku.pk, "quantity": 1}])
     elsewhere = place_order(actor=shopper, address_id=address.pk, lines=[{"sku_id": foreign_sku.pk, "quantity": 1}])
-    mark_paid(order=elsewhere.order_ids[0])
+    mark_paid(actor=None, order=elsewhere.order_ids[0])
     get = Order.objects.get
     return get(pk=paid.order_ids[0]), get(pk=unpaid.order_ids[0]), get(pk=elsewhere.order_ids[0])
 

@@ -258,15 +258,16 @@ def test_order_list_and_detail_show_the_order_and_its_history(client, shopper, p
     assert "文三路 100 号" in html  # the shipping address snapshot
     assert "¥69.90" in html
     history = html[html.index('id="status-history"'):]
-    assert "Awaiting payment" in history and "shopper" in history
+    assert "Awaiting payment" in history and "you" in history and "shopper" not in history
     assert reverse("storefront:order_cancel", args=[placed.pk]) in html
     assert reverse("storefront:order_confirm", args=[placed.pk]) not in html
 
 
-def test_cancel_an_unpaid_order_releases_its_stock(client, placed, sku):
+def test_cancel_an_unpaid_order_releases_its_stock(client, placed, sku, django_capture_on_commit_callbacks):
     assert _stock(sku) == 9
 
-    response = client.post(reverse("storefront:order_cancel", args=[placed.pk]))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("storefront:order_cancel", args=[placed.pk]), {"confirm": "yes"})
 
     assert response.status_code == 302
     placed.refresh_from_db()
@@ -281,7 +282,7 @@ def test_cancel_a_paid_order_is_409_and_changes_nothing(client, placed, sku, dja
     placed.refresh_from_db()
     assert placed.status == "paid"
 
-    response = client.post(reverse("storefront:order_cancel", args=[placed.pk]))
+    response = client.post(reverse("storefront:order_cancel", args=[placed.pk]), {"confirm": "yes"})
 
     assert response.status_code == 409
     assert "Cannot cancel" in response.content.decode()
@@ -292,18 +293,64 @@ def test_cancel_a_paid_order_is_409_and_changes_nothing(client, placed, sku, dja
 
 
 def test_confirm_receipt_of_a_shipped_order(client, placed, seller, shop, django_capture_on_commit_callbacks):
-    assert client.post(reverse("storefront:order_confirm", args=[placed.pk])).status_code == 409  # not shipped yet
+    confirm = {"confirm": "yes"}
+    assert client.post(reverse("storefront:order_confirm", args=[placed.pk]), confirm).status_code == 409  # not shipped
     _approve(client, django_capture_on_commit_callbacks, Payment.objects.get())
     order_services.ship(actor=seller, shop=shop, order_id=placed.pk, carrier="sf", tracking_number="SF1234567890")
 
     html = client.get(reverse("storefront:order_detail", args=[placed.pk])).content.decode()
     assert "SF Express" in html and "SF1234567890" in html
-    response = client.post(reverse("storefront:order_confirm", args=[placed.pk]))
+    response = client.post(reverse("storefront:order_confirm", args=[placed.pk]), confirm)
 
     assert response.status_code == 302
     placed.refresh_from_db()
     assert placed.status == "completed"
     assert list(placed.history.values_list("to_status", flat=True)) == ["pending_payment", "paid", "shipped", "completed"]
+
+
+def test_cancel_and_confirm_receipt_ask_first_and_change_nothing_without_the_confirmation(
+    client, placed, sku, seller, shop, django_capture_on_commit_callbacks
+):
+    # given an unpaid order: its page links to the confirmation step, not straight to a POST
+    cancel_url = reverse("storefront:order_cancel", args=[placed.pk])
+    detail = client.get(reverse("storefront:order_detail", args=[placed.pk])).content.decode()
+    assert f'href="{cancel_url}"' in detail
+    # when the buyer opens it, then the question is asked with a form that confirms
+    page = client.get(cancel_url)
+    html = page.content.decode()
+    assert page.status_code == 200 and "Cancel this order?" in html
+    assert 'name="confirm" value="yes"' in html and f'action="{cancel_url}"' in html
+    # and a POST without the confirmation (a stray click, an old form) only asks again
+    for data in ({}, {"confirm": "no"}):
+        again = client.post(cancel_url, data)
+        assert again.status_code == 200 and "Cancel this order?" in again.content.decode()
+    placed.refresh_from_db()
+    assert placed.status == "pending_payment" and placed.history.count() == 1
+    assert _stock(sku) == 9 and Payment.objects.get().status == "pending"
+    # confirming receipt asks too, once the order has shipped
+    _approve(client, django_capture_on_commit_callbacks, Payment.objects.get())
+    order_services.ship(actor=seller, shop=shop, order_id=placed.pk, carrier="sf", tracking_number="SF1234567890")
+    confirm_url = reverse("storefront:order_confirm", args=[placed.pk])
+    assert "Confirm that you received this order?" in client.get(confirm_url).content.decode()
+    assert client.post(confirm_url).status_code == 200
+    placed.refresh_from_db()
+    assert placed.status == "shipped"
+    assert client.post(confirm_url, {"confirm": "yes"}).status_code == 302
+    placed.refresh_from_db()
+    assert placed.status == "completed"
+
+
+def test_the_buyer_sees_the_shop_not_the_sellers_login_name(client, placed, seller, shop, django_capture_on_commit_callbacks):
+    # given the seller (login "seller") shipped the paid order
+    _approve(client, django_capture_on_commit_callbacks, Payment.objects.get())
+    order_services.ship(actor=seller, shop=shop, order_id=placed.pk, carrier="sf", tracking_number="SF1234567890")
+    # when the buyer reads the order's history
+    html = client.get(reverse("storefront:order_detail", args=[placed.pk])).content.decode()
+    history = html[html.index('id="status-history"'):]
+    # then the shipping step is attributed to the shop, never to the seller's account
+    rows = history.split("<tr>")[2:]
+    assert len(rows) == 3
+    assert shop.name_en in rows[2] and seller.username not in history
 
 
 def test_pay_an_order_from_its_page_goes_to_the_gateway(client, placed):
@@ -324,8 +371,9 @@ def test_another_users_order_is_404_and_untouched(client, placed, other_shopper)
     client.force_login(other_shopper)
 
     assert client.get(reverse("storefront:order_detail", args=[placed.pk])).status_code == 404
-    assert client.post(reverse("storefront:order_cancel", args=[placed.pk])).status_code == 404
-    assert client.post(reverse("storefront:order_confirm", args=[placed.pk])).status_code == 404
+    assert client.post(reverse("storefront:order_cancel", args=[placed.pk]), {"confirm": "yes"}).status_code == 404
+    assert client.post(reverse("storefront:order_confirm", args=[placed.pk]), {"confirm": "yes"}).status_code == 404
+    assert client.get(reverse("storefront:order_cancel", args=[placed.pk])).status_code == 404
     assert client.post(reverse("storefront:order_pay"), {"order_ids": [placed.pk]}).status_code == 404
     assert placed.number not in client.get(reverse("storefront:orders")).content.decode()
     placed.refresh_from_db()

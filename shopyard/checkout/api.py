@@ -1,0 +1,70 @@
+"""Placing orders over HTTP: POST /orders (idempotent). The route lives on
+the orders router (one path, one view for GET and POST) but belongs to
+checkout, which depends on orders and payments, not the other way round."""
+
+from ninja import Field, Header, Schema, Status
+
+from shopyard.core.api_support import bearer, responses
+from shopyard.core.money import money_str
+from shopyard.orders.api import OrderOut, order_out
+from shopyard.orders.api import router as orders_router
+from shopyard.orders.queries import buyer_orders
+
+
+class LineIn(Schema):
+    sku_id: int = Field(..., ge=1, le=2**53, strict=True)
+    quantity: int = Field(..., ge=1, le=999, strict=True)
+
+
+class PlaceOrderIn(Schema):
+    """Only the address, the items and a note are read; prices and totals are computed by the server."""
+
+    address_id: int = Field(..., ge=1, le=2**53, strict=True)
+    lines: list[LineIn] | None = Field(None, min_length=1, max_length=100, description="omit to order the whole cart")
+    note: str = Field("", max_length=200)
+
+
+class PaymentRef(Schema):
+    id: int
+    reference: str
+    status: str
+    amount: str
+    currency: str
+    gateway_url: str
+
+
+class CheckoutOut(Schema):
+    checkout_id: str
+    orders: list[OrderOut]
+    payment: PaymentRef
+
+
+def payment_ref(payment) -> dict:
+    from shopyard.payments.services import gateway_url
+
+    return {"id": payment.pk, "reference": payment.reference, "status": payment.status,
+            "amount": money_str(payment.amount, payment.currency), "currency": payment.currency,
+            "gateway_url": gateway_url(payment)}
+
+
+@orders_router.post("/orders", response=responses({200: CheckoutOut, 201: CheckoutOut}), auth=bearer)
+def place_order(request, payload: PlaceOrderIn, idempotency_key: str | None = Header(None, alias="Idempotency-Key", max_length=128)):
+    """Place one order per shop for `lines` (or the whole cart) and one payment for them all.
+
+    Send an `Idempotency-Key` header: a retry with the same key and body returns
+    the first result (200) instead of ordering again; the same key with another
+    body is a 422."""
+    from shopyard.checkout.services import place_order as place
+    from shopyard.payments.models import Payment
+
+    lines = [ln.dict() for ln in payload.lines] if payload.lines is not None else None
+    result = place(actor=request.auth, address_id=payload.address_id, lines=lines, note=payload.note,
+                   idempotency_key=idempotency_key)
+    if result.orders is not None:
+        orders, payment = result.orders, result.payment
+    else:  # a replay: read back what the first request made
+        orders = list(buyer_orders(request.auth).filter(pk__in=result.order_ids).order_by("shop_id"))
+        payment = Payment.objects.get(pk=result.payment_id)
+    return Status(200 if result.replayed else 201, {
+        "checkout_id": result.checkout_id, "orders": [order_out(o) for o in orders], "payment": payment_ref(payment)
+    })

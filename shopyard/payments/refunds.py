@@ -1,0 +1,112 @@
+"""Refunds: money a capture took for an order it could not pay goes back
+through the payment's gateway (gateways.base.Gateway.refund).
+
+A refund is written (pending) in the transaction that discovered it, and
+performed after commit by a Celery task; the periodic job retries pending
+ones; after SHOPYARD_REFUND_MAX_ATTEMPTS refusals it is parked as failed for
+an operator, who can retry it from the admin.
+"""
+
+import logging
+import secrets
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from shopyard.core.errors import NotFound
+from shopyard.core.events import emit
+from shopyard.core.statemachine import apply_transition
+from shopyard.core.validation import check_id
+
+from . import gateways
+from .models import Refund, RefundStatusChange
+from .state import REFUND_TRANSITIONS, RefundAction, RefundStatus
+
+log = logging.getLogger("shopyard.payments")
+
+
+def _record(refund, from_status, to_status, action, actor, note=""):
+    RefundStatusChange.objects.create(
+        refund=refund, from_status=from_status, to_status=to_status, action=action, note=note[:300],
+        actor=actor if getattr(actor, "pk", None) else None,
+        actor_label="system" if actor is None else getattr(actor, "username", str(actor)),
+    )
+
+
+def _transition(refund, action, *, actor=None, note="", **fields):
+    return apply_transition(refund, action, transitions=REFUND_TRANSITIONS, record=_record, actor=actor, note=note,
+                            **fields)
+
+
+def request_refund(*, payment, order, amount, reason, actor=None) -> Refund:
+    """Write a pending refund (inside the caller's transaction, which holds
+    the payment's lock) and perform it after commit. One per (payment, order)."""
+    existing = Refund.objects.filter(payment=payment, order=order).first()
+    if existing is not None:
+        return existing
+    refund = Refund.objects.create(
+        reference=f"RF{secrets.token_hex(10).upper()}", payment=payment, order=order,
+        amount=amount.to_storage(), currency=amount.currency, reason=reason[:200],
+    )
+    _record(refund, "", RefundStatus.PENDING, "request", actor, reason)
+    emit("refund.requested", refund_id=refund.pk, payment_id=payment.pk, order_id=getattr(order, "pk", None))
+    transaction.on_commit(lambda: _enqueue(refund.pk))
+    return refund
+
+
+def _enqueue(refund_id):
+    from .tasks import perform_refund_task
+
+    try:
+        perform_refund_task.delay(refund_id)
+    except Exception:  # broker down or the gateway call failed: the periodic job retries
+        log.warning("could not perform refund %s now; the periodic job will", refund_id, exc_info=True)
+
+
+def perform_refund(*, refund_id, actor=None) -> str | None:
+    """Ask the gateway to give the money back; returns the refund's status
+    (None when another worker holds it or it is no longer pending)."""
+    with transaction.atomic():
+        # lock the refund row only (of=self): the payment row may be held by a notification
+        refund = (Refund.objects.select_for_update(skip_locked=True, of=("self",)).select_related("payment")
+                  .filter(pk=refund_id, status=RefundStatus.PENDING).first())
+        if refund is None:
+            return None
+        answer = gateways.get(refund.payment.gateway).refund(payment=refund.payment, refund=refund)
+        refund.attempts += 1
+        if answer.ok:
+            refund.gateway_reference = answer.gateway_reference[:64]
+            refund.last_error = ""
+            _transition(refund, RefundAction.SUCCEED, actor=actor, note=answer.gateway_reference,
+                        attempts=refund.attempts, gateway_reference=refund.gateway_reference, last_error="",
+                        completed_at=timezone.now())
+            emit("refund.succeeded", refund_id=refund.pk, payment_id=refund.payment_id)
+        elif refund.attempts >= settings.REFUND_MAX_ATTEMPTS:
+            log.error("refund %s refused %s times, parked for an operator: %s", refund.reference, refund.attempts,
+                      answer.detail)
+            _transition(refund, RefundAction.FAIL, actor=actor, note=answer.detail, attempts=refund.attempts,
+                        last_error=answer.detail[:300])
+            emit("refund.failed", refund_id=refund.pk, payment_id=refund.payment_id)
+        else:
+            refund.last_error = answer.detail[:300]
+            refund.save(update_fields=["attempts", "last_error"])
+        return refund.status
+
+
+def retry_pending_refunds(*, now=None) -> int:
+    """Periodic: perform refunds still pending (the broker was down, the gateway said no)."""
+    ids = list(Refund.objects.filter(status=RefundStatus.PENDING).order_by("pk").values_list("pk", flat=True)[:200])
+    return sum(1 for pk in ids if perform_refund(refund_id=pk) == RefundStatus.SUCCEEDED)
+
+
+def retry_refund(*, actor, refund_id) -> Refund:
+    """An operator sends a failed refund back to the gateway."""
+    with transaction.atomic():
+        refund = Refund.objects.select_for_update().filter(pk=check_id(refund_id, "refund_id")).first()
+        if refund is None:
+            raise NotFound(_("Refund not found."))
+        _transition(refund, RefundAction.RETRY, actor=actor, note="retried by an operator", attempts=0)
+        transaction.on_commit(lambda: _enqueue(refund.pk))
+    return refund
