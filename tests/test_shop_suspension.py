@@ -173,7 +173,7 @@ def suspended(shop, operator, product, shopper, address):
     """The seller's shop with a draft, a published product and a paid order, then suspended."""
     draft = f.make_product(shop, publish=False)
     placed = place_order(actor=shopper, address_id=address.pk, lines=[{"sku_id": product.skus.get().pk, "quantity": 1}])
-    mark_paid(order=placed.order_ids[0])
+    mark_paid(order=placed.order_ids[0], actor=None)
     services.suspend_shop(actor=operator, shop_id=shop.pk, reason="违规")
     return draft, Order.objects.get(pk=placed.order_ids[0])
 

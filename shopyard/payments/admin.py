@@ -87,6 +87,10 @@ class RefundAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("reference", "payment", "order", "amount_text", "status", "attempts", "last_error",
                     "created_at", "completed_at")
     amount_text = money_display("amount", _("amount"))
+    fields = ("reference", "payment", "order", "amount_text", "status", "reason", "gateway_reference",
+              "attempts", "last_error", ("created_at", "completed_at"))
+    readonly_fields = ("reference", "payment", "order", "amount_text", "status", "reason", "gateway_reference",
+                       "attempts", "last_error", "created_at", "completed_at")
     list_filter = ("status", "currency")
     search_fields = ("reference", "payment__reference", "order__number", "gateway_reference")
     list_select_related = ("payment", "order")
