@@ -184,9 +184,12 @@ def test_run_periodic_command_prints_json_counts(three_orders):
     assert json.loads(out.getvalue()) == {
         "cancelled_unpaid_orders": 1,
         "dispatched_events": pending + new_heard,
+        "purged_expired_api_tokens": 0,
     }
     assert not OutboxEvent.objects.filter(dispatched_at__isnull=True).exists()
     # and a second run has nothing to do
     out = StringIO()
     call_command("run_periodic", stdout=out)
-    assert json.loads(out.getvalue()) == {"cancelled_unpaid_orders": 0, "dispatched_events": 0}
+    assert json.loads(out.getvalue()) == {
+        "cancelled_unpaid_orders": 0, "dispatched_events": 0, "purged_expired_api_tokens": 0,
+    }

@@ -6,3 +6,10 @@ class AccountsConfig(AppConfig):
     name = "shopyard.accounts"
     label = "accounts"
     verbose_name = _("Accounts")
+
+    def ready(self):
+        from shopyard.core.periodic import register
+
+        from .services import purge_expired_tokens
+
+        register("purged_expired_api_tokens", purge_expired_tokens)

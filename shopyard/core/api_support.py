@@ -42,13 +42,19 @@ class ErrorOut(Schema):
 
 
 class BearerAuth(HttpBearer):
-    def authenticate(self, request, token):
-        from shopyard.accounts.services import user_for_token
+    """A live API token (see accounts.services.token_for_key: expired, revoked
+    and pre-password-change tokens get 401); the token itself is kept on the
+    request as `api_token`, so that DELETE /auth/token can revoke it."""
 
-        user = user_for_token(token)
-        if user is not None:
-            request.user = user
-        return user
+    def authenticate(self, request, token):
+        from shopyard.accounts.services import token_for_key
+
+        api_token = token_for_key(token)
+        if api_token is None:
+            return None
+        request.user = api_token.user
+        request.api_token = api_token
+        return api_token.user
 
 
 bearer = BearerAuth()
