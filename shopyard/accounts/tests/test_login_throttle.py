@@ -328,3 +328,14 @@ def test_failures_are_forgotten_after_the_memory_period(shopper, clock, settings
     clock.advance(86400)
 
     assert [_attempt("shopper", "guess") for _ in range(4)] == ["wrong"] * 4
+
+
+def test_deploy_check_warns_behind_an_https_proxy_with_no_trusted_proxy(settings):
+    from shopyard.accounts.checks import trusted_proxies
+
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    settings.TRUSTED_PROXY_COUNT = 0
+    assert [w.id for w in trusted_proxies(None)] == ["shopyard.accounts.W001"]
+
+    settings.TRUSTED_PROXY_COUNT = 1
+    assert trusted_proxies(None) == []
