@@ -44,9 +44,10 @@ def _attempt(username, password, **request):
 
 @pytest.fixture
 def clock(monkeypatch):
-    """Wall-clock time that only moves when the test says so (the throttle's
-    waits and the local-memory cache's expiry both read time.time), so that
-    the waits asserted do not depend on how long password hashing took."""
+    """Wall-clock time that only moves when the test says so, so that the
+    waits asserted do not depend on how long password hashing took. The
+    throttle reads time.time for its waits; it keeps counting in the
+    configured cache (Redis in CI's PostgreSQL stage)."""
 
     class Clock:
         now = 1_800_000_000.0
@@ -57,6 +58,15 @@ def clock(monkeypatch):
     c = Clock()
     monkeypatch.setattr(time, "time", lambda: c.now)
     return c
+
+
+@pytest.fixture
+def moving_clock(clock, monkeypatch):
+    """A clock the test may advance: the throttle then counts in a local-memory
+    cache, whose expiry reads the same time.time (Redis expires keys by its own
+    clock, which a test cannot move)."""
+    monkeypatch.setattr(throttle, "cache", LocMemCache(f"throttle-clock-{uuid.uuid4().hex}", {}))
+    return clock
 
 
 @pytest.fixture
@@ -296,7 +306,8 @@ def test_client_address(settings, proxies, remote, forwarded, expected):
 
 
 @pytest.mark.django_db
-def test_waits_double_after_the_allowance_and_a_success_resets_them(shopper, clock, settings):
+def test_waits_double_after_the_allowance_and_a_success_resets_them(shopper, moving_clock, settings):
+    clock = moving_clock
     settings.LOGIN_MAX_DELAY_SECONDS = 200
     # given five failures: the allowance
     assert [_attempt("shopper", "guess") for _ in range(5)] == ["wrong"] * 5
@@ -320,7 +331,8 @@ def test_waits_double_after_the_allowance_and_a_success_resets_them(shopper, clo
 
 
 @pytest.mark.django_db
-def test_failures_are_forgotten_after_the_memory_period(shopper, clock, settings):
+def test_failures_are_forgotten_after_the_memory_period(shopper, moving_clock, settings):
+    clock = moving_clock
     settings.LOGIN_FAILURE_MEMORY_SECONDS = 86400
     assert [_attempt("shopper", "guess") for _ in range(5)] == ["wrong"] * 5
     assert _attempt("shopper", "guess") == ("wait", 30)
