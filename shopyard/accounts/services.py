@@ -163,6 +163,31 @@ def login(*, request=None, username: str, password: str) -> User:
     return user
 
 
+@transaction.atomic
+def change_password(*, actor: User, request=None, old_password: str, new_password: str) -> User:
+    """Set a new password after checking the current one through the login
+    throttle (a stolen session cannot be used to guess it without limit).
+    Every API token of the actor stops working, as every other session does."""
+    errors = {}
+    if not old_password:
+        errors["old_password"] = [_("This field is required.")]
+    elif authenticate(request, username=actor.get_username(), password=old_password) is None:
+        errors["old_password"] = [_("The current password is wrong.")]
+    if not new_password:
+        errors["new_password"] = [_("This field is required.")]
+    else:
+        try:
+            validate_password(new_password, actor)
+        except ValidationError as exc:
+            errors.update(_field_errors(exc, "new_password"))
+    if errors:
+        raise ValidationFailed(fields=errors)
+    actor.set_password(new_password)
+    actor.save(update_fields=["password"])
+    emit("user.password_changed", user_id=actor.pk)
+    return actor
+
+
 # --- API tokens ---------------------------------------------------------------
 #
 # A token is valid until it expires (API_TOKEN_DAYS after issue), is revoked

@@ -9,6 +9,7 @@ error's 4xx status.
 from django.contrib import admin, messages
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import logout as auth_logout
+from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count
 from django.http import Http404
@@ -121,6 +122,32 @@ def logout_view(request):
     auth_logout(request)
     messages.info(request, _("You have logged out."))
     return redirect("storefront:home")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def password_change(request):
+    errors, error, status, refused = {}, "", 200, None
+    if request.method == "POST":
+        new_password = request.POST.get("new_password", "")
+        if new_password != request.POST.get("new_password2", ""):
+            errors, status = {"new_password2": [_("The two passwords do not match.")]}, 422
+        else:
+            try:
+                user = services.change_password(
+                    actor=request.user, request=request,
+                    old_password=request.POST.get("old_password", ""), new_password=new_password,
+                )
+            except TryLater as exc:
+                error, status, refused = str(exc.message), exc.status, exc
+            except DomainError as exc:
+                errors, status = _field_errors(exc), exc.status
+            else:
+                update_session_auth_hash(request, user)  # stay logged in here; other sessions and tokens end
+                messages.success(request, _("Your password was changed. Apps and other devices must log in again."))
+                return redirect("accounts:profile")
+    context = {"errors": errors, "error": error}
+    return _retry_after(render(request, "accounts/password_change.html", context, status=status), refused)
 
 
 @login_required

@@ -210,3 +210,40 @@ def test_the_token_endpoints_are_documented_with_their_errors(api, db):
         assert {ok, "401", "404", "422", "429"} <= documented, (path, method, documented)
         assert paths[path][method]["security"] == [{"BearerAuth": []}]
     assert "Retry-After" in paths["/api/v1/auth/token"]["post"]["description"]
+
+
+def test_password_change_on_the_storefront_revokes_every_token_and_keeps_this_session(api, shopper, client):
+    tokens = [_login(api), _login(api)]
+    client.force_login(shopper)
+    url = reverse("accounts:password_change")
+    assert client.get(url).status_code == 200
+
+    response = client.post(url, {
+        "old_password": f.PASSWORD, "new_password": "A-new-long-password-7", "new_password2": "A-new-long-password-7",
+    })
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("accounts:profile")
+    assert client.get(reverse("accounts:profile")).status_code == 200  # still logged in here
+    assert [_works(api, t) for t in tokens] == [False, False]
+    assert OutboxEvent.objects.filter(name="user.password_changed", payload__user_id=shopper.pk).count() == 1
+
+
+def test_a_wrong_current_password_changes_nothing_and_is_throttled(api, shopper, client):
+    token = _login(api)
+    client.force_login(shopper)
+    url = reverse("accounts:password_change")
+    form = {"old_password": "guess", "new_password": "A-new-long-password-7", "new_password2": "A-new-long-password-7"}
+    password_hash = User.objects.get(pk=shopper.pk).password
+
+    for _ in range(5):
+        response = client.post(url, form)
+        assert response.status_code == 422
+        assert "The current password is wrong." in response.content.decode()
+    refused = client.post(url, {**form, "old_password": f.PASSWORD})
+
+    assert refused.status_code == 429
+    assert int(refused["Retry-After"]) >= 1
+    assert User.objects.get(pk=shopper.pk).password == password_hash
+    assert _works(api, token)
+    assert not OutboxEvent.objects.filter(name="user.password_changed").exists()
