@@ -241,11 +241,6 @@ def token_for_key(raw: str):
     return token
 
 
-def user_for_token(raw: str):
-    token = token_for_key(raw)
-    return token.user if token is not None else None
-
-
 @transaction.atomic
 def revoke_token(*, actor: User, token_id: int) -> None:
     """Revoke one of the actor's tokens; another user's id is not found."""
@@ -258,11 +253,11 @@ def revoke_token(*, actor: User, token_id: int) -> None:
 @transaction.atomic
 def revoke_all_tokens(*, actor: User) -> int:
     """Log out everywhere: revoke every token of the actor; returns how many."""
-    ids = list(ApiToken.objects.filter(user=actor).values_list("pk", flat=True))
-    ApiToken.objects.filter(pk__in=ids).delete()
-    if ids:
+    ids = list(ApiToken.objects.select_for_update().filter(user=actor).values_list("pk", flat=True))
+    deleted, _rows = ApiToken.objects.filter(pk__in=ids).delete()
+    if deleted:
         emit("api_token.revoked", user_id=actor.pk, token_ids=ids, reason="revoked_all")
-    return len(ids)
+    return deleted
 
 
 def purge_expired_tokens(now=None) -> int:
