@@ -78,8 +78,8 @@ MIDDLEWARE = [
 ROOT_URLCONF = "shopyard.urls"
 WSGI_APPLICATION = "shopyard.wsgi.application"
 AUTH_USER_MODEL = "accounts.User"
-# how core's API bearer auth turns a token into a user (core imports no business app)
-API_TOKEN_AUTHENTICATOR = "shopyard.accounts.services.user_for_token"
+# how core's API bearer auth turns a token into an API token row (core imports no business app)
+API_TOKEN_AUTHENTICATOR = "shopyard.accounts.services.token_for_key"
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "storefront:home"
 
@@ -190,8 +190,22 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 5000  # a 200-SKU product form has ~1,600 fields
 MAX_PAGE_SIZE = int(env("SHOPYARD_MAX_PAGE_SIZE", "100"))  # API listings never return more per page
 PAGE_CACHE_SECONDS = int(env("SHOPYARD_PAGE_CACHE_SECONDS", "30"))
 MAX_LINE_QUANTITY = 999
-LOGIN_MAX_FAILURES = int(env("SHOPYARD_LOGIN_MAX_FAILURES", "5"))
-LOGIN_LOCKOUT_SECONDS = int(env("SHOPYARD_LOGIN_LOCKOUT_SECONDS", "900"))
+
+# --- login throttle, sign-up limit, API tokens (accounts) -------------------
+# Every password check goes through this backend's throttle (accounts.services.
+# check_credentials); do not add ModelBackend beside it, it would bypass it.
+AUTHENTICATION_BACKENDS = ["shopyard.accounts.backends.ThrottledModelBackend"]
+# reverse proxies in front of the app that append to X-Forwarded-For; 0 = use
+# the socket address only and never read a client-supplied header
+TRUSTED_PROXY_COUNT = int(env("SHOPYARD_TRUSTED_PROXY_COUNT", "0"))
+LOGIN_MAX_FAILURES = int(env("SHOPYARD_LOGIN_MAX_FAILURES", "5"))  # per account and client address
+LOGIN_CLIENT_MAX_FAILURES = int(env("SHOPYARD_LOGIN_CLIENT_MAX_FAILURES", "20"))  # per client, any accounts
+LOGIN_DELAY_SECONDS = int(env("SHOPYARD_LOGIN_DELAY_SECONDS", "30"))  # first wait, doubled per failure
+LOGIN_MAX_DELAY_SECONDS = int(env("SHOPYARD_LOGIN_MAX_DELAY_SECONDS", "3600"))
+LOGIN_FAILURE_MEMORY_SECONDS = int(env("SHOPYARD_LOGIN_FAILURE_MEMORY_SECONDS", "86400"))
+REGISTRATIONS_PER_CLIENT = int(env("SHOPYARD_REGISTRATIONS_PER_CLIENT", "10"))
+REGISTRATION_WINDOW_SECONDS = int(env("SHOPYARD_REGISTRATION_WINDOW_SECONDS", "3600"))
+API_TOKEN_DAYS = int(env("SHOPYARD_API_TOKEN_DAYS", "30"))
 
 # --- business defaults ----------------------------------------------------
 UNPAID_ORDER_TIMEOUT_MINUTES = int(env("SHOPYARD_UNPAID_TIMEOUT_MINUTES", "30"))

@@ -3,10 +3,14 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.static import serve
 
+from shopyard.accounts.views import admin_login
 from shopyard.api import api
 
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
+    # before admin.site.urls: the admin's login with the throttle's 429 (the
+    # throttle itself is in the authentication backend, on every path)
+    path("admin/login/", admin_login, name="admin_login_throttled"),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("accounts/", include("shopyard.accounts.urls")),

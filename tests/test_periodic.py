@@ -186,6 +186,7 @@ def test_run_periodic_command_prints_json_counts(three_orders, subscribe_for_tes
         "refunds_performed": 0,
         "cancelled_unpaid_orders": 1,
         "dispatched_events": pending + new_heard,
+        "purged_expired_api_tokens": 0,
     }
     assert heard == [{"n": 1}]
     assert not OutboxDelivery.objects.exclude(status="delivered").exists()
@@ -195,7 +196,7 @@ def test_run_periodic_command_prints_json_counts(three_orders, subscribe_for_tes
     call_command("run_periodic", stdout=out)
     assert json.loads(out.getvalue()) == {
         "delivered_payment_notifications": 0, "queried_payments": 0, "refunds_performed": 0,
-        "cancelled_unpaid_orders": 0, "dispatched_events": 0,
+        "cancelled_unpaid_orders": 0, "dispatched_events": 0, "purged_expired_api_tokens": 0,
     }
 
 

@@ -1,11 +1,16 @@
-"""Auth and address book over HTTP."""
+"""Auth, API tokens and address book over HTTP."""
 
+from datetime import datetime
+
+from django.http import JsonResponse
 from ninja import Field, Router, Schema, Status
 
 from shopyard.core.api_support import Id, InSchema, bearer, responses
 
 from . import services
 from .models import Address
+from .queries import active_tokens
+from .throttle import TryLater
 
 router = Router(tags=["accounts"])
 
@@ -33,6 +38,19 @@ class TokenOut(Schema):
     token: str
     token_type: str = "Bearer"
     user: UserOut
+
+
+class TokenInfoOut(Schema):
+    id: int
+    prefix: str = Field(..., description="The first 8 characters of the token, to recognise it; the rest is never shown again.")
+    created_at: datetime
+    last_used_at: datetime | None = None
+    expires_at: datetime
+    current: bool = Field(..., description="True for the token that authenticated this request.")
+
+
+class RevokedOut(Schema):
+    revoked: int
 
 
 class AddressIn(Schema):
@@ -69,18 +87,71 @@ class AddressOut(Schema):
     is_default: bool
 
 
+def _try_later(exc: TryLater) -> JsonResponse:
+    """429 with Retry-After (seconds), the body in the API's error shape."""
+    response = JsonResponse(exc.as_dict(), status=exc.status, json_dumps_params={"ensure_ascii": False})
+    response["Retry-After"] = str(exc.retry_after)
+    return response
+
+
 @router.post("/auth/register", response=responses({201: TokenOut}), auth=None)
 def register(request, payload: RegisterIn):
-    """Create a shopper account and return a bearer token for it."""
-    user = services.register_user(**payload.dict())
+    """Create a shopper account and return a bearer token for it.
+
+    At most SHOPYARD_REGISTRATIONS_PER_CLIENT accounts per client address and
+    window: beyond that, 429 with a Retry-After header (seconds)."""
+    try:
+        user = services.register_user(request=request, **payload.dict())
+    except TryLater as exc:
+        return _try_later(exc)
     return Status(201, {"token": services.issue_token(user=user), "user": user})
 
 
 @router.post("/auth/token", response=responses({200: TokenOut}), auth=None)
 def token(request, payload: TokenIn):
-    """Exchange username and password for a bearer token (throttled after repeated failures)."""
-    user = services.login(request=request, username=payload.username, password=payload.password)
+    """Exchange username and password for a bearer token.
+
+    The token expires after SHOPYARD_API_TOKEN_DAYS days and stops working when
+    the password changes. Throttled: after repeated failures for one account
+    from one address, or from one address across accounts, 429 with a
+    Retry-After header (seconds); the wait doubles with each further failure."""
+    try:
+        user = services.login(request=request, username=payload.username, password=payload.password)
+    except TryLater as exc:
+        return _try_later(exc)
     return Status(200, {"token": services.issue_token(user=user), "user": user})
+
+
+@router.delete("/auth/token", response=responses({204: None}), auth=bearer)
+def revoke_current_token(request):
+    """Log out: revoke the token that authenticated this request (it gets 401 afterwards)."""
+    services.revoke_token(actor=request.auth, token_id=request.api_token.pk)
+    return Status(204, None)
+
+
+@router.get("/auth/tokens", response=responses({200: list[TokenInfoOut]}), auth=bearer)
+def list_tokens(request):
+    """The caller's active tokens (not expired, not revoked, issued under the
+    current password), newest first. Never includes the secret."""
+    current = request.api_token.pk
+    return Status(200, [
+        {"id": t.pk, "prefix": t.prefix, "created_at": t.created_at, "last_used_at": t.last_used_at,
+         "expires_at": t.expires_at, "current": t.pk == current}
+        for t in active_tokens(request.auth)
+    ])
+
+
+@router.delete("/auth/tokens", response=responses({200: RevokedOut}), auth=bearer)
+def revoke_all_tokens(request):
+    """Log out everywhere: revoke every token of the caller, this one included."""
+    return Status(200, {"revoked": services.revoke_all_tokens(actor=request.auth)})
+
+
+@router.delete("/auth/tokens/{token_id}", response=responses({204: None}), auth=bearer)
+def revoke_token(request, token_id: Id):
+    """Revoke one of the caller's tokens (404 for an id that is not the caller's)."""
+    services.revoke_token(actor=request.auth, token_id=token_id)
+    return Status(204, None)
 
 
 @router.get("/me", response=responses({200: UserOut}), auth=bearer)

@@ -2,10 +2,13 @@
 
 import hashlib
 import secrets
+from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.validators import RegexValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 phone_validator = RegexValidator(
@@ -23,14 +26,24 @@ class User(AbstractUser):
         verbose_name_plural = _("users")
 
 
+def token_expiry():
+    return timezone.now() + timedelta(days=settings.API_TOKEN_DAYS)
+
+
 class ApiToken(models.Model):
-    """A bearer token; only its SHA-256 is stored, so a leaked table leaks no tokens."""
+    """A bearer token; only its SHA-256 is stored, so a leaked table leaks no tokens.
+
+    It works until `expires_at`, until it is deleted (revoked), and only while
+    its user's password is the one it was issued under (`password_fingerprint`,
+    see accounts.services.token_for_key)."""
 
     user = models.ForeignKey(User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="api_tokens")
     key_hash = models.CharField(_("key hash"), max_length=64, unique=True)
     prefix = models.CharField(_("prefix"), max_length=8)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("expires at"), default=token_expiry, db_index=True)
+    password_fingerprint = models.CharField(_("password fingerprint"), max_length=64, blank=True, default="")
 
     class Meta:
         verbose_name = _("API token")

@@ -1,6 +1,8 @@
 """Account reads, scoped to the caller."""
 
-from .models import Address
+from django.utils import timezone
+
+from .models import Address, ApiToken
 
 
 def own_address(user, address_id):
@@ -11,3 +13,15 @@ def own_address(user, address_id):
 def addresses_of(user) -> list:
     """The user's address book, default first."""
     return list(Address.objects.filter(user=user))
+
+
+def active_tokens(user) -> list:
+    """The user's tokens that still work (not expired, issued under the
+    current password), newest first; revoked tokens no longer exist."""
+    from .services import current_fingerprints
+
+    return list(
+        ApiToken.objects.filter(
+            user=user, expires_at__gt=timezone.now(), password_fingerprint__in=current_fingerprints(user)
+        ).order_by("-created_at", "-id")
+    )

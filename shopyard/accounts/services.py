@@ -1,27 +1,56 @@
 """Accounts: registration, login with failure throttling, API tokens, addresses."""
 
+import hashlib
+from datetime import timedelta
+
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.password_validation import validate_password
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from shopyard.core.errors import NotFound, RateLimited, ValidationFailed
+from shopyard.core.errors import NotFound, ValidationFailed
 from shopyard.core.events import emit
 
 from .models import Address, ApiToken, User, phone_validator
+from .throttle import FixedWindow, GrowingDelay, TryLater, Wait, client_address
 
 USERNAME_MAX = 150
+REGISTRATION_THROTTLED = gettext_lazy("Too many new accounts from your network. Please try again in %(wait)s.")
 
 
 def _field_errors(exc: ValidationError, field: str) -> dict:
     return {field: [str(m) for m in exc.messages]}
 
 
-def register_user(*, username: str, password: str, email: str = "", phone: str = "") -> User:
+def _registration_limit() -> FixedWindow:
+    return FixedWindow("register", limit=settings.REGISTRATIONS_PER_CLIENT, window=settings.REGISTRATION_WINDOW_SECONDS)
+
+
+def register_user(*, username: str, password: str, email: str = "", phone: str = "", request=None) -> User:
+    """Create a shopper account. With a `request` (pages and API), at most
+    REGISTRATIONS_PER_CLIENT accounts per client address and window are
+    created: the slot is taken atomically before anything is written and given
+    back when the input is refused, so parallel sign-ups cannot exceed it."""
+    if request is None:
+        return _create_user(username=username, password=password, email=email, phone=phone)
+    limit = _registration_limit()
+    try:
+        ticket = limit.take(client_address(request))
+    except Wait as wait:
+        raise TryLater(wait.seconds, message=REGISTRATION_THROTTLED) from None
+    try:
+        return _create_user(username=username, password=password, email=email, phone=phone)
+    except BaseException:
+        limit.release(ticket)
+        raise
+
+
+def _create_user(*, username: str, password: str, email: str, phone: str) -> User:
     username = (username or "").strip()
     errors = {}
     if not username:
@@ -60,60 +89,181 @@ def register_user(*, username: str, password: str, email: str = "", phone: str =
     return user
 
 
-def _client_ip(request) -> str:
-    return (request.META.get("REMOTE_ADDR") or "-") if request is not None else "-"
+# --- login throttle ---------------------------------------------------------
+#
+# One throttle for every password check: the authentication backend
+# (backends.ThrottledModelBackend, the only one configured) sends each
+# django.contrib.auth.authenticate() call through check_credentials, so the
+# storefront form, POST /api/v1/auth/token, /admin/login/ and any future path
+# are limited alike. Failures are counted per (account, client) pair and per
+# client, never per account alone: nobody can lock an owner out from
+# elsewhere. Past the allowance the wait doubles with each further failure
+# (growing delays, not a fixed lockout).
 
 
-def _failure_keys(username: str, ip: str) -> tuple[str, str]:
-    name = (username or "").lower()[:150]
-    return f"login-fail:{name}:{ip}", f"login-fail-ip:{ip}"
+def _pair_limit() -> GrowingDelay:
+    return GrowingDelay(
+        "login-pair", free=settings.LOGIN_MAX_FAILURES, first_wait=settings.LOGIN_DELAY_SECONDS,
+        max_wait=settings.LOGIN_MAX_DELAY_SECONDS, memory=settings.LOGIN_FAILURE_MEMORY_SECONDS,
+    )
 
 
-def _bump(key):
+def _client_limit() -> GrowingDelay:
+    return GrowingDelay(
+        "login-client", free=settings.LOGIN_CLIENT_MAX_FAILURES, first_wait=settings.LOGIN_DELAY_SECONDS,
+        max_wait=settings.LOGIN_MAX_DELAY_SECONDS, memory=settings.LOGIN_FAILURE_MEMORY_SECONDS,
+    )
+
+
+def _account_key(username: str) -> str:
+    # hashed: bounded length and no client-chosen characters in cache keys
+    return hashlib.sha256((username or "").strip().lower().encode()).hexdigest()[:32]
+
+
+def check_credentials(*, request, username: str, check):
+    """Run `check()` (the real password check) only if the throttle admits
+    the attempt; return what it returned (a user or None).
+
+    The attempt is charged atomically before `check` runs, so parallel guesses
+    cannot get more checks than the allowance. A success resets the pair and
+    gives the client its charge back; a failure stays counted.
+    Raises TryLater (429) when the attempt must wait.
+    """
+    client = client_address(request)
+    pair_id, pair, per_client = f"{_account_key(username)}:{client}", _pair_limit(), _client_limit()
     try:
-        cache.incr(key)
-    except ValueError:
-        cache.set(key, 1, settings.LOGIN_LOCKOUT_SECONDS)
-
-
-def login(*, request=None, username: str, password: str) -> User:
-    """Check credentials. After LOGIN_MAX_FAILURES misses for one account from
-    one address, that pair is refused (429) for LOGIN_LOCKOUT_SECONDS, whatever
-    the password; an address that misses four times as often across accounts
-    is refused too. Keying on the address as well means nobody can lock a
-    shopper out of their account from elsewhere."""
-    ip = _client_ip(request)
-    pair_key, ip_key = _failure_keys(username, ip)
-    if (cache.get(pair_key, 0) >= settings.LOGIN_MAX_FAILURES
-            or cache.get(ip_key, 0) >= settings.LOGIN_MAX_FAILURES * 4):
-        raise RateLimited()
-    user = authenticate(request, username=username, password=password)
-    if user is None:
-        _bump(pair_key)
-        _bump(ip_key)
-        raise ValidationFailed(
-            _("Wrong username or password."), fields={"password": [_("Wrong username or password.")]}
-        )
-    cache.delete(pair_key)
+        per_client.check(client)
+        pair_ticket = pair.take(pair_id)
+        try:
+            client_ticket = per_client.take(client)
+        except Wait:
+            pair.release(pair_ticket)
+            raise
+    except Wait as wait:
+        raise TryLater(wait.seconds) from None
+    try:
+        user = check()
+    except BaseException:
+        pair.release(pair_ticket)
+        per_client.release(client_ticket)
+        raise
+    if user is not None:
+        pair.reset(pair_id)
+        per_client.refund(client_ticket)
     return user
 
 
+def login(*, request=None, username: str, password: str) -> User:
+    """Check credentials (through the throttle, see check_credentials)."""
+    user = authenticate(request, username=username, password=password)
+    if user is None:
+        raise ValidationFailed(
+            _("Wrong username or password."), fields={"password": [_("Wrong username or password.")]}
+        )
+    return user
+
+
+@transaction.atomic
+def change_password(*, actor: User, request=None, old_password: str, new_password: str) -> User:
+    """Set a new password after checking the current one through the login
+    throttle (a stolen session cannot be used to guess it without limit).
+    Every API token of the actor stops working, as every other session does."""
+    errors = {}
+    if not old_password:
+        errors["old_password"] = [_("This field is required.")]
+    elif authenticate(request, username=actor.get_username(), password=old_password) is None:
+        errors["old_password"] = [_("The current password is wrong.")]
+    if not new_password:
+        errors["new_password"] = [_("This field is required.")]
+    else:
+        try:
+            validate_password(new_password, actor)
+        except ValidationError as exc:
+            errors.update(_field_errors(exc, "new_password"))
+    if errors:
+        raise ValidationFailed(fields=errors)
+    actor.set_password(new_password)
+    actor.save(update_fields=["password"])
+    emit("user.password_changed", user_id=actor.pk)
+    return actor
+
+
+# --- API tokens ---------------------------------------------------------------
+#
+# A token is valid until it expires (API_TOKEN_DAYS after issue), is revoked
+# (deleted), or its user's password changes by any path (the storefront, the
+# admin, set_password in a shell): each token carries a fingerprint of the
+# password hash it was issued under, checked on every use.
+
+TOKEN_FINGERPRINT_SALT = "shopyard.accounts.ApiToken.password_fingerprint"
+
+
+def password_fingerprint(password_hash: str, secret=None) -> str:
+    return salted_hmac(TOKEN_FINGERPRINT_SALT, password_hash, secret=secret, algorithm="sha256").hexdigest()
+
+
+def current_fingerprints(user: User) -> list[str]:
+    """Fingerprints of the user's password under the secret key and its
+    fallbacks, so rotating SECRET_KEY (with the old one as a fallback) keeps
+    tokens, as it keeps sessions."""
+    secrets = [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
+    return [password_fingerprint(user.password, secret) for secret in secrets]
+
+
 def issue_token(*, user: User) -> str:
+    """A new bearer token for `user`; the raw key is returned once and only its hash is kept."""
     raw = ApiToken.generate()
-    ApiToken.objects.create(user=user, key_hash=ApiToken.hash(raw), prefix=raw[:8])
+    ApiToken.objects.create(
+        user=user, key_hash=ApiToken.hash(raw), prefix=raw[:8],
+        expires_at=timezone.now() + timedelta(days=settings.API_TOKEN_DAYS),
+        password_fingerprint=password_fingerprint(user.password),
+    )
     return raw
 
 
-def user_for_token(raw: str):
+def token_for_key(raw: str):
+    """The live ApiToken for a raw key (with its user), or None when the key is
+    unknown, expired, revoked, or from before a password change."""
     if not raw or len(raw) > 200:
         return None
-    token = ApiToken.objects.select_related("user").filter(key_hash=ApiToken.hash(raw)).first()
+    now = timezone.now()
+    token = (
+        ApiToken.objects.select_related("user")
+        .filter(key_hash=ApiToken.hash(raw), expires_at__gt=now)
+        .first()
+    )
     if token is None or not token.user.is_active:
         return None
-    now = timezone.now()
+    if not any(constant_time_compare(token.password_fingerprint, fp) for fp in current_fingerprints(token.user)):
+        return None
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 300:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-    return token.user
+    return token
+
+
+@transaction.atomic
+def revoke_token(*, actor: User, token_id: int) -> None:
+    """Revoke one of the actor's tokens; another user's id is not found."""
+    deleted, _rows = ApiToken.objects.filter(user=actor, pk=token_id).delete()
+    if not deleted:
+        raise NotFound(_("Token not found."))
+    emit("api_token.revoked", user_id=actor.pk, token_ids=[token_id], reason="revoked")
+
+
+@transaction.atomic
+def revoke_all_tokens(*, actor: User) -> int:
+    """Log out everywhere: revoke every token of the actor; returns how many."""
+    ids = list(ApiToken.objects.select_for_update().filter(user=actor).values_list("pk", flat=True))
+    deleted, _rows = ApiToken.objects.filter(pk__in=ids).delete()
+    if deleted:
+        emit("api_token.revoked", user_id=actor.pk, token_ids=ids, reason="revoked_all")
+    return deleted
+
+
+def purge_expired_tokens(now=None) -> int:
+    """Periodic job: delete tokens past their expiry (they already get 401)."""
+    deleted, _rows = ApiToken.objects.filter(expires_at__lte=now or timezone.now()).delete()
+    return deleted
 
 
 ADDRESS_FIELDS = ("recipient", "phone", "province", "city", "district", "detail", "postcode")

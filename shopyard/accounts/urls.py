@@ -9,6 +9,7 @@ urlpatterns = [
     path("logout/", views.logout_view, name="logout"),
     path("register/", views.register, name="register"),
     path("me/", views.profile, name="profile"),
+    path("me/password/", views.password_change, name="password_change"),
     path("addresses/", views.addresses, name="addresses"),
     path("addresses/new/", views.address_new, name="address_new"),
     path("addresses/<int:pk>/", views.address_edit, name="address_edit"),

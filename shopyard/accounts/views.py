@@ -6,9 +6,10 @@ accounts.services. Service errors come back as per-field messages with the
 error's 4xx status.
 """
 
-from django.contrib import messages
+from django.contrib import admin, messages
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import logout as auth_logout
+from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count
 from django.http import Http404
@@ -19,14 +20,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from shopyard.cart.services import merge_guest_cart
-from shopyard.core.errors import DomainError, NotFound, RateLimited
+from shopyard.core.errors import DomainError, NotFound
 from shopyard.core.i18n import localized
 
 from . import services
 from .models import Address
 from .queries import addresses_of, own_address
+from .throttle import TryLater
 
-MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+AUTH_BACKEND = "shopyard.accounts.backends.ThrottledModelBackend"
 ADDRESS_INPUTS = ("recipient", "phone", "province", "city", "district", "detail", "postcode")
 
 
@@ -47,16 +49,22 @@ def _field_errors(exc: DomainError) -> dict:
 def _login_and_merge(request, user):
     # login() cycles the session key: remember the guest cart's key first
     guest_key = request.session.session_key
-    auth_login(request, user, backend=MODEL_BACKEND)
+    auth_login(request, user, backend=AUTH_BACKEND)
     if guest_key:
         merge_guest_cart(session_key=guest_key, user=user)
+
+
+def _retry_after(response, exc):
+    if isinstance(exc, TryLater):
+        response["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 @require_http_methods(["GET", "POST"])
 def register(request):
     nxt = safe_next(request, "")
     values = {k: request.POST.get(k, "").strip() for k in ("username", "email", "phone")}
-    errors, status = {}, 200
+    errors, error, status, refused = {}, "", 200, None
     if request.method == "POST":
         password = request.POST.get("password", "")
         if password != request.POST.get("password2", ""):
@@ -64,33 +72,49 @@ def register(request):
             status = 422
         else:
             try:
-                user = services.register_user(password=password, **values)
+                user = services.register_user(request=request, password=password, **values)
+            except TryLater as exc:
+                error, status, refused = str(exc.message), exc.status, exc
             except DomainError as exc:
                 errors, status = _field_errors(exc), exc.status
             else:
                 _login_and_merge(request, user)
                 messages.success(request, _("Welcome to Shopyard, %(name)s!") % {"name": user.username})
                 return redirect(nxt or reverse("storefront:home"))
-    return render(request, "accounts/register.html", {"values": values, "errors": errors, "next": nxt}, status=status)
+    context = {"values": values, "errors": errors, "error": error, "next": nxt}
+    return _retry_after(render(request, "accounts/register.html", context, status=status), refused)
 
 
 @require_http_methods(["GET", "POST"])
 def login_view(request):
     nxt = safe_next(request, "")
     username = request.POST.get("username", "").strip()
-    errors, error, status = {}, "", 200
+    errors, error, status, refused = {}, "", 200, None
     if request.method == "POST":
         try:
             user = services.login(request=request, username=username, password=request.POST.get("password", ""))
-        except RateLimited as exc:
-            error, status = str(exc.message), exc.status
+        except TryLater as exc:
+            error, status, refused = str(exc.message), exc.status, exc
         except DomainError as exc:
             error, errors, status = str(exc.message), _field_errors(exc), exc.status
         else:
             _login_and_merge(request, user)
             return redirect(nxt or reverse("storefront:home"))
     context = {"username": username, "errors": errors, "error": error, "next": nxt}
-    return render(request, "accounts/login.html", context, status=status)
+    return _retry_after(render(request, "accounts/login.html", context, status=status), refused)
+
+
+def admin_login(request, **kwargs):
+    """The admin's own login page, answering 429 with Retry-After when the
+    throttle refused the attempt. The throttle itself sits in the
+    authentication backend, so the admin is limited even without this view;
+    this only gives the refusal its proper status (see accounts.admin)."""
+    response = admin.site.login(request, **kwargs)
+    refused = getattr(request, "login_refused", None)
+    if refused is not None:
+        response.status_code = refused.status
+        _retry_after(response, refused)
+    return response
 
 
 @require_POST
@@ -98,6 +122,32 @@ def logout_view(request):
     auth_logout(request)
     messages.info(request, _("You have logged out."))
     return redirect("storefront:home")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def password_change(request):
+    errors, error, status, refused = {}, "", 200, None
+    if request.method == "POST":
+        new_password = request.POST.get("new_password", "")
+        if new_password != request.POST.get("new_password2", ""):
+            errors, status = {"new_password2": [_("The two passwords do not match.")]}, 422
+        else:
+            try:
+                user = services.change_password(
+                    actor=request.user, request=request,
+                    old_password=request.POST.get("old_password", ""), new_password=new_password,
+                )
+            except TryLater as exc:
+                error, status, refused = str(exc.message), exc.status, exc
+            except DomainError as exc:
+                errors, status = _field_errors(exc), exc.status
+            else:
+                update_session_auth_hash(request, user)  # stay logged in here; other sessions and tokens end
+                messages.success(request, _("Your password was changed. Apps and other devices must log in again."))
+                return redirect("accounts:profile")
+    context = {"errors": errors, "error": error}
+    return _retry_after(render(request, "accounts/password_change.html", context, status=status), refused)
 
 
 @login_required

@@ -44,13 +44,17 @@ class ErrorOut(Schema):
 
 class BearerAuth(HttpBearer):
     """Resolves a token through `settings.API_TOKEN_AUTHENTICATOR` (a dotted
-    path to `fn(token) -> user | None`), so core needs no accounts import."""
+    path to `fn(token) -> api token | None`, so core needs no accounts import;
+    expired, revoked and pre-password-change tokens get 401). The token itself
+    is kept on the request as `api_token`, so DELETE /auth/token can revoke it."""
 
     def authenticate(self, request, token):
-        user = import_string(settings.API_TOKEN_AUTHENTICATOR)(token)
-        if user is not None:
-            request.user = user
-        return user
+        api_token = import_string(settings.API_TOKEN_AUTHENTICATOR)(token)
+        if api_token is None:
+            return None
+        request.user = api_token.user
+        request.api_token = api_token
+        return api_token.user
 
 
 bearer = BearerAuth()
