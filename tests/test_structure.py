@@ -149,6 +149,7 @@ USED_WITHOUT_IMPORT = {
     "redis": "Django's RedisCache backend and Celery's Redis result backend (REDIS_URL)",
     "gunicorn": "the production WSGI server (docs/operations.md)",
     "psycopg": "Django's PostgreSQL backend, loaded for DATABASE_URL=postgresql://",
+    "python-ipware": "the address parser django-ipware is built on, pinned with it",
 }
 
 
