@@ -11,6 +11,6 @@ urlpatterns = [
     path("me/", views.profile, name="profile"),
     path("addresses/", views.addresses, name="addresses"),
     path("addresses/new/", views.address_new, name="address_new"),
-    path("addresses/<int:pk>/", views.address_edit, name="address_edit"),
-    path("addresses/<int:pk>/delete/", views.address_delete, name="address_delete"),
+    path("addresses/<id:pk>/", views.address_edit, name="address_edit"),
+    path("addresses/<id:pk>/delete/", views.address_delete, name="address_delete"),
 ]

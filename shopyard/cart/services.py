@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 
 from shopyard.catalog.models import Product, Sku
 from shopyard.core.errors import NotFound, ValidationFailed
-from shopyard.core.validation import check_id, check_quantity
+from shopyard.core.validation import check_id, check_quantity, parse_id
 from shopyard.inventory.services import available
 
 from .models import Cart, CartLine
@@ -29,7 +29,13 @@ def get_cart(*, user=None, session_key=None, create=False):
         return None
     cart = Cart.objects.filter(session_key=session_key, user__isnull=True).first()
     if cart is None and create:
-        cart = Cart.objects.create(session_key=session_key)
+        try:
+            with transaction.atomic():
+                cart = Cart.objects.create(session_key=session_key)
+        except IntegrityError:  # a parallel request of the same session created it first
+            cart = Cart.objects.filter(session_key=session_key, user__isnull=True).first()
+            if cart is None:
+                raise NotFound(_("Cart not found.")) from None
     return cart
 
 
@@ -59,6 +65,11 @@ def _check_stock(sku, quantity, field="quantity"):
 def add_line(*, cart, sku_id, quantity) -> CartLine:
     quantity = check_quantity(quantity)
     sku = buyable_sku(sku_id)
+    # Lock the cart first: the line may not exist yet, so locking it alone lets
+    # parallel first adds both insert (a unique-constraint 500); with the cart
+    # locked they queue and the later ones add to the line the first created.
+    if Cart.objects.select_for_update().filter(pk=cart.pk).first() is None:
+        raise NotFound(_("Cart not found."))  # merged into the user's cart meanwhile
     line = CartLine.objects.select_for_update().filter(cart=cart, sku=sku).first()
     new_qty = quantity + (line.quantity if line else 0)
     if new_qty > settings.MAX_LINE_QUANTITY:
@@ -77,7 +88,8 @@ def add_line(*, cart, sku_id, quantity) -> CartLine:
 
 def _own_line(cart, line_id) -> CartLine:
     line = None
-    if cart is not None and str(line_id).isdigit():
+    line_id = parse_id(line_id)
+    if cart is not None and line_id is not None:
         line = CartLine.objects.select_for_update().filter(cart=cart, pk=line_id).first()
     if line is None:
         raise NotFound(_("Cart line not found."))

@@ -216,7 +216,8 @@ class AttributeIn(Schema):
 
 class SkuIn(Schema):
     code: str = Field(..., min_length=1, max_length=64)
-    price: Decimal = Field(..., ge=0, le=100000000, max_digits=12, decimal_places=2)
+    price: Decimal = Field(..., gt=0, le=100000000, max_digits=12, decimal_places=2,
+                           description="at least the currency's smallest unit, with no more decimals than it has")
     stock: int = Field(0, ge=0, le=10_000_000, strict=True)
     options: list[str] = Field([], max_length=5)
     is_active: bool = True
@@ -267,10 +268,7 @@ def _seller_product(shop, product_id):
 
 
 def _payload_dict(payload: ProductIn) -> dict:
-    data = payload.dict()
-    for sku in data["skus"]:
-        sku["price"] = str(sku["price"])
-    return data
+    return payload.dict()  # prices stay Decimal: catalog.services.parse_price applies the price rule
 
 
 @seller_router.get("/products", response=responses({200: SellerProductPage}), auth=bearer)

@@ -8,6 +8,9 @@ class CoreConfig(AppConfig):
     verbose_name = _("Core")
 
     def ready(self):
+        from .converters import register as register_converters
+
+        register_converters()  # before any URLconf is imported
         from .events import dispatch_pending
         from .periodic import register
 

@@ -34,6 +34,7 @@ from shopyard.catalog.queries import (
 from shopyard.core.errors import DomainError
 from shopyard.core.i18n import localized
 from shopyard.core.money import format_price
+from shopyard.core.validation import parse_id
 from shopyard.shops.models import Shop
 from shopyard.storefront.page_cache import render_page
 
@@ -114,9 +115,8 @@ def _is_htmx(request) -> bool:
 def _recent_ids(request) -> list[int]:
     ids = []
     for part in request.COOKIES.get(RECENT_COOKIE, "").split(",")[: RECENT_MAX * 2]:
-        part = part.strip()
-        if part.isascii() and part.isdigit() and len(part) < 16:
-            value = int(part)
+        value = parse_id(part)
+        if value is not None:
             if value not in ids:
                 ids.append(value)
     return ids[:RECENT_MAX]
