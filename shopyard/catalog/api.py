@@ -7,8 +7,9 @@ from typing import Literal
 from django.db.models import Prefetch, Sum
 from django.utils.translation import gettext as _
 from ninja import Field, File, Query, Router, Schema, Status, UploadedFile
+from pydantic import field_validator
 
-from shopyard.core.api_support import Id, PageMeta, bearer, paginate, responses
+from shopyard.core.api_support import Id, PageMeta, ascii_digits_only, bearer, paginate, responses
 from shopyard.core.errors import NotFound
 from shopyard.core.money import money_str
 from shopyard.shops.queries import shop_for_seller
@@ -104,6 +105,8 @@ class ProductFilters(Schema):
     max_price: Decimal | None = Field(None, ge=0, le=100000000, max_digits=12, decimal_places=2)
     page: int = Field(1, ge=1, le=100000)
     page_size: int = Field(24, ge=1, le=100)
+
+    _ascii_prices = field_validator("min_price", "max_price", mode="before")(ascii_digits_only)
 
 
 def _image(img) -> dict:
@@ -221,6 +224,8 @@ class SkuIn(Schema):
     stock: int = Field(0, ge=0, le=10_000_000, strict=True)
     options: list[str] = Field([], max_length=5)
     is_active: bool = True
+
+    _ascii_price = field_validator("price", mode="before")(ascii_digits_only)
 
 
 class ProductIn(Schema):

@@ -24,6 +24,14 @@ Id = Annotated[int, Path(..., ge=1, le=ID_MAX)]
 BodyId = Annotated[int, Field(ge=1, le=ID_MAX, strict=True)]
 
 
+def ascii_digits_only(value):
+    """A `mode="before"` field validator for Decimal fields: pydantic's Decimal
+    (like Python's) reads "٣" or "３" as 3; amounts are written in ASCII."""
+    if isinstance(value, str) and not value.isascii():
+        raise ValueError(_("Use the digits 0-9."))
+    return value
+
+
 class InSchema(Schema):
     """A request body: must be a JSON object (ninja's Schema would otherwise
     read attributes off a list and accept it as all-defaults)."""
