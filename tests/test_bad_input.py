@@ -354,3 +354,21 @@ def test_guest_cart_is_created_once(client, sku):
     client.post("/cart/add/", {"sku_id": str(sku.pk), "quantity": "2"})
     assert Cart.objects.count() == 1
     assert CartLine.objects.get().quantity == 3
+
+
+@pytest.mark.parametrize(("raw", "expected"), [("2", 2), (" 3 ", 3), ("٢", 1), ("２", 1), ("²", 1), ("", 1), (None, 1),
+                                               ("abc", 1), ("-1", ID_MAX), ("0", ID_MAX), (HUGE, 1)])
+def test_page_number(raw, expected):
+    from shopyard.core.validation import page_number
+
+    assert page_number(raw) == expected
+
+
+def test_listing_page_number_refuses_non_ascii_digits(client, shop):
+    # given a category with two pages of products
+    category = f.make_category()
+    for _i in range(25):
+        f.make_product(shop, category=category)
+    # when page "٢" (Arabic-Indic two) is asked for, then the first page is shown, as for any junk
+    assert client.get(f"/c/{category.slug}/?page=2").context["page"].number == 2
+    assert client.get(f"/c/{category.slug}/?page=٢").context["page"].number == 1

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from shopyard.catalog import services as catalog
 from shopyard.catalog.models import Product
 from shopyard.core.errors import Conflict, DomainError, NotFound, ValidationFailed
-from shopyard.core.validation import parse_int
+from shopyard.core.validation import page_number
 from shopyard.orders import queries as order_queries
 from shopyard.orders import services as order_services
 from shopyard.orders.state import Status
@@ -34,7 +34,7 @@ def _render(request, template, context=None, status=200):
 
 
 def _page(request, qs):
-    return Paginator(qs, PAGE_SIZE).get_page(parse_int(request.GET.get("page"), min_value=1) or 1)
+    return Paginator(qs, PAGE_SIZE).get_page(page_number(request.GET.get("page")))
 
 
 def _messages_of(exc: DomainError) -> list[str]:

@@ -47,15 +47,6 @@ def check_id(value, field) -> int:
     return parsed
 
 
-def check_int(value, field, *, min_value: int, max_value: int, message=None) -> int:
-    """A whole number within bounds, or ValidationFailed on `field`."""
-    parsed = parse_int(value, min_value=min_value, max_value=max_value)
-    if parsed is None:
-        message = message or _("Enter a whole number from %(min)s to %(max)s.") % {"min": min_value, "max": max_value}
-        raise ValidationFailed(fields={field: [message]})
-    return parsed
-
-
 def check_quantity(value, field="quantity") -> int:
     """A line quantity: a whole number from 1 to MAX_LINE_QUANTITY."""
     limit = settings.MAX_LINE_QUANTITY
@@ -67,3 +58,14 @@ def check_quantity(value, field="quantity") -> int:
     if number > limit:
         raise ValidationFailed(fields={field: [_("The quantity may be at most %(limit)s.") % {"limit": limit}]})
     return number
+
+
+def page_number(value) -> int:
+    """The page a listing asks for, for Paginator.get_page: junk (non-ASCII
+    digits included) is page 1; a negative page, like one past the end, is
+    beyond every page, which get_page turns into the last page."""
+    text = str(value or "").strip()
+    number = parse_int(text, min_value=1)
+    if number is not None:
+        return number
+    return ID_MAX if parse_int(text.removeprefix("-")) is not None else 1

@@ -34,7 +34,7 @@ from shopyard.catalog.queries import (
 from shopyard.core.errors import DomainError
 from shopyard.core.i18n import localized
 from shopyard.core.money import format_price
-from shopyard.core.validation import parse_id, parse_int
+from shopyard.core.validation import page_number, parse_id
 from shopyard.shops.models import Shop
 from shopyard.storefront.page_cache import render_page
 
@@ -83,7 +83,7 @@ def _paginate(request, qs):
     """One page of `qs`; a page number that is not a number gives the first
     page, one out of range the last page (never an error)."""
     paginator = Paginator(qs, PER_PAGE)
-    page = paginator.get_page(parse_int(request.GET.get("page"), min_value=1) or 1)
+    page = paginator.get_page(page_number(request.GET.get("page")))
     params = request.GET.copy()
     params.pop("page", None)
     base = params.urlencode()
