@@ -372,3 +372,12 @@ def test_listing_page_number_refuses_non_ascii_digits(client, shop):
     # when page "٢" (Arabic-Indic two) is asked for, then the first page is shown, as for any junk
     assert client.get(f"/c/{category.slug}/?page=2").context["page"].number == 2
     assert client.get(f"/c/{category.slug}/?page=٢").context["page"].number == 1
+
+
+def test_large_multipart_sent_to_a_json_endpoint_is_400(api, shopper, shopper_token):
+    # the NUL check parses a large multipart body as a form: the JSON parser then finds no body to read
+    big = SimpleUploadedFile("big.bin", b"x" * (2 * 1024 * 1024), content_type="application/octet-stream")
+    response = api.c.post("/api/v1/addresses", {**ADDRESS, "file": big}, **f.auth(shopper_token))
+    assert response.status_code == 400
+    assert response.json()["code"] == "malformed_request"
+    assert Address.objects.filter(user=shopper).count() == 0
