@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy
 
 from shopyard.core.errors import NotFound, ValidationFailed
 from shopyard.core.events import emit
+from shopyard.core.validation import parse_id, parse_int
 
 from .models import Address, ApiToken, User, phone_validator
 from .throttle import FixedWindow, GrowingDelay, TryLater, Wait, client_address
@@ -285,14 +286,23 @@ def _clean_address(data: dict) -> dict:
             phone_validator(cleaned["phone"])
         except ValidationError as exc:
             errors.update(_field_errors(exc, "phone"))
-    if cleaned["postcode"] and not cleaned["postcode"].isdigit():
+    if cleaned["postcode"] and parse_int(cleaned["postcode"]) is None:
         errors["postcode"] = [_("Use digits only.")]
     if errors:
         raise ValidationFailed(fields=errors)
     return cleaned
 
 
+def _lock_address_book(user):
+    """Serialise changes to one user's addresses by locking the user row:
+    two parallel "make this the default" requests would otherwise both clear
+    the old default and both set theirs, and the second hits the one-default
+    constraint (a 500). Other users' address books are not blocked."""
+    User.objects.select_for_update().filter(pk=user.pk).values_list("pk", flat=True).first()
+
+
 def _set_default(user, address):
+    """Callers hold the address-book lock (`_lock_address_book`)."""
     Address.objects.filter(user=user, is_default=True).exclude(pk=address.pk).update(is_default=False)
     Address.objects.filter(pk=address.pk).update(is_default=True)
     address.is_default = True
@@ -301,6 +311,7 @@ def _set_default(user, address):
 @transaction.atomic
 def create_address(*, actor: User, data: dict, is_default: bool = False) -> Address:
     cleaned = _clean_address(data)
+    _lock_address_book(actor)
     first = not Address.objects.filter(user=actor).exists()
     address = Address.objects.create(user=actor, **cleaned)
     if is_default or first:
@@ -317,7 +328,8 @@ def _own_address(actor, address_id) -> Address:
 
 @transaction.atomic
 def update_address(*, actor: User, address_id: int, data: dict, is_default=None) -> Address:
-    address = _own_address(actor, address_id)
+    _lock_address_book(actor)
+    address = _own_address(actor, parse_id(address_id))
     merged = {f: data.get(f, getattr(address, f)) for f in ADDRESS_FIELDS}
     cleaned = _clean_address(merged)
     for key, value in cleaned.items():
@@ -330,7 +342,8 @@ def update_address(*, actor: User, address_id: int, data: dict, is_default=None)
 
 @transaction.atomic
 def delete_address(*, actor: User, address_id: int) -> None:
-    address = _own_address(actor, address_id)
+    _lock_address_book(actor)
+    address = _own_address(actor, parse_id(address_id))
     was_default = address.is_default
     address.delete()
     if was_default:

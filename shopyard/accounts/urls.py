@@ -12,6 +12,6 @@ urlpatterns = [
     path("me/password/", views.password_change, name="password_change"),
     path("addresses/", views.addresses, name="addresses"),
     path("addresses/new/", views.address_new, name="address_new"),
-    path("addresses/<int:pk>/", views.address_edit, name="address_edit"),
-    path("addresses/<int:pk>/delete/", views.address_delete, name="address_delete"),
+    path("addresses/<id:pk>/", views.address_edit, name="address_edit"),
+    path("addresses/<id:pk>/delete/", views.address_delete, name="address_delete"),
 ]

@@ -8,7 +8,7 @@ from shopyard.catalog.models import Sku
 from shopyard.catalog.queries import visible_skus
 from shopyard.checkout.limits import max_units_per_sku
 from shopyard.core.errors import NotFound, OutOfStock, ValidationFailed
-from shopyard.core.validation import check_id, check_quantity
+from shopyard.core.validation import check_id, check_quantity, parse_id
 from shopyard.inventory.services import available
 
 from .models import Cart, CartLine
@@ -30,7 +30,13 @@ def get_cart(*, user=None, session_key=None, create=False):
         return None
     cart = Cart.objects.filter(session_key=session_key, user__isnull=True).first()
     if cart is None and create:
-        cart = Cart.objects.create(session_key=session_key)
+        try:
+            with transaction.atomic():
+                cart = Cart.objects.create(session_key=session_key)
+        except IntegrityError:  # a parallel request of the same session created it first
+            cart = Cart.objects.filter(session_key=session_key, user__isnull=True).first()
+            if cart is None:
+                raise NotFound(_("Cart not found.")) from None
     return cart
 
 
@@ -62,6 +68,11 @@ def _check_limit(quantity, field="quantity"):
 def add_line(*, cart, sku_id, quantity) -> CartLine:
     quantity = check_quantity(quantity)
     sku = buyable_sku(sku_id)
+    # Lock the cart first: the line may not exist yet, so locking it alone lets
+    # parallel first adds both insert (a unique-constraint 500); with the cart
+    # locked they queue and the later ones add to the line the first created.
+    if Cart.objects.select_for_update().filter(pk=cart.pk).first() is None:
+        raise NotFound(_("Cart not found."))  # merged into the user's cart meanwhile
     line = CartLine.objects.select_for_update().filter(cart=cart, sku=sku).first()
     new_qty = quantity + (line.quantity if line else 0)
     _check_limit(new_qty)
@@ -79,7 +90,8 @@ def add_line(*, cart, sku_id, quantity) -> CartLine:
 
 def _own_line(cart, line_id) -> CartLine:
     line = None
-    if cart is not None and str(line_id).isdigit():
+    line_id = parse_id(line_id)
+    if cart is not None and line_id is not None:
         line = CartLine.objects.select_for_update().filter(cart=cart, pk=line_id).first()
     if line is None:
         raise NotFound(_("Cart line not found."))

@@ -7,8 +7,9 @@ from typing import Literal
 from django.db.models import Prefetch, Sum
 from django.utils.translation import gettext as _
 from ninja import Field, File, Query, Router, Schema, Status, UploadedFile
+from pydantic import field_validator
 
-from shopyard.core.api_support import Id, PageMeta, bearer, paginate, responses
+from shopyard.core.api_support import Id, PageMeta, ascii_digits_only, bearer, paginate, responses
 from shopyard.core.errors import NotFound
 from shopyard.core.money import money_str
 from shopyard.shops.queries import shop_for_seller
@@ -104,6 +105,8 @@ class ProductFilters(Schema):
     max_price: Decimal | None = Field(None, ge=0, le=100000000, max_digits=12, decimal_places=2)
     page: int = Field(1, ge=1, le=100000)
     page_size: int = Field(24, ge=1, le=100)
+
+    _ascii_prices = field_validator("min_price", "max_price", mode="before")(ascii_digits_only)
 
 
 def _image(img) -> dict:
@@ -216,10 +219,13 @@ class AttributeIn(Schema):
 
 class SkuIn(Schema):
     code: str = Field(..., min_length=1, max_length=64)
-    price: Decimal = Field(..., ge=0, le=100000000, max_digits=12, decimal_places=2)
+    price: Decimal = Field(..., gt=0, le=100000000, max_digits=12, decimal_places=2,
+                           description="at least the currency's smallest unit, with no more decimals than it has")
     stock: int = Field(0, ge=0, le=10_000_000, strict=True)
     options: list[str] = Field([], max_length=5)
     is_active: bool = True
+
+    _ascii_price = field_validator("price", mode="before")(ascii_digits_only)
 
 
 class ProductIn(Schema):
@@ -267,10 +273,7 @@ def _seller_product(shop, product_id):
 
 
 def _payload_dict(payload: ProductIn) -> dict:
-    data = payload.dict()
-    for sku in data["skus"]:
-        sku["price"] = str(sku["price"])
-    return data
+    return payload.dict()  # prices stay Decimal: catalog.services.parse_price applies the price rule
 
 
 @seller_router.get("/products", response=responses({200: SellerProductPage}), auth=bearer)

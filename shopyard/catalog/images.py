@@ -1,21 +1,32 @@
 """Upload checks and thumbnails. Pillow decodes the file for real, so a text
-file renamed .jpg, or a decompression bomb, is refused before storage."""
+file renamed .jpg, a truncated JPEG, a PNG with a broken chunk or a
+decompression bomb is refused before anything is written to storage."""
 
 import io
 
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.utils.translation import gettext as _
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageFile, UnidentifiedImageError
 
 from shopyard.core.errors import ValidationFailed
 
 ALLOWED_FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "GIF": "gif"}
 MAX_PIXELS = 40_000_000
 THUMB_SIZE = (400, 400)
+# Pillow errors a damaged file can raise while decoding
+_DECODE_ERRORS = (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError)
+
+
+def _invalid(field):
+    return ValidationFailed(fields={field: [_("Upload a valid JPEG, PNG, WebP or GIF image.")]})
 
 
 def check_upload(upload, field="image"):
+    """The upload's bytes and extension, once the whole image has decoded.
+    `verify()` checks the structure (PNG chunk CRCs) but not the pixel data,
+    and leaves the image unusable, so a fresh open then `load()`s every
+    pixel: a truncated JPEG fails there, not later in the thumbnail."""
     size = getattr(upload, "size", None) or 0
     if size > settings.MAX_UPLOAD_BYTES:
         limit = settings.MAX_UPLOAD_BYTES
@@ -25,6 +36,8 @@ def check_upload(upload, field="image"):
         raise ValidationFailed(fields={field: [_("The file is empty.")]})
     data = upload.read()
     upload.seek(0)
+    if ImageFile.LOAD_TRUNCATED_IMAGES:
+        raise RuntimeError("PIL.ImageFile.LOAD_TRUNCATED_IMAGES must stay off: it accepts truncated uploads")
     try:
         with Image.open(io.BytesIO(data)) as img:
             fmt = img.format
@@ -32,17 +45,22 @@ def check_upload(upload, field="image"):
             if width * height > MAX_PIXELS:
                 raise ValidationFailed(fields={field: [_("The image has too many pixels.")]})
             img.verify()
-    except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError):
-        raise ValidationFailed(fields={field: [_("Upload a valid JPEG, PNG, WebP or GIF image.")]}) from None
+        with Image.open(io.BytesIO(data)) as img:
+            img.load()
+    except _DECODE_ERRORS:
+        raise _invalid(field) from None
     if fmt not in ALLOWED_FORMATS:
-        raise ValidationFailed(fields={field: [_("Upload a valid JPEG, PNG, WebP or GIF image.")]})
+        raise _invalid(field)
     return data, ALLOWED_FORMATS[fmt]
 
 
-def make_thumbnail(data: bytes) -> ContentFile:
-    with Image.open(io.BytesIO(data)) as img:
-        img = img.convert("RGB")
-        img.thumbnail(THUMB_SIZE)
-        out = io.BytesIO()
-        img.save(out, "JPEG", quality=82, optimize=True)
+def make_thumbnail(data: bytes, field="image") -> ContentFile:
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            img = img.convert("RGB")
+            img.thumbnail(THUMB_SIZE)
+            out = io.BytesIO()
+            img.save(out, "JPEG", quality=82, optimize=True)
+    except _DECODE_ERRORS:
+        raise _invalid(field) from None
     return ContentFile(out.getvalue())

@@ -1,8 +1,9 @@
 """Catalogue writes: products with attributes and SKUs, images, publishing,
 favourites. Sellers reach only their own shop's products (404 otherwise)."""
 
+import re
 import uuid
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.core.files.base import ContentFile
 from django.db import transaction
@@ -12,6 +13,8 @@ from django.utils.translation import gettext as _
 
 from shopyard.core.errors import NotFound, ValidationFailed
 from shopyard.core.events import emit
+from shopyard.core.money import CURRENCY_PRECISION, format_price
+from shopyard.core.validation import parse_id, parse_int
 from shopyard.inventory import services as inventory
 
 from . import images
@@ -41,24 +44,45 @@ def _text(data, field, *, required=False, limit=200, errors=None):
     return value
 
 
-def parse_price(value, field, errors):
-    if isinstance(value, bool) or isinstance(value, float):
-        value = str(value) if isinstance(value, float) else None
-    try:
-        price = Decimal(str(value).strip())
-    except (InvalidOperation, TypeError, ValueError):
+_ASCII_AMOUNT = re.compile(r"[0-9]{1,12}(\.[0-9]{1,12})?")
+
+
+def parse_price(value, field, errors, *, currency):
+    """A SKU price in `currency`: the one home of the price rule. At least the
+    currency's smallest unit (a free or 0.001-yuan SKU is a typo, and could
+    not be charged), at most MAX_PRICE, with no more decimals than the
+    currency has. Text must be ASCII digits: Decimal() would read "٣" as 3."""
+    if isinstance(value, float):
+        value = str(value)
+    if isinstance(value, str) and _ASCII_AMOUNT.fullmatch(value.strip()):
+        price = Decimal(value.strip())
+    elif isinstance(value, Decimal) and value.is_finite():
+        price = value
+    elif isinstance(value, int) and not isinstance(value, bool):
+        price = Decimal(value)
+    else:
         errors[field] = [_("Enter a valid amount.")]
         return None
-    if not price.is_finite() or price < 0 or price > MAX_PRICE:
+    places = CURRENCY_PRECISION.get(currency, 2)
+    unit = Decimal(1).scaleb(-places)
+    if price < 0 or price > MAX_PRICE:
         errors[field] = [_("Enter an amount from 0 to 100,000,000.")]
         return None
-    if price.as_tuple().exponent < -2:
-        errors[field] = [_("Use at most two decimal places.")]
+    if price != price.quantize(unit):
+        if places == 2:
+            errors[field] = [_("Use at most two decimal places.")]
+        elif places == 0:
+            errors[field] = [_("Use a whole amount: %(currency)s has no smaller unit.") % {"currency": currency}]
+        else:
+            errors[field] = [_("Use at most %(n)s decimal places.") % {"n": places}]
+        return None
+    if price < unit:
+        errors[field] = [_("The price must be at least %(min)s.") % {"min": format_price(unit, currency)}]
         return None
     return price
 
 
-def _clean(data: dict, *, partial_product=None):
+def _clean(data: dict, *, currency: str, partial_product=None):
     errors = {}
     cleaned = {
         "title": _text(data, "title", required=True, limit=200, errors=errors),
@@ -66,14 +90,16 @@ def _clean(data: dict, *, partial_product=None):
         "description": _text(data, "description", limit=20000, errors=errors),
         "description_en": _text(data, "description_en", limit=20000, errors=errors),
     }
-    category = Category.objects.filter(pk=data.get("category_id")).first() if str(data.get("category_id", "")).isdigit() else None
+    category_id = parse_id(data.get("category_id"))
+    category = Category.objects.filter(pk=category_id).first() if category_id else None
     if category is None:
         errors["category_id"] = [_("Choose a category.")]
     cleaned["category"] = category
     brand_id = data.get("brand_id")
     cleaned["brand"] = None
     if brand_id not in (None, "", 0):
-        cleaned["brand"] = Brand.objects.filter(pk=brand_id).first() if str(brand_id).isdigit() else None
+        brand_id = parse_id(brand_id)
+        cleaned["brand"] = Brand.objects.filter(pk=brand_id).first() if brand_id else None
         if cleaned["brand"] is None:
             errors["brand_id"] = [_("Unknown brand.")]
 
@@ -124,11 +150,9 @@ def _clean(data: dict, *, partial_product=None):
         elif code in codes:
             errors[f"skus[{i}].code"] = [_("SKU codes must be different from each other.")]
         codes.add(code)
-        price = parse_price(sku.get("price"), f"skus[{i}].price", errors)
-        stock = sku.get("stock", 0)
-        if isinstance(stock, str) and stock.strip().isdigit():
-            stock = int(stock)
-        if isinstance(stock, bool) or not isinstance(stock, int) or stock < 0 or stock > inventory.MAX_STOCK:
+        price = parse_price(sku.get("price"), f"skus[{i}].price", errors, currency=currency)
+        stock = parse_int(sku.get("stock", 0), max_value=inventory.MAX_STOCK)
+        if stock is None:
             errors[f"skus[{i}].stock"] = [_("Stock must be a whole number from 0 to %(max)s.") % {"max": inventory.MAX_STOCK}]
         chosen = sku.get("options") or []
         if not isinstance(chosen, list) or len(chosen) != len(clean_attrs):
@@ -142,8 +166,10 @@ def _clean(data: dict, *, partial_product=None):
                 errors[f"skus[{i}].options"] = [_("Two SKUs have the same options.")]
             combos.add(tuple(chosen))
         seen = sku.get("stock_seen")
-        if seen is not None and (isinstance(seen, bool) or not isinstance(seen, int) or seen < 0):
-            errors[f"skus[{i}].stock"] = [_("The form's stock figure is invalid; reload the page.")]
+        if seen is not None:
+            seen = parse_int(seen)
+            if seen is None:
+                errors[f"skus[{i}].stock"] = [_("The form's stock figure is invalid; reload the page.")]
         clean_skus.append({
             "code": code, "price": price, "stock": stock, "options": list(chosen),
             "is_active": bool(sku.get("is_active", True)), "stock_seen": seen,
@@ -162,10 +188,11 @@ def _clean(data: dict, *, partial_product=None):
 
 
 def _own_product(shop, product_id, *, lock=True) -> Product:
+    product_id = parse_id(product_id)
     qs = Product.objects.filter(shop=shop, pk=product_id)
     if lock:
         qs = qs.select_for_update()
-    product = qs.first() if str(product_id).isdigit() else None
+    product = qs.first() if product_id else None
     if product is None:
         raise NotFound(_("Product not found."))
     return product
@@ -225,7 +252,7 @@ def refresh_price_range(product):
 
 @transaction.atomic
 def create_product(*, actor, shop, data: dict) -> Product:
-    cleaned = _clean(data)
+    cleaned = _clean(data, currency=shop.currency)
     product = Product.objects.create(
         shop=shop, category=cleaned["category"], brand=cleaned["brand"], title=cleaned["title"],
         title_en=cleaned["title_en"], description=cleaned["description"],
@@ -241,7 +268,7 @@ def create_product(*, actor, shop, data: dict) -> Product:
 @transaction.atomic
 def update_product(*, actor, shop, product_id, data: dict) -> Product:
     product = _own_product(shop, product_id)
-    cleaned = _clean(data, partial_product=product)
+    cleaned = _clean(data, currency=product.currency, partial_product=product)
     for field in ("title", "title_en", "description", "description_en", "category", "brand"):
         setattr(product, field, cleaned[field])
     product.save()
@@ -270,31 +297,60 @@ def set_published(*, actor, shop, product_id, published: bool) -> Product:
     return product
 
 
-@transaction.atomic
 def add_image(*, actor, shop, product_id, upload) -> ProductImage:
-    product = _own_product(shop, product_id)
-    if product.images.count() >= MAX_IMAGES:
-        raise ValidationFailed(fields={"image": [_("A product has at most %(n)s images.") % {"n": MAX_IMAGES}]})
-    data, ext = images.check_upload(upload)
-    image = attach_image_bytes(product=product, data=data, ext=ext)
-    emit("product.updated", product_id=product.pk, shop_id=shop.pk)
+    """The upload is decoded in full before anything is stored; files written
+    by a call whose transaction then fails are deleted again, so nothing is
+    left in storage without its row."""
+    written = []
+    try:
+        with transaction.atomic():
+            product = _own_product(shop, product_id)
+            if product.images.count() >= MAX_IMAGES:
+                raise ValidationFailed(fields={"image": [_("A product has at most %(n)s images.") % {"n": MAX_IMAGES}]})
+            data, ext = images.check_upload(upload)
+            image = attach_image_bytes(product=product, data=data, ext=ext, written=written)
+            emit("product.updated", product_id=product.pk, shop_id=shop.pk)
+    except BaseException:
+        _delete_files(written)
+        raise
     return image
 
 
-def attach_image_bytes(*, product, data: bytes, ext: str) -> ProductImage:
-    name = f"{uuid.uuid4().hex}.{ext}"
+def _delete_files(files) -> None:
+    for file in files:
+        try:
+            file.storage.delete(file.name)
+        except OSError:  # already gone, or the storage is down: nothing more to do here
+            pass
+
+
+def attach_image_bytes(*, product, data: bytes, ext: str, written=None) -> ProductImage:
+    """Store an already checked image and its thumbnail. The thumbnail is made
+    before any file is written; files written before a failure are deleted
+    (and appended to `written`, so a caller whose transaction fails later can
+    delete them too)."""
+    written = [] if written is None else written
+    thumbnail = images.make_thumbnail(data)
     position = (product.images.aggregate(m=Max("position"))["m"] or 0) + 1
     image = ProductImage(product=product, position=position)
-    image.image.save(name, ContentFile(data), save=False)
-    image.thumbnail.save(f"{uuid.uuid4().hex}.jpg", images.make_thumbnail(data), save=False)
-    image.save()
+    try:
+        image.image.save(f"{uuid.uuid4().hex}.{ext}", ContentFile(data), save=False)
+        written.append(image.image)
+        image.thumbnail.save(f"{uuid.uuid4().hex}.jpg", thumbnail, save=False)
+        written.append(image.thumbnail)
+        image.save()
+    except BaseException:
+        _delete_files(written)
+        written.clear()
+        raise
     return image
 
 
 @transaction.atomic
 def delete_image(*, actor, shop, product_id, image_id) -> None:
     product = _own_product(shop, product_id)
-    image = product.images.filter(pk=image_id).first()
+    image_id = parse_id(image_id)
+    image = product.images.filter(pk=image_id).first() if image_id else None
     if image is None:
         raise NotFound(_("Image not found."))
     image.delete()
@@ -304,7 +360,8 @@ def delete_image(*, actor, shop, product_id, image_id) -> None:
 def _visible_product(product_id) -> Product:
     from .queries import visible_products
 
-    product = visible_products().filter(pk=product_id).first() if str(product_id).isdigit() else None
+    product_id = parse_id(product_id)
+    product = visible_products().filter(pk=product_id).first() if product_id else None
     if product is None:
         raise NotFound(_("Product not found."))
     return product
@@ -317,7 +374,9 @@ def add_favourite(*, actor, product_id) -> Favourite:
 
 
 def remove_favourite(*, actor, product_id) -> None:
-    Favourite.objects.filter(user=actor, product_id=product_id).delete()
+    product_id = parse_id(product_id)
+    if product_id is not None:
+        Favourite.objects.filter(user=actor, product_id=product_id).delete()
 
 
 def record_sales(*, quantities: dict) -> None:

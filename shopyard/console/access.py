@@ -17,6 +17,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import Http404
 from django.shortcuts import render
 
+from shopyard.core.validation import parse_id
 from shopyard.shops.models import Shop, ShopMember
 from shopyard.shops.queries import suspended_message
 from shopyard.shops.state import can_trade
@@ -48,9 +49,10 @@ def seller_required(view):
         by_shop = {m.shop_id: m for m in memberships}
         wanted = request.GET.get("shop")
         if wanted is not None and wanted != "":
-            if not (wanted.isdecimal() and len(wanted) <= 19) or int(wanted) not in by_shop:
+            shop_id = parse_id(wanted)
+            if shop_id not in by_shop:
                 raise Http404
-            request.session[SESSION_KEY] = int(wanted)
+            request.session[SESSION_KEY] = shop_id
         membership = by_shop.get(request.session.get(SESSION_KEY)) or memberships[0]
         request.console = ConsoleContext(shop=membership.shop, membership=membership, memberships=memberships)
         if request.console.read_only and request.method not in ("GET", "HEAD", "OPTIONS"):

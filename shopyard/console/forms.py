@@ -14,12 +14,14 @@ from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
 
+from shopyard.core.validation import parse_int
+
 MAX_ATTRIBUTES = 3
 MAX_ROWS = 200  # catalog.services.MAX_SKUS
 PRODUCT_FIELDS = ("category_id", "brand_id", "title", "title_en", "description", "description_en")
 SKU_FIELDS = ("code", "price", "stock", "options")
 _SPLIT = re.compile(r"[,，、;；\n]")
-_ERROR_KEY = re.compile(r"^(attributes|skus)\[(\d+)\]\.(\w+)$")
+_ERROR_KEY = re.compile(r"^(attributes|skus)\[([0-9]{1,4})\]\.(\w+)$")
 
 
 def split_options(text: str) -> list[str]:
@@ -117,10 +119,7 @@ def parse_post(post) -> EditorState:
         )
         if not slot.is_blank:
             state.attributes.append(slot)
-    try:
-        count = min(int(post.get("sku_rows", 0)), MAX_ROWS + 50)
-    except (TypeError, ValueError):
-        count = 0
+    count = parse_int(post.get("sku_rows", 0), max_value=MAX_ROWS + 50) or 0
     width = len(state.attributes)
     for n in range(max(count, 0)):
         if post.get(f"sku-{n}-delete"):
@@ -238,7 +237,7 @@ def to_data(state: EditorState) -> tuple[dict, dict]:
         attributes.append({"name": attr.name, "name_en": attr.name_en, "options": options})
     skus = [
         {"code": r.code, "price": r.price, "stock": r.stock, "options": list(r.options), "is_active": r.active,
-         "stock_seen": int(r.stock_seen) if r.stock_seen.isdecimal() and len(r.stock_seen) < 10 else None}
+         "stock_seen": parse_int(r.stock_seen)}
         for r in state.rows
     ]
     data = {**state.fields, "attributes": attributes, "skus": skus, "publish": state.publish}

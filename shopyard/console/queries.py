@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from shopyard.catalog.models import Brand, Product, Sku
 from shopyard.catalog.queries import category_tree, with_cover
+from shopyard.core.validation import parse_id
 from shopyard.orders.models import Order
 from shopyard.orders.state import SOLD, Action, statuses_allowing
 
@@ -50,7 +51,8 @@ def shop_products(shop, *, q=None, status=None):
 
 
 def shop_product(shop, product_id):
-    if not (str(product_id).isdecimal() and len(str(product_id)) <= 19):
+    product_id = parse_id(product_id)
+    if product_id is None:
         return None
     return with_cover(Product.objects.filter(shop=shop, pk=product_id)).first()
 

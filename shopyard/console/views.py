@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from shopyard.catalog import services as catalog
 from shopyard.catalog.models import Product
 from shopyard.core.errors import Conflict, DomainError, NotFound, ValidationFailed
+from shopyard.core.validation import page_number
 from shopyard.orders import queries as order_queries
 from shopyard.orders import services as order_services
 from shopyard.orders.state import Action, Role, Status, allowed_actions
@@ -33,7 +34,7 @@ def _render(request, template, context=None, status=200):
 
 
 def _page(request, qs):
-    return Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    return Paginator(qs, PAGE_SIZE).get_page(page_number(request.GET.get("page")))
 
 
 def _messages_of(exc: DomainError) -> list[str]:

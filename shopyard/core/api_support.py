@@ -5,6 +5,7 @@ from typing import Annotated
 
 from django.conf import settings
 from django.http import Http404
+from django.http.request import RawPostDataException
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from ninja import Field, Path, Schema
@@ -13,6 +14,7 @@ from ninja.security import HttpBearer
 from pydantic import model_validator
 
 from .errors import DomainError
+from .validation import parse_int
 
 log = logging.getLogger("shopyard.api")
 
@@ -21,6 +23,14 @@ ID_MAX = 2**53  # larger ids cannot exist; refusing them early keeps SQLite from
 
 Id = Annotated[int, Path(..., ge=1, le=ID_MAX)]
 BodyId = Annotated[int, Field(ge=1, le=ID_MAX, strict=True)]
+
+
+def ascii_digits_only(value):
+    """A `mode="before"` field validator for Decimal fields: pydantic's Decimal
+    (like Python's) reads "٣" or "３" as 3; amounts are written in ASCII."""
+    if isinstance(value, str) and not value.isascii():
+        raise ValueError(_("Use the digits 0-9."))
+    return value
 
 
 class InSchema(Schema):
@@ -75,7 +85,7 @@ def _loc_name(loc) -> str:
     parts = [str(p) for p in loc if p not in ("body", "query", "path", "header", "form", "file", "payload", "data", "filters")]
     name = ""
     for p in parts:
-        name += f"[{p}]" if p.isdigit() else (f".{p}" if name else p)
+        name += f"[{p}]" if parse_int(p) is not None else (f".{p}" if name else p)
     return name or "__all__"
 
 
@@ -102,6 +112,11 @@ def install_error_handlers(api):
         code = "malformed_request" if exc.status_code == 400 else "http_error"
         message = _("The request body is not valid JSON.") if exc.status_code == 400 else str(exc)
         return api.create_response(request, _body(code, message), status=exc.status_code)
+
+    @api.exception_handler(RawPostDataException)
+    def body_already_parsed(request, exc):
+        # a large multipart form sent where a JSON body is expected: its stream went to the form parser
+        return api.create_response(request, _body("malformed_request", _("The request body is not valid JSON.")), status=400)
 
     @api.exception_handler(Http404)
     def not_found(request, exc):

@@ -9,6 +9,9 @@ class CoreConfig(AppConfig):
 
     def ready(self):
         from . import checks  # noqa: F401  (registers the production-safety system checks)
+        from .converters import register as register_converters
+
+        register_converters()  # before any URLconf is imported
         from .events import dispatch_pending
         from .periodic import register
 

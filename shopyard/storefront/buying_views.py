@@ -26,7 +26,7 @@ from shopyard.checkout.limits import max_units_per_sku
 from shopyard.checkout.services import place_order
 from shopyard.core.errors import DomainError, NotFound
 from shopyard.core.i18n import localized
-from shopyard.core.validation import check_id
+from shopyard.core.validation import parse_id
 from shopyard.orders import queries as order_queries
 from shopyard.orders import services as order_services
 from shopyard.orders.state import Action, Role, Status, allowed_actions
@@ -320,15 +320,11 @@ def order_confirm(request, pk):
 @login_required
 @require_POST
 def order_pay(request):
-    raw = request.POST.getlist("order_ids")
-    try:
-        ids = [check_id(r.strip(), "order_ids") for r in raw]
-    except DomainError:
-        ids = []
-    if not ids:
+    order_ids = [parse_id(r) for r in request.POST.getlist("order_ids")]
+    if not order_ids or None in order_ids:
         return _orders_page(request, error=_("Choose the orders to pay."), status=400)
     try:
-        payment = payment_services.start_payment(actor=request.user, order_ids=ids)
+        payment = payment_services.start_payment(actor=request.user, order_ids=order_ids)
     except NotFound as exc:
         raise Http404(str(exc.message)) from None
     except DomainError as exc:

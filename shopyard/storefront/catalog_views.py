@@ -37,6 +37,7 @@ from shopyard.checkout.limits import max_units_per_sku
 from shopyard.core.errors import DomainError
 from shopyard.core.i18n import localized
 from shopyard.core.money import format_price
+from shopyard.core.validation import page_number, parse_id
 from shopyard.shops.queries import active_shops
 from shopyard.storefront.page_cache import render_page
 
@@ -85,7 +86,7 @@ def _paginate(request, qs):
     """One page of `qs`; a page number that is not a number gives the first
     page, one out of range the last page (never an error)."""
     paginator = Paginator(qs, PER_PAGE)
-    page = paginator.get_page(request.GET.get("page"))
+    page = paginator.get_page(page_number(request.GET.get("page")))
     params = request.GET.copy()
     params.pop("page", None)
     base = params.urlencode()
@@ -117,9 +118,8 @@ def _is_htmx(request) -> bool:
 def _recent_ids(request) -> list[int]:
     ids = []
     for part in request.COOKIES.get(RECENT_COOKIE, "").split(",")[: RECENT_MAX * 2]:
-        part = part.strip()
-        if part.isascii() and part.isdigit() and len(part) < 16:
-            value = int(part)
+        value = parse_id(part)
+        if value is not None:
             if value not in ids:
                 ids.append(value)
     return ids[:RECENT_MAX]
