@@ -211,7 +211,7 @@ def _cases():
 
 
 @pytest.fixture
-def seller_token(db):
+def hostile_seller_token(db):
     from shopyard.accounts.models import User
 
     from . import factories as f
@@ -222,14 +222,14 @@ def seller_token(db):
 
 
 @pytest.mark.parametrize(("method", "path", "where", "name", "shape"), _cases())
-def test_hostile_shapes_get_a_4xx_on_every_operation(client, seller_token, method, path, where, name, shape):
+def test_hostile_shapes_get_a_4xx_on_every_operation(client, hostile_seller_token, method, path, where, name, shape):
     # given every operation of the API, called as the seller (who is also a shopper)
     params = next(p for pth, m, p, _b in _operations() if (pth, m) == (path, method))
     url = _url(path, params, {name: shape} if where == "path" else None)
     body = {name: shape} if where == "body" else ({} if method in ("post", "put", "patch") else None)
     query = f"{name}={shape}" if where == "query" else ""
     # when one value carries a hostile shape
-    response = _call(client, method, url, seller_token, body=body, query=query)
+    response = _call(client, method, url, hostile_seller_token, body=body, query=query)
     # then the answer is a clear 4xx, never a 500; a NUL is named with its field
     assert 400 <= response.status_code < 500, (response.status_code, response.content[:300])
     if isinstance(shape, str) and "\x00" in shape and where in ("query", "body"):

@@ -20,12 +20,6 @@ pytestmark = pytest.mark.django_db
 MESSAGE = "Upload a valid JPEG, PNG, WebP or GIF image."
 
 
-@pytest.fixture
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return settings.MEDIA_ROOT
-
-
 def files_in(media):
     return sorted(p.name for p in media.rglob("*") if p.is_file()) if media.exists() else []
 

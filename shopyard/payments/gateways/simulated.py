@@ -17,6 +17,8 @@ import time
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
+from shopyard.core.validation import parse_int
+
 from .base import RefundAnswer, SignatureError, StatusAnswer
 
 NAME = "simulated"
@@ -58,7 +60,7 @@ def verify(body: bytes, headers, *, received_at: float | None = None) -> dict:
     header = headers.get(SIGNATURE_HEADER) or headers.get(SIGNATURE_HEADER.lower()) or ""
     parts = dict(p.split("=", 1) for p in header.split(",") if "=" in p)
     ts, sig = parts.get("t", ""), parts.get("v1", "")
-    if not (ts.isascii() and ts.isdecimal() and len(ts) <= 12) or not sig:
+    if parse_int(ts, max_value=10**12) is None or not sig:
         raise SignatureError("bad_signature", "missing or malformed signature header")
     expected = _digest(settings.PAYMENT_SIM_SECRET, ts, body)
     if not hmac.compare_digest(expected, sig):
