@@ -3,13 +3,13 @@
 from datetime import datetime
 
 from django.http import JsonResponse
-from ninja import Field, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 
 from shopyard.core.api_support import Id, InSchema, bearer, responses
 
 from . import services
 from .models import Address
-from .queries import active_tokens
+from .queries import active_tokens, division_children
 from .throttle import TryLater
 
 router = Router(tags=["accounts"])
@@ -54,11 +54,18 @@ class RevokedOut(Schema):
 
 
 class AddressIn(Schema):
+    """The region is given by its GB/T 2260 codes (GET /divisions); the names
+    are taken from the codes. Clients that send names only must send names of
+    the dataset."""
+
     recipient: str = Field(..., max_length=50)
     phone: str = Field(..., max_length=20)
-    province: str = Field(..., max_length=50)
-    city: str = Field(..., max_length=50)
-    district: str = Field(..., max_length=50)
+    province_code: str = Field("", max_length=6)
+    city_code: str = Field("", max_length=6)
+    district_code: str = Field("", max_length=6)
+    province: str = Field("", max_length=50)
+    city: str = Field("", max_length=50)
+    district: str = Field("", max_length=50)
     detail: str = Field(..., max_length=200)
     postcode: str = Field("", max_length=12)
     is_default: bool = False
@@ -67,6 +74,9 @@ class AddressIn(Schema):
 class AddressPatch(InSchema):
     recipient: str | None = Field(None, max_length=50)
     phone: str | None = Field(None, max_length=20)
+    province_code: str | None = Field(None, max_length=6)
+    city_code: str | None = Field(None, max_length=6)
+    district_code: str | None = Field(None, max_length=6)
     province: str | None = Field(None, max_length=50)
     city: str | None = Field(None, max_length=50)
     district: str | None = Field(None, max_length=50)
@@ -82,9 +92,17 @@ class AddressOut(Schema):
     province: str
     city: str
     district: str
+    province_code: str
+    city_code: str
+    district_code: str
     detail: str
     postcode: str
     is_default: bool
+
+
+class DivisionOut(Schema):
+    code: str
+    name: str
 
 
 def _try_later(exc: TryLater) -> JsonResponse:
@@ -192,3 +210,11 @@ def update_address(request, address_id: Id, payload: AddressPatch):
 def delete_address(request, address_id: Id):
     services.delete_address(actor=request.auth, address_id=address_id)
     return Status(204, None)
+
+
+@router.get("/divisions", response=responses({200: list[DivisionOut]}), auth=None)
+def list_divisions(request, parent: str = Query("", max_length=6)):
+    """Administrative divisions (GB/T 2260): the provinces without `parent`,
+    else the cities of a province or the districts of a city; 404 for an
+    unknown code, [] for a district."""
+    return Status(200, [{"code": d.code, "name": d.name} for d in division_children(parent)])

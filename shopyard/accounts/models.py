@@ -68,6 +68,11 @@ class Address(models.Model):
     province = models.CharField(_("province"), max_length=50)
     city = models.CharField(_("city"), max_length=50)
     district = models.CharField(_("district"), max_length=50)
+    # GB/T 2260 codes (accounts.divisions); blank on rows made before the picker
+    # whose names matched no division.
+    province_code = models.CharField(_("province code"), max_length=6, blank=True, default="")
+    city_code = models.CharField(_("city code"), max_length=6, blank=True, default="")
+    district_code = models.CharField(_("district code"), max_length=6, blank=True, default="")
     detail = models.CharField(_("detail address"), max_length=200)
     postcode = models.CharField(_("postcode"), max_length=12, blank=True)
     is_default = models.BooleanField(_("default"), default=False)
@@ -93,6 +98,9 @@ class Address(models.Model):
             "province": self.province,
             "city": self.city,
             "district": self.district,
+            "province_code": self.province_code,
+            "city_code": self.city_code,
+            "district_code": self.district_code,
             "detail": self.detail,
             "postcode": self.postcode,
         }

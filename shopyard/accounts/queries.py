@@ -1,8 +1,21 @@
 """Account reads, scoped to the caller."""
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from shopyard.core.errors import NotFound
+
+from . import divisions
 from .models import Address, ApiToken
+
+
+def division_children(parent: str = "") -> list:
+    """The provinces ("" parent) or the divisions under `parent`; NotFound
+    for a code that is not in the dataset."""
+    parent = (parent or "").strip()
+    if parent and divisions.get(parent) is None:
+        raise NotFound(_("Unknown division code."))
+    return divisions.children(parent)
 
 
 def own_address(user, address_id):
@@ -25,3 +38,17 @@ def active_tokens(user) -> list:
             user=user, expires_at__gt=timezone.now(), password_fingerprint__in=current_fingerprints(user)
         ).order_by("-created_at", "-id")
     )
+
+
+def picker_options(*, province_code: str = "", city_code: str = "") -> dict:
+    """The three option lists of the address picker for the codes chosen so
+    far: the cities of a known province, the districts of a city in it."""
+    province = divisions.get(province_code)
+    province = province if province and not province.parent else None
+    city = divisions.get(city_code)
+    city = city if province and city and city.parent == province.code else None
+    return {
+        "provinces": divisions.children(""),
+        "cities": divisions.children(province.code) if province else [],
+        "districts": divisions.children(city.code) if city else [],
+    }

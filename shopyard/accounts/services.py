@@ -17,6 +17,7 @@ from shopyard.core.errors import NotFound, ValidationFailed
 from shopyard.core.events import emit
 from shopyard.core.validation import parse_id, parse_int
 
+from . import divisions
 from .models import Address, ApiToken, User, phone_validator
 from .throttle import FixedWindow, GrowingDelay, TryLater, Wait, client_address
 
@@ -267,11 +268,32 @@ def purge_expired_tokens(now=None) -> int:
     return deleted
 
 
-ADDRESS_FIELDS = ("recipient", "phone", "province", "city", "district", "detail", "postcode")
-ADDRESS_LIMITS = {"recipient": 50, "phone": 20, "province": 50, "city": 50, "district": 50, "detail": 200, "postcode": 12}
+ADDRESS_FIELDS = ("recipient", "phone", "detail", "postcode")
+REGION_FIELDS = ("province", "city", "district", "province_code", "city_code", "district_code")
+ADDRESS_LIMITS = {"recipient": 50, "phone": 20, "detail": 200, "postcode": 12}
 
 
-def _clean_address(data: dict) -> dict:
+def _clean_region(data: dict) -> dict:
+    """Codes and names of the address's region, always from the dataset:
+    codes when the client sends them (the picker, the API), else the codes of
+    the names it sends (older clients), which must then form a chain of the
+    dataset."""
+    codes = {k: data.get(f"{k}_code") for k in divisions.LEVELS}
+    if any(v not in (None, "") for v in codes.values()):
+        return divisions.resolve(**{f"{k}_code": v for k, v in codes.items()})
+    names = {k: "" if data.get(k) is None else str(data.get(k)).strip() for k in divisions.LEVELS}
+    missing = {f"{k}_code": [_("This field is required.")] for k, v in names.items() if not v}
+    if missing:
+        raise ValidationFailed(fields=missing)
+    matched = divisions.match_names(**names)
+    if matched is None:
+        raise ValidationFailed(fields={"district_code": [_("Choose the province, city and district from the list.")]})
+    return divisions.resolve(**matched)
+
+
+def _clean_address(data: dict, *, region: dict | None = None) -> dict:
+    """`region` is the stored region of an address being edited without
+    touching it (legacy rows may have names that match no division)."""
     cleaned, errors = {}, {}
     for field in ADDRESS_FIELDS:
         value = data.get(field, "")
@@ -288,8 +310,14 @@ def _clean_address(data: dict) -> dict:
             errors.update(_field_errors(exc, "phone"))
     if cleaned["postcode"] and parse_int(cleaned["postcode"]) is None:
         errors["postcode"] = [_("Use digits only.")]
+    if region is None:
+        try:
+            region = _clean_region(data)
+        except ValidationFailed as exc:
+            errors.update(exc.fields)
     if errors:
         raise ValidationFailed(fields=errors)
+    cleaned.update(region)
     return cleaned
 
 
@@ -331,7 +359,10 @@ def update_address(*, actor: User, address_id: int, data: dict, is_default=None)
     _lock_address_book(actor)
     address = _own_address(actor, parse_id(address_id))
     merged = {f: data.get(f, getattr(address, f)) for f in ADDRESS_FIELDS}
-    cleaned = _clean_address(merged)
+    region = None
+    if not any(data.get(f) not in (None, "") for f in REGION_FIELDS):
+        region = {f: getattr(address, f) for f in REGION_FIELDS}
+    cleaned = _clean_address({**data, **merged}, region=region)
     for key, value in cleaned.items():
         setattr(address, key, value)
     address.save(update_fields=list(cleaned))

@@ -14,4 +14,6 @@ urlpatterns = [
     path("addresses/new/", views.address_new, name="address_new"),
     path("addresses/<id:pk>/", views.address_edit, name="address_edit"),
     path("addresses/<id:pk>/delete/", views.address_delete, name="address_delete"),
+    path("divisions/children/", views.division_options, name="division_options"),
+    path("divisions/<str:code>/children/", views.division_options, name="division_children"),
 ]

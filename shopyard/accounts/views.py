@@ -23,13 +23,16 @@ from shopyard.cart.services import merge_guest_cart
 from shopyard.core.errors import DomainError, NotFound
 from shopyard.core.i18n import localized
 
-from . import services
+from . import divisions, services
 from .models import Address
-from .queries import addresses_of, own_address
+from .queries import addresses_of, division_children, own_address, picker_options
 from .throttle import TryLater
 
 AUTH_BACKEND = "shopyard.accounts.backends.ThrottledModelBackend"
-ADDRESS_INPUTS = ("recipient", "phone", "province", "city", "district", "detail", "postcode")
+# The picker posts codes; names are read too so that a client posting the
+# names of the dataset (older forms) still works: the service checks them.
+ADDRESS_INPUTS = ("recipient", "phone", "province_code", "city_code", "district_code",
+                  "province", "city", "district", "detail", "postcode")
 
 
 def safe_next(request, default=None):
@@ -191,6 +194,7 @@ def _address_form(request, *, address=None):
     if request.method == "POST":
         values = _address_data(request)
         is_default = bool(request.POST.get("is_default"))
+    if request.method == "POST" and not request.POST.get("refresh"):
         try:
             if address is None:
                 services.create_address(actor=request.user, data=values, is_default=is_default)
@@ -204,8 +208,30 @@ def _address_form(request, *, address=None):
             errors, status = _field_errors(exc), exc.status
         else:
             return redirect(nxt or reverse("accounts:addresses"))
-    context = {"address": address, "values": values, "is_default": is_default, "errors": errors, "next": nxt}
+    # Without JavaScript, the "refresh" button re-renders the form with the
+    # cities of the chosen province and the districts of the chosen city.
+    picker = picker_options(province_code=values["province_code"], city_code=values["city_code"])
+    context = {"address": address, "values": values, "is_default": is_default, "errors": errors, "next": nxt,
+               **picker}
     return render(request, "accounts/address_form.html", context, status=status)
+
+
+@require_http_methods(["GET"])
+def division_options(request, code=None):
+    """<option>s of the divisions under `code` (or under the value htmx sends
+    from the province / city select), for the address picker."""
+    if code is None:
+        code = request.GET.get("province_code") or request.GET.get("city_code") or ""
+    code = code.strip()
+    if not code:
+        return render(request, "accounts/_division_options.html", {"options": [], "level": "city"})
+    try:
+        options = division_children(code)
+    except NotFound as exc:
+        raise Http404(str(exc.message)) from None
+    level = "district" if options and divisions.level(options[0]) == "district" else "city"
+    context = {"options": options, "level": level, "reset_district": level == "city"}
+    return render(request, "accounts/_division_options.html", context)
 
 
 def _own_address_or_404(request, pk):
