@@ -58,9 +58,15 @@ def test_register_buy_from_two_shops_and_pay(live_server, browser_page):
     page.wait_for_load_state()
 
     page.goto(f"{base}/accounts/addresses/new/")
-    for field, value in {"recipient": "李四", "phone": "13900139000", "province": "广东省", "city": "深圳市",
-                         "district": "南山区", "detail": "科技园 8 号"}.items():
+    for field, value in {"recipient": "李四", "phone": "13900139000", "detail": "科技园 8 号"}.items():
         page.fill(f"#id_{field}", value)
+    # the picker: each choice loads the next level's options (htmx)
+    for select, code, then in (("province", "440000", "#id_city_code option[value='440300']"),
+                               ("city", "440300", "#id_district_code option[value='440305']"),
+                               ("district", "440305", None)):
+        page.select_option(f"#id_{select}_code", code)
+        if then:
+            page.wait_for_selector(then, state="attached")
     page.click("form button[type=submit].btn-primary")
     page.wait_for_load_state()
 
