@@ -359,10 +359,13 @@ def update_address(*, actor: User, address_id: int, data: dict, is_default=None)
     _lock_address_book(actor)
     address = _own_address(actor, parse_id(address_id))
     merged = {f: data.get(f, getattr(address, f)) for f in ADDRESS_FIELDS}
-    region = None
-    if not any(data.get(f) not in (None, "") for f in REGION_FIELDS):
-        region = {f: getattr(address, f) for f in REGION_FIELDS}
-    cleaned = _clean_address({**data, **merged}, region=region)
+    given = {f: data[f] for f in REGION_FIELDS if data.get(f) not in (None, "")}
+    region = None if given else {f: getattr(address, f) for f in REGION_FIELDS}
+    # a partial change (only the district, only a name) keeps the rest of the
+    # stored region: codes fill in codes, names fill in names
+    kind = "_code" if any(f.endswith("_code") for f in given) else ""
+    stored = {f"{k}{kind}": getattr(address, f"{k}{kind}") for k in divisions.LEVELS}
+    cleaned = _clean_address({**stored, **given, **merged}, region=region)
     for key, value in cleaned.items():
         setattr(address, key, value)
     address.save(update_fields=list(cleaned))

@@ -268,3 +268,17 @@ def test_migration_fills_codes_where_names_match(shopper):
     other.refresh_from_db()
     assert (matching.province_code, matching.city_code, matching.district_code) == ("310000", "310100", "310115")
     assert (other.province_code, other.city_code, other.district_code) == ("", "", "")
+
+
+def test_patching_only_the_district_keeps_province_and_city(api, shopper_token):
+    created = api.post("/addresses", PICKED, token=shopper_token).json()
+
+    r = api.patch(f"/addresses/{created['id']}", {"district_code": "440304"}, token=shopper_token)
+
+    assert r.status_code == 200
+    assert (r.json()["city"], r.json()["district"], r.json()["district_code"]) == ("深圳市", "福田区", "440304")
+
+    wrong = api.patch(f"/addresses/{created['id']}", {"district_code": "110105"}, token=shopper_token)
+    assert wrong.status_code == 422
+    assert wrong.json()["fields"] == {"district_code": ["This district is not in the chosen city."]}
+    assert Address.objects.get(pk=created["id"]).district_code == "440304"
