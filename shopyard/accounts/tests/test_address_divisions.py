@@ -282,3 +282,14 @@ def test_patching_only_the_district_keeps_province_and_city(api, shopper_token):
     assert wrong.status_code == 422
     assert wrong.json()["fields"] == {"district_code": ["This district is not in the chosen city."]}
     assert Address.objects.get(pk=created["id"]).district_code == "440304"
+
+
+def test_editing_a_legacy_address_shows_its_current_region(client, shopper):
+    legacy = Address.objects.create(user=shopper, recipient="老王", phone="13800138000", province="广东",
+                                    city="深圳", district="南山", detail="科技园 1 号", is_default=True)
+    client.force_login(shopper)
+
+    html = client.get(reverse("accounts:address_edit", args=[legacy.pk])).content.decode()
+
+    assert "Currently: 广东 深圳 南山. Choose from the lists to change it." in html
+    assert "0\" selected>" not in html  # no division preselected
