@@ -4,7 +4,7 @@ checkout, which depends on orders and payments, not the other way round."""
 
 from ninja import Field, Header, Schema, Status
 
-from shopyard.core.api_support import bearer, responses
+from shopyard.core.api_support import Id, bearer, responses
 from shopyard.core.money import money_str
 from shopyard.orders.api import OrderOut, order_out
 from shopyard.orders.api import router as orders_router
@@ -67,4 +67,30 @@ def place_order(request, payload: PlaceOrderIn, idempotency_key: str | None = He
         payment = Payment.objects.get(pk=result.payment_id)
     return Status(200 if result.replayed else 201, {
         "checkout_id": result.checkout_id, "orders": [order_out(o) for o in orders], "payment": payment_ref(payment)
+    })
+
+
+class SkippedLineOut(Schema):
+    order_line_id: int
+    sku_id: int | None
+    product_title: str
+    reason: str
+
+
+class BuyAgainOut(Schema):
+    added_sku_ids: list[int]
+    skipped: list[SkippedLineOut]
+
+
+@orders_router.post("/orders/{order_id}/buy-again", response=responses({200: BuyAgainOut}), auth=bearer)
+def buy_again(request, order_id: Id):
+    """Put the order's lines back into the caller's cart; lines that can no
+    longer be bought (unpublished, sold out, over the cap) are listed in `skipped`."""
+    from shopyard.checkout.services import buy_again as refill
+
+    result = refill(actor=request.auth, order_id=order_id)
+    return Status(200, {
+        "added_sku_ids": [ln.sku_id for ln in result.added],
+        "skipped": [{"order_line_id": ln.pk, "sku_id": ln.sku_id, "product_title": ln.product_title, "reason": reason}
+                    for ln, reason in result.skipped],
     })

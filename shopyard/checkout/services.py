@@ -209,3 +209,41 @@ def _place(*, actor, address_id, items, note, from_cart, positions=None) -> Plac
     emit("checkout.placed", checkout_id=str(checkout_id), order_ids=[o.pk for o, _p in orders], user_id=actor.pk)
     return PlacedCheckout(checkout_id=str(checkout_id), order_ids=[o.pk for o, _p in orders], payment_id=payment.pk,
                           orders=[o for o, _p in orders], payment=payment)
+
+
+@dataclass
+class BoughtAgain:
+    added: list  # the cart lines written
+    skipped: list  # (order line, reason) for lines that can no longer be bought
+
+
+def buy_again(*, actor, order_id) -> BoughtAgain:
+    """Put an order's lines back into the actor's cart, through the cart's own
+    add_line (so visibility, stock and the per-line cap are the cart's rules);
+    lines that cannot be bought any more are skipped and reported, not fatal."""
+    from shopyard.cart.services import add_line, get_cart
+    from shopyard.core.errors import DomainError
+    from shopyard.orders.queries import buyer_order_detail
+
+    order = buyer_order_detail(actor, order_id)
+    if order is None:
+        raise NotFound(_("Order not found."))
+    cart = get_cart(user=actor, create=True)
+    added, skipped = [], []
+    with transaction.atomic():
+        for line in order.lines.all():
+            if line.sku_id is None:
+                skipped.append((line, _("This item is no longer sold.")))
+                continue
+            try:  # add_line's own atomic block is a savepoint: a refused line leaves no trace
+                added.append(add_line(cart=cart, sku_id=line.sku_id, quantity=line.quantity))
+            except DomainError as exc:
+                skipped.append((line, _error_text(exc)))
+        if added:
+            emit("cart.refilled", order_id=order.pk, user_id=actor.pk, sku_ids=[ln.sku_id for ln in added])
+    return BoughtAgain(added=added, skipped=skipped)
+
+
+def _error_text(exc) -> str:
+    details = [str(m) for v in exc.fields.values() for m in (v if isinstance(v, list | tuple) else [v])]
+    return details[0] if details else str(exc.message)

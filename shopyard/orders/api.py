@@ -66,6 +66,7 @@ class OrderOut(Schema):
     shipped_at: datetime | None
     completed_at: datetime | None
     cancelled_at: datetime | None
+    pay_by: datetime | None = Field(..., description="when an unpaid order is cancelled if not paid (null once it cannot expire)")
     actions: list[str] = Field(..., description="what the caller may do now: pay, cancel, confirm_receipt (buyer); ship (seller)")
     lines: list[OrderLineOut]
 
@@ -104,6 +105,7 @@ def order_out(o, role=Role.BUYER) -> dict:
         "shop_name": o.shop.name, "currency": c, "subtotal": money_str(o.subtotal, c),
         "shipping_fee": money_str(o.shipping_fee, c), "total": money_str(o.total, c), "placed_at": o.placed_at,
         "paid_at": o.paid_at, "shipped_at": o.shipped_at, "completed_at": o.completed_at, "cancelled_at": o.cancelled_at,
+        "pay_by": queries.payment_deadline(o),
         "actions": sorted(str(a) for a in allowed_actions(o.status, role)),
         "lines": [{
             "id": ln.pk, "sku_id": ln.sku_id, "product_id": ln.product_id_snapshot, "product_title": ln.product_title,

@@ -22,6 +22,7 @@ from shopyard.accounts.queries import addresses_of
 from shopyard.accounts.views import safe_next
 from shopyard.cart import services as cart_services
 from shopyard.cart.queries import cart_view
+from shopyard.checkout import services as checkout_services
 from shopyard.checkout.limits import max_units_per_sku
 from shopyard.checkout.services import place_order
 from shopyard.core.errors import DomainError, NotFound
@@ -29,7 +30,7 @@ from shopyard.core.i18n import localized
 from shopyard.core.validation import parse_id
 from shopyard.orders import queries as order_queries
 from shopyard.orders import services as order_services
-from shopyard.orders.state import Action, Role, Status, allowed_actions
+from shopyard.orders.state import BUYER_TAB_LABELS, BUYER_TABS, Action, Role, allowed_actions
 from shopyard.payments import queries as payment_queries
 from shopyard.payments import services as payment_services
 from shopyard.payments.state import is_open as payment_is_open
@@ -213,20 +214,36 @@ def _decorate_order(order):
     return order
 
 
+def _line_thumbnail(line):
+    """The product's first image, when the SKU still exists (lines keep a snapshot of text only)."""
+    if line.sku is None:
+        return None
+    images = list(line.sku.product.images.all())
+    return images[0] if images else None
+
+
+def _tab_of_status(status):
+    """Older links (the profile page) filter by ?status=: show the tab holding it."""
+    return next((tab for tab, statuses in BUYER_TABS.items() if statuses and status in statuses), "all")
+
+
 def _orders_page(request, *, error="", status=200):
-    current = request.GET.get("status", "")
-    if current not in Status.values:
-        current = ""
-    page = Paginator(order_queries.buyer_orders(request.user, status=current or None), ORDERS_PER_PAGE).get_page(
+    current = request.GET.get("tab") or _tab_of_status(request.GET.get("status", ""))
+    if current not in BUYER_TABS:
+        current = "all"
+    page = Paginator(order_queries.buyer_tab_orders(request.user, current), ORDERS_PER_PAGE).get_page(
         request.GET.get("page")
     )
     for order in page.object_list:
         _decorate_order(order)
+        for line in order.lines.all():
+            line.image = _line_thumbnail(line)
+    counts = order_queries.buyer_tab_counts(request.user)
     context = {
         "page": page,
         "orders": page.object_list,
         "current": current,
-        "tabs": [("", _("All"))] + [(s.value, s.label) for s in Status],
+        "tabs": [(tab, BUYER_TAB_LABELS[tab], counts[tab]) for tab in BUYER_TABS],
         "error": error,
         "has_pending": any(Action.PAY in o.actions for o in page.object_list),
     }
@@ -330,3 +347,20 @@ def order_pay(request):
     except DomainError as exc:
         return _orders_page(request, error=_error_text(exc), status=exc.status)
     return redirect(payment_services.gateway_url(payment))
+
+
+@login_required
+@require_POST
+def order_buy_again(request, pk):
+    try:
+        result = checkout_services.buy_again(actor=request.user, order_id=pk)
+    except NotFound as exc:
+        raise Http404(str(exc.message)) from None
+    except DomainError as exc:
+        return _orders_page(request, error=_error_text(exc), status=exc.status)
+    if result.added:
+        messages.success(request, _("%(n)s item(s) added to your cart.") % {"n": len(result.added)})
+    if result.skipped:
+        names = "; ".join(f"{localized(line, 'product_title')} ({reason})" for line, reason in result.skipped)
+        messages.warning(request, _("Not added, no longer available: %(items)s") % {"items": names})
+    return redirect("storefront:cart")

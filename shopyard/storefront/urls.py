@@ -24,5 +24,6 @@ urlpatterns = [
     path("orders/<id:pk>/", buying_views.order_detail, name="order_detail"),
     path("orders/<id:pk>/cancel/", buying_views.order_cancel, name="order_cancel"),
     path("orders/<id:pk>/confirm/", buying_views.order_confirm, name="order_confirm"),
+    path("orders/<id:pk>/buy-again/", buying_views.order_buy_again, name="order_buy_again"),
     path("orders/pay/", buying_views.order_pay, name="order_pay"),
 ]
