@@ -2,6 +2,8 @@
 the orders router (one path, one view for GET and POST) but belongs to
 checkout, which depends on orders and payments, not the other way round."""
 
+from typing import Annotated
+
 from ninja import Field, Header, Schema, Status
 
 from shopyard.core.api_support import Id, bearer, responses
@@ -21,7 +23,9 @@ class PlaceOrderIn(Schema):
 
     address_id: int = Field(..., ge=1, le=2**53, strict=True)
     lines: list[LineIn] | None = Field(None, min_length=1, max_length=100, description="omit to order the whole cart")
-    note: str = Field("", max_length=200)
+    note: str = Field("", max_length=200, description="a note for every order of this checkout")
+    notes: dict[int, Annotated[str, Field(max_length=200)]] | None = Field(
+        None, max_length=100, description="a note per shop ({shop_id: text}); overrides `note` for that shop's order")
 
 
 class PaymentRef(Schema):
@@ -58,7 +62,7 @@ def place_order(request, payload: PlaceOrderIn, idempotency_key: str | None = He
     from shopyard.payments.models import Payment
 
     lines = [ln.dict() for ln in payload.lines] if payload.lines is not None else None
-    result = place(actor=request.auth, address_id=payload.address_id, lines=lines, note=payload.note,
+    result = place(actor=request.auth, address_id=payload.address_id, lines=lines, note=payload.note, notes=payload.notes,
                    idempotency_key=idempotency_key)
     if result.orders is not None:
         orders, payment = result.orders, result.payment

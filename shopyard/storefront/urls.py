@@ -20,6 +20,7 @@ urlpatterns = [
     path("cart/line/<id:pk>/", buying_views.cart_line_update, name="cart_line_update"),
     path("cart/line/<id:pk>/remove/", buying_views.cart_line_remove, name="cart_line_remove"),
     path("checkout/", buying_views.checkout, name="checkout"),
+    path("checkout/buy-now/", buying_views.buy_now, name="buy_now"),
     path("orders/", buying_views.orders, name="orders"),
     path("orders/<id:pk>/", buying_views.order_detail, name="order_detail"),
     path("orders/<id:pk>/cancel/", buying_views.order_cancel, name="order_cancel"),
