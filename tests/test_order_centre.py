@@ -382,3 +382,12 @@ def test_api_buy_again_reports_added_and_skipped_lines(api, shopper, shopper_tok
     assert [(s["sku_id"], s["reason"]) for s in sold_out.json()["skipped"]] == [(other.pk, "Only 0 left in stock.")]
     assert _cart_lines(shopper) == {sku.pk: 3}
     assert api.post("/orders/999999/buy-again", token=shopper_token).status_code == 404
+
+
+def test_api_lists_orders_by_tab_with_the_counts(api, shopper_token, one_order_per_state):
+    body = api.get("/orders?tab=to_receive", token=shopper_token).json()
+
+    assert [o["id"] for o in body["results"]] == [one_order_per_state[Status.SHIPPED].pk]
+    assert body["counts"] == {"all": 5, "unpaid": 1, "to_ship": 1, "to_receive": 1, "completed": 1, "cancelled": 1}
+    assert api.get("/orders?tab=nope", token=shopper_token).status_code == 422
+    assert len(api.get("/orders", token=shopper_token).json()["results"]) == 5
