@@ -2,9 +2,11 @@
 the orders router (one path, one view for GET and POST) but belongs to
 checkout, which depends on orders and payments, not the other way round."""
 
+from typing import Annotated
+
 from ninja import Field, Header, Schema, Status
 
-from shopyard.core.api_support import bearer, responses
+from shopyard.core.api_support import Id, bearer, responses
 from shopyard.core.money import money_str
 from shopyard.orders.api import OrderOut, order_out
 from shopyard.orders.api import router as orders_router
@@ -21,7 +23,9 @@ class PlaceOrderIn(Schema):
 
     address_id: int = Field(..., ge=1, le=2**53, strict=True)
     lines: list[LineIn] | None = Field(None, min_length=1, max_length=100, description="omit to order the whole cart")
-    note: str = Field("", max_length=200)
+    note: str = Field("", max_length=200, description="a note for every order of this checkout")
+    notes: dict[int, Annotated[str, Field(max_length=200)]] | None = Field(
+        None, max_length=100, description="a note per shop ({shop_id: text}); overrides `note` for that shop's order")
 
 
 class PaymentRef(Schema):
@@ -58,7 +62,7 @@ def place_order(request, payload: PlaceOrderIn, idempotency_key: str | None = He
     from shopyard.payments.models import Payment
 
     lines = [ln.dict() for ln in payload.lines] if payload.lines is not None else None
-    result = place(actor=request.auth, address_id=payload.address_id, lines=lines, note=payload.note,
+    result = place(actor=request.auth, address_id=payload.address_id, lines=lines, note=payload.note, notes=payload.notes,
                    idempotency_key=idempotency_key)
     if result.orders is not None:
         orders, payment = result.orders, result.payment
@@ -67,4 +71,30 @@ def place_order(request, payload: PlaceOrderIn, idempotency_key: str | None = He
         payment = Payment.objects.get(pk=result.payment_id)
     return Status(200 if result.replayed else 201, {
         "checkout_id": result.checkout_id, "orders": [order_out(o) for o in orders], "payment": payment_ref(payment)
+    })
+
+
+class SkippedLineOut(Schema):
+    order_line_id: int
+    sku_id: int | None
+    product_title: str
+    reason: str
+
+
+class BuyAgainOut(Schema):
+    added_sku_ids: list[int]
+    skipped: list[SkippedLineOut]
+
+
+@orders_router.post("/orders/{order_id}/buy-again", response=responses({200: BuyAgainOut}), auth=bearer)
+def buy_again(request, order_id: Id):
+    """Put the order's lines back into the caller's cart; lines that can no
+    longer be bought (unpublished, sold out, over the cap) are listed in `skipped`."""
+    from shopyard.checkout.services import buy_again as refill
+
+    result = refill(actor=request.auth, order_id=order_id)
+    return Status(200, {
+        "added_sku_ids": [ln.sku_id for ln in result.added],
+        "skipped": [{"order_line_id": ln.pk, "sku_id": ln.sku_id, "product_title": ln.product_title, "reason": reason}
+                    for ln, reason in result.skipped],
     })

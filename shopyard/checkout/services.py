@@ -54,7 +54,7 @@ def request_fingerprint(payload: dict) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def _normalise_lines(lines):
+def normalise_lines(lines):
     if not isinstance(lines, list) or not lines:
         raise ValidationFailed(fields={"lines": [_("Add at least one item.")]})
     if len(lines) > 100:
@@ -75,22 +75,57 @@ def _normalise_lines(lines):
     return sorted(merged.items())
 
 
-def place_order(*, actor, address_id, lines=None, note="", idempotency_key=None) -> PlacedCheckout:
-    """Place orders for `lines` ([{sku_id, quantity}]) or, when None, the actor's cart."""
+NOTE_MAX = 200
+
+
+def _clean_note(text, field) -> str:
+    if text is None:
+        return ""
+    if not isinstance(text, str):
+        raise ValidationFailed(fields={field: [_("Enter text.")]})
+    text = text.strip()
+    if "\x00" in text:
+        raise ValidationFailed(fields={field: [_("Remove the NUL character.")]})
+    if len(text) > NOTE_MAX:
+        raise ValidationFailed(fields={field: [_("Use at most %(n)s characters.") % {"n": NOTE_MAX}]})
+    return text
+
+
+def _clean_notes(notes) -> dict:
+    """Per-shop notes ({shop_id: text}); empty ones are dropped."""
+    if notes is None:
+        return {}
+    if not isinstance(notes, dict):
+        raise ValidationFailed(fields={"notes": [_("Give one note per shop id.")]})
+    if len(notes) > 100:
+        raise ValidationFailed(fields={"notes": [_("At most 100 notes per order.")]})
+    cleaned = {}
+    for key, text in notes.items():
+        shop_id = check_id(key, "notes")
+        text = _clean_note(text, f"notes[{shop_id}]")
+        if text:
+            cleaned[shop_id] = text
+    return cleaned
+
+
+def place_order(*, actor, address_id, lines=None, note="", notes=None, idempotency_key=None) -> PlacedCheckout:
+    """Place orders for `lines` ([{sku_id, quantity}]) or, when None, the actor's cart.
+
+    `note` goes on every order; `notes` ({shop_id: text}) gives a shop's order its own note instead."""
     from_cart = lines is None
     if idempotency_key is not None:
         idempotency_key = str(idempotency_key).strip()
         if not idempotency_key or len(idempotency_key) > MAX_KEY_LENGTH:
             raise ValidationFailed(fields={"Idempotency-Key": [_("Use 1 to 128 characters.")]})
-    note = (note or "").strip()
-    if len(note) > 200:
-        raise ValidationFailed(fields={"note": [_("Use at most %(n)s characters.") % {"n": 200}]})
+    note = _clean_note(note, "note")
+    notes = _clean_notes(notes)
     address_id = check_id(address_id, "address_id")
 
-    items = None if from_cart else _normalise_lines(lines)
+    items = None if from_cart else normalise_lines(lines)
     # the fingerprint covers the request, not the cart (server state the first call empties),
     # so a retried cart checkout replays instead of failing with "your cart is empty"
-    fingerprint = request_fingerprint({"address_id": address_id, "lines": items, "note": note, "cart": from_cart})
+    fingerprint = request_fingerprint({"address_id": address_id, "lines": items, "note": note, "cart": from_cart,
+                                       **({"notes": sorted(notes.items())} if notes else {})})
 
     if idempotency_key:
         earlier = _replay(actor, idempotency_key, fingerprint)
@@ -104,7 +139,7 @@ def place_order(*, actor, address_id, lines=None, note="", idempotency_key=None)
             if earlier:
                 return earlier
             raise ValidationFailed(_("Your cart is empty."), fields={"lines": [_("Your cart is empty.")]})
-        items = _normalise_lines(lines)
+        items = normalise_lines(lines)
     # field errors name the line as the client sent it (items are sorted by SKU id)
     positions = {}
     for i, line in enumerate(lines):
@@ -121,8 +156,8 @@ def place_order(*, actor, address_id, lines=None, note="", idempotency_key=None)
                     )
                 except IntegrityError:
                     raise _KeyTaken() from None
-            result = _place(actor=actor, address_id=address_id, items=items, note=note, from_cart=from_cart,
-                            positions=positions)
+            result = _place(actor=actor, address_id=address_id, items=items, note=note, notes=notes,
+                            from_cart=from_cart, positions=positions)
             if record is not None:
                 record.result = {"checkout_id": result.checkout_id, "order_ids": result.order_ids, "payment_id": result.payment_id}
                 record.save(update_fields=["result"])
@@ -165,7 +200,7 @@ def _check_unpaid_orders(actor, *, new_orders):
         raise Conflict(message, fields={"orders": [message]}, code="too_many_unpaid_orders")
 
 
-def _place(*, actor, address_id, items, note, from_cart, positions=None) -> PlacedCheckout:
+def _place(*, actor, address_id, items, note, notes=None, from_cart, positions=None) -> PlacedCheckout:
     from shopyard.payments.services import create_payment
 
     address = own_address(actor, address_id)
@@ -181,6 +216,9 @@ def _place(*, actor, address_id, items, note, from_cart, positions=None) -> Plac
     pricing = price_lines(skus)
     if pricing.mixed_currencies:
         raise ValidationFailed(fields={"lines": [_("Items priced in different currencies must be ordered separately.")]})
+    unknown = sorted(set(notes or {}) - {amounts.shop.pk for amounts in pricing.shops})
+    if unknown:
+        raise ValidationFailed(fields={f"notes[{k}]": [_("No item in this order comes from this shop.")] for k in unknown})
     _check_unpaid_orders(actor, new_orders=len(pricing.shops))
 
     checkout_id = uuid.uuid4()
@@ -191,7 +229,7 @@ def _place(*, actor, address_id, items, note, from_cart, positions=None) -> Plac
             actor=actor, shop=amounts.shop, checkout_id=checkout_id, number=_order_number(),
             currency=amounts.currency, subtotal=amounts.subtotal.to_storage(),
             shipping_fee=amounts.shipping_fee.to_storage(), total=amounts.total.to_storage(),
-            address=snapshot, note=note,
+            address=snapshot, note=(notes or {}).get(amounts.shop.pk, note),
             lines=[{
                 "sku": p.sku, "product_id_snapshot": p.sku.product_id, "product_title": p.sku.product.title,
                 "product_title_en": p.sku.product.title_en, "sku_code": p.sku.code, "sku_name": p.sku.name,
@@ -209,3 +247,41 @@ def _place(*, actor, address_id, items, note, from_cart, positions=None) -> Plac
     emit("checkout.placed", checkout_id=str(checkout_id), order_ids=[o.pk for o, _p in orders], user_id=actor.pk)
     return PlacedCheckout(checkout_id=str(checkout_id), order_ids=[o.pk for o, _p in orders], payment_id=payment.pk,
                           orders=[o for o, _p in orders], payment=payment)
+
+
+@dataclass
+class BoughtAgain:
+    added: list  # the cart lines written
+    skipped: list  # (order line, reason) for lines that can no longer be bought
+
+
+def buy_again(*, actor, order_id) -> BoughtAgain:
+    """Put an order's lines back into the actor's cart, through the cart's own
+    add_line (so visibility, stock and the per-line cap are the cart's rules);
+    lines that cannot be bought any more are skipped and reported, not fatal."""
+    from shopyard.cart.services import add_line, get_cart
+    from shopyard.core.errors import DomainError
+    from shopyard.orders.queries import buyer_order_detail
+
+    order = buyer_order_detail(actor, order_id)
+    if order is None:
+        raise NotFound(_("Order not found."))
+    cart = get_cart(user=actor, create=True)
+    added, skipped = [], []
+    with transaction.atomic():
+        for line in order.lines.all():
+            if line.sku_id is None:
+                skipped.append((line, _("This item is no longer sold.")))
+                continue
+            try:  # add_line's own atomic block is a savepoint: a refused line leaves no trace
+                added.append(add_line(cart=cart, sku_id=line.sku_id, quantity=line.quantity))
+            except DomainError as exc:
+                skipped.append((line, _error_text(exc)))
+        if added:
+            emit("cart.refilled", order_id=order.pk, user_id=actor.pk, sku_ids=[ln.sku_id for ln in added])
+    return BoughtAgain(added=added, skipped=skipped)
+
+
+def _error_text(exc) -> str:
+    details = [str(m) for v in exc.fields.values() for m in (v if isinstance(v, list | tuple) else [v])]
+    return details[0] if details else str(exc.message)

@@ -4,6 +4,7 @@ POST /orders to this router.) Each order carries the `actions` its state
 machine allows the caller now."""
 
 from datetime import datetime
+from enum import Enum
 
 from ninja import Field, Query, Router, Schema, Status
 
@@ -13,7 +14,7 @@ from shopyard.core.money import money_str
 from shopyard.shops.queries import shop_for_seller
 
 from . import queries, services
-from .state import Role, allowed_actions
+from .state import BUYER_TABS, Role, allowed_actions
 from .state import Status as OrderStatus
 
 router = Router(tags=["orders"])
@@ -66,6 +67,7 @@ class OrderOut(Schema):
     shipped_at: datetime | None
     completed_at: datetime | None
     cancelled_at: datetime | None
+    pay_by: datetime | None = Field(..., description="when an unpaid order is cancelled if not paid (null once it cannot expire)")
     actions: list[str] = Field(..., description="what the caller may do now: pay, cancel, confirm_receipt (buyer); ship (seller)")
     lines: list[OrderLineOut]
 
@@ -82,10 +84,21 @@ class OrderPage(Schema):
     results: list[OrderOut]
 
 
+class BuyerOrderPage(OrderPage):
+    counts: dict[str, int] = Field(..., description="orders under each order-centre tab: " + ", ".join(BUYER_TABS))
+
+
+BuyerTab = Enum("BuyerTab", {tab: tab for tab in BUYER_TABS}, type=str)
+
+
 class OrderFilters(Schema):
     status: OrderStatus | None = None
     page: int = Field(1, ge=1, le=100000)
     page_size: int = Field(20, ge=1, le=100)
+
+
+class BuyerOrderFilters(OrderFilters):
+    tab: BuyerTab | None = Field(None, description="an order-centre tab (its statuses); combined with `status` if both")
 
 
 class SellerOrderFilters(OrderFilters):
@@ -104,6 +117,7 @@ def order_out(o, role=Role.BUYER) -> dict:
         "shop_name": o.shop.name, "currency": c, "subtotal": money_str(o.subtotal, c),
         "shipping_fee": money_str(o.shipping_fee, c), "total": money_str(o.total, c), "placed_at": o.placed_at,
         "paid_at": o.paid_at, "shipped_at": o.shipped_at, "completed_at": o.completed_at, "cancelled_at": o.cancelled_at,
+        "pay_by": queries.payment_deadline(o),
         "actions": sorted(str(a) for a in allowed_actions(o.status, role)),
         "lines": [{
             "id": ln.pk, "sku_id": ln.sku_id, "product_id": ln.product_id_snapshot, "product_title": ln.product_title,
@@ -126,10 +140,14 @@ def order_detail_out(o, role=Role.BUYER) -> dict:
     }
 
 
-@router.get("/orders", response=responses({200: OrderPage}), auth=bearer)
-def list_orders(request, filters: Query[OrderFilters]):
-    items, meta = paginate(queries.buyer_orders(request.auth, status=filters.status), filters.page, filters.page_size)
-    return Status(200, {"meta": meta, "results": [order_out(o) for o in items]})
+@router.get("/orders", response=responses({200: BuyerOrderPage}), auth=bearer)
+def list_orders(request, filters: Query[BuyerOrderFilters]):
+    qs = queries.buyer_tab_orders(request.auth, filters.tab.value if filters.tab else "all")
+    if filters.status:
+        qs = qs.filter(status=filters.status)
+    items, meta = paginate(qs, filters.page, filters.page_size)
+    return Status(200, {"meta": meta, "results": [order_out(o) for o in items],
+                        "counts": queries.buyer_tab_counts(request.auth)})
 
 
 def _buyer_detail(user, order_id):

@@ -1,11 +1,15 @@
 """Order reads, always scoped to the caller: a buyer's own orders, or a shop's."""
 
-from django.db.models import Prefetch
+from datetime import timedelta
+
+from django.conf import settings
+from django.db.models import Count, Prefetch, Q
 
 from shopyard.core.errors import ValidationFailed
 from shopyard.core.validation import check_id
 
 from .models import Order, OrderLine, OrderStatusChange
+from .state import BUYER_TABS, Action, allowed_actions
 
 
 def _id(value):
@@ -28,6 +32,41 @@ def buyer_orders(user, *, status=None):
     if status:
         qs = qs.filter(status=status)
     return qs.order_by("-id")
+
+
+def payment_deadline(order):
+    """When an unpaid order is cancelled by the timeout job, or None once it
+    cannot expire any more. The job cancels orders placed before
+    now - timeout, so this is the moment the countdown on pages and the API's
+    `pay_by` reach zero."""
+    if Action.EXPIRE not in allowed_actions(order.status):
+        return None
+    return order.placed_at + timedelta(minutes=settings.UNPAID_ORDER_TIMEOUT_MINUTES)
+
+
+def buyer_tab_orders(user, tab):
+    """A buyer's orders under an order-centre tab (see state.BUYER_TABS), with
+    what the list shows: shop, lines, and each line's SKU, product and images
+    (for the thumbnail), in a fixed number of queries."""
+    from shopyard.catalog.models import ProductImage
+
+    lines = OrderLine.objects.select_related("sku__product").prefetch_related(
+        Prefetch("sku__product__images", queryset=ProductImage.objects.order_by("position", "id"))
+    ).order_by("id")
+    qs = Order.objects.filter(user=user).select_related("shop").prefetch_related(Prefetch("lines", queryset=lines))
+    statuses = BUYER_TABS.get(tab)
+    if statuses:
+        qs = qs.filter(status__in=statuses)
+    return qs.order_by("-id")
+
+
+def buyer_tab_counts(user) -> dict:
+    """How many orders each order-centre tab holds, in one aggregate query."""
+    aggregates = {
+        tab: Count("pk", filter=Q(status__in=statuses)) if statuses else Count("pk")
+        for tab, statuses in BUYER_TABS.items()
+    }
+    return Order.objects.filter(user=user).aggregate(**aggregates)
 
 
 def buyer_order_detail(user, order_id):

@@ -93,3 +93,25 @@ def _reachable(start) -> set:
 
 # the statuses of an order that was paid for (a sale): everything reachable from paid
 SOLD = sorted(_reachable(TRANSITIONS[(Status.PENDING_PAYMENT, Action.PAY)]))
+
+
+# The shopper's order-centre tabs, in display order: each tab is the statuses
+# the table says are waiting for that step (None: every order). Pages and API
+# filter and count with this mapping only.
+BUYER_TABS = {
+    "all": None,
+    "unpaid": statuses_allowing(Action.PAY),
+    "to_ship": statuses_allowing(Action.SHIP),
+    "to_receive": statuses_allowing(Action.CONFIRM_RECEIPT),
+    "completed": [Status.COMPLETED],
+    "cancelled": [Status.CANCELLED],
+}
+
+BUYER_TAB_LABELS = {
+    "all": _("All"),
+    "unpaid": _("To pay"),
+    "to_ship": _("To ship"),
+    "to_receive": _("To receive"),
+    "completed": _("Completed"),
+    "cancelled": _("Cancelled"),
+}

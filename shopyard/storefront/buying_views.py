@@ -10,6 +10,7 @@ import uuid
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -22,6 +23,8 @@ from shopyard.accounts.queries import addresses_of
 from shopyard.accounts.views import safe_next
 from shopyard.cart import services as cart_services
 from shopyard.cart.queries import cart_view
+from shopyard.checkout import services as checkout_services
+from shopyard.checkout.buy_now import buy_now_line, buy_now_view
 from shopyard.checkout.limits import max_units_per_sku
 from shopyard.checkout.services import place_order
 from shopyard.core.errors import DomainError, NotFound
@@ -29,7 +32,7 @@ from shopyard.core.i18n import localized
 from shopyard.core.validation import parse_id
 from shopyard.orders import queries as order_queries
 from shopyard.orders import services as order_services
-from shopyard.orders.state import Action, Role, Status, allowed_actions
+from shopyard.orders.state import BUYER_TAB_LABELS, BUYER_TABS, Action, Role, allowed_actions
 from shopyard.payments import queries as payment_queries
 from shopyard.payments import services as payment_services
 from shopyard.payments.state import is_open as payment_is_open
@@ -155,17 +158,32 @@ def cart_line_remove(request, pk):
 # --- checkout ---------------------------------------------------------------
 
 
-def _checkout_context(request, *, error="", errors=None, address_id=None, note=""):
-    context = _cart_context(request)
+def _checkout_context(request, *, view=None, error="", errors=None, address_id=None, notes=None):
+    """The checkout page for the cart, or for `view` (a buy-now line priced like a cart)."""
+    if view is None:
+        context = _cart_context(request)
+    else:
+        view = _decorate_cart(view)
+        context = {"cart": view, "has_problem": any(not v.available for g in view.groups for v in g.lines)}
     addresses = addresses_of(request.user)
     if address_id is None:
         chosen = next((a for a in addresses if a.is_default), addresses[0] if addresses else None)
         address_id = chosen.pk if chosen else None
+    notes = notes or {}
+    for group in context["cart"].groups:
+        group.note = notes.get(str(group.shop.pk), "")
+        group.note_errors = (errors or {}).get(f"notes[{group.shop.pk}]", [])
     context.update(
-        addresses=addresses, address_id=str(address_id or ""), note=note, error=error, errors=errors or {},
-        token=uuid.uuid4().hex, empty=not context["cart"].groups,
+        addresses=addresses, address_id=str(address_id or ""), error=error, errors=errors or {},
+        token=uuid.uuid4().hex, empty=not context["cart"].groups, buy_now=view is not None,
+        form_action=reverse("storefront:buy_now" if view is not None else "storefront:checkout"),
     )
     return context
+
+
+def _posted_notes(request) -> dict:
+    """The per-shop note fields (note_<shop id>) as {shop id: text}; the service checks the ids."""
+    return {key.removeprefix("note_"): value for key, value in request.POST.items() if key.startswith("note_")}
 
 
 def _redirect_to_gateway(request, payment_id):
@@ -173,6 +191,24 @@ def _redirect_to_gateway(request, payment_id):
     if not payment_is_open(payment.status):
         return redirect("payments:return", reference=payment.reference)
     return redirect(payment_services.gateway_url(payment))
+
+
+def _place(request, *, lines=None, view=None):
+    address_id = request.POST.get("address_id", "")
+    notes = _posted_notes(request)
+    # the form's one-time token is the idempotency key: a double submit replays the first result
+    token = request.POST.get("token", "").strip()[:64] or None
+    try:
+        placed = place_order(actor=request.user, address_id=address_id, lines=lines,
+                             note=request.POST.get("note", ""), notes=notes, idempotency_key=token)
+    except DomainError as exc:
+        fields = {k: [str(m) for m in v] if isinstance(v, list | tuple) else [str(v)] for k, v in exc.fields.items()}
+        context = _checkout_context(request, view=view, error=_error_text(exc), errors=fields, address_id=address_id,
+                                    notes=notes)
+        return render(request, "storefront/checkout.html", context, status=exc.status)
+    if lines is not None:
+        request.session.pop(BUY_NOW_KEY, None)
+    return _redirect_to_gateway(request, placed.payment_id)
 
 
 @login_required
@@ -184,18 +220,41 @@ def checkout(request):
             messages.info(request, _("Your cart is empty."))
             return redirect("storefront:cart")
         return render(request, "storefront/checkout.html", context)
+    return _place(request)
 
-    address_id = request.POST.get("address_id", "")
-    note = request.POST.get("note", "")
-    # the form's one-time token is the idempotency key: a double submit replays the first result
-    token = request.POST.get("token", "").strip()[:64] or None
+
+BUY_NOW_KEY = "buy_now"
+
+
+@require_http_methods(["GET", "POST"])
+def buy_now(request):
+    """立即购买: the product page's second button. A POST with sku_id and quantity
+    (and no address) keeps that one line in the session and shows it as a
+    checkout; the checkout form posts back here with an address to place the
+    order for that line only. The cart is never read or written."""
+    if request.method == "POST" and "address_id" not in request.POST:
+        try:
+            line = buy_now_line(sku_id=request.POST.get("sku_id", ""), quantity=request.POST.get("quantity", "1"))
+        except DomainError as exc:
+            return render(request, "storefront/message.html",
+                          {"message": _error_text(exc)}, status=exc.status)
+        request.session[BUY_NOW_KEY] = line
+        return redirect("storefront:buy_now")
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    line = request.session.get(BUY_NOW_KEY)
+    if not isinstance(line, dict):
+        messages.info(request, _("Choose an item to buy first."))
+        return redirect("storefront:home")
     try:
-        placed = place_order(actor=request.user, address_id=address_id, note=note, idempotency_key=token)
+        view = buy_now_view(line)
     except DomainError as exc:
-        fields = {k: [str(m) for m in v] if isinstance(v, list | tuple) else [str(v)] for k, v in exc.fields.items()}
-        context = _checkout_context(request, error=_error_text(exc), errors=fields, address_id=address_id, note=note)
-        return render(request, "storefront/checkout.html", context, status=exc.status)
-    return _redirect_to_gateway(request, placed.payment_id)
+        request.session.pop(BUY_NOW_KEY, None)
+        return render(request, "storefront/message.html",
+                      {"message": _error_text(exc)}, status=exc.status)
+    if request.method == "GET":
+        return render(request, "storefront/checkout.html", _checkout_context(request, view=view))
+    return _place(request, lines=[line], view=view)
 
 
 # --- orders -----------------------------------------------------------------
@@ -213,20 +272,36 @@ def _decorate_order(order):
     return order
 
 
+def _line_thumbnail(line):
+    """The product's first image, when the SKU still exists (lines keep a snapshot of text only)."""
+    if line.sku is None:
+        return None
+    images = list(line.sku.product.images.all())
+    return images[0] if images else None
+
+
+def _tab_of_status(status):
+    """Older links (the profile page) filter by ?status=: show the tab holding it."""
+    return next((tab for tab, statuses in BUYER_TABS.items() if statuses and status in statuses), "all")
+
+
 def _orders_page(request, *, error="", status=200):
-    current = request.GET.get("status", "")
-    if current not in Status.values:
-        current = ""
-    page = Paginator(order_queries.buyer_orders(request.user, status=current or None), ORDERS_PER_PAGE).get_page(
+    current = request.GET.get("tab") or _tab_of_status(request.GET.get("status", ""))
+    if current not in BUYER_TABS:
+        current = "all"
+    page = Paginator(order_queries.buyer_tab_orders(request.user, current), ORDERS_PER_PAGE).get_page(
         request.GET.get("page")
     )
     for order in page.object_list:
         _decorate_order(order)
+        for line in order.lines.all():
+            line.image = _line_thumbnail(line)
+    counts = order_queries.buyer_tab_counts(request.user)
     context = {
         "page": page,
         "orders": page.object_list,
         "current": current,
-        "tabs": [("", _("All"))] + [(s.value, s.label) for s in Status],
+        "tabs": [(tab, BUYER_TAB_LABELS[tab], counts[tab]) for tab in BUYER_TABS],
         "error": error,
         "has_pending": any(Action.PAY in o.actions for o in page.object_list),
     }
@@ -330,3 +405,20 @@ def order_pay(request):
     except DomainError as exc:
         return _orders_page(request, error=_error_text(exc), status=exc.status)
     return redirect(payment_services.gateway_url(payment))
+
+
+@login_required
+@require_POST
+def order_buy_again(request, pk):
+    try:
+        result = checkout_services.buy_again(actor=request.user, order_id=pk)
+    except NotFound as exc:
+        raise Http404(str(exc.message)) from None
+    except DomainError as exc:
+        return _orders_page(request, error=_error_text(exc), status=exc.status)
+    if result.added:
+        messages.success(request, _("%(n)s item(s) added to your cart.") % {"n": len(result.added)})
+    if result.skipped:
+        names = "; ".join(f"{localized(line, 'product_title')} ({reason})" for line, reason in result.skipped)
+        messages.warning(request, _("Not added, no longer available: %(items)s") % {"items": names})
+    return redirect("storefront:cart")

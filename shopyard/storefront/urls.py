@@ -20,9 +20,11 @@ urlpatterns = [
     path("cart/line/<id:pk>/", buying_views.cart_line_update, name="cart_line_update"),
     path("cart/line/<id:pk>/remove/", buying_views.cart_line_remove, name="cart_line_remove"),
     path("checkout/", buying_views.checkout, name="checkout"),
+    path("checkout/buy-now/", buying_views.buy_now, name="buy_now"),
     path("orders/", buying_views.orders, name="orders"),
     path("orders/<id:pk>/", buying_views.order_detail, name="order_detail"),
     path("orders/<id:pk>/cancel/", buying_views.order_cancel, name="order_cancel"),
     path("orders/<id:pk>/confirm/", buying_views.order_confirm, name="order_confirm"),
+    path("orders/<id:pk>/buy-again/", buying_views.order_buy_again, name="order_buy_again"),
     path("orders/pay/", buying_views.order_pay, name="order_pay"),
 ]
