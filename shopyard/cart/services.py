@@ -250,3 +250,27 @@ def update_line(*, cart, line_id, quantity=None, selected=None) -> CartLine:
     if selected is not None:
         line = set_selected(cart=cart, line_id=line.pk, selected=selected)
     return line
+
+
+@transaction.atomic
+def apply_selection_form(*, cart, shown, ticked, all_now, all_was, shops_now, shops_was) -> None:
+    """The cart page's selection form, which works without JavaScript: it posts the
+    whole state (ticked line ids among the `shown` ones, the shop and "all" boxes)
+    with the state it was rendered with (`*_was`). A changed "all" box wins, then
+    a changed shop box; otherwise the line boxes say exactly what is ticked.
+    Ids are parsed by the caller; lines not in the cart are ignored (the cart may
+    have changed in another tab), lines that cannot be bought stay unticked."""
+    if cart is None:
+        raise NotFound(_("Cart not found."))
+    lines = {line.pk: line for line in CartLine.objects.select_for_update().filter(cart=cart, pk__in=shown)
+             .select_related("sku__product")}
+    chosen = set(ticked) & set(lines)
+    if all_now != all_was:
+        chosen = set(lines) if all_now else set()
+    else:
+        for shop_id in set(shops_now) ^ set(shops_was):
+            of_shop = {pk for pk, line in lines.items() if line.sku.product.shop_id == shop_id}
+            chosen = chosen | of_shop if shop_id in shops_now else chosen - of_shop
+    buyable = set(buyable_lines(cart).filter(pk__in=lines).values_list("pk", flat=True))
+    CartLine.objects.filter(pk__in=[pk for pk in lines if pk in chosen and pk in buyable]).update(selected=True)
+    CartLine.objects.filter(pk__in=[pk for pk in lines if pk not in chosen or pk not in buyable]).update(selected=False)
