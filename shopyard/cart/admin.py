@@ -2,14 +2,22 @@ from django.contrib import admin
 from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 
+from shopyard.core.admin import money_display
+
 from .models import Cart, CartLine
+
+
+def _line_currency(line):
+    return line.sku.product.currency
 
 
 class CartLineInline(admin.TabularInline):
     model = CartLine
     extra = 0
     raw_id_fields = ("sku",)
-    readonly_fields = ("added_at",)
+    fields = ("sku", "quantity", "selected", "added_price_text", "added_at")
+    readonly_fields = ("added_price_text", "added_at")
+    added_price_text = money_display("added_price", _("price when added"), currency=_line_currency)
 
 
 @admin.register(Cart)
@@ -32,7 +40,10 @@ class CartAdmin(admin.ModelAdmin):
 
 @admin.register(CartLine)
 class CartLineAdmin(admin.ModelAdmin):
-    list_display = ("cart", "sku", "quantity", "added_at")
+    list_display = ("cart", "sku", "quantity", "selected", "added_price_text", "added_at")
     search_fields = ("sku__code", "cart__user__username")
-    list_select_related = ("cart", "sku")
+    list_select_related = ("cart", "sku", "sku__product")
     raw_id_fields = ("cart", "sku")
+    fields = ("cart", "sku", "quantity", "selected", "added_price_text", "added_at")
+    readonly_fields = ("added_price_text", "added_at")
+    added_price_text = money_display("added_price", _("price when added"), currency=_line_currency)

@@ -15,8 +15,17 @@ class CartLineIn(Schema):
     quantity: int = Field(..., ge=1, le=999, strict=True)
 
 
-class QuantityIn(Schema):
-    quantity: int = Field(..., ge=1, le=999, strict=True)
+class LineUpdateIn(Schema):
+    quantity: int | None = Field(None, ge=1, le=999, strict=True)
+    selected: bool | None = Field(None, strict=True, description="tick the line for checkout")
+
+
+class SelectIn(Schema):
+    """Exactly one of all, shop_id or line_ids."""
+    all: bool = Field(False, strict=True)
+    shop_id: int | None = Field(None, ge=1, le=2**53, strict=True)
+    line_ids: list[int] | None = Field(None, min_length=1, max_length=100)
+    selected: bool = Field(..., strict=True)
 
 
 class CartLineOut(Schema):
@@ -33,6 +42,9 @@ class CartLineOut(Schema):
     line_total: str
     stock: int
     available: bool
+    selected: bool
+    price_change: str | None = Field(None, description="current unit price minus the price when added "
+                                     "(negative: it dropped); null when unchanged or acknowledged")
 
 
 class UnavailableLineOut(Schema):
@@ -42,15 +54,17 @@ class UnavailableLineOut(Schema):
     title: str
     title_en: str
     quantity: int
+    reason: str
 
 
 class CartShopOut(Schema):
     shop_id: int
     shop_name: str
     lines: list[CartLineOut]
-    subtotal: str
-    shipping_fee: str
-    total: str
+    all_selected: bool
+    subtotal: str | None = Field(None, description="of the selected lines; null when none is selected")
+    shipping_fee: str | None
+    total: str | None
 
 
 class CartOut(Schema):
@@ -58,16 +72,21 @@ class CartOut(Schema):
     unavailable: list[UnavailableLineOut] = Field(
         [], description="lines that can no longer be bought (hidden product, inactive SKU, suspended shop): "
         "outside every total and left out at checkout")
-    count: int
+    count: int = Field(..., description="units in the selected lines")
+    all_selected: bool
     currency: str | None
-    total: str | None
+    total: str | None = Field(None, description="of the selected lines: what checkout charges")
 
 
 def serialise(cart) -> dict:
     """Amounts come rounded from the amount calculator (checkout.pricing): what place_order charges."""
     view = cart_view(cart)
     groups = []
-    for g in view.groups:
+
+    def amount(money):
+        return str(money.amount) if money is not None else None
+
+    for g in view.shops:
         groups.append({
             "shop_id": g.shop.pk, "shop_name": g.shop.name,
             "lines": [{
@@ -75,17 +94,19 @@ def serialise(cart) -> dict:
                 "sku_name_en": v.line.sku.name_en, "product_id": v.line.sku.product_id,
                 "title": v.line.sku.product.title, "title_en": v.line.sku.product.title_en, "quantity": v.line.quantity,
                 "unit_price": str(v.unit_price.quantize().amount), "line_total": str(v.line_total.amount),
-                "stock": v.stock, "available": v.available,
+                "stock": v.stock, "available": v.available, "selected": v.selected,
+                "price_change": amount(v.price_change.quantize()) if v.price_change else None,
             } for v in g.lines],
-            "subtotal": str(g.subtotal.amount), "shipping_fee": str(g.shipping_fee.amount),
-            "total": str(g.total.amount),
+            "all_selected": g.all_selected,
+            "subtotal": amount(g.subtotal), "shipping_fee": amount(g.shipping_fee), "total": amount(g.total),
         })
     unavailable = [{
         "id": v.line.pk, "sku_id": v.line.sku_id, "product_id": v.line.sku.product_id, "title": v.line.sku.product.title,
         "title_en": v.line.sku.product.title_en, "quantity": v.line.quantity,
+        "reason": str(v.reason),
     } for v in view.unavailable]
     return {
-        "groups": groups, "unavailable": unavailable, "count": view.count,
+        "groups": groups, "unavailable": unavailable, "count": view.count, "all_selected": view.all_selected,
         "currency": view.total.currency if view.total else None,
         "total": str(view.total.amount) if view.total else None,
     }
@@ -106,9 +127,42 @@ def add_line(request, payload: CartLineIn):
 
 
 @router.patch("/cart/lines/{line_id}", response=responses({200: CartOut}), auth=bearer)
-def set_quantity(request, line_id: Id, payload: QuantityIn):
+def update_line(request, line_id: Id, payload: LineUpdateIn):
+    """Change the quantity (bounded by stock and the per-order cap) and/or tick the line."""
     cart = services.get_cart(user=request.auth)
-    services.set_quantity(cart=cart, line_id=line_id, quantity=payload.quantity)
+    services.update_line(cart=cart, line_id=line_id, quantity=payload.quantity, selected=payload.selected)
+    return Status(200, serialise(cart))
+
+
+@router.post("/cart/select", response=responses({200: CartOut}), auth=bearer)
+def select(request, payload: SelectIn):
+    """Tick or untick the whole cart, one shop's lines or the given lines (lines that cannot be bought stay unticked)."""
+    cart = services.get_cart(user=request.auth)
+    services.select_lines(cart=cart, selected=payload.selected, all_lines=payload.all, shop_id=payload.shop_id,
+                          line_ids=payload.line_ids)
+    return Status(200, serialise(cart))
+
+
+@router.post("/cart/lines/{line_id}/acknowledge-price", response=responses({200: CartOut}), auth=bearer)
+def acknowledge_price(request, line_id: Id):
+    """Clear the price-change marker: the current price becomes the line's reference."""
+    cart = services.get_cart(user=request.auth)
+    services.acknowledge_price(cart=cart, line_id=line_id)
+    return Status(200, serialise(cart))
+
+
+@router.post("/cart/lines/{line_id}/favourite", response=responses({200: CartOut}), auth=bearer)
+def move_to_favourites(request, line_id: Id):
+    """Add the line's product to the favourites and remove the line."""
+    cart = services.get_cart(user=request.auth)
+    services.move_to_favourites(cart=cart, line_id=line_id, actor=request.auth)
+    return Status(200, serialise(cart))
+
+
+@router.post("/cart/remove-selected", response=responses({200: CartOut}), auth=bearer)
+def remove_selected(request):
+    cart = services.get_cart(user=request.auth)
+    services.remove_selected(cart=cart)
     return Status(200, serialise(cart))
 
 

@@ -22,6 +22,11 @@ class CartLine(models.Model):
     cart = models.ForeignKey(Cart, verbose_name=_("cart"), on_delete=models.CASCADE, related_name="lines")
     sku = models.ForeignKey("catalog.Sku", verbose_name=_("SKU"), on_delete=models.CASCADE, related_name="+")
     quantity = models.PositiveIntegerField(_("quantity"))
+    # ticked for checkout: stored so the choice survives a reload and a guest's login
+    selected = models.BooleanField(_("selected"), default=True)
+    # the unit price when the shopper added (or last acknowledged) the line, to show
+    # "price dropped by ¥10"; null for lines older than the column (no marker)
+    added_price = models.DecimalField(_("price when added"), max_digits=20, decimal_places=4, null=True, blank=True)
     added_at = models.DateTimeField(_("added at"), auto_now_add=True)
 
     class Meta:

@@ -1,11 +1,16 @@
-"""The cart as pages and the API show it: buyable lines grouped by shop and priced
-by the amount calculator (checkout.pricing, the same one place_order uses), and
-the lines shoppers can no longer buy (draft product, inactive SKU, suspended shop:
-catalog.queries.visible_skus decides) shown apart, outside every total."""
+"""The cart as pages and the API show it: buyable lines grouped by shop, the
+selected ones priced by the amount calculator (checkout.pricing, the same one
+place_order uses), and the lines shoppers can no longer buy (draft product,
+inactive SKU, suspended shop: catalog.queries.visible_skus decides; or sold out)
+shown apart with the reason, outside every total.
+
+`groups` holds only the selected lines (what checkout shows and buys); `shops`
+holds every buyable line for the cart page, with the selected lines' amounts."""
 
 from dataclasses import dataclass, field
 
 from django.db.models import Exists, OuterRef
+from django.utils.translation import gettext_lazy as _
 
 from shopyard.catalog.queries import sku_stock, visible_skus
 from shopyard.checkout.pricing import price_lines
@@ -21,6 +26,19 @@ class CartLineView:
     line_total: Money | None
     stock: int
     available: bool  # buyable and in stock for the chosen quantity
+    selected: bool = False
+    reason: str = ""  # why an unavailable line cannot be bought
+    price_change: Money | None = None  # current unit price − price when added; None when unchanged
+
+    @property
+    def price_dropped(self) -> bool:
+        return self.price_change is not None and self.price_change.amount < 0
+
+    @property
+    def price_change_abs(self) -> Money | None:
+        if self.price_change is None:
+            return None
+        return Money(abs(self.price_change.amount), self.price_change.currency).quantize()
 
 
 @dataclass
@@ -38,6 +56,26 @@ class CartView:
     total: Money | None
     count: int
     unavailable: list = field(default_factory=list)  # CartLineView of lines that cannot be bought
+    shops: list = field(default_factory=list)  # ShopGroup of every buyable line, amounts of the selected ones
+    all_selected: bool = False
+
+
+def unavailable_reason(line) -> str:
+    """Why a line is shown apart; `buyable` (the visibility rule) decided that it is."""
+    sku = line.sku
+    if sku.product.shop.status != sku.product.shop.Status.ACTIVE:
+        return _("Shop closed")
+    if sku.product.status != sku.product.Status.PUBLISHED:
+        return _("No longer on sale")
+    if not sku.is_active:
+        return _("This option is no longer sold")
+    return _("Sold out")
+
+
+def _price_change(line, unit: Money) -> Money | None:
+    if line.added_price is None or line.added_price == line.sku.price:
+        return None
+    return Money(line.sku.price - line.added_price, unit.currency)
 
 
 def cart_view(cart) -> CartView:
@@ -45,24 +83,49 @@ def cart_view(cart) -> CartView:
         return CartView(groups=[], total=None, count=0)
     lines = list(
         CartLine.objects.filter(cart=cart)
-        .annotate(buyable=Exists(visible_skus().filter(pk=OuterRef("sku_id"))))
+        .annotate(visible=Exists(visible_skus().filter(pk=OuterRef("sku_id"))))
         .select_related("sku", "sku__product", "sku__product__shop", "sku__stock")
         .prefetch_related("sku__product__images")
         .order_by("sku__product__shop_id", "id")
     )
-    pricing = price_lines((line.sku, line.quantity, line) for line in lines if line.buyable)
+    for line in lines:
+        line.buyable = line.visible and sku_stock(line.sku) > 0
+    buyable = [line for line in lines if line.buyable]
+    chosen = [line for line in buyable if line.selected]
+    pricing = price_lines((line.sku, line.quantity, line) for line in chosen)
+    views = {}
+    for line in buyable:
+        unit = Money(line.sku.price, line.sku.product.currency)
+        stock = sku_stock(line.sku)
+        views[line.pk] = CartLineView(line, unit, (unit * line.quantity).quantize(), stock, stock >= line.quantity,
+                                      selected=line.selected, price_change=_price_change(line, unit))
     groups = []
+    amounts_by_shop = {}
     for amounts in pricing.shops:
         group = ShopGroup(shop=amounts.shop, subtotal=amounts.subtotal, shipping_fee=amounts.shipping_fee,
                           total=amounts.total)
         for priced in amounts.lines:
-            stock = sku_stock(priced.sku)
-            group.lines.append(CartLineView(priced.ref, priced.unit_price, priced.line_total, stock,
-                                            stock >= priced.quantity))
+            view = views[priced.ref.pk]
+            view.unit_price, view.line_total = priced.unit_price, priced.line_total
+            group.lines.append(view)
         groups.append(group)
+        amounts_by_shop[amounts.shop.pk] = group
+    shops = {}
+    for line in buyable:
+        shop = line.sku.product.shop
+        if shop.pk not in shops:
+            priced = amounts_by_shop.get(shop.pk)
+            shops[shop.pk] = ShopGroup(shop=shop, subtotal=priced.subtotal if priced else None,
+                                       shipping_fee=priced.shipping_fee if priced else None,
+                                       total=priced.total if priced else None)
+        shops[shop.pk].lines.append(views[line.pk])
+    for group in shops.values():
+        group.all_selected = all(v.selected for v in group.lines)
     unavailable = [
-        CartLineView(line, Money(line.sku.price, line.sku.product.currency), None, sku_stock(line.sku), False)
+        CartLineView(line, Money(line.sku.price, line.sku.product.currency), None, sku_stock(line.sku), False,
+                     reason=unavailable_reason(line))
         for line in lines if not line.buyable
     ]
-    return CartView(groups=groups, total=pricing.total, count=sum(line.quantity for line in lines if line.buyable),
-                    unavailable=unavailable)
+    return CartView(groups=groups, total=pricing.total, count=sum(line.quantity for line in chosen),
+                    unavailable=unavailable, shops=list(shops.values()),
+                    all_selected=bool(buyable) and all(line.selected for line in buyable))

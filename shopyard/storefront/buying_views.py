@@ -29,6 +29,7 @@ from shopyard.checkout.limits import max_units_per_sku
 from shopyard.checkout.services import place_order
 from shopyard.core.errors import DomainError, NotFound
 from shopyard.core.i18n import localized
+from shopyard.core.money import format_price
 from shopyard.core.validation import parse_id
 from shopyard.orders import queries as order_queries
 from shopyard.orders import services as order_services
@@ -70,12 +71,19 @@ def _cart(request, *, create=False):
 
 
 def _decorate_cart(view):
-    for group in view.groups:
+    cap = max_units_per_sku()
+    for group in [*view.groups, *view.shops]:
         group.shop_label = localized(group.shop, "name")
         for v in group.lines:
             images = list(v.line.sku.product.images.all())
             v.image = images[0] if images else None
-            v.max_quantity = max(min(v.stock, max_units_per_sku()), 1)
+            v.max_quantity = max(min(v.stock, cap), 1)
+            v.minus = v.line.quantity - 1 if v.line.quantity > 1 else None
+            v.plus = v.line.quantity + 1 if v.line.quantity < v.max_quantity else None
+            if v.price_change is not None:
+                amount = format_price(v.price_change_abs.amount, v.price_change_abs.currency)
+                v.price_change_label = (_("Price dropped by %(amount)s") if v.price_dropped
+                                        else _("Price up by %(amount)s")) % {"amount": amount}
     for v in view.unavailable:
         images = list(v.line.sku.product.images.all())
         v.image = images[0] if images else None
@@ -84,7 +92,8 @@ def _decorate_cart(view):
 
 def _cart_context(request, *, error=""):
     view = _decorate_cart(cart_view(_cart(request)))
-    return {"cart": view, "error": error, "has_problem": any(not v.available for g in view.groups for v in g.lines)}
+    return {"cart": view, "error": error, "has_problem": any(not v.available for g in view.groups for v in g.lines),
+            "selected_ids": {v.line.pk for g in view.groups for v in g.lines}}
 
 
 def _render_cart(request, *, error="", status=200, partial=False, back_url=None):
@@ -139,8 +148,10 @@ def cart_add(request):
 
 @require_POST
 def cart_line_update(request, pk):
+    # the stepper's − / + buttons post `set` (the new quantity); the input posts `quantity`
+    quantity = request.POST.get("set") or request.POST.get("quantity", "")
     try:
-        cart_services.set_quantity(cart=_cart(request), line_id=pk, quantity=request.POST.get("quantity", ""))
+        cart_services.set_quantity(cart=_cart(request), line_id=pk, quantity=quantity)
     except DomainError as exc:
         return _cart_error(request, exc)
     return _cart_changed(request, _("Quantity updated."))
@@ -153,6 +164,52 @@ def cart_line_remove(request, pk):
     except DomainError as exc:
         return _cart_error(request, exc)
     return _cart_changed(request, _("Item removed from your cart."))
+
+
+def _ids(values) -> list[int]:
+    return [i for i in (parse_id(v) for v in values) if i is not None]
+
+
+@require_POST
+def cart_select(request):
+    """The selection form (see cart.services.apply_selection_form); htmx posts it on every tick."""
+    try:
+        cart_services.apply_selection_form(
+            cart=_cart(request), shown=_ids(request.POST.getlist("shown")), ticked=_ids(request.POST.getlist("line")),
+            all_now=bool(request.POST.get("all")), all_was=request.POST.get("all_was") == "1",
+            shops_now=_ids(request.POST.getlist("shop")), shops_was=_ids(request.POST.getlist("shop_was")),
+        )
+    except DomainError as exc:
+        return _cart_error(request, exc)
+    return _cart_changed(request, _("Selection updated."))
+
+
+@require_POST
+def cart_remove_selected(request):
+    try:
+        cart_services.remove_selected(cart=_cart(request))
+    except DomainError as exc:
+        return _cart_error(request, exc)
+    return _cart_changed(request, _("Selected items removed."))
+
+
+@require_POST
+def cart_line_acknowledge(request, pk):
+    try:
+        cart_services.acknowledge_price(cart=_cart(request), line_id=pk)
+    except DomainError as exc:
+        return _cart_error(request, exc)
+    return _cart_changed(request, _("Price noted."))
+
+
+@login_required
+@require_POST
+def cart_line_favourite(request, pk):
+    try:
+        cart_services.move_to_favourites(cart=_cart(request), line_id=pk, actor=request.user)
+    except DomainError as exc:
+        return _cart_error(request, exc)
+    return _cart_changed(request, _("Moved to your favourites."))
 
 
 # --- checkout ---------------------------------------------------------------
