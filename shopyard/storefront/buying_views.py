@@ -140,8 +140,6 @@ def cart_add(request):
         response = render(request, "storefront/_cart_added.html", {"line": line})
         response["HX-Trigger"] = "cartUpdated"
         return response
-    if request.POST.get("buy_now"):
-        return redirect("storefront:checkout")
     messages.success(request, _("Added to your cart: %(item)s") % {"item": line.sku.product.label})
     return redirect(safe_next(request, reverse("storefront:cart")))
 
