@@ -286,3 +286,26 @@ def test_ship_panel_and_system_actor_in_chinese(client, seller, shop, sku, shopp
     assert "· system<" not in cancelled_page
     assert "<h2>物流信息</h2>" in ready_page
     assert "<h2>运费</h2>" not in ready_page
+
+
+# --- phones ----------------------------------------------------------------
+
+def test_every_console_table_scrolls_in_its_own_box():
+    """At 390px a table never widens the page: each sits in a .console-scroll
+    box (horizontal scroll, sticky first column), and the list tables also
+    turn into stacked cards under 600px (console.css)."""
+    import re
+    from pathlib import Path
+
+    from django.contrib.staticfiles import finders
+
+    templates = Path(__file__).resolve().parents[1] / "templates" / "console"
+    unwrapped = []
+    for path in sorted(templates.glob("*.html")):
+        text = path.read_text(encoding="utf-8")
+        wrapped = len(re.findall(r'class="[^"]*console-scroll[^"]*">\s*<table', text))
+        if text.count("<table") != wrapped and path.name != "packing_list.html":
+            unwrapped.append(path.name)
+    assert unwrapped == []
+    css = open(finders.find("console/console.css"), encoding="utf-8").read()
+    assert ".console-scroll { overflow-x: auto;" in css and "position: sticky; left: 0;" in css
