@@ -213,7 +213,7 @@ def orders(request):
     status_filter = request.GET.get("status") or ""
     if status_filter not in Status.values:
         status_filter = ""
-    paid_today = request.GET.get("paid") == "today"
+    paid_today = request.GET.get("day") == "today"
     page = _page(request, queries.shop_orders(request.console.shop, status=status_filter, q=q, paid_today=paid_today))
     return _render(request, "console/orders.html", {
         "page": page, "q": q, "status_filter": status_filter, "statuses": Status.choices, "nav": "orders",
@@ -253,7 +253,7 @@ def bulk_ship(request):
     ids = _ids(source.getlist("ids"))
     if ids is None:
         raise Http404
-    context = {"nav": "orders", "carriers": Carrier.choices, "errors": {}, "form": {}, "shipped": []}
+    context = {"nav": "orders", "carriers": Carrier.choices, "errors": {}, "form": {}, "done": []}
     status = 200
     if request.method == "POST":
         if not ids:
@@ -266,8 +266,9 @@ def bulk_ship(request):
             if not result.errors:
                 messages.success(request, ngettext("%(n)s order marked as shipped.", "%(n)s orders marked as shipped.",
                                                    len(result.shipped)) % {"n": len(result.shipped)})
-                return redirect(reverse("console:orders") + "?status=" + Status.SHIPPED)
-            context.update(errors={str(k): v for k, v in result.errors.items()}, form=form, shipped=result.shipped)
+                # the list of orders in the status shipping led to
+                return redirect(reverse("console:orders") + "?status=" + result.shipped[0].status)
+            context.update(errors={str(k): v for k, v in result.errors.items()}, form=form, done=result.shipped)
             status = 422 if not result.shipped else 200
     if context["errors"]:
         # show again only the orders that failed: those still shippable with the typed values

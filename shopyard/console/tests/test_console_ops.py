@@ -52,8 +52,8 @@ def test_dashboard_counts_only_orders_paid_today_in_the_shops_time_zone(client, 
     assert (stats["today"], stats["today_sales"], stats["to_ship"], stats["pending"]) == (1, Decimal("129.8000"), 2, 1)
     page = response.content.decode()
     assert '<strong class="stat-value price" data-stat="today_sales">¥129.80</strong>' in page
-    assert f'href="{reverse("console:orders")}?paid=today"' in page
-    listed = as_seller(client, seller).get(reverse("console:orders"), {"paid": "today"}).context["page"].object_list
+    assert f'href="{reverse("console:orders")}?day=today"' in page
+    listed = as_seller(client, seller).get(reverse("console:orders"), {"day": "today"}).context["page"].object_list
     assert [o.pk for o in listed] == [today.pk]
 
 
@@ -206,7 +206,7 @@ def test_bulk_ship_ships_two_and_reports_one_already_shipped(client, seller, sho
         (one.pk, "sf", "SF1111111111"), (two.pk, "zto", "ZT2222222222"), (done.pk, "yto", "YT3333333333")))
     # then: the two are shipped, the third is reported and untouched
     assert response.status_code == 200
-    assert [o.pk for o in response.context["shipped"]] == [one.pk, two.pk]
+    assert [o.pk for o in response.context["done"]] == [one.pk, two.pk]
     page = response.content.decode()
     assert f"Order {done.number}: only paid orders can be shipped; this order is “Shipped”." in page
     shipments = {s.order_id: (s.carrier, s.tracking_number) for s in Shipment.objects.all()}
