@@ -190,6 +190,7 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = MAX_UPLOAD_BYTES
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 5000  # a 200-SKU product form has ~1,600 fields
 MAX_PAGE_SIZE = int(env("SHOPYARD_MAX_PAGE_SIZE", "100"))  # API listings never return more per page
 PAGE_CACHE_SECONDS = int(env("SHOPYARD_PAGE_CACHE_SECONDS", "30"))
+LOW_STOCK_THRESHOLD = int(env("SHOPYARD_LOW_STOCK_THRESHOLD", "5"))  # console dashboard: SKUs at or under this
 MAX_LINE_QUANTITY = 999
 
 # --- login throttle, sign-up limit, API tokens (accounts) -------------------

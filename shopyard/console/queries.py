@@ -1,45 +1,113 @@
 """Console reads, always scoped to the current shop."""
 
+import re
 from datetime import datetime, time, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from shopyard.catalog.models import Brand, Product, Sku
 from shopyard.catalog.queries import category_tree, with_cover
+from shopyard.core.money import format_price
 from shopyard.core.validation import parse_id
+from shopyard.orders import queries as order_queries
 from shopyard.orders.models import Order
 from shopyard.orders.state import SOLD, Action, statuses_allowing
 
+# a whole phone number as typed in a search box: mainland mobile or +international
+PHONE_QUERY = re.compile(r"^\+?[0-9]{6,15}$")
 
-def dashboard(shop) -> dict:
+
+def today_bounds(now=None) -> tuple[datetime, datetime]:
+    """Midnight to midnight of the shop's day (settings.TIME_ZONE), not UTC's:
+    a seller in Shanghai closes the day at 00:00 Beijing time."""
+    tz = ZoneInfo(settings.TIME_ZONE)
+    day = timezone.localtime(now or timezone.now(), tz).date()
+    start = datetime.combine(day, time.min, tzinfo=tz)
+    return start, start + timedelta(days=1)
+
+
+def low_stock_threshold(shop) -> int:
+    return settings.LOW_STOCK_THRESHOLD
+
+
+def low_stock_skus(shop, *, threshold=None, limit=20):
+    """Active SKUs of the shop at or under the threshold, emptiest first (one query)."""
+    threshold = low_stock_threshold(shop) if threshold is None else threshold
+    return (Sku.objects.filter(product__shop=shop, is_active=True, stock__quantity__lte=threshold)
+            .select_related("product", "stock").order_by("stock__quantity", "pk")[:limit])
+
+
+def dashboard(shop, *, now=None) -> dict:
+    """The dashboard's figures: one query for products, one for orders, one
+    for low-stock SKUs, one for the latest orders."""
     products = Product.objects.filter(shop=shop).aggregate(
         published=Count("pk", filter=Q(status=Product.Status.PUBLISHED)),
         draft=Count("pk", filter=Q(status=Product.Status.DRAFT)),
     )
-    start = timezone.make_aware(datetime.combine(timezone.localdate(), time.min))
+    start, end = today_bounds(now)
+    paid_today = Q(paid_at__gte=start, paid_at__lt=end, status__in=SOLD)
     orders = Order.objects.filter(shop=shop).aggregate(
         to_ship=Count("pk", filter=Q(status__in=statuses_allowing(Action.SHIP))),
         pending=Count("pk", filter=Q(status__in=statuses_allowing(Action.PAY))),
-        today=Count("pk", filter=Q(placed_at__gte=start, placed_at__lt=start + timedelta(days=1))),
-        today_sales=Sum("total", filter=Q(placed_at__gte=start, status__in=SOLD)),
+        today=Count("pk", filter=paid_today),
+        today_sales=Sum("total", filter=paid_today),
     )
+    threshold = low_stock_threshold(shop)
+    today_sales = orders["today_sales"] or Decimal("0")
     return {
         "published": products["published"], "draft": products["draft"],
         "to_ship": orders["to_ship"], "pending": orders["pending"], "today": orders["today"],
-        "today_sales": orders["today_sales"] or Decimal("0"),
+        "today_sales": today_sales, "today_sales_display": format_price(today_sales, shop.currency),
         "currency": shop.currency,
         # the status filters the dashboard's counters link to
         "pending_status": statuses_allowing(Action.PAY)[0], "to_ship_status": statuses_allowing(Action.SHIP)[0],
+        "low_stock": list(low_stock_skus(shop, threshold=threshold)), "low_stock_threshold": threshold,
         "recent": list(Order.objects.filter(shop=shop).select_related("user").order_by("-id")[:5]),
     }
 
 
-def shop_products(shop, *, q=None, status=None):
+def shop_orders(shop, *, status=None, q=None, paid_today=False, now=None):
+    """The shop's orders for the console list: by status (a value of
+    orders.state.Status), by order number (part of it) or buyer phone (the
+    address snapshot's, or the buyer account's; whole number), and "paid today"."""
+    qs = order_queries.shop_orders(shop, status=status or None)
+    if q:
+        match = Q(number__icontains=q)
+        if PHONE_QUERY.match(q):
+            match |= Q(shipping_address__phone=q) | Q(user__phone=q)
+        qs = qs.filter(match)
+    if paid_today:
+        start, end = today_bounds(now)
+        qs = qs.filter(paid_at__gte=start, paid_at__lt=end, status__in=SOLD)
+    return qs
+
+
+def packing_orders(shop, ids):
+    """The shop's orders among `ids` (a foreign or unknown id is simply absent),
+    with their lines, in id order."""
+    return list(order_queries.shop_orders(shop).filter(pk__in=ids).order_by("pk"))
+
+
+def shippable_orders(shop, ids=None):
+    """Paid orders waiting to ship (optionally among `ids`), oldest first."""
+    qs = order_queries.shop_orders(shop).filter(status__in=statuses_allowing(Action.SHIP))
+    if ids is not None:
+        qs = qs.filter(pk__in=ids)
+    return list(qs.order_by("pk")[:100])
+
+
+def shop_products(shop, *, q=None, status=None, low_stock=False):
     qs = Product.objects.filter(shop=shop)
     if status in Product.Status.values:
         qs = qs.filter(status=status)
+    if low_stock:
+        low = Sku.objects.filter(product__shop=shop, is_active=True,
+                                 stock__quantity__lte=low_stock_threshold(shop)).values("product_id")
+        qs = qs.filter(pk__in=low)
     if q:
         by_code = Sku.objects.filter(code__iexact=q).values("product_id")
         qs = qs.filter(Q(title__icontains=q) | Q(title_en__icontains=q) | Q(pk__in=by_code))

@@ -13,6 +13,8 @@ urlpatterns = [
     path("products/<id:pk>/images/", views.image_upload, name="image_upload"),
     path("products/<id:pk>/images/<id:image_id>/delete/", views.image_delete, name="image_delete"),
     path("orders/", views.orders, name="orders"),
+    path("orders/packing-list/", views.packing_list, name="packing_list"),
+    path("orders/ship/", views.bulk_ship, name="bulk_ship"),
     path("orders/<id:pk>/", views.order_detail, name="order_detail"),
     path("orders/<id:pk>/ship/", views.order_ship, name="order_ship"),
 ]

@@ -10,18 +10,20 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from shopyard.catalog import services as catalog
 from shopyard.catalog.models import Product
 from shopyard.core.errors import Conflict, DomainError, NotFound, ValidationFailed
-from shopyard.core.validation import page_number
+from shopyard.core.validation import page_number, parse_id
 from shopyard.orders import queries as order_queries
 from shopyard.orders import services as order_services
 from shopyard.orders.state import Action, Role, Status, allowed_actions
 from shopyard.shipping.models import Carrier
 
 from . import forms, queries
+from . import services as console_services
 from .access import seller_required
 
 PAGE_SIZE = 20
@@ -63,9 +65,11 @@ def dashboard(request):
 def _products_page(request, *, status=200, error=None):
     q = (request.GET.get("q") or "").strip()[:100]
     status_filter = request.GET.get("status") or ""
-    page = _page(request, queries.shop_products(request.console.shop, q=q, status=status_filter))
+    low_stock = request.GET.get("stock") == "low"
+    page = _page(request, queries.shop_products(request.console.shop, q=q, status=status_filter, low_stock=low_stock))
     return _render(request, "console/products.html", {
         "page": page, "q": q, "status_filter": status_filter, "statuses": Product.Status.choices,
+        "low_stock": low_stock,
         "error": error, "nav": "products",
     }, status=status)
 
@@ -200,16 +204,81 @@ def image_delete(request, pk, image_id):
 
 # --- orders --------------------------------------------------------------
 
+ORDER_LIMIT = 100  # orders printed or shipped in one go
+
+
 @seller_required
 def orders(request):
     q = (request.GET.get("q") or "").strip()[:32]
     status_filter = request.GET.get("status") or ""
     if status_filter not in Status.values:
         status_filter = ""
-    page = _page(request, order_queries.shop_orders(request.console.shop, status=status_filter or None, q=q or None))
+    paid_today = request.GET.get("day") == "today"
+    page = _page(request, queries.shop_orders(request.console.shop, status=status_filter, q=q, paid_today=paid_today))
     return _render(request, "console/orders.html", {
         "page": page, "q": q, "status_filter": status_filter, "statuses": Status.choices, "nav": "orders",
+        "paid_today": paid_today,
     })
+
+
+def _ids(values) -> list[int] | None:
+    """Order ids from a query string; None when one is malformed (then it finds nothing, like a foreign one)."""
+    ids = [parse_id(v) for v in values[:ORDER_LIMIT]]
+    return None if any(i is None for i in ids) else sorted(set(ids))
+
+
+@seller_required
+def packing_list(request):
+    ids = _ids(request.GET.getlist("ids"))
+    if not ids:
+        raise Http404
+    found = queries.packing_orders(request.console.shop, ids)
+    if len(found) != len(ids):
+        raise Http404
+    return _render(request, "console/packing_list.html", {"orders": found, "nav": "orders"})
+
+
+def _bulk_form(request, order_ids):
+    return {str(pk): {"carrier": request.POST.get(f"carrier-{pk}", ""),
+                      "tracking_number": request.POST.get(f"tracking-{pk}", "")} for pk in order_ids}
+
+
+@seller_required
+@require_http_methods(["GET", "POST"])
+def bulk_ship(request):
+    """GET lists paid orders (all, or those ticked on the orders page); POST
+    ships the ticked ones, each with its own carrier and tracking number."""
+    shop = request.console.shop
+    source = request.POST if request.method == "POST" else request.GET
+    ids = _ids(source.getlist("ids"))
+    if ids is None:
+        raise Http404
+    context = {"nav": "orders", "carriers": Carrier.choices, "errors": {}, "form": {}, "done": []}
+    status = 200
+    if request.method == "POST":
+        if not ids:
+            context["error"] = _("Tick at least one order to ship.")
+            status = 422
+        else:
+            form = _bulk_form(request, ids)
+            result = console_services.ship_orders(actor=request.user, shop=shop, shipments=[
+                {"order_id": pk, **form[str(pk)]} for pk in ids])
+            if not result.errors:
+                messages.success(request, ngettext("%(n)s order marked as shipped.", "%(n)s orders marked as shipped.",
+                                                   len(result.shipped)) % {"n": len(result.shipped)})
+                # the list of orders in the status shipping led to
+                return redirect(reverse("console:orders") + "?status=" + result.shipped[0].status)
+            context.update(errors={str(k): v for k, v in result.errors.items()}, form=form, done=result.shipped)
+            status = 422 if not result.shipped else 200
+    if context["errors"]:
+        # show again only the orders that failed: those still shippable with the typed values
+        wanted = [int(pk) for pk in context["errors"]]
+    else:
+        wanted = ids or None
+    context["orders"] = queries.shippable_orders(shop, wanted)
+    listed = {o.pk for o in context["orders"]}
+    context["failed"] = [(pk, context["errors"][pk]) for pk in context["errors"] if int(pk) not in listed]
+    return _render(request, "console/bulk_ship.html", context, status=status)
 
 
 def _order_page(request, pk, *, status=200, ship_errors=None, ship_error=None, form=None):

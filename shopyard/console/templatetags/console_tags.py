@@ -1,5 +1,6 @@
 from django import template
 from django.utils.http import urlencode
+from django.utils.translation import gettext
 
 from shopyard.core.templatetags.money_tags import price
 
@@ -50,3 +51,12 @@ STATUS_BADGES = {
 def status_badge(status):
     """The site.css badge variant for a product or order status."""
     return STATUS_BADGES.get(str(status), "badge-muted")
+
+
+@register.filter
+def actor_name(change):
+    """Who made a status change, for the seller: the stored label is a plain
+    "system" for gateway and timeout changes, translated only here, on display."""
+    if change.actor_id is None and change.actor_label in ("", "system"):
+        return gettext("system")
+    return change.actor_label
