@@ -7,7 +7,7 @@ from ninja import Field, Router, Schema, Status
 
 from shopyard.core.api_support import Id, InSchema, bearer, responses
 
-from . import services
+from . import password_reset, services
 from .models import Address
 from .queries import active_tokens
 from .throttle import TryLater
@@ -152,6 +152,47 @@ def revoke_token(request, token_id: Id):
     """Revoke one of the caller's tokens (404 for an id that is not the caller's)."""
     services.revoke_token(actor=request.auth, token_id=token_id)
     return Status(204, None)
+
+
+class PasswordResetIn(InSchema):
+    email: str = Field(..., max_length=254)
+
+
+class PasswordResetConfirmIn(InSchema):
+    uid: str = Field(..., max_length=24)
+    token: str = Field(..., max_length=64)
+    new_password: str = Field(..., max_length=128)
+
+
+class DetailOut(Schema):
+    detail: str
+
+
+@router.post("/auth/password-reset", response=responses({202: DetailOut}), auth=None)
+def request_password_reset(request, payload: PasswordResetIn):
+    """E-mail a single-use link to reset the password. The answer is 202 whether
+    or not an account uses the address (nothing is revealed); throttled per
+    client and per address (429 with Retry-After)."""
+    from django.utils.translation import gettext as _
+
+    try:
+        password_reset.request_reset(email=payload.email, request=request)
+    except TryLater as exc:
+        return _try_later(exc)
+    return Status(202, {"detail": _(
+        "If an account uses this e-mail address, we have sent it a link to reset the password."
+    )})
+
+
+@router.post("/auth/password-reset/confirm", response=responses({200: DetailOut}), auth=None)
+def confirm_password_reset(request, payload: PasswordResetConfirmIn):
+    """Set a new password with the `uid` and `token` of a reset link. A used,
+    expired or forged link is a 422 on `token`; every API token and session of
+    the account stops working."""
+    from django.utils.translation import gettext as _
+
+    password_reset.confirm_reset(uid=payload.uid, token=payload.token, new_password=payload.new_password)
+    return Status(200, {"detail": _("Your password was reset. Log in with the new password.")})
 
 
 @router.get("/me", response=responses({200: UserOut}), auth=bearer)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import reset_views, views
 
 app_name = "accounts"
 
@@ -10,6 +10,8 @@ urlpatterns = [
     path("register/", views.register, name="register"),
     path("me/", views.profile, name="profile"),
     path("me/password/", views.password_change, name="password_change"),
+    path("password/reset/", reset_views.password_reset, name="password_reset"),
+    path("password/reset/<str:uid>/<str:token>/", reset_views.password_reset_confirm, name="password_reset_confirm"),
     path("addresses/", views.addresses, name="addresses"),
     path("addresses/new/", views.address_new, name="address_new"),
     path("addresses/<id:pk>/", views.address_edit, name="address_edit"),
