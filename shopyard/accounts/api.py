@@ -3,11 +3,12 @@
 from datetime import datetime
 
 from django.http import JsonResponse
-from ninja import Field, Router, Schema, Status
+from ninja import Field, File, Router, Schema, Status
+from ninja.files import UploadedFile
 
 from shopyard.core.api_support import Id, InSchema, bearer, responses
 
-from . import password_reset, services
+from . import password_reset, profile, services
 from .models import Address
 from .queries import active_tokens
 from .throttle import TryLater
@@ -27,6 +28,17 @@ class UserOut(Schema):
     username: str
     email: str
     phone: str
+    nickname: str = ""
+    display_name: str = ""
+    avatar_url: str | None = None
+
+    @staticmethod
+    def resolve_avatar_url(obj):
+        return obj.avatar.url if getattr(obj, "avatar", None) else None
+
+
+class ProfilePatch(InSchema):
+    nickname: str | None = Field(None, max_length=30)
 
 
 class TokenIn(Schema):
@@ -198,6 +210,24 @@ def confirm_password_reset(request, payload: PasswordResetConfirmIn):
 @router.get("/me", response=responses({200: UserOut}), auth=bearer)
 def me(request):
     return Status(200, request.auth)
+
+
+@router.patch("/me", response=responses({200: UserOut}), auth=bearer)
+def update_me(request, payload: ProfilePatch):
+    """Change the nickname (an empty string clears it: the username is shown)."""
+    return Status(200, profile.update_profile(actor=request.auth, nickname=payload.nickname))
+
+
+@router.post("/me/avatar", response=responses({200: UserOut}), auth=bearer)
+def upload_avatar(request, avatar: File[UploadedFile]):
+    """Replace the avatar (multipart field `avatar`: JPEG, PNG, WebP or GIF,
+    decoded in full; a damaged image is a 422 and nothing is stored)."""
+    return Status(200, profile.update_profile(actor=request.auth, avatar=avatar))
+
+
+@router.delete("/me/avatar", response=responses({200: UserOut}), auth=bearer)
+def delete_avatar(request):
+    return Status(200, profile.update_profile(actor=request.auth, remove_avatar=True))
 
 
 @router.get("/addresses", response=responses({200: list[AddressOut]}), auth=bearer)

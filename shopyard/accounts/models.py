@@ -19,11 +19,18 @@ phone_validator = RegexValidator(
 
 class User(AbstractUser):
     phone = models.CharField(_("phone"), max_length=20, blank=True, validators=[phone_validator])
+    nickname = models.CharField(_("nickname"), max_length=30, blank=True, default="")
+    avatar = models.ImageField(_("avatar"), upload_to="avatars/%Y/%m/", blank=True, default="")
 
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"
         verbose_name = _("user")
         verbose_name_plural = _("users")
+
+    @property
+    def display_name(self) -> str:
+        """What the shop calls the user: the nickname when set, else the username."""
+        return self.nickname or self.get_username()
 
 
 def token_expiry():

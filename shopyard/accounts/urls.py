@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import reset_views, views
+from . import profile_views, reset_views, views
 
 app_name = "accounts"
 
@@ -9,6 +9,7 @@ urlpatterns = [
     path("logout/", views.logout_view, name="logout"),
     path("register/", views.register, name="register"),
     path("me/", views.profile, name="profile"),
+    path("me/profile/", profile_views.profile_edit, name="profile_edit"),
     path("me/password/", views.password_change, name="password_change"),
     path("password/reset/", reset_views.password_reset, name="password_reset"),
     path("password/reset/<str:uid>/<str:token>/", reset_views.password_reset_confirm, name="password_reset_confirm"),
