@@ -72,6 +72,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "shopyard.accounts.middleware.SessionTrackingMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -144,6 +145,8 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# a logged-in session's "last active" time (accounts.sessions) is written at most this often
+SESSION_TOUCH_SECONDS = int(env("SHOPYARD_SESSION_TOUCH_SECONDS", "300"))
 
 # --- celery ---------------------------------------------------------------
 BROKER_URL = env("BROKER_URL", "")

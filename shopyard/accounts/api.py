@@ -8,7 +8,7 @@ from ninja.files import UploadedFile
 
 from shopyard.core.api_support import Id, InSchema, bearer, responses
 
-from . import password_reset, profile, services
+from . import password_reset, profile, services, sessions
 from .models import Address
 from .queries import active_tokens
 from .throttle import TryLater
@@ -205,6 +205,33 @@ def confirm_password_reset(request, payload: PasswordResetConfirmIn):
 
     password_reset.confirm_reset(uid=payload.uid, token=payload.token, new_password=payload.new_password)
     return Status(200, {"detail": _("Your password was reset. Log in with the new password.")})
+
+
+class SessionOut(Schema):
+    id: int
+    device: str = Field(..., description="Browser and system, read from the user agent.")
+    user_agent: str
+    ip: str = Field(..., description="The client address as the server saw it (an IPv6 client's /64 network).")
+    created_at: datetime
+    last_seen_at: datetime
+
+
+@router.get("/auth/sessions", response=responses({200: list[SessionOut]}), auth=bearer)
+def list_sessions(request):
+    """The caller's logged-in browser sessions, most recently active first
+    (API tokens are listed by GET /auth/tokens)."""
+    return Status(200, [
+        {"id": s.pk, "device": sessions.describe(s.user_agent), "user_agent": s.user_agent, "ip": s.ip,
+         "created_at": s.created_at, "last_seen_at": s.last_seen_at}
+        for s in sessions.active_sessions(request.auth)
+    ])
+
+
+@router.delete("/auth/sessions/{session_id}", response=responses({204: None}), auth=bearer)
+def revoke_session(request, session_id: Id):
+    """Log one browser session out (404 for an id that is not the caller's)."""
+    sessions.revoke_session(actor=request.auth, session_id=session_id)
+    return Status(204, None)
 
 
 @router.get("/me", response=responses({200: UserOut}), auth=bearer)

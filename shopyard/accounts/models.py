@@ -68,6 +68,30 @@ class ApiToken(models.Model):
         return secrets.token_urlsafe(32)
 
 
+class UserSession(models.Model):
+    """A logged-in browser session, so its owner can see and end it.
+
+    The session itself lives in Django's session store; it carries a random
+    marker whose SHA-256 is `key_hash` (the marker survives the session key's
+    rotation at login and password change). Deleting this row ends the
+    session: accounts.middleware logs it out on its next request."""
+
+    user = models.ForeignKey(User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="web_sessions")
+    key_hash = models.CharField(_("key hash"), max_length=64, unique=True)
+    user_agent = models.CharField(_("user agent"), max_length=300, blank=True, default="")
+    ip = models.CharField(_("client address"), max_length=64, blank=True, default="")
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    last_seen_at = models.DateTimeField(_("last active"), db_index=True)
+
+    class Meta:
+        verbose_name = _("login session")
+        verbose_name_plural = _("login sessions")
+        ordering = ["-last_seen_at", "-id"]
+
+    def __str__(self):
+        return f"{self.user} {self.ip}"
+
+
 class Address(models.Model):
     user = models.ForeignKey(User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="addresses")
     recipient = models.CharField(_("recipient"), max_length=50)

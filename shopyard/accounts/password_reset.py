@@ -29,7 +29,7 @@ from shopyard.core.errors import ValidationFailed
 from shopyard.core.events import emit
 from shopyard.core.validation import parse_id
 
-from .models import User
+from .models import User, UserSession
 from .throttle import FixedWindow, TryLater, Wait, client_address
 
 EMAIL_MAX = 254
@@ -157,5 +157,6 @@ def confirm_reset(*, uid, token, new_password) -> User:
         raise ValidationFailed(fields={"new_password": [str(m) for m in exc.messages]}) from None
     user.set_password(new_password)
     user.save(update_fields=["password"])
+    UserSession.objects.filter(user=user).delete()  # every session ends with the old password hash
     emit("user.password_changed", user_id=user.pk, reason="reset")
     return user
