@@ -219,3 +219,46 @@ def test_api_confirm_with_a_weak_password_is_422_on_the_field(api, owner, django
     assert response.status_code == 422
     assert list(response.json()["fields"]) == ["new_password"]
     assert User.objects.get(pk=owner.pk).password == owner.password
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_link_used_twice_at_once_sets_the_password_once():
+    """Real threads: the user row is locked and the token checked again under
+    the lock, so of two parallel uses of one link exactly one succeeds."""
+    import threading
+
+    from django.contrib.auth.tokens import default_token_generator
+    from django.db import connection
+    from django.utils.encoding import force_bytes
+    from django.utils.http import urlsafe_base64_encode
+
+    from shopyard.accounts.password_reset import confirm_reset
+    from shopyard.core.errors import ValidationFailed
+
+    user = f.make_user("racer", email="racer@example.com")
+    uid, token = urlsafe_base64_encode(force_bytes(user.pk)), default_token_generator.make_token(user)
+    passwords = ["First-racer-pass-1", "Second-racer-pass-2"]
+    barrier = threading.Barrier(2)
+    outcomes = [None, None]
+
+    def use(i):
+        try:
+            barrier.wait(timeout=60)
+            confirm_reset(uid=uid, token=token, new_password=passwords[i])
+            outcomes[i] = "ok"
+        except ValidationFailed as exc:
+            outcomes[i] = sorted(exc.fields)
+        except Exception as exc:  # anything else is a bug: keep it for the assert message
+            outcomes[i] = repr(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=use, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+
+    assert sorted(outcomes, key=str) == sorted(["ok", ["token"]], key=str)
+    winner = passwords[outcomes.index("ok")]
+    assert User.objects.get(pk=user.pk).check_password(winner)
