@@ -72,6 +72,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "shopyard.accounts.middleware.SessionTrackingMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -144,6 +145,8 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# a logged-in session's "last active" time (accounts.sessions) is written at most this often
+SESSION_TOUCH_SECONDS = int(env("SHOPYARD_SESSION_TOUCH_SECONDS", "300"))
 
 # --- celery ---------------------------------------------------------------
 BROKER_URL = env("BROKER_URL", "")
@@ -208,6 +211,26 @@ LOGIN_FAILURE_MEMORY_SECONDS = int(env("SHOPYARD_LOGIN_FAILURE_MEMORY_SECONDS", 
 REGISTRATIONS_PER_CLIENT = int(env("SHOPYARD_REGISTRATIONS_PER_CLIENT", "10"))
 REGISTRATION_WINDOW_SECONDS = int(env("SHOPYARD_REGISTRATION_WINDOW_SECONDS", "3600"))
 API_TOKEN_DAYS = int(env("SHOPYARD_API_TOKEN_DAYS", "30"))
+
+# --- forgotten passwords and e-mail (accounts.password_reset) ----------------
+# a reset link works once and for this many hours; requests are limited per
+# client and per e-mail address in each window
+PASSWORD_RESET_TIMEOUT = int(float(env("SHOPYARD_PASSWORD_RESET_HOURS", "2")) * 3600)
+PASSWORD_RESETS_PER_CLIENT = int(env("SHOPYARD_PASSWORD_RESETS_PER_CLIENT", "10"))
+PASSWORD_RESETS_PER_ADDRESS = int(env("SHOPYARD_PASSWORD_RESETS_PER_ADDRESS", "3"))
+PASSWORD_RESET_WINDOW_SECONDS = int(env("SHOPYARD_PASSWORD_RESET_WINDOW_SECONDS", "3600"))
+# e-mail: printed to the console unless an SMTP host is configured
+EMAIL_HOST = env("SHOPYARD_EMAIL_HOST", "")
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST else "django.core.mail.backends.console.EmailBackend"
+)
+EMAIL_PORT = int(env("SHOPYARD_EMAIL_PORT", "587"))
+EMAIL_HOST_USER = env("SHOPYARD_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = env("SHOPYARD_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("SHOPYARD_EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("SHOPYARD_EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = int(env("SHOPYARD_EMAIL_TIMEOUT", "10"))
+DEFAULT_FROM_EMAIL = env("SHOPYARD_DEFAULT_FROM_EMAIL", "Shopyard <no-reply@localhost>")
 
 # --- business defaults ----------------------------------------------------
 UNPAID_ORDER_TIMEOUT_MINUTES = int(env("SHOPYARD_UNPAID_TIMEOUT_MINUTES", "30"))

@@ -187,6 +187,7 @@ def test_run_periodic_command_prints_json_counts(three_orders, subscribe_for_tes
         "cancelled_unpaid_orders": 1,
         "dispatched_events": pending + new_heard,
         "purged_expired_api_tokens": 0,
+        "purged_stale_user_sessions": 0,
     }
     assert heard == [{"n": 1}]
     assert not OutboxDelivery.objects.exclude(status="delivered").exists()
@@ -197,6 +198,7 @@ def test_run_periodic_command_prints_json_counts(three_orders, subscribe_for_tes
     assert json.loads(out.getvalue()) == {
         "delivered_payment_notifications": 0, "queried_payments": 0, "refunds_performed": 0,
         "cancelled_unpaid_orders": 0, "dispatched_events": 0, "purged_expired_api_tokens": 0,
+        "purged_stale_user_sessions": 0,
     }
 
 

@@ -3,11 +3,12 @@
 from datetime import datetime
 
 from django.http import JsonResponse
-from ninja import Field, Query, Router, Schema, Status
+from ninja import Field, File, Query, Router, Schema, Status
+from ninja.files import UploadedFile
 
 from shopyard.core.api_support import Id, InSchema, bearer, responses
 
-from . import services
+from . import password_reset, profile, services, sessions
 from .models import Address
 from .queries import active_tokens, division_children
 from .throttle import TryLater
@@ -27,6 +28,17 @@ class UserOut(Schema):
     username: str
     email: str
     phone: str
+    nickname: str = ""
+    display_name: str = ""
+    avatar_url: str | None = None
+
+    @staticmethod
+    def resolve_avatar_url(obj):
+        return obj.avatar.url if getattr(obj, "avatar", None) else None
+
+
+class ProfilePatch(InSchema):
+    nickname: str | None = Field(None, max_length=30)
 
 
 class TokenIn(Schema):
@@ -172,9 +184,95 @@ def revoke_token(request, token_id: Id):
     return Status(204, None)
 
 
+class PasswordResetIn(InSchema):
+    email: str = Field(..., max_length=254)
+
+
+class PasswordResetConfirmIn(InSchema):
+    uid: str = Field(..., max_length=24)
+    token: str = Field(..., max_length=64)
+    new_password: str = Field(..., max_length=128)
+
+
+class DetailOut(Schema):
+    detail: str
+
+
+@router.post("/auth/password-reset", response=responses({202: DetailOut}), auth=None)
+def request_password_reset(request, payload: PasswordResetIn):
+    """E-mail a single-use link to reset the password. The answer is 202 whether
+    or not an account uses the address (nothing is revealed); throttled per
+    client and per address (429 with Retry-After)."""
+    from django.utils.translation import gettext as _
+
+    try:
+        password_reset.request_reset(email=payload.email, request=request)
+    except TryLater as exc:
+        return _try_later(exc)
+    return Status(202, {"detail": _(
+        "If an account uses this e-mail address, we have sent it a link to reset the password."
+    )})
+
+
+@router.post("/auth/password-reset/confirm", response=responses({200: DetailOut}), auth=None)
+def confirm_password_reset(request, payload: PasswordResetConfirmIn):
+    """Set a new password with the `uid` and `token` of a reset link. A used,
+    expired or forged link is a 422 on `token`; every API token and session of
+    the account stops working."""
+    from django.utils.translation import gettext as _
+
+    password_reset.confirm_reset(uid=payload.uid, token=payload.token, new_password=payload.new_password)
+    return Status(200, {"detail": _("Your password was reset. Log in with the new password.")})
+
+
+class SessionOut(Schema):
+    id: int
+    device: str = Field(..., description="Browser and system, read from the user agent.")
+    user_agent: str
+    ip: str = Field(..., description="The client address as the server saw it (an IPv6 client's /64 network).")
+    created_at: datetime
+    last_seen_at: datetime
+
+
+@router.get("/auth/sessions", response=responses({200: list[SessionOut]}), auth=bearer)
+def list_sessions(request):
+    """The caller's logged-in browser sessions, most recently active first
+    (API tokens are listed by GET /auth/tokens)."""
+    return Status(200, [
+        {"id": s.pk, "device": sessions.describe(s.user_agent), "user_agent": s.user_agent, "ip": s.ip,
+         "created_at": s.created_at, "last_seen_at": s.last_seen_at}
+        for s in sessions.active_sessions(request.auth)
+    ])
+
+
+@router.delete("/auth/sessions/{session_id}", response=responses({204: None}), auth=bearer)
+def revoke_session(request, session_id: Id):
+    """Log one browser session out (404 for an id that is not the caller's)."""
+    sessions.revoke_session(actor=request.auth, session_id=session_id)
+    return Status(204, None)
+
+
 @router.get("/me", response=responses({200: UserOut}), auth=bearer)
 def me(request):
     return Status(200, request.auth)
+
+
+@router.patch("/me", response=responses({200: UserOut}), auth=bearer)
+def update_me(request, payload: ProfilePatch):
+    """Change the nickname (an empty string clears it: the username is shown)."""
+    return Status(200, profile.update_profile(actor=request.auth, nickname=payload.nickname))
+
+
+@router.post("/me/avatar", response=responses({200: UserOut}), auth=bearer)
+def upload_avatar(request, avatar: File[UploadedFile]):
+    """Replace the avatar (multipart field `avatar`: JPEG, PNG, WebP or GIF,
+    decoded in full; a damaged image is a 422 and nothing is stored)."""
+    return Status(200, profile.update_profile(actor=request.auth, avatar=avatar))
+
+
+@router.delete("/me/avatar", response=responses({200: UserOut}), auth=bearer)
+def delete_avatar(request):
+    return Status(200, profile.update_profile(actor=request.auth, remove_avatar=True))
 
 
 @router.get("/addresses", response=responses({200: list[AddressOut]}), auth=bearer)

@@ -19,11 +19,18 @@ phone_validator = RegexValidator(
 
 class User(AbstractUser):
     phone = models.CharField(_("phone"), max_length=20, blank=True, validators=[phone_validator])
+    nickname = models.CharField(_("nickname"), max_length=30, blank=True, default="")
+    avatar = models.ImageField(_("avatar"), upload_to="avatars/%Y/%m/", blank=True, default="")
 
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"
         verbose_name = _("user")
         verbose_name_plural = _("users")
+
+    @property
+    def display_name(self) -> str:
+        """What the shop calls the user: the nickname when set, else the username."""
+        return self.nickname or self.get_username()
 
 
 def token_expiry():
@@ -59,6 +66,30 @@ class ApiToken(models.Model):
     @staticmethod
     def generate() -> str:
         return secrets.token_urlsafe(32)
+
+
+class UserSession(models.Model):
+    """A logged-in browser session, so its owner can see and end it.
+
+    The session itself lives in Django's session store; it carries a random
+    marker whose SHA-256 is `key_hash` (the marker survives the session key's
+    rotation at login and password change). Deleting this row ends the
+    session: accounts.middleware logs it out on its next request."""
+
+    user = models.ForeignKey(User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="web_sessions")
+    key_hash = models.CharField(_("key hash"), max_length=64, unique=True)
+    user_agent = models.CharField(_("user agent"), max_length=300, blank=True, default="")
+    ip = models.CharField(_("client address"), max_length=64, blank=True, default="")
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    last_seen_at = models.DateTimeField(_("last active"), db_index=True)
+
+    class Meta:
+        verbose_name = _("login session")
+        verbose_name_plural = _("login sessions")
+        ordering = ["-last_seen_at", "-id"]
+
+    def __str__(self):
+        return f"{self.user} {self.ip}"
 
 
 class Address(models.Model):

@@ -186,6 +186,10 @@ def change_password(*, actor: User, request=None, old_password: str, new_passwor
         raise ValidationFailed(fields=errors)
     actor.set_password(new_password)
     actor.save(update_fields=["password"])
+    # other browsers are logged out by the new password hash; their records go too
+    from .models import UserSession
+
+    UserSession.objects.filter(user=actor).exclude(pk=getattr(request, "user_session_id", None)).delete()
     emit("user.password_changed", user_id=actor.pk)
     return actor
 

@@ -23,7 +23,7 @@ from shopyard.cart.services import merge_guest_cart
 from shopyard.core.errors import DomainError, NotFound
 from shopyard.core.i18n import localized
 
-from . import divisions, services
+from . import divisions, services, sessions
 from .models import Address
 from .queries import addresses_of, division_children, own_address, picker_options
 from .throttle import TryLater
@@ -122,6 +122,7 @@ def admin_login(request, **kwargs):
 
 @require_POST
 def logout_view(request):
+    sessions.forget(request)
     auth_logout(request)
     messages.info(request, _("You have logged out."))
     return redirect("storefront:home")

@@ -261,7 +261,7 @@ def test_migration_fills_codes_where_names_match(shopper):
                                       city="上海市", district="浦东新区", detail="x")
     other = Address.objects.create(user=shopper, recipient="b", phone="13800138000", province="广东",
                                    city="深圳", district="南山", detail="y")
-    migration = import_module("shopyard.accounts.migrations.0003_address_division_codes")
+    migration = import_module("shopyard.accounts.migrations.0005_address_division_codes")
 
     migration.fill_codes(global_apps, None)
 

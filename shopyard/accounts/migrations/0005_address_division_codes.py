@@ -18,7 +18,7 @@ def fill_codes(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0002_api_token_expiry_and_password_binding'),
+        ('accounts', '0004_user_sessions'),
     ]
 
     operations = [
