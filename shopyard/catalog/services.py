@@ -17,7 +17,7 @@ from shopyard.core.money import CURRENCY_PRECISION, format_price
 from shopyard.core.validation import parse_id, parse_int
 from shopyard.inventory import services as inventory
 
-from . import images
+from . import images, rich_text
 from .models import (
     AttributeOption,
     Brand,
@@ -87,8 +87,8 @@ def _clean(data: dict, *, currency: str, partial_product=None):
     cleaned = {
         "title": _text(data, "title", required=True, limit=200, errors=errors),
         "title_en": _text(data, "title_en", limit=200, errors=errors),
-        "description": _text(data, "description", limit=20000, errors=errors),
-        "description_en": _text(data, "description_en", limit=20000, errors=errors),
+        "description": rich_text.sanitize(_text(data, "description", limit=20000, errors=errors)),
+        "description_en": rich_text.sanitize(_text(data, "description_en", limit=20000, errors=errors)),
     }
     category_id = parse_id(data.get("category_id"))
     category = Category.objects.filter(pk=category_id).first() if category_id else None
