@@ -200,7 +200,9 @@ def _product_context(request, pk):
             opt["state"] = states[opt["id"]]
             opt["state_label"] = state_labels.get(opt["state"], "")
             opt["selected"] = chosen.get(attr["id"]) == opt["id"]
-            opt["url"] = _option_query({**chosen, attr["id"]: opt["id"]})
+            # an option no SKU pairs with the other choices starts a new choice from it
+            start = {} if opt["state"] == "missing" else chosen
+            opt["url"] = _option_query({**start, attr["id"]: opt["id"]})
     skus = []
     for item in matrix["skus"]:
         sku = item["sku"]
