@@ -9,6 +9,8 @@ sanitises again on render, so a row written before this rule (or by a path
 that skipped the service) is still safe to show.
 """
 
+from urllib.parse import unquote
+
 import nh3
 from django.conf import settings
 from django.utils.html import linebreaks
@@ -32,10 +34,12 @@ def _image_source_allowed(value: str) -> bool:
     """Images load from the web over http(s) or from our own media storage,
     never from data:, javascript: or a relative path elsewhere on the site."""
     media = settings.MEDIA_URL or ""
-    lowered = value.strip().lower()
+    lowered = unquote(value.strip()).lower()
     if lowered.startswith(("http://", "https://")):
         return True
-    return bool(media) and media.startswith("/") and lowered.startswith(media.lower()) and ".." not in lowered
+    if not media.startswith("/") or media.startswith("//") or ".." in lowered or "\\" in lowered:
+        return False
+    return lowered.startswith(media.lower())
 
 
 def _attribute_filter(tag: str, attr: str, value: str):
