@@ -357,6 +357,28 @@ def delete_image(*, actor, shop, product_id, image_id) -> None:
     emit("product.updated", product_id=product.pk, shop_id=shop.pk)
 
 
+@transaction.atomic
+def set_sku_image(*, actor, shop, product_id, sku_id, image_id) -> Sku:
+    """Show one of the product's images when a shopper picks this SKU
+    (`image_id` None: no picture of its own). Another product's image or SKU
+    is a 404, as for every seller write."""
+    product = _own_product(shop, product_id)
+    sku_id = parse_id(sku_id)
+    sku = product.skus.filter(pk=sku_id).first() if sku_id else None
+    if sku is None:
+        raise NotFound(_("SKU not found."))
+    image = None
+    if image_id is not None:
+        image_id = parse_id(image_id)
+        image = product.images.filter(pk=image_id).first() if image_id else None
+        if image is None:
+            raise NotFound(_("Image not found."))
+    sku.image = image
+    sku.save(update_fields=["image"])
+    emit("product.updated", product_id=product.pk, shop_id=shop.pk)
+    return sku
+
+
 def _visible_product(product_id) -> Product:
     from .queries import visible_products
 

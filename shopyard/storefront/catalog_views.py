@@ -203,9 +203,11 @@ def _product_context(request, pk):
             # an option no SKU pairs with the other choices starts a new choice from it
             start = {} if opt["state"] == "missing" else chosen
             opt["url"] = _option_query({**start, attr["id"]: opt["id"]})
+    slides = {img.pk: (f"img-{n}", (img.thumbnail or img.image).url) for n, img in enumerate(p.image_list, 1)}
     skus = []
     for item in matrix["skus"]:
         sku = item["sku"]
+        sku.slide, sku.image_url = slides.get(sku.image_id, ("", ""))
         sku.stock_count = item["stock"]
         sku.price_text = format_price(sku.price, p.currency)
         sku.stock_text = _stock_text(sku.stock_count)
@@ -222,7 +224,7 @@ def _product_context(request, pk):
     script_data = {
         "attributes": [{"id": a["id"], "options": [o["id"] for o in a["options"]]} for a in matrix["attributes"]],
         "skus": [{"id": s.pk, "options": item["options"], "stock": s.stock_count, "price": s.price_text,
-                  "code": s.code, "stock_text": s.stock_text} for s, item in zip(skus, matrix["skus"], strict=True)],
+                  "code": s.code, "stock_text": s.stock_text, "image": s.image_url, "slide": s.slide} for s, item in zip(skus, matrix["skus"], strict=True)],
         "labels": {"add": _("Add to cart"), "out": _("Out of stock"), **state_labels},
     }
     return {

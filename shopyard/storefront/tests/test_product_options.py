@@ -4,6 +4,7 @@ stock and code rendered by the server (no JavaScript needed), and the
 specifications table; the option matrix and the page cost a fixed number of
 queries."""
 
+import io
 import json
 import re
 from html.parser import HTMLParser
@@ -12,10 +13,16 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from PIL import Image
 
 from shopyard.catalog.models import AttributeOption, Brand, Sku
 from shopyard.catalog.queries import option_matrix, option_states, product_detail, resolve_selection
-from shopyard.catalog.services import create_product
+from shopyard.catalog.services import (
+    attach_image_bytes,
+    create_product,
+    delete_image,
+    set_sku_image,
+)
 from tests import factories as f
 
 EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
@@ -250,3 +257,65 @@ def test_specifications_table_shows_brand_category_attributes_and_selected_code(
         ("Size", "S · M"),
         ("SKU code", "TEE-BS"),
     ]
+
+
+# --- the SKU's own picture -------------------------------------------------------
+
+
+def _picture(product, colour):
+    out = io.BytesIO()
+    Image.new("RGB", (40, 40), colour).save(out, "PNG")
+    return attach_image_bytes(product=product, data=out.getvalue(), ext="png")
+
+
+def test_seller_sets_a_sku_image_that_follows_the_choice(client, api, seller_token, shop):
+    product = make_tee(shop)
+    first, green_picture = _picture(product, (255, 0, 0)), _picture(product, (0, 255, 0))
+    green = Sku.objects.get(code="TEE-GM")
+
+    response = api.put(f"/seller/products/{product.pk}/skus/{green.pk}/image", {"image_id": green_picture.pk},
+                       token=seller_token)
+
+    assert response.status_code == 204
+    green.refresh_from_db()
+    assert green.image_id == green_picture.pk
+    html = page(client, product, f"?sku={green.pk}")
+    thumb = green_picture.thumbnail.url
+    assert f'data-sku-image src="{thumb}"' in html
+    data = json.loads(re.search(r'<script id="sku-matrix" type="application/json">(.*?)</script>', html, re.S).group(1))
+    assert [(s["code"], s["image"], s["slide"]) for s in data["skus"]] == [
+        ("TEE-RS", "", ""), ("TEE-RM", "", ""), ("TEE-BS", "", ""), ("TEE-GM", thumb, "img-2"),
+    ]
+    assert first.pk != green_picture.pk
+    # a SKU without its own picture shows none
+    assert re.search(r'<img class="sku-image" data-sku-image alt="[^"]*" width="72" height="72" hidden>', page(client, product, f"?sku={Sku.objects.get(code='TEE-RS').pk}"))
+
+
+def test_sku_image_must_be_one_of_the_products_images(api, seller_token, shop, other_shop):
+    product = make_tee(shop)
+    elsewhere = f.make_product(shop)
+    foreign_picture = _picture(elsewhere, (0, 0, 255))
+    theirs = f.make_product(other_shop)
+    green = Sku.objects.get(code="TEE-GM")
+    url = f"/seller/products/{product.pk}/skus/{green.pk}/image"
+
+    assert api.put(url, {"image_id": foreign_picture.pk}, token=seller_token).status_code == 404
+    assert api.put(url, {"image_id": "abc"}, token=seller_token).status_code == 422
+    other_sku = theirs.skus.get().pk
+    assert api.put(f"/seller/products/{product.pk}/skus/{other_sku}/image", {"image_id": None},
+                   token=seller_token).status_code == 404
+    assert api.put(f"/seller/products/{theirs.pk}/skus/{other_sku}/image", {"image_id": None},
+                   token=seller_token).status_code == 404
+    assert list(Sku.objects.filter(image__isnull=False)) == []
+
+
+def test_deleting_the_image_leaves_the_sku_without_one(shop, seller):
+    product = make_tee(shop)
+    picture = _picture(product, (0, 255, 0))
+    green = Sku.objects.get(code="TEE-GM")
+    set_sku_image(actor=seller, shop=shop, product_id=product.pk, sku_id=green.pk, image_id=picture.pk)
+
+    delete_image(actor=seller, shop=shop, product_id=product.pk, image_id=picture.pk)
+
+    green.refresh_from_db()
+    assert green.image_id is None

@@ -51,6 +51,13 @@
     setText("[data-sku-price]", sku.price);
     setText("[data-sku-stock]", sku.stock_text);
     setText("[data-sku-code]", sku.code);
+    var picture = document.querySelector("[data-sku-image]");
+    if (picture) {
+      picture.hidden = !sku.image;
+      if (sku.image) { picture.src = sku.image; }
+    }
+    var slide = sku.slide && document.getElementById(sku.slide);
+    if (slide) { slide.parentNode.scrollTo({left: slide.offsetLeft - slide.parentNode.offsetLeft, behavior: "smooth"}); }
     var button = document.querySelector("[data-add-button]");
     if (button) {
       button.disabled = sku.stock <= 0;
