@@ -132,3 +132,13 @@ def test_product_page_sanitises_a_description_written_around_the_service(client,
     assert body == HOSTILE_CLEAN
     for bad in ("alert(", "onerror", "onclick", "javascript:", "<iframe", "<style", "data:", "<svg"):
         assert bad not in body
+
+
+def test_an_empty_description_renders_nothing(client, shop):
+    product = f.make_product(shop)
+    Product.objects.filter(pk=product.pk).update(description="", description_en="<script>x</script>")
+
+    html = client.get(reverse("storefront:product", args=[product.pk]), **EN).content.decode()
+
+    assert render("") == "" and render("  ") == ""
+    assert 'class="description rich-text"' not in html

@@ -62,7 +62,7 @@ def sanitize(html: str) -> str:
 def render(text: str) -> SafeString:
     """Markup for the product page, sanitised again before it is marked safe;
     plain text (older descriptions, no tags) keeps its line breaks."""
-    clean = sanitize(text)
-    if "<" not in clean:
+    clean = sanitize(text).strip()
+    if clean and "<" not in clean:
         clean = linebreaks(clean)  # nh3 has already escaped the text
     return mark_safe(clean)  # noqa: S308 - nh3 output holds only the allow-list

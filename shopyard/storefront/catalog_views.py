@@ -224,7 +224,7 @@ def _product_context(request, pk):
     script_data = {
         "attributes": [{"id": a["id"], "options": [o["id"] for o in a["options"]]} for a in matrix["attributes"]],
         "skus": [{"id": s.pk, "options": item["options"], "stock": s.stock_count, "price": s.price_text,
-                  "code": s.code, "stock_text": s.stock_text, "image": s.image_url, "slide": s.slide} for s, item in zip(skus, matrix["skus"], strict=True)],
+                  "code": s.code, "name": s.display, "stock_text": s.stock_text, "image": s.image_url, "slide": s.slide} for s, item in zip(skus, matrix["skus"], strict=True)],
         "labels": {"add": _("Add to cart"), "out": _("Out of stock"), **state_labels},
     }
     return {

@@ -215,8 +215,9 @@ def test_embedded_matrix_lists_every_sku_with_its_options_in_attribute_order(cli
     html = page(client, product)
     data = json.loads(re.search(r'<script id="sku-matrix" type="application/json">(.*?)</script>', html, re.S).group(1))
     ids = {o.value: o.pk for o in AttributeOption.objects.filter(attribute__product=product)}
-    assert [(s["code"], s["price"], s["stock"], s["options"]) for s in data["skus"]] == [
-        (c, f"¥{p}", n, [ids[v] for v in o]) for c, p, n, o in TEE_SKUS
+    assert [(s["code"], s["price"], s["stock"], s["options"], s["name"]) for s in data["skus"]] == [
+        (c, f"¥{p}", n, [ids[v] for v in o], " / ".join({"红色": "Red", "蓝色": "Blue", "绿色": "Green"}.get(v, v) for v in o))
+        for c, p, n, o in TEE_SKUS
     ]
     assert [a["id"] for a in data["attributes"]] == [attr_id(product, "颜色"), attr_id(product, "尺码")]
     assert '<script src="/static/shopyard/product.js" defer></script>' in html

@@ -51,10 +51,11 @@
     setText("[data-sku-price]", sku.price);
     setText("[data-sku-stock]", sku.stock_text);
     setText("[data-sku-code]", sku.code);
+    setText("[data-sku-name]", sku.name);
     var picture = document.querySelector("[data-sku-image]");
     if (picture) {
       picture.hidden = !sku.image;
-      if (sku.image) { picture.src = sku.image; }
+      if (sku.image) { picture.src = sku.image; picture.alt = sku.name; }
     }
     var slide = sku.slide && document.getElementById(sku.slide);
     if (slide) { slide.parentNode.scrollTo({left: slide.offsetLeft - slide.parentNode.offsetLeft, behavior: "smooth"}); }
