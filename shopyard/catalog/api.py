@@ -331,6 +331,19 @@ def seller_add_image(request, product_id: Id, image: File[UploadedFile]):
     return Status(201, _image(img))
 
 
+class SkuImageIn(Schema):
+    image_id: Id | None = Field(None, description="one of the product's images; null: none")
+
+
+@seller_router.put("/products/{product_id}/skus/{sku_id}/image", response=responses({204: None}), auth=bearer)
+def seller_set_sku_image(request, product_id: Id, sku_id: Id, payload: SkuImageIn):
+    """The image the product page shows when a shopper picks this SKU."""
+    shop = shop_for_seller(request.auth, write=True)
+    services.set_sku_image(actor=request.auth, shop=shop, product_id=product_id, sku_id=sku_id,
+                           image_id=payload.image_id)
+    return Status(204, None)
+
+
 @seller_router.delete("/products/{product_id}/images/{image_id}", response=responses({204: None}), auth=bearer)
 def seller_delete_image(request, product_id: Id, image_id: Id):
     shop = shop_for_seller(request.auth, write=True)

@@ -145,6 +145,9 @@ class Sku(models.Model):
     name = models.CharField(_("name"), max_length=200, blank=True, help_text=_("e.g. 红色 / M"))
     name_en = models.CharField(_("English name"), max_length=200, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
+    # the picture shown when a shopper picks this SKU (one of its product's images)
+    image = models.ForeignKey("ProductImage", null=True, blank=True, verbose_name=_("image"),
+                              on_delete=models.SET_NULL, related_name="+")
 
     class Meta:
         verbose_name = _("SKU")

@@ -111,3 +111,67 @@ def stock_fingerprint(product_id) -> str:
 
     rows = StockLevel.objects.filter(sku__product_id=product_id, sku__is_active=True).order_by("sku_id")
     return ",".join(f"{sku_id}:{qty}" for sku_id, qty in rows.values_list("sku_id", "quantity"))
+
+
+# --- the option matrix of a product page ----------------------------------------
+# Shoppers pick one option per attribute (颜色, 尺码 …); the page needs, for each
+# option, whether choosing it (with the options already chosen for the other
+# attributes) leads to a SKU that exists and is in stock. It is built once, from
+# rows `product_detail` already loaded, so it costs no query of its own.
+
+
+def option_matrix(product) -> dict:
+    """Attributes with their options, and each active SKU as the tuple of its
+    option ids in attribute order (SKUs lacking an option of some attribute are
+    left out of the choice: they cannot be reached by picking options)."""
+    attributes = []
+    for attr in product.attributes.all():
+        attributes.append({"id": attr.pk, "label": attr.label,
+                           "options": [{"id": o.pk, "label": o.label} for o in attr.options.all()]})
+    skus = []
+    for sku in product.sku_list:
+        by_attr = {o.attribute_id: o.pk for o in sku.options.all()}
+        combo = [by_attr.get(a["id"]) for a in attributes]
+        skus.append({"sku": sku, "options": combo, "stock": sku_stock(sku)})
+    return {"attributes": attributes, "skus": skus}
+
+
+def _matches(entry, chosen: dict[int, int], attr_ids: list[int]) -> bool:
+    return all(chosen.get(a) in (None, o) for a, o in zip(attr_ids, entry["options"], strict=True))
+
+
+def resolve_selection(matrix: dict, *, sku_id=None, chosen=None):
+    """The SKU a shopper selected and the option chosen per attribute.
+
+    An explicit SKU id wins; otherwise the chosen options (attribute id →
+    option id, foreign pairs ignored) are completed with the first SKU in
+    stock that agrees with them, else the first that exists. A choice no SKU
+    agrees with is dropped, so the page always shows a real SKU."""
+    attr_ids = [a["id"] for a in matrix["attributes"]]
+    entries = matrix["skus"]
+    if sku_id is not None:
+        for entry in entries:
+            if entry["sku"].pk == sku_id:
+                return entry, dict(zip(attr_ids, entry["options"], strict=True))
+    valid = {a["id"]: {o["id"] for o in a["options"]} for a in matrix["attributes"]}
+    picked = {a: o for a, o in (chosen or {}).items() if o in valid.get(a, ())}
+    candidates = [e for e in entries if _matches(e, picked, attr_ids)] or entries
+    entry = next((e for e in candidates if e["stock"] > 0), candidates[0] if candidates else None)
+    if entry is None:
+        return None, {}
+    return entry, dict(zip(attr_ids, entry["options"], strict=True))
+
+
+def option_states(matrix: dict, chosen: dict[int, int]) -> dict[int, str]:
+    """Per option id: "available", "sold_out" (only sold-out SKUs have it
+    together with the other chosen options) or "missing" (no SKU has it)."""
+    attr_ids = [a["id"] for a in matrix["attributes"]]
+    states = {}
+    for attr in matrix["attributes"]:
+        others = {a: o for a, o in chosen.items() if a != attr["id"]}
+        for opt in attr["options"]:
+            wanted = {**others, attr["id"]: opt["id"]}
+            hits = [e for e in matrix["skus"] if _matches(e, wanted, attr_ids)]
+            states[opt["id"]] = ("available" if any(e["stock"] > 0 for e in hits)
+                                 else "sold_out" if hits else "missing")
+    return states

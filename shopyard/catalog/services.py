@@ -17,7 +17,7 @@ from shopyard.core.money import CURRENCY_PRECISION, format_price
 from shopyard.core.validation import parse_id, parse_int
 from shopyard.inventory import services as inventory
 
-from . import images
+from . import images, rich_text
 from .models import (
     AttributeOption,
     Brand,
@@ -87,8 +87,8 @@ def _clean(data: dict, *, currency: str, partial_product=None):
     cleaned = {
         "title": _text(data, "title", required=True, limit=200, errors=errors),
         "title_en": _text(data, "title_en", limit=200, errors=errors),
-        "description": _text(data, "description", limit=20000, errors=errors),
-        "description_en": _text(data, "description_en", limit=20000, errors=errors),
+        "description": rich_text.sanitize(_text(data, "description", limit=20000, errors=errors)),
+        "description_en": rich_text.sanitize(_text(data, "description_en", limit=20000, errors=errors)),
     }
     category_id = parse_id(data.get("category_id"))
     category = Category.objects.filter(pk=category_id).first() if category_id else None
@@ -355,6 +355,28 @@ def delete_image(*, actor, shop, product_id, image_id) -> None:
         raise NotFound(_("Image not found."))
     image.delete()
     emit("product.updated", product_id=product.pk, shop_id=shop.pk)
+
+
+@transaction.atomic
+def set_sku_image(*, actor, shop, product_id, sku_id, image_id) -> Sku:
+    """Show one of the product's images when a shopper picks this SKU
+    (`image_id` None: no picture of its own). Another product's image or SKU
+    is a 404, as for every seller write."""
+    product = _own_product(shop, product_id)
+    sku_id = parse_id(sku_id)
+    sku = product.skus.filter(pk=sku_id).first() if sku_id else None
+    if sku is None:
+        raise NotFound(_("SKU not found."))
+    image = None
+    if image_id is not None:
+        image_id = parse_id(image_id)
+        image = product.images.filter(pk=image_id).first() if image_id else None
+        if image is None:
+            raise NotFound(_("Image not found."))
+    sku.image = image
+    sku.save(update_fields=["image"])
+    emit("product.updated", product_id=product.pk, shop_id=shop.pk)
+    return sku
 
 
 def _visible_product(product_id) -> Product:

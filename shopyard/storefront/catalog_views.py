@@ -16,18 +16,21 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from shopyard.catalog import rich_text
 from shopyard.catalog import services as catalog_services
 from shopyard.catalog.models import Category, Favourite
 from shopyard.catalog.queries import (
     SORTS,
+    option_matrix,
+    option_states,
     product_detail,
     published_products,
-    sku_stock,
+    resolve_selection,
     stock_fingerprint,
     visible_favourite_ids,
     visible_products,
@@ -167,15 +170,50 @@ def product(request, pk):
     return response
 
 
+def _chosen_options(request) -> dict[int, int]:
+    """`?opt=<attribute id>:<option id>` pairs (repeatable); garbage is ignored."""
+    chosen = {}
+    for raw in request.GET.getlist("opt")[:10]:
+        attr, _sep, opt = raw.partition(":")
+        attr_id, opt_id = parse_id(attr), parse_id(opt)
+        if attr_id is not None and opt_id is not None:
+            chosen[attr_id] = opt_id
+    return chosen
+
+
+def _option_query(chosen: dict[int, int]) -> str:
+    return "?" + urlencode([("opt", f"{a}:{o}") for a, o in chosen.items() if o is not None])
+
+
+def _stock_text(count: int) -> str:
+    return _("%(n)s in stock") % {"n": count} if count > 0 else _("Out of stock")
+
+
 def _product_context(request, pk):
-    p = product_detail(pk, with_sku_options=False)
+    p = product_detail(pk)
+    matrix = option_matrix(p)
+    entry, chosen = resolve_selection(matrix, sku_id=parse_id(request.GET.get("sku")), chosen=_chosen_options(request))
+    states = option_states(matrix, chosen)
+    state_labels = {"sold_out": _("sold out"), "missing": _("not available")}
+    for attr in matrix["attributes"]:
+        for opt in attr["options"]:
+            opt["state"] = states[opt["id"]]
+            opt["state_label"] = state_labels.get(opt["state"], "")
+            opt["selected"] = chosen.get(attr["id"]) == opt["id"]
+            # an option no SKU pairs with the other choices starts a new choice from it
+            start = {} if opt["state"] == "missing" else chosen
+            opt["url"] = _option_query({**start, attr["id"]: opt["id"]})
+    slides = {img.pk: (f"img-{n}", (img.thumbnail or img.image).url) for n, img in enumerate(p.image_list, 1)}
     skus = []
-    for sku in p.sku_list:
-        sku.stock_count = sku_stock(sku)
+    for item in matrix["skus"]:
+        sku = item["sku"]
+        sku.slide, sku.image_url = slides.get(sku.image_id, ("", ""))
+        sku.stock_count = item["stock"]
         sku.price_text = format_price(sku.price, p.currency)
+        sku.stock_text = _stock_text(sku.stock_count)
         sku.display = sku.label or _("Standard")
         skus.append(sku)
-    selected = next((s for s in skus if s.stock_count > 0), None)
+    selected = entry["sku"] if entry else None
     is_favourite = False
     if request.user.is_authenticated:
         is_favourite = Favourite.objects.filter(user=request.user, product_id=p.pk).exists()
@@ -183,17 +221,26 @@ def _product_context(request, pk):
         price_range = format_price(p.min_price, p.currency)
     else:
         price_range = f"{format_price(p.min_price, p.currency)} – {format_price(p.max_price, p.currency)}"
+    script_data = {
+        "attributes": [{"id": a["id"], "options": [o["id"] for o in a["options"]]} for a in matrix["attributes"]],
+        "skus": [{"id": s.pk, "options": item["options"], "stock": s.stock_count, "price": s.price_text,
+                  "code": s.code, "name": s.display, "stock_text": s.stock_text, "image": s.image_url, "slide": s.slide} for s, item in zip(skus, matrix["skus"], strict=True)],
+        "labels": {"add": _("Add to cart"), "out": _("Out of stock"), **state_labels},
+    }
     return {
         "product": p,
         "images": p.image_list,
         "skus": skus,
+        "option_groups": matrix["attributes"],
+        "option_data": script_data,
         "selected_sku": selected,
-        "in_stock": selected is not None,
+        "in_stock": selected is not None and selected.stock_count > 0,
         "price_range": price_range,
         "shop_label": localized(p.shop, "name"),
         "brand_label": localized(p.brand, "name") if p.brand else "",
         "is_favourite": is_favourite,
         "attributes": p.attributes.all(),
+        "description_html": rich_text.render(p.body),
         "max_quantity": max_units_per_sku(),
     }
 

@@ -3,6 +3,7 @@ shop, favourites and recently viewed pages, in Chinese and English, and what
 each page costs in SQL queries."""
 
 import io
+import json
 import re
 from html.parser import HTMLParser
 
@@ -26,21 +27,33 @@ pytestmark = pytest.mark.usefixtures("media")
 # --- helpers ----------------------------------------------------------------
 
 
-class _Inputs(HTMLParser):
+class _Tags(HTMLParser):
     def __init__(self):
         super().__init__()
-        self.inputs = []
+        self.tags = []
 
     def handle_starttag(self, tag, attrs):
-        if tag == "input":
-            self.inputs.append(dict(attrs))
+        self.tags.append((tag, dict(attrs)))
 
 
-def radios(html: str) -> dict[int, dict]:
-    """The SKU radio buttons of a product page, by SKU id."""
-    parser = _Inputs()
+def option_chips(html: str) -> dict[int, dict]:
+    """The option links of a product page, by option id."""
+    parser = _Tags()
     parser.feed(html)
-    return {int(i["value"]): i for i in parser.inputs if i.get("name") == "sku_id"}
+    return {int(a["data-option"]): a for t, a in parser.tags if t == "a" and "data-option" in a}
+
+
+def embedded_matrix(html: str) -> dict:
+    """The option matrix the page embeds for its script."""
+    found = re.search(r'<script id="sku-matrix" type="application/json">(.*?)</script>', html, re.S)
+    return json.loads(found.group(1))
+
+
+def selected_sku_id(html: str) -> int | None:
+    """The SKU the add-to-cart form would send."""
+    parser = _Tags()
+    parser.feed(html)
+    return next((int(a["value"]) for t, a in parser.tags if t == "input" and a.get("name") == "sku_id"), None)
 
 
 def card_titles(resp) -> list[str]:
@@ -232,20 +245,21 @@ def test_product_page_in_both_languages(client, shop, category):
     assert 'name="quantity"' in en
 
 
-def test_product_page_lists_every_active_sku_with_price_and_stock(client, shop):
+def test_product_page_offers_every_option_and_marks_the_sold_out_one(client, shop):
     p = f.make_product(shop, skus=[("10.00", 5), ("12.00", 0), ("15.00", 2)])
-    in_stock, sold_out, last_two = p.skus.order_by("id")
+    s0, s1, s2 = p.attributes.get().options.order_by("position")
+    in_stock = p.skus.order_by("id").first()
 
     html = client.get(reverse("storefront:product", args=[p.pk]), **EN).content.decode()
 
-    found = radios(html)
-    assert set(found) == {in_stock.pk, sold_out.pk, last_two.pk}
-    assert "disabled" in found[sold_out.pk]
-    assert "disabled" not in found[in_stock.pk] and "disabled" not in found[last_two.pk]
-    assert "checked" in found[in_stock.pk]  # the first SKU in stock is preselected
-    assert "Out of stock" in html
-    assert "5 in stock" in html and "2 in stock" in html
-    assert "¥12.00" in html and "¥15.00" in html
+    found = option_chips(html)
+    assert set(found) == {s0.pk, s1.pk, s2.pk}
+    assert [found[o.pk]["data-state"] for o in (s0, s1, s2)] == ["available", "sold_out", "available"]
+    assert found[s1.pk].get("aria-disabled") == "true" and "aria-disabled" not in found[s2.pk]
+    assert found[s0.pk].get("aria-current") == "true"  # the first SKU in stock is preselected
+    assert selected_sku_id(html) == in_stock.pk
+    assert "5 in stock" in html and "(sold out)" in html
+    assert [sku["price"] for sku in embedded_matrix(html)["skus"]] == ["¥10.00", "¥12.00", "¥15.00"]
 
 
 def test_product_with_every_sku_out_of_stock_cannot_be_added(client, shop):
@@ -253,8 +267,8 @@ def test_product_with_every_sku_out_of_stock_cannot_be_added(client, shop):
 
     html = client.get(reverse("storefront:product", args=[p.pk]), **EN).content.decode()
 
-    assert all("disabled" in r for r in radios(html).values())
-    assert re.search(r'<button type="submit" class="btn btn-primary btn-block" disabled>Out of stock</button>', html)
+    assert selected_sku_id(html) == p.skus.get().pk
+    assert re.search(r'<button type="submit" class="btn btn-primary btn-block" data-add-button disabled>Out of stock</button>', html)
 
 
 def test_unpublished_and_unknown_products_are_404(client, shop, seller):
@@ -284,7 +298,7 @@ def test_anonymous_product_view_writes_nothing_and_costs_fixed_queries(client, s
 
     assert len(many_skus) == len(one_sku)
     assert all(q["sql"].lstrip().upper().startswith("SELECT") for q in many_skus.captured_queries)
-    assert len(radios(resp.content.decode())) == 12
+    assert len(option_chips(resp.content.decode())) == 12
     assert "sessionid" not in resp.cookies
     assert Session.objects.count() == 0
 
