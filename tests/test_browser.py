@@ -74,8 +74,8 @@ def test_register_buy_from_two_shops_and_pay(live_server, browser_page):
         page.goto(f"{base}/p/{product.pk}/")
         # the out-of-stock SKU cannot be chosen
         if product == phone:
-            assert page.locator("input[name=sku_id][disabled]").count() == 1
-        page.click(".sku-form button[type=submit]")
+            assert page.locator(".option-chip.is-disabled[aria-disabled=true]").count() == 1
+        page.click("[data-add-button]")
         page.wait_for_load_state()
 
     page.goto(f"{base}/cart/")
