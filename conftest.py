@@ -213,3 +213,11 @@ def _test_session_settings():
 
 
 _test_session_settings()
+
+
+@pytest.fixture
+def operator(db):
+    """A platform operator (staff superuser) for the Django admin."""
+    from tests import factories
+
+    return factories.make_user("operator-test", is_staff=True, is_superuser=True)
