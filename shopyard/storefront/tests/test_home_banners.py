@@ -302,3 +302,24 @@ def test_admin_edits_positions_from_the_list(client, operator, media):
     assert response.status_code == 302
     assert list(HomeBanner.objects.values_list("title", flat=True)) == ["乙", "甲"]
     assert FeaturedCategory.objects.count() == 0
+
+
+# --- demo data ---------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_demo_shows_banners_and_featured_categories_once(client, media):
+    from PIL import Image
+
+    from shopyard.demo.loader import FEATURED_CATEGORIES, HOME_BANNERS, ensure_categories, load, load_home_content
+
+    load(products=12, with_orders=False)
+    assert load_home_content(operator=None, cats=ensure_categories()) == 0  # a second run adds nothing
+
+    assert HomeBanner.objects.count() == len(HOME_BANNERS)
+    assert FeaturedCategory.objects.count() == len(FEATURED_CATEGORIES)
+    html = _home(client, EN)
+    assert html.count('class="banner-slide"') == len(HOME_BANNERS)
+    assert "Singles&#x27; Day digital deals" in html and 'href="/c/phones/"' in html
+    with Image.open(HomeBanner.objects.first().display.path) as img:
+        assert img.size == (1600, 600)
