@@ -250,9 +250,9 @@ def render_banner(*, kind: str, colour, caption: str, sub: str = "", seed: int =
     picture = picture.crop((0, 0, SIZE, SIZE - 64)).resize((height * SIZE // (SIZE - 64), height))
     band.paste(picture, (width - picture.width - 60, 0))
     d = ImageDraw.Draw(band)
-    d.text((90, height // 2 - 80), ascii_only(caption)[:30], font=_font(84), fill=(255, 255, 255))
+    d.text((90, height // 2 - 80), ascii_only(caption)[:30], font=_font(60), fill=(255, 255, 255))
     if sub:
-        d.text((94, height // 2 + 30), ascii_only(sub)[:50], font=_font(40), fill=(255, 255, 255))
+        d.text((92, height // 2 + 10), ascii_only(sub)[:50], font=_font(34), fill=(255, 255, 255))
     out = io.BytesIO()
     band.convert("RGB").save(out, "JPEG", quality=82)
     return out.getvalue()
