@@ -216,8 +216,8 @@ _test_session_settings()
 
 
 @pytest.fixture
-def operator(db):
+def home_operator(db):
     """A platform operator (staff superuser) for the Django admin."""
     from tests import factories
 
-    return factories.make_user("operator-test", is_staff=True, is_superuser=True)
+    return factories.make_user("home-operator", is_staff=True, is_superuser=True)

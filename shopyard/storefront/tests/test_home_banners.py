@@ -11,9 +11,17 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from PIL import Image
 
 from shopyard.core.errors import ValidationFailed
 from shopyard.core.models import OutboxEvent
+from shopyard.demo.loader import (
+    FEATURED_CATEGORIES,
+    HOME_BANNERS,
+    ensure_categories,
+    load,
+    load_home_content,
+)
 from shopyard.storefront import page_cache
 from shopyard.storefront.models import FeaturedCategory, HomeBanner
 from shopyard.storefront.services import clean_link, delete_banner, save_banner
@@ -170,8 +178,6 @@ def test_failed_save_after_writing_files_removes_them(media):
 @pytest.mark.django_db
 def test_banner_keeps_original_and_a_resized_copy(media):
     banner = save_banner(actor=None, banner=HomeBanner(title="大图"), upload=f.png_upload(size=(3200, 1200)))
-    from PIL import Image
-
     with Image.open(banner.display.path) as img:
         assert img.size == (1600, 600) and img.format == "JPEG"
     with Image.open(banner.image.path) as img:
@@ -247,10 +253,10 @@ def test_cached_home_without_schedule_keeps_page_cache_seconds(settings, media):
 
 
 @pytest.mark.django_db
-def test_admin_lists_banners_by_position_and_change_page_opens(client, operator, media):
+def test_admin_lists_banners_by_position_and_change_page_opens(client, home_operator, media):
     b2 = f.make_banner(title="乙", position=2)
     b1 = f.make_banner(title="甲", position=1)
-    client.force_login(operator)
+    client.force_login(home_operator)
 
     listing = client.get(reverse("admin:storefront_homebanner_changelist")).content.decode()
     change = client.get(reverse("admin:storefront_homebanner_change", args=[b2.pk]))
@@ -263,8 +269,8 @@ def test_admin_lists_banners_by_position_and_change_page_opens(client, operator,
 
 
 @pytest.mark.django_db
-def test_admin_refuses_javascript_link_and_corrupt_picture_with_field_messages(client, operator, media):
-    client.force_login(operator)
+def test_admin_refuses_javascript_link_and_corrupt_picture_with_field_messages(client, home_operator, media):
+    client.force_login(home_operator)
     response = client.post(reverse("admin:storefront_homebanner_add"), {
         "title": "坏的", "link": "javascript:alert(1)", "position": 0, "is_active": "on",
         "upload": SimpleUploadedFile("x.png", b"garbage", content_type="image/png"),
@@ -276,8 +282,8 @@ def test_admin_refuses_javascript_link_and_corrupt_picture_with_field_messages(c
 
 
 @pytest.mark.django_db
-def test_admin_adds_a_banner_through_the_service(client, operator, media):
-    client.force_login(operator)
+def test_admin_adds_a_banner_through_the_service(client, home_operator, media):
+    client.force_login(home_operator)
     response = client.post(reverse("admin:storefront_homebanner_add"), {
         "title": "运营横幅", "title_en": "Ops banner", "link": "/c/x/", "position": 3, "is_active": "on",
         "upload": f.png_upload(),
@@ -290,10 +296,10 @@ def test_admin_adds_a_banner_through_the_service(client, operator, media):
 
 
 @pytest.mark.django_db
-def test_admin_edits_positions_from_the_list(client, operator, media):
+def test_admin_edits_positions_from_the_list(client, home_operator, media):
     b1 = f.make_banner(title="甲", position=1)
     b2 = f.make_banner(title="乙", position=2)
-    client.force_login(operator)
+    client.force_login(home_operator)
     response = client.post(reverse("admin:storefront_homebanner_changelist"), {
         "form-TOTAL_FORMS": 2, "form-INITIAL_FORMS": 2, "_save": "Save",
         "form-0-id": b1.pk, "form-0-position": 5, "form-0-is_active": "on",
@@ -309,10 +315,6 @@ def test_admin_edits_positions_from_the_list(client, operator, media):
 
 @pytest.mark.django_db
 def test_demo_shows_banners_and_featured_categories_once(client, media):
-    from PIL import Image
-
-    from shopyard.demo.loader import FEATURED_CATEGORIES, HOME_BANNERS, ensure_categories, load, load_home_content
-
     load(products=12, with_orders=False)
     assert load_home_content(operator=None, cats=ensure_categories()) == 0  # a second run adds nothing
 
