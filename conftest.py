@@ -213,3 +213,11 @@ def _test_session_settings():
 
 
 _test_session_settings()
+
+
+@pytest.fixture
+def home_operator(db):
+    """A platform operator (staff superuser) for the Django admin."""
+    from tests import factories
+
+    return factories.make_user("home-operator", is_staff=True, is_superuser=True)

@@ -1,14 +1,20 @@
 """Factories shared by every test: plain functions that go through services
 where a service exists, so tests build data the way users do."""
 
+import io
 import itertools
 from decimal import Decimal
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image
 
 from shopyard.accounts.models import User
 from shopyard.accounts.services import create_address, issue_token
 from shopyard.catalog.models import Category
 from shopyard.catalog.services import create_product
 from shopyard.shops.models import Shop, ShopMember
+from shopyard.storefront.models import FeaturedCategory, HomeBanner
+from shopyard.storefront.services import save_banner, save_featured
 
 _seq = itertools.count(1)
 
@@ -89,3 +95,21 @@ def sign_simulated(body: bytes, timestamp: str, secret: str | None = None) -> di
     key = (secret or settings.PAYMENT_SIM_SECRET).encode()
     digest = hmac.new(key, timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
     return {SIGNATURE_HEADER: f"t={timestamp},v1={digest}"}
+
+
+def png_upload(name="banner.png", size=(64, 24), colour=(255, 80, 0)):
+    """A small valid PNG as an upload."""
+    out = io.BytesIO()
+    Image.new("RGB", size, colour).save(out, "PNG")
+    return SimpleUploadedFile(name, out.getvalue(), content_type="image/png")
+
+
+def make_banner(*, actor=None, title=None, **fields):
+    """A home banner saved through the service, with a generated picture."""
+    n = next(_seq)
+    banner = HomeBanner(title=title or f"横幅{n}", **fields)
+    return save_banner(actor=actor, banner=banner, upload=png_upload())
+
+
+def make_featured(category, *, actor=None, **fields):
+    return save_featured(actor=actor, featured=FeaturedCategory(category=category, **fields))

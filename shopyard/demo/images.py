@@ -235,3 +235,24 @@ def render(*, kind: str, colour, caption: str, sub: str = "", variant: int = 0, 
     else:
         img.save(out, "JPEG", quality=80)
     return out.getvalue()
+
+
+BANNER_SIZE = (1600, 600)
+
+
+def render_banner(*, kind: str, colour, caption: str, sub: str = "", seed: int = 0) -> bytes:
+    """A wide home-page banner: the product silhouette of `render` on the
+    right of a coloured band, with the caption on the left (JPEG bytes)."""
+    width, height = BANNER_SIZE
+    band = ImageOps.colorize(Image.linear_gradient("L").rotate(90).resize(BANNER_SIZE), black=colour,
+                             white=_shade(colour, 0.7))
+    picture = Image.open(io.BytesIO(render(kind=kind, colour=colour, caption="", seed=seed)))
+    picture = picture.crop((0, 0, SIZE, SIZE - 64)).resize((height * SIZE // (SIZE - 64), height))
+    band.paste(picture, (width - picture.width - 60, 0))
+    d = ImageDraw.Draw(band)
+    d.text((90, height // 2 - 80), ascii_only(caption)[:30], font=_font(60), fill=(255, 255, 255))
+    if sub:
+        d.text((92, height // 2 + 10), ascii_only(sub)[:50], font=_font(34), fill=(255, 255, 255))
+    out = io.BytesIO()
+    band.convert("RGB").save(out, "JPEG", quality=82)
+    return out.getvalue()

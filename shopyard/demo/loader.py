@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 
 from shopyard.accounts import services as accounts
@@ -20,6 +21,8 @@ from shopyard.accounts.models import User
 from shopyard.catalog import services as catalog
 from shopyard.catalog.models import Brand, Category, Product
 from shopyard.shops.models import Shop, ShopMember
+from shopyard.storefront import services as storefront
+from shopyard.storefront.models import FeaturedCategory, HomeBanner
 
 from . import data, images
 
@@ -328,6 +331,30 @@ def load_orders(*, shops, users, result: DemoResult):
     cart_services.add_line(cart=cart, sku_id=picks["self"][3].pk, quantity=3)
 
 
+# (title, English title, link, picture kind, colour, category slugs featured after it)
+HOME_BANNERS = [
+    ("双十一数码狂欢", "Singles' Day digital deals", "/c/digital/", "phone", "blue", "Phones, headphones, laptops"),
+    ("秋冬新款服装", "New autumn clothing", "/c/clothing/", "shirt", "wine", "Menswear and womenswear"),
+    ("好茶好零食", "Tea and snacks for every day", "/c/food/", "tea", "green", "From the platform's own store"),
+]
+FEATURED_CATEGORIES = ["phones", "headphones", "womenswear", "kitchen", "skincare", "snacks"]
+
+
+def load_home_content(*, operator, cats) -> int:
+    """A few banners and featured categories, added once, through the
+    operator's services (so the page cache and the rules apply)."""
+    if HomeBanner.objects.exists() or FeaturedCategory.objects.exists():
+        return 0
+    for pos, (title, title_en, link, kind, colour, sub) in enumerate(HOME_BANNERS):
+        jpeg = images.render_banner(kind=kind, colour=images.COLOURS[colour], caption=title_en, sub=sub, seed=pos)
+        storefront.save_banner(actor=operator, banner=HomeBanner(title=title, title_en=title_en, link=link, position=pos),
+                               upload=SimpleUploadedFile(f"banner-{pos}.jpg", jpeg, content_type="image/jpeg"))
+    for pos, slug in enumerate(FEATURED_CATEGORIES):
+        if slug in cats:
+            storefront.save_featured(actor=operator, featured=FeaturedCategory(category=cats[slug], position=pos))
+    return len(HOME_BANNERS)
+
+
 def load(*, products: int = DEFAULT_PRODUCTS, seed: int = DEFAULT_SEED, with_orders: bool = True) -> DemoResult:
     started = time.monotonic()
     rng = random.Random(seed)
@@ -339,6 +366,7 @@ def load(*, products: int = DEFAULT_PRODUCTS, seed: int = DEFAULT_SEED, with_ord
         cats = ensure_categories()
         brands = ensure_brands()
         load_catalogue(shops=shops, users=users, cats=cats, brands=brands, count=products, rng=rng, result=result)
+        load_home_content(operator=users["operator"], cats=cats)
     # orders run after the catalogue commits, as they would in real life
     if with_orders:
         load_orders(shops=shops, users=users, result=result)

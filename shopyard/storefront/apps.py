@@ -3,7 +3,9 @@ from django.utils.translation import gettext_lazy as _
 
 # a shop's status hides or shows all its products at once
 CATALOGUE_EVENTS = ("product.created", "product.updated", "product.published", "product.unpublished",
-                    "shop.suspended", "shop.reopened", "shop.updated")
+                    "shop.suspended", "shop.reopened", "shop.updated",
+                    # operators' home-page banners and featured categories
+                    "home.changed")
 
 
 class StorefrontConfig(AppConfig):

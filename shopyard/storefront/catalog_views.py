@@ -16,6 +16,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -43,6 +44,7 @@ from shopyard.core.money import format_price
 from shopyard.core.validation import page_number, parse_id
 from shopyard.shops.queries import active_shops
 from shopyard.storefront.page_cache import render_page
+from shopyard.storefront.queries import home_content
 
 from .context_processors import _categories
 
@@ -137,13 +139,23 @@ def _in_order(products, ids):
 
 
 def home(request):
+    now = timezone.now()
+    changes_at = []
+
     def build():
+        content = home_content(now)
+        changes_at.append(content["changes_at"])
         new_arrivals = _decorate(list(with_cover(published_products(sort="newest"))[:HOME_GRID_SIZE]))
         best_sellers = _decorate(list(with_cover(published_products(sort="sales"))[:HOME_GRID_SIZE]))
         tree = _categories()
-        return {"tree": tree, "nav_categories": tree, "new_arrivals": new_arrivals, "best_sellers": best_sellers}
+        return {"tree": tree, "nav_categories": tree, "new_arrivals": new_arrivals, "best_sellers": best_sellers,
+                "banners": content["banners"], "featured": content["featured"]}
 
-    return render_page(request, "storefront/home.html", build)
+    def until_change():
+        # a banner that starts or ends while the page is cached shows (or goes) on time
+        return (changes_at[0] - now).total_seconds() if changes_at and changes_at[0] else None
+
+    return render_page(request, "storefront/home.html", build, ttl=until_change)
 
 
 def category(request, slug):

@@ -13,10 +13,14 @@ autoescaped text cannot contain. The marker is part of the cache key, so a
 page cached by another process (a shared Redis) is not reused here. Catalogue edits bump the
 version (through events), so sellers see their changes at once; a product
 page's key also holds its SKUs' current stock (one indexed query per view),
-so the stock a shopper sees is never stale.
+so the stock a shopper sees is never stale. A page whose content changes by
+itself at a known moment (a home banner's schedule) passes `ttl`, so its
+entry expires at that moment: a schedule boundary is never hidden for longer
+than PAGE_CACHE_SECONDS, and usually not at all.
 """
 
 import hashlib
+import math
 import secrets
 
 from django.conf import settings
@@ -66,12 +70,14 @@ def fill_token(html: str, token: str) -> str:
     return html
 
 
-def render_page(request, template: str, build_context, *, status=200, vary=None) -> HttpResponse:
+def render_page(request, template: str, build_context, *, status=200, vary=None, ttl=None) -> HttpResponse:
     """Render `template` with `build_context()`, from the cache when the visitor allows it.
 
     `vary()`, when given, returns live state the page shows (a product's stock
     levels, read with one small query) that becomes part of the key, so such a
-    page is never served stale."""
+    page is never served stale. `ttl()`, when given, is called after
+    `build_context()` and returns the seconds until the page changes by
+    itself (or None); the entry is kept no longer than that."""
     if not cacheable(request):
         return HttpResponse(render_to_string(template, build_context(), request=request), status=status)
     raw = f"{request.get_full_path()}|{request.headers.get('HX-Request', '')}|{vary() if vary else ''}"
@@ -81,7 +87,11 @@ def render_page(request, template: str, build_context, *, status=200, vary=None)
         context = build_context()
         context["csrf_token"] = MARKER
         html = render_to_string(template, context, request=request)
-        cache.set(key, html, settings.PAGE_CACHE_SECONDS)
+        seconds = settings.PAGE_CACHE_SECONDS
+        until_change = ttl() if ttl else None
+        if until_change is not None:
+            seconds = max(1, min(seconds, math.ceil(until_change)))
+        cache.set(key, html, seconds)
     response = HttpResponse(fill_token(html, get_token(request)), status=status)
     patch_vary_headers(response, ("Cookie", "Accept-Language"))
     return response
