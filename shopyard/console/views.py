@@ -101,6 +101,7 @@ def _editor_context(request, state, product=None, image_errors=None):
         "state": state, "product": product, "categories": queries.category_choices(),
         "brands": queries.brand_choices(), "image_errors": image_errors or [], "nav": "products",
         "max_attributes": forms.MAX_ATTRIBUTES,
+        "sku_pictures": queries.sku_pictures(product) if product else [],
     }
 
 
@@ -119,6 +120,10 @@ def _editor(request, *, product=None):
     action = request.POST.get("action", "save")
     if action == "generate":
         forms.regenerate_rows(state)
+        return _render(request, template, _editor_context(request, state, product),
+                       status=422 if state.has_errors else 200)
+    if action == "apply_all":
+        forms.apply_to_all(state)
         return _render(request, template, _editor_context(request, state, product),
                        status=422 if state.has_errors else 200)
     if action == "add_row":
@@ -200,6 +205,52 @@ def image_delete(request, pk, image_id):
         raise Http404 from None
     messages.success(request, _("Image deleted."))
     return redirect(reverse("console:product_edit", kwargs={"pk": pk}) + "#images")
+
+
+@seller_required
+@require_POST
+def image_move(request, pk, image_id):
+    """The arrows and "make cover" buttons: one step, no JavaScript needed."""
+    try:
+        catalog.move_image(actor=request.user, shop=request.console.shop, product_id=pk, image_id=image_id,
+                           direction=request.POST.get("direction", ""))
+    except NotFound:
+        raise Http404 from None
+    except DomainError as exc:
+        messages.error(request, " ".join(_messages_of(exc)))
+        return redirect(reverse("console:product_edit", kwargs={"pk": pk}) + "#images")
+    messages.success(request, _("Image order saved."))
+    return redirect(reverse("console:product_edit", kwargs={"pk": pk}) + "#images")
+
+
+@seller_required
+@require_POST
+def image_order(request, pk):
+    """The whole order at once (sent by drag and drop in console.js)."""
+    try:
+        catalog.reorder_images(actor=request.user, shop=request.console.shop, product_id=pk,
+                               image_ids=request.POST.getlist("image_ids"))
+    except NotFound:
+        raise Http404 from None
+    except DomainError as exc:
+        messages.error(request, " ".join(_messages_of(exc)))
+        return redirect(reverse("console:product_edit", kwargs={"pk": pk}) + "#images")
+    messages.success(request, _("Image order saved."))
+    return redirect(reverse("console:product_edit", kwargs={"pk": pk}) + "#images")
+
+
+@seller_required
+@require_POST
+def sku_image(request, pk, sku_id):
+    """The picture a shopper sees when picking this SKU (blank: none)."""
+    image_id = request.POST.get("image_id") or None
+    try:
+        catalog.set_sku_image(actor=request.user, shop=request.console.shop, product_id=pk, sku_id=sku_id,
+                              image_id=image_id)
+    except NotFound:
+        raise Http404 from None
+    messages.success(request, _("SKU picture saved."))
+    return redirect(reverse("console:product_edit", kwargs={"pk": pk}) + "#sku-pictures")
 
 
 # --- orders --------------------------------------------------------------
