@@ -33,6 +33,10 @@ from .models import (
 
 MAX_PRICE = Decimal("100000000")
 MAX_SKUS = 200
+# the SKU matrix's limits (attributes a product varies on, options of each):
+# the product form, the matrix generator and the API all refuse beyond them
+MAX_MATRIX_ATTRIBUTES = 3
+MAX_MATRIX_OPTIONS = 20
 MAX_IMAGES = 12
 
 
@@ -107,8 +111,8 @@ def _clean(data: dict, *, currency: str, partial_product=None):
 
     attributes = data.get("attributes") or []
     clean_attrs = []
-    if not isinstance(attributes, list) or len(attributes) > 5:
-        errors["attributes"] = [_("Give at most 5 attributes.")]
+    if not isinstance(attributes, list) or len(attributes) > MAX_MATRIX_ATTRIBUTES:
+        errors["attributes"] = [_("Give at most %(n)s attributes.") % {"n": MAX_MATRIX_ATTRIBUTES}]
         attributes = []
     for i, attr in enumerate(attributes):
         name = str((attr or {}).get("name", "")).strip()
@@ -116,8 +120,8 @@ def _clean(data: dict, *, currency: str, partial_product=None):
         if not name or len(name) > 50:
             errors[f"attributes[{i}].name"] = [_("Give the attribute a name (at most 50 characters).")]
             continue
-        if not isinstance(opts, list) or not opts or len(opts) > 50:
-            errors[f"attributes[{i}].options"] = [_("Give between 1 and 50 options.")]
+        if not isinstance(opts, list) or not opts or len(opts) > MAX_MATRIX_OPTIONS:
+            errors[f"attributes[{i}].options"] = [_("Give between 1 and %(n)s options.") % {"n": MAX_MATRIX_OPTIONS}]
             continue
         values = []
         for opt in opts:
@@ -243,10 +247,6 @@ def _write_attributes_and_skus(product, cleaned, actor):
     # SKUs dropped from the form are deactivated, not deleted: orders refer to them
     product.skus.exclude(code__in=seen).update(is_active=False)
     refresh_price_range(product)
-
-
-MAX_MATRIX_ATTRIBUTES = 3
-MAX_MATRIX_OPTIONS = 20
 
 
 def plan_sku_matrix(attributes) -> list[tuple]:
