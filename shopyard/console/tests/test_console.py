@@ -683,3 +683,40 @@ def test_console_sku_picture_is_chosen_from_the_products_images(seller_client, p
     assert response.status_code == 404
     foreign_sku.refresh_from_db()
     assert foreign_sku.image_id is None
+
+
+def test_console_regenerate_after_adding_an_option_keeps_skus_then_removing_deactivates(seller_client, shop):
+    category = f.make_category()
+    seller_client.post(reverse("console:product_create"), editor_post(category, attributes=COLOUR_SIZE, rows=FOUR_ROWS))
+    product = Product.objects.get()
+    before = {s.code: s.pk for s in product.skus.all()}
+    edit = reverse("console:product_edit", args=[product.pk])
+    form = seller_client.get(edit).context["state"]
+    rows = [{"options": r.options, "code": r.code, "price": r.price, "stock": r.stock, "stock_seen": r.stock_seen}
+            for r in form.rows]
+    three_colours = [("颜色", "Colour", "红色, 蓝色, 黑色", ""), COLOUR_SIZE[1]]
+
+    generated = seller_client.post(edit, editor_post(category, attributes=three_colours, rows=rows,
+                                                     action="generate", default_price="20.00", default_stock="9"))
+    new_rows = [{"options": r.options, "code": r.code, "price": r.price, "stock": r.stock, "stock_seen": r.stock_seen}
+                for r in generated.context["state"].rows]
+    assert [r["code"] for r in new_rows] == ["TEE-RM", "TEE-RL", "TEE-BM", "TEE-BL", "TEE-1", "TEE-2"]
+    response = seller_client.post(edit, editor_post(category, attributes=three_colours, rows=new_rows))
+    assert response.status_code == 302
+
+    after = {s.code: (s.pk, s.price, s.stock.quantity, s.is_active)
+             for s in product.skus.select_related("stock")}
+    assert {code: after[code][0] for code in before} == before
+    assert after["TEE-RL"][1:] == (Decimal("69.00"), 5, True)
+    assert after["TEE-1"][1:] == (Decimal("20.00"), 9, True)
+
+    form = seller_client.get(edit).context["state"]
+    rows = [{"options": r.options, "code": r.code, "price": r.price, "stock": r.stock, "stock_seen": r.stock_seen}
+            for r in form.rows]
+    only_red_black = [("颜色", "Colour", "红色, 黑色", ""), COLOUR_SIZE[1]]
+    generated = seller_client.post(edit, editor_post(category, attributes=only_red_black, rows=rows, action="generate"))
+    rows = [{"options": r.options, "code": r.code, "price": r.price, "stock": r.stock, "stock_seen": r.stock_seen}
+            for r in generated.context["state"].rows]
+    assert seller_client.post(edit, editor_post(category, attributes=only_red_black, rows=rows)).status_code == 302
+    states = dict(product.skus.values_list("code", "is_active"))
+    assert (states["TEE-BM"], states["TEE-BL"], states["TEE-RM"], states["TEE-1"]) == (False, False, True, True)
