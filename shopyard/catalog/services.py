@@ -50,6 +50,7 @@ def _text(data, field, *, required=False, limit=200, errors=None):
     return value
 
 
+_UNCHANGED = object()  # a SKU row that says nothing about its picture
 _ASCII_AMOUNT = re.compile(r"[0-9]{1,12}(\.[0-9]{1,12})?")
 
 
@@ -176,9 +177,19 @@ def _clean(data: dict, *, currency: str, partial_product=None):
             seen = parse_int(seen)
             if seen is None:
                 errors[f"skus[{i}].stock"] = [_("The form's stock figure is invalid; reload the page.")]
+        picture = _UNCHANGED
+        if "image_id" in sku:
+            # the SKU's own picture: one of this product's images, or None for none
+            picture = None
+            if sku["image_id"] not in (None, ""):
+                image_id = parse_id(sku["image_id"])
+                picture = (partial_product.images.filter(pk=image_id).first()
+                           if image_id and partial_product is not None else None)
+                if picture is None:
+                    errors[f"skus[{i}].image_id"] = [_("Choose one of this product's images.")]
         clean_skus.append({
             "code": code, "price": price, "stock": stock, "options": list(chosen),
-            "is_active": bool(sku.get("is_active", True)), "stock_seen": seen,
+            "is_active": bool(sku.get("is_active", True)), "stock_seen": seen, "image": picture,
         })
     taken = Sku.objects.filter(code__in=codes)
     if partial_product is not None:
@@ -237,6 +248,9 @@ def _write_attributes_and_skus(product, cleaned, actor):
             sku.price, sku.name, sku.name_en, sku.is_active = data["price"], name, name_en, data["is_active"]
             sku.save(update_fields=["price", "name", "name_en", "is_active"])
         sku.options.set(opts)
+        if data.get("image", _UNCHANGED) is not _UNCHANGED and sku.image_id != getattr(data["image"], "pk", None):
+            sku.image = data["image"]
+            sku.save(update_fields=["image"])
         if data["stock_seen"] is not None and sku.code in existing:
             # the editor saw `stock_seen`: apply only the change the seller made
             inventory.adjust_stock(sku=sku, delta=data["stock"] - data["stock_seen"], actor=actor,

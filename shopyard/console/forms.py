@@ -62,6 +62,8 @@ class SkuRow:
     # so units sold while the form was open are not written back
     stock_seen: str = ""
     active: bool = True
+    # the id of the SKU's own picture ("" none); None: the form had no picture field
+    image: str | None = None
     errors: dict = field(default_factory=dict)
 
     @property
@@ -135,6 +137,7 @@ def parse_post(post) -> EditorState:
             code=_str(post, f"sku-{n}-code", 200), price=_str(post, f"sku-{n}-price", 50),
             stock=_str(post, f"sku-{n}-stock", 50), stock_seen=_str(post, f"sku-{n}-stock_seen", 50),
             active=bool(post.get(f"sku-{n}-active")),
+            image=_str(post, f"sku-{n}-image", 20) if f"sku-{n}-image" in post else None,
         )
         if not row.is_blank:
             state.rows.append(row)
@@ -175,6 +178,7 @@ def from_product(product) -> EditorState:
             options=list(combo), code=sku.code, price=f"{sku.price:.2f}",
             stock=str(stock.quantity if stock is not None else 0),
             stock_seen=str(stock.quantity if stock is not None else 0), active=sku.is_active,
+            image=str(sku.image_id or ""),
         ))
     state.rows = rows
     return state
@@ -251,7 +255,7 @@ def to_data(state: EditorState) -> tuple[dict, dict]:
         attributes.append({"name": attr.name, "name_en": attr.name_en, "options": options})
     skus = [
         {"code": r.code, "price": r.price, "stock": r.stock, "options": list(r.options), "is_active": r.active,
-         "stock_seen": parse_int(r.stock_seen)}
+         "stock_seen": parse_int(r.stock_seen), **({"image_id": r.image or None} if r.image is not None else {})}
         for r in state.rows
     ]
     data = {**state.fields, "attributes": attributes, "skus": skus, "publish": state.publish}

@@ -137,7 +137,3 @@ def category_choices():
 def brand_choices():
     return list(Brand.objects.order_by("name"))
 
-
-def sku_pictures(product):
-    """The product's active SKUs, for choosing each one's picture."""
-    return list(product.skus.filter(is_active=True).order_by("id"))

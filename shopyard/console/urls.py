@@ -14,7 +14,6 @@ urlpatterns = [
     path("products/<id:pk>/images/<id:image_id>/delete/", views.image_delete, name="image_delete"),
     path("products/<id:pk>/images/<id:image_id>/move/", views.image_move, name="image_move"),
     path("products/<id:pk>/images/order/", views.image_order, name="image_order"),
-    path("products/<id:pk>/skus/<id:sku_id>/image/", views.sku_image, name="sku_image"),
     path("orders/", views.orders, name="orders"),
     path("orders/packing-list/", views.packing_list, name="packing_list"),
     path("orders/ship/", views.bulk_ship, name="bulk_ship"),

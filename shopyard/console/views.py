@@ -101,7 +101,6 @@ def _editor_context(request, state, product=None, image_errors=None):
         "state": state, "product": product, "categories": queries.category_choices(),
         "brands": queries.brand_choices(), "image_errors": image_errors or [], "nav": "products",
         "max_attributes": forms.MAX_ATTRIBUTES,
-        "sku_pictures": queries.sku_pictures(product) if product else [],
     }
 
 
@@ -237,20 +236,6 @@ def image_order(request, pk):
         return redirect(reverse("console:product_edit", kwargs={"pk": pk}) + "#images")
     messages.success(request, _("Image order saved."))
     return redirect(reverse("console:product_edit", kwargs={"pk": pk}) + "#images")
-
-
-@seller_required
-@require_POST
-def sku_image(request, pk, sku_id):
-    """The picture a shopper sees when picking this SKU (blank: none)."""
-    image_id = request.POST.get("image_id") or None
-    try:
-        catalog.set_sku_image(actor=request.user, shop=request.console.shop, product_id=pk, sku_id=sku_id,
-                              image_id=image_id)
-    except NotFound:
-        raise Http404 from None
-    messages.success(request, _("SKU picture saved."))
-    return redirect(reverse("console:product_edit", kwargs={"pk": pk}) + "#sku-pictures")
 
 
 # --- orders --------------------------------------------------------------

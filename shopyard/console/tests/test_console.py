@@ -663,26 +663,39 @@ def test_api_image_order_sets_the_cover_and_refuses_foreign_ids(api, seller_toke
     assert response.status_code == 404
 
 
-def test_console_sku_picture_is_chosen_from_the_products_images(seller_client, product, other_shop):
+def test_console_sku_picture_is_chosen_in_the_sku_rows(seller_client, product, other_shop):
     a, b = add_images(product, 2)
     sku = product.skus.get()
-    page = seller_client.get(reverse("console:product_edit", args=[product.pk])).content.decode()
-    assert reverse("console:sku_image", args=[product.pk, sku.pk]) in page
-    response = seller_client.post(reverse("console:sku_image", args=[product.pk, sku.pk]), {"image_id": str(b)})
+    edit = reverse("console:product_edit", args=[product.pk])
+    form = seller_client.get(edit)
+    assert 'name="sku-0-image"' in form.content.decode()
+    state = form.context["state"]
+    row = state.rows[0]
+    data = editor_post(product.category, attributes=[(a_.name, a_.name_en, a_.options, a_.options_en)
+                                                     for a_ in state.attributes],
+                       rows=[{"options": row.options, "code": row.code, "price": row.price, "stock": row.stock,
+                              "stock_seen": row.stock_seen}])
+    response = seller_client.post(edit, {**data, "sku-0-image": str(b)})
     assert response.status_code == 302
     sku.refresh_from_db()
     assert sku.image_id == b
+    page = seller_client.get(edit).content.decode()
+    assert f'<option value="{b}" selected>' in page
+
     foreign = f.make_product(other_shop, price="10.00")
     (x,) = add_images(foreign, 1)
-    response = seller_client.post(reverse("console:sku_image", args=[product.pk, sku.pk]), {"image_id": str(x)})
-    assert response.status_code == 404
+    response = seller_client.post(edit, {**data, "sku-0-image": str(x), "sku-0-price": "1.00"})
+    assert response.status_code == 422
+    assert "Choose one of this product&#x27;s images." in response.content.decode()
     sku.refresh_from_db()
-    assert sku.image_id == b
-    foreign_sku = foreign.skus.get()
-    response = seller_client.post(reverse("console:sku_image", args=[foreign.pk, foreign_sku.pk]), {"image_id": str(x)})
+    assert (sku.image_id, sku.price) == (b, Decimal(row.price))
+    response = seller_client.post(reverse("console:product_edit", args=[foreign.pk]), {**data, "sku-0-image": str(x)})
     assert response.status_code == 404
-    foreign_sku.refresh_from_db()
-    assert foreign_sku.image_id is None
+    assert foreign.skus.get().image_id is None
+
+    response = seller_client.post(edit, {**data, "sku-0-image": ""})
+    sku.refresh_from_db()
+    assert (response.status_code, sku.image_id) == (302, None)
 
 
 def test_console_regenerate_after_adding_an_option_keeps_skus_then_removing_deactivates(seller_client, shop):
