@@ -572,6 +572,12 @@ def test_matrix_through_the_seller_api(api, seller_token, shop, other_shop):
     response = api.put(f"/seller/products/{product.pk}/skus/matrix", too_many, token=seller_token)
     assert response.status_code == 422
     assert product.skus.filter(is_active=True).count() == 4
+    new_option = {"attributes": matrix_attrs(("颜色", ["黑", "白", "蓝"]), ("容量", ["128G", "256G"])),
+                  "default_price": "abc"}
+    response = api.put(f"/seller/products/{product.pk}/skus/matrix", new_option, token=seller_token)
+    assert response.status_code == 422
+    assert "default_price" in str(response.json())
+    assert product.skus.filter(is_active=True).count() == 4
     foreign = f.make_product(other_shop, price="10.00")
     response = api.put(f"/seller/products/{foreign.pk}/skus/matrix", body, token=seller_token)
     assert response.status_code == 404
