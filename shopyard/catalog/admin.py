@@ -6,6 +6,7 @@ from shopyard.core.admin import MoneyAdminMixin, image_preview, money_display, r
 
 from . import services
 from .models import (
+    IMAGE_ORDER,
     AttributeOption,
     Brand,
     Category,
@@ -143,7 +144,7 @@ class ProductAdmin(admin.ModelAdmin):
         from django.db.models import Prefetch
 
         return super().get_queryset(request).prefetch_related(
-            Prefetch("images", queryset=ProductImage.objects.order_by("position", "id"), to_attr="image_list")
+            Prefetch("images", queryset=ProductImage.objects.order_by(*IMAGE_ORDER), to_attr="image_list")
         )
 
     @admin.display(description=_("picture"))

@@ -15,7 +15,7 @@ from shopyard.core.money import money_str
 from shopyard.shops.queries import shop_for_seller
 
 from . import queries, services
-from .models import Category, Product, ProductImage, Sku
+from .models import IMAGE_ORDER, Category, Product, ProductImage, Sku
 
 router = Router(tags=["catalog"])
 seller_router = Router(tags=["seller"])
@@ -262,7 +262,7 @@ def _seller_product(shop, product_id):
     product = (
         Product.objects.filter(shop=shop, pk=product_id).select_related("shop")
         .prefetch_related(
-            Prefetch("images", queryset=ProductImage.objects.order_by("position", "id"), to_attr="image_list"),
+            Prefetch("images", queryset=ProductImage.objects.order_by(*IMAGE_ORDER), to_attr="image_list"),
             Prefetch("skus", queryset=Sku.objects.filter(is_active=True).select_related("stock").prefetch_related("options"), to_attr="sku_list"),
             "attributes__options",
         ).first()
@@ -344,6 +344,44 @@ def seller_set_sku_image(request, product_id: Id, sku_id: Id, payload: SkuImageI
     return Status(204, None)
 
 
+
+
+class ImageOrderIn(Schema):
+    image_ids: list[Id] = Field(..., max_length=100, description="every image of the product once; the first is the cover")
+
+
+@seller_router.put("/products/{product_id}/images/order", response=responses({200: list[ImageOut]}), auth=bearer)
+def seller_order_images(request, product_id: Id, payload: ImageOrderIn):
+    """Reorder the product's images; the first one becomes the cover."""
+    shop = shop_for_seller(request.auth, write=True)
+    ordered = services.reorder_images(actor=request.auth, shop=shop, product_id=product_id,
+                                      image_ids=payload.image_ids)
+    return Status(200, [_image(i) for i in ordered])
+
+
+class SkuMatrixIn(Schema):
+    """The attributes to cross; each combination becomes a SKU."""
+
+    attributes: list[AttributeIn] = Field(..., max_length=10)
+    default_price: str | None = Field(None, max_length=20, description="price of new combinations")
+    default_stock: int = Field(0, ge=0, le=10_000_000, strict=True)
+    price_all: str | None = Field(None, max_length=20, description="set every SKU's price")
+    stock_all: int | None = Field(None, ge=0, le=10_000_000, strict=True)
+
+
+@seller_router.put("/products/{product_id}/skus/matrix", response=responses({200: ProductOut}), auth=bearer)
+def seller_sku_matrix(request, product_id: Id, payload: SkuMatrixIn):
+    """Regenerate the SKUs from the attributes: existing combinations keep id, code,
+    price and stock; removed ones are switched off (catalog.services.sync_sku_matrix)."""
+    shop = shop_for_seller(request.auth, write=True)
+    data = payload.dict()
+    services.sync_sku_matrix(actor=request.auth, shop=shop, product_id=product_id, attributes=data["attributes"],
+                             default_price=data["default_price"], default_stock=data["default_stock"],
+                             price_all=data["price_all"], stock_all=data["stock_all"])
+    return Status(200, detail(_seller_product(shop, product_id)))
+
+
+# after ".../images/order": Django tries URL patterns in order
 @seller_router.delete("/products/{product_id}/images/{image_id}", response=responses({204: None}), auth=bearer)
 def seller_delete_image(request, product_id: Id, image_id: Id):
     shop = shop_for_seller(request.auth, write=True)

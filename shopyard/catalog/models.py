@@ -163,6 +163,11 @@ class Sku(models.Model):
         return localized(self, "name")
 
 
+# The one home of the cover rule: a product's cover is its first image in this
+# order (the seller sets it by reordering; new uploads go to the end).
+IMAGE_ORDER = ("position", "id")
+
+
 class ProductImage(models.Model):
     product = models.ForeignKey(Product, verbose_name=_("product"), on_delete=models.CASCADE, related_name="images")
     image = models.ImageField(_("image"), upload_to="products/%Y/%m/")
@@ -172,7 +177,7 @@ class ProductImage(models.Model):
     class Meta:
         verbose_name = _("product image")
         verbose_name_plural = _("product images")
-        ordering = ["position", "id"]
+        ordering = list(IMAGE_ORDER)
 
     def __str__(self):
         return self.image.name

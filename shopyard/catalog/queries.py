@@ -5,7 +5,7 @@ from django.shortcuts import get_object_or_404
 
 from shopyard.shops.models import Shop
 
-from .models import Category, Product, ProductImage, Sku
+from .models import IMAGE_ORDER, Category, Product, ProductImage, Sku
 
 SORTS = {
     "newest": ("-created_at", "-id"),
@@ -67,7 +67,7 @@ def published_products(*, category=None, shop_id=None, q=None, sort="newest", mi
 def with_cover(qs):
     """Attach the first image as `cover` using one extra query for the page."""
     return qs.select_related("shop").prefetch_related(
-        Prefetch("images", queryset=ProductImage.objects.order_by("position", "id"), to_attr="image_list")
+        Prefetch("images", queryset=ProductImage.objects.order_by(*IMAGE_ORDER), to_attr="image_list")
     )
 
 
@@ -79,7 +79,7 @@ def product_detail(product_id, *, include_unpublished_for_shop=None, with_sku_op
         skus = skus.prefetch_related("options")
     base = Product.objects if include_unpublished_for_shop is not None else visible_products()
     qs = base.select_related("shop", "category", "category__parent", "brand").prefetch_related(
-        Prefetch("images", queryset=ProductImage.objects.order_by("position", "id"), to_attr="image_list"),
+        Prefetch("images", queryset=ProductImage.objects.order_by(*IMAGE_ORDER), to_attr="image_list"),
         Prefetch("skus", queryset=skus, to_attr="sku_list"),
         "attributes__options",
     )

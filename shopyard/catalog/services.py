@@ -1,6 +1,7 @@
 """Catalogue writes: products with attributes and SKUs, images, publishing,
 favourites. Sellers reach only their own shop's products (404 otherwise)."""
 
+import itertools
 import re
 import uuid
 from decimal import Decimal
@@ -19,6 +20,7 @@ from shopyard.inventory import services as inventory
 
 from . import images, rich_text
 from .models import (
+    IMAGE_ORDER,
     AttributeOption,
     Brand,
     Category,
@@ -31,6 +33,10 @@ from .models import (
 
 MAX_PRICE = Decimal("100000000")
 MAX_SKUS = 200
+# the SKU matrix's limits (attributes a product varies on, options of each):
+# the product form, the matrix generator and the API all refuse beyond them
+MAX_MATRIX_ATTRIBUTES = 3
+MAX_MATRIX_OPTIONS = 20
 MAX_IMAGES = 12
 
 
@@ -44,6 +50,7 @@ def _text(data, field, *, required=False, limit=200, errors=None):
     return value
 
 
+_UNCHANGED = object()  # a SKU row that says nothing about its picture
 _ASCII_AMOUNT = re.compile(r"[0-9]{1,12}(\.[0-9]{1,12})?")
 
 
@@ -105,8 +112,8 @@ def _clean(data: dict, *, currency: str, partial_product=None):
 
     attributes = data.get("attributes") or []
     clean_attrs = []
-    if not isinstance(attributes, list) or len(attributes) > 5:
-        errors["attributes"] = [_("Give at most 5 attributes.")]
+    if not isinstance(attributes, list) or len(attributes) > MAX_MATRIX_ATTRIBUTES:
+        errors["attributes"] = [_("Give at most %(n)s attributes.") % {"n": MAX_MATRIX_ATTRIBUTES}]
         attributes = []
     for i, attr in enumerate(attributes):
         name = str((attr or {}).get("name", "")).strip()
@@ -114,8 +121,8 @@ def _clean(data: dict, *, currency: str, partial_product=None):
         if not name or len(name) > 50:
             errors[f"attributes[{i}].name"] = [_("Give the attribute a name (at most 50 characters).")]
             continue
-        if not isinstance(opts, list) or not opts or len(opts) > 50:
-            errors[f"attributes[{i}].options"] = [_("Give between 1 and 50 options.")]
+        if not isinstance(opts, list) or not opts or len(opts) > MAX_MATRIX_OPTIONS:
+            errors[f"attributes[{i}].options"] = [_("Give between 1 and %(n)s options.") % {"n": MAX_MATRIX_OPTIONS}]
             continue
         values = []
         for opt in opts:
@@ -170,9 +177,19 @@ def _clean(data: dict, *, currency: str, partial_product=None):
             seen = parse_int(seen)
             if seen is None:
                 errors[f"skus[{i}].stock"] = [_("The form's stock figure is invalid; reload the page.")]
+        picture = _UNCHANGED
+        if "image_id" in sku:
+            # the SKU's own picture: one of this product's images, or None for none
+            picture = None
+            if sku["image_id"] not in (None, ""):
+                image_id = parse_id(sku["image_id"])
+                picture = (partial_product.images.filter(pk=image_id).first()
+                           if image_id and partial_product is not None else None)
+                if picture is None:
+                    errors[f"skus[{i}].image_id"] = [_("Choose one of this product's images.")]
         clean_skus.append({
             "code": code, "price": price, "stock": stock, "options": list(chosen),
-            "is_active": bool(sku.get("is_active", True)), "stock_seen": seen,
+            "is_active": bool(sku.get("is_active", True)), "stock_seen": seen, "image": picture,
         })
     taken = Sku.objects.filter(code__in=codes)
     if partial_product is not None:
@@ -231,6 +248,9 @@ def _write_attributes_and_skus(product, cleaned, actor):
             sku.price, sku.name, sku.name_en, sku.is_active = data["price"], name, name_en, data["is_active"]
             sku.save(update_fields=["price", "name", "name_en", "is_active"])
         sku.options.set(opts)
+        if data.get("image", _UNCHANGED) is not _UNCHANGED and sku.image_id != getattr(data["image"], "pk", None):
+            sku.image = data["image"]
+            sku.save(update_fields=["image"])
         if data["stock_seen"] is not None and sku.code in existing:
             # the editor saw `stock_seen`: apply only the change the seller made
             inventory.adjust_stock(sku=sku, delta=data["stock"] - data["stock_seen"], actor=actor,
@@ -241,6 +261,111 @@ def _write_attributes_and_skus(product, cleaned, actor):
     # SKUs dropped from the form are deactivated, not deleted: orders refer to them
     product.skus.exclude(code__in=seen).update(is_active=False)
     refresh_price_range(product)
+
+
+def plan_sku_matrix(attributes) -> list[tuple]:
+    """The SKU matrix's combinations, in order: every option of each
+    attribute crossed with the others. `attributes`: [{"name", "options":
+    [value, ...]}]. The limits (attributes, options each, combinations)
+    live here for the console and the API alike; ValidationFailed names the
+    field at fault."""
+    errors = {}
+    if not isinstance(attributes, list | tuple) or len(attributes) > MAX_MATRIX_ATTRIBUTES:
+        raise ValidationFailed(fields={"attributes": [
+            _("Give at most %(n)s attributes.") % {"n": MAX_MATRIX_ATTRIBUTES}]})
+    lists = []
+    for i, attr in enumerate(attributes):
+        name = str((attr or {}).get("name", "") or "").strip()
+        values = [str(v.get("value", "") if isinstance(v, dict) else v).strip() for v in (attr or {}).get("options") or []]
+        if not name:
+            errors[f"attributes[{i}].name"] = [_("Give the attribute a name (at most 50 characters).")]
+        if not values or not all(values):
+            errors[f"attributes[{i}].options"] = [_("Give between 1 and %(n)s options.") % {"n": MAX_MATRIX_OPTIONS}]
+        elif len(values) > MAX_MATRIX_OPTIONS:
+            errors[f"attributes[{i}].options"] = [
+                _("Give at most %(n)s options per attribute.") % {"n": MAX_MATRIX_OPTIONS}]
+        elif len(set(values)) != len(values):
+            errors[f"attributes[{i}].options"] = [_("Options must be different from each other.")]
+        lists.append(values)
+    if errors:
+        raise ValidationFailed(fields=errors)
+    total = 1
+    for values in lists:
+        total *= len(values)
+    if total > MAX_SKUS:
+        raise ValidationFailed(fields={"attributes": [
+            _("These attributes make %(n)s combinations; at most %(max)s SKUs are allowed.") % {"n": total, "max": MAX_SKUS}]})
+    return list(itertools.product(*lists))
+
+
+def _sku_combos(product) -> dict:
+    """Existing SKUs by their options tuple in the order of `names`; an active
+    SKU wins over an inactive twin."""
+    by_combo = {}
+    skus = product.skus.select_related("stock").prefetch_related("options__attribute").order_by("-is_active", "id")
+    for sku in skus:
+        by_name = {o.attribute.name: o.value for o in sku.options.all()}
+        by_combo.setdefault(frozenset(by_name.items()), sku)
+    return by_combo
+
+
+@transaction.atomic
+def sync_sku_matrix(*, actor, shop, product_id, attributes, default_price=None, default_stock=0,
+                    price_all=None, stock_all=None) -> Product:
+    """Make the product's SKUs the matrix of `attributes`. A SKU already
+    standing for a combination keeps its id, code, price and stock; a new
+    combination gets `default_price`/`default_stock`; a combination no longer
+    there is switched off (never deleted: orders refer to it). `price_all` /
+    `stock_all` set every row; stock is applied as a change of what is there
+    now, so units sold meanwhile stand."""
+    product = _own_product(shop, product_id)
+    combos = plan_sku_matrix(attributes)
+    errors = {}
+    default_stock = parse_int(default_stock if default_stock is not None else 0, max_value=inventory.MAX_STOCK)
+    if default_stock is None:
+        errors["default_stock"] = [_("Stock must be a whole number from 0 to %(max)s.") % {"max": inventory.MAX_STOCK}]
+    if stock_all is not None:
+        stock_all = parse_int(stock_all, max_value=inventory.MAX_STOCK)
+        if stock_all is None:
+            errors["stock_all"] = [_("Stock must be a whole number from 0 to %(max)s.") % {"max": inventory.MAX_STOCK}]
+    if price_all is not None:
+        price_all = parse_price(price_all, "price_all", errors, currency=product.currency)
+    existing = _sku_combos(product)
+    names = [str(a.get("name", "")).strip() for a in attributes]
+    missing = [c for c in combos if frozenset(zip(names, c, strict=True)) not in existing]
+    if missing and price_all is None and "price_all" not in errors:
+        if default_price in (None, ""):
+            errors["default_price"] = [_("Give a price for the new combinations.")]
+        else:
+            default_price = parse_price(default_price, "default_price", errors, currency=product.currency)
+    if errors:
+        raise ValidationFailed(fields=errors)
+    used = set(Sku.objects.filter(code__startswith=f"P{product.pk}-").values_list("code", flat=True))
+    counter = itertools.count(1)
+    skus = []
+    for combo in combos:
+        sku = existing.get(frozenset(zip(names, combo, strict=True)))
+        if sku is not None:
+            current = sku.stock.quantity if hasattr(sku, "stock") else 0
+            skus.append({"code": sku.code, "price": price_all if price_all is not None else sku.price,
+                         "stock": stock_all if stock_all is not None else current, "stock_seen": current,
+                         "options": list(combo)})
+            continue
+        code = f"P{product.pk}-{next(counter)}"
+        while code in used:
+            code = f"P{product.pk}-{next(counter)}"
+        used.add(code)
+        skus.append({"code": code, "price": price_all if price_all is not None else default_price,
+                     "stock": stock_all if stock_all is not None else default_stock, "options": list(combo)})
+    data = {
+        "title": product.title, "title_en": product.title_en, "description": product.description,
+        "description_en": product.description_en, "category_id": product.category_id,
+        "brand_id": product.brand_id, "attributes": list(attributes), "skus": skus,
+    }
+    cleaned = _clean(data, currency=product.currency, partial_product=product)
+    _write_attributes_and_skus(product, cleaned, actor)
+    emit("product.updated", product_id=product.pk, shop_id=shop.pk)
+    return product
 
 
 def refresh_price_range(product):
@@ -355,6 +480,64 @@ def delete_image(*, actor, shop, product_id, image_id) -> None:
         raise NotFound(_("Image not found."))
     image.delete()
     emit("product.updated", product_id=product.pk, shop_id=shop.pk)
+
+
+def _images_in_order(product) -> list:
+    """The product's images, cover first: the order of catalog.models.IMAGE_ORDER."""
+    return list(product.images.order_by(*IMAGE_ORDER))
+
+
+def _write_image_order(product, ordered) -> None:
+    for pos, image in enumerate(ordered):
+        if image.position != pos:
+            image.position = pos
+            image.save(update_fields=["position"])
+
+
+@transaction.atomic
+def reorder_images(*, actor, shop, product_id, image_ids) -> list:
+    """Put the product's images in the given order; the first becomes the
+    cover. The list must name every image of the product once: an id of
+    another product is a 404 and a missing or repeated one a 422, with
+    nothing written."""
+    product = _own_product(shop, product_id)
+    current = {image.pk: image for image in _images_in_order(product)}
+    if not isinstance(image_ids, list | tuple):
+        raise ValidationFailed(fields={"image_ids": [_("Give the list of image ids.")]})
+    ids = [parse_id(value) for value in image_ids]
+    if any(i is None or i not in current for i in ids):
+        raise NotFound(_("Image not found."))
+    if len(set(ids)) != len(ids) or set(ids) != set(current):
+        raise ValidationFailed(fields={"image_ids": [_("List every image of the product exactly once.")]})
+    ordered = [current[i] for i in ids]
+    _write_image_order(product, ordered)
+    emit("product.updated", product_id=product.pk, shop_id=shop.pk)
+    return ordered
+
+
+@transaction.atomic
+def move_image(*, actor, shop, product_id, image_id, direction: str) -> list:
+    """One step of reordering, for the console's arrows (no JavaScript
+    needed): "up", "down", or "cover" (to the front)."""
+    product = _own_product(shop, product_id)
+    ordered = _images_in_order(product)
+    image_id = parse_id(image_id)
+    index = next((n for n, image in enumerate(ordered) if image.pk == image_id), None)
+    if index is None:
+        raise NotFound(_("Image not found."))
+    if direction not in ("up", "down", "cover"):
+        raise ValidationFailed(fields={"direction": [_("Choose up, down or cover.")]})
+    image = ordered.pop(index)
+    if direction == "cover":
+        target = 0
+    elif direction == "up":
+        target = max(index - 1, 0)
+    else:
+        target = min(index + 1, len(ordered))
+    ordered.insert(target, image)
+    _write_image_order(product, ordered)
+    emit("product.updated", product_id=product.pk, shop_id=shop.pk)
+    return ordered
 
 
 @transaction.atomic

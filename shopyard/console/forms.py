@@ -14,10 +14,12 @@ from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
 
+from shopyard.catalog import services as catalog
+from shopyard.core.errors import ValidationFailed
 from shopyard.core.validation import parse_int
 
-MAX_ATTRIBUTES = 3
-MAX_ROWS = 200  # catalog.services.MAX_SKUS
+MAX_ATTRIBUTES = catalog.MAX_MATRIX_ATTRIBUTES
+MAX_ROWS = catalog.MAX_SKUS
 PRODUCT_FIELDS = ("category_id", "brand_id", "title", "title_en", "description", "description_en")
 SKU_FIELDS = ("code", "price", "stock", "options")
 _SPLIT = re.compile(r"[,，、;；\n]")
@@ -60,6 +62,8 @@ class SkuRow:
     # so units sold while the form was open are not written back
     stock_seen: str = ""
     active: bool = True
+    # the id of the SKU's own picture ("" none); None: the form had no picture field
+    image: str | None = None
     errors: dict = field(default_factory=dict)
 
     @property
@@ -74,6 +78,8 @@ class EditorState:
     rows: list = field(default_factory=list)
     publish: bool = False
     code_base: str = ""
+    default_price: str = ""  # for new rows, or for every row with "apply to all"
+    default_stock: str = ""
     errors: dict = field(default_factory=dict)  # product-level field -> [messages]
     other_errors: list = field(default_factory=list)  # messages with no field to sit next to
 
@@ -111,6 +117,8 @@ def parse_post(post) -> EditorState:
     state = EditorState()
     state.fields = {name: _str(post, name) for name in PRODUCT_FIELDS}
     state.publish = post.get("publish") in ("1", "on", "true")
+    state.default_price = _str(post, "default_price", 50)
+    state.default_stock = _str(post, "default_stock", 50)
     state.code_base = re.sub(r"[^A-Za-z0-9-]", "", _str(post, "code_base", 20)) or new_code_base()
     for i in range(MAX_ATTRIBUTES):
         slot = AttrSlot(
@@ -129,6 +137,7 @@ def parse_post(post) -> EditorState:
             code=_str(post, f"sku-{n}-code", 200), price=_str(post, f"sku-{n}-price", 50),
             stock=_str(post, f"sku-{n}-stock", 50), stock_seen=_str(post, f"sku-{n}-stock_seen", 50),
             active=bool(post.get(f"sku-{n}-active")),
+            image=_str(post, f"sku-{n}-image", 20) if f"sku-{n}-image" in post else None,
         )
         if not row.is_blank:
             state.rows.append(row)
@@ -169,46 +178,55 @@ def from_product(product) -> EditorState:
             options=list(combo), code=sku.code, price=f"{sku.price:.2f}",
             stock=str(stock.quantity if stock is not None else 0),
             stock_seen=str(stock.quantity if stock is not None else 0), active=sku.is_active,
+            image=str(sku.image_id or ""),
         ))
     state.rows = rows
     return state
 
 
 def regenerate_rows(state: EditorState) -> None:
-    """Make the SKU table the cartesian product of the attribute options,
-    keeping rows already typed for a combination and adding new ones."""
-    for attr in state.attributes:
-        if not attr.name:
-            attr.errors["name"] = [_("Give the attribute a name (at most 50 characters).")]
-        if not attr.values:
-            attr.errors["options"] = [_("Give between 1 and 50 options.")]
-    if any(a.errors for a in state.attributes):
+    """Make the SKU table the matrix of the attribute options
+    (catalog.services.plan_sku_matrix, which also holds the limits), keeping
+    rows already typed for a combination; new rows get the "for new rows"
+    price and stock."""
+    attributes = [{"name": a.name, "options": a.values} for a in state.attributes]
+    try:
+        combos = catalog.plan_sku_matrix(attributes)
+    except ValidationFailed as exc:
+        attach_errors(state, exc.fields)
         state.other_errors.append(_("Fix the attributes before generating SKUs."))
         return
-    lists = [a.values for a in state.attributes]
-    total = 1
-    for values in lists:
-        total *= len(values)
-    if total > MAX_ROWS:
-        state.other_errors.append(
-            _("These attributes make %(n)s combinations; at most %(max)s SKUs are allowed.") % {"n": total, "max": MAX_ROWS}
-        )
-        return
-    existing = {tuple(r.options): r for r in state.rows if len(r.options) == len(lists)}
+    width = len(attributes)
+    existing = {tuple(r.options): r for r in state.rows if len(r.options) == width}
     template = next((r for r in state.rows if r.price), None)
+    price = state.default_price or (template.price if template else "")
+    stock = state.default_stock or "0"
     used = {r.code for r in state.rows}
     counter = itertools.count(1)
     rows = []
-    for combo in itertools.product(*lists):
+    for combo in combos:
         row = existing.get(tuple(combo))
         if row is None:
             code = f"{state.code_base}-{next(counter)}"
             while code in used:
                 code = f"{state.code_base}-{next(counter)}"
             used.add(code)
-            row = SkuRow(options=list(combo), code=code, price=template.price if template else "", stock="0")
+            row = SkuRow(options=list(combo), code=code, price=price, stock=stock)
         rows.append(row)
     state.rows = rows
+
+
+def apply_to_all(state: EditorState) -> None:
+    """Copy the "apply to all" price and/or stock into every row; the save
+    still applies stock as a change against what the form showed."""
+    if not (state.default_price or state.default_stock):
+        state.other_errors.append(_("Enter a price or a stock figure to apply to all rows."))
+        return
+    for row in state.rows:
+        if state.default_price:
+            row.price = state.default_price
+        if state.default_stock:
+            row.stock = state.default_stock
 
 
 def add_blank_row(state: EditorState) -> None:
@@ -237,7 +255,7 @@ def to_data(state: EditorState) -> tuple[dict, dict]:
         attributes.append({"name": attr.name, "name_en": attr.name_en, "options": options})
     skus = [
         {"code": r.code, "price": r.price, "stock": r.stock, "options": list(r.options), "is_active": r.active,
-         "stock_seen": parse_int(r.stock_seen)}
+         "stock_seen": parse_int(r.stock_seen), **({"image_id": r.image or None} if r.image is not None else {})}
         for r in state.rows
     ]
     data = {**state.fields, "attributes": attributes, "skus": skus, "publish": state.publish}

@@ -136,3 +136,4 @@ def category_choices():
 
 def brand_choices():
     return list(Brand.objects.order_by("name"))
+

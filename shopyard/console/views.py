@@ -121,6 +121,10 @@ def _editor(request, *, product=None):
         forms.regenerate_rows(state)
         return _render(request, template, _editor_context(request, state, product),
                        status=422 if state.has_errors else 200)
+    if action == "apply_all":
+        forms.apply_to_all(state)
+        return _render(request, template, _editor_context(request, state, product),
+                       status=422 if state.has_errors else 200)
     if action == "add_row":
         forms.add_blank_row(state)
         return _render(request, template, _editor_context(request, state, product))
@@ -199,6 +203,38 @@ def image_delete(request, pk, image_id):
     except NotFound:
         raise Http404 from None
     messages.success(request, _("Image deleted."))
+    return redirect(reverse("console:product_edit", kwargs={"pk": pk}) + "#images")
+
+
+@seller_required
+@require_POST
+def image_move(request, pk, image_id):
+    """The arrows and "make cover" buttons: one step, no JavaScript needed."""
+    try:
+        catalog.move_image(actor=request.user, shop=request.console.shop, product_id=pk, image_id=image_id,
+                           direction=request.POST.get("direction", ""))
+    except NotFound:
+        raise Http404 from None
+    except DomainError as exc:
+        messages.error(request, " ".join(_messages_of(exc)))
+        return redirect(reverse("console:product_edit", kwargs={"pk": pk}) + "#images")
+    messages.success(request, _("Image order saved."))
+    return redirect(reverse("console:product_edit", kwargs={"pk": pk}) + "#images")
+
+
+@seller_required
+@require_POST
+def image_order(request, pk):
+    """The whole order at once (sent by drag and drop in console.js)."""
+    try:
+        catalog.reorder_images(actor=request.user, shop=request.console.shop, product_id=pk,
+                               image_ids=request.POST.getlist("image_ids"))
+    except NotFound:
+        raise Http404 from None
+    except DomainError as exc:
+        messages.error(request, " ".join(_messages_of(exc)))
+        return redirect(reverse("console:product_edit", kwargs={"pk": pk}) + "#images")
+    messages.success(request, _("Image order saved."))
     return redirect(reverse("console:product_edit", kwargs={"pk": pk}) + "#images")
 
 

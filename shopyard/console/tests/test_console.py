@@ -455,3 +455,287 @@ def test_pages_render_in_chinese(seller_client, product, orders):
         response = seller_client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans")
         assert response.status_code == 200, url
         assert 'lang="zh-hans"' in response.content.decode(), url
+
+
+# --- SKU matrix, image order, SKU pictures (issue 6) ------------------------
+
+def matrix_attrs(*pairs):
+    return [{"name": name, "options": [{"value": v} for v in values]} for name, values in pairs]
+
+
+def sku_state(product):
+    """{options tuple: (id, code, price, stock, active)} of every SKU."""
+    out = {}
+    for sku in product.skus.select_related("stock").prefetch_related("options").order_by("id"):
+        out[tuple(o.value for o in sku.options.order_by("attribute__position"))] = (
+            sku.pk, sku.code, sku.price, sku.stock.quantity, sku.is_active)
+    return out
+
+
+def test_matrix_from_two_by_two_options_makes_four_skus(shop, seller):
+    from shopyard.catalog import services as catalog
+
+    product = f.make_product(shop, price="10.00")
+    catalog.sync_sku_matrix(actor=seller, shop=shop, product_id=product.pk,
+                            attributes=matrix_attrs(("颜色", ["黑", "白"]), ("容量", ["128G", "256G"])),
+                            default_price="99.00", default_stock=7)
+    state = sku_state(product)
+    live = {k: v for k, v in state.items() if v[4]}
+    assert sorted(live) == [("白", "128G"), ("白", "256G"), ("黑", "128G"), ("黑", "256G")]
+    assert {(v[2], v[3]) for v in live.values()} == {(Decimal("99.00"), 7)}
+
+
+def test_matrix_regenerated_with_a_new_option_keeps_existing_skus(shop, seller):
+    from shopyard.catalog import services as catalog
+    from shopyard.inventory import services as inventory
+
+    product = f.make_product(shop, price="10.00")
+    catalog.sync_sku_matrix(actor=seller, shop=shop, product_id=product.pk,
+                            attributes=matrix_attrs(("颜色", ["黑", "白"]), ("容量", ["128G", "256G"])),
+                            default_price="99.00", default_stock=7)
+    black = product.skus.get(is_active=True, options__value="黑", name__contains="128G")
+    black.price = Decimal("120.00")
+    black.save()
+    inventory.set_stock(sku=black, quantity=3)
+    before = {k: v for k, v in sku_state(product).items() if v[4]}
+
+    catalog.sync_sku_matrix(actor=seller, shop=shop, product_id=product.pk,
+                            attributes=matrix_attrs(("颜色", ["黑", "白", "蓝"]), ("容量", ["128G", "256G"])),
+                            default_price="88.00", default_stock=2)
+
+    after = {k: v for k, v in sku_state(product).items() if v[4]}
+    for combo, row in before.items():
+        assert after[combo] == row
+    assert after[("黑", "128G")][2:4] == (Decimal("120.00"), 3)
+    assert {after[("蓝", "128G")][2:4], after[("蓝", "256G")][2:4]} == {(Decimal("88.00"), 2)}
+    assert len(after) == 6
+
+
+def test_matrix_without_an_option_deactivates_its_skus(shop, seller):
+    from shopyard.catalog import services as catalog
+
+    product = f.make_product(shop, price="10.00")
+    catalog.sync_sku_matrix(actor=seller, shop=shop, product_id=product.pk,
+                            attributes=matrix_attrs(("颜色", ["黑", "白"]), ("容量", ["128G", "256G"])),
+                            default_price="99.00")
+    white_ids = set(product.skus.filter(name__startswith="白").values_list("pk", flat=True))
+
+    catalog.sync_sku_matrix(actor=seller, shop=shop, product_id=product.pk,
+                            attributes=matrix_attrs(("颜色", ["黑"]), ("容量", ["128G", "256G"])))
+
+    assert len(white_ids) == 2
+    assert set(product.skus.filter(pk__in=white_ids).values_list("is_active", flat=True)) == {False}
+    assert product.skus.filter(is_active=True).count() == 2
+
+
+def test_matrix_price_for_all_rows(shop, seller):
+    from shopyard.catalog import services as catalog
+
+    product = f.make_product(shop, price="10.00")
+    catalog.sync_sku_matrix(actor=seller, shop=shop, product_id=product.pk,
+                            attributes=matrix_attrs(("颜色", ["黑", "白"])), default_price="99.00")
+    catalog.sync_sku_matrix(actor=seller, shop=shop, product_id=product.pk,
+                            attributes=matrix_attrs(("颜色", ["黑", "白"])), price_all="45.50", stock_all=4)
+    live = product.skus.filter(is_active=True).select_related("stock")
+    assert sorted((s.price, s.stock.quantity) for s in live) == [(Decimal("45.50"), 4)] * 2
+    product.refresh_from_db()
+    assert (product.min_price, product.max_price) == (Decimal("45.50"), Decimal("45.50"))
+
+
+@pytest.mark.parametrize("attributes, field", [
+    ([("a", ["1"]), ("b", ["1"]), ("c", ["1"]), ("d", ["1"])], "attributes"),
+    ([("颜色", [str(n) for n in range(21)])], "attributes[0].options"),
+    ([("a", [str(n) for n in range(15)]), ("b", [str(n) for n in range(15)])], "attributes"),
+])
+def test_matrix_limits_are_refused_with_nothing_written(shop, seller, attributes, field):
+    from shopyard.catalog import services as catalog
+    from shopyard.core.errors import ValidationFailed
+
+    product = f.make_product(shop, price="10.00")
+    before = sku_state(product)
+    with pytest.raises(ValidationFailed) as exc:
+        catalog.sync_sku_matrix(actor=seller, shop=shop, product_id=product.pk,
+                                attributes=matrix_attrs(*attributes), default_price="1.00")
+    assert list(exc.value.fields) == [field]
+    assert sku_state(product) == before
+    assert not product.attributes.exists()
+
+
+def test_matrix_through_the_seller_api(api, seller_token, shop, other_shop):
+    product = f.make_product(shop, price="10.00")
+    body = {"attributes": matrix_attrs(("颜色", ["黑", "白"]), ("容量", ["128G", "256G"])),
+            "default_price": "99.00", "default_stock": 5}
+    response = api.put(f"/seller/products/{product.pk}/skus/matrix", body, token=seller_token)
+    assert response.status_code == 200
+    assert len(response.json()["skus"]) == 4
+    too_many = {"attributes": matrix_attrs(("颜色", [str(n) for n in range(21)])), "default_price": "1.00"}
+    response = api.put(f"/seller/products/{product.pk}/skus/matrix", too_many, token=seller_token)
+    assert response.status_code == 422
+    assert product.skus.filter(is_active=True).count() == 4
+    new_option = {"attributes": matrix_attrs(("颜色", ["黑", "白", "蓝"]), ("容量", ["128G", "256G"])),
+                  "default_price": "abc"}
+    response = api.put(f"/seller/products/{product.pk}/skus/matrix", new_option, token=seller_token)
+    assert response.status_code == 422
+    assert "default_price" in str(response.json())
+    assert product.skus.filter(is_active=True).count() == 4
+    foreign = f.make_product(other_shop, price="10.00")
+    response = api.put(f"/seller/products/{foreign.pk}/skus/matrix", body, token=seller_token)
+    assert response.status_code == 404
+    assert foreign.skus.count() == 1 and not foreign.attributes.exists()
+
+
+def test_console_generate_uses_the_new_rows_price_and_stock(seller_client, shop):
+    category = f.make_category()
+    response = seller_client.post(reverse("console:product_create"), editor_post(
+        category, attributes=COLOUR_SIZE, rows=FOUR_ROWS[:1], action="generate",
+        default_price="33.00", default_stock="6"))
+    assert response.status_code == 200
+    rows = response.context["state"].rows
+    assert [(r.code, r.price, r.stock) for r in rows] == [
+        ("TEE-RM", "59.00", "10"), ("TEE-1", "33.00", "6"), ("TEE-2", "33.00", "6"), ("TEE-3", "33.00", "6")]
+
+
+def test_console_generate_over_the_limit_shows_the_message(seller_client):
+    category = f.make_category()
+    opts = ", ".join(str(n) for n in range(21))
+    response = seller_client.post(reverse("console:product_create"), editor_post(
+        category, attributes=[("颜色", "Colour", opts, "")], action="generate"))
+    assert response.status_code == 422
+    assert "Give at most 20 options per attribute." in response.content.decode()
+    assert Product.objects.count() == 0
+
+
+def test_console_apply_to_all_then_save(seller_client, shop):
+    category = f.make_category()
+    response = seller_client.post(reverse("console:product_create"), editor_post(
+        category, attributes=COLOUR_SIZE, rows=FOUR_ROWS, action="apply_all", default_price="12.30"))
+    assert response.status_code == 200
+    assert [r.price for r in response.context["state"].rows] == ["12.30"] * 4
+    assert [r.stock for r in response.context["state"].rows] == ["10", "5", "0", "3"]
+    assert Product.objects.count() == 0
+
+
+def add_images(product, n):
+    from shopyard.catalog import services as catalog
+
+    return [catalog.attach_image_bytes(product=product, data=png_bytes(colour=(n * 10, 0, 0)), ext="png").pk
+            for n in range(n)]
+
+
+def test_console_arrows_and_make_cover_reorder_images(seller_client, product):
+    from shopyard.catalog import queries
+
+    a, b, c = add_images(product, 3)
+    response = seller_client.post(reverse("console:image_move", args=[product.pk, c]), {"direction": "up"})
+    assert response.status_code == 302
+    assert list(product.images.values_list("pk", flat=True)) == [a, c, b]
+    seller_client.post(reverse("console:image_move", args=[product.pk, b]), {"direction": "cover"})
+    assert list(product.images.values_list("pk", flat=True)) == [b, a, c]
+    cover = queries.with_cover(Product.objects.filter(pk=product.pk)).get().image_list[0]
+    assert cover.pk == b
+    page = seller_client.get(reverse("console:product_edit", args=[product.pk])).content.decode()
+    assert page.index(f'data-image-id="{b}"') < page.index(f'data-image-id="{a}"')
+
+
+def test_console_image_order_and_foreign_image_is_404(seller_client, product, other_shop):
+    a, b = add_images(product, 2)
+    foreign = f.make_product(other_shop, price="10.00")
+    (x,) = add_images(foreign, 1)
+    response = seller_client.post(reverse("console:image_order", args=[product.pk]), {"image_ids": [b, a]})
+    assert response.status_code == 302
+    assert list(product.images.values_list("pk", flat=True)) == [b, a]
+    response = seller_client.post(reverse("console:image_order", args=[product.pk]), {"image_ids": [a, x]})
+    assert response.status_code == 404
+    assert list(product.images.values_list("pk", flat=True)) == [b, a]
+    response = seller_client.post(reverse("console:image_move", args=[foreign.pk, x]), {"direction": "up"})
+    assert response.status_code == 404
+
+
+def test_api_image_order_sets_the_cover_and_refuses_foreign_ids(api, seller_token, product, other_shop):
+    a, b, c = add_images(product, 3)
+    foreign = f.make_product(other_shop, price="10.00")
+    (x,) = add_images(foreign, 1)
+    url = f"/seller/products/{product.pk}/images/order"
+    response = api.put(url, {"image_ids": [c, a, b]}, token=seller_token)
+    assert response.status_code == 200
+    assert [i["id"] for i in response.json()] == [c, a, b]
+    detail = api.get(f"/seller/products/{product.pk}", token=seller_token).json()
+    assert [i["id"] for i in detail["images"]] == [c, a, b]
+    for bad, status in (([a, b, x], 404), ([a, b], 422), ([a, a, b], 422)):
+        response = api.put(url, {"image_ids": bad}, token=seller_token)
+        assert response.status_code == status
+        assert list(product.images.values_list("pk", flat=True)) == [c, a, b]
+    response = api.put(f"/seller/products/{foreign.pk}/images/order", {"image_ids": [x]}, token=seller_token)
+    assert response.status_code == 404
+
+
+def test_console_sku_picture_is_chosen_in_the_sku_rows(seller_client, product, other_shop):
+    a, b = add_images(product, 2)
+    sku = product.skus.get()
+    edit = reverse("console:product_edit", args=[product.pk])
+    form = seller_client.get(edit)
+    assert 'name="sku-0-image"' in form.content.decode()
+    state = form.context["state"]
+    row = state.rows[0]
+    data = editor_post(product.category, attributes=[(a_.name, a_.name_en, a_.options, a_.options_en)
+                                                     for a_ in state.attributes],
+                       rows=[{"options": row.options, "code": row.code, "price": row.price, "stock": row.stock,
+                              "stock_seen": row.stock_seen}])
+    response = seller_client.post(edit, {**data, "sku-0-image": str(b)})
+    assert response.status_code == 302
+    sku.refresh_from_db()
+    assert sku.image_id == b
+    page = seller_client.get(edit).content.decode()
+    assert f'<option value="{b}" selected>' in page
+
+    foreign = f.make_product(other_shop, price="10.00")
+    (x,) = add_images(foreign, 1)
+    response = seller_client.post(edit, {**data, "sku-0-image": str(x), "sku-0-price": "1.00"})
+    assert response.status_code == 422
+    assert "Choose one of this product&#x27;s images." in response.content.decode()
+    sku.refresh_from_db()
+    assert (sku.image_id, sku.price) == (b, Decimal(row.price))
+    response = seller_client.post(reverse("console:product_edit", args=[foreign.pk]), {**data, "sku-0-image": str(x)})
+    assert response.status_code == 404
+    assert foreign.skus.get().image_id is None
+
+    response = seller_client.post(edit, {**data, "sku-0-image": ""})
+    sku.refresh_from_db()
+    assert (response.status_code, sku.image_id) == (302, None)
+
+
+def test_console_regenerate_after_adding_an_option_keeps_skus_then_removing_deactivates(seller_client, shop):
+    category = f.make_category()
+    seller_client.post(reverse("console:product_create"), editor_post(category, attributes=COLOUR_SIZE, rows=FOUR_ROWS))
+    product = Product.objects.get()
+    before = {s.code: s.pk for s in product.skus.all()}
+    edit = reverse("console:product_edit", args=[product.pk])
+    form = seller_client.get(edit).context["state"]
+    rows = [{"options": r.options, "code": r.code, "price": r.price, "stock": r.stock, "stock_seen": r.stock_seen}
+            for r in form.rows]
+    three_colours = [("颜色", "Colour", "红色, 蓝色, 黑色", ""), COLOUR_SIZE[1]]
+
+    generated = seller_client.post(edit, editor_post(category, attributes=three_colours, rows=rows,
+                                                     action="generate", default_price="20.00", default_stock="9"))
+    new_rows = [{"options": r.options, "code": r.code, "price": r.price, "stock": r.stock, "stock_seen": r.stock_seen}
+                for r in generated.context["state"].rows]
+    assert [r["code"] for r in new_rows] == ["TEE-RM", "TEE-RL", "TEE-BM", "TEE-BL", "TEE-1", "TEE-2"]
+    response = seller_client.post(edit, editor_post(category, attributes=three_colours, rows=new_rows))
+    assert response.status_code == 302
+
+    after = {s.code: (s.pk, s.price, s.stock.quantity, s.is_active)
+             for s in product.skus.select_related("stock")}
+    assert {code: after[code][0] for code in before} == before
+    assert after["TEE-RL"][1:] == (Decimal("69.00"), 5, True)
+    assert after["TEE-1"][1:] == (Decimal("20.00"), 9, True)
+
+    form = seller_client.get(edit).context["state"]
+    rows = [{"options": r.options, "code": r.code, "price": r.price, "stock": r.stock, "stock_seen": r.stock_seen}
+            for r in form.rows]
+    only_red_black = [("颜色", "Colour", "红色, 黑色", ""), COLOUR_SIZE[1]]
+    generated = seller_client.post(edit, editor_post(category, attributes=only_red_black, rows=rows, action="generate"))
+    rows = [{"options": r.options, "code": r.code, "price": r.price, "stock": r.stock, "stock_seen": r.stock_seen}
+            for r in generated.context["state"].rows]
+    assert seller_client.post(edit, editor_post(category, attributes=only_red_black, rows=rows)).status_code == 302
+    states = dict(product.skus.values_list("code", "is_active"))
+    assert (states["TEE-BM"], states["TEE-BL"], states["TEE-RM"], states["TEE-1"]) == (False, False, True, True)
