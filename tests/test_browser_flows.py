@@ -26,6 +26,7 @@ FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--
          "--disable-sync", "--disable-quic", "--no-first-run"]
 SIZES = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1366, "height": 900}}
 LANGS = {"zh": "zh-CN", "en": "en-US"}
+AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
 
 pytestmark = [
     pytest.mark.browser,
@@ -69,6 +70,14 @@ class Visit:
 
     def goto(self, path):
         self.page.goto(f"{self.base}{path}")
+
+    def axe_problems(self):
+        """Serious or critical accessibility violations on the current page, as
+        "rule: selector" strings (axe-core, vendored under tests/vendor)."""
+        self.page.add_script_tag(path=str(AXE))
+        result = self.page.evaluate("axe.run(document)")
+        return [f"{v['id']}: {'; '.join(str(n['target']) + ' ' + n.get('failureSummary', '')[-120:] for n in v['nodes'])}"
+                for v in result["violations"] if v["impact"] in ("serious", "critical")]
 
     def shot(self, flow):
         folder = Path(settings.SHOPYARD_HOME) / "screenshots"
@@ -122,6 +131,7 @@ def test_product_options_show_the_chosen_sku(visit, lang):
     red = "红" if lang == "zh" else "Red"
     page.wait_for_selector(f".option-chip.is-disabled[aria-disabled=true]:text-is('{red}')")
     assert page.locator(".option-chip.is-disabled").count() == 1
+    assert visit.axe_problems() == []
     visit.shot("product-options")
     assert visit.errors == []
 
@@ -151,6 +161,7 @@ def test_cart_unticking_a_line_leaves_the_other_lines_total(visit):
 
     assert str(expected) == "87.80"  # 2 × 39.90 + 8.00, as the server prices it
     assert f"{expected}" in page.inner_text("#cart-grand-total")
+    assert visit.axe_problems() == []
     visit.shot("cart-selection")
     assert visit.errors == []
 
@@ -175,5 +186,6 @@ def test_order_centre_counts_and_countdown(visit, lang):
     countdown = page.inner_text(".pay-countdown")
     assert countdown.startswith("请在 " if lang == "zh" else "Pay within ")
     assert ("内付款" if lang == "zh" else "or the order is cancelled automatically") in countdown
+    assert visit.axe_problems() == []
     visit.shot("order-centre")
     assert visit.errors == []
