@@ -20,6 +20,12 @@ def _label(transitions, value) -> str:
     return str(value)
 
 
+def actor_label(actor) -> str:
+    """How a history row names who acted: the login name, or "system" for jobs
+    and gateways (translated when shown, not when stored)."""
+    return "system" if actor is None else getattr(actor, "username", str(actor))
+
+
 def next_state(transitions, current, action):
     try:
         return transitions[(current, action)]

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from shopyard.core.errors import NotFound
 from shopyard.core.events import emit
-from shopyard.core.statemachine import apply_transition, next_state
+from shopyard.core.statemachine import actor_label, apply_transition, next_state
 from shopyard.core.validation import check_id
 from shopyard.inventory import services as inventory
 
@@ -27,16 +27,10 @@ from .state import EVENTS, STAMPS, TRANSITIONS, Action, Status, statuses_allowin
 log = logging.getLogger("shopyard.orders")
 
 
-def _actor_label(actor):
-    if actor is None:
-        return "system"
-    return getattr(actor, "username", str(actor))
-
-
 def record_change(order, from_status, to_status, action, actor, note=""):
     OrderStatusChange.objects.create(
         order=order, from_status=from_status, to_status=to_status, action=action,
-        actor=actor if getattr(actor, "pk", None) else None, actor_label=_actor_label(actor), note=note[:200],
+        actor=actor if getattr(actor, "pk", None) else None, actor_label=actor_label(actor), note=note[:200],
     )
 
 

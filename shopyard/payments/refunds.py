@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from shopyard.core.errors import NotFound
 from shopyard.core.events import emit
-from shopyard.core.statemachine import apply_transition
+from shopyard.core.statemachine import actor_label, apply_transition
 from shopyard.core.validation import check_id
 
 from . import gateways
@@ -31,7 +31,7 @@ def _record(refund, from_status, to_status, action, actor, note=""):
     RefundStatusChange.objects.create(
         refund=refund, from_status=from_status, to_status=to_status, action=action, note=note[:300],
         actor=actor if getattr(actor, "pk", None) else None,
-        actor_label="system" if actor is None else getattr(actor, "username", str(actor)),
+        actor_label=actor_label(actor),
     )
 
 

@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from shopyard.core.errors import BadRequest, Conflict, InvalidTransition, NotFound, ValidationFailed
 from shopyard.core.events import emit
 from shopyard.core.money import Money
-from shopyard.core.statemachine import apply_transition
+from shopyard.core.statemachine import actor_label, apply_transition
 from shopyard.core.validation import check_id
 from shopyard.orders.models import Order
 from shopyard.orders.services import mark_paid
@@ -40,10 +40,6 @@ from .refunds import request_refund
 from .state import TRANSITIONS, Action, Role, allowed_actions, statuses_allowing
 
 log = logging.getLogger("shopyard.payments")
-
-
-def actor_label(actor) -> str:
-    return "system" if actor is None else getattr(actor, "username", str(actor))
 
 
 def _record(payment, from_status, to_status, action, actor, note=""):

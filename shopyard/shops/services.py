@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from shopyard.core.errors import NotFound, PermissionDenied, ValidationFailed
 from shopyard.core.events import emit
 from shopyard.core.money import CURRENCY_PRECISION
-from shopyard.core.statemachine import apply_transition
+from shopyard.core.statemachine import actor_label, apply_transition
 from shopyard.core.validation import check_id
 
 from .models import Shop, ShopStatusChange
@@ -27,14 +27,10 @@ MAX_REASON_LENGTH = 500
 MAX_FEE = Decimal("100000000")
 
 
-def _actor_label(actor):
-    return getattr(actor, "username", "") or "system"
-
-
 def _record(shop, from_status, to_status, action, actor, note):
     ShopStatusChange.objects.create(
         shop=shop, from_status=from_status, to_status=to_status, action=action,
-        actor=actor if getattr(actor, "pk", None) else None, actor_label=_actor_label(actor), reason=note,
+        actor=actor if getattr(actor, "pk", None) else None, actor_label=actor_label(actor), reason=note,
     )
 
 
