@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "shopyard.catalog",
     "shopyard.inventory",
     "shopyard.cart",
+    "shopyard.promotions",
     "shopyard.checkout",
     "shopyard.orders",
     "shopyard.payments",
