@@ -8,7 +8,10 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+
+from shopyard.core.money import Money, explain_price
 
 from .state import Status
 
@@ -78,6 +81,20 @@ class OrderLine(models.Model):
 
     def __str__(self):
         return f"{self.sku_code} × {self.quantity}"
+
+    def explain(self, lang=None) -> str:
+        """How the line came to cost what was paid, from its adjustment rows (prefetch
+        `lines__adjustments` where a page lists many)."""
+        lang = lang or get_language() or ""
+        currency = self.order.currency
+        return explain_price(Money(self.line_total, currency), [
+            (Money(a.amount, currency), a.label_en if lang.startswith("en") and a.label_en else a.label)
+            for a in self.adjustment_rows])
+
+    @property
+    def adjustment_rows(self):
+        # rows place_order just wrote are kept on the line; rows read back come prefetched
+        return getattr(self, "adjustment_list", None) or self.adjustments.all()
 
 
 class OrderStatusChange(models.Model):

@@ -100,10 +100,12 @@ def create_order(*, actor, shop, checkout_id, number, currency, subtotal, shippi
     )
     order.line_list = OrderLine.objects.bulk_create([
         OrderLine(order=order, **{"net_total": line["line_total"], **line}) for line in lines])
-    rows = [OrderAdjustment(order=order, line=line, **row)
-            for line, line_rows in zip(order.line_list, adjustments or [[] for _l in lines], strict=True)
-            for row in line_rows]
-    rows += [OrderAdjustment(order=order, line=None, **row) for row in shipping_adjustments]
+    rows = []
+    for line, line_rows in zip(order.line_list, adjustments or [[] for _l in lines], strict=True):
+        line.adjustment_list = [OrderAdjustment(order=order, line=line, **row) for row in line_rows]
+        rows += line.adjustment_list
+    order.shipping_adjustment_list = [OrderAdjustment(order=order, line=None, **row) for row in shipping_adjustments]
+    rows += order.shipping_adjustment_list
     if rows:
         OrderAdjustment.objects.bulk_create(rows)
     record_change(order, "", Status.PENDING_PAYMENT, "place", actor)

@@ -5,13 +5,17 @@ register their offer classes in OFFER_CLASSES).
 One load costs a fixed number of queries: the live promotions of the basket's
 shops and the platform, then their scope rows, whatever the basket holds."""
 
+from dataclasses import dataclass
+
+from django.utils.translation import get_language
+
 from shopyard.catalog.models import Category
 from shopyard.core.money import Money, allocate
 
 from .kinds import Funding, Kind
 from .models import Promotion
-from .offers import Discount, Offer
-from .queries import live_promotions
+from .offers import BasketLine, Discount, Offer
+from .queries import current_and_coming, is_live
 from .rules import parse
 
 
@@ -106,10 +110,44 @@ def _scope_ids(promotions) -> dict:
 def load_offers(context) -> list:
     if not context.shop_ids:
         return []
-    promotions = [p for p in live_promotions(shop_ids=context.shop_ids, now=context.now) if p.kind in OFFER_CLASSES]
+    promotions = []
+    for promotion in current_and_coming(shop_ids=context.shop_ids, now=context.now):
+        context.note_change(promotion.starts_at)
+        context.note_change(promotion.ends_at)
+        if is_live(promotion, context.now) and promotion.kind in OFFER_CLASSES:
+            promotions.append(promotion)
     scopes = _scope_ids(promotions)
     offers = []
     for promotion in promotions:
         rule = parse(promotion.kind, promotion.rules, currency=promotion.currency)
         offers.append(OFFER_CLASSES[promotion.kind](promotion, rule, scopes[promotion.pk], promotion.currency))
     return offers
+
+
+@dataclass
+class Badge:
+    """A live promotion as a product page shows it: its kind, name and rule in both languages."""
+
+    promotion: Promotion
+    kind_label: str
+    summary: str
+    summary_en: str
+
+    @property
+    def text(self) -> str:
+        return self.summary_en if (get_language() or "").startswith("en") else self.summary
+
+
+def badges_for(offers, skus) -> list:
+    """The live promotions among `offers` that cover any of `skus` (one product's), for its page."""
+    skus = list(skus)
+    lines = [BasketLine(index=i, sku=sku, quantity=1, unit_price=Money(sku.price, sku.product.currency),
+                        amount=Money(sku.price, sku.product.currency)) for i, sku in enumerate(skus)]
+    badges = []
+    for offer in offers:
+        if isinstance(offer, PromotionOffer) and any(offer.eligible(line) for line in lines):
+            summary = getattr(offer.rule, "summary", None)
+            zh, en = summary(offer.currency) if summary else (offer.label, offer.label_en)
+            badges.append(Badge(promotion=offer.promotion, kind_label=Kind(offer.kind).label, summary=zh,
+                                summary_en=en))
+    return badges

@@ -71,6 +71,9 @@ class TimeDiscount:
             return Money(max(Decimal(0), amount.amount - self.price * quantity), amount.currency)
         return percent_of(amount, self.percent_off)
 
+    def summary(self, currency) -> tuple[str, str]:
+        return self.describe(currency)
+
     def describe(self, currency) -> tuple[str, str]:
         if self.price is not None:
             price = format_price(self.price, currency)
@@ -129,6 +132,15 @@ class SpendTiers:
             if tier.threshold > eligible.amount:
                 return tier
         return None
+
+    def summary(self, currency) -> tuple[str, str]:
+        """Every tier, as a badge reads: "满¥200.00减¥20.00，满¥400.00减¥50.00"."""
+        parts = [self.describe_tier(t, currency, repeat=self.repeat) for t in self.tiers]
+        zh, en = "，".join(p[0] for p in parts), ", ".join(p[1] for p in parts)
+        if self.cap is not None:
+            cap = format_price(self.cap, currency)
+            zh, en = f"{zh}（最多减{cap}）", f"{en} (up to {cap})"
+        return zh, en
 
     @staticmethod
     def describe_tier(tier: Tier, currency, *, repeat=False) -> tuple[str, str]:

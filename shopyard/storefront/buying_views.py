@@ -302,7 +302,7 @@ def buy_now(request):
         messages.info(request, _("Choose an item to buy first."))
         return redirect("storefront:home")
     try:
-        view = buy_now_view(line)
+        view = buy_now_view(line, user=request.user)
     except DomainError as exc:
         request.session.pop(BUY_NOW_KEY, None)
         return render(request, "storefront/message.html",

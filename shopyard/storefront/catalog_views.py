@@ -38,10 +38,12 @@ from shopyard.catalog.queries import (
     with_cover,
 )
 from shopyard.checkout.limits import max_units_per_sku
+from shopyard.checkout.pricing import unit_prices
 from shopyard.core.errors import DomainError
 from shopyard.core.i18n import localized
 from shopyard.core.money import format_price
 from shopyard.core.validation import page_number, parse_id
+from shopyard.promotions.discounts import badges_for
 from shopyard.shops.queries import active_shops
 from shopyard.storefront.page_cache import render_page
 from shopyard.storefront.queries import home_content
@@ -173,8 +175,19 @@ def category(request, slug):
 
 
 def product(request, pk):
-    response = render_page(request, "storefront/product.html", lambda: _product_context(request, pk),
-                           vary=lambda: stock_fingerprint(pk))
+    changes = []
+
+    def build():
+        context = _product_context(request, pk)
+        changes.append(context.pop("price_changes_at"))
+        return context
+
+    def until_change():
+        # a promotion that starts or ends while the page is cached shows (or goes) on time
+        return (changes[0] - timezone.now()).total_seconds() if changes and changes[0] else None
+
+    response = render_page(request, "storefront/product.html", build, vary=lambda: stock_fingerprint(pk),
+                           ttl=until_change)
     recent = [pk, *(i for i in _recent_ids(request) if i != pk)][:RECENT_MAX]
     response.set_cookie(
         RECENT_COOKIE, ",".join(str(i) for i in recent), max_age=RECENT_COOKIE_AGE, httponly=True, samesite="Lax"
@@ -216,12 +229,18 @@ def _product_context(request, pk):
             start = {} if opt["state"] == "missing" else chosen
             opt["url"] = _option_query({**start, attr["id"]: opt["id"]})
     slides = {img.pk: (f"img-{n}", (img.thumbnail or img.image).url) for n, img in enumerate(p.image_list, 1)}
+    now = timezone.now()
+    # what one unit costs with every promotion the shopper gets: the checkout's own pipeline
+    priced_skus = unit_prices([item["sku"] for item in matrix["skus"]], user=request.user, now=now)
     skus = []
     for item in matrix["skus"]:
         sku = item["sku"]
         sku.slide, sku.image_url = slides.get(sku.image_id, ("", ""))
         sku.stock_count = item["stock"]
-        sku.price_text = format_price(sku.price, p.currency)
+        [priced] = priced_skus.prices[sku.pk].lines
+        sku.price_text = format_price(priced.net_total.amount, p.currency)
+        sku.list_price_text = format_price(sku.price, p.currency) if priced.adjustments else ""
+        sku.price_note = priced.explain() if priced.adjustments else ""
         sku.stock_text = _stock_text(sku.stock_count)
         sku.display = sku.label or _("Standard")
         skus.append(sku)
@@ -236,6 +255,7 @@ def _product_context(request, pk):
     script_data = {
         "attributes": [{"id": a["id"], "options": [o["id"] for o in a["options"]]} for a in matrix["attributes"]],
         "skus": [{"id": s.pk, "options": item["options"], "stock": s.stock_count, "price": s.price_text,
+                  "list_price": s.list_price_text, "price_note": s.price_note,
                   "code": s.code, "name": s.display, "stock_text": s.stock_text, "image": s.image_url, "slide": s.slide} for s, item in zip(skus, matrix["skus"], strict=True)],
         "labels": {"add": _("Add to cart"), "out": _("Out of stock"), **state_labels},
     }
@@ -254,6 +274,8 @@ def _product_context(request, pk):
         "attributes": p.attributes.all(),
         "description_html": rich_text.render(p.body),
         "max_quantity": max_units_per_sku(),
+        "promotion_badges": badges_for(priced_skus.offers, [item["sku"] for item in matrix["skus"]]),
+        "price_changes_at": priced_skus.changes_at,
     }
 
 

@@ -49,6 +49,15 @@
     var input = document.querySelector("[data-sku-input]");
     if (input) { input.value = sku.id; }
     setText("[data-sku-price]", sku.price);
+    document.querySelectorAll("[data-sku-list-price]").forEach(function (el) {
+      el.hidden = !sku.list_price;
+      var value = el.querySelector("[data-list-price-value]");
+      if (value) { value.textContent = sku.list_price; }
+    });
+    document.querySelectorAll("[data-sku-price-note]").forEach(function (el) {
+      el.hidden = !sku.price_note;
+      el.textContent = sku.price_note;
+    });
     setText("[data-sku-stock]", sku.stock_text);
     setText("[data-sku-code]", sku.code);
     setText("[data-sku-name]", sku.name);
