@@ -7,7 +7,13 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from shopyard.core.errors import Conflict, InvalidTransition, NotFound, PermissionDenied, ValidationFailed
+from shopyard.core.errors import (
+    Conflict,
+    InvalidTransition,
+    NotFound,
+    PermissionDenied,
+    ValidationFailed,
+)
 from shopyard.promotions.kinds import Kind
 from shopyard.promotions.models import Promotion
 from shopyard.promotions.services import (
