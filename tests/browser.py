@@ -65,8 +65,8 @@ class Visit:
         "rule: selector" strings (axe-core, vendored under tests/vendor)."""
         self.page.add_script_tag(path=str(AXE))
         result = self.page.evaluate("axe.run(document)")
-        return [f"{v['id']}: {'; '.join(str(n['target']) + ' ' + n.get('failureSummary', '')[-120:] for n in v['nodes'])}"
-                for v in result["violations"] if v["impact"] in ("serious", "critical")]
+        return [f"{v['id']}: {n['target']} {' '.join(n.get('failureSummary', '').split())[:300]}"
+                for v in result["violations"] if v["impact"] in ("serious", "critical") for n in v["nodes"]]
 
     def overflow_problems(self):
         """What runs off-screen sideways: the page itself wider than the
