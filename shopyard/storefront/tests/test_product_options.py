@@ -161,6 +161,9 @@ def test_page_preselects_the_first_sku_in_stock_and_disables_the_rest(client, sh
     }
     found = chips(html)
     assert found[opt(product, "M").pk]["aria-disabled"] == "true"
+    assert "href" not in found[opt(product, "M").pk]  # sold out: not a link, it cannot be chosen
+    # no green/S: still a link (choosing it starts a new choice), so not disabled
+    assert "aria-disabled" not in found[opt(product, "绿色").pk] and found[opt(product, "绿色").pk]["href"]
     assert found[opt(product, "红色").pk]["aria-current"] == "true"
     assert "aria-current" not in found[opt(product, "蓝色").pk]
 
