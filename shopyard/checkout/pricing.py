@@ -235,9 +235,14 @@ class _Basket:
         self.lines = [BasketLine(index=i, sku=p.sku, quantity=p.quantity, unit_price=p.unit_price,
                                  amount=p.line_total, context=p.context, is_gift=p.is_gift)
                       for i, p in enumerate(self.priced)]
+        self._eligible = {}
 
     def candidates(self, offer):
-        return [line for line in self.lines if offer.eligible(line) and line.stacks_with(offer)]
+        """The lines the offer covers and may stack on now (whom it covers is asked once per offer)."""
+        eligible = self._eligible.get(id(offer))
+        if eligible is None:
+            eligible = self._eligible[id(offer)] = [line for line in self.lines if offer.eligible(line)]
+        return [line for line in eligible if line.stacks_with(offer)]
 
     def capped(self, offer, lines) -> list:
         """The offer's discounts on `lines`, each capped at what its line still costs."""
@@ -286,6 +291,7 @@ class _Basket:
             self.lines.append(BasketLine(index=len(self.lines), sku=gift.sku, quantity=gift.quantity,
                                          unit_price=unit, amount=Money.zero(unit.currency), is_gift=True,
                                          applied=[offer]))
+            self._eligible.clear()  # a new line: ask the offers again
             self.used(offer)
 
 
@@ -323,10 +329,12 @@ def _apply_offers(pricing: Pricing, *, user, coupons, now, offers=None) -> None:
 
 def _per_line(basket, offers) -> None:
     """Line-by-line offers: each line gets the one that takes most off it."""
+    # whom each offer covers, asked once (applying to one line never changes another's stacking)
+    covers = [(offer, {line.index for line in basket.candidates(offer)}) for offer in offers]
     for line in basket.lines:
         best = None
-        for offer in offers:
-            if offer.eligible(line) and line.stacks_with(offer):
+        for offer, lines in covers:
+            if line.index in lines:
                 capped = basket.capped(offer, [line])
                 total = basket.total(capped)
                 if total is not None and (best is None or total > best[2]):

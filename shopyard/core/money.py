@@ -34,8 +34,11 @@ class Money:
     currency: str
 
     def __post_init__(self):
-        object.__setattr__(self, "amount", to_decimal(self.amount))
-        object.__setattr__(self, "currency", self.currency.upper())
+        # the pricing pipeline makes thousands of these per cart: skip the work when already clean
+        if type(self.amount) is not Decimal:
+            object.__setattr__(self, "amount", to_decimal(self.amount))
+        if not self.currency.isupper():
+            object.__setattr__(self, "currency", self.currency.upper())
 
     @classmethod
     def zero(cls, currency: str) -> Money:
