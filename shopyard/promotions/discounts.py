@@ -12,6 +12,7 @@ from django.utils.translation import get_language
 from shopyard.catalog.models import Category
 from shopyard.core.money import Money, allocate
 
+from .engine import BasketContext
 from .kinds import Funding, Kind
 from .models import Promotion
 from .offers import BasketLine, Discount, Offer
@@ -151,3 +152,44 @@ def badges_for(offers, skus) -> list:
             badges.append(Badge(promotion=offer.promotion, kind_label=Kind(offer.kind).label, summary=zh,
                                 summary_en=en))
     return badges
+
+
+@dataclass
+class ListingBadges:
+    kinds: dict  # product id -> [Kind] of the live promotions covering it
+    changes_at: object  # the next moment one of these promotions starts or ends, or None
+
+
+def listing_badges(products, *, now) -> ListingBadges:
+    """Which live promotions cover each product of a listing page, in a fixed number of
+    queries: the shops' and the platform's published promotions, then their scope rows."""
+    products = list(products)
+    context = BasketContext(now=now, shop_ids=frozenset(p.shop_id for p in products))
+    live = []
+    for promotion in current_and_coming(shop_ids=context.shop_ids, now=now):
+        context.note_change(promotion.starts_at)
+        context.note_change(promotion.ends_at)
+        if is_live(promotion, now):
+            live.append(promotion)
+    kinds = {}
+    if live:
+        scopes = _scope_ids(live)
+        sku_scoped = [p.pk for p in live if p.scope == Promotion.Scope.SKUS]
+        sku_products = {}
+        if sku_scoped:
+            rows = Promotion.skus.through.objects.filter(promotion_id__in=sku_scoped).values_list(
+                "promotion_id", "sku__product_id")
+            for promotion_id, product_id in rows:
+                sku_products.setdefault(promotion_id, set()).add(product_id)
+        for product in products:
+            for promotion in live:
+                if promotion.shop_id not in (None, product.shop_id) or promotion.currency != product.currency:
+                    continue
+                scope, ids = promotion.scope, scopes[promotion.pk]
+                if (scope == Promotion.Scope.ALL or scope == Promotion.Scope.CATEGORIES and product.category_id in ids
+                        or scope == Promotion.Scope.PRODUCTS and product.pk in ids
+                        or scope == Promotion.Scope.SKUS and product.pk in sku_products.get(promotion.pk, ())):
+                    found = kinds.setdefault(product.pk, [])
+                    if Kind(promotion.kind) not in found:
+                        found.append(Kind(promotion.kind))
+    return ListingBadges(kinds=kinds, changes_at=context.changes_at)

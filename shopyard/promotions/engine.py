@@ -39,6 +39,10 @@ def register(name: str, loader) -> None:
     _LOADERS[name] = loader
 
 
+def unregister(name: str) -> None:
+    _LOADERS.pop(name, None)
+
+
 def register_default_loaders() -> None:
     """The kinds this app ships; each kind's module exposes `load_offers(context)`."""
     from . import discounts

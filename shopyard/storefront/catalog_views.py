@@ -43,7 +43,7 @@ from shopyard.core.errors import DomainError
 from shopyard.core.i18n import localized
 from shopyard.core.money import format_price
 from shopyard.core.validation import page_number, parse_id
-from shopyard.promotions.discounts import badges_for
+from shopyard.promotions.discounts import badges_for, listing_badges
 from shopyard.shops.queries import active_shops
 from shopyard.storefront.page_cache import render_page
 from shopyard.storefront.queries import home_content
@@ -70,10 +70,16 @@ def _product_url_pattern():
     return reverse("storefront:product", args=[marker]).split(str(marker))
 
 
-def _decorate(products):
-    """Attach what a product card shows, from data already loaded (no queries)."""
+def _decorate(products, changes=None):
+    """Attach what a product card shows: from data already loaded, plus the promotions
+    covering each product (a fixed number of queries for the page). When `changes` is a
+    list, the next moment one of those promotions starts or ends is appended to it."""
     before, after = _product_url_pattern()
+    badges = listing_badges(products, now=timezone.now()) if products else None
+    if changes is not None and badges is not None:
+        changes.append(badges.changes_at)
     for p in products:
+        p.promotion_kinds = badges.kinds.get(p.pk, []) if badges else []
         images = getattr(p, "image_list", None) or []
         cover = images[0] if images else None
         p.cover_url = (cover.thumbnail or cover.image).url if cover is not None else ""
@@ -102,9 +108,9 @@ def _paginate(request, qs):
     return page
 
 
-def _listing_context(request, qs, sort):
+def _listing_context(request, qs, sort, changes=None):
     page = _paginate(request, qs)
-    products = _decorate(list(page.object_list))
+    products = _decorate(list(page.object_list), changes)
     params = request.GET.copy()
     params.pop("page", None)
     params.pop("sort", None)
@@ -147,31 +153,41 @@ def home(request):
     def build():
         content = home_content(now)
         changes_at.append(content["changes_at"])
-        new_arrivals = _decorate(list(with_cover(published_products(sort="newest"))[:HOME_GRID_SIZE]))
-        best_sellers = _decorate(list(with_cover(published_products(sort="sales"))[:HOME_GRID_SIZE]))
+        new_arrivals = list(with_cover(published_products(sort="newest"))[:HOME_GRID_SIZE])
+        best_sellers = list(with_cover(published_products(sort="sales"))[:HOME_GRID_SIZE])
+        _decorate(new_arrivals + best_sellers, changes_at)  # one set of promotion queries for both grids
         tree = _categories()
         return {"tree": tree, "nav_categories": tree, "new_arrivals": new_arrivals, "best_sellers": best_sellers,
                 "banners": content["banners"], "featured": content["featured"]}
 
     def until_change():
-        # a banner that starts or ends while the page is cached shows (or goes) on time
-        return (changes_at[0] - now).total_seconds() if changes_at and changes_at[0] else None
+        # a banner or a promotion that starts or ends while the page is cached shows (or goes) on time
+        return _seconds_until(changes_at, now)
 
     return render_page(request, "storefront/home.html", build, ttl=until_change)
 
 
+def _seconds_until(moments, now):
+    moments = [m for m in moments if m is not None]
+    return (min(moments) - now).total_seconds() if moments else None
+
+
 def category(request, slug):
+    changes = []
+
     def build():
         cat = get_object_or_404(Category.objects.select_related("parent"), slug=slug)
         tree = _categories()
         root_id = cat.parent_id or cat.pk
         root = next((c for c in tree if c.pk == root_id), None)
         sort = _sort(request)
-        context = _listing_context(request, with_cover(published_products(category=cat, sort=sort)), sort)
+        context = _listing_context(request, with_cover(published_products(category=cat, sort=sort)), sort, changes)
         context.update({"category": cat, "root": root, "siblings": root.child_list if root else [], "nav_categories": tree})
         return context
 
-    return render_page(request, "storefront/category.html", build)
+    # a promotion that starts or ends while the page is cached shows (or goes) on time
+    return render_page(request, "storefront/category.html", build,
+                       ttl=lambda: _seconds_until(changes, timezone.now()))
 
 
 def product(request, pk):
@@ -184,7 +200,7 @@ def product(request, pk):
 
     def until_change():
         # a promotion that starts or ends while the page is cached shows (or goes) on time
-        return (changes[0] - timezone.now()).total_seconds() if changes and changes[0] else None
+        return _seconds_until(changes, timezone.now())
 
     response = render_page(request, "storefront/product.html", build, vary=lambda: stock_fingerprint(pk),
                            ttl=until_change)

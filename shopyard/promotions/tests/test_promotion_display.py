@@ -127,3 +127,23 @@ def test_order_api_lists_every_adjustment_with_its_funder(api, shopper, shopper_
     again = api.c.get(f"/api/v1/orders/{order['id']}", **f.auth(shopper_token)).json()
     assert again["lines"][0]["adjustments"] == line["adjustments"]
     assert again["lines"][0]["explanation"].startswith("¥300.00 − ¥20.00")
+
+
+def test_listing_cards_carry_a_badge_for_each_kind_of_live_promotion(client, shop, other_shop,
+                                                                    django_assert_max_num_queries):
+    category = f.make_category("数码")
+    star = f.make_product(shop, category=category, title="明星")
+    plain = f.make_product(shop, category=category, title="普通")
+    theirs = f.make_product(other_shop, category=category, title="别家")
+    f.make_promotion(shop, Kind.TIME_DISCOUNT, {"percent_off": "10"}, scope="skus", target_ids=[star.skus.get().pk])
+    f.make_promotion(shop, Kind.SPEND_TIERS, {"tiers": [{"threshold": "200", "amount_off": "20"}]})
+    url = reverse("storefront:category", args=[category.slug])
+    client.get(url)
+    with django_assert_max_num_queries(9):  # the page's 6, plus promotions and their scope rows
+        html = client.get(url).content.decode()
+    page = html.split('class="product-card"')
+    by_title = {title: next(part for part in page if f">{title}<" in part)
+                for title in (star.title_en, plain.title_en, theirs.title_en)}
+    assert "Limited-time discount" in by_title[star.title_en] and "Spend and save" in by_title[star.title_en]
+    assert "Limited-time discount" not in by_title[plain.title_en] and "Spend and save" in by_title[plain.title_en]
+    assert "badge" not in by_title[theirs.title_en]
