@@ -22,7 +22,16 @@ from shopyard.core.validation import check_id
 from shopyard.inventory import services as inventory
 
 from .models import Order, OrderAdjustment, OrderLine, OrderStatusChange
-from .state import EVENTS, HELD_ACTIONS, STAMPS, TRANSITIONS, Action, Hold, Status, statuses_allowing
+from .state import (
+    EVENTS,
+    HELD_ACTIONS,
+    STAMPS,
+    TRANSITIONS,
+    Action,
+    Hold,
+    Status,
+    statuses_allowing,
+)
 
 log = logging.getLogger("shopyard.orders")
 

@@ -46,7 +46,14 @@ from shopyard.orders.state import Hold
 from shopyard.orders.state import allowed_actions as order_actions
 
 from .group_state import GROUP_TRANSITIONS, GroupAction, GroupStatus, is_joinable_status
-from .models import Group, GroupBuy, GroupBuyItem, GroupBuyStatusChange, GroupMember, GroupStatusChange
+from .models import (
+    Group,
+    GroupBuy,
+    GroupBuyItem,
+    GroupBuyStatusChange,
+    GroupMember,
+    GroupStatusChange,
+)
 from .rules import parse_count
 from .services import parse_moment
 from .state import TRANSITIONS, Action, Status
