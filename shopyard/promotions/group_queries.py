@@ -91,3 +91,21 @@ def open_groups_of_item(item, *, now=None, limit=5):
     now = now or timezone.now()
     return (Group.objects.filter(item=item, status=GroupStatus.OPEN, expires_at__gt=now)
             .select_related("leader").order_by("expires_at")[:limit])
+
+
+
+def product_offers(*, sku_ids, now=None) -> tuple[dict, object]:
+    """For a product page, in one query: {sku_id: live GroupBuyItem} (as live_items) and when
+    the group offers on these SKUs next start or end (None: never), so a cached page
+    expires then (storefront.page_cache's ttl)."""
+    now = now or timezone.now()
+    items = (GroupBuyItem.objects.select_related("campaign")
+             .filter(sku_id__in=list(sku_ids), campaign__status=Status.PUBLISHED, campaign__ends_at__gt=now)
+             .order_by("group_price", "id"))
+    live, moments = {}, []
+    for item in items:
+        starts = item.campaign.starts_at
+        moments.append(starts if starts > now else item.campaign.ends_at)
+        if starts <= now:
+            live.setdefault(item.sku_id, item)
+    return live, min(moments, default=None)

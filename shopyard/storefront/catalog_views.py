@@ -42,6 +42,7 @@ from shopyard.core.errors import DomainError
 from shopyard.core.i18n import localized
 from shopyard.core.money import format_price
 from shopyard.core.validation import page_number, parse_id
+from shopyard.promotions.group_queries import product_offers
 from shopyard.shops.queries import active_shops
 from shopyard.storefront.page_cache import render_page
 from shopyard.storefront.queries import home_content
@@ -173,8 +174,20 @@ def category(request, slug):
 
 
 def product(request, pk):
-    response = render_page(request, "storefront/product.html", lambda: _product_context(request, pk),
-                           vary=lambda: stock_fingerprint(pk))
+    now = timezone.now()
+    changes_at = []
+
+    def build():
+        context = _product_context(request, pk, now=now)
+        changes_at.append(context["group_changes_at"])
+        return context
+
+    def until_change():
+        # a group buy that starts or ends while the page is cached shows (or goes) on time
+        return (changes_at[0] - now).total_seconds() if changes_at and changes_at[0] else None
+
+    response = render_page(request, "storefront/product.html", build, vary=lambda: stock_fingerprint(pk),
+                           ttl=until_change)
     recent = [pk, *(i for i in _recent_ids(request) if i != pk)][:RECENT_MAX]
     response.set_cookie(
         RECENT_COOKIE, ",".join(str(i) for i in recent), max_age=RECENT_COOKIE_AGE, httponly=True, samesite="Lax"
@@ -201,7 +214,7 @@ def _stock_text(count: int) -> str:
     return _("%(n)s in stock") % {"n": count} if count > 0 else _("Out of stock")
 
 
-def _product_context(request, pk):
+def _product_context(request, pk, *, now=None):
     p = product_detail(pk)
     matrix = option_matrix(p)
     entry, chosen = resolve_selection(matrix, sku_id=parse_id(request.GET.get("sku")), chosen=_chosen_options(request))
@@ -225,6 +238,12 @@ def _product_context(request, pk):
         sku.stock_text = _stock_text(sku.stock_count)
         sku.display = sku.label or _("Standard")
         skus.append(sku)
+    # 拼团: a live group buy on a SKU offers "开团 ¥xx (N人团)" beside buy now
+    deals, group_changes_at = product_offers(sku_ids=[s.pk for s in skus], now=now)
+    for sku in skus:
+        deal = deals.get(sku.pk)
+        sku.group_label = _("Open a group %(price)s (%(n)s-person group)") % {
+            "price": format_price(deal.group_price, p.currency), "n": deal.campaign.group_size} if deal else ""
     selected = entry["sku"] if entry else None
     is_favourite = False
     if request.user.is_authenticated:
@@ -236,7 +255,8 @@ def _product_context(request, pk):
     script_data = {
         "attributes": [{"id": a["id"], "options": [o["id"] for o in a["options"]]} for a in matrix["attributes"]],
         "skus": [{"id": s.pk, "options": item["options"], "stock": s.stock_count, "price": s.price_text,
-                  "code": s.code, "name": s.display, "stock_text": s.stock_text, "image": s.image_url, "slide": s.slide} for s, item in zip(skus, matrix["skus"], strict=True)],
+                  "code": s.code, "name": s.display, "stock_text": s.stock_text, "image": s.image_url, "slide": s.slide,
+                  "group": s.group_label} for s, item in zip(skus, matrix["skus"], strict=True)],
         "labels": {"add": _("Add to cart"), "out": _("Out of stock"), **state_labels},
     }
     return {
@@ -254,6 +274,7 @@ def _product_context(request, pk):
         "attributes": p.attributes.all(),
         "description_html": rich_text.render(p.body),
         "max_quantity": max_units_per_sku(),
+        "group_changes_at": group_changes_at,
     }
 
 
