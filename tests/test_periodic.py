@@ -181,6 +181,7 @@ def test_run_periodic_command_prints_json_counts(three_orders, subscribe_for_tes
     # (events emitted during the run are delivered too when something listens to them)
     new_heard = OutboxDelivery.objects.filter(event_id__gt=last_id).count()
     assert json.loads(out.getvalue()) == {
+        "failed_expired_groups": 0,
         "delivered_payment_notifications": 0,
         "queried_payments": 0,
         "refunds_performed": 0,

@@ -118,6 +118,8 @@ def hold(*, order, reason, actor=None) -> Order:
             locked.hold = reason
             locked.save(update_fields=["hold"])
             emit("order.held", order_id=locked.pk, hold=str(reason), actor_id=getattr(actor, "pk", None))
+    if isinstance(order, Order):  # the caller's instance (a checkout's new order) says so too
+        order.hold = locked.hold
     return locked
 
 
@@ -129,6 +131,8 @@ def release_hold(*, order, reason, actor=None) -> Order:
             locked.hold = ""
             locked.save(update_fields=["hold"])
             emit("order.released", order_id=locked.pk, hold=str(reason), actor_id=getattr(actor, "pk", None))
+    if isinstance(order, Order):
+        order.hold = locked.hold
     return locked
 
 

@@ -397,3 +397,180 @@ def test_racing_joins_and_payments_never_exceed_n_paid_members():
     assert not Refund.objects.filter(order__in=counted).exists()
     assert SimulatedRefund.objects.count() == len(losers)
     assert StockLevel.objects.get(sku=sku).quantity == 50 - 3
+
+
+# --- the held order and the seller's ship action ---------------------------------------------
+
+def test_console_and_api_ship_actions_refuse_a_held_order_with_a_clear_message(client, api, seller, seller_token,
+                                                                              item):
+    group, _leader, order = opened(item)
+    # the console shows the hold and no ship form; posting anyway is a 409 that says why
+    client.force_login(seller)
+    page = client.get(f"/console/orders/{order.pk}/")
+    assert b"On hold (waiting for its group to fill)" in page.content
+    assert b'class="console-ship"' not in page.content
+    response = client.post(f"/console/orders/{order.pk}/ship/", {"carrier": "sf", "tracking_number": "SF1234567890"})
+    assert response.status_code == 409
+    assert "This order is on hold (waiting for its group to fill) and cannot be shipped yet." in response.content.decode()
+    # the API lists no ship action and refuses the ship call with the same reason
+    detail = api.get(f"/seller/orders/{order.pk}", token=seller_token).json()
+    assert (detail["actions"], detail["hold"]) == ([], "group_buy")
+    refused = api.post(f"/seller/orders/{order.pk}/ship", {"carrier": "sf", "tracking_number": "SF1234567890"},
+                       token=seller_token)
+    assert refused.status_code == 409
+    assert refused.json()["code"] == "order_on_hold"
+    assert "cannot be shipped yet" in refused.json()["message"]
+    assert status_of(order) == "paid"
+    # once the group fills, both ship
+    joined(group, "two")
+    joined(group, "three")
+    assert api.get(f"/seller/orders/{order.pk}", token=seller_token).json()["actions"] == ["ship"]
+    shipped = api.post(f"/seller/orders/{order.pk}/ship", {"carrier": "sf", "tracking_number": "SF1234567890"},
+                       token=seller_token)
+    assert shipped.status_code == 200 and shipped.json()["status"] == "shipped"
+
+
+# --- pages ---------------------------------------------------------------------------------
+
+def test_product_page_offers_to_open_a_group_beside_buy_now(client, product, sku, shop):
+    page = client.get(f"/p/{product.pk}/").content.decode()
+    assert "data-group-button" in page and "Open a group" not in page
+    make_campaign(shop, sku)
+    page = client.get(f"/p/{product.pk}/").content.decode()
+    assert "Open a group ¥39.90 (3-person group)" in page
+    assert 'formaction="/groups/open/"' in page
+
+
+def _number(html, attribute):
+    import re
+
+    return Decimal(re.search(rf'{attribute}>[^0-9]*([0-9.]+)', html).group(1))
+
+
+def test_open_and_join_through_the_pages_charge_what_the_pages_show(client, shopper, address, sku, item):
+    # the product page's group button posts the SKU; the confirmation shows the pipeline's total
+    client.force_login(shopper)
+    response = client.post("/groups/open/", {"sku_id": sku.pk, "quantity": "2"})
+    assert response.status_code == 302 and response["Location"] == "/groups/open/"
+    confirm = client.get("/groups/open/").content.decode()
+    shown = _number(confirm, "data-total")
+    assert shown == Decimal("89.80")
+    placed = client.post("/groups/open/", {"address_id": address.pk})
+    assert placed.status_code == 302
+    order = Order.objects.get(user=shopper)
+    assert order.total == shown == Payment.objects.get(orders=order).amount
+    pay(order)
+    group = Group.objects.get(leader=shopper)
+
+    # the share link: members, places left, countdown and a join button at the charged price
+    client.logout()
+    page = client.get(f"/groups/{group.share_code}/").content.decode()
+    assert "1 of 3 joined" in page and "2 more people needed" in page
+    assert 'class="pay-countdown group-countdown" data-seconds="86' in page  # about 24 hours
+    assert "countdown.js" in page and "Join for ¥49.90" in page
+    joiner, joiner_address = buyer("joiner")
+    client.force_login(joiner)
+    confirm = client.get(f"/groups/{group.share_code}/join/?quantity=1").content.decode()
+    shown = _number(confirm, "data-total")
+    response = client.post(f"/groups/{group.share_code}/join/", {"address_id": joiner_address.pk, "quantity": "1"})
+    assert response.status_code == 302
+    joined_order = Order.objects.get(user=joiner)
+    assert joined_order.total == shown == Decimal("49.90")
+    # joining again from the page is refused with the reason
+    again = client.get(f"/groups/{group.share_code}/join/")
+    assert again.status_code == 409 and "You are already in this group." in again.content.decode()
+    # my groups lists the joiner's group, and nobody else's
+    mine = client.get("/groups/").content.decode()
+    assert f"/groups/{group.share_code}/" in mine
+    client.force_login(f.make_user("stranger"))
+    assert f"/groups/{group.share_code}/" not in client.get("/groups/").content.decode()
+
+
+def test_unknown_share_codes_are_404_on_pages(client, shopper):
+    client.force_login(shopper)
+    for path in ("/groups/zzzzzzzzzz/", "/groups/zzzzzzzzzz/join/", "/groups/%E2%91%A0/", "/groups/" + "a" * 300 + "/"):
+        assert client.get(path).status_code == 404, path
+
+
+# --- API -----------------------------------------------------------------------------------
+
+def _campaign_body(sku, **overrides):
+    now = timezone.now()
+    body = {"name": "三人团", "group_size": 3, "time_limit_hours": 24, "max_quantity": 1,
+            "starts_at": (now - timedelta(minutes=1)).isoformat(), "ends_at": (now + timedelta(days=2)).isoformat(),
+            "items": [{"sku_id": sku.pk, "group_price": "39.90"}]}
+    body.update(overrides)
+    return body
+
+
+def test_seller_api_creates_publishes_and_stops_a_campaign(api, seller_token, sku, shopper_token, address, shop):
+    created = api.post("/seller/group-buys", _campaign_body(sku), token=seller_token)
+    assert created.status_code == 201, created.json()
+    campaign_id = created.json()["id"]
+    assert created.json()["status"] == "draft" and created.json()["items"][0]["group_price"] == "39.90"
+    assert api.get(f"/group-buys/{campaign_id}").status_code == 404  # drafts are not public
+    published = api.post(f"/seller/group-buys/{campaign_id}/publish", token=seller_token)
+    assert published.json()["status"] == "published"
+    detail = api.get(f"/group-buys/{campaign_id}").json()
+    assert (detail["live"], detail["group_size"], detail["items"][0]["list_price"]) == (True, 3, "59.90")
+
+    # a shopper opens a group over the API and reads its status by share code
+    item_id = detail["items"][0]["id"]
+    opened_response = api.post("/groups", {"item_id": item_id, "quantity": 1, "address_id": address.pk},
+                               token=shopper_token)
+    assert opened_response.status_code == 201, opened_response.json()
+    body = opened_response.json()
+    assert body["payment"]["amount"] == body["orders"][0]["total"] == body["group"]["price"] == "49.90"
+    assert body["orders"][0]["hold"] == "group_buy"
+    code = body["group"]["share_code"]
+    status = api.get(f"/groups/{code}").json()
+    assert (status["status"], status["paid_members"], status["places_left"], status["joinable"]) == ("open", 0, 3, False)
+    assert [g["share_code"] for g in api.get("/groups", token=shopper_token).json()] == [code]
+
+    # stopping fails the open group
+    stopped = api.post(f"/seller/group-buys/{campaign_id}/stop", token=seller_token)
+    assert stopped.json()["status"] == "stopped"
+    assert api.get(f"/groups/{code}").json()["status"] == "failed"
+
+
+def test_seller_api_refuses_bad_campaigns_with_field_messages(api, seller_token, sku, other_sku):
+    now = timezone.now()
+    cases = [
+        ({"group_size": 1}, "group_size", "Enter a whole number from 2 to 100."),
+        ({"items": [{"sku_id": sku.pk, "group_price": "59.90"}]}, "items[0].group_price",
+         "The group price must be below the list price (¥59.90)."),
+        ({"starts_at": (now + timedelta(days=3)).isoformat(), "ends_at": (now + timedelta(days=1)).isoformat()},
+         "ends_at", "The end must be after the start."),
+        ({"items": [{"sku_id": other_sku.pk, "group_price": "9.90"}]}, "items[0].sku_id", "Not found in your shop."),
+        ({"starts_at": "not a date"}, "starts_at", "Enter a date and time, e.g. 2026-12-12 00:00."),
+    ]
+    for overrides, field, message in cases:
+        response = api.post("/seller/group-buys", _campaign_body(sku, **overrides), token=seller_token)
+        assert response.status_code == 422, overrides
+        assert response.json()["fields"][field] == [message]
+    assert not GroupBuy.objects.exists()
+
+
+def test_another_shops_campaign_is_404_to_a_seller(api, sku, other_shop):
+    campaign = make_campaign(sku.product.shop, sku, publish=False)
+    outsider = f.token_for(other_shop.members.first().user)
+    assert api.get(f"/seller/group-buys/{campaign.pk}", token=outsider).status_code == 404
+    assert api.post(f"/seller/group-buys/{campaign.pk}/publish", token=outsider).status_code == 404
+    assert GroupBuy.objects.get(pk=campaign.pk).status == "draft"
+
+
+def test_api_join_refusals(api, item, shopper, shopper_token, address):
+    group, _leader, _order = opened(item)
+    assert api.post("/groups/zzzzzzzzzz/join", {"quantity": 1, "address_id": address.pk},
+                    token=shopper_token).status_code == 404
+    over = api.post(f"/groups/{group.share_code}/join", {"quantity": 3, "address_id": address.pk},
+                    token=shopper_token)
+    assert over.status_code == 422 and over.json()["fields"] == {"quantity": ["At most 2 per member in this group buy."]}
+    first = api.post(f"/groups/{group.share_code}/join", {"quantity": 1, "address_id": address.pk},
+                     token=shopper_token)
+    assert first.status_code == 201
+    second = api.post(f"/groups/{group.share_code}/join", {"quantity": 1, "address_id": address.pk},
+                      token=shopper_token)
+    assert second.status_code == 409 and second.json()["code"] == "already_joined"
+    assert api.get("/groups/zzzzzzzzzz").status_code == 404
+    assert Order.objects.filter(user=shopper).count() == 1
