@@ -7,7 +7,7 @@ POST /orders does. Prices come from the pricing pipeline, never the client."""
 
 from datetime import datetime
 
-from ninja import Field, Path, Router, Schema, Status
+from ninja import Field, Header, Path, Router, Schema, Status
 
 from shopyard.core.api_support import Id, InSchema, bearer, responses
 from shopyard.core.errors import NotFound
@@ -143,13 +143,15 @@ def _checkout_out(result, user) -> dict:
             "payment": payment_ref(placed.payment)}
 
 
-@router.post("/groups", response=responses({201: GroupCheckoutOut}), auth=bearer)
-def open_group(request, payload: OpenIn):
+@router.post("/groups", response=responses({200: GroupCheckoutOut, 201: GroupCheckoutOut}), auth=bearer)
+def open_group(request, payload: OpenIn,
+               idempotency_key: str | None = Header(None, alias="Idempotency-Key", max_length=128)):
     """开团: open a group of a live campaign's item and place your order in it; pay it to
-    start the group, then share its code."""
+    start the group, then share its code. A retry with the same `Idempotency-Key` and body
+    returns the first group (200) instead of opening another."""
     result = group_buy.open_group(actor=request.auth, item_id=payload.item_id, quantity=payload.quantity,
-                                  address_id=payload.address_id)
-    return Status(201, _checkout_out(result, request.auth))
+                                  address_id=payload.address_id, idempotency_key=idempotency_key)
+    return Status(200 if result.placed.replayed else 201, _checkout_out(result, request.auth))
 
 
 @router.post("/groups/{code}/join", response=responses({201: GroupCheckoutOut}), auth=bearer)

@@ -11,17 +11,18 @@ the same way for pages and the API, so the total shown is the total charged."""
 
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from shopyard.cart.services import buyable_sku
-from shopyard.core.errors import Conflict
+from shopyard.core.errors import Conflict, ValidationFailed
+from shopyard.core.models import IdempotencyRecord
 from shopyard.promotions import group_services
 from shopyard.promotions.models import Group, GroupMember
 
 from .pricing import price_lines
-from .services import PlacedCheckout, place_order
+from .services import MAX_KEY_LENGTH, PlacedCheckout, place_order, request_fingerprint
 
 
 @dataclass
@@ -41,11 +42,68 @@ def _buy(*, actor, group, quantity, address_id) -> PlacedCheckout:
     return placed
 
 
-def open_group(*, actor, item_id, quantity, address_id) -> GroupCheckout:
-    """开团: a new group of a live campaign's item, led by `actor`, and its first order."""
-    with transaction.atomic():
-        group = group_services.open_group_row(actor=actor, item_id=item_id, quantity=quantity)
-        placed = _buy(actor=actor, group=group, quantity=quantity, address_id=address_id)
+OPEN_SCOPE = "open_group"
+
+
+class _KeyTaken(Exception):
+    pass
+
+
+def _replay(actor, key, fingerprint) -> GroupCheckout | None:
+    from shopyard.orders.models import Order
+    from shopyard.payments.models import Payment
+
+    record = IdempotencyRecord.objects.filter(user=actor, scope=OPEN_SCOPE, key=key).first()
+    if record is None:
+        return None
+    if record.request_hash != fingerprint:
+        raise ValidationFailed(
+            _("This Idempotency-Key was used with a different request."),
+            fields={"Idempotency-Key": [_("This key was already used with a different request body.")]},
+            code="idempotency_key_reused")
+    r = record.result
+    placed = PlacedCheckout(checkout_id=r["checkout_id"], order_ids=r["order_ids"], payment_id=r["payment_id"],
+                            replayed=True, orders=list(Order.objects.filter(pk__in=r["order_ids"]).order_by("pk")),
+                            payment=Payment.objects.get(pk=r["payment_id"]))
+    return GroupCheckout(group=Group.objects.select_related("campaign", "item", "item__sku").get(pk=r["group_id"]),
+                         placed=placed)
+
+
+def open_group(*, actor, item_id, quantity, address_id, idempotency_key=None) -> GroupCheckout:
+    """开团: a new group of a live campaign's item, led by `actor`, and its first order.
+    With an `idempotency_key`, a retry of the same request returns the first group and
+    order (`placed.replayed`) instead of opening another; the same key with another
+    request is a 422."""
+    key = None
+    if idempotency_key is not None:
+        key = str(idempotency_key).strip()
+        if not key or len(key) > MAX_KEY_LENGTH:
+            raise ValidationFailed(fields={"Idempotency-Key": [_("Use 1 to 128 characters.")]})
+    fingerprint = request_fingerprint({"item_id": str(item_id), "quantity": str(quantity),
+                                       "address_id": str(address_id)})
+    if key and (earlier := _replay(actor, key, fingerprint)):
+        return earlier
+    try:
+        with transaction.atomic():
+            record = None
+            if key:
+                try:
+                    with transaction.atomic():
+                        record = IdempotencyRecord.objects.create(user=actor, scope=OPEN_SCOPE, key=key,
+                                                                  request_hash=fingerprint)
+                except IntegrityError:  # a concurrent request with this key committed first
+                    raise _KeyTaken() from None
+            group = group_services.open_group_row(actor=actor, item_id=item_id, quantity=quantity)
+            placed = _buy(actor=actor, group=group, quantity=quantity, address_id=address_id)
+            if record is not None:
+                record.result = {"group_id": group.pk, "checkout_id": placed.checkout_id,
+                                 "order_ids": placed.order_ids, "payment_id": placed.payment_id}
+                record.save(update_fields=["result"])
+    except _KeyTaken:
+        earlier = _replay(actor, key, fingerprint)
+        if earlier:
+            return earlier
+        raise ValidationFailed(fields={"Idempotency-Key": [_("This key is being used by another request.")]}) from None
     return GroupCheckout(group=group, placed=placed)
 
 

@@ -8,6 +8,8 @@ pipeline (checkout.group_buy.quote), and the confirmation posts the address
 to place the order. Every amount on these pages is the pipeline's, so the
 total shown is the total the payment charges."""
 
+import uuid
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
@@ -49,7 +51,7 @@ def _confirm(request, *, quote, form_action, title, error="", errors=None, addre
         "quote": quote, "line": quote.line, "shop": quote.pricing.shops[0], "campaign": campaign,
         "product_label": localized(quote.line.sku.product, "title"), "form_action": form_action, "title": title,
         "addresses": addresses, "address_id": address_id, "error": error, "errors": errors or {},
-        "explain": quote.line.explain(), "max_quantity": campaign.max_quantity,
+        "explain": quote.line.explain(), "max_quantity": campaign.max_quantity, "token": uuid.uuid4().hex,
     }, status=status)
 
 
@@ -86,7 +88,10 @@ def group_open(request):
         return _confirm(request, quote=quote, form_action=action, title=_("Open a group"))
     address_id = request.POST.get("address_id", "")
     try:
-        result = group_buy.open_group(actor=request.user, item_id=item.pk, quantity=quantity, address_id=address_id)
+        # the form's one-time token is the idempotency key: a double submit opens one group
+        token = request.POST.get("token", "").strip()[:64] or None
+        result = group_buy.open_group(actor=request.user, item_id=item.pk, quantity=quantity, address_id=address_id,
+                                      idempotency_key=token)
     except DomainError as exc:
         return _confirm(request, quote=quote, form_action=action, title=_("Open a group"), error=_error_text(exc),
                         errors=_fields(exc), address_id=address_id, status=exc.status)

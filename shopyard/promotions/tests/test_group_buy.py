@@ -574,3 +574,48 @@ def test_api_join_refusals(api, item, shopper, shopper_token, address):
     assert second.status_code == 409 and second.json()["code"] == "already_joined"
     assert api.get("/groups/zzzzzzzzzz").status_code == 404
     assert Order.objects.filter(user=shopper).count() == 1
+
+
+def test_a_retried_open_with_the_same_key_opens_one_group(api, item, shopper, shopper_token, address):
+    body = {"item_id": item.pk, "quantity": 1, "address_id": address.pk}
+    headers = {"HTTP_IDEMPOTENCY_KEY": "open-1"}
+    first = api.post("/groups", body, token=shopper_token, headers=headers)
+    again = api.post("/groups", body, token=shopper_token, headers=headers)
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json()["group"]["share_code"] == first.json()["group"]["share_code"]
+    assert again.json()["payment"]["id"] == first.json()["payment"]["id"]
+    assert Group.objects.filter(leader=shopper).count() == 1 and Order.objects.filter(user=shopper).count() == 1
+    other = api.post("/groups", {**body, "quantity": 2}, token=shopper_token, headers=headers)
+    assert other.status_code == 422 and other.json()["code"] == "idempotency_key_reused"
+    assert Order.objects.filter(user=shopper).count() == 1
+
+
+# --- the group state machine ------------------------------------------------------------------
+
+GROUP_PAIRS = [(s, a) for s in ("open", "succeeded", "failed") for a in ("succeed", "fail")]
+
+
+@pytest.mark.parametrize(("status", "action"), GROUP_PAIRS, ids=[f"{s}-{a}" for s, a in GROUP_PAIRS])
+def test_every_group_status_action_pair_follows_the_table(status, action, item):
+    from shopyard.core.errors import InvalidTransition
+    from shopyard.core.statemachine import apply_transition
+    from shopyard.promotions.group_state import GROUP_TRANSITIONS
+    from shopyard.promotions.models import GroupStatusChange
+
+    group, _leader, _order = opened(item, paid=False)
+    Group.objects.filter(pk=group.pk).update(status=status)
+    group.refresh_from_db()
+    target = GROUP_TRANSITIONS.get((status, action))
+
+    def record(obj, from_status, to_status, act, actor, note):
+        GroupStatusChange.objects.create(group=obj, from_status=from_status, to_status=to_status, action=act)
+
+    if target is None:
+        with pytest.raises(InvalidTransition):
+            apply_transition(group, action, transitions=GROUP_TRANSITIONS, record=record)
+        assert Group.objects.get(pk=group.pk).status == status
+    else:
+        apply_transition(group, action, transitions=GROUP_TRANSITIONS, record=record)
+        assert Group.objects.get(pk=group.pk).status == target
+        assert GroupStatusChange.objects.filter(group=group).last().to_status == target
+    assert {t for (_s, _a), t in GROUP_TRANSITIONS.items()} == {"succeeded", "failed"}
