@@ -12,9 +12,9 @@ from django.utils.translation import gettext_lazy as _
 
 
 class GroupStatus(models.TextChoices):
-    OPEN = "open", _("Open")
-    SUCCEEDED = "succeeded", _("Succeeded")
-    FAILED = "failed", _("Failed")
+    OPEN = "open", _("Filling")
+    SUCCEEDED = "succeeded", _("Group complete")
+    FAILED = "failed", _("Group failed")
 
 
 class GroupAction(models.TextChoices):
