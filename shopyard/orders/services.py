@@ -62,6 +62,8 @@ def transition(order, action, *, actor, note="") -> Order:
         check_not_held(locked, action)
         stamp = STAMPS.get(target)
         extra = {stamp: timezone.now()} if stamp else {}
+        if target == Status.CANCELLED and locked.hold:
+            extra["hold"] = ""  # a cancelled order has nothing left to hold
         apply_transition(locked, action, transitions=TRANSITIONS, record=record_change, actor=actor, note=note, **extra)
         if target == Status.CANCELLED:
             inventory.release_for_order(order=locked)

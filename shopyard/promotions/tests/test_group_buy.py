@@ -181,7 +181,7 @@ def test_a_group_that_does_not_fill_in_time_fails_and_every_paid_member_is_refun
     group.refresh_from_db()
     assert group.status == "failed" and group.failed_at == later
     for order in (first, second):
-        assert status_of(order) == "cancelled"
+        assert status_of(order) == "cancelled" and order.hold == ""
         [refund] = Refund.objects.filter(order=order)
         assert (refund.status, refund.amount, refund.currency) == ("succeeded", order.total, "CNY")
     assert SimulatedRefund.objects.count() == 2
@@ -461,6 +461,9 @@ def test_open_and_join_through_the_pages_charge_what_the_pages_show(client, shop
     assert order.total == shown == Payment.objects.get(orders=order).amount
     pay(order)
     group = Group.objects.get(leader=shopper)
+    # the leader's order page says why it is not shipped yet and links the group
+    mine = client.get(f"/orders/{order.pk}/").content.decode()
+    assert "Not shipped yet: waiting for its group to fill." in mine and f"/groups/{group.share_code}/" in mine
 
     # the share link: members, places left, countdown and a join button at the charged price
     client.logout()
