@@ -64,7 +64,8 @@ class GroupOut(Schema):
     expires_at: datetime
     seconds_left: int
     joinable: bool
-    price: str = Field(..., description="what one unit costs a member, shipping included (the pipeline's total)")
+    price: str | None = Field(..., description="what one unit costs a member, shipping included (the pipeline's "
+                                                "total); null once the group has closed or expired")
     members: list[MemberOut]
 
 
@@ -111,12 +112,12 @@ def masked(user) -> str:
 def group_out(group, user=None) -> dict:
     info = group_queries.group_info(group)
     currency = group.campaign.currency
-    price = group_buy.quote(user=user, group=group).total
+    price = group_buy.quote(user=user, group=group).total if info.seconds_left else None
     return {
         "share_code": group.share_code, "status": group.status, "campaign_id": group.campaign_id,
         "item": item_out(group.item, currency), "group_size": info.size, "paid_members": len(info.paid),
         "places_left": info.places_left, "expires_at": group.expires_at, "seconds_left": info.seconds_left,
-        "joinable": info.joinable, "price": money_str(price.amount, price.currency),
+        "joinable": info.joinable, "price": money_str(price.amount, price.currency) if price else None,
         "members": [{"name": masked(m.user), "leader": m.user_id == group.leader_id, "paid_at": m.paid_at}
                     for m in info.paid],
     }
