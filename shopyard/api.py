@@ -7,10 +7,12 @@ from shopyard.cart.api import router as cart_router
 from shopyard.catalog.api import router as catalog_router
 from shopyard.catalog.api import seller_router as seller_catalog_router
 from shopyard.checkout import api as _checkout_api  # noqa: F401  (adds POST /orders to the orders router)
+from shopyard.checkout.group_api import router as group_router
 from shopyard.core.api_support import install_error_handlers
 from shopyard.orders.api import router as orders_router
 from shopyard.orders.api import seller_router as seller_orders_router
 from shopyard.payments.api import router as payments_router
+from shopyard.promotions.group_api import seller_router as seller_group_router
 from shopyard.shops.api import operator_router
 
 api = NinjaAPI(
@@ -26,6 +28,8 @@ api.add_router("", catalog_router)
 api.add_router("", cart_router)
 api.add_router("", orders_router)
 api.add_router("", payments_router)
+api.add_router("", group_router)
 api.add_router("/seller", seller_catalog_router)
 api.add_router("/seller", seller_orders_router)
+api.add_router("/seller", seller_group_router)
 api.add_router("/operator", operator_router)

@@ -93,8 +93,8 @@ def packing_orders(shop, ids):
 
 
 def shippable_orders(shop, ids=None):
-    """Paid orders waiting to ship (optionally among `ids`), oldest first."""
-    qs = order_queries.shop_orders(shop).filter(status__in=statuses_allowing(Action.SHIP))
+    """Paid orders waiting to ship and not on hold (optionally among `ids`), oldest first."""
+    qs = order_queries.shop_orders(shop).filter(status__in=statuses_allowing(Action.SHIP), hold="")
     if ids is not None:
         qs = qs.filter(pk__in=ids)
     return list(qs.order_by("pk")[:100])

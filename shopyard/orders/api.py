@@ -14,7 +14,7 @@ from shopyard.core.money import money_str
 from shopyard.shops.queries import shop_for_seller
 
 from . import queries, services
-from .state import BUYER_TABS, Role, allowed_actions
+from .state import BUYER_TABS, Role, actions_for
 from .state import Status as OrderStatus
 
 router = Router(tags=["orders"])
@@ -91,6 +91,7 @@ class OrderOut(Schema):
     cancelled_at: datetime | None
     pay_by: datetime | None = Field(..., description="when an unpaid order is cancelled if not paid (null once it cannot expire)")
     actions: list[str] = Field(..., description="what the caller may do now: pay, cancel, confirm_receipt (buyer); ship (seller)")
+    hold: str = Field("", description="why the order may not be shipped yet (group_buy: its group is filling); empty when it may")
     lines: list[OrderLineOut]
 
 
@@ -141,7 +142,7 @@ def order_out(o, role=Role.BUYER) -> dict:
         "shipping_discount": money_str(o.shipping_discount, c), "total": money_str(o.total, c), "placed_at": o.placed_at,
         "paid_at": o.paid_at, "shipped_at": o.shipped_at, "completed_at": o.completed_at, "cancelled_at": o.cancelled_at,
         "pay_by": queries.payment_deadline(o),
-        "actions": sorted(str(a) for a in allowed_actions(o.status, role)),
+        "actions": sorted(str(a) for a in actions_for(o, role)), "hold": o.hold,
         "lines": [{
             "id": ln.pk, "sku_id": ln.sku_id, "product_id": ln.product_id_snapshot, "product_title": ln.product_title,
             "product_title_en": ln.product_title_en, "sku_code": ln.sku_code, "sku_name": ln.sku_name,

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from shopyard.core.money import Money, explain_price
 
-from .state import Status
+from .state import Hold, Status
 
 
 class Order(models.Model):
@@ -35,6 +35,9 @@ class Order(models.Model):
     total = models.DecimalField(_("total"), max_digits=20, decimal_places=4)
     shipping_address = models.JSONField(_("shipping address"))
     note = models.CharField(_("buyer note"), max_length=200, blank=True)
+    # set while the order, paid or not, must not move on (state.HELD_ACTIONS): e.g. a group-buy
+    # order until its group fills; empty when nothing holds it
+    hold = models.CharField(_("on hold"), max_length=30, choices=Hold.choices, blank=True, default="")
     placed_at = models.DateTimeField(_("placed at"), auto_now_add=True, db_index=True)
     paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
     shipped_at = models.DateTimeField(_("shipped at"), null=True, blank=True)

@@ -8,6 +8,12 @@ class PromotionsConfig(AppConfig):
     verbose_name = _("Promotions")
 
     def ready(self):
-        from . import engine
+        from shopyard.core.events import subscribe
+        from shopyard.core.periodic import register
+
+        from . import engine, group_services
 
         engine.register_default_loaders()
+        # group buying: a member counts when their order is paid; groups past their time fail
+        subscribe("order.paid", group_services.on_order_paid)
+        register("failed_expired_groups", group_services.fail_expired_groups, order=40)

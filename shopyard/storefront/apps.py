@@ -7,7 +7,9 @@ CATALOGUE_EVENTS = ("product.created", "product.updated", "product.published", "
                     # operators' home-page banners and featured categories
                     "home.changed",
                     # promotions change the prices product pages show
-                    "promotion.published", "promotion.changed", "promotion.stopped")
+                    "promotion.published", "promotion.changed", "promotion.stopped",
+                    # a group buy published or stopped shows or hides "开团" on product pages
+                    "group_buy.published", "group_buy.stopped")
 
 
 class StorefrontConfig(AppConfig):

@@ -44,6 +44,7 @@ from shopyard.core.i18n import localized
 from shopyard.core.money import format_price
 from shopyard.core.validation import page_number, parse_id
 from shopyard.promotions.discounts import badges_for, listing_badges
+from shopyard.promotions.group_queries import product_offers
 from shopyard.shops.queries import active_shops
 from shopyard.storefront.page_cache import render_page
 from shopyard.storefront.queries import home_content
@@ -191,16 +192,17 @@ def category(request, slug):
 
 
 def product(request, pk):
+    now = timezone.now()
     changes = []
 
     def build():
-        context = _product_context(request, pk)
-        changes.append(context.pop("price_changes_at"))
+        context = _product_context(request, pk, now=now)
+        changes.extend([context.pop("price_changes_at"), context.pop("group_changes_at")])
         return context
 
     def until_change():
-        # a promotion that starts or ends while the page is cached shows (or goes) on time
-        return _seconds_until(changes, timezone.now())
+        # a promotion or group buy that starts or ends while the page is cached shows (or goes) on time
+        return _seconds_until(changes, now)
 
     response = render_page(request, "storefront/product.html", build, vary=lambda: stock_fingerprint(pk),
                            ttl=until_change)
@@ -230,7 +232,7 @@ def _stock_text(count: int) -> str:
     return _("%(n)s in stock") % {"n": count} if count > 0 else _("Out of stock")
 
 
-def _product_context(request, pk):
+def _product_context(request, pk, *, now=None):
     p = product_detail(pk)
     matrix = option_matrix(p)
     entry, chosen = resolve_selection(matrix, sku_id=parse_id(request.GET.get("sku")), chosen=_chosen_options(request))
@@ -245,7 +247,7 @@ def _product_context(request, pk):
             start = {} if opt["state"] == "missing" else chosen
             opt["url"] = _option_query({**start, attr["id"]: opt["id"]})
     slides = {img.pk: (f"img-{n}", (img.thumbnail or img.image).url) for n, img in enumerate(p.image_list, 1)}
-    now = timezone.now()
+    now = now or timezone.now()
     # what one unit costs with every promotion the shopper gets: the checkout's own pipeline
     priced_skus = unit_prices([item["sku"] for item in matrix["skus"]], user=request.user, now=now)
     skus = []
@@ -260,6 +262,12 @@ def _product_context(request, pk):
         sku.stock_text = _stock_text(sku.stock_count)
         sku.display = sku.label or _("Standard")
         skus.append(sku)
+    # 拼团: a live group buy on a SKU offers "开团 ¥xx (N人团)" beside buy now
+    deals, group_changes_at = product_offers(sku_ids=[s.pk for s in skus], now=now)
+    for sku in skus:
+        deal = deals.get(sku.pk)
+        sku.group_label = _("Open a group %(price)s (%(n)s-person group)") % {
+            "price": format_price(deal.group_price, p.currency), "n": deal.campaign.group_size} if deal else ""
     selected = entry["sku"] if entry else None
     is_favourite = False
     if request.user.is_authenticated:
@@ -272,7 +280,8 @@ def _product_context(request, pk):
         "attributes": [{"id": a["id"], "options": [o["id"] for o in a["options"]]} for a in matrix["attributes"]],
         "skus": [{"id": s.pk, "options": item["options"], "stock": s.stock_count, "price": s.price_text,
                   "list_price": s.list_price_text, "price_note": s.price_note,
-                  "code": s.code, "name": s.display, "stock_text": s.stock_text, "image": s.image_url, "slide": s.slide} for s, item in zip(skus, matrix["skus"], strict=True)],
+                  "code": s.code, "name": s.display, "stock_text": s.stock_text, "image": s.image_url, "slide": s.slide,
+                  "group": s.group_label} for s, item in zip(skus, matrix["skus"], strict=True)],
         "labels": {"add": _("Add to cart"), "out": _("Out of stock"), **state_labels},
     }
     return {
@@ -292,6 +301,7 @@ def _product_context(request, pk):
         "max_quantity": max_units_per_sku(),
         "promotion_badges": badges_for(priced_skus.offers, [item["sku"] for item in matrix["skus"]]),
         "price_changes_at": priced_skus.changes_at,
+        "group_changes_at": group_changes_at,
     }
 
 

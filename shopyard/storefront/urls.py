@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import buying_views, catalog_views
+from . import buying_views, catalog_views, group_views
 
 app_name = "storefront"
 
@@ -31,4 +31,9 @@ urlpatterns = [
     path("orders/<id:pk>/confirm/", buying_views.order_confirm, name="order_confirm"),
     path("orders/<id:pk>/buy-again/", buying_views.order_buy_again, name="order_buy_again"),
     path("orders/pay/", buying_views.order_pay, name="order_pay"),
+    # group buying (group_views)
+    path("groups/", group_views.my_groups, name="my_groups"),
+    path("groups/open/", group_views.group_open, name="group_open"),
+    path("groups/<str:code>/", group_views.group_page, name="group"),
+    path("groups/<str:code>/join/", group_views.group_join, name="group_join"),
 ]

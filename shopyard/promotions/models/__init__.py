@@ -1,5 +1,14 @@
 """Promotion rows, one module per family of kinds (the pipeline sees them only as offers)."""
 
 from .discounts import Promotion, PromotionStatusChange
+from .groups import (
+           Group,
+           GroupBuy,
+           GroupBuyItem,
+           GroupBuyStatusChange,
+           GroupMember,
+           GroupStatusChange,
+)
 
-__all__ = ["Promotion", "PromotionStatusChange"]
+__all__ = ["Group", "GroupBuy", "GroupBuyItem", "GroupBuyStatusChange", "GroupMember", "GroupStatusChange",
+           "Promotion", "PromotionStatusChange"]

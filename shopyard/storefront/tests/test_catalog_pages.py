@@ -295,7 +295,8 @@ def test_anonymous_product_view_writes_nothing_and_costs_fixed_queries(client, s
     with CaptureQueriesContext(connection) as many_skus:
         resp = client.get(reverse("storefront:product", args=[big.pk]))
     # 6, plus the shop's and the platform's published promotions (the price shown is the price paid)
-    with django_assert_max_num_queries(7):
+    # and the group-buy offers of the product's SKUs (the 开团 button)
+    with django_assert_max_num_queries(8):
         client.get(reverse("storefront:product", args=[big.pk]))
 
     assert len(many_skus) == len(one_sku)
@@ -309,8 +310,8 @@ def test_logged_in_product_view_costs_fixed_queries(client, shopper, shop, djang
     p = f.make_product(shop, skus=[(f"{10 + i}.00", 3) for i in range(8)])
     client.force_login(shopper)
     client.get(reverse("storefront:product", args=[p.pk]))
-    # 10, plus the logged-in session's tracking row (accounts.sessions), plus the promotions
-    with django_assert_max_num_queries(12):
+    # 10, plus the logged-in session's tracking row (accounts.sessions), the promotions and the group-buy offers
+    with django_assert_max_num_queries(13):
         resp = client.get(reverse("storefront:product", args=[p.pk]))
     assert resp.status_code == 200
 

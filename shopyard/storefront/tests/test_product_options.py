@@ -239,7 +239,8 @@ def test_product_page_costs_a_fixed_number_of_queries(client, shop, settings):
     with CaptureQueriesContext(connection) as many:
         client.get(reverse("storefront:product", args=[tee.pk]) + f"?sku={green_m}")
 
-    assert len(one) == len(many) == 7  # the last: the shop's and the platform's published promotions
+    # 6, plus the shop's and the platform's published promotions and the group-buy offers of the SKUs
+    assert len(one) == len(many) == 8
 
 
 # --- specifications -----------------------------------------------------------------

@@ -99,6 +99,11 @@
     }
     var buyNow = document.querySelector("[data-buy-now-button]");
     if (buyNow) { buyNow.hidden = sku.stock <= 0; }
+    var group = document.querySelector("[data-group-button]");
+    if (group) {
+      group.hidden = sku.stock <= 0 || !sku.group;
+      group.textContent = sku.group || "";
+    }
     if (window.history && window.history.replaceState) {
       window.history.replaceState(null, "", "?sku=" + sku.id);
     }
