@@ -48,6 +48,7 @@ class ShopGroup:
     subtotal: Money | None = None
     shipping_fee: Money | None = None
     total: Money | None = None
+    gifts: list = field(default_factory=list)  # checkout.pricing.PricedLine of each ¥0 gift (满赠) of the selection
 
 
 @dataclass
@@ -105,6 +106,9 @@ def cart_view(cart) -> CartView:
         group = ShopGroup(shop=amounts.shop, subtotal=amounts.subtotal, shipping_fee=amounts.shipping_fee,
                           total=amounts.total)
         for priced in amounts.lines:
+            if priced.is_gift:  # a promotion's gift: not a cart line, shown apart at ¥0
+                group.gifts.append(priced)
+                continue
             view = views[priced.ref.pk]
             view.unit_price, view.line_total = priced.unit_price, priced.line_total
             group.lines.append(view)
@@ -117,7 +121,8 @@ def cart_view(cart) -> CartView:
             priced = amounts_by_shop.get(shop.pk)
             shops[shop.pk] = ShopGroup(shop=shop, subtotal=priced.subtotal if priced else None,
                                        shipping_fee=priced.shipping_fee if priced else None,
-                                       total=priced.total if priced else None)
+                                       total=priced.total if priced else None,
+                                       gifts=priced.gifts if priced else [])
         shops[shop.pk].lines.append(views[line.pk])
     for group in shops.values():
         group.all_selected = all(v.selected for v in group.lines)

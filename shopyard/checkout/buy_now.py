@@ -30,6 +30,9 @@ def buy_now_view(line: dict) -> CartView:
         group = ShopGroup(shop=amounts.shop, subtotal=amounts.subtotal, shipping_fee=amounts.shipping_fee,
                           total=amounts.total)
         for priced in amounts.lines:
+            if priced.is_gift:
+                group.gifts.append(priced)
+                continue
             stock = sku_stock(priced.sku)
             group.lines.append(CartLineView(priced.ref, priced.unit_price, priced.line_total, stock,
                                             stock >= priced.quantity))
