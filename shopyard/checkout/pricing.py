@@ -159,12 +159,14 @@ def _entry(entry):
     return sku, quantity, ref, None
 
 
-def price_lines(entries, *, user=None, coupons=AUTO, now=None, promotions=True) -> Pricing:
+def price_lines(entries, *, user=None, coupons=AUTO, now=None, promotions=True, offers=None) -> Pricing:
     """Price `entries`, an iterable of (sku, quantity, ref) or (sku, quantity, ref, context)
     with sku.product.shop loaded, grouped by shop (one future order per shop) in shop-id
     order, lines in the given order. `coupons` is AUTO (the best the shopper holds) or a list
     of the shopper's coupon ids (empty: none); `context` carries a line's flash reservation
-    or group; `promotions=False` prices at list prices only."""
+    or group; `promotions=False` prices at list prices only. `offers` prices with exactly
+    these offers instead of the live ones: the console's preview of a promotion not yet
+    published goes through the same steps, stacking and rounding as checkout."""
     groups: dict[int, ShopAmounts] = {}
     for entry in entries:
         sku, quantity, ref, context = _entry(entry)
@@ -177,7 +179,7 @@ def price_lines(entries, *, user=None, coupons=AUTO, now=None, promotions=True) 
     currencies = {line.unit_price.currency for group in shops for line in group.lines}
     pricing = Pricing(shops=shops, currencies=currencies, total=None)
     if promotions and shops and len(currencies) == 1:
-        _apply_offers(pricing, user=user, coupons=coupons, now=now or timezone.now())
+        _apply_offers(pricing, user=user, coupons=coupons, now=now or timezone.now(), offers=offers)
     for group in shops:
         if len({line.unit_price.currency for line in group.lines}) > 1:
             continue  # a shop prices in one currency; place_order refuses a mix
@@ -264,7 +266,7 @@ def _adjustment(offer, amount, label="", label_en="") -> Adjustment:
                       amount=amount, funded_by=offer.funded_by)
 
 
-def _apply_offers(pricing: Pricing, *, user, coupons, now) -> None:
+def _apply_offers(pricing: Pricing, *, user, coupons, now, offers=None) -> None:
     basket = _Basket(pricing)
     context = BasketContext(
         user=user if getattr(user, "is_authenticated", False) else None, now=now,
@@ -273,7 +275,7 @@ def _apply_offers(pricing: Pricing, *, user, coupons, now) -> None:
         product_ids=frozenset(line.product_id for line in basket.lines),
         coupons=coupons, lines=basket.lines,
     )
-    offers = offers_for(context)
+    offers = offers_for(context) if offers is None else list(offers)
     shipping_step = STEP[Kind.SHIPPING_COUPON]
     for step in sorted({offer.step for offer in offers if offer.step < shipping_step}):
         here = [offer for offer in offers if offer.step == step]

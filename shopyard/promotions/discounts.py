@@ -169,7 +169,7 @@ OFFER_CLASSES = {
 }
 
 
-def _with_descendants(category_ids: set) -> set:
+def with_descendants(category_ids: set) -> set:
     """The categories and every category below them (a promotion on 数码 covers 手机)."""
     found, frontier = set(category_ids), set(category_ids)
     while frontier:
@@ -196,7 +196,7 @@ def _scope_ids(promotions) -> dict:
             ids[promotion_id].add(target)
     for p in promotions:
         if p.scope == Promotion.Scope.CATEGORIES:
-            ids[p.pk] = _with_descendants(ids[p.pk])
+            ids[p.pk] = with_descendants(ids[p.pk])
     return {pk: frozenset(v) for pk, v in ids.items()}
 
 
@@ -209,21 +209,21 @@ def load_offers(context) -> list:
     for promotion in promotions:
         rule = parse(promotion.kind, promotion.rules, currency=promotion.currency)
         offers.append(OFFER_CLASSES[promotion.kind](promotion, rule, scopes[promotion.pk], promotion.currency))
-    _attach_gifts([o for o in offers if isinstance(o, GiftOffer)], context)
+    in_basket = {}
+    for line in context.lines:
+        in_basket[line.sku.pk] = in_basket.get(line.sku.pk, 0) + line.quantity
+    attach_gifts([o for o in offers if isinstance(o, GiftOffer)], in_basket)
     return offers
 
 
-def _attach_gifts(offers, context) -> None:
+def attach_gifts(offers, in_basket: dict) -> None:
     """Give each gift offer its SKU when a shopper could buy it now (the one visibility rule,
     catalog.queries.visible_skus) and its stock covers the gift besides the units of it
-    already in the basket: one query for every gift offer of the basket."""
+    already in the basket ({sku id: units}): one query for every gift offer of the basket."""
     if not offers:
         return
     wanted = {o.rule.gift_sku_id for o in offers}
     skus = {s.pk: s for s in visible_skus().filter(pk__in=wanted).select_related("product__shop", "stock")}
-    in_basket = {}
-    for line in context.lines:
-        in_basket[line.sku.pk] = in_basket.get(line.sku.pk, 0) + line.quantity
     for offer in offers:
         sku = skus.get(offer.rule.gift_sku_id)
         if sku is not None and sku.product.shop_id == offer.shop_id and (
