@@ -20,12 +20,6 @@ pytestmark = pytest.mark.django_db
 FMT = "%Y-%m-%dT%H:%M"
 
 
-@pytest.fixture
-def seller_client(client, seller, shop):
-    client.force_login(seller)
-    return client
-
-
 def window(start_minutes=-1, days=3):
     now = timezone.localtime()
     return {"starts_at": (now + timedelta(minutes=start_minutes)).strftime(FMT),
@@ -236,3 +230,14 @@ def test_staff_of_another_shop_sees_only_their_shop(client, shop, other_shop):
     assert "本店活动" not in client.get("/console/promotions/").content.decode()
     assert client.get(f"/console/promotions/{mine.pk}/").status_code == 404
     assert Decimal(mine.rules["percent_off"]) == Decimal(10)
+
+
+def test_huge_promotion_id_is_404(seller_client):
+    assert seller_client.get(f"/console/promotions/{2**64}/").status_code == 404
+    assert seller_client.post(f"/console/promotions/{'9' * 30}/publish/").status_code == 404
+
+
+def test_unknown_kind_shows_the_chooser_and_a_post_of_it_is_404(seller_client):
+    assert "?kind=gift" in seller_client.get("/console/promotions/new/?kind=cross_shop_tiers").content.decode()
+    assert seller_client.post("/console/promotions/new/?kind=cross_shop_tiers", post_form("x")).status_code == 404
+    assert not Promotion.objects.exists()

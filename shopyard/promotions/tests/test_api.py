@@ -124,3 +124,8 @@ def test_suspended_shop_reads_but_cannot_write(api, seller_token, shop):
     assert response.status_code == 403 and response.json()["code"] == "shop_suspended"
     promotion.refresh_from_db()
     assert promotion.status == "draft"
+
+
+def test_huge_promotion_id_is_422(api, seller_token, shop):
+    response = api.get(f"/seller/promotions/{2**64}", token=seller_token)
+    assert response.status_code == 422 and "promotion_id" in response.json()["fields"]
