@@ -57,10 +57,22 @@ class UnavailableLineOut(Schema):
     reason: str
 
 
+class GiftLineOut(Schema):
+    sku_id: int
+    product_id: int
+    title: str
+    title_en: str
+    sku_name: str
+    sku_name_en: str
+    quantity: int
+    unit_price: str = Field(..., description="its list price; the gift costs nothing")
+
+
 class CartShopOut(Schema):
     shop_id: int
     shop_name: str
     lines: list[CartLineOut]
+    gifts: list[GiftLineOut] = Field([], description="gifts (满赠) the selected lines earn, added to the order at ¥0")
     all_selected: bool
     subtotal: str | None = Field(None, description="of the selected lines; null when none is selected")
     shipping_fee: str | None
@@ -97,6 +109,11 @@ def serialise(cart) -> dict:
                 "stock": v.stock, "available": v.available, "selected": v.selected,
                 "price_change": amount(v.price_change.quantize()) if v.price_change else None,
             } for v in g.lines],
+            "gifts": [{
+                "sku_id": p.sku.pk, "product_id": p.sku.product_id, "title": p.sku.product.title,
+                "title_en": p.sku.product.title_en, "sku_name": p.sku.name, "sku_name_en": p.sku.name_en,
+                "quantity": p.quantity, "unit_price": str(p.unit_price.quantize().amount),
+            } for p in g.gifts],
             "all_selected": g.all_selected,
             "subtotal": amount(g.subtotal), "shipping_fee": amount(g.shipping_fee), "total": amount(g.total),
         })

@@ -33,6 +33,7 @@ class OrderLineOut(Schema):
     unit_price: str
     quantity: int
     line_total: str
+    is_gift: bool = Field(False, description="a promotion's gift (满赠): its whole price is discounted")
 
 
 class HistoryOut(Schema):
@@ -123,7 +124,7 @@ def order_out(o, role=Role.BUYER) -> dict:
             "id": ln.pk, "sku_id": ln.sku_id, "product_id": ln.product_id_snapshot, "product_title": ln.product_title,
             "product_title_en": ln.product_title_en, "sku_code": ln.sku_code, "sku_name": ln.sku_name,
             "sku_name_en": ln.sku_name_en, "unit_price": money_str(ln.unit_price, c), "quantity": ln.quantity,
-            "line_total": money_str(ln.line_total, c),
+            "line_total": money_str(ln.line_total, c), "is_gift": ln.is_gift,
         } for ln in (getattr(o, "line_list", None) or o.lines.all())],
     }
 

@@ -374,3 +374,39 @@ def test_shops_run_every_new_kind_and_the_platform_none_of_them(shop):
         create_promotion(actor=operator, shop=None, kind=Kind.MULTI_BUY, name="x", starts_at="2030-01-01T00:00",
                          ends_at="2030-01-02T00:00", rules={"nth": 2, "percent_off": "50"})
     assert list(exc.value.fields) == ["kind"]
+
+
+def test_cart_and_order_api_show_the_gift(api, shopper, shopper_token, shop, address):
+    sku = sku_of(shop, "100.00")
+    gift = sku_of(shop, "12.00", stock=4)
+    f.make_promotion(shop, Kind.GIFT, {"min_quantity": 2, "gift_sku_id": gift.pk, "gift_quantity": 1})
+    api.post("/cart/lines", {"sku_id": sku.pk, "quantity": 2}, token=shopper_token)
+    cart = api.get("/cart", token=shopper_token).json()
+    [group] = cart["groups"]
+    assert [(g["sku_id"], g["quantity"], g["unit_price"]) for g in group["gifts"]] == [(gift.pk, 1, "12.00")]
+    assert cart["total"] == "200.00"
+    placed = api.post("/orders", {"address_id": address.pk}, token=shopper_token).json()
+    assert placed["payment"]["amount"] == cart["total"]
+    order = api.get(f"/orders/{placed['orders'][0]['id']}", token=shopper_token).json()
+    assert [(ln["sku_id"], ln["is_gift"]) for ln in order["lines"]] == [(sku.pk, False), (gift.pk, True)]
+    assert order["total"] == cart["total"]
+    assert stock_of(gift) == 3
+
+
+def test_pricing_fifty_lines_with_every_new_kind_costs_a_fixed_number_of_queries(
+        shop, other_shop, django_assert_max_num_queries):
+    skus = [sku_of(s, "30.00") for s in (shop, other_shop) for _i in range(25)]
+    for s, own in ((shop, skus[0]), (other_shop, skus[-1])):
+        f.make_promotion(s, Kind.MULTI_BUY, {"nth": 2, "percent_off": "50"})
+        f.make_promotion(s, Kind.BUNDLE_PRICE, {"count": 3, "price": "80.00"})
+        f.make_promotion(s, Kind.GIFT, {"threshold": "100", "gift_sku_id": own.pk})
+        f.make_promotion(s, Kind.ADD_ON, {"threshold": "100", "sku_id": own.pk, "price": "1.00"})
+        f.make_promotion(s, Kind.SPEND_TIERS, {"tiers": [{"threshold": "100", "amount_off": "10"}]})
+    entries = [(sku, 2, i) for i, sku in enumerate(
+        Sku.objects.select_related("product__shop").filter(pk__in=[s.pk for s in skus]))]
+    # live promotions, their scope rows (none: whole range), the gift SKUs
+    with django_assert_max_num_queries(3):
+        pricing = price_lines(entries)
+    assert sum(1 for line in pricing.lines if line.is_gift) == 2
+    assert {a.kind for line in pricing.lines for a in line.adjustments} >= {Kind.MULTI_BUY, Kind.GIFT,
+                                                                            Kind.SPEND_TIERS}
