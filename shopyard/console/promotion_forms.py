@@ -115,7 +115,8 @@ def from_promotion(promotion) -> PromotionForm:
                          starts_at=_local(promotion.starts_at), ends_at=_local(promotion.ends_at),
                          scope=promotion.scope, target_ids=[str(pk) for pk in _target_ids(promotion)],
                          exclusive=not promotion.stacks_with)
-    values = {k: str(v) for k, v in rules.items() if not isinstance(v, list | dict | bool)}
+    values = {"gift_quantity": "1", "limit": "1"}  # the rules' defaults when left out
+    values.update({k: str(v) for k, v in rules.items() if not isinstance(v, list | dict | bool)})
     if kind == Kind.TIME_DISCOUNT:
         values["mode"] = "price" if "price" in rules else "percent_off"
     elif kind == Kind.MULTI_BUY:
