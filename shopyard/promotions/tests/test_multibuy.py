@@ -17,7 +17,7 @@ from shopyard.core.errors import ValidationFailed
 from shopyard.core.money import Money
 from shopyard.inventory.models import StockLevel
 from shopyard.orders.models import Order, OrderAdjustment, OrderLine
-from shopyard.promotions.kinds import DEFAULT_STACKS_WITH, Kind
+from shopyard.promotions.kinds import DEFAULT_STACKS_WITH, STEP, Kind
 from shopyard.promotions.models import Promotion
 from shopyard.promotions.services import create_promotion, kinds_for, update_promotion
 from tests import factories as f
@@ -410,3 +410,34 @@ def test_pricing_fifty_lines_with_every_new_kind_costs_a_fixed_number_of_queries
     assert sum(1 for line in pricing.lines if line.is_gift) == 2
     assert {a.kind for line in pricing.lines for a in line.adjustments} >= {Kind.MULTI_BUY, Kind.GIFT,
                                                                             Kind.SPEND_TIERS}
+
+
+NEW_KIND_RULES = {
+    Kind.MULTI_BUY: lambda extra: {"nth": 2, "percent_off": "50"},
+    Kind.BUNDLE_PRICE: lambda extra: {"count": 2, "price": "150.00"},
+    Kind.GIFT: lambda extra: {"threshold": "100", "gift_sku_id": extra.pk},
+    Kind.ADD_ON: lambda extra: {"threshold": "100", "sku_id": extra.pk, "price": "1.00"},
+}
+OTHER_RULES = {Kind.TIME_DISCOUNT: {"percent_off": "10"},
+               Kind.SPEND_TIERS: {"tiers": [{"threshold": "100", "amount_off": "10"}]}}
+
+
+@pytest.mark.parametrize("other", list(OTHER_RULES))
+@pytest.mark.parametrize("kind", list(NEW_KIND_RULES))
+def test_every_new_kind_shares_a_line_with_time_discounts_and_tiers_exactly_as_the_defaults_say(shop, kind, other):
+    main = sku_of(shop, "100.00")
+    extra = sku_of(shop, "30.00")
+    f.make_promotion(shop, other, OTHER_RULES[other])
+    f.make_promotion(shop, kind, NEW_KIND_RULES[kind](extra))
+    lines = [(main, 4)] if kind == Kind.GIFT else [(main, 4), (extra, 1)]
+    pricing = priced(*lines)
+    stack = kind in DEFAULT_STACKS_WITH[other] and other in DEFAULT_STACKS_WITH[kind]
+    # the line both promotions would price on their own: the add-on line for 加价购, else the first
+    line = pricing.lines[1] if kind == Kind.ADD_ON else pricing.lines[0]
+    kinds = {a.kind for a in line.adjustments}
+    if kind == Kind.GIFT:
+        assert other in kinds and any(p.is_gift for p in pricing.lines) == stack
+    else:
+        # together when they stack; otherwise the one whose step comes first keeps the line
+        expected = {kind, other} if stack else {min((kind, other), key=lambda k: STEP[k])}
+        assert kinds == expected
