@@ -67,8 +67,9 @@ class CampaignForm(forms.ModelForm):
         self.saved = None
         promotion = self.instance if self.instance.pk else None
         if promotion is not None:
-            self.fields["kind"].disabled = True
-            self.fields["currency"].disabled = True
+            for name in ("kind", "currency"):  # absent when the page is read-only
+                if name in self.fields:
+                    self.fields[name].disabled = True
             self.initial["exclusive"] = not promotion.stacks_with
             if promotion.scope == Promotion.Scope.CATEGORIES:
                 self.initial["categories"] = list(promotion.categories.all())
@@ -162,12 +163,13 @@ def stop_campaigns(modeladmin, request, queryset):
 
 @admin.register(Promotion)
 class CampaignAdmin(admin.ModelAdmin):
-    """Platform campaigns only (shops run theirs in the seller console)."""
+    """Platform campaigns are run here; shops' promotions are listed for reference and open
+    read-only (shops run theirs in the seller console)."""
 
     form = CampaignForm
     actions = [publish_campaigns, stop_campaigns]
-    list_display = ("name", "kind", "phase_label", "starts_at", "ends_at", "summary")
-    list_filter = ("kind", "status")
+    list_display = ("name", "owner", "kind", "phase_label", "starts_at", "ends_at", "summary")
+    list_filter = (("shop", admin.EmptyFieldListFilter), "kind", "status")
     search_fields = ("name", "name_en")
     readonly_fields = ("status", "published_at", "stopped_at", "created_by")
     fieldsets = (
@@ -178,7 +180,16 @@ class CampaignAdmin(admin.ModelAdmin):
     )
 
     def get_queryset(self, request):
-        return queries.with_phase(queries.platform_promotions())
+        return queries.with_phase(Promotion.objects.select_related("shop"))
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and obj.shop_id is not None:
+            return False  # a shop's own promotion: its sellers change it, through the console
+        return super().has_change_permission(request, obj)
+
+    @admin.display(description=gettext_lazy("shop"), ordering="shop")
+    def owner(self, obj):
+        return obj.shop.name if obj.shop_id else gettext_lazy("Platform")
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)

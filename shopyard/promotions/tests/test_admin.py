@@ -35,13 +35,15 @@ def form_data(**extra):
     return data
 
 
-def test_list_shows_platform_campaigns_with_their_phase_and_not_shop_promotions(operator_client, shop):
+def test_list_shows_campaigns_with_their_phase_and_shop_promotions_for_reference(operator_client, shop):
     f.make_promotion(None, Kind.CROSS_SHOP_TIERS, {"tiers": [{"threshold": "300", "amount_off": "30"}]},
                      name="平台满减")
     f.make_promotion(shop, Kind.TIME_DISCOUNT, {"percent_off": "10"}, name="店铺限时")
     page = operator_client.get(reverse(LIST)).content.decode()
-    assert "平台满减" in page and "Live" in page and "¥30.00 off ¥300.00" in page
-    assert "店铺限时" not in page
+    assert "平台满减" in page and "Live" in page and "¥30.00 off ¥300.00" in page and "Platform" in page
+    assert "店铺限时" in page and shop.name in page
+    platform_only = operator_client.get(reverse(LIST), {"shop__isempty": "1"}).content.decode()
+    assert "平台满减" in platform_only and "店铺限时" not in platform_only
     assert operator_client.get(reverse(ADD)).status_code == 200
 
 
@@ -106,12 +108,18 @@ def test_publish_and_stop_actions(operator_client, home_operator):
     assert draft.status == "stopped"
 
 
-def test_shop_promotion_is_not_reachable_and_nothing_is_deleted(operator_client, shop):
-    theirs = f.make_promotion(shop, Kind.TIME_DISCOUNT, {"percent_off": "10"})
-    response = operator_client.get(reverse("admin:promotions_promotion_change", args=[theirs.pk]))
-    assert response.status_code == 302  # the admin's "does not exist" redirect
-    response = operator_client.post(reverse(LIST), {"action": "delete_selected", "_selected_action": [theirs.pk]})
-    assert Promotion.objects.filter(pk=theirs.pk).exists()
+def test_shop_promotion_opens_read_only_and_nothing_changes_or_is_deleted(operator_client, shop):
+    theirs = f.make_promotion(shop, Kind.TIME_DISCOUNT, {"percent_off": "10"}, name="店铺限时")
+    url = reverse("admin:promotions_promotion_change", args=[theirs.pk])
+    page = operator_client.get(url)
+    assert page.status_code == 200 and 'name="rules"' not in page.content.decode()
+    assert operator_client.post(url, form_data(kind="time_discount", rules='{"percent_off": "90"}')).status_code == 403
+    response = operator_client.post(reverse(LIST), {"action": "stop_campaigns", "_selected_action": [theirs.pk]},
+                                    follow=True)
+    assert any(m.level_tag == "error" for m in response.context["messages"])
+    operator_client.post(reverse(LIST), {"action": "delete_selected", "_selected_action": [theirs.pk]})
+    theirs.refresh_from_db()
+    assert (theirs.status, theirs.rules) == ("published", {"percent_off": "10"})
 
 
 def test_non_staff_cannot_open_the_page(client, seller):
