@@ -206,9 +206,17 @@ class _Basket:
         self.lines = [BasketLine(index=i, sku=p.sku, quantity=p.quantity, unit_price=p.unit_price,
                                  amount=p.line_total, context=p.context, is_gift=p.is_gift)
                       for i, p in enumerate(self.priced)]
+        self._eligible = {}  # id(offer) -> (lines seen, the eligible ones): what an offer covers never changes
+
+    def eligible(self, offer) -> list:
+        seen, lines = self._eligible.get(id(offer), (0, []))
+        if seen < len(self.lines):  # gifts may have joined since
+            lines = lines + [line for line in self.lines[seen:] if offer.eligible(line)]
+            self._eligible[id(offer)] = (len(self.lines), lines)
+        return lines
 
     def candidates(self, offer):
-        return [line for line in self.lines if offer.eligible(line) and line.stacks_with(offer)]
+        return [line for line in self.eligible(offer) if line.stacks_with(offer)]
 
     def capped(self, offer, lines) -> list:
         """The offer's discounts on `lines`, each capped at what its line still costs."""
@@ -286,10 +294,11 @@ def _apply_offers(pricing: Pricing, *, user, coupons, now, offers=None) -> None:
 
 def _per_line(basket, offers) -> None:
     """Line-by-line offers: each line gets the one that takes most off it."""
+    covered = {id(offer): {line.index for line in basket.eligible(offer)} for offer in offers}
     for line in basket.lines:
         best = None
         for offer in offers:
-            if offer.eligible(line) and line.stacks_with(offer):
+            if line.index in covered[id(offer)] and line.stacks_with(offer):
                 capped = basket.capped(offer, [line])
                 total = basket.total(capped)
                 if total is not None and (best is None or total > best[2]):
