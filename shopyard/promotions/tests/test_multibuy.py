@@ -441,3 +441,15 @@ def test_every_new_kind_shares_a_line_with_time_discounts_and_tiers_exactly_as_t
         # together when they stack; otherwise the one whose step comes first keeps the line
         expected = {kind, other} if stack else {min((kind, other), key=lambda k: STEP[k])}
         assert kinds == expected
+
+
+def test_cart_and_checkout_pages_show_the_gift_at_zero(client, shopper, shop, address):
+    sku = sku_of(shop, "150.00")
+    gift = f.make_product(shop, price="15.00", stock=3, title="旅行装").skus.get()
+    f.make_promotion(shop, Kind.GIFT, {"threshold": "100", "gift_sku_id": gift.pk})
+    add_line(cart=get_cart(user=shopper, create=True), sku_id=sku.pk, quantity=1)
+    client.force_login(shopper)
+    for url in ("/cart/", "/checkout/"):
+        page = client.get(url).content.decode()
+        row = page.split(f'data-gift-sku="{gift.pk}"')[1].split("</div>")[0:3]
+        assert "Gift" in "".join(row) and "¥0.00" in "".join(row), url
