@@ -94,6 +94,13 @@ def address(shopper):
 
 
 @pytest.fixture
+def seller_client(client, seller, shop):
+    """The test client logged in as the seller of `shop` (console pages)."""
+    client.force_login(seller)
+    return client
+
+
+@pytest.fixture
 def shopper_token(shopper):
     return f.token_for(shopper)
 

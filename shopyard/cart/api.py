@@ -59,14 +59,6 @@ class CartLineOut(Schema):
                                      "(negative: it dropped); null when unchanged or acknowledged")
 
 
-class GiftOut(Schema):
-    sku_id: int
-    title: str
-    title_en: str
-    quantity: int
-    label: str = Field(..., description="the promotion that gives it")
-
-
 class UnavailableLineOut(Schema):
     id: int
     sku_id: int
@@ -77,17 +69,29 @@ class UnavailableLineOut(Schema):
     reason: str
 
 
+class GiftLineOut(Schema):
+    sku_id: int
+    product_id: int
+    title: str
+    title_en: str
+    sku_name: str
+    sku_name_en: str
+    quantity: int
+    unit_price: str = Field(..., description="its list price; the gift costs nothing")
+    label: str = Field(..., description="the promotion that gives it")
+
+
 class CartShopOut(Schema):
     shop_id: int
     shop_name: str
     lines: list[CartLineOut]
+    gifts: list[GiftLineOut] = Field([], description="gifts (满赠) the selected lines earn, added to the order at ¥0")
     all_selected: bool
     subtotal: str | None = Field(None, description="of the selected lines at list price; null when none is selected")
     discount: str | None = Field(None, description="every discount on the selected lines")
     shipping_fee: str | None
     shipping_discount: str | None
     total: str | None
-    gifts: list[GiftOut] = Field([], description="free gifts (满赠) that come with the selected lines")
 
 
 class CartOut(Schema):
@@ -126,11 +130,15 @@ def serialise(cart) -> dict:
                 "stock": v.stock, "available": v.available, "selected": v.selected,
                 "price_change": amount(v.price_change.quantize()) if v.price_change else None,
             } for v in g.lines],
+            "gifts": [{
+                "sku_id": p.sku.pk, "product_id": p.sku.product_id, "title": p.sku.product.title,
+                "title_en": p.sku.product.title_en, "sku_name": p.sku.name, "sku_name_en": p.sku.name_en,
+                "quantity": p.quantity, "unit_price": str(p.unit_price.quantize().amount),
+                "label": p.adjustments[0].label,
+            } for p in g.gifts],
             "all_selected": g.all_selected,
             "subtotal": amount(g.subtotal), "discount": amount(g.discount), "shipping_fee": amount(g.shipping_fee),
             "shipping_discount": amount(g.shipping_discount), "total": amount(g.total),
-            "gifts": [{"sku_id": gift.sku.pk, "title": gift.sku.product.title, "title_en": gift.sku.product.title_en,
-                       "quantity": gift.quantity, "label": gift.adjustments[0].label} for gift in g.gifts],
         })
     unavailable = [{
         "id": v.line.pk, "sku_id": v.line.sku_id, "product_id": v.line.sku.product_id, "title": v.line.sku.product.title,

@@ -155,12 +155,14 @@ def _entry(entry):
     return sku, quantity, ref, None
 
 
-def price_lines(entries, *, user=None, coupons=AUTO, now=None, promotions=True) -> Pricing:
+def price_lines(entries, *, user=None, coupons=AUTO, now=None, promotions=True, offers=None) -> Pricing:
     """Price `entries`, an iterable of (sku, quantity, ref) or (sku, quantity, ref, context)
     with sku.product.shop loaded, grouped by shop (one future order per shop) in shop-id
     order, lines in the given order. `coupons` is AUTO (the best the shopper holds) or a list
     of the shopper's coupon ids (empty: none); `context` carries a line's flash reservation
-    or group; `promotions=False` prices at list prices only."""
+    or group; `promotions=False` prices at list prices only. `offers` prices with exactly
+    these offers instead of the live ones: the console's preview of a promotion not yet
+    published goes through the same steps, stacking and rounding as checkout."""
     groups: dict[int, ShopAmounts] = {}
     for entry in entries:
         sku, quantity, ref, context = _entry(entry)
@@ -173,7 +175,7 @@ def price_lines(entries, *, user=None, coupons=AUTO, now=None, promotions=True) 
     currencies = {line.unit_price.currency for group in shops for line in group.lines}
     pricing = Pricing(shops=shops, currencies=currencies, total=None)
     if promotions and shops and len(currencies) == 1:
-        _apply_offers(pricing, user=user, coupons=coupons, now=now or timezone.now())
+        _apply_offers(pricing, user=user, coupons=coupons, now=now or timezone.now(), offers=offers)
     _totals(pricing)
     return pricing
 
@@ -235,14 +237,17 @@ class _Basket:
         self.lines = [BasketLine(index=i, sku=p.sku, quantity=p.quantity, unit_price=p.unit_price,
                                  amount=p.line_total, context=p.context, is_gift=p.is_gift)
                       for i, p in enumerate(self.priced)]
-        self._eligible = {}
+        self._eligible = {}  # id(offer) -> (lines seen, the eligible ones): what an offer covers never changes
+
+    def eligible(self, offer) -> list:
+        seen, lines = self._eligible.get(id(offer), (0, []))
+        if seen < len(self.lines):  # gifts may have joined since
+            lines = lines + [line for line in self.lines[seen:] if offer.eligible(line)]
+            self._eligible[id(offer)] = (len(self.lines), lines)
+        return lines
 
     def candidates(self, offer):
-        """The lines the offer covers and may stack on now (whom it covers is asked once per offer)."""
-        eligible = self._eligible.get(id(offer))
-        if eligible is None:
-            eligible = self._eligible[id(offer)] = [line for line in self.lines if offer.eligible(line)]
-        return [line for line in eligible if line.stacks_with(offer)]
+        return [line for line in self.eligible(offer) if line.stacks_with(offer)]
 
     def capped(self, offer, lines) -> list:
         """The offer's discounts on `lines`, each capped at what its line still costs."""
@@ -291,7 +296,6 @@ class _Basket:
             self.lines.append(BasketLine(index=len(self.lines), sku=gift.sku, quantity=gift.quantity,
                                          unit_price=unit, amount=Money.zero(unit.currency), is_gift=True,
                                          applied=[offer]))
-            self._eligible.clear()  # a new line: ask the offers again
             self.used(offer)
 
 
@@ -329,12 +333,11 @@ def _apply_offers(pricing: Pricing, *, user, coupons, now, offers=None) -> None:
 
 def _per_line(basket, offers) -> None:
     """Line-by-line offers: each line gets the one that takes most off it."""
-    # whom each offer covers, asked once (applying to one line never changes another's stacking)
-    covers = [(offer, {line.index for line in basket.candidates(offer)}) for offer in offers]
+    covered = {id(offer): {line.index for line in basket.eligible(offer)} for offer in offers}
     for line in basket.lines:
         best = None
-        for offer, lines in covers:
-            if line.index in lines:
+        for offer in offers:
+            if line.index in covered[id(offer)] and line.stacks_with(offer):
                 capped = basket.capped(offer, [line])
                 total = basket.total(capped)
                 if total is not None and (best is None or total > best[2]):

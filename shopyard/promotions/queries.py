@@ -1,7 +1,9 @@
 """Reads of promotions shared by the pricing loaders, pages and API."""
 
-from django.db.models import Q
+from django.db import models
+from django.db.models import Case, Q, Value, When
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from .models import Promotion
 from .state import Status
@@ -39,3 +41,36 @@ def shop_promotions(shop):
 def platform_promotions():
     return Promotion.objects.filter(shop__isnull=True)
 
+
+class Phase(models.TextChoices):
+    """Where a promotion stands for the people running it: its status read with the clock."""
+
+    DRAFT = "draft", _("Draft")
+    SCHEDULED = "scheduled", _("Scheduled")
+    LIVE = "live", _("Live")
+    ENDED = "ended", _("Ended")
+
+
+def with_phase(qs, now=None):
+    """`qs` annotated with `phase` (Phase): a draft; published and not started yet (scheduled);
+    live (live_filter, the rule the pricing loaders use); or ended (stopped, or past its end).
+    The one place that derives it, for console pages, the API and the operator's admin."""
+    now = now or timezone.now()
+    return qs.annotate(phase=Case(
+        When(status=Status.DRAFT, then=Value(Phase.DRAFT.value)),
+        When(live_filter(now), then=Value(Phase.LIVE.value)),
+        When(status=Status.PUBLISHED, starts_at__gt=now, then=Value(Phase.SCHEDULED.value)),
+        default=Value(Phase.ENDED.value), output_field=models.CharField()))
+
+
+def promotions_of(shop, *, phase=None, now=None):
+    """A shop's promotions (shop None: the platform's), newest first, each with its phase."""
+    qs = with_phase(shop_promotions(shop) if shop is not None else platform_promotions(), now)
+    if phase:
+        qs = qs.filter(phase=phase)
+    return qs.prefetch_related("categories", "products", "skus").order_by("-id")
+
+
+def promotion_of(shop, promotion_id, now=None):
+    """One promotion of `shop` (None: the platform) with its phase, or None (a foreign id too)."""
+    return promotions_of(shop, now=now).filter(pk=promotion_id).first()
