@@ -8,6 +8,11 @@ class PromotionsConfig(AppConfig):
     verbose_name = _("Promotions")
 
     def ready(self):
-        from . import engine
+        from shopyard.core.events import subscribe
+
+        from . import coupon_services, engine
 
         engine.register_default_loaders()
+        # a paid order uses its coupons for good; a cancelled unpaid one gives them back
+        subscribe("order.paid", coupon_services.on_order_paid)
+        subscribe("order.cancelled", coupon_services.on_order_cancelled)
