@@ -13,7 +13,7 @@ from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 
 from shopyard.catalog.queries import sku_stock, visible_skus
-from shopyard.checkout.pricing import price_lines
+from shopyard.checkout.pricing import AUTO, price_lines
 from shopyard.core.money import Money
 
 from .models import CartLine
@@ -48,6 +48,8 @@ class ShopGroup:
     subtotal: Money | None = None
     shipping_fee: Money | None = None
     total: Money | None = None
+    discount: Money | None = None  # promotions and coupons on the lines
+    shipping_discount: Money | None = None  # a free-shipping coupon
 
 
 @dataclass
@@ -58,6 +60,7 @@ class CartView:
     unavailable: list = field(default_factory=list)  # CartLineView of lines that cannot be bought
     shops: list = field(default_factory=list)  # ShopGroup of every buyable line, amounts of the selected ones
     all_selected: bool = False
+    pricing: object = None  # the checkout.pricing result behind the amounts (offers, coupon choices)
 
 
 def unavailable_reason(line) -> str:
@@ -78,7 +81,8 @@ def _price_change(line, unit: Money) -> Money | None:
     return Money(line.sku.price - line.added_price, unit.currency)
 
 
-def cart_view(cart) -> CartView:
+def cart_view(cart, *, user=None, coupons=AUTO) -> CartView:
+    """`user` prices with what the shopper holds (their coupons: AUTO, the best, or the chosen ids)."""
     if cart is None:
         return CartView(groups=[], total=None, count=0)
     lines = list(
@@ -92,7 +96,7 @@ def cart_view(cart) -> CartView:
         line.buyable = line.visible and sku_stock(line.sku) > 0
     buyable = [line for line in lines if line.buyable]
     chosen = [line for line in buyable if line.selected]
-    pricing = price_lines((line.sku, line.quantity, line) for line in chosen)
+    pricing = price_lines(((line.sku, line.quantity, line) for line in chosen), user=user, coupons=coupons)
     views = {}
     for line in buyable:
         unit = Money(line.sku.price, line.sku.product.currency)
@@ -103,7 +107,7 @@ def cart_view(cart) -> CartView:
     amounts_by_shop = {}
     for amounts in pricing.shops:
         group = ShopGroup(shop=amounts.shop, subtotal=amounts.subtotal, shipping_fee=amounts.shipping_fee,
-                          total=amounts.total)
+                          total=amounts.total, discount=amounts.discount, shipping_discount=amounts.shipping_discount)
         for priced in amounts.lines:
             view = views[priced.ref.pk]
             view.unit_price, view.line_total = priced.unit_price, priced.line_total
@@ -117,7 +121,9 @@ def cart_view(cart) -> CartView:
             priced = amounts_by_shop.get(shop.pk)
             shops[shop.pk] = ShopGroup(shop=shop, subtotal=priced.subtotal if priced else None,
                                        shipping_fee=priced.shipping_fee if priced else None,
-                                       total=priced.total if priced else None)
+                                       total=priced.total if priced else None,
+                                       discount=priced.discount if priced else None,
+                                       shipping_discount=priced.shipping_discount if priced else None)
         shops[shop.pk].lines.append(views[line.pk])
     for group in shops.values():
         group.all_selected = all(v.selected for v in group.lines)
@@ -128,4 +134,4 @@ def cart_view(cart) -> CartView:
     ]
     return CartView(groups=groups, total=pricing.total, count=sum(line.quantity for line in chosen),
                     unavailable=unavailable, shops=list(shops.values()),
-                    all_selected=bool(buyable) and all(line.selected for line in buyable))
+                    all_selected=bool(buyable) and all(line.selected for line in buyable), pricing=pricing)

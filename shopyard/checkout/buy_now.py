@@ -9,7 +9,7 @@ from shopyard.cart.queries import CartLineView, CartView, ShopGroup
 from shopyard.cart.services import buyable_sku
 from shopyard.catalog.queries import sku_stock
 
-from .pricing import price_lines
+from .pricing import AUTO, price_lines
 from .services import normalise_lines
 
 
@@ -21,17 +21,19 @@ def buy_now_line(*, sku_id, quantity) -> dict:
     return {"sku_id": sku_id, "quantity": quantity}
 
 
-def buy_now_view(line: dict) -> CartView:
-    """The one line priced and grouped as the checkout page shows a cart."""
+def buy_now_view(line: dict, *, user=None, coupons=AUTO) -> CartView:
+    """The one line priced and grouped as the checkout page shows a cart (with the
+    shopper's coupons: AUTO, the best they hold, or the chosen ids)."""
     sku = buyable_sku(line["sku_id"], field="lines[0].sku_id")
-    pricing = price_lines([(sku, line["quantity"], CartLine(sku=sku, quantity=line["quantity"]))])
+    pricing = price_lines([(sku, line["quantity"], CartLine(sku=sku, quantity=line["quantity"]))], user=user,
+                          coupons=coupons)
     groups = []
     for amounts in pricing.shops:
         group = ShopGroup(shop=amounts.shop, subtotal=amounts.subtotal, shipping_fee=amounts.shipping_fee,
-                          total=amounts.total)
+                          total=amounts.total, discount=amounts.discount, shipping_discount=amounts.shipping_discount)
         for priced in amounts.lines:
             stock = sku_stock(priced.sku)
             group.lines.append(CartLineView(priced.ref, priced.unit_price, priced.line_total, stock,
                                             stock >= priced.quantity))
         groups.append(group)
-    return CartView(groups=groups, total=pricing.total, count=line["quantity"])
+    return CartView(groups=groups, total=pricing.total, count=line["quantity"], pricing=pricing)

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from shopyard.core.errors import Conflict, NotFound, ValidationFailed
+from shopyard.core.i18n import localized
 from shopyard.core.money import Money, allocate, format_price
 
 from .coupon_queries import usable_filter
@@ -141,7 +142,7 @@ def load_offers(context) -> list:
 
     qs = (UserCoupon.objects.filter(user=context.user).filter(usable_filter(context.now))
           .filter(Q(template__shop_id__in=list(context.shop_ids)) | Q(template__shop__isnull=True))
-          .select_related("template"))
+          .select_related("template", "template__shop"))
     if context.coupons != AUTO:
         if not context.coupons:
             return []
@@ -240,3 +241,60 @@ def refuse_problems(problems: dict, positions: dict) -> None:
     error = NotFound if NotFound in kinds else Conflict if Conflict in kinds else ValidationFailed
     message = next(iter(problems.values())).message if len(problems) == 1 else _("Check the coupons you chose.")
     raise error(message, fields=fields, code="coupon_refused")
+
+
+# --- the shopper's picker ------------------------------------------------------------------
+
+
+@dataclass
+class CouponOption:
+    coupon_id: int
+    label: str
+    saving: Money | None  # what it takes off when chosen; None when it cannot apply
+    reason: str = ""  # why not, when it cannot
+
+
+@dataclass
+class CouponGroup:
+    key: str  # the choice group ("shop_coupon:3", "platform_coupon", "shipping_coupon")
+    title: str
+    options: list
+    selected: int | None  # the coupon the pipeline chose (AUTO), or the shopper's choice
+
+
+def coupon_groups(pricing, *, user, chosen=None, lang="zh-hans") -> list:
+    """The checkout's coupon pickers from an AUTO pricing (`pricing.choices`): each group's
+    coupons with their saving, the best preselected, or `chosen` (the shopper's ids) instead.
+    Coupons that cannot apply are listed with the reason coupon_problems gives."""
+    groups = []
+    applied = {o.choice_group: o.source_id for o in pricing.offers if o.source == SOURCE}
+    blocked = [o.source_id for alternatives in pricing.choices.values() for o, amount in alternatives
+               if o.source == SOURCE and amount is None]
+    reasons = coupon_problems(pricing, user=user, coupon_ids=blocked) if blocked else {}
+    for key in sorted(pricing.choices, key=lambda k: (k != "platform_coupon", k == "shipping_coupon", k)):
+        best = {}
+        for offer, amount in pricing.choices[key]:
+            if offer.source != SOURCE:
+                continue
+            if offer.source_id not in best or (amount is not None and (best[offer.source_id][1] is None
+                                                                      or amount > best[offer.source_id][1])):
+                best[offer.source_id] = (offer, amount)
+        if not best:
+            continue
+        options = []
+        for offer, amount in sorted(best.values(), key=lambda p: (p[1] is None, -(p[1].amount if p[1] else 0))):
+            problem = reasons.get(offer.source_id) if amount is None else None
+            options.append(CouponOption(offer.source_id, offer.describe("en" if lang.startswith("en") else lang),
+                                        amount, problem.message if problem else ""))
+        selected = applied.get(key)
+        if chosen is not None:
+            selected = next((o.coupon_id for o in options if o.coupon_id in set(chosen)), None)
+        template = next(iter(best.values()))[0].template
+        if key == "platform_coupon":
+            title = _("Platform coupon")
+        elif key == "shipping_coupon":
+            title = _("Free-shipping coupon")
+        else:
+            title = _("Shop coupon · %(shop)s") % {"shop": localized(template.shop, "name") if template.shop_id else ""}
+        groups.append(CouponGroup(key=key, title=title, options=options, selected=selected))
+    return groups
