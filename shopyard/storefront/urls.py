@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import buying_views, catalog_views
+from . import buying_views, catalog_views, coupon_views
 
 app_name = "storefront"
 
@@ -31,4 +31,9 @@ urlpatterns = [
     path("orders/<id:pk>/confirm/", buying_views.order_confirm, name="order_confirm"),
     path("orders/<id:pk>/buy-again/", buying_views.order_buy_again, name="order_buy_again"),
     path("orders/pay/", buying_views.order_pay, name="order_pay"),
+    # coupons (coupon_views)
+    path("coupons/", coupon_views.coupon_centre, name="coupons"),
+    path("coupons/<id:pk>/claim/", coupon_views.coupon_claim, name="coupon_claim"),
+    path("coupons/mine/", coupon_views.my_coupons, name="my_coupons"),
+    path("coupons/strip/<id:shop_id>/", coupon_views.strip, name="coupon_strip"),
 ]
