@@ -63,7 +63,9 @@ class CartShopOut(Schema):
     lines: list[CartLineOut]
     all_selected: bool
     subtotal: str | None = Field(None, description="of the selected lines; null when none is selected")
+    discount: str | None = Field(None, description="promotions and coupons on the selected lines")
     shipping_fee: str | None
+    shipping_discount: str | None = Field(None, description="a free-shipping coupon")
     total: str | None
 
 
@@ -76,11 +78,13 @@ class CartOut(Schema):
     all_selected: bool
     currency: str | None
     total: str | None = Field(None, description="of the selected lines: what checkout charges")
+    coupons: list[int] = Field([], description="the coupons priced in: the best you hold, as checkout uses "
+                               "when `coupons` is omitted")
 
 
 def serialise(cart) -> dict:
     """Amounts come rounded from the amount calculator (checkout.pricing): what place_order charges."""
-    view = cart_view(cart)
+    view = cart_view(cart, user=cart.user if cart is not None else None)
     groups = []
 
     def amount(money):
@@ -99,6 +103,7 @@ def serialise(cart) -> dict:
             } for v in g.lines],
             "all_selected": g.all_selected,
             "subtotal": amount(g.subtotal), "shipping_fee": amount(g.shipping_fee), "total": amount(g.total),
+            "discount": amount(g.discount), "shipping_discount": amount(g.shipping_discount),
         })
     unavailable = [{
         "id": v.line.pk, "sku_id": v.line.sku_id, "product_id": v.line.sku.product_id, "title": v.line.sku.product.title,
@@ -109,6 +114,7 @@ def serialise(cart) -> dict:
         "groups": groups, "unavailable": unavailable, "count": view.count, "all_selected": view.all_selected,
         "currency": view.total.currency if view.total else None,
         "total": str(view.total.amount) if view.total else None,
+        "coupons": [o.source_id for o in (view.pricing.offers if view.pricing else []) if o.source == "coupon"],
     }
 
 
