@@ -397,3 +397,23 @@ def test_my_coupon_tabs(shopper, shop):
     assert [c.pk for c in held_coupons(shopper, "usable")] == [usable.pk]
     assert [c.pk for c in held_coupons(shopper, "expired")] == [old.pk]
     assert list(held_coupons(shopper, "used")) == []
+
+
+def test_category_scope_covers_subcategories(shopper, shop):
+    parent = f.make_category("家电")
+    child = f.make_category("厨房电器", parent=parent)
+    kettle = f.make_product(shop, price="120.00", category=child).skus.get()
+    sofa = f.make_product(shop, price="120.00").skus.get()
+    f.give_coupon(shopper, f.make_coupon_template(shop, scope="categories", target_ids=[parent.pk]))
+    pricing = priced(shopper, (kettle, 1), (sofa, 1))
+    assert [line.discount for line in pricing.lines] == [cny("10.00"), cny("0")]
+
+
+def test_a_new_coupon_after_the_page_was_shown_is_not_used(shopper, shop, address):
+    # the checkout page posts its pickers back: an empty choice means none, even if the
+    # shopper claimed a coupon in another tab meanwhile
+    sku = f.make_product(shop, price="150.00").skus.get()
+    f.give_coupon(shopper, f.make_coupon_template(shop))
+    placed = place_order(actor=shopper, address_id=address.pk, lines=lines((sku, 1)), coupons=[])
+    assert Order.objects.get(pk=placed.order_ids[0]).discount_total == 0
+    assert UserCoupon.objects.get().status == "available"
