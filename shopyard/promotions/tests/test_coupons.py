@@ -417,3 +417,38 @@ def test_a_new_coupon_after_the_page_was_shown_is_not_used(shopper, shop, addres
     placed = place_order(actor=shopper, address_id=address.pk, lines=lines((sku, 1)), coupons=[])
     assert Order.objects.get(pk=placed.order_ids[0]).discount_total == 0
     assert UserCoupon.objects.get().status == "available"
+
+
+@pytest.mark.parametrize("status", ["draft", "active", "stopped"])
+@pytest.mark.parametrize("action", ["publish", "stop"])
+def test_template_transitions_follow_the_table(shop, seller, status, action):
+    from shopyard.promotions.coupon_state import TEMPLATE_TRANSITIONS
+
+    template = f.make_coupon_template(shop, publish=False)
+    CouponTemplate.objects.filter(pk=template.pk).update(status=status)
+    service = {"publish": publish_template, "stop": stop_template}[action]
+    target = TEMPLATE_TRANSITIONS.get((status, action))
+    if target is None:
+        with pytest.raises(Conflict):
+            service(actor=seller, shop=shop, template_id=template.pk)
+        assert CouponTemplate.objects.get(pk=template.pk).status == status
+    else:
+        assert service(actor=seller, shop=shop, template_id=template.pk).status == target
+
+
+def test_user_coupon_moves_only_along_its_table(shopper, shop, address, django_capture_on_commit_callbacks):
+    from shopyard.promotions.coupon_services import on_order_cancelled, on_order_paid
+    from shopyard.promotions.coupon_state import USER_COUPON_TRANSITIONS, CouponAction, from_state
+
+    assert [from_state(a) for a in CouponAction] == ["available", "locked", "locked"]
+    assert set(USER_COUPON_TRANSITIONS.values()) == {"locked", "used", "available"}
+    sku = f.make_product(shop, price="150.00").skus.get()
+    coupon = f.give_coupon(shopper, f.make_coupon_template(shop))
+    placed = place_order(actor=shopper, address_id=address.pk, lines=lines((sku, 1)))
+    with django_capture_on_commit_callbacks(execute=True):
+        mark_paid(actor=None, orders=placed.order_ids)
+    # a paid coupon is never given back, even by a stray cancellation event
+    on_order_cancelled({"order_id": placed.order_ids[0]})
+    on_order_paid({"order_id": placed.order_ids[0]})
+    coupon.refresh_from_db()
+    assert (coupon.status, coupon.returned_count) == ("used", 0)

@@ -146,6 +146,9 @@ def test_api_claim_list_mine_and_place_order_with_coupons(api, shopper, shopper_
     template = f.make_coupon_template(shop)
     body = api.get(f"/coupons?shop_id={shop.pk}").json()
     assert [t["id"] for t in body["results"]] == [template.pk] and body["results"][0]["remaining"] == 100
+    assert api.post("/coupons/999999/claim", token=shopper_token).status_code == 404
+    assert api.post("/coupons/0/claim", token=shopper_token).status_code == 422
+    assert api.post(f"/coupons/{template.pk}/claim").status_code == 401
     claimed = api.post(f"/coupons/{template.pk}/claim", token=shopper_token)
     assert claimed.status_code == 201
     again = api.post(f"/coupons/{template.pk}/claim", token=shopper_token)
