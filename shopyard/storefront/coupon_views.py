@@ -59,7 +59,9 @@ def coupon_strip(*, shop_id, limit=6) -> list:
 def strip(request, shop_id):
     """The strip of claimable coupons on a shop's and its products' pages, loaded by htmx
     after the page (so the cached product page stays the same whatever coupons run)."""
-    return render(request, "storefront/_coupon_strip.html", {"coupon_strip": coupon_strip(shop_id=shop_id)})
+    back = safe_next(request, reverse("storefront:coupons"))  # the page the strip sits on
+    return render(request, "storefront/_coupon_strip.html", {"coupon_strip": coupon_strip(shop_id=shop_id),
+                                                             "back": back})
 
 
 def coupon_centre(request):

@@ -135,8 +135,12 @@ def test_strip_on_shop_and_product_pages(client, shop, product):
     page = client.get(reverse("storefront:product", args=[product.pk])).content.decode()
     strip_url = reverse("storefront:coupon_strip", args=[shop.pk])
     assert strip_url in page and strip_url in client.get(reverse("storefront:shop", args=[shop.slug])).content.decode()
-    strip = client.get(strip_url).content.decode()
+    product_url = reverse("storefront:product", args=[product.pk])
+    assert f"{strip_url}?next={product_url}" in page
+    strip = client.get(f"{strip_url}?next={product_url}").content.decode()
     assert "¥10.00 off ¥100.00" in strip and reverse("storefront:coupon_claim", args=[CouponTemplate.objects.get().pk]) in strip
+    assert f'name="next" value="{product_url}"' in strip  # claiming comes back to the product page
+    assert 'value="https://evil.example/"' not in client.get(f"{strip_url}?next=https://evil.example/").content.decode()
 
 
 # --- API -----------------------------------------------------------------------------------
