@@ -250,8 +250,8 @@ def _checkout_context(request, *, line=None, error="", errors=None, address_id=N
         group.note_errors = (errors or {}).get(f"notes[{group.shop.pk}]", [])
     context.update(
         addresses=addresses, address_id=str(address_id or ""), error=error, errors=errors or {},
-        token=uuid.uuid4().hex, empty=not context["cart"].groups, buy_now=view is not None,
-        form_action=reverse("storefront:buy_now" if view is not None else "storefront:checkout"),
+        token=uuid.uuid4().hex, empty=not context["cart"].groups, buy_now=line is not None,
+        form_action=reverse("storefront:buy_now" if line is not None else "storefront:checkout"),
     )
     return context
 
