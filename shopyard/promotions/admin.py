@@ -219,3 +219,7 @@ class CampaignAdmin(admin.ModelAdmin):
         except DomainError:
             return ""
         return en if (get_language() or "").startswith("en") else zh
+
+
+# coupon templates and bulk issuing have their own module; importing it registers them
+from . import coupon_admin  # noqa: E402, F401

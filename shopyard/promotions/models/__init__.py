@@ -1,5 +1,6 @@
 """Promotion rows, one module per family of kinds (the pipeline sees them only as offers)."""
 
+from .coupons import CouponTemplate, CouponTemplateStatusChange, UserCoupon
 from .discounts import Promotion, PromotionStatusChange
 from .groups import (
            Group,
@@ -10,5 +11,5 @@ from .groups import (
            GroupStatusChange,
 )
 
-__all__ = ["Group", "GroupBuy", "GroupBuyItem", "GroupBuyStatusChange", "GroupMember", "GroupStatusChange",
-           "Promotion", "PromotionStatusChange"]
+__all__ = ["CouponTemplate", "CouponTemplateStatusChange", "Group", "GroupBuy", "GroupBuyItem", "GroupBuyStatusChange",
+           "GroupMember", "GroupStatusChange", "Promotion", "PromotionStatusChange", "UserCoupon"]

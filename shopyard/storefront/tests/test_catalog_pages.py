@@ -310,8 +310,9 @@ def test_logged_in_product_view_costs_fixed_queries(client, shopper, shop, djang
     p = f.make_product(shop, skus=[(f"{10 + i}.00", 3) for i in range(8)])
     client.force_login(shopper)
     client.get(reverse("storefront:product", args=[p.pk]))
-    # 10, plus the logged-in session's tracking row (accounts.sessions), the promotions and the group-buy offers
-    with django_assert_max_num_queries(13):
+    # 10, plus the logged-in session's tracking row (accounts.sessions), the promotions, the group-buy
+    # offers and the shopper's coupons (the price shown is what they pay)
+    with django_assert_max_num_queries(14):
         resp = client.get(reverse("storefront:product", args=[p.pk]))
     assert resp.status_code == 200
 
