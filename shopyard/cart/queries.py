@@ -62,6 +62,7 @@ class ShopGroup:
     discount: Money | None = None
     shipping_discount: Money | None = None
     gifts: list = field(default_factory=list)  # PricedLine of each free gift (满赠)
+    shipping_quote: object = None  # shipping.queries.Quote: how the fee was computed, where it cannot go
 
     @property
     def currency(self) -> str:
@@ -72,7 +73,7 @@ def shop_group(amounts) -> ShopGroup:
     """A shop's priced amounts (checkout.pricing.ShopAmounts) as the cart and checkout pages show them."""
     return ShopGroup(shop=amounts.shop, subtotal=amounts.subtotal, shipping_fee=amounts.shipping_fee,
                      total=amounts.total, discount=amounts.discount, shipping_discount=amounts.shipping_discount,
-                     gifts=[line for line in amounts.lines if line.is_gift])
+                     gifts=[line for line in amounts.lines if line.is_gift], shipping_quote=amounts.shipping_quote)
 
 
 @dataclass
@@ -104,7 +105,9 @@ def _price_change(line, unit: Money) -> Money | None:
     return Money(line.sku.price - line.added_price, unit.currency)
 
 
-def cart_view(cart) -> CartView:
+def cart_view(cart, *, address=None) -> CartView:
+    """The cart priced with shipping to `address` (the checkout page's choice), or by
+    default to the shopper's default address (checkout.pricing.price_lines)."""
     if cart is None:
         return CartView(groups=[], total=None, count=0)
     lines = list(
@@ -118,7 +121,7 @@ def cart_view(cart) -> CartView:
         line.buyable = line.visible and sku_stock(line.sku) > 0
     buyable = [line for line in lines if line.buyable]
     chosen = [line for line in buyable if line.selected]
-    pricing = price_lines(((line.sku, line.quantity, line) for line in chosen), user=cart.user)
+    pricing = price_lines(((line.sku, line.quantity, line) for line in chosen), user=cart.user, address=address)
     views = {}
     for line in buyable:
         unit = Money(line.sku.price, line.sku.product.currency)

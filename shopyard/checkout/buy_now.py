@@ -21,11 +21,12 @@ def buy_now_line(*, sku_id, quantity) -> dict:
     return {"sku_id": sku_id, "quantity": quantity}
 
 
-def buy_now_view(line: dict, *, user=None) -> CartView:
+def buy_now_view(line: dict, *, user=None, address=None) -> CartView:
     """The one line priced and grouped as the checkout page shows a cart, with the
     promotions `user` gets (the same pipeline and offers place_order uses)."""
     sku = buyable_sku(line["sku_id"], field="lines[0].sku_id")
-    pricing = price_lines([(sku, line["quantity"], CartLine(sku=sku, quantity=line["quantity"]))], user=user)
+    pricing = price_lines([(sku, line["quantity"], CartLine(sku=sku, quantity=line["quantity"]))], user=user,
+                          address=address)
     groups = []
     for amounts in pricing.shops:
         group = shop_group(amounts)
