@@ -11,6 +11,7 @@ from shopyard.core.api_support import install_error_handlers
 from shopyard.orders.api import router as orders_router
 from shopyard.orders.api import seller_router as seller_orders_router
 from shopyard.payments.api import router as payments_router
+from shopyard.shipping.api import seller_router as seller_shipping_router
 from shopyard.shops.api import operator_router
 
 api = NinjaAPI(
@@ -28,4 +29,5 @@ api.add_router("", orders_router)
 api.add_router("", payments_router)
 api.add_router("/seller", seller_catalog_router)
 api.add_router("/seller", seller_orders_router)
+api.add_router("/seller", seller_shipping_router)
 api.add_router("/operator", operator_router)
