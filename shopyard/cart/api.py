@@ -86,6 +86,10 @@ class CartShopOut(Schema):
     discount: str | None = Field(None, description="every discount on the selected lines")
     shipping_fee: str | None
     shipping_discount: str | None
+    shipping_note: str = Field("", description="which freight template and rule gave the fee")
+    shipping_estimated: bool = Field(False, description="no default address: the fee is an estimate, "
+                                     "computed again at checkout for the chosen address")
+    undeliverable: str = Field("", description="why the shop cannot ship to the default address")
     total: str | None
     gifts: list[GiftOut] = Field([], description="free gifts (满赠) that come with the selected lines")
 
@@ -129,6 +133,8 @@ def serialise(cart) -> dict:
             "all_selected": g.all_selected,
             "subtotal": amount(g.subtotal), "discount": amount(g.discount), "shipping_fee": amount(g.shipping_fee),
             "shipping_discount": amount(g.shipping_discount), "total": amount(g.total),
+            "shipping_note": g.shipping_note, "shipping_estimated": g.shipping_estimated,
+            "undeliverable": g.undeliverable,
             "gifts": [{"sku_id": gift.sku.pk, "title": gift.sku.product.title, "title_en": gift.sku.product.title_en,
                        "quantity": gift.quantity, "label": gift.adjustments[0].label} for gift in g.gifts],
         })

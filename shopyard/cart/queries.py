@@ -68,6 +68,21 @@ class ShopGroup:
     def currency(self) -> str:
         return self.shop.currency if self.subtotal is None else self.subtotal.currency
 
+    @property
+    def shipping_note(self) -> str:
+        """Which freight template and rule gave the fee ("" for the shop's flat fee alone)."""
+        return self.shipping_quote.describe() if self.shipping_quote is not None else ""
+
+    @property
+    def shipping_estimated(self) -> bool:
+        """No address known yet: the fee is the templates' default rule, computed again at checkout."""
+        return bool(self.shipping_quote is not None and self.shipping_quote.estimated)
+
+    @property
+    def undeliverable(self) -> str:
+        """Why the shop cannot ship to the address ("" when it can)."""
+        return self.shipping_quote.undeliverable if self.shipping_quote is not None else ""
+
 
 def shop_group(amounts) -> ShopGroup:
     """A shop's priced amounts (checkout.pricing.ShopAmounts) as the cart and checkout pages show them."""

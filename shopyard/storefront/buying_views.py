@@ -90,8 +90,8 @@ def _decorate_cart(view):
     return view
 
 
-def _cart_context(request, *, error=""):
-    view = _decorate_cart(cart_view(_cart(request)))
+def _cart_context(request, *, error="", address=None):
+    view = _decorate_cart(cart_view(_cart(request), address=address))
     return {"cart": view, "error": error, "has_problem": any(not v.available for g in view.groups for v in g.lines),
             "selected_ids": {v.line.pk for g in view.groups for v in g.lines}}
 
@@ -213,16 +213,27 @@ def cart_line_favourite(request, pk):
 # --- checkout ---------------------------------------------------------------
 
 
+def _chosen_address(request, address_id=None):
+    """The shopper's addresses and the one the page prices shipping for: the one
+    posted (`address_id`) or picked (?address_id=), else the default, else the first."""
+    addresses = addresses_of(request.user)
+    pk = parse_id(address_id if address_id is not None else request.GET.get("address_id"))
+    chosen = next((a for a in addresses if a.pk == pk), None) if pk else None
+    if chosen is None:
+        chosen = next((a for a in addresses if a.is_default), addresses[0] if addresses else None)
+    return addresses, chosen
+
+
 def _checkout_context(request, *, view=None, error="", errors=None, address_id=None, notes=None):
-    """The checkout page for the cart, or for `view` (a buy-now line priced like a cart)."""
+    """The checkout page for the cart, or for `view` (a buy-now line priced like a cart,
+    for the same address), with shipping for the chosen address."""
+    addresses, chosen = _chosen_address(request, address_id)
     if view is None:
-        context = _cart_context(request)
+        context = _cart_context(request, address=chosen)
     else:
         view = _decorate_cart(view)
         context = {"cart": view, "has_problem": any(not v.available for g in view.groups for v in g.lines)}
-    addresses = addresses_of(request.user)
     if address_id is None:
-        chosen = next((a for a in addresses if a.is_default), addresses[0] if addresses else None)
         address_id = chosen.pk if chosen else None
     notes = notes or {}
     for group in context["cart"].groups:
@@ -301,8 +312,9 @@ def buy_now(request):
     if not isinstance(line, dict):
         messages.info(request, _("Choose an item to buy first."))
         return redirect("storefront:home")
+    _addresses, chosen = _chosen_address(request, request.POST.get("address_id") if request.method == "POST" else None)
     try:
-        view = buy_now_view(line, user=request.user)
+        view = buy_now_view(line, user=request.user, address=chosen)
     except DomainError as exc:
         request.session.pop(BUY_NOW_KEY, None)
         return render(request, "storefront/message.html",
