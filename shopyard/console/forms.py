@@ -80,6 +80,7 @@ class EditorState:
     code_base: str = ""
     default_price: str = ""  # for new rows, or for every row with "apply to all"
     default_stock: str = ""
+    freight_template: str = ""  # the product's freight template id, "" for the shop's flat fee
     errors: dict = field(default_factory=dict)  # product-level field -> [messages]
     other_errors: list = field(default_factory=list)  # messages with no field to sit next to
 
@@ -119,6 +120,7 @@ def parse_post(post) -> EditorState:
     state.publish = post.get("publish") in ("1", "on", "true")
     state.default_price = _str(post, "default_price", 50)
     state.default_stock = _str(post, "default_stock", 50)
+    state.freight_template = _str(post, "freight_template_id", 20)
     state.code_base = re.sub(r"[^A-Za-z0-9-]", "", _str(post, "code_base", 20)) or new_code_base()
     for i in range(MAX_ATTRIBUTES):
         slot = AttrSlot(
@@ -147,7 +149,7 @@ def parse_post(post) -> EditorState:
 def from_product(product) -> EditorState:
     """The editor for an existing product: its attributes and the SKUs that
     still fit them (SKUs orphaned by a removed attribute stay deactivated)."""
-    state = EditorState(code_base=f"P{product.pk}")
+    state = EditorState(code_base=f"P{product.pk}", freight_template=str(product.freight_template_id or ""))
     state.fields = {
         "category_id": str(product.category_id), "brand_id": str(product.brand_id or ""),
         "title": product.title, "title_en": product.title_en,

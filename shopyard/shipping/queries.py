@@ -202,3 +202,8 @@ def shop_template(shop, template_id):
 def province_choices() -> list:
     """Every province (code, name) from the divisions dataset, for the pickers."""
     return [(d.code, d.name) for d in divisions.children("")]
+
+
+def template_choices(shop) -> list:
+    """(id, name) of the shop's templates, for the product editor's select."""
+    return list(FreightTemplate.objects.filter(shop=shop).order_by("id").values_list("id", "name"))
