@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from shopyard.core.errors import DomainError, NotFound
@@ -195,5 +196,6 @@ def assign(request):
                                                  template_id=request.POST.get("template_id") or None, product_ids=ids)
     except DomainError as exc:
         return _list_page(request, errors=_messages_of(exc), status=exc.status)
-    messages.success(request, _("Shipping set for %(n)s products.") % {"n": count})
+    messages.success(request, ngettext("Shipping set for %(n)s product.", "Shipping set for %(n)s products.",
+                                       count) % {"n": count})
     return redirect("console:freight_templates")

@@ -28,6 +28,7 @@ from decimal import ROUND_CEILING, Decimal
 
 from django.db.models import Prefetch
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from shopyard.accounts import divisions
 from shopyard.core.money import Money, format_price
@@ -62,7 +63,8 @@ class FeePart:
                 condition = _("goods reach %(amount)s") % {
                     "amount": format_price(self.free_rule.threshold, currency)}
             else:
-                condition = _("%(n)s pieces or more") % {"n": _units(self.free_rule.threshold)}
+                n = int(self.free_rule.threshold)
+                condition = ngettext("%(n)s piece or more", "%(n)s pieces or more", n) % {"n": n}
             return _("%(name)s: free shipping (%(condition)s)") % {"name": name, "condition": condition}
         rule = self.rule or self.template
         extra = _extra_steps(self.units, rule)
