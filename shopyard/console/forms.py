@@ -64,6 +64,8 @@ class SkuRow:
     active: bool = True
     # the id of the SKU's own picture ("" none); None: the form had no picture field
     image: str | None = None
+    # kg, what weight-based freight templates count ("" none); None: the form had no weight field
+    weight: str | None = None
     errors: dict = field(default_factory=dict)
 
     @property
@@ -140,6 +142,7 @@ def parse_post(post) -> EditorState:
             stock=_str(post, f"sku-{n}-stock", 50), stock_seen=_str(post, f"sku-{n}-stock_seen", 50),
             active=bool(post.get(f"sku-{n}-active")),
             image=_str(post, f"sku-{n}-image", 20) if f"sku-{n}-image" in post else None,
+            weight=_str(post, f"sku-{n}-weight", 30) if f"sku-{n}-weight" in post else None,
         )
         if not row.is_blank:
             state.rows.append(row)
@@ -180,7 +183,7 @@ def from_product(product) -> EditorState:
             options=list(combo), code=sku.code, price=f"{sku.price:.2f}",
             stock=str(stock.quantity if stock is not None else 0),
             stock_seen=str(stock.quantity if stock is not None else 0), active=sku.is_active,
-            image=str(sku.image_id or ""),
+            image=str(sku.image_id or ""), weight=f"{sku.weight.normalize():f}" if sku.weight is not None else "",
         ))
     state.rows = rows
     return state
@@ -257,7 +260,8 @@ def to_data(state: EditorState) -> tuple[dict, dict]:
         attributes.append({"name": attr.name, "name_en": attr.name_en, "options": options})
     skus = [
         {"code": r.code, "price": r.price, "stock": r.stock, "options": list(r.options), "is_active": r.active,
-         "stock_seen": parse_int(r.stock_seen), **({"image_id": r.image or None} if r.image is not None else {})}
+         "stock_seen": parse_int(r.stock_seen), **({"image_id": r.image or None} if r.image is not None else {}),
+         **({"weight": r.weight or None} if r.weight is not None else {})}
         for r in state.rows
     ]
     data = {**state.fields, "attributes": attributes, "skus": skus, "publish": state.publish}

@@ -157,3 +157,30 @@ def test_free_shipping_by_amount_uses_the_goods_after_discounts(shop, shopper, a
     order = Order.objects.get(pk=placed.order_ids[0])
     assert (order.subtotal, order.discount_total, order.shipping_fee, order.total) == (
         Decimal("100.00"), Decimal("10.00"), Decimal("30.00"), Decimal("120.00"))
+
+
+def _cart_queries(api, token) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        assert api.get("/cart", token=token).status_code == 200
+    return len(queries)
+
+
+def test_cart_queries_do_not_grow_with_the_number_of_templates(api, shop, shopper, shopper_token, address):
+    # given one templated line, then four lines on four templates with regional and free rules
+    first = f.make_product(shop, price="20.00")
+    f.make_freight_template(shop, name="T0", region_rules=[REMOTE], products=[first])
+    _add(api, shopper_token, first.skus.get(), 1)
+    one = _cart_queries(api, shopper_token)
+    for i in range(1, 4):
+        item = f.make_product(shop, price="20.00")
+        f.make_freight_template(shop, name=f"T{i}", region_rules=[REMOTE], products=[item],
+                                free_rules=[{"kind": "quantity", "threshold": "9"}])
+        _add(api, shopper_token, item.skus.get(), 1)
+
+    four = _cart_queries(api, shopper_token)
+
+    assert four == one
+    assert api.get("/cart", token=shopper_token).json()["groups"][0]["shipping_fee"] == "40.00"  # 4 × ¥10

@@ -131,3 +131,17 @@ def test_product_editor_sets_the_template_or_refuses_a_foreign_one(console, shop
     title = product.title
     product.refresh_from_db()
     assert (product.freight_template_id, product.title) == (mine.pk, title)  # the title change rolled back too
+
+
+def test_product_editor_saves_the_sku_weight_and_refuses_a_bad_one(console, shop):
+    product = f.make_product(shop, stock=10)
+    url = reverse("console:product_edit", args=[product.pk])
+
+    saved = console.post(url, _editor_post(product, **{"sku-0-weight": "0.85"}))
+    refused = console.post(url, _editor_post(product, **{"sku-0-weight": "-1"}))
+
+    assert saved.status_code == 302
+    assert refused.status_code == 422
+    assert refused.context["state"].rows[0].errors == {"weight": ["Enter a number from 0 to 100000."]}
+    assert str(product.skus.get().weight) == "0.850"
+    assert 'name="sku-0-weight" value="0.85"' in console.get(url).content.decode()
