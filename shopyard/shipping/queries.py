@@ -26,7 +26,6 @@ Every fee is rounded to the currency's minor unit; the shop's fee is the sum.
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, Decimal
 
-from django.db.models import Prefetch
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -36,17 +35,47 @@ from shopyard.core.money import Money, format_price
 from .models import Basis, FreeShippingKind, FreeShippingRule, FreightRegionRule, FreightTemplate
 
 
+@dataclass(frozen=True)
+class Rule:
+    """First units and fee, then each further step and its fee (a default or regional rule)."""
+
+    first_units: Decimal
+    first_fee: Decimal
+    additional_units: Decimal
+    additional_fee: Decimal
+
+
+@dataclass(frozen=True)
+class FreeRule:
+    kind: str
+    threshold: Decimal
+    provinces: frozenset  # empty: everywhere
+
+
+@dataclass(frozen=True)
+class TemplateRules:
+    """A template as the fee rule reads it: plain values, regional rules by province."""
+
+    pk: int
+    name: str
+    basis: str
+    default: Rule
+    regions: dict  # province code -> Rule
+    undeliverable: frozenset
+    free_rules: tuple
+
+
 @dataclass
 class FeePart:
     """The fee of one template's lines (template None: the shop's flat fee rule)."""
 
-    template: object
+    template: TemplateRules | None
     units: Decimal  # pieces, kg or m³ counted
     pieces: int
     goods: Money
     fee: Money
-    rule: object = None  # the FreightRegionRule used, None for the default rule
-    free_rule: object = None  # the FreeShippingRule that made it free
+    rule: Rule | None = None  # the regional rule used, None for the default rule
+    free_rule: FreeRule | None = None  # the free-shipping rule that made it free
     flat_free_over: Decimal | None = None  # the shop's threshold, when it made the flat fee free
     undeliverable: bool = False
 
@@ -66,7 +95,7 @@ class FeePart:
                 n = int(self.free_rule.threshold)
                 condition = ngettext("%(n)s piece or more", "%(n)s pieces or more", n) % {"n": n}
             return _("%(name)s: free shipping (%(condition)s)") % {"name": name, "condition": condition}
-        rule = self.rule or self.template
+        rule = self.rule or self.template.default
         extra = _extra_steps(self.units, rule)
         text = _("%(name)s: first %(units)s %(unit)s %(fee)s") % {
             "name": name, "units": _units(rule.first_units), "unit": unit_label(self.template.basis),
@@ -116,17 +145,31 @@ def rule_fee(units: Decimal, rule, currency: str) -> Money:
     return fee.quantize()
 
 
+AMOUNTS = ("first_units", "first_fee", "additional_units", "additional_fee")
+
+
 def templates_for(template_ids) -> dict:
-    """{id: template} with its regional and free-shipping rules, in two queries at most
-    whatever the number of templates (none when `template_ids` is empty)."""
+    """{id: TemplateRules} with the regional and free-shipping rules, in three queries
+    whatever the number of templates (none when `template_ids` is empty). Plain
+    values, not model instances: checkout prices every line through them."""
     ids = {i for i in template_ids if i is not None}
     if not ids:
         return {}
-    rows = FreightTemplate.objects.filter(pk__in=ids).prefetch_related(
-        Prefetch("region_rules", queryset=FreightRegionRule.objects.order_by("id")),
-        Prefetch("free_rules", queryset=FreeShippingRule.objects.order_by("id")),
-    )
-    return {t.pk: t for t in rows}
+    regions: dict = {}
+    for template_id, provinces, *amounts in (FreightRegionRule.objects.filter(template_id__in=ids).order_by("id")
+                                             .values_list("template_id", "provinces", *AMOUNTS)):
+        rule = Rule(*amounts)
+        for code in provinces:
+            regions.setdefault(template_id, {}).setdefault(code, rule)
+    frees: dict = {}
+    for template_id, kind, threshold, provinces in (FreeShippingRule.objects.filter(template_id__in=ids)
+                                                    .order_by("id")
+                                                    .values_list("template_id", "kind", "threshold", "provinces")):
+        frees.setdefault(template_id, []).append(FreeRule(kind, threshold, frozenset(provinces or ())))
+    rows = FreightTemplate.objects.filter(pk__in=ids).values_list("id", "name", "basis", "undeliverable", *AMOUNTS)
+    return {pk: TemplateRules(pk=pk, name=name, basis=basis, default=Rule(*amounts), regions=regions.get(pk, {}),
+                              undeliverable=frozenset(undeliverable or ()), free_rules=tuple(frees.get(pk, ())))
+            for pk, name, basis, undeliverable, *amounts in rows}
 
 
 def province_name(code: str) -> str:
@@ -173,19 +216,19 @@ def _part(shop, template, lines, currency, province) -> FeePart:
                        flat_free_over=shop.free_shipping_over if free else None)
     units = {Basis.PIECE: Decimal(pieces), Basis.WEIGHT: weight, Basis.VOLUME: volume}[template.basis]
     part = FeePart(template=template, units=units, pieces=pieces, goods=goods, fee=Money.zero(currency).quantize())
-    if province is not None and province in (template.undeliverable or []):
+    if province is not None and province in template.undeliverable:
         part.undeliverable = True
         return part
     if province is not None:
-        part.rule = next((r for r in template.region_rules.all() if province in r.provinces), None)
-    for free in template.free_rules.all():
+        part.rule = template.regions.get(province)
+    for free in template.free_rules:
         applies = not free.provinces or (province is not None and province in free.provinces)
         reached = (goods.amount >= free.threshold if free.kind == FreeShippingKind.AMOUNT
                    else pieces >= free.threshold)
         if applies and reached:
             part.free_rule = free
             return part
-    part.fee = rule_fee(units, part.rule or template, currency)
+    part.fee = rule_fee(units, part.rule or template.default, currency)
     return part
 
 
