@@ -1,7 +1,7 @@
 import re
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from shopyard.accounts import divisions
@@ -116,7 +116,7 @@ def clean_template(data, *, shop, instance=None) -> dict:
     elif len(name) > 60:
         errors["name"] = [_("Use at most %(n)s characters.") % {"n": 60}]
     elif FreightTemplate.objects.filter(shop=shop, name=name).exclude(pk=getattr(instance, "pk", None)).exists():
-        errors["name"] = [_("Another template of this shop has this name.")]
+        errors["name"] = _name_taken().fields["name"]
     basis = data.get("basis", Basis.PIECE)
     if basis not in Basis.values:
         errors["basis"] = [_("Choose piece, weight or volume.")]
@@ -183,12 +183,19 @@ def _write(template, cleaned) -> FreightTemplate:
     return template
 
 
+def _name_taken():
+    return ValidationFailed(fields={"name": [_("Another template of this shop has this name.")]})
+
+
 def create_template(*, actor, shop, data) -> FreightTemplate:
     """A new freight template for `shop` (the caller checked `actor` may write for it)."""
     cleaned = clean_template(data, shop=shop)
-    with transaction.atomic():
-        template = _write(FreightTemplate(shop=shop), cleaned)
-        emit("freight_template.created", template_id=template.pk, shop_id=shop.pk, actor_id=actor.pk)
+    try:
+        with transaction.atomic():
+            template = _write(FreightTemplate(shop=shop), cleaned)
+            emit("freight_template.created", template_id=template.pk, shop_id=shop.pk, actor_id=actor.pk)
+    except IntegrityError:  # a concurrent request took the name after the check
+        raise _name_taken() from None
     return template
 
 
@@ -205,11 +212,14 @@ def _own_template(shop, template_id, *, field=None) -> FreightTemplate:
 
 def update_template(*, actor, shop, template_id, data) -> FreightTemplate:
     """Replace a template's fields and rules; orders already placed keep their fee."""
-    with transaction.atomic():
-        template = _own_template(shop, template_id)
-        cleaned = clean_template(data, shop=shop, instance=template)
-        _write(template, cleaned)
-        emit("freight_template.updated", template_id=template.pk, shop_id=shop.pk, actor_id=actor.pk)
+    try:
+        with transaction.atomic():
+            template = _own_template(shop, template_id)
+            cleaned = clean_template(data, shop=shop, instance=template)
+            _write(template, cleaned)
+            emit("freight_template.updated", template_id=template.pk, shop_id=shop.pk, actor_id=actor.pk)
+    except IntegrityError:  # a concurrent request took the name after the check
+        raise _name_taken() from None
     return template
 
 
