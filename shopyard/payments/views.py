@@ -110,12 +110,18 @@ def choose(request, reference):
         except NotFound as exc:
             raise Http404(str(exc.message)) from None
         except DomainError as exc:
-            return _choose_page(request, payment, error=str(exc.message), status=exc.status)
+            return _choose_page(request, payment, error=_error_text(exc), status=exc.status)
         url = gateways.get(chosen.gateway).start(chosen)
         return redirect(f"{url}?channel={channel}" if channel and chosen.gateway != "simulated" else url)
     if not is_open(payment.status):
         return _choose_page(request, payment, error=_("This payment is already closed."), status=409)
     return _choose_page(request, payment)
+
+
+def _error_text(exc) -> str:
+    """The field message when there is one (it says what to fix), else the error's."""
+    messages_ = [str(m) for ms in exc.fields.values() for m in (ms if isinstance(ms, list | tuple) else [ms])]
+    return " ".join(messages_) or str(exc.message)
 
 
 def _choose_page(request, payment, *, error="", status=200):
@@ -138,7 +144,7 @@ def go(request, reference):
         raise Http404(str(exc.message)) from None
     except DomainError as exc:
         return render(request, "payments/go.html", {"payment": payment, "orders": _orders(payment),
-                                                    "error": str(exc.message)}, status=exc.status)
+                                                    "error": _error_text(exc)}, status=exc.status)
     if answer.kind == "redirect":
         return redirect(answer.url)
     return render(request, "payments/go.html", {"payment": payment, "orders": _orders(payment), "answer": answer,
