@@ -114,7 +114,7 @@ class FakeAlipay:
             raise AssertionError(params["method"])
         text = json.dumps(answer, ensure_ascii=False)
         key = params["method"].replace(".", "_") + "_response"
-        document = '{"%s":%s,"sign":"%s"}' % (key, text, self._sign(text.encode("utf-8")))
+        document = '{"' + key + '":' + text + ',"sign":"' + self._sign(text.encode("utf-8")) + '"}'
         return http.Response(200, document.encode("utf-8"), {"Content-Type": "application/json;charset=utf-8"})
 
 
