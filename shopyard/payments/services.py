@@ -289,8 +289,10 @@ def _store(gateway, outcome, body, *, payment=None, notification_id="", detail="
 def handle_notification(*, gateway: str, body: bytes, headers, received_at: float | None = None, actor=None) -> str:
     """Verify and apply one gateway notification. Returns "applied" or
     "duplicate"; raises BadRequest (nothing changed) when it is rejected.
-    `received_at` (unix time) is when it reached us; defaults to now."""
-    adapter = gateways.get(gateway)
+    `received_at` (unix time) is when it reached us; defaults to now. A
+    gateway that is not configured has no notifications (NotFound); the
+    simulated one is switched by its endpoints (SHOPYARD_SIMULATED_GATEWAY)."""
+    adapter = gateways.get(gateway) if gateway == simulated.NAME else gateways.get_configured(gateway)
     try:
         payload = adapter.verify(body, headers, received_at=time.time() if received_at is None else received_at)
     except SignatureError as exc:
