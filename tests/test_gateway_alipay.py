@@ -320,3 +320,54 @@ def test_alipay_is_not_offered_and_its_notify_endpoint_is_404_until_configured(c
     chosen = client.post(reverse("payments:choose", args=[unpaid_checkout.payment.reference]), {"method": "alipay"})
     assert chosen.status_code == 422
     assert "This payment method is not available." in chosen.content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_notify_retries_racing_the_status_query_apply_once(client, unpaid_checkout, fake, settings):
+    # given a payment made at Alipay whose notify arrives three times while the late-payment job queries it
+    import threading
+
+    from django.db import connection
+
+    from shopyard.core.errors import BadRequest
+
+    payment, _trade = _pay_with_alipay(client, unpaid_checkout, fake)
+    _path, body = fake.pay(payment.reference)
+    later = timezone.now() + timedelta(minutes=settings.PAYMENT_QUERY_AFTER_MINUTES + 1)
+    barrier = threading.Barrier(4)
+    results = [None] * 4
+
+    def notify(i):
+        try:
+            barrier.wait(timeout=60)
+            results[i] = payments.handle_notification(gateway="alipay", body=body.encode(), headers={})
+        except BadRequest as exc:
+            results[i] = exc.code
+        except Exception as exc:
+            results[i] = repr(exc)
+        finally:
+            connection.close()
+
+    def query():
+        try:
+            barrier.wait(timeout=60)
+            results[3] = f"query applied {payments.query_unconfirmed_payments(now=later)}"
+        except Exception as exc:
+            results[3] = repr(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=notify, args=(i,)) for i in range(3)] + [threading.Thread(target=query)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+
+    # then exactly one of them applied it and every other one was a duplicate
+    applied = results[:3].count("applied") + (results[3] == "query applied 1")
+    assert applied == 1, results
+    assert sorted(results[:3]).count("duplicate") == 3 - results[:3].count("applied"), results
+    payment.refresh_from_db()
+    assert payment.status == "succeeded"
+    assert PaymentNotification.objects.filter(outcome="applied").count() == 1
+    assert set(Order.objects.filter(payments=payment).values_list("status", flat=True)) == {"paid"}
