@@ -78,6 +78,8 @@ def test_production_refuses_the_alipay_sandbox_and_a_plain_http_wechat_pay_endpo
 
 def test_operator_page_lists_gateways_and_modes_without_secrets(client, home_operator, configured):
     client.force_login(home_operator)
+    payments_admin = client.get(reverse("admin:payments_payment_changelist")).content.decode()
+    assert reverse("payments:gateway_status") in payments_admin
     response = client.get(reverse("payments:gateway_status"))
 
     html = response.content.decode()

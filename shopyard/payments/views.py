@@ -194,4 +194,8 @@ def refund_notify(request, gateway):
 @staff_member_required
 def gateway_status(request):
     """Operator page: which gateways are configured, in which mode (never a key)."""
-    return render(request, "payments/gateway_status.html", {"gateways": gateways.configuration()})
+    from django.contrib import admin
+
+    return render(request, "payments/gateway_status.html",
+                  {**admin.site.each_context(request), "title": _("Payment gateways"),
+                   "gateways": gateways.configuration()})
