@@ -88,6 +88,7 @@ def test_operator_page_lists_gateways_and_modes_without_secrets(client, home_ope
     assert 'data-gateway="wechatpay" data-configured="yes" data-mode="live"' in html
     assert 'data-gateway="simulated" data-configured="yes" data-mode="simulated"' in html
     assert "1900000109" in html and "2021000000000001" in html
+    assert "private_key: ok" in html and "alipay_public_key: ok" in html  # the key files load
     assert APIV3_KEY not in html and configured not in html
     assert Path(configured).read_text().splitlines()[1] not in html
 

@@ -11,6 +11,7 @@ from shopyard.core.errors import NotFound
 from shopyard.core.money import money_str
 
 from . import gateways, queries, services
+from .views import client_ip
 
 router = Router(tags=["payments"])
 
@@ -95,7 +96,7 @@ def begin_payment(request, payment_id: Id, payload: BeginIn):
     a form, or QR-code data (WeChat Pay Native)."""
     payment = services.own_payment(actor=request.auth, payment_id=payment_id)
     _payment, answer = services.begin_at_gateway(actor=request.auth, reference=payment.reference,
-                                                 channel=payload.channel, client_ip=request.META.get("REMOTE_ADDR", ""))
+                                                 channel=payload.channel, client_ip=client_ip(request))
     return Status(200, {"kind": answer.kind, "url": answer.url, "fields": answer.fields, "qr_code": answer.qr_code})
 
 

@@ -139,7 +139,7 @@ def go(request, reference):
     try:
         payment, answer = services.begin_at_gateway(
             actor=request.user, reference=payment.reference, channel=request.GET.get("channel", ""),
-            client_ip=request.META.get("REMOTE_ADDR", ""))
+            client_ip=client_ip(request))
     except NotFound as exc:
         raise Http404(str(exc.message)) from None
     except DomainError as exc:
@@ -152,6 +152,23 @@ def go(request, reference):
 
 
 log = logging.getLogger("shopyard.payments")
+
+
+def client_ip(request) -> str:
+    """The shopper's address for the provider's risk checks (WeChat Pay H5
+    requires it): behind SHOPYARD_TRUSTED_PROXY_COUNT proxies, the address the
+    outermost one saw; otherwise REMOTE_ADDR (forwarded headers a client
+    writes are never trusted)."""
+    from django.conf import settings
+    from ipware import get_client_ip
+
+    ip = None
+    if settings.TRUSTED_PROXY_COUNT > 0:
+        ip, _routable = get_client_ip(request, proxy_order="left-most", proxy_count=settings.TRUSTED_PROXY_COUNT - 1,
+                                      request_header_order=("HTTP_X_FORWARDED_FOR",), strict=False)
+    if ip is None:
+        ip, _routable = get_client_ip(request, request_header_order=("REMOTE_ADDR",), strict=False)
+    return ip or ""
 
 
 def _acknowledge(adapter, ok, detail=""):

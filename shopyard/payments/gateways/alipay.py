@@ -97,8 +97,8 @@ class Alipay:
     def status() -> dict:
         """What the operator page shows: ids and modes, never keys."""
         return {"app_id": settings.ALIPAY_APP_ID, "endpoint": Alipay.endpoint(),
-                "private_key_file": bool(settings.ALIPAY_PRIVATE_KEY_PATH),
-                "public_key_file": bool(settings.ALIPAY_PUBLIC_KEY_PATH)}
+                "private_key": "ok" if rsa.readable(settings.ALIPAY_PRIVATE_KEY_PATH, "private") else "unreadable",
+                "alipay_public_key": "ok" if rsa.readable(settings.ALIPAY_PUBLIC_KEY_PATH, "public") else "unreadable"}
 
     @staticmethod
     def endpoint() -> str:
@@ -195,6 +195,9 @@ class Alipay:
         if answer.get("code") != "10000":
             if answer.get("sub_code") == "ACQ.TRADE_NOT_EXIST":
                 return StatusAnswer(status="pending")  # the shopper never opened the cashier
+            return StatusAnswer(status="unknown")
+        if answer.get("out_trade_no") != payment.reference:
+            log.error("alipay query for %s answered about %r", payment.reference, answer.get("out_trade_no"))
             return StatusAnswer(status="unknown")
         trade_status = answer.get("trade_status", "")
         if trade_status in PAID:

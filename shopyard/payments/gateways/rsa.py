@@ -30,6 +30,15 @@ def load(path: str, kind: str):
     return _load(path, os.stat(path).st_mtime, kind)
 
 
+def readable(path: str, kind: str) -> bool:
+    """Whether the file loads as that kind of key (for the operator page, which never shows keys)."""
+    try:
+        load(path, kind)
+    except (OSError, ValueError, TypeError):
+        return False
+    return True
+
+
 def sign(private_key, message: bytes) -> str:
     return base64.b64encode(private_key.sign(message, padding.PKCS1v15(), hashes.SHA256())).decode()
 

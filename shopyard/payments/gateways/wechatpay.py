@@ -116,8 +116,17 @@ class WechatPay:
     def status() -> dict:
         return {"mch_id": settings.WECHATPAY_MCH_ID, "appid": settings.WECHATPAY_APPID,
                 "endpoint": settings.WECHATPAY_API_BASE,
-                "platform_key": "certificate" if settings.WECHATPAY_PLATFORM_CERT_PATH else "public key",
+                "platform_key": WechatPay._platform_key_state(),
+                "private_key": "ok" if rsa.readable(settings.WECHATPAY_PRIVATE_KEY_PATH, "private") else "unreadable",
                 "apiv3_key_set": len(settings.WECHATPAY_APIV3_KEY) == 32}
+
+    @staticmethod
+    def _platform_key_state() -> str:
+        if settings.WECHATPAY_PLATFORM_CERT_PATH:
+            ok = rsa.readable(settings.WECHATPAY_PLATFORM_CERT_PATH, "certificate")
+            return f"certificate {'ok' if ok else 'unreadable'}"
+        ok = rsa.readable(settings.WECHATPAY_PUBLIC_KEY_PATH, "public")
+        return f"public key {settings.WECHATPAY_PUBLIC_KEY_ID} {'ok' if ok else 'unreadable'}"
 
     def _platform_key(self):
         """(serial the platform signs with, its public key)."""
@@ -228,7 +237,8 @@ class WechatPay:
             "GET", f"/v3/pay/transactions/out-trade-no/{payment.reference}?mchid={settings.WECHATPAY_MCH_ID}")
         if status == 404:
             return StatusAnswer(status="pending")
-        if status != 200 or answer.get("mchid") != settings.WECHATPAY_MCH_ID:
+        if (status != 200 or answer.get("mchid") != settings.WECHATPAY_MCH_ID
+                or answer.get("out_trade_no") != payment.reference):
             return StatusAnswer(status="unknown")
         state, amount = answer.get("trade_state"), answer.get("amount") or {}
         if state == "SUCCESS":
