@@ -29,9 +29,10 @@ pytestmark = pytest.mark.django_db
 APP_ID = "2021000000000001"
 
 
-def _content(params: dict, exclude) -> bytes:
-    # written from Alipay's documentation, not copied from the adapter
-    pairs = [f"{k}={params[k]}" for k in sorted(params) if k not in exclude and params[k] != ""]
+def _content(params: dict, exclude, *, keep_empty=False) -> bytes:
+    # written from Alipay's documentation and Java SDK, not copied from the adapter: a request is
+    # signed without its empty values, a notification with every value it carries
+    pairs = [f"{k}={params[k]}" for k in sorted(params) if k not in exclude and (keep_empty or params[k] != "")]
     return "&".join(pairs).encode("utf-8")
 
 
@@ -83,10 +84,10 @@ class FakeAlipay:
             "version": "1.0", "sign_type": "RSA2", "trade_no": trade["trade_no"], "out_trade_no": out_trade_no,
             "trade_status": "TRADE_SUCCESS", "total_amount": trade["total_amount"],
             "receipt_amount": trade["total_amount"], "buyer_id": "2088102122524333", "seller_id": "2088101106499364",
-            "subject": "Shopyard {order}", "gmt_payment": "2026-11-26 09:59:58",
+            "subject": "Shopyard {order}", "gmt_payment": "2026-11-26 09:59:58", "body": "",
         }
         params.update(overrides)
-        params["sign"] = self._sign(_content(params, {"sign", "sign_type"}))
+        params["sign"] = self._sign(_content(params, {"sign", "sign_type"}, keep_empty=True))
         return urlsplit(trade["notify_url"]).path, urlencode(params)
 
     def send(self, method, url, *, headers, body):

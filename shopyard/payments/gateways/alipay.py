@@ -2,7 +2,8 @@
 
 The signing rule (the same for our requests and Alipay's notifications and
 responses we verify): take every parameter except `sign` (and, when
-verifying a notification, `sign_type`), drop empty values, sort by key, join
+verifying a notification, `sign_type`), drop empty values (requests only: a
+notification is checked with its empty values), sort by key, join
 `key=value` with `&` using the raw, URL-decoded values, sign the UTF-8 bytes.
 A synchronous response is signed over the exact text of its
 `<method>_response` JSON object, which we cut out with a JSON decoder (not
@@ -49,9 +50,13 @@ PAID = {"TRADE_SUCCESS", "TRADE_FINISHED"}
 log = logging.getLogger("shopyard.payments")
 
 
-def signing_string(params: dict, *, exclude=("sign",)) -> bytes:
-    """Alipay's string to sign: non-empty parameters but `exclude`, sorted, `k=v` joined by `&`."""
-    items = sorted((k, v) for k, v in params.items() if k not in exclude and v not in (None, ""))
+def signing_string(params: dict, *, exclude=("sign",), skip_empty=True) -> bytes:
+    """Alipay's string to sign: the parameters but `exclude`, sorted by key,
+    `k=v` joined by `&`. A request leaves empty values out (the SDKs'
+    getSignContent); a notification is checked over every parameter it
+    carries, empty ones too (getSignCheckContentV1)."""
+    items = sorted((k, v) for k, v in params.items()
+                   if k not in exclude and not (skip_empty and v in (None, "")))
     return "&".join(f"{k}={v}" for k, v in items).encode("utf-8")
 
 
@@ -172,7 +177,8 @@ class Alipay:
             raise SignatureError("malformed", "body is not a form") from None
         if params.get("sign_type", "RSA2") != "RSA2" or not params.get("sign"):
             raise SignatureError("bad_signature", "missing signature or sign_type is not RSA2")
-        if not rsa.verify(self._alipay_key(), signing_string(params, exclude=("sign", "sign_type")), params["sign"]):
+        if not rsa.verify(self._alipay_key(), signing_string(params, exclude=("sign", "sign_type"), skip_empty=False),
+                          params["sign"]):
             raise SignatureError("bad_signature", "signature does not match")
         if params.get("app_id") != settings.ALIPAY_APP_ID:
             raise SignatureError("wrong_account", f"app_id {params.get('app_id', '')[:40]!r} is not ours")
