@@ -2,6 +2,7 @@
 only when fully configured, production refuses unsafe modes, and the
 operator's status page shows modes and ids but never a key."""
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -130,3 +131,20 @@ def test_a_closed_payment_cannot_be_started_at_a_gateway(client, unpaid_checkout
     page = client.get(reverse("payments:go", args=[unpaid_checkout.payment.reference]))
     assert page.status_code == 409
     assert "This payment is already closed." in page.content.decode()
+
+
+def test_checkout_leads_to_the_payment_page_listing_every_configured_gateway(client, shopper, address, sku, configured):
+    client.force_login(shopper)
+    client.post(reverse("storefront:cart_add"), {"sku_id": sku.pk, "quantity": 1})
+    response = client.post(reverse("storefront:checkout"), {"address_id": address.pk, "token": "gw-choose"})
+    payment = shopper.payments.get()
+
+    assert response["Location"] == reverse("payments:choose", args=[payment.reference])
+    html = client.get(response["Location"]).content.decode()
+    offered = set(re.findall(r'data-method="(\w+)" data-channel="(\w+)"', html))
+    assert offered == {("simulated", "page"), ("alipay", "page"), ("alipay", "wap"), ("wechatpay", "native"),
+                       ("wechatpay", "h5")}
+    chosen = client.post(reverse("payments:choose", args=[payment.reference]) + "?channel=page",
+                         {"method": "simulated"})
+    assert chosen["Location"] == reverse("payments:simulated", args=[payment.reference])  # the same payment
+    assert shopper.payments.count() == 1
