@@ -148,3 +148,19 @@ def test_checkout_leads_to_the_payment_page_listing_every_configured_gateway(cli
                          {"method": "simulated"})
     assert chosen["Location"] == reverse("payments:simulated", args=[payment.reference])  # the same payment
     assert shopper.payments.count() == 1
+
+
+@pytest.mark.parametrize("gateway", ["alipay", "wechatpay"])
+@pytest.mark.parametrize("body", [b"", b"\xff\xfe\x00garbage", b"a=%ZZ&&", b'{"event_type": 1}', b"[1, 2]"])
+@pytest.mark.django_db
+def test_garbage_notifications_are_refused_and_stored_never_a_500(client, configured, gateway, body):
+    from shopyard.payments.models import PaymentNotification
+
+    response = client.post(reverse("payments:notify", args=[gateway]), body, content_type="application/octet-stream")
+    refund_response = client.post(reverse("payments:refund_notify", args=[gateway]), body,
+                                  content_type="application/octet-stream")
+
+    assert response.status_code == 400 and refund_response.status_code == 400
+    # stored as refused (a body with NUL bytes is refused by the middleware before the view)
+    assert set(PaymentNotification.objects.values_list("outcome", flat=True)) <= {"malformed", "bad_signature"}
+    assert PaymentNotification.objects.count() == (0 if b"\x00" in body else 1)
