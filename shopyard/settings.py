@@ -242,6 +242,9 @@ SIMULATED_GATEWAY = env_bool("SHOPYARD_SIMULATED_GATEWAY", False)
 PAYMENT_CALLBACK_MAX_AGE_SECONDS = int(env("SHOPYARD_CALLBACK_MAX_AGE", "300"))
 # a payment still pending this long after it started is queried from its gateway
 PAYMENT_QUERY_AFTER_MINUTES = int(env("SHOPYARD_PAYMENT_QUERY_AFTER_MINUTES", "5"))
+# closed payments of a real gateway are still queried this long after they started (a capture
+# the provider made before we closed them, whose notification was lost, is found and applied)
+PAYMENT_QUERY_CLOSED_HOURS = int(env("SHOPYARD_PAYMENT_QUERY_CLOSED_HOURS", "24"))
 # gateway refusals before an automatic refund is parked for an operator
 REFUND_MAX_ATTEMPTS = int(env("SHOPYARD_REFUND_MAX_ATTEMPTS", "5"))
 # real gateways (docs/payments.md): each is offered only when all its settings are set;

@@ -63,6 +63,7 @@ class FakeAlipay:
         biz = json.loads(params["biz_content"])
         self.trades[biz["out_trade_no"]] = {
             "method": params["method"], "product_code": biz["product_code"], "total_amount": biz["total_amount"],
+            "time_expire": biz.get("time_expire"),
             "notify_url": params["notify_url"], "return_url": params["return_url"], "status": "WAIT_BUYER_PAY",
             "trade_no": "",
         }
@@ -167,6 +168,9 @@ def test_shopper_pays_with_alipay_page_pay_and_the_notify_marks_every_order_paid
     payment, trade = _pay_with_alipay(client, unpaid_checkout, fake)
     assert trade["method"] == "alipay.trade.page.pay" and trade["product_code"] == "FAST_INSTANT_TRADE_PAY"
     assert trade["total_amount"] == "173.30"
+    deadline = min(o.placed_at for o in unpaid_checkout.orders) + timedelta(minutes=30)
+    beijing = deadline.astimezone(timezone.get_fixed_timezone(8 * 60))
+    assert trade["time_expire"] == beijing.strftime("%Y-%m-%d %H:%M:%S")  # closed when our orders expire
     assert trade["return_url"].endswith(reverse("payments:return", args=[payment.reference]))
 
     path, body = fake.pay(payment.reference)
@@ -372,3 +376,32 @@ def test_notify_retries_racing_the_status_query_apply_once(client, unpaid_checko
     assert payment.status == "succeeded"
     assert PaymentNotification.objects.filter(outcome="applied").count() == 1
     assert set(Order.objects.filter(payments=payment).values_list("status", flat=True)) == {"paid"}
+
+
+def test_a_capture_for_a_payment_we_closed_is_found_by_the_query_and_pays_the_orders(
+    client, unpaid_checkout, fake, settings, django_capture_on_commit_callbacks
+):
+    # given the shopper paid at Alipay, the notify was lost, and then switched to another method
+    payment, _trade = _pay_with_alipay(client, unpaid_checkout, fake)
+    fake.pay(payment.reference)
+    switched = payments.choose_method(actor=payment.user, reference=payment.reference, method="simulated")
+    payment.refresh_from_db()
+    assert payment.status == "cancelled" and switched.status == "pending"
+
+    # when the late-payment job runs
+    later = timezone.now() + timedelta(minutes=settings.PAYMENT_QUERY_AFTER_MINUTES + 1)
+    with django_capture_on_commit_callbacks(execute=True):  # order.paid closes the other payment
+        assert payments.query_unconfirmed_payments(now=later) == 1
+
+    # then the capture is kept, every order is paid and the other payment can no longer be approved
+    payment.refresh_from_db()
+    switched.refresh_from_db()
+    assert payment.status == "succeeded"
+    assert set(Order.objects.filter(payments=payment).values_list("status", flat=True)) == {"paid"}
+    assert switched.status == "cancelled"
+    assert not Refund.objects.exists()
+    # and after SHOPYARD_PAYMENT_QUERY_CLOSED_HOURS a closed payment is no longer asked about
+    fake.calls.clear()
+    much_later = timezone.now() + timedelta(hours=settings.PAYMENT_QUERY_CLOSED_HOURS + 1)
+    payments.query_unconfirmed_payments(now=much_later)
+    assert fake.calls == []

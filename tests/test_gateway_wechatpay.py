@@ -93,7 +93,8 @@ class FakeWechatPay:
         if method == "POST" and path in ("/v3/pay/transactions/native", "/v3/pay/transactions/h5"):
             assert data["mchid"] == MCH_ID and data["appid"] == APPID
             self.trades[data["out_trade_no"]] = {"total": data["amount"]["total"], "notify_url": data["notify_url"],
-                                                 "state": "NOTPAY", "transaction_id": "", "h5": "h5" in path}
+                                                 "state": "NOTPAY", "transaction_id": "", "h5": "h5" in path,
+                                                 "time_expire": datetime.fromisoformat(data["time_expire"])}
             if path.endswith("h5"):
                 assert data["scene_info"]["h5_info"]["type"] == "Wap"
                 return self._answer(200, {"h5_url": "https://wx.tenpay.com/cgi-bin/mmpayweb-bin/checkmweb?prepay_id=wx1"})
@@ -198,6 +199,10 @@ def test_shopper_scans_the_native_qr_code_and_the_notification_marks_every_order
     assert page.status_code == 200
     assert f"weixin://wxpay/bizpayurl?pr={payment.reference[-6:]}" in page.content.decode()
     assert fake.trades[payment.reference]["total"] == 17330  # fen
+    expires = fake.trades[payment.reference]["time_expire"]
+    assert expires.utcoffset() == timedelta(hours=8)
+    deadline = min(o.placed_at for o in unpaid_checkout.orders) + timedelta(minutes=30)
+    assert expires == deadline.replace(microsecond=0)  # closes when our unpaid orders expire
     path, body, headers = fake.pay(payment.reference)
     response = _notify(client, path, body, headers)
 

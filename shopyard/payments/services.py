@@ -388,13 +388,24 @@ def query_unconfirmed_payments(*, now=None) -> int:
     (SHOPYARD_PAYMENT_QUERY_AFTER_MINUTES) after they started and not queried
     that recently; a decided answer is applied like a notification (under the
     notification id the gateway reports, so the notification itself, if it
-    ever arrives, is a duplicate). Returns how many answers were applied."""
+    ever arrives, is a duplicate). Returns how many answers were applied.
+
+    Payments of a real gateway that we closed (superseded by another method,
+    their orders cancelled) are asked too for SHOPYARD_PAYMENT_QUERY_CLOSED_HOURS
+    after they started: the shopper may have paid at the provider before we
+    closed them and the notification be lost; a capture found that way is
+    applied as a late capture (orders still awaiting payment are paid, the
+    others refunded)."""
     now = now or timezone.now()
     cutoff = now - timedelta(minutes=settings.PAYMENT_QUERY_AFTER_MINUTES)
-    due = (Payment.objects.filter(status__in=statuses_allowing(Action.SUCCEED), created_at__lte=cutoff)
-           .exclude(status_checked_at__gt=cutoff).order_by("pk").values_list("pk", flat=True)[:200])
+    open_due = Payment.objects.filter(status__in=statuses_allowing(Action.SUCCEED), created_at__lte=cutoff)
+    closed_due = (Payment.objects.filter(status__in=statuses_allowing(Action.CAPTURE_LATE),
+                                         created_at__gte=now - timedelta(hours=settings.PAYMENT_QUERY_CLOSED_HOURS))
+                  .exclude(gateway=simulated.NAME))  # its decisions go through our outbox: never lost
+    due = sorted({*open_due.exclude(status_checked_at__gt=cutoff).values_list("pk", flat=True)[:200],
+                  *closed_due.exclude(status_checked_at__gt=cutoff).values_list("pk", flat=True)[:200]})
     applied = 0
-    for pk in list(due):
+    for pk in due:
         payment = Payment.objects.get(pk=pk)
         adapter = gateways.get(payment.gateway)
         if payment.gateway != simulated.NAME and not adapter.configured():
@@ -405,7 +416,8 @@ def query_unconfirmed_payments(*, now=None) -> int:
             log.warning("status query for %s failed: %s", payment.reference, exc)
             continue
         Payment.objects.filter(pk=pk).update(status_checked_at=now)
-        if answer.status not in ("success", "failed"):
+        if answer.status not in ("success", "failed") or (
+                answer.status == "failed" and Action.FAIL not in allowed_actions(payment.status)):
             continue
         payload = {"notification_id": answer.notification_id or f"query_{payment.reference}",
                    "payment_reference": payment.reference, "amount": answer.amount, "currency": answer.currency,

@@ -37,6 +37,7 @@ from .base import (
     SignatureError,
     StartAnswer,
     StatusAnswer,
+    trade_deadline,
 )
 
 NAME = "alipay"
@@ -162,6 +163,9 @@ class Alipay:
         method, product_code = PRODUCT_CODES.get(channel or self.default_channel, PRODUCT_CODES["page"])
         biz = {"out_trade_no": payment.reference, "total_amount": money_str(payment.amount, payment.currency),
                "subject": f"Shopyard {payment.reference}", "product_code": product_code}
+        deadline = trade_deadline(payment)
+        if deadline is not None:  # Alipay keeps an unpaid trade open for 15 days unless told
+            biz["time_expire"] = deadline.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S")
         if channel == "wap":
             biz["quit_url"] = settings.BASE_URL + reverse("payments:return", args=[payment.reference])
         params = self.signed_params(

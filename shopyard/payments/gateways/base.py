@@ -84,6 +84,15 @@ class Acknowledgement:
     body: bytes
 
 
+def trade_deadline(payment):
+    """When the provider must stop accepting payment of this trade: the
+    earliest moment one of its orders expires unpaid (None when none can)."""
+    from shopyard.orders.queries import payment_deadline
+
+    deadlines = [d for d in (payment_deadline(o) for o in payment.orders.all()) if d is not None]
+    return min(deadlines) if deadlines else None
+
+
 class Gateway(Protocol):
     name: str
 

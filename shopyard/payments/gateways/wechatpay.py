@@ -27,6 +27,7 @@ import json
 import logging
 import secrets
 import time
+from datetime import timedelta, timezone
 from decimal import Decimal
 
 from cryptography.exceptions import InvalidTag
@@ -45,12 +46,14 @@ from .base import (
     SignatureError,
     StartAnswer,
     StatusAnswer,
+    trade_deadline,
 )
 
 NAME = "wechatpay"
 LIVE_URL = "https://api.mch.weixin.qq.com"
 SCHEME = "WECHATPAY2-SHA256-RSA2048"
 FAILED_STATES = {"CLOSED", "PAYERROR", "REVOKED"}
+BEIJING = timezone(timedelta(hours=8))
 
 log = logging.getLogger("shopyard.payments")
 
@@ -195,6 +198,9 @@ class WechatPay:
             "notify_url": settings.BASE_URL + reverse("payments:notify", args=[NAME]),
             "amount": {"total": fen(payment.amount), "currency": payment.currency},
         }
+        deadline = trade_deadline(payment)
+        if deadline is not None:  # no payment after our unpaid orders expire (RFC 3339, Beijing time)
+            payload["time_expire"] = deadline.astimezone(BEIJING).isoformat(timespec="seconds")
         if channel == "h5":
             payload["scene_info"] = {"payer_client_ip": client_ip or "127.0.0.1", "h5_info": {"type": "Wap"}}
         status, answer = self._call("POST", f"/v3/pay/transactions/{channel}", payload)
