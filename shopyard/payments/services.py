@@ -170,8 +170,10 @@ def choose_method(*, actor, reference, method) -> Payment:
 
 def begin_at_gateway(*, actor, reference, channel="", client_ip=""):
     """Create the trade at the payment's gateway and say how the shopper
-    reaches it (gateways.base.StartAnswer). Nothing changes on our side: the
-    payment stays pending until the gateway's notification (or a query)."""
+    reaches it: (payment, gateways.base.StartAnswer). Nothing changes on our
+    side: the payment stays pending until the gateway's notification (or a
+    query). The provider call runs outside any transaction: no row is locked
+    while we wait for it."""
     payment = own_open_payment(actor=actor, reference=reference)
     adapter = gateways.get_configured(payment.gateway)
     if channel and channel not in adapter.channels:
