@@ -262,3 +262,39 @@ def visit(chromium, live_server, size, lang):
     v = Visit(chromium, live_server.url, size, lang)
     yield v
     v.context.close()
+
+
+@pytest.fixture
+def unpaid_checkout(shopper, address, sku, other_shop):
+    """Two orders (two shops) awaiting one payment of 59.90×2+10 + 35.50+8 = 173.30
+    (used by the gateway adapters' end-to-end tests)."""
+    from types import SimpleNamespace
+
+    from shopyard.checkout.services import place_order
+    from shopyard.orders.models import Order
+    from shopyard.payments.models import Payment
+
+    other_sku = f.make_product(other_shop, price="35.50", stock=5).skus.get()
+    placed = place_order(actor=shopper, address_id=address.pk,
+                         lines=[{"sku_id": sku.pk, "quantity": 2}, {"sku_id": other_sku.pk, "quantity": 1}])
+    return SimpleNamespace(payment=Payment.objects.get(pk=placed.payment_id),
+                           orders=list(Order.objects.filter(pk__in=placed.order_ids).order_by("pk")))
+
+
+@pytest.fixture
+def rsa_key_file(tmp_path):
+    """make(name) -> (private key, private PEM path, public PEM path) of a fresh 2048-bit RSA key."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    def make(name):
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        private = tmp_path / f"{name}_private.pem"
+        public = tmp_path / f"{name}_public.pem"
+        private.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                              serialization.NoEncryption()))
+        public.write_bytes(key.public_key().public_bytes(serialization.Encoding.PEM,
+                                                         serialization.PublicFormat.SubjectPublicKeyInfo))
+        return key, str(private), str(public)
+
+    return make

@@ -242,8 +242,29 @@ SIMULATED_GATEWAY = env_bool("SHOPYARD_SIMULATED_GATEWAY", False)
 PAYMENT_CALLBACK_MAX_AGE_SECONDS = int(env("SHOPYARD_CALLBACK_MAX_AGE", "300"))
 # a payment still pending this long after it started is queried from its gateway
 PAYMENT_QUERY_AFTER_MINUTES = int(env("SHOPYARD_PAYMENT_QUERY_AFTER_MINUTES", "5"))
+# closed payments of a real gateway are still queried this long after they started (a capture
+# the provider made before we closed them, whose notification was lost, is found and applied)
+PAYMENT_QUERY_CLOSED_HOURS = int(env("SHOPYARD_PAYMENT_QUERY_CLOSED_HOURS", "24"))
 # gateway refusals before an automatic refund is parked for an operator
 REFUND_MAX_ATTEMPTS = int(env("SHOPYARD_REFUND_MAX_ATTEMPTS", "5"))
+# real gateways (docs/payments.md): each is offered only when all its settings are set;
+# keys are PEM files (paths), never values in the environment
+GATEWAY_TIMEOUT_SECONDS = int(env("SHOPYARD_GATEWAY_TIMEOUT_SECONDS", "10"))
+ALIPAY_APP_ID = env("SHOPYARD_ALIPAY_APP_ID", "")
+ALIPAY_PRIVATE_KEY_PATH = env("SHOPYARD_ALIPAY_PRIVATE_KEY_PATH", "")  # our application private key
+ALIPAY_PUBLIC_KEY_PATH = env("SHOPYARD_ALIPAY_PUBLIC_KEY_PATH", "")  # Alipay's public key
+ALIPAY_SANDBOX = env_bool("SHOPYARD_ALIPAY_SANDBOX", False)
+WECHATPAY_MCH_ID = env("SHOPYARD_WECHATPAY_MCH_ID", "")
+WECHATPAY_APPID = env("SHOPYARD_WECHATPAY_APPID", "")
+WECHATPAY_SERIAL_NO = env("SHOPYARD_WECHATPAY_SERIAL_NO", "")  # our merchant certificate's serial
+WECHATPAY_PRIVATE_KEY_PATH = env("SHOPYARD_WECHATPAY_PRIVATE_KEY_PATH", "")
+WECHATPAY_APIV3_KEY = env("SHOPYARD_WECHATPAY_APIV3_KEY", "")  # 32 characters
+# the platform's signing key: its certificate, or its public key and that key's id
+WECHATPAY_PLATFORM_CERT_PATH = env("SHOPYARD_WECHATPAY_PLATFORM_CERT_PATH", "")
+WECHATPAY_PUBLIC_KEY_PATH = env("SHOPYARD_WECHATPAY_PUBLIC_KEY_PATH", "")
+WECHATPAY_PUBLIC_KEY_ID = env("SHOPYARD_WECHATPAY_PUBLIC_KEY_ID", "")
+# WeChat Pay v3 has no sandbox: this points the adapter at a test double
+WECHATPAY_API_BASE = env("SHOPYARD_WECHATPAY_API_BASE", "https://api.mch.weixin.qq.com").rstrip("/")
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

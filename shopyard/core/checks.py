@@ -37,6 +37,18 @@ def check_secrets(app_configs=None, **kwargs):
                  "(unset SHOPYARD_SIMULATED_GATEWAY).",
             id="shopyard.E002",
         ))
+    if settings.ALIPAY_APP_ID and settings.ALIPAY_SANDBOX:
+        errors.append(checks.Error(
+            "Alipay is configured in sandbox mode: sandbox payments (no real money) would mark orders paid.",
+            hint="Unset SHOPYARD_ALIPAY_SANDBOX in production, or SHOPYARD_DEMO=1 for a demo.",
+            id="shopyard.E010",
+        ))
+    if settings.WECHATPAY_MCH_ID and not settings.WECHATPAY_API_BASE.startswith("https://"):
+        errors.append(checks.Error(
+            "SHOPYARD_WECHATPAY_API_BASE is not HTTPS: payment calls and answers would travel in clear.",
+            hint="Unset SHOPYARD_WECHATPAY_API_BASE in production (the live API is the default).",
+            id="shopyard.E011",
+        ))
     return errors
 
 

@@ -38,6 +38,7 @@ class RefundInline(ReadOnlyInline):
 class PaymentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Payments change state only through gateway notifications (payments.services)."""
 
+    change_list_template = "payments/admin_payment_change_list.html"  # links the gateway status page
     list_display = ("reference", "user", "gateway", "status", "amount_text", "created_at", "completed_at")
     list_filter = ("status", "gateway", "currency")
     search_fields = ("reference", "user__username", "orders__number")

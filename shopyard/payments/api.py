@@ -10,13 +10,32 @@ from shopyard.core.api_support import BodyId, Id, bearer, responses
 from shopyard.core.errors import NotFound
 from shopyard.core.money import money_str
 
-from . import queries, services
+from . import gateways, queries, services
+from .views import client_ip
 
 router = Router(tags=["payments"])
 
 
 class StartIn(Schema):
     order_ids: list[BodyId] = Field(..., min_length=1, max_length=50)
+    method: str | None = Field(None, max_length=30, description="a configured gateway (GET /payments/methods)")
+
+
+class MethodOut(Schema):
+    name: str
+    label: str
+    channels: dict[str, str]
+
+
+class BeginIn(Schema):
+    channel: str = Field("", max_length=20)
+
+
+class BeginOut(Schema):
+    kind: str
+    url: str
+    fields: dict[str, str]
+    qr_code: str
 
 
 class RefundOut(Schema):
@@ -57,8 +76,28 @@ def payment_out(p) -> dict:
 
 @router.post("/payments", response=responses({201: PaymentOut}), auth=bearer)
 def start_payment(request, payload: StartIn):
-    """One payment for the given orders awaiting payment; open `gateway_url` to pay."""
-    return Status(201, payment_out(services.start_payment(actor=request.auth, order_ids=payload.order_ids)))
+    """One payment for the given orders awaiting payment through `method`
+    (default: the first configured gateway); open `gateway_url` to pay, or
+    call `POST /payments/{id}/begin` for the provider's redirect or QR data."""
+    payment = services.start_payment(actor=request.auth, order_ids=payload.order_ids, method=payload.method)
+    return Status(201, payment_out(payment))
+
+
+@router.get("/payments/methods", response=responses({200: list[MethodOut]}), auth=bearer)
+def payment_methods(request):
+    """The gateways a shopper can pay with now, and their channels."""
+    return Status(200, [{"name": g.name, "label": str(g.label), "channels": {k: str(v) for k, v in g.channels.items()}}
+                        for g in gateways.available()])
+
+
+@router.post("/payments/{payment_id}/begin", response=responses({200: BeginOut}), auth=bearer)
+def begin_payment(request, payment_id: Id, payload: BeginIn):
+    """Start the payment at its gateway: a redirect URL (Alipay, WeChat Pay H5),
+    a form, or QR-code data (WeChat Pay Native)."""
+    payment = services.own_payment(actor=request.auth, payment_id=payment_id)
+    _payment, answer = services.begin_at_gateway(actor=request.auth, reference=payment.reference,
+                                                 channel=payload.channel, client_ip=client_ip(request))
+    return Status(200, {"kind": answer.kind, "url": answer.url, "fields": answer.fields, "qr_code": answer.qr_code})
 
 
 @router.get("/payments/{payment_id}", response=responses({200: PaymentOut}), auth=bearer)

@@ -57,6 +57,8 @@ class PaymentNotification(models.Model):
         APPLIED = "applied", _("Applied")
         DUPLICATE = "duplicate", _("Duplicate (replay)")
         BAD_SIGNATURE = "bad_signature", _("Bad signature")
+        WRONG_ACCOUNT = "wrong_account", _("Wrong app or merchant id")
+        IGNORED = "ignored", _("Acknowledged, nothing to apply")
         STALE = "stale", _("Stale timestamp")
         AMOUNT_MISMATCH = "amount_mismatch", _("Amount mismatch")
         UNKNOWN_PAYMENT = "unknown_payment", _("Unknown payment")

@@ -83,6 +83,12 @@ def perform_refund(*, refund_id, actor=None) -> str | None:
                         attempts=refund.attempts, gateway_reference=refund.gateway_reference, last_error="",
                         completed_at=timezone.now())
             emit("refund.succeeded", refund_id=refund.pk, payment_id=refund.payment_id)
+        elif answer.pending:
+            # accepted by the gateway, finished later: its refund notification (or the next
+            # attempt, idempotent per reference) completes it; not a refusal
+            refund.gateway_reference = answer.gateway_reference[:64]
+            refund.last_error = answer.detail[:300]
+            refund.save(update_fields=["attempts", "gateway_reference", "last_error"])
         elif refund.attempts >= settings.REFUND_MAX_ATTEMPTS:
             log.error("refund %s refused %s times, parked for an operator: %s", refund.reference, refund.attempts,
                       answer.detail)
@@ -110,3 +116,50 @@ def retry_refund(*, actor, refund_id) -> Refund:
         _transition(refund, RefundAction.RETRY, actor=actor, note="retried by an operator", attempts=0)
         transaction.on_commit(lambda: _enqueue(refund.pk))
     return refund
+
+
+def handle_refund_notification(*, gateway: str, body: bytes, headers, received_at: float | None = None,
+                               actor=None) -> str:
+    """Verify a gateway's refund notification and complete the refund it
+    names: "applied", or "duplicate" when the refund is already in that
+    state. A bad signature, an unknown refund or a different amount raises
+    BadRequest and changes nothing (logged)."""
+    import time
+    from decimal import Decimal, InvalidOperation
+
+    from shopyard.core.errors import BadRequest
+
+    from .gateways.base import SignatureError
+
+    adapter = gateways.get_configured(gateway)
+    try:
+        payload = adapter.verify_refund(body, headers, received_at=time.time() if received_at is None else received_at)
+    except SignatureError as exc:
+        log.warning("rejected %s refund notification: %s", gateway, exc.detail)
+        raise BadRequest(_("The notification was rejected: %(why)s.") % {"why": exc.detail}, code=exc.outcome) from None
+    with transaction.atomic():
+        refund = (Refund.objects.select_for_update(of=("self",)).select_related("payment")
+                  .filter(reference=str(payload["refund_reference"])[:40], payment__gateway=gateway).first())
+        if refund is None:
+            log.warning("%s refund notification names an unknown refund %r", gateway, str(payload["refund_reference"])[:40])
+            raise BadRequest(_("Unknown refund."), code="unknown_refund")
+        try:
+            amount = Decimal(str(payload["amount"]))
+        except (InvalidOperation, ValueError):
+            amount = None
+        if amount != refund.amount:
+            log.error("%s refund notification for %s: amount %s, expected %s", gateway, refund.reference,
+                      payload["amount"], refund.amount)
+            raise BadRequest(_("The amount does not match the refund."), code="amount_mismatch")
+        action = RefundAction.SUCCEED if payload["status"] == "success" else RefundAction.FAIL
+        if action not in {a for (source, a) in REFUND_TRANSITIONS if source == refund.status}:
+            log.info("%s refund notification for %s (%s): nothing to change", gateway, refund.reference, refund.status)
+            return "duplicate"
+        if action == RefundAction.SUCCEED:
+            _transition(refund, action, actor=actor, note=f"{gateway} notification", completed_at=timezone.now())
+            emit("refund.succeeded", refund_id=refund.pk, payment_id=refund.payment_id)
+        else:
+            _transition(refund, action, actor=actor, note=f"{gateway} notification: refund failed",
+                        last_error="refund failed at the gateway")
+            emit("refund.failed", refund_id=refund.pk, payment_id=refund.payment_id)
+    return "applied"

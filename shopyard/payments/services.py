@@ -35,7 +35,7 @@ from shopyard.orders.state import allowed_actions as order_actions
 
 from . import gateways
 from .gateways import simulated
-from .gateways.base import SignatureError
+from .gateways.base import GatewayError, SignatureError
 from .models import Payment, PaymentNotification, PaymentStatusChange, QueuedNotification
 from .refunds import request_refund
 from .state import TRANSITIONS, Action, Role, Status, allowed_actions, statuses_allowing
@@ -60,7 +60,22 @@ def _payable(order) -> bool:
     return OrderAction.PAY in order_actions(order.status)
 
 
-def create_payment(*, orders, actor=None, user=None) -> Payment:
+def default_method() -> str:
+    """The gateway a payment starts with: the first configured one (the simulated
+    gateway where it is enabled), or the simulated one when none is."""
+    offered = gateways.available()
+    return offered[0].name if offered else simulated.NAME
+
+
+def _check_method(method) -> str:
+    if method is None or method == "":
+        return default_method()
+    if not isinstance(method, str) or method not in {g.name for g in gateways.available()}:
+        raise ValidationFailed(fields={"method": [_("This payment method is not available.")]})
+    return method
+
+
+def create_payment(*, orders, actor=None, user=None, method=None) -> Payment:
     """One pending payment covering `orders` (all of one buyer and currency).
     `actor` is who asked for it (the buyer at checkout; `user` is the old name)."""
     actor = actor if actor is not None else user
@@ -68,7 +83,7 @@ def create_payment(*, orders, actor=None, user=None) -> Payment:
     for order in orders:
         total = total + Money(order.total, order.currency)
     payment = Payment.objects.create(
-        reference=f"PAY{secrets.token_hex(10).upper()}", user_id=orders[0].user_id, gateway=simulated.NAME,
+        reference=f"PAY{secrets.token_hex(10).upper()}", user_id=orders[0].user_id, gateway=method or default_method(),
         amount=total.quantize().to_storage(), currency=total.currency,
     )
     Payment.orders.through.objects.bulk_create(
@@ -89,12 +104,15 @@ def _lock_payments(ids) -> list[Payment]:
     return list(Payment.objects.select_for_update().filter(pk__in=sorted(set(ids))).order_by("pk"))
 
 
-def start_payment(*, actor, order_ids) -> Payment:
-    """A payment for the given unpaid orders of the actor: the pending one that
-    covers exactly them, or a new one (earlier pending payments of these
-    orders are cancelled, so no old total can be charged any more)."""
+def start_payment(*, actor, order_ids, method=None) -> Payment:
+    """A payment for the given unpaid orders of the actor through `method`
+    (a configured gateway; default: the first one): the pending one that
+    covers exactly them through that gateway, or a new one (earlier pending
+    payments of these orders are cancelled, so no old total can be charged
+    any more; one captured anyway is refunded, see _apply_success)."""
     if not isinstance(order_ids, list) or not order_ids or len(order_ids) > 50:
         raise ValidationFailed(fields={"order_ids": [_("Give between 1 and 50 order ids.")]})
+    chosen = _check_method(method) if method is not None else None
     ids = {check_id(i, "order_ids") for i in order_ids}
     open_statuses = statuses_allowing(Action.CANCEL)
     with transaction.atomic():
@@ -113,14 +131,62 @@ def start_payment(*, actor, order_ids) -> Payment:
         for payment in payments:
             if payment.status not in open_statuses:
                 continue
-            if set(payment.orders.values_list("pk", flat=True)) == ids:
+            if set(payment.orders.values_list("pk", flat=True)) == ids and chosen in (None, payment.gateway):
                 return payment
             transition(payment, Action.CANCEL, actor=actor, note="superseded")
-        return create_payment(actor=actor, orders=orders)
+        return create_payment(actor=actor, orders=orders, method=chosen)
 
 
 def gateway_url(payment) -> str:
+    """Where the shopper goes to pay: the page listing the configured
+    gateways when there is a choice, else the payment's gateway."""
+    if len(gateways.available()) > 1 and allowed_actions(payment.status, Role.BUYER):
+        from django.urls import reverse
+
+        return reverse("payments:choose", args=[payment.reference])
     return gateways.get(payment.gateway).start(payment)
+
+
+def own_open_payment(*, actor, reference) -> Payment:
+    payment = None
+    if isinstance(reference, str) and len(reference) <= 40:
+        payment = Payment.objects.filter(reference=reference, user=actor).first()
+    if payment is None:
+        raise NotFound(_("Payment not found."))
+    if not allowed_actions(payment.status, Role.BUYER):
+        raise InvalidTransition(_("This payment is already closed."),
+                                fields={"payment": [_("This payment is already closed.")]})
+    return payment
+
+
+def choose_method(*, actor, reference, method) -> Payment:
+    """The shopper picked a gateway on the payment page: the same payment when
+    it already uses it, else a new payment of the same orders through it."""
+    payment = own_open_payment(actor=actor, reference=reference)
+    _check_method(method)
+    if payment.gateway == method:
+        return payment
+    return start_payment(actor=actor, order_ids=sorted(payment.orders.values_list("pk", flat=True)), method=method)
+
+
+def begin_at_gateway(*, actor, reference, channel="", client_ip=""):
+    """Create the trade at the payment's gateway and say how the shopper
+    reaches it: (payment, gateways.base.StartAnswer). Nothing changes on our
+    side: the payment stays pending until the gateway's notification (or a
+    query). The provider call runs outside any transaction: no row is locked
+    while we wait for it."""
+    payment = own_open_payment(actor=actor, reference=reference)
+    adapter = gateways.get_configured(payment.gateway)
+    if channel and channel not in adapter.channels:
+        raise ValidationFailed(fields={"channel": [_("Unknown payment channel.")]})
+    if payment.currency != "CNY" and payment.gateway != simulated.NAME:
+        raise ValidationFailed(fields={"method": [_("This payment method takes payments in CNY only.")]})
+    try:
+        return payment, adapter.begin(payment, channel=channel, client_ip=client_ip)
+    except GatewayError as exc:
+        log.error("could not start payment %s at %s: %s", payment.reference, payment.gateway, exc)
+        message = _("The payment provider could not be reached. Please try again.")
+        raise Conflict(message, fields={"method": [message]}, code="gateway_unavailable") from None
 
 
 def close_unpayable_payments(*, order_id, actor=None) -> int:
@@ -248,25 +314,36 @@ def _store(gateway, outcome, body, *, payment=None, notification_id="", detail="
 def handle_notification(*, gateway: str, body: bytes, headers, received_at: float | None = None, actor=None) -> str:
     """Verify and apply one gateway notification. Returns "applied" or
     "duplicate"; raises BadRequest (nothing changed) when it is rejected.
-    `received_at` (unix time) is when it reached us; defaults to now."""
-    adapter = gateways.get(gateway)
+    `received_at` (unix time) is when it reached us; defaults to now. A
+    gateway that is not configured has no notifications (NotFound); the
+    simulated one is switched by its endpoints (SHOPYARD_SIMULATED_GATEWAY)."""
+    adapter = gateways.get(gateway) if gateway == simulated.NAME else gateways.get_configured(gateway)
     try:
         payload = adapter.verify(body, headers, received_at=time.time() if received_at is None else received_at)
     except SignatureError as exc:
         _store(gateway, exc.outcome, body, detail=exc.detail)
         log.warning("rejected %s notification: %s", gateway, exc.detail)
         raise BadRequest(_("The notification was rejected: %(why)s.") % {"why": exc.detail}, code=exc.outcome) from None
+    if payload["status"] == "ignored":
+        # genuine, but nothing to apply (a trade closed, a refund reported on the trade)
+        payment = Payment.objects.filter(reference=str(payload["payment_reference"])).first()
+        _store(gateway, PaymentNotification.Outcome.IGNORED, body, payment=payment,
+               notification_id=payload["notification_id"])
+        log.info("%s notification %s acknowledged, nothing to apply", gateway, payload["notification_id"])
+        return "ignored"
     return _apply(gateway=gateway, body=body, payload=payload, actor=actor)
 
 
 def _apply(*, gateway, body: bytes, payload: dict, actor=None) -> str:
     nid = str(payload["notification_id"])
-    payment = Payment.objects.filter(reference=str(payload["payment_reference"])).first()
-    if payment is None:
+    payment = Payment.objects.filter(reference=str(payload["payment_reference"]), gateway=gateway).first()
+    if payment is None:  # no payment of ours through this gateway has that trade number
         _store(gateway, PaymentNotification.Outcome.UNKNOWN_PAYMENT, body, notification_id=nid)
+        log.warning("%s notification %s names an unknown payment %r", gateway, nid, str(payload["payment_reference"])[:40])
         raise BadRequest(_("Unknown payment."), code="unknown_payment")
     if PaymentNotification.objects.filter(gateway=gateway, notification_id=nid, outcome="applied").exists():
         _store(gateway, PaymentNotification.Outcome.DUPLICATE, body, payment=payment, notification_id=nid)
+        log.info("%s notification %s for %s is a duplicate: nothing changed", gateway, nid, payment.reference)
         return "duplicate"
     try:
         amount = Decimal(str(payload["amount"]))
@@ -336,17 +413,36 @@ def query_unconfirmed_payments(*, now=None) -> int:
     (SHOPYARD_PAYMENT_QUERY_AFTER_MINUTES) after they started and not queried
     that recently; a decided answer is applied like a notification (under the
     notification id the gateway reports, so the notification itself, if it
-    ever arrives, is a duplicate). Returns how many answers were applied."""
+    ever arrives, is a duplicate). Returns how many answers were applied.
+
+    Payments of a real gateway that we closed (superseded by another method,
+    their orders cancelled) are asked too for SHOPYARD_PAYMENT_QUERY_CLOSED_HOURS
+    after they started: the shopper may have paid at the provider before we
+    closed them and the notification be lost; a capture found that way is
+    applied as a late capture (orders still awaiting payment are paid, the
+    others refunded)."""
     now = now or timezone.now()
     cutoff = now - timedelta(minutes=settings.PAYMENT_QUERY_AFTER_MINUTES)
-    due = (Payment.objects.filter(status__in=statuses_allowing(Action.SUCCEED), created_at__lte=cutoff)
-           .exclude(status_checked_at__gt=cutoff).order_by("pk").values_list("pk", flat=True)[:200])
+    open_due = Payment.objects.filter(status__in=statuses_allowing(Action.SUCCEED), created_at__lte=cutoff)
+    closed_due = (Payment.objects.filter(status__in=statuses_allowing(Action.CAPTURE_LATE),
+                                         created_at__gte=now - timedelta(hours=settings.PAYMENT_QUERY_CLOSED_HOURS))
+                  .exclude(gateway=simulated.NAME))  # its decisions go through our outbox: never lost
+    due = sorted({*open_due.exclude(status_checked_at__gt=cutoff).values_list("pk", flat=True)[:200],
+                  *closed_due.exclude(status_checked_at__gt=cutoff).values_list("pk", flat=True)[:200]})
     applied = 0
-    for pk in list(due):
+    for pk in due:
         payment = Payment.objects.get(pk=pk)
-        answer = gateways.get(payment.gateway).query(payment)
+        adapter = gateways.get(payment.gateway)
+        if payment.gateway != simulated.NAME and not adapter.configured():
+            continue  # switched off: an operator settles these by hand
+        try:
+            answer = adapter.query(payment)
+        except GatewayError as exc:  # unreachable or an untrustworthy answer: ask again next round
+            log.warning("status query for %s failed: %s", payment.reference, exc)
+            continue
         Payment.objects.filter(pk=pk).update(status_checked_at=now)
-        if answer.status not in ("success", "failed"):
+        if answer.status not in ("success", "failed") or (
+                answer.status == "failed" and Action.FAIL not in allowed_actions(payment.status)):
             continue
         payload = {"notification_id": answer.notification_id or f"query_{payment.reference}",
                    "payment_reference": payment.reference, "amount": answer.amount, "currency": answer.currency,

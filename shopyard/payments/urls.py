@@ -24,4 +24,9 @@ def simulated_gateway_only(view):
 urlpatterns = [
     path("sim/<str:reference>/", simulated_gateway_only(views.simulated_gateway), name="simulated"),
     path("return/<str:reference>/", views.payment_return, name="return"),
+    path("pay/<str:reference>/", views.choose, name="choose"),
+    path("go/<str:reference>/", views.go, name="go"),
+    path("notify/<str:gateway>/", views.notify, name="notify"),
+    path("notify/<str:gateway>/refund/", views.refund_notify, name="refund_notify"),
+    path("gateways/", views.gateway_status, name="gateway_status"),
 ]
