@@ -8,6 +8,13 @@ class PromotionsConfig(AppConfig):
     verbose_name = _("Promotions")
 
     def ready(self):
-        from . import engine
+        from shopyard.core.events import subscribe
+        from shopyard.core.periodic import register
+
+        from . import engine, flash
 
         engine.register_default_loaders()
+        # a cancelled or expired order gives its flash units back (once)
+        subscribe("order.cancelled", flash.on_order_cancelled)
+        register("expired_flash_orders", flash.expire_unpaid_orders, order=20)
+        register("ended_flash_sales", flash.end_finished_sales, order=30)

@@ -35,9 +35,10 @@ def register(name: str, loader) -> None:
 
 def register_default_loaders() -> None:
     """The kinds this app ships; each kind's module exposes `load_offers(context)`."""
-    from . import discounts
+    from . import discounts, flash
 
     register("discounts", discounts.load_offers)
+    register("flash", flash.load_offers)
 
 
 def offers_for(context: BasketContext) -> list:
