@@ -11,6 +11,9 @@ from shopyard.core.api_support import install_error_handlers
 from shopyard.orders.api import router as orders_router
 from shopyard.orders.api import seller_router as seller_orders_router
 from shopyard.payments.api import router as payments_router
+from shopyard.promotions.flash_api import operator_router as flash_operator_router
+from shopyard.promotions.flash_api import router as flash_router
+from shopyard.promotions.flash_api import seller_router as flash_seller_router
 from shopyard.shops.api import operator_router
 
 api = NinjaAPI(
@@ -29,3 +32,6 @@ api.add_router("", payments_router)
 api.add_router("/seller", seller_catalog_router)
 api.add_router("/seller", seller_orders_router)
 api.add_router("/operator", operator_router)
+api.add_router("", flash_router)
+api.add_router("/seller", flash_seller_router)
+api.add_router("/operator", flash_operator_router)

@@ -30,7 +30,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from shopyard.catalog.services import parse_price
-from shopyard.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from shopyard.core.errors import Conflict, InvalidTransition, NotFound, PermissionDenied, ValidationFailed
 from shopyard.core.events import emit
 from shopyard.core.money import Money, format_price
 from shopyard.core.statemachine import actor_label, apply_transition, next_state
@@ -212,7 +212,7 @@ def cancel(*, actor, sale, now=None) -> FlashSale:
         locked = _lock(sale.pk)
         next_state(TRANSITIONS, locked.status, Action.CANCEL)
         if locked.status == Status.SCHEDULED and locked.starts_at <= now:
-            raise Conflict(_("The session has started: it can no longer be cancelled."),
+            raise InvalidTransition(_("The session has started: it can no longer be cancelled."),
                            fields={"status": [_("Started sessions end by themselves.")]}, code="flash_started")
         held = locked.status in HOLDS_STOCK
         item_ids = _give_back_unsold(locked, actor) if held else []

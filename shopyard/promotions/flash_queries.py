@@ -1,0 +1,90 @@
+"""Reads of flash sales shared by pages and the API, scoped to the caller:
+shoppers see published sessions; a seller sees their shop's; operators the
+platform's. Listings cost a fixed number of queries."""
+
+from datetime import timedelta
+
+from django.db.models import Prefetch
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from shopyard.core.errors import NotFound, PermissionDenied
+from shopyard.core.validation import parse_id
+
+from .flash_state import Status
+from .models import FlashSale, FlashSaleItem
+
+# how far ahead the shoppers' listing looks for the next sessions
+UPCOMING_DAYS = 7
+
+
+def _items():
+    return Prefetch("items", queryset=FlashSaleItem.objects.select_related("sku__product__shop").order_by("id"))
+
+
+def public_sessions(now=None, *, limit=10):
+    """Published sessions that are live now or start within UPCOMING_DAYS, soonest first."""
+    now = now or timezone.now()
+    return list(FlashSale.objects.filter(status=Status.SCHEDULED, ends_at__gt=now,
+                                         starts_at__lte=now + timedelta(days=UPCOMING_DAYS))
+                .select_related("shop").prefetch_related(_items()).order_by("starts_at", "id")[:limit])
+
+
+def featured_session(now=None):
+    """The session the flash-sale page shows: the live one ending first, else the next to start."""
+    sessions = public_sessions(now)
+    now = now or timezone.now()
+    live = [s for s in sessions if s.starts_at <= now]
+    return (live or sessions or [None])[0]
+
+
+def live_item_for_sku(sku_id, now=None):
+    """The flash item a SKU is sold as in a live session now (for the product page badge), or None."""
+    now = now or timezone.now()
+    return (FlashSaleItem.objects.select_related("sale")
+            .filter(sku_id=sku_id, sale__status=Status.SCHEDULED, sale__starts_at__lte=now, sale__ends_at__gt=now)
+            .order_by("sale__ends_at", "id").first())
+
+
+def live_items_for_skus(sku_ids, now=None) -> dict:
+    """{sku_id: flash item} for the SKUs in a live session now, in one query."""
+    now = now or timezone.now()
+    found = {}
+    for item in (FlashSaleItem.objects.select_related("sale")
+                 .filter(sku_id__in=list(sku_ids), sale__status=Status.SCHEDULED, sale__starts_at__lte=now,
+                         sale__ends_at__gt=now).order_by("-sale__ends_at", "-id")):
+        found[item.sku_id] = item
+    return found
+
+
+def seller_sessions(shop):
+    return FlashSale.objects.filter(shop=shop).prefetch_related(_items()).order_by("-starts_at", "-id")
+
+
+def seller_session(shop, sale_id) -> FlashSale:
+    sale = seller_sessions(shop).filter(pk=parse_id(sale_id) or 0).first()
+    if sale is None:
+        raise NotFound(_("Flash sale not found."))
+    return sale
+
+
+def platform_sessions(actor):
+    if not getattr(actor, "is_staff", False):
+        raise PermissionDenied(_("Only platform operators may do this."))
+    return FlashSale.objects.filter(shop__isnull=True).prefetch_related(_items()).order_by("-starts_at", "-id")
+
+
+def platform_session(actor, sale_id) -> FlashSale:
+    sale = platform_sessions(actor).filter(pk=parse_id(sale_id) or 0).first()
+    if sale is None:
+        raise NotFound(_("Flash sale not found."))
+    return sale
+
+
+def phase(sale, now) -> str:
+    """upcoming | live | ended | draft | cancelled: what a shopper sees of a session now."""
+    if sale.status == Status.SCHEDULED:
+        if now < sale.starts_at:
+            return "upcoming"
+        return "live" if now < sale.ends_at else "ended"
+    return sale.status
