@@ -30,7 +30,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from shopyard.catalog.services import parse_price
-from shopyard.core.errors import Conflict, InvalidTransition, NotFound, PermissionDenied, ValidationFailed
+from shopyard.core.errors import (
+    Conflict,
+    InvalidTransition,
+    NotFound,
+    PermissionDenied,
+    ValidationFailed,
+)
 from shopyard.core.events import emit
 from shopyard.core.money import Money, format_price
 from shopyard.core.statemachine import actor_label, apply_transition, next_state

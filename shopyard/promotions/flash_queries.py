@@ -88,3 +88,13 @@ def phase(sale, now) -> str:
             return "upcoming"
         return "live" if now < sale.ends_at else "ended"
     return sale.status
+
+
+def seconds_until_change(sku_ids, now=None):
+    """Seconds until a session of these SKUs starts or ends (a page showing their
+    flash badge changes then by itself), or None when none is due within UPCOMING_DAYS."""
+    now = now or timezone.now()
+    rows = FlashSaleItem.objects.filter(sku_id__in=list(sku_ids), sale__status=Status.SCHEDULED,
+                                        sale__ends_at__gt=now, sale__starts_at__lte=now + timedelta(days=UPCOMING_DAYS))
+    moments = [t for pair in rows.values_list("sale__starts_at", "sale__ends_at") for t in pair if t > now]
+    return (min(moments) - now).total_seconds() if moments else None

@@ -42,11 +42,13 @@ from shopyard.core.errors import DomainError
 from shopyard.core.i18n import localized
 from shopyard.core.money import format_price
 from shopyard.core.validation import page_number, parse_id
+from shopyard.promotions import flash_queries
 from shopyard.shops.queries import active_shops
 from shopyard.storefront.page_cache import render_page
 from shopyard.storefront.queries import home_content
 
 from .context_processors import _categories
+from .flash_views import product_flash_badge
 
 PER_PAGE = 24
 HOME_GRID_SIZE = 10
@@ -173,8 +175,17 @@ def category(request, slug):
 
 
 def product(request, pk):
-    response = render_page(request, "storefront/product.html", lambda: _product_context(request, pk),
-                           vary=lambda: stock_fingerprint(pk))
+    built = {}
+
+    def build():
+        built.update(_product_context(request, pk))
+        return built
+
+    def until_change():  # a flash sale of its SKUs starting or ending changes the page
+        return flash_queries.seconds_until_change([s.pk for s in built.get("skus", [])])
+
+    response = render_page(request, "storefront/product.html", build, vary=lambda: stock_fingerprint(pk),
+                           ttl=until_change)
     recent = [pk, *(i for i in _recent_ids(request) if i != pk)][:RECENT_MAX]
     response.set_cookie(
         RECENT_COOKIE, ",".join(str(i) for i in recent), max_age=RECENT_COOKIE_AGE, httponly=True, samesite="Lax"
@@ -254,6 +265,8 @@ def _product_context(request, pk):
         "attributes": p.attributes.all(),
         "description_html": rich_text.render(p.body),
         "max_quantity": max_units_per_sku(),
+        "flash_badges": (badges := product_flash_badge([s.pk for s in skus])),
+        "flash_badge": badges.get(selected.pk) if selected else next(iter(badges.values()), None),
     }
 
 
