@@ -108,10 +108,13 @@ def _clean_notes(notes) -> dict:
     return cleaned
 
 
-def place_order(*, actor, address_id, lines=None, note="", notes=None, idempotency_key=None) -> PlacedCheckout:
+def place_order(*, actor, address_id, lines=None, note="", notes=None, idempotency_key=None,
+                line_context=None) -> PlacedCheckout:
     """Place orders for `lines` ([{sku_id, quantity}]) or, when None, the actor's cart.
 
-    `note` goes on every order; `notes` ({shop_id: text}) gives a shop's order its own note instead."""
+    `note` goes on every order; `notes` ({shop_id: text}) gives a shop's order its own note instead.
+    `line_context` ({sku_id: {...}}) is handed to the pricing pipeline with that SKU's line,
+    e.g. {"flash": reservation} from checkout.flash (never from a client)."""
     from_cart = lines is None
     if idempotency_key is not None:
         idempotency_key = str(idempotency_key).strip()
@@ -157,7 +160,7 @@ def place_order(*, actor, address_id, lines=None, note="", notes=None, idempoten
                 except IntegrityError:
                     raise _KeyTaken() from None
             result = _place(actor=actor, address_id=address_id, items=items, note=note, notes=notes,
-                            from_cart=from_cart, positions=positions)
+                            from_cart=from_cart, positions=positions, line_context=line_context)
             if record is not None:
                 record.result = {"checkout_id": result.checkout_id, "order_ids": result.order_ids, "payment_id": result.payment_id}
                 record.save(update_fields=["result"])
@@ -200,7 +203,7 @@ def _check_unpaid_orders(actor, *, new_orders):
         raise Conflict(message, fields={"orders": [message]}, code="too_many_unpaid_orders")
 
 
-def _place(*, actor, address_id, items, note, notes=None, from_cart, positions=None) -> PlacedCheckout:
+def _place(*, actor, address_id, items, note, notes=None, from_cart, positions=None, line_context=None) -> PlacedCheckout:
     from shopyard.payments.services import create_payment
 
     address = own_address(actor, address_id)
@@ -214,6 +217,7 @@ def _place(*, actor, address_id, items, note, notes=None, from_cart, positions=N
 
     # the amounts the cart showed: the same calculator, the same rounding
     pricing = price_lines(skus)
+    offers = _interim_line_offers(pricing, line_context or {}, actor)
     if pricing.mixed_currencies:
         raise ValidationFailed(fields={"lines": [_("Items priced in different currencies must be ordered separately.")]})
     unknown = sorted(set(notes or {}) - {amounts.shop.pk for amounts in pricing.shops})
@@ -240,13 +244,58 @@ def _place(*, actor, address_id, items, note, notes=None, from_cart, positions=N
         orders.append((order, amounts.lines))
     # take stock in global SKU order across all shops: no lock-order deadlocks
     for order, priced in sorted(((o, p) for o, ps in orders for p in ps), key=lambda x: x[1].sku.pk):
+        if getattr(priced, "own_stock", False):
+            continue
         inventory.take(sku=priced.sku, quantity=priced.quantity, order=order, field=f"lines[{priced.ref}].quantity")
+    for offer in offers:
+        offer.claim(actor=actor, orders_by_shop={o.shop_id: o for o, _p in orders}, checkout_id=checkout_id)
     payment = create_payment(actor=actor, orders=[o for o, _p in orders])
     if from_cart:
         remove_purchased(user=actor, sku_ids=[sku.pk for sku, _q, _i in skus])
     emit("checkout.placed", checkout_id=str(checkout_id), order_ids=[o.pk for o, _p in orders], user_id=actor.pk)
     return PlacedCheckout(checkout_id=str(checkout_id), order_ids=[o.pk for o, _p in orders], payment_id=payment.pk,
                           orders=[o for o, _p in orders], payment=payment)
+
+
+def _interim_line_offers(pricing, line_context, actor):
+    """INTERIM until the pricing pipeline lands on main: price lines whose context
+    carries a flash reservation at the flash price (promotions' FlashOffer)."""
+    if not line_context:
+        return []
+    from shopyard.core.money import Money
+    from shopyard.promotions.flash import FlashOffer
+
+    from .pricing import shipping_fee
+
+    offers = []
+    for group in pricing.shops:
+        for p in group.lines:
+            reservation = (line_context.get(p.sku.pk) or {}).get("flash")
+            if reservation is None or reservation.user_id != actor.pk:
+                continue
+            offer = FlashOffer(reservation)
+            p.unit_price = Money(reservation.item.flash_price, p.unit_price.currency)
+            p.line_total = (p.unit_price * p.quantity).quantize()
+            p.own_stock = True
+            offers.append(offer)
+        subtotal = Money.zero(group.currency)
+        for p in group.lines:
+            subtotal = subtotal + p.line_total
+        group.subtotal, group.shipping_fee = subtotal, shipping_fee(group.shop, subtotal)
+        group.total = subtotal + group.shipping_fee
+    total = Money.zero(pricing.total.currency)
+    for group in pricing.shops:
+        total = total + group.total
+    pricing.total = total
+    return offers
+
+
+def replay(actor, key, *, address_id, lines, note=""):
+    """The result of an earlier place_order with this Idempotency-Key and request, or
+    None (checkout.flash asks before reserving, so a retry does not reserve again)."""
+    items = normalise_lines(lines)
+    fingerprint = request_fingerprint({"address_id": address_id, "lines": items, "note": note, "cart": False})
+    return _replay(actor, key, fingerprint)
 
 
 @dataclass
