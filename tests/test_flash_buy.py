@@ -19,7 +19,12 @@ from shopyard.orders.services import cancel_by_buyer
 from shopyard.payments.models import Payment
 from shopyard.promotions import flash
 from shopyard.promotions.flash_gate import wrap
-from shopyard.promotions.models import FlashPurchaseCount, FlashReservation, FlashSale, FlashSaleItem
+from shopyard.promotions.models import (
+    FlashPurchaseCount,
+    FlashReservation,
+    FlashSale,
+    FlashSaleItem,
+)
 from tests import factories as f
 
 

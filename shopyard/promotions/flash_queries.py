@@ -46,15 +46,21 @@ def live_item_for_sku(sku_id, now=None):
             .order_by("sale__ends_at", "id").first())
 
 
-def live_items_for_skus(sku_ids, now=None) -> dict:
-    """{sku_id: flash item} for the SKUs in a live session now, in one query."""
+def flash_for_skus(sku_ids, now=None):
+    """({sku_id: flash item live now}, seconds until a session of these SKUs starts
+    or ends, or None), in one query: what a product page shows, and when that
+    changes by itself (the page cache keeps the page no longer)."""
     now = now or timezone.now()
-    found = {}
-    for item in (FlashSaleItem.objects.select_related("sale")
-                 .filter(sku_id__in=list(sku_ids), sale__status=Status.SCHEDULED, sale__starts_at__lte=now,
-                         sale__ends_at__gt=now).order_by("-sale__ends_at", "-id")):
-        found[item.sku_id] = item
-    return found
+    rows = (FlashSaleItem.objects.select_related("sale")
+            .filter(sku_id__in=list(sku_ids), sale__status=Status.SCHEDULED, sale__ends_at__gt=now,
+                    sale__starts_at__lte=now + timedelta(days=UPCOMING_DAYS))
+            .order_by("-sale__ends_at", "-id"))
+    live, moments = {}, []
+    for item in rows:
+        if item.sale.starts_at <= now:
+            live[item.sku_id] = item  # the one ending first wins (rows come latest-ending first)
+        moments += [t for t in (item.sale.starts_at, item.sale.ends_at) if t > now]
+    return live, ((min(moments) - now).total_seconds() if moments else None)
 
 
 def seller_sessions(shop):
@@ -89,12 +95,3 @@ def phase(sale, now) -> str:
         return "live" if now < sale.ends_at else "ended"
     return sale.status
 
-
-def seconds_until_change(sku_ids, now=None):
-    """Seconds until a session of these SKUs starts or ends (a page showing their
-    flash badge changes then by itself), or None when none is due within UPCOMING_DAYS."""
-    now = now or timezone.now()
-    rows = FlashSaleItem.objects.filter(sku_id__in=list(sku_ids), sale__status=Status.SCHEDULED,
-                                        sale__ends_at__gt=now, sale__starts_at__lte=now + timedelta(days=UPCOMING_DAYS))
-    moments = [t for pair in rows.values_list("sale__starts_at", "sale__ends_at") for t in pair if t > now]
-    return (min(moments) - now).total_seconds() if moments else None

@@ -42,13 +42,12 @@ from shopyard.core.errors import DomainError
 from shopyard.core.i18n import localized
 from shopyard.core.money import format_price
 from shopyard.core.validation import page_number, parse_id
-from shopyard.promotions import flash_queries
 from shopyard.shops.queries import active_shops
 from shopyard.storefront.page_cache import render_page
 from shopyard.storefront.queries import home_content
 
 from .context_processors import _categories
-from .flash_views import product_flash_badge
+from .flash_views import product_flash_badges
 
 PER_PAGE = 24
 HOME_GRID_SIZE = 10
@@ -182,7 +181,7 @@ def product(request, pk):
         return built
 
     def until_change():  # a flash sale of its SKUs starting or ending changes the page
-        return flash_queries.seconds_until_change([s.pk for s in built.get("skus", [])])
+        return built.get("flash_changes_in")
 
     response = render_page(request, "storefront/product.html", build, vary=lambda: stock_fingerprint(pk),
                            ttl=until_change)
@@ -237,6 +236,7 @@ def _product_context(request, pk):
         sku.display = sku.label or _("Standard")
         skus.append(sku)
     selected = entry["sku"] if entry else None
+    badges, flash_changes_in = product_flash_badges([s.pk for s in skus])
     is_favourite = False
     if request.user.is_authenticated:
         is_favourite = Favourite.objects.filter(user=request.user, product_id=p.pk).exists()
@@ -265,8 +265,8 @@ def _product_context(request, pk):
         "attributes": p.attributes.all(),
         "description_html": rich_text.render(p.body),
         "max_quantity": max_units_per_sku(),
-        "flash_badges": (badges := product_flash_badge([s.pk for s in skus])),
         "flash_badge": badges.get(selected.pk) if selected else next(iter(badges.values()), None),
+        "flash_changes_in": flash_changes_in,
     }
 
 

@@ -293,7 +293,8 @@ def test_anonymous_product_view_writes_nothing_and_costs_fixed_queries(client, s
         client.get(reverse("storefront:product", args=[small.pk]))
     with CaptureQueriesContext(connection) as many_skus:
         resp = client.get(reverse("storefront:product", args=[big.pk]))
-    with django_assert_max_num_queries(6):
+    # 7: the seventh reads the flash sales of the product's SKUs (badge and page lifetime)
+    with django_assert_max_num_queries(7):
         client.get(reverse("storefront:product", args=[big.pk]))
 
     assert len(many_skus) == len(one_sku)
@@ -307,8 +308,8 @@ def test_logged_in_product_view_costs_fixed_queries(client, shopper, shop, djang
     p = f.make_product(shop, skus=[(f"{10 + i}.00", 3) for i in range(8)])
     client.force_login(shopper)
     client.get(reverse("storefront:product", args=[p.pk]))
-    # 10, plus the logged-in session's tracking row (accounts.sessions)
-    with django_assert_max_num_queries(11):
+    # 10, plus the logged-in session's tracking row (accounts.sessions), plus the flash sales of its SKUs
+    with django_assert_max_num_queries(12):
         resp = client.get(reverse("storefront:product", args=[p.pk]))
     assert resp.status_code == 200
 

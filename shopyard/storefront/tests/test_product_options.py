@@ -236,7 +236,7 @@ def test_product_page_costs_a_fixed_number_of_queries(client, shop, settings):
     with CaptureQueriesContext(connection) as many:
         client.get(reverse("storefront:product", args=[tee.pk]) + f"?sku={green_m}")
 
-    assert len(one) == len(many) == 6
+    assert len(one) == len(many) == 7  # the seventh: the flash sales of the product's SKUs
 
 
 # --- specifications -----------------------------------------------------------------
