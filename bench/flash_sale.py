@@ -110,7 +110,8 @@ async def _attempts(host, port, path, clients, attempts, connections):
                         elif name.lower() == "connection" and value.strip().lower() == "close":
                             close = True
                     await reader.readexactly(length)
-                    results.append((status, time.perf_counter() - started))
+                    done = time.perf_counter()
+                    results.append((status, done - started, done))
                     if close:
                         writer.close()
                         reader = writer = None
@@ -120,7 +121,7 @@ async def _attempts(host, port, path, clients, attempts, connections):
                         writer.close()
                     reader = writer = None
             else:
-                results.append((0, 0.0))
+                results.append((0, 0.0, time.perf_counter()))
         if writer is not None:
             writer.close()
 
@@ -163,15 +164,22 @@ def run(args, redis_on):
                 if keys:
                     client.delete(*keys)
     statuses = {}
-    for status, _secs in results:
+    for status, _secs, _at in results:
         statuses[str(status)] = statuses.get(str(status), 0) + 1
-    latencies = [secs * 1000 for _status, secs in results]
+    latencies = [secs * 1000 for _status, secs, _at in results]
     sold = statuses.get("201", 0)
+    # the two phases: buying while units last, then the crowd told "sold out"
+    last_sale = max((at for status, _secs, at in results if status == 201), default=started)
+    after = [(secs, at) for status, secs, at in results if at > last_sale]
+    finished = max(at for _status, _secs, at in results)
     return {
         "bench": "flash_sale", "redis": redis_on, "db": args.db, "workers": args.workers, "threads": args.threads,
         "connections": args.connections, "attempts": len(results), "users": args.users, "units": args.units,
         "attempts_per_s": round(len(results) / elapsed, 1), "p50_ms": round(_percentile(latencies, 50), 1),
         "p99_ms": round(_percentile(latencies, 99), 1), "statuses": statuses, "units_sold": sold,
+        "sold_out_after_s": round(last_sale - started, 2),
+        "sold_out_phase_per_s": round(len(after) / (finished - last_sale), 1) if finished > last_sale else None,
+        "sold_out_phase_p99_ms": round(_percentile([secs * 1000 for secs, _at in after], 99), 1),
         "orders_in_db": check["orders"], "units_left": check["units_left"],
         "oversold": max(0, check["units_ordered"] - args.units), "buyers_with_two": check["buyers_with_two"],
         "normal_stock": check["normal_stock"],
