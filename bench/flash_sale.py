@@ -55,7 +55,7 @@ User.objects.bulk_create([User(username=f"buyer{i}") for i in range(users)])
 buyers = list(User.objects.filter(username__startswith="buyer").order_by("id"))
 first = create_address(actor=buyers[0], data={"recipient": "张三", "phone": "13800138000", "province": "上海市",
     "city": "上海市", "district": "浦东新区", "detail": "世纪大道 1 号"})
-fields = {f.attname: getattr(first, f.attname) for f in Address._meta.concrete_fields if f.attname not in ("id", "user_id")}
+fields = {name: getattr(first, name) for name in ("recipient", "phone", "province", "city", "district", "detail")}
 Address.objects.bulk_create([Address(user=u, **fields) for u in buyers[1:]])
 addresses = dict(Address.objects.values_list("user_id", "id"))
 clients = [{"token": issue_token(user=u), "address": addresses[u.pk]} for u in buyers]

@@ -115,6 +115,26 @@ def make_featured(category, *, actor=None, **fields):
     return save_featured(actor=actor, featured=FeaturedCategory(category=category, **fields))
 
 
+def make_promotion(shop, kind, rules, *, actor=None, scope="all", target_ids=None, publish=True, name=None,
+                   starts_at=None, ends_at=None, **extra):
+    """A promotion of `shop` (None: the platform's, run by an operator), live now unless told otherwise."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from shopyard.promotions.services import create_promotion, publish_promotion
+
+    if actor is None:
+        actor = make_user(is_staff=True) if shop is None else shop.members.first().user
+    now = timezone.now()
+    promotion = create_promotion(
+        actor=actor, shop=shop, kind=kind, name=name or f"活动{next(_seq)}", name_en=extra.pop("name_en", ""),
+        starts_at=starts_at or now - timedelta(minutes=1), ends_at=ends_at or now + timedelta(days=1),
+        rules=rules, scope=scope, target_ids=target_ids, **extra)
+    if publish:
+        promotion = publish_promotion(actor=actor, shop=shop, promotion_id=promotion.pk)
+    return promotion
+
 def make_flash_sale(shop, items, *, actor=None, starts_in_minutes=-1, minutes=60, publish=True, name="整点秒杀"):
     """A flash-sale session of `shop` (None: platform) written through the services:
     `items` is a list of (sku, flash_price, flash_stock, per_user_limit). Live now by

@@ -26,6 +26,8 @@ from shopyard.promotions.models import FlashPurchaseCount, FlashReservation, Fla
 from . import factories as f
 
 THREADS = 16
+ADDRESS_FIELDS = ("recipient", "phone", "province", "city", "district", "province_code", "city_code",
+                  "district_code", "detail", "postcode")
 
 
 def _buyers(n):
@@ -33,8 +35,7 @@ def _buyers(n):
     User.objects.bulk_create([User(username=f"flash-racer{i}") for i in range(n)])
     users = list(User.objects.filter(username__startswith="flash-racer").order_by("id"))
     first = f.make_address(users[0])
-    fields = {fl.attname: getattr(first, fl.attname) for fl in Address._meta.concrete_fields
-              if fl.attname not in ("id", "user_id", "created_at")}
+    fields = {name: getattr(first, name) for name in ADDRESS_FIELDS}
     Address.objects.bulk_create([Address(user=u, **fields) for u in users[1:]])
     addresses = dict(Address.objects.filter(user__in=users).values_list("user_id", "id"))
     return [(u, addresses[u.pk]) for u in users]

@@ -30,7 +30,7 @@ from shopyard.orders.services import create_order
 from shopyard.orders.state import Status as OrderStatus
 
 from .limits import max_units_per_sku, max_unpaid_orders
-from .pricing import price_lines
+from .pricing import AUTO, price_lines
 
 MAX_KEY_LENGTH = 128
 
@@ -108,13 +108,23 @@ def _clean_notes(notes) -> dict:
     return cleaned
 
 
-def place_order(*, actor, address_id, lines=None, note="", notes=None, idempotency_key=None,
+def clean_coupons(coupons):
+    """The shopper's coupon choice: AUTO (the best they hold) or a list of their coupon ids."""
+    if coupons is None or coupons == AUTO:
+        return AUTO
+    if not isinstance(coupons, list) or len(coupons) > 20:
+        raise ValidationFailed(fields={"coupons": [_("Give a list of at most 20 coupon ids.")]})
+    return sorted({check_id(c, f"coupons[{i}]") for i, c in enumerate(coupons)})
+
+
+def place_order(*, actor, address_id, lines=None, note="", notes=None, idempotency_key=None, coupons=AUTO,
                 line_context=None) -> PlacedCheckout:
     """Place orders for `lines` ([{sku_id, quantity}]) or, when None, the actor's cart.
 
     `note` goes on every order; `notes` ({shop_id: text}) gives a shop's order its own note instead.
-    `line_context` ({sku_id: {...}}) is handed to the pricing pipeline with that SKU's line,
-    e.g. {"flash": reservation} from checkout.flash (never from a client)."""
+    `coupons` is AUTO (the best the shopper holds, as the checkout page preselects) or their
+    chosen coupon ids. `line_context` ({sku_id: {...}}) is for callers inside the server only
+    (a flash sale's reservation): it tells the pricing pipeline what else a line carries."""
     from_cart = lines is None
     if idempotency_key is not None:
         idempotency_key = str(idempotency_key).strip()
@@ -122,13 +132,15 @@ def place_order(*, actor, address_id, lines=None, note="", notes=None, idempoten
             raise ValidationFailed(fields={"Idempotency-Key": [_("Use 1 to 128 characters.")]})
     note = _clean_note(note, "note")
     notes = _clean_notes(notes)
+    coupons = clean_coupons(coupons)
     address_id = check_id(address_id, "address_id")
 
     items = None if from_cart else normalise_lines(lines)
     # the fingerprint covers the request, not the cart (server state the first call empties),
     # so a retried cart checkout replays instead of failing with "your cart is empty"
     fingerprint = request_fingerprint({"address_id": address_id, "lines": items, "note": note, "cart": from_cart,
-                                       **({"notes": sorted(notes.items())} if notes else {})})
+                                       **({"notes": sorted(notes.items())} if notes else {}),
+                                       **({"coupons": coupons} if coupons != AUTO else {})})
 
     if idempotency_key:
         earlier = _replay(actor, idempotency_key, fingerprint)
@@ -160,7 +172,8 @@ def place_order(*, actor, address_id, lines=None, note="", notes=None, idempoten
                 except IntegrityError:
                     raise _KeyTaken() from None
             result = _place(actor=actor, address_id=address_id, items=items, note=note, notes=notes,
-                            from_cart=from_cart, positions=positions, line_context=line_context)
+                            from_cart=from_cart, positions=positions, coupons=coupons,
+                            line_context=line_context or {})
             if record is not None:
                 record.result = {"checkout_id": result.checkout_id, "order_ids": result.order_ids, "payment_id": result.payment_id}
                 record.save(update_fields=["result"])
@@ -203,7 +216,8 @@ def _check_unpaid_orders(actor, *, new_orders):
         raise Conflict(message, fields={"orders": [message]}, code="too_many_unpaid_orders")
 
 
-def _place(*, actor, address_id, items, note, notes=None, from_cart, positions=None, line_context=None) -> PlacedCheckout:
+def _place(*, actor, address_id, items, note, notes=None, from_cart, positions=None, coupons=AUTO,
+           line_context=None) -> PlacedCheckout:
     from shopyard.payments.services import create_payment
 
     address = own_address(actor, address_id)
@@ -213,11 +227,10 @@ def _place(*, actor, address_id, items, note, notes=None, from_cart, positions=N
     for index, (sku_id, qty) in enumerate(items):
         index = (positions or {}).get(sku_id, index)
         sku = buyable_sku(sku_id, field=f"lines[{index}].sku_id")
-        skus.append((sku, qty, index))
+        skus.append((sku, qty, index, (line_context or {}).get(sku_id)))
 
-    # the amounts the cart showed: the same calculator, the same rounding
-    pricing = price_lines(skus)
-    offers = _interim_line_offers(pricing, line_context or {}, actor)
+    # the amounts the cart showed: the same pipeline, the same offers, the same rounding
+    pricing = price_lines(skus, user=actor, coupons=coupons)
     if pricing.mixed_currencies:
         raise ValidationFailed(fields={"lines": [_("Items priced in different currencies must be ordered separately.")]})
     unknown = sorted(set(notes or {}) - {amounts.shop.pk for amounts in pricing.shops})
@@ -232,62 +245,43 @@ def _place(*, actor, address_id, items, note, notes=None, from_cart, positions=N
         order = create_order(
             actor=actor, shop=amounts.shop, checkout_id=checkout_id, number=_order_number(),
             currency=amounts.currency, subtotal=amounts.subtotal.to_storage(),
-            shipping_fee=amounts.shipping_fee.to_storage(), total=amounts.total.to_storage(),
+            discount_total=amounts.discount.to_storage(), shipping_fee=amounts.shipping_fee.to_storage(),
+            shipping_discount=amounts.shipping_discount.to_storage(), total=amounts.total.to_storage(),
             address=snapshot, note=(notes or {}).get(amounts.shop.pk, note),
             lines=[{
                 "sku": p.sku, "product_id_snapshot": p.sku.product_id, "product_title": p.sku.product.title,
                 "product_title_en": p.sku.product.title_en, "sku_code": p.sku.code, "sku_name": p.sku.name,
                 "sku_name_en": p.sku.name_en, "unit_price": p.unit_price.to_storage(), "quantity": p.quantity,
-                "line_total": p.line_total.to_storage(),
+                "line_total": p.line_total.to_storage(), "discount": p.discount.to_storage(),
+                "net_total": p.net_total.to_storage(), "is_gift": p.is_gift,
             } for p in amounts.lines],
+            adjustments=[[_adjustment_row(a) for a in p.adjustments] for p in amounts.lines],
+            shipping_adjustments=[_adjustment_row(a) for a in amounts.shipping_adjustments],
         )
         orders.append((order, amounts.lines))
-    # take stock in global SKU order across all shops: no lock-order deadlocks
-    for order, priced in sorted(((o, p) for o, ps in orders for p in ps), key=lambda x: x[1].sku.pk):
-        if getattr(priced, "own_stock", False):
-            continue
-        inventory.take(sku=priced.sku, quantity=priced.quantity, order=order, field=f"lines[{priced.ref}].quantity")
-    for offer in offers:
-        offer.claim(actor=actor, orders_by_shop={o.shop_id: o for o, _p in orders}, checkout_id=checkout_id)
+    # take stock in global SKU order across all shops: no lock-order deadlocks; lines whose
+    # units an offer brings (a flash sale's own stock) take none
+    takes = [(o, p) for o, ps in orders for p in ps if not p.own_stock]
+    for order, priced in sorted(takes, key=lambda x: x[1].sku.pk):
+        field = f"lines[{priced.ref}].quantity" if isinstance(priced.ref, int) else "lines"
+        inventory.take(sku=priced.sku, quantity=priced.quantity, order=order, field=field)
+    # the offers that priced these orders are taken now (a coupon marked used, a
+    # reservation consumed); one that is gone meanwhile rolls the checkout back
+    orders_by_shop = {o.shop_id: o for o, _p in orders}
+    for offer in pricing.offers:
+        offer.claim(actor=actor, orders_by_shop=orders_by_shop, checkout_id=checkout_id)
     payment = create_payment(actor=actor, orders=[o for o, _p in orders])
     if from_cart:
-        remove_purchased(user=actor, sku_ids=[sku.pk for sku, _q, _i in skus])
+        remove_purchased(user=actor, sku_ids=[sku.pk for sku, _q, _i, _c in skus])
     emit("checkout.placed", checkout_id=str(checkout_id), order_ids=[o.pk for o, _p in orders], user_id=actor.pk)
     return PlacedCheckout(checkout_id=str(checkout_id), order_ids=[o.pk for o, _p in orders], payment_id=payment.pk,
                           orders=[o for o, _p in orders], payment=payment)
 
 
-def _interim_line_offers(pricing, line_context, actor):
-    """INTERIM until the pricing pipeline lands on main: price lines whose context
-    carries a flash reservation at the flash price (promotions' FlashOffer)."""
-    if not line_context:
-        return []
-    from shopyard.core.money import Money
-    from shopyard.promotions.flash import FlashOffer
-
-    from .pricing import shipping_fee
-
-    offers = []
-    for group in pricing.shops:
-        for p in group.lines:
-            reservation = (line_context.get(p.sku.pk) or {}).get("flash")
-            if reservation is None or reservation.user_id != actor.pk:
-                continue
-            offer = FlashOffer(reservation)
-            p.unit_price = Money(reservation.item.flash_price, p.unit_price.currency)
-            p.line_total = (p.unit_price * p.quantity).quantize()
-            p.own_stock = True
-            offers.append(offer)
-        subtotal = Money.zero(group.currency)
-        for p in group.lines:
-            subtotal = subtotal + p.line_total
-        group.subtotal, group.shipping_fee = subtotal, shipping_fee(group.shop, subtotal)
-        group.total = subtotal + group.shipping_fee
-    total = Money.zero(pricing.total.currency)
-    for group in pricing.shops:
-        total = total + group.total
-    pricing.total = total
-    return offers
+def _adjustment_row(adjustment) -> dict:
+    return {"kind": adjustment.kind, "source": adjustment.source, "source_id": adjustment.source_id,
+            "label": adjustment.label[:200], "label_en": adjustment.label_en[:200],
+            "amount": adjustment.amount.to_storage(), "funded_by": adjustment.funded_by}
 
 
 def replay(actor, key, *, address_id, lines, note=""):

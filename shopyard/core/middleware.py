@@ -2,6 +2,7 @@ import json
 
 from django.conf import settings
 from django.http import HttpResponseBadRequest, JsonResponse, QueryDict
+from django.http.multipartparser import MultiPartParserError
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -80,10 +81,21 @@ class NulByteMiddleware:
     def __call__(self, request):
         for name in [n for n, v in request.COOKIES.items() if NUL in n or NUL in v]:
             del request.COOKIES[name]
-        field = self._find(request)
+        try:
+            field = self._find(request)
+        except MultiPartParserError:
+            return self._malformed(request)
         if field is not None:
             return self._refuse(request, field)
         return self.get_response(request)
+
+    def _malformed(self, request):
+        """A multipart body the form parser cannot read: the API says so in its own JSON shape."""
+        with translation.override(translation.get_language_from_request(request)):
+            message = _("The request body is not a valid form.")
+            if request.path_info.startswith("/api/"):
+                return JsonResponse({"code": "malformed_request", "message": message, "fields": {}}, status=400)
+            return HttpResponseBadRequest(message)
 
     def _find(self, request) -> str | None:
         if NUL in request.path_info:

@@ -9,7 +9,7 @@ cannot silently add yuan to dollars.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
 
 CURRENCY_PRECISION = {"CNY": 2, "USD": 2, "EUR": 2, "HKD": 2, "JPY": 0, "KRW": 0, "GBP": 2}
 STORAGE_PLACES = Decimal("0.0001")
@@ -104,3 +104,34 @@ def format_price(amount, currency: str) -> str:
     value = money_str(amount, currency)
     symbol = CURRENCY_SYMBOLS.get(currency)
     return f"{symbol}{value}" if symbol else f"{value} {currency}"
+
+
+def allocate(total: Money, weights: list[Money]) -> list[Money]:
+    """Split `total` over `weights` pro rata, in the currency's minor unit, so the
+    shares add up to `total` exactly (the written rounding rule for discounts):
+
+    1. every share is first rounded *down* to the minor unit;
+    2. the minor units left over go one each to the shares with the largest
+       remainders, ties to the earlier weight;
+    3. no share exceeds its weight when `total` does not exceed their sum.
+
+    Weights of zero get nothing; with all weights zero nothing is allocated."""
+    places = CURRENCY_PRECISION.get(total.currency, 2)
+    unit = Decimal(1).scaleb(-places)
+    whole = sum((w.amount for w in weights), Decimal(0))
+    if whole <= 0 or total.amount <= 0:
+        return [Money.zero(total.currency) for _w in weights]
+    target = total.quantize().amount
+    raw = [target * w.amount / whole for w in weights]
+    shares = [r.quantize(unit, rounding=ROUND_DOWN) for r in raw]
+    left = int(((target - sum(shares, Decimal(0))) / unit).to_integral_value())
+    order = sorted(range(len(weights)), key=lambda i: (-(raw[i] - shares[i]), i))
+    while left > 0:
+        placed = left
+        for i in order:
+            if left > 0 and shares[i] + unit <= weights[i].amount:
+                shares[i] += unit
+                left -= 1
+        if placed == left:  # every share is full: `total` was more than the weights
+            break
+    return [Money(s, total.currency) for s in shares]

@@ -23,6 +23,11 @@ class Order(models.Model):
     status = models.CharField(_("status"), max_length=30, choices=Status.choices, default=Status.PENDING_PAYMENT)
     currency = models.CharField(_("currency"), max_length=3)
     subtotal = models.DecimalField(_("subtotal"), max_digits=20, decimal_places=4)
+    # every line discount (adjustment rows), and the part of the fee a free-shipping offer took off:
+    # total = subtotal − discount_total + shipping_fee − shipping_discount (checkout.pricing's rule)
+    discount_total = models.DecimalField(_("discounts"), max_digits=20, decimal_places=4, default=Decimal("0"))
+    shipping_discount = models.DecimalField(_("shipping discount"), max_digits=20, decimal_places=4,
+                                            default=Decimal("0"))
     shipping_fee = models.DecimalField(_("shipping fee"), max_digits=20, decimal_places=4, default=Decimal("0"))
     total = models.DecimalField(_("total"), max_digits=20, decimal_places=4)
     shipping_address = models.JSONField(_("shipping address"))
@@ -57,9 +62,14 @@ class OrderLine(models.Model):
     sku_code = models.CharField(_("SKU code"), max_length=64)
     sku_name = models.CharField(_("SKU name"), max_length=200, blank=True)
     sku_name_en = models.CharField(_("English SKU name"), max_length=200, blank=True)
-    unit_price = models.DecimalField(_("unit price"), max_digits=20, decimal_places=4)
+    unit_price = models.DecimalField(_("unit price"), max_digits=20, decimal_places=4)  # before discounts
     quantity = models.PositiveIntegerField(_("quantity"))
-    line_total = models.DecimalField(_("line total"), max_digits=20, decimal_places=4)
+    line_total = models.DecimalField(_("line total"), max_digits=20, decimal_places=4)  # unit × quantity
+    # the line's share of every discount (its adjustment rows add up to it) and what was paid for
+    # it: refunds never return more than `net_total`
+    discount = models.DecimalField(_("discount"), max_digits=20, decimal_places=4, default=Decimal("0"))
+    net_total = models.DecimalField(_("amount paid"), max_digits=20, decimal_places=4)
+    is_gift = models.BooleanField(_("gift"), default=False)
 
     class Meta:
         verbose_name = _("order line")
@@ -87,3 +97,34 @@ class OrderStatusChange(models.Model):
 
     def __str__(self):
         return f"{self.order_id}: {self.from_status} → {self.to_status}"
+
+
+class OrderAdjustment(models.Model):
+    """One discount on an order line (or, with no line, on the order's shipping fee): what
+    gave it (a promotion, a coupon, a flash sale, by id and by the label the shopper saw),
+    how much, and who pays for it. Settlement charges the funder; refunds read the lines."""
+
+    class Funding(models.TextChoices):
+        SHOP = "shop", _("shop")
+        PLATFORM = "platform", _("platform")
+
+    order = models.ForeignKey(Order, verbose_name=_("order"), on_delete=models.CASCADE, related_name="adjustments")
+    line = models.ForeignKey(OrderLine, null=True, blank=True, verbose_name=_("order line"),
+                             on_delete=models.CASCADE, related_name="adjustments")
+    kind = models.CharField(_("kind"), max_length=30)
+    source = models.CharField(_("source"), max_length=20)
+    source_id = models.BigIntegerField(_("source id"), null=True, blank=True)
+    label = models.CharField(_("label"), max_length=200)
+    label_en = models.CharField(_("English label"), max_length=200, blank=True)
+    amount = models.DecimalField(_("amount"), max_digits=20, decimal_places=4)
+    funded_by = models.CharField(_("funded by"), max_length=20, choices=Funding.choices)
+
+    class Meta:
+        verbose_name = _("order adjustment")
+        verbose_name_plural = _("order adjustments")
+        ordering = ["id"]
+        indexes = [models.Index(fields=["source", "source_id"], name="adjustment_source")]
+        constraints = [models.CheckConstraint(condition=models.Q(amount__gt=0), name="adjustment_positive")]
+
+    def __str__(self):
+        return f"{self.label} −{self.amount}"

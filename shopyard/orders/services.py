@@ -21,7 +21,7 @@ from shopyard.core.statemachine import actor_label, apply_transition, next_state
 from shopyard.core.validation import check_id
 from shopyard.inventory import services as inventory
 
-from .models import Order, OrderLine, OrderStatusChange
+from .models import Order, OrderAdjustment, OrderLine, OrderStatusChange
 from .state import EVENTS, STAMPS, TRANSITIONS, Action, Status, statuses_allowing
 
 log = logging.getLogger("shopyard.orders")
@@ -88,14 +88,24 @@ def ship(*, actor, shop, order_id, carrier, tracking_number) -> Order:
 
 
 def create_order(*, actor, shop, checkout_id, number, currency, subtotal, shipping_fee, total, address: dict,
-                 note: str, lines: list[dict]) -> Order:
+                 note: str, lines: list[dict], discount_total=0, shipping_discount=0, adjustments=None,
+                 shipping_adjustments=()) -> Order:
     """Write a new order awaiting payment with its lines (already priced by
-    checkout) and its first history row. Lines are kept on `order.line_list`."""
+    checkout), each line's adjustment rows (`adjustments[i]` for `lines[i]`), the
+    shipping fee's, and its first history row. Lines are kept on `order.line_list`."""
     order = Order.objects.create(
         number=number, checkout_id=checkout_id, user=actor, shop=shop, currency=currency, subtotal=subtotal,
-        shipping_fee=shipping_fee, total=total, shipping_address=address, note=note, status=Status.PENDING_PAYMENT,
+        discount_total=discount_total, shipping_fee=shipping_fee, shipping_discount=shipping_discount, total=total,
+        shipping_address=address, note=note, status=Status.PENDING_PAYMENT,
     )
-    order.line_list = OrderLine.objects.bulk_create([OrderLine(order=order, **line) for line in lines])
+    order.line_list = OrderLine.objects.bulk_create([
+        OrderLine(order=order, **{"net_total": line["line_total"], **line}) for line in lines])
+    rows = [OrderAdjustment(order=order, line=line, **row)
+            for line, line_rows in zip(order.line_list, adjustments or [[] for _l in lines], strict=True)
+            for row in line_rows]
+    rows += [OrderAdjustment(order=order, line=None, **row) for row in shipping_adjustments]
+    if rows:
+        OrderAdjustment.objects.bulk_create(rows)
     record_change(order, "", Status.PENDING_PAYMENT, "place", actor)
     return order
 

@@ -9,6 +9,8 @@ names the other's kind."""
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from shopyard.orders.models import OrderAdjustment
+
 
 class Kind(models.TextChoices):
     MEMBER_PRICE = "member_price", _("Member price")
@@ -18,6 +20,7 @@ class Kind(models.TextChoices):
     MULTI_BUY = "multi_buy", _("Multi-buy discount")
     BUNDLE_PRICE = "bundle_price", _("Any N for a fixed price")
     SPEND_TIERS = "spend_tiers", _("Spend and save")
+    CROSS_SHOP_TIERS = "cross_shop_tiers", _("Cross-shop spend and save")
     GIFT = "gift", _("Free gift")
     ADD_ON = "add_on", _("Add-on deal")
     SHOP_COUPON = "shop_coupon", _("Shop coupon")
@@ -25,11 +28,9 @@ class Kind(models.TextChoices):
     SHIPPING_COUPON = "shipping_coupon", _("Free-shipping coupon")
 
 
-class Funding(models.TextChoices):
-    """Who pays for a discount: settlement charges the shop for its own and the platform for its."""
-
-    SHOP = "shop", _("shop")
-    PLATFORM = "platform", _("platform")
+# Who pays for a discount: settlement charges the shop for its own and the platform for its.
+# The order's adjustment rows keep it, so the choices live with them.
+Funding = OrderAdjustment.Funding
 
 
 # the step each kind runs in; lower runs first (checkout.pricing walks them in order)
@@ -41,6 +42,7 @@ STEP = {
     Kind.MULTI_BUY: 30,
     Kind.BUNDLE_PRICE: 30,
     Kind.SPEND_TIERS: 40,
+    Kind.CROSS_SHOP_TIERS: 45,
     Kind.GIFT: 50,
     Kind.ADD_ON: 50,
     Kind.SHOP_COUPON: 60,
@@ -48,7 +50,7 @@ STEP = {
     Kind.SHIPPING_COUPON: 80,
 }
 
-_ORDER_LEVEL = {Kind.SPEND_TIERS, Kind.SHOP_COUPON, Kind.PLATFORM_COUPON, Kind.SHIPPING_COUPON}
+_ORDER_LEVEL = {Kind.SPEND_TIERS, Kind.CROSS_SHOP_TIERS, Kind.SHOP_COUPON, Kind.PLATFORM_COUPON, Kind.SHIPPING_COUPON}
 _ITEM_LEVEL = {Kind.TIME_DISCOUNT, Kind.MULTI_BUY, Kind.BUNDLE_PRICE, Kind.ADD_ON, Kind.MEMBER_PRICE}
 
 # Default stacking: item-level prices stack with order-level discounts and coupons, not with
@@ -60,11 +62,16 @@ DEFAULT_STACKS_WITH = {
     Kind.GROUP_BUY: set(),
     Kind.MULTI_BUY: _ORDER_LEVEL | {Kind.MEMBER_PRICE},
     Kind.BUNDLE_PRICE: _ORDER_LEVEL | {Kind.MEMBER_PRICE},
-    Kind.SPEND_TIERS: _ITEM_LEVEL | {Kind.SHOP_COUPON, Kind.PLATFORM_COUPON, Kind.SHIPPING_COUPON},
+    Kind.SPEND_TIERS: _ITEM_LEVEL | {Kind.CROSS_SHOP_TIERS, Kind.SHOP_COUPON, Kind.PLATFORM_COUPON,
+                                     Kind.SHIPPING_COUPON},
+    Kind.CROSS_SHOP_TIERS: _ITEM_LEVEL | {Kind.SPEND_TIERS, Kind.SHOP_COUPON, Kind.PLATFORM_COUPON,
+                                          Kind.SHIPPING_COUPON},
     Kind.GIFT: set(Kind.values),
     Kind.ADD_ON: _ORDER_LEVEL | {Kind.MEMBER_PRICE},
-    Kind.SHOP_COUPON: _ITEM_LEVEL | {Kind.SPEND_TIERS, Kind.PLATFORM_COUPON, Kind.SHIPPING_COUPON},
-    Kind.PLATFORM_COUPON: _ITEM_LEVEL | {Kind.SPEND_TIERS, Kind.SHOP_COUPON, Kind.SHIPPING_COUPON},
+    Kind.SHOP_COUPON: _ITEM_LEVEL | {Kind.SPEND_TIERS, Kind.CROSS_SHOP_TIERS, Kind.PLATFORM_COUPON,
+                                     Kind.SHIPPING_COUPON},
+    Kind.PLATFORM_COUPON: _ITEM_LEVEL | {Kind.SPEND_TIERS, Kind.CROSS_SHOP_TIERS, Kind.SHOP_COUPON,
+                                         Kind.SHIPPING_COUPON},
     Kind.SHIPPING_COUPON: set(Kind.values) - {Kind.FLASH_SALE},
 }
 

@@ -58,6 +58,10 @@ class BasketLine:
 class Discount:
     line: int  # BasketLine.index
     amount: Money
+    # what the shopper reads for this discount when it differs from the offer's own
+    # label (the tier a 满减 reached: "满400减50")
+    label: str = ""
+    label_en: str = ""
 
 
 @dataclass
@@ -86,6 +90,10 @@ class Offer:
     # Offers with the same choice group are alternatives: at most one of them applies
     # (two coupons of one shop; the pipeline takes the best for the shopper, or the chosen one).
     choice_group: str | None = None
+    # True when the offer's discounts are decided line by line (a limited-time price):
+    # the pipeline then gives each line the best such offer for that line; otherwise the
+    # offer prices a set of lines together (满减, a coupon) and competes on its total
+    per_line: bool = False
     # True when the offer brings its own stock (flash sale units), so checkout takes
     # no normal stock for the lines it prices
     own_stock: bool = False
@@ -93,7 +101,7 @@ class Offer:
     def __init__(self, **attrs):
         for name, value in attrs.items():
             setattr(self, name, value)
-        if not getattr(self, "stacks_with", None):
+        if getattr(self, "stacks_with", None) is None:  # an empty set is a choice: stacks with nothing
             self.stacks_with = default_stacks_with(self.kind)
 
     @property

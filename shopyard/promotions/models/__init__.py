@@ -1,5 +1,6 @@
 """Promotion rows, one module per family of kinds (the pipeline sees them only as offers)."""
 
+from .discounts import Promotion, PromotionStatusChange
 from .flash import (
     FlashPurchaseCount,
     FlashReservation,
@@ -8,4 +9,5 @@ from .flash import (
     FlashSaleStatusChange,
 )
 
-__all__ = ["FlashPurchaseCount", "FlashReservation", "FlashSale", "FlashSaleItem", "FlashSaleStatusChange"]
+__all__ = ["Promotion", "PromotionStatusChange",
+           "FlashPurchaseCount", "FlashReservation", "FlashSale", "FlashSaleItem", "FlashSaleStatusChange"]
