@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from shopyard.core.errors import Conflict
 from shopyard.inventory.models import StockLevel
-from shopyard.orders.models import Order
+from shopyard.orders.models import Order, OrderAdjustment, OrderLine
 from shopyard.orders.services import cancel_by_buyer
 from shopyard.payments.models import Payment
 from shopyard.promotions import flash
@@ -61,6 +61,21 @@ def test_buying_makes_an_order_at_the_flash_price_from_flash_stock(db, flash_pat
     assert _normal_stock(sku) == 7
     reservation = FlashReservation.objects.get()
     assert (reservation.status, reservation.order_id, reservation.user_id) == ("ordered", order["id"], shopper.pk)
+    # the line keeps its list price; the flash discount is an adjustment row the shop funds
+    line = OrderLine.objects.get(order_id=order["id"])
+    assert (line.unit_price, line.line_total, line.discount, line.net_total) == (
+        Decimal("59.90"), Decimal("59.90"), Decimal("40.00"), Decimal("19.90"))
+    [adjustment] = OrderAdjustment.objects.filter(order_id=order["id"])
+    assert (adjustment.kind, adjustment.source, adjustment.source_id, adjustment.amount, adjustment.funded_by) == (
+        "flash_sale", "flash", item.pk, Decimal("40.00"), "shop")
+
+
+def test_a_platform_session_is_funded_by_the_platform(db, api, sku, shopper_token, address):
+    item = f.make_flash_sale(None, [(sku, "29.90", 2, 1)]).items.get()
+    r = _buy(api, item, shopper_token, address)
+    assert r.status_code == 201, r.json()
+    adjustment = OrderAdjustment.objects.get()
+    assert (adjustment.amount, adjustment.funded_by) == (Decimal("30.00"), "platform")
 
 
 def test_the_sold_out_answer_touches_no_database_before_or_after_authentication(db, flash_path, api, client, item,
