@@ -256,3 +256,23 @@ def test_product_page_shows_the_flash_price_while_the_session_is_live(db, client
     FlashSaleItem.objects.filter(pk=item.pk).update(available=0)
     FlashSale.objects.filter(pk=item.sale_id).update(ends_at=timezone.now() - timedelta(seconds=1))
     assert "flash-badge" not in client.get(f"/p/{product.pk}/").content.decode()
+
+
+def test_the_public_listing_shows_prices_units_left_times_and_server_time(db, api, shop, item, sku, shopper):
+    flash.reserve(actor=shopper, item_id=item.pk, quantity=1)
+    later = f.make_flash_sale(shop, [(f.make_product(shop, price="30.00", stock=4).skus.get(), "15.00", 4, 2)],
+                              starts_in_minutes=90)
+    f.make_flash_sale(shop, [(f.make_product(shop, price="30.00", stock=4).skus.get(), "15.00", 4, 2)],
+                      publish=False)  # a draft is never shown
+    body = api.get("/flash/sessions").json()
+    assert [s["id"] for s in body["sessions"]] == [item.sale_id, later.pk]
+    live, upcoming = body["sessions"]
+    assert (live["phase"], upcoming["phase"]) == ("live", "upcoming")
+    [row] = live["items"]
+    assert {k: row[k] for k in ("id", "list_price", "flash_price", "flash_stock", "left", "per_user_limit")} == {
+        "id": item.pk, "list_price": "59.90", "flash_price": "19.90", "flash_stock": 3, "left": 2, "per_user_limit": 1}
+    assert body["server_time"] and live["starts_at"] and live["ends_at"]
+    assert api.get(f"/flash/items/{item.pk}").json()["left"] == 2
+    # an item whose SKU can no longer be bought is not listed
+    type(sku).objects.filter(pk=sku.pk).update(is_active=False)
+    assert api.get("/flash/sessions").json()["sessions"][0]["items"] == []

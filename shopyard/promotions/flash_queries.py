@@ -8,6 +8,7 @@ from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from shopyard.catalog.queries import visible_skus
 from shopyard.core.errors import NotFound, PermissionDenied
 from shopyard.core.validation import parse_id
 
@@ -18,8 +19,11 @@ from .models import FlashSale, FlashSaleItem
 UPCOMING_DAYS = 7
 
 
-def _items():
-    return Prefetch("items", queryset=FlashSaleItem.objects.select_related("sku__product__shop").order_by("id"))
+def _items(*, visible_only=False):
+    items = FlashSaleItem.objects.select_related("sku__product__shop").order_by("id")
+    if visible_only:  # shoppers see only what they may buy (catalog's one visibility rule)
+        items = items.filter(sku__in=visible_skus())
+    return Prefetch("items", queryset=items)
 
 
 def public_sessions(now=None, *, limit=10):
@@ -27,7 +31,7 @@ def public_sessions(now=None, *, limit=10):
     now = now or timezone.now()
     return list(FlashSale.objects.filter(status=Status.SCHEDULED, ends_at__gt=now,
                                          starts_at__lte=now + timedelta(days=UPCOMING_DAYS))
-                .select_related("shop").prefetch_related(_items()).order_by("starts_at", "id")[:limit])
+                .select_related("shop").prefetch_related(_items(visible_only=True)).order_by("starts_at", "id")[:limit])
 
 
 def featured_session(now=None):
