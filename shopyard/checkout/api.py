@@ -122,9 +122,9 @@ def buy_flash_item(request, item_id: Id, payload: FlashBuyIn,
     quantity above the per-user limit; 404 for an unknown item or address."""
     from shopyard.checkout.flash import buy_flash
     from shopyard.payments.models import Payment
-    from shopyard.promotions import flash, flash_store
+    from shopyard.promotions import flash
 
-    if flash_store.sold_out(item_id):
+    if flash.known_sold_out(item_id):
         raise flash.sold_out_error()
     user = bearer(request)
     if user is None:

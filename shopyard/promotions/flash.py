@@ -324,7 +324,7 @@ def reserve(*, actor, item_id, quantity, now=None) -> FlashReservation:
     Commits on its own: the units are held until the order made from the
     reservation is paid, cancelled or times out, or `release` is called."""
     quantity = check_quantity(quantity, "quantity")
-    if flash_store.sold_out(parse_int(item_id) or 0):
+    if known_sold_out(parse_int(item_id) or 0):
         raise sold_out_error()
     item = buyable_item(item_id)
     check_open(item, now or timezone.now())
@@ -333,8 +333,12 @@ def reserve(*, actor, item_id, quantity, now=None) -> FlashReservation:
         raise ValidationFailed(fields={"quantity": [_("At most %(n)s per buyer.") % {"n": limit}]})
     in_redis = False
     if flash_store.enabled():
-        _reserve_in_redis(item, actor, quantity)
-        in_redis = True
+        try:
+            _reserve_in_redis(item, actor, quantity)
+            in_redis = True
+        except flash_store.Unavailable:
+            # Redis is down: the database's conditional UPDATEs alone still never oversell
+            log.warning("Redis unavailable: flash item %s reserved on the database path", item.pk)
     try:
         with transaction.atomic():
             FlashPurchaseCount.objects.bulk_create([FlashPurchaseCount(item=item, user=actor, quantity=0)],
@@ -358,6 +362,15 @@ def reserve(*, actor, item_id, quantity, now=None) -> FlashReservation:
         raise
     reservation.item = item
     return reservation
+
+
+def known_sold_out(item_id) -> bool:
+    """Whether the item is known to be sold out, without a database query (Redis, or the
+    process's sold-out marker); False when Redis cannot be asked."""
+    try:
+        return flash_store.sold_out(item_id)
+    except flash_store.Unavailable:
+        return False
 
 
 def _reserve_in_redis(item, actor, quantity) -> None:

@@ -22,6 +22,10 @@ from functools import lru_cache
 
 from django.conf import settings
 from django.core.cache import cache
+from redis import RedisError
+
+# any Redis failure (connection refused, timeout): callers fall back to the database path
+Unavailable = RedisError
 
 SOLD_OUT = -1
 OVER_LIMIT = -2
@@ -79,7 +83,7 @@ def enabled() -> bool:
 def _client(url):
     import redis
 
-    return redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
+    return redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=1)
 
 
 @lru_cache(maxsize=4)

@@ -128,3 +128,14 @@ def test_redis_counters_lost_are_loaded_again_from_the_database(db, flash_redis,
     flash.reserve(actor=other_shopper, item_id=live_item.pk, quantity=1)
     assert flash_store.left(live_item.pk) == 0
     assert FlashSaleItem.objects.get(pk=live_item.pk).available == 0
+
+
+def test_with_redis_down_reserving_falls_back_to_the_database_and_never_oversells(db, settings, live_item, shopper,
+                                                                                  other_shopper):
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens there
+    flash.reserve(actor=shopper, item_id=live_item.pk, quantity=2)
+    flash.reserve(actor=other_shopper, item_id=live_item.pk, quantity=1)
+    with pytest.raises(Conflict) as refused:
+        flash.reserve(actor=f.make_user("third"), item_id=live_item.pk, quantity=1)
+    assert refused.value.code == "sold_out"
+    assert _state(live_item) == (0, 2)
