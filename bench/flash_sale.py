@@ -19,6 +19,7 @@ import asyncio
 import json
 import os
 import random
+import shutil
 import subprocess
 import sys
 import time
@@ -129,6 +130,71 @@ async def _attempts(host, port, path, clients, attempts, connections):
     return results
 
 
+WRK_LUA = """
+local clients = %(clients)s
+local path = "%(path)s"
+local quota = %(quota)d
+local marker = "%(marker)s"
+local threads = {}
+function setup(thread)
+  table.insert(threads, thread)
+  thread:set("id", #threads)
+end
+function init(args)
+  s201, s409, other, answered = 0, 0, 0, 0
+end
+request = function()
+  local c = clients[math.random(#clients)]
+  local body = string.format('{"address_id":%%d,"quantity":1}', c.address)
+  return wrk.format("POST", path, {["Content-Type"] = "application/json", ["Accept-Language"] = "en",
+                                   ["Authorization"] = "Bearer " .. c.token}, body)
+end
+response = function(status, headers, body)
+  if status == 201 then s201 = s201 + 1 elseif status == 409 then s409 = s409 + 1 else other = other + 1 end
+  answered = answered + 1
+  if answered == quota then  -- this thread's share is done: tell the driver, which stops wrk
+    local f = io.open(marker .. id, "w")
+    f:close()
+    wrk.thread:stop()
+  end
+end
+done = function(summary, latency, requests)
+  local a, b, c = 0, 0, 0
+  for _, t in ipairs(threads) do a = a + t:get("s201"); b = b + t:get("s409"); c = c + t:get("other") end
+  io.write(string.format("JSON{\\"requests\\":%%d,\\"duration_us\\":%%d,\\"s201\\":%%d,\\"s409\\":%%d,\\"other\\":%%d,\\"errors\\":%%d,\\"p50\\":%%d,\\"p99\\":%%d}\\n",
+    summary.requests, summary.duration, a, b, c,
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
+    latency:percentile(50), latency:percentile(99)))
+end
+"""
+
+
+def _wrk(base, path, clients, attempts, connections, threads=2):
+    """wrk (C, so the client costs little CPU), each thread stopping after its share of attempts."""
+    import tempfile
+
+    table = "{" + ",".join(f'{{token="{c["token"]}",address={c["address"]}}}' for c in clients) + "}"
+    import signal
+
+    folder = tempfile.mkdtemp(prefix="flash-wrk-")
+    marker = os.path.join(folder, "done-")
+    script = os.path.join(folder, "flash.lua")
+    with open(script, "w") as fh:
+        fh.write(WRK_LUA % {"clients": table, "path": path, "quota": attempts // threads, "marker": marker})
+    try:
+        # wrk runs for a duration; SIGINT makes it stop and report once every thread has sent its share
+        proc = subprocess.Popen([shutil.which("wrk"), "-t", str(threads), "-c", str(connections), "-d", "300s",
+                                 "--timeout", "10s", "-s", script, base + path], stdout=subprocess.PIPE, text=True)
+        while proc.poll() is None and not all(os.path.exists(f"{marker}{i}") for i in range(1, threads + 1)):
+            time.sleep(0.01)
+        proc.send_signal(signal.SIGINT)
+        out, _err = proc.communicate(timeout=60)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    data = json.loads(next(ln for ln in out.splitlines() if ln.startswith("JSON{"))[4:])
+    return data
+
+
 def _percentile(values, p):
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(len(ordered) * p / 100))] if ordered else 0.0
@@ -145,14 +211,21 @@ def run(args, redis_on):
         data = json.loads(subprocess.run([PY, "-c", SETUP, str(args.users), str(args.units)], env=env, cwd=ROOT,
                                          capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1])
         path = f"/api/v1/flash/items/{data['item']}/buy"
+        wrk_result = None
         try:
             with gunicorn(env, workers=args.workers, threads=args.threads) as base:
                 host, port = base.removeprefix("http://").split(":")
-                asyncio.run(_attempts(host, int(port), "/api/v1/flash/sessions".replace("sessions", "items/0/buy"),
-                                      data["clients"], 50, 4))  # warm the workers up (404s: no such item)
-                started = time.perf_counter()
-                results = asyncio.run(_attempts(host, int(port), path, data["clients"], args.attempts, args.connections))
-                elapsed = time.perf_counter() - started
+                if args.client == "wrk":
+                    started = time.perf_counter()
+                    wrk_result = _wrk(base, path, data["clients"], args.attempts, args.connections)
+                    elapsed = time.perf_counter() - started
+                    results = []
+                else:
+                    asyncio.run(_attempts(host, int(port), "/api/v1/flash/items/0/buy", data["clients"], 50, 4))
+                    started = time.perf_counter()
+                    results = asyncio.run(_attempts(host, int(port), path, data["clients"], args.attempts,
+                                                    args.connections))
+                    elapsed = time.perf_counter() - started
             check = json.loads(subprocess.run([PY, "-c", CHECK, str(data["item"])], env=env, cwd=ROOT,
                                               capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1])
         finally:
@@ -163,6 +236,17 @@ def run(args, redis_on):
                 keys = list(client.scan_iter(match=env["REDIS_KEY_PREFIX"] + ":*", count=1000))
                 if keys:
                     client.delete(*keys)
+    common = {"bench": "flash_sale", "client": args.client, "redis": redis_on, "db": args.db, "workers": args.workers,
+              "threads": args.threads, "connections": args.connections, "users": args.users, "units": args.units}
+    db_check = {"orders_in_db": check["orders"], "units_left": check["units_left"],
+                "oversold": max(0, check["units_ordered"] - args.units), "buyers_with_two": check["buyers_with_two"],
+                "normal_stock": check["normal_stock"]}
+    if wrk_result is not None:
+        secs = wrk_result["duration_us"] / 1e6
+        return {**common, "attempts": wrk_result["requests"], "attempts_per_s": round(wrk_result["requests"] / secs, 1),
+                "p50_ms": round(wrk_result["p50"] / 1000, 1), "p99_ms": round(wrk_result["p99"] / 1000, 1),
+                "statuses": {"201": wrk_result["s201"], "409": wrk_result["s409"], "other": wrk_result["other"]},
+                "socket_errors": wrk_result["errors"], "units_sold": wrk_result["s201"], **db_check}
     statuses = {}
     for status, _secs, _at in results:
         statuses[str(status)] = statuses.get(str(status), 0) + 1
@@ -173,16 +257,12 @@ def run(args, redis_on):
     after = [(secs, at) for status, secs, at in results if at > last_sale]
     finished = max(at for _status, _secs, at in results)
     return {
-        "bench": "flash_sale", "redis": redis_on, "db": args.db, "workers": args.workers, "threads": args.threads,
-        "connections": args.connections, "attempts": len(results), "users": args.users, "units": args.units,
-        "attempts_per_s": round(len(results) / elapsed, 1), "p50_ms": round(_percentile(latencies, 50), 1),
+        **common, "attempts": len(results), "attempts_per_s": round(len(results) / elapsed, 1), "p50_ms": round(_percentile(latencies, 50), 1),
         "p99_ms": round(_percentile(latencies, 99), 1), "statuses": statuses, "units_sold": sold,
         "sold_out_after_s": round(last_sale - started, 2),
         "sold_out_phase_per_s": round(len(after) / (finished - last_sale), 1) if finished > last_sale else None,
         "sold_out_phase_p99_ms": round(_percentile([secs * 1000 for secs, _at in after], 99), 1),
-        "orders_in_db": check["orders"], "units_left": check["units_left"],
-        "oversold": max(0, check["units_ordered"] - args.units), "buyers_with_two": check["buyers_with_two"],
-        "normal_stock": check["normal_stock"],
+        **db_check,
     }
 
 
@@ -197,6 +277,8 @@ def main():
     ap.add_argument("--connections", type=int, default=64)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--threads", type=int, default=4)
+    ap.add_argument("--client", choices=["wrk", "python"], default="wrk" if shutil.which("wrk") else "python",
+                    help="wrk (Debian's package; default when installed) or the asyncio client (reports the two phases)")
     args = ap.parse_args()
     modes = {"on": [True], "off": [False], "both": [True, False]}[args.redis]
     runs = [run(args, redis_on) for redis_on in modes]
