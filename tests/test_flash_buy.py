@@ -276,3 +276,13 @@ def test_the_public_listing_shows_prices_units_left_times_and_server_time(db, ap
     # an item whose SKU can no longer be bought is not listed
     type(sku).objects.filter(pk=sku.pk).update(is_active=False)
     assert api.get("/flash/sessions").json()["sessions"][0]["items"] == []
+
+
+def test_the_flash_page_form_refuses_bad_quantities_and_unknown_items(db, client, item, shopper, address):
+    client.force_login(shopper)
+    for quantity in ("²", "0", "abc", "2"):
+        r = client.post(f"/flash/{item.pk}/buy/", {"token": f"q-{quantity}", "quantity": quantity})
+        assert r.status_code == 422, quantity
+    assert client.post("/flash/999999/buy/", {"token": "x", "quantity": "1"}).status_code == 404
+    assert client.post(f"/flash/{2**64}/buy/", {"quantity": "1"}).status_code == 404
+    assert _held(item) == (3, 0) and Order.objects.count() == 0

@@ -82,7 +82,9 @@ def _clean_name(data, field, errors, *, required):
     value = value.strip()
     if required and not value:
         errors[field] = [_("This field is required.")]
-    elif len(value) > NAME_MAX or "\x00" in value:
+    elif "\x00" in value:
+        errors[field] = [_("Remove the NUL character.")]
+    elif len(value) > NAME_MAX:
         errors[field] = [_("Use at most %(n)s characters.") % {"n": NAME_MAX}]
     return value
 
