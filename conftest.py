@@ -94,6 +94,13 @@ def address(shopper):
 
 
 @pytest.fixture
+def seller_client(client, seller, shop):
+    """The test client logged in as the seller of `shop` (console pages)."""
+    client.force_login(seller)
+    return client
+
+
+@pytest.fixture
 def shopper_token(shopper):
     return f.token_for(shopper)
 
@@ -255,3 +262,37 @@ def flash_redis(settings):
 def flash_path(request):
     """Run a flash-sale test on the database path and on the Redis path."""
     return request.getfixturevalue("flash_db_path" if request.param == "db" else "flash_redis") and request.param
+
+
+# --- the browser tests (tests/test_browser_*.py; helpers in tests/browser.py) --
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    """One headless chromium per test module (each test gets its own context):
+    starting the browser once keeps the browser tests fast."""
+    import os
+
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser import CHROMIUM, FLAGS
+
+    # Playwright's sync API runs an event loop in this thread; the tests' own
+    # ORM calls are synchronous and safe here.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
+        yield browser
+        browser.close()
+    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+
+
+@pytest.fixture
+def visit(chromium, live_server, size, lang):
+    """A `tests.browser.Visit` of the live server at `size` in `lang` (both
+    parametrised by the test module)."""
+    from tests.browser import Visit
+
+    v = Visit(chromium, live_server.url, size, lang)
+    yield v
+    v.context.close()

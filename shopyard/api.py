@@ -7,13 +7,16 @@ from shopyard.cart.api import router as cart_router
 from shopyard.catalog.api import router as catalog_router
 from shopyard.catalog.api import seller_router as seller_catalog_router
 from shopyard.checkout import api as _checkout_api  # noqa: F401  (adds POST /orders to the orders router)
+from shopyard.checkout.group_api import router as group_router
 from shopyard.core.api_support import install_error_handlers
 from shopyard.orders.api import router as orders_router
 from shopyard.orders.api import seller_router as seller_orders_router
 from shopyard.payments.api import router as payments_router
+from shopyard.promotions.api import seller_router as seller_promotions_router
 from shopyard.promotions.flash_api import operator_router as flash_operator_router
 from shopyard.promotions.flash_api import router as flash_router
 from shopyard.promotions.flash_api import seller_router as flash_seller_router
+from shopyard.promotions.group_api import seller_router as seller_group_router
 from shopyard.shops.api import operator_router
 
 api = NinjaAPI(
@@ -29,8 +32,11 @@ api.add_router("", catalog_router)
 api.add_router("", cart_router)
 api.add_router("", orders_router)
 api.add_router("", payments_router)
+api.add_router("", group_router)
 api.add_router("/seller", seller_catalog_router)
 api.add_router("/seller", seller_orders_router)
+api.add_router("/seller", seller_group_router)
+api.add_router("/seller", seller_promotions_router)
 api.add_router("/operator", operator_router)
 api.add_router("", flash_router)
 api.add_router("/seller", flash_seller_router)

@@ -19,5 +19,12 @@ urlpatterns = [
     path("", include("shopyard.storefront.urls")),
 ]
 
+
+def media(request, path):
+    """Uploaded files, from MEDIA_ROOT as it is now (read per request, so a
+    changed MEDIA_ROOT, as in tests, is served rather than the one at import)."""
+    return serve(request, path, document_root=settings.MEDIA_ROOT)
+
+
 if settings.SERVE_MEDIA:
-    urlpatterns += [re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT})]
+    urlpatterns += [re_path(r"^media/(?P<path>.*)$", media)]

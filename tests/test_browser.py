@@ -1,44 +1,27 @@
 """The storefront in a real browser: register, add two SKUs from two shops,
 check out, pay on the gateway page, see both orders paid.
 
-Drives Debian's Chromium through Python Playwright (no browser download);
-`.ci/run` installs the `chromium` package so this runs in CI."""
-
-import os
-import shutil
+Drives Debian's Chromium through Python Playwright (no browser download;
+the `chromium` fixture is in the root conftest.py); `.ci/run` installs the
+`chromium` package so this runs in CI."""
 
 import pytest
 
 from shopyard.orders.models import Order
 
 from . import factories as f
+from .browser import MARKS
 
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-         "--disable-sync", "--disable-quic", "--no-first-run"]
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not shutil.which(CHROMIUM), reason="Debian's chromium is not installed (apt-get install chromium)"),
-]
+pytestmark = MARKS
 
 
 @pytest.fixture
-def browser_page(live_server):
-    # Playwright's sync API runs an event loop in this thread; the test's own
-    # ORM calls are synchronous and safe here.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
-        context = browser.new_context(locale="en-US", viewport={"width": 390, "height": 844})
-        page = context.new_page()
-        page.set_default_timeout(15000)
-        yield page
-        context.close()
-        browser.close()
-    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+def browser_page(chromium, live_server):
+    context = chromium.new_context(locale="en-US", viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    yield page
+    context.close()
 
 
 @pytest.mark.django_db(transaction=True)

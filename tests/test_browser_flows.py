@@ -1,97 +1,30 @@
 """What a person checks on the storefront, in a real browser, on a phone and a
-desktop, in Chinese and English: SKU options, cart selection, order centre.
+desktop, in Chinese and English: SKU options, buy now, cart selection, the
+address picker at checkout, order centre.
 
 Each flow saves a full-page screenshot under SHOPYARD_HOME/screenshots/ and
-fails on any page JavaScript error, so a broken script cannot pass unseen."""
+fails on any page JavaScript error, so a broken script cannot pass unseen.
+The browser fixtures (`chromium`, `visit`) are in the root conftest.py, the
+helpers in tests/browser.py."""
 
-import os
-import shutil
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
-from django.conf import settings
-from django.test import Client
+from django.utils import translation
 
+from shopyard.accounts.models import Address, phone_validator
+from shopyard.cart.models import CartLine
 from shopyard.cart.services import add_line, get_cart
 from shopyard.catalog.services import create_product
 from shopyard.checkout.pricing import price_lines
 from shopyard.checkout.services import place_order
+from shopyard.orders.models import Order
 from shopyard.orders.services import mark_paid
 
 from . import factories as f
+from .browser import EVERY_SIZE_AND_LANG, MARKS, sizes_and_langs
 
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-         "--disable-sync", "--disable-quic", "--no-first-run"]
-SIZES = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1366, "height": 900}}
-LANGS = {"zh": "zh-CN", "en": "en-US"}
-AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not shutil.which(CHROMIUM), reason="Debian's chromium is not installed (apt-get install chromium)"),
-    pytest.mark.parametrize("size", list(SIZES)),
-    pytest.mark.parametrize("lang", list(LANGS)),
-]
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    # One browser for the module keeps the whole file fast; each test gets its own context.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
-        yield browser
-        browser.close()
-    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-
-
-class Visit:
-    """A browser context in one size and language, collecting page errors."""
-
-    def __init__(self, browser, base, size, lang):
-        self.base, self.name = base, f"{size}-{lang}"
-        self.context = browser.new_context(locale=LANGS[lang], viewport=SIZES[size],
-                                           extra_http_headers={"Accept-Language": LANGS[lang]})
-        self.page = self.context.new_page()
-        self.page.set_default_timeout(15000)
-        self.errors = []
-        self.page.on("pageerror", lambda exc: self.errors.append(f"pageerror: {exc}"))
-        self.page.on("console", lambda msg: msg.type == "error" and self.errors.append(f"console: {msg.text} {msg.location.get('url', '')}"))
-
-    def login(self, user):
-        client = Client()
-        client.force_login(user)
-        cookie = client.cookies[settings.SESSION_COOKIE_NAME]
-        self.context.add_cookies([{"name": cookie.key, "value": cookie.value, "url": self.base}])
-
-    def goto(self, path):
-        self.page.goto(f"{self.base}{path}")
-
-    def axe_problems(self):
-        """Serious or critical accessibility violations on the current page, as
-        "rule: selector" strings (axe-core, vendored under tests/vendor)."""
-        self.page.add_script_tag(path=str(AXE))
-        result = self.page.evaluate("axe.run(document)")
-        return [f"{v['id']}: {'; '.join(str(n['target']) + ' ' + n.get('failureSummary', '')[-120:] for n in v['nodes'])}"
-                for v in result["violations"] if v["impact"] in ("serious", "critical")]
-
-    def shot(self, flow):
-        folder = Path(settings.SHOPYARD_HOME) / "screenshots"
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{flow}-{self.name}.png"
-        self.page.screenshot(path=str(path), full_page=True)
-        return path
-
-
-@pytest.fixture
-def visit(chromium, live_server, size, lang):
-    v = Visit(chromium, live_server.url, size, lang)
-    yield v
-    v.context.close()
+pytestmark = MARKS
 
 
 def two_attribute_product(shop):
@@ -112,6 +45,7 @@ def two_attribute_product(shop):
     })
 
 
+@EVERY_SIZE_AND_LANG
 @pytest.mark.django_db(transaction=True)
 def test_product_options_show_the_chosen_sku(visit, lang):
     product = two_attribute_product(f.make_shop())
@@ -131,11 +65,66 @@ def test_product_options_show_the_chosen_sku(visit, lang):
     red = "红" if lang == "zh" else "Red"
     page.wait_for_selector(f".option-chip.is-disabled[aria-disabled=true]:text-is('{red}')")
     assert page.locator(".option-chip.is-disabled").count() == 1
+    # ...and a person cannot choose it: it is no link, and a real mouse click on
+    # it (no force, nothing skipped) leaves the chosen SKU, price and address as they were
+    chip = page.locator(f".option-chip:text-is('{red}')")
+    assert chip.get_attribute("href") is None and chip.is_disabled()
+    url, box = page.url, chip.bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    assert page.evaluate("document.querySelector('[data-sku-input]').value") == str(skus["SHIRT-BLUE-L"].pk)
+    assert page.inner_text(".sku-summary [data-sku-code]").strip() == "SHIRT-BLUE-L"
+    assert "65.00" in page.inner_text("[data-sku-price]") and page.url == url
+    assert "is-selected" not in chip.get_attribute("class")
     assert visit.axe_problems() == []
     visit.shot("product-options")
     assert visit.errors == []
 
 
+@sizes_and_langs(("phone", "zh"), ("desktop", "en"))
+@pytest.mark.django_db(transaction=True)
+def test_buy_now_checks_out_the_chosen_sku_and_leaves_the_cart_alone(visit):
+    buyer = f.make_user()
+    f.make_address(buyer)
+    shop = f.make_shop(shipping_fee="10.00")
+    product = two_attribute_product(shop)
+    blue_m = product.skus.get(code="SHIRT-BLUE-M")
+    in_cart = f.make_product(f.make_shop(), price="20.00", stock=5)
+    cart_line = add_line(cart=get_cart(user=buyer, create=True), sku_id=in_cart.skus.get().pk, quantity=1)
+    expected = price_lines([(blue_m, 2, None)]).total.amount
+    visit.login(buyer)
+    page = visit.page
+
+    visit.goto(f"/p/{product.pk}/")
+    assert page.inner_text("#cart-count").strip() == "1"
+    page.click(f".option-chip:text-is('{visit.text('蓝', 'Blue')}')")
+    page.click(".option-chip:text-is('M')")
+    page.wait_for_function("document.querySelector('[data-sku-code]').textContent.trim() === 'SHIRT-BLUE-M'")
+    page.fill("#id_quantity", "2")
+    assert page.inner_text("#buy-now").strip() == visit.text("立即购买", "Buy now")
+    page.click("#buy-now")
+    page.wait_for_url("**/checkout/buy-now/")
+
+    lines = page.locator("#checkout-form .summary-line")
+    assert lines.count() == 1
+    line = lines.first.inner_text()
+    assert visit.text("双选项衬衫", "Two-option shirt") in line and "63.00" in line and "× 2" in line
+    assert str(expected) == "136.00"  # 2 × 63.00 + 10.00 shipping, as the server prices it
+    assert str(expected) in page.inner_text("#checkout-total")
+    assert page.inner_text("#cart-count").strip() == "1"  # the cart is untouched
+    assert visit.axe_problems() == []
+    visit.shot("buy-now-checkout")
+
+    page.click("#checkout-form button[type=submit]")
+    page.wait_for_url("**/pay/sim/**")
+    order = Order.objects.get(user=buyer)
+    assert [(line.sku_id, line.quantity) for line in order.lines.all()] == [(blue_m.pk, 2)]
+    assert order.total == expected
+    assert list(CartLine.objects.filter(cart__user=buyer).values_list("pk", "sku_id", "quantity")) == [
+        (cart_line.pk, cart_line.sku_id, 1)]
+    assert visit.errors == []
+
+
+@EVERY_SIZE_AND_LANG
 @pytest.mark.django_db(transaction=True)
 def test_cart_unticking_a_line_leaves_the_other_lines_total(visit):
     buyer = f.make_user()
@@ -166,6 +155,7 @@ def test_cart_unticking_a_line_leaves_the_other_lines_total(visit):
     assert visit.errors == []
 
 
+@EVERY_SIZE_AND_LANG
 @pytest.mark.django_db(transaction=True)
 def test_order_centre_counts_and_countdown(visit, lang):
     buyer = f.make_user()
@@ -191,6 +181,59 @@ def test_order_centre_counts_and_countdown(visit, lang):
     assert visit.errors == []
 
 
+@sizes_and_langs(("phone", "zh"), ("desktop", "en"))
+@pytest.mark.django_db(transaction=True)
+def test_address_picker_at_checkout_and_a_bad_phone(visit, lang):
+    buyer = f.make_user()
+    product = f.make_product(f.make_shop(), price="20.00", stock=5)
+    add_line(cart=get_cart(user=buyer, create=True), sku_id=product.skus.get().pk, quantity=1)
+    visit.login(buyer)
+    page = visit.page
+
+    visit.goto("/checkout/")
+    assert page.locator("#checkout-form input[name=address_id]").count() == 0
+    page.click("a[href^='/accounts/addresses/new/']")
+    page.wait_for_url("**/accounts/addresses/new/**")
+    page.fill("#id_recipient", "李四")
+    page.fill("#id_detail", "科技园 8 号")
+    # the picker: each choice loads the next level's options (htmx)
+    for select, code, then in (("province", "440000", "#id_city_code option[value='440300']"),
+                               ("city", "440300", "#id_district_code option[value='440305']"),
+                               ("district", "440305", None)):
+        page.select_option(f"#id_{select}_code", code)
+        if then:
+            page.wait_for_selector(then, state="attached")
+    assert visit.axe_problems() == []
+
+    # a phone number of 10 digits: the field's message in the page's language, nothing saved
+    page.fill("#id_phone", "1380013800")
+    page.click("form button[type=submit].btn-primary")
+    page.wait_for_selector("#id_phone ~ .errorlist")
+    with translation.override("zh-hans" if lang == "zh" else "en"):
+        message = str(phone_validator.message)
+    assert page.inner_text("#id_phone ~ .errorlist").strip() == message
+    assert ("请输入中国大陆手机号" in message) == (lang == "zh")
+    assert not Address.objects.filter(user=buyer).exists()
+    # what was typed and picked is still there to correct
+    assert page.input_value("#id_recipient") == "李四" and page.input_value("#id_district_code") == "440305"
+    visit.shot("address-bad-phone")
+
+    page.fill("#id_phone", "13900139000")
+    page.click("form button[type=submit].btn-primary")
+    page.wait_for_url("**/checkout/")
+    saved = Address.objects.get(user=buyer)
+    assert (saved.province_code, saved.city_code, saved.district_code) == ("440000", "440300", "440305")
+    assert (saved.province, saved.city, saved.district) == ("广东省", "深圳市", "南山区")
+    choice = page.inner_text(".address-choice")
+    assert "广东省 深圳市 南山区 科技园 8 号" in choice and "13900139000" in choice
+    assert page.is_checked(f"input[name=address_id][value='{saved.pk}']")
+    assert visit.axe_problems() == []
+    visit.shot("checkout-address")
+    # the refused form came back as 422, which chromium logs; nothing else went wrong
+    assert len(visit.errors) == 1 and "status of 422" in visit.errors[0], visit.errors
+
+
+@sizes_and_langs(("phone", "zh"), ("desktop", "en"))
 @pytest.mark.django_db(transaction=True)
 def test_flash_sale_button_opens_at_the_start_second(visit, settings):
     from datetime import timedelta

@@ -233,3 +233,24 @@ def test_selection_follows_a_guest_into_their_account(client, shopper, sku, othe
     assert sorted(CartLine.objects.filter(cart__user=shopper).values_list("sku_id", "quantity", "selected")) == \
         sorted([(sku.pk, 1, True), (other_sku.pk, 2, False)])
     assert line_items(user=shopper) == [{"sku_id": sku.pk, "quantity": 1}]
+
+
+def test_checking_out_with_nothing_ticked_says_so_and_writes_nothing(client, api, shopper, shopper_token, address, sku):
+    from django.urls import reverse
+
+    from shopyard.cart.services import set_selected
+
+    cart = get_cart(user=shopper, create=True)
+    line = add_line(cart=cart, sku_id=sku.pk, quantity=1)
+    set_selected(cart=cart, line_id=line.pk, selected=False)
+    response = api.c.post("/api/v1/orders", {"address_id": address.pk}, content_type="application/json",
+                          **f.auth(shopper_token))
+    assert response.status_code == 422
+    assert response.json()["fields"] == {"lines": ["Select at least one item to check out."]}
+    client.force_login(shopper)
+    page = client.get(reverse("storefront:checkout"), follow=True)
+    assert "Select at least one item to check out." in page.content.decode()
+    zh = client.get(reverse("storefront:checkout"), follow=True, HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert "请至少勾选一件商品再结算" in zh.content.decode()
+    assert Order.objects.count() == 0
+    assert CartLine.objects.get(pk=line.pk).quantity == 1

@@ -181,6 +181,7 @@ def test_run_periodic_command_prints_json_counts(three_orders, subscribe_for_tes
     # (events emitted during the run are delivered too when something listens to them)
     new_heard = OutboxDelivery.objects.filter(event_id__gt=last_id).count()
     assert json.loads(out.getvalue()) == {
+        "failed_expired_groups": 0,
         "delivered_payment_notifications": 0,
         "queried_payments": 0,
         "refunds_performed": 0,
@@ -198,8 +199,8 @@ def test_run_periodic_command_prints_json_counts(three_orders, subscribe_for_tes
     out = StringIO()
     call_command("run_periodic", stdout=out)
     assert json.loads(out.getvalue()) == {
-        "delivered_payment_notifications": 0, "queried_payments": 0, "refunds_performed": 0,
-        "cancelled_unpaid_orders": 0, "dispatched_events": 0, "purged_expired_api_tokens": 0,
+        "failed_expired_groups": 0, "delivered_payment_notifications": 0, "queried_payments": 0,
+        "refunds_performed": 0, "cancelled_unpaid_orders": 0, "dispatched_events": 0, "purged_expired_api_tokens": 0,
         "purged_stale_user_sessions": 0, "expired_flash_orders": 0, "ended_flash_sales": 0,
     }
 

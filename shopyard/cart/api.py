@@ -28,6 +28,14 @@ class SelectIn(Schema):
     selected: bool = Field(..., strict=True)
 
 
+class PricedAdjustmentOut(Schema):
+    kind: str
+    label: str
+    label_en: str
+    amount: str
+    funded_by: str
+
+
 class CartLineOut(Schema):
     id: int
     sku_id: int
@@ -38,8 +46,12 @@ class CartLineOut(Schema):
     title: str
     title_en: str
     quantity: int
-    unit_price: str
-    line_total: str
+    unit_price: str = Field(..., description="the list price, before discounts")
+    line_total: str = Field(..., description="unit price × quantity, before discounts")
+    discount: str = Field(..., description="what promotions take off this line (0 when it is not selected)")
+    net_total: str = Field(..., description="what checkout charges for this line: line_total − discount")
+    explanation: str = Field(..., description='e.g. "¥398.00 − ¥79.60 限时8折"; empty without a discount')
+    adjustments: list[PricedAdjustmentOut]
     stock: int
     available: bool
     selected: bool
@@ -57,13 +69,28 @@ class UnavailableLineOut(Schema):
     reason: str
 
 
+class GiftLineOut(Schema):
+    sku_id: int
+    product_id: int
+    title: str
+    title_en: str
+    sku_name: str
+    sku_name_en: str
+    quantity: int
+    unit_price: str = Field(..., description="its list price; the gift costs nothing")
+    label: str = Field(..., description="the promotion that gives it")
+
+
 class CartShopOut(Schema):
     shop_id: int
     shop_name: str
     lines: list[CartLineOut]
+    gifts: list[GiftLineOut] = Field([], description="gifts (满赠) the selected lines earn, added to the order at ¥0")
     all_selected: bool
-    subtotal: str | None = Field(None, description="of the selected lines; null when none is selected")
+    subtotal: str | None = Field(None, description="of the selected lines at list price; null when none is selected")
+    discount: str | None = Field(None, description="every discount on the selected lines")
     shipping_fee: str | None
+    shipping_discount: str | None
     total: str | None
 
 
@@ -75,6 +102,7 @@ class CartOut(Schema):
     count: int = Field(..., description="units in the selected lines")
     all_selected: bool
     currency: str | None
+    discount: str | None = Field(None, description="every discount on the selected lines, shipping included")
     total: str | None = Field(None, description="of the selected lines: what checkout charges")
 
 
@@ -94,11 +122,23 @@ def serialise(cart) -> dict:
                 "sku_name_en": v.line.sku.name_en, "product_id": v.line.sku.product_id,
                 "title": v.line.sku.product.title, "title_en": v.line.sku.product.title_en, "quantity": v.line.quantity,
                 "unit_price": str(v.unit_price.quantize().amount), "line_total": str(v.line_total.amount),
+                "discount": str((v.line_total - v.net_total).amount), "net_total": str(v.net_total.amount),
+                "explanation": v.explanation,
+                "adjustments": [{"kind": a.kind, "label": a.label, "label_en": a.label_en,
+                                 "amount": str(a.amount.amount), "funded_by": a.funded_by}
+                                for a in (v.priced.adjustments if v.priced else [])],
                 "stock": v.stock, "available": v.available, "selected": v.selected,
                 "price_change": amount(v.price_change.quantize()) if v.price_change else None,
             } for v in g.lines],
+            "gifts": [{
+                "sku_id": p.sku.pk, "product_id": p.sku.product_id, "title": p.sku.product.title,
+                "title_en": p.sku.product.title_en, "sku_name": p.sku.name, "sku_name_en": p.sku.name_en,
+                "quantity": p.quantity, "unit_price": str(p.unit_price.quantize().amount),
+                "label": p.adjustments[0].label,
+            } for p in g.gifts],
             "all_selected": g.all_selected,
-            "subtotal": amount(g.subtotal), "shipping_fee": amount(g.shipping_fee), "total": amount(g.total),
+            "subtotal": amount(g.subtotal), "discount": amount(g.discount), "shipping_fee": amount(g.shipping_fee),
+            "shipping_discount": amount(g.shipping_discount), "total": amount(g.total),
         })
     unavailable = [{
         "id": v.line.pk, "sku_id": v.line.sku_id, "product_id": v.line.sku.product_id, "title": v.line.sku.product.title,
@@ -108,6 +148,7 @@ def serialise(cart) -> dict:
     return {
         "groups": groups, "unavailable": unavailable, "count": view.count, "all_selected": view.all_selected,
         "currency": view.total.currency if view.total else None,
+        "discount": amount(view.discount),
         "total": str(view.total.amount) if view.total else None,
     }
 

@@ -7,7 +7,7 @@ shown apart with the reason, outside every total.
 `groups` holds only the selected lines (what checkout shows and buys); `shops`
 holds every buyable line for the cart page, with the selected lines' amounts."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
@@ -29,6 +29,17 @@ class CartLineView:
     selected: bool = False
     reason: str = ""  # why an unavailable line cannot be bought
     price_change: Money | None = None  # current unit price − price when added; None when unchanged
+    priced: object = None  # the pipeline's PricedLine, for a selected line (its discounts)
+
+    @property
+    def net_total(self) -> Money | None:
+        """What the line costs after its discounts (the list total when it is not selected)."""
+        return self.priced.net_total if self.priced is not None else self.line_total
+
+    @property
+    def explanation(self) -> str:
+        """"¥398.00 − ¥79.60 限时8折", when a promotion took something off."""
+        return self.priced.explain() if self.priced is not None and self.priced.adjustments else ""
 
     @property
     def price_dropped(self) -> bool:
@@ -48,6 +59,20 @@ class ShopGroup:
     subtotal: Money | None = None
     shipping_fee: Money | None = None
     total: Money | None = None
+    discount: Money | None = None
+    shipping_discount: Money | None = None
+    gifts: list = field(default_factory=list)  # PricedLine of each free gift (满赠)
+
+    @property
+    def currency(self) -> str:
+        return self.shop.currency if self.subtotal is None else self.subtotal.currency
+
+
+def shop_group(amounts) -> ShopGroup:
+    """A shop's priced amounts (checkout.pricing.ShopAmounts) as the cart and checkout pages show them."""
+    return ShopGroup(shop=amounts.shop, subtotal=amounts.subtotal, shipping_fee=amounts.shipping_fee,
+                     total=amounts.total, discount=amounts.discount, shipping_discount=amounts.shipping_discount,
+                     gifts=[line for line in amounts.lines if line.is_gift])
 
 
 @dataclass
@@ -58,6 +83,7 @@ class CartView:
     unavailable: list = field(default_factory=list)  # CartLineView of lines that cannot be bought
     shops: list = field(default_factory=list)  # ShopGroup of every buyable line, amounts of the selected ones
     all_selected: bool = False
+    discount: Money | None = None  # every discount on the selected lines, shipping included
 
 
 def unavailable_reason(line) -> str:
@@ -92,7 +118,7 @@ def cart_view(cart) -> CartView:
         line.buyable = line.visible and sku_stock(line.sku) > 0
     buyable = [line for line in lines if line.buyable]
     chosen = [line for line in buyable if line.selected]
-    pricing = price_lines((line.sku, line.quantity, line) for line in chosen)
+    pricing = price_lines(((line.sku, line.quantity, line) for line in chosen), user=cart.user)
     views = {}
     for line in buyable:
         unit = Money(line.sku.price, line.sku.product.currency)
@@ -102,11 +128,12 @@ def cart_view(cart) -> CartView:
     groups = []
     amounts_by_shop = {}
     for amounts in pricing.shops:
-        group = ShopGroup(shop=amounts.shop, subtotal=amounts.subtotal, shipping_fee=amounts.shipping_fee,
-                          total=amounts.total)
+        group = shop_group(amounts)
         for priced in amounts.lines:
+            if priced.is_gift:
+                continue
             view = views[priced.ref.pk]
-            view.unit_price, view.line_total = priced.unit_price, priced.line_total
+            view.unit_price, view.line_total, view.priced = priced.unit_price, priced.line_total, priced
             group.lines.append(view)
         groups.append(group)
         amounts_by_shop[amounts.shop.pk] = group
@@ -115,9 +142,8 @@ def cart_view(cart) -> CartView:
         shop = line.sku.product.shop
         if shop.pk not in shops:
             priced = amounts_by_shop.get(shop.pk)
-            shops[shop.pk] = ShopGroup(shop=shop, subtotal=priced.subtotal if priced else None,
-                                       shipping_fee=priced.shipping_fee if priced else None,
-                                       total=priced.total if priced else None)
+            # every buyable line of the shop, with the selected lines' amounts
+            shops[shop.pk] = replace(priced, lines=[]) if priced else ShopGroup(shop=shop)
         shops[shop.pk].lines.append(views[line.pk])
     for group in shops.values():
         group.all_selected = all(v.selected for v in group.lines)
@@ -127,5 +153,6 @@ def cart_view(cart) -> CartView:
         for line in lines if not line.buyable
     ]
     return CartView(groups=groups, total=pricing.total, count=sum(line.quantity for line in chosen),
+                    discount=pricing.discount,
                     unavailable=unavailable, shops=list(shops.values()),
                     all_selected=bool(buyable) and all(line.selected for line in buyable))

@@ -5,7 +5,7 @@ priced again from the catalogue, by the same calculator place_order uses, when
 the page is shown and when the order is placed."""
 
 from shopyard.cart.models import CartLine
-from shopyard.cart.queries import CartLineView, CartView, ShopGroup
+from shopyard.cart.queries import CartLineView, CartView, shop_group
 from shopyard.cart.services import buyable_sku
 from shopyard.catalog.queries import sku_stock
 
@@ -21,17 +21,19 @@ def buy_now_line(*, sku_id, quantity) -> dict:
     return {"sku_id": sku_id, "quantity": quantity}
 
 
-def buy_now_view(line: dict) -> CartView:
-    """The one line priced and grouped as the checkout page shows a cart."""
+def buy_now_view(line: dict, *, user=None) -> CartView:
+    """The one line priced and grouped as the checkout page shows a cart, with the
+    promotions `user` gets (the same pipeline and offers place_order uses)."""
     sku = buyable_sku(line["sku_id"], field="lines[0].sku_id")
-    pricing = price_lines([(sku, line["quantity"], CartLine(sku=sku, quantity=line["quantity"]))])
+    pricing = price_lines([(sku, line["quantity"], CartLine(sku=sku, quantity=line["quantity"]))], user=user)
     groups = []
     for amounts in pricing.shops:
-        group = ShopGroup(shop=amounts.shop, subtotal=amounts.subtotal, shipping_fee=amounts.shipping_fee,
-                          total=amounts.total)
+        group = shop_group(amounts)
         for priced in amounts.lines:
+            if priced.is_gift:
+                continue
             stock = sku_stock(priced.sku)
             group.lines.append(CartLineView(priced.ref, priced.unit_price, priced.line_total, stock,
-                                            stock >= priced.quantity))
+                                            stock >= priced.quantity, priced=priced))
         groups.append(group)
-    return CartView(groups=groups, total=pricing.total, count=line["quantity"])
+    return CartView(groups=groups, total=pricing.total, count=line["quantity"], discount=pricing.discount)

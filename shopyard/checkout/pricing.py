@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from django.utils import timezone
 from django.utils.translation import get_language
 
-from shopyard.core.money import Money, format_price
+from shopyard.core.money import Money, explain_price
 from shopyard.promotions.engine import AUTO, BasketContext, offers_for
 from shopyard.promotions.kinds import STEP, Kind
 from shopyard.promotions.offers import BasketLine
@@ -88,11 +88,7 @@ class PricedLine:
 
     def explain(self, lang=None) -> str:
         """"¥199.00 − ¥20.00 满200减20 − ¥10.00 店铺券", in the shopper's language."""
-        parts = [format_price(self.line_total.amount, self.line_total.currency)]
-        for adjustment in self.adjustments:
-            parts.append(f"− {format_price(adjustment.amount.amount, adjustment.amount.currency)} "
-                         f"{adjustment.describe(lang)}")
-        return " ".join(parts)
+        return explain_price(self.line_total, [(a.amount, a.describe(lang)) for a in self.adjustments])
 
 
 @dataclass
@@ -159,12 +155,14 @@ def _entry(entry):
     return sku, quantity, ref, None
 
 
-def price_lines(entries, *, user=None, coupons=AUTO, now=None, promotions=True) -> Pricing:
+def price_lines(entries, *, user=None, coupons=AUTO, now=None, promotions=True, offers=None) -> Pricing:
     """Price `entries`, an iterable of (sku, quantity, ref) or (sku, quantity, ref, context)
     with sku.product.shop loaded, grouped by shop (one future order per shop) in shop-id
     order, lines in the given order. `coupons` is AUTO (the best the shopper holds) or a list
     of the shopper's coupon ids (empty: none); `context` carries a line's flash reservation
-    or group; `promotions=False` prices at list prices only."""
+    or group; `promotions=False` prices at list prices only. `offers` prices with exactly
+    these offers instead of the live ones: the console's preview of a promotion not yet
+    published goes through the same steps, stacking and rounding as checkout."""
     groups: dict[int, ShopAmounts] = {}
     for entry in entries:
         sku, quantity, ref, context = _entry(entry)
@@ -177,7 +175,13 @@ def price_lines(entries, *, user=None, coupons=AUTO, now=None, promotions=True) 
     currencies = {line.unit_price.currency for group in shops for line in group.lines}
     pricing = Pricing(shops=shops, currencies=currencies, total=None)
     if promotions and shops and len(currencies) == 1:
-        _apply_offers(pricing, user=user, coupons=coupons, now=now or timezone.now())
+        _apply_offers(pricing, user=user, coupons=coupons, now=now or timezone.now(), offers=offers)
+    _totals(pricing)
+    return pricing
+
+
+def _totals(pricing) -> None:
+    shops, currencies = pricing.shops, pricing.currencies
     for group in shops:
         if len({line.unit_price.currency for line in group.lines}) > 1:
             continue  # a shop prices in one currency; place_order refuses a mix
@@ -192,7 +196,36 @@ def price_lines(entries, *, user=None, coupons=AUTO, now=None, promotions=True) 
         for group in shops:
             total = total + group.total
         pricing.total = total
-    return pricing
+
+
+@dataclass
+class UnitPrices:
+    prices: dict  # sku id -> Pricing of one unit bought alone
+    offers: list  # every offer loaded for these SKUs (product pages show the promotions among them)
+    changes_at: object  # the next moment an offer starts or ends, or None
+
+
+def unit_prices(skus, *, user=None, now=None) -> UnitPrices:
+    """What one unit of each SKU costs bought alone (a buy-now of one), for product
+    pages. The offers are loaded once for all the SKUs, then each SKU runs the whole
+    pipeline on its own basket, so the price a product page shows is the price a
+    checkout of that one unit charges."""
+    now = now or timezone.now()
+    skus = list(skus)
+    if not skus:
+        return UnitPrices(prices={}, offers=[], changes_at=None)
+    probe = [BasketLine(index=i, sku=sku, quantity=1, unit_price=Money(sku.price, sku.product.currency),
+                        amount=Money(sku.price, sku.product.currency)) for i, sku in enumerate(skus)]
+    context = _context(probe, user=user, coupons=AUTO, now=now)
+    offers = offers_for(context)
+    prices = {}
+    for sku in skus:
+        pricing = price_lines([(sku, 1, None)], promotions=False)
+        if offers and not pricing.mixed_currencies:
+            _apply_offers(pricing, user=user, coupons=AUTO, now=now, offers=offers)
+            _totals(pricing)
+        prices[sku.pk] = pricing
+    return UnitPrices(prices=prices, offers=offers, changes_at=context.changes_at)
 
 
 class _Basket:
@@ -204,9 +237,17 @@ class _Basket:
         self.lines = [BasketLine(index=i, sku=p.sku, quantity=p.quantity, unit_price=p.unit_price,
                                  amount=p.line_total, context=p.context, is_gift=p.is_gift)
                       for i, p in enumerate(self.priced)]
+        self._eligible = {}  # id(offer) -> (lines seen, the eligible ones): what an offer covers never changes
+
+    def eligible(self, offer) -> list:
+        seen, lines = self._eligible.get(id(offer), (0, []))
+        if seen < len(self.lines):  # gifts may have joined since
+            lines = lines + [line for line in self.lines[seen:] if offer.eligible(line)]
+            self._eligible[id(offer)] = (len(self.lines), lines)
+        return lines
 
     def candidates(self, offer):
-        return [line for line in self.lines if offer.eligible(line) and line.stacks_with(offer)]
+        return [line for line in self.eligible(offer) if line.stacks_with(offer)]
 
     def capped(self, offer, lines) -> list:
         """The offer's discounts on `lines`, each capped at what its line still costs."""
@@ -264,16 +305,24 @@ def _adjustment(offer, amount, label="", label_en="") -> Adjustment:
                       amount=amount, funded_by=offer.funded_by)
 
 
-def _apply_offers(pricing: Pricing, *, user, coupons, now) -> None:
-    basket = _Basket(pricing)
-    context = BasketContext(
+def _context(lines, *, user, coupons, now) -> BasketContext:
+    return BasketContext(
         user=user if getattr(user, "is_authenticated", False) else None, now=now,
-        shop_ids=frozenset(g.shop.pk for g in pricing.shops),
-        sku_ids=frozenset(line.sku.pk for line in basket.lines),
-        product_ids=frozenset(line.product_id for line in basket.lines),
-        coupons=coupons, lines=basket.lines,
+        shop_ids=frozenset(line.shop_id for line in lines),
+        sku_ids=frozenset(line.sku.pk for line in lines),
+        product_ids=frozenset(line.product_id for line in lines),
+        coupons=coupons, lines=lines,
     )
-    offers = offers_for(context)
+
+
+def _load_offers(lines, *, user, coupons, now) -> list:
+    return offers_for(_context(lines, user=user, coupons=coupons, now=now))
+
+
+def _apply_offers(pricing: Pricing, *, user, coupons, now, offers=None) -> None:
+    basket = _Basket(pricing)
+    if offers is None:
+        offers = _load_offers(basket.lines, user=user, coupons=coupons, now=now)
     shipping_step = STEP[Kind.SHIPPING_COUPON]
     for step in sorted({offer.step for offer in offers if offer.step < shipping_step}):
         here = [offer for offer in offers if offer.step == step]
@@ -284,10 +333,11 @@ def _apply_offers(pricing: Pricing, *, user, coupons, now) -> None:
 
 def _per_line(basket, offers) -> None:
     """Line-by-line offers: each line gets the one that takes most off it."""
+    covered = {id(offer): {line.index for line in basket.eligible(offer)} for offer in offers}
     for line in basket.lines:
         best = None
         for offer in offers:
-            if offer.eligible(line) and line.stacks_with(offer):
+            if line.index in covered[id(offer)] and line.stacks_with(offer):
                 capped = basket.capped(offer, [line])
                 total = basket.total(capped)
                 if total is not None and (best is None or total > best[2]):

@@ -153,7 +153,8 @@ def place_order(*, actor, address_id, lines=None, note="", notes=None, idempoten
             earlier = _replay(actor, idempotency_key, fingerprint) if idempotency_key else None
             if earlier:
                 return earlier
-            raise ValidationFailed(_("Your cart is empty."), fields={"lines": [_("Your cart is empty.")]})
+            message = nothing_to_check_out(actor)
+            raise ValidationFailed(message, fields={"lines": [message]})
         items = normalise_lines(lines)
     # field errors name the line as the client sent it (items are sorted by SKU id)
     positions = {}
@@ -184,6 +185,16 @@ def place_order(*, actor, address_id, lines=None, note="", notes=None, idempoten
         if earlier:
             return earlier
         raise ValidationFailed(fields={"Idempotency-Key": [_("This key is being used by another request.")]}) from None
+
+
+def nothing_to_check_out(user) -> str:
+    """Why a cart checkout has no line: nothing ticked, or nothing that can be bought."""
+    from shopyard.cart.services import buyable_lines, get_cart
+
+    cart = get_cart(user=user)
+    if cart is not None and buyable_lines(cart).exists():
+        return _("Select at least one item to check out.")
+    return _("Your cart is empty.")
 
 
 class _KeyTaken(Exception):

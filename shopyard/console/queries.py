@@ -11,7 +11,8 @@ from django.utils import timezone
 
 from shopyard.catalog.models import Brand, Product, Sku
 from shopyard.catalog.queries import category_tree, with_cover
-from shopyard.core.money import format_price
+from shopyard.checkout.pricing import price_lines
+from shopyard.core.money import Money, format_price
 from shopyard.core.validation import parse_id
 from shopyard.orders import queries as order_queries
 from shopyard.orders.models import Order
@@ -93,8 +94,8 @@ def packing_orders(shop, ids):
 
 
 def shippable_orders(shop, ids=None):
-    """Paid orders waiting to ship (optionally among `ids`), oldest first."""
-    qs = order_queries.shop_orders(shop).filter(status__in=statuses_allowing(Action.SHIP))
+    """Paid orders waiting to ship and not on hold (optionally among `ids`), oldest first."""
+    qs = order_queries.shop_orders(shop).filter(status__in=statuses_allowing(Action.SHIP), hold="")
     if ids is not None:
         qs = qs.filter(pk__in=ids)
     return list(qs.order_by("pk")[:100])
@@ -137,3 +138,41 @@ def category_choices():
 def brand_choices():
     return list(Brand.objects.order_by("name"))
 
+
+
+# --- promotions ------------------------------------------------------------
+
+PICKER_LIMIT = 300  # products or SKUs a picker lists
+
+
+def promotion_products(shop):
+    """The shop's products for the scope picker (drafts too: a promotion may be set up first)."""
+    return list(Product.objects.filter(shop=shop).order_by("-id")[:PICKER_LIMIT])
+
+
+def promotion_skus(shop):
+    """The shop's SKUs for the scope, gift and add-on pickers, with stock for the label."""
+    return list(Sku.objects.filter(product__shop=shop).select_related("product", "stock")
+                .order_by("product_id", "pk")[:PICKER_LIMIT])
+
+
+def price_examples(preview, *, lang) -> list:
+    """Each example basket of a promotion preview priced by the pipeline with that promotion
+    alone: rows of {lines: [(priced line, explanation)], list total, price, saving}."""
+    rows = []
+    for example in preview.examples:
+        pricing = price_lines([(sku, quantity, i) for i, (sku, quantity) in enumerate(example.entries)],
+                              offers=[preview.offer])
+        if pricing.total is None:
+            continue
+        lines = pricing.lines
+        listed = sum((line.line_total for line in lines if not line.is_gift), start=_zero(lines))
+        paid = sum((line.net_total for line in lines), start=_zero(lines))
+        rows.append({"lines": [(line, line.explain(lang)) for line in lines], "list_total": listed,
+                     "price": paid, "saving": listed - paid, "tier": example.note,
+                     "gift": any(line.is_gift for line in lines)})
+    return rows
+
+
+def _zero(lines):
+    return Money.zero(lines[0].unit_price.currency)

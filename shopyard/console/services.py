@@ -33,8 +33,12 @@ def ship_orders(*, actor, shop, shipments: list[dict]) -> BulkShipResult:
             result.errors[row["order_id"]] = {"order": [_("Order not found.")]}
         except ValidationFailed as exc:
             result.errors[row["order_id"]] = _messages(exc)
-        except Conflict:
+        except Conflict as exc:
             current = order_services.shop_order(shop=shop, order_id=row["order_id"])
+            if exc.code == "order_on_hold":
+                result.errors[row["order_id"]] = {"order": [
+                    _("Order %(number)s: %(reason)s") % {"number": current.number, "reason": exc.message}]}
+                continue
             result.errors[row["order_id"]] = {"order": [
                 _("Order %(number)s: only paid orders can be shipped; this order is “%(status)s”.")
                 % {"number": current.number, "status": current.get_status_display()}]}

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import promotion_views, views
 
 app_name = "console"
 
@@ -19,4 +19,9 @@ urlpatterns = [
     path("orders/ship/", views.bulk_ship, name="bulk_ship"),
     path("orders/<id:pk>/", views.order_detail, name="order_detail"),
     path("orders/<id:pk>/ship/", views.order_ship, name="order_ship"),
+    path("promotions/", promotion_views.promotion_list, name="promotions"),
+    path("promotions/new/", promotion_views.promotion_create, name="promotion_create"),
+    path("promotions/<id:pk>/", promotion_views.promotion_edit, name="promotion_edit"),
+    path("promotions/<id:pk>/publish/", promotion_views.promotion_publish, name="promotion_publish"),
+    path("promotions/<id:pk>/stop/", promotion_views.promotion_stop, name="promotion_stop"),
 ]

@@ -19,7 +19,7 @@ from shopyard.core.errors import Conflict, DomainError, NotFound, ValidationFail
 from shopyard.core.validation import page_number, parse_id
 from shopyard.orders import queries as order_queries
 from shopyard.orders import services as order_services
-from shopyard.orders.state import Action, Role, Status, allowed_actions
+from shopyard.orders.state import Action, Role, Status, actions_for, allowed_actions
 from shopyard.shipping.models import Carrier
 
 from . import forms, queries
@@ -327,7 +327,7 @@ def _order_page(request, pk, *, status=200, ship_errors=None, ship_error=None, f
         shipment = None
     return _render(request, "console/order_detail.html", {
         "order": order, "shipment": shipment, "carriers": Carrier.choices,
-        "can_ship": Action.SHIP in allowed_actions(order.status, Role.SELLER),
+        "can_ship": Action.SHIP in actions_for(order, Role.SELLER),
         "awaiting_payment": Action.PAY in allowed_actions(order.status),
         "ship_errors": ship_errors or {}, "ship_error": ship_error, "form": form or {}, "nav": "orders",
         "address": order.shipping_address or {},
@@ -350,10 +350,12 @@ def order_ship(request, pk):
     except ValidationFailed as exc:
         errors = {k: [str(m) for m in v] for k, v in exc.fields.items()}
         return _order_page(request, pk, status=exc.status, ship_errors=errors, form=form)
-    except Conflict:
+    except Conflict as exc:
         current = order_queries.shop_order_detail(request.console.shop, pk)
         label = current.get_status_display() if current else ""
         message = _("Only paid orders can be shipped; this order is “%(status)s”.") % {"status": label}
+        if exc.code == "order_on_hold":  # the hold says why (orders.services.check_not_held)
+            message = str(exc.message)
         return _order_page(request, pk, status=409, ship_error=message, form=form)
     messages.success(request, _("Order %(number)s marked as shipped.") % {"number": order.number})
     return redirect("console:order_detail", pk=order.pk)

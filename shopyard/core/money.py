@@ -34,8 +34,11 @@ class Money:
     currency: str
 
     def __post_init__(self):
-        object.__setattr__(self, "amount", to_decimal(self.amount))
-        object.__setattr__(self, "currency", self.currency.upper())
+        # the pricing pipeline makes thousands of these per cart: skip the work when already clean
+        if type(self.amount) is not Decimal:
+            object.__setattr__(self, "amount", to_decimal(self.amount))
+        if not self.currency.isupper():
+            object.__setattr__(self, "currency", self.currency.upper())
 
     @classmethod
     def zero(cls, currency: str) -> Money:
@@ -135,3 +138,11 @@ def allocate(total: Money, weights: list[Money]) -> list[Money]:
         if placed == left:  # every share is full: `total` was more than the weights
             break
     return [Money(s, total.currency) for s in shares]
+
+
+def explain_price(total: Money, discounts) -> str:
+    """A line's price as shoppers read it: "¥199.00 − ¥20.00 满200减20 − ¥10.00 店铺券"
+    (`discounts`: (Money, label) pairs in the order they were taken off)."""
+    parts = [format_price(total.amount, total.currency)]
+    parts += [f"− {format_price(amount.amount, amount.currency)} {label}" for amount, label in discounts]
+    return " ".join(parts)

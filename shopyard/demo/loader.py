@@ -11,6 +11,7 @@ import itertools
 import random
 import time
 from dataclasses import dataclass, field
+from datetime import timedelta
 from decimal import Decimal
 
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -21,6 +22,8 @@ from shopyard.accounts import services as accounts
 from shopyard.accounts.models import User
 from shopyard.catalog import services as catalog
 from shopyard.catalog.models import Brand, Category, Product
+from shopyard.promotions import services as promotions
+from shopyard.promotions.models import Promotion
 from shopyard.shops.models import Shop, ShopMember
 from shopyard.storefront import services as storefront
 from shopyard.storefront.models import FeaturedCategory, HomeBanner
@@ -387,6 +390,23 @@ def load_home_content(*, operator, cats) -> int:
     return len(HOME_BANNERS)
 
 
+def load_campaigns(*, operator, now=None) -> int:
+    """The platform's 双12 cross-shop 满减, published and scheduled for the next 12 December
+    (so it prices nothing the demo orders buy today), added once through the services."""
+    if Promotion.objects.filter(shop__isnull=True).exists():
+        return 0
+    now = timezone.localtime(now)
+    start = now.replace(month=12, day=12, hour=0, minute=0, second=0, microsecond=0)
+    if start <= now:
+        start = start.replace(year=start.year + 1)
+    campaign = promotions.create_promotion(
+        actor=operator, shop=None, kind="cross_shop_tiers", name="双12跨店满减", name_en="Double 12 cross-shop deal",
+        starts_at=start, ends_at=start + timedelta(days=1), currency="CNY",
+        rules={"tiers": [{"threshold": "300", "amount_off": "30"}, {"threshold": "600", "amount_off": "70"}]})
+    promotions.publish_promotion(actor=operator, shop=None, promotion_id=campaign.pk)
+    return 1
+
+
 def load(*, products: int = DEFAULT_PRODUCTS, seed: int = DEFAULT_SEED, with_orders: bool = True) -> DemoResult:
     started = time.monotonic()
     rng = random.Random(seed)
@@ -399,6 +419,7 @@ def load(*, products: int = DEFAULT_PRODUCTS, seed: int = DEFAULT_SEED, with_ord
         brands = ensure_brands()
         load_catalogue(shops=shops, users=users, cats=cats, brands=brands, count=products, rng=rng, result=result)
         load_home_content(operator=users["operator"], cats=cats)
+        load_campaigns(operator=users["operator"])
     # orders run after the catalogue commits, as they would in real life
     if with_orders:
         load_orders(shops=shops, users=users, result=result)

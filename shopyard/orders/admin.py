@@ -36,11 +36,11 @@ class OrderAdmin(admin.ModelAdmin):
     list_select_related = ("user", "shop")
     raw_id_fields = ("user", "shop")
     date_hierarchy = "placed_at"
-    readonly_fields = ("number", "checkout_id", "user", "shop", "status", "currency", "subtotal_text",
+    readonly_fields = ("number", "checkout_id", "user", "shop", "status", "hold", "currency", "subtotal_text",
                        "shipping_fee_text", "total_text", "address", "placed_at", "paid_at", "shipped_at",
                        "completed_at", "cancelled_at")
     fieldsets = (
-        (None, {"fields": ("number", "checkout_id", "status", ("user", "shop"))}),
+        (None, {"fields": ("number", "checkout_id", ("status", "hold"), ("user", "shop"))}),
         (_("Amounts"), {"fields": (("subtotal_text", "shipping_fee_text", "total_text"),)}),
         (_("Delivery"), {"fields": ("address", "note")}),
         (_("Timeline"), {"fields": (("placed_at", "paid_at"), ("shipped_at", "completed_at", "cancelled_at"))}),

@@ -14,11 +14,26 @@ from shopyard.core.money import money_str
 from shopyard.shops.queries import shop_for_seller
 
 from . import queries, services
-from .state import BUYER_TABS, Role, allowed_actions
+from .state import BUYER_TABS, Role, actions_for
 from .state import Status as OrderStatus
 
 router = Router(tags=["orders"])
 seller_router = Router(tags=["seller"])
+
+
+class AdjustmentOut(Schema):
+    kind: str = Field(..., description="time_discount, spend_tiers, shop_coupon, …")
+    source: str = Field(..., description="promotion, coupon, flash, group")
+    source_id: int | None
+    label: str
+    label_en: str
+    amount: str
+    funded_by: str = Field(..., description="shop or platform: who pays for the discount")
+
+
+def adjustment_out(a, currency) -> dict:
+    return {"kind": a.kind, "source": a.source, "source_id": a.source_id, "label": a.label,
+            "label_en": a.label_en, "amount": money_str(a.amount, currency), "funded_by": a.funded_by}
 
 
 class OrderLineOut(Schema):
@@ -30,9 +45,14 @@ class OrderLineOut(Schema):
     sku_code: str
     sku_name: str
     sku_name_en: str
-    unit_price: str
+    unit_price: str = Field(..., description="the list price, before discounts")
     quantity: int
-    line_total: str
+    line_total: str = Field(..., description="unit price × quantity, before discounts")
+    discount: str = Field(..., description="this line's share of every discount (the adjustments add up to it)")
+    net_total: str = Field(..., description="what was paid for this line: line_total − discount")
+    is_gift: bool
+    adjustments: list[AdjustmentOut]
+    explanation: str = Field(..., description='the price as the shopper reads it: "¥398.00 − ¥79.60 限时8折"')
 
 
 class HistoryOut(Schema):
@@ -59,9 +79,11 @@ class OrderOut(Schema):
     shop_id: int
     shop_name: str
     currency: str
-    subtotal: str
+    subtotal: str = Field(..., description="the lines at list price")
+    discount_total: str = Field(..., description="every line discount")
     shipping_fee: str
-    total: str
+    shipping_discount: str = Field(..., description="what a free-shipping offer took off the fee")
+    total: str = Field(..., description="subtotal − discount_total + shipping_fee − shipping_discount")
     placed_at: datetime
     paid_at: datetime | None
     shipped_at: datetime | None
@@ -69,6 +91,7 @@ class OrderOut(Schema):
     cancelled_at: datetime | None
     pay_by: datetime | None = Field(..., description="when an unpaid order is cancelled if not paid (null once it cannot expire)")
     actions: list[str] = Field(..., description="what the caller may do now: pay, cancel, confirm_receipt (buyer); ship (seller)")
+    hold: str = Field("", description="why the order may not be shipped yet (group_buy: its group is filling); empty when it may")
     lines: list[OrderLineOut]
 
 
@@ -115,15 +138,19 @@ def order_out(o, role=Role.BUYER) -> dict:
     return {
         "id": o.pk, "number": o.number, "checkout_id": str(o.checkout_id), "status": o.status, "shop_id": o.shop_id,
         "shop_name": o.shop.name, "currency": c, "subtotal": money_str(o.subtotal, c),
-        "shipping_fee": money_str(o.shipping_fee, c), "total": money_str(o.total, c), "placed_at": o.placed_at,
+        "discount_total": money_str(o.discount_total, c), "shipping_fee": money_str(o.shipping_fee, c),
+        "shipping_discount": money_str(o.shipping_discount, c), "total": money_str(o.total, c), "placed_at": o.placed_at,
         "paid_at": o.paid_at, "shipped_at": o.shipped_at, "completed_at": o.completed_at, "cancelled_at": o.cancelled_at,
         "pay_by": queries.payment_deadline(o),
-        "actions": sorted(str(a) for a in allowed_actions(o.status, role)),
+        "actions": sorted(str(a) for a in actions_for(o, role)), "hold": o.hold,
         "lines": [{
             "id": ln.pk, "sku_id": ln.sku_id, "product_id": ln.product_id_snapshot, "product_title": ln.product_title,
             "product_title_en": ln.product_title_en, "sku_code": ln.sku_code, "sku_name": ln.sku_name,
             "sku_name_en": ln.sku_name_en, "unit_price": money_str(ln.unit_price, c), "quantity": ln.quantity,
-            "line_total": money_str(ln.line_total, c),
+            "line_total": money_str(ln.line_total, c), "discount": money_str(ln.discount, c),
+            "net_total": money_str(ln.net_total, c), "is_gift": ln.is_gift,
+            "adjustments": [adjustment_out(a, c) for a in ln.adjustment_rows],
+            "explanation": ln.explain() if ln.discount else "",
         } for ln in (getattr(o, "line_list", None) or o.lines.all())],
     }
 

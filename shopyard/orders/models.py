@@ -8,9 +8,12 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from .state import Status
+from shopyard.core.money import Money, explain_price
+
+from .state import Hold, Status
 
 
 class Order(models.Model):
@@ -32,6 +35,9 @@ class Order(models.Model):
     total = models.DecimalField(_("total"), max_digits=20, decimal_places=4)
     shipping_address = models.JSONField(_("shipping address"))
     note = models.CharField(_("buyer note"), max_length=200, blank=True)
+    # set while the order, paid or not, must not move on (state.HELD_ACTIONS): e.g. a group-buy
+    # order until its group fills; empty when nothing holds it
+    hold = models.CharField(_("on hold"), max_length=30, choices=Hold.choices, blank=True, default="")
     placed_at = models.DateTimeField(_("placed at"), auto_now_add=True, db_index=True)
     paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
     shipped_at = models.DateTimeField(_("shipped at"), null=True, blank=True)
@@ -78,6 +84,20 @@ class OrderLine(models.Model):
 
     def __str__(self):
         return f"{self.sku_code} × {self.quantity}"
+
+    def explain(self, lang=None) -> str:
+        """How the line came to cost what was paid, from its adjustment rows (prefetch
+        `lines__adjustments` where a page lists many)."""
+        lang = lang or get_language() or ""
+        currency = self.order.currency
+        return explain_price(Money(self.line_total, currency), [
+            (Money(a.amount, currency), a.label_en if lang.startswith("en") and a.label_en else a.label)
+            for a in self.adjustment_rows])
+
+    @property
+    def adjustment_rows(self):
+        # rows place_order just wrote are kept on the line; rows read back come prefetched
+        return getattr(self, "adjustment_list", None) or self.adjustments.all()
 
 
 class OrderStatusChange(models.Model):

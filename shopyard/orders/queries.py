@@ -8,7 +8,7 @@ from django.db.models import Count, Prefetch, Q
 from shopyard.core.errors import ValidationFailed
 from shopyard.core.validation import check_id
 
-from .models import Order, OrderLine, OrderStatusChange
+from .models import Order, OrderAdjustment, OrderLine, OrderStatusChange
 from .state import BUYER_TABS, Action, allowed_actions
 
 
@@ -23,12 +23,13 @@ def _id(value):
 def _detail_qs():
     return Order.objects.select_related("shop").prefetch_related(
         Prefetch("lines", queryset=OrderLine.objects.order_by("id")),
+        Prefetch("lines__adjustments", queryset=OrderAdjustment.objects.order_by("id")),
         Prefetch("history", queryset=OrderStatusChange.objects.order_by("id")),
     )
 
 
 def buyer_orders(user, *, status=None):
-    qs = Order.objects.filter(user=user).select_related("shop").prefetch_related("lines")
+    qs = Order.objects.filter(user=user).select_related("shop").prefetch_related("lines", "lines__adjustments")
     if status:
         qs = qs.filter(status=status)
     return qs.order_by("-id")
@@ -75,7 +76,7 @@ def buyer_order_detail(user, order_id):
 
 
 def shop_orders(shop, *, status=None, q=None):
-    qs = Order.objects.filter(shop=shop).select_related("user").prefetch_related("lines")
+    qs = Order.objects.filter(shop=shop).select_related("user").prefetch_related("lines", "lines__adjustments")
     if status:
         qs = qs.filter(status=status)
     if q:

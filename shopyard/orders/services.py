@@ -15,14 +15,23 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from shopyard.core.errors import NotFound
+from shopyard.core.errors import Conflict, NotFound
 from shopyard.core.events import emit
 from shopyard.core.statemachine import actor_label, apply_transition, next_state
 from shopyard.core.validation import check_id
 from shopyard.inventory import services as inventory
 
 from .models import Order, OrderAdjustment, OrderLine, OrderStatusChange
-from .state import EVENTS, STAMPS, TRANSITIONS, Action, Status, statuses_allowing
+from .state import (
+    EVENTS,
+    HELD_ACTIONS,
+    STAMPS,
+    TRANSITIONS,
+    Action,
+    Hold,
+    Status,
+    statuses_allowing,
+)
 
 log = logging.getLogger("shopyard.orders")
 
@@ -34,14 +43,27 @@ def record_change(order, from_status, to_status, action, actor, note=""):
     )
 
 
+def check_not_held(order, action) -> None:
+    """The one rule of holds: an order on hold refuses the actions a hold stops (shipping),
+    with a message that says why (409 `order_on_hold`)."""
+    if order.hold and action in HELD_ACTIONS:
+        reason = Hold(order.hold).label
+        message = _("This order is on hold (%(reason)s) and cannot be shipped yet.") % {"reason": reason}
+        raise Conflict(message, fields={"hold": [message]}, code="order_on_hold")
+
+
 def transition(order, action, *, actor, note="") -> Order:
-    """Apply `action` to `order` (any instance or id); raises InvalidTransition (409).
+    """Apply `action` to `order` (any instance or id); raises InvalidTransition (409),
+    or Conflict `order_on_hold` when a hold stops the action.
     `actor` is the acting user, or None for the system (gateway, timeout)."""
     with transaction.atomic():
         locked = Order.objects.select_for_update().get(pk=getattr(order, "pk", order))
         target = next_state(TRANSITIONS, locked.status, action)
+        check_not_held(locked, action)
         stamp = STAMPS.get(target)
         extra = {stamp: timezone.now()} if stamp else {}
+        if target == Status.CANCELLED and locked.hold:
+            extra["hold"] = ""  # a cancelled order has nothing left to hold
         apply_transition(locked, action, transitions=TRANSITIONS, record=record_change, actor=actor, note=note, **extra)
         if target == Status.CANCELLED:
             inventory.release_for_order(order=locked)
@@ -83,8 +105,44 @@ def ship(*, actor, shop, order_id, carrier, tracking_number) -> Order:
     with transaction.atomic():
         locked = Order.objects.select_for_update().get(pk=order.pk)
         next_state(TRANSITIONS, locked.status, Action.SHIP)  # refuse before writing a shipment
+        check_not_held(locked, Action.SHIP)
         shipment = create_shipment(order=locked, carrier=carrier, tracking_number=tracking_number, actor=actor)
         return transition(locked, Action.SHIP, actor=actor, note=f"{shipment.get_carrier_display()} {shipment.tracking_number}")
+
+
+def hold(*, order, reason, actor=None) -> Order:
+    """Put `order` on hold (`reason`: a state.Hold) inside the caller's transaction: a
+    group-buy order is held from placement until its group fills."""
+    reason = Hold(reason)
+    with transaction.atomic():
+        locked = Order.objects.select_for_update().get(pk=getattr(order, "pk", order))
+        if locked.hold != reason:
+            locked.hold = reason
+            locked.save(update_fields=["hold"])
+            emit("order.held", order_id=locked.pk, hold=str(reason), actor_id=getattr(actor, "pk", None))
+    if isinstance(order, Order):  # the caller's instance (a checkout's new order) says so too
+        order.hold = locked.hold
+    return locked
+
+
+def release_hold(*, order, reason, actor=None) -> Order:
+    """Lift the hold `reason` put on `order` (a no-op when it is not held for that reason)."""
+    with transaction.atomic():
+        locked = Order.objects.select_for_update().get(pk=getattr(order, "pk", order))
+        if locked.hold == Hold(reason):
+            locked.hold = ""
+            locked.save(update_fields=["hold"])
+            emit("order.released", order_id=locked.pk, hold=str(reason), actor_id=getattr(actor, "pk", None))
+    if isinstance(order, Order):
+        order.hold = locked.hold
+    return locked
+
+
+def close_paid(*, order, note, actor=None) -> Order:
+    """Close a paid order that will not be fulfilled (its group failed or was already
+    full): it ends cancelled, its stock goes back, and payments refunds it in full when
+    `order.cancelled` reaches them. The system acts; a second call is refused (409)."""
+    return transition(order, Action.CLOSE, actor=actor, note=note)
 
 
 def create_order(*, actor, shop, checkout_id, number, currency, subtotal, shipping_fee, total, address: dict,
@@ -100,10 +158,12 @@ def create_order(*, actor, shop, checkout_id, number, currency, subtotal, shippi
     )
     order.line_list = OrderLine.objects.bulk_create([
         OrderLine(order=order, **{"net_total": line["line_total"], **line}) for line in lines])
-    rows = [OrderAdjustment(order=order, line=line, **row)
-            for line, line_rows in zip(order.line_list, adjustments or [[] for _l in lines], strict=True)
-            for row in line_rows]
-    rows += [OrderAdjustment(order=order, line=None, **row) for row in shipping_adjustments]
+    rows = []
+    for line, line_rows in zip(order.line_list, adjustments or [[] for _l in lines], strict=True):
+        line.adjustment_list = [OrderAdjustment(order=order, line=line, **row) for row in line_rows]
+        rows += line.adjustment_list
+    order.shipping_adjustment_list = [OrderAdjustment(order=order, line=None, **row) for row in shipping_adjustments]
+    rows += order.shipping_adjustment_list
     if rows:
         OrderAdjustment.objects.bulk_create(rows)
     record_change(order, "", Status.PENDING_PAYMENT, "place", actor)

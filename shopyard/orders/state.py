@@ -24,6 +24,9 @@ class Action(models.TextChoices):
     CONFIRM_RECEIPT = "confirm_receipt", _("confirm receipt")
     CANCEL = "cancel", _("cancel")
     EXPIRE = "expire", _("expire")
+    # the system closes a paid order it cannot fulfil (its group did not fill); payments
+    # refunds every paid order that ends cancelled (payments.services.refund_closed_order)
+    CLOSE = "close", _("close and refund")
 
 
 class Role(models.TextChoices):
@@ -37,6 +40,7 @@ TRANSITIONS = {
     (Status.PENDING_PAYMENT, Action.CANCEL): Status.CANCELLED,
     (Status.PENDING_PAYMENT, Action.EXPIRE): Status.CANCELLED,
     (Status.PAID, Action.SHIP): Status.SHIPPED,
+    (Status.PAID, Action.CLOSE): Status.CANCELLED,
     (Status.SHIPPED, Action.CONFIRM_RECEIPT): Status.COMPLETED,
 }
 
@@ -46,6 +50,7 @@ PERFORMERS = {
     Action.PAY: {Role.BUYER, Role.SYSTEM},
     Action.CANCEL: {Role.BUYER},
     Action.EXPIRE: {Role.SYSTEM},
+    Action.CLOSE: {Role.SYSTEM},
     Action.SHIP: {Role.SELLER},
     Action.CONFIRM_RECEIPT: {Role.BUYER},
 }
@@ -67,6 +72,18 @@ EVENTS = {
 }
 
 
+class Hold(models.TextChoices):
+    """Why a paid order may not move on yet. Whoever sets a hold releases it, through
+    orders.services (hold / release_hold); the hold is the order's, so orders never ask
+    the app that set it."""
+
+    GROUP_BUY = "group_buy", _("waiting for its group to fill")
+
+
+# what a hold stops: the seller's ship action (transition and services.ship refuse it)
+HELD_ACTIONS = {Action.SHIP}
+
+
 def allowed_actions(status, role=None) -> set:
     """The actions the table allows from `status`, restricted to those `role` may start."""
     return {
@@ -75,24 +92,31 @@ def allowed_actions(status, role=None) -> set:
     }
 
 
+def actions_for(order, role=None) -> set:
+    """What `order` allows now: its status's actions, less those a hold stops."""
+    actions = allowed_actions(order.status, role)
+    return actions - HELD_ACTIONS if order.hold else actions
+
+
 def statuses_allowing(action) -> list:
     """The statuses from which `action` is possible (for filters such as "to ship")."""
     return sorted({source for (source, act) in TRANSITIONS if act == action})
 
 
-def _reachable(start) -> set:
+def _reachable(start, *, skip=()) -> set:
     seen, todo = set(), [start]
     while todo:
         state = todo.pop()
         if state in seen:
             continue
         seen.add(state)
-        todo.extend(target for (source, _a), target in TRANSITIONS.items() if source == state)
+        todo.extend(target for (source, action), target in TRANSITIONS.items() if source == state and action not in skip)
     return seen
 
 
-# the statuses of an order that was paid for (a sale): everything reachable from paid
-SOLD = sorted(_reachable(TRANSITIONS[(Status.PENDING_PAYMENT, Action.PAY)]))
+# the statuses of an order that was paid for (a sale): everything reachable from paid,
+# except by closing it with a full refund (a closed order sold nothing)
+SOLD = sorted(_reachable(TRANSITIONS[(Status.PENDING_PAYMENT, Action.PAY)], skip={Action.CLOSE}))
 
 
 # The shopper's order-centre tabs, in display order: each tab is the statuses

@@ -14,6 +14,7 @@ class PaymentsConfig(AppConfig):
         from .refunds import retry_pending_refunds
         from .services import (
             deliver_queued_notifications,
+            on_order_cancelled,
             on_order_closed,
             query_unconfirmed_payments,
         )
@@ -21,6 +22,8 @@ class PaymentsConfig(AppConfig):
         # an order that can no longer be paid closes the pending payments covering it
         subscribe("order.cancelled", on_order_closed)
         subscribe("order.paid", on_order_closed)
+        # a paid order that ends cancelled (closed by the system) is refunded in full
+        subscribe("order.cancelled", on_order_cancelled)
         register("delivered_payment_notifications", deliver_queued_notifications, order=50)
         register("queried_payments", query_unconfirmed_payments, order=60)
         register("refunds_performed", retry_pending_refunds, order=70)

@@ -30,6 +30,7 @@ from shopyard.core.validation import check_id
 from shopyard.orders.models import Order
 from shopyard.orders.services import mark_paid
 from shopyard.orders.state import Action as OrderAction
+from shopyard.orders.state import Status as OrderStatus
 from shopyard.orders.state import allowed_actions as order_actions
 
 from . import gateways
@@ -37,7 +38,7 @@ from .gateways import simulated
 from .gateways.base import SignatureError
 from .models import Payment, PaymentNotification, PaymentStatusChange, QueuedNotification
 from .refunds import request_refund
-from .state import TRANSITIONS, Action, Role, allowed_actions, statuses_allowing
+from .state import TRANSITIONS, Action, Role, Status, allowed_actions, statuses_allowing
 
 log = logging.getLogger("shopyard.payments")
 
@@ -144,6 +145,28 @@ def close_unpayable_payments(*, order_id, actor=None) -> int:
 
 def on_order_closed(payload):
     close_unpayable_payments(order_id=payload["order_id"], actor=None)
+
+
+def refund_closed_order(*, order_id, actor=None) -> int:
+    """A paid order that ended cancelled (the system closed it: its group did not fill)
+    gets back, in full, what each capture that paid it took: one refund per (payment,
+    order), so a replayed event or a late capture refunded earlier never refunds twice.
+    Payment rows are locked first (the lock order). Returns how many refunds exist for it."""
+    order = Order.objects.filter(pk=order_id, status=OrderStatus.CANCELLED, paid_at__isnull=False).first()
+    if order is None or order.total <= 0:
+        return 0
+    amount = Money(order.total, order.currency).quantize()
+    ids = Payment.objects.filter(orders=order, status=Status.SUCCEEDED).values_list("pk", flat=True)
+    with transaction.atomic():
+        payments = _lock_payments(ids)
+        for payment in payments:
+            request_refund(payment=payment, order=order, amount=amount, actor=actor,
+                           reason=f"order {order.number} was closed after payment")
+    return len(payments)
+
+
+def on_order_cancelled(payload):
+    refund_closed_order(order_id=payload["order_id"], actor=None)
 
 
 def simulate_provider_decision(*, reference, approve: bool, actor) -> Payment:

@@ -23,6 +23,12 @@ class BasketContext:
     product_ids: frozenset = frozenset()
     coupons: object = AUTO  # AUTO, or a list of the shopper's coupon ids (empty: none)
     lines: list = field(default_factory=list)  # the BasketLines as first priced
+    # the next moment any loader's offers start or end (a cached page showing these prices expires then)
+    changes_at: object = None
+
+    def note_change(self, moment) -> None:
+        if moment is not None and moment > self.now and (self.changes_at is None or moment < self.changes_at):
+            self.changes_at = moment
 
 
 _LOADERS: dict = {}
@@ -33,12 +39,17 @@ def register(name: str, loader) -> None:
     _LOADERS[name] = loader
 
 
+def unregister(name: str) -> None:
+    _LOADERS.pop(name, None)
+
+
 def register_default_loaders() -> None:
     """The kinds this app ships; each kind's module exposes `load_offers(context)`."""
-    from . import discounts, flash
+    from . import discounts, flash, group_buy
 
     register("discounts", discounts.load_offers)
     register("flash", flash.load_offers)
+    register("group_buy", group_buy.load_offers)
 
 
 def offers_for(context: BasketContext) -> list:

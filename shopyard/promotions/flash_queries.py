@@ -51,7 +51,7 @@ def live_item_for_sku(sku_id, now=None):
 
 
 def flash_for_skus(sku_ids, now=None):
-    """({sku_id: flash item live now}, seconds until a session of these SKUs starts
+    """({sku_id: flash item live now}, when a session of these SKUs next starts
     or ends, or None), in one query: what a product page shows, and when that
     changes by itself (the page cache keeps the page no longer)."""
     now = now or timezone.now()
@@ -64,7 +64,7 @@ def flash_for_skus(sku_ids, now=None):
         if item.sale.starts_at <= now:
             live[item.sku_id] = item  # the one ending first wins (rows come latest-ending first)
         moments += [t for t in (item.sale.starts_at, item.sale.ends_at) if t > now]
-    return live, ((min(moments) - now).total_seconds() if moments else None)
+    return live, (min(moments) if moments else None)
 
 
 def seller_sessions(shop):

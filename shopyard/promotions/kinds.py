@@ -75,6 +75,13 @@ DEFAULT_STACKS_WITH = {
     Kind.SHIPPING_COUPON: set(Kind.values) - {Kind.FLASH_SALE},
 }
 
+# A gift (满赠) takes nothing off the lines it counts, so by default it counts every line the
+# others price, whatever took something off it (stacking is symmetric, so each side names it);
+# a flash-sale or group price still stands alone.
+for _kind, _with in DEFAULT_STACKS_WITH.items():
+    if _kind not in (Kind.FLASH_SALE, Kind.GROUP_BUY):
+        _with.add(Kind.GIFT)
+
 
 def default_stacks_with(kind) -> frozenset:
     return frozenset(str(k) for k in DEFAULT_STACKS_WITH[Kind(kind)])

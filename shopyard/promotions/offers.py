@@ -33,17 +33,14 @@ class BasketLine:
     context: dict = field(default_factory=dict)  # e.g. {"flash": reservation, "group": group}; set by the caller
     is_gift: bool = False
 
-    @property
-    def shop_id(self):
-        return self.sku.product.shop_id
+    # read once from the SKU: offers ask them for every line many times per pricing
+    shop_id: int = field(init=False)
+    product_id: int = field(init=False)
+    category_id: int = field(init=False)
 
-    @property
-    def product_id(self):
-        return self.sku.product_id
-
-    @property
-    def category_id(self):
-        return self.sku.product.category_id
+    def __post_init__(self):
+        product = self.sku.product
+        self.shop_id, self.product_id, self.category_id = product.shop_id, product.pk, product.category_id
 
     @property
     def currency(self):

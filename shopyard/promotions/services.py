@@ -23,7 +23,7 @@ from shopyard.core.validation import check_id
 
 from .kinds import Kind, default_stacks_with
 from .models import Promotion, PromotionStatusChange
-from .rules import parse
+from .rules import check_references, parse
 from .state import TRANSITIONS, Action, Status
 
 MAX_NAME = 100
@@ -143,14 +143,17 @@ def create_promotion(*, actor, shop, kind, name, name_en="", starts_at, ends_at,
     if ends and ends <= timezone.now():
         errors["ends_at"] = [_("The end must be in the future.")]
     currency = shop.currency if shop else (currency or "CNY")
+    rule = None
     try:
-        parse(kind, rules, currency=currency)
+        rule = parse(kind, rules, currency=currency)
     except ValidationFailed as exc:
         errors.update(exc.fields)
     if scope not in Promotion.Scope.values:
         errors["scope"] = [_("Choose a scope.")]
     stacks = _stacks_with(stacks_with, kind, errors)
     targets = _targets(shop, scope, target_ids, errors) if "scope" not in errors else None
+    if rule is not None and not errors:
+        check_references(kind, rule, shop=shop, scope=scope, targets=targets, errors=errors)
     if errors:
         raise ValidationFailed(fields=errors)
     with transaction.atomic():
@@ -171,6 +174,12 @@ def _set_targets(promotion, targets):
                 Promotion.Scope.SKUS: promotion.skus}.get(promotion.scope)
     if relation is not None and targets:
         relation.set(targets)
+
+
+def _current_targets(promotion) -> list:
+    relation = {Promotion.Scope.CATEGORIES: promotion.categories, Promotion.Scope.PRODUCTS: promotion.products,
+                Promotion.Scope.SKUS: promotion.skus}.get(promotion.scope)
+    return list(relation.all()) if relation is not None else []
 
 
 def _lookup(*, shop, promotion_id, lock=False) -> Promotion:
@@ -229,9 +238,10 @@ def update_promotion(*, actor, shop, promotion_id, **changes) -> Promotion:
                 errors["ends_at"] = [_("The end must be in the future; stop the promotion to end it now.")]
             promotion.ends_at = ends or promotion.ends_at
         _window(promotion.starts_at, promotion.ends_at, errors)
+        rule = None
         if "rules" in changes:
             try:
-                parse(promotion.kind, changes["rules"], currency=promotion.currency)
+                rule = parse(promotion.kind, changes["rules"], currency=promotion.currency)
                 promotion.rules = changes["rules"]
             except ValidationFailed as exc:
                 errors.update(exc.fields)
@@ -245,6 +255,10 @@ def update_promotion(*, actor, shop, promotion_id, **changes) -> Promotion:
             else:
                 promotion.scope = scope
                 targets = _targets(shop, scope, changes.get("target_ids"), errors)
+        if not errors and (rule is not None or targets is not UNCHANGED):
+            check_references(promotion.kind, rule or parse(promotion.kind, promotion.rules, currency=promotion.currency),
+                             shop=shop, scope=promotion.scope,
+                             targets=_current_targets(promotion) if targets is UNCHANGED else targets, errors=errors)
         if errors:
             raise ValidationFailed(fields=errors)
         promotion.save()

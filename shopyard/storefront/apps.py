@@ -5,7 +5,11 @@ from django.utils.translation import gettext_lazy as _
 CATALOGUE_EVENTS = ("product.created", "product.updated", "product.published", "product.unpublished",
                     "shop.suspended", "shop.reopened", "shop.updated",
                     # operators' home-page banners and featured categories
-                    "home.changed")
+                    "home.changed",
+                    # promotions change the prices product pages show
+                    "promotion.published", "promotion.changed", "promotion.stopped",
+                    # a group buy published or stopped shows or hides "开团" on product pages
+                    "group_buy.published", "group_buy.stopped")
 
 
 class StorefrontConfig(AppConfig):

@@ -26,7 +26,7 @@ from shopyard.cart.queries import cart_view
 from shopyard.checkout import services as checkout_services
 from shopyard.checkout.buy_now import buy_now_line, buy_now_view
 from shopyard.checkout.limits import max_units_per_sku
-from shopyard.checkout.services import place_order
+from shopyard.checkout.services import nothing_to_check_out, place_order
 from shopyard.core.errors import DomainError, NotFound
 from shopyard.core.i18n import localized
 from shopyard.core.money import format_price
@@ -272,7 +272,7 @@ def checkout(request):
     if request.method == "GET":
         context = _checkout_context(request)
         if context["empty"]:
-            messages.info(request, _("Your cart is empty."))
+            messages.info(request, nothing_to_check_out(request.user))
             return redirect("storefront:cart")
         return render(request, "storefront/checkout.html", context)
     return _place(request)
@@ -302,7 +302,7 @@ def buy_now(request):
         messages.info(request, _("Choose an item to buy first."))
         return redirect("storefront:home")
     try:
-        view = buy_now_view(line)
+        view = buy_now_view(line, user=request.user)
     except DomainError as exc:
         request.session.pop(BUY_NOW_KEY, None)
         return render(request, "storefront/message.html",

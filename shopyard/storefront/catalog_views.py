@@ -38,10 +38,13 @@ from shopyard.catalog.queries import (
     with_cover,
 )
 from shopyard.checkout.limits import max_units_per_sku
+from shopyard.checkout.pricing import unit_prices
 from shopyard.core.errors import DomainError
 from shopyard.core.i18n import localized
 from shopyard.core.money import format_price
 from shopyard.core.validation import page_number, parse_id
+from shopyard.promotions.discounts import badges_for, listing_badges
+from shopyard.promotions.group_queries import product_offers
 from shopyard.shops.queries import active_shops
 from shopyard.storefront.page_cache import render_page
 from shopyard.storefront.queries import home_content
@@ -69,10 +72,16 @@ def _product_url_pattern():
     return reverse("storefront:product", args=[marker]).split(str(marker))
 
 
-def _decorate(products):
-    """Attach what a product card shows, from data already loaded (no queries)."""
+def _decorate(products, changes=None):
+    """Attach what a product card shows: from data already loaded, plus the promotions
+    covering each product (a fixed number of queries for the page). When `changes` is a
+    list, the next moment one of those promotions starts or ends is appended to it."""
     before, after = _product_url_pattern()
+    badges = listing_badges(products, now=timezone.now()) if products else None
+    if changes is not None and badges is not None:
+        changes.append(badges.changes_at)
     for p in products:
+        p.promotion_kinds = badges.kinds.get(p.pk, []) if badges else []
         images = getattr(p, "image_list", None) or []
         cover = images[0] if images else None
         p.cover_url = (cover.thumbnail or cover.image).url if cover is not None else ""
@@ -101,9 +110,9 @@ def _paginate(request, qs):
     return page
 
 
-def _listing_context(request, qs, sort):
+def _listing_context(request, qs, sort, changes=None):
     page = _paginate(request, qs)
-    products = _decorate(list(page.object_list))
+    products = _decorate(list(page.object_list), changes)
     params = request.GET.copy()
     params.pop("page", None)
     params.pop("sort", None)
@@ -146,42 +155,57 @@ def home(request):
     def build():
         content = home_content(now)
         changes_at.append(content["changes_at"])
-        new_arrivals = _decorate(list(with_cover(published_products(sort="newest"))[:HOME_GRID_SIZE]))
-        best_sellers = _decorate(list(with_cover(published_products(sort="sales"))[:HOME_GRID_SIZE]))
+        new_arrivals = list(with_cover(published_products(sort="newest"))[:HOME_GRID_SIZE])
+        best_sellers = list(with_cover(published_products(sort="sales"))[:HOME_GRID_SIZE])
+        _decorate(new_arrivals + best_sellers, changes_at)  # one set of promotion queries for both grids
         tree = _categories()
         return {"tree": tree, "nav_categories": tree, "new_arrivals": new_arrivals, "best_sellers": best_sellers,
                 "banners": content["banners"], "featured": content["featured"]}
 
     def until_change():
-        # a banner that starts or ends while the page is cached shows (or goes) on time
-        return (changes_at[0] - now).total_seconds() if changes_at and changes_at[0] else None
+        # a banner or a promotion that starts or ends while the page is cached shows (or goes) on time
+        return _seconds_until(changes_at, now)
 
     return render_page(request, "storefront/home.html", build, ttl=until_change)
 
 
+def _seconds_until(moments, now):
+    moments = [m for m in moments if m is not None]
+    return (min(moments) - now).total_seconds() if moments else None
+
+
 def category(request, slug):
+    changes = []
+
     def build():
         cat = get_object_or_404(Category.objects.select_related("parent"), slug=slug)
         tree = _categories()
         root_id = cat.parent_id or cat.pk
         root = next((c for c in tree if c.pk == root_id), None)
         sort = _sort(request)
-        context = _listing_context(request, with_cover(published_products(category=cat, sort=sort)), sort)
+        context = _listing_context(request, with_cover(published_products(category=cat, sort=sort)), sort, changes)
         context.update({"category": cat, "root": root, "siblings": root.child_list if root else [], "nav_categories": tree})
         return context
 
-    return render_page(request, "storefront/category.html", build)
+    # a promotion that starts or ends while the page is cached shows (or goes) on time
+    return render_page(request, "storefront/category.html", build,
+                       ttl=lambda: _seconds_until(changes, timezone.now()))
 
 
 def product(request, pk):
-    built = {}
+    now = timezone.now()
+    changes = []
 
     def build():
-        built.update(_product_context(request, pk))
-        return built
+        context = _product_context(request, pk, now=now)
+        changes.extend([context.pop("price_changes_at"), context.pop("group_changes_at"),
+                        context.pop("flash_changes_at")])
+        return context
 
-    def until_change():  # a flash sale of its SKUs starting or ending changes the page
-        return built.get("flash_changes_in")
+    def until_change():
+        # a promotion, group buy or flash sale that starts or ends while the page is cached
+        # shows (or goes) on time
+        return _seconds_until(changes, now)
 
     response = render_page(request, "storefront/product.html", build, vary=lambda: stock_fingerprint(pk),
                            ttl=until_change)
@@ -211,7 +235,7 @@ def _stock_text(count: int) -> str:
     return _("%(n)s in stock") % {"n": count} if count > 0 else _("Out of stock")
 
 
-def _product_context(request, pk):
+def _product_context(request, pk, *, now=None):
     p = product_detail(pk)
     matrix = option_matrix(p)
     entry, chosen = resolve_selection(matrix, sku_id=parse_id(request.GET.get("sku")), chosen=_chosen_options(request))
@@ -226,17 +250,29 @@ def _product_context(request, pk):
             start = {} if opt["state"] == "missing" else chosen
             opt["url"] = _option_query({**start, attr["id"]: opt["id"]})
     slides = {img.pk: (f"img-{n}", (img.thumbnail or img.image).url) for n, img in enumerate(p.image_list, 1)}
+    now = now or timezone.now()
+    # what one unit costs with every promotion the shopper gets: the checkout's own pipeline
+    priced_skus = unit_prices([item["sku"] for item in matrix["skus"]], user=request.user, now=now)
     skus = []
     for item in matrix["skus"]:
         sku = item["sku"]
         sku.slide, sku.image_url = slides.get(sku.image_id, ("", ""))
         sku.stock_count = item["stock"]
-        sku.price_text = format_price(sku.price, p.currency)
+        [priced] = priced_skus.prices[sku.pk].lines
+        sku.price_text = format_price(priced.net_total.amount, p.currency)
+        sku.list_price_text = format_price(sku.price, p.currency) if priced.adjustments else ""
+        sku.price_note = priced.explain() if priced.adjustments else ""
         sku.stock_text = _stock_text(sku.stock_count)
         sku.display = sku.label or _("Standard")
         skus.append(sku)
+    # 拼团: a live group buy on a SKU offers "开团 ¥xx (N人团)" beside buy now
+    deals, group_changes_at = product_offers(sku_ids=[s.pk for s in skus], now=now)
+    for sku in skus:
+        deal = deals.get(sku.pk)
+        sku.group_label = _("Open a group %(price)s (%(n)s-person group)") % {
+            "price": format_price(deal.group_price, p.currency), "n": deal.campaign.group_size} if deal else ""
     selected = entry["sku"] if entry else None
-    badges, flash_changes_in = product_flash_badges([s.pk for s in skus])
+    flash_badges, flash_changes_at = product_flash_badges([s.pk for s in skus], now=now)
     is_favourite = False
     if request.user.is_authenticated:
         is_favourite = Favourite.objects.filter(user=request.user, product_id=p.pk).exists()
@@ -247,7 +283,9 @@ def _product_context(request, pk):
     script_data = {
         "attributes": [{"id": a["id"], "options": [o["id"] for o in a["options"]]} for a in matrix["attributes"]],
         "skus": [{"id": s.pk, "options": item["options"], "stock": s.stock_count, "price": s.price_text,
-                  "code": s.code, "name": s.display, "stock_text": s.stock_text, "image": s.image_url, "slide": s.slide} for s, item in zip(skus, matrix["skus"], strict=True)],
+                  "list_price": s.list_price_text, "price_note": s.price_note,
+                  "code": s.code, "name": s.display, "stock_text": s.stock_text, "image": s.image_url, "slide": s.slide,
+                  "group": s.group_label} for s, item in zip(skus, matrix["skus"], strict=True)],
         "labels": {"add": _("Add to cart"), "out": _("Out of stock"), **state_labels},
     }
     return {
@@ -265,8 +303,11 @@ def _product_context(request, pk):
         "attributes": p.attributes.all(),
         "description_html": rich_text.render(p.body),
         "max_quantity": max_units_per_sku(),
-        "flash_badge": badges.get(selected.pk) if selected else next(iter(badges.values()), None),
-        "flash_changes_in": flash_changes_in,
+        "flash_badge": flash_badges.get(selected.pk) if selected else next(iter(flash_badges.values()), None),
+        "flash_changes_at": flash_changes_at,
+        "promotion_badges": badges_for(priced_skus.offers, [item["sku"] for item in matrix["skus"]]),
+        "price_changes_at": priced_skus.changes_at,
+        "group_changes_at": group_changes_at,
     }
 
 

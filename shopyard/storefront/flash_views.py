@@ -79,12 +79,12 @@ def flash_buy(request, pk):
 
 def product_flash_badges(sku_ids, now=None):
     """What the product page shows for SKUs in a live session ({sku_id: badge}),
-    and the seconds until that changes by itself (or None)."""
+    and when that changes by itself (a session starting or ending), or None."""
     now = now or timezone.now()
-    live, until_change = flash_queries.flash_for_skus(sku_ids, now)
+    live, changes_at = flash_queries.flash_for_skus(sku_ids, now)
     badges = {}
     for sku_id, item in live.items():
         left_seconds = _seconds(item.sale.ends_at - now)
         badges[sku_id] = {"item": item, "price": format_price(item.flash_price, item.currency), "left": item.available,
                           "ends_in": left_seconds, "ends_in_text": countdown_text(left_seconds)}
-    return badges, until_change
+    return badges, changes_at

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import buying_views, catalog_views, flash_views
+from . import buying_views, catalog_views, flash_views, group_views
 
 app_name = "storefront"
 
@@ -34,4 +34,9 @@ urlpatterns = [
     # flash sales (flash_views)
     path("flash/", flash_views.flash_sale, name="flash_sale"),
     path("flash/<id:pk>/buy/", flash_views.flash_buy, name="flash_buy"),
+    # group buying (group_views)
+    path("groups/", group_views.my_groups, name="my_groups"),
+    path("groups/open/", group_views.group_open, name="group_open"),
+    path("groups/<str:code>/", group_views.group_page, name="group"),
+    path("groups/<str:code>/join/", group_views.group_join, name="group_join"),
 ]

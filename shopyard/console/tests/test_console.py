@@ -19,12 +19,6 @@ from tests import factories as f
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media")]
 
 
-@pytest.fixture
-def seller_client(client, seller, shop):
-    client.force_login(seller)
-    return client
-
-
 def png_bytes(size=(64, 48), colour=(255, 80, 0)) -> bytes:
     out = io.BytesIO()
     Image.new("RGB", size, colour).save(out, "PNG")

@@ -8,6 +8,15 @@ from .flash import (
     FlashSaleItem,
     FlashSaleStatusChange,
 )
+from .groups import (
+    Group,
+    GroupBuy,
+    GroupBuyItem,
+    GroupBuyStatusChange,
+    GroupMember,
+    GroupStatusChange,
+)
 
-__all__ = ["Promotion", "PromotionStatusChange",
-           "FlashPurchaseCount", "FlashReservation", "FlashSale", "FlashSaleItem", "FlashSaleStatusChange"]
+__all__ = ["FlashPurchaseCount", "FlashReservation", "FlashSale", "FlashSaleItem", "FlashSaleStatusChange",
+           "Group", "GroupBuy", "GroupBuyItem", "GroupBuyStatusChange", "GroupMember", "GroupStatusChange",
+           "Promotion", "PromotionStatusChange"]

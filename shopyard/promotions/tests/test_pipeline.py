@@ -15,6 +15,7 @@ from shopyard.checkout.services import place_order
 from shopyard.core.money import Money, allocate
 from shopyard.orders.models import Order, OrderAdjustment
 from shopyard.promotions.kinds import Kind
+from shopyard.promotions.offers import Discount
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -213,3 +214,31 @@ def test_pricing_a_cart_of_fifty_lines_costs_a_fixed_number_of_queries(shop, oth
     with django_assert_max_num_queries(4):
         pricing = price_lines(entries)
     assert pricing.discount.amount > 0
+
+
+def test_member_price_hook_prices_first_and_stacks_with_spend_tiers(shop, shopper):
+    # the loyalty issue registers a loader like this one: a member's price per SKU
+    from shopyard.promotions import engine
+    from shopyard.promotions.offers import Offer
+
+    class MemberPrice(Offer):
+        kind, source, per_line = Kind.MEMBER_PRICE, "member", True
+        label, label_en = "会员价", "Member price"
+
+        def discounts(self, lines):
+            return [Discount(line.index, Money(line.amount.amount * Decimal("0.05"), line.currency)) for line in lines]
+
+    def loader(context):
+        return [MemberPrice()] if context.user is not None else []
+
+    engine.register("test_member_price", loader)
+    try:
+        sku = f.make_product(shop, price="220.00").skus.get()
+        f.make_promotion(shop, Kind.SPEND_TIERS, {"tiers": [{"threshold": "200", "amount_off": "20"}]})
+        [member] = priced((sku, 1), user=shopper).lines
+        assert [(a.kind, a.amount) for a in member.adjustments] == [
+            (Kind.MEMBER_PRICE, cny("11.00")), (Kind.SPEND_TIERS, cny("20.00"))]
+        [guest] = priced((sku, 1)).lines
+        assert [a.kind for a in guest.adjustments] == [Kind.SPEND_TIERS]
+    finally:
+        engine.unregister("test_member_price")

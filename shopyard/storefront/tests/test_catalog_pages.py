@@ -216,7 +216,8 @@ def test_category_page_for_logged_in_user_costs_fixed_queries(client, shopper, s
     client.force_login(shopper)
     url = reverse("storefront:category", args=[category.slug])
     client.get(url)
-    with django_assert_max_num_queries(9):
+    # 9, plus the promotions that may badge the cards
+    with django_assert_max_num_queries(10):
         resp = client.get(url)
     assert len(card_titles(resp)) == 24
 
@@ -293,8 +294,9 @@ def test_anonymous_product_view_writes_nothing_and_costs_fixed_queries(client, s
         client.get(reverse("storefront:product", args=[small.pk]))
     with CaptureQueriesContext(connection) as many_skus:
         resp = client.get(reverse("storefront:product", args=[big.pk]))
-    # 7: the seventh reads the flash sales of the product's SKUs (badge and page lifetime)
-    with django_assert_max_num_queries(7):
+    # 6, plus the shop's and the platform's published promotions (the price shown is the price paid),
+    # the group-buy offers of the product's SKUs (the 开团 button) and their flash sales (badge)
+    with django_assert_max_num_queries(9):
         client.get(reverse("storefront:product", args=[big.pk]))
 
     assert len(many_skus) == len(one_sku)
@@ -308,8 +310,9 @@ def test_logged_in_product_view_costs_fixed_queries(client, shopper, shop, djang
     p = f.make_product(shop, skus=[(f"{10 + i}.00", 3) for i in range(8)])
     client.force_login(shopper)
     client.get(reverse("storefront:product", args=[p.pk]))
-    # 10, plus the logged-in session's tracking row (accounts.sessions), plus the flash sales of its SKUs
-    with django_assert_max_num_queries(12):
+    # 10, plus the logged-in session's tracking row (accounts.sessions), the promotions, the group-buy
+    # offers and the flash sales
+    with django_assert_max_num_queries(14):
         resp = client.get(reverse("storefront:product", args=[p.pk]))
     assert resp.status_code == 200
 

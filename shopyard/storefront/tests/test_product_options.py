@@ -84,7 +84,7 @@ def sent_sku(html: str) -> int:
 
 def summary(html: str) -> dict[str, str]:
     """What the selected-SKU box shows: price, stock and code."""
-    return {key: re.search(rf"<dd[^>]*data-sku-{key}>([^<]*)</dd>", html).group(1)
+    return {key: re.search(rf"<(dd|span)[^>]*data-sku-{key}>([^<]*)</(dd|span)>", html).group(2)
             for key in ("price", "stock", "code")}
 
 
@@ -161,6 +161,9 @@ def test_page_preselects_the_first_sku_in_stock_and_disables_the_rest(client, sh
     }
     found = chips(html)
     assert found[opt(product, "M").pk]["aria-disabled"] == "true"
+    assert "href" not in found[opt(product, "M").pk]  # sold out: not a link, it cannot be chosen
+    # no green/S: still a link (choosing it starts a new choice), so not disabled
+    assert "aria-disabled" not in found[opt(product, "绿色").pk] and found[opt(product, "绿色").pk]["href"]
     assert found[opt(product, "红色").pk]["aria-current"] == "true"
     assert "aria-current" not in found[opt(product, "蓝色").pk]
 
@@ -236,7 +239,9 @@ def test_product_page_costs_a_fixed_number_of_queries(client, shop, settings):
     with CaptureQueriesContext(connection) as many:
         client.get(reverse("storefront:product", args=[tee.pk]) + f"?sku={green_m}")
 
-    assert len(one) == len(many) == 7  # the seventh: the flash sales of the product's SKUs
+    # 6, plus the shop's and the platform's published promotions, the group-buy offers and the flash
+    # sales of the SKUs
+    assert len(one) == len(many) == 9
 
 
 # --- specifications -----------------------------------------------------------------

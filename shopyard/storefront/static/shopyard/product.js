@@ -1,7 +1,10 @@
 /* Product page option picker: a progressive enhancement of the option links.
    Without JavaScript each option is a link (?opt=attr:option) that the server
    renders with that SKU selected. With it, a click updates the selection in
-   place from the matrix the server embedded (#sku-matrix). */
+   place from the matrix the server embedded (#sku-matrix).
+   An option sold out with the other choices is disabled: no link, and a click
+   on it changes nothing. An option no SKU pairs with the other choices stays
+   a link: choosing it starts a new choice from that option. */
 (function () {
   "use strict";
   var node = document.getElementById("sku-matrix");
@@ -28,6 +31,15 @@
     return hits.length ? "sold_out" : "missing";
   }
 
+  // the no-JavaScript link of an option, as the server builds it
+  function linkOf(attrId, optId, state) {
+    var wanted = state === "missing" ? {} : Object.assign({}, chosen);
+    wanted[attrId] = optId;
+    return "?" + attrIds.filter(function (a) { return wanted[a] !== undefined; }).map(function (a) {
+      return "opt=" + encodeURIComponent(a + ":" + wanted[a]);
+    }).join("&");
+  }
+
   function setText(selector, text) {
     document.querySelectorAll(selector).forEach(function (el) { el.textContent = text; });
   }
@@ -39,9 +51,21 @@
       var state = stateOf(attr, opt);
       var selected = chosen[attr] === opt;
       el.classList.toggle("is-selected", selected);
-      el.classList.toggle("is-disabled", state !== "available");
+      el.classList.toggle("is-disabled", state === "sold_out");
+      el.classList.toggle("is-missing", state === "missing");
       if (selected) { el.setAttribute("aria-current", "true"); } else { el.removeAttribute("aria-current"); }
-      if (state !== "available") { el.setAttribute("aria-disabled", "true"); } else { el.removeAttribute("aria-disabled"); }
+      if (state === "sold_out") {
+        el.removeAttribute("href");
+        el.removeAttribute("rel");
+        el.setAttribute("role", "link");
+        el.setAttribute("aria-disabled", "true");
+      } else {
+        el.href = linkOf(attr, opt, state);
+        el.rel = "nofollow";
+        el.removeAttribute("role");
+        el.removeAttribute("aria-disabled");
+      }
+      el.dataset.state = state;
       var note = el.querySelector(".option-state");
       if (note) { note.textContent = data.labels[state] ? " (" + data.labels[state] + ")" : ""; }
     });
@@ -49,6 +73,15 @@
     var input = document.querySelector("[data-sku-input]");
     if (input) { input.value = sku.id; }
     setText("[data-sku-price]", sku.price);
+    document.querySelectorAll("[data-sku-list-price]").forEach(function (el) {
+      el.hidden = !sku.list_price;
+      var value = el.querySelector("[data-list-price-value]");
+      if (value) { value.textContent = sku.list_price; }
+    });
+    document.querySelectorAll("[data-sku-price-note]").forEach(function (el) {
+      el.hidden = !sku.price_note;
+      el.textContent = sku.price_note;
+    });
     setText("[data-sku-stock]", sku.stock_text);
     setText("[data-sku-code]", sku.code);
     setText("[data-sku-name]", sku.name);
@@ -66,6 +99,11 @@
     }
     var buyNow = document.querySelector("[data-buy-now-button]");
     if (buyNow) { buyNow.hidden = sku.stock <= 0; }
+    var group = document.querySelector("[data-group-button]");
+    if (group) {
+      group.hidden = sku.stock <= 0 || !sku.group;
+      group.textContent = sku.group || "";
+    }
     if (window.history && window.history.replaceState) {
       window.history.replaceState(null, "", "?sku=" + sku.id);
     }
@@ -75,6 +113,7 @@
     var el = event.target.closest(".option-chip");
     if (!el || !el.dataset.attr) { return; }
     event.preventDefault();
+    if (el.getAttribute("aria-disabled") === "true") { return; }
     var attr = el.dataset.attr, opt = Number(el.dataset.option);
     if (stateOf(attr, opt) === "missing") {
       // start over from this option: keep only the choices that still fit
