@@ -13,6 +13,8 @@ from shopyard.orders.api import router as orders_router
 from shopyard.orders.api import seller_router as seller_orders_router
 from shopyard.payments.api import router as payments_router
 from shopyard.promotions.api import seller_router as seller_promotions_router
+from shopyard.promotions.coupon_api import router as coupons_router
+from shopyard.promotions.coupon_api import seller_router as seller_coupons_router
 from shopyard.promotions.flash_api import operator_router as flash_operator_router
 from shopyard.promotions.flash_api import router as flash_router
 from shopyard.promotions.flash_api import seller_router as flash_seller_router
@@ -33,10 +35,12 @@ api.add_router("", cart_router)
 api.add_router("", orders_router)
 api.add_router("", payments_router)
 api.add_router("", group_router)
+api.add_router("", coupons_router)
 api.add_router("/seller", seller_catalog_router)
 api.add_router("/seller", seller_orders_router)
 api.add_router("/seller", seller_group_router)
 api.add_router("/seller", seller_promotions_router)
+api.add_router("/seller", seller_coupons_router)
 api.add_router("/operator", operator_router)
 api.add_router("", flash_router)
 api.add_router("/seller", flash_seller_router)

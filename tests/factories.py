@@ -135,6 +135,39 @@ def make_promotion(shop, kind, rules, *, actor=None, scope="all", target_ids=Non
         promotion = publish_promotion(actor=actor, shop=shop, promotion_id=promotion.pk)
     return promotion
 
+
+def make_coupon_template(shop, *, actor=None, benefit="amount", publish=True, total_quantity=100, **fields):
+    """A coupon template of `shop` (None: the platform's), claimable now and valid for a day
+    unless told otherwise; ¥10 off ¥100 by default."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from shopyard.promotions.coupon_services import create_template, publish_template
+
+    if actor is None:
+        actor = make_user(is_staff=True) if shop is None else shop.members.first().user
+    now = timezone.now()
+    defaults = {"amount": {"threshold": "100", "amount_off": "10"}, "percent": {"percent_off": "10"},
+                "free_shipping": {}}[benefit]
+    if fields.get("validity", "fixed") == "fixed":
+        defaults.update(valid_from=now - timedelta(minutes=1), valid_until=now + timedelta(days=1))
+    template = create_template(
+        actor=actor, shop=shop, name=fields.pop("name", f"券{next(_seq)}"), benefit=benefit,
+        total_quantity=total_quantity, claim_starts_at=fields.pop("claim_starts_at", now - timedelta(minutes=1)),
+        claim_ends_at=fields.pop("claim_ends_at", now + timedelta(hours=12)), **{**defaults, **fields})
+    if publish:
+        template = publish_template(actor=actor, shop=shop, template_id=template.pk)
+    return template
+
+
+def give_coupon(user, template):
+    """`user` claims one coupon of `template`."""
+    from shopyard.promotions.coupon_services import claim_coupon
+
+    return claim_coupon(actor=user, template_id=template.pk)
+
+
 def make_flash_sale(shop, items, *, actor=None, starts_in_minutes=-1, minutes=60, publish=True, name="整点秒杀"):
     """A flash-sale session of `shop` (None: platform) written through the services:
     `items` is a list of (sku, flash_price, flash_stock, per_user_limit). Live now by

@@ -87,10 +87,10 @@ class CartShopOut(Schema):
     lines: list[CartLineOut]
     gifts: list[GiftLineOut] = Field([], description="gifts (满赠) the selected lines earn, added to the order at ¥0")
     all_selected: bool
-    subtotal: str | None = Field(None, description="of the selected lines at list price; null when none is selected")
-    discount: str | None = Field(None, description="every discount on the selected lines")
+    subtotal: str | None = Field(None, description="of the selected lines; null when none is selected")
+    discount: str | None = Field(None, description="promotions and coupons on the selected lines")
     shipping_fee: str | None
-    shipping_discount: str | None
+    shipping_discount: str | None = Field(None, description="a free-shipping coupon")
     total: str | None
 
 
@@ -104,11 +104,13 @@ class CartOut(Schema):
     currency: str | None
     discount: str | None = Field(None, description="every discount on the selected lines, shipping included")
     total: str | None = Field(None, description="of the selected lines: what checkout charges")
+    coupons: list[int] = Field([], description="the coupons priced in: the best you hold, as checkout uses "
+                               "when `coupons` is omitted")
 
 
 def serialise(cart) -> dict:
     """Amounts come rounded from the amount calculator (checkout.pricing): what place_order charges."""
-    view = cart_view(cart)
+    view = cart_view(cart, user=cart.user if cart is not None else None)
     groups = []
 
     def amount(money):
@@ -150,6 +152,7 @@ def serialise(cart) -> dict:
         "currency": view.total.currency if view.total else None,
         "discount": amount(view.discount),
         "total": str(view.total.amount) if view.total else None,
+        "coupons": [o.source_id for o in (view.pricing.offers if view.pricing else []) if o.source == "coupon"],
     }
 
 

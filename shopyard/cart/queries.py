@@ -13,7 +13,7 @@ from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 
 from shopyard.catalog.queries import sku_stock, visible_skus
-from shopyard.checkout.pricing import price_lines
+from shopyard.checkout.pricing import AUTO, price_lines
 from shopyard.core.money import Money
 
 from .models import CartLine
@@ -84,6 +84,7 @@ class CartView:
     shops: list = field(default_factory=list)  # ShopGroup of every buyable line, amounts of the selected ones
     all_selected: bool = False
     discount: Money | None = None  # every discount on the selected lines, shipping included
+    pricing: object = None  # the checkout.pricing result behind the amounts (offers, coupon choices)
 
 
 def unavailable_reason(line) -> str:
@@ -104,9 +105,12 @@ def _price_change(line, unit: Money) -> Money | None:
     return Money(line.sku.price - line.added_price, unit.currency)
 
 
-def cart_view(cart) -> CartView:
+def cart_view(cart, *, user=None, coupons=AUTO) -> CartView:
+    """`user` (by default the cart's owner) prices with what the shopper holds (their
+    coupons: AUTO, the best, or the chosen ids)."""
     if cart is None:
         return CartView(groups=[], total=None, count=0)
+    user = user or cart.user
     lines = list(
         CartLine.objects.filter(cart=cart)
         .annotate(visible=Exists(visible_skus().filter(pk=OuterRef("sku_id"))))
@@ -118,7 +122,7 @@ def cart_view(cart) -> CartView:
         line.buyable = line.visible and sku_stock(line.sku) > 0
     buyable = [line for line in lines if line.buyable]
     chosen = [line for line in buyable if line.selected]
-    pricing = price_lines(((line.sku, line.quantity, line) for line in chosen), user=cart.user)
+    pricing = price_lines(((line.sku, line.quantity, line) for line in chosen), user=user, coupons=coupons)
     views = {}
     for line in buyable:
         unit = Money(line.sku.price, line.sku.product.currency)
@@ -155,4 +159,4 @@ def cart_view(cart) -> CartView:
     return CartView(groups=groups, total=pricing.total, count=sum(line.quantity for line in chosen),
                     discount=pricing.discount,
                     unavailable=unavailable, shops=list(shops.values()),
-                    all_selected=bool(buyable) and all(line.selected for line in buyable))
+                    all_selected=bool(buyable) and all(line.selected for line in buyable), pricing=pricing)

@@ -28,6 +28,9 @@ class PlaceOrderIn(Schema):
     note: str = Field("", max_length=200, description="a note for every order of this checkout")
     notes: dict[int, Annotated[str, Field(max_length=200)]] | None = Field(
         None, max_length=100, description="a note per shop ({shop_id: text}); overrides `note` for that shop's order")
+    coupons: list[int] | None = Field(
+        None, max_length=20, description="the coupon ids to use (GET /me/coupons); omit for the best ones you hold, "
+        "[] for none. A coupon that cannot apply is refused with the reason under coupons[i].")
 
 
 class PaymentRef(Schema):
@@ -65,7 +68,7 @@ def place_order(request, payload: PlaceOrderIn, idempotency_key: str | None = He
 
     lines = [ln.dict() for ln in payload.lines] if payload.lines is not None else None
     result = place(actor=request.auth, address_id=payload.address_id, lines=lines, note=payload.note, notes=payload.notes,
-                   idempotency_key=idempotency_key)
+                   idempotency_key=idempotency_key, coupons="auto" if payload.coupons is None else payload.coupons)
     if result.orders is not None:
         orders, payment = result.orders, result.payment
     else:  # a replay: read back what the first request made

@@ -9,7 +9,7 @@ from shopyard.cart.queries import CartLineView, CartView, shop_group
 from shopyard.cart.services import buyable_sku
 from shopyard.catalog.queries import sku_stock
 
-from .pricing import price_lines
+from .pricing import AUTO, price_lines
 from .services import normalise_lines
 
 
@@ -21,11 +21,13 @@ def buy_now_line(*, sku_id, quantity) -> dict:
     return {"sku_id": sku_id, "quantity": quantity}
 
 
-def buy_now_view(line: dict, *, user=None) -> CartView:
+def buy_now_view(line: dict, *, user=None, coupons=AUTO) -> CartView:
     """The one line priced and grouped as the checkout page shows a cart, with the
-    promotions `user` gets (the same pipeline and offers place_order uses)."""
+    promotions `user` gets and their coupons (AUTO, the best they hold, or the chosen
+    ids): the same pipeline and offers place_order uses."""
     sku = buyable_sku(line["sku_id"], field="lines[0].sku_id")
-    pricing = price_lines([(sku, line["quantity"], CartLine(sku=sku, quantity=line["quantity"]))], user=user)
+    pricing = price_lines([(sku, line["quantity"], CartLine(sku=sku, quantity=line["quantity"]))], user=user,
+                          coupons=coupons)
     groups = []
     for amounts in pricing.shops:
         group = shop_group(amounts)
@@ -36,4 +38,5 @@ def buy_now_view(line: dict, *, user=None) -> CartView:
             group.lines.append(CartLineView(priced.ref, priced.unit_price, priced.line_total, stock,
                                             stock >= priced.quantity, priced=priced))
         groups.append(group)
-    return CartView(groups=groups, total=pricing.total, count=line["quantity"], discount=pricing.discount)
+    return CartView(groups=groups, total=pricing.total, count=line["quantity"], discount=pricing.discount,
+                    pricing=pricing)

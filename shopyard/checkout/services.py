@@ -28,6 +28,7 @@ from shopyard.inventory import services as inventory
 from shopyard.orders.queries import buyer_orders
 from shopyard.orders.services import create_order
 from shopyard.orders.state import Status as OrderStatus
+from shopyard.promotions.coupons import coupon_problems, refuse_problems
 
 from .limits import max_units_per_sku, max_unpaid_orders
 from .pricing import AUTO, price_lines
@@ -132,7 +133,10 @@ def place_order(*, actor, address_id, lines=None, note="", notes=None, idempoten
             raise ValidationFailed(fields={"Idempotency-Key": [_("Use 1 to 128 characters.")]})
     note = _clean_note(note, "note")
     notes = _clean_notes(notes)
-    coupons = clean_coupons(coupons)
+    chosen, coupons = coupons, clean_coupons(coupons)
+    coupon_positions = {}  # a refused coupon's field error names it by its position in the request
+    for i, raw in enumerate(chosen if coupons != AUTO else []):
+        coupon_positions.setdefault(check_id(raw, f"coupons[{i}]"), i)
     address_id = check_id(address_id, "address_id")
 
     items = None if from_cart else normalise_lines(lines)
@@ -174,7 +178,7 @@ def place_order(*, actor, address_id, lines=None, note="", notes=None, idempoten
                     raise _KeyTaken() from None
             result = _place(actor=actor, address_id=address_id, items=items, note=note, notes=notes,
                             from_cart=from_cart, positions=positions, coupons=coupons,
-                            line_context=line_context or {})
+                            line_context=line_context or {}, coupon_positions=coupon_positions)
             if record is not None:
                 record.result = {"checkout_id": result.checkout_id, "order_ids": result.order_ids, "payment_id": result.payment_id}
                 record.save(update_fields=["result"])
@@ -228,7 +232,7 @@ def _check_unpaid_orders(actor, *, new_orders):
 
 
 def _place(*, actor, address_id, items, note, notes=None, from_cart, positions=None, coupons=AUTO,
-           line_context=None) -> PlacedCheckout:
+           line_context=None, coupon_positions=None) -> PlacedCheckout:
     from shopyard.payments.services import create_payment
 
     address = own_address(actor, address_id)
@@ -244,6 +248,8 @@ def _place(*, actor, address_id, items, note, notes=None, from_cart, positions=N
     pricing = price_lines(skus, user=actor, coupons=coupons)
     if pricing.mixed_currencies:
         raise ValidationFailed(fields={"lines": [_("Items priced in different currencies must be ordered separately.")]})
+    if coupons != AUTO:  # every chosen coupon applies, or the checkout is refused with the reason
+        refuse_problems(coupon_problems(pricing, user=actor, coupon_ids=coupons), coupon_positions or {})
     unknown = sorted(set(notes or {}) - {amounts.shop.pk for amounts in pricing.shops})
     if unknown:
         raise ValidationFailed(fields={f"notes[{k}]": [_("No item in this order comes from this shop.")] for k in unknown})

@@ -407,6 +407,32 @@ def load_campaigns(*, operator, now=None) -> int:
     return 1
 
 
+def load_coupons(*, operator, shops, users, now=None) -> int:
+    """A platform coupon and a shop coupon in the coupon centre, claimable for a month,
+    each valid 30 days after claiming, the shopper holding the platform's (added once,
+    through the services)."""
+    from shopyard.promotions import coupon_services
+    from shopyard.promotions.models import CouponTemplate
+
+    if CouponTemplate.objects.exists():
+        return 0
+    now = now or timezone.now()
+    window = {"claim_starts_at": now - timedelta(minutes=1), "claim_ends_at": now + timedelta(days=30),
+              "validity": "days", "valid_days": 30}
+    platform = coupon_services.create_template(
+        actor=operator, shop=None, name="平台满299减20", name_en="¥20 off ¥299 (platform)", benefit="amount",
+        threshold="299", amount_off="20", total_quantity=10000, currency="CNY", **window)
+    coupon_services.publish_template(actor=operator, shop=None, template_id=platform.pk)
+    coupon_services.claim_coupon(actor=users["shopper"], template_id=platform.pk)  # the shopper holds one
+    seller_shop = next((s for s in shops.values() if s.members.filter(user=users["seller"]).exists()), None)
+    if seller_shop is not None:
+        shop_coupon = coupon_services.create_template(
+            actor=users["seller"], shop=seller_shop, name="店铺满199减15", name_en="¥15 off ¥199", benefit="amount",
+            threshold="199", amount_off="15", total_quantity=1000, **window)
+        coupon_services.publish_template(actor=users["seller"], shop=seller_shop, template_id=shop_coupon.pk)
+    return 2
+
+
 def load(*, products: int = DEFAULT_PRODUCTS, seed: int = DEFAULT_SEED, with_orders: bool = True) -> DemoResult:
     started = time.monotonic()
     rng = random.Random(seed)
@@ -420,6 +446,7 @@ def load(*, products: int = DEFAULT_PRODUCTS, seed: int = DEFAULT_SEED, with_ord
         load_catalogue(shops=shops, users=users, cats=cats, brands=brands, count=products, rng=rng, result=result)
         load_home_content(operator=users["operator"], cats=cats)
         load_campaigns(operator=users["operator"])
+        load_coupons(operator=users["operator"], shops=shops, users=users)
     # orders run after the catalogue commits, as they would in real life
     if with_orders:
         load_orders(shops=shops, users=users, result=result)

@@ -11,7 +11,7 @@ class PromotionsConfig(AppConfig):
         from shopyard.core.events import subscribe
         from shopyard.core.periodic import register
 
-        from . import engine, flash, group_services
+        from . import coupon_services, engine, flash, group_services
 
         engine.register_default_loaders()
         # a cancelled or expired order gives its flash units back (once)
@@ -21,3 +21,6 @@ class PromotionsConfig(AppConfig):
         # group buying: a member counts when their order is paid; groups past their time fail
         subscribe("order.paid", group_services.on_order_paid)
         register("failed_expired_groups", group_services.fail_expired_groups, order=40)
+        # a paid order uses its coupons for good; a cancelled unpaid one gives them back
+        subscribe("order.paid", coupon_services.on_order_paid)
+        subscribe("order.cancelled", coupon_services.on_order_cancelled)

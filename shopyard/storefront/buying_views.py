@@ -15,8 +15,8 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from shopyard.accounts.queries import addresses_of
@@ -26,6 +26,7 @@ from shopyard.cart.queries import cart_view
 from shopyard.checkout import services as checkout_services
 from shopyard.checkout.buy_now import buy_now_line, buy_now_view
 from shopyard.checkout.limits import max_units_per_sku
+from shopyard.checkout.pricing import AUTO
 from shopyard.checkout.services import nothing_to_check_out, place_order
 from shopyard.core.errors import DomainError, NotFound
 from shopyard.core.i18n import localized
@@ -37,6 +38,7 @@ from shopyard.orders.state import BUYER_TAB_LABELS, BUYER_TABS, Action, Role, al
 from shopyard.payments import queries as payment_queries
 from shopyard.payments import services as payment_services
 from shopyard.payments.state import is_open as payment_is_open
+from shopyard.promotions.coupons import coupon_groups, coupon_problems
 
 ORDERS_PER_PAGE = 10
 
@@ -90,8 +92,9 @@ def _decorate_cart(view):
     return view
 
 
-def _cart_context(request, *, error=""):
-    view = _decorate_cart(cart_view(_cart(request)))
+def _cart_context(request, *, error="", view=None):
+    # signed in, the cart is priced with the best coupons the shopper holds, as checkout preselects
+    view = _decorate_cart(view or cart_view(_cart(request), user=request.user))
     return {"cart": view, "error": error, "has_problem": any(not v.available for g in view.groups for v in g.lines),
             "selected_ids": {v.line.pk for g in view.groups for v in g.lines}}
 
@@ -213,13 +216,30 @@ def cart_line_favourite(request, pk):
 # --- checkout ---------------------------------------------------------------
 
 
-def _checkout_context(request, *, view=None, error="", errors=None, address_id=None, notes=None):
-    """The checkout page for the cart, or for `view` (a buy-now line priced like a cart)."""
-    if view is None:
-        context = _cart_context(request)
+def _checkout_context(request, *, line=None, error="", errors=None, address_id=None, notes=None, coupons=None):
+    """The checkout page for the cart, or for `line` (a buy-now line priced like a cart).
+
+    Coupons: the page prices with AUTO (the best the shopper holds) to offer every coupon
+    with its saving and preselect the best; `coupons` (the shopper's choice from the
+    pickers) prices the amounts shown instead. The form posts the pickers back, so the
+    order is placed with exactly the coupons the page showed."""
+    if line is None:
+        auto = cart_view(_cart(request), user=request.user)
+        view = auto if coupons is None else cart_view(_cart(request), user=request.user, coupons=_ids(coupons))
+        context = _cart_context(request, view=view)
     else:
+        auto = buy_now_view(line, user=request.user)
+        view = auto if coupons is None else buy_now_view(line, user=request.user, coupons=_ids(coupons))
         view = _decorate_cart(view)
         context = {"cart": view, "has_problem": any(not v.available for g in view.groups for v in g.lines)}
+    coupon_errors = []
+    if coupons is not None and view.pricing is not None:
+        problems = coupon_problems(view.pricing, user=request.user, coupon_ids=_ids(coupons))
+        coupon_errors = [p.message for p in problems.values()]
+    coupon_errors += [str(m) for k, v in (errors or {}).items() if k.startswith("coupons") for m in v]
+    context["coupon_groups"] = coupon_groups(auto.pricing, user=request.user, chosen=coupons and _ids(coupons),
+                                             lang=get_language() or "zh-hans") if auto.pricing else []
+    context["coupon_errors"] = list(dict.fromkeys(coupon_errors))
     addresses = addresses_of(request.user)
     if address_id is None:
         chosen = next((a for a in addresses if a.is_default), addresses[0] if addresses else None)
@@ -230,8 +250,8 @@ def _checkout_context(request, *, view=None, error="", errors=None, address_id=N
         group.note_errors = (errors or {}).get(f"notes[{group.shop.pk}]", [])
     context.update(
         addresses=addresses, address_id=str(address_id or ""), error=error, errors=errors or {},
-        token=uuid.uuid4().hex, empty=not context["cart"].groups, buy_now=view is not None,
-        form_action=reverse("storefront:buy_now" if view is not None else "storefront:checkout"),
+        token=uuid.uuid4().hex, empty=not context["cart"].groups, buy_now=line is not None,
+        form_action=reverse("storefront:buy_now" if line is not None else "storefront:checkout"),
     )
     return context
 
@@ -248,18 +268,31 @@ def _redirect_to_gateway(request, payment_id):
     return redirect(payment_services.gateway_url(payment))
 
 
-def _place(request, *, lines=None, view=None):
+def _posted_coupons(request) -> list | None:
+    """The coupon pickers (coupon_<choice group>) as the chosen ids; None when the form had
+    no pickers (the shopper holds no coupon for this order: AUTO finds none either)."""
+    if request.POST.get("coupons_chosen") != "1":
+        return None
+    return [value for key, value in sorted(request.POST.items()) if key.startswith("coupon_") and value.strip()]
+
+
+def _place(request, *, lines=None, line=None):
     address_id = request.POST.get("address_id", "")
     notes = _posted_notes(request)
+    coupons = _posted_coupons(request)
+    if request.POST.get("apply_coupons"):  # a picker changed: show the new amounts, place nothing
+        context = _checkout_context(request, line=line, address_id=address_id, notes=notes, coupons=coupons)
+        return render(request, "storefront/checkout.html", context)
     # the form's one-time token is the idempotency key: a double submit replays the first result
     token = request.POST.get("token", "").strip()[:64] or None
     try:
         placed = place_order(actor=request.user, address_id=address_id, lines=lines,
-                             note=request.POST.get("note", ""), notes=notes, idempotency_key=token)
+                             note=request.POST.get("note", ""), notes=notes, idempotency_key=token,
+                             coupons=AUTO if coupons is None else coupons)
     except DomainError as exc:
         fields = {k: [str(m) for m in v] if isinstance(v, list | tuple) else [str(v)] for k, v in exc.fields.items()}
-        context = _checkout_context(request, view=view, error=_error_text(exc), errors=fields, address_id=address_id,
-                                    notes=notes)
+        context = _checkout_context(request, line=line, error=_error_text(exc), errors=fields, address_id=address_id,
+                                    notes=notes, coupons=coupons)
         return render(request, "storefront/checkout.html", context, status=exc.status)
     if lines is not None:
         request.session.pop(BUY_NOW_KEY, None)
@@ -302,14 +335,14 @@ def buy_now(request):
         messages.info(request, _("Choose an item to buy first."))
         return redirect("storefront:home")
     try:
-        view = buy_now_view(line, user=request.user)
+        buy_now_line(sku_id=line.get("sku_id"), quantity=line.get("quantity"))
     except DomainError as exc:
         request.session.pop(BUY_NOW_KEY, None)
         return render(request, "storefront/message.html",
                       {"message": _error_text(exc)}, status=exc.status)
     if request.method == "GET":
-        return render(request, "storefront/checkout.html", _checkout_context(request, view=view))
-    return _place(request, lines=[line], view=view)
+        return render(request, "storefront/checkout.html", _checkout_context(request, line=line))
+    return _place(request, lines=[line], line=line)
 
 
 # --- orders -----------------------------------------------------------------

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import buying_views, catalog_views, flash_views, group_views
+from . import buying_views, catalog_views, coupon_views, flash_views, group_views
 
 app_name = "storefront"
 
@@ -39,4 +39,9 @@ urlpatterns = [
     path("groups/open/", group_views.group_open, name="group_open"),
     path("groups/<str:code>/", group_views.group_page, name="group"),
     path("groups/<str:code>/join/", group_views.group_join, name="group_join"),
+    # coupons (coupon_views)
+    path("coupons/", coupon_views.coupon_centre, name="coupons"),
+    path("coupons/<id:pk>/claim/", coupon_views.coupon_claim, name="coupon_claim"),
+    path("coupons/mine/", coupon_views.my_coupons, name="my_coupons"),
+    path("coupons/strip/<id:shop_id>/", coupon_views.strip, name="coupon_strip"),
 ]

@@ -1,5 +1,6 @@
 """Promotion rows, one module per family of kinds (the pipeline sees them only as offers)."""
 
+from .coupons import CouponTemplate, CouponTemplateStatusChange, UserCoupon
 from .discounts import Promotion, PromotionStatusChange
 from .flash import (
     FlashPurchaseCount,
@@ -17,6 +18,7 @@ from .groups import (
     GroupStatusChange,
 )
 
-__all__ = ["FlashPurchaseCount", "FlashReservation", "FlashSale", "FlashSaleItem", "FlashSaleStatusChange",
+__all__ = ["CouponTemplate", "CouponTemplateStatusChange",
+           "FlashPurchaseCount", "FlashReservation", "FlashSale", "FlashSaleItem", "FlashSaleStatusChange",
            "Group", "GroupBuy", "GroupBuyItem", "GroupBuyStatusChange", "GroupMember", "GroupStatusChange",
-           "Promotion", "PromotionStatusChange"]
+           "Promotion", "PromotionStatusChange", "UserCoupon"]

@@ -311,8 +311,8 @@ def test_logged_in_product_view_costs_fixed_queries(client, shopper, shop, djang
     client.force_login(shopper)
     client.get(reverse("storefront:product", args=[p.pk]))
     # 10, plus the logged-in session's tracking row (accounts.sessions), the promotions, the group-buy
-    # offers and the flash sales
-    with django_assert_max_num_queries(14):
+    # offers, the flash sales and the shopper's coupons (the price shown is what they pay)
+    with django_assert_max_num_queries(15):
         resp = client.get(reverse("storefront:product", args=[p.pk]))
     assert resp.status_code == 200
 
