@@ -19,6 +19,7 @@ from shopyard.promotions.flash_api import operator_router as flash_operator_rout
 from shopyard.promotions.flash_api import router as flash_router
 from shopyard.promotions.flash_api import seller_router as flash_seller_router
 from shopyard.promotions.group_api import seller_router as seller_group_router
+from shopyard.shipping.api import seller_router as seller_shipping_router
 from shopyard.shops.api import operator_router
 
 api = NinjaAPI(
@@ -41,6 +42,7 @@ api.add_router("/seller", seller_orders_router)
 api.add_router("/seller", seller_group_router)
 api.add_router("/seller", seller_promotions_router)
 api.add_router("/seller", seller_coupons_router)
+api.add_router("/seller", seller_shipping_router)
 api.add_router("/operator", operator_router)
 api.add_router("", flash_router)
 api.add_router("/seller", flash_seller_router)

@@ -42,13 +42,16 @@ def make_category(name=None, parent=None) -> Category:
     return Category.objects.create(name=name or f"分类{n}", name_en=f"Category {n}", slug=f"cat-{n}", parent=parent)
 
 
-def make_product(shop, *, category=None, price="99.00", stock=10, skus=None, publish=True, title=None, actor=None):
-    """A product with one SKU (or `skus`: list of (price, stock) for a size attribute)."""
+def make_product(shop, *, category=None, price="99.00", stock=10, skus=None, publish=True, title=None, actor=None,
+                 weight=None):
+    """A product with one SKU (or `skus`: list of (price, stock) for a size attribute);
+    `weight` (kg) goes on the one SKU."""
     n = next(_seq)
     category = category or make_category()
     if skus is None:
         attributes = []
-        sku_data = [{"code": f"SKU-{n}", "price": str(price), "stock": stock, "options": []}]
+        sku_data = [{"code": f"SKU-{n}", "price": str(price), "stock": stock, "options": [],
+                     **({"weight": str(weight)} if weight is not None else {})}]
     else:
         sizes = [f"S{i}" for i in range(len(skus))]
         attributes = [{"name": "尺码", "name_en": "Size", "options": [{"value": s, "value_en": s} for s in sizes]}]
@@ -166,6 +169,25 @@ def give_coupon(user, template):
     from shopyard.promotions.coupon_services import claim_coupon
 
     return claim_coupon(actor=user, template_id=template.pk)
+def make_freight_template(shop, *, name="标准快递", basis="piece", first_units="1", first_fee="10.00",
+                          additional_units="1", additional_fee="5.00", region_rules=(), undeliverable=(),
+                          free_rules=(), products=(), actor=None):
+    """A freight template of `shop` made through the seller's service, assigned to `products`."""
+    from shopyard.shipping.services import assign_template, create_template
+
+    actor = actor or shop.members.first().user
+    template = create_template(actor=actor, shop=shop, data={
+        "name": name, "basis": basis, "first_units": first_units, "first_fee": first_fee,
+        "additional_units": additional_units, "additional_fee": additional_fee,
+        "region_rules": list(region_rules), "undeliverable": list(undeliverable), "free_rules": list(free_rules),
+    })
+    if products:
+        assign_template(actor=actor, shop=shop, template_id=template.pk, product_ids=[p.pk for p in products])
+    return template
+
+
+XINJIANG = {"province": "新疆维吾尔自治区", "city": "乌鲁木齐市", "district": "天山区"}
+TIBET = {"province": "西藏自治区", "city": "拉萨市", "district": "城关区"}
 
 
 def make_flash_sale(shop, items, *, actor=None, starts_in_minutes=-1, minutes=60, publish=True, name="整点秒杀"):

@@ -52,3 +52,8 @@ def picker_options(*, province_code: str = "", city_code: str = "") -> dict:
         "cities": divisions.children(province.code) if province else [],
         "districts": divisions.children(city.code) if city else [],
     }
+
+
+def default_address(user):
+    """The user's default address, or None (the cart prices shipping for it)."""
+    return Address.objects.filter(user=user, is_default=True).first()

@@ -91,6 +91,10 @@ class CartShopOut(Schema):
     discount: str | None = Field(None, description="promotions and coupons on the selected lines")
     shipping_fee: str | None
     shipping_discount: str | None = Field(None, description="a free-shipping coupon")
+    shipping_note: str = Field("", description="which freight template and rule gave the fee")
+    shipping_estimated: bool = Field(False, description="no default address: the fee is an estimate, "
+                                     "computed again at checkout for the chosen address")
+    undeliverable: str = Field("", description="why the shop cannot ship to the default address")
     total: str | None
 
 
@@ -141,6 +145,8 @@ def serialise(cart) -> dict:
             "all_selected": g.all_selected,
             "subtotal": amount(g.subtotal), "discount": amount(g.discount), "shipping_fee": amount(g.shipping_fee),
             "shipping_discount": amount(g.shipping_discount), "total": amount(g.total),
+            "shipping_note": g.shipping_note, "shipping_estimated": g.shipping_estimated,
+            "undeliverable": g.undeliverable,
         })
     unavailable = [{
         "id": v.line.pk, "sku_id": v.line.sku_id, "product_id": v.line.sku.product_id, "title": v.line.sku.product.title,

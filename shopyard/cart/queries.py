@@ -62,17 +62,33 @@ class ShopGroup:
     discount: Money | None = None
     shipping_discount: Money | None = None
     gifts: list = field(default_factory=list)  # PricedLine of each free gift (满赠)
+    shipping_quote: object = None  # shipping.queries.Quote: how the fee was computed, where it cannot go
 
     @property
     def currency(self) -> str:
         return self.shop.currency if self.subtotal is None else self.subtotal.currency
+
+    @property
+    def shipping_note(self) -> str:
+        """Which freight template and rule gave the fee ("" for the shop's flat fee alone)."""
+        return self.shipping_quote.describe() if self.shipping_quote is not None else ""
+
+    @property
+    def shipping_estimated(self) -> bool:
+        """No address known yet: the fee is the templates' default rule, computed again at checkout."""
+        return bool(self.shipping_quote is not None and self.shipping_quote.estimated)
+
+    @property
+    def undeliverable(self) -> str:
+        """Why the shop cannot ship to the address ("" when it can)."""
+        return self.shipping_quote.undeliverable if self.shipping_quote is not None else ""
 
 
 def shop_group(amounts) -> ShopGroup:
     """A shop's priced amounts (checkout.pricing.ShopAmounts) as the cart and checkout pages show them."""
     return ShopGroup(shop=amounts.shop, subtotal=amounts.subtotal, shipping_fee=amounts.shipping_fee,
                      total=amounts.total, discount=amounts.discount, shipping_discount=amounts.shipping_discount,
-                     gifts=[line for line in amounts.lines if line.is_gift])
+                     gifts=[line for line in amounts.lines if line.is_gift], shipping_quote=amounts.shipping_quote)
 
 
 @dataclass
@@ -105,9 +121,10 @@ def _price_change(line, unit: Money) -> Money | None:
     return Money(line.sku.price - line.added_price, unit.currency)
 
 
-def cart_view(cart, *, user=None, coupons=AUTO) -> CartView:
+def cart_view(cart, *, user=None, coupons=AUTO, address=None) -> CartView:
     """`user` (by default the cart's owner) prices with what the shopper holds (their
-    coupons: AUTO, the best, or the chosen ids)."""
+    coupons: AUTO, the best, or the chosen ids), and shipping to `address` (the checkout
+    page's choice), or by default to the shopper's default address (checkout.pricing.price_lines)."""
     if cart is None:
         return CartView(groups=[], total=None, count=0)
     user = user or cart.user
@@ -122,7 +139,8 @@ def cart_view(cart, *, user=None, coupons=AUTO) -> CartView:
         line.buyable = line.visible and sku_stock(line.sku) > 0
     buyable = [line for line in lines if line.buyable]
     chosen = [line for line in buyable if line.selected]
-    pricing = price_lines(((line.sku, line.quantity, line) for line in chosen), user=user, coupons=coupons)
+    pricing = price_lines(((line.sku, line.quantity, line) for line in chosen), user=user, coupons=coupons,
+                          address=address)
     views = {}
     for line in buyable:
         unit = Money(line.sku.price, line.sku.product.currency)

@@ -224,8 +224,10 @@ class SkuIn(Schema):
     stock: int = Field(0, ge=0, le=10_000_000, strict=True)
     options: list[str] = Field([], max_length=5)
     is_active: bool = True
+    weight: Decimal | None = Field(None, description="kg, up to 3 decimals: what weight-based freight templates count")
+    volume: Decimal | None = Field(None, description="m³, up to 6 decimals: what volume-based freight templates count")
 
-    _ascii_price = field_validator("price", mode="before")(ascii_digits_only)
+    _ascii_price = field_validator("price", "weight", "volume", mode="before")(ascii_digits_only)
 
 
 class ProductIn(Schema):

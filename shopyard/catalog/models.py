@@ -67,6 +67,10 @@ class Product(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     published_at = models.DateTimeField(_("published at"), null=True, blank=True)
+    # the shop's freight template (shipping.queries.quote); none: the shop's flat fee rule
+    freight_template = models.ForeignKey("shipping.FreightTemplate", null=True, blank=True,
+                                         verbose_name=_("freight template"), on_delete=models.SET_NULL,
+                                         related_name="products")
 
     class Meta:
         verbose_name = _("product")
@@ -145,6 +149,9 @@ class Sku(models.Model):
     name = models.CharField(_("name"), max_length=200, blank=True, help_text=_("e.g. 红色 / M"))
     name_en = models.CharField(_("English name"), max_length=200, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
+    # what a weight- or volume-based freight template counts per unit; blank counts as zero
+    weight = models.DecimalField(_("weight (kg)"), max_digits=12, decimal_places=3, null=True, blank=True)
+    volume = models.DecimalField(_("volume (m³)"), max_digits=12, decimal_places=6, null=True, blank=True)
     # the picture shown when a shopper picks this SKU (one of its product's images)
     image = models.ForeignKey("ProductImage", null=True, blank=True, verbose_name=_("image"),
                               on_delete=models.SET_NULL, related_name="+")

@@ -40,6 +40,24 @@ MAX_MATRIX_OPTIONS = 20
 MAX_IMAGES = 12
 
 
+MAX_MEASURE = Decimal("100000")
+
+
+def _measure(value, field, errors, *, places):
+    """A SKU's weight (kg, 3 places) or volume (m³, 6 places): blank for none."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    text = str(value).strip() if isinstance(value, str | int | Decimal) and not isinstance(value, bool) else ""
+    amount = Decimal(text) if _ASCII_AMOUNT.fullmatch(text) else None
+    if amount is None or amount > MAX_MEASURE:
+        errors[field] = [_("Enter a number from 0 to %(max)s.") % {"max": MAX_MEASURE}]
+    elif amount != amount.quantize(Decimal(1).scaleb(-places)):
+        errors[field] = [_("Use at most %(n)s decimal places.") % {"n": places}]
+    else:
+        return amount
+    return None
+
+
 def _text(data, field, *, required=False, limit=200, errors=None):
     value = data.get(field)
     value = "" if value is None else str(value).strip()
@@ -187,9 +205,11 @@ def _clean(data: dict, *, currency: str, partial_product=None):
                            if image_id and partial_product is not None else None)
                 if picture is None:
                     errors[f"skus[{i}].image_id"] = [_("Choose one of this product's images.")]
+        measures = {key: _measure(sku[key], f"skus[{i}].{key}", errors, places=places)
+                    for key, places in (("weight", 3), ("volume", 6)) if key in sku}
         clean_skus.append({
             "code": code, "price": price, "stock": stock, "options": list(chosen),
-            "is_active": bool(sku.get("is_active", True)), "stock_seen": seen, "image": picture,
+            "is_active": bool(sku.get("is_active", True)), "stock_seen": seen, "image": picture, **measures,
         })
     taken = Sku.objects.filter(code__in=codes)
     if partial_product is not None:
@@ -248,6 +268,11 @@ def _write_attributes_and_skus(product, cleaned, actor):
             sku.price, sku.name, sku.name_en, sku.is_active = data["price"], name, name_en, data["is_active"]
             sku.save(update_fields=["price", "name", "name_en", "is_active"])
         sku.options.set(opts)
+        measures = [key for key in ("weight", "volume") if key in data and getattr(sku, key) != data[key]]
+        if measures:  # what weight- and volume-based freight templates count (absent: unchanged)
+            for key in measures:
+                setattr(sku, key, data[key])
+            sku.save(update_fields=measures)
         if data.get("image", _UNCHANGED) is not _UNCHANGED and sku.image_id != getattr(data["image"], "pk", None):
             sku.image = data["image"]
             sku.save(update_fields=["image"])
@@ -590,3 +615,22 @@ def record_sales(*, quantities: dict) -> None:
 
     for product_id, qty in quantities.items():
         Product.objects.filter(pk=product_id).update(sales_count=F("sales_count") + qty)
+
+
+def set_freight_template(*, actor, shop, product_ids, template_id) -> int:
+    """Point the shop's products `product_ids` at a freight template (None: the shop's flat
+    fee). shipping.services.assign_template checks the template is the shop's; an id that
+    is not one of the shop's products is refused and nothing changes."""
+    ids = sorted(set(product_ids))
+    with transaction.atomic():
+        found = set(Product.objects.select_for_update().filter(shop=shop, pk__in=ids).values_list("pk", flat=True))
+        missing = [pk for pk in ids if pk not in found]
+        if missing:
+            raise ValidationFailed(fields={"product_ids": [
+                _("Not a product of your shop: %(ids)s.") % {"ids": ", ".join(str(m) for m in missing[:10])}]})
+        count = Product.objects.filter(shop=shop, pk__in=ids).update(freight_template_id=template_id,
+                                                                      updated_at=timezone.now())
+        if ids:
+            emit("product.freight_template_set", shop_id=shop.pk, product_ids=ids, template_id=template_id,
+                 actor_id=getattr(actor, "pk", None))
+    return count

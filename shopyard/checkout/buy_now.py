@@ -21,13 +21,13 @@ def buy_now_line(*, sku_id, quantity) -> dict:
     return {"sku_id": sku_id, "quantity": quantity}
 
 
-def buy_now_view(line: dict, *, user=None, coupons=AUTO) -> CartView:
+def buy_now_view(line: dict, *, user=None, coupons=AUTO, address=None) -> CartView:
     """The one line priced and grouped as the checkout page shows a cart, with the
     promotions `user` gets and their coupons (AUTO, the best they hold, or the chosen
     ids): the same pipeline and offers place_order uses."""
     sku = buyable_sku(line["sku_id"], field="lines[0].sku_id")
     pricing = price_lines([(sku, line["quantity"], CartLine(sku=sku, quantity=line["quantity"]))], user=user,
-                          coupons=coupons)
+                          coupons=coupons, address=address)
     groups = []
     for amounts in pricing.shops:
         group = shop_group(amounts)

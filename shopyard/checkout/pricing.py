@@ -27,8 +27,10 @@ Rounding rule (DESIGN: amounts are rounded once, at a defined point):
   to the amount exactly; a discount is capped at what the line still costs, so
   no line goes below zero;
 - a shop's subtotal is the sum of its line totals, its discount the sum of its
-  lines' discounts; its shipping fee is the shop's fee, or zero when the goods
-  after discounts reach `free_shipping_over`, less any free-shipping offer;
+  lines' discounts; its shipping fee is shipping.queries.quote's (the products'
+  freight templates for the address's province, or the shop's flat fee, zero when
+  the goods after discounts reach `free_shipping_over`: docs/shipping.md), less
+  any free-shipping offer;
 - a shop's total is subtotal − discount + fee − shipping discount; the grand
   total (the payment's amount) is the sum of the shop totals. Nothing is
   rounded after that.
@@ -39,10 +41,12 @@ from dataclasses import dataclass, field
 from django.utils import timezone
 from django.utils.translation import get_language
 
+from shopyard.accounts.queries import default_address
 from shopyard.core.money import Money, explain_price
 from shopyard.promotions.engine import AUTO, BasketContext, offers_for
 from shopyard.promotions.kinds import STEP, Kind
 from shopyard.promotions.offers import BasketLine
+from shopyard.shipping import queries as freight
 
 
 @dataclass
@@ -101,6 +105,12 @@ class ShopAmounts:
     shipping_fee: Money | None = None  # the fee before shipping offers
     shipping_adjustments: list = field(default_factory=list)
     total: Money | None = None
+    shipping_quote: object = None  # shipping.queries.Quote: the fee's parts, an undeliverable province
+
+    @property
+    def undeliverable(self) -> str:
+        """Why this shop cannot ship to the address ("" when it can)."""
+        return self.shipping_quote.undeliverable if self.shipping_quote is not None else ""
 
     @property
     def shipping_discount(self) -> Money:
@@ -122,6 +132,8 @@ class Pricing:
     offers: list = field(default_factory=list)  # the offers that took something off, in the order applied
     # for each choice group (a shop's coupons): [(offer, amount it would take off when its turn came)]
     choices: dict = field(default_factory=dict)
+    province_code: str | None = None  # where the parcels go; None: not known yet (an estimate)
+    templates: dict = field(default_factory=dict)  # the lines' freight templates by id
 
     @property
     def mixed_currencies(self) -> bool:
@@ -141,11 +153,24 @@ class Pricing:
         return total
 
 
-def shipping_fee(shop, goods: Money) -> Money:
-    """The shop's fee for an order of `goods` (after discounts), rounded to the minor unit."""
-    if shop.free_shipping_over is not None and goods.amount >= shop.free_shipping_over:
-        return Money.zero(goods.currency).quantize()
-    return Money(shop.shipping_fee, goods.currency).quantize()
+def shipping_fee(pricing: Pricing, group: ShopAmounts) -> Money:
+    """The shop's fee for its lines as priced so far (goods after discounts), rounded
+    to the minor unit; shipping.queries.quote holds the rule. The quote is kept on
+    the group for the price explanation and the undeliverable check."""
+    group.shipping_quote = freight.quote(
+        shop=group.shop, currency=group.currency, province_code=pricing.province_code, templates=pricing.templates,
+        lines=[(line.sku, line.quantity, line.net_total) for line in group.lines])
+    return group.shipping_quote.fee
+
+
+def _province(address, user, templates) -> str | None:
+    """The province the fee is computed for: the address's, or (no address given, as on
+    the cart page) the shopper's default address's; None when unknown or not needed."""
+    if not templates:
+        return None  # only freight templates look at the address
+    if address is None and getattr(user, "is_authenticated", False):
+        address = default_address(user)
+    return (getattr(address, "province_code", "") or None) if address is not None else None
 
 
 def _entry(entry):
@@ -155,14 +180,17 @@ def _entry(entry):
     return sku, quantity, ref, None
 
 
-def price_lines(entries, *, user=None, coupons=AUTO, now=None, promotions=True, offers=None) -> Pricing:
+def price_lines(entries, *, user=None, coupons=AUTO, now=None, promotions=True, offers=None, address=None,
+                templates=None) -> Pricing:
     """Price `entries`, an iterable of (sku, quantity, ref) or (sku, quantity, ref, context)
     with sku.product.shop loaded, grouped by shop (one future order per shop) in shop-id
     order, lines in the given order. `coupons` is AUTO (the best the shopper holds) or a list
     of the shopper's coupon ids (empty: none); `context` carries a line's flash reservation
     or group; `promotions=False` prices at list prices only. `offers` prices with exactly
     these offers instead of the live ones: the console's preview of a promotion not yet
-    published goes through the same steps, stacking and rounding as checkout."""
+    published goes through the same steps, stacking and rounding as checkout. Shipping is
+    computed for `address` (an accounts Address), else for `user`'s default address, else
+    estimated; `templates` (shipping.queries.templates_for) saves loading the freight templates again."""
     groups: dict[int, ShopAmounts] = {}
     for entry in entries:
         sku, quantity, ref, context = _entry(entry)
@@ -174,6 +202,10 @@ def price_lines(entries, *, user=None, coupons=AUTO, now=None, promotions=True, 
     shops = [groups[k] for k in sorted(groups)]
     currencies = {line.unit_price.currency for group in shops for line in group.lines}
     pricing = Pricing(shops=shops, currencies=currencies, total=None)
+    if templates is None:
+        templates = freight.templates_for({line.sku.product.freight_template_id for line in pricing.lines})
+    pricing.templates = templates
+    pricing.province_code = _province(address, user, templates)
     if promotions and shops and len(currencies) == 1:
         _apply_offers(pricing, user=user, coupons=coupons, now=now or timezone.now(), offers=offers)
     _totals(pricing)
@@ -189,7 +221,7 @@ def _totals(pricing) -> None:
         for line in group.lines:
             subtotal, discount = subtotal + line.line_total, discount + line.discount
         group.subtotal, group.discount = subtotal, discount
-        group.shipping_fee = shipping_fee(group.shop, subtotal - discount)
+        group.shipping_fee = shipping_fee(pricing, group)
         group.total = subtotal - discount + group.shipping_fee - group.shipping_discount
     if shops and len(currencies) == 1:
         total = Money.zero(next(iter(currencies)))
@@ -219,8 +251,9 @@ def unit_prices(skus, *, user=None, now=None) -> UnitPrices:
     context = _context(probe, user=user, coupons=AUTO, now=now)
     offers = offers_for(context)
     prices = {}
+    templates = freight.templates_for({sku.product.freight_template_id for sku in skus})
     for sku in skus:
-        pricing = price_lines([(sku, 1, None)], promotions=False)
+        pricing = price_lines([(sku, 1, None)], promotions=False, templates=templates)
         if offers and not pricing.mixed_currencies:
             _apply_offers(pricing, user=user, coupons=AUTO, now=now, offers=offers)
             _totals(pricing)
@@ -383,10 +416,7 @@ def _shipping(pricing, basket, offers) -> None:
     shop's fee at most once."""
     candidates = []
     for group in pricing.shops:
-        goods = Money.zero(group.currency)
-        for line in group.lines:
-            goods = goods + line.net_total
-        fee = shipping_fee(group.shop, goods)
+        fee = shipping_fee(pricing, group)
         if not fee.amount:
             continue
         lines = [line for line in basket.lines if line.shop_id == group.shop.pk]

@@ -22,6 +22,7 @@ from shopyard.accounts.queries import own_address
 from shopyard.cart.services import buyable_sku, line_items, remove_purchased
 from shopyard.core.errors import Conflict, NotFound, ValidationFailed
 from shopyard.core.events import emit
+from shopyard.core.i18n import localized
 from shopyard.core.models import IdempotencyRecord
 from shopyard.core.validation import check_id, check_quantity
 from shopyard.inventory import services as inventory
@@ -29,6 +30,7 @@ from shopyard.orders.queries import buyer_orders
 from shopyard.orders.services import create_order
 from shopyard.orders.state import Status as OrderStatus
 from shopyard.promotions.coupons import coupon_problems, refuse_problems
+from shopyard.shipping.queries import province_name
 
 from .limits import max_units_per_sku, max_unpaid_orders
 from .pricing import AUTO, price_lines
@@ -245,9 +247,14 @@ def _place(*, actor, address_id, items, note, notes=None, from_cart, positions=N
         skus.append((sku, qty, index, (line_context or {}).get(sku_id)))
 
     # the amounts the cart showed: the same pipeline, the same offers, the same rounding
-    pricing = price_lines(skus, user=actor, coupons=coupons)
+    pricing = price_lines(skus, user=actor, coupons=coupons, address=address)
     if pricing.mixed_currencies:
         raise ValidationFailed(fields={"lines": [_("Items priced in different currencies must be ordered separately.")]})
+    refused = [amounts for amounts in pricing.shops if amounts.undeliverable]
+    if refused:
+        messages = [_("%(shop)s does not deliver to %(province)s.") % {
+            "shop": localized(a.shop, "name"), "province": province_name(pricing.province_code)} for a in refused]
+        raise ValidationFailed(refused[0].undeliverable, fields={"address_id": messages}, code="undeliverable_region")
     if coupons != AUTO:  # every chosen coupon applies, or the checkout is refused with the reason
         refuse_problems(coupon_problems(pricing, user=actor, coupon_ids=coupons), coupon_positions or {})
     unknown = sorted(set(notes or {}) - {amounts.shop.pk for amounts in pricing.shops})

@@ -64,6 +64,8 @@ class SkuRow:
     active: bool = True
     # the id of the SKU's own picture ("" none); None: the form had no picture field
     image: str | None = None
+    # kg, what weight-based freight templates count ("" none); None: the form had no weight field
+    weight: str | None = None
     errors: dict = field(default_factory=dict)
 
     @property
@@ -80,6 +82,7 @@ class EditorState:
     code_base: str = ""
     default_price: str = ""  # for new rows, or for every row with "apply to all"
     default_stock: str = ""
+    freight_template: str = ""  # the product's freight template id, "" for the shop's flat fee
     errors: dict = field(default_factory=dict)  # product-level field -> [messages]
     other_errors: list = field(default_factory=list)  # messages with no field to sit next to
 
@@ -119,6 +122,7 @@ def parse_post(post) -> EditorState:
     state.publish = post.get("publish") in ("1", "on", "true")
     state.default_price = _str(post, "default_price", 50)
     state.default_stock = _str(post, "default_stock", 50)
+    state.freight_template = _str(post, "freight_template_id", 20)
     state.code_base = re.sub(r"[^A-Za-z0-9-]", "", _str(post, "code_base", 20)) or new_code_base()
     for i in range(MAX_ATTRIBUTES):
         slot = AttrSlot(
@@ -138,6 +142,7 @@ def parse_post(post) -> EditorState:
             stock=_str(post, f"sku-{n}-stock", 50), stock_seen=_str(post, f"sku-{n}-stock_seen", 50),
             active=bool(post.get(f"sku-{n}-active")),
             image=_str(post, f"sku-{n}-image", 20) if f"sku-{n}-image" in post else None,
+            weight=_str(post, f"sku-{n}-weight", 30) if f"sku-{n}-weight" in post else None,
         )
         if not row.is_blank:
             state.rows.append(row)
@@ -147,7 +152,7 @@ def parse_post(post) -> EditorState:
 def from_product(product) -> EditorState:
     """The editor for an existing product: its attributes and the SKUs that
     still fit them (SKUs orphaned by a removed attribute stay deactivated)."""
-    state = EditorState(code_base=f"P{product.pk}")
+    state = EditorState(code_base=f"P{product.pk}", freight_template=str(product.freight_template_id or ""))
     state.fields = {
         "category_id": str(product.category_id), "brand_id": str(product.brand_id or ""),
         "title": product.title, "title_en": product.title_en,
@@ -178,7 +183,7 @@ def from_product(product) -> EditorState:
             options=list(combo), code=sku.code, price=f"{sku.price:.2f}",
             stock=str(stock.quantity if stock is not None else 0),
             stock_seen=str(stock.quantity if stock is not None else 0), active=sku.is_active,
-            image=str(sku.image_id or ""),
+            image=str(sku.image_id or ""), weight=f"{sku.weight.normalize():f}" if sku.weight is not None else "",
         ))
     state.rows = rows
     return state
@@ -255,7 +260,8 @@ def to_data(state: EditorState) -> tuple[dict, dict]:
         attributes.append({"name": attr.name, "name_en": attr.name_en, "options": options})
     skus = [
         {"code": r.code, "price": r.price, "stock": r.stock, "options": list(r.options), "is_active": r.active,
-         "stock_seen": parse_int(r.stock_seen), **({"image_id": r.image or None} if r.image is not None else {})}
+         "stock_seen": parse_int(r.stock_seen), **({"image_id": r.image or None} if r.image is not None else {}),
+         **({"weight": r.weight or None} if r.weight is not None else {})}
         for r in state.rows
     ]
     data = {**state.fields, "attributes": attributes, "skus": skus, "publish": state.publish}

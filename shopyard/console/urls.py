@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import promotion_views, views
+from . import freight_views, promotion_views, views
 
 app_name = "console"
 
@@ -14,6 +14,11 @@ urlpatterns = [
     path("products/<id:pk>/images/<id:image_id>/delete/", views.image_delete, name="image_delete"),
     path("products/<id:pk>/images/<id:image_id>/move/", views.image_move, name="image_move"),
     path("products/<id:pk>/images/order/", views.image_order, name="image_order"),
+    path("freight-templates/", freight_views.templates, name="freight_templates"),
+    path("freight-templates/new/", freight_views.template_create, name="freight_template_create"),
+    path("freight-templates/assign/", freight_views.assign, name="freight_assign"),
+    path("freight-templates/<id:pk>/", freight_views.template_edit, name="freight_template_edit"),
+    path("freight-templates/<id:pk>/delete/", freight_views.template_delete, name="freight_template_delete"),
     path("orders/", views.orders, name="orders"),
     path("orders/packing-list/", views.packing_list, name="packing_list"),
     path("orders/ship/", views.bulk_ship, name="bulk_ship"),

@@ -5,6 +5,7 @@ foreign id is a 404."""
 from django.contrib import messages
 from django.core.exceptions import ObjectDoesNotExist
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -20,6 +21,8 @@ from shopyard.core.validation import page_number, parse_id
 from shopyard.orders import queries as order_queries
 from shopyard.orders import services as order_services
 from shopyard.orders.state import Action, Role, Status, actions_for, allowed_actions
+from shopyard.shipping import queries as freight
+from shopyard.shipping import services as freight_services
 from shopyard.shipping.models import Carrier
 
 from . import forms, queries
@@ -101,6 +104,7 @@ def _editor_context(request, state, product=None, image_errors=None):
         "state": state, "product": product, "categories": queries.category_choices(),
         "brands": queries.brand_choices(), "image_errors": image_errors or [], "nav": "products",
         "max_attributes": forms.MAX_ATTRIBUTES,
+        "freight_templates": freight.template_choices(request.console.shop),
     }
 
 
@@ -133,13 +137,20 @@ def _editor(request, *, product=None):
     try:
         if form_errors:
             raise ValidationFailed(fields=form_errors)
-        if product is None:
-            saved = catalog.create_product(actor=request.user, shop=shop, data=data)
-        else:
-            saved = catalog.update_product(actor=request.user, shop=shop, product_id=product.pk, data=data)
+        with transaction.atomic():  # the product and its freight template, or nothing
+            if product is None:
+                saved = catalog.create_product(actor=request.user, shop=shop, data=data)
+            else:
+                saved = catalog.update_product(actor=request.user, shop=shop, product_id=product.pk, data=data)
+            if (product is None and state.freight_template) or (
+                    product is not None and state.freight_template != str(product.freight_template_id or "")):
+                freight_services.assign_template(actor=request.user, shop=shop, product_ids=[saved.pk],
+                                                 template_id=state.freight_template or None)
     except NotFound:
         raise Http404 from None
     except DomainError as exc:
+        if "template_id" in exc.fields:
+            state.errors["freight_template_id"] = [str(m) for m in exc.fields.pop("template_id")]
         forms.attach_errors(state, exc.fields)
         if not exc.fields:
             state.other_errors.append(str(exc.message))

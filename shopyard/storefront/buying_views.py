@@ -92,9 +92,10 @@ def _decorate_cart(view):
     return view
 
 
-def _cart_context(request, *, error="", view=None):
-    # signed in, the cart is priced with the best coupons the shopper holds, as checkout preselects
-    view = _decorate_cart(view or cart_view(_cart(request), user=request.user))
+def _cart_context(request, *, error="", view=None, address=None):
+    # signed in, the cart is priced with the best coupons the shopper holds, as checkout preselects,
+    # and shipping to `address` (else the shopper's default address)
+    view = _decorate_cart(view or cart_view(_cart(request), user=request.user, address=address))
     return {"cart": view, "error": error, "has_problem": any(not v.available for g in view.groups for v in g.lines),
             "selected_ids": {v.line.pk for g in view.groups for v in g.lines}}
 
@@ -216,20 +217,35 @@ def cart_line_favourite(request, pk):
 # --- checkout ---------------------------------------------------------------
 
 
+def _chosen_address(request, address_id=None):
+    """The shopper's addresses and the one the page prices shipping for: the one
+    posted (`address_id`) or picked (?address_id=), else the default, else the first."""
+    addresses = addresses_of(request.user)
+    pk = parse_id(address_id if address_id is not None else request.GET.get("address_id"))
+    chosen = next((a for a in addresses if a.pk == pk), None) if pk else None
+    if chosen is None:
+        chosen = next((a for a in addresses if a.is_default), addresses[0] if addresses else None)
+    return addresses, chosen
+
+
 def _checkout_context(request, *, line=None, error="", errors=None, address_id=None, notes=None, coupons=None):
-    """The checkout page for the cart, or for `line` (a buy-now line priced like a cart).
+    """The checkout page for the cart, or for `line` (a buy-now line priced like a cart),
+    with shipping for the chosen address.
 
     Coupons: the page prices with AUTO (the best the shopper holds) to offer every coupon
     with its saving and preselect the best; `coupons` (the shopper's choice from the
     pickers) prices the amounts shown instead. The form posts the pickers back, so the
     order is placed with exactly the coupons the page showed."""
+    addresses, chosen = _chosen_address(request, address_id)
     if line is None:
-        auto = cart_view(_cart(request), user=request.user)
-        view = auto if coupons is None else cart_view(_cart(request), user=request.user, coupons=_ids(coupons))
+        auto = cart_view(_cart(request), user=request.user, address=chosen)
+        view = auto if coupons is None else cart_view(_cart(request), user=request.user, coupons=_ids(coupons),
+                                                       address=chosen)
         context = _cart_context(request, view=view)
     else:
-        auto = buy_now_view(line, user=request.user)
-        view = auto if coupons is None else buy_now_view(line, user=request.user, coupons=_ids(coupons))
+        auto = buy_now_view(line, user=request.user, address=chosen)
+        view = auto if coupons is None else buy_now_view(line, user=request.user, coupons=_ids(coupons),
+                                                         address=chosen)
         view = _decorate_cart(view)
         context = {"cart": view, "has_problem": any(not v.available for g in view.groups for v in g.lines)}
     coupon_errors = []
@@ -240,9 +256,7 @@ def _checkout_context(request, *, line=None, error="", errors=None, address_id=N
     context["coupon_groups"] = coupon_groups(auto.pricing, user=request.user, chosen=coupons and _ids(coupons),
                                              lang=get_language() or "zh-hans") if auto.pricing else []
     context["coupon_errors"] = list(dict.fromkeys(coupon_errors))
-    addresses = addresses_of(request.user)
     if address_id is None:
-        chosen = next((a for a in addresses if a.is_default), addresses[0] if addresses else None)
         address_id = chosen.pk if chosen else None
     notes = notes or {}
     for group in context["cart"].groups:

@@ -53,6 +53,22 @@ SCENARIOS = {
                                             [("a", "19.99", 3), ("b", "0.99", 7)]),
     "discount to zero": ([("a", Kind.TIME_DISCOUNT, {"percent_off": "100"}, "all"),
                           ("a", Kind.SPEND_TIERS, tiers(("0", "5")), "all")], [("a", "10.00", 1)]),
+    "second item half price": ([("a", Kind.MULTI_BUY, {"nth": 2, "percent_off": "50"}, "all")],
+                               [("a", "89.00", 3), ("a", "59.90", 1)]),
+    "two items 10 % off, then tiers": ([("a", Kind.MULTI_BUY, {"min_quantity": 2, "percent_off": "10"}, "all"),
+                                        ("a", Kind.SPEND_TIERS, tiers(("150", "15")), "all")],
+                                       [("a", "45.00", 2), ("a", "80.00", 1)]),
+    "any three for 99": ([("a", Kind.BUNDLE_PRICE, {"count": 3, "price": "99.00"}, "all")],
+                         [("a", "45.00", 1), ("a", "40.00", 1), ("a", "30.00", 1), ("a", "25.00", 1)]),
+    "gift over 199": ([("a", Kind.GIFT, lambda skus, gift: {"threshold": "199", "gift_sku_id": gift.pk}, "all")],
+                      [("a", "120.00", 2)]),
+    "add-on over 100": ([("a", Kind.ADD_ON, lambda skus, gift: {"threshold": "100", "sku_id": skus[-1][0].pk,
+                                                                 "price": "9.90"}, "all")],
+                        [("a", "120.00", 1), ("a", "30.00", 1)]),
+    "shop coupon after tiers": ([("a", Kind.SPEND_TIERS, tiers(("200", "20")), "all"),
+                                 ("a", Kind.SHOP_COUPON, {"threshold": "150", "amount_off": "15"}, "all"),
+                                 (None, Kind.PLATFORM_COUPON, {"threshold": "100", "amount_off": "8"}, "all")],
+                                [("a", "130.00", 1), ("a", "110.00", 1), ("b", "60.00", 1)]),
 }
 
 
@@ -63,18 +79,23 @@ def shops(seller):
     return {"a": a, "b": b}
 
 
-def build(shops, name):
+def build(shops, name, shopper):
     promotions, basket = SCENARIOS[name]
     skus = [(f.make_product(shops[owner], price=price, stock=50).skus.get(), qty) for owner, price, qty in basket]
+    gift = f.make_product(shops["a"], price="25.00", stock=50).skus.get()  # what a 满赠 gives
     for owner, kind, rules, scope in promotions:
+        shop = shops[owner] if owner else None
+        if kind in (Kind.SHOP_COUPON, Kind.PLATFORM_COUPON):
+            f.give_coupon(shopper, f.make_coupon_template(shop, **rules))
+            continue
         targets = {"scope": "skus", "target_ids": [skus[0][0].pk]} if scope == "first" else {}
-        f.make_promotion(shops[owner] if owner else None, kind, rules, **targets)
+        f.make_promotion(shop, kind, rules(skus, gift) if callable(rules) else rules, **targets)
     return skus
 
 
 @pytest.mark.parametrize("name", list(SCENARIOS))
 def test_cart_shows_what_checkout_charges(name, shops, shopper, address):
-    skus = build(shops, name)
+    skus = build(shops, name, shopper)
     cart = get_cart(user=shopper, create=True)
     for sku, qty in skus:
         add_line(cart=cart, sku_id=sku.pk, quantity=qty)
@@ -93,18 +114,19 @@ def test_cart_shows_what_checkout_charges(name, shops, shopper, address):
 
 @pytest.mark.parametrize("name", list(SCENARIOS))
 def test_buy_now_and_product_page_show_what_checkout_charges(name, shops, shopper, address):
-    skus = build(shops, name)
+    skus = build(shops, name, shopper)
     sku, qty = skus[0]
-    page = buy_now_view({"sku_id": sku.pk, "quantity": qty}, user=shopper)
+    # the product page's price is one unit bought alone
     one_unit = unit_prices([sku], user=shopper).prices[sku.pk]
+    single = place_order(actor=shopper, address_id=address.pk, lines=[{"sku_id": sku.pk, "quantity": 1}])
+    [single_order] = Order.objects.filter(pk__in=single.order_ids)
+    assert single_order.lines.get(is_gift=False).net_total == one_unit.lines[0].net_total.amount
+    assert single_order.total == one_unit.total.amount
+    # the buy-now page (a coupon the first order used is no longer the shopper's to use)
+    page = buy_now_view({"sku_id": sku.pk, "quantity": qty}, user=shopper)
     placed = place_order(actor=shopper, address_id=address.pk, lines=[{"sku_id": sku.pk, "quantity": qty}])
     [order] = Order.objects.filter(pk__in=placed.order_ids)
     assert order.total == page.total.amount
-    # the product page's price is one unit bought alone
-    single = place_order(actor=shopper, address_id=address.pk, lines=[{"sku_id": sku.pk, "quantity": 1}])
-    [single_order] = Order.objects.filter(pk__in=single.order_ids)
-    assert single_order.lines.get().net_total == one_unit.lines[0].net_total.amount
-    assert single_order.total == one_unit.total.amount
 
 
 def test_every_scenario_is_in_the_docs():
@@ -113,4 +135,5 @@ def test_every_scenario_is_in_the_docs():
 
     docs = (Path(__file__).resolve().parents[3] / "docs" / "promotions.md").read_text()
     for kind in {k for promotions, _b in SCENARIOS.values() for _o, k, _r, _s in promotions}:
+        # every kind a shop or the platform runs from its promotions or coupons is priced above
         assert Kind(kind).value in docs or str(Kind(kind).label).lower() in docs.lower(), kind
