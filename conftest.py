@@ -230,6 +230,40 @@ def home_operator(db):
     return factories.make_user("home-operator", is_staff=True, is_superuser=True)
 
 
+@pytest.fixture
+def flash_db_path(settings):
+    """Flash sales on the database path (conditional UPDATEs), even where REDIS_URL is set."""
+    settings.REDIS_URL = ""
+    return "db"
+
+
+@pytest.fixture
+def flash_redis(settings):
+    """Flash sales on the Redis path (the Lua gate), under a key prefix of this test's
+    own; skipped only when REDIS_URL is unset (CI's PostgreSQL stage sets it)."""
+    import os
+    import uuid
+
+    url = os.environ.get("REDIS_URL")
+    if not url:
+        pytest.skip("REDIS_URL is unset: the Redis path runs in the PostgreSQL+Redis stage")
+    import redis
+
+    client = redis.Redis.from_url(url, socket_timeout=5)
+    settings.REDIS_URL = url
+    settings.REDIS_KEY_PREFIX = prefix = f"{os.environ.get('REDIS_KEY_PREFIX', 'shopyard')}-flash-{uuid.uuid4().hex[:8]}"
+    yield client
+    keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
+    if keys:
+        client.delete(*keys)
+
+
+@pytest.fixture(params=["db", "redis"])
+def flash_path(request):
+    """Run a flash-sale test on the database path and on the Redis path."""
+    return request.getfixturevalue("flash_db_path" if request.param == "db" else "flash_redis") and request.param
+
+
 # --- the browser tests (tests/test_browser_*.py; helpers in tests/browser.py) --
 
 

@@ -15,6 +15,9 @@ from shopyard.payments.api import router as payments_router
 from shopyard.promotions.api import seller_router as seller_promotions_router
 from shopyard.promotions.coupon_api import router as coupons_router
 from shopyard.promotions.coupon_api import seller_router as seller_coupons_router
+from shopyard.promotions.flash_api import operator_router as flash_operator_router
+from shopyard.promotions.flash_api import router as flash_router
+from shopyard.promotions.flash_api import seller_router as flash_seller_router
 from shopyard.promotions.group_api import seller_router as seller_group_router
 from shopyard.shipping.api import seller_router as seller_shipping_router
 from shopyard.shops.api import operator_router
@@ -41,3 +44,6 @@ api.add_router("/seller", seller_promotions_router)
 api.add_router("/seller", seller_coupons_router)
 api.add_router("/seller", seller_shipping_router)
 api.add_router("/operator", operator_router)
+api.add_router("", flash_router)
+api.add_router("/seller", flash_seller_router)
+api.add_router("/operator", flash_operator_router)

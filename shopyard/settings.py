@@ -235,6 +235,8 @@ DEFAULT_FROM_EMAIL = env("SHOPYARD_DEFAULT_FROM_EMAIL", "Shopyard <no-reply@loca
 
 # --- business defaults ----------------------------------------------------
 UNPAID_ORDER_TIMEOUT_MINUTES = int(env("SHOPYARD_UNPAID_TIMEOUT_MINUTES", "30"))
+# a flash-sale order left unpaid this long is cancelled and its unit returns to the flash stock
+FLASH_UNPAID_TIMEOUT_MINUTES = int(env("SHOPYARD_FLASH_UNPAID_TIMEOUT_MINUTES", "5"))
 PAYMENT_SIM_SECRET = env("SHOPYARD_PAYMENT_SIM_SECRET", DEV_PAYMENT_SIM_SECRET)
 # the simulated gateway (its approval page and its callback) lets anyone "pay" without
 # money: off unless explicitly enabled (`shopyard demo` and the tests turn it on)

@@ -188,3 +188,28 @@ def make_freight_template(shop, *, name="标准快递", basis="piece", first_uni
 
 XINJIANG = {"province": "新疆维吾尔自治区", "city": "乌鲁木齐市", "district": "天山区"}
 TIBET = {"province": "西藏自治区", "city": "拉萨市", "district": "城关区"}
+
+
+def make_flash_sale(shop, items, *, actor=None, starts_in_minutes=-1, minutes=60, publish=True, name="整点秒杀"):
+    """A flash-sale session of `shop` (None: platform) written through the services:
+    `items` is a list of (sku, flash_price, flash_stock, per_user_limit). Live now by
+    default (started a minute ago, ends in an hour) and published."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from shopyard.promotions import flash
+
+    if actor is None:
+        actor = make_user(is_staff=True) if shop is None else shop.members.first().user
+    now = timezone.now()
+    sale = flash.create_sale(actor=actor, shop=shop, data={
+        "name": name, "name_en": "On-the-hour flash sale", "starts_at": now + timedelta(minutes=starts_in_minutes),
+        "ends_at": now + timedelta(minutes=starts_in_minutes + minutes)})
+    for sku, price, stock, limit in items:
+        flash.add_item(actor=actor, sale=sale, data={"sku_id": sku.pk, "flash_price": str(price),
+                                                       "flash_stock": stock, "per_user_limit": limit})
+    if publish:
+        flash.publish(actor=actor, sale=sale)
+    sale.refresh_from_db()
+    return sale

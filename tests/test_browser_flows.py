@@ -231,3 +231,36 @@ def test_address_picker_at_checkout_and_a_bad_phone(visit, lang):
     visit.shot("checkout-address")
     # the refused form came back as 422, which chromium logs; nothing else went wrong
     assert len(visit.errors) == 1 and "status of 422" in visit.errors[0], visit.errors
+
+
+@sizes_and_langs(("phone", "zh"), ("desktop", "en"))
+@pytest.mark.django_db(transaction=True)
+def test_flash_sale_button_opens_at_the_start_second(visit, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from shopyard.promotions import flash
+
+    settings.REDIS_URL = ""  # the live server's threads share this process's settings
+    shop = f.make_shop(owner=f.make_user())
+    sku = f.make_product(shop, price="99.00", stock=5).skus.get()
+    seller = shop.members.first().user
+    now = timezone.now()
+    sale = flash.create_sale(actor=seller, shop=shop, data={
+        "name": "整点秒杀", "name_en": "Flash", "starts_at": now + timedelta(seconds=4),
+        "ends_at": now + timedelta(hours=1)})
+    flash.add_item(actor=seller, sale=sale, data={"sku_id": sku.pk, "flash_price": "9.90", "flash_stock": 2,
+                                                   "per_user_limit": 1})
+    flash.publish(actor=seller, sale=sale)
+    page = visit.page
+
+    visit.goto("/flash/")
+    button = page.locator("[data-flash-buy]")
+    assert button.is_disabled()
+    assert visit.axe_problems() == []
+    visit.shot("flash-sale")
+    # the countdown reaches zero and opens the button (the server checks the time again)
+    page.wait_for_function("!document.querySelector('[data-flash-buy]').disabled", timeout=10000)
+    assert timezone.now() >= sale.starts_at
+    assert visit.errors == []

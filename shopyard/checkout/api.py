@@ -5,12 +5,14 @@ checkout, which depends on orders and payments, not the other way round."""
 from typing import Annotated
 
 from ninja import Field, Header, Schema, Status
+from ninja.errors import AuthenticationError
 
 from shopyard.core.api_support import Id, bearer, responses
 from shopyard.core.money import money_str
 from shopyard.orders.api import OrderOut, order_out
 from shopyard.orders.api import router as orders_router
 from shopyard.orders.queries import buyer_orders
+from shopyard.promotions.flash_api import router as flash_router
 
 
 class LineIn(Schema):
@@ -100,4 +102,43 @@ def buy_again(request, order_id: Id):
         "added_sku_ids": [ln.sku_id for ln in result.added],
         "skipped": [{"order_line_id": ln.pk, "sku_id": ln.sku_id, "product_title": ln.product_title, "reason": reason}
                     for ln, reason in result.skipped],
+    })
+
+
+class FlashBuyIn(Schema):
+    """Only the address and the quantity are read: the price is the session's."""
+
+    address_id: int = Field(..., ge=1, le=2**53, strict=True)
+    quantity: int = Field(1, ge=1, le=999, strict=True)
+
+
+@flash_router.post("/flash/items/{item_id}/buy", response=responses({201: CheckoutOut, 200: CheckoutOut}),
+                   openapi_extra={"security": [{"BearerAuth": []}]})
+def buy_flash_item(request, item_id: Id, payload: FlashBuyIn,
+                   idempotency_key: str | None = Header(None, alias="Idempotency-Key", max_length=128)):
+    """Buy a flash-sale item (bearer token): reserve the units and place the order at the flash price.
+
+    A sold-out item is answered (409 `sold_out`) before the token is even
+    checked, from Redis (or a short-lived sold-out marker without Redis), so
+    the crowd that comes too late costs no database query. Other refusals:
+    409 `flash_not_started`, `flash_ended`, `flash_limit_reached`; 422 for a
+    quantity above the per-user limit; 404 for an unknown item or address."""
+    from shopyard.checkout.flash import buy_flash
+    from shopyard.payments.models import Payment
+    from shopyard.promotions import flash
+
+    if flash.known_sold_out(item_id):
+        raise flash.sold_out_error()
+    user = bearer(request)
+    if user is None:
+        raise AuthenticationError()
+    result = buy_flash(actor=user, item_id=item_id, quantity=payload.quantity, address_id=payload.address_id,
+                       idempotency_key=idempotency_key)
+    if result.orders is not None:
+        orders, payment = result.orders, result.payment
+    else:
+        orders = list(buyer_orders(user).filter(pk__in=result.order_ids).order_by("shop_id"))
+        payment = Payment.objects.get(pk=result.payment_id)
+    return Status(200 if result.replayed else 201, {
+        "checkout_id": result.checkout_id, "orders": [order_out(o) for o in orders], "payment": payment_ref(payment)
     })

@@ -308,6 +308,14 @@ def _adjustment_row(adjustment) -> dict:
             "amount": adjustment.amount.to_storage(), "funded_by": adjustment.funded_by}
 
 
+def replay(actor, key, *, address_id, lines, note=""):
+    """The result of an earlier place_order with this Idempotency-Key and request, or
+    None (checkout.flash asks before reserving, so a retry does not reserve again)."""
+    items = normalise_lines(lines)
+    fingerprint = request_fingerprint({"address_id": address_id, "lines": items, "note": note, "cart": False})
+    return _replay(actor, key, fingerprint)
+
+
 @dataclass
 class BoughtAgain:
     added: list  # the cart lines written

@@ -327,12 +327,43 @@ def load_orders(*, shops, users, result: DemoResult):
     ])
     result.orders += 1
 
+    # 6. a flash sale on now in the self-operated shop, with one unit bought (awaiting payment)
+    load_flash_sale(shop=shops["self"], owner=owners["self"], shopper=shopper, address=address, picks=picks["self"])
+
     # favourites and a cart waiting at checkout
     for sku in (picks["gd"][2], picks["fs"][1], picks["self"][2]):
         catalog.add_favourite(actor=shopper, product_id=sku.product_id)
     cart = cart_services.get_cart(user=shopper, create=True)
     cart_services.add_line(cart=cart, sku_id=picks["ak"][2].pk, quantity=1)
     cart_services.add_line(cart=cart, sku_id=picks["self"][3].pk, quantity=3)
+
+
+def load_flash_sale(*, shop, owner, shopper, address, picks):
+    """A live flash session (two hours from now) and the next one on the hour after
+    it ends, through the seller's services; the demo shopper buys one unit."""
+    from datetime import timedelta
+
+    from shopyard.checkout.flash import buy_flash
+    from shopyard.promotions import flash
+
+    skus = [s for s in picks[4:] if s.stock.quantity >= 10 and s.price >= 10][:2]
+    if not skus:
+        return
+    now = timezone.now().replace(microsecond=0)
+    live = flash.create_sale(actor=owner, shop=shop, data={
+        "name": "整点秒杀", "name_en": "On-the-hour flash sale", "starts_at": now, "ends_at": now + timedelta(hours=2)})
+    for sku in skus:
+        flash.add_item(actor=owner, sale=live, data={"sku_id": sku.pk, "flash_price": str((sku.price / 2).quantize(Decimal("1"))),
+                                                      "flash_stock": 5, "per_user_limit": 1})
+    flash.publish(actor=owner, sale=live)
+    starts = (now + timedelta(hours=3)).replace(minute=0, second=0)
+    upcoming = flash.create_sale(actor=owner, shop=shop, data={
+        "name": "下一场秒杀", "name_en": "Next flash sale", "starts_at": starts, "ends_at": starts + timedelta(hours=1)})
+    flash.add_item(actor=owner, sale=upcoming, data={"sku_id": skus[0].pk, "flash_stock": 3, "per_user_limit": 1,
+                                                      "flash_price": str((skus[0].price * Decimal("0.6")).quantize(Decimal("1")))})
+    flash.publish(actor=owner, sale=upcoming)
+    buy_flash(actor=shopper, item_id=live.items.order_by("id").first().pk, quantity=1, address_id=address.pk,
+              idempotency_key="demo-flash-1")
 
 
 # (title, English title, link, picture kind, colour, category slugs featured after it)

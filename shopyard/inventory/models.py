@@ -28,6 +28,8 @@ class StockMovement(models.Model):
         ADJUST = "adjust", _("Manual adjustment")
         ORDER = "order", _("Sold in an order")
         RELEASE = "release", _("Released by cancellation")
+        FLASH_SET_ASIDE = "flash_set_aside", _("Set aside for a flash sale")
+        FLASH_RETURNED = "flash_returned", _("Returned from a flash sale")
 
     sku = models.ForeignKey("catalog.Sku", verbose_name=_("SKU"), on_delete=models.CASCADE, related_name="stock_movements")
     delta = models.IntegerField(_("change"))

@@ -55,15 +55,43 @@ def take(*, sku, quantity: int, order, field="quantity") -> None:
 
 
 def release_for_order(*, order) -> None:
-    """Give back the stock of a cancelled order (each line once), in SKU id
-    order like `take`, so two releases never wait on each other in a cycle."""
-    for line in order.lines.order_by("sku_id", "pk"):
-        if line.sku_id is None:
+    """Give back the stock a cancelled order took, as its ledger rows say (so a
+    line that took no normal stock, such as a flash-sale unit, gives none back,
+    and a second release gives back nothing), in SKU id order like `take`, so
+    two releases never wait on each other in a cycle."""
+    taken: dict[int, int] = {}
+    for sku_id, delta in StockMovement.objects.filter(
+        order=order, reason__in=[StockMovement.Reason.ORDER, StockMovement.Reason.RELEASE]
+    ).values_list("sku_id", "delta"):
+        taken[sku_id] = taken.get(sku_id, 0) - delta
+    for sku_id in sorted(taken):
+        quantity = taken[sku_id]
+        if quantity <= 0:
             continue
-        StockLevel.objects.filter(sku_id=line.sku_id).update(quantity=F("quantity") + line.quantity)
-        StockMovement.objects.create(
-            sku_id=line.sku_id, delta=line.quantity, reason=StockMovement.Reason.RELEASE, order=order
-        )
+        StockLevel.objects.filter(sku_id=sku_id).update(quantity=F("quantity") + quantity)
+        StockMovement.objects.create(sku_id=sku_id, delta=quantity, reason=StockMovement.Reason.RELEASE, order=order)
+
+
+def set_aside_for_flash_sale(*, sku, quantity: int, actor=None, field="flash_stock") -> None:
+    """Move `quantity` units out of normal stock into a flash sale (its own
+    counter), or refuse when fewer are on hand. Runs in the caller's transaction."""
+    taken = StockLevel.objects.filter(sku_id=sku.pk, quantity__gte=quantity).update(quantity=F("quantity") - quantity)
+    if not taken:
+        now = available([sku.pk]).get(sku.pk, 0)
+        raise ValidationFailed(fields={field: [
+            _("Only %(now)s units of %(code)s are in stock; set aside at most that many.") % {"now": now, "code": sku.code}
+        ]})
+    StockMovement.objects.create(sku_id=sku.pk, delta=-quantity, reason=StockMovement.Reason.FLASH_SET_ASIDE,
+                                 actor=actor)
+
+
+def return_from_flash_sale(*, sku_id, quantity: int, actor=None) -> None:
+    """Give flash-sale units that were not sold back to normal stock."""
+    if quantity <= 0:
+        return
+    StockLevel.objects.get_or_create(sku_id=sku_id, defaults={"quantity": 0})
+    StockLevel.objects.filter(sku_id=sku_id).update(quantity=F("quantity") + quantity)
+    StockMovement.objects.create(sku_id=sku_id, delta=quantity, reason=StockMovement.Reason.FLASH_RETURNED, actor=actor)
 
 
 def available(sku_ids) -> dict:

@@ -221,5 +221,5 @@ class CampaignAdmin(admin.ModelAdmin):
         return en if (get_language() or "").startswith("en") else zh
 
 
-# coupon templates and bulk issuing have their own module; importing it registers them
-from . import coupon_admin  # noqa: E402, F401
+# coupon templates and bulk issuing, and flash sales, have their own modules; importing them registers them
+from . import coupon_admin, flash_admin  # noqa: E402, F401, I001

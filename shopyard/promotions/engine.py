@@ -45,9 +45,10 @@ def unregister(name: str) -> None:
 
 def register_default_loaders() -> None:
     """The kinds this app ships; each kind's module exposes `load_offers(context)`."""
-    from . import coupons, discounts, group_buy
+    from . import coupons, discounts, flash, group_buy
 
     register("discounts", discounts.load_offers)
+    register("flash", flash.load_offers)
     register("group_buy", group_buy.load_offers)
     register("coupons", coupons.load_offers)
 

@@ -50,6 +50,7 @@ from shopyard.storefront.page_cache import render_page
 from shopyard.storefront.queries import home_content
 
 from .context_processors import _categories
+from .flash_views import product_flash_badges
 
 PER_PAGE = 24
 HOME_GRID_SIZE = 10
@@ -197,11 +198,13 @@ def product(request, pk):
 
     def build():
         context = _product_context(request, pk, now=now)
-        changes.extend([context.pop("price_changes_at"), context.pop("group_changes_at")])
+        changes.extend([context.pop("price_changes_at"), context.pop("group_changes_at"),
+                        context.pop("flash_changes_at")])
         return context
 
     def until_change():
-        # a promotion or group buy that starts or ends while the page is cached shows (or goes) on time
+        # a promotion, group buy or flash sale that starts or ends while the page is cached
+        # shows (or goes) on time
         return _seconds_until(changes, now)
 
     response = render_page(request, "storefront/product.html", build, vary=lambda: stock_fingerprint(pk),
@@ -269,6 +272,7 @@ def _product_context(request, pk, *, now=None):
         sku.group_label = _("Open a group %(price)s (%(n)s-person group)") % {
             "price": format_price(deal.group_price, p.currency), "n": deal.campaign.group_size} if deal else ""
     selected = entry["sku"] if entry else None
+    flash_badges, flash_changes_at = product_flash_badges([s.pk for s in skus], now=now)
     is_favourite = False
     if request.user.is_authenticated:
         is_favourite = Favourite.objects.filter(user=request.user, product_id=p.pk).exists()
@@ -299,6 +303,8 @@ def _product_context(request, pk, *, now=None):
         "attributes": p.attributes.all(),
         "description_html": rich_text.render(p.body),
         "max_quantity": max_units_per_sku(),
+        "flash_badge": flash_badges.get(selected.pk) if selected else next(iter(flash_badges.values()), None),
+        "flash_changes_at": flash_changes_at,
         "promotion_badges": badges_for(priced_skus.offers, [item["sku"] for item in matrix["skus"]]),
         "price_changes_at": priced_skus.changes_at,
         "group_changes_at": group_changes_at,

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import buying_views, catalog_views, coupon_views, group_views
+from . import buying_views, catalog_views, coupon_views, flash_views, group_views
 
 app_name = "storefront"
 
@@ -31,6 +31,9 @@ urlpatterns = [
     path("orders/<id:pk>/confirm/", buying_views.order_confirm, name="order_confirm"),
     path("orders/<id:pk>/buy-again/", buying_views.order_buy_again, name="order_buy_again"),
     path("orders/pay/", buying_views.order_pay, name="order_pay"),
+    # flash sales (flash_views)
+    path("flash/", flash_views.flash_sale, name="flash_sale"),
+    path("flash/<id:pk>/buy/", flash_views.flash_buy, name="flash_buy"),
     # group buying (group_views)
     path("groups/", group_views.my_groups, name="my_groups"),
     path("groups/open/", group_views.group_open, name="group_open"),

@@ -294,9 +294,9 @@ def test_anonymous_product_view_writes_nothing_and_costs_fixed_queries(client, s
         client.get(reverse("storefront:product", args=[small.pk]))
     with CaptureQueriesContext(connection) as many_skus:
         resp = client.get(reverse("storefront:product", args=[big.pk]))
-    # 6, plus the shop's and the platform's published promotions (the price shown is the price paid)
-    # and the group-buy offers of the product's SKUs (the 开团 button)
-    with django_assert_max_num_queries(8):
+    # 6, plus the shop's and the platform's published promotions (the price shown is the price paid),
+    # the group-buy offers of the product's SKUs (the 开团 button) and their flash sales (badge)
+    with django_assert_max_num_queries(9):
         client.get(reverse("storefront:product", args=[big.pk]))
 
     assert len(many_skus) == len(one_sku)
@@ -311,8 +311,8 @@ def test_logged_in_product_view_costs_fixed_queries(client, shopper, shop, djang
     client.force_login(shopper)
     client.get(reverse("storefront:product", args=[p.pk]))
     # 10, plus the logged-in session's tracking row (accounts.sessions), the promotions, the group-buy
-    # offers and the shopper's coupons (the price shown is what they pay)
-    with django_assert_max_num_queries(14):
+    # offers, the flash sales and the shopper's coupons (the price shown is what they pay)
+    with django_assert_max_num_queries(15):
         resp = client.get(reverse("storefront:product", args=[p.pk]))
     assert resp.status_code == 200
 

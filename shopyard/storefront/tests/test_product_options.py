@@ -239,8 +239,9 @@ def test_product_page_costs_a_fixed_number_of_queries(client, shop, settings):
     with CaptureQueriesContext(connection) as many:
         client.get(reverse("storefront:product", args=[tee.pk]) + f"?sku={green_m}")
 
-    # 6, plus the shop's and the platform's published promotions and the group-buy offers of the SKUs
-    assert len(one) == len(many) == 8
+    # 6, plus the shop's and the platform's published promotions, the group-buy offers and the flash
+    # sales of the SKUs
+    assert len(one) == len(many) == 9
 
 
 # --- specifications -----------------------------------------------------------------

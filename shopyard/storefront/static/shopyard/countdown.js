@@ -1,6 +1,8 @@
-/* Keeps the server-rendered payment countdowns ticking. The server sends the
-   seconds left (so the client's clock does not matter); without JavaScript
-   the text simply stays as rendered. */
+/* Keeps the server-rendered countdowns (payment deadlines, flash sales) ticking.
+   The server sends the seconds left (so the client's clock does not matter);
+   without JavaScript the text simply stays as rendered. A countdown with
+   data-enables="<selector>" enables those buttons when it reaches zero (the
+   flash-sale buy button opening at the start second; the server checks again). */
 (function () {
   "use strict";
   if (window.shopyardCountdown) { return; }
@@ -19,6 +21,11 @@
         var left = Math.max(0, parseInt(el.getAttribute("data-seconds"), 10) - elapsed);
         var out = el.querySelector(".countdown-left");
         if (out) { out.textContent = format(left); }
+        var enables = el.getAttribute("data-enables");
+        if (left === 0 && enables) {
+          Array.prototype.forEach.call(document.querySelectorAll(enables), function (b) { b.disabled = false; });
+          el.removeAttribute("data-enables");
+        }
       });
     }
     if (items.length) { window.setInterval(tick, 1000); }

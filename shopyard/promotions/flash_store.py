@@ -1,0 +1,156 @@
+"""Flash-sale counters in Redis: the gate in front of the database.
+
+With `REDIS_URL` set, every purchase attempt first runs one Lua script that,
+atomically, checks the item's stock (> 0), checks the buyer's units against
+the per-user limit, then decrements the stock and counts the buyer's units.
+The crowd that comes too late is turned away here, without a database query;
+the few that pass go on to the database's conditional UPDATEs (flash.py),
+which remain the record and the last guard, so Redis losing its keys can
+never oversell: missing keys are loaded again from the database.
+
+Keys (under REDIS_KEY_PREFIX, so deployments and test runs sharing one Redis
+never see each other's): `<prefix>:flash:<item>:stock` (units left) and
+`<prefix>:flash:<item>:buyers` (a hash: user id -> units held). They expire a
+day after the session ends.
+
+Without Redis, `sold_out` reads a short-lived marker in the local cache that
+the database path sets when an item runs out, so a sold-out item's crowd does
+not query the database more than once a second per process either.
+"""
+
+from functools import lru_cache
+
+from django.conf import settings
+from django.core.cache import cache
+from redis import RedisError
+
+# any Redis failure (connection refused, timeout): callers fall back to the database path
+Unavailable = RedisError
+
+SOLD_OUT = -1
+OVER_LIMIT = -2
+NOT_LOADED = -3
+NOT_ENOUGH = -4
+
+# a sold-out marker in the local cache lives this long (database path only)
+SOLD_OUT_MARK_SECONDS = 1
+
+_RESERVE = """
+local stock = redis.call('GET', KEYS[1])
+if not stock then return -3 end
+stock = tonumber(stock)
+local qty = tonumber(ARGV[2])
+if stock <= 0 then return -1 end
+if stock < qty then return -4 end
+local held = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')
+if held + qty > tonumber(ARGV[3]) then return -2 end
+redis.call('DECRBY', KEYS[1], qty)
+redis.call('HINCRBY', KEYS[2], ARGV[1], qty)
+return stock - qty
+"""
+
+_RELEASE = """
+local qty = tonumber(ARGV[2])
+if ARGV[3] == '1' and redis.call('EXISTS', KEYS[1]) == 1 then
+  redis.call('INCRBY', KEYS[1], qty)
+end
+if redis.call('EXISTS', KEYS[2]) == 1 then
+  local held = redis.call('HINCRBY', KEYS[2], ARGV[1], -qty)
+  if held <= 0 then redis.call('HDEL', KEYS[2], ARGV[1]) end
+end
+return 1
+"""
+
+_LOAD = """
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'EXAT', ARGV[2]) then
+  redis.call('DEL', KEYS[2])
+  for i = 3, #ARGV, 2 do
+    redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1])
+  end
+  redis.call('HSET', KEYS[2], '_', '0')
+  redis.call('EXPIREAT', KEYS[2], ARGV[2])
+  return 1
+end
+return 0
+"""
+
+
+def enabled() -> bool:
+    return bool(settings.REDIS_URL)
+
+
+@lru_cache(maxsize=4)
+def _client(url):
+    import redis
+
+    return redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=1)
+
+
+@lru_cache(maxsize=4)
+def _scripts(url):
+    client = _client(url)
+    return client.register_script(_RESERVE), client.register_script(_RELEASE), client.register_script(_LOAD)
+
+
+def client():
+    return _client(settings.REDIS_URL)
+
+
+def _keys(item_id):
+    base = f"{settings.REDIS_KEY_PREFIX}:flash:{item_id}"
+    return [f"{base}:stock", f"{base}:buyers"]
+
+
+def reserve(*, item_id, user_id, quantity, limit) -> int:
+    """Units left after taking `quantity` for `user_id`, or SOLD_OUT, NOT_ENOUGH,
+    OVER_LIMIT, NOT_LOADED (call `load` and try again)."""
+    script = _scripts(settings.REDIS_URL)[0]
+    return int(script(keys=_keys(item_id), args=[user_id, quantity, limit]))
+
+
+def release(*, item_id, user_id, quantity, to_stock=True) -> None:
+    """Give `quantity` back to the item (when `to_stock`) and take it off the buyer's count."""
+    script = _scripts(settings.REDIS_URL)[1]
+    script(keys=_keys(item_id), args=[user_id, quantity, "1" if to_stock else "0"])
+
+
+def load(*, item_id, available, buyers: dict, expire_at: int) -> bool:
+    """Write an item's counters from the database unless they exist already."""
+    script = _scripts(settings.REDIS_URL)[2]
+    args = [available, expire_at]
+    for user_id, held in buyers.items():
+        args += [user_id, held]
+    return bool(script(keys=_keys(item_id), args=args))
+
+
+def forget(item_id) -> None:
+    """Drop an item's counters (the session ended or was cancelled)."""
+    client().delete(*_keys(item_id))
+
+
+def left(item_id) -> int | None:
+    """Units left as Redis counts them, or None when not loaded."""
+    value = client().get(_keys(item_id)[0])
+    return None if value is None else int(value)
+
+
+def _mark_key(item_id):
+    return f"flash-sold-out:{item_id}"
+
+
+def mark_sold_out(item_id) -> None:
+    if not enabled():
+        cache.set(_mark_key(item_id), 1, SOLD_OUT_MARK_SECONDS)
+
+
+def clear_sold_out(item_id) -> None:
+    if not enabled():
+        cache.delete(_mark_key(item_id))
+
+
+def sold_out(item_id) -> bool:
+    """Whether the item is known to be sold out, without touching the database."""
+    if enabled():
+        value = client().get(_keys(item_id)[0])
+        return value is not None and int(value) <= 0
+    return cache.get(_mark_key(item_id)) is not None
