@@ -286,3 +286,25 @@ def test_the_flash_page_form_refuses_bad_quantities_and_unknown_items(db, client
     assert client.post("/flash/999999/buy/", {"token": "x", "quantity": "1"}).status_code == 404
     assert client.post(f"/flash/{2**64}/buy/", {"quantity": "1"}).status_code == 404
     assert _held(item) == (3, 0) and Order.objects.count() == 0
+
+
+def test_a_flash_order_shows_and_keeps_the_shorter_time_to_pay(db, api, item, shopper_token, address):
+    # the order's countdown and the API's pay_by say the flash timeout (5 minutes), and the
+    # unpaid-order job itself cancels the order then: what the shopper is told is what happens
+    from datetime import timedelta
+
+    from shopyard.orders.models import Order
+    from shopyard.orders.queries import payment_deadline
+    from shopyard.orders.services import cancel_expired_unpaid_orders
+
+    r = _buy(api, item, shopper_token, address)
+    assert r.status_code == 201, r.json()
+    [placed] = r.json()["orders"]
+    order = Order.objects.get(pk=placed["id"])
+    deadline = payment_deadline(order)
+    assert deadline - order.placed_at == timedelta(minutes=5)
+    assert api.get(f"/orders/{order.pk}", token=shopper_token).json()["pay_by"] == placed["pay_by"]
+    assert cancel_expired_unpaid_orders(now=deadline - timedelta(seconds=1)) == 0
+    assert cancel_expired_unpaid_orders(now=deadline + timedelta(seconds=1)) == 1
+    order.refresh_from_db()
+    assert order.status == "cancelled"

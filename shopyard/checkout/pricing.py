@@ -77,6 +77,7 @@ class PricedLine:
     context: dict = field(default_factory=dict)
     is_gift: bool = False
     own_stock: bool = False  # an offer (a flash sale) supplies the units: checkout takes no normal stock
+    pay_within_minutes: int | None = None  # an offer on the line shortens the time to pay (a flash sale)
 
     @property
     def discount(self) -> Money:
@@ -118,6 +119,12 @@ class ShopAmounts:
         for adjustment in self.shipping_adjustments:
             total = total + adjustment.amount
         return total
+
+    @property
+    def pay_within_minutes(self) -> int | None:
+        """The shortest time to pay any line's offer asks for (None: the usual timeout)."""
+        asked = [line.pay_within_minutes for line in self.lines if line.pay_within_minutes]
+        return min(asked) if asked else None
 
     @property
     def goods_total(self) -> Money | None:
@@ -311,6 +318,8 @@ class _Basket:
             priced.adjustments.append(_adjustment(offer, amount, discount.label, discount.label_en))
             if offer.own_stock:
                 priced.own_stock = True
+            if offer.pay_within_minutes:
+                priced.pay_within_minutes = min(filter(None, (priced.pay_within_minutes, offer.pay_within_minutes)))
         self.used(offer)
 
     def add_gifts(self, offer) -> None:

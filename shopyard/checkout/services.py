@@ -281,6 +281,7 @@ def _place(*, actor, address_id, items, note, notes=None, from_cart, positions=N
             } for p in amounts.lines],
             adjustments=[[_adjustment_row(a) for a in p.adjustments] for p in amounts.lines],
             shipping_adjustments=[_adjustment_row(a) for a in amounts.shipping_adjustments],
+            pay_within_minutes=amounts.pay_within_minutes,
         )
         orders.append((order, amounts.lines))
     # take stock in global SKU order across all shops: no lock-order deadlocks; lines whose

@@ -39,6 +39,9 @@ class Order(models.Model):
     # order until its group fills; empty when nothing holds it
     hold = models.CharField(_("on hold"), max_length=30, choices=Hold.choices, blank=True, default="")
     placed_at = models.DateTimeField(_("placed at"), auto_now_add=True, db_index=True)
+    # minutes to pay when an offer of the order asks for less than the unpaid-order timeout
+    # (a flash sale's unit goes back within minutes); empty: the timeout (orders.queries.payment_deadline)
+    pay_within_minutes = models.PositiveIntegerField(_("minutes to pay"), null=True, blank=True)
     paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
     shipped_at = models.DateTimeField(_("shipped at"), null=True, blank=True)
     completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)

@@ -42,7 +42,14 @@ def payment_deadline(order):
     `pay_by` reach zero."""
     if Action.EXPIRE not in allowed_actions(order.status):
         return None
-    return order.placed_at + timedelta(minutes=settings.UNPAID_ORDER_TIMEOUT_MINUTES)
+    return order.placed_at + timedelta(minutes=pay_minutes(order))
+
+
+def pay_minutes(order) -> int:
+    """The minutes an order has to be paid: the unpaid-order timeout, or less when an offer
+    that priced it asked for less (Order.pay_within_minutes)."""
+    timeout = settings.UNPAID_ORDER_TIMEOUT_MINUTES
+    return min(timeout, order.pay_within_minutes) if order.pay_within_minutes else timeout
 
 
 def buyer_tab_orders(user, tab):

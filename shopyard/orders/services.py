@@ -12,6 +12,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -22,6 +23,7 @@ from shopyard.core.validation import check_id
 from shopyard.inventory import services as inventory
 
 from .models import Order, OrderAdjustment, OrderLine, OrderStatusChange
+from .queries import payment_deadline
 from .state import (
     EVENTS,
     HELD_ACTIONS,
@@ -147,11 +149,12 @@ def close_paid(*, order, note, actor=None) -> Order:
 
 def create_order(*, actor, shop, checkout_id, number, currency, subtotal, shipping_fee, total, address: dict,
                  note: str, lines: list[dict], discount_total=0, shipping_discount=0, adjustments=None,
-                 shipping_adjustments=()) -> Order:
+                 shipping_adjustments=(), pay_within_minutes=None) -> Order:
     """Write a new order awaiting payment with its lines (already priced by
     checkout), each line's adjustment rows (`adjustments[i]` for `lines[i]`), the
     shipping fee's, and its first history row. Lines are kept on `order.line_list`."""
     order = Order.objects.create(
+        pay_within_minutes=pay_within_minutes or None,  # an offer's shorter time to pay (queries.payment_deadline)
         number=number, checkout_id=checkout_id, user=actor, shop=shop, currency=currency, subtotal=subtotal,
         discount_total=discount_total, shipping_fee=shipping_fee, shipping_discount=shipping_discount, total=total,
         shipping_address=address, note=note, status=Status.PENDING_PAYMENT,
@@ -198,7 +201,12 @@ def cancel_expired_unpaid_orders(*, now=None) -> int:
     now = now or timezone.now()
     cutoff = now - timedelta(minutes=settings.UNPAID_ORDER_TIMEOUT_MINUTES)
     expirable = statuses_allowing(Action.EXPIRE)
-    ids = list(Order.objects.filter(status__in=expirable, placed_at__lt=cutoff).values_list("pk", flat=True)[:1000])
+    # orders.queries.payment_deadline is the rule: placed_at + the timeout, or + an offer's shorter
+    # time; candidates with a shorter time are fetched from a minute on and checked one by one
+    due = Q(pay_within_minutes__isnull=True, placed_at__lt=cutoff) | Q(
+        pay_within_minutes__isnull=False, placed_at__lt=now - timedelta(minutes=1))
+    candidates = Order.objects.filter(due, status__in=expirable).only("pk", "placed_at", "pay_within_minutes")[:1000]
+    ids = [o.pk for o in candidates if payment_deadline(o) <= now]
     done = 0
     for order_id in sorted(ids):
         with transaction.atomic():

@@ -506,6 +506,8 @@ class FlashOffer(Offer):
             source_id=item.pk, shop_id=sale.shop_id, reservation=reservation,
             funded_by=Funding.SHOP if sale.shop_id else Funding.PLATFORM,
             label=f"秒杀 {sale.name}", label_en=f"Flash sale {sale.name_en or sale.name}",
+            # the order's countdown and the unpaid-order job use this shorter time (Order.pay_by)
+            pay_within_minutes=settings.FLASH_UNPAID_TIMEOUT_MINUTES,
         )
         self.unit_price = Money(item.flash_price, item.currency)
 

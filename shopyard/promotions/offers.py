@@ -87,6 +87,9 @@ class Offer:
     # Offers with the same choice group are alternatives: at most one of them applies
     # (two coupons of one shop; the pipeline takes the best for the shopper, or the chosen one).
     choice_group: str | None = None
+    # minutes the shopper has to pay an order this offer priced, when shorter than the
+    # unpaid-order timeout (a flash sale's unit must go back to the crowd within minutes)
+    pay_within_minutes: int | None = None
     # True when the offer's discounts are decided line by line (a limited-time price):
     # the pipeline then gives each line the best such offer for that line; otherwise the
     # offer prices a set of lines together (满减, a coupon) and competes on its total
