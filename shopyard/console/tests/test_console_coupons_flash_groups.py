@@ -14,7 +14,6 @@ from django.utils import timezone
 
 from shopyard.checkout.group_buy import open_group
 from shopyard.inventory.models import StockLevel
-from shopyard.promotions import group_services
 from shopyard.promotions.models import (
     CouponTemplate,
     FlashSale,
@@ -42,18 +41,6 @@ def scrolls(page: str) -> bool:
 def plain(value):
     """A stored value as the form typed it: Decimal("100.0000") → "100"."""
     return f"{value.normalize():f}" if isinstance(value, Decimal) else value
-
-
-def make_campaign(shop, sku, *, price="39.90", size=3, publish=True):
-    actor = shop.members.first().user
-    now = timezone.now()
-    campaign = group_services.create_campaign(
-        actor=actor, shop=shop, name="三人团", group_size=size, time_limit_hours=24, max_quantity=2,
-        starts_at=now - timedelta(minutes=1), ends_at=now + timedelta(days=7),
-        items=[{"sku_id": sku.pk, "group_price": price}])
-    if publish:
-        campaign = group_services.publish_campaign(actor=actor, shop=shop, campaign_id=campaign.pk)
-    return campaign
 
 
 def coupon_post(**fields):
@@ -319,8 +306,8 @@ def test_foreign_flash_sale_is_404_and_other_staff_cannot_reach_ours(seller_clie
 # --- group buying -----------------------------------------------------------------------------
 
 def test_group_list_shows_the_shops_campaigns(seller_client, shop, other_shop, sku, other_sku):
-    ours = make_campaign(shop, sku)
-    make_campaign(other_shop, other_sku, price="20.00")
+    ours = f.make_group_buy(shop, sku)
+    f.make_group_buy(other_shop, other_sku, price="20.00")
     GroupBuy.objects.filter(shop=other_shop).update(name="别家拼团")
     page = seller_client.get("/console/promotions/group-buys/").content.decode()
     row = page.split(f'id="group-buy-{ours.pk}"')[1].split("</tr>")[0]
@@ -392,14 +379,14 @@ def test_bad_campaign_shows_messages_on_their_fields_and_rows(seller_client, sho
 
 def test_foreign_campaign_is_404_and_other_staff_cannot_reach_ours(seller_client, client, shop, other_shop,
                                                                     sku, other_sku):
-    theirs = make_campaign(other_shop, other_sku, price="20.00", publish=False)
+    theirs = f.make_group_buy(other_shop, other_sku, price="20.00", publish=False)
     base = f"/console/promotions/group-buys/{theirs.pk}/"
     assert seller_client.get(base).status_code == 404
     for action in ("publish/", "stop/"):
         assert seller_client.post(base + action).status_code == 404
     theirs.refresh_from_db()
     assert theirs.status == "draft"
-    ours = make_campaign(shop, sku)
+    ours = f.make_group_buy(shop, sku)
     client.force_login(other_shop.members.first().user)
     assert client.get(f"/console/promotions/group-buys/{ours.pk}/").status_code == 404
     assert client.post(f"/console/promotions/group-buys/{ours.pk}/stop/").status_code == 404
