@@ -392,3 +392,18 @@ def test_foreign_campaign_is_404_and_other_staff_cannot_reach_ours(seller_client
     assert client.post(f"/console/promotions/group-buys/{ours.pk}/stop/").status_code == 404
     ours.refresh_from_db()
     assert ours.status == "published"
+
+
+def test_suspended_shop_sees_the_pages_but_writes_nothing(seller_client, shop, sku):
+    from shopyard.shops.services import suspend_shop
+
+    template = f.make_coupon_template(shop, publish=False)
+    suspend_shop(actor=f.make_user("operator", is_staff=True), shop_id=shop.pk, reason="资质过期")
+    for url in ("/console/promotions/coupons/", "/console/promotions/flash/", "/console/promotions/group-buys/"):
+        assert 'id="shop-suspended"' in seller_client.get(url).content.decode()
+    assert seller_client.post("/console/promotions/coupons/new/", coupon_post()).status_code == 403
+    assert seller_client.post(f"/console/promotions/coupons/{template.pk}/publish/").status_code == 403
+    assert seller_client.post("/console/promotions/flash/new/", {
+        "name": "秒杀", "starts_at": at(hours=1), "ends_at": at(hours=2)}).status_code == 403
+    template.refresh_from_db()
+    assert template.status == "draft" and CouponTemplate.objects.count() == 1 and not FlashSale.objects.exists()
