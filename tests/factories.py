@@ -213,3 +213,23 @@ def make_flash_sale(shop, items, *, actor=None, starts_in_minutes=-1, minutes=60
         flash.publish(actor=actor, sale=sale)
     sale.refresh_from_db()
     return sale
+
+
+def make_group_buy(shop, sku, *, price="39.90", size=3, publish=True, name="三人团", actor=None):
+    """A group-buy campaign of `shop` for one SKU at `price`, written through the services:
+    running now (started a minute ago, ends in a week) and published unless told otherwise."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from shopyard.promotions import group_services
+
+    actor = actor or shop.members.first().user
+    now = timezone.now()
+    campaign = group_services.create_campaign(
+        actor=actor, shop=shop, name=name, group_size=size, time_limit_hours=24, max_quantity=2,
+        starts_at=now - timedelta(minutes=1), ends_at=now + timedelta(days=7),
+        items=[{"sku_id": sku.pk, "group_price": price}])
+    if publish:
+        campaign = group_services.publish_campaign(actor=actor, shop=shop, campaign_id=campaign.pk)
+    return campaign

@@ -176,3 +176,12 @@ def price_examples(preview, *, lang) -> list:
 
 def _zero(lines):
     return Money.zero(lines[0].unit_price.currency)
+
+
+def campaign_groups(campaign, *, limit=200):
+    """A group-buy campaign's groups, newest first, each with how many joined and how many paid."""
+    from shopyard.promotions.models import Group
+
+    return list(Group.objects.filter(campaign=campaign).select_related("item__sku__product", "leader")
+                .annotate(joined=Count("members"), paid=Count("members", filter=Q(members__paid_at__isnull=False)))
+                .order_by("-id")[:limit])

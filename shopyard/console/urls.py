@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import freight_views, promotion_views, views
+from . import coupon_views, flash_views, freight_views, group_views, promotion_views, views
 
 app_name = "console"
 
@@ -29,4 +29,21 @@ urlpatterns = [
     path("promotions/<id:pk>/", promotion_views.promotion_edit, name="promotion_edit"),
     path("promotions/<id:pk>/publish/", promotion_views.promotion_publish, name="promotion_publish"),
     path("promotions/<id:pk>/stop/", promotion_views.promotion_stop, name="promotion_stop"),
+    path("promotions/coupons/", coupon_views.coupon_list, name="coupons"),
+    path("promotions/coupons/new/", coupon_views.coupon_create, name="coupon_create"),
+    path("promotions/coupons/<id:pk>/", coupon_views.coupon_detail, name="coupon_detail"),
+    path("promotions/coupons/<id:pk>/publish/", coupon_views.coupon_publish, name="coupon_publish"),
+    path("promotions/coupons/<id:pk>/stop/", coupon_views.coupon_stop, name="coupon_stop"),
+    path("promotions/coupons/<id:pk>/issue/", coupon_views.coupon_issue, name="coupon_issue"),
+    path("promotions/flash/", flash_views.flash_list, name="flash_sales"),
+    path("promotions/flash/new/", flash_views.flash_create, name="flash_create"),
+    path("promotions/flash/<id:pk>/", flash_views.flash_detail, name="flash_detail"),
+    path("promotions/flash/<id:pk>/items/", flash_views.flash_add_item, name="flash_add_item"),
+    path("promotions/flash/<id:pk>/publish/", flash_views.flash_publish, name="flash_publish"),
+    path("promotions/flash/<id:pk>/cancel/", flash_views.flash_cancel, name="flash_cancel"),
+    path("promotions/group-buys/", group_views.group_list, name="group_buys"),
+    path("promotions/group-buys/new/", group_views.group_create, name="group_create"),
+    path("promotions/group-buys/<id:pk>/", group_views.group_detail, name="group_detail"),
+    path("promotions/group-buys/<id:pk>/publish/", group_views.group_publish, name="group_publish"),
+    path("promotions/group-buys/<id:pk>/stop/", group_views.group_stop, name="group_stop"),
 ]
