@@ -16,6 +16,7 @@ from shopyard.promotions.api import seller_router as seller_promotions_router
 from shopyard.promotions.coupon_api import router as coupons_router
 from shopyard.promotions.coupon_api import seller_router as seller_coupons_router
 from shopyard.promotions.group_api import seller_router as seller_group_router
+from shopyard.shipping.api import router as shipping_router
 from shopyard.shipping.api import seller_router as seller_shipping_router
 from shopyard.shops.api import operator_router
 
@@ -34,6 +35,7 @@ api.add_router("", orders_router)
 api.add_router("", payments_router)
 api.add_router("", group_router)
 api.add_router("", coupons_router)
+api.add_router("", shipping_router)
 api.add_router("/seller", seller_catalog_router)
 api.add_router("/seller", seller_orders_router)
 api.add_router("/seller", seller_group_router)
