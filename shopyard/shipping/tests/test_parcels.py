@@ -226,3 +226,13 @@ def test_the_console_sends_a_parcel_of_chosen_quantities_then_the_rest(seller_cl
         [(main.pk, 2)], [(main.pk, 1), (gift.pk, 1)]]
     page = seller_client.get(reverse("console:order_detail", args=[order.pk])).content.decode()
     assert "Send this parcel" not in page and "Parcel 2" in page
+
+
+def test_a_held_order_sends_no_parcel(api, seller_token, two_line_order):
+    order, main, _gift = two_line_order
+    orders.hold(order=order, reason="group_buy")
+
+    response = _parcel(api, seller_token, order, [(main, 1)])
+
+    assert (response.status_code, response.json()["code"]) == (409, "order_on_hold")
+    _nothing_written(order)
