@@ -166,6 +166,16 @@ EVENT_MAX_ATTEMPTS = int(env("SHOPYARD_EVENT_MAX_ATTEMPTS", "8"))
 EVENT_RETRY_BASE_SECONDS = int(env("SHOPYARD_EVENT_RETRY_BASE_SECONDS", "30"))
 EVENT_RETRY_MAX_SECONDS = int(env("SHOPYARD_EVENT_RETRY_MAX_SECONDS", "3600"))
 
+# --- parcels and tracking (docs/shipping.md, "Parcels and tracking") ----------
+# a delivered order is confirmed received this many days after delivery (periodic job)
+AUTO_CONFIRM_DAYS = int(env("SHOPYARD_AUTO_CONFIRM_DAYS", "10"))
+# the carrier adapter every carrier's tracking goes through (shipping.carriers.ADAPTERS)
+TRACKING_ADAPTER = env("SHOPYARD_TRACKING_ADAPTER", "simulated")
+# per adapter: the secret its tracking pushes are signed with (HMAC-SHA256)
+CARRIER_WEBHOOK_SECRETS = {"simulated": env("SHOPYARD_SIMULATED_CARRIER_SECRET", "dev-simulated-carrier-secret")}
+# a push whose timestamp is further than this from now is refused (replay window)
+CARRIER_WEBHOOK_TOLERANCE_SECONDS = int(env("SHOPYARD_CARRIER_WEBHOOK_TOLERANCE", "300"))
+
 # --- i18n -----------------------------------------------------------------
 # Chinese for the site's users; English from the switcher or the browser's Accept-Language
 LANGUAGE_CODE = "zh-hans"

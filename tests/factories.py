@@ -233,3 +233,33 @@ def make_group_buy(shop, sku, *, price="39.90", size=3, publish=True, name="ä¸‰ä
     if publish:
         campaign = group_services.publish_campaign(actor=actor, shop=shop, campaign_id=campaign.pk)
     return campaign
+def make_paid_order(user, address, lines):
+    """An order of `lines` ([(sku, quantity)], one shop) placed and paid, as checkout and
+    the gateway would leave it; its lines come in `lines` order."""
+    from shopyard.checkout.services import place_order
+    from shopyard.orders.models import Order
+    from shopyard.orders.services import mark_paid
+
+    placed = place_order(actor=user, address_id=address.pk,
+                         lines=[{"sku_id": sku.pk, "quantity": qty} for sku, qty in lines])
+    order = Order.objects.get(pk=placed.order_ids[0])
+    mark_paid(actor=None, order=order)
+    order.refresh_from_db()
+    return order
+
+
+def push_tracking(client, events, *, tracking_number, timestamp=None, secret=None, adapter="simulated"):
+    """POST a simulated carrier's tracking push (signed as shipping.carriers.SimulatedCarrier
+    documents) of `events` ([{"id", "time", "code", ...}]) to the webhook."""
+    import json
+    import time
+
+    from django.conf import settings
+
+    from shopyard.shipping.carriers import sign
+
+    body = json.dumps({"tracking_number": tracking_number, "events": events}).encode()
+    stamp = str(int(timestamp if timestamp is not None else time.time()))
+    key = secret if secret is not None else settings.CARRIER_WEBHOOK_SECRETS["simulated"]
+    return client.post(f"/api/v1/shipping/tracking/{adapter}", data=body, content_type="application/json",
+                       HTTP_X_CARRIER_TIMESTAMP=stamp, HTTP_X_CARRIER_SIGNATURE=sign(key, stamp, body))

@@ -114,9 +114,9 @@ def test_full_loop_two_shops_one_payment(api, shopper, shopper_token, address, s
     # the seller ships, the buyer confirms
     seller_token = f.token_for(shop.members.get().user)
     mine = [o for o in body["orders"] if o["shop_id"] == shop.pk][0]
-    r = api.post(f"/seller/orders/{mine['id']}/ship", {"carrier": "sf", "tracking_number": "SF1234567890"}, token=seller_token)
+    r = api.post(f"/seller/orders/{mine['id']}/ship", {"carrier": "sf", "tracking_number": "SF1234567890123"}, token=seller_token)
     assert r.status_code == 200, r.content
-    assert r.json()["shipment"]["tracking_number"] == "SF1234567890"
+    assert r.json()["shipment"]["tracking_number"] == "SF1234567890123"
     r = api.post(f"/orders/{mine['id']}/confirm-receipt", token=shopper_token)
     assert r.status_code == 200
     detail = r.json()
@@ -236,7 +236,7 @@ def test_seller_sees_only_own_shop(api, shop, other_shop, seller_token, shopper_
     placed = _place(api, shopper_token, address, [{"sku_id": theirs.skus.get().pk, "quantity": 1}]).json()
     oid = placed["orders"][0]["id"]
     assert api.get(f"/seller/orders/{oid}", token=seller_token).status_code == 404
-    r = api.post(f"/seller/orders/{oid}/ship", {"carrier": "sf", "tracking_number": "SF0000000001"}, token=seller_token)
+    r = api.post(f"/seller/orders/{oid}/ship", {"carrier": "sf", "tracking_number": "SF000000000001"}, token=seller_token)
     assert r.status_code == 404
     assert Order.objects.get(pk=oid).status == "pending_payment"
 

@@ -18,7 +18,7 @@ from shopyard.payments.models import Payment
 from shopyard.payments.services import handle_notification
 from shopyard.shipping.models import Shipment
 
-STAMP_FIELDS = ("paid_at", "shipped_at", "completed_at", "cancelled_at")
+STAMP_FIELDS = ("paid_at", "shipped_at", "delivered_at", "completed_at", "cancelled_at")
 
 
 def _place(user, address, sku, quantity=1):
@@ -48,7 +48,7 @@ def test_transition_table_only_names_known_states_and_actions():
         assert action in Action.values
         assert target in Status.values
     # every state but the terminal ones can be left, every state can be reached
-    assert {s for s, _a in TRANSITIONS} == {Status.PENDING_PAYMENT, Status.PAID, Status.SHIPPED}
+    assert {s for s, _a in TRANSITIONS} == {Status.PENDING_PAYMENT, Status.PAID, Status.SHIPPED, Status.DELIVERED}
     assert set(TRANSITIONS.values()) | {Status.PENDING_PAYMENT} == set(Status.values)
 
 
@@ -169,7 +169,7 @@ def test_full_life_cycle_history_lists_every_state_with_time_and_actor(
     # when it is paid (gateway), shipped (seller) and confirmed (shopper)
     _pay(order)
     orders.ship(
-        actor=seller, shop=shop, order_id=order.pk, carrier="sf", tracking_number="SF1234567890"
+        actor=seller, shop=shop, order_id=order.pk, carrier="sf", tracking_number="SF1234567890123"
     )
     orders.confirm_receipt(actor=shopper, order_id=order.pk)
     # then the history lists every state in order, with times and actors
@@ -186,11 +186,11 @@ def test_full_life_cycle_history_lists_every_state_with_time_and_actor(
     assert times == sorted(times) and times[0] >= started
     assert started <= order.placed_at <= order.paid_at <= order.shipped_at <= order.completed_at
     assert order.cancelled_at is None
-    assert history[2].note == "SF Express SF1234567890"
+    assert history[2].note == "SF Express SF1234567890123"
     shipment = Shipment.objects.get(order=order)
     assert (shipment.carrier, shipment.tracking_number, shipment.shipped_by) == (
         "sf",
-        "SF1234567890",
+        "SF1234567890123",
         seller,
     )
 
@@ -202,7 +202,7 @@ def test_shipping_an_unpaid_order_is_refused_without_a_shipment(
     before = _order_state(order)
     with pytest.raises(InvalidTransition) as exc:
         orders.ship(
-            actor=seller, shop=shop, order_id=order.pk, carrier="sf", tracking_number="SF1234567890"
+            actor=seller, shop=shop, order_id=order.pk, carrier="sf", tracking_number="SF1234567890123"
         )
     assert exc.value.status == 409
     assert _order_state(order) == before
@@ -232,7 +232,7 @@ def test_another_shop_cannot_ship_the_order(seller, shop, other_shop, shopper, a
             shop=other_shop,
             order_id=order.pk,
             carrier="sf",
-            tracking_number="SF1234567890",
+            tracking_number="SF1234567890123",
         )
     assert _order_state(order) == before
     assert not Shipment.objects.exists()

@@ -191,6 +191,8 @@ def test_run_periodic_command_prints_json_counts(three_orders, subscribe_for_tes
         "purged_stale_user_sessions": 0,
         "expired_flash_orders": 0,
         "ended_flash_sales": 0,
+        "tracking_poll": 0,
+        "auto_confirm_delivered": 0,
     }
     assert heard == [{"n": 1}]
     assert not OutboxDelivery.objects.exclude(status="delivered").exists()
@@ -201,7 +203,8 @@ def test_run_periodic_command_prints_json_counts(three_orders, subscribe_for_tes
     assert json.loads(out.getvalue()) == {
         "failed_expired_groups": 0, "delivered_payment_notifications": 0, "queried_payments": 0,
         "refunds_performed": 0, "cancelled_unpaid_orders": 0, "dispatched_events": 0, "purged_expired_api_tokens": 0,
-        "purged_stale_user_sessions": 0, "expired_flash_orders": 0, "ended_flash_sales": 0,
+        "purged_stale_user_sessions": 0, "expired_flash_orders": 0, "ended_flash_sales": 0, "tracking_poll": 0,
+        "auto_confirm_delivered": 0,
     }
 
 

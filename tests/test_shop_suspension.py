@@ -196,7 +196,7 @@ def test_every_console_write_of_a_suspended_shop_is_403_and_changes_nothing(clie
         (reverse("console:product_edit", args=[product.pk]), {"title": "改名"}),
         (reverse("console:product_create"), {"title": "新品"}),
         (reverse("console:image_upload", args=[product.pk]), {}),
-        (reverse("console:order_ship", args=[paid.pk]), {"carrier": "sf", "tracking_number": "SF1234567890"}),
+        (reverse("console:order_ship", args=[paid.pk]), {"carrier": "sf", "tracking_number": "SF1234567890123"}),
     ]
     for url, data in writes:
         response = client.post(url, data)
@@ -223,7 +223,7 @@ def test_every_seller_api_write_of_a_suspended_shop_is_403_and_reads_still_work(
         ("put", f"/seller/products/{product.pk}", body),
         ("post", f"/seller/products/{draft.pk}/publish", None),
         ("post", f"/seller/products/{product.pk}/unpublish", None),
-        ("post", f"/seller/orders/{paid.pk}/ship", {"carrier": "sf", "tracking_number": "SF1234567890"}),
+        ("post", f"/seller/orders/{paid.pk}/ship", {"carrier": "sf", "tracking_number": "SF1234567890123"}),
     ]
     for method, path, data in writes:
         response = getattr(api, method)(path, data, token=seller_token)
@@ -244,7 +244,7 @@ def test_a_reopened_shop_writes_again(client, seller, suspended, operator, shop)
     services.reopen_shop(actor=operator, shop_id=shop.pk, reason="ok")
     client.force_login(seller)
     response = client.post(reverse("console:order_ship", args=[paid.pk]),
-                           {"carrier": "sf", "tracking_number": "SF1234567890"})
+                           {"carrier": "sf", "tracking_number": "SF1234567890123"})
     assert response.status_code == 302
     paid.refresh_from_db()
     assert paid.status == Order.Status.SHIPPED

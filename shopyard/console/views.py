@@ -3,7 +3,6 @@ renders; everything is scoped to the current shop (request.console.shop) and a
 foreign id is a 404."""
 
 from django.contrib import messages
-from django.core.exceptions import ObjectDoesNotExist
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404
@@ -20,7 +19,14 @@ from shopyard.core.errors import Conflict, DomainError, NotFound, ValidationFail
 from shopyard.core.validation import page_number, parse_id
 from shopyard.orders import queries as order_queries
 from shopyard.orders import services as order_services
-from shopyard.orders.state import Action, Role, Status, actions_for, allowed_actions
+from shopyard.orders.state import (
+    PARCEL_STATUSES,
+    Action,
+    Role,
+    Status,
+    actions_for,
+    allowed_actions,
+)
 from shopyard.shipping import queries as freight
 from shopyard.shipping import services as freight_services
 from shopyard.shipping.models import Carrier
@@ -332,13 +338,20 @@ def _order_page(request, pk, *, status=200, ship_errors=None, ship_error=None, f
     order = order_queries.shop_order_detail(request.console.shop, pk)
     if order is None:
         raise Http404
-    try:
-        shipment = order.shipment
-    except ObjectDoesNotExist:
-        shipment = None
+    parcels = list(order.shipments.all())
+    shipped = {}
+    for parcel in parcels:
+        for row in parcel.lines.all():
+            shipped[row.line_id] = shipped.get(row.line_id, 0) + row.quantity
+    for line in order.lines.all():
+        line.left_to_ship = line.quantity - shipped.get(line.pk, 0)
+    can_ship = Action.SHIP in actions_for(order, Role.SELLER)
+    # a shipped order whose lines are not all in parcels yet takes further parcels
+    more = (not can_ship and not order.hold and order.status in PARCEL_STATUSES
+            and any(line.left_to_ship > 0 for line in order.lines.all()))
     return _render(request, "console/order_detail.html", {
-        "order": order, "shipment": shipment, "carriers": Carrier.choices,
-        "can_ship": Action.SHIP in actions_for(order, Role.SELLER),
+        "order": order, "shipment": parcels[0] if parcels else None, "parcels": parcels, "carriers": Carrier.choices,
+        "can_ship": can_ship or more, "more_parcels": more,
         "awaiting_payment": Action.PAY in allowed_actions(order.status),
         "ship_errors": ship_errors or {}, "ship_error": ship_error, "form": form or {}, "nav": "orders",
         "address": order.shipping_address or {},
@@ -354,8 +367,15 @@ def order_detail(request, pk):
 @require_POST
 def order_ship(request, pk):
     form = {"carrier": request.POST.get("carrier", ""), "tracking_number": request.POST.get("tracking_number", "")}
+    # per-line quantities (qty-<line id>) make a parcel of those units; without them the order ships whole
+    quantities = {key[4:]: value.strip() for key, value in request.POST.items() if key.startswith("qty-") and value.strip()}
     try:
-        order = order_services.ship(actor=request.user, shop=request.console.shop, order_id=pk, **form)
+        if quantities or "parcel" in request.POST:
+            order = order_services.shop_order(shop=request.console.shop, order_id=pk)
+            lines = [{"line_id": line_id, "quantity": qty} for line_id, qty in quantities.items() if qty != "0"]
+            freight_services.ship_parcel(actor=request.user, order=order, lines=lines, **form)
+        else:
+            order = order_services.ship(actor=request.user, shop=request.console.shop, order_id=pk, **form)
     except NotFound:
         raise Http404 from None
     except ValidationFailed as exc:
@@ -365,7 +385,7 @@ def order_ship(request, pk):
         current = order_queries.shop_order_detail(request.console.shop, pk)
         label = current.get_status_display() if current else ""
         message = _("Only paid orders can be shipped; this order is “%(status)s”.") % {"status": label}
-        if exc.code == "order_on_hold":  # the hold says why (orders.services.check_not_held)
+        if exc.code in ("order_on_hold", "nothing_to_ship"):  # the service says why
             message = str(exc.message)
         return _order_page(request, pk, status=409, ship_error=message, form=form)
     messages.success(request, _("Order %(number)s marked as shipped.") % {"number": order.number})

@@ -311,7 +311,7 @@ def load_orders(*, shops, users, result: DemoResult):
     ])
     _pay(placed.payment_id)
     orders.ship(actor=owners["fs"], shop=shops["fs"], order_id=placed.order_ids[0], carrier="zto",
-                tracking_number="ZTO73310098265")
+                tracking_number="73310098265012")
     result.orders += 1
 
     # 4. cancelled by the buyer (stock released)

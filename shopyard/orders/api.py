@@ -11,6 +11,7 @@ from ninja import Field, Query, Router, Schema, Status
 from shopyard.core.api_support import Id, PageMeta, bearer, paginate, responses
 from shopyard.core.errors import NotFound
 from shopyard.core.money import money_str
+from shopyard.shipping.api import ParcelOut, parcel_out
 from shopyard.shops.queries import shop_for_seller
 
 from . import queries, services
@@ -87,6 +88,7 @@ class OrderOut(Schema):
     placed_at: datetime
     paid_at: datetime | None
     shipped_at: datetime | None
+    delivered_at: datetime | None
     completed_at: datetime | None
     cancelled_at: datetime | None
     pay_by: datetime | None = Field(..., description="when an unpaid order is cancelled if not paid (null once it cannot expire)")
@@ -99,7 +101,8 @@ class OrderDetailOut(OrderOut):
     shipping_address: dict[str, str]
     note: str
     history: list[HistoryOut]
-    shipment: ShipmentOut | None
+    shipment: ShipmentOut | None = Field(..., description="the first parcel (see `parcels` for all of them)")
+    parcels: list[ParcelOut] = Field(..., description="every parcel with its lines and tracking timeline")
 
 
 class OrderPage(Schema):
@@ -140,7 +143,8 @@ def order_out(o, role=Role.BUYER) -> dict:
         "shop_name": o.shop.name, "currency": c, "subtotal": money_str(o.subtotal, c),
         "discount_total": money_str(o.discount_total, c), "shipping_fee": money_str(o.shipping_fee, c),
         "shipping_discount": money_str(o.shipping_discount, c), "total": money_str(o.total, c), "placed_at": o.placed_at,
-        "paid_at": o.paid_at, "shipped_at": o.shipped_at, "completed_at": o.completed_at, "cancelled_at": o.cancelled_at,
+        "paid_at": o.paid_at, "shipped_at": o.shipped_at, "delivered_at": o.delivered_at,
+        "completed_at": o.completed_at, "cancelled_at": o.cancelled_at,
         "pay_by": queries.payment_deadline(o),
         "actions": sorted(str(a) for a in actions_for(o, role)), "hold": o.hold,
         "lines": [{
@@ -156,14 +160,16 @@ def order_out(o, role=Role.BUYER) -> dict:
 
 
 def order_detail_out(o, role=Role.BUYER) -> dict:
-    shipment = getattr(o, "shipment", None)  # a missing one-to-one raises an AttributeError subclass
+    parcels = [parcel_out(p) for p in o.shipments.all()]
+    shipment = parcels[0] if parcels else None
     return {
         **order_out(o, role), "shipping_address": {k: str(v) for k, v in (o.shipping_address or {}).items()}, "note": o.note,
         "history": [{"from_status": h.from_status, "to_status": h.to_status, "action": h.action,
                      "actor": queries.history_label_for_buyer(h, o) if role == Role.BUYER else h.actor_label,
                      "note": h.note, "at": h.created_at} for h in o.history.all()],
-        "shipment": {"carrier": shipment.carrier, "carrier_name": str(shipment.get_carrier_display()),
-                     "tracking_number": shipment.tracking_number, "shipped_at": shipment.shipped_at} if shipment else None,
+        "shipment": {key: shipment[key] for key in ("carrier", "carrier_name", "tracking_number", "shipped_at")}
+        if shipment else None,
+        "parcels": parcels,
     }
 
 

@@ -25,6 +25,9 @@ def _detail_qs():
         Prefetch("lines", queryset=OrderLine.objects.order_by("id")),
         Prefetch("lines__adjustments", queryset=OrderAdjustment.objects.order_by("id")),
         Prefetch("history", queryset=OrderStatusChange.objects.order_by("id")),
+        # the parcels (shipping.Shipment, by their reverse name) with what each holds and its timeline
+        Prefetch("shipments", queryset=Order.shipments.rel.related_model.objects.order_by("id")),
+        "shipments__lines__line", "shipments__events",
     )
 
 
@@ -79,7 +82,7 @@ def buyer_tab_counts(user) -> dict:
 
 def buyer_order_detail(user, order_id):
     pk = _id(order_id)
-    return _detail_qs().select_related("shipment").filter(user=user, pk=pk).first() if pk else None
+    return _detail_qs().filter(user=user, pk=pk).first() if pk else None
 
 
 def shop_orders(shop, *, status=None, q=None):

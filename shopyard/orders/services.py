@@ -101,15 +101,18 @@ def confirm_receipt(*, actor, order_id) -> Order:
 
 
 def ship(*, actor, shop, order_id, carrier, tracking_number) -> Order:
-    from shopyard.shipping.services import create_shipment
+    """Ship a paid order whole: one parcel with every line (shipping.services.ship_parcel
+    sends parcels of chosen lines and quantities)."""
+    from shopyard.shipping.services import ship_parcel
 
     order = shop_order(shop=shop, order_id=order_id)
     with transaction.atomic():
         locked = Order.objects.select_for_update().get(pk=order.pk)
         next_state(TRANSITIONS, locked.status, Action.SHIP)  # refuse before writing a shipment
         check_not_held(locked, Action.SHIP)
-        shipment = create_shipment(order=locked, carrier=carrier, tracking_number=tracking_number, actor=actor)
-        return transition(locked, Action.SHIP, actor=actor, note=f"{shipment.get_carrier_display()} {shipment.tracking_number}")
+        ship_parcel(actor=actor, order=locked, carrier=carrier, tracking_number=tracking_number)
+        locked.refresh_from_db()
+        return locked
 
 
 def hold(*, order, reason, actor=None) -> Order:

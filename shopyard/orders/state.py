@@ -14,6 +14,7 @@ class Status(models.TextChoices):
     PENDING_PAYMENT = "pending_payment", _("Awaiting payment")
     PAID = "paid", _("Paid")
     SHIPPED = "shipped", _("Shipped")
+    DELIVERED = "delivered", _("Delivered")
     COMPLETED = "completed", _("Completed")
     CANCELLED = "cancelled", _("Cancelled")
 
@@ -22,6 +23,10 @@ class Action(models.TextChoices):
     PAY = "pay", _("pay")
     SHIP = "ship", _("ship")
     CONFIRM_RECEIPT = "confirm_receipt", _("confirm receipt")
+    # the carrier delivered every parcel (shipping.services records it from tracking)
+    DELIVER = "deliver", _("mark delivered")
+    # the system confirms receipt SHOPYARD_AUTO_CONFIRM_DAYS after delivery
+    AUTO_CONFIRM = "auto_confirm", _("confirm receipt automatically")
     CANCEL = "cancel", _("cancel")
     EXPIRE = "expire", _("expire")
     # the system closes a paid order it cannot fulfil (its group did not fill); payments
@@ -42,6 +47,9 @@ TRANSITIONS = {
     (Status.PAID, Action.SHIP): Status.SHIPPED,
     (Status.PAID, Action.CLOSE): Status.CANCELLED,
     (Status.SHIPPED, Action.CONFIRM_RECEIPT): Status.COMPLETED,
+    (Status.SHIPPED, Action.DELIVER): Status.DELIVERED,
+    (Status.DELIVERED, Action.CONFIRM_RECEIPT): Status.COMPLETED,
+    (Status.DELIVERED, Action.AUTO_CONFIRM): Status.COMPLETED,
 }
 
 # who may start each action: the buyer starts paying (a payment), the gateway
@@ -53,12 +61,15 @@ PERFORMERS = {
     Action.CLOSE: {Role.SYSTEM},
     Action.SHIP: {Role.SELLER},
     Action.CONFIRM_RECEIPT: {Role.BUYER},
+    Action.DELIVER: {Role.SYSTEM},
+    Action.AUTO_CONFIRM: {Role.SYSTEM},
 }
 
 # the timestamp field each target state stamps
 STAMPS = {
     Status.PAID: "paid_at",
     Status.SHIPPED: "shipped_at",
+    Status.DELIVERED: "delivered_at",
     Status.COMPLETED: "completed_at",
     Status.CANCELLED: "cancelled_at",
 }
@@ -67,6 +78,7 @@ STAMPS = {
 EVENTS = {
     Status.PAID: "order.paid",
     Status.SHIPPED: "order.shipped",
+    Status.DELIVERED: "order.delivered",
     Status.COMPLETED: "order.completed",
     Status.CANCELLED: "order.cancelled",
 }
@@ -78,6 +90,11 @@ class Hold(models.TextChoices):
     the app that set it."""
 
     GROUP_BUY = "group_buy", _("waiting for its group to fill")
+
+
+# the statuses in which the seller may send (further) parcels: the first parcel ships a
+# paid order (Action.SHIP), later ones leave while it is shipped (shipping.services.ship_parcel)
+PARCEL_STATUSES = [Status.PAID, Status.SHIPPED]
 
 
 # what a hold stops: the seller's ship action (transition and services.ship refuse it)

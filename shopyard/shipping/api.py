@@ -3,6 +3,7 @@ service. Every rule (negative fees, zero units, unknown or repeated provinces,
 another shop's template or product) is shipping.services.clean_template's and
 assign_template's; this module only shapes the JSON."""
 
+from datetime import datetime
 from decimal import Decimal
 from typing import Literal
 
@@ -12,6 +13,7 @@ from pydantic import field_validator
 from shopyard.core.api_support import Id, InSchema, ascii_digits_only, bearer, responses
 from shopyard.core.errors import NotFound
 from shopyard.core.money import money_str
+from shopyard.orders import services as order_services
 from shopyard.shops.queries import shop_for_seller
 
 from . import queries, services
@@ -164,3 +166,89 @@ def delete_template(request, template_id: Id):
     shop = shop_for_seller(request.auth, write=True)
     services.delete_template(actor=request.auth, shop=shop, template_id=template_id)
     return Status(204, None)
+
+
+# --- parcels and tracking -------------------------------------------------------
+
+router = Router(tags=["shipping"])
+
+
+class ParcelLineIn(Schema):
+    line_id: int = Field(..., ge=1, description="an order line of this order")
+    quantity: int = Field(..., ge=1, description="units of that line in this parcel (no more than are left)")
+
+
+class ParcelIn(Schema):
+    carrier: str = Field(..., max_length=20, description="sf, zto, yto, sto, yunda, jd, ems, deppon, jt, other")
+    tracking_number: str = Field(..., max_length=40, description="in the carrier's format (docs/shipping.md)")
+    lines: list[ParcelLineIn] | None = Field(None, max_length=200,
+                                             description="what the parcel holds; omitted: every unit not shipped yet")
+
+
+class TrackingEventOut(Schema):
+    occurred_at: datetime
+    location: str
+    code: str
+    status: str = Field(..., description="the code's label in the request's language")
+    description_zh: str
+    description_en: str
+
+
+class ParcelLineOut(Schema):
+    line_id: int
+    quantity: int
+
+
+class ParcelOut(Schema):
+    id: int
+    carrier: str
+    carrier_name: str
+    tracking_number: str
+    shipped_at: datetime
+    status: str = Field(..., description="in_transit, delivered or exception")
+    exception: str = Field(..., description="lost, returned or refused while status is exception")
+    delivered_at: datetime | None
+    lines: list[ParcelLineOut]
+    events: list[TrackingEventOut] = Field(..., description="the timeline, oldest first")
+
+
+class PushOut(Schema):
+    added: int
+
+
+def parcel_out(parcel) -> dict:
+    """A parcel with its lines and timeline (also the buyer's order detail's `parcels`)."""
+    return {
+        "id": parcel.pk, "carrier": parcel.carrier, "carrier_name": str(parcel.get_carrier_display()),
+        "tracking_number": parcel.tracking_number, "shipped_at": parcel.shipped_at, "status": parcel.status,
+        "exception": parcel.exception, "delivered_at": parcel.delivered_at,
+        "lines": [{"line_id": row.line_id, "quantity": row.quantity} for row in parcel.lines.all()],
+        "events": [{"occurred_at": e.occurred_at, "location": e.location, "code": e.code,
+                    "status": str(e.get_code_display()), "description_zh": e.description_zh,
+                    "description_en": e.description_en} for e in parcel.events.all()],
+    }
+
+
+@seller_router.get("/orders/{order_id}/parcels", response=responses({200: list[ParcelOut]}), auth=bearer)
+def list_parcels(request, order_id: Id):
+    order = order_services.shop_order(shop=shop_for_seller(request.auth), order_id=order_id)
+    return Status(200, [parcel_out(p) for p in queries.parcels(order)])
+
+
+@seller_router.post("/orders/{order_id}/parcels", response=responses({201: ParcelOut}), auth=bearer)
+def ship_parcel(request, order_id: Id, payload: ParcelIn):
+    """Send a parcel with some lines and quantities; the first parcel ships the order."""
+    shop = shop_for_seller(request.auth, write=True)
+    order = order_services.shop_order(shop=shop, order_id=order_id)
+    lines = None if payload.lines is None else [row.dict() for row in payload.lines]
+    parcel = services.ship_parcel(actor=request.auth, order=order, carrier=payload.carrier,
+                                  tracking_number=payload.tracking_number, lines=lines)
+    return Status(201, parcel_out(queries.parcels(order).get(pk=parcel.pk)))
+
+
+@router.post("/shipping/tracking/{adapter}", response=responses({200: PushOut}), auth=None)
+def tracking_push(request, adapter: str):
+    """A carrier's tracking push, authenticated by its signature (no bearer, no CSRF):
+    bad signature or stale timestamp 403, unknown tracking number 404, a replay 409."""
+    added = services.receive_push(adapter_name=adapter, body=request.body, headers=request.headers)
+    return Status(200, {"added": added})

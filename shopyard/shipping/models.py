@@ -1,4 +1,5 @@
-"""Shipments: the carrier and tracking number an order left with."""
+"""Parcels (shipments) an order left in, what each holds, and their tracking events;
+and the shops' freight templates."""
 
 from django.conf import settings
 from django.db import models
@@ -6,6 +7,9 @@ from django.utils.translation import gettext_lazy as _
 
 
 class Carrier(models.TextChoices):
+    """The maintained carrier list; each code's tracking-number format is in
+    shipping.carriers.TRACKING_FORMATS (sources in docs/shipping.md)."""
+
     SF = "sf", _("SF Express")
     ZTO = "zto", _("ZTO Express")
     YTO = "yto", _("YTO Express")
@@ -13,22 +17,110 @@ class Carrier(models.TextChoices):
     YUNDA = "yunda", _("Yunda Express")
     JD = "jd", _("JD Logistics")
     EMS = "ems", _("China Post EMS")
+    DEPPON = "deppon", _("Deppon Express")
+    JT = "jt", _("J&T Express")
     OTHER = "other", _("Other")
 
 
+class ParcelStatus(models.TextChoices):
+    IN_TRANSIT = "in_transit", _("In transit")
+    DELIVERED = "delivered", _("Delivered")
+    EXCEPTION = "exception", _("Delivery exception")
+
+
+class TrackingCode(models.TextChoices):
+    """The normalised status of a tracking event; adapters map carrier codes onto these."""
+
+    ACCEPTED = "accepted", _("Picked up")
+    IN_TRANSIT = "in_transit", _("In transit")
+    OUT_FOR_DELIVERY = "out_for_delivery", _("Out for delivery")
+    DELIVERED = "delivered", _("Delivered")
+    LOST = "lost", _("Lost")
+    RETURNED = "returned", _("Returned to sender")
+    REFUSED = "refused", _("Refused by the recipient")
+
+
+# the codes that end a parcel's journey badly: shipment.exception (the after-sales hook)
+EXCEPTION_CODES = {TrackingCode.LOST, TrackingCode.RETURNED, TrackingCode.REFUSED}
+
+
 class Shipment(models.Model):
-    order = models.OneToOneField("orders.Order", verbose_name=_("order"), on_delete=models.CASCADE, related_name="shipment")
+    """A parcel: some of an order's lines, with a carrier and a tracking number.
+    An order ships in one or more parcels; `ShipmentLine` says what each holds."""
+
+    order = models.ForeignKey("orders.Order", verbose_name=_("order"), on_delete=models.CASCADE, related_name="shipments")
     carrier = models.CharField(_("carrier"), max_length=20, choices=Carrier.choices)
     tracking_number = models.CharField(_("tracking number"), max_length=40)
     shipped_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, verbose_name=_("shipped by"), on_delete=models.SET_NULL, related_name="+")
     shipped_at = models.DateTimeField(_("shipped at"), auto_now_add=True)
+    status = models.CharField(_("status"), max_length=20, choices=ParcelStatus.choices, default=ParcelStatus.IN_TRANSIT)
+    # the exception's tracking code (lost, returned, refused) while status is exception
+    exception = models.CharField(_("exception"), max_length=20, choices=TrackingCode.choices, blank=True, default="")
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
 
     class Meta:
-        verbose_name = _("shipment")
-        verbose_name_plural = _("shipments")
+        verbose_name = _("parcel")
+        verbose_name_plural = _("parcels")
+        ordering = ["id"]
+        indexes = [models.Index(fields=["tracking_number"], name="shipment_tracking"),
+                   models.Index(fields=["status", "shipped_at"], name="shipment_status")]
 
     def __str__(self):
         return f"{self.get_carrier_display()} {self.tracking_number}"
+
+
+class ShipmentLine(models.Model):
+    """How many of an order line a parcel holds; across an order's parcels a line's
+    quantities never add up to more than was ordered (shipping.services.ship_parcel)."""
+
+    shipment = models.ForeignKey(Shipment, verbose_name=_("parcel"), on_delete=models.CASCADE, related_name="lines")
+    line = models.ForeignKey("orders.OrderLine", verbose_name=_("order line"), on_delete=models.CASCADE,
+                             related_name="parcel_lines")
+    quantity = models.PositiveIntegerField(_("quantity"))
+
+    class Meta:
+        verbose_name = _("parcel line")
+        verbose_name_plural = _("parcel lines")
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["shipment", "line"], name="shipment_line_once"),
+            models.CheckConstraint(condition=models.Q(quantity__gt=0), name="shipment_line_quantity"),
+        ]
+
+    def __str__(self):
+        return f"{self.line_id} × {self.quantity}"
+
+
+class TrackingEvent(models.Model):
+    """One step of a parcel's journey, pushed by the carrier's webhook or polled.
+    `event_id` is the carrier's: a push repeating it changes nothing."""
+
+    shipment = models.ForeignKey(Shipment, verbose_name=_("parcel"), on_delete=models.CASCADE, related_name="events")
+    event_id = models.CharField(_("event id"), max_length=80)
+    occurred_at = models.DateTimeField(_("time"))
+    location = models.CharField(_("location"), max_length=100, blank=True)
+    code = models.CharField(_("status"), max_length=20, choices=TrackingCode.choices)
+    description_zh = models.CharField(_("description (Chinese)"), max_length=300, blank=True)
+    description_en = models.CharField(_("description (English)"), max_length=300, blank=True)
+    source = models.CharField(_("source"), max_length=10)  # push or poll
+    received_at = models.DateTimeField(_("received at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("tracking event")
+        verbose_name_plural = _("tracking events")
+        ordering = ["occurred_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["shipment", "event_id"], name="tracking_event_once")]
+
+    def __str__(self):
+        return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.code}"
+
+    @property
+    def description(self):
+        """The description in the active language (Chinese unless English is active)."""
+        from django.utils.translation import get_language
+
+        english = (get_language() or "").startswith("en")
+        return (self.description_en if english else self.description_zh) or self.description_zh or self.description_en
 
 
 class Basis(models.TextChoices):

@@ -32,7 +32,14 @@ from django.utils.translation import ngettext
 from shopyard.accounts import divisions
 from shopyard.core.money import Money, format_price
 
-from .models import Basis, FreeShippingKind, FreeShippingRule, FreightRegionRule, FreightTemplate
+from .models import (
+    Basis,
+    FreeShippingKind,
+    FreeShippingRule,
+    FreightRegionRule,
+    FreightTemplate,
+    Shipment,
+)
 
 
 @dataclass(frozen=True)
@@ -252,3 +259,8 @@ def province_choices() -> list:
 def template_choices(shop) -> list:
     """(id, name) of the shop's templates, for the product editor's select."""
     return list(FreightTemplate.objects.filter(shop=shop).order_by("id").values_list("id", "name"))
+
+
+def parcels(order):
+    """An order's parcels, oldest first, with their lines and timelines prefetched."""
+    return Shipment.objects.filter(order=order).prefetch_related("lines", "events").order_by("pk")

@@ -1,40 +1,255 @@
+import logging
 import re
+from datetime import timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Sum
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from shopyard.accounts import divisions
 from shopyard.catalog import services as catalog
-from shopyard.core.errors import NotFound, ValidationFailed
+from shopyard.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from shopyard.core.events import emit
 from shopyard.core.money import CURRENCY_PRECISION
-from shopyard.core.validation import check_id, parse_id
+from shopyard.core.statemachine import next_state
+from shopyard.core.validation import check_id, check_quantity, parse_id
+from shopyard.orders.models import Order
+from shopyard.orders.services import check_not_held, transition
+from shopyard.orders.state import PARCEL_STATUSES, TRANSITIONS, Action, Status, statuses_allowing
 
+from . import carriers
 from .models import (
+    EXCEPTION_CODES,
     Basis,
     Carrier,
     FreeShippingKind,
     FreeShippingRule,
     FreightRegionRule,
     FreightTemplate,
+    ParcelStatus,
     Shipment,
+    ShipmentLine,
+    TrackingCode,
+    TrackingEvent,
 )
 
-TRACKING_RE = re.compile(r"^[A-Za-z0-9-]{6,40}$")
+log = logging.getLogger("shopyard.shipping")
 
 
-def create_shipment(*, order, carrier, tracking_number, actor) -> Shipment:
-    errors = {}
+# --- parcels and tracking (docs/shipping.md, "Parcels and tracking") ----------
+#
+# Lock order (docs/architecture.md): the order row first, then its parcels. Every
+# write to an order's parcels (shipping one, recording its tracking) holds the order
+# row, so two sellers' parcels cannot together ship more than was ordered and two
+# pushes cannot both move the order on.
+
+
+def check_carrier(carrier, tracking_number, errors) -> tuple[str, str]:
+    """Cleaned (carrier, tracking number); field messages go into `errors`."""
     carrier = (carrier or "").strip()
     tracking_number = (tracking_number or "").strip()
     if carrier not in Carrier.values:
         errors["carrier"] = [_("Choose a carrier from the list.")]
-    if not TRACKING_RE.match(tracking_number):
-        errors["tracking_number"] = [_("Enter 6 to 40 letters, digits or dashes.")]
+        if not carriers.GENERIC_FORMAT.match(tracking_number):
+            errors["tracking_number"] = [_("Enter 6 to 40 letters, digits or dashes.")]
+    else:
+        message = carriers.tracking_number_error(carrier, tracking_number)
+        if message:
+            errors["tracking_number"] = [str(message)]
+    return carrier, tracking_number
+
+
+def _parcel_lines(lines, errors) -> dict | None:
+    """{line id: quantity} from [{"line_id", "quantity"}], or None (every line left)."""
+    if lines is None:
+        return None
+    wanted = {}
+    if not isinstance(lines, list | tuple) or not lines:
+        errors["lines"] = [_("Choose at least one line to put in the parcel.")]
+        return wanted
+    for row in lines:
+        try:
+            line_id = check_id((row or {}).get("line_id"), "line_id")
+            quantity = check_quantity(row.get("quantity"), "quantity")
+        except (ValidationFailed, AttributeError):
+            errors["lines"] = [_("Each parcel line needs a line id and a quantity of at least 1.")]
+            return wanted
+        wanted[line_id] = wanted.get(line_id, 0) + quantity
+    return wanted
+
+
+def shipped_quantities(order) -> dict:
+    """{order line id: units already in a parcel}."""
+    rows = ShipmentLine.objects.filter(line__order=order).values("line_id").annotate(n=Sum("quantity"))
+    return {row["line_id"]: row["n"] for row in rows}
+
+
+def ship_parcel(*, actor, order, carrier, tracking_number, lines=None) -> Shipment:
+    """Send a parcel of `order` (an instance the caller found for its shop): `lines` is
+    [{"line_id", "quantity"}], or None for everything not shipped yet. The first parcel
+    ships the order (orders' ship action: paid → shipped); later parcels leave while it is
+    shipped. Refused with field messages, writing nothing: an unknown carrier, a tracking
+    number not in the carrier's format, a line of another order, more units than are left."""
+
+    errors = {}
+    carrier, tracking_number = check_carrier(carrier, tracking_number, errors)
+    wanted = _parcel_lines(lines, errors)
     if errors:
         raise ValidationFailed(fields=errors)
-    return Shipment.objects.create(order=order, carrier=carrier, tracking_number=tracking_number, shipped_by=actor)
+    with transaction.atomic():
+        locked = Order.objects.select_for_update().get(pk=order.pk)
+        if locked.status not in PARCEL_STATUSES:
+            next_state(TRANSITIONS, locked.status, Action.SHIP)  # the table's 409 names the status
+        check_not_held(locked, Action.SHIP)
+        ordered = {line.pk: line.quantity for line in locked.lines.all()}
+        shipped = shipped_quantities(locked)
+        left = {pk: qty - shipped.get(pk, 0) for pk, qty in ordered.items()}
+        if wanted is None:
+            wanted = {pk: qty for pk, qty in left.items() if qty > 0}
+            if not wanted:
+                raise Conflict(_("Every item of this order has already shipped."), code="nothing_to_ship")
+        foreign = sorted(set(wanted) - set(ordered))
+        if foreign:
+            raise ValidationFailed(fields={"lines": [
+                _("Line %(ids)s is not a line of this order.") % {"ids": ", ".join(map(str, foreign))}]})
+        over = [pk for pk in sorted(wanted) if wanted[pk] > left[pk]]
+        if over:
+            raise ValidationFailed(fields={"lines": [
+                _("Line %(id)s has %(left)s left to ship; %(wanted)s is too many.")
+                % {"id": pk, "left": left[pk], "wanted": wanted[pk]} for pk in over]})
+        shipment = Shipment.objects.create(order=locked, carrier=carrier, tracking_number=tracking_number,
+                                           shipped_by=actor)
+        ShipmentLine.objects.bulk_create([ShipmentLine(shipment=shipment, line_id=pk, quantity=qty)
+                                          for pk, qty in sorted(wanted.items())])
+        emit("shipment.shipped", order_id=locked.pk, shipment_id=shipment.pk, carrier=carrier,
+             tracking_number=tracking_number, lines={str(pk): qty for pk, qty in sorted(wanted.items())})
+        if locked.status == Status.PAID:
+            transition(locked, Action.SHIP, actor=actor, note=f"{shipment.get_carrier_display()} {tracking_number}")
+        transaction.on_commit(lambda: _subscribe(shipment))
+    return shipment
+
+
+def _subscribe(shipment):
+    try:
+        carriers.adapter().subscribe(shipment)
+    except Exception:  # the poll still finds its events
+        log.warning("could not subscribe parcel %s to tracking pushes", shipment.pk, exc_info=True)
+
+
+def record_tracking(*, shipment_id, updates, source) -> int:
+    """Store the new events of one parcel (an event id seen before changes nothing),
+    move the parcel on (delivered, or an exception: `shipment.exception`, the after-sales
+    hook) and the order (shipped → delivered once every unit shipped and every parcel is
+    delivered). Returns how many events were new."""
+
+    with transaction.atomic():
+        order_id = Shipment.objects.filter(pk=shipment_id).values_list("order_id", flat=True).get()
+        order = Order.objects.select_for_update().get(pk=order_id)
+        shipment = Shipment.objects.select_for_update().get(pk=shipment_id)
+        known = set(shipment.events.values_list("event_id", flat=True))
+        fresh = []
+        for update in sorted(updates, key=lambda u: u.occurred_at):
+            if update.event_id in known:
+                continue
+            known.add(update.event_id)
+            fresh.append(TrackingEvent(
+                shipment=shipment, event_id=update.event_id, occurred_at=update.occurred_at, code=update.code,
+                location=update.location, description_zh=update.description_zh,
+                description_en=update.description_en, source=source))
+        if not fresh:
+            return 0
+        TrackingEvent.objects.bulk_create(fresh)
+        for event in fresh:
+            if event.code == TrackingCode.DELIVERED and shipment.status != ParcelStatus.DELIVERED:
+                shipment.status, shipment.exception, shipment.delivered_at = ParcelStatus.DELIVERED, "", event.occurred_at
+            elif event.code in EXCEPTION_CODES and shipment.status != ParcelStatus.EXCEPTION:
+                shipment.status, shipment.exception = ParcelStatus.EXCEPTION, event.code
+                emit("shipment.exception", order_id=order.pk, shipment_id=shipment.pk, exception=str(event.code),
+                     carrier=shipment.carrier, tracking_number=shipment.tracking_number,
+                     occurred_at=event.occurred_at.isoformat(), description=event.description_en)
+        shipment.save(update_fields=["status", "exception", "delivered_at"])
+        if delivered_all(order) and order.status == Status.SHIPPED:
+            transition(order, Action.DELIVER, actor=None, note=str(shipment))
+    return len(fresh)
+
+
+def delivered_all(order) -> bool:
+    """Every unit of `order` is in a parcel, and every parcel is delivered."""
+    parcels = list(order.shipments.values_list("status", flat=True))
+    if not parcels or any(status != ParcelStatus.DELIVERED for status in parcels):
+        return False
+    shipped = shipped_quantities(order)
+    return all(shipped.get(line.pk, 0) >= line.quantity for line in order.lines.all())
+
+
+def receive_push(*, adapter_name, body: bytes, headers, now=None) -> int:
+    """A carrier's tracking push: verified by its adapter (PushRejected → 403), for a
+    known parcel (else 404), with at least one event not seen before (else 409, a
+    replay). Returns the number of new events."""
+    adapter = carriers.adapter(adapter_name) if adapter_name in carriers.ADAPTERS else None
+    if adapter is None:
+        raise NotFound(_("Unknown carrier adapter."))
+    try:
+        updates = adapter.parse_push(body=body, headers=headers, now=now)
+    except carriers.PushRejected as exc:
+        log.warning("tracking push refused (%s) for adapter %s", exc.reason, adapter_name)
+        raise PermissionDenied(_("This push is not signed by the carrier, or is too old."),
+                               code=exc.reason) from None
+    except ValueError:
+        raise ValidationFailed(fields={"body": [_("This push could not be read.")]}) from None
+    if not updates:
+        raise ValidationFailed(fields={"events": [_("This push has no events.")]})
+    by_parcel = {}
+    for update in updates:
+        parcel = (Shipment.objects.filter(tracking_number=update.tracking_number)
+                  .order_by("-pk").values_list("pk", flat=True).first())
+        if parcel is None:
+            raise NotFound(_("No parcel has the tracking number %(number)s.") % {"number": update.tracking_number})
+        by_parcel.setdefault(parcel, []).append(update)
+    added = sum(record_tracking(shipment_id=pk, updates=rows, source="push") for pk, rows in sorted(by_parcel.items()))
+    if not added:
+        raise Conflict(_("These tracking events were already received."), code="replayed_push")
+    return added
+
+
+def poll_tracking(*, now=None) -> int:
+    """The periodic poll: ask the adapter for the events of every parcel still on its
+    way (in transit, on an order that is shipped). Idempotent: known events are skipped."""
+
+    adapter = carriers.adapter()
+    ids = list(Shipment.objects.filter(status=ParcelStatus.IN_TRANSIT, order__status=Status.SHIPPED)
+               .order_by("pk").values_list("pk", flat=True)[:500])
+    added = 0
+    for shipment in Shipment.objects.filter(pk__in=ids).order_by("pk"):
+        try:
+            updates = adapter.query(shipment, now=now)
+        except Exception:  # one carrier's outage never stops the others' parcels
+            log.warning("tracking query failed for parcel %s", shipment.pk, exc_info=True)
+            continue
+        added += record_tracking(shipment_id=shipment.pk, updates=updates, source="poll")
+    return added
+
+
+def auto_confirm_delivered(*, now=None) -> int:
+    """Confirm receipt of orders delivered SHOPYARD_AUTO_CONFIRM_DAYS ago or more. Each
+    order is re-checked under its lock, so a shopper's own confirmation (or a second run)
+    wins and nothing happens twice."""
+
+    cutoff = (now or timezone.now()) - timedelta(days=settings.AUTO_CONFIRM_DAYS)
+    confirmable = statuses_allowing(Action.AUTO_CONFIRM)
+    ids = list(Order.objects.filter(status__in=confirmable, delivered_at__lte=cutoff)
+               .order_by("pk").values_list("pk", flat=True)[:1000])
+    done = 0
+    for order_id in ids:
+        with transaction.atomic():
+            if Order.objects.select_for_update().filter(pk=order_id, status__in=confirmable).exists():
+                transition(order_id, Action.AUTO_CONFIRM, actor=None,
+                           note=_("Confirmed automatically %(days)s days after delivery") % {"days": settings.AUTO_CONFIRM_DAYS})
+                done += 1
+    return done
 
 
 # --- freight templates (运费模板) ----------------------------------------------

@@ -424,13 +424,13 @@ def _buyer_order(request, pk):
 
 def _order_page(request, pk, *, error="", status=200):
     order = _buyer_order(request, pk)
-    shipment = getattr(order, "shipment", None)
+    parcels = list(order.shipments.all())
     history = list(order.history.all())
     for change in history:
         change.by = order_queries.history_label_for_buyer(change, order)
     context = {
         "order": order,
-        "shipment": shipment,
+        "parcels": parcels,
         "history": history,
         "address": order.shipping_address or {},
         "can_pay": Action.PAY in order.actions,

@@ -42,7 +42,7 @@ def query(context, **changes):
 
 STATUS_BADGES = {
     "published": "badge-success", "draft": "badge-muted",
-    "pending_payment": "badge-warning", "paid": "badge-accent", "shipped": "badge-info",
+    "pending_payment": "badge-warning", "paid": "badge-accent", "shipped": "badge-info", "delivered": "badge-info",
     "completed": "badge-success", "cancelled": "badge-muted",
 }
 

@@ -388,7 +388,7 @@ def test_order_detail_and_other_shops_order_is_404(seller_client, orders):
     assert paid.number in page and "张三" in page and "文三路 100 号" in page and "¥69.90" in page
     assert seller_client.get(reverse("console:order_detail", args=[elsewhere.pk])).status_code == 404
     response = seller_client.post(reverse("console:order_ship", args=[elsewhere.pk]),
-                                  {"carrier": "sf", "tracking_number": "SF1234567890"})
+                                  {"carrier": "sf", "tracking_number": "SF1234567890123"})
     assert response.status_code == 404
     elsewhere.refresh_from_db()
     assert elsewhere.status == Order.Status.PAID
@@ -397,20 +397,20 @@ def test_order_detail_and_other_shops_order_is_404(seller_client, orders):
 def test_ship_a_paid_order(seller_client, seller, orders):
     paid, _unpaid, _elsewhere = orders
     response = seller_client.post(reverse("console:order_ship", args=[paid.pk]),
-                                  {"carrier": "sf", "tracking_number": "SF1234567890"})
+                                  {"carrier": "sf", "tracking_number": "SF1234567890123"})
     assert response.status_code == 302
     paid.refresh_from_db()
     assert paid.status == Order.Status.SHIPPED and paid.shipped_at is not None
     shipment = Shipment.objects.get(order=paid)
-    assert (shipment.carrier, shipment.tracking_number, shipment.shipped_by) == ("sf", "SF1234567890", seller)
+    assert (shipment.carrier, shipment.tracking_number, shipment.shipped_by) == ("sf", "SF1234567890123", seller)
     page = seller_client.get(response["Location"]).content.decode()
-    assert "SF1234567890" in page and "SF Express" in page
+    assert "SF1234567890123" in page and "SF Express" in page
 
 
 def test_ship_unpaid_order_is_409(seller_client, orders):
     _paid, unpaid, _elsewhere = orders
     response = seller_client.post(reverse("console:order_ship", args=[unpaid.pk]),
-                                  {"carrier": "sf", "tracking_number": "SF1234567890"})
+                                  {"carrier": "sf", "tracking_number": "SF1234567890123"})
     assert response.status_code == 409
     assert "Only paid orders can be shipped" in response.content.decode()
     unpaid.refresh_from_db()
@@ -435,7 +435,7 @@ def test_post_without_csrf_token_is_refused(seller, orders):
     paid, _unpaid, _elsewhere = orders
     strict = Client(enforce_csrf_checks=True)
     strict.force_login(seller)
-    response = strict.post(reverse("console:order_ship", args=[paid.pk]), {"carrier": "sf", "tracking_number": "SF1234567890"})
+    response = strict.post(reverse("console:order_ship", args=[paid.pk]), {"carrier": "sf", "tracking_number": "SF1234567890123"})
     assert response.status_code == 403
     paid.refresh_from_db()
     assert paid.status == Order.Status.PAID

@@ -137,7 +137,7 @@ def test_a_group_of_three_fills_and_its_orders_proceed(shop, seller, sku, item):
     for order in (first, second, third):
         order.refresh_from_db()
         assert (order.status, order.hold) == ("paid", "")
-    shipped = orders.ship(actor=seller, shop=shop, order_id=first.pk, carrier="sf", tracking_number="SF1234567890")
+    shipped = orders.ship(actor=seller, shop=shop, order_id=first.pk, carrier="sf", tracking_number="SF1234567890123")
     assert shipped.status == "shipped"
     assert not Refund.objects.exists()
     assert StockLevel.objects.get(sku=sku).quantity == 7
@@ -412,13 +412,13 @@ def test_console_and_api_ship_actions_refuse_a_held_order_with_a_clear_message(c
     page = client.get(f"/console/orders/{order.pk}/")
     assert b"On hold (waiting for its group to fill)" in page.content
     assert b'class="console-ship"' not in page.content
-    response = client.post(f"/console/orders/{order.pk}/ship/", {"carrier": "sf", "tracking_number": "SF1234567890"})
+    response = client.post(f"/console/orders/{order.pk}/ship/", {"carrier": "sf", "tracking_number": "SF1234567890123"})
     assert response.status_code == 409
     assert "This order is on hold (waiting for its group to fill) and cannot be shipped yet." in response.content.decode()
     # the API lists no ship action and refuses the ship call with the same reason
     detail = api.get(f"/seller/orders/{order.pk}", token=seller_token).json()
     assert (detail["actions"], detail["hold"]) == ([], "group_buy")
-    refused = api.post(f"/seller/orders/{order.pk}/ship", {"carrier": "sf", "tracking_number": "SF1234567890"},
+    refused = api.post(f"/seller/orders/{order.pk}/ship", {"carrier": "sf", "tracking_number": "SF1234567890123"},
                        token=seller_token)
     assert refused.status_code == 409
     assert refused.json()["code"] == "order_on_hold"
@@ -428,7 +428,7 @@ def test_console_and_api_ship_actions_refuse_a_held_order_with_a_clear_message(c
     joined(group, "two")
     joined(group, "three")
     assert api.get(f"/seller/orders/{order.pk}", token=seller_token).json()["actions"] == ["ship"]
-    shipped = api.post(f"/seller/orders/{order.pk}/ship", {"carrier": "sf", "tracking_number": "SF1234567890"},
+    shipped = api.post(f"/seller/orders/{order.pk}/ship", {"carrier": "sf", "tracking_number": "SF1234567890123"},
                        token=seller_token)
     assert shipped.status_code == 200 and shipped.json()["status"] == "shipped"
 

@@ -296,10 +296,10 @@ def test_confirm_receipt_of_a_shipped_order(client, placed, seller, shop, django
     confirm = {"confirm": "yes"}
     assert client.post(reverse("storefront:order_confirm", args=[placed.pk]), confirm).status_code == 409  # not shipped
     _approve(client, django_capture_on_commit_callbacks, Payment.objects.get())
-    order_services.ship(actor=seller, shop=shop, order_id=placed.pk, carrier="sf", tracking_number="SF1234567890")
+    order_services.ship(actor=seller, shop=shop, order_id=placed.pk, carrier="sf", tracking_number="SF1234567890123")
 
     html = client.get(reverse("storefront:order_detail", args=[placed.pk])).content.decode()
-    assert "SF Express" in html and "SF1234567890" in html
+    assert "SF Express" in html and "SF1234567890123" in html
     response = client.post(reverse("storefront:order_confirm", args=[placed.pk]), confirm)
 
     assert response.status_code == 302
@@ -329,7 +329,7 @@ def test_cancel_and_confirm_receipt_ask_first_and_change_nothing_without_the_con
     assert _stock(sku) == 9 and Payment.objects.get().status == "pending"
     # confirming receipt asks too, once the order has shipped
     _approve(client, django_capture_on_commit_callbacks, Payment.objects.get())
-    order_services.ship(actor=seller, shop=shop, order_id=placed.pk, carrier="sf", tracking_number="SF1234567890")
+    order_services.ship(actor=seller, shop=shop, order_id=placed.pk, carrier="sf", tracking_number="SF1234567890123")
     confirm_url = reverse("storefront:order_confirm", args=[placed.pk])
     assert "Confirm that you received this order?" in client.get(confirm_url).content.decode()
     assert client.post(confirm_url).status_code == 200
@@ -343,7 +343,7 @@ def test_cancel_and_confirm_receipt_ask_first_and_change_nothing_without_the_con
 def test_the_buyer_sees_the_shop_not_the_sellers_login_name(client, placed, seller, shop, django_capture_on_commit_callbacks):
     # given the seller (login "seller") shipped the paid order
     _approve(client, django_capture_on_commit_callbacks, Payment.objects.get())
-    order_services.ship(actor=seller, shop=shop, order_id=placed.pk, carrier="sf", tracking_number="SF1234567890")
+    order_services.ship(actor=seller, shop=shop, order_id=placed.pk, carrier="sf", tracking_number="SF1234567890123")
     # when the buyer reads the order's history
     html = client.get(reverse("storefront:order_detail", args=[placed.pk])).content.decode()
     history = html[html.index('id="status-history"'):]

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0003_order_hold'),
+        ('orders', '0004_delivered'),
     ]
 
     operations = [
