@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "shopyard.orders",
     "shopyard.payments",
     "shopyard.shipping",
+    "shopyard.notifications",
     "shopyard.storefront",
     "shopyard.console",
     "shopyard.demo",
@@ -165,6 +166,15 @@ CELERY_BEAT_SCHEDULE = {
 EVENT_MAX_ATTEMPTS = int(env("SHOPYARD_EVENT_MAX_ATTEMPTS", "8"))
 EVENT_RETRY_BASE_SECONDS = int(env("SHOPYARD_EVENT_RETRY_BASE_SECONDS", "30"))
 EVENT_RETRY_MAX_SECONDS = int(env("SHOPYARD_EVENT_RETRY_MAX_SECONDS", "3600"))
+
+# --- notifications and webhooks (docs/notifications.md) ---------------------
+SMS_PROVIDER = env("SHOPYARD_SMS_PROVIDER", "shopyard.notifications.sms.ConsoleProvider")
+WEBHOOK_MAX_ATTEMPTS = int(env("SHOPYARD_WEBHOOK_MAX_ATTEMPTS", "10"))
+WEBHOOK_RETRY_BASE_SECONDS = float(env("SHOPYARD_WEBHOOK_RETRY_BASE_SECONDS", "30"))
+WEBHOOK_RETRY_MAX_SECONDS = float(env("SHOPYARD_WEBHOOK_RETRY_MAX_SECONDS", "21600"))
+WEBHOOK_TIMEOUT_SECONDS = float(env("SHOPYARD_WEBHOOK_TIMEOUT_SECONDS", "5"))
+# private, loopback and link-local targets are refused unless allowed (development, tests)
+WEBHOOK_ALLOW_PRIVATE_TARGETS = env_bool("SHOPYARD_WEBHOOK_ALLOW_PRIVATE_TARGETS", DEBUG)
 
 # --- i18n -----------------------------------------------------------------
 # Chinese for the site's users; English from the switcher or the browser's Accept-Language
