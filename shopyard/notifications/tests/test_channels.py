@@ -138,8 +138,8 @@ def test_refund_succeeded_tells_the_shopper_the_amount(reachable, address, sku, 
     # when the shop closes the paid order, payments refund it (on order.cancelled)
     orders.close_paid(order=order, note="group did not fill")
     _deliver()
-    from shopyard.payments.refunds import perform_refund
     from shopyard.payments.models import Refund
+    from shopyard.payments.refunds import perform_refund
 
     perform_refund(refund_id=Refund.objects.get(order=order).pk)
     _deliver()
