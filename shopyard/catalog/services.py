@@ -443,7 +443,8 @@ def set_published(*, actor, shop, product_id, published: bool) -> Product:
     else:
         product.status = Product.Status.DRAFT
         product.save(update_fields=["status", "updated_at"])
-    emit("product.published" if published else "product.unpublished", product_id=product.pk)
+    emit("product.published" if published else "product.unpublished", product_id=product.pk, shop_id=shop.pk,
+         status=product.status)
     return product
 
 
