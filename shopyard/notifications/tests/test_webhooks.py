@@ -10,6 +10,7 @@ from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from shopyard.core import events
@@ -211,3 +212,34 @@ def test_private_targets_are_refused_unless_allowed(receiver, settings, seller, 
     with pytest.raises(webhooks.ValidationFailed) as exc:
         webhooks.register_endpoint(actor=seller, shop=shop, url="http://10.0.0.5/hook", event_types=["order.placed"])
     assert "url" in exc.value.fields
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_senders_deliver_each_event_once_and_in_order(receiver, seller, shop, shopper, address, sku):
+    # given five events waiting for one endpoint
+    endpoint, _secret = webhooks.register_endpoint(actor=seller, shop=shop, url=receiver.url,
+                                                   event_types=["order.placed"])
+    placed = [place(shopper, address, sku).pk for _n in range(5)]
+    _fan_out()
+    # when four workers send the endpoint's deliveries at the same moment
+    barrier, errors = threading.Barrier(4), []
+
+    def work():
+        try:
+            barrier.wait(timeout=30)
+            webhooks.send_endpoint(endpoint_id=endpoint.pk)
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=work) for _n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    webhooks.send_pending()  # a worker that found the endpoint locked left the rest to the next run
+    # then each event arrived once, in the order it happened
+    assert errors == []
+    assert [p["data"]["order_id"] for p in receiver.delivered()] == placed
+    assert WebhookAttempt.objects.count() == 5
