@@ -73,13 +73,13 @@ def test_paid_order_tells_the_shopper_and_the_shop_members_each_in_their_languag
 
 
 def test_shipped_order_texts_the_shopper_and_no_text_goes_to_a_user_without_a_phone(
-    reachable, seller, shop, address, sku, sms_outbox
+    reachable, seller, shop, address, sku, sms_outbox, settings
 ):
     order = pay(place(reachable, address, sku))
     orders.ship(actor=seller, shop=shop, order_id=order.pk, carrier="sf", tracking_number="SF1234567890")
     _deliver()
     assert sms_outbox == [{"phone": "13800138000", "text": f"订单 {order.number} 已发货 您的订单 {order.number} "
-                                                           f"已发货，正在配送途中。\nhttp://127.0.0.1:8000/orders/{order.pk}/"}]
+                                                           f"已发货，正在配送途中。\n{settings.BASE_URL}/orders/{order.pk}/"}]
 
 
 def test_a_redelivered_event_never_notifies_twice(reachable, address, sku):
