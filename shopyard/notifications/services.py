@@ -16,7 +16,8 @@ import traceback
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
-from django.template.loader import render_to_string
+from django.template import Context
+from django.template.loader import get_template
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -55,9 +56,11 @@ def on_event(payload: dict, *, event) -> None:
 
 def render(kind: str, language: str, context: dict) -> tuple[str, str]:
     """Title and body of `kind` from its template in `language`: the first line
-    is the title, the rest the body."""
+    is the title, the rest the body. Plain text, so not HTML-escaped here (pages
+    escape it when they show it)."""
+    template = get_template(f"notifications/messages/{language}/{kind}.txt").template
     with translation.override(language):
-        text = render_to_string(f"notifications/messages/{language}/{kind}.txt", context)
+        text = template.render(Context(context, autoescape=False))
     title, _sep, body = text.strip().partition("\n")
     return title.strip()[:200], body.strip()
 

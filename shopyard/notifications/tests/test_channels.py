@@ -145,3 +145,15 @@ def test_refund_succeeded_tells_the_shopper_the_amount(reachable, address, sku, 
     _deliver()
     refund = Message.objects.get(user=reachable, kind="refund_succeeded")
     assert refund.title == f"退款 {order.total:.2f} CNY 已完成"
+
+
+def test_texts_are_plain_text_and_pages_escape_them(client, reachable):
+    # a value with markup characters is kept as written in the text (e-mail, SMS) ...
+    services.notify(user=reachable, kind="order_placed",
+                    context={"order_number": "<A&B>", "total": "1.00", "currency": "CNY"}, event_id=None)
+    message = Message.objects.get(user=reachable)
+    assert message.title == "订单 <A&B> 已提交"
+    # ... and escaped where a page shows it
+    client.force_login(reachable)
+    page = client.get("/messages/").content.decode()
+    assert "订单 &lt;A&amp;B&gt; 已提交" in page and "<A&B>" not in page
