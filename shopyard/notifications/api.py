@@ -4,9 +4,11 @@ bad URLs, unknown event types, another shop's endpoint) is the services'."""
 
 from datetime import datetime
 
+from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
 from shopyard.core.api_support import Id, InSchema, PageMeta, bearer, paginate, responses
+from shopyard.core.errors import PermissionDenied
 from shopyard.shops.queries import shop_for_seller
 
 from . import queries, services, webhooks
@@ -14,6 +16,7 @@ from .kinds import WEBHOOK_EVENTS, Channel, Kind
 
 router = Router(tags=["notifications"])
 seller_router = Router(tags=["seller"])
+operator_router = Router(tags=["operator"])
 
 
 class MessageOut(Schema):
@@ -188,4 +191,47 @@ def list_deliveries(request, endpoint_id: Id):
 def replay_delivery(request, delivery_id: Id):
     shop = shop_for_seller(request.auth, write=True)
     delivery = webhooks.replay(actor=request.auth, shop=shop, delivery_id=delivery_id)
+    return Status(200, delivery_out(delivery))
+
+
+# --- platform webhooks (operators: every shop's events) -------------------------
+
+def _operator(request):
+    if not request.auth.is_staff:
+        raise PermissionDenied(_("Only platform operators may do this."))
+    return request.auth
+
+
+@operator_router.get("/webhooks", response=responses({200: list[EndpointOut]}), auth=bearer)
+def operator_endpoints(request):
+    _operator(request)
+    return Status(200, [endpoint_out(e) for e in queries.endpoints_for(None)])
+
+
+@operator_router.post("/webhooks", response=responses({201: EndpointCreatedOut}), auth=bearer)
+def operator_create_endpoint(request, payload: EndpointIn):
+    """Register a platform endpoint (every shop's events); the answer holds its signing secret, once."""
+    endpoint, secret = webhooks.register_endpoint(actor=_operator(request), shop=None, url=payload.url,
+                                                  event_types=payload.event_types, description=payload.description)
+    return Status(201, {**endpoint_out(endpoint), "secret": secret})
+
+
+@operator_router.delete("/webhooks/{endpoint_id}", response=responses({204: None}), auth=bearer)
+def operator_delete_endpoint(request, endpoint_id: Id):
+    webhooks.delete_endpoint(actor=_operator(request), shop=None, endpoint_id=endpoint_id)
+    return Status(204, None)
+
+
+@operator_router.get("/webhooks/{endpoint_id}/deliveries", response=responses({200: list[DeliveryOut]}),
+                     auth=bearer)
+def operator_deliveries(request, endpoint_id: Id):
+    _operator(request)
+    endpoint = webhooks.endpoint_for(shop=None, endpoint_id=endpoint_id)
+    return Status(200, [delivery_out(d) for d in queries.deliveries_for(endpoint)])
+
+
+@operator_router.post("/webhook-deliveries/{delivery_id}/replay", response=responses({200: DeliveryOut}),
+                      auth=bearer)
+def operator_replay(request, delivery_id: Id):
+    delivery = webhooks.replay(actor=_operator(request), shop=None, delivery_id=delivery_id)
     return Status(200, delivery_out(delivery))

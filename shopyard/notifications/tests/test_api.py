@@ -124,3 +124,25 @@ def test_shoppers_cannot_register_webhooks(api, shopper_token):
                       token=shopper_token)
     assert answer.status_code == 403
     assert not WebhookEndpoint.objects.exists()
+
+
+def test_operators_manage_platform_webhooks_and_others_cannot(api, seller_token, shop, seller):
+    operator = f.make_user("operator", is_staff=True)
+    token = f.token_for(operator)
+    body = {"url": "https://bi.example.com/events", "event_types": ["order.paid"]}
+    # a seller (not staff) is refused and nothing is written
+    assert api.post("/operator/webhooks", body, token=seller_token).status_code == 403
+    assert api.get("/operator/webhooks", token=seller_token).status_code == 403
+    assert not WebhookEndpoint.objects.exists()
+    created = api.post("/operator/webhooks", body, token=token)
+    assert created.status_code == 201 and created.json()["secret"].startswith("whsec_")
+    endpoint = WebhookEndpoint.objects.get()
+    assert endpoint.shop is None
+    assert [e["id"] for e in api.get("/operator/webhooks", token=token).json()] == [endpoint.pk]
+    # a shop's endpoint is not a platform endpoint: 404 here
+    shops, _secret = webhooks.register_endpoint(actor=seller, shop=shop, url="https://erp.example.com/h",
+                                                event_types=["order.paid"])
+    assert api.delete(f"/operator/webhooks/{shops.pk}", token=token).status_code == 404
+    assert api.get(f"/operator/webhooks/{endpoint.pk}/deliveries", token=token).json() == []
+    assert api.delete(f"/operator/webhooks/{endpoint.pk}", token=token).status_code == 204
+    assert list(WebhookEndpoint.objects.values_list("pk", flat=True)) == [shops.pk]
