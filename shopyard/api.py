@@ -9,6 +9,9 @@ from shopyard.catalog.api import seller_router as seller_catalog_router
 from shopyard.checkout import api as _checkout_api  # noqa: F401  (adds POST /orders to the orders router)
 from shopyard.checkout.group_api import router as group_router
 from shopyard.core.api_support import install_error_handlers
+from shopyard.notifications.api import operator_router as operator_notifications_router
+from shopyard.notifications.api import router as notifications_router
+from shopyard.notifications.api import seller_router as seller_notifications_router
 from shopyard.orders.api import router as orders_router
 from shopyard.orders.api import seller_router as seller_orders_router
 from shopyard.payments.api import router as payments_router
@@ -39,13 +42,16 @@ api.add_router("", payments_router)
 api.add_router("", group_router)
 api.add_router("", coupons_router)
 api.add_router("", shipping_router)
+api.add_router("", notifications_router)
 api.add_router("/seller", seller_catalog_router)
 api.add_router("/seller", seller_orders_router)
 api.add_router("/seller", seller_group_router)
 api.add_router("/seller", seller_promotions_router)
 api.add_router("/seller", seller_coupons_router)
 api.add_router("/seller", seller_shipping_router)
+api.add_router("/seller", seller_notifications_router)
 api.add_router("/operator", operator_router)
 api.add_router("", flash_router)
 api.add_router("/seller", flash_seller_router)
 api.add_router("/operator", flash_operator_router)
+api.add_router("/operator", operator_notifications_router)

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "shopyard.orders",
     "shopyard.payments",
     "shopyard.shipping",
+    "shopyard.notifications",
     "shopyard.storefront",
     "shopyard.console",
     "shopyard.demo",
@@ -175,6 +176,14 @@ TRACKING_ADAPTER = env("SHOPYARD_TRACKING_ADAPTER", "simulated")
 CARRIER_WEBHOOK_SECRETS = {"simulated": env("SHOPYARD_SIMULATED_CARRIER_SECRET", "dev-simulated-carrier-secret")}
 # a push whose timestamp is further than this from now is refused (replay window)
 CARRIER_WEBHOOK_TOLERANCE_SECONDS = int(env("SHOPYARD_CARRIER_WEBHOOK_TOLERANCE", "300"))
+# --- notifications and webhooks (docs/notifications.md) ---------------------
+SMS_PROVIDER = env("SHOPYARD_SMS_PROVIDER", "shopyard.notifications.sms.ConsoleProvider")
+WEBHOOK_MAX_ATTEMPTS = int(env("SHOPYARD_WEBHOOK_MAX_ATTEMPTS", "10"))
+WEBHOOK_RETRY_BASE_SECONDS = float(env("SHOPYARD_WEBHOOK_RETRY_BASE_SECONDS", "30"))
+WEBHOOK_RETRY_MAX_SECONDS = float(env("SHOPYARD_WEBHOOK_RETRY_MAX_SECONDS", "21600"))
+WEBHOOK_TIMEOUT_SECONDS = float(env("SHOPYARD_WEBHOOK_TIMEOUT_SECONDS", "5"))
+# private, loopback and link-local targets are refused unless allowed (development, tests)
+WEBHOOK_ALLOW_PRIVATE_TARGETS = env_bool("SHOPYARD_WEBHOOK_ALLOW_PRIVATE_TARGETS", DEBUG)
 
 # --- i18n -----------------------------------------------------------------
 # Chinese for the site's users; English from the switcher or the browser's Accept-Language

@@ -16,6 +16,7 @@ urlpatterns = [
     path("accounts/", include("shopyard.accounts.urls")),
     path("pay/", include("shopyard.payments.urls")),
     path("console/", include("shopyard.console.urls")),
+    path("messages/", include("shopyard.notifications.urls")),
     path("", include("shopyard.storefront.urls")),
 ]
 

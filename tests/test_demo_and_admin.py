@@ -253,10 +253,29 @@ def _late_capture():
     assert refunds.perform_refund(refund_id=refund.pk) == "succeeded"
 
 
+def _notifications(operator):
+    """Deliver the demo's events (messages, e-mails) to a platform webhook endpoint
+    and log one attempt, so the notification admin pages have something to open."""
+    from shopyard.core.events import dispatch_pending
+    from shopyard.notifications import services, webhooks
+    from shopyard.notifications.models import Outgoing, WebhookAttempt, WebhookDelivery
+
+    services.set_preferences(actor=operator, choices={"order_paid": ["inbox"]}, language="en")
+    webhooks.register_endpoint(actor=operator, shop=None, url="https://erp.example.com/hooks",
+                               event_types=["order.placed", "order.paid", "refund.succeeded"])
+    dispatch_pending(limit=100_000)
+    if not Outgoing.objects.exists():
+        services.notify(user=operator, kind="order_paid", context={"order_number": "1", "total": "1.00",
+                                                                   "currency": "CNY"})
+    WebhookAttempt.objects.create(delivery=WebhookDelivery.objects.order_by("pk").first(), status_code=200,
+                                  duration_ms=12)
+
+
 @pytest.mark.django_db
-def test_every_admin_changelist_and_change_page_opens(loaded_admin):
+def test_every_admin_changelist_and_change_page_opens(loaded_admin, admin_demo):
     client = loaded_admin
     _late_capture()
+    _notifications(admin_demo)
     assert client.get("/admin/").status_code == 200
     for model, model_admin in _registered_admins():
         prefix = f"admin:{model._meta.app_label}_{model._meta.model_name}"

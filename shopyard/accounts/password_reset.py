@@ -158,5 +158,5 @@ def confirm_reset(*, uid, token, new_password) -> User:
     user.set_password(new_password)
     user.save(update_fields=["password"])
     UserSession.objects.filter(user=user).delete()  # every session ends with the old password hash
-    emit("user.password_changed", user_id=user.pk, reason="reset")
+    emit("user_password.changed", user_id=user.pk, reason="reset")
     return user

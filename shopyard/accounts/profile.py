@@ -65,7 +65,7 @@ def update_profile(*, actor: User, nickname=None, avatar=None, remove_avatar: bo
                 fields["avatar"] = ""
             if fields:
                 user.save(update_fields=list(fields))
-                emit("user.profile_updated", user_id=user.pk, fields=sorted(fields))
+                emit("user_profile.updated", user_id=user.pk, fields=sorted(fields))
             if "avatar" in fields and old_name:
                 transaction.on_commit(lambda: _delete_file(storage, old_name))
     except BaseException:

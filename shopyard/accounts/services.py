@@ -190,7 +190,7 @@ def change_password(*, actor: User, request=None, old_password: str, new_passwor
     from .models import UserSession
 
     UserSession.objects.filter(user=actor).exclude(pk=getattr(request, "user_session_id", None)).delete()
-    emit("user.password_changed", user_id=actor.pk)
+    emit("user_password.changed", user_id=actor.pk)
     return actor
 
 

@@ -443,7 +443,8 @@ def set_published(*, actor, shop, product_id, published: bool) -> Product:
     else:
         product.status = Product.Status.DRAFT
         product.save(update_fields=["status", "updated_at"])
-    emit("product.published" if published else "product.unpublished", product_id=product.pk)
+    emit("product.published" if published else "product.unpublished", product_id=product.pk, shop_id=shop.pk,
+         status=product.status)
     return product
 
 
@@ -631,6 +632,6 @@ def set_freight_template(*, actor, shop, product_ids, template_id) -> int:
         count = Product.objects.filter(shop=shop, pk__in=ids).update(freight_template_id=template_id,
                                                                       updated_at=timezone.now())
         if ids:
-            emit("product.freight_template_set", shop_id=shop.pk, product_ids=ids, template_id=template_id,
+            emit("product_freight_template.set", shop_id=shop.pk, product_ids=ids, template_id=template_id,
                  actor_id=getattr(actor, "pk", None))
     return count

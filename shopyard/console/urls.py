@@ -1,6 +1,14 @@
 from django.urls import path
 
-from . import coupon_views, flash_views, freight_views, group_views, promotion_views, views
+from . import (
+    coupon_views,
+    flash_views,
+    freight_views,
+    group_views,
+    notification_views,
+    promotion_views,
+    views,
+)
 
 app_name = "console"
 
@@ -14,6 +22,12 @@ urlpatterns = [
     path("products/<id:pk>/images/<id:image_id>/delete/", views.image_delete, name="image_delete"),
     path("products/<id:pk>/images/<id:image_id>/move/", views.image_move, name="image_move"),
     path("products/<id:pk>/images/order/", views.image_order, name="image_order"),
+    path("messages/", notification_views.shop_messages, name="messages"),
+    path("messages/read-all/", notification_views.shop_messages_read, name="messages_read"),
+    path("webhooks/", notification_views.webhook_list, name="webhooks"),
+    path("webhooks/<id:pk>/", notification_views.webhook_detail, name="webhook_detail"),
+    path("webhooks/<id:pk>/delete/", notification_views.webhook_delete, name="webhook_delete"),
+    path("webhook-deliveries/<id:pk>/replay/", notification_views.webhook_replay, name="webhook_replay"),
     path("freight-templates/", freight_views.templates, name="freight_templates"),
     path("freight-templates/new/", freight_views.template_create, name="freight_template_create"),
     path("freight-templates/assign/", freight_views.assign, name="freight_assign"),

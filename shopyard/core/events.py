@@ -30,6 +30,9 @@ log = logging.getLogger("shopyard.events")
 
 # event name -> {subscriber key -> handler(payload)}; apps subscribe in AppConfig.ready
 _SUBSCRIBERS: dict[str, dict] = {}
+# keys of handlers called as handler(payload, event=OutboxEvent): those that key
+# their own idempotency on the event (notifications, webhooks)
+_WANT_EVENT: set[str] = set()
 
 ERROR_MAX_CHARS = 4000
 
@@ -39,12 +42,18 @@ def subscriber_key(handler) -> str:
     return f"{handler.__module__}.{handler.__qualname__}"
 
 
-def subscribe(name: str, handler, *, key: str | None = None) -> str:
+def subscribe(name: str, handler, *, key: str | None = None, pass_event: bool = False) -> str:
     """Register `handler(payload)` for events called `name` under a stable `key`
     (stored on each delivery, so renaming a handler's function must keep its key).
+    With `pass_event` the handler is called as `handler(payload, event=event)`, for
+    handlers that need the event's id (a unique key per event and recipient).
     Subscribing the same key again replaces the handler."""
     key = key or subscriber_key(handler)
     _SUBSCRIBERS.setdefault(name, {})[key] = handler
+    if pass_event:
+        _WANT_EVENT.add(key)
+    else:
+        _WANT_EVENT.discard(key)
     return key
 
 
@@ -57,6 +66,11 @@ def unsubscribe(name: str, key: str) -> None:
 def handler_for(name: str, key: str):
     """The handler subscribed to `name` as `key`, or None."""
     return _SUBSCRIBERS.get(name, {}).get(key)
+
+
+def subscribed_names() -> list[str]:
+    """Every event name someone subscribes to."""
+    return sorted(name for name, handlers in _SUBSCRIBERS.items() if handlers)
 
 
 def subscribers(name: str) -> list[str]:
@@ -120,7 +134,10 @@ def deliver(delivery_id: int, now=None) -> bool:
             if handler is None:
                 raise LookupError(f"no handler is subscribed as {delivery.subscriber!r} to {delivery.event.name!r}")
             with transaction.atomic():
-                handler(delivery.event.payload)
+                if delivery.subscriber in _WANT_EVENT:
+                    handler(delivery.event.payload, event=delivery.event)
+                else:
+                    handler(delivery.event.payload)
         except Exception as exc:
             ok = False
             delivery.last_error = "".join(traceback.format_exception(exc))[-ERROR_MAX_CHARS:]

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from shopyard.core.errors import Conflict, NotFound
 from shopyard.core.events import emit
+from shopyard.core.money import money_str
 from shopyard.core.statemachine import actor_label, apply_transition, next_state
 from shopyard.core.validation import check_id
 from shopyard.inventory import services as inventory
@@ -36,6 +37,18 @@ from .state import (
 )
 
 log = logging.getLogger("shopyard.orders")
+
+
+def event_payload(order) -> dict:
+    """What every order event carries, so a subscriber outside this process (a
+    webhook receiver, an ERP) needs nothing from our database: ids, the order
+    number, status, and amounts as strings in the order's currency."""
+    return {
+        "order_id": order.pk, "order_number": order.number, "shop_id": order.shop_id, "user_id": order.user_id,
+        "status": order.status, "currency": order.currency, "total": money_str(order.total, order.currency),
+        "shipping_fee": money_str(order.shipping_fee, order.currency),
+        "placed_at": order.placed_at.isoformat() if order.placed_at else None,
+    }
 
 
 def record_change(order, from_status, to_status, action, actor, note=""):
@@ -69,7 +82,7 @@ def transition(order, action, *, actor, note="") -> Order:
         apply_transition(locked, action, transitions=TRANSITIONS, record=record_change, actor=actor, note=note, **extra)
         if target == Status.CANCELLED:
             inventory.release_for_order(order=locked)
-        emit(EVENTS[target], order_id=locked.pk, status=locked.status, action=str(action))
+        emit(EVENTS[target], **event_payload(locked), action=str(action))
     return locked
 
 
@@ -124,7 +137,7 @@ def hold(*, order, reason, actor=None) -> Order:
         if locked.hold != reason:
             locked.hold = reason
             locked.save(update_fields=["hold"])
-            emit("order.held", order_id=locked.pk, hold=str(reason), actor_id=getattr(actor, "pk", None))
+            emit("order.held", **event_payload(locked), hold=str(reason), actor_id=getattr(actor, "pk", None))
     if isinstance(order, Order):  # the caller's instance (a checkout's new order) says so too
         order.hold = locked.hold
     return locked
@@ -137,7 +150,7 @@ def release_hold(*, order, reason, actor=None) -> Order:
         if locked.hold == Hold(reason):
             locked.hold = ""
             locked.save(update_fields=["hold"])
-            emit("order.released", order_id=locked.pk, hold=str(reason), actor_id=getattr(actor, "pk", None))
+            emit("order.released", **event_payload(locked), hold=str(reason), actor_id=getattr(actor, "pk", None))
     if isinstance(order, Order):
         order.hold = locked.hold
     return locked
@@ -173,6 +186,7 @@ def create_order(*, actor, shop, checkout_id, number, currency, subtotal, shippi
     if rows:
         OrderAdjustment.objects.bulk_create(rows)
     record_change(order, "", Status.PENDING_PAYMENT, "place", actor)
+    emit("order.placed", **event_payload(order))
     return order
 
 

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from shopyard.core.errors import NotFound
 from shopyard.core.events import emit
+from shopyard.core.money import money_str
 from shopyard.core.statemachine import actor_label, apply_transition
 from shopyard.core.validation import check_id
 
@@ -40,6 +41,18 @@ def _transition(refund, action, *, actor=None, note="", **fields):
                             **fields)
 
 
+def event_payload(refund) -> dict:
+    """What refund events carry for subscribers outside this process."""
+    order = refund.order
+    return {
+        "refund_id": refund.pk, "reference": refund.reference, "payment_id": refund.payment_id,
+        "payment_reference": refund.payment.reference, "user_id": refund.payment.user_id,
+        "order_id": refund.order_id, "order_number": getattr(order, "number", None),
+        "shop_id": getattr(order, "shop_id", None), "status": refund.status, "currency": refund.currency,
+        "amount": money_str(refund.amount, refund.currency),
+    }
+
+
 def request_refund(*, payment, order, amount, reason, actor=None) -> Refund:
     """Write a pending refund (inside the caller's transaction, which holds
     the payment's lock) and perform it after commit. One per (payment, order)."""
@@ -51,7 +64,7 @@ def request_refund(*, payment, order, amount, reason, actor=None) -> Refund:
         amount=amount.to_storage(), currency=amount.currency, reason=reason[:200],
     )
     _record(refund, "", RefundStatus.PENDING, "request", actor, reason)
-    emit("refund.requested", refund_id=refund.pk, payment_id=payment.pk, order_id=getattr(order, "pk", None))
+    emit("refund.requested", **event_payload(refund))
     transaction.on_commit(lambda: _enqueue(refund.pk))
     return refund
 
@@ -82,7 +95,7 @@ def perform_refund(*, refund_id, actor=None) -> str | None:
             _transition(refund, RefundAction.SUCCEED, actor=actor, note=answer.gateway_reference,
                         attempts=refund.attempts, gateway_reference=refund.gateway_reference, last_error="",
                         completed_at=timezone.now())
-            emit("refund.succeeded", refund_id=refund.pk, payment_id=refund.payment_id)
+            emit("refund.succeeded", **event_payload(refund))
         elif answer.pending:
             # accepted by the gateway, finished later: its refund notification (or the next
             # attempt, idempotent per reference) completes it; not a refusal
@@ -94,7 +107,7 @@ def perform_refund(*, refund_id, actor=None) -> str | None:
                       answer.detail)
             _transition(refund, RefundAction.FAIL, actor=actor, note=answer.detail, attempts=refund.attempts,
                         last_error=answer.detail[:300])
-            emit("refund.failed", refund_id=refund.pk, payment_id=refund.payment_id)
+            emit("refund.failed", **event_payload(refund))
         else:
             refund.last_error = answer.detail[:300]
             refund.save(update_fields=["attempts", "last_error"])
@@ -157,9 +170,9 @@ def handle_refund_notification(*, gateway: str, body: bytes, headers, received_a
             return "duplicate"
         if action == RefundAction.SUCCEED:
             _transition(refund, action, actor=actor, note=f"{gateway} notification", completed_at=timezone.now())
-            emit("refund.succeeded", refund_id=refund.pk, payment_id=refund.payment_id)
+            emit("refund.succeeded", **event_payload(refund))
         else:
             _transition(refund, action, actor=actor, note=f"{gateway} notification: refund failed",
                         last_error="refund failed at the gateway")
-            emit("refund.failed", refund_id=refund.pk, payment_id=refund.payment_id)
+            emit("refund.failed", **event_payload(refund))
     return "applied"

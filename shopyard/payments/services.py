@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 
 from shopyard.core.errors import BadRequest, Conflict, InvalidTransition, NotFound, ValidationFailed
 from shopyard.core.events import emit
-from shopyard.core.money import Money
+from shopyard.core.money import Money, money_str
 from shopyard.core.statemachine import actor_label, apply_transition
 from shopyard.core.validation import check_id
 from shopyard.orders.models import Order
@@ -48,6 +48,18 @@ def _record(payment, from_status, to_status, action, actor, note=""):
         payment=payment, from_status=from_status, to_status=to_status, action=action, note=note[:200],
         actor=actor if getattr(actor, "pk", None) else None, actor_label=actor_label(actor),
     )
+
+
+def event_payload(payment) -> dict:
+    """What payment events carry for subscribers outside this process: the
+    reference, payer, amount as a string, and the orders and shops it covers."""
+    orders = sorted(payment.orders.values_list("pk", "number", "shop_id"))
+    return {
+        "payment_id": payment.pk, "reference": payment.reference, "user_id": payment.user_id,
+        "status": payment.status, "gateway": payment.gateway, "currency": payment.currency,
+        "amount": money_str(payment.amount, payment.currency), "order_ids": [o[0] for o in orders],
+        "order_numbers": [o[1] for o in orders], "shop_ids": sorted({o[2] for o in orders}),
+    }
 
 
 def transition(payment, action, *, actor=None, note=""):
@@ -204,7 +216,7 @@ def close_unpayable_payments(*, order_id, actor=None) -> int:
             if all(_payable(o) for o in payment.orders.all()):
                 continue
             transition(payment, Action.CANCEL, actor=actor, note="an order is no longer awaiting payment")
-            emit("payment.cancelled", payment_id=payment.pk)
+            emit("payment.cancelled", **event_payload(payment))
             closed += 1
     return closed
 
@@ -378,7 +390,7 @@ def _apply(*, gateway, body: bytes, payload: dict, actor=None) -> str:
                 )
                 if action == Action.FAIL:
                     transition(locked, Action.FAIL, actor=actor, note="declined by the shopper")
-                    emit("payment.failed", payment_id=locked.pk)
+                    emit("payment.failed", **event_payload(locked))
                 else:
                     _apply_success(locked, action, actor=actor)
     except IntegrityError:  # the same notification applied concurrently
@@ -405,7 +417,7 @@ def _apply_success(payment, action, *, actor=None):
             log.error("payment %s captured for order %s, which is %s: refunding", payment.reference, order.pk, order.status)
             request_refund(payment=payment, order=order, amount=Money(order.total, order.currency).quantize(),
                            reason=f"order {order.number} was {order.status} when the payment was captured", actor=actor)
-    emit("payment.succeeded", payment_id=payment.pk)
+    emit("payment.succeeded", **event_payload(payment))
 
 
 def query_unconfirmed_payments(*, now=None) -> int:

@@ -181,7 +181,7 @@ def add_item(*, actor, sale, data: dict) -> FlashSaleItem:
             raise Conflict(fields={"sku_id": [_("This SKU is already in the session.")]}, code="duplicate_item")
         item = FlashSaleItem.objects.create(sale=locked, sku=sku, flash_price=price, currency=currency,
                                             quantity=stock, available=0, per_user_limit=limit)
-        emit("flash_sale.item_added", flash_sale_id=locked.pk, item_id=item.pk, sku_id=sku.pk)
+        emit("flash_sale_item.added", flash_sale_id=locked.pk, item_id=item.pk, sku_id=sku.pk)
     return item
 
 

@@ -363,11 +363,11 @@ def count_payment(*, order_id) -> str:
             why = _("The group had expired when the payment arrived; the payment is refunded.")
         if why:
             orders.close_paid(order=order, note=why)
-            emit("group.payment_refused", group_id=group.pk, order_id=order_id)
+            emit("group_payment.refused", group_id=group.pk, order_id=order_id)
             return "closed"
         member.paid_at = order.paid_at
         member.save(update_fields=["paid_at"])
-        emit("group.member_paid", group_id=group.pk, order_id=order_id, user_id=member.user_id)
+        emit("group_member.paid", group_id=group.pk, order_id=order_id, user_id=member.user_id)
         if paid_count(group) < group.campaign.group_size:
             return "counted"
         _succeed(group)

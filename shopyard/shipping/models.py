@@ -40,7 +40,7 @@ class TrackingCode(models.TextChoices):
     REFUSED = "refused", _("Refused by the recipient")
 
 
-# the codes that end a parcel's journey badly: shipment.exception (the after-sales hook)
+# the codes that end a parcel's journey badly: shipment.failed (the after-sales hook)
 EXCEPTION_CODES = {TrackingCode.LOST, TrackingCode.RETURNED, TrackingCode.REFUSED}
 
 

@@ -141,7 +141,7 @@ def _subscribe(shipment):
 
 def record_tracking(*, shipment_id, updates, source) -> int:
     """Store the new events of one parcel (an event id seen before changes nothing),
-    move the parcel on (delivered, or an exception: `shipment.exception`, the after-sales
+    move the parcel on (delivered, or an exception: `shipment.failed`, the after-sales
     hook) and the order (shipped → delivered once every unit shipped and every parcel is
     delivered). Returns how many events were new."""
 
@@ -167,7 +167,7 @@ def record_tracking(*, shipment_id, updates, source) -> int:
                 shipment.status, shipment.exception, shipment.delivered_at = ParcelStatus.DELIVERED, "", event.occurred_at
             elif event.code in EXCEPTION_CODES and shipment.status != ParcelStatus.EXCEPTION:
                 shipment.status, shipment.exception = ParcelStatus.EXCEPTION, event.code
-                emit("shipment.exception", order_id=order.pk, shipment_id=shipment.pk, exception=str(event.code),
+                emit("shipment.failed", order_id=order.pk, shipment_id=shipment.pk, exception=str(event.code),
                      carrier=shipment.carrier, tracking_number=shipment.tracking_number,
                      occurred_at=event.occurred_at.isoformat(), description=event.description_en)
         shipment.save(update_fields=["status", "exception", "delivered_at"])

@@ -1,7 +1,11 @@
-"""Header data every page needs: the category tree and the cart count.
+"""Header data every page needs: the category tree, the cart count and the
+unread-message count.
 
-Both are cheap: the tree is cached for a minute, and the cart count costs one
-query only when the visitor has a cart (a logged-in user or a session)."""
+All are cheap: the tree is cached for a minute, the cart count costs one
+query only when the visitor has a cart (a logged-in user or a session), and
+the unread count one indexed count, only for a signed-in user, once per
+request however often a template asks (anonymous pages, the only ones the
+page cache keeps, never run it)."""
 
 from django.conf import settings
 from django.core.cache import cache
@@ -34,11 +38,20 @@ def _cart_count(request):
     return sum(qs.filter(sku__in=visible_skus()).values_list("quantity", flat=True))
 
 
+def _unread_messages(request):
+    from shopyard.notifications.queries import unread_count
+
+    if not hasattr(request, "_unread_messages"):
+        request._unread_messages = unread_count(request.user)
+    return request._unread_messages
+
+
 def storefront(request):
     if request.path.startswith(("/api/", "/admin/")):
         return {}
     return {
         "nav_categories": _categories,
         "cart_count": lambda: _cart_count(request),
+        "unread_messages": lambda: _unread_messages(request),
         "LANGUAGES_AVAILABLE": settings.LANGUAGES,
     }

@@ -226,7 +226,7 @@ def test_password_change_on_the_storefront_revokes_every_token_and_keeps_this_se
     assert response["Location"] == reverse("accounts:profile")
     assert client.get(reverse("accounts:profile")).status_code == 200  # still logged in here
     assert [_works(api, t) for t in tokens] == [False, False]
-    assert OutboxEvent.objects.filter(name="user.password_changed", payload__user_id=shopper.pk).count() == 1
+    assert OutboxEvent.objects.filter(name="user_password.changed", payload__user_id=shopper.pk).count() == 1
 
 
 def test_a_wrong_current_password_changes_nothing_and_is_throttled(api, shopper, client):
@@ -246,4 +246,4 @@ def test_a_wrong_current_password_changes_nothing_and_is_throttled(api, shopper,
     assert int(refused["Retry-After"]) >= 1
     assert User.objects.get(pk=shopper.pk).password == password_hash
     assert _works(api, token)
-    assert not OutboxEvent.objects.filter(name="user.password_changed").exists()
+    assert not OutboxEvent.objects.filter(name="user_password.changed").exists()

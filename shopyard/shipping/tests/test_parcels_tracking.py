@@ -2,7 +2,7 @@
 carrier make each parcel's timeline on the shopper's and the seller's order pages;
 every parcel delivered moves the order to delivered, which confirms receipt by
 itself after SHOPYARD_AUTO_CONFIRM_DAYS; lost, returned or refused parcels show
-and emit shipment.exception. Forged, stale, replayed or unknown pushes change nothing."""
+and emit shipment.failed. Forged, stale, replayed or unknown pushes change nothing."""
 
 import time
 from datetime import timedelta
@@ -167,7 +167,7 @@ def test_a_delivery_exception_shows_to_both_and_emits_the_after_sales_hook(clien
 
     one.refresh_from_db()
     assert (one.status, one.exception) == ("exception", code)
-    event = OutboxEvent.objects.get(name="shipment.exception")
+    event = OutboxEvent.objects.get(name="shipment.failed")
     assert event.payload["order_id"] == order.pk and event.payload["shipment_id"] == one.pk
     assert event.payload["exception"] == code and event.payload["tracking_number"] == "SF123456789012"
     assert Order.objects.get(pk=order.pk).status == "shipped"  # not delivered
@@ -178,7 +178,7 @@ def test_a_delivery_exception_shows_to_both_and_emits_the_after_sales_hook(clien
     assert f"Delivery problem: {label}." in console
     # a second exception event for the same parcel adds to the timeline, not another hook
     f.push_tracking(client, [_event("x2", code, hours=1)], tracking_number="SF123456789012")
-    assert OutboxEvent.objects.filter(name="shipment.exception").count() == 1
+    assert OutboxEvent.objects.filter(name="shipment.failed").count() == 1
 
 
 def test_a_push_with_a_bad_signature_is_403_and_changes_nothing(client, in_two_parcels):

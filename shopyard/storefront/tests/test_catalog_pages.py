@@ -217,7 +217,7 @@ def test_category_page_for_logged_in_user_costs_fixed_queries(client, shopper, s
     url = reverse("storefront:category", args=[category.slug])
     client.get(url)
     # 9, plus the promotions that may badge the cards
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(11):  # + the unread-message count in the header
         resp = client.get(url)
     assert len(card_titles(resp)) == 24
 
@@ -311,8 +311,9 @@ def test_logged_in_product_view_costs_fixed_queries(client, shopper, shop, djang
     client.force_login(shopper)
     client.get(reverse("storefront:product", args=[p.pk]))
     # 10, plus the logged-in session's tracking row (accounts.sessions), the promotions, the group-buy
-    # offers, the flash sales and the shopper's coupons (the price shown is what they pay)
-    with django_assert_max_num_queries(15):
+    # offers, the flash sales and the shopper's coupons (the price shown is what they pay), and the
+    # unread-message count in the header
+    with django_assert_max_num_queries(16):
         resp = client.get(reverse("storefront:product", args=[p.pk]))
     assert resp.status_code == 200
 

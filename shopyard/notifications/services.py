@@ -1,0 +1,208 @@
+"""Every write of the message centre, e-mail and SMS: the event handler that
+turns a domain event into messages, sending what it wrote, marking messages
+read, and users' preferences.
+
+The handler runs after commit, once per event (core.events delivers per
+subscriber). It only writes rows: a `Message` for the message centre and an
+`Outgoing` per e-mail or SMS, each under a unique key (event, recipient, kind,
+channel), so an event delivered again adds nothing and sends nothing twice.
+E-mails and texts go out after that transaction commits, each row on its own
+(a failing SMS provider never holds an e-mail back), retried with backoff by
+the periodic job, and marked failed after EVENT_MAX_ATTEMPTS."""
+
+import logging
+import traceback
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.template import Context
+from django.template.loader import get_template
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from shopyard.accounts.models import User
+from shopyard.core.errors import NotFound, ValidationFailed
+from shopyard.core.events import backoff
+from shopyard.core.validation import check_id
+
+from . import sms
+from .kinds import DEFAULTS, ROUTES, Audience, Channel, Kind
+from .models import Message, Outgoing, Preference, Profile
+from .queries import enabled_channels, language_of, shop_member_ids
+
+log = logging.getLogger("shopyard.notifications")
+
+LANGUAGE_CODES = tuple(code for code, _name in settings.LANGUAGES)
+
+
+# --- from events to messages ------------------------------------------------
+
+def on_event(payload: dict, *, event) -> None:
+    """Subscriber of every event in kinds.ROUTES: write what each audience gets."""
+    written = []
+    for kind, audience in ROUTES.get(event.name, []):
+        if audience == Audience.BUYER:
+            recipients, shop_id = [payload.get("user_id")], None
+        else:
+            shop_id = payload.get("shop_id")
+            recipients = shop_member_ids(shop_id)
+        for user in User.objects.filter(pk__in=[r for r in recipients if r], is_active=True).order_by("pk"):
+            written += notify(user=user, kind=kind, context=payload, event_id=event.pk, shop_id=shop_id)
+    if written:
+        transaction.on_commit(lambda: _enqueue(written))
+
+
+def render(kind: str, language: str, context: dict) -> tuple[str, str]:
+    """Title and body of `kind` from its template in `language`: the first line
+    is the title, the rest the body. Plain text, so not HTML-escaped here (pages
+    escape it when they show it)."""
+    template = get_template(f"notifications/messages/{language}/{kind}.txt").template
+    with translation.override(language):
+        text = template.render(Context(context, autoescape=False))
+    title, _sep, body = text.strip().partition("\n")
+    return title.strip()[:200], body.strip()
+
+
+def _link(kind, context) -> str:
+    order_id = context.get("order_id")
+    if not order_id:
+        return ""
+    name = "console:order_detail" if kind == Kind.ORDER_TO_SHIP else "storefront:order_detail"
+    return reverse(name, args=[order_id])
+
+
+def notify(*, user, kind, context: dict, event_id=None, shop_id=None) -> list[int]:
+    """Write `kind` for `user` on the channels they receive it on, rendered in
+    their language; returns the ids of the e-mails and texts to send. Rows that
+    already exist for this event are left alone (a redelivered event)."""
+    channels = enabled_channels(user.pk, kind)
+    if not channels:
+        return []
+    language = language_of(user.pk)
+    link = _link(kind, context)
+    title, body = render(kind, language, {**context, "user": user, "link": settings.BASE_URL.rstrip("/") + link})
+    if Channel.INBOX in channels:
+        Message.objects.bulk_create(
+            [Message(user=user, shop_id=shop_id, kind=kind, event_id=event_id, language=language, title=title,
+                     body=body, link=link)],
+            ignore_conflicts=True,
+        )
+    rows = []
+    if Channel.EMAIL in channels and user.email:
+        rows.append(Outgoing(user=user, kind=kind, channel=Channel.EMAIL, event_id=event_id, address=user.email,
+                             language=language, title=title, body=body, next_attempt_at=timezone.now()))
+    if Channel.SMS in channels and user.phone:
+        rows.append(Outgoing(user=user, kind=kind, channel=Channel.SMS, event_id=event_id, address=user.phone,
+                             language=language, title=title, body=body, next_attempt_at=timezone.now()))
+    if not rows:
+        return []
+    Outgoing.objects.bulk_create(rows, ignore_conflicts=True)
+    return list(Outgoing.objects.filter(event_id=event_id, user=user, kind=kind, status=Outgoing.Status.PENDING,
+                                        channel__in=[r.channel for r in rows]).values_list("pk", flat=True))
+
+
+def _enqueue(ids):
+    from .tasks import send_outgoing_task
+
+    for pk in ids:
+        try:
+            send_outgoing_task.delay(pk)
+        except Exception:  # broker down: the periodic job sends it
+            log.warning("could not queue outgoing %s; the periodic job will send it", pk)
+
+
+def send_outgoing(*, outgoing_id, now=None) -> bool:
+    """Send one due e-mail or text; True when it went out. The row is locked
+    (skipped if another worker has it) and marked sent in the same transaction."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        row = (Outgoing.objects.select_for_update(skip_locked=True)
+               .filter(pk=outgoing_id, status=Outgoing.Status.PENDING, next_attempt_at__lte=now).first())
+        if row is None:
+            return False
+        row.attempts += 1
+        try:
+            if row.channel == Channel.EMAIL:
+                send_mail(row.title, row.body, None, [row.address])
+            else:
+                sms.provider().send(phone=row.address, text=f"{row.title} {row.body}"[:300])
+        except Exception as exc:
+            row.last_error = "".join(traceback.format_exception_only(exc))[-2000:]
+            if row.attempts >= settings.EVENT_MAX_ATTEMPTS:
+                row.status = Outgoing.Status.FAILED
+                log.error("%s %s failed for good after %s attempts: %s", row.channel, row.pk, row.attempts, exc)
+            else:
+                row.next_attempt_at = now + backoff(row.attempts)
+            ok = False
+        else:
+            row.status, row.sent_at, row.last_error, ok = Outgoing.Status.SENT, now, "", True
+        row.save(update_fields=["attempts", "status", "sent_at", "last_error", "next_attempt_at"])
+    return ok
+
+
+def send_pending(now=None, limit: int = 500) -> int:
+    """The periodic job: send due e-mails and texts; returns how many went out."""
+    now = now or timezone.now()
+    ids = list(Outgoing.objects.filter(status=Outgoing.Status.PENDING, next_attempt_at__lte=now)
+               .order_by("next_attempt_at", "id").values_list("pk", flat=True)[:limit])
+    return sum(1 for pk in ids if send_outgoing(outgoing_id=pk, now=now))
+
+
+# --- the message centre ------------------------------------------------------
+
+def mark_read(*, actor, message_id) -> Message:
+    """Mark one of the actor's messages read (a foreign id is 404)."""
+    pk = check_id(message_id, "message_id")
+    with transaction.atomic():
+        message = Message.objects.select_for_update().filter(pk=pk, user=actor).first()
+        if message is None:
+            raise NotFound(_("Message not found."))
+        if message.read_at is None:
+            message.read_at = timezone.now()
+            message.save(update_fields=["read_at"])
+    return message
+
+
+def mark_all_read(*, actor, shop_id=None) -> int:
+    """Mark every unread message of the actor read (only one shop's, with
+    `shop_id`); returns how many."""
+    qs = Message.objects.filter(user=actor, read_at__isnull=True)
+    if shop_id is not None:
+        qs = qs.filter(shop_id=shop_id)
+    return qs.update(read_at=timezone.now())
+
+
+# --- preferences -------------------------------------------------------------
+
+def set_preferences(*, actor, choices: dict, language: str | None = None) -> dict:
+    """Save which channels the actor receives each kind on: `choices` is
+    {kind: [channel, ...]} for the kinds given (others keep what they were).
+    Unknown kinds, channels or languages are refused as a whole."""
+    errors = {}
+    if not isinstance(choices, dict):
+        raise ValidationFailed(fields={"choices": [_("Give the channels per kind of notification.")]})
+    for kind, channels in choices.items():
+        if kind not in Kind.values:
+            errors.setdefault("choices", []).append(_("Unknown kind of notification: %(kind)s.") % {"kind": kind})
+        elif not isinstance(channels, list | tuple | set) or any(c not in Channel.values for c in channels):
+            errors.setdefault(f"choices.{kind}", []).append(_("Choose among: message centre, e-mail, SMS."))
+    if language is not None and language not in LANGUAGE_CODES:
+        errors["language"] = [_("Choose one of the site's languages.")]
+    if errors:
+        raise ValidationFailed(fields=errors)
+    with transaction.atomic():
+        for kind, channels in choices.items():
+            for channel in Channel.values:
+                enabled = channel in channels
+                if enabled == (channel in DEFAULTS[kind]):
+                    Preference.objects.filter(user=actor, kind=kind, channel=channel).delete()
+                else:
+                    Preference.objects.update_or_create(user=actor, kind=kind, channel=channel,
+                                                        defaults={"enabled": enabled})
+        if language is not None:
+            Profile.objects.update_or_create(user=actor, defaults={"language": language})
+    from .queries import preferences
+
+    return preferences(actor)
