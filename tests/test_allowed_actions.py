@@ -36,7 +36,7 @@ def test_order_allowed_actions_per_role_read_as_the_business_says():
     assert allowed_actions(Status.SHIPPED, Role.BUYER) == {Action.CONFIRM_RECEIPT}
     assert allowed_actions(Status.COMPLETED) == allowed_actions(Status.CANCELLED) == set()
     assert order_state.statuses_allowing(Action.SHIP) == [Status.PAID]
-    assert order_state.SOLD == sorted([Status.PAID, Status.SHIPPED, Status.COMPLETED])
+    assert order_state.SOLD == sorted([Status.PAID, Status.SHIPPED, Status.DELIVERED, Status.COMPLETED])
     assert set(order_state.PERFORMERS) == set(Action.values)
 
 
