@@ -2,6 +2,8 @@
 gateways send about them. Notifications are stored whatever their fate, so a
 forged or mismatched callback leaves a trace for the operator."""
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -90,10 +92,17 @@ class PaymentNotification(models.Model):
 
 
 class Refund(models.Model):
-    """Money given back for an order a capture cannot pay (cancelled or
-    expired before the gateway's success arrived, or paid twice)."""
+    """Money given back through the payment's gateway, naming the order lines
+    it returns (RefundLine). Two kinds: `full` (automatic: a capture for an
+    order it cannot pay, or a paid order closed — every line's net_total plus
+    the shipping actually paid) and `lines` (a seller returns part of a paid
+    order; shipping is refunded only by a full refund)."""
 
     Status = RefundStatus
+
+    class Kind(models.TextChoices):
+        FULL = "full", _("Full refund")
+        LINES = "lines", _("Refund of order lines")
 
     reference = models.CharField(_("reference"), max_length=40, unique=True)
     payment = models.ForeignKey(Payment, verbose_name=_("payment"), on_delete=models.PROTECT, related_name="refunds")
@@ -103,6 +112,9 @@ class Refund(models.Model):
     currency = models.CharField(_("currency"), max_length=3)
     status = models.CharField(_("status"), max_length=20, choices=RefundStatus.choices, default=RefundStatus.PENDING)
     reason = models.CharField(_("reason"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.FULL)
+    shipping_amount = models.DecimalField(_("shipping refunded"), max_digits=20, decimal_places=4,
+                                          default=Decimal("0"))
     gateway_reference = models.CharField(_("gateway reference"), max_length=64, blank=True)
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
     last_error = models.CharField(_("last error"), max_length=300, blank=True)
@@ -115,12 +127,33 @@ class Refund(models.Model):
         ordering = ["-id"]
         constraints = [
             models.CheckConstraint(condition=models.Q(amount__gt=0), name="refund_amount_positive"),
-            # one automatic refund per (payment, order): a replayed capture never refunds twice
-            models.UniqueConstraint(fields=["payment", "order"], name="uniq_refund_payment_order"),
+            # one full refund per (payment, order): a replayed capture never refunds twice
+            models.UniqueConstraint(fields=["payment", "order"], condition=models.Q(kind="full"),
+                                    name="uniq_full_refund_payment_order"),
         ]
 
     def __str__(self):
         return self.reference
+
+
+class RefundLine(models.Model):
+    """The part of a refund that returns one order line: `amount` of its
+    net_total (and, when the seller named units, `quantity`)."""
+
+    refund = models.ForeignKey(Refund, verbose_name=_("refund"), on_delete=models.CASCADE, related_name="lines")
+    line = models.ForeignKey("orders.OrderLine", verbose_name=_("order line"), on_delete=models.PROTECT,
+                             related_name="refund_lines")
+    quantity = models.PositiveIntegerField(_("quantity"), null=True, blank=True)
+    amount = models.DecimalField(_("amount"), max_digits=20, decimal_places=4)
+
+    class Meta:
+        verbose_name = _("refund line")
+        verbose_name_plural = _("refund lines")
+        ordering = ["id"]
+        constraints = [models.CheckConstraint(condition=models.Q(amount__gt=0), name="refund_line_amount_positive")]
+
+    def __str__(self):
+        return f"{self.refund_id}: line {self.line_id}"
 
 
 class RefundStatusChange(models.Model):
