@@ -74,13 +74,13 @@ def request_refund(*, payment, order, amount, reason, actor=None) -> Refund | No
     parts = [(line, line.net_total - refunded.get(line.pk, Decimal("0"))) for line in lines]
     parts = [(line, left) for line, left in parts if left > 0]
     shipping = max(order.total - sum((line.net_total for line in lines), Decimal("0")), Decimal("0"))
-    total = min(sum((left for _line, left in parts), Decimal("0")) + shipping, amount.to_storage(),
-                _left_on_payment(payment))
+    lines_left = sum((left for _line, left in parts), Decimal("0"))
+    total = min(lines_left + shipping, amount.to_storage(), _left_on_payment(payment))
     if total <= 0:
         return None
     refund = Refund.objects.create(
         reference=f"RF{secrets.token_hex(10).upper()}", payment=payment, order=order, kind=Refund.Kind.FULL,
-        amount=total, shipping_amount=shipping if total == amount.to_storage() else Decimal("0"),
+        amount=total, shipping_amount=min(max(total - lines_left, Decimal("0")), shipping),
         currency=amount.currency, reason=reason[:200],
     )
     RefundLine.objects.bulk_create([RefundLine(refund=refund, line=line, amount=left) for line, left in parts])
