@@ -233,3 +233,51 @@ class SimulatedRefund(models.Model):
 
     def __str__(self):
         return self.refund_reference
+
+
+class StatementImport(models.Model):
+    """One provider's daily statement (CSV) matched against our payments and
+    refunds (payments.reconciliation); its mismatches are kept with it."""
+
+    gateway = models.CharField(_("gateway"), max_length=30)
+    statement_date = models.DateField(_("statement date"))
+    filename = models.CharField(_("file name"), max_length=200, blank=True)
+    rows = models.PositiveIntegerField(_("rows"))
+    matched = models.PositiveIntegerField(_("matched"))
+    imported_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, verbose_name=_("imported by"),
+                                    on_delete=models.SET_NULL, related_name="+")
+    imported_at = models.DateTimeField(_("imported at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("statement import")
+        verbose_name_plural = _("statement imports")
+        ordering = ["-id"]
+
+    def __str__(self):
+        return f"{self.gateway} {self.statement_date}"
+
+
+class StatementMismatch(models.Model):
+    class Kind(models.TextChoices):
+        MISSING_HERE = "missing_here", _("In the statement, not in our records")
+        MISSING_THERE = "missing_there", _("In our records, not in the statement")
+        AMOUNT_DIFFERS = "amount_differs", _("Amount differs")
+
+    statement = models.ForeignKey(StatementImport, verbose_name=_("statement import"), on_delete=models.CASCADE,
+                                  related_name="mismatches")
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    record_type = models.CharField(_("type"), max_length=10)  # payment | refund
+    reference = models.CharField(_("reference"), max_length=64, blank=True)
+    gateway_reference = models.CharField(_("gateway reference"), max_length=64, blank=True)
+    statement_amount = models.DecimalField(_("statement amount"), max_digits=20, decimal_places=4, null=True,
+                                           blank=True)
+    our_amount = models.DecimalField(_("our amount"), max_digits=20, decimal_places=4, null=True, blank=True)
+    currency = models.CharField(_("currency"), max_length=3)
+
+    class Meta:
+        verbose_name = _("statement mismatch")
+        verbose_name_plural = _("statement mismatches")
+        ordering = ["id"]
+
+    def __str__(self):
+        return f"{self.kind} {self.reference}"
