@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from shopyard.checkout.services import place_order
 from shopyard.core.errors import Conflict, NotFound, ValidationFailed
+from shopyard.core.models import OutboxEvent
 from shopyard.orders.models import Order
 from shopyard.payments import refunds
 from shopyard.payments import services as payments
@@ -59,6 +60,12 @@ def test_a_partial_refund_names_lines_and_completes_at_the_gateway(seller, shop,
     assert sorted((rl.line_id, str(rl.amount), rl.quantity) for rl in refund.lines.all()) == [
         (phone.pk, "30.0000", None), (cable.pk, "20.0000", 1)]
     assert list(refund.history.values_list("to_status", flat=True)) == ["pending", "succeeded"]
+    # subscribers outside the process read the lines from the events themselves
+    events = {e.name: e.payload for e in OutboxEvent.objects.filter(name__startswith="refund.")}
+    assert set(events) == {"refund.requested", "refund.succeeded"}
+    assert events["refund.succeeded"]["amount"] == "50.00" and events["refund.succeeded"]["kind"] == "lines"
+    assert sorted((x["line_id"], x["amount"]) for x in events["refund.requested"]["lines"]) == [
+        (phone.pk, "30.00"), (cable.pk, "20.00")]
 
 
 def test_a_line_never_refunds_more_than_its_net_total(seller, shop, paid, django_capture_on_commit_callbacks):
@@ -237,3 +244,17 @@ def test_the_console_order_page_refunds_lines_and_shows_them(seller_client, clie
     html = client.get(reverse("storefront:order_detail", args=[paid.pk])).content.decode()
     section = html[html.index('id="refunds"'):]
     assert "¥15.00" in section and "Refunded" in section and "数据线" in section
+
+
+def test_the_console_refuses_a_foreign_order_and_an_unpaid_one(seller_client, shopper, address, sku, other_sku, paid):
+    other = place_order(actor=shopper, address_id=address.pk, lines=[{"sku_id": other_sku.pk, "quantity": 1}])
+    foreign = Order.objects.get(pk=other.order_ids[0])
+    response = seller_client.post(reverse("console:order_refund", args=[foreign.pk]),
+                                  {f"amount-{foreign.lines.get().pk}": "1.00", "reason": "x"})
+    assert response.status_code == 404
+    unpaid = Order.objects.get(pk=place_order(actor=shopper, address_id=address.pk,
+                                              lines=[{"sku_id": sku.pk, "quantity": 1}]).order_ids[0])
+    response = seller_client.post(reverse("console:order_refund", args=[unpaid.pk]),
+                                  {f"amount-{unpaid.lines.get().pk}": "1.00", "reason": "x"})
+    assert response.status_code == 409 and "Only a paid, shipped, delivered or completed order" in response.content.decode()
+    assert not Refund.objects.exists()
