@@ -258,3 +258,18 @@ def test_the_console_refuses_a_foreign_order_and_an_unpaid_one(seller_client, sh
                                   {f"amount-{unpaid.lines.get().pk}": "1.00", "reason": "x"})
     assert response.status_code == 409 and "Only a paid, shipped, delivered or completed order" in response.content.decode()
     assert not Refund.objects.exists()
+
+
+def test_a_late_capture_refund_names_every_line_and_the_shipping(shopper, address, sku,
+                                                                 django_capture_on_commit_callbacks):
+    from shopyard.orders.services import cancel_by_buyer
+
+    placed = place_order(actor=shopper, address_id=address.pk, lines=[{"sku_id": sku.pk, "quantity": 1}])
+    with django_capture_on_commit_callbacks(execute=True):
+        cancel_by_buyer(actor=shopper, order_id=placed.order_ids[0])
+    _pay(Payment.objects.get(pk=placed.payment_id), django_capture_on_commit_callbacks)
+    refund = Refund.objects.get()
+    line = Order.objects.get(pk=placed.order_ids[0]).lines.get()
+    assert (refund.kind, str(refund.amount), str(refund.shipping_amount), refund.status) == (
+        "full", "69.9000", "10.0000", "succeeded")
+    assert [(rl.line_id, str(rl.amount)) for rl in refund.lines.all()] == [(line.pk, "59.9000")]
