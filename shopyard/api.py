@@ -15,6 +15,7 @@ from shopyard.notifications.api import seller_router as seller_notifications_rou
 from shopyard.orders.api import router as orders_router
 from shopyard.orders.api import seller_router as seller_orders_router
 from shopyard.payments.api import router as payments_router
+from shopyard.payments.api import seller_router as seller_payments_router
 from shopyard.promotions.api import seller_router as seller_promotions_router
 from shopyard.promotions.coupon_api import router as coupons_router
 from shopyard.promotions.coupon_api import seller_router as seller_coupons_router
@@ -45,6 +46,7 @@ api.add_router("", shipping_router)
 api.add_router("", notifications_router)
 api.add_router("/seller", seller_catalog_router)
 api.add_router("/seller", seller_orders_router)
+api.add_router("/seller", seller_payments_router)
 api.add_router("/seller", seller_group_router)
 api.add_router("/seller", seller_promotions_router)
 api.add_router("/seller", seller_coupons_router)

@@ -38,6 +38,7 @@ urlpatterns = [
     path("orders/ship/", views.bulk_ship, name="bulk_ship"),
     path("orders/<id:pk>/", views.order_detail, name="order_detail"),
     path("orders/<id:pk>/ship/", views.order_ship, name="order_ship"),
+    path("orders/<id:pk>/refund/", views.order_refund, name="order_refund"),
     path("promotions/", promotion_views.promotion_list, name="promotions"),
     path("promotions/new/", promotion_views.promotion_create, name="promotion_create"),
     path("promotions/<id:pk>/", promotion_views.promotion_edit, name="promotion_edit"),

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from shopyard.catalog import services as catalog
 from shopyard.catalog.models import Product
 from shopyard.core.errors import Conflict, DomainError, NotFound, ValidationFailed
+from shopyard.core.money import money_str
 from shopyard.core.validation import page_number, parse_id
 from shopyard.orders import queries as order_queries
 from shopyard.orders import services as order_services
@@ -27,6 +28,8 @@ from shopyard.orders.state import (
     actions_for,
     allowed_actions,
 )
+from shopyard.payments import queries as payment_queries
+from shopyard.payments import refunds
 from shopyard.shipping import queries as freight
 from shopyard.shipping import services as freight_services
 from shopyard.shipping.models import Carrier
@@ -334,7 +337,8 @@ def bulk_ship(request):
     return _render(request, "console/bulk_ship.html", context, status=status)
 
 
-def _order_page(request, pk, *, status=200, ship_errors=None, ship_error=None, form=None):
+def _order_page(request, pk, *, status=200, ship_errors=None, ship_error=None, form=None, refund_errors=None,
+                refund_form=None):
     order = order_queries.shop_order_detail(request.console.shop, pk)
     if order is None:
         raise Http404
@@ -345,6 +349,12 @@ def _order_page(request, pk, *, status=200, ship_errors=None, ship_error=None, f
             shipped[row.line_id] = shipped.get(row.line_id, 0) + row.quantity
     for line in order.lines.all():
         line.left_to_ship = line.quantity - shipped.get(line.pk, 0)
+    left = payment_queries.left_to_refund(order)
+    refund_errors, refund_form = refund_errors or {}, refund_form or {}
+    for line in order.lines.all():
+        line.left_to_refund = left.get(line.pk)
+        line.refund_amount = refund_form.get(f"amount-{line.pk}", "")
+        line.refund_errors = refund_errors.get(f"line-{line.pk}")
     can_ship = Action.SHIP in actions_for(order, Role.SELLER)
     # a shipped order whose lines are not all in parcels yet takes further parcels
     more = (not can_ship and not order.hold and order.status in PARCEL_STATUSES
@@ -355,12 +365,48 @@ def _order_page(request, pk, *, status=200, ship_errors=None, ship_error=None, f
         "awaiting_payment": Action.PAY in allowed_actions(order.status),
         "ship_errors": ship_errors or {}, "ship_error": ship_error, "form": form or {}, "nav": "orders",
         "address": order.shipping_address or {},
+        "refunds": payment_queries.refunds_for_order(order),
+        "can_refund": order.status in refunds.REFUNDABLE_ORDER_STATUSES and any(v > 0 for v in left.values()),
+        "refund_errors": refund_errors, "refund_form": refund_form, "refund_general": refund_errors.get("__all__", []),
     }, status=status)
 
 
 @seller_required
 def order_detail(request, pk):
     return _order_page(request, pk)
+
+
+@seller_required
+@require_POST
+def order_refund(request, pk):
+    """Refund lines of the order: `amount-<line id>` and/or `qty-<line id>` per line, and a reason."""
+    picked = {}
+    for key, value in request.POST.items():
+        for prefix, field in (("amount-", "amount"), ("rqty-", "quantity")):
+            if key.startswith(prefix) and value.strip():
+                picked.setdefault(key[len(prefix):], {})[field] = value.strip()
+    lines = [{"line_id": line_id, **fields} for line_id, fields in picked.items()]
+    form = {"reason": request.POST.get("reason", ""), **{k: v for k, v in request.POST.items()
+                                                          if k.startswith(("amount-", "rqty-"))}}
+    try:
+        refund = refunds.refund_order_lines(actor=request.user, shop=request.console.shop, order_id=pk,
+                                            lines=lines, reason=form["reason"])
+    except NotFound:
+        raise Http404 from None
+    except ValidationFailed as exc:
+        errors = {k: [str(m) for m in v] for k, v in exc.fields.items()}
+        # lines[i].amount → the field of that line, so the message shows beside it
+        for i, line in enumerate(lines):
+            for field in ("line_id", "amount", "quantity"):
+                if f"lines[{i}].{field}" in errors:
+                    errors[f"line-{line['line_id']}"] = errors.pop(f"lines[{i}].{field}")
+        return _order_page(request, pk, status=exc.status, refund_errors=errors, refund_form=form)
+    except Conflict as exc:
+        return _order_page(request, pk, status=exc.status, refund_errors={"__all__": [str(exc.message)]},
+                           refund_form=form)
+    messages.success(request, _("Refund of %(amount)s requested; the gateway completes it.")
+                     % {"amount": money_str(refund.amount, refund.currency)})
+    return redirect("console:order_detail", pk=pk)
 
 
 @seller_required

@@ -10,7 +10,10 @@ from .models import (
     PaymentStatusChange,
     QueuedNotification,
     Refund,
+    RefundLine,
     RefundStatusChange,
+    StatementImport,
+    StatementMismatch,
 )
 
 
@@ -80,23 +83,31 @@ class RefundStatusChangeInline(ReadOnlyInline):
     show_change_link = False
 
 
+class RefundLineInline(ReadOnlyInline):
+    model = RefundLine
+    fields = ("line", "quantity", "amount")
+    readonly_fields = fields
+    show_change_link = False
+
+
 @admin.register(Refund)
 class RefundAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Automatic refunds (a capture for an order that was cancelled or expired
     meanwhile). Failed ones are retried with the action, through the service."""
 
-    list_display = ("reference", "payment", "order", "amount_text", "status", "attempts", "last_error",
+    list_display = ("reference", "payment", "order", "kind", "amount_text", "status", "attempts", "last_error",
                     "created_at", "completed_at")
     amount_text = money_display("amount", _("amount"))
-    fields = ("reference", "payment", "order", "amount_text", "status", "reason", "gateway_reference",
-              "attempts", "last_error", ("created_at", "completed_at"))
-    readonly_fields = ("reference", "payment", "order", "amount_text", "status", "reason", "gateway_reference",
+    fields = ("reference", "payment", "order", "kind", "amount_text", "shipping_amount", "status", "reason",
+              "gateway_reference", "attempts", "last_error", ("created_at", "completed_at"))
+    readonly_fields = ("reference", "payment", "order", "kind", "amount_text", "shipping_amount", "status", "reason",
+                       "gateway_reference",
                        "attempts", "last_error", "created_at", "completed_at")
     list_filter = ("status", "currency")
     search_fields = ("reference", "payment__reference", "order__number", "gateway_reference")
     list_select_related = ("payment", "order")
     date_hierarchy = "created_at"
-    inlines = [RefundStatusChangeInline]
+    inlines = [RefundLineInline, RefundStatusChangeInline]
     actions = ["retry"]
 
     @admin.action(description=_("Retry the selected failed refunds"))
@@ -111,3 +122,20 @@ class QueuedNotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("queued_at", "gateway", "delivered_at", "attempts", "outcome", "last_error")
     list_filter = ("gateway", "outcome")
     date_hierarchy = "queued_at"
+
+
+class StatementMismatchInline(ReadOnlyInline):
+    model = StatementMismatch
+    fields = ("kind", "record_type", "reference", "gateway_reference", "statement_amount", "our_amount", "currency")
+    readonly_fields = fields
+    show_change_link = False
+
+
+@admin.register(StatementImport)
+class StatementImportAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Imported daily statements; upload new ones on the reconciliation page (/pay/reconciliation/)."""
+
+    list_display = ("statement_date", "gateway", "rows", "matched", "filename", "imported_by", "imported_at")
+    list_filter = ("gateway",)
+    date_hierarchy = "statement_date"
+    inlines = [StatementMismatchInline]

@@ -2,6 +2,8 @@
 gateways send about them. Notifications are stored whatever their fate, so a
 forged or mismatched callback leaves a trace for the operator."""
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -90,10 +92,17 @@ class PaymentNotification(models.Model):
 
 
 class Refund(models.Model):
-    """Money given back for an order a capture cannot pay (cancelled or
-    expired before the gateway's success arrived, or paid twice)."""
+    """Money given back through the payment's gateway, naming the order lines
+    it returns (RefundLine). Two kinds: `full` (automatic: a capture for an
+    order it cannot pay, or a paid order closed — every line's net_total plus
+    the shipping actually paid) and `lines` (a seller returns part of a paid
+    order; shipping is refunded only by a full refund)."""
 
     Status = RefundStatus
+
+    class Kind(models.TextChoices):
+        FULL = "full", _("Full refund")
+        LINES = "lines", _("Refund of order lines")
 
     reference = models.CharField(_("reference"), max_length=40, unique=True)
     payment = models.ForeignKey(Payment, verbose_name=_("payment"), on_delete=models.PROTECT, related_name="refunds")
@@ -103,6 +112,9 @@ class Refund(models.Model):
     currency = models.CharField(_("currency"), max_length=3)
     status = models.CharField(_("status"), max_length=20, choices=RefundStatus.choices, default=RefundStatus.PENDING)
     reason = models.CharField(_("reason"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.FULL)
+    shipping_amount = models.DecimalField(_("shipping refunded"), max_digits=20, decimal_places=4,
+                                          default=Decimal("0"))
     gateway_reference = models.CharField(_("gateway reference"), max_length=64, blank=True)
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
     last_error = models.CharField(_("last error"), max_length=300, blank=True)
@@ -115,12 +127,33 @@ class Refund(models.Model):
         ordering = ["-id"]
         constraints = [
             models.CheckConstraint(condition=models.Q(amount__gt=0), name="refund_amount_positive"),
-            # one automatic refund per (payment, order): a replayed capture never refunds twice
-            models.UniqueConstraint(fields=["payment", "order"], name="uniq_refund_payment_order"),
+            # one full refund per (payment, order): a replayed capture never refunds twice
+            models.UniqueConstraint(fields=["payment", "order"], condition=models.Q(kind="full"),
+                                    name="uniq_full_refund_payment_order"),
         ]
 
     def __str__(self):
         return self.reference
+
+
+class RefundLine(models.Model):
+    """The part of a refund that returns one order line: `amount` of its
+    net_total (and, when the seller named units, `quantity`)."""
+
+    refund = models.ForeignKey(Refund, verbose_name=_("refund"), on_delete=models.CASCADE, related_name="lines")
+    line = models.ForeignKey("orders.OrderLine", verbose_name=_("order line"), on_delete=models.PROTECT,
+                             related_name="refund_lines")
+    quantity = models.PositiveIntegerField(_("quantity"), null=True, blank=True)
+    amount = models.DecimalField(_("amount"), max_digits=20, decimal_places=4)
+
+    class Meta:
+        verbose_name = _("refund line")
+        verbose_name_plural = _("refund lines")
+        ordering = ["id"]
+        constraints = [models.CheckConstraint(condition=models.Q(amount__gt=0), name="refund_line_amount_positive")]
+
+    def __str__(self):
+        return f"{self.refund_id}: line {self.line_id}"
 
 
 class RefundStatusChange(models.Model):
@@ -200,3 +233,51 @@ class SimulatedRefund(models.Model):
 
     def __str__(self):
         return self.refund_reference
+
+
+class StatementImport(models.Model):
+    """One provider's daily statement (CSV) matched against our payments and
+    refunds (payments.reconciliation); its mismatches are kept with it."""
+
+    gateway = models.CharField(_("gateway"), max_length=30)
+    statement_date = models.DateField(_("statement date"))
+    filename = models.CharField(_("file name"), max_length=200, blank=True)
+    rows = models.PositiveIntegerField(_("rows"))
+    matched = models.PositiveIntegerField(_("matched"))
+    imported_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, verbose_name=_("imported by"),
+                                    on_delete=models.SET_NULL, related_name="+")
+    imported_at = models.DateTimeField(_("imported at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("statement import")
+        verbose_name_plural = _("statement imports")
+        ordering = ["-id"]
+
+    def __str__(self):
+        return f"{self.gateway} {self.statement_date}"
+
+
+class StatementMismatch(models.Model):
+    class Kind(models.TextChoices):
+        MISSING_HERE = "missing_here", _("In the statement, not in our records")
+        MISSING_THERE = "missing_there", _("In our records, not in the statement")
+        AMOUNT_DIFFERS = "amount_differs", _("Amount differs")
+
+    statement = models.ForeignKey(StatementImport, verbose_name=_("statement import"), on_delete=models.CASCADE,
+                                  related_name="mismatches")
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    record_type = models.CharField(_("type"), max_length=10)  # payment | refund
+    reference = models.CharField(_("reference"), max_length=64, blank=True)
+    gateway_reference = models.CharField(_("gateway reference"), max_length=64, blank=True)
+    statement_amount = models.DecimalField(_("statement amount"), max_digits=20, decimal_places=4, null=True,
+                                           blank=True)
+    our_amount = models.DecimalField(_("our amount"), max_digits=20, decimal_places=4, null=True, blank=True)
+    currency = models.CharField(_("currency"), max_length=3)
+
+    class Meta:
+        verbose_name = _("statement mismatch")
+        verbose_name_plural = _("statement mismatches")
+        ordering = ["id"]
+
+    def __str__(self):
+        return f"{self.kind} {self.reference}"

@@ -29,4 +29,6 @@ urlpatterns = [
     path("notify/<str:gateway>/", views.notify, name="notify"),
     path("notify/<str:gateway>/refund/", views.refund_notify, name="refund_notify"),
     path("gateways/", views.gateway_status, name="gateway_status"),
+    path("reconciliation/", views.reconciliation, name="reconciliation"),
+    path("reconciliation/<id:pk>/", views.reconciliation_detail, name="reconciliation_detail"),
 ]

@@ -12,6 +12,7 @@ import logging
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import login_required
+from django.db.models import Count
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -216,3 +217,54 @@ def gateway_status(request):
     return render(request, "payments/gateway_status.html",
                   {**admin.site.each_context(request), "title": _("Payment gateways"),
                    "gateways": gateways.configuration()})
+
+
+@staff_member_required
+@require_http_methods(["GET", "POST"])
+def reconciliation(request):
+    """Operator page: upload a gateway's daily statement (CSV) and see what does
+    not match; earlier imports are listed with their mismatch counts."""
+    from django.contrib import admin
+
+    from shopyard.core.errors import ValidationFailed
+
+    from . import reconciliation as recon
+    from .models import StatementImport
+
+    errors, status = {}, 200
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        gateway = request.POST.get("gateway", "")
+        try:
+            if upload is None:
+                raise ValidationFailed(fields={"file": [_("Choose a CSV file.")]})
+            recon.check_size(upload.size)  # refused before it is read into memory
+            statement = recon.import_statement(actor=request.user, gateway=gateway, data=upload.read(),
+                                               filename=upload.name)
+        except ValidationFailed as exc:
+            errors, status = {k: [str(m) for m in v] for k, v in exc.fields.items()}, 422
+        else:
+            messages.success(request, _("Statement imported: %(rows)s rows, %(n)s mismatches.")
+                             % {"rows": statement.rows, "n": statement.mismatches.count()})
+            return redirect("payments:reconciliation_detail", pk=statement.pk)
+    imports = StatementImport.objects.annotate(mismatch_count=Count("mismatches"))[:50]
+    return render(request, "payments/reconciliation.html", {
+        **admin.site.each_context(request), "title": _("Reconciliation"), "imports": imports, "errors": errors,
+        "gateways": list(recon.FORMATS), "columns": ",".join(recon.SIMULATED_COLUMNS),
+        "alipay_columns": ",".join(recon.ALIPAY_COLUMNS.values()),
+    }, status=status)
+
+
+@staff_member_required
+def reconciliation_detail(request, pk):
+    from django.contrib import admin
+
+    from .models import StatementImport
+
+    statement = StatementImport.objects.filter(pk=pk).first()
+    if statement is None:
+        raise Http404
+    return render(request, "payments/reconciliation_detail.html", {
+        **admin.site.each_context(request), "title": _("Reconciliation"), "statement": statement,
+        "mismatches": list(statement.mismatches.all()),
+    })
