@@ -235,6 +235,19 @@ def _registered_admins():
     return [(model, admin.site.get_model_admin(model)) for model in apps.get_models() if admin.site.is_registered(model)]
 
 
+def _statement(operator):
+    """The demo imports no provider statement: import one for today that names a payment
+    nobody made (a "missing here" mismatch), so the reconciliation admin pages open."""
+    from django.utils import timezone
+
+    from shopyard.payments.reconciliation import import_statement
+
+    day = timezone.localdate().isoformat()
+    data = (f"date,type,reference,gateway_reference,amount,currency\n"
+            f"{day},payment,PAY-NOT-OURS,SIM-1,12.30,CNY\n").encode()
+    import_statement(actor=operator, gateway="simulated", data=data, filename="statement.csv")
+
+
 def _late_capture():
     """The demo has no late capture: make one (its queued notification, refund and the
     simulated provider's ledger rows) so their admin pages have something to open."""
@@ -275,6 +288,7 @@ def _notifications(operator):
 def test_every_admin_changelist_and_change_page_opens(loaded_admin, admin_demo):
     client = loaded_admin
     _late_capture()
+    _statement(admin_demo)
     _notifications(admin_demo)
     assert client.get("/admin/").status_code == 200
     for model, model_admin in _registered_admins():

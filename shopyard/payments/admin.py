@@ -85,9 +85,10 @@ class RefundStatusChangeInline(ReadOnlyInline):
 
 class RefundLineInline(ReadOnlyInline):
     model = RefundLine
-    fields = ("line", "quantity", "amount")
+    fields = ("line", "quantity", "amount_text")
     readonly_fields = fields
     show_change_link = False
+    amount_text = money_display("amount", _("amount"), currency=lambda obj: obj.refund.currency)
 
 
 @admin.register(Refund)
@@ -98,9 +99,10 @@ class RefundAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("reference", "payment", "order", "kind", "amount_text", "status", "attempts", "last_error",
                     "created_at", "completed_at")
     amount_text = money_display("amount", _("amount"))
-    fields = ("reference", "payment", "order", "kind", "amount_text", "shipping_amount", "status", "reason",
+    shipping_amount_text = money_display("shipping_amount", _("shipping refunded"))
+    fields = ("reference", "payment", "order", "kind", "amount_text", "shipping_amount_text", "status", "reason",
               "gateway_reference", "attempts", "last_error", ("created_at", "completed_at"))
-    readonly_fields = ("reference", "payment", "order", "kind", "amount_text", "shipping_amount", "status", "reason",
+    readonly_fields = ("reference", "payment", "order", "kind", "amount_text", "shipping_amount_text", "status", "reason",
                        "gateway_reference",
                        "attempts", "last_error", "created_at", "completed_at")
     list_filter = ("status", "currency")
@@ -126,9 +128,11 @@ class QueuedNotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 class StatementMismatchInline(ReadOnlyInline):
     model = StatementMismatch
-    fields = ("kind", "record_type", "reference", "gateway_reference", "statement_amount", "our_amount", "currency")
+    fields = ("kind", "record_type", "reference", "gateway_reference", "statement_amount_text", "our_amount_text")
     readonly_fields = fields
     show_change_link = False
+    statement_amount_text = money_display("statement_amount", _("statement amount"))
+    our_amount_text = money_display("our_amount", _("our amount"))
 
 
 @admin.register(StatementImport)
