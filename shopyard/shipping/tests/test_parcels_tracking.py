@@ -276,3 +276,16 @@ def test_each_new_parcel_is_subscribed_to_pushes_after_commit(django_capture_on_
         orders.ship(actor=seller, shop=shop, order_id=order.pk, carrier="sf", tracking_number="SF123456789099")
 
     assert "SF123456789099" in adapter.subscribed
+
+
+def test_a_delivered_order_tells_the_shopper_in_the_message_centre(client, in_two_parcels,
+                                                                   django_capture_on_commit_callbacks):
+    # the carrier's last push makes the order delivered; the event reaches the shopper's messages
+    from shopyard.notifications.models import Message
+
+    order, _one, _two = in_two_parcels
+    with django_capture_on_commit_callbacks(execute=True):
+        f.push_tracking(client, [_event("d1", "delivered")], tracking_number="SF123456789012")
+        f.push_tracking(client, [_event("d2", "delivered")], tracking_number="73100000000001")
+    assert Message.objects.filter(user=order.user, kind="order_delivered").count() == 1
+    assert order.number in Message.objects.get(user=order.user, kind="order_delivered").title
