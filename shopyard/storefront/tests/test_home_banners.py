@@ -325,3 +325,10 @@ def test_demo_shows_banners_and_featured_categories_once(client, media):
     assert "Singles&#x27; Day digital deals" in html and 'href="/c/phones/"' in html
     with Image.open(HomeBanner.objects.first().display.path) as img:
         assert img.size == (1600, 600)
+
+
+def test_home_leads_to_the_flash_sales_and_the_coupon_centre(db, client):
+    page = client.get("/").content.decode()
+    assert 'href="/flash/"' in page and 'href="/coupons/"' in page
+    assert client.get("/flash/").status_code == 200
+    assert client.get("/coupons/").status_code == 200
