@@ -23,13 +23,12 @@ from django.db.models import Count, F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from shopyard.catalog.models import Category, Product
 from shopyard.catalog.services import parse_price
 from shopyard.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from shopyard.core.events import emit
 from shopyard.core.money import format_price
 from shopyard.core.statemachine import actor_label, apply_transition
-from shopyard.core.validation import check_id, parse_int
+from shopyard.core.validation import check_id
 
 from .coupon_state import (
     TEMPLATE_TRANSITIONS,
@@ -40,14 +39,12 @@ from .coupon_state import (
     from_state,
 )
 from .models import CouponTemplate, CouponTemplateStatusChange, UserCoupon
-from .rules import parse_percent, parse_threshold
-from .services import parse_moment
+from .rules import parse_count, parse_percent, parse_threshold
+from .services import clean_name, parse_moment, scope_targets
 
-MAX_NAME = 100
 MAX_TOTAL = 10_000_000  # more than any campaign hands out; a typo's extra zeros are refused
 MAX_PER_USER = 100
 MAX_VALID_DAYS = 366
-MAX_TARGETS = 500
 MAX_ISSUE = 1000  # usernames per bulk issue
 
 
@@ -62,28 +59,6 @@ def _authorise(actor, shop):
     shops.queries.shop_for_seller(write=True)); platform coupons need an operator."""
     if shop is None and not getattr(actor, "is_staff", False):
         raise PermissionDenied(_("Only platform operators run platform coupons."))
-
-
-def _text(value, field, errors, *, required):
-    if value is not None and not isinstance(value, str):
-        errors[field] = [_("Enter text.")]
-        return ""
-    text = (value or "").strip()
-    if required and not text:
-        errors[field] = [_("This field is required.")]
-    elif len(text) > MAX_NAME:
-        errors[field] = [_("Use at most %(n)s characters.") % {"n": MAX_NAME}]
-    elif "\x00" in text:
-        errors[field] = [_("Remove the NUL character.")]
-    return text
-
-
-def _count(value, field, errors, *, low, high):
-    number = parse_int(value, min_value=low, max_value=high)
-    if number is None or isinstance(value, bool):
-        errors[field] = [_("Enter a whole number from %(low)s to %(high)s.") % {"low": low, "high": high}]
-        return None
-    return number
 
 
 def _benefit(data, currency, errors) -> dict:
@@ -108,37 +83,6 @@ def _benefit(data, currency, errors) -> dict:
     return out
 
 
-def _targets(shop, scope, target_ids, errors):
-    """The scope's rows: categories, or the shop's own products (a platform coupon may
-    name any product); a foreign or unknown id is refused by its position."""
-    if scope == CouponTemplate.Scope.ALL:
-        return []
-    if not isinstance(target_ids, list) or not target_ids:
-        errors["target_ids"] = [_("Choose at least one.")]
-        return None
-    if len(target_ids) > MAX_TARGETS:
-        errors["target_ids"] = [_("Choose at most %(n)s.") % {"n": MAX_TARGETS}]
-        return None
-    ids = []
-    for i, raw in enumerate(target_ids):
-        try:
-            ids.append(check_id(raw, f"target_ids[{i}]"))
-        except ValidationFailed as exc:
-            errors.update(exc.fields)
-    if errors:
-        return None
-    if scope == CouponTemplate.Scope.CATEGORIES:
-        found = Category.objects.filter(pk__in=ids)
-    else:
-        found = Product.objects.filter(pk__in=ids)
-        found = found.filter(shop=shop) if shop else found
-    found = {row.pk: row for row in found}
-    for i, pk in enumerate(ids):
-        if pk not in found:
-            errors[f"target_ids[{i}]"] = [_("Not found in your shop.")]
-    return None if errors else [found[pk] for pk in dict.fromkeys(ids)]
-
-
 def create_template(*, actor, shop, name, benefit, total_quantity, claim_starts_at, claim_ends_at, name_en="",
                     threshold=None, amount_off=None, percent_off=None, max_off=None, scope="all", target_ids=None,
                     per_user_limit=1, validity="fixed", valid_from=None, valid_until=None, valid_days=None,
@@ -148,12 +92,12 @@ def create_template(*, actor, shop, name, benefit, total_quantity, claim_starts_
     _authorise(actor, shop)
     errors = {}
     currency = shop.currency if shop else (currency or "CNY")
-    name = _text(name, "name", errors, required=True)
-    name_en = _text(name_en, "name_en", errors, required=False)
+    name = clean_name(name, "name", errors, required=True)
+    name_en = clean_name(name_en, "name_en", errors, required=False)
     money = _benefit({"benefit": benefit, "threshold": threshold, "amount_off": amount_off,
                       "percent_off": percent_off, "max_off": max_off}, currency, errors)
-    total = _count(total_quantity, "total_quantity", errors, low=1, high=MAX_TOTAL)
-    per_user = _count(per_user_limit, "per_user_limit", errors, low=1, high=MAX_PER_USER)
+    total = parse_count(total_quantity, "total_quantity", errors, low=1, high=MAX_TOTAL)
+    per_user = parse_count(per_user_limit, "per_user_limit", errors, low=1, high=MAX_PER_USER)
     opens = parse_moment(claim_starts_at, "claim_starts_at", errors)
     closes = parse_moment(claim_ends_at, "claim_ends_at", errors)
     now = timezone.now()
@@ -175,12 +119,12 @@ def create_template(*, actor, shop, name, benefit, total_quantity, claim_starts_
             elif closes and closes > dates["valid_until"]:
                 errors["claim_ends_at"] = [_("Claiming must close by the time the coupons expire.")]
     elif validity == CouponTemplate.Validity.DAYS:
-        dates["valid_days"] = _count(valid_days, "valid_days", errors, low=1, high=MAX_VALID_DAYS)
+        dates["valid_days"] = parse_count(valid_days, "valid_days", errors, low=1, high=MAX_VALID_DAYS)
     else:
         errors["validity"] = [_("Choose fixed dates or a number of days after claiming.")]
     if scope not in CouponTemplate.Scope.values:
         errors["scope"] = [_("Choose a scope.")]
-    targets = _targets(shop, scope, target_ids, errors) if "scope" not in errors else None
+    targets = scope_targets(shop, scope, target_ids, errors) if "scope" not in errors else None
     if errors:
         raise ValidationFailed(fields=errors)
     with transaction.atomic():

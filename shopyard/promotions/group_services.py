@@ -55,12 +55,11 @@ from .models import (
     GroupStatusChange,
 )
 from .rules import parse_count
-from .services import parse_moment
+from .services import clean_name, parse_moment
 from .state import TRANSITIONS, Action, Status
 
 log = logging.getLogger("shopyard.promotions")
 
-MAX_NAME = 100
 MAX_ITEMS = 100
 MAX_GROUP_SIZE = 100
 MAX_TIME_LIMIT_HOURS = 72
@@ -81,20 +80,6 @@ def _record_group(group, from_status, to_status, action, actor, note):
     GroupStatusChange.objects.create(
         group=group, from_status=from_status, to_status=to_status, action=action,
         actor=actor if getattr(actor, "pk", None) else None, actor_label=actor_label(actor), note=note[:200])
-
-
-def _text(value, field, errors, *, required):
-    if value is not None and not isinstance(value, str):
-        errors[field] = [_("Enter text.")]
-        return ""
-    text = (value or "").strip()
-    if required and not text:
-        errors[field] = [_("This field is required.")]
-    elif len(text) > MAX_NAME:
-        errors[field] = [_("Use at most %(n)s characters.") % {"n": MAX_NAME}]
-    elif "\x00" in text:
-        errors[field] = [_("Remove the NUL character.")]
-    return text
 
 
 def _items(shop, raw, errors):
@@ -142,8 +127,8 @@ def create_campaign(*, actor, shop, name, name_en="", group_size, time_limit_hou
     """A draft campaign of `shop` (callers resolve it with shops.queries.shop_for_seller(write=True)).
     Nothing sells at the group price until it is published."""
     errors = {}
-    name = _text(name, "name", errors, required=True)
-    name_en = _text(name_en, "name_en", errors, required=False)
+    name = clean_name(name, "name", errors, required=True)
+    name_en = clean_name(name_en, "name_en", errors, required=False)
     size = parse_count(group_size, "group_size", errors, low=2, high=MAX_GROUP_SIZE)
     hours = parse_count(time_limit_hours, "time_limit_hours", errors, low=1, high=MAX_TIME_LIMIT_HOURS)
     most = parse_count(max_quantity, "max_quantity", errors, low=1, high=settings.MAX_UNITS_PER_SKU)

@@ -19,7 +19,7 @@ from .discounts import OFFER_CLASSES, GiftOffer, attach_gifts, with_descendants
 from .kinds import Kind, default_stacks_with
 from .models import Promotion
 from .rules import check_references, parse
-from .services import _targets, kinds_for
+from .services import kinds_for, scope_targets
 
 SAMPLES = 5  # products shown
 MAX_UNITS = 999  # an example never asks for more units than this
@@ -115,7 +115,7 @@ def preview(*, shop, kind, rules, scope="all", target_ids=None, name="", currenc
         raise ValidationFailed(fields={"kind": [_("Choose a kind of promotion.")]})
     if scope not in Promotion.Scope.values:
         errors["scope"] = [_("Choose a scope.")]
-    targets = _targets(shop, scope, target_ids, errors) if scope in Promotion.Scope.values else None
+    targets = scope_targets(shop, scope, target_ids, errors) if scope in Promotion.Scope.values else None
     if rule is not None and not errors:
         check_references(kind, rule, shop=shop, scope=scope, targets=targets, errors=errors)
     if errors:

@@ -48,7 +48,8 @@ def parse_moment(value, field, errors):
     return moment
 
 
-def _name(value, field, errors, *, required):
+def clean_name(value, field, errors, *, required):
+    """A promotion's, coupon's or campaign's name: text, at most MAX_NAME characters, no NUL."""
     text = value.strip() if isinstance(value, str) else ""
     if value is not None and not isinstance(value, str):
         errors[field] = [_("Enter text.")]
@@ -78,7 +79,7 @@ def _stacks_with(value, kind, errors):
     return sorted(set(value))
 
 
-def _targets(shop, scope, target_ids, errors):
+def scope_targets(shop, scope, target_ids, errors):
     """The scope's rows, each one the shop's own (a foreign or unknown id is refused, by its position)."""
     if scope == Promotion.Scope.ALL:
         return []
@@ -135,8 +136,8 @@ def create_promotion(*, actor, shop, kind, name, name_en="", starts_at, ends_at,
     errors = {}
     if kind not in [k.value for k in kinds_for(shop)]:
         raise ValidationFailed(fields={"kind": [_("Choose a kind of promotion.")]})
-    name = _name(name, "name", errors, required=True)
-    name_en = _name(name_en, "name_en", errors, required=False)
+    name = clean_name(name, "name", errors, required=True)
+    name_en = clean_name(name_en, "name_en", errors, required=False)
     starts = parse_moment(starts_at, "starts_at", errors)
     ends = parse_moment(ends_at, "ends_at", errors)
     _window(starts, ends, errors)
@@ -151,7 +152,7 @@ def create_promotion(*, actor, shop, kind, name, name_en="", starts_at, ends_at,
     if scope not in Promotion.Scope.values:
         errors["scope"] = [_("Choose a scope.")]
     stacks = _stacks_with(stacks_with, kind, errors)
-    targets = _targets(shop, scope, target_ids, errors) if "scope" not in errors else None
+    targets = scope_targets(shop, scope, target_ids, errors) if "scope" not in errors else None
     if rule is not None and not errors:
         check_references(kind, rule, shop=shop, scope=scope, targets=targets, errors=errors)
     if errors:
@@ -227,9 +228,9 @@ def update_promotion(*, actor, shop, promotion_id, **changes) -> Promotion:
                 raise Conflict(message, fields={k: [message] for k in frozen}, code="promotion_started")
         errors = {}
         if "name" in changes:
-            promotion.name = _name(changes["name"], "name", errors, required=True)
+            promotion.name = clean_name(changes["name"], "name", errors, required=True)
         if "name_en" in changes:
-            promotion.name_en = _name(changes["name_en"], "name_en", errors, required=False)
+            promotion.name_en = clean_name(changes["name_en"], "name_en", errors, required=False)
         if "starts_at" in changes:
             promotion.starts_at = parse_moment(changes["starts_at"], "starts_at", errors) or promotion.starts_at
         if "ends_at" in changes:
@@ -254,7 +255,7 @@ def update_promotion(*, actor, shop, promotion_id, **changes) -> Promotion:
                 errors["scope"] = [_("Choose a scope.")]
             else:
                 promotion.scope = scope
-                targets = _targets(shop, scope, changes.get("target_ids"), errors)
+                targets = scope_targets(shop, scope, changes.get("target_ids"), errors)
         if not errors and (rule is not None or targets is not UNCHANGED):
             check_references(promotion.kind, rule or parse(promotion.kind, promotion.rules, currency=promotion.currency),
                              shop=shop, scope=promotion.scope,
