@@ -3,8 +3,16 @@ simulated buyers for 500 units (per-user limit 1), POST
 /api/v1/flash/items/<id>/buy over loopback, against gunicorn (2 workers),
 with Redis (the Lua gate) and without it (the database path).
 
+With Redis the deployment also has a task broker (RabbitMQ, --broker-url) and
+one Celery worker (--celery-workers, niced so the web processes come first):
+a buyer who gets a unit is answered 202 with a hold at once, and the worker
+makes the orders from the holds (checkout/flash.py). The figures then also
+say when the last order existed (`orders_done_after_s`, from the first
+attempt). `--broker off` runs the Redis path with orders made in the request.
+
     python bench/flash_sale.py [--redis on|off|both] [--db postgres|sqlite] [--attempts 20000]
                                [--users 2000] [--units 500] [--connections 64] [--workers 2] [--threads 4]
+                               [--broker on|off] [--celery-workers 1]
 
 The client is asyncio on keep-alive connections (wrk cannot give each request
 its own buyer without a script as long as the buyer list). Prints one line (both
@@ -23,6 +31,7 @@ import shutil
 import subprocess
 import sys
 import time
+from contextlib import ExitStack, contextmanager
 
 sys.path.insert(0, os.path.dirname(__file__))
 from _harness import PY, ROOT, environment, gunicorn, manage  # noqa: E402
@@ -77,6 +86,52 @@ orders = Order.objects.count()
 print(json.dumps({"orders": orders, "units_left": item.available, "units_ordered": held.aggregate(s=Sum("quantity"))["s"] or 0,
                   "buyers_with_two": doubles, "normal_stock": StockLevel.objects.get(sku_id=item.sku_id).quantity}))
 """
+
+
+DRAIN = r"""
+import django, json, sys, time
+django.setup()
+from django.db import connection
+from shopyard.orders.models import Order
+from shopyard.promotions import flash_store
+target, deadline = int(sys.argv[1]), time.time() + float(sys.argv[2])
+while time.time() < deadline:
+    made = Order.objects.count()
+    waiting = [t for t, e in flash_store.all_held().items() if not e.get("failed")]
+    if made >= target or not waiting:
+        break
+    connection.close()
+    time.sleep(0.05)
+print(json.dumps({"orders": Order.objects.count(), "at": time.time(), "holds_failed": sum(
+    1 for e in flash_store.all_held().values() if e.get("failed"))}))
+"""
+
+PING = r"""
+import django, sys
+django.setup()
+from shopyard.core.tasks import ping
+print(ping.delay("bench").get(timeout=float(sys.argv[1])))
+"""
+
+
+@contextmanager
+def celery_worker(env, concurrency):
+    """A niced Celery worker on this run's own queue (deleted afterwards), answering ping."""
+    cmd = ["nice", "-n", "10", PY, "-m", "celery", "-A", "shopyard", "worker", "-Q", env["CELERY_QUEUE"],
+           f"--concurrency={concurrency}", "-l", "warning", "--without-gossip", "--without-mingle",
+           "--without-heartbeat", "-n", f"{env['CELERY_QUEUE']}@%h"]
+    proc = subprocess.Popen(cmd, env=env, cwd=ROOT)
+    try:
+        subprocess.run([PY, "-c", PING, "90"], env=env, cwd=ROOT, check=True, capture_output=True, timeout=120)
+        yield proc
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        from kombu import Connection
+
+        with Connection(env["BROKER_URL"], connect_timeout=10) as conn:
+            conn.default_channel.queue_delete(env["CELERY_QUEUE"])
+            conn.default_channel.exchange_delete(env["CELERY_QUEUE"])
 
 
 async def _attempts(host, port, path, clients, attempts, connections):
@@ -141,7 +196,7 @@ function setup(thread)
   thread:set("id", #threads)
 end
 function init(args)
-  s201, s409, other, answered = 0, 0, 0, 0
+  s201, s202, s409, other, answered = 0, 0, 0, 0, 0
 end
 request = function()
   local c = clients[math.random(#clients)]
@@ -150,7 +205,8 @@ request = function()
                                    ["Authorization"] = "Bearer " .. c.token}, body)
 end
 response = function(status, headers, body)
-  if status == 201 then s201 = s201 + 1 elseif status == 409 then s409 = s409 + 1 else other = other + 1 end
+  if status == 201 then s201 = s201 + 1 elseif status == 202 then s202 = s202 + 1
+  elseif status == 409 then s409 = s409 + 1 else other = other + 1 end
   answered = answered + 1
   if answered == quota then  -- this thread's share is done: tell the driver, which stops wrk
     local f = io.open(marker .. id, "w")
@@ -159,10 +215,12 @@ response = function(status, headers, body)
   end
 end
 done = function(summary, latency, requests)
-  local a, b, c = 0, 0, 0
-  for _, t in ipairs(threads) do a = a + t:get("s201"); b = b + t:get("s409"); c = c + t:get("other") end
-  io.write(string.format("JSON{\\"requests\\":%%d,\\"duration_us\\":%%d,\\"s201\\":%%d,\\"s409\\":%%d,\\"other\\":%%d,\\"errors\\":%%d,\\"p50\\":%%d,\\"p99\\":%%d}\\n",
-    summary.requests, summary.duration, a, b, c,
+  local a, b, c, d = 0, 0, 0, 0
+  for _, t in ipairs(threads) do
+    a = a + t:get("s201"); b = b + t:get("s409"); c = c + t:get("other"); d = d + t:get("s202")
+  end
+  io.write(string.format("JSON{\\"requests\\":%%d,\\"duration_us\\":%%d,\\"s201\\":%%d,\\"s202\\":%%d,\\"s409\\":%%d,\\"other\\":%%d,\\"errors\\":%%d,\\"p50\\":%%d,\\"p99\\":%%d}\\n",
+    summary.requests, summary.duration, a, d, b, c,
     summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
     latency:percentile(50), latency:percentile(99)))
 end
@@ -211,21 +269,32 @@ def run(args, redis_on):
         data = json.loads(subprocess.run([PY, "-c", SETUP, str(args.users), str(args.units)], env=env, cwd=ROOT,
                                          capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1])
         path = f"/api/v1/flash/items/{data['item']}/buy"
-        wrk_result = None
+        wrk_result = drained = None
+        workers = redis_on and args.broker == "on"
         try:
-            with gunicorn(env, workers=args.workers, threads=args.threads) as base:
+            with ExitStack() as stack:
+                if workers:
+                    env.update(BROKER_URL=args.broker_url, CELERY_QUEUE=f"bench-flash-{os.getpid()}",
+                               CELERY_RESULT_BACKEND=args.redis_url)
+                    stack.enter_context(celery_worker(env, args.celery_workers))
+                base = stack.enter_context(gunicorn(env, workers=args.workers, threads=args.threads))
                 host, port = base.removeprefix("http://").split(":")
+                # warm every gunicorn thread up (imports, URL resolver, API schema) on an unknown item
+                asyncio.run(_attempts(host, int(port), "/api/v1/flash/items/0/buy", data["clients"], 100, 16))
                 if args.client == "wrk":
-                    started = time.perf_counter()
+                    started, wall = time.perf_counter(), time.time()
                     wrk_result = _wrk(base, path, data["clients"], args.attempts, args.connections)
                     elapsed = time.perf_counter() - started
                     results = []
                 else:
-                    asyncio.run(_attempts(host, int(port), "/api/v1/flash/items/0/buy", data["clients"], 50, 4))
-                    started = time.perf_counter()
+                    started, wall = time.perf_counter(), time.time()
                     results = asyncio.run(_attempts(host, int(port), path, data["clients"], args.attempts,
                                                     args.connections))
                     elapsed = time.perf_counter() - started
+                if workers:  # the orders of the holds: wait for the worker to make them all
+                    drained = json.loads(subprocess.run([PY, "-c", DRAIN, str(args.units), "600"], env=env, cwd=ROOT,
+                                                        capture_output=True, text=True, check=True).stdout.strip()
+                                         .splitlines()[-1])
             check = json.loads(subprocess.run([PY, "-c", CHECK, str(data["item"])], env=env, cwd=ROOT,
                                               capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1])
         finally:
@@ -236,8 +305,11 @@ def run(args, redis_on):
                 keys = list(client.scan_iter(match=env["REDIS_KEY_PREFIX"] + ":*", count=1000))
                 if keys:
                     client.delete(*keys)
-    common = {"bench": "flash_sale", "client": args.client, "redis": redis_on, "db": args.db, "workers": args.workers,
+    common = {"bench": "flash_sale", "client": args.client, "redis": redis_on, "broker": bool(drained is not None), "db": args.db, "workers": args.workers,
               "threads": args.threads, "connections": args.connections, "users": args.users, "units": args.units}
+    if drained is not None:
+        common.update(celery_workers=args.celery_workers, orders_done_after_s=round(drained["at"] - wall, 2),
+                      holds_failed=drained["holds_failed"])
     db_check = {"orders_in_db": check["orders"], "units_left": check["units_left"],
                 "oversold": max(0, check["units_ordered"] - args.units), "buyers_with_two": check["buyers_with_two"],
                 "normal_stock": check["normal_stock"]}
@@ -245,15 +317,16 @@ def run(args, redis_on):
         secs = wrk_result["duration_us"] / 1e6
         return {**common, "attempts": wrk_result["requests"], "attempts_per_s": round(wrk_result["requests"] / secs, 1),
                 "p50_ms": round(wrk_result["p50"] / 1000, 1), "p99_ms": round(wrk_result["p99"] / 1000, 1),
-                "statuses": {"201": wrk_result["s201"], "409": wrk_result["s409"], "other": wrk_result["other"]},
-                "socket_errors": wrk_result["errors"], "units_sold": wrk_result["s201"], **db_check}
+                "statuses": {"201": wrk_result["s201"], "202": wrk_result["s202"], "409": wrk_result["s409"],
+                             "other": wrk_result["other"]},
+                "socket_errors": wrk_result["errors"], "units_sold": wrk_result["s201"] + wrk_result["s202"], **db_check}
     statuses = {}
     for status, _secs, _at in results:
         statuses[str(status)] = statuses.get(str(status), 0) + 1
     latencies = [secs * 1000 for _status, secs, _at in results]
-    sold = statuses.get("201", 0)
+    sold = statuses.get("201", 0) + statuses.get("202", 0)
     # the two phases: buying while units last, then the crowd told "sold out"
-    last_sale = max((at for status, _secs, at in results if status == 201), default=started)
+    last_sale = max((at for status, _secs, at in results if status in (201, 202)), default=started)
     after = [(secs, at) for status, secs, at in results if at > last_sale]
     finished = max(at for _status, _secs, at in results)
     return {
@@ -277,6 +350,10 @@ def main():
     ap.add_argument("--connections", type=int, default=64)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--threads", type=int, default=4)
+    ap.add_argument("--broker", choices=["on", "off"], default="on",
+                    help="with Redis: a task broker and Celery worker make the orders (202 answers); off: in the request")
+    ap.add_argument("--broker-url", default=os.environ.get("BROKER_URL") or "amqp://guest:guest@127.0.0.1:5672//")
+    ap.add_argument("--celery-workers", type=int, default=1)
     ap.add_argument("--client", choices=["wrk", "python"], default="wrk" if shutil.which("wrk") else "python",
                     help="wrk (Debian's package; default when installed) or the asyncio client (reports the two phases)")
     args = ap.parse_args()

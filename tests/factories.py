@@ -263,3 +263,28 @@ def push_tracking(client, events, *, tracking_number, timestamp=None, secret=Non
     key = secret if secret is not None else settings.CARRIER_WEBHOOK_SECRETS["simulated"]
     return client.post(f"/api/v1/shipping/tracking/{adapter}", data=body, content_type="application/json",
                        HTTP_X_CARRIER_TIMESTAMP=stamp, HTTP_X_CARRIER_SIGNATURE=sign(key, stamp, body))
+
+
+FLASH_ADDRESS_FIELDS = ("recipient", "phone", "province", "city", "district", "province_code", "city_code",
+                        "district_code", "detail", "postcode")
+
+
+def make_flash_buyers(n):
+    """n users and an address each, written in bulk (creating them one by one would dominate a race test)."""
+    from shopyard.accounts.models import Address, User
+
+    User.objects.bulk_create([User(username=f"flash-racer{i}") for i in range(n)])
+    users = list(User.objects.filter(username__startswith="flash-racer").order_by("id"))
+    first = make_address(users[0])
+    fields = {name: getattr(first, name) for name in FLASH_ADDRESS_FIELDS}
+    Address.objects.bulk_create([Address(user=u, **fields) for u in users[1:]])
+    addresses = dict(Address.objects.filter(user__in=users).values_list("user_id", "id"))
+    return [(u, addresses[u.pk]) for u in users]
+
+
+def make_flash_race_item():
+    """The race's prize: 100 flash units at ¥9.90 (limit 1 per buyer) set aside from 150 in
+    stock of a ¥99 SKU, in a shop with free shipping; returns (sku, item)."""
+    shop = make_shop(owner=make_user("flash-seller"), shipping_fee="0")
+    sku = make_product(shop, price="99.00", stock=150).skus.get()
+    return sku, make_flash_sale(shop, [(sku, "9.90", 100, 1)]).items.get()

@@ -16,6 +16,7 @@ import sys
 import time
 import uuid
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 from urllib.parse import quote
 
@@ -244,3 +245,36 @@ def test_worker_delivers_a_decline_and_the_order_stays_unpaid(celery_worker, sho
     )
     assert Order.objects.get(pk=order_id).status == Order.Status.PENDING_PAYMENT
     assert _stock(sku) == 9
+
+
+@pytest.mark.django_db(transaction=True)
+@needs_worker
+def test_a_flash_buyer_is_answered_with_a_hold_and_the_worker_makes_the_order(celery_worker, shopper, address,
+                                                                               shop, sku):
+    from shopyard.checkout.flash import HeldPurchase, buy_flash, held_purchase
+    from shopyard.promotions import flash_store
+    from shopyard.promotions.models import FlashSaleItem
+    from tests import factories
+
+    item = factories.make_flash_sale(shop, [(sku, "19.90", 2, 1)]).items.get()
+    try:
+        # when the shopper buys, the answer is a hold: the order is the worker's to make
+        held = buy_flash(actor=shopper, item_id=item.pk, quantity=1, address_id=address.pk)
+        assert isinstance(held, HeldPurchase)
+        assert flash_store.left(item.pk) == 1
+
+        def ordered():
+            return held_purchase(actor=shopper, token=held.token)["status"] == "ordered"
+
+        assert _wait_for(ordered, PAYMENT_TIMEOUT), (
+            f"no order within {PAYMENT_TIMEOUT} s; worker log:\n{_log_tail(celery_worker.log_path)}"
+        )
+        # then the worker made it at the flash price, from the flash units alone
+        placed = held_purchase(actor=shopper, token=held.token)["placed"]
+        order = Order.objects.get(pk=placed.order_ids[0])
+        assert order.user == shopper and order.lines.get().net_total == Decimal("19.90")
+        assert FlashSaleItem.objects.get(pk=item.pk).available == 1
+        assert Payment.objects.get(pk=placed.payment_id).orders.get() == order
+        assert flash_store.held(held.token) is None
+    finally:
+        flash_store.forget(item.pk)

@@ -14,7 +14,6 @@ import pytest
 from django.db import connection
 from django.db.models import Count, Sum
 
-from shopyard.accounts.models import Address, User
 from shopyard.checkout.flash import buy_flash
 from shopyard.core.errors import DomainError
 from shopyard.inventory.models import StockLevel, StockMovement
@@ -26,19 +25,6 @@ from shopyard.promotions.models import FlashPurchaseCount, FlashReservation, Fla
 from . import factories as f
 
 THREADS = 16
-ADDRESS_FIELDS = ("recipient", "phone", "province", "city", "district", "province_code", "city_code",
-                  "district_code", "detail", "postcode")
-
-
-def _buyers(n):
-    """n users and an address each, written in bulk (creating them one by one would dominate the test)."""
-    User.objects.bulk_create([User(username=f"flash-racer{i}") for i in range(n)])
-    users = list(User.objects.filter(username__startswith="flash-racer").order_by("id"))
-    first = f.make_address(users[0])
-    fields = {name: getattr(first, name) for name in ADDRESS_FIELDS}
-    Address.objects.bulk_create([Address(user=u, **fields) for u in users[1:]])
-    addresses = dict(Address.objects.filter(user__in=users).values_list("user_id", "id"))
-    return [(u, addresses[u.pk]) for u in users]
 
 
 def _race(attempts, item):
@@ -81,11 +67,8 @@ def _race(attempts, item):
 def test_a_thousand_buyers_race_for_a_hundred_units(flash_path, settings):
     settings.MAX_UNPAID_ORDERS = 10
     # given 100 flash units at ¥9.90 (limit 1 per buyer) set aside from 150 in stock
-    seller = f.make_user("flash-seller")
-    shop = f.make_shop(owner=seller, shipping_fee="0")
-    sku = f.make_product(shop, price="99.00", stock=150).skus.get()
-    item = f.make_flash_sale(shop, [(sku, "9.90", 100, 1)]).items.get()
-    buyers = _buyers(1000)
+    sku, item = f.make_flash_race_item()
+    buyers = f.make_flash_buyers(1000)
     assert StockLevel.objects.get(sku=sku).quantity == 50
 
     # when 1,000 buyers try at once
@@ -121,7 +104,7 @@ def test_one_buyer_firing_twenty_attempts_gets_exactly_the_limit(flash_path, set
     shop = f.make_shop(owner=seller, shipping_fee="0")
     sku = f.make_product(shop, price="99.00", stock=50).skus.get()
     item = f.make_flash_sale(shop, [(sku, "9.90", 50, 3)]).items.get()
-    [(user, address_id)] = _buyers(1)
+    [(user, address_id)] = f.make_flash_buyers(1)
 
     outcomes, elapsed = _race([(user, address_id)] * 20, item)
     print(f"\n1 buyer x 20 attempts, limit 3, on {connection.vendor} ({flash_path}): {elapsed:.2f}s")

@@ -4,7 +4,7 @@ checkout, which depends on orders and payments, not the other way round."""
 
 from typing import Annotated
 
-from ninja import Field, Header, Schema, Status
+from ninja import Field, Header, Path, Schema, Status
 from ninja.errors import AuthenticationError
 
 from shopyard.core.api_support import Id, bearer, responses
@@ -64,19 +64,11 @@ def place_order(request, payload: PlaceOrderIn, idempotency_key: str | None = He
     the first result (200) instead of ordering again; the same key with another
     body is a 422."""
     from shopyard.checkout.services import place_order as place
-    from shopyard.payments.models import Payment
 
     lines = [ln.dict() for ln in payload.lines] if payload.lines is not None else None
     result = place(actor=request.auth, address_id=payload.address_id, lines=lines, note=payload.note, notes=payload.notes,
                    idempotency_key=idempotency_key, coupons="auto" if payload.coupons is None else payload.coupons)
-    if result.orders is not None:
-        orders, payment = result.orders, result.payment
-    else:  # a replay: read back what the first request made
-        orders = list(buyer_orders(request.auth).filter(pk__in=result.order_ids).order_by("shop_id"))
-        payment = Payment.objects.get(pk=result.payment_id)
-    return Status(200 if result.replayed else 201, {
-        "checkout_id": result.checkout_id, "orders": [order_out(o) for o in orders], "payment": payment_ref(payment)
-    })
+    return Status(200 if result.replayed else 201, _checkout_out(request.auth, result))
 
 
 class SkippedLineOut(Schema):
@@ -112,19 +104,41 @@ class FlashBuyIn(Schema):
     quantity: int = Field(1, ge=1, le=999, strict=True)
 
 
-@flash_router.post("/flash/items/{item_id}/buy", response=responses({201: CheckoutOut, 200: CheckoutOut}),
+class FlashHeldOut(Schema):
+    status: str = Field(..., description="pending (the order is being made), ordered or failed")
+    hold: str = Field(..., description="the hold token: GET /flash/holds/{hold} until it is ordered or failed")
+    checkout: CheckoutOut | None = Field(None, description="once ordered: the order and its payment")
+    error: dict | None = Field(None, description="once failed: code, message and field messages, as a 4xx body")
+
+
+def _checkout_out(user, result) -> dict:
+    from shopyard.payments.models import Payment
+
+    if result.orders is not None:
+        orders, payment = result.orders, result.payment
+    else:  # a replay: read back what the first request made
+        orders = list(buyer_orders(user).filter(pk__in=result.order_ids).order_by("shop_id"))
+        payment = Payment.objects.get(pk=result.payment_id)
+    return {"checkout_id": result.checkout_id, "orders": [order_out(o) for o in orders], "payment": payment_ref(payment)}
+
+
+@flash_router.post("/flash/items/{item_id}/buy",
+                   response=responses({201: CheckoutOut, 200: CheckoutOut, 202: FlashHeldOut}),
                    openapi_extra={"security": [{"BearerAuth": []}]})
 def buy_flash_item(request, item_id: Id, payload: FlashBuyIn,
                    idempotency_key: str | None = Header(None, alias="Idempotency-Key", max_length=128)):
     """Buy a flash-sale item (bearer token): reserve the units and place the order at the flash price.
 
-    A sold-out item is answered (409 `sold_out`) before the token is even
-    checked, from Redis (or a short-lived sold-out marker without Redis), so
-    the crowd that comes too late costs no database query. Other refusals:
-    409 `flash_not_started`, `flash_ended`, `flash_limit_reached`; 422 for a
-    quantity above the per-user limit; 404 for an unknown item or address."""
-    from shopyard.checkout.flash import buy_flash
-    from shopyard.payments.models import Payment
+    201 with the order, or, where workers make the orders (Redis and a task
+    broker), 202 as soon as the units are yours, with a `hold` token: poll
+    GET /flash/holds/{hold} until it says `ordered` (with the order) or
+    `failed` (with why; the units went back). A sold-out item is answered
+    (409 `sold_out`) before the token is even checked, from Redis (or a
+    short-lived sold-out marker without Redis), so the crowd that comes too
+    late costs no database query. Other refusals: 409 `flash_not_started`,
+    `flash_ended`, `flash_limit_reached`; 422 for a quantity above the
+    per-user limit; 404 for an unknown item or address."""
+    from shopyard.checkout.flash import HeldPurchase, buy_flash
     from shopyard.promotions import flash
 
     if flash.known_sold_out(item_id):
@@ -134,11 +148,17 @@ def buy_flash_item(request, item_id: Id, payload: FlashBuyIn,
         raise AuthenticationError()
     result = buy_flash(actor=user, item_id=item_id, quantity=payload.quantity, address_id=payload.address_id,
                        idempotency_key=idempotency_key)
-    if result.orders is not None:
-        orders, payment = result.orders, result.payment
-    else:
-        orders = list(buyer_orders(user).filter(pk__in=result.order_ids).order_by("shop_id"))
-        payment = Payment.objects.get(pk=result.payment_id)
-    return Status(200 if result.replayed else 201, {
-        "checkout_id": result.checkout_id, "orders": [order_out(o) for o in orders], "payment": payment_ref(payment)
-    })
+    if isinstance(result, HeldPurchase):
+        return Status(202, {"status": "pending", "hold": result.token, "checkout": None, "error": None})
+    return Status(200 if result.replayed else 201, _checkout_out(user, result))
+
+
+@flash_router.get("/flash/holds/{hold}", response=responses({200: FlashHeldOut}), auth=bearer)
+def flash_hold(request, hold: str = Path(..., max_length=64)):
+    """Where a held flash purchase stands (the caller's own holds only; others are 404)."""
+    from shopyard.checkout.flash import held_purchase
+
+    state = held_purchase(actor=request.auth, token=hold)
+    placed = state.get("placed")
+    return Status(200, {"status": state["status"], "hold": hold, "error": state.get("error"),
+                        "checkout": _checkout_out(request.auth, placed) if placed is not None else None})

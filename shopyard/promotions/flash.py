@@ -24,7 +24,7 @@ import logging
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -320,19 +320,24 @@ def buyable_item(item_id) -> FlashSaleItem:
     return item
 
 
-def reserve(*, actor, item_id, quantity, now=None) -> FlashReservation:
-    """Take `quantity` flash units of an item for `actor`, or raise: sold out,
-    over the per-user limit, not open now (all 409), or bad input (422/404).
-    Commits on its own: the units are held until the order made from the
-    reservation is paid, cancelled or times out, or `release` is called."""
+def _open_item(item_id, quantity, now):
+    """The item, if a buyer may take `quantity` of it now (else the 404/409/422 they get)."""
     quantity = check_quantity(quantity, "quantity")
     if known_sold_out(parse_int(item_id) or 0):
         raise sold_out_error()
     item = buyable_item(item_id)
     check_open(item, now or timezone.now())
-    limit = item.per_user_limit
-    if quantity > limit:
-        raise ValidationFailed(fields={"quantity": [_("At most %(n)s per buyer.") % {"n": limit}]})
+    if quantity > item.per_user_limit:
+        raise ValidationFailed(fields={"quantity": [_("At most %(n)s per buyer.") % {"n": item.per_user_limit}]})
+    return item, quantity
+
+
+def reserve(*, actor, item_id, quantity, now=None) -> FlashReservation:
+    """Take `quantity` flash units of an item for `actor`, or raise: sold out,
+    over the per-user limit, not open now (all 409), or bad input (422/404).
+    Commits on its own: the units are held until the order made from the
+    reservation is paid, cancelled or times out, or `release` is called."""
+    item, quantity = _open_item(item_id, quantity, now)
     in_redis = False
     if flash_store.enabled():
         try:
@@ -342,28 +347,80 @@ def reserve(*, actor, item_id, quantity, now=None) -> FlashReservation:
             # Redis is down: the database's conditional UPDATEs alone still never oversell
             log.warning("Redis unavailable: flash item %s reserved on the database path", item.pk)
     try:
-        with transaction.atomic():
-            FlashPurchaseCount.objects.bulk_create([FlashPurchaseCount(item=item, user=actor, quantity=0)],
-                                                   ignore_conflicts=True)
-            counted = FlashPurchaseCount.objects.filter(item=item, user=actor, quantity__lte=limit - quantity).update(
-                quantity=F("quantity") + quantity)
-            if not counted:
-                raise _limit_error(limit)
-            taken = FlashSaleItem.objects.filter(pk=item.pk, available__gte=quantity).update(
-                available=F("available") - quantity)
-            if not taken:
-                left = FlashSaleItem.objects.filter(pk=item.pk).values_list("available", flat=True).first() or 0
-                if left <= 0:
-                    flash_store.mark_sold_out(item.pk)
-                    raise sold_out_error()
-                raise _not_enough_error(left)
-            reservation = FlashReservation.objects.create(item=item, user=actor, quantity=quantity)
+        reservation = _take_in_database(item, actor, quantity)
     except Exception:
         if in_redis:
             _release_in_redis(item.pk, actor.pk, quantity)
         raise
+    return reservation
+
+
+def _take_in_database(item, actor, quantity, token=None) -> FlashReservation:
+    """The record and the last guard: the buyer's count row (`quantity <= limit
+    - n`), then the item (`available >= n`), then the reservation row; all or
+    nothing. Raises the limit / sold-out / not-enough 409s."""
+    limit = item.per_user_limit
+    with transaction.atomic():
+        if token is not None:
+            # first statement: a second worker with the same hold stops here (unique token)
+            reservation = FlashReservation.objects.create(item=item, user=actor, quantity=quantity, token=token)
+        FlashPurchaseCount.objects.bulk_create([FlashPurchaseCount(item=item, user=actor, quantity=0)],
+                                               ignore_conflicts=True)
+        counted = FlashPurchaseCount.objects.filter(item=item, user=actor, quantity__lte=limit - quantity).update(
+            quantity=F("quantity") + quantity)
+        if not counted:
+            raise _limit_error(limit)
+        taken = FlashSaleItem.objects.filter(pk=item.pk, available__gte=quantity).update(
+            available=F("available") - quantity)
+        if not taken:
+            left = FlashSaleItem.objects.filter(pk=item.pk).values_list("available", flat=True).first() or 0
+            if left <= 0:
+                flash_store.mark_sold_out(item.pk)
+                raise sold_out_error()
+            raise _not_enough_error(left)
+        if token is None:
+            reservation = FlashReservation.objects.create(item=item, user=actor, quantity=quantity)
     reservation.item = item
     return reservation
+
+
+def hold(*, actor, item_id, quantity, token: str, entry: dict, key_ref=None, now=None) -> tuple[FlashSaleItem, str]:
+    """Take flash units in Redis alone and record the purchase as held under
+    `token` (flash_store.hold), for a worker to make the order from; returns
+    the item and the token the purchase is held under: with `key_ref` (a
+    hashed idempotency key) used before, the first request's, and nothing
+    more is taken. Raises what `reserve` raises, and flash_store.Unavailable
+    when Redis cannot be asked (the caller then reserves on the database path)."""
+    item, quantity = _open_item(item_id, quantity, now)
+    entry = {**entry, "item": item.pk, "user": actor.pk, "quantity": quantity, "key_ref": key_ref}
+    held = {}
+
+    def script():
+        result, held["token"] = flash_store.hold(item_id=item.pk, user_id=actor.pk, quantity=quantity,
+                                                 limit=item.per_user_limit, token=token, entry=entry, key_ref=key_ref)
+        return result
+
+    _take_in_redis(item, script)
+    return item, held["token"]
+
+
+def take_held(*, token: str, actor, item_id, quantity) -> tuple[FlashReservation | None, bool]:
+    """Write the database record of held purchase `token`: (reservation,
+    True) when this call wrote it, (the existing one, False) when another
+    worker did. When the database refuses (its counts are the record), the
+    Redis units go back and the refusal is raised. Tokens are never reused,
+    so a record found here is this very hold's, taken once in Redis."""
+    existing = FlashReservation.objects.filter(token=token).first()
+    if existing is not None:
+        return existing, False
+    item = FlashSaleItem.objects.select_related("sale", "sku__product__shop").get(pk=item_id)
+    try:
+        return _take_in_database(item, actor, quantity, token=token), True
+    except IntegrityError:
+        return FlashReservation.objects.filter(token=token).first(), False
+    except Exception:
+        _release_in_redis(item.pk, actor.pk, quantity)
+        raise
 
 
 def known_sold_out(item_id) -> bool:
@@ -376,8 +433,15 @@ def known_sold_out(item_id) -> bool:
 
 
 def _reserve_in_redis(item, actor, quantity) -> None:
+    _take_in_redis(item, lambda: flash_store.reserve(item_id=item.pk, user_id=actor.pk, quantity=quantity,
+                                                     limit=item.per_user_limit))
+
+
+def _take_in_redis(item, script) -> None:
+    """Run a taking script (reserve or hold); load the counters once when Redis has
+    none; turn its refusals into the 409s buyers get. A duplicate hold is no error."""
     for _attempt in range(2):
-        result = flash_store.reserve(item_id=item.pk, user_id=actor.pk, quantity=quantity, limit=item.per_user_limit)
+        result = script()
         if result == flash_store.NOT_LOADED:
             _load(item.pk)
             continue

@@ -13,11 +13,20 @@ never see each other's): `<prefix>:flash:<item>:stock` (units left) and
 `<prefix>:flash:<item>:buyers` (a hash: user id -> units held). They expire a
 day after the session ends.
 
+Held purchases (`hold`): with a Celery broker, a buyer who gets units is
+answered at once, before any order exists. The same Lua step that takes the
+units writes the purchase into `<prefix>:flash:pending` (a hash: hold token
+-> JSON with buyer, item, units, address, idempotency key, time); a worker
+makes the order from it (checkout/flash.py `place_held`) and deletes the
+entry, or marks it failed with the reason. Losing the hash loses no stock:
+the database's conditional UPDATEs, which the worker runs, still decide.
+
 Without Redis, `sold_out` reads a short-lived marker in the local cache that
 the database path sets when an item runs out, so a sold-out item's crowd does
 not query the database more than once a second per process either.
 """
 
+import json
 from functools import lru_cache
 
 from django.conf import settings
@@ -31,6 +40,7 @@ SOLD_OUT = -1
 OVER_LIMIT = -2
 NOT_LOADED = -3
 NOT_ENOUGH = -4
+DUPLICATE = -5  # a hold with this token exists already (a retried request)
 
 # a sold-out marker in the local cache lives this long (database path only)
 SOLD_OUT_MARK_SECONDS = 1
@@ -47,6 +57,28 @@ if held + qty > tonumber(ARGV[3]) then return -2 end
 redis.call('DECRBY', KEYS[1], qty)
 redis.call('HINCRBY', KEYS[2], ARGV[1], qty)
 return stock - qty
+"""
+
+# as _RESERVE, and records the held purchase under its token in the same step;
+# with an idempotency key (KEYS[4] names it), a second request is answered with the first's token
+_HOLD = """
+if ARGV[6] == '1' then
+  local earlier = redis.call('GET', KEYS[4])
+  if earlier then return {-5, earlier} end
+end
+local stock = redis.call('GET', KEYS[1])
+if not stock then return {-3, ''} end
+stock = tonumber(stock)
+local qty = tonumber(ARGV[2])
+if stock <= 0 then return {-1, ''} end
+if stock < qty then return {-4, ''} end
+local held = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')
+if held + qty > tonumber(ARGV[3]) then return {-2, ''} end
+redis.call('DECRBY', KEYS[1], qty)
+redis.call('HINCRBY', KEYS[2], ARGV[1], qty)
+redis.call('HSET', KEYS[3], ARGV[4], ARGV[5])
+if ARGV[6] == '1' then redis.call('SET', KEYS[4], ARGV[4], 'EX', ARGV[7]) end
+return {stock - qty, ARGV[4]}
 """
 
 _RELEASE = """
@@ -89,7 +121,8 @@ def _client(url):
 @lru_cache(maxsize=4)
 def _scripts(url):
     client = _client(url)
-    return client.register_script(_RESERVE), client.register_script(_RELEASE), client.register_script(_LOAD)
+    return (client.register_script(_RESERVE), client.register_script(_RELEASE), client.register_script(_LOAD),
+            client.register_script(_HOLD))
 
 
 def client():
@@ -106,6 +139,55 @@ def reserve(*, item_id, user_id, quantity, limit) -> int:
     OVER_LIMIT, NOT_LOADED (call `load` and try again)."""
     script = _scripts(settings.REDIS_URL)[0]
     return int(script(keys=_keys(item_id), args=[user_id, quantity, limit]))
+
+
+# an idempotency key's hold is remembered this long
+KEY_SECONDS = 24 * 3600
+
+
+def hold(*, item_id, user_id, quantity, limit, token: str, entry: dict, key_ref: str | None = None) -> tuple[int, str]:
+    """As `reserve`, and record `entry` as held purchase `token` in the same
+    atomic step. Returns (result, token): with `key_ref` (the buyer's
+    idempotency key, hashed) already used, (DUPLICATE, the first request's token)."""
+    script = _scripts(settings.REDIS_URL)[3]
+    keys = [*_keys(item_id), _pending_key(), _key_ref_key(key_ref or "none")]
+    result, held_token = script(keys=keys, args=[user_id, quantity, limit, token, json.dumps(entry, separators=(",", ":")),
+                                                 "1" if key_ref else "0", KEY_SECONDS])
+    return int(result), held_token.decode() if isinstance(held_token, bytes) else held_token
+
+
+def _key_ref_key(key_ref):
+    return f"{settings.REDIS_KEY_PREFIX}:flash:key:{key_ref}"
+
+
+def forget_key(key_ref: str) -> None:
+    """Let a request with this idempotency key hold again (its first attempt was refused at once)."""
+    client().delete(_key_ref_key(key_ref))
+
+
+def _pending_key():
+    return f"{settings.REDIS_KEY_PREFIX}:flash:pending"
+
+
+def held(token: str) -> dict | None:
+    """The held purchase `token` (with "failed" set once its order could not be made), or None."""
+    value = client().hget(_pending_key(), token)
+    return None if value is None else json.loads(value)
+
+
+def all_held() -> dict:
+    """Every held purchase by token (the periodic sweep reads them)."""
+    return {key.decode(): json.loads(value) for key, value in client().hgetall(_pending_key()).items()}
+
+
+def finish_hold(token: str) -> None:
+    """The order was made (the database records it now): drop the held purchase."""
+    client().hdel(_pending_key(), token)
+
+
+def fail_hold(token: str, entry: dict) -> None:
+    """Keep the held purchase, marked failed with why, so the buyer can read it."""
+    client().hset(_pending_key(), token, json.dumps(entry, separators=(",", ":")))
 
 
 def release(*, item_id, user_id, quantity, to_stock=True) -> None:

@@ -6,13 +6,13 @@ reservation checks the time, the stock and the limit again."""
 import uuid
 
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from shopyard.accounts.queries import addresses_of
-from shopyard.checkout.flash import buy_flash
+from shopyard.checkout.flash import HeldPurchase, buy_flash, held_purchase
 from shopyard.core.errors import DomainError
 from shopyard.core.i18n import localized
 from shopyard.core.money import format_price
@@ -74,7 +74,25 @@ def flash_buy(request, pk):
                            address_id=address_id, idempotency_key=token)
     except DomainError as exc:
         return render(request, "storefront/message.html", {"message": _error_text(exc)}, status=exc.status)
+    if isinstance(placed, HeldPurchase):  # the units are the shopper's; a worker is making the order
+        return redirect("storefront:flash_hold", token=placed.token)
     return _redirect_to_gateway(request, placed.payment_id)
+
+
+@login_required
+def flash_hold(request, token):
+    """The page a shopper waits on while a worker makes the order of their flash
+    purchase: it reloads itself every second, then opens the payment (or says why
+    the order could not be made; the units went back)."""
+    try:
+        state = held_purchase(actor=request.user, token=token)
+    except DomainError as exc:
+        return render(request, "storefront/message.html", {"message": _error_text(exc)}, status=exc.status)
+    if state["status"] == "ordered":
+        return _redirect_to_gateway(request, state["placed"].payment_id)
+    if state["status"] == "failed":
+        return render(request, "storefront/message.html", {"message": state["error"]["message"]}, status=409)
+    return render(request, "storefront/flash_hold.html", {"retry_seconds": 1})
 
 
 def product_flash_badges(sku_ids, now=None):

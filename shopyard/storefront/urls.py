@@ -34,6 +34,7 @@ urlpatterns = [
     # flash sales (flash_views)
     path("flash/", flash_views.flash_sale, name="flash_sale"),
     path("flash/<id:pk>/buy/", flash_views.flash_buy, name="flash_buy"),
+    path("flash/holds/<slug:token>/", flash_views.flash_hold, name="flash_hold"),
     # group buying (group_views)
     path("groups/", group_views.my_groups, name="my_groups"),
     path("groups/open/", group_views.group_open, name="group_open"),

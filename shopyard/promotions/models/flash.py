@@ -109,6 +109,8 @@ class FlashReservation(models.Model):
     order = models.ForeignKey("orders.Order", null=True, blank=True, verbose_name=_("order"),
                               on_delete=models.SET_NULL, related_name="+")
     quantity = models.PositiveIntegerField(_("quantity"))
+    # a purchase first held in Redis carries its hold token (unique: one record per hold)
+    token = models.CharField(_("hold token"), max_length=64, null=True, blank=True, unique=True)
     status = models.CharField(_("status"), max_length=20, choices=ReservationStatus.choices,
                               default=ReservationStatus.RESERVED)
     created_at = models.DateTimeField(_("reserved at"), auto_now_add=True, db_index=True)
