@@ -260,3 +260,22 @@ def all_reviews(*, status=None):
     if status:
         qs = qs.filter(status=status)
     return _listed(qs.select_related("product", "shop"))
+
+
+def decorate(reviews) -> list:
+    """What pages show of each review: the author (masked when anonymous), the SKU
+    and product in the page's language, and the photos of the review and of its
+    follow-up (from the prefetched photos)."""
+    from shopyard.core.i18n import localized
+
+    out = []
+    for r in reviews:
+        r.author = author_label(r)
+        r.sku_label = localized(r, "sku_name")
+        photos = list(r.photos.all())
+        r.review_photos = [p for p in photos if p.part == ReviewPhoto.Part.REVIEW]
+        r.follow_up_photos = [p for p in photos if p.part == ReviewPhoto.Part.FOLLOW_UP]
+        if Review.product.is_cached(r):
+            r.product_label = localized(r.product, "title")
+        out.append(r)
+    return out
