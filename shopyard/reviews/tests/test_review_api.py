@@ -5,25 +5,20 @@ import pytest
 from shopyard.reviews.models import Review
 from tests import factories as f
 
-from .helpers import completed_order, not_an_image, photo
+from .helpers import not_an_image, photo
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def order(shopper, address, sku, media):
-    return completed_order(shopper, address, [(sku, 1)])
-
-
-def post_review(client, order, token, **fields):
-    line = order.lines.get()
+def post_review(client, reviewable_order, token, **fields):
+    line = reviewable_order.lines.get()
     data = {"rating": "5", "logistics": "4", "service": "5", "text": "Great, works well"}
     data.update(fields)
-    return client.post(f"/api/v1/orders/{order.pk}/lines/{line.pk}/review", data=data, **f.auth(token))
+    return client.post(f"/api/v1/orders/{reviewable_order.pk}/lines/{line.pk}/review", data=data, **f.auth(token))
 
 
-def test_buyer_reviews_with_photos_and_everyone_reads_it_with_the_aggregate(client, api, order, shopper_token, sku):
-    resp = post_review(client, order, shopper_token, photos=[photo(), photo("b.png")], anonymous="true")
+def test_buyer_reviews_with_photos_and_everyone_reads_it_with_the_aggregate(client, api, reviewable_order, shopper_token, sku):
+    resp = post_review(client, reviewable_order, shopper_token, photos=[photo(), photo("b.png")], anonymous="true")
     assert resp.status_code == 201, resp.content
     body = resp.json()
     assert (body["rating"], body["author"], body["anonymous"], len(body["photos"]), body["status"]) == (
@@ -38,32 +33,32 @@ def test_buyer_reviews_with_photos_and_everyone_reads_it_with_the_aggregate(clie
     assert [r["id"] for r in api.get("/reviews/mine", token=shopper_token).json()["results"]] == [body["id"]]
 
 
-def test_reviewable_lines_are_listed(api, order, shopper_token):
+def test_reviewable_lines_are_listed(api, reviewable_order, shopper_token):
     [line] = api.get("/reviews/reviewable", token=shopper_token).json()
-    assert (line["order_id"], line["line_id"]) == (order.pk, order.lines.get().pk)
+    assert (line["order_id"], line["line_id"]) == (reviewable_order.pk, reviewable_order.lines.get().pk)
 
 
 @pytest.mark.parametrize("fields, field", [
     ({"rating": "0"}, "rating"), ({"rating": "6"}, "rating"), ({"logistics": "4.5"}, "logistics"),
     ({"service": "好"}, "service"), ({"text": "x" * 501}, "text"),
 ])
-def test_bad_scores_and_text_are_422_with_the_field(client, order, shopper_token, fields, field):
-    resp = post_review(client, order, shopper_token, **fields)
+def test_bad_scores_and_text_are_422_with_the_field(client, reviewable_order, shopper_token, fields, field):
+    resp = post_review(client, reviewable_order, shopper_token, **fields)
     assert resp.status_code == 422
     assert list(resp.json()["fields"]) == [field]
     assert Review.objects.count() == 0
 
 
-def test_non_image_photo_is_422(client, order, shopper_token):
-    resp = post_review(client, order, shopper_token, photos=[not_an_image()])
+def test_non_image_photo_is_422(client, reviewable_order, shopper_token):
+    resp = post_review(client, reviewable_order, shopper_token, photos=[not_an_image()])
     assert (resp.status_code, resp.json()["fields"]) == (422, {"photos": ["Upload a valid JPEG, PNG, WebP or GIF image."]})
     assert Review.objects.count() == 0
 
 
-def test_someone_elses_order_is_404_and_a_second_review_409(client, order, shopper_token, other_shopper):
-    assert post_review(client, order, f.token_for(other_shopper)).status_code == 404
-    assert post_review(client, order, shopper_token).status_code == 201
-    resp = post_review(client, order, shopper_token)
+def test_someone_elses_order_is_404_and_a_second_review_409(client, reviewable_order, shopper_token, other_shopper):
+    assert post_review(client, reviewable_order, f.token_for(other_shopper)).status_code == 404
+    assert post_review(client, reviewable_order, shopper_token).status_code == 201
+    resp = post_review(client, reviewable_order, shopper_token)
     assert (resp.status_code, resp.json()["code"]) == (409, "conflict")
     assert Review.objects.count() == 1
 
@@ -74,8 +69,8 @@ def test_order_not_completed_is_409(client, shopper, address, sku, shopper_token
     assert Review.objects.count() == 0
 
 
-def test_follow_up_once(client, order, shopper_token):
-    review_id = post_review(client, order, shopper_token).json()["id"]
+def test_follow_up_once(client, reviewable_order, shopper_token):
+    review_id = post_review(client, reviewable_order, shopper_token).json()["id"]
     url = f"/api/v1/reviews/{review_id}/follow-up"
     resp = client.post(url, data={"text": "Still great after a month", "photos": [photo()]}, **f.auth(shopper_token))
     assert (resp.status_code, resp.json()["follow_up"], len(resp.json()["photos"])) == (
@@ -85,9 +80,9 @@ def test_follow_up_once(client, order, shopper_token):
     assert Review.objects.get().follow_up == "Still great after a month"
 
 
-def test_seller_lists_and_replies_once_and_another_shop_gets_404(client, api, order, shopper_token, seller_token,
+def test_seller_lists_and_replies_once_and_another_shop_gets_404(client, api, reviewable_order, shopper_token, seller_token,
                                                                  other_shop):
-    review_id = post_review(client, order, shopper_token).json()["id"]
+    review_id = post_review(client, reviewable_order, shopper_token).json()["id"]
     listed = api.get("/seller/reviews?filter=unreplied", token=seller_token).json()
     assert [r["id"] for r in listed["results"]] == [review_id]
 
@@ -102,8 +97,8 @@ def test_seller_lists_and_replies_once_and_another_shop_gets_404(client, api, or
     assert Review.objects.get().reply == "Thank you!"
 
 
-def test_operator_hides_and_shows_and_nobody_else_can(client, api, order, shopper_token, seller_token, sku):
-    review_id = post_review(client, order, shopper_token).json()["id"]
+def test_operator_hides_and_shows_and_nobody_else_can(client, api, reviewable_order, shopper_token, seller_token, sku):
+    review_id = post_review(client, reviewable_order, shopper_token).json()["id"]
     for token in (shopper_token, seller_token):
         resp = api.post(f"/operator/reviews/{review_id}/hide", {"reason": "spam"}, token=token)
         assert resp.status_code == 403

@@ -25,14 +25,14 @@ from shopyard.reviews.models import (
 from shopyard.reviews.state import TRANSITIONS, Action, Status
 from tests import factories as f
 
-from .helpers import completed_order, not_an_image, photo
+from .helpers import not_an_image, photo
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def order(shopper, address, sku, media):
-    return completed_order(shopper, address, [(sku, 1)])
+def order(reviewable_order):
+    return reviewable_order
 
 
 @pytest.fixture
@@ -89,8 +89,8 @@ def test_buyer_reviews_a_completed_line_with_photos_and_the_aggregates_follow(or
 
 
 def test_averages_over_several_reviews(shopper, other_shopper, address, sku, shop, media):
-    first = completed_order(shopper, address, [(sku, 1)])
-    second = completed_order(other_shopper, f.make_address(other_shopper), [(sku, 1)])
+    first = f.make_completed_order(shopper, address, [(sku, 1)])
+    second = f.make_completed_order(other_shopper, f.make_address(other_shopper), [(sku, 1)])
     review(first, rating=5, logistics=5, service=4)
     review(second, rating=2, logistics=4, service=4)
 
@@ -285,7 +285,7 @@ def test_events_are_emitted(order, operator, shop, seller):
 
 def test_awaiting_review_lists_completed_orders_with_unreviewed_lines(shopper, address, sku, other_sku, media):
     f.make_paid_order(shopper, address, [(sku, 1)])  # paid only: not to review
-    done = completed_order(shopper, address, [(sku, 1)])
+    done = f.make_completed_order(shopper, address, [(sku, 1)])
     assert done.status == OrderStatus.COMPLETED
     assert queries.awaiting_review_count(shopper) == 1
     assert [line.order_id for line in queries.reviewable_lines(shopper)] == [done.pk]
