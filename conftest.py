@@ -94,6 +94,12 @@ def address(shopper):
 
 
 @pytest.fixture
+def reviewable_order(shopper, address, sku, media):
+    """The shopper's completed order of one `sku` (reviews, after-sales)."""
+    return f.make_completed_order(shopper, address, [(sku, 1)])
+
+
+@pytest.fixture
 def seller_client(client, seller, shop):
     """The test client logged in as the seller of `shop` (console pages)."""
     client.force_login(seller)

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "shopyard.payments",
     "shopyard.shipping",
     "shopyard.notifications",
+    "shopyard.reviews",
     "shopyard.storefront",
     "shopyard.console",
     "shopyard.demo",
@@ -170,6 +171,9 @@ EVENT_RETRY_MAX_SECONDS = int(env("SHOPYARD_EVENT_RETRY_MAX_SECONDS", "3600"))
 # --- parcels and tracking (docs/shipping.md, "Parcels and tracking") ----------
 # a delivered order is confirmed received this many days after delivery (periodic job)
 AUTO_CONFIRM_DAYS = int(env("SHOPYARD_AUTO_CONFIRM_DAYS", "10"))
+# days after an order is completed in which its lines may be reviewed, and followed up (追评)
+REVIEW_WINDOW_DAYS = int(env("SHOPYARD_REVIEW_WINDOW_DAYS", "15"))
+FOLLOW_UP_WINDOW_DAYS = int(env("SHOPYARD_FOLLOW_UP_WINDOW_DAYS", "180"))
 # the carrier adapter every carrier's tracking goes through (shipping.carriers.ADAPTERS)
 TRACKING_ADAPTER = env("SHOPYARD_TRACKING_ADAPTER", "simulated")
 # per adapter: the secret its tracking pushes are signed with (HMAC-SHA256)

@@ -248,6 +248,19 @@ def make_paid_order(user, address, lines):
     return order
 
 
+def make_completed_order(user, address, lines):
+    """An order of `lines` ([(sku, quantity)], one shop) placed, paid, shipped whole by its
+    shop's owner and received by `user`: completed, as reviews and after-sales need it."""
+    from shopyard.orders import services as order_services
+
+    order = make_paid_order(user, address, lines)
+    owner = order.shop.members.get(role=ShopMember.Role.OWNER).user
+    order_services.ship(actor=owner, shop=order.shop, order_id=order.pk, carrier="sf", tracking_number="SF1428839201775")
+    order_services.confirm_receipt(actor=user, order_id=order.pk)
+    order.refresh_from_db()
+    return order
+
+
 def push_tracking(client, events, *, tracking_number, timestamp=None, secret=None, adapter="simulated"):
     """POST a simulated carrier's tracking push (signed as shipping.carriers.SimulatedCarrier
     documents) of `events` ([{"id", "time", "code", ...}]) to the webhook."""

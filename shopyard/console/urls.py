@@ -7,6 +7,7 @@ from . import (
     group_views,
     notification_views,
     promotion_views,
+    review_views,
     views,
 )
 
@@ -22,6 +23,8 @@ urlpatterns = [
     path("products/<id:pk>/images/<id:image_id>/delete/", views.image_delete, name="image_delete"),
     path("products/<id:pk>/images/<id:image_id>/move/", views.image_move, name="image_move"),
     path("products/<id:pk>/images/order/", views.image_order, name="image_order"),
+    path("reviews/", review_views.review_list, name="reviews"),
+    path("reviews/<id:pk>/reply/", review_views.review_reply, name="review_reply"),
     path("messages/", notification_views.shop_messages, name="messages"),
     path("messages/read-all/", notification_views.shop_messages_read, name="messages_read"),
     path("webhooks/", notification_views.webhook_list, name="webhooks"),

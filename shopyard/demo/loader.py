@@ -327,7 +327,10 @@ def load_orders(*, shops, users, result: DemoResult):
     ])
     result.orders += 1
 
-    # 6. a flash sale on now in the self-operated shop, with one unit bought (awaiting payment)
+    # 6. reviews of received orders, with shop replies, a follow-up and a hidden one
+    load_reviews(shops=shops, users=users, owners=owners, address=address, picks=picks, result=result)
+
+    # 7. a flash sale on now in the self-operated shop, with one unit bought (awaiting payment)
     load_flash_sale(shop=shops["self"], owner=owners["self"], shopper=shopper, address=address, picks=picks["self"])
 
     # favourites and a cart waiting at checkout
@@ -336,6 +339,60 @@ def load_orders(*, shops, users, result: DemoResult):
     cart = cart_services.get_cart(user=shopper, create=True)
     cart_services.add_line(cart=cart, sku_id=picks["ak"][2].pk, quantity=1)
     cart_services.add_line(cart=cart, sku_id=picks["self"][3].pk, quantity=3)
+
+
+def load_reviews(*, shops, users, owners, address, picks, result: DemoResult):
+    """Two more orders received by the shopper and reviewed (in Chinese and English,
+    one anonymously, with photos), the shops' replies, a follow-up (追评) and one
+    review an operator hid, all through the services."""
+    from shopyard.checkout.services import place_order
+    from shopyard.orders import services as orders
+    from shopyard.orders.models import Order
+    from shopyard.reviews import services as reviews
+
+    shopper, operator = users["shopper"], users["operator"]
+    placed = place_order(actor=shopper, address_id=address.pk, idempotency_key="demo-checkout-reviews", lines=[
+        {"sku_id": picks["gd"][-1].pk, "quantity": 1}, {"sku_id": picks["gd"][-2].pk, "quantity": 1},
+        {"sku_id": picks["ak"][-1].pk, "quantity": 1},
+    ])
+    _pay(placed.payment_id)
+    key_of = {shop.pk: key for key, shop in shops.items()}
+    for order in Order.objects.filter(pk__in=placed.order_ids).order_by("pk"):
+        key = key_of[order.shop_id]
+        orders.ship(actor=owners[key], shop=shops[key], order_id=order.pk, carrier="sf", tracking_number="SF1428839201775")
+        orders.confirm_receipt(actor=shopper, order_id=order.pk)
+    result.orders += len(placed.order_ids)
+    lines = {}
+    for order in Order.objects.filter(user=shopper, status="completed").prefetch_related("lines").order_by("pk"):
+        for line in order.lines.all():
+            lines.setdefault(key_of[order.shop_id], []).append(line)
+
+    def photo(caption, seed):
+        return SimpleUploadedFile(f"review-{seed}.jpg", images.render(kind="phone", colour=(90, 140, 200),
+                                                                     caption=caption, seed=seed), "image/jpeg")
+
+    def write(line, **fields):
+        return reviews.create_review(actor=shopper, order_id=line.order_id, line_id=line.pk, **fields)
+
+    first = write(lines["self"][0], rating=5, logistics=5, service=5, photos=[photo("Unboxing", 1)],
+                  text="正品，包装完好，第二天就到了。用了几天很满意，推荐购买！")
+    reviews.reply(actor=owners["self"], shop=shops["self"], review_id=first.pk,
+                  text="感谢您对自营旗舰店的支持，期待您再次光临！")
+    reviews.add_follow_up(actor=shopper, review_id=first.pk, text="用了一个月，依然很好用，续航也不错。")
+    reviews.reply_to_follow_up(actor=owners["self"], shop=shops["self"], review_id=first.pk,
+                               text="谢谢您的追评，有任何问题随时联系我们。")
+    gd = lines["gd"]
+    second = write(gd[0], rating=4, logistics=5, service=4, anonymous=True,
+                   text="Good value for money. Delivery was fast, but the box was a little dented.")
+    reviews.reply(actor=owners["gd"], shop=shops["gd"], review_id=second.pk,
+                  text="Thanks for the feedback! We have asked the courier to pack more carefully.")
+    if len(gd) > 1:
+        write(gd[1], rating=3, logistics=3, service=4, text="还行吧，和描述基本一致，颜色比图片略深。")
+    if len(gd) > 2:
+        write(gd[2], rating=5, logistics=4, service=5, photos=[photo("Looks great", 2), photo("Detail", 3)],
+              text="Exactly as described, works perfectly. Would buy again.")
+    spam = write(lines["ak"][0], rating=1, logistics=2, service=1, text="加微信 xxx 领优惠，比这里便宜一半！")
+    reviews.hide_review(actor=operator, review_id=spam.pk, reason="广告引流 / advertising")
 
 
 def load_flash_sale(*, shop, owner, shopper, address, picks):

@@ -39,6 +39,7 @@ from shopyard.payments import queries as payment_queries
 from shopyard.payments import services as payment_services
 from shopyard.payments.state import is_open as payment_is_open
 from shopyard.promotions.coupons import coupon_groups, coupon_problems
+from shopyard.reviews import queries as review_queries
 
 ORDERS_PER_PAGE = 10
 
@@ -387,23 +388,42 @@ def _tab_of_status(status):
     return next((tab for tab, statuses in BUYER_TABS.items() if statuses and status in statuses), "all")
 
 
+# The order centre's tabs: the order statuses' (orders.state.BUYER_TABS) and, composed
+# here because orders must not import reviews, 待评价 (to review) after "to receive":
+# completed orders with a line not reviewed yet (reviews.queries.awaiting_review).
+TO_REVIEW = "to_review"
+TAB_ORDER = [*list(BUYER_TABS)[:list(BUYER_TABS).index("to_receive") + 1], TO_REVIEW,
+             *list(BUYER_TABS)[list(BUYER_TABS).index("to_receive") + 1:]]
+
+
+def _tab_orders(user, tab):
+    if tab == TO_REVIEW:
+        return review_queries.awaiting_review(order_queries.buyer_tab_orders(user, "all"))
+    return order_queries.buyer_tab_orders(user, tab)
+
+
+def _tab_counts(user) -> dict:
+    return {**order_queries.buyer_tab_counts(user), TO_REVIEW: review_queries.awaiting_review_count(user)}
+
+
 def _orders_page(request, *, error="", status=200):
     current = request.GET.get("tab") or _tab_of_status(request.GET.get("status", ""))
-    if current not in BUYER_TABS:
+    if current not in TAB_ORDER:
         current = "all"
-    page = Paginator(order_queries.buyer_tab_orders(request.user, current), ORDERS_PER_PAGE).get_page(
+    page = Paginator(_tab_orders(request.user, current), ORDERS_PER_PAGE).get_page(
         request.GET.get("page")
     )
     for order in page.object_list:
         _decorate_order(order)
         for line in order.lines.all():
             line.image = _line_thumbnail(line)
-    counts = order_queries.buyer_tab_counts(request.user)
+    counts = _tab_counts(request.user)
+    labels = {**BUYER_TAB_LABELS, TO_REVIEW: _("To review")}
     context = {
         "page": page,
         "orders": page.object_list,
         "current": current,
-        "tabs": [(tab, BUYER_TAB_LABELS[tab], counts[tab]) for tab in BUYER_TABS],
+        "tabs": [(tab, labels[tab], counts[tab]) for tab in TAB_ORDER],
         "error": error,
         "has_pending": any(Action.PAY in o.actions for o in page.object_list),
     }
@@ -439,6 +459,10 @@ def _order_page(request, pk, *, error="", status=200):
         "refunds": payment_queries.refunds_for_order(order),
         "error": error,
     }
+    # 评价 per line while it may be reviewed, 追评 later, and the review itself
+    states = review_queries.line_states(order)
+    for line in order.lines.all():
+        line.review_state = states[line.pk]
     return render(request, "storefront/order_detail.html", context, status=status)
 
 

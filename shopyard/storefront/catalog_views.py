@@ -45,6 +45,7 @@ from shopyard.core.money import format_price
 from shopyard.core.validation import page_number, parse_id
 from shopyard.promotions.discounts import badges_for, listing_badges
 from shopyard.promotions.group_queries import product_offers
+from shopyard.reviews import queries as review_queries
 from shopyard.shops.queries import active_shops
 from shopyard.storefront.page_cache import render_page
 from shopyard.storefront.queries import home_content
@@ -330,6 +331,7 @@ def shop(request, slug):
         "shop_label": localized(the_shop, "name"),
         "free_shipping_over": format_price(the_shop.free_shipping_over, the_shop.currency)
         if the_shop.free_shipping_over is not None else "",
+        "shop_rating": review_queries.shop_summary(the_shop.pk),
     })
     return render(request, "storefront/shop.html", context)
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import buying_views, catalog_views, coupon_views, flash_views, group_views
+from . import buying_views, catalog_views, coupon_views, flash_views, group_views, review_views
 
 app_name = "storefront"
 
@@ -45,4 +45,9 @@ urlpatterns = [
     path("coupons/<id:pk>/claim/", coupon_views.coupon_claim, name="coupon_claim"),
     path("coupons/mine/", coupon_views.my_coupons, name="my_coupons"),
     path("coupons/strip/<id:shop_id>/", coupon_views.strip, name="coupon_strip"),
+    # reviews (review_views)
+    path("p/<id:pk>/reviews/", review_views.product_reviews, name="product_reviews"),
+    path("orders/<id:pk>/lines/<id:line_id>/review/", review_views.review_line, name="review_line"),
+    path("reviews/<id:pk>/follow-up/", review_views.review_follow_up, name="review_follow_up"),
+    path("reviews/mine/", review_views.my_reviews, name="my_reviews"),
 ]
