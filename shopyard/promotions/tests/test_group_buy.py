@@ -436,10 +436,10 @@ def test_console_and_api_ship_actions_refuse_a_held_order_with_a_clear_message(c
 # --- pages ---------------------------------------------------------------------------------
 
 def test_product_page_offers_to_open_a_group_beside_buy_now(client, product, sku, shop):
-    page = client.get(f"/p/{product.pk}/").content.decode()
+    page = client.get(f.product_url(product)).content.decode()
     assert "data-group-button" in page and "Open a group" not in page
     make_campaign(shop, sku)
-    page = client.get(f"/p/{product.pk}/").content.decode()
+    page = client.get(f.product_url(product)).content.decode()
     assert "Open a group ¥39.90 (3-person group)" in page
     assert 'formaction="/groups/open/"' in page
 
