@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "shopyard.payments",
     "shopyard.shipping",
     "shopyard.notifications",
+    "shopyard.channels",
     "shopyard.storefront",
     "shopyard.console",
     "shopyard.demo",
@@ -78,6 +79,8 @@ MIDDLEWARE = [
     "shopyard.accounts.middleware.SessionTrackingMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # after auth: a tagged visit records a channel touch once the response is sent
+    "shopyard.channels.middleware.ChannelTouchMiddleware",
 ]
 
 ROOT_URLCONF = "shopyard.urls"

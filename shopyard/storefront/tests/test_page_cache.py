@@ -6,10 +6,9 @@ import re
 import pytest
 from django.test import Client
 
-from tests import factories as f
-
 from shopyard.catalog.services import update_product
 from shopyard.storefront import page_cache
+from tests import factories as f
 
 
 @pytest.fixture(autouse=True)

@@ -12,7 +12,6 @@ from html.parser import HTMLParser
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.urls import reverse
 from PIL import Image
 
 from shopyard.catalog.models import AttributeOption, Brand, Sku
