@@ -36,4 +36,7 @@ class OrderAttributionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ("order__number", "campaign", "link_code")
     list_select_related = ("order", "shop")
     date_hierarchy = "placed_at"
+    fields = ("order", "shop", "touch", "source", "medium", "campaign", "link_code", "total_text", "touched_at",
+              "placed_at")
+    readonly_fields = ("total_text",)
     total_text = money_display("total", _("order total"))

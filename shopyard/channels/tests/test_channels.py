@@ -16,8 +16,8 @@ from shopyard.channels import queries, services, tags
 from shopyard.channels.middleware import CLAIM_COOKIE, VISITOR_COOKIE
 from shopyard.channels.models import CampaignLink, ChannelTouch, OrderAttribution
 from shopyard.checkout.services import place_order
-from shopyard.orders.models import Order
 from shopyard.core.errors import ValidationFailed
+from shopyard.orders.models import Order
 from tests import factories as f
 
 TAG = "utm_source=wechat&utm_medium=social&utm_campaign=双11"
