@@ -330,6 +330,7 @@ def _product_context(request, pk, *, now=None):
         "group_changes_at": group_changes_at,
         "seo": seo.product_seo(request, p, skus=skus, cover_url=next(iter(slides.values()), ("", ""))[1],
                                rating=seo.rating_for(p.pk)),
+        "share_url": seo.share_url(request, seo.product_path(p.pk, p.slug), "product"),
     }
 
 
@@ -357,6 +358,7 @@ def shop(request, slug):
         "seo": _listing_seo(request, context["page"], title=shop_label,
                             description=the_shop.description or _("%(name)s at Shopyard") % {"name": shop_label},
                             path=reverse("storefront:shop", args=[the_shop.slug])),
+        "share_url": seo.share_url(request, reverse("storefront:shop", args=[the_shop.slug]), "shop"),
         "shop": the_shop,
         "shop_label": localized(the_shop, "name"),
         "free_shipping_over": format_price(the_shop.free_shipping_over, the_shop.currency)

@@ -152,3 +152,14 @@ def product_seo(request, product, *, skus, cover_url: str, rating=None) -> dict:
         data["aggregateRating"] = {"@type": "AggregateRating", "ratingValue": str(average), "reviewCount": count}
     return page_seo(request, title=title, description=description, path=path, image=cover_url, kind="product",
                     structured=data)
+
+
+# --- share links ------------------------------------------------------------------------
+# What a shopper copies from a product, shop or group-buy page: the canonical URL with a
+# channel tag (channels.tags), so visits and orders it brings are attributed to sharing.
+
+
+def share_url(request, path: str, kind: str) -> str:
+    from shopyard.channels.tags import Tag, tagged_url
+
+    return tagged_url(request.build_absolute_uri(path), Tag(source="share", medium="link", campaign=kind))

@@ -282,3 +282,16 @@ def test_robots_txt_keeps_crawlers_out_of_private_paths_and_names_the_sitemap(cl
     for path in ("/cart/", "/checkout/", "/console/", "/accounts/", "/api/", "/orders/", "/admin/"):
         assert f"Disallow: {path}" in lines
     assert "Sitemap: http://testserver/sitemap.xml" in lines
+
+
+# --- share links -------------------------------------------------------------------------------
+
+
+def test_product_and_shop_pages_offer_a_tagged_share_link(client, shop):
+    product = f.make_product(shop, title="无线耳机")
+    product_html = client.get(f.product_url(product)).content.decode()
+    shop_html = client.get(f"/shop/{shop.slug}/").content.decode()
+    assert (f'value="http://testserver/p/{product.pk}-wu-xian-er-ji/?utm_source=share&amp;utm_medium=link'
+            f'&amp;utm_campaign=product"') in product_html
+    assert (f'value="http://testserver/shop/{shop.slug}/?utm_source=share&amp;utm_medium=link'
+            f'&amp;utm_campaign=shop"') in shop_html
