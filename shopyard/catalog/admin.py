@@ -69,7 +69,7 @@ class CategoryAdmin(admin.ModelAdmin):
         old_slug = form.initial.get("slug") if change else None
         super().save_model(request, obj, form, change)
         if old_slug and old_slug != obj.slug:  # the storefront keeps the old slug for a 301
-            emit("category.slug_changed", category_id=obj.pk, old_slug=old_slug, slug=obj.slug,
+            emit("category_slug.changed", category_id=obj.pk, old_slug=old_slug, slug=obj.slug,
                  actor_id=request.user.pk)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):

@@ -96,7 +96,7 @@ class ShopAdmin(MoneyAdminMixin, admin.ModelAdmin):
         old_slug = form.initial.get("slug") if change else None
         super().save_model(request, obj, form, change)
         if old_slug and old_slug != obj.slug:  # the storefront keeps the old slug for a 301
-            emit("shop.slug_changed", shop_id=obj.pk, old_slug=old_slug, slug=obj.slug, actor_id=request.user.pk)
+            emit("shop_slug.changed", shop_id=obj.pk, old_slug=old_slug, slug=obj.slug, actor_id=request.user.pk)
 
 
 @admin.register(ShopStatusChange)

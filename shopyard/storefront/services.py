@@ -122,7 +122,7 @@ def delete_featured(*, actor, featured: FeaturedCategory) -> None:
 
 
 # --- slug history (SEO) ---------------------------------------------------------
-# The shop and category admins emit `shop.slug_changed` / `category.slug_changed`
+# The shop and category admins emit `shop_slug.changed` / `category_slug.changed`
 # when an operator edits a slug; the old one is kept here so its links answer
 # with a 301 (storefront.seo.moved_slug). Idempotent: a redelivered event finds
 # its row; a slug taken back by its object drops its history row.
