@@ -295,3 +295,18 @@ def test_product_and_shop_pages_offer_a_tagged_share_link(client, shop):
             f'&amp;utm_campaign=product"') in product_html
     assert (f'value="http://testserver/shop/{shop.slug}/?utm_source=share&amp;utm_medium=link'
             f'&amp;utm_campaign=shop"') in shop_html
+
+
+def test_the_seller_api_writes_and_returns_the_seo_fields(api, seller_token, shop):
+    product = f.make_product(shop, title="无线耳机")
+    sku = product.skus.get()
+    body = {"category_id": product.category_id, "title": "蓝牙耳机", "seo_title": "蓝牙耳机 官方正品",
+            "seo_description": "七天无理由退货", "skus": [{"code": sku.code, "price": "10.00", "stock": 3}]}
+    resp = api.put(f"/seller/products/{product.pk}", body, token=seller_token)
+    assert resp.status_code == 200
+    out = resp.json()
+    assert (out["slug"], out["seo_title"], out["seo_description"]) == ("lan-ya-er-ji", "蓝牙耳机 官方正品", "七天无理由退货")
+    too_long = api.put(f"/seller/products/{product.pk}", {**body, "seo_description": "x" * 301}, token=seller_token)
+    assert too_long.status_code == 422
+    product.refresh_from_db()
+    assert product.seo_description == "七天无理由退货"
