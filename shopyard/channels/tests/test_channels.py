@@ -306,3 +306,21 @@ def test_old_touches_are_purged(shopper):
     kept = touch(shopper, days_ago=10)
     assert services.purge_old_touches() == 1
     assert list(ChannelTouch.objects.values_list("pk", flat=True)) == [kept.pk]
+
+
+def test_end_to_end_a_short_link_visit_then_login_then_order_shows_in_the_sellers_report(
+        client, shop, seller, shopper, address, product, django_capture_on_commit_callbacks):
+    # given a seller's campaign link followed by a visitor who is not logged in yet
+    link = make_link(shop, seller, product)
+    assert client.get(f"/s/{link.code}/", follow=True).status_code == 200
+    # when they log in and place an order
+    client.force_login(shopper)
+    client.get(reverse("storefront:home"))
+    order_id = order_now(shopper, address, product.skus.get(), django_capture_on_commit_callbacks)
+    # then the order is attributed to the link and the seller's report counts it
+    attribution = OrderAttribution.objects.get()
+    assert (attribution.order_id, attribution.link_code, attribution.source) == (order_id, link.code, "wechat")
+    report = queries.channel_report(period=queries.parse_period(), shop=shop)
+    [row] = report["rows"]
+    assert (row.source, row.campaign, row.visits, row.orders) == ("wechat", "双11", 1, 1)
+    assert row.gmv == {"CNY": Order.objects.get(pk=order_id).total}
