@@ -6,6 +6,8 @@ from shopyard.accounts.api import router as accounts_router
 from shopyard.cart.api import router as cart_router
 from shopyard.catalog.api import router as catalog_router
 from shopyard.catalog.api import seller_router as seller_catalog_router
+from shopyard.channels.api import operator_router as channels_operator_router
+from shopyard.channels.api import seller_router as channels_seller_router
 from shopyard.checkout import api as _checkout_api  # noqa: F401  (adds POST /orders to the orders router)
 from shopyard.checkout.group_api import router as group_router
 from shopyard.core.api_support import install_error_handlers
@@ -63,3 +65,5 @@ api.add_router("/operator", operator_notifications_router)
 api.add_router("", reviews_router)
 api.add_router("/seller", reviews_seller_router)
 api.add_router("/operator", reviews_operator_router)
+api.add_router("/seller", channels_seller_router)
+api.add_router("/operator", channels_operator_router)

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.contrib.sitemaps",
     "ninja",
     "shopyard.core",
     "shopyard.accounts",
@@ -60,6 +61,7 @@ INSTALLED_APPS = [
     "shopyard.shipping",
     "shopyard.notifications",
     "shopyard.reviews",
+    "shopyard.channels",
     "shopyard.storefront",
     "shopyard.console",
     "shopyard.demo",
@@ -78,6 +80,8 @@ MIDDLEWARE = [
     "shopyard.accounts.middleware.SessionTrackingMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # after auth: a tagged visit records a channel touch once the response is sent
+    "shopyard.channels.middleware.ChannelTouchMiddleware",
 ]
 
 ROOT_URLCONF = "shopyard.urls"

@@ -17,6 +17,7 @@ urlpatterns = [
     path("pay/", include("shopyard.payments.urls")),
     path("console/", include("shopyard.console.urls")),
     path("messages/", include("shopyard.notifications.urls")),
+    path("s/", include("shopyard.channels.urls")),  # campaign short links
     path("", include("shopyard.storefront.urls")),
 ]
 

@@ -301,3 +301,10 @@ def make_flash_race_item():
     shop = make_shop(owner=make_user("flash-seller"), shipping_fee="0")
     sku = make_product(shop, price="99.00", stock=150).skus.get()
     return sku, make_flash_sale(shop, [(sku, "9.90", 100, 1)]).items.get()
+
+
+def product_url(product) -> str:
+    """The product's canonical page (/p/<id>-<slug>/); /p/<id>/ answers with a 301 to it."""
+    from shopyard.storefront.seo import product_path
+
+    return product_path(product.pk, product.slug)

@@ -291,7 +291,7 @@ def test_suspended_shops_products_are_hidden(api, shop, product):
     assert product.pk not in [p["id"] for p in api.get("/products").json()["results"]]
     from django.test import Client
 
-    assert Client().get(f"/p/{product.pk}/").status_code == 404
+    assert Client().get(f.product_url(product)).status_code == 404
 
 
 def test_failed_logins_elsewhere_do_not_lock_the_owner_out(api, shopper):

@@ -254,11 +254,11 @@ def test_flash_page_keeps_the_button_shut_until_the_start_second(db, client, sho
 
 
 def test_product_page_shows_the_flash_price_while_the_session_is_live(db, client, item, product):
-    html = client.get(f"/p/{product.pk}/").content.decode()
+    html = client.get(f.product_url(product)).content.decode()
     assert "Flash sale" in html and "¥19.90" in html and "3 left" in html
     FlashSaleItem.objects.filter(pk=item.pk).update(available=0)
     FlashSale.objects.filter(pk=item.sale_id).update(ends_at=timezone.now() - timedelta(seconds=1))
-    assert "flash-badge" not in client.get(f"/p/{product.pk}/").content.decode()
+    assert "flash-badge" not in client.get(f.product_url(product)).content.decode()
 
 
 def test_the_public_listing_shows_prices_units_left_times_and_server_time(db, api, shop, item, sku, shopper):

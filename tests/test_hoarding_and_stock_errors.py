@@ -224,7 +224,7 @@ def test_parallel_checkouts_of_one_account_cannot_pass_the_unpaid_cap_together(s
 
 def test_the_quantity_inputs_offer_no_more_than_the_cap(client, shopper, big_sku, settings):
     settings.MAX_UNITS_PER_SKU = 20
-    product_page = client.get(f"/p/{big_sku.product_id}/").content.decode()
+    product_page = client.get(f"/p/{big_sku.product_id}/", follow=True).content.decode()
     assert 'name="quantity" value="1" min="1" max="20"' in product_page
     client.force_login(shopper)
     client.post(reverse("storefront:cart_add"), {"sku_id": big_sku.pk, "quantity": "3"})

@@ -93,7 +93,7 @@ def test_buy_now_page_sends_a_guest_to_log_in_first(client, sku):
 
 
 def test_product_page_has_a_buy_now_button(client, product):
-    page = client.get(reverse("storefront:product", args=[product.pk])).content.decode()
+    page = client.get(f.product_url(product)).content.decode()
 
     assert f'formaction="{reverse("storefront:buy_now")}"' in page
     assert "Buy now" in page

@@ -126,7 +126,7 @@ def test_product_page_sanitises_a_description_written_around_the_service(client,
     product = f.make_product(shop)
     Product.objects.filter(pk=product.pk).update(description=HOSTILE, description_en=HOSTILE)
 
-    html = client.get(reverse("storefront:product", args=[product.pk]), **EN).content.decode()
+    html = client.get(f.product_url(product), **EN).content.decode()
 
     body = html.split('<div class="description rich-text">')[1].split("</div>")[0]
     assert body == HOSTILE_CLEAN
@@ -138,7 +138,7 @@ def test_an_empty_description_renders_nothing(client, shop):
     product = f.make_product(shop)
     Product.objects.filter(pk=product.pk).update(description="", description_en="<script>x</script>")
 
-    html = client.get(reverse("storefront:product", args=[product.pk]), **EN).content.decode()
+    html = client.get(f.product_url(product), **EN).content.decode()
 
     assert render("") == "" and render("  ") == ""
     assert 'class="description rich-text"' not in html

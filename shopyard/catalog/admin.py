@@ -3,6 +3,7 @@ from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 
 from shopyard.core.admin import MoneyAdminMixin, image_preview, money_display, run_service
+from shopyard.core.events import emit
 
 from . import services
 from .models import (
@@ -63,6 +64,13 @@ class CategoryAdmin(admin.ModelAdmin):
     @admin.display(description=_("products"), ordering="n_products")
     def product_count(self, obj):
         return obj.n_products
+
+    def save_model(self, request, obj, form, change):
+        old_slug = form.initial.get("slug") if change else None
+        super().save_model(request, obj, form, change)
+        if old_slug and old_slug != obj.slug:  # the storefront keeps the old slug for a 301
+            emit("category_slug.changed", category_id=obj.pk, old_slug=old_slug, slug=obj.slug,
+                 actor_id=request.user.pk)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "parent":  # the tree has two levels: parents are top-level

@@ -85,6 +85,9 @@ class AttributeOut(Schema):
 class ProductOut(ProductCard):
     description: str
     description_en: str
+    slug: str
+    seo_title: str
+    seo_description: str
     status: str
     images: list[ImageOut]
     attributes: list[AttributeOut]
@@ -140,6 +143,7 @@ def detail(p: Product) -> dict:
                          "stock": stock, "in_stock": stock > 0, "options": opts})
     return {
         **card(p), "description": p.description, "description_en": p.description_en, "status": p.status,
+        "slug": p.slug, "seo_title": p.seo_title, "seo_description": p.seo_description,
         "images": [_image(i) for i in getattr(p, "image_list", p.images.all())],
         "attributes": [{"name": a.name, "name_en": a.name_en, "options": [o.value for o in a.options.all()],
                         "options_en": [o.value_en for o in a.options.all()]} for a in attrs],
@@ -239,6 +243,8 @@ class ProductIn(Schema):
     title_en: str = Field("", max_length=200)
     description: str = Field("", max_length=20000)
     description_en: str = Field("", max_length=20000)
+    seo_title: str = Field("", max_length=120)
+    seo_description: str = Field("", max_length=300)
     attributes: list[AttributeIn] = Field([], max_length=5)
     skus: list[SkuIn] = Field(..., min_length=1, max_length=200)
 

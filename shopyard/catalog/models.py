@@ -59,6 +59,12 @@ class Product(models.Model):
     title_en = models.CharField(_("English title"), max_length=200, blank=True)
     description = models.TextField(_("description"), blank=True)
     description_en = models.TextField(_("English description"), blank=True)
+    # the URL slug (pinyin of the title, shopyard.core.slugs), set by the catalogue services;
+    # the product's URL is /p/<id>-<slug>/ so a stale slug redirects (storefront.seo)
+    slug = models.SlugField(_("slug"), max_length=100, blank=True)
+    # what search engines show; blank: the title and the start of the description
+    seo_title = models.CharField(_("SEO title"), max_length=120, blank=True)
+    seo_description = models.CharField(_("SEO description"), max_length=300, blank=True)
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.DRAFT, db_index=True)
     currency = models.CharField(_("currency"), max_length=3, default="CNY")
     min_price = models.DecimalField(_("lowest price"), max_digits=20, decimal_places=4, default=Decimal("0"))

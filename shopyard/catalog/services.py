@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from shopyard.core.errors import NotFound, ValidationFailed
 from shopyard.core.events import emit
 from shopyard.core.money import CURRENCY_PRECISION, format_price
+from shopyard.core.slugs import slugify_text
 from shopyard.core.validation import parse_id, parse_int
 from shopyard.inventory import services as inventory
 
@@ -38,6 +39,8 @@ MAX_SKUS = 200
 MAX_MATRIX_ATTRIBUTES = 3
 MAX_MATRIX_OPTIONS = 20
 MAX_IMAGES = 12
+SEO_TITLE_MAX = 120  # Product.seo_title / seo_description lengths
+SEO_DESCRIPTION_MAX = 300
 
 
 MAX_MEASURE = Decimal("100000")
@@ -114,6 +117,8 @@ def _clean(data: dict, *, currency: str, partial_product=None):
         "title_en": _text(data, "title_en", limit=200, errors=errors),
         "description": rich_text.sanitize(_text(data, "description", limit=20000, errors=errors)),
         "description_en": rich_text.sanitize(_text(data, "description_en", limit=20000, errors=errors)),
+        "seo_title": _text(data, "seo_title", limit=SEO_TITLE_MAX, errors=errors),
+        "seo_description": _text(data, "seo_description", limit=SEO_DESCRIPTION_MAX, errors=errors),
     }
     category_id = parse_id(data.get("category_id"))
     category = Category.objects.filter(pk=category_id).first() if category_id else None
@@ -407,6 +412,8 @@ def create_product(*, actor, shop, data: dict) -> Product:
         shop=shop, category=cleaned["category"], brand=cleaned["brand"], title=cleaned["title"],
         title_en=cleaned["title_en"], description=cleaned["description"],
         description_en=cleaned["description_en"], currency=shop.currency,
+        seo_title=cleaned["seo_title"], seo_description=cleaned["seo_description"],
+        slug=slugify_text(cleaned["title"]),
     )
     _write_attributes_and_skus(product, cleaned, actor)
     if data.get("publish"):
@@ -419,8 +426,10 @@ def create_product(*, actor, shop, data: dict) -> Product:
 def update_product(*, actor, shop, product_id, data: dict) -> Product:
     product = _own_product(shop, product_id)
     cleaned = _clean(data, currency=product.currency, partial_product=product)
-    for field in ("title", "title_en", "description", "description_en", "category", "brand"):
+    for field in ("title", "title_en", "description", "description_en", "category", "brand",
+                  "seo_title", "seo_description"):
         setattr(product, field, cleaned[field])
+    product.slug = slugify_text(product.title)  # a stale /p/<id>-<old>/ link redirects by id
     product.save()
     _write_attributes_and_skus(product, cleaned, actor)
     emit("product.updated", product_id=product.pk, shop_id=shop.pk)

@@ -20,7 +20,8 @@ from shopyard.core.validation import parse_int
 
 MAX_ATTRIBUTES = catalog.MAX_MATRIX_ATTRIBUTES
 MAX_ROWS = catalog.MAX_SKUS
-PRODUCT_FIELDS = ("category_id", "brand_id", "title", "title_en", "description", "description_en")
+PRODUCT_FIELDS = ("category_id", "brand_id", "title", "title_en", "description", "description_en",
+                  "seo_title", "seo_description")
 SKU_FIELDS = ("code", "price", "stock", "options")
 _SPLIT = re.compile(r"[,，、;；\n]")
 _ERROR_KEY = re.compile(r"^(attributes|skus)\[([0-9]{1,4})\]\.(\w+)$")
@@ -157,6 +158,7 @@ def from_product(product) -> EditorState:
         "category_id": str(product.category_id), "brand_id": str(product.brand_id or ""),
         "title": product.title, "title_en": product.title_en,
         "description": product.description, "description_en": product.description_en,
+        "seo_title": product.seo_title, "seo_description": product.seo_description,
     }
     attrs = list(product.attributes.prefetch_related("options").order_by("position", "id"))
     for attr in attrs:

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import (
+    channel_views,
     coupon_views,
     flash_views,
     freight_views,
@@ -31,6 +32,8 @@ urlpatterns = [
     path("webhooks/<id:pk>/", notification_views.webhook_detail, name="webhook_detail"),
     path("webhooks/<id:pk>/delete/", notification_views.webhook_delete, name="webhook_delete"),
     path("webhook-deliveries/<id:pk>/replay/", notification_views.webhook_replay, name="webhook_replay"),
+    path("channels/", channel_views.channels, name="channels"),
+    path("channels/platform/", channel_views.platform_channels, name="platform_channels"),
     path("freight-templates/", freight_views.templates, name="freight_templates"),
     path("freight-templates/new/", freight_views.template_create, name="freight_template_create"),
     path("freight-templates/assign/", freight_views.assign, name="freight_assign"),

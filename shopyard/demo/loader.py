@@ -464,6 +464,46 @@ def load_campaigns(*, operator, now=None) -> int:
     return 1
 
 
+# (name, channel, medium, campaign, shop key, to a product?) — campaign names are free text
+CAMPAIGN_LINKS = [
+    ("朋友圈 双11预热 / WeChat Moments pre-sale", "wechat", "social", "双11预热", "gd", True),
+    ("微博 店铺首页 / Weibo shop page", "weibo", "social", "spring-launch", "ak", False),
+    ("邮件周报 / Weekly e-mail", "email", "email", "weekly", "self", True),
+]
+
+
+def load_channels(*, shops, users) -> int:
+    """Campaign links of a few shops, the demo shopper's tagged visit that its orders are
+    attributed to (last touch), and an old category slug that now redirects."""
+    from shopyard.channels import services as channels
+    from shopyard.channels.models import CampaignLink
+    from shopyard.channels.tags import Tag
+
+    if CampaignLink.objects.exists():
+        return 0
+    made = 0
+    for name, source, medium, campaign, key, to_product in CAMPAIGN_LINKS:
+        shop = shops[key]
+        product = Product.objects.filter(shop=shop, status=Product.Status.PUBLISHED).order_by("pk").first()
+        if to_product and product is None:
+            continue
+        owner = ShopMember.objects.filter(shop=shop, role=ShopMember.Role.OWNER).first().user
+        channels.create_campaign_link(actor=owner, shop=shop, data={
+            "name": name, "source": source, "medium": medium, "campaign": campaign,
+            "target": "product" if to_product else "shop", "product_id": product.pk if to_product else None})
+        made += 1
+    link = CampaignLink.objects.filter(source="wechat").first()
+    if link is not None:
+        channels.record_touch(tag=Tag(source=link.source, medium=link.medium, campaign=link.campaign,
+                                      link_code=link.code),
+                              visitor="0" * 32, user_id=users["shopper"].pk, product_id=link.product_id,
+                              now=timezone.now() - timedelta(hours=2))
+    phones = Category.objects.filter(slug="phones").first()
+    if phones is not None:
+        storefront.record_slug_change(kind="category", object_id=phones.pk, old_slug="mobile-phones", slug="phones")
+    return made
+
+
 def load_coupons(*, operator, shops, users, now=None) -> int:
     """A platform coupon and a shop coupon in the coupon centre, claimable for a month,
     each valid 30 days after claiming, the shopper holding the platform's (added once,
@@ -504,6 +544,7 @@ def load(*, products: int = DEFAULT_PRODUCTS, seed: int = DEFAULT_SEED, with_ord
         load_home_content(operator=users["operator"], cats=cats)
         load_campaigns(operator=users["operator"])
         load_coupons(operator=users["operator"], shops=shops, users=users)
+        load_channels(shops=shops, users=users)
     # orders run after the catalogue commits, as they would in real life
     if with_orders:
         load_orders(shops=shops, users=users, result=result)

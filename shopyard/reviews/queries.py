@@ -102,6 +102,13 @@ def product_summary(product_id) -> dict:
     return summarise(row)
 
 
+def product_rating(product_id):
+    """(average stars, count) of the product's visible reviews, or None without any:
+    what search engines read (the product page's structured data)."""
+    row = ProductRating.objects.filter(product_id=product_id, count__gt=0).values_list("stars_total", "count").first()
+    return (_average(*row), row[1]) if row else None
+
+
 def summarise(row) -> dict:
     per_star = {n: getattr(row, f"star_{n}") for n in range(1, 6)}
     good, medium, bad = per_star[4] + per_star[5], per_star[3], per_star[1] + per_star[2]

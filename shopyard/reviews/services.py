@@ -1,7 +1,7 @@
 """Every write to reviews: the buyer reviews a line of a completed order and
 follows it up once; the seller replies once to each; operators hide and show
 reviews with a reason. Each service runs in one transaction, emits one event
-(`review.created`, `review.followed_up`, `review.replied`, `review.hidden`,
+(`review.created`, `review_follow_up.written`, `review.replied`, `review.hidden`,
 `review.shown`) and recomputes the product's and the shop's ratings.
 
 Decisions (docs/reviews.md):
@@ -215,7 +215,7 @@ def add_follow_up(*, actor, review_id, text, photos=(), now=None) -> Review:
                 review.photo_count += _store_photos(review, checked, part=ReviewPhoto.Part.FOLLOW_UP, written=written)
                 review.save(update_fields=["photo_count"])
             refresh_ratings(product_id=review.product_id, shop_id=review.shop_id)
-            emit("review.followed_up", review_id=review.pk, product_id=review.product_id, shop_id=review.shop_id,
+            emit("review_follow_up.written", review_id=review.pk, product_id=review.product_id, shop_id=review.shop_id,
                  user_id=actor.pk)
     except BaseException:
         _delete_files(written)

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy
 
 from shopyard.core.admin import MoneyAdminMixin, ReadOnlyInline, money_display
 from shopyard.core.errors import DomainError
+from shopyard.core.events import emit
 
 from . import services
 from .models import Shop, ShopMember, ShopStatusChange
@@ -90,6 +91,12 @@ class ShopAdmin(MoneyAdminMixin, admin.ModelAdmin):
     @admin.display(description=gettext_lazy("products"), ordering="n_products")
     def product_count(self, obj):
         return obj.n_products
+
+    def save_model(self, request, obj, form, change):
+        old_slug = form.initial.get("slug") if change else None
+        super().save_model(request, obj, form, change)
+        if old_slug and old_slug != obj.slug:  # the storefront keeps the old slug for a 301
+            emit("shop_slug.changed", shop_id=obj.pk, old_slug=old_slug, slug=obj.slug, actor_id=request.user.pk)
 
 
 @admin.register(ShopStatusChange)

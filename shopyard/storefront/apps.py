@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 # a shop's status hides or shows all its products at once
 CATALOGUE_EVENTS = ("product.created", "product.updated", "product.published", "product.unpublished",
                     "shop.suspended", "shop.reopened", "shop.updated",
+                    "shop_slug.changed", "category_slug.changed",
                     # operators' home-page banners and featured categories
                     "home.changed",
                     # promotions change the prices product pages show
@@ -24,3 +25,8 @@ class StorefrontConfig(AppConfig):
 
         for name in CATALOGUE_EVENTS:
             subscribe(name, bump, key="storefront.page_cache")
+        from .services import on_category_slug_changed, on_shop_slug_changed
+
+        # old slugs answer with a 301 (docs/seo.md)
+        subscribe("shop_slug.changed", on_shop_slug_changed, key="storefront.shop_slug_history")
+        subscribe("category_slug.changed", on_category_slug_changed, key="storefront.category_slug_history")

@@ -12,8 +12,8 @@ to the session: the recently viewed list lives in a cookie.
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
-from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -50,6 +50,7 @@ from shopyard.shops.queries import active_shops
 from shopyard.storefront.page_cache import render_page
 from shopyard.storefront.queries import home_content
 
+from . import seo
 from .context_processors import _categories
 from .flash_views import product_flash_badges
 
@@ -67,17 +68,11 @@ SORT_CHOICES = [
     ("price_desc", gettext_lazy("Price: high to low")),
 ]
 
-def _product_url_pattern():
-    # reverse() once per page, not once per card: cards are the hot path
-    marker = 987654321
-    return reverse("storefront:product", args=[marker]).split(str(marker))
-
-
 def _decorate(products, changes=None):
     """Attach what a product card shows: from data already loaded, plus the promotions
     covering each product (a fixed number of queries for the page). When `changes` is a
     list, the next moment one of those promotions starts or ends is appended to it."""
-    before, after = _product_url_pattern()
+    product_url = seo.product_path_builder()  # reverse() once per page: cards are the hot path
     badges = listing_badges(products, now=timezone.now()) if products else None
     if changes is not None and badges is not None:
         changes.append(badges.changes_at)
@@ -86,7 +81,7 @@ def _decorate(products, changes=None):
         images = getattr(p, "image_list", None) or []
         cover = images[0] if images else None
         p.cover_url = (cover.thumbnail or cover.image).url if cover is not None else ""
-        p.url = f"{before}{p.pk}{after}"
+        p.url = product_url(p.pk, p.slug)
         p.title_text = p.label
         p.price_text = format_price(p.min_price, p.currency)
         p.shop_label = localized(p.shop, "name")
@@ -179,26 +174,48 @@ def category(request, slug):
     changes = []
 
     def build():
-        cat = get_object_or_404(Category.objects.select_related("parent"), slug=slug)
+        cat = Category.objects.select_related("parent").filter(slug=slug).first()
+        if cat is None:
+            raise seo.Moved(None)
         tree = _categories()
         root_id = cat.parent_id or cat.pk
         root = next((c for c in tree if c.pk == root_id), None)
         sort = _sort(request)
         context = _listing_context(request, with_cover(published_products(category=cat, sort=sort)), sort, changes)
         context.update({"category": cat, "root": root, "siblings": root.child_list if root else [], "nav_categories": tree})
+        context["seo"] = _listing_seo(request, context["page"], title=cat.label,
+                                      description=_("%(name)s at Shopyard") % {"name": cat.label},
+                                      path=reverse("storefront:category", args=[cat.slug]))
         return context
 
-    # a promotion that starts or ends while the page is cached shows (or goes) on time
-    return render_page(request, "storefront/category.html", build,
-                       ttl=lambda: _seconds_until(changes, timezone.now()))
+    try:
+        # a promotion that starts or ends while the page is cached shows (or goes) on time
+        return render_page(request, "storefront/category.html", build,
+                           ttl=lambda: _seconds_until(changes, timezone.now()))
+    except seo.Moved:
+        moved = seo.moved_slug(request, "category", slug, Category.objects.all(), "storefront:category")
+        if moved is None:
+            raise Http404 from None
+        return moved
 
 
-def product(request, pk):
+def _listing_seo(request, page, *, title, description, path):
+    """A listing's head tags; page 2 and later are their own canonical pages."""
+    if page.number > 1:
+        path = f"{path}?page={page.number}"
+        title = _("%(title)s – page %(n)s") % {"title": title, "n": page.number}
+    return seo.page_seo(request, title=title, description=description, path=path)
+
+
+def product(request, pk, slug=""):
     now = timezone.now()
     changes = []
 
     def build():
         context = _product_context(request, pk, now=now)
+        p = context["product"]
+        if p.slug != slug:  # /p/<id>/ or a stale slug: one canonical URL per product
+            raise seo.Moved(seo.product_path(p.pk, p.slug))
         changes.extend([context.pop("price_changes_at"), context.pop("group_changes_at"),
                         context.pop("flash_changes_at")])
         return context
@@ -208,8 +225,11 @@ def product(request, pk):
         # shows (or goes) on time
         return _seconds_until(changes, now)
 
-    response = render_page(request, "storefront/product.html", build, vary=lambda: stock_fingerprint(pk),
-                           ttl=until_change)
+    try:
+        response = render_page(request, "storefront/product.html", build, vary=lambda: stock_fingerprint(pk),
+                               ttl=until_change)
+    except seo.Moved as moved:
+        return seo.permanent_redirect(request, moved.path)
     recent = [pk, *(i for i in _recent_ids(request) if i != pk)][:RECENT_MAX]
     response.set_cookie(
         RECENT_COOKIE, ",".join(str(i) for i in recent), max_age=RECENT_COOKIE_AGE, httponly=True, samesite="Lax"
@@ -309,6 +329,9 @@ def _product_context(request, pk, *, now=None):
         "promotion_badges": badges_for(priced_skus.offers, [item["sku"] for item in matrix["skus"]]),
         "price_changes_at": priced_skus.changes_at,
         "group_changes_at": group_changes_at,
+        "seo": seo.product_seo(request, p, skus=skus, cover_url=next(iter(slides.values()), ("", ""))[1],
+                               rating=seo.rating_for(p.pk)),
+        "share_url": seo.share_url(request, seo.product_path(p.pk, p.slug), "product"),
     }
 
 
@@ -323,10 +346,20 @@ def search(request):
 
 
 def shop(request, slug):
-    the_shop = get_object_or_404(active_shops(), slug=slug)
+    the_shop = active_shops().filter(slug=slug).first()
+    if the_shop is None:
+        moved = seo.moved_slug(request, "shop", slug, active_shops(), "storefront:shop")
+        if moved is None:
+            raise Http404
+        return moved
     sort = _sort(request)
     context = _listing_context(request, with_cover(published_products(shop_id=the_shop.pk, sort=sort)), sort)
+    shop_label = localized(the_shop, "name")
     context.update({
+        "seo": _listing_seo(request, context["page"], title=shop_label,
+                            description=the_shop.description or _("%(name)s at Shopyard") % {"name": shop_label},
+                            path=reverse("storefront:shop", args=[the_shop.slug])),
+        "share_url": seo.share_url(request, reverse("storefront:shop", args=[the_shop.slug]), "shop"),
         "shop": the_shop,
         "shop_label": localized(the_shop, "name"),
         "free_shipping_over": format_price(the_shop.free_shipping_over, the_shop.currency)

@@ -26,6 +26,7 @@ from shopyard.core.i18n import localized
 from shopyard.core.validation import parse_id
 from shopyard.promotions import group_queries, group_services
 
+from . import seo
 from .buying_views import _error_text, _redirect_to_gateway
 from .templatetags.order_tags import time_left
 
@@ -119,7 +120,7 @@ def group_page(request, code):
         "seconds": seconds if info.seconds_left else 0, "left": left,
         "group": group, "info": info, "member": member, "quote": quote,
         "product_label": localized(group.item.sku.product, "title"),
-        "share_url": request.build_absolute_uri(reverse("storefront:group", args=[group.share_code])),
+        "share_url": seo.share_url(request, reverse("storefront:group", args=[group.share_code]), "group"),
         "empty_places": range(info.places_left),
     })
 

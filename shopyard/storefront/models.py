@@ -76,3 +76,26 @@ class FeaturedCategory(Scheduled):
             services.check_schedule(self.starts_at, self.ends_at)
         except ValidationFailed as exc:
             raise _as_django_error(exc) from None
+
+
+class SlugRedirect(models.Model):
+    """An old slug of a shop or category page, kept so its links answer with a 301
+    to the current page (products redirect by id: their URL holds it)."""
+
+    class Kind(models.TextChoices):
+        SHOP = "shop", _("Shop")
+        CATEGORY = "category", _("Category")
+
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    old_slug = models.CharField(_("old slug"), max_length=100)
+    object_id = models.PositiveBigIntegerField(_("object id"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("slug redirect")
+        verbose_name_plural = _("slug redirects")
+        ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["kind", "old_slug"], name="uniq_slug_redirect")]
+
+    def __str__(self):
+        return f"{self.kind}: {self.old_slug} → {self.object_id}"

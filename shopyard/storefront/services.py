@@ -119,3 +119,29 @@ def delete_featured(*, actor, featured: FeaturedCategory) -> None:
     pk = featured.pk
     featured.delete()
     emit("home.changed", kind="featured", id=pk)
+
+
+# --- slug history (SEO) ---------------------------------------------------------
+# The shop and category admins emit `shop_slug.changed` / `category_slug.changed`
+# when an operator edits a slug; the old one is kept here so its links answer
+# with a 301 (storefront.seo.moved_slug). Idempotent: a redelivered event finds
+# its row; a slug taken back by its object drops its history row.
+
+
+@transaction.atomic
+def record_slug_change(*, actor=None, kind: str, object_id: int, old_slug: str, slug: str) -> None:
+    from .models import SlugRedirect
+
+    old_slug, slug = (old_slug or "")[:100], (slug or "")[:100]
+    SlugRedirect.objects.filter(kind=kind, old_slug=slug).delete()
+    if old_slug and old_slug != slug:
+        SlugRedirect.objects.update_or_create(kind=kind, old_slug=old_slug, defaults={"object_id": object_id})
+
+
+def on_shop_slug_changed(payload) -> None:
+    record_slug_change(kind="shop", object_id=payload["shop_id"], old_slug=payload["old_slug"], slug=payload["slug"])
+
+
+def on_category_slug_changed(payload) -> None:
+    record_slug_change(kind="category", object_id=payload["category_id"], old_slug=payload["old_slug"],
+                       slug=payload["slug"])

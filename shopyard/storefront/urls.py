@@ -1,6 +1,14 @@
 from django.urls import path
 
-from . import buying_views, catalog_views, coupon_views, flash_views, group_views, review_views
+from . import (
+    buying_views,
+    catalog_views,
+    coupon_views,
+    flash_views,
+    group_views,
+    review_views,
+    sitemaps,
+)
 
 app_name = "storefront"
 
@@ -8,12 +16,17 @@ urlpatterns = [
     # catalogue (catalog_views)
     path("", catalog_views.home, name="home"),
     path("c/<slug:slug>/", catalog_views.category, name="category"),
-    path("p/<id:pk>/", catalog_views.product, name="product"),
+    path("p/<id:pk>/", catalog_views.product, name="product"),  # 301 to product_slug when it has one
+    path("p/<id:pk>-<slug:slug>/", catalog_views.product, name="product_slug"),
     path("search/", catalog_views.search, name="search"),
     path("shop/<slug:slug>/", catalog_views.shop, name="shop"),
     path("favourites/", catalog_views.favourites, name="favourites"),
     path("p/<id:pk>/favourite/", catalog_views.toggle_favourite, name="toggle_favourite"),
     path("recent/", catalog_views.recently_viewed, name="recent"),
+    # search engines (sitemaps)
+    path("sitemap.xml", sitemaps.sitemap_index, name="sitemap"),
+    path("sitemap-<slug:section>.xml", sitemaps.sitemap_section, name="sitemap_section"),
+    path("robots.txt", sitemaps.robots_txt, name="robots"),
     # buying (buying_views)
     path("cart/", buying_views.cart, name="cart"),
     path("cart/add/", buying_views.cart_add, name="cart_add"),

@@ -232,6 +232,26 @@ def test_edit_changes_price_and_stock(seller_client, shop):
     assert (product.min_price, product.max_price) == (Decimal("10.00"), Decimal("15.50"))
 
 
+def test_the_seller_edits_the_search_engine_title_and_description(seller_client, shop):
+    product = f.make_product(shop)
+    url = reverse("console:product_edit", args=[product.pk])
+    state = seller_client.get(url).context["state"]
+    rows = [{"options": r.options, "code": r.code, "price": r.price, "stock": r.stock} for r in state.rows]
+    page = seller_client.get(url).content.decode()
+    assert 'name="seo_title"' in page and 'name="seo_description"' in page
+    response = seller_client.post(url, editor_post(product.category, title=product.title, rows=rows,
+                                                   seo_title="纯棉T恤 夏季新款", seo_description="透气舒适，包邮"))
+    assert response.status_code == 302
+    product.refresh_from_db()
+    assert (product.seo_title, product.seo_description) == ("纯棉T恤 夏季新款", "透气舒适，包邮")
+    # an over-long title is refused beside its field and nothing changes
+    response = seller_client.post(url, editor_post(product.category, title=product.title, rows=rows,
+                                                   seo_title="长" * 121))
+    assert response.status_code == 422 and response.context["state"].errors["seo_title"]
+    product.refresh_from_db()
+    assert product.seo_title == "纯棉T恤 夏季新款"
+
+
 def test_units_sold_while_editing_are_not_written_back(seller_client, shop, shopper, address):
     # given the editor open on a SKU showing 10 in stock
     product = f.make_product(shop, price="20.00", stock=10)

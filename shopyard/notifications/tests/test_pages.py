@@ -38,7 +38,7 @@ def paid(shopper, address, sku):
 
 def test_every_storefront_page_shows_the_unread_count_with_one_query(client, shopper, paid, product):
     client.force_login(shopper)
-    for url in (reverse("storefront:home"), reverse("storefront:product", args=[product.pk]),
+    for url in (reverse("storefront:home"), f.product_url(product),
                 reverse("storefront:orders")):
         response, queries = _message_queries(client, url)
         assert response.status_code == 200

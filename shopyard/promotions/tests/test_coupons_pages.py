@@ -138,10 +138,10 @@ def test_coupon_centre_claim_and_my_coupons(client, shopper, shop):
 
 def test_strip_on_shop_and_product_pages(client, shop, product):
     f.make_coupon_template(shop, threshold="100", amount_off="10")
-    page = client.get(reverse("storefront:product", args=[product.pk])).content.decode()
+    page = client.get(f.product_url(product)).content.decode()
     strip_url = reverse("storefront:coupon_strip", args=[shop.pk])
     assert strip_url in page and strip_url in client.get(reverse("storefront:shop", args=[shop.slug])).content.decode()
-    product_url = reverse("storefront:product", args=[product.pk])
+    product_url = f.product_url(product)
     assert f"{strip_url}?next={product_url}" in page
     strip = client.get(f"{strip_url}?next={product_url}").content.decode()
     assert "¥10.00 off ¥100.00" in strip and reverse("storefront:coupon_claim", args=[CouponTemplate.objects.get().pk]) in strip

@@ -436,10 +436,10 @@ def test_console_and_api_ship_actions_refuse_a_held_order_with_a_clear_message(c
 # --- pages ---------------------------------------------------------------------------------
 
 def test_product_page_offers_to_open_a_group_beside_buy_now(client, product, sku, shop):
-    page = client.get(f"/p/{product.pk}/").content.decode()
+    page = client.get(f.product_url(product)).content.decode()
     assert "data-group-button" in page and "Open a group" not in page
     make_campaign(shop, sku)
-    page = client.get(f"/p/{product.pk}/").content.decode()
+    page = client.get(f.product_url(product)).content.decode()
     assert "Open a group ¥39.90 (3-person group)" in page
     assert 'formaction="/groups/open/"' in page
 
@@ -472,6 +472,9 @@ def test_open_and_join_through_the_pages_charge_what_the_pages_show(client, shop
     assert "1 of 3 joined" in page and "2 more people needed" in page
     assert 'class="pay-countdown group-countdown" data-seconds="86' in page  # about 24 hours
     assert "countdown.js" in page and "Join for ¥49.90" in page
+    # the share link carries a channel tag (docs/seo.md)
+    assert (f'value="http://testserver/groups/{group.share_code}/?utm_source=share&amp;utm_medium=link'
+            f'&amp;utm_campaign=group"') in page
     joiner, joiner_address = buyer("joiner")
     client.force_login(joiner)
     confirm = client.get(f"/groups/{group.share_code}/join/?quantity=1").content.decode()

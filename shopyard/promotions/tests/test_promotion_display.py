@@ -29,13 +29,13 @@ def test_product_page_shows_the_price_paid_the_list_price_and_the_promotions(cli
     product = f.make_product(shop, price="199.00")
     f.make_promotion(shop, Kind.TIME_DISCOUNT, {"percent_off": "20"}, name="限时8折", name_en="Flash 20")
     f.make_promotion(shop, Kind.SPEND_TIERS, {"tiers": [{"threshold": "300", "amount_off": "30"}]})
-    page = text(client.get(reverse("storefront:product", args=[product.pk])))
+    page = text(client.get(f.product_url(product)))
     assert "¥159.20" in page and "¥199.00" in page
     assert "¥199.00 − ¥39.80 Flash 20" in page
     # the badges name every live promotion covering the product, with its rule
     assert "Limited-time discount 20% off" in page
     assert "Spend and save ¥30.00 off ¥300.00" in page
-    zh = text(client.get(reverse("storefront:product", args=[product.pk]), HTTP_ACCEPT_LANGUAGE="zh-hans"))
+    zh = text(client.get(f.product_url(product), HTTP_ACCEPT_LANGUAGE="zh-hans"))
     assert "限时8折" in zh and "满¥300.00减¥30.00" in zh
 
 
@@ -44,7 +44,7 @@ def test_product_page_price_is_what_buying_one_unit_charges(client, shopper, sho
     sku = product.skus.get()
     f.make_promotion(shop, Kind.SPEND_TIERS, {"tiers": [{"threshold": "200", "amount_off": "20"}]})
     client.force_login(shopper)
-    page = text(client.get(reverse("storefront:product", args=[product.pk])))
+    page = text(client.get(f.product_url(product)))
     assert "¥230.00" in page
     placed = place_order(actor=shopper, address_id=address.pk, lines=[{"sku_id": sku.pk, "quantity": 1}])
     order = Order.objects.get(pk=placed.order_ids[0])
@@ -61,7 +61,7 @@ def test_a_cached_product_page_expires_when_a_promotion_starts(client, shop, set
     real_set = page_cache.cache.set
     monkeypatch.setattr(page_cache.cache, "set", lambda key, value, timeout=None: (
         kept.append(timeout), real_set(key, value, timeout)))
-    client.get(reverse("storefront:product", args=[product.pk]))
+    client.get(f.product_url(product))
     assert kept and 1 <= kept[-1] <= 40
 
 
@@ -70,7 +70,7 @@ def test_publishing_or_stopping_a_promotion_refreshes_cached_product_pages(clien
     settings.PAGE_CACHE_SECONDS = 300
     cache.clear()
     product = f.make_product(shop, price="100.00")
-    url = reverse("storefront:product", args=[product.pk])
+    url = f.product_url(product)
     assert "¥90.00" not in text(client.get(url))
     with django_capture_on_commit_callbacks(execute=True):  # events reach the page cache after commit
         promotion = f.make_promotion(shop, Kind.TIME_DISCOUNT, {"percent_off": "10"})

@@ -34,7 +34,7 @@ def many_reviews(sku, n, **overrides):
 # --- product page and the list --------------------------------------------------------------
 
 def test_product_page_has_a_reviews_slot_that_works_without_javascript(client, product):
-    page = client.get(reverse("storefront:product", args=[product.pk])).content.decode()
+    page = client.get(f.product_url(product)).content.decode()
     url = reverse("storefront:product_reviews", args=[product.pk])
     assert f'hx-get="{url}?slot=1"' in page
     assert f'href="{url}"' in page

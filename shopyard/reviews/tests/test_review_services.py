@@ -271,13 +271,13 @@ def test_only_operators_hide_and_a_reason_is_required(order, seller, operator):
 
 
 def test_events_are_emitted(order, operator, shop, seller):
-    names = ("review.created", "review.followed_up", "review.replied", "review.hidden", "review.shown")
+    names = ("review.created", "review_follow_up.written", "review.replied", "review.hidden", "review.shown")
     r = review(order)
     services.add_follow_up(actor=order.user, review_id=r.pk, text="追评")
     services.reply(actor=seller, shop=shop, review_id=r.pk, text="谢谢")
     services.hide_review(actor=operator, review_id=r.pk, reason="测试")
     services.show_review(actor=operator, review_id=r.pk, reason="测试")
-    seen = OutboxEvent.objects.filter(name__startswith="review.").order_by("pk").values_list("name", flat=True)
+    seen = OutboxEvent.objects.filter(name__startswith="review").order_by("pk").values_list("name", flat=True)
     assert list(seen) == list(names)
 
 

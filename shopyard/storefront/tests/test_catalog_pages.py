@@ -229,7 +229,7 @@ def test_product_page_in_both_languages(client, shop, category):
     p = f.make_product(shop, category=category, title="无线耳机", skus=[("99.00", 5), ("129.50", 3)])
     add_image(p)
     add_image(p)
-    url = reverse("storefront:product", args=[p.pk])
+    url = f.product_url(p)
 
     zh = client.get(url, **ZH).content.decode()
     en = client.get(url, **EN).content.decode()
@@ -251,7 +251,7 @@ def test_product_page_offers_every_option_and_marks_the_sold_out_one(client, sho
     s0, s1, s2 = p.attributes.get().options.order_by("position")
     in_stock = p.skus.order_by("id").first()
 
-    html = client.get(reverse("storefront:product", args=[p.pk]), **EN).content.decode()
+    html = client.get(f.product_url(p), **EN).content.decode()
 
     found = option_chips(html)
     assert set(found) == {s0.pk, s1.pk, s2.pk}
@@ -266,7 +266,7 @@ def test_product_page_offers_every_option_and_marks_the_sold_out_one(client, sho
 def test_product_with_every_sku_out_of_stock_cannot_be_added(client, shop):
     p = f.make_product(shop, price="20.00", stock=0)
 
-    html = client.get(reverse("storefront:product", args=[p.pk]), **EN).content.decode()
+    html = client.get(f.product_url(p), **EN).content.decode()
 
     assert selected_sku_id(html) == p.skus.get().pk
     assert re.search(r'<button type="submit" class="btn btn-primary btn-block" data-add-button disabled>Out of stock</button>', html)
@@ -277,8 +277,8 @@ def test_unpublished_and_unknown_products_are_404(client, shop, seller):
     was_published = f.make_product(shop)
     set_published(actor=seller, shop=shop, product_id=was_published.pk, published=False)
 
-    assert client.get(reverse("storefront:product", args=[draft.pk])).status_code == 404
-    assert client.get(reverse("storefront:product", args=[was_published.pk])).status_code == 404
+    assert client.get(f.product_url(draft)).status_code == 404
+    assert client.get(f.product_url(was_published)).status_code == 404
     assert client.get(reverse("storefront:product", args=[999999])).status_code == 404
     assert client.get("/p/99999999999999999999999/").status_code == 404
 
@@ -288,16 +288,17 @@ def test_anonymous_product_view_writes_nothing_and_costs_fixed_queries(client, s
     big = f.make_product(shop, skus=[(f"{10 + i}.00", i) for i in range(12)])
     for _ in range(4):
         add_image(big)
-    client.get(reverse("storefront:product", args=[small.pk]))  # warm the cached category tree
+    client.get(f.product_url(small))  # warm the cached category tree
 
     with CaptureQueriesContext(connection) as one_sku:
-        client.get(reverse("storefront:product", args=[small.pk]))
+        client.get(f.product_url(small))
     with CaptureQueriesContext(connection) as many_skus:
-        resp = client.get(reverse("storefront:product", args=[big.pk]))
+        resp = client.get(f.product_url(big))
     # 6, plus the shop's and the platform's published promotions (the price shown is the price paid),
-    # the group-buy offers of the product's SKUs (the 开团 button) and their flash sales (badge)
-    with django_assert_max_num_queries(9):
-        client.get(reverse("storefront:product", args=[big.pk]))
+    # the group-buy offers of the product's SKUs (the 开团 button) and their flash sales (badge),
+    # and the review rating search engines read (JSON-LD aggregateRating)
+    with django_assert_max_num_queries(10):
+        client.get(f.product_url(big))
 
     assert len(many_skus) == len(one_sku)
     assert all(q["sql"].lstrip().upper().startswith("SELECT") for q in many_skus.captured_queries)
@@ -309,12 +310,12 @@ def test_anonymous_product_view_writes_nothing_and_costs_fixed_queries(client, s
 def test_logged_in_product_view_costs_fixed_queries(client, shopper, shop, django_assert_max_num_queries):
     p = f.make_product(shop, skus=[(f"{10 + i}.00", 3) for i in range(8)])
     client.force_login(shopper)
-    client.get(reverse("storefront:product", args=[p.pk]))
+    client.get(f.product_url(p))
     # 10, plus the logged-in session's tracking row (accounts.sessions), the promotions, the group-buy
     # offers, the flash sales and the shopper's coupons (the price shown is what they pay), and the
     # unread-message count in the header
-    with django_assert_max_num_queries(16):
-        resp = client.get(reverse("storefront:product", args=[p.pk]))
+    with django_assert_max_num_queries(17):  # as above, + the review rating
+        resp = client.get(f.product_url(p))
     assert resp.status_code == 200
 
 
@@ -327,7 +328,7 @@ def test_recently_viewed_cookie_most_recent_first(client, shop):
     c = f.make_product(shop, title="丙")
 
     for p in (a, b, c, a):
-        client.get(reverse("storefront:product", args=[p.pk]))
+        client.get(f.product_url(p))
 
     assert client.cookies["recently_viewed"].value == f"{a.pk},{c.pk},{b.pk}"
     assert card_titles(client.get(reverse("storefront:recent"), **ZH)) == ["甲", "丙", "乙"]
@@ -336,7 +337,7 @@ def test_recently_viewed_cookie_most_recent_first(client, shop):
 def test_recently_viewed_keeps_twenty_and_skips_unpublished_and_garbage(client, shop, seller):
     products = [f.make_product(shop, title=f"看过{i}") for i in range(22)]
     for p in products:
-        client.get(reverse("storefront:product", args=[p.pk]))
+        client.get(f.product_url(p))
     ids = [int(i) for i in client.cookies["recently_viewed"].value.split(",")]
     assert ids == [p.pk for p in reversed(products)][:20]
 
@@ -380,7 +381,7 @@ def test_favourite_toggle_is_post_only(client, shopper, product):
 def test_favourite_add_list_and_remove(client, shopper, product):
     client.force_login(shopper)
     url = reverse("storefront:toggle_favourite", args=[product.pk])
-    product_url = reverse("storefront:product", args=[product.pk])
+    product_url = f.product_url(product)
 
     added = client.post(url, {"action": "add", "next": product_url})
     assert added.status_code == 302 and added.url == product_url
@@ -390,7 +391,7 @@ def test_favourite_add_list_and_remove(client, shopper, product):
     assert card_titles(client.get(reverse("storefront:favourites"), **EN)) == [product.title_en]
 
     removed = client.post(url)  # no action: toggles
-    assert removed.status_code == 302 and removed.url == product_url
+    assert removed.status_code == 302 and removed.url == reverse("storefront:product", args=[product.pk])  # then 301
     assert Favourite.objects.count() == 0
     assert card_titles(client.get(reverse("storefront:favourites"), **EN)) == []
 

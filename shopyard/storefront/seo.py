@@ -1,0 +1,157 @@
+"""What search engines and link previews read: canonical URLs, titles and
+descriptions, Open Graph tags and JSON-LD, plus the slug redirects.
+
+URLs (docs/seo.md):
+- product  /p/<id>-<slug>/   (slug: pinyin of the title, catalog.Product.slug);
+  /p/<id>/ and a stale slug answer with a 301 to it, keeping the query string.
+  A product without a slug (nothing sluggable in its title) lives at /p/<id>/.
+- shop     /shop/<slug>/     category  /c/<slug>/   an old slug 301s (SlugRedirect).
+
+Pages put a `seo` dict in their context; `shopyard/base.html` renders it with
+`storefront/_seo_head.html`. Nothing here queries the database except the
+redirect look-ups, which run only on a URL that did not match a live slug.
+"""
+
+import json
+
+from django.http import HttpResponsePermanentRedirect
+from django.urls import reverse
+from django.utils.html import strip_tags
+from django.utils.safestring import mark_safe
+from django.utils.text import Truncator
+from django.utils.translation import gettext as _
+
+from shopyard.core.i18n import localized
+from shopyard.core.money import money_str
+
+from .models import SlugRedirect
+
+DESCRIPTION_CHARS = 160
+
+# --- the aggregate rating ----------------------------------------------------------
+
+
+def rating_for(product_id):
+    """(average, count) of the product's visible reviews, or None when it has none.
+    The storefront sits above reviews, so it asks reviews' query; the rating is part
+    of the cached product page, stale at most until the page cache's next bump."""
+    from shopyard.reviews.queries import product_rating
+
+    return product_rating(product_id)
+
+
+# --- URLs ----------------------------------------------------------------------------
+
+
+class Moved(Exception):
+    """Raised inside a page's build when the URL is not the canonical one."""
+
+    def __init__(self, path):
+        super().__init__(path)
+        self.path = path
+
+
+def product_path(product_id, slug="") -> str:
+    if slug:
+        return reverse("storefront:product_slug", kwargs={"pk": product_id, "slug": slug})
+    return reverse("storefront:product", args=[product_id])
+
+
+def product_path_builder():
+    """A fast product_path for listings: reverse() once per page, not per card."""
+    marker = 987654321
+    before, after = reverse("storefront:product_slug", kwargs={"pk": marker, "slug": "s"}).split(f"{marker}-s")
+    plain_before, plain_after = reverse("storefront:product", args=[marker]).split(str(marker))
+
+    def build(product_id, slug=""):
+        return f"{before}{product_id}-{slug}{after}" if slug else f"{plain_before}{product_id}{plain_after}"
+
+    return build
+
+
+def permanent_redirect(request, path):
+    query = request.META.get("QUERY_STRING", "")
+    return HttpResponsePermanentRedirect(f"{path}?{query}" if query else path)
+
+
+def moved_slug(request, kind: str, slug: str, live_qs, url_name: str):
+    """A 301 to the page an old slug now lives at, or None (then the caller's 404)."""
+    row = SlugRedirect.objects.filter(kind=kind, old_slug=slug[:100]).only("object_id").first()
+    if row is None:
+        return None
+    current = live_qs.filter(pk=row.object_id).values_list("slug", flat=True).first()
+    if not current or current == slug:
+        return None
+    return permanent_redirect(request, reverse(url_name, args=[current]))
+
+
+# --- head tags ------------------------------------------------------------------------
+
+
+def _plain(text: str) -> str:
+    return Truncator(" ".join(strip_tags(text or "").split())).chars(DESCRIPTION_CHARS)
+
+
+def json_ld(data) -> str:
+    """JSON for a <script type="application/ld+json">: '<', '>' and '&' escaped so seller
+    text can never close the script element."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    return mark_safe(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
+
+
+def page_seo(request, *, title: str, description: str, path: str, image: str = "", kind: str = "website",
+             structured=None) -> dict:
+    canonical = request.build_absolute_uri(path)
+    return {
+        "title": title,
+        "description": _plain(description),
+        "canonical": canonical,
+        "og": {"type": kind, "title": title, "description": _plain(description), "url": canonical,
+               "image": request.build_absolute_uri(image) if image else "", "site_name": _("Shopyard")},
+        "json_ld": json_ld(structured) if structured else "",
+    }
+
+
+def product_seo(request, product, *, skus, cover_url: str, rating=None) -> dict:
+    """Title, description, canonical, Open Graph and JSON-LD `Product` for a product page.
+    The seller's SEO title and description win; defaults come from the product."""
+    path = product_path(product.pk, product.slug)
+    title = product.seo_title or f"{product.label} · {localized(product.shop, 'name')}"
+    description = product.seo_description or product.body or product.label
+    in_stock = any(getattr(s, "stock_count", 0) > 0 for s in skus)
+    offer = {
+        "@type": "AggregateOffer" if product.min_price != product.max_price else "Offer",
+        "priceCurrency": product.currency,
+        "availability": "https://schema.org/InStock" if in_stock else "https://schema.org/OutOfStock",
+        "url": request.build_absolute_uri(path),
+    }
+    if offer["@type"] == "Offer":
+        offer["price"] = money_str(product.min_price, product.currency)
+    else:
+        offer.update(lowPrice=money_str(product.min_price, product.currency),
+                     highPrice=money_str(product.max_price, product.currency), offerCount=len(skus))
+    data = {
+        "@context": "https://schema.org", "@type": "Product", "name": product.label,
+        "description": _plain(description), "sku": skus[0].code if skus else str(product.pk),
+        "url": request.build_absolute_uri(path), "offers": offer,
+    }
+    if cover_url:
+        data["image"] = [request.build_absolute_uri(cover_url)]
+    if product.brand_id:
+        data["brand"] = {"@type": "Brand", "name": localized(product.brand, "name")}
+    if rating:
+        average, count = rating
+        data["aggregateRating"] = {"@type": "AggregateRating", "ratingValue": str(average), "reviewCount": count}
+    return page_seo(request, title=title, description=description, path=path, image=cover_url, kind="product",
+                    structured=data)
+
+
+# --- share links ------------------------------------------------------------------------
+# What a shopper copies from a product, shop or group-buy page: the canonical URL with a
+# channel tag (channels.tags), so visits and orders it brings are attributed to sharing.
+
+
+def share_url(request, path: str, kind: str) -> str:
+    from shopyard.channels.tags import Tag, tagged_url
+
+    return tagged_url(request.build_absolute_uri(path), Tag(source="share", medium="link", campaign=kind))
