@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -116,7 +117,7 @@ class Case(models.Model):
     escalated_by = models.CharField(_("escalated by"), max_length=10, choices=Role.choices, blank=True)
     decision = models.CharField(_("platform decision"), max_length=10, choices=Decision.choices, blank=True)
     # one stamp per step: the statistics read handling times from these
-    opened_at = models.DateTimeField(_("opened at"), auto_now_add=True, db_index=True)
+    opened_at = models.DateTimeField(_("opened at"), default=timezone.now, db_index=True)
     responded_at = models.DateTimeField(_("shop responded at"), null=True, blank=True)
     return_shipped_at = models.DateTimeField(_("return shipped at"), null=True, blank=True)
     received_at = models.DateTimeField(_("return received at"), null=True, blank=True)

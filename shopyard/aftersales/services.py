@@ -32,6 +32,7 @@ from shopyard.core.images import check_upload
 from shopyard.core.money import Money, allocate, format_price, money_str
 from shopyard.core.statemachine import actor_label, apply_transition
 from shopyard.core.validation import check_id, check_quantity
+
 # the order statuses a case may be opened on: every status of a paid order (payments' rule)
 from shopyard.payments.refunds import REFUNDABLE_ORDER_STATUSES, parse_amount
 
@@ -330,7 +331,7 @@ def open_case(*, actor, order_id, kind, reason_id, lines, description="", amount
         case = Case.objects.create(
             number=f"AS{now:%Y%m%d}{secrets.token_hex(4).upper()}", order=order, shop=order.shop, buyer=actor,
             kind=kind, reason=reason, description=description, currency=order.currency, requested_amount=total,
-            compensation=compensation, deadline=now + deadline_length(policy, Status.REQUESTED),
+            compensation=compensation, deadline=now + deadline_length(policy, Status.REQUESTED), opened_at=now,
         )
         CaseLine.objects.bulk_create([CaseLine(case=case, line=line, quantity=q, amount=share)
                                       for line, q, share in rows])

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from shopyard.aftersales.defaults import ensure_default_reasons
 from shopyard.aftersales.models import Reason
 from shopyard.checkout.services import place_order
 from shopyard.orders.models import Order
@@ -33,6 +34,7 @@ def delivered(order, *, days_ago=1) -> Order:
 
 
 def reason(code) -> Reason:
+    ensure_default_reasons()  # a transactional test flushed the seeded rows
     return Reason.objects.get(code=code)
 
 

@@ -313,3 +313,40 @@ def test_cases_never_refund_more_than_was_paid(shopper, address, shop, seller):
     assert RefundLine.objects.filter(line=line).aggregate(s=Sum("amount"))["s"] == Decimal("100")
     with pytest.raises(ValidationFailed):
         _open(shopper, order, quantity=1)
+
+
+# --- a full refund gives the coupon back and tells loyalty ----------------------------
+
+
+def test_full_refund_of_an_order_returns_its_coupon_and_emits_case_refunded(shopper, address, shop, seller):
+    from shopyard.core.models import OutboxEvent
+    from shopyard.promotions import coupon_services
+    from shopyard.promotions.models import UserCoupon
+
+    sku = f.make_product(shop, price="60.00", stock=10).skus.get()
+    coupon = f.give_coupon(shopper, f.make_coupon_template(shop))  # ¥10 off ¥100
+    order = paid_order(shopper, address, [(sku, 2)])
+    coupon_services.on_order_paid({"order_id": order.pk})  # as order.paid delivers it after commit
+    coupon.refresh_from_db()
+    assert coupon.status == "used" and order.lines.get().net_total == Decimal("110")
+    # a first case for one unit: not the whole order, the coupon stays used
+    first = _open(shopper, order, quantity=1)
+    services.approve(actor=seller, shop=shop, case_id=first.pk)
+    _refund_done(first)
+    coupon.refresh_from_db()
+    assert coupon.status == "used"
+    # the second unit: now every line is refunded in full, the coupon comes back
+    second = _open(shopper, order, quantity=1)
+    assert second.requested_amount == Decimal("55")
+    services.approve(actor=seller, shop=shop, case_id=second.pk)
+    _refund_done(second)
+    coupon.refresh_from_db()
+    assert (coupon.status, coupon.returned_count) == ("available", 1)
+    assert not UserCoupon.orders.through.objects.filter(usercoupon_id=coupon.pk).exists()
+    payloads = list(OutboxEvent.objects.filter(name="aftersales.case_refunded").order_by("pk")
+                    .values_list("payload", flat=True))
+    assert [(p["case_id"], p["order_refunded_in_full"], p["coupons_returned"]) for p in payloads] == [
+        (first.pk, False, 0), (second.pk, True, 1)]
+    # a replayed refund notification changes nothing
+    services.on_refund_succeeded({"refund_id": second.refund_id})
+    assert OutboxEvent.objects.filter(name="aftersales.case_refunded").count() == 2
