@@ -452,11 +452,11 @@ def escalate(*, actor, case_id, note, photos=(), shop=None) -> Case:
         return _move(case, Action.ESCALATE, actor=actor, role=role, note=note, photos=checked, escalated_by=role)
 
 
-def add_photos(*, actor, case_id, photos, note="", shop=None) -> Case:
+def add_photos(*, actor, case_id, photos, note="", shop=None, field="photos") -> Case:
     """Evidence added to a case by either side (a timeline row "photos")."""
-    checked = _checked_photos(photos)
+    checked = _checked_photos(photos, field=field)
     if not checked:
-        raise ValidationFailed(fields={"photos": [_("Add at least one photo.")]})
+        raise ValidationFailed(fields={field: [_("Add at least one photo.")]})
     role = Role.SELLER if shop is not None else Role.BUYER
     with transaction.atomic():
         case = shop_case(shop, case_id) if shop is not None else buyer_case(actor, case_id)

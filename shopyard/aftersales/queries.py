@@ -1,0 +1,117 @@
+"""After-sales reads, always scoped to the caller: a buyer's own cases, a shop's cases, or
+(operators only) every case. A foreign or malformed id finds nothing (callers 404)."""
+
+from django.db.models import F, Prefetch
+from django.utils import timezone
+
+from shopyard.core.errors import ValidationFailed
+from shopyard.core.validation import check_id
+
+from .models import Case, CaseEvent, CaseLine, CasePhoto, Reason
+from .state import RETURNING_KINDS, Kind, Status
+
+
+def _id(value):
+    try:
+        return check_id(value, "case_id")
+    except ValidationFailed:
+        return None
+
+
+def _list_qs():
+    return Case.objects.select_related("shop", "reason", "order").prefetch_related(
+        Prefetch("lines", queryset=CaseLine.objects.select_related("line").order_by("id")))
+
+
+def _detail_qs():
+    return _list_qs().select_related("buyer", "refund").prefetch_related(
+        Prefetch("events", queryset=CaseEvent.objects.order_by("id").prefetch_related(
+            Prefetch("photos", queryset=CasePhoto.objects.order_by("id")))),
+        Prefetch("photos", queryset=CasePhoto.objects.order_by("id")),
+    )
+
+
+def reasons(kind=None) -> list:
+    rows = list(Reason.objects.filter(active=True).order_by("position", "id"))
+    return [r for r in rows if kind is None or r.allows(kind)]
+
+
+def buyer_cases(user, *, status=None):
+    qs = _list_qs().filter(buyer=user)
+    if status:
+        qs = qs.filter(status=status)
+    return qs.order_by("-id")
+
+
+def buyer_case_detail(user, case_id):
+    pk = _id(case_id)
+    return _detail_qs().filter(buyer=user, pk=pk).first() if pk else None
+
+
+def shop_cases(shop, *, status=None, kind=None):
+    """The shop's queue: the nearest deadline first, cases without one after, newest first."""
+    qs = _list_qs().select_related("buyer").filter(shop=shop)
+    if status:
+        qs = qs.filter(status=status)
+    if kind:
+        qs = qs.filter(kind=kind)
+    return qs.order_by(F("deadline").asc(nulls_last=True), "-id")
+
+
+def shop_case_detail(shop, case_id):
+    pk = _id(case_id)
+    return _detail_qs().filter(shop=shop, pk=pk).first() if pk else None
+
+
+def operator_cases(user, *, status=Status.DISPUTED):
+    if not getattr(user, "is_staff", False):
+        return Case.objects.none()
+    qs = _list_qs().select_related("buyer")
+    if status:
+        qs = qs.filter(status=status)
+    return qs.order_by("escalated_at", "id")
+
+
+def operator_case_detail(user, case_id):
+    pk = _id(case_id)
+    if not pk or not getattr(user, "is_staff", False):
+        return None
+    return _detail_qs().filter(pk=pk).first()
+
+
+def case_count_for_order(order) -> int:
+    return Case.objects.filter(order=order).count()
+
+
+def cases_of_order(order) -> list:
+    return list(Case.objects.filter(order=order).order_by("-id"))
+
+
+def order_offers(order, now=None) -> dict:
+    """What the order page offers the buyer now: "refund" (申请退款: paid, nothing shipped)
+    and "aftersales" (申请售后: goods shipped and some reason's window still open), each with
+    the case types it allows. Empty when the order allows no case."""
+    from .services import REFUNDABLE_ORDER_STATUSES, policy_for, window_closes
+
+    if order.status not in REFUNDABLE_ORDER_STATUSES:
+        return {}
+    now = now or timezone.now()
+    if order.shipped_at is None:
+        return {"refund": [Kind.REFUND_ONLY]}
+    policy = policy_for(order.shop)
+    open_reasons = [r for r in reasons() if (window_closes(order, r, policy) or now) >= now]
+    kinds = [k for k in Kind if any(r.allows(k) for r in open_reasons)]
+    return {"aftersales": kinds} if kinds else {}
+
+
+def lines_left(order) -> dict:
+    """Per order line id: units no case holds yet (for the apply form)."""
+    from .services import in_cases
+
+    lines = list(order.lines.all())
+    held = in_cases(lines)
+    return {line.pk: max(line.quantity - held[line.pk][0], 0) for line in lines}
+
+
+def returns_goods(case) -> bool:
+    return case.kind in RETURNING_KINDS
