@@ -15,7 +15,8 @@ from shopyard.core.money import money_str
 from shopyard.shops.queries import shop_for_seller
 
 from . import queries, services
-from .state import Kind, Role, Status as CaseStatus, allowed_actions
+from .state import Kind, Role, allowed_actions
+from .state import Status as CaseStatus
 
 router = Router(tags=["aftersales"])
 seller_router = Router(tags=["seller"])
