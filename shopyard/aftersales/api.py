@@ -142,15 +142,6 @@ class CaseFilters(Schema):
     page_size: int = Field(20, ge=1, le=100)
 
 
-def _actor(event, role) -> str:
-    """Who acted, as `role` may see it: a buyer never sees a seller's or operator's login."""
-    if event.role == Role.SYSTEM or event.actor_id is None:
-        return _("system")
-    if role == Role.BUYER and event.role != Role.BUYER:
-        return str(Role(event.role).label)
-    return event.actor_label
-
-
 def case_out(case, role) -> dict:
     c = case.currency
     return {
@@ -174,7 +165,7 @@ def case_detail_out(case, role) -> dict:
         "refund_reference": case.refund.reference if case.refund_id else None,
         "refund_status": case.refund.status if case.refund_id else None,
         "timeline": [{"action": e.action, "from_status": e.from_status, "to_status": e.to_status, "role": e.role,
-                      "actor": _actor(e, role), "note": e.note, "at": e.created_at,
+                      "actor": queries.actor_for(e, role), "note": e.note, "at": e.created_at,
                       "photos": [{"id": p.pk, "url": p.image.url, "role": p.role} for p in e.photos.all()]}
                      for e in case.events.all()],
     }

@@ -79,8 +79,11 @@ def operator_case_detail(user, case_id):
     return _detail_qs().filter(pk=pk).first()
 
 
-def case_count_for_order(order) -> int:
-    return Case.objects.filter(order=order).count()
+def cases_in_progress_count(user) -> int:
+    """The number on the order centre's 退款售后 tab: the buyer's cases still moving."""
+    from .state import open_statuses
+
+    return Case.objects.filter(buyer=user, status__in=open_statuses()).count()
 
 
 def cases_of_order(order) -> list:
@@ -115,3 +118,41 @@ def lines_left(order) -> dict:
 
 def returns_goods(case) -> bool:
     return case.kind in RETURNING_KINDS
+
+
+def actor_for(event, viewer_role) -> str:
+    """Who took a step, as `viewer_role` may see it: the buyer never sees a seller's or an
+    operator's login name, but the shop's name or "the platform"."""
+    from django.utils.translation import gettext as _
+
+    from shopyard.core.i18n import localized
+
+    from .state import Role
+
+    if event.role == Role.SYSTEM or event.actor_id is None:
+        return _("system")
+    if viewer_role == Role.BUYER and event.role == Role.SELLER:
+        return localized(event.case.shop, "name")
+    if viewer_role == Role.BUYER and event.role == Role.OPERATOR:
+        return _("the platform")
+    return event.actor_label
+
+
+def event_label(event) -> str:
+    from django.utils.translation import gettext as _
+
+    from .state import Action
+
+    if event.action == "open":
+        return _("Case opened")
+    if event.action == "photos":
+        return _("Photos added")
+    return str(Action(event.action).label) if event.action in Action.values else event.action
+
+
+def timeline(case, viewer_role) -> list:
+    """The case's steps (prefetched by the detail queries) with `label` and `by` set."""
+    events = list(case.events.all())
+    for event in events:
+        event.label, event.by = event_label(event), actor_for(event, viewer_role)
+    return events

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from shopyard.accounts.queries import addresses_of
+from shopyard.aftersales import queries as aftersales_queries
 from shopyard.accounts.views import safe_next
 from shopyard.cart import services as cart_services
 from shopyard.cart.queries import cart_view
@@ -387,6 +388,17 @@ def _tab_of_status(status):
     return next((tab for tab, statuses in BUYER_TABS.items() if statuses and status in statuses), "all")
 
 
+def order_centre_tabs(user) -> list:
+    """The order centre's tabs as (key, url, label, count): one per orders.state.BUYER_TABS
+    entry (a status filter), then 退款售后, the buyer's after-sales cases still in progress."""
+    counts = order_queries.buyer_tab_counts(user)
+    orders_url = reverse("storefront:orders")
+    tabs = [(tab, f"{orders_url}?tab={tab}", BUYER_TAB_LABELS[tab], counts[tab]) for tab in BUYER_TABS]
+    tabs.append(("aftersales", reverse("storefront:cases"), _("Refunds & after-sales"),
+                 aftersales_queries.cases_in_progress_count(user)))
+    return tabs
+
+
 def _orders_page(request, *, error="", status=200):
     current = request.GET.get("tab") or _tab_of_status(request.GET.get("status", ""))
     if current not in BUYER_TABS:
@@ -398,12 +410,11 @@ def _orders_page(request, *, error="", status=200):
         _decorate_order(order)
         for line in order.lines.all():
             line.image = _line_thumbnail(line)
-    counts = order_queries.buyer_tab_counts(request.user)
     context = {
         "page": page,
         "orders": page.object_list,
         "current": current,
-        "tabs": [(tab, BUYER_TAB_LABELS[tab], counts[tab]) for tab in BUYER_TABS],
+        "tabs": order_centre_tabs(request.user),
         "error": error,
         "has_pending": any(Action.PAY in o.actions for o in page.object_list),
     }
@@ -437,6 +448,9 @@ def _order_page(request, pk, *, error="", status=200):
         "can_cancel": Action.CANCEL in order.actions,
         "can_confirm": Action.CONFIRM_RECEIPT in order.actions,
         "refunds": payment_queries.refunds_for_order(order),
+        # 申请退款 (paid, nothing shipped) / 申请售后 (shipped, a window open): aftersales decides
+        "case_offers": aftersales_queries.order_offers(order),
+        "cases": aftersales_queries.cases_of_order(order),
         "error": error,
     }
     return render(request, "storefront/order_detail.html", context, status=status)

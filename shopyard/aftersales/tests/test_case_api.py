@@ -42,8 +42,11 @@ def test_a_return_and_refund_through_the_api(api, order, shopper_token, seller_t
         "refunding", "100.00", "pending")
     timeline = api.get(f"/aftersales/cases/{cid}", token=shopper_token).json()["timeline"]
     assert [(e["action"], e["actor"]) for e in timeline] == [
-        ("open", "shopper"), ("approve", "seller"), ("ship_return", "shopper"), ("receive", "seller"),
-        ("inspect", "seller")]
+        ("open", "shopper"), ("approve", shop.name_en), ("ship_return", "shopper"), ("receive", shop.name_en),
+        ("inspect", shop.name_en)]
+    # the seller sees who in the shop acted
+    timeline = api.get(f"/seller/aftersales/cases/{cid}", token=seller_token).json()["timeline"]
+    assert [e["actor"] for e in timeline] == ["shopper", "seller", "shopper", "seller", "seller"]
 
 
 def test_each_side_sees_only_its_own_cases(api, order, shopper_token, seller_token, other_shop, home_operator):
