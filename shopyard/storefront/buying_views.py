@@ -20,8 +20,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from shopyard.accounts.queries import addresses_of
-from shopyard.aftersales import queries as aftersales_queries
 from shopyard.accounts.views import safe_next
+from shopyard.aftersales import queries as aftersales_queries
 from shopyard.cart import services as cart_services
 from shopyard.cart.queries import cart_view
 from shopyard.checkout import services as checkout_services

@@ -14,11 +14,10 @@ pytestmark = pytest.mark.django_db
 
 
 def _paid(shopper, address, shop):
+    from shopyard.checkout.services import place_order
     from shopyard.payments import services as payments
     from shopyard.payments.gateways import simulated
     from shopyard.payments.models import Payment
-
-    from shopyard.checkout.services import place_order
 
     sku = f.make_product(shop, price="80.00", stock=10).skus.get()
     placed = place_order(actor=shopper, address_id=address.pk, lines=[{"sku_id": sku.pk, "quantity": 2}])
