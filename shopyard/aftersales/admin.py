@@ -47,6 +47,7 @@ class CasePhotoInline(ReadOnlyInline):
 class CaseAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Cases move only through aftersales.services (disputes: the operator's disputes page)."""
 
+    change_list_template = "aftersales/admin_case_change_list.html"  # links the disputes page
     list_display = ("number", "kind", "status", "shop", "buyer", "requested_text", "approved_text", "deadline",
                     "opened_at")
     list_filter = ("status", "kind", "reason", "seller_missed_deadline", "buyer_missed_deadline")
@@ -55,6 +56,8 @@ class CaseAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     date_hierarchy = "opened_at"
     requested_text = money_display("requested_amount", _("amount asked"))
     approved_text = money_display("approved_amount", _("amount approved"))
+    exclude = ("requested_amount", "approved_amount")
+    readonly_fields = ("requested_text", "approved_text")
     inlines = [CaseLineInline, CaseEventInline, CasePhotoInline]
 
 
@@ -72,3 +75,5 @@ class CreditEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ("user__username", "case__number")
     list_select_related = ("user", "shop", "case")
     amount_text = money_display("amount", _("amount"))
+    exclude = ("amount",)
+    readonly_fields = ("amount_text",)

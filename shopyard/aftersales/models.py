@@ -229,4 +229,6 @@ class CreditEntry(models.Model):
         ordering = ["-id"]
 
     def __str__(self):
-        return f"{self.user_id}: {self.amount} {self.currency}"
+        from shopyard.core.money import format_price
+
+        return f"{self.user_id}: {format_price(self.amount, self.currency)}"
