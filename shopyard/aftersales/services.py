@@ -376,8 +376,26 @@ def _pay_out(case, amount, *, actor, role, note, action=Action.REFUND):
                                 reason=f"{_('After-sales')} {case.number}")
     fields = {"refund": refund, "approved_amount": amount}
     if action == Action.REFUND:
-        return _move(case, Action.REFUND, actor=None, role=Role.SYSTEM, note=note, **fields)
-    return _move(case, action, actor=actor, role=role, note=note, **fields)
+        _move(case, Action.REFUND, actor=None, role=Role.SYSTEM, note=note, **fields)
+    else:
+        _move(case, action, actor=actor, role=role, note=note, **fields)
+    _close_if_nothing_left(case)
+    return case
+
+
+def _close_if_nothing_left(case):
+    """An order not shipped yet whose every line is now refunded has nothing left to send:
+    orders closes it (stock back; payments then returns the shipping it paid), so the shop
+    cannot ship what was refunded."""
+    from shopyard.orders.models import Order
+    from shopyard.orders.services import close_paid
+    from shopyard.orders.state import Action as OrderAction
+    from shopyard.orders.state import actions_for
+    from shopyard.payments.queries import left_to_refund
+
+    order = Order.objects.get(pk=case.order_id)
+    if OrderAction.CLOSE in actions_for(order) and all(left <= 0 for left in left_to_refund(order).values()):
+        close_paid(order=order, note=f"{_('After-sales')} {case.number}")
 
 
 def _after_approval(case, *, actor, note):

@@ -303,7 +303,7 @@ def test_cases_never_refund_more_than_was_paid(shopper, address, shop, seller):
     # 3 units for 100.00 after a discount: 33.33 + 33.33 + the 33.34 remainder
     sku = f.make_product(shop, price="40.00", stock=10).skus.get()
     f.make_promotion(shop, "spend_tiers", {"tiers": [{"threshold": "120", "amount_off": "20"}]})
-    order = paid_order(shopper, address, [(sku, 3)])
+    order = delivered(paid_order(shopper, address, [(sku, 3)]))
     line = order.lines.get()
     assert line.net_total == Decimal("100")
     cases = [_open(shopper, order, quantity=1) for _i in range(3)]
@@ -350,3 +350,20 @@ def test_full_refund_of_an_order_returns_its_coupon_and_emits_case_refunded(shop
     # a replayed refund notification changes nothing
     services.on_refund_succeeded({"refund_id": second.refund_id})
     assert OutboxEvent.objects.filter(name="aftersales.case_refunded").count() == 2
+
+
+def test_a_paid_order_refunded_in_full_before_shipping_is_closed(order, shopper, seller, shop):
+    from shopyard.core.models import OutboxEvent
+
+    sku = order.lines.get().sku
+    stock = StockLevel.objects.get(sku=sku).quantity
+    first = _open(shopper, order, quantity=1)
+    services.approve(actor=seller, shop=shop, case_id=first.pk)
+    order.refresh_from_db()
+    assert order.status == "paid"  # one unit is still to ship
+    second = _open(shopper, order, quantity=1)
+    services.approve(actor=seller, shop=shop, case_id=second.pk)
+    order.refresh_from_db()
+    assert order.status == "cancelled" and order.history.last().action == "close"
+    assert StockLevel.objects.get(sku=sku).quantity == stock + 2
+    assert OutboxEvent.objects.filter(name="order.cancelled", payload__order_id=order.pk).count() == 1
