@@ -328,6 +328,40 @@ def seller_photo(request, case_id: Id, photo: File[UploadedFile]):
     return Status(200, _seller_detail(shop, case_id))
 
 
+class PolicyIn(InSchema):
+    changed_mind_days: int | None = Field(None, description="empty: the platform default")
+    quality_days: int | None = None
+    warranty_days: int | None = None
+    price_protection_days: int | None = None
+    respond_hours: int | None = None
+    return_ship_days: int | None = None
+    inspect_days: int | None = None
+
+
+class PolicyOut(Schema):
+    changed_mind: int
+    quality: int
+    warranty: int
+    price_protection: int
+    respond_hours: int
+    return_ship_days: int
+    inspect_days: int
+
+
+@seller_router.get("/aftersales/policy", response=responses({200: PolicyOut}), auth=bearer)
+def seller_policy(request):
+    """The shop's windows (days) and deadlines in force: its own values, else the platform's."""
+    return Status(200, services.policy_for(shop_for_seller(request.auth)))
+
+
+@seller_router.put("/aftersales/policy", response=responses({200: PolicyOut}), auth=bearer)
+def seller_set_policy(request, payload: PolicyIn):
+    """Set the shop's windows and deadlines; null takes the platform default."""
+    shop = shop_for_seller(request.auth, write=True)
+    services.save_policy(actor=request.auth, shop=shop, data=payload.dict())
+    return Status(200, services.policy_for(shop))
+
+
 # ---------------------------------------------------------------------------- operator
 
 

@@ -80,6 +80,42 @@ def policy_for(shop) -> dict:
     }
 
 
+# the policy fields a shop may set, with their bounds (days, or hours for the respond deadline)
+POLICY_LIMITS = {
+    "changed_mind_days": (0, 90), "quality_days": (1, 365), "warranty_days": (1, 1095),
+    "price_protection_days": (0, 90), "respond_hours": (1, 720), "return_ship_days": (1, 60),
+    "inspect_days": (1, 60),
+}
+
+
+def save_policy(*, actor, shop, data) -> ShopPolicy:
+    """A shop sets its after-sales windows and deadlines; an empty field takes the platform
+    default. Each value is a whole number within POLICY_LIMITS, or a 422 naming the field."""
+    from shopyard.core.validation import parse_int
+
+    errors, values = {}, {}
+    for field, (low, high) in POLICY_LIMITS.items():
+        raw = data.get(field)
+        if raw in (None, ""):
+            values[field] = None
+            continue
+        number = parse_int(raw, min_value=low, max_value=high)
+        if number is None:
+            errors[field] = [_("Enter a whole number from %(low)s to %(high)s, or leave it empty.")
+                             % {"low": low, "high": high}]
+        values[field] = number
+    if errors:
+        raise ValidationFailed(fields=errors)
+    with transaction.atomic():
+        policy, _created = ShopPolicy.objects.select_for_update().get_or_create(shop=shop)
+        for field, value in values.items():
+            setattr(policy, field, value)
+        policy.save()
+        emit("aftersales.policy_changed", shop_id=shop.pk, actor_id=getattr(actor, "pk", None),
+             **{k: v for k, v in values.items()})
+    return policy
+
+
 def window_closes(order, reason, policy=None):
     """When the window for `reason` on `order` closes, or None while it has not started
     (nothing received yet). Counted from receipt (delivered or confirmed, whichever came
@@ -152,12 +188,13 @@ def event_payload(case) -> dict:
     }
 
 
-def _note(value, *, required=False, field="note") -> str:
+def _note(value, *, required=False, field="note", limit=500) -> str:
     value = value.strip() if isinstance(value, str) else ""
     if required and not value:
         raise ValidationFailed(fields={field: [_("Say why.")]})
-    if len(value) > 500:
-        raise ValidationFailed(fields={field: [_("Keep it under 500 characters.")]})
+    if len(value) > limit:
+        message = (_("Keep it under 1000 characters.") if limit == 1000 else _("Keep it under 500 characters."))
+        raise ValidationFailed(fields={field: [message]})
     return value
 
 
@@ -275,9 +312,7 @@ def open_case(*, actor, order_id, kind, reason_id, lines, description="", amount
     reason = Reason.objects.filter(pk=check_id(reason_id, "reason_id"), active=True).first()
     if reason is None or not reason.allows(kind):
         raise ValidationFailed(fields={"reason_id": [_("Choose a reason from the list.")]})
-    description = _note(description, field="description")
-    if len(description) > 1000:
-        raise ValidationFailed(fields={"description": [_("Keep it under 1000 characters.")]})
+    description = _note(description, field="description", limit=1000)
     parsed = _parse_case_lines(lines)
     compensation = compensation or ""
     if kind == Kind.COMPENSATION:

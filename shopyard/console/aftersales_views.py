@@ -7,9 +7,10 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from shopyard.aftersales import queries, services
+from shopyard.aftersales.models import ShopPolicy
 from shopyard.aftersales.state import Kind, Role, Status, allowed_actions
 from shopyard.core.errors import DomainError, NotFound
 from shopyard.core.validation import page_number
@@ -32,6 +33,36 @@ def cases(request):
         "page": page, "status_filter": status, "kind_filter": kind, "statuses": Status.choices,
         "kinds": Kind.choices, "nav": "aftersales",
     })
+
+
+@seller_required
+@require_http_methods(["GET", "POST"])
+def policy(request):
+    """The shop's after-sales windows and deadlines (empty: the platform default)."""
+    shop = request.console.shop
+    errors, form, status = {}, None, 200
+    if request.method == "POST":
+        form = request.POST
+        try:
+            services.save_policy(actor=request.user, shop=shop, data=form)
+        except DomainError as exc:
+            errors = {k: [str(m) for m in v] for k, v in exc.fields.items()}
+            status = exc.status
+        else:
+            messages.success(request, _("After-sales policy saved."))
+            return redirect("console:case_policy")
+    row = ShopPolicy.objects.filter(shop=shop).first()
+    effective = services.policy_for(shop)
+    defaults = {"changed_mind_days": "changed_mind", "quality_days": "quality", "warranty_days": "warranty",
+                "price_protection_days": "price_protection", "respond_hours": "respond_hours",
+                "return_ship_days": "return_ship_days", "inspect_days": "inspect_days"}
+    fields = [{
+        "name": name, "label": ShopPolicy._meta.get_field(name).verbose_name,
+        "value": (form.get(name, "") if form is not None else (getattr(row, name, None) if row else None)) or "",
+        "effective": effective[key], "errors": errors.get(name, []),
+    } for name, key in defaults.items()]
+    return _render(request, "console/aftersales_policy.html", {"fields": fields, "nav": "aftersales"},
+                   status=status)
 
 
 def _case_page(request, pk, *, errors=None, form=None, error="", status=200):

@@ -41,6 +41,7 @@ urlpatterns = [
     path("orders/<id:pk>/ship/", views.order_ship, name="order_ship"),
     path("orders/<id:pk>/refund/", views.order_refund, name="order_refund"),
     path("aftersales/", aftersales_views.cases, name="cases"),
+    path("aftersales/policy/", aftersales_views.policy, name="case_policy"),
     path("aftersales/<id:pk>/", aftersales_views.case_detail, name="case_detail"),
     path("aftersales/<id:pk>/<slug:step>/", aftersales_views.case_step, name="case_step"),
     path("promotions/", promotion_views.promotion_list, name="promotions"),

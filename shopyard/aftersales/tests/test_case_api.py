@@ -114,3 +114,12 @@ def test_bad_input_gets_a_clear_4xx_and_writes_nothing(api, order, shopper_token
     assert r.status_code == 200 and len(r.json()["timeline"][-1]["photos"]) == 1
     assert [r["code"] for r in api.get("/aftersales/reasons?kind=compensation").json()] == [
         "quality", "damaged", "not_as_described", "price_protection"]
+
+
+def test_seller_policy_through_the_api(api, shop, seller_token, shopper_token):
+    assert api.get("/seller/aftersales/policy", token=seller_token).json()["changed_mind"] == 7
+    r = api.put("/seller/aftersales/policy", {"changed_mind_days": 500}, token=seller_token)
+    assert r.status_code == 422 and list(r.json()["fields"]) == ["changed_mind_days"]
+    r = api.put("/seller/aftersales/policy", {"changed_mind_days": 10, "respond_hours": 24}, token=seller_token)
+    assert (r.json()["changed_mind"], r.json()["respond_hours"], r.json()["quality"]) == (10, 24, 15)
+    assert api.get("/seller/aftersales/policy", token=shopper_token).status_code == 403

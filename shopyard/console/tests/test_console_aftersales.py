@@ -92,3 +92,18 @@ def test_operator_decides_a_dispute_on_its_page(client, shopper, address, shop, 
     assert r.status_code == 302
     case.refresh_from_db()
     assert (case.status, str(case.approved_amount)) == ("refunding", "20.0000")
+
+
+def test_seller_sets_the_shop_policy_and_bad_values_are_refused(seller_client, shop, settings):
+    from shopyard.aftersales.models import ShopPolicy
+
+    html = seller_client.get("/console/aftersales/policy/").content.decode()
+    assert f"now: {settings.AFTERSALES_RESPOND_HOURS}" in html
+    r = seller_client.post("/console/aftersales/policy/", {"changed_mind_days": "abc", "respond_hours": "0"})
+    assert r.status_code == 422 and not ShopPolicy.objects.exists()
+    assert "Enter a whole number from 1 to 720, or leave it empty." in r.content.decode()
+    r = seller_client.post("/console/aftersales/policy/", {"changed_mind_days": "15", "respond_hours": ""})
+    assert r.status_code == 302
+    policy = ShopPolicy.objects.get(shop=shop)
+    assert (policy.changed_mind_days, policy.respond_hours) == (15, None)
+    assert "now: 15" in seller_client.get("/console/aftersales/policy/").content.decode()
