@@ -138,16 +138,28 @@ def actor_for(event, viewer_role) -> str:
     return event.actor_label
 
 
+def _timeline_labels() -> dict:
+    from django.utils.translation import gettext_lazy as _
+
+    from .state import Action as A
+
+    return {
+        "open": _("Case opened"), "photos": _("Photos added"),
+        A.APPROVE: _("Approved"), A.AUTO_APPROVE: _("Approved automatically: the shop did not answer in time"),
+        A.REJECT: _("Rejected"), A.CANCEL: _("Withdrawn by the buyer"), A.SHIP_RETURN: _("Return shipped"),
+        A.EXPIRE_RETURN: _("Closed: the return was not shipped in time"), A.RECEIVE: _("Return received"),
+        A.INSPECT: _("Inspected"), A.AUTO_INSPECT: _("Accepted automatically: not inspected in time"),
+        A.REFUND: _("Refund started"), A.REFUND_DONE: _("Refunded"), A.CREDIT: _("Paid as store credit"),
+        A.SHIP_REPLACEMENT: _("Replacement shipped"), A.SHIP_REPAIRED: _("Repaired and shipped back"),
+        A.CONFIRM: _("Received by the buyer"), A.ESCALATE: _("Platform asked to step in"),
+        A.DECIDE_FULL: _("Platform decided: refund in full"), A.DECIDE_PARTIAL: _("Platform decided: refund in part"),
+        A.DECIDE_REJECT: _("Platform decided: rejected"),
+    }
+
+
 def event_label(event) -> str:
-    from django.utils.translation import gettext as _
-
-    from .state import Action
-
-    if event.action == "open":
-        return _("Case opened")
-    if event.action == "photos":
-        return _("Photos added")
-    return str(Action(event.action).label) if event.action in Action.values else event.action
+    """How the timeline names a step (a past event, not the verb of the action)."""
+    return str(_timeline_labels().get(event.action, event.action))
 
 
 def timeline(case, viewer_role) -> list:

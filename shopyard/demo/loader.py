@@ -368,7 +368,7 @@ def load_aftersales(*, shops, owners, shopper, operator):
     if received is not None:
         case = aftersales.open_case(actor=shopper, order_id=received.pk, kind="return_refund",
                                     reason_id=reason["quality"], lines=lines(received),
-                                    description="屏幕有划痕，申请退货退款。Scratch on the screen: return please.")
+                                    description="收到的商品有明显瑕疵，申请退货退款。The item arrived with a visible defect.")
         aftersales.approve(actor=owners["self"], shop=shops["self"], case_id=case.pk,
                            note="请寄回：上海市浦东新区张江路 88 号 / Return to 88 Zhangjiang Rd, Shanghai")
     shipped = order_of("gd", "shipped")
