@@ -88,6 +88,7 @@ class PhotoOut(Schema):
 
 class EventOut(Schema):
     action: str
+    label: str = Field(..., description="the step as the timeline names it, in the request's language")
     from_status: str
     to_status: str
     role: str
@@ -164,7 +165,7 @@ def case_detail_out(case, role) -> dict:
         "escalated_by": case.escalated_by, "decision": case.decision,
         "refund_reference": case.refund.reference if case.refund_id else None,
         "refund_status": case.refund.status if case.refund_id else None,
-        "timeline": [{"action": e.action, "from_status": e.from_status, "to_status": e.to_status, "role": e.role,
+        "timeline": [{"action": e.action, "label": queries.event_label(e), "from_status": e.from_status, "to_status": e.to_status, "role": e.role,
                       "actor": queries.actor_for(e, role), "note": e.note, "at": e.created_at,
                       "photos": [{"id": p.pk, "url": p.image.url, "role": p.role} for p in e.photos.all()]}
                      for e in case.events.all()],

@@ -47,6 +47,8 @@ def test_a_return_and_refund_through_the_api(api, order, shopper_token, seller_t
     # the seller sees who in the shop acted
     timeline = api.get(f"/seller/aftersales/cases/{cid}", token=seller_token).json()["timeline"]
     assert [e["actor"] for e in timeline] == ["shopper", "seller", "shopper", "seller", "seller"]
+    assert [e["label"] for e in timeline] == ["Case opened", "Approved", "Return shipped", "Return received",
+                                              "Inspected"]
 
 
 def test_each_side_sees_only_its_own_cases(api, order, shopper_token, seller_token, other_shop, home_operator):
