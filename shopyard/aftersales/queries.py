@@ -80,10 +80,12 @@ def operator_case_detail(user, case_id):
 
 
 def cases_in_progress_count(user) -> int:
-    """The number on the order centre's 退款售后 tab: the buyer's cases still moving."""
+    """The number on the order centre's 退款售后 tab: the buyer's cases still moving (a
+    rejected case waits for the buyer to ask the platform, or not: it does not count)."""
     from .state import open_statuses
 
-    return Case.objects.filter(buyer=user, status__in=open_statuses()).count()
+    statuses = [s for s in open_statuses() if s != Status.REJECTED]
+    return Case.objects.filter(buyer=user, status__in=statuses).count()
 
 
 def cases_of_order(order) -> list:

@@ -330,7 +330,7 @@ def open_case(*, actor, order_id, kind, reason_id, lines, description="", amount
             % {"date": date_format(timezone.localtime(closes), "DATETIME_FORMAT")}]}, code="window_closed")
     checked = _checked_photos(photos)
     with transaction.atomic():
-        order = Order.objects.select_for_update().select_related("shop").get(pk=order.pk)
+        order = Order.objects.select_for_update(of=("self",)).select_related("shop").get(pk=order.pk)
         _check_order_allows(order, kind)
         by_id = {line.pk: line for line in order.lines.filter(pk__in=[p[1] for p in parsed])}
         held = in_cases(list(by_id.values()))
