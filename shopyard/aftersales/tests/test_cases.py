@@ -367,3 +367,24 @@ def test_a_paid_order_refunded_in_full_before_shipping_is_closed(order, shopper,
     assert order.status == "cancelled" and order.history.last().action == "close"
     assert StockLevel.objects.get(sku=sku).quantity == stock + 2
     assert OutboxEvent.objects.filter(name="order.cancelled", payload__order_id=order.pk).count() == 1
+
+
+def test_an_expired_coupon_is_not_returned_by_a_full_refund(shopper, address, shop, seller):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from shopyard.promotions import coupon_services
+    from shopyard.promotions.models import UserCoupon
+
+    sku = f.make_product(shop, price="120.00", stock=10).skus.get()
+    coupon = f.give_coupon(shopper, f.make_coupon_template(shop))
+    order = paid_order(shopper, address, [(sku, 1)])
+    coupon_services.on_order_paid({"order_id": order.pk})
+    UserCoupon.objects.filter(pk=coupon.pk).update(valid_until=timezone.now() - timedelta(minutes=1),
+                                                   valid_from=timezone.now() - timedelta(days=2))
+    case = _open(shopper, order, quantity=1)
+    services.approve(actor=seller, shop=shop, case_id=case.pk)
+    _refund_done(case)
+    coupon.refresh_from_db()
+    assert (case.status, coupon.status, coupon.returned_count) == ("refunded", "used", 0)
