@@ -93,20 +93,24 @@ def cases_of_order(order) -> list:
 
 
 def order_offers(order, now=None) -> dict:
-    """What the order page offers the buyer now: "refund" (申请退款: paid, nothing shipped)
-    and "aftersales" (申请售后: goods shipped and some reason's window still open), each with
-    the case types it allows. Empty when the order allows no case."""
-    from .services import REFUNDABLE_ORDER_STATUSES, policy_for, window_closes
+    """What the order page offers the buyer now: "refund" (申请退款: paid, nothing shipped:
+    refund only) or "aftersales" (申请售后: goods shipped), each with the case types the order
+    allows (services.kinds_for_order) for which some reason's window is still open. Empty when
+    the order allows no case."""
+    from .services import kinds_for_order, policy_for, window_closes
 
-    if order.status not in REFUNDABLE_ORDER_STATUSES:
+    kinds = kinds_for_order(order)
+    if not kinds:
         return {}
     now = now or timezone.now()
-    if order.shipped_at is None:
-        return {"refund": [Kind.REFUND_ONLY]}
     policy = policy_for(order.shop)
     open_reasons = [r for r in reasons() if (window_closes(order, r, policy) or now) >= now]
-    kinds = [k for k in Kind if any(r.allows(k) for r in open_reasons)]
-    return {"aftersales": kinds} if kinds else {}
+    kinds = [k for k in kinds if any(r.allows(k) for r in open_reasons)]
+    if not kinds:
+        return {}
+    if order.shipped_at is None:
+        return {"refund": [k for k in kinds if k == Kind.REFUND_ONLY]}
+    return {"aftersales": kinds}
 
 
 def lines_left(order) -> dict:

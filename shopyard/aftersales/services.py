@@ -283,12 +283,22 @@ def in_cases(lines) -> dict:
     return {line.pk: (units.get(line.pk) or 0, amounts.get(line.pk) or Decimal("0")) for line in lines}
 
 
+def kinds_for_order(order) -> list:
+    """The case types the order's state allows (windows aside): none before payment or after
+    cancellation, refund only while nothing has shipped, every type once goods left."""
+    if order.status not in REFUNDABLE_ORDER_STATUSES:
+        return []
+    if order.shipped_at is None:
+        return [k for k in Kind if k not in RETURNING_KINDS]
+    return list(Kind)
+
+
 def _check_order_allows(order, kind):
     if order.status not in REFUNDABLE_ORDER_STATUSES:
         raise Conflict(_("After-sales help is for paid orders; this one is “%(status)s”.")
                        % {"status": order.get_status_display()}, code="order_not_eligible",
                        fields={"order_id": [_("This order cannot have an after-sales case.")]})
-    if kind in RETURNING_KINDS and order.shipped_at is None:
+    if kind not in kinds_for_order(order):
         raise Conflict(_("Nothing of this order has shipped yet: ask for a refund only."), code="not_shipped",
                        fields={"kind": [_("Nothing has shipped yet: choose “Refund only”.")]})
 
