@@ -210,7 +210,7 @@ class CasePhoto(models.Model):
 
 class CreditEntry(models.Model):
     """Store credit given to a buyer (compensation paid as credit): a ledger, one row per
-    movement. The loyalty app may take it over (it hears `aftersales.credit_granted`)."""
+    movement. The loyalty app may take it over (it hears `store_credit.granted`)."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.PROTECT,
                              related_name="aftersales_credit")

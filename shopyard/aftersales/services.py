@@ -111,7 +111,7 @@ def save_policy(*, actor, shop, data) -> ShopPolicy:
         for field, value in values.items():
             setattr(policy, field, value)
         policy.save()
-        emit("aftersales.policy_changed", shop_id=shop.pk, actor_id=getattr(actor, "pk", None),
+        emit("aftersales_policy.changed", shop_id=shop.pk, actor_id=getattr(actor, "pk", None),
              **{k: v for k, v in values.items()})
     return policy
 
@@ -160,7 +160,7 @@ def _record_factory(role, photos):
 
 def _move(case, action, *, actor, role, note="", photos=(), now=None, **fields):
     """Move a locked case along `action` (its type's table), stamp the step, set the deadline
-    the new status runs against, write the timeline row and emit `aftersales.case_changed`."""
+    the new status runs against, write the timeline row and emit `aftersales_case.changed`."""
     if role not in PERFORMERS[action]:
         raise PermissionDenied(_("You may not do this to the case."))
     now = now or timezone.now()
@@ -174,7 +174,7 @@ def _move(case, action, *, actor, role, note="", photos=(), now=None, **fields):
         fields["closed_at"] = now
     apply_transition(case, action, transitions=TRANSITIONS[case.kind], record=_record_factory(role, photos),
                      actor=actor, note=note, **fields)
-    emit("aftersales.case_changed", **event_payload(case), action=str(action), role=str(role))
+    emit("aftersales_case.changed", **event_payload(case), action=str(action), role=str(role))
     return case
 
 
@@ -381,7 +381,7 @@ def open_case(*, actor, order_id, kind, reason_id, lines, description="", amount
         CaseLine.objects.bulk_create([CaseLine(case=case, line=line, quantity=q, amount=share)
                                       for line, q, share in rows])
         _record_factory(Role.BUYER, checked)(case, "", Status.REQUESTED, "open", actor, description)
-        emit("aftersales.case_opened", **event_payload(case))
+        emit("aftersales_case.opened", **event_payload(case))
     return case
 
 
@@ -414,7 +414,7 @@ def _pay_out(case, amount, *, actor, role, note, action=Action.REFUND):
         CreditEntry.objects.create(user_id=case.buyer_id, shop=case.shop, case=case, amount=amount,
                                    currency=case.currency, note=case.number)
         # hook: the loyalty app may move store credit into its own ledger from this event
-        emit("aftersales.credit_granted", **event_payload(case), amount=money_str(amount, case.currency))
+        emit("store_credit.granted", **event_payload(case), amount=money_str(amount, case.currency))
         return _move(case, Action.CREDIT, actor=None, role=Role.SYSTEM, note=note, approved_amount=amount)
     refund = refund_order_lines(actor=actor if getattr(actor, "pk", None) else None, shop=case.shop,
                                 order_id=case.order_id, lines=_refund_lines(case, amount),
@@ -455,7 +455,7 @@ def _after_approval(case, *, actor, note):
 def on_refund_succeeded(payload) -> None:
     """payments reports a refund done: the case it pays moves to refunded; an order now
     refunded in full gives its unused coupons back (promotions' rule) and the case event
-    `aftersales.case_refunded` is the hook for points reversal (loyalty)."""
+    `aftersales_case.refunded` is the hook for points reversal (loyalty)."""
     from shopyard.orders.models import Order
     from shopyard.payments.queries import left_to_refund
     from shopyard.promotions.coupon_services import return_coupons_of_refunded_order
@@ -469,7 +469,7 @@ def on_refund_succeeded(payload) -> None:
         order = Order.objects.get(pk=case.order_id)
         full = all(left <= 0 for left in left_to_refund(order).values())
         coupons = return_coupons_of_refunded_order(order_id=order.pk) if full else 0
-        emit("aftersales.case_refunded", **event_payload(case), order_refunded_in_full=full,
+        emit("aftersales_case.refunded", **event_payload(case), order_refunded_in_full=full,
              coupons_returned=coupons,
              lines=[{"line_id": cl.line_id, "quantity": cl.quantity} for cl in case.lines.order_by("pk")])
 

@@ -343,13 +343,13 @@ def test_full_refund_of_an_order_returns_its_coupon_and_emits_case_refunded(shop
     coupon.refresh_from_db()
     assert (coupon.status, coupon.returned_count) == ("available", 1)
     assert not UserCoupon.orders.through.objects.filter(usercoupon_id=coupon.pk).exists()
-    payloads = list(OutboxEvent.objects.filter(name="aftersales.case_refunded").order_by("pk")
+    payloads = list(OutboxEvent.objects.filter(name="aftersales_case.refunded").order_by("pk")
                     .values_list("payload", flat=True))
     assert [(p["case_id"], p["order_refunded_in_full"], p["coupons_returned"]) for p in payloads] == [
         (first.pk, False, 0), (second.pk, True, 1)]
     # a replayed refund notification changes nothing
     services.on_refund_succeeded({"refund_id": second.refund_id})
-    assert OutboxEvent.objects.filter(name="aftersales.case_refunded").count() == 2
+    assert OutboxEvent.objects.filter(name="aftersales_case.refunded").count() == 2
 
 
 def test_a_paid_order_refunded_in_full_before_shipping_is_closed(order, shopper, seller, shop):
