@@ -3,6 +3,9 @@
 from ninja import NinjaAPI
 
 from shopyard.accounts.api import router as accounts_router
+from shopyard.aftersales.api import operator_router as aftersales_operator_router
+from shopyard.aftersales.api import router as aftersales_router
+from shopyard.aftersales.api import seller_router as aftersales_seller_router
 from shopyard.cart.api import router as cart_router
 from shopyard.catalog.api import router as catalog_router
 from shopyard.catalog.api import seller_router as seller_catalog_router
@@ -67,3 +70,6 @@ api.add_router("/seller", reviews_seller_router)
 api.add_router("/operator", reviews_operator_router)
 api.add_router("/seller", channels_seller_router)
 api.add_router("/operator", channels_operator_router)
+api.add_router("", aftersales_router)
+api.add_router("/seller", aftersales_seller_router)
+api.add_router("/operator", aftersales_operator_router)

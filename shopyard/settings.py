@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "shopyard.notifications",
     "shopyard.reviews",
     "shopyard.channels",
+    "shopyard.aftersales",
     "shopyard.storefront",
     "shopyard.console",
     "shopyard.demo",
@@ -178,6 +179,17 @@ AUTO_CONFIRM_DAYS = int(env("SHOPYARD_AUTO_CONFIRM_DAYS", "10"))
 # days after an order is completed in which its lines may be reviewed, and followed up (追评)
 REVIEW_WINDOW_DAYS = int(env("SHOPYARD_REVIEW_WINDOW_DAYS", "15"))
 FOLLOW_UP_WINDOW_DAYS = int(env("SHOPYARD_FOLLOW_UP_WINDOW_DAYS", "180"))
+# after-sales defaults (a shop's policy overrides each): the windows a case may be opened in,
+# counted from receipt (price protection: from payment), and the deadlines of each side
+AFTERSALES_WINDOW_DAYS = {
+    "changed_mind": int(env("SHOPYARD_AFTERSALES_CHANGED_MIND_DAYS", "7")),
+    "quality": int(env("SHOPYARD_AFTERSALES_QUALITY_DAYS", "15")),
+    "warranty": int(env("SHOPYARD_AFTERSALES_WARRANTY_DAYS", "30")),
+    "price_protection": int(env("SHOPYARD_AFTERSALES_PRICE_PROTECTION_DAYS", "7")),
+}
+AFTERSALES_RESPOND_HOURS = int(env("SHOPYARD_AFTERSALES_RESPOND_HOURS", "48"))
+AFTERSALES_RETURN_SHIP_DAYS = int(env("SHOPYARD_AFTERSALES_RETURN_SHIP_DAYS", "7"))
+AFTERSALES_INSPECT_DAYS = int(env("SHOPYARD_AFTERSALES_INSPECT_DAYS", "7"))
 # the carrier adapter every carrier's tracking goes through (shipping.carriers.ADAPTERS)
 TRACKING_ADAPTER = env("SHOPYARD_TRACKING_ADAPTER", "simulated")
 # per adapter: the secret its tracking pushes are signed with (HMAC-SHA256)

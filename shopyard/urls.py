@@ -15,6 +15,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("accounts/", include("shopyard.accounts.urls")),
     path("pay/", include("shopyard.payments.urls")),
+    path("disputes/", include("shopyard.aftersales.urls")),
     path("console/", include("shopyard.console.urls")),
     path("messages/", include("shopyard.notifications.urls")),
     path("s/", include("shopyard.channels.urls")),  # campaign short links

@@ -53,7 +53,7 @@ def test_product_options_show_the_chosen_sku(visit, lang):
     page = visit.page
     blue = "蓝" if lang == "zh" else "Blue"
 
-    visit.goto(f"/p/{product.pk}/")
+    visit.goto(f.product_url(product))
     page.click(f".option-chip:text-is('{blue}')")
     page.click(".option-chip:text-is('L')")
     page.wait_for_function("document.querySelector('[data-sku-code]').textContent.trim() === 'SHIRT-BLUE-L'")
@@ -94,7 +94,7 @@ def test_buy_now_checks_out_the_chosen_sku_and_leaves_the_cart_alone(visit):
     visit.login(buyer)
     page = visit.page
 
-    visit.goto(f"/p/{product.pk}/")
+    visit.goto(f.product_url(product))
     assert page.inner_text("#cart-count").strip() == "1"
     page.click(f".option-chip:text-is('{visit.text('蓝', 'Blue')}')")
     page.click(".option-chip:text-is('M')")

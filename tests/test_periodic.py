@@ -189,6 +189,7 @@ def test_run_periodic_command_prints_json_counts(three_orders, subscribe_for_tes
         "queried_payments": 0,
         "refunds_performed": 0,
         "cancelled_unpaid_orders": 1,
+        "aftersales_deadlines": 0,
         "dispatched_events": delivered,
         "purged_expired_api_tokens": 0,
         "purged_stale_user_sessions": 0,
@@ -209,10 +210,9 @@ def test_run_periodic_command_prints_json_counts(three_orders, subscribe_for_tes
     call_command("run_periodic", stdout=out)
     assert json.loads(out.getvalue()) == {
         "failed_expired_groups": 0, "delivered_payment_notifications": 0, "queried_payments": 0,
-        "refunds_performed": 0, "cancelled_unpaid_orders": 0, "dispatched_events": late, "purged_expired_api_tokens": 0,
-        "purged_stale_user_sessions": 0, "purged_old_channel_touches": 0, "held_flash_orders": 0, "expired_flash_orders": 0,
-        "ended_flash_sales": 0, "tracking_poll": 0,
-        "auto_confirm_delivered": 0, "sent_pending_notifications": 0, "sent_pending_webhooks": 0,
+        "refunds_performed": 0, "cancelled_unpaid_orders": 0, "aftersales_deadlines": 0, "dispatched_events": late, "purged_expired_api_tokens": 0,
+        "purged_stale_user_sessions": 0, "purged_old_channel_touches": 0, "held_flash_orders": 0,
+        "expired_flash_orders": 0, "ended_flash_sales": 0, "tracking_poll": 0, "auto_confirm_delivered": 0, "sent_pending_notifications": 0, "sent_pending_webhooks": 0,
     }
     assert not OutboxDelivery.objects.exclude(status="delivered").exists()
     assert not OutboxEvent.objects.filter(status="pending").exists()

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import (
+    aftersales_views,
     channel_views,
     coupon_views,
     flash_views,
@@ -45,6 +46,10 @@ urlpatterns = [
     path("orders/<id:pk>/", views.order_detail, name="order_detail"),
     path("orders/<id:pk>/ship/", views.order_ship, name="order_ship"),
     path("orders/<id:pk>/refund/", views.order_refund, name="order_refund"),
+    path("aftersales/", aftersales_views.cases, name="cases"),
+    path("aftersales/policy/", aftersales_views.policy, name="case_policy"),
+    path("aftersales/<id:pk>/", aftersales_views.case_detail, name="case_detail"),
+    path("aftersales/<id:pk>/<slug:step>/", aftersales_views.case_step, name="case_step"),
     path("promotions/", promotion_views.promotion_list, name="promotions"),
     path("promotions/new/", promotion_views.promotion_create, name="promotion_create"),
     path("promotions/<id:pk>/", promotion_views.promotion_edit, name="promotion_edit"),

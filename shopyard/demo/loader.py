@@ -333,6 +333,9 @@ def load_orders(*, shops, users, result: DemoResult):
     # 7. a flash sale on now in the self-operated shop, with one unit bought (awaiting payment)
     load_flash_sale(shop=shops["self"], owner=owners["self"], shopper=shopper, address=address, picks=picks["self"])
 
+    # 7. after-sales cases on those orders, in several states
+    load_aftersales(shops=shops, owners=owners, shopper=shopper, operator=users["operator"])
+
     # favourites and a cart waiting at checkout
     for sku in (picks["gd"][2], picks["fs"][1], picks["self"][2]):
         catalog.add_favourite(actor=shopper, product_id=sku.product_id)
@@ -393,6 +396,56 @@ def load_reviews(*, shops, users, owners, address, picks, result: DemoResult):
               text="Exactly as described, works perfectly. Would buy again.")
     spam = write(lines["ak"][0], rating=1, logistics=2, service=1, text="加微信 xxx 领优惠，比这里便宜一半！")
     reviews.hide_review(actor=operator, review_id=spam.pk, reason="广告引流 / advertising")
+def load_aftersales(*, shops, owners, shopper, operator):
+    """After-sales cases through the services, as shopper and sellers would make them: a
+    return approved and waiting for the parcel (received order), a price-protection
+    compensation paid as store credit, a refund request with a photo waiting for the shop,
+    and an exchange the shop rejected and the shopper took to the platform (a dispute)."""
+    from shopyard.aftersales import services as aftersales
+    from shopyard.aftersales.defaults import ensure_default_reasons
+    from shopyard.aftersales.models import Reason, ShopPolicy
+    from shopyard.orders.models import Order
+
+    ensure_default_reasons()
+    ShopPolicy.objects.get_or_create(shop=shops["gd"], defaults={"changed_mind_days": 7, "quality_days": 30,
+                                                                 "respond_hours": 24})
+    reason = {r.code: r.pk for r in Reason.objects.all()}
+
+    def order_of(key, status):
+        return Order.objects.filter(user=shopper, shop=shops[key], status=status).order_by("pk").first()
+
+    def lines(order, quantity=1):
+        return [{"line_id": order.lines.order_by("pk").first().pk, "quantity": quantity}]
+
+    photo = SimpleUploadedFile("damage.jpg", images.render(kind="phone", colour=(200, 80, 60),
+                                                            caption="Scratch", seed=3), "image/jpeg")
+    received = order_of("self", "completed")
+    if received is not None:
+        case = aftersales.open_case(actor=shopper, order_id=received.pk, kind="return_refund",
+                                    reason_id=reason["quality"], lines=lines(received),
+                                    description="收到的商品有明显瑕疵，申请退货退款。The item arrived with a visible defect.")
+        aftersales.approve(actor=owners["self"], shop=shops["self"], case_id=case.pk,
+                           note="请寄回：上海市浦东新区张江路 88 号 / Return to 88 Zhangjiang Rd, Shanghai")
+    shipped = order_of("gd", "shipped")
+    if shipped is not None:
+        case = aftersales.open_case(actor=shopper, order_id=shipped.pk, kind="compensation",
+                                    reason_id=reason["price_protection"], lines=lines(shipped), amount="5",
+                                    compensation="credit",
+                                    description="下单第二天降价 5 元，申请价保。The price dropped ¥5 the next day.")
+        aftersales.approve(actor=owners["gd"], shop=shops["gd"], case_id=case.pk, note="已补偿店铺余额 / credited")
+    to_ship = order_of("ak", "paid")
+    if to_ship is not None:
+        aftersales.open_case(actor=shopper, order_id=to_ship.pk, kind="refund_only", reason_id=reason["changed_mind"],
+                             lines=lines(to_ship), photos=[photo],
+                             description="不想要了，还没发货请退款。Changed my mind, please refund before shipping.")
+    fashion = order_of("fs", "shipped")
+    if fashion is not None:
+        case = aftersales.open_case(actor=shopper, order_id=fashion.pk, kind="exchange",
+                                    reason_id=reason["wrong_item"], lines=lines(fashion),
+                                    description="收到的尺码不对，想换 M 码。Wrong size: please exchange for M.")
+        aftersales.reject(actor=owners["fs"], shop=shops["fs"], case_id=case.pk,
+                          note="吊牌已剪，不支持换货 / The tag was cut off")
+        aftersales.escalate(actor=shopper, case_id=case.pk, note="吊牌是发货时就没有的 / There was no tag on arrival")
 
 
 def load_flash_sale(*, shop, owner, shopper, address, picks):

@@ -30,6 +30,8 @@ class StockMovement(models.Model):
         RELEASE = "release", _("Released by cancellation")
         FLASH_SET_ASIDE = "flash_set_aside", _("Set aside for a flash sale")
         FLASH_RETURNED = "flash_returned", _("Returned from a flash sale")
+        AFTERSALES_RETURN = "aftersales_return", _("Returned by a buyer, resaleable")
+        AFTERSALES_REPLACEMENT = "aftersales_replace", _("Sent as an after-sales replacement")
 
     sku = models.ForeignKey("catalog.Sku", verbose_name=_("SKU"), on_delete=models.CASCADE, related_name="stock_movements")
     delta = models.IntegerField(_("change"))

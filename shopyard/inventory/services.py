@@ -94,5 +94,25 @@ def return_from_flash_sale(*, sku_id, quantity: int, actor=None) -> None:
     StockMovement.objects.create(sku_id=sku_id, delta=quantity, reason=StockMovement.Reason.FLASH_RETURNED, actor=actor)
 
 
+def restock_returned(*, sku_id, quantity: int, order, actor=None) -> None:
+    """Units a buyer sent back that inspection found resaleable go back on sale (after-sales)."""
+    if quantity <= 0:
+        return
+    StockLevel.objects.get_or_create(sku_id=sku_id, defaults={"quantity": 0})
+    StockLevel.objects.filter(sku_id=sku_id).update(quantity=F("quantity") + quantity)
+    StockMovement.objects.create(sku_id=sku_id, delta=quantity, reason=StockMovement.Reason.AFTERSALES_RETURN,
+                                 order=order, actor=actor)
+
+
+def take_for_replacement(*, sku, quantity: int, order, actor=None, field="quantity") -> None:
+    """Units a shop sends as an after-sales replacement leave stock, or OutOfStock."""
+    taken = StockLevel.objects.filter(sku_id=sku.pk, quantity__gte=quantity).update(quantity=F("quantity") - quantity)
+    if not taken:
+        raise OutOfStock(_("Not enough stock for SKU %(code)s.") % {"code": sku.code},
+                         fields={field: [_("Not enough stock for SKU %(code)s.") % {"code": sku.code}]})
+    StockMovement.objects.create(sku_id=sku.pk, delta=-quantity, reason=StockMovement.Reason.AFTERSALES_REPLACEMENT,
+                                 order=order, actor=actor)
+
+
 def available(sku_ids) -> dict:
     return dict(StockLevel.objects.filter(sku_id__in=list(sku_ids)).values_list("sku_id", "quantity"))

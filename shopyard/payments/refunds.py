@@ -138,6 +138,10 @@ def _parse_amount(value, currency, field, errors):
     return amount
 
 
+# public for the apps that take a refund amount from a person (after-sales): one amount rule
+parse_amount = _parse_amount
+
+
 def _parse_lines(lines, currency):
     """[(line_id, amount or None, quantity or None)] from the request, or ValidationFailed."""
     if not isinstance(lines, list) or not lines or len(lines) > 200:

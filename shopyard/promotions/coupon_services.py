@@ -350,6 +350,35 @@ def on_order_cancelled(payload) -> None:
             emit("coupon.returned", coupon_id=coupon_id, order_ids=order_ids)
 
 
+def return_coupons_of_refunded_order(*, order_id, actor=None) -> int:
+    """An order refunded in full (every line's paid amount returned, after-sales) gives its
+    used coupons back, where the coupon's rules allow it: the coupon is still valid, and
+    every order it was used on is refunded in full too (a platform coupon spread over two
+    shops' orders stays used while one of them keeps its goods). Returns how many came back;
+    a second call returns none (the conditional UPDATE from used)."""
+    from shopyard.orders.models import Order
+    from shopyard.payments.queries import left_to_refund
+
+    now = timezone.now()
+    links = UserCoupon.orders.through.objects
+    returned = 0
+    for coupon_id in links.filter(order_id=order_id).values_list("usercoupon_id", flat=True):
+        order_ids = list(links.filter(usercoupon_id=coupon_id).values_list("order_id", flat=True))
+        orders = Order.objects.filter(pk__in=order_ids).prefetch_related("lines")
+        if any(left > 0 for order in orders for left in left_to_refund(order).values()):
+            continue
+        with transaction.atomic():
+            taken = UserCoupon.objects.filter(
+                pk=coupon_id, status=from_state(CouponAction.RETURN_REFUNDED), valid_until__gt=now,
+            ).update(status=CouponStatus.AVAILABLE, checkout_id=None, locked_at=None, used_at=None,
+                     returned_count=F("returned_count") + 1)
+            if taken:
+                links.filter(usercoupon_id=coupon_id).delete()
+                emit("coupon.returned", coupon_id=coupon_id, order_ids=order_ids)
+                returned += 1
+    return returned
+
+
 def describe_benefit(template) -> tuple[str, str]:
     """("满200减20", "¥20 off ¥200"): what the coupon gives, in Chinese and English."""
     currency = template.currency

@@ -44,12 +44,15 @@ class CouponAction(models.TextChoices):
     LOCK = "lock", _("use at checkout")
     CONFIRM = "confirm", _("confirm on payment")
     RETURN = "return", _("return on cancellation")
+    # an order refunded in full (after-sales) gives back a used coupon that is still valid
+    RETURN_REFUNDED = "return_refunded", _("return on full refund")
 
 
 USER_COUPON_TRANSITIONS = {
     (CouponStatus.AVAILABLE, CouponAction.LOCK): CouponStatus.LOCKED,
     (CouponStatus.LOCKED, CouponAction.CONFIRM): CouponStatus.USED,
     (CouponStatus.LOCKED, CouponAction.RETURN): CouponStatus.AVAILABLE,
+    (CouponStatus.USED, CouponAction.RETURN_REFUNDED): CouponStatus.AVAILABLE,
 }
 
 

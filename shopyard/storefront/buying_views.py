@@ -21,6 +21,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from shopyard.accounts.queries import addresses_of
 from shopyard.accounts.views import safe_next
+from shopyard.aftersales import queries as aftersales_queries
 from shopyard.cart import services as cart_services
 from shopyard.cart.queries import cart_view
 from shopyard.checkout import services as checkout_services
@@ -389,8 +390,9 @@ def _tab_of_status(status):
 
 
 # The order centre's tabs: the order statuses' (orders.state.BUYER_TABS) and, composed
-# here because orders must not import reviews, 待评价 (to review) after "to receive":
-# completed orders with a line not reviewed yet (reviews.queries.awaiting_review).
+# here because orders must not import reviews or aftersales, 待评价 (to review) after "to
+# receive" (completed orders with a line not reviewed yet: reviews.queries.awaiting_review)
+# and, last, 退款售后 (the buyer's after-sales cases in progress: its own page).
 TO_REVIEW = "to_review"
 TAB_ORDER = [*list(BUYER_TABS)[:list(BUYER_TABS).index("to_receive") + 1], TO_REVIEW,
              *list(BUYER_TABS)[list(BUYER_TABS).index("to_receive") + 1:]]
@@ -402,8 +404,15 @@ def _tab_orders(user, tab):
     return order_queries.buyer_tab_orders(user, tab)
 
 
-def _tab_counts(user) -> dict:
-    return {**order_queries.buyer_tab_counts(user), TO_REVIEW: review_queries.awaiting_review_count(user)}
+def order_centre_tabs(user) -> list:
+    """The order centre's tabs as (key, url, label, count), in TAB_ORDER, then 退款售后."""
+    counts = {**order_queries.buyer_tab_counts(user), TO_REVIEW: review_queries.awaiting_review_count(user)}
+    labels = {**BUYER_TAB_LABELS, TO_REVIEW: _("To review")}
+    orders_url = reverse("storefront:orders")
+    tabs = [(tab, f"{orders_url}?tab={tab}", labels[tab], counts[tab]) for tab in TAB_ORDER]
+    tabs.append(("aftersales", reverse("storefront:cases"), _("Refunds & after-sales"),
+                 aftersales_queries.cases_in_progress_count(user)))
+    return tabs
 
 
 def _orders_page(request, *, error="", status=200):
@@ -417,13 +426,11 @@ def _orders_page(request, *, error="", status=200):
         _decorate_order(order)
         for line in order.lines.all():
             line.image = _line_thumbnail(line)
-    counts = _tab_counts(request.user)
-    labels = {**BUYER_TAB_LABELS, TO_REVIEW: _("To review")}
     context = {
         "page": page,
         "orders": page.object_list,
         "current": current,
-        "tabs": [(tab, labels[tab], counts[tab]) for tab in TAB_ORDER],
+        "tabs": order_centre_tabs(request.user),
         "error": error,
         "has_pending": any(Action.PAY in o.actions for o in page.object_list),
     }
@@ -457,6 +464,9 @@ def _order_page(request, pk, *, error="", status=200):
         "can_cancel": Action.CANCEL in order.actions,
         "can_confirm": Action.CONFIRM_RECEIPT in order.actions,
         "refunds": payment_queries.refunds_for_order(order),
+        # 申请退款 (paid, nothing shipped) / 申请售后 (shipped, a window open): aftersales decides
+        "case_offers": aftersales_queries.order_offers(order),
+        "cases": aftersales_queries.cases_of_order(order),
         "error": error,
     }
     # 评价 per line while it may be reviewed, 追评 later, and the review itself

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import (
+    aftersales_views,
     buying_views,
     catalog_views,
     coupon_views,
@@ -44,6 +45,10 @@ urlpatterns = [
     path("orders/<id:pk>/confirm/", buying_views.order_confirm, name="order_confirm"),
     path("orders/<id:pk>/buy-again/", buying_views.order_buy_again, name="order_buy_again"),
     path("orders/pay/", buying_views.order_pay, name="order_pay"),
+    path("orders/<id:pk>/aftersales/", aftersales_views.apply, name="case_apply"),
+    path("aftersales/", aftersales_views.cases, name="cases"),
+    path("aftersales/<id:pk>/", aftersales_views.case_detail, name="case_detail"),
+    path("aftersales/<id:pk>/<slug:step>/", aftersales_views.case_step, name="case_step"),
     # flash sales (flash_views)
     path("flash/", flash_views.flash_sale, name="flash_sale"),
     path("flash/<id:pk>/buy/", flash_views.flash_buy, name="flash_buy"),

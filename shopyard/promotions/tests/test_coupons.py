@@ -440,7 +440,7 @@ def test_user_coupon_moves_only_along_its_table(shopper, shop, address, django_c
     from shopyard.promotions.coupon_services import on_order_cancelled, on_order_paid
     from shopyard.promotions.coupon_state import USER_COUPON_TRANSITIONS, CouponAction, from_state
 
-    assert [from_state(a) for a in CouponAction] == ["available", "locked", "locked"]
+    assert [from_state(a) for a in CouponAction] == ["available", "locked", "locked", "used"]
     assert set(USER_COUPON_TRANSITIONS.values()) == {"locked", "used", "available"}
     sku = f.make_product(shop, price="150.00").skus.get()
     coupon = f.give_coupon(shopper, f.make_coupon_template(shop))

@@ -36,10 +36,10 @@ def test_claim_from_the_strip_then_choose_at_checkout(visit, lang):
     page = visit.page
 
     # the strip loads after the page and claims the ¥30 coupon, coming back to the product
-    visit.goto(f"/p/{product.pk}/")
+    visit.goto(f.product_url(product))
     page.wait_for_selector(".coupon-strip .coupon-chip")
     page.click(f".coupon-strip form[action$='/coupons/{big.pk}/claim/'] button")
-    page.wait_for_url(f"**/p/{product.pk}/")
+    page.wait_for_url(f"**{f.product_url(product)}")
     assert UserCoupon.objects.filter(user=buyer, template=big).count() == 1
 
     # checkout preselects it; choosing the ¥10 one re-prices the page by itself
