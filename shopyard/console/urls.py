@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import (
+    aftersales_stats_views,
     aftersales_views,
     coupon_views,
     flash_views,
@@ -41,6 +42,8 @@ urlpatterns = [
     path("orders/<id:pk>/ship/", views.order_ship, name="order_ship"),
     path("orders/<id:pk>/refund/", views.order_refund, name="order_refund"),
     path("aftersales/", aftersales_views.cases, name="cases"),
+    path("aftersales/statistics/", aftersales_stats_views.statistics, name="aftersales_stats"),
+    path("aftersales/statistics/export/", aftersales_stats_views.export, name="aftersales_stats_export"),
     path("aftersales/<id:pk>/", aftersales_views.case_detail, name="case_detail"),
     path("aftersales/<id:pk>/<slug:step>/", aftersales_views.case_step, name="case_step"),
     path("promotions/", promotion_views.promotion_list, name="promotions"),
