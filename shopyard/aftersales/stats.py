@@ -2,7 +2,7 @@
 one shop (the seller console, the seller API) or every shop (the operator page and API).
 
 `figures(shop=..., period=...)` returns one `Figures` value, aggregated in the database
-with a fixed number of queries whatever the number of cases (nine). Pages, the API and
+with a fixed number of queries whatever the number of cases (eight). Pages, the API and
 the CSV export all read that one value, so they show the same numbers.
 
 What counts (docs/aftersales-stats.md says the same):
@@ -336,7 +336,7 @@ _CLAIMS_UNITS = ~Q(case__kind=Kind.COMPENSATION) & ~Q(case__status__in=list(VOID
 
 def figures(*, shop, period: Period) -> Figures:
     """Every after-sales figure of `shop` (None: every shop) for the cases opened in
-    `period`; nine queries."""
+    `period`; eight queries."""
     cases = _scope(Case.objects.all(), shop, period)
     lines = _scope(CaseLine.objects.all(), shop, period, opened="case__opened_at", shop_field="case__shop")
     fired = CaseEvent.objects.filter(case=OuterRef("pk"), role=Role.SYSTEM, action__in=DEADLINE_ACTIONS)

@@ -65,8 +65,7 @@ def page_context(request, period, errors, data) -> dict:
     }
 
 
-@operator_required
-def statistics(request, export=False):
+def _statistics(request, *, export):
     errors, status, shop = {}, 200, None
     try:
         shop = stats.operator_shop(request.user, request.GET.get("shop_id"))
@@ -91,5 +90,10 @@ def statistics(request, export=False):
 
 
 @operator_required
+def statistics(request):
+    return _statistics(request, export=False)
+
+
+@operator_required
 def statistics_export(request):
-    return statistics.__wrapped__(request, export=True)
+    return _statistics(request, export=True)
