@@ -317,11 +317,25 @@ def test_only_operators_open_the_operator_page(seeded, client, seller):
     assert client.get("/disputes/statistics/export/").status_code == 403
 
 
-def test_the_operator_page_refuses_an_unknown_or_malformed_shop(client, home_operator):
+@pytest.mark.parametrize("shop_id", ["abc", str(2**64), "-1", "%EF%BC%91"])
+def test_the_operator_page_and_api_refuse_a_malformed_shop(shop_id, client, api, home_operator):
+    client.force_login(home_operator)
+    r = client.get(f"/disputes/statistics/?shop_id={shop_id}")
+    assert r.status_code == 422 and "Choose a shop from the list." in r.content.decode()
+    assert 'id="stats-summary"' not in r.content.decode()
+    r = api.get(f"/operator/aftersales/stats?shop_id={shop_id}", token=f.token_for(home_operator))
+    assert (r.status_code, r.json()["fields"]) == (422, {"shop_id": ["Choose a shop from the list."]})
+
+
+def test_an_unknown_shop_is_404(client, api, home_operator, seller_token, shop):
     client.force_login(home_operator)
     assert client.get("/disputes/statistics/?shop_id=999999").status_code == 404
-    r = client.get("/disputes/statistics/?shop_id=abc")
-    assert r.status_code == 422 and "Choose a shop from the list." in r.content.decode()
+    assert client.get("/disputes/statistics/export/?shop_id=999999").status_code == 404
+    assert api.get("/operator/aftersales/stats?shop_id=999999", token=f.token_for(home_operator)).status_code == 404
+    assert api.get("/seller/aftersales/stats?shop_id=999999", token=seller_token).status_code == 404
+    # the seller's own shop by id is theirs
+    r = api.get(f"/seller/aftersales/stats?shop_id={shop.pk}", token=seller_token)
+    assert (r.status_code, r.json()["shop_id"]) == (200, shop.pk)
 
 
 # --- the API --------------------------------------------------------------------------------
@@ -390,6 +404,7 @@ BAD_PERIODS = [
     ("from=2024-01-01&to=2025-01-01", {"from": ["A period can be at most 366 days long."]}),
     ("days=14", {"days": ["Choose the last 7, 30 or 90 days, or enter dates."]}),
     ("days=abc", {"days": ["Choose the last 7, 30 or 90 days, or enter dates."]}),
+    ("days=%EF%BC%93%EF%BC%90", {"days": ["Choose the last 7, 30 or 90 days, or enter dates."]}),  # "３０"
 ]
 
 
@@ -410,6 +425,15 @@ def test_a_bad_period_is_a_clear_422_everywhere(query, fields, api, seller_clien
         assert 'id="stats-summary"' not in html and 'id="stats-export"' not in html
 
 
+@pytest.mark.parametrize("query", ["days=3%000", "from=2026-01-01%00&to=2026-01-02", "shop_id=1%00"])
+def test_a_nul_character_is_refused_by_the_platforms_rule(query, api, client, home_operator):
+    # (the NUL rule is core's, for every page and API call)
+    r = api.get(f"/operator/aftersales/stats?{query}", token=f.token_for(home_operator))
+    assert r.status_code == 422 and "Remove the NUL character" in str(r.json()["fields"])
+    client.force_login(home_operator)
+    assert client.get(f"/disputes/statistics/?{query}").status_code == 400
+
+
 def test_a_period_may_not_end_after_today():
     today = timezone.localdate()
     tomorrow = today + timedelta(days=1)
@@ -421,8 +445,10 @@ def test_a_period_may_not_end_after_today():
     assert (period.length, period.days) == (366, None)
 
 
-def test_no_cases_gives_zeros_not_errors(seller_client, shop):
-    data = stats.figures(shop=shop, period=stats.parse_period())
+def test_no_cases_gives_zeros_not_errors(seller_client, shop, django_assert_num_queries):
+    # the same eight queries with no case as with many
+    with django_assert_num_queries(8):
+        data = stats.figures(shop=shop, period=stats.parse_period())
     assert (data.cases, data.units, data.within_deadline_rate, data.dispute_rate, data.average_handling) == (
         0, 0, None, None, None)
     assert [g.cases for g in data.by_kind] == [0, 0, 0, 0, 0] and data.by_reason == data.by_product == []
@@ -430,3 +456,21 @@ def test_no_cases_gives_zeros_not_errors(seller_client, shop):
     assert r.status_code == 200 and 'data-stat="dispute_rate">— <small>(0/0)</small>' in r.content.decode()
     rows = _csv(seller_client.get("/console/aftersales/statistics/export/"))
     assert rows[6:8] == [["Cases", "0"], ["Units in after-sales", "0"]]
+
+
+def test_store_credit_is_counted_apart_from_refunds(shopper, address, shop, seller):
+    # given a compensation paid as store credit and an open refund request
+    sku = f.make_product(shop, price="80.00", stock=5).skus.get()
+    order = delivered(paid_order(shopper, address, [(sku, 2)]))
+    line = order.lines.get()
+    credit = _open(shopper, order, "compensation", "price_protection", [{"line_id": line.pk, "quantity": 1}],
+                   amount="12.50", compensation="credit")
+    services.approve(actor=seller, shop=shop, case_id=credit.pk)
+    _open(shopper, order, "refund_only", "quality", [{"line_id": line.pk, "quantity": 1}])
+    # when the figures are read
+    data = stats.figures(shop=shop, period=stats.parse_period(days="7"))
+    # then the credit is store credit, not a refund; the open request refunded nothing yet
+    assert [str(a) for a in data.credited] == ["¥12.50"] and data.refunded == []
+    assert (data.cases, data.units, data.ended, data.within_deadline) == (2, 1, 1, 1)
+    assert [(g.key, g.cases, g.units) for g in data.by_kind if g.cases] == [("refund_only", 1, 1),
+                                                                         ("compensation", 1, 0)]
