@@ -42,8 +42,6 @@ urlpatterns = [
     path("orders/<id:pk>/ship/", views.order_ship, name="order_ship"),
     path("orders/<id:pk>/refund/", views.order_refund, name="order_refund"),
     path("aftersales/", aftersales_views.cases, name="cases"),
-    path("aftersales/statistics/", aftersales_stats_views.statistics, name="aftersales_stats"),
-    path("aftersales/statistics/export/", aftersales_stats_views.export, name="aftersales_stats_export"),
     path("aftersales/<id:pk>/", aftersales_views.case_detail, name="case_detail"),
     path("aftersales/<id:pk>/<slug:step>/", aftersales_views.case_step, name="case_step"),
     path("promotions/", promotion_views.promotion_list, name="promotions"),
@@ -68,4 +66,6 @@ urlpatterns = [
     path("promotions/group-buys/<id:pk>/", group_views.group_detail, name="group_detail"),
     path("promotions/group-buys/<id:pk>/publish/", group_views.group_publish, name="group_publish"),
     path("promotions/group-buys/<id:pk>/stop/", group_views.group_stop, name="group_stop"),
+    path("aftersales/statistics/", aftersales_stats_views.statistics, name="aftersales_stats"),
+    path("aftersales/statistics/export/", aftersales_stats_views.export, name="aftersales_stats_export"),
 ]
