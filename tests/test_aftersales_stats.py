@@ -474,3 +474,13 @@ def test_store_credit_is_counted_apart_from_refunds(shopper, address, shop, sell
     assert (data.cases, data.units, data.ended, data.within_deadline) == (2, 1, 1, 1)
     assert [(g.key, g.cases, g.units) for g in data.by_kind if g.cases] == [("refund_only", 1, 1),
                                                                          ("compensation", 1, 0)]
+
+
+def test_the_form_shows_the_period_asked_for(seller_client):
+    html = seller_client.get("/console/aftersales/statistics/?days=90").content.decode()
+    assert '<option value="90" selected>Last 90 days</option>' in html
+    assert '<option value="">The dates below</option>' in html
+    today = timezone.localdate().isoformat()
+    html = seller_client.get(f"/console/aftersales/statistics/?from={today}&to={today}").content.decode()
+    assert '<option value="" selected>The dates below</option>' in html and " selected>Last" not in html
+    assert f'name="from" value="{today}"' in html and f'name="to" value="{today}"' in html
