@@ -6,6 +6,8 @@ from shopyard.accounts.api import router as accounts_router
 from shopyard.aftersales.api import operator_router as aftersales_operator_router
 from shopyard.aftersales.api import router as aftersales_router
 from shopyard.aftersales.api import seller_router as aftersales_seller_router
+from shopyard.aftersales.stats_api import operator_router as aftersales_stats_operator_router
+from shopyard.aftersales.stats_api import seller_router as aftersales_stats_seller_router
 from shopyard.cart.api import router as cart_router
 from shopyard.catalog.api import router as catalog_router
 from shopyard.catalog.api import seller_router as seller_catalog_router
@@ -73,3 +75,5 @@ api.add_router("/operator", channels_operator_router)
 api.add_router("", aftersales_router)
 api.add_router("/seller", aftersales_seller_router)
 api.add_router("/operator", aftersales_operator_router)
+api.add_router("/seller", aftersales_stats_seller_router)
+api.add_router("/operator", aftersales_stats_operator_router)

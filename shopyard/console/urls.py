@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import (
+    aftersales_stats_views,
     aftersales_views,
     channel_views,
     coupon_views,
@@ -72,4 +73,6 @@ urlpatterns = [
     path("promotions/group-buys/<id:pk>/", group_views.group_detail, name="group_detail"),
     path("promotions/group-buys/<id:pk>/publish/", group_views.group_publish, name="group_publish"),
     path("promotions/group-buys/<id:pk>/stop/", group_views.group_stop, name="group_stop"),
+    path("aftersales/statistics/", aftersales_stats_views.statistics, name="aftersales_stats"),
+    path("aftersales/statistics/export/", aftersales_stats_views.export, name="aftersales_stats_export"),
 ]
