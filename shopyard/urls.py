@@ -17,6 +17,7 @@ urlpatterns = [
     path("pay/", include("shopyard.payments.urls")),
     path("console/", include("shopyard.console.urls")),
     path("messages/", include("shopyard.notifications.urls")),
+    path("service/", include("shopyard.service.urls")),
     path("", include("shopyard.storefront.urls")),
 ]
 

@@ -295,8 +295,9 @@ def test_anonymous_product_view_writes_nothing_and_costs_fixed_queries(client, s
     with CaptureQueriesContext(connection) as many_skus:
         resp = client.get(reverse("storefront:product", args=[big.pk]))
     # 6, plus the shop's and the platform's published promotions (the price shown is the price paid),
-    # the group-buy offers of the product's SKUs (the 开团 button) and their flash sales (badge)
-    with django_assert_max_num_queries(9):
+    # the group-buy offers of the product's SKUs (the 开团 button) and their flash sales (badge),
+    # and the answered questions with their count (问大家, one query)
+    with django_assert_max_num_queries(10):
         client.get(reverse("storefront:product", args=[big.pk]))
 
     assert len(many_skus) == len(one_sku)
@@ -312,8 +313,8 @@ def test_logged_in_product_view_costs_fixed_queries(client, shopper, shop, djang
     client.get(reverse("storefront:product", args=[p.pk]))
     # 10, plus the logged-in session's tracking row (accounts.sessions), the promotions, the group-buy
     # offers, the flash sales and the shopper's coupons (the price shown is what they pay), and the
-    # unread-message count in the header
-    with django_assert_max_num_queries(16):
+    # unread-message count in the header, and the answered questions with their count (问大家)
+    with django_assert_max_num_queries(17):
         resp = client.get(reverse("storefront:product", args=[p.pk]))
     assert resp.status_code == 200
 
