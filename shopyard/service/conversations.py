@@ -49,7 +49,7 @@ def _record(conversation, from_status, to_status, action, actor, note=""):
         actor=actor if getattr(actor, "pk", None) else None, actor_label=actor_label(actor))
 
 
-def _transition(conversation, action, *, actor=None, note="", **fields):
+def transition(conversation, action, *, actor=None, note="", **fields):
     return apply_transition(conversation, action, transitions=CONVERSATION_TRANSITIONS, record=_record, actor=actor,
                             note=note, **fields)
 
@@ -144,7 +144,7 @@ def _send(conversation, *, actor, side, body, product=None, order=None, image=No
     if side == SHOPPER:
         fields["shopper_read_id"] = message.pk
         if conversation.status == ConversationStatus.CLOSED:
-            _transition(conversation, ConversationAction.REOPEN, actor=actor, opened_at=now, first_response_at=None,
+            transition(conversation, ConversationAction.REOPEN, actor=actor, opened_at=now, first_response_at=None,
                         first_response_seconds=None, closed_at=None, resolution_seconds=None)
     else:
         fields["shop_read_id"] = message.pk
@@ -197,7 +197,7 @@ def close(*, actor, shop, conversation_id) -> Conversation:
         conversation, _side = scoped_conversation(actor, conversation_id, shop=shop, lock=True)
         now = timezone.now()
         seconds = int((now - conversation.opened_at).total_seconds()) if conversation.opened_at else None
-        _transition(conversation, ConversationAction.CLOSE, actor=actor, closed_at=now,
+        transition(conversation, ConversationAction.CLOSE, actor=actor, closed_at=now,
                     resolution_seconds=max(0, seconds) if seconds is not None else None)
         emit("conversation.closed", conversation_id=conversation.pk, shop_id=shop.pk, user_id=conversation.user_id)
     return conversation

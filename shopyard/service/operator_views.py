@@ -15,7 +15,7 @@ from shopyard.core.validation import parse_id
 
 from . import conversations, qa, queries, tickets
 from .kinds import category_label
-from .state import Role, ticket_actions
+from .state import Role, action_choices
 from .views import flash_error, paged
 
 PER_PAGE = 30
@@ -41,7 +41,7 @@ def ticket(request, pk):
         raise Http404 from None
     return render(request, "service/operator_ticket.html", {
         "ticket": found, "items": queries.ticket_messages(found, include_internal=True),
-        "category": category_label(found.category), "actions": ticket_actions(found.status, Role.OPERATOR),
+        "category": category_label(found.category), "actions": action_choices(found.status, Role.OPERATOR),
         "overdue": queries.is_overdue(found, timezone.now())})
 
 

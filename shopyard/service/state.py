@@ -119,3 +119,11 @@ CONVERSATION_TRANSITIONS = {
 
 def conversation_actions(status) -> set:
     return {action for (source, action) in CONVERSATION_TRANSITIONS if source == status}
+
+
+def action_choices(status, role) -> list[tuple[str, str]]:
+    """(code, label) of the buttons a page offers `role` (escalation and the
+    customer's reply have their own forms)."""
+    return [(action.value, str(action.label)) for action in TicketAction
+            if action in ticket_actions(status, role) and action not in (TicketAction.ESCALATE,
+                                                                         TicketAction.CUSTOMER_REPLY)]

@@ -60,7 +60,7 @@ def _record(ticket, from_status, to_status, action, actor, note=""):
         actor=actor if getattr(actor, "pk", None) else None, actor_label=actor_label(actor))
 
 
-def _transition(ticket, action, *, actor=None, note="", **fields):
+def transition(ticket, action, *, actor=None, note="", **fields):
     return apply_transition(ticket, action, transitions=TICKET_TRANSITIONS, record=_record, actor=actor, note=note,
                             **fields)
 
@@ -155,7 +155,7 @@ def add_message(*, actor, ticket_id, body, internal=False, shop=None, operator=F
         message = TicketMessage.objects.create(ticket=ticket, author=actor, author_label=actor_label(actor),
                                                role=role, body=body, internal=internal)
         if role == Role.SHOPPER and TicketAction.CUSTOMER_REPLY in ticket_actions(ticket.status):
-            _transition(ticket, TicketAction.CUSTOMER_REPLY, actor=actor)
+            transition(ticket, TicketAction.CUSTOMER_REPLY, actor=actor)
         else:
             ticket.save(update_fields=["updated_at"])
         if not internal:
@@ -185,7 +185,7 @@ def act(*, actor, ticket_id, action, note="", shop=None, operator=False) -> Tick
             fields["assignee"] = actor
         if action == TicketAction.REOPEN:
             fields.update(resolved_at=None, due_at=due_at(ticket.priority, now))
-        _transition(ticket, action, actor=actor, note=note, **fields)
+        transition(ticket, action, actor=actor, note=note, **fields)
         emit(f"ticket.{_PAST[action]}", **event_payload(ticket))
     return ticket
 
@@ -209,7 +209,7 @@ def _escalate(ticket, *, actor, reason):
     if ticket.escalated_at is not None:
         raise Conflict(_("This ticket was already escalated."))
     now = timezone.now()
-    _transition(ticket, TicketAction.ESCALATE, actor=actor, note=reason, escalated_at=now,
+    transition(ticket, TicketAction.ESCALATE, actor=actor, note=reason, escalated_at=now,
                 escalation_reason=reason, updated_at=now)
     emit("ticket.escalated", **event_payload(ticket), reason=reason)
     return ticket

@@ -20,7 +20,7 @@ from shopyard.shops.queries import active_shops
 from . import conversations, qa, queries, tickets
 from .kinds import categories, category_label
 from .models import Conversation
-from .state import Priority, Role, TicketStatus, ticket_actions
+from .state import Priority, Role, TicketStatus, action_choices, ticket_actions
 
 PER_PAGE = 20
 
@@ -210,7 +210,7 @@ def ticket(request, pk):
         raise Http404 from None
     return render(request, "service/ticket.html", {
         "ticket": found, "items": queries.ticket_messages(found, include_internal=False),
-        "category": category_label(found.category), "actions": ticket_actions(found.status, Role.SHOPPER),
+        "category": category_label(found.category), "actions": action_choices(found.status, Role.SHOPPER),
         "can_escalate": found.shop_id is not None and found.escalated_at is None
         and "escalate" in ticket_actions(found.status),
         "overdue": queries.is_overdue(found, timezone.now()), "closed": found.status == TicketStatus.CLOSED})
