@@ -23,6 +23,9 @@ from shopyard.promotions.flash_api import operator_router as flash_operator_rout
 from shopyard.promotions.flash_api import router as flash_router
 from shopyard.promotions.flash_api import seller_router as flash_seller_router
 from shopyard.promotions.group_api import seller_router as seller_group_router
+from shopyard.service.api import operator_router as operator_service_router
+from shopyard.service.api import router as service_router
+from shopyard.service.api import seller_router as seller_service_router
 from shopyard.shipping.api import router as shipping_router
 from shopyard.shipping.api import seller_router as seller_shipping_router
 from shopyard.shops.api import operator_router
@@ -57,3 +60,6 @@ api.add_router("", flash_router)
 api.add_router("/seller", flash_seller_router)
 api.add_router("/operator", flash_operator_router)
 api.add_router("/operator", operator_notifications_router)
+api.add_router("", service_router)
+api.add_router("/seller", seller_service_router)
+api.add_router("/operator", operator_service_router)
