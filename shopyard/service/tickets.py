@@ -203,6 +203,12 @@ def escalate(*, actor, ticket_id, reason, shop=None) -> Ticket:
         return _escalate(ticket, actor=actor, reason=reason)
 
 
+def can_escalate(ticket) -> bool:
+    """A shop's ticket, not escalated yet, in a status the table lets escalate."""
+    return (ticket.shop_id is not None and ticket.escalated_at is None
+            and TicketAction.ESCALATE in ticket_actions(ticket.status))
+
+
 def _escalate(ticket, *, actor, reason):
     if ticket.shop_id is None:
         raise Conflict(_("A ticket to the platform cannot be escalated."))

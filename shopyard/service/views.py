@@ -20,7 +20,7 @@ from shopyard.shops.queries import active_shops
 from . import conversations, qa, queries, tickets
 from .kinds import categories, category_label
 from .models import Conversation
-from .state import Priority, Role, TicketStatus, action_choices, ticket_actions
+from .state import Priority, Role, TicketStatus, action_choices
 
 PER_PAGE = 20
 
@@ -211,8 +211,7 @@ def ticket(request, pk):
     return render(request, "service/ticket.html", {
         "ticket": found, "items": queries.ticket_messages(found, include_internal=False),
         "category": category_label(found.category), "actions": action_choices(found.status, Role.SHOPPER),
-        "can_escalate": found.shop_id is not None and found.escalated_at is None
-        and "escalate" in ticket_actions(found.status),
+        "can_escalate": tickets.can_escalate(found),
         "overdue": queries.is_overdue(found, timezone.now()), "closed": found.status == TicketStatus.CLOSED})
 
 

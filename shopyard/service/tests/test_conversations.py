@@ -217,3 +217,17 @@ def test_shopper_pages_list_conversations_with_unread_badges_and_poll(client, sh
     sent = client.post(reverse("service:conversation_send", args=[conversation.pk]), {"body": "谢谢"})
     assert sent.status_code == 302
     assert conversation.messages.order_by("-id").first().body == "谢谢"
+
+
+def test_shop_and_order_pages_offer_contact_with_the_order_card(client, shopper, shop, sku, address):
+    order = f.make_paid_order(shopper, address, [(sku, 1)])
+    assert "data-contact-shop" in client.get(reverse("storefront:shop", args=[shop.slug])).content.decode()
+    client.force_login(shopper)
+    html = client.get(reverse("storefront:order_detail", args=[order.pk])).content.decode()
+    assert f'name="order" value="{order.pk}"' in html
+    resp = client.post(reverse("service:contact"), {"shop": shop.pk, "order": order.pk})
+    conversation = Conversation.objects.get()
+    assert resp["Location"] == reverse("service:conversation", args=[conversation.pk])
+    assert list(conversation.messages.values_list("order", flat=True)) == [order.pk]
+    page = client.get(resp["Location"]).content.decode()
+    assert f'data-order-card="{order.pk}"' in page
