@@ -10,6 +10,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from shopyard.core.errors import DomainError, NotFound
@@ -23,7 +24,8 @@ from shopyard.service.state import Role, action_choices
 from .access import seller_required
 from .views import _messages_of, _page, _render
 
-QUEUE_LABELS = {"unassigned": _("Unassigned"), "mine": _("Mine"), "open": _("Open"), "all": _("All")}
+QUEUE_LABELS = {"unassigned": gettext_lazy("Unassigned"), "mine": gettext_lazy("Mine"),
+                "open": gettext_lazy("Not closed"), "all": gettext_lazy("All")}
 
 
 def _flash(request, exc):
@@ -200,7 +202,7 @@ def question_answer(request, pk):
 
 # --- tickets --------------------------------------------------------------------------
 
-TICKET_VIEWS = {"active": _("Active"), "overdue": _("Past SLA"), "all": _("All")}
+TICKET_VIEWS = {"active": gettext_lazy("Unresolved"), "overdue": gettext_lazy("Past SLA"), "all": gettext_lazy("All")}
 
 
 @seller_required

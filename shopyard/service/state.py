@@ -28,7 +28,7 @@ class Role(models.TextChoices):
 
 
 class TicketStatus(models.TextChoices):
-    OPEN = "open", _("Open")
+    OPEN = "open", _("Awaiting handling")
     IN_PROGRESS = "in_progress", _("In progress")
     WAITING_CUSTOMER = "waiting_customer", _("Waiting for customer")
     ESCALATED = "escalated", _("Escalated to the platform")
@@ -102,7 +102,7 @@ class Priority(models.TextChoices):
 
 
 class ConversationStatus(models.TextChoices):
-    OPEN = "open", _("Open")
+    OPEN = "open", _("Ongoing")
     CLOSED = "closed", _("Closed")
 
 
