@@ -22,6 +22,7 @@ from shopyard.service.queries import (
     shopper_conversations,
     shopper_unread_total,
 )
+from shopyard.service.state import CONVERSATION_TRANSITIONS, ConversationAction, ConversationStatus
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -231,3 +232,24 @@ def test_shop_and_order_pages_offer_contact_with_the_order_card(client, shopper,
     assert list(conversation.messages.values_list("order", flat=True)) == [order.pk]
     page = client.get(resp["Location"]).content.decode()
     assert f'data-order-card="{order.pk}"' in page
+
+
+CONVERSATION_PAIRS = [(s, a) for s in ConversationStatus.values for a in ConversationAction.values]
+
+
+@pytest.mark.parametrize("status, action", CONVERSATION_PAIRS, ids=[f"{s}-{a}" for s, a in CONVERSATION_PAIRS])
+def test_every_conversation_status_action_pair_follows_the_table(status, action, shopper, seller, shop):
+    conversation = conversations.open_conversation(actor=shopper, shop_id=shop.pk)
+    Conversation.objects.filter(pk=conversation.pk).update(status=status)
+    conversation.refresh_from_db()
+    history = conversation.history.count()
+    target = CONVERSATION_TRANSITIONS.get((status, action))
+    if target is not None:
+        assert conversations.transition(conversation, action, actor=seller).status == target
+        assert conversation.history.count() == history + 1
+    else:
+        with pytest.raises(InvalidTransition):
+            conversations.transition(conversation, action, actor=seller)
+        assert conversation.history.count() == history
+    conversation.refresh_from_db()
+    assert conversation.status == (target or status)
