@@ -8,6 +8,7 @@ from datetime import datetime
 from django.utils import timezone
 from ninja import Field, File, Form, Query, Router, Schema, Status, UploadedFile
 
+from shopyard.catalog.queries import visible_products
 from shopyard.core.api_support import Id, InSchema, PageMeta, bearer, paginate, responses
 from shopyard.core.errors import NotFound
 from shopyard.shops.queries import shop_for_seller
@@ -70,6 +71,8 @@ def question_out(q, answers=None) -> dict:
 @router.get("/products/{product_id}/questions", response=responses({200: QuestionPage}))
 def list_questions(request, product_id: Id, paging: Query[ServicePaging]):
     """Answered questions of a visible product, newest first, with their visible answers (the shop's first)."""
+    if not visible_products().filter(pk=product_id).exists():
+        raise NotFound()
     items, meta = paginate(queries.product_questions(product_id), paging.page, paging.page_size)
     return Status(200, {"meta": meta, "results": [question_out(q) for q in items]})
 
@@ -547,6 +550,18 @@ def shop_ticket_escalate(request, ticket_id: Id, payload: HideReasonIn):
     return Status(200, ticket_detail_out(ticket, Role.AGENT))
 
 
+class TicketAssignIn(InSchema):
+    assignee_id: int | None = Field(None, ge=1, le=2**53, description="a member of the team; null: unassigned")
+
+
+@seller_router.post("/tickets/{ticket_id}/assign", response=responses({200: TicketDetailOut}), auth=bearer)
+def shop_ticket_assign(request, ticket_id: Id, payload: TicketAssignIn):
+    """Give the ticket to a member of the shop."""
+    shop = shop_for_seller(request.auth, write=True)
+    ticket = tickets.assign(actor=request.auth, shop=shop, ticket_id=ticket_id, assignee_id=payload.assignee_id)
+    return Status(200, ticket_detail_out(ticket, Role.AGENT))
+
+
 class OperatorTicketFilters(ServicePaging):
     view: str = Field("platform", pattern="^(platform|escalated|overdue|all)$")
 
@@ -580,3 +595,34 @@ def operator_ticket_action(request, ticket_id: Id, payload: ActionIn):
     ticket = tickets.act(actor=request.auth, operator=True, ticket_id=ticket_id, action=payload.action,
                          note=payload.note)
     return Status(200, ticket_detail_out(ticket, Role.OPERATOR))
+
+
+@operator_router.post("/tickets/{ticket_id}/assign", response=responses({200: TicketDetailOut}), auth=bearer)
+def operator_ticket_assign(request, ticket_id: Id, payload: TicketAssignIn):
+    """Give the ticket to an operator (a staff user)."""
+    require_operator(request.auth)
+    ticket = tickets.assign(actor=request.auth, operator=True, ticket_id=ticket_id, assignee_id=payload.assignee_id)
+    return Status(200, ticket_detail_out(ticket, Role.OPERATOR))
+
+
+class OperatorConversationFilters(ServicePaging):
+    shop_id: int | None = Field(None, ge=1, le=2**53)
+    user_id: int | None = Field(None, ge=1, le=2**53)
+
+
+@operator_router.get("/conversations", response=responses({200: ConversationPage}), auth=bearer)
+def operator_conversations(request, filters: Query[OperatorConversationFilters]):
+    """Every conversation (operators), newest first, by shop or shopper."""
+    require_operator(request.auth)
+    qs = queries.all_conversations(shop_id=filters.shop_id, user_id=filters.user_id)
+    items, meta = paginate(qs, filters.page, filters.page_size)
+    return Status(200, {"meta": meta, "results": [conversation_out(c) for c in items]})
+
+
+@operator_router.get("/conversations/{conversation_id}", response=responses({200: ThreadOut}), auth=bearer)
+def operator_conversation(request, conversation_id: Id):
+    require_operator(request.auth)
+    conversation = Conversation.objects.select_related("shop").filter(pk=conversation_id).first()
+    if conversation is None:
+        raise NotFound()
+    return Status(200, _thread(conversation, "shop"))

@@ -116,6 +116,16 @@ def shop_queue_counts(shop, user) -> dict:
     return counts
 
 
+def all_conversations(*, shop_id=None, user_id=None):
+    """Operators: every conversation, newest first (no unread count: neither side is the reader)."""
+    qs = Conversation.objects.select_related("shop", "user")
+    if shop_id is not None:
+        qs = qs.filter(shop_id=shop_id)
+    if user_id is not None:
+        qs = qs.filter(user_id=user_id)
+    return qs.order_by(Coalesce("last_message_at", "created_at").desc(), "-id")
+
+
 def conversation_messages(conversation):
     """What both sides see: the visible messages with their cards."""
     return (conversation.messages.filter(hidden_at__isnull=True).select_related("product", "order", "sender")

@@ -232,3 +232,34 @@ def test_foreign_tickets_and_orders_are_404(api, shopper, other_shopper, shopper
                                          "subject": "s", "body": "b"}, token=shopper_token)
     assert resp.status_code == 404
     assert Ticket.objects.count() == 1
+
+
+def test_operators_see_every_conversation_and_assign_tickets(api, shopper, other_shopper, shop, other_shop,
+                                                             home_operator, operator_token, seller_token,
+                                                             shopper_token):
+    a = conversations.open_conversation(actor=shopper, shop_id=shop.pk)
+    b = conversations.open_conversation(actor=other_shopper, shop_id=other_shop.pk)
+    listing = api.get("/operator/conversations", token=operator_token).json()
+    assert {c["id"] for c in listing["results"]} == {a.pk, b.pk}
+    assert api.get(f"/operator/conversations?shop_id={other_shop.pk}", token=operator_token).json()["meta"][
+        "count"] == 1
+    assert api.get(f"/operator/conversations/{b.pk}", token=operator_token).status_code == 200
+    assert api.get("/operator/conversations", token=shopper_token).status_code == 403
+    assert api.get(f"/operator/conversations/{b.pk}", token=seller_token).status_code == 403
+    ticket = tickets.open_ticket(actor=shopper, category="account", subject="s", body="b")
+    resp = api.post(f"/operator/tickets/{ticket.pk}/assign", {"assignee_id": home_operator.pk}, token=operator_token)
+    assert resp.json()["assignee_id"] == home_operator.pk
+    resp = api.post(f"/operator/tickets/{ticket.pk}/assign", {"assignee_id": shopper.pk}, token=operator_token)
+    assert (resp.status_code, list(resp.json()["fields"])) == (422, ["assignee_id"])
+    shop_ticket = tickets.open_ticket(actor=shopper, shop_id=shop.pk, category="other", subject="s", body="b")
+    seller_id = shop.members.get().user_id
+    assert api.post(f"/seller/tickets/{shop_ticket.pk}/assign", {"assignee_id": seller_id},
+                    token=seller_token).json()["assignee_id"] == seller_id
+    assert api.post(f"/seller/tickets/{ticket.pk}/assign", {"assignee_id": seller_id},
+                    token=seller_token).status_code == 404
+
+
+def test_questions_of_an_unknown_or_hidden_product_are_404(api, shop):
+    draft = f.make_product(shop, publish=False)
+    assert api.get(f"/products/{draft.pk}/questions").status_code == 404
+    assert api.get("/products/999999/questions").status_code == 404
