@@ -215,7 +215,7 @@ def hide_message(*, actor, message_id, reason) -> ConversationMessage:
             raise Conflict(_("This message is already hidden."))
         message.hidden_at, message.hidden_reason = timezone.now(), reason
         message.save(update_fields=["hidden_at", "hidden_reason"])
-        emit("service_message.hidden", message_id=message.pk, conversation_id=message.conversation_id,
+        emit("service_message.moderated", message_id=message.pk, conversation_id=message.conversation_id,
              reason=reason)
     return message
 

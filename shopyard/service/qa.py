@@ -84,7 +84,7 @@ def hide_question(*, actor, question_id, reason) -> Question:
             raise Conflict(_("This question is already hidden."))
         question.hidden_at, question.hidden_reason, question.hidden_by = timezone.now(), reason, actor
         question.save(update_fields=["hidden_at", "hidden_reason", "hidden_by"])
-        emit("question.hidden", question_id=question.pk, product_id=question.product_id, shop_id=question.shop_id,
+        emit("question.moderated", question_id=question.pk, product_id=question.product_id, shop_id=question.shop_id,
              reason=reason)
     return question
 
@@ -103,6 +103,6 @@ def hide_answer(*, actor, answer_id, reason) -> Answer:
         answer.hidden_at, answer.hidden_reason, answer.hidden_by = timezone.now(), reason, actor
         answer.save(update_fields=["hidden_at", "hidden_reason", "hidden_by"])
         refresh_counters(question)
-        emit("answer.hidden", answer_id=answer.pk, question_id=question.pk, product_id=question.product_id,
+        emit("answer.moderated", answer_id=answer.pk, question_id=question.pk, product_id=question.product_id,
              shop_id=question.shop_id, reason=reason)
     return answer

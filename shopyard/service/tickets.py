@@ -186,12 +186,14 @@ def act(*, actor, ticket_id, action, note="", shop=None, operator=False) -> Tick
         if action == TicketAction.REOPEN:
             fields.update(resolved_at=None, due_at=due_at(ticket.priority, now))
         transition(ticket, action, actor=actor, note=note, **fields)
-        emit(f"ticket.{_PAST[action]}", **event_payload(ticket))
+        emit(ACTION_EVENTS[action], **event_payload(ticket))
     return ticket
 
 
-_PAST = {TicketAction.START: "started", TicketAction.WAIT: "waiting", TicketAction.RESOLVE: "resolved",
-         TicketAction.CLOSE: "closed", TicketAction.REOPEN: "reopened"}
+# the event each agent or shopper action emits (escalation and the SLA job emit their own)
+ACTION_EVENTS = {TicketAction.START: "ticket.started", TicketAction.WAIT: "ticket.held",
+                 TicketAction.RESOLVE: "ticket.resolved", TicketAction.CLOSE: "ticket.closed",
+                 TicketAction.REOPEN: "ticket.reopened"}
 
 
 def escalate(*, actor, ticket_id, reason, shop=None) -> Ticket:
@@ -260,7 +262,7 @@ def escalate_overdue(now=None) -> int:
             ticket.save(update_fields=["sla_breached_at"])
             if ticket.shop_id is not None and ticket.escalated_at is None:
                 _escalate(ticket, actor=None, reason=_("The SLA deadline passed."))
-            emit("ticket.sla_breached", **event_payload(ticket))
+            emit("ticket_sla.breached", **event_payload(ticket))
             flagged += 1
     if flagged:
         log.info("flagged %s overdue tickets", flagged)

@@ -240,8 +240,8 @@ def test_product_page_costs_a_fixed_number_of_queries(client, shop, settings):
         client.get(reverse("storefront:product", args=[tee.pk]) + f"?sku={green_m}")
 
     # 6, plus the shop's and the platform's published promotions, the group-buy offers and the flash
-    # sales of the SKUs
-    assert len(one) == len(many) == 9
+    # sales of the SKUs, and the answered questions with their count (问大家)
+    assert len(one) == len(many) == 10
 
 
 # --- specifications -----------------------------------------------------------------
