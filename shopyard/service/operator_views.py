@@ -76,8 +76,8 @@ def moderation(request):
     hidden = request.GET.get("hidden") == "1"
     page = paged(request, queries.moderation_questions(hidden=hidden), PER_PAGE,
                  "?hidden=1&page=" if hidden else "?page=")
-    return render(request, "service/operator_moderation.html", {"page": page, "items": page.object_list,
-                                                                "hidden": hidden})
+    return render(request, "service/operator_moderation.html", {
+        "page": page, "items": page.object_list, "hidden": hidden, "recent_messages": queries.recent_messages()})
 
 
 HIDE = {"question": qa.hide_question, "answer": qa.hide_answer, "message": conversations.hide_message}

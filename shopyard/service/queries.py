@@ -126,6 +126,12 @@ def all_conversations(*, shop_id=None, user_id=None):
     return qs.order_by(Coalesce("last_message_at", "created_at").desc(), "-id")
 
 
+def recent_messages(limit=30):
+    """Operators' moderation: the newest visible conversation messages of every shop."""
+    return list(ConversationMessage.objects.filter(hidden_at__isnull=True)
+                .select_related("conversation__shop", "sender").order_by("-id")[:limit])
+
+
 def conversation_messages(conversation):
     """What both sides see: the visible messages with their cards."""
     return (conversation.messages.filter(hidden_at__isnull=True).select_related("product", "order", "sender")

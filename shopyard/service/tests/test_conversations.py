@@ -253,3 +253,16 @@ def test_every_conversation_status_action_pair_follows_the_table(status, action,
         assert conversation.history.count() == history
     conversation.refresh_from_db()
     assert conversation.status == (target or status)
+
+
+def test_operator_hides_a_message_from_the_moderation_page(client, shopper, shop, home_operator):
+    conversation = conversations.open_conversation(actor=shopper, shop_id=shop.pk)
+    bad = conversations.send_message(actor=shopper, conversation_id=conversation.pk, body="广告加微信")
+    client.force_login(home_operator)
+    page = client.get(reverse("service:operator_moderation")).content.decode()
+    assert f'data-message="{bad.pk}"' in page
+    client.post(reverse("service:operator_hide", args=["message"]), {"id": bad.pk, "reason": "广告"})
+    bad.refresh_from_db()
+    assert (bad.hidden_reason, bad.hidden_at is not None) == ("广告", True)
+    assert client.post(reverse("service:operator_hide", args=["message"]), {"id": "x", "reason": "r"}).status_code == 404
+    assert client.post(reverse("service:operator_hide", args=["nonsense"]), {"id": bad.pk}).status_code == 404

@@ -3,6 +3,7 @@ buyers of the product) answer, answered questions show on the product page
 newest first with their count, operators hide abuse with a reason."""
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 
 from shopyard.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
@@ -157,3 +158,20 @@ def test_moderation_page_lists_questions_and_answers(client, shopper, seller, sh
     client.force_login(home_operator)
     html = client.get(reverse("service:operator_moderation")).content.decode()
     assert "好用吗" in html and f'data-answer="{Answer.objects.get().pk}"' in html
+
+
+def test_an_answer_or_a_hiding_shows_at_once_on_the_cached_product_page(shopper, seller, shop, product, settings,
+                                                                         home_operator,
+                                                                         django_capture_on_commit_callbacks):
+    # given the anonymous page cache on, and the product page cached without Q&A
+    settings.PAGE_CACHE_SECONDS = 60
+    question = qa.ask_question(actor=shopper, product_id=product.pk, text="防水吗？")
+    assert "防水吗？" not in Client().get(f"/p/{product.pk}/").content.decode()
+    # when the shop answers, then the cached page shows the question at once
+    with django_capture_on_commit_callbacks(execute=True):
+        qa.answer_question(actor=seller, shop=shop, question_id=question.pk, text="IP68 防水")
+    assert "IP68 防水" in Client().get(f"/p/{product.pk}/").content.decode()
+    # and when an operator hides it, it goes at once
+    with django_capture_on_commit_callbacks(execute=True):
+        qa.hide_question(actor=home_operator, question_id=question.pk, reason="重复")
+    assert "防水吗？" not in Client().get(f"/p/{product.pk}/").content.decode()
