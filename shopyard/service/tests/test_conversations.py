@@ -266,3 +266,16 @@ def test_operator_hides_a_message_from_the_moderation_page(client, shopper, shop
     assert (bad.hidden_reason, bad.hidden_at is not None) == ("广告", True)
     assert client.post(reverse("service:operator_hide", args=["message"]), {"id": "x", "reason": "r"}).status_code == 404
     assert client.post(reverse("service:operator_hide", args=["nonsense"]), {"id": bad.pk}).status_code == 404
+
+
+def test_an_anonymous_visitor_logs_in_then_confirms_contacting_the_shop(client, shopper, shop, product):
+    url = reverse("service:contact") + f"?shop={shop.pk}&product={product.pk}"
+    resp = client.post(url, {"shop": shop.pk, "product": product.pk})
+    assert resp.status_code == 302 and "/accounts/login/" in resp["Location"]
+    assert Conversation.objects.count() == 0
+    client.force_login(shopper)
+    page = client.get(url)
+    assert page.status_code == 200 and 'data-contact-shop' in page.content.decode()
+    assert Conversation.objects.count() == 0  # looking writes nothing
+    client.post(url, {"shop": shop.pk, "product": product.pk})
+    assert list(Conversation.objects.get().messages.values_list("product", flat=True)) == [product.pk]
