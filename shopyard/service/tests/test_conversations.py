@@ -279,3 +279,30 @@ def test_an_anonymous_visitor_logs_in_then_confirms_contacting_the_shop(client, 
     assert Conversation.objects.count() == 0  # looking writes nothing
     client.post(url, {"shop": shop.pk, "product": product.pk})
     assert list(Conversation.objects.get().messages.values_list("product", flat=True)) == [product.pk]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_racing_contacts_open_one_conversation(shopper, shop):
+    import threading
+
+    from django.db import connection
+
+    barrier = threading.Barrier(3)
+    results = [None] * 3
+
+    def run(i):
+        try:
+            barrier.wait(timeout=60)
+            results[i] = conversations.open_conversation(actor=shopper, shop_id=shop.pk).pk
+        except Exception as exc:  # kept for the assert message
+            results[i] = repr(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert Conversation.objects.count() == 1
+    assert results == [Conversation.objects.get().pk] * 3, results
