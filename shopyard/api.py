@@ -33,6 +33,9 @@ from shopyard.promotions.group_api import seller_router as seller_group_router
 from shopyard.reviews.api import operator_router as reviews_operator_router
 from shopyard.reviews.api import router as reviews_router
 from shopyard.reviews.api import seller_router as reviews_seller_router
+from shopyard.service.api import operator_router as operator_service_router
+from shopyard.service.api import router as service_router
+from shopyard.service.api import seller_router as seller_service_router
 from shopyard.shipping.api import router as shipping_router
 from shopyard.shipping.api import seller_router as seller_shipping_router
 from shopyard.shops.api import operator_router
@@ -77,3 +80,6 @@ api.add_router("/seller", aftersales_seller_router)
 api.add_router("/operator", aftersales_operator_router)
 api.add_router("/seller", aftersales_stats_seller_router)
 api.add_router("/operator", aftersales_stats_operator_router)
+api.add_router("", service_router)
+api.add_router("/seller", seller_service_router)
+api.add_router("/operator", operator_service_router)

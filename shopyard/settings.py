@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "shopyard.reviews",
     "shopyard.channels",
     "shopyard.aftersales",
+    "shopyard.service",
     "shopyard.storefront",
     "shopyard.console",
     "shopyard.demo",
@@ -274,6 +275,23 @@ DEFAULT_FROM_EMAIL = env("SHOPYARD_DEFAULT_FROM_EMAIL", "Shopyard <no-reply@loca
 
 # --- business defaults ----------------------------------------------------
 UNPAID_ORDER_TIMEOUT_MINUTES = int(env("SHOPYARD_UNPAID_TIMEOUT_MINUTES", "30"))
+
+# Customer service (docs/service.md): hours a ticket may wait for an agent, by priority,
+# before the periodic job flags it and escalates a shop's ticket to the platform
+SERVICE_SLA_HOURS = {
+    "urgent": int(env("SHOPYARD_SLA_URGENT_HOURS", "4")),
+    "high": int(env("SHOPYARD_SLA_HIGH_HOURS", "12")),
+    "normal": int(env("SHOPYARD_SLA_NORMAL_HOURS", "24")),
+    "low": int(env("SHOPYARD_SLA_LOW_HOURS", "72")),
+}
+# the complaint categories shoppers choose from (codes; labels in service/kinds.py)
+SERVICE_TICKET_CATEGORIES = [
+    code.strip() for code in env(
+        "SHOPYARD_TICKET_CATEGORIES", "product,delivery,refund,seller_conduct,payment,account,other").split(",")
+    if code.strip()
+]
+# the largest picture a shopper or agent may send in a conversation
+SERVICE_IMAGE_MAX_BYTES = int(env("SHOPYARD_SERVICE_IMAGE_MAX_BYTES", str(2 * 1024 * 1024)))
 # a flash-sale order left unpaid this long is cancelled and its unit returns to the flash stock
 FLASH_UNPAID_TIMEOUT_MINUTES = int(env("SHOPYARD_FLASH_UNPAID_TIMEOUT_MINUTES", "5"))
 PAYMENT_SIM_SECRET = env("SHOPYARD_PAYMENT_SIM_SECRET", DEV_PAYMENT_SIM_SECRET)

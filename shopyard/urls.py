@@ -19,6 +19,7 @@ urlpatterns = [
     path("console/", include("shopyard.console.urls")),
     path("messages/", include("shopyard.notifications.urls")),
     path("s/", include("shopyard.channels.urls")),  # campaign short links
+    path("service/", include("shopyard.service.urls")),
     path("", include("shopyard.storefront.urls")),
 ]
 

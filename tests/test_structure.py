@@ -182,3 +182,21 @@ def test_api_listings_honour_the_page_size_cap(api, settings, shop):
     body = api.get("/products?page_size=50").json()
     assert (len(body["results"]), body["meta"]) == (2, {"count": 3, "page": 1, "page_size": 2, "pages": 2})
     assert len(api.get("/products?page=2&page_size=50").json()["results"]) == 1
+
+
+def test_api_schema_names_are_unique():
+    """django-ninja names an OpenAPI component after its Schema class: two classes with one
+    name silently share one component, and clients read one response by the other's shape."""
+    from ninja import Schema
+
+    from shopyard.api import api
+
+    api.get_openapi_schema()  # imports every router's module
+    seen = defaultdict(set)
+    pending = list(Schema.__subclasses__())
+    while pending:
+        cls = pending.pop()
+        pending.extend(cls.__subclasses__())
+        if cls.__module__.startswith("shopyard."):
+            seen[cls.__name__].add(f"{cls.__module__}.{cls.__qualname__}")
+    assert {name: sorted(where) for name, where in seen.items() if len(where) > 1} == {}

@@ -55,7 +55,7 @@ class ReasonNoteIn(InSchema):
     note: str = Field(..., min_length=1, max_length=500)
 
 
-class ShipIn(InSchema):
+class CaseShipIn(InSchema):
     carrier: str = Field(..., max_length=20)
     tracking_number: str = Field(..., max_length=40)
     note: str = Field("", max_length=500)
@@ -80,7 +80,7 @@ class CaseLineOut(Schema):
     amount: str
 
 
-class PhotoOut(Schema):
+class CasePhotoOut(Schema):
     id: int
     url: str
     role: str
@@ -95,7 +95,7 @@ class EventOut(Schema):
     actor: str
     note: str
     at: datetime
-    photos: list[PhotoOut]
+    photos: list[CasePhotoOut]
 
 
 class CaseOut(Schema):
@@ -225,7 +225,7 @@ def cancel_case(request, case_id: Id, payload: NoteIn):
 
 
 @router.post("/aftersales/cases/{case_id}/ship-return", response=responses({200: CaseDetailOut}), auth=bearer)
-def ship_return(request, case_id: Id, payload: ShipIn):
+def ship_return(request, case_id: Id, payload: CaseShipIn):
     """Send the goods back with a carrier code (sf, zto, …) and tracking number."""
     services.ship_return(actor=request.auth, case_id=case_id, carrier=payload.carrier,
                          tracking_number=payload.tracking_number, note=payload.note)
@@ -307,7 +307,7 @@ def seller_inspect(request, case_id: Id, payload: InspectIn):
 
 @seller_router.post("/aftersales/cases/{case_id}/ship-replacement", response=responses({200: CaseDetailOut}),
                     auth=bearer)
-def seller_ship(request, case_id: Id, payload: ShipIn):
+def seller_ship(request, case_id: Id, payload: CaseShipIn):
     """Ship the replacement (exchange) or the repaired item (repair)."""
     shop = shop_for_seller(request.auth, write=True)
     services.ship_replacement(actor=request.auth, shop=shop, case_id=case_id, carrier=payload.carrier,

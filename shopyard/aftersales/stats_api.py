@@ -33,12 +33,12 @@ class OperatorQuery(PeriodQuery):
     shop_id: str | None = Field(None, description="one shop (default: every shop)")
 
 
-class AmountOut(Schema):
+class StatsAmountOut(Schema):
     currency: str
     amount: str
 
 
-class GroupOut(Schema):
+class StatsGroupOut(Schema):
     key: str
     label: str
     cases: int
@@ -46,7 +46,7 @@ class GroupOut(Schema):
     share: str | None = Field(..., description="of all cases, 0-1 to four places")
 
 
-class ProductOut(Schema):
+class StatsProductOut(Schema):
     product_id: int | None
     title: str
     units_sold: int
@@ -61,7 +61,7 @@ class ShopOut(Schema):
     cases: int
     disputed: int
     dispute_rate: str | None
-    refunded: list[AmountOut]
+    refunded: list[StatsAmountOut]
 
 
 class DayOut(Schema):
@@ -82,11 +82,11 @@ class StatsOut(Schema):
     disputed: int
     dispute_rate: str | None
     average_handling_seconds: int | None = Field(..., description="opening to end, mean over ended cases")
-    refunded: list[AmountOut]
-    credited: list[AmountOut]
-    by_kind: list[GroupOut]
-    by_reason: list[GroupOut]
-    by_product: list[ProductOut]
+    refunded: list[StatsAmountOut]
+    credited: list[StatsAmountOut]
+    by_kind: list[StatsGroupOut]
+    by_reason: list[StatsGroupOut]
+    by_product: list[StatsProductOut]
     by_shop: list[ShopOut]
     by_day: list[DayOut]
 

@@ -46,7 +46,7 @@ class PeriodIn(Schema):
     end: date | None = None
 
 
-class AmountOut(Schema):
+class ChannelAmountOut(Schema):
     currency: str
     amount: str
 
@@ -56,7 +56,7 @@ class ReportRowOut(Schema):
     campaign: str
     visits: int
     orders: int
-    gmv: list[AmountOut]
+    gmv: list[ChannelAmountOut]
 
 
 class ReportOut(Schema):

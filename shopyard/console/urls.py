@@ -11,6 +11,7 @@ from . import (
     notification_views,
     promotion_views,
     review_views,
+    service_views,
     views,
 )
 
@@ -75,4 +76,21 @@ urlpatterns = [
     path("promotions/group-buys/<id:pk>/stop/", group_views.group_stop, name="group_stop"),
     path("aftersales/statistics/", aftersales_stats_views.statistics, name="aftersales_stats"),
     path("aftersales/statistics/export/", aftersales_stats_views.export, name="aftersales_stats_export"),
+    # customer service (service_views)
+    path("service/", service_views.conversation_queue, name="service_conversations"),
+    path("service/conversations/<id:pk>/", service_views.conversation, name="service_conversation"),
+    path("service/conversations/<id:pk>/messages/", service_views.conversation_messages,
+         name="service_conversation_messages"),
+    path("service/conversations/<id:pk>/send/", service_views.conversation_send, name="service_conversation_send"),
+    path("service/conversations/<id:pk>/assign/", service_views.conversation_assign,
+         name="service_conversation_assign"),
+    path("service/conversations/<id:pk>/close/", service_views.conversation_close, name="service_conversation_close"),
+    path("service/canned-replies/", service_views.canned_replies, name="service_canned"),
+    path("service/canned-replies/<id:pk>/delete/", service_views.canned_delete, name="service_canned_delete"),
+    path("service/questions/", service_views.questions, name="service_questions"),
+    path("service/questions/<id:pk>/answer/", service_views.question_answer, name="service_question_answer"),
+    path("service/tickets/", service_views.ticket_queue, name="service_tickets"),
+    path("service/tickets/<id:pk>/", service_views.ticket, name="service_ticket"),
+    path("service/tickets/<id:pk>/reply/", service_views.ticket_reply, name="service_ticket_reply"),
+    path("service/tickets/<id:pk>/action/", service_views.ticket_action, name="service_ticket_action"),
 ]

@@ -601,6 +601,11 @@ def load(*, products: int = DEFAULT_PRODUCTS, seed: int = DEFAULT_SEED, with_ord
     # orders run after the catalogue commits, as they would in real life
     if with_orders:
         load_orders(shops=shops, users=users, result=result)
+        # customer service: questions, a conversation, canned replies and tickets
+        from .service_data import load_service
+
+        with transaction.atomic():
+            load_service(shops=shops, users=users)
     result.shops = list(shops.values())
     result.seconds = time.monotonic() - started
     return result

@@ -17,7 +17,7 @@ router = Router(tags=["coupons"])
 seller_router = Router(tags=["seller"])
 
 
-class TemplateOut(Schema):
+class CouponTemplateOut(Schema):
     id: int
     shop_id: int | None = Field(None, description="null for a platform coupon")
     name: str
@@ -58,13 +58,13 @@ def template_out(t) -> dict:
 
 
 class TemplatePage(Schema):
-    results: list[TemplateOut]
+    results: list[CouponTemplateOut]
     meta: PageMeta
 
 
 class CouponOut(Schema):
     id: int
-    template: TemplateOut
+    template: CouponTemplateOut
     status: str = Field(..., description="available | locked (in an unpaid order) | used | expired")
     source: str
     claimed_at: datetime
@@ -121,7 +121,7 @@ def my_coupons(request, filters: Query[MineFilters]):
 
 # --- sellers -------------------------------------------------------------------------------
 
-class TemplateIn(InSchema):
+class CouponTemplateIn(InSchema):
     name: str = Field(..., max_length=100)
     name_en: str = Field("", max_length=100)
     benefit: str = Field(..., description="amount | percent | free_shipping")
@@ -167,21 +167,21 @@ def seller_templates(request, filters: Query[Paging]):
     return Status(200, {"results": [template_out(t) for t in items], "meta": meta})
 
 
-@seller_router.post("/coupons", response=responses({201: TemplateOut}), auth=bearer)
-def seller_create(request, payload: TemplateIn):
+@seller_router.post("/coupons", response=responses({201: CouponTemplateOut}), auth=bearer)
+def seller_create(request, payload: CouponTemplateIn):
     """A draft coupon template of the seller's shop, funded by the shop; publish it to hand it out."""
     shop = shop_for_seller(request.auth, write=True)
     template = services.create_template(actor=request.auth, shop=shop, **payload.dict())
     return Status(201, template_out(template))
 
 
-@seller_router.post("/coupons/{template_id}/publish", response=responses({200: TemplateOut}), auth=bearer)
+@seller_router.post("/coupons/{template_id}/publish", response=responses({200: CouponTemplateOut}), auth=bearer)
 def seller_publish(request, template_id: Id):
     shop = shop_for_seller(request.auth, write=True)
     return Status(200, template_out(services.publish_template(actor=request.auth, shop=shop, template_id=template_id)))
 
 
-@seller_router.post("/coupons/{template_id}/stop", response=responses({200: TemplateOut}), auth=bearer)
+@seller_router.post("/coupons/{template_id}/stop", response=responses({200: CouponTemplateOut}), auth=bearer)
 def seller_stop(request, template_id: Id):
     """No more claims or issues; coupons already held stay usable until they expire."""
     shop = shop_for_seller(request.auth, write=True)

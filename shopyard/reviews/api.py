@@ -30,7 +30,7 @@ operator_router = Router(tags=["operator"])
 FILTER_HELP = "all, photos, follow_up, good (4-5 stars), medium (3), bad (1-2), or 1..5 for one star count"
 
 
-class PhotoOut(Schema):
+class ReviewPhotoOut(Schema):
     part: str
     url: str
     thumbnail: str
@@ -46,7 +46,7 @@ class ReviewOut(Schema):
     service: int
     text: str
     sku_name: str
-    photos: list[PhotoOut]
+    photos: list[ReviewPhotoOut]
     created_at: datetime
     follow_up: str
     followed_up_at: datetime | None
@@ -110,21 +110,21 @@ class OwnReviewPage(Schema):
     results: list[OwnReviewOut]
 
 
-class Paging(Schema):
+class ReviewPaging(Schema):
     page: int = Field(1, ge=1, le=10_000)
     page_size: int = Field(20, ge=1, le=100)
 
 
-class ProductFilters(Paging):
+class ReviewFilters(ReviewPaging):
     filter: str = Field("all", max_length=20, description=FILTER_HELP)
 
 
-class ShopFilters(Paging):
+class ShopFilters(ReviewPaging):
     filter: str = Field("all", max_length=20, description="all, unreplied, good, medium, bad, hidden")
     stars: int | None = Field(None, ge=1, le=5)
 
 
-class OperatorFilters(Paging):
+class OperatorFilters(ReviewPaging):
     status: ReviewStatus | None = None
 
 
@@ -139,7 +139,7 @@ class ShopRatingOut(Schema):
 # --- public --------------------------------------------------------------------
 
 @router.get("/products/{product_id}/reviews", response=responses({200: ProductReviewPage}))
-def product_reviews(request, product_id: Id, filters: Query[ProductFilters]):
+def product_reviews(request, product_id: Id, filters: Query[ReviewFilters]):
     """A visible product's visible reviews, newest first, with the aggregate (404 for a hidden product)."""
     if queries.visible_product(product_id) is None:
         raise NotFound(_("Product not found."))
@@ -189,7 +189,7 @@ def reviewable(request):
 
 
 @router.get("/reviews/mine", response=responses({200: OwnReviewPage}), auth=bearer)
-def my_reviews(request, filters: Query[Paging]):
+def my_reviews(request, filters: Query[ReviewPaging]):
     """Your reviews, hidden ones too (status "hidden", with the reason)."""
     items, meta = paginate(queries.my_reviews(request.auth), filters.page, filters.page_size)
     return Status(200, {"meta": meta, "results": [review_out(r, own=True) for r in items]})
@@ -214,7 +214,7 @@ def follow_up(request, review_id: Id, payload: Form[FollowUpForm], photos: File[
 
 # --- sellers -------------------------------------------------------------------
 
-class ReplyIn(InSchema):
+class ReviewReplyIn(InSchema):
     text: str = Field(..., max_length=services.MAX_REPLY)
 
 
@@ -232,7 +232,7 @@ def _seller_out(shop, review_id):
 
 
 @seller_router.post("/reviews/{review_id}/reply", response=responses({200: OwnReviewOut}), auth=bearer)
-def seller_reply(request, review_id: Id, payload: ReplyIn):
+def seller_reply(request, review_id: Id, payload: ReviewReplyIn):
     """Reply once to a review of your shop (409 the second time; 404 for another shop's)."""
     shop = shop_for_seller(request.auth, write=True)
     services.reply(actor=request.auth, shop=shop, review_id=review_id, text=payload.text)
@@ -240,7 +240,7 @@ def seller_reply(request, review_id: Id, payload: ReplyIn):
 
 
 @seller_router.post("/reviews/{review_id}/follow-up-reply", response=responses({200: OwnReviewOut}), auth=bearer)
-def seller_follow_up_reply(request, review_id: Id, payload: ReplyIn):
+def seller_follow_up_reply(request, review_id: Id, payload: ReviewReplyIn):
     """Reply once to the review's follow-up (409 before there is one, or the second time)."""
     shop = shop_for_seller(request.auth, write=True)
     services.reply_to_follow_up(actor=request.auth, shop=shop, review_id=review_id, text=payload.text)
@@ -249,7 +249,7 @@ def seller_follow_up_reply(request, review_id: Id, payload: ReplyIn):
 
 # --- operators -----------------------------------------------------------------
 
-class ReasonIn(InSchema):
+class ModerationReasonIn(InSchema):
     reason: str = Field(..., max_length=services.MAX_REASON)
 
 
@@ -267,14 +267,14 @@ def operator_reviews(request, filters: Query[OperatorFilters]):
 
 
 @operator_router.post("/reviews/{review_id}/hide", response=responses({200: OwnReviewOut}), auth=bearer)
-def operator_hide(request, review_id: Id, payload: ReasonIn):
+def operator_hide(request, review_id: Id, payload: ModerationReasonIn):
     """Hide a review from product pages and aggregates, with a reason (409 when hidden already)."""
     r = services.hide_review(actor=request.auth, review_id=review_id, reason=payload.reason)
     return Status(200, review_out(queries.all_reviews().get(pk=r.pk), own=True))
 
 
 @operator_router.post("/reviews/{review_id}/show", response=responses({200: OwnReviewOut}), auth=bearer)
-def operator_show(request, review_id: Id, payload: ReasonIn):
+def operator_show(request, review_id: Id, payload: ModerationReasonIn):
     """Show a hidden review again, with a reason (409 when it is visible)."""
     r = services.show_review(actor=request.auth, review_id=review_id, reason=payload.reason)
     return Status(200, review_out(queries.all_reviews().get(pk=r.pk), own=True))

@@ -44,7 +44,7 @@ class FreeRuleIn(Schema):
     _ascii = field_validator("threshold", mode="before")(ascii_digits_only)
 
 
-class TemplateIn(RuleIn, InSchema):
+class FreightTemplateIn(RuleIn, InSchema):
     name: str = Field(..., max_length=60)
     basis: Literal["piece", "weight", "volume"] = "piece"
     region_rules: list[RegionRuleIn] = Field([], max_length=50)
@@ -66,7 +66,7 @@ class FreeRuleOut(Schema):
     provinces: list[str]
 
 
-class TemplateOut(Schema):
+class FreightTemplateOut(Schema):
     id: int
     name: str
     basis: str
@@ -114,7 +114,7 @@ def _out(template) -> dict:
     }
 
 
-def _data(payload: TemplateIn) -> dict:
+def _data(payload: FreightTemplateIn) -> dict:
     return payload.dict()  # amounts stay Decimal: services.clean_template applies the rules
 
 
@@ -125,14 +125,14 @@ def _own(shop, template_id):
     return template
 
 
-@seller_router.get("/freight-templates", response=responses({200: list[TemplateOut]}), auth=bearer)
+@seller_router.get("/freight-templates", response=responses({200: list[FreightTemplateOut]}), auth=bearer)
 def list_templates(request):
     shop = shop_for_seller(request.auth)
     return Status(200, [_out(t) for t in queries.shop_templates(shop)])
 
 
-@seller_router.post("/freight-templates", response=responses({201: TemplateOut}), auth=bearer)
-def create_template(request, payload: TemplateIn):
+@seller_router.post("/freight-templates", response=responses({201: FreightTemplateOut}), auth=bearer)
+def create_template(request, payload: FreightTemplateIn):
     shop = shop_for_seller(request.auth, write=True)
     template = services.create_template(actor=request.auth, shop=shop, data=_data(payload))
     return Status(201, _out(_own(shop, template.pk)))
@@ -147,14 +147,14 @@ def assign_template(request, payload: AssignIn):
     return Status(200, {"updated": count})
 
 
-@seller_router.get("/freight-templates/{template_id}", response=responses({200: TemplateOut}), auth=bearer)
+@seller_router.get("/freight-templates/{template_id}", response=responses({200: FreightTemplateOut}), auth=bearer)
 def get_template(request, template_id: Id):
     shop = shop_for_seller(request.auth)
     return Status(200, _out(_own(shop, template_id)))
 
 
-@seller_router.put("/freight-templates/{template_id}", response=responses({200: TemplateOut}), auth=bearer)
-def update_template(request, template_id: Id, payload: TemplateIn):
+@seller_router.put("/freight-templates/{template_id}", response=responses({200: FreightTemplateOut}), auth=bearer)
+def update_template(request, template_id: Id, payload: FreightTemplateIn):
     shop = shop_for_seller(request.auth, write=True)
     services.update_template(actor=request.auth, shop=shop, template_id=template_id, data=_data(payload))
     return Status(200, _out(_own(shop, template_id)))

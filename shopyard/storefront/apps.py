@@ -10,7 +10,9 @@ CATALOGUE_EVENTS = ("product.created", "product.updated", "product.published", "
                     # promotions change the prices product pages show
                     "promotion.published", "promotion.changed", "promotion.stopped",
                     # a group buy published or stopped shows or hides "开团" on product pages
-                    "group_buy.published", "group_buy.stopped")
+                    "group_buy.published", "group_buy.stopped",
+                    # product Q&A (问大家) shows answered questions on product pages
+                    "question.answered", "question.moderated", "answer.moderated")
 
 
 class StorefrontConfig(AppConfig):

@@ -46,6 +46,7 @@ from shopyard.core.validation import page_number, parse_id
 from shopyard.promotions.discounts import badges_for, listing_badges
 from shopyard.promotions.group_queries import product_offers
 from shopyard.reviews import queries as review_queries
+from shopyard.service.queries import product_qa_block
 from shopyard.shops.queries import active_shops
 from shopyard.storefront.page_cache import render_page
 from shopyard.storefront.queries import home_content
@@ -297,6 +298,8 @@ def _product_context(request, pk, *, now=None):
     is_favourite = False
     if request.user.is_authenticated:
         is_favourite = Favourite.objects.filter(user=request.user, product_id=p.pk).exists()
+    # 问大家: the answered questions' count and the newest few, in one query
+    qa_count, qa_questions = product_qa_block(p.pk)
     if p.min_price == p.max_price:
         price_range = format_price(p.min_price, p.currency)
     else:
@@ -321,6 +324,8 @@ def _product_context(request, pk, *, now=None):
         "shop_label": localized(p.shop, "name"),
         "brand_label": localized(p.brand, "name") if p.brand else "",
         "is_favourite": is_favourite,
+        "qa_count": qa_count,
+        "qa_questions": qa_questions,
         "attributes": p.attributes.all(),
         "description_html": rich_text.render(p.body),
         "max_quantity": max_units_per_sku(),

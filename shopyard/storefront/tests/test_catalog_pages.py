@@ -296,8 +296,9 @@ def test_anonymous_product_view_writes_nothing_and_costs_fixed_queries(client, s
         resp = client.get(f.product_url(big))
     # 6, plus the shop's and the platform's published promotions (the price shown is the price paid),
     # the group-buy offers of the product's SKUs (the 开团 button) and their flash sales (badge),
-    # and the review rating search engines read (JSON-LD aggregateRating)
-    with django_assert_max_num_queries(10):
+    # the review rating search engines read (JSON-LD aggregateRating), and the answered
+    # questions with their count (问大家, one query)
+    with django_assert_max_num_queries(11):
         client.get(f.product_url(big))
 
     assert len(many_skus) == len(one_sku)
@@ -314,7 +315,7 @@ def test_logged_in_product_view_costs_fixed_queries(client, shopper, shop, djang
     # 10, plus the logged-in session's tracking row (accounts.sessions), the promotions, the group-buy
     # offers, the flash sales and the shopper's coupons (the price shown is what they pay), and the
     # unread-message count in the header
-    with django_assert_max_num_queries(17):  # as above, + the review rating
+    with django_assert_max_num_queries(18):  # as above, + the review rating and the answered questions
         resp = client.get(f.product_url(p))
     assert resp.status_code == 200
 

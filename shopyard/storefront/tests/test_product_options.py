@@ -240,7 +240,8 @@ def test_product_page_costs_a_fixed_number_of_queries(client, shop, settings):
 
     # 6, plus the shop's and the platform's published promotions, the group-buy offers and the flash
     # sales of the SKUs
-    assert len(one) == len(many) == 10  # with the review rating for the structured data
+    # (and the review rating for the structured data, and the answered questions with their count)
+    assert len(one) == len(many) == 11
 
 
 # --- specifications -----------------------------------------------------------------
