@@ -23,6 +23,7 @@ from shopyard.promotions.flash_api import operator_router as flash_operator_rout
 from shopyard.promotions.flash_api import router as flash_router
 from shopyard.promotions.flash_api import seller_router as flash_seller_router
 from shopyard.promotions.group_api import seller_router as seller_group_router
+from shopyard.search.api import router as search_router
 from shopyard.shipping.api import router as shipping_router
 from shopyard.shipping.api import seller_router as seller_shipping_router
 from shopyard.shops.api import operator_router
@@ -44,6 +45,7 @@ api.add_router("", group_router)
 api.add_router("", coupons_router)
 api.add_router("", shipping_router)
 api.add_router("", notifications_router)
+api.add_router("", search_router)
 api.add_router("/seller", seller_catalog_router)
 api.add_router("/seller", seller_orders_router)
 api.add_router("/seller", seller_payments_router)

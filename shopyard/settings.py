@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "shopyard.payments",
     "shopyard.shipping",
     "shopyard.notifications",
+    "shopyard.search",
     "shopyard.storefront",
     "shopyard.console",
     "shopyard.demo",

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import buying_views, catalog_views, coupon_views, flash_views, group_views
+from . import buying_views, catalog_views, coupon_views, flash_views, group_views, search_views
 
 app_name = "storefront"
 
@@ -9,7 +9,9 @@ urlpatterns = [
     path("", catalog_views.home, name="home"),
     path("c/<slug:slug>/", catalog_views.category, name="category"),
     path("p/<id:pk>/", catalog_views.product, name="product"),
-    path("search/", catalog_views.search, name="search"),
+    path("search/", search_views.search, name="search"),
+    path("search/suggest/", search_views.suggest, name="search_suggest"),
+    path("search/click/<id:log_id>/", search_views.click, name="search_click"),
     path("shop/<slug:slug>/", catalog_views.shop, name="shop"),
     path("favourites/", catalog_views.favourites, name="favourites"),
     path("p/<id:pk>/favourite/", catalog_views.toggle_favourite, name="toggle_favourite"),

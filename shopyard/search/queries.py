@@ -1,0 +1,300 @@
+"""Search reads shared by the storefront page and the API.
+
+`search()` costs one index query (plus, only when nothing matches, a look-up
+of the vocabulary for a spelling correction): the backend returns the visible
+documents matching the words with their facet and ranking columns, at most
+MAX_MATCHES of them, best text match first; filters, facet counts, sorting and
+paging happen on those rows. Facet counts therefore always equal the number
+of results the same filter gives (each facet is counted with every other
+filter applied, so choosing one of its values shows exactly that many).
+"""
+
+from dataclasses import dataclass, field
+
+from django.core.cache import cache
+from django.utils.translation import get_language
+
+from shopyard.catalog.models import Brand, Category
+from shopyard.shops.models import Shop
+
+from . import text
+from .backends import backend
+from .models import QueryStat, SearchDocument, SearchTerm, Synonym
+from .services import PRICE_BANDS, SYNONYMS_KEY, popularity
+
+MAX_MATCHES = 5000
+PER_PAGE = 24
+SORTS = ("relevance", "sales", "price_asc", "price_desc", "newest")
+FACETS = ("category", "brand", "shop", "price")
+SALES_WEIGHT = 0.05
+LITERAL_BONUS = 0.5
+
+
+@dataclass
+class Filters:
+    category: int | None = None
+    brand: int | None = None
+    shop: int | None = None
+    price: int | None = None  # a price band index
+    in_stock: bool = False
+    on_promotion: bool = False
+
+    def active(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if v not in (None, False)}
+
+
+@dataclass
+class SearchResult:
+    q: str = ""
+    corrected: str = ""
+    total: int = 0
+    page: int = 1
+    pages: int = 0
+    per_page: int = PER_PAGE
+    ids: list = field(default_factory=list)
+    facets: dict = field(default_factory=dict)
+
+    @property
+    def first_position(self) -> int:
+        return (self.page - 1) * self.per_page + 1
+
+
+def synonym_groups() -> list:
+    groups = cache.get(SYNONYMS_KEY)
+    if groups is None:
+        groups = [text.synonym_tokens(s.term_list()) for s in Synonym.objects.all()]
+        cache.set(SYNONYMS_KEY, groups, 300)
+    return groups
+
+
+def parse(q: str) -> text.Query:
+    return text.parse(text.clean_query(q), synonym_groups())
+
+
+# --- spelling tolerance -------------------------------------------------------------
+
+
+def edit_distance(a: str, b: str, limit: int = 3) -> int:
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        prev = cur
+    return prev[-1]
+
+
+def correct(query: text.Query) -> text.Query | None:
+    """The query with each word the index does not know replaced by the nearest
+    indexed word (edit distance 1, or 2 for words of six letters or more; a
+    Chinese word by its pinyin, so a homophone typo still finds the product),
+    or None when nothing could be corrected."""
+    words = [g[0][0] for g in query.groups if len(g[0]) == 1]
+    if words and all(text.is_cjk(w) for w in words):  # 耳鸡 (two characters to jieba) sounds like 耳机: erji
+        sound = text.stem(text.pinyin_full("".join(words)))
+        if sound and SearchTerm.objects.filter(term=sound).exists():
+            return text.Query(groups=(((sound,),),), text=sound)
+    known = set(SearchTerm.objects.filter(term__in=words).values_list("term", flat=True))
+    changed, groups = False, []
+    for group in query.groups:
+        word = group[0][0] if len(group[0]) == 1 else None
+        if word is None or word in known or len(group) > 1:
+            groups.append(group)
+            continue
+        replacement = None
+        if text.is_cjk(word):
+            candidate = text.stem(text.pinyin_full(word))
+            if candidate and SearchTerm.objects.filter(term=candidate).exists():
+                replacement = candidate
+        elif len(word) >= 3:
+            limit = 1 if len(word) < 6 else 2
+            best = None
+            for term, docs in SearchTerm.objects.filter(
+                    length__gte=len(word) - limit, length__lte=len(word) + limit,
+                    first__in=[word[0], word[1]]).values_list("term", "documents"):
+                d = edit_distance(word, term, limit)
+                if d <= limit and (best is None or (d, -docs) < best[:2]):
+                    best = (d, -docs, term)
+            replacement = best[2] if best else None
+        if replacement:
+            changed = True
+            groups.append(((replacement,),))
+        else:
+            groups.append(group)
+    if not changed:
+        return None
+    return text.Query(groups=tuple(groups), text=" ".join(g[0][0] for g in groups if len(g[0]) == 1))
+
+
+# --- the search ---------------------------------------------------------------------
+
+# a match row: (score, product, shop, category, top category, brand, price band, in stock,
+# on promotion, sales, lowest price, created at)
+
+
+def _keep(row, filters: Filters, skip: str = "") -> bool:
+    if filters.category is not None and skip != "category" and filters.category not in (row[3], row[4]):
+        return False
+    if filters.brand is not None and skip != "brand" and row[5] != filters.brand:
+        return False
+    if filters.shop is not None and skip != "shop" and row[2] != filters.shop:
+        return False
+    if filters.price is not None and skip != "price" and row[6] != filters.price:
+        return False
+    if filters.in_stock and skip != "in_stock" and not row[7]:
+        return False
+    if filters.on_promotion and skip != "on_promotion" and not row[8]:
+        return False
+    return True
+
+
+def _facets(rows, filters: Filters) -> dict:
+    cols = {"category": 3, "brand": 5, "shop": 2, "price": 6}
+    out = {}
+    for name, col in cols.items():
+        counts = {}
+        for row in rows:
+            if row[col] is not None and _keep(row, filters, skip=name):
+                counts[row[col]] = counts.get(row[col], 0) + 1
+        out[name] = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    out["in_stock"] = sum(1 for r in rows if r[7] and _keep(r, filters, skip="in_stock"))
+    out["on_promotion"] = sum(1 for r in rows if r[8] and _keep(r, filters, skip="on_promotion"))
+    return out
+
+
+def _sort_key(sort: str, top: float):
+    top = top or 1.0
+    if sort == "sales":
+        return lambda r: (not r[7], -r[9], -r[1])
+    if sort == "price_asc":
+        return lambda r: (not r[7], r[10], r[1])
+    if sort == "price_desc":
+        return lambda r: (not r[7], -r[10], -r[1])
+    return lambda r: (not r[7], -(r[0] / top + SALES_WEIGHT * popularity(r[9])), -r[1])
+
+
+def _rescored(engine, query, rows) -> list:
+    """Text scores scaled to (0, 1], plus LITERAL_BONUS for documents that hold the
+    words as typed (not only a synonym or the inner words of a long Chinese word)."""
+    top = max(r[0] for r in rows) or 1.0
+    literal_ids = None
+    if any(len(g) > 1 for g in query.groups):
+        literal = text.Query(groups=tuple((g[0],) for g in query.groups))
+        literal_ids = {r[1] for r in engine.match(literal, limit=MAX_MATCHES)}
+    return [(r[0] / top + (LITERAL_BONUS if literal_ids is None or r[1] in literal_ids else 0), *r[1:])
+            for r in rows]
+
+
+def search(q, *, filters: Filters | None = None, sort="relevance", page=1, per_page=PER_PAGE) -> SearchResult:
+    """Visible products matching `q`, filtered, faceted, ranked and paged. An empty
+    query, one of punctuation only, or a page past the end give an empty page."""
+    filters = filters or Filters()
+    sort = sort if sort in SORTS else "relevance"
+    cleaned = text.clean_query(q)
+    result = SearchResult(q=cleaned, per_page=per_page, page=max(1, page or 1))
+    query = parse(cleaned)
+    if not query:
+        return result
+    engine = backend()
+    rows = engine.match(query, limit=MAX_MATCHES)
+    if not rows:
+        fixed = correct(query)
+        if fixed:
+            rows = engine.match(fixed, limit=MAX_MATCHES)
+            if rows:
+                result.corrected = fixed.text
+    if not rows:
+        return result
+    rows = _rescored(engine, fixed if result.corrected else query, rows)
+    result.facets = _facets(rows, filters)
+    kept = [r for r in rows if _keep(r, filters)]
+    top = 1.0
+    if sort == "newest":  # created_at is text on SQLite, a datetime on PostgreSQL: both order correctly
+        kept.sort(key=lambda r: (r[11], r[1]), reverse=True)
+        kept.sort(key=lambda r: not r[7])
+    else:
+        kept.sort(key=_sort_key(sort, top))
+    result.total = len(kept)
+    result.pages = (len(kept) + per_page - 1) // per_page
+    start = (result.page - 1) * per_page
+    result.ids = [r[1] for r in kept[start:start + per_page]]
+    return result
+
+
+def facet_labels(result: SearchResult) -> dict:
+    """Names for the facet values of a result (one query per facet with values)."""
+    lang_en = (get_language() or "").startswith("en")
+
+    def pick(name, name_en):
+        return name_en if lang_en and name_en else name
+
+    labels = {"price": {n: price_label(n) for n, _c in result.facets.get("price", [])}}
+    for key, model in (("category", Category), ("brand", Brand), ("shop", Shop)):
+        ids = [i for i, _c in result.facets.get(key, [])]
+        labels[key] = {pk: pick(n, ne) for pk, n, ne in model.objects.filter(pk__in=ids).values_list(
+            "pk", "name", "name_en")} if ids else {}
+    return labels
+
+
+def price_label(band: int) -> str:
+    low = PRICE_BANDS[band]
+    if band + 1 < len(PRICE_BANDS):
+        return f"{low:.0f}–{PRICE_BANDS[band + 1]:.0f}"
+    return f"{low:.0f}+"
+
+
+# --- suggestions and the no-results page -----------------------------------------------------------
+
+
+def suggest(q, *, limit=8) -> list[dict]:
+    """What to offer while a shopper types: popular earlier queries starting with
+    the text (or its pinyin) that found something, then product names whose words
+    start with it (the last word as a prefix, so `shou` finds 手机)."""
+    cleaned = text.clean_query(q)
+    if not cleaned:
+        return [{"kind": "query", "text": s} for s in top_queries(limit=limit)]
+    key = text.normalise(cleaned)
+    flat = key.replace(" ", "")
+    from django.db.models import Q
+
+    queries = list(QueryStat.objects.filter(Q(query__startswith=key) | Q(pinyin__startswith=flat), last_results__gt=0)
+                   .order_by("-searches", "query").values_list("query", flat=True)[: limit // 2])
+    out = [{"kind": "query", "text": s} for s in queries]
+    query = parse(cleaned)
+    if query:
+        rows = backend().match(query, limit=50, prefix_last=True)
+        rows.sort(key=lambda r: (not r[7], -(r[0] / (rows[0][0] or 1.0) + SALES_WEIGHT * popularity(r[9]))))
+        ids = [r[1] for r in rows[: limit - len(out)]]
+        lang_en = (get_language() or "").startswith("en")
+        docs = {d[0]: d for d in SearchDocument.objects.filter(pk__in=ids).values_list("product_id", "title", "title_en")}
+        seen = set(queries)
+        for pk in ids:
+            if pk in docs:
+                title = docs[pk][2] if lang_en and docs[pk][2] else docs[pk][1]
+                if title not in seen:
+                    seen.add(title)
+                    out.append({"kind": "product", "text": title, "product_id": pk})
+    return out[:limit]
+
+
+def top_queries(*, limit=8) -> list[str]:
+    return list(QueryStat.objects.filter(last_results__gt=0).order_by("-searches", "query")
+                .values_list("query", flat=True)[:limit])
+
+
+def popular_product_ids(*, limit=8) -> list[int]:
+    return list(SearchDocument.objects.filter(is_visible=True, in_stock=True).order_by("-sales", "-product_id")
+                .values_list("product_id", flat=True)[:limit])
+
+
+def products_in_order(ids) -> list:
+    """The products of a result page, in its order, through the one visibility rule
+    (a document indexed a moment before its product was hidden shows nothing)."""
+    from shopyard.catalog.queries import visible_products, with_cover
+
+    if not ids:
+        return []
+    found = {p.pk: p for p in with_cover(visible_products().filter(pk__in=ids))}
+    return [found[i] for i in ids if i in found]
