@@ -27,7 +27,8 @@ PER_PAGE = 24
 SORTS = ("relevance", "sales", "price_asc", "price_desc", "newest")
 FACETS = ("category", "brand", "shop", "price")
 SALES_WEIGHT = 0.05
-LITERAL_BONUS = 0.5
+LITERAL_BONUS = 1.0
+HEAD_BONUS = 0.5
 
 
 @dataclass
@@ -131,7 +132,7 @@ def correct(query: text.Query) -> text.Query | None:
 # --- the search ---------------------------------------------------------------------
 
 # a match row: (score, product, shop, category, top category, brand, price band, in stock,
-# on promotion, sales, lowest price, created at)
+# on promotion, sales, lowest price, created at, head-word score)
 
 
 def _keep(row, filters: Filters, skip: str = "") -> bool:
@@ -176,14 +177,14 @@ def _sort_key(sort: str, top: float):
 
 
 def _rescored(engine, query, rows) -> list:
-    """Text scores scaled to (0, 1], plus LITERAL_BONUS for documents that hold the
-    words as typed (not only a synonym or the inner words of a long Chinese word)."""
+    """Text scores scaled to (0, 1], plus LITERAL_BONUS for documents whose title holds
+    the words as typed (not only a synonym, the inner words of a long Chinese word,
+    or words of the category or brand: one more index query), plus HEAD_BONUS when
+    the title's head word matches (a 手机 rather than a 手机壳 for 手机)."""
     top = max(r[0] for r in rows) or 1.0
-    literal_ids = None
-    if any(len(g) > 1 for g in query.groups):
-        literal = text.Query(groups=tuple((g[0],) for g in query.groups))
-        literal_ids = {r[1] for r in engine.match(literal, limit=MAX_MATCHES)}
-    return [(r[0] / top + (LITERAL_BONUS if literal_ids is None or r[1] in literal_ids else 0), *r[1:])
+    literal = text.Query(groups=tuple((g[0],) for g in query.groups))
+    literal_ids = {r[1] for r in engine.match(literal, limit=MAX_MATCHES, titles_only=True)}
+    return [(r[0] / top + (LITERAL_BONUS if r[1] in literal_ids else 0) + (HEAD_BONUS if r[12] > 0 else 0), *r[1:])
             for r in rows]
 
 
@@ -265,7 +266,8 @@ def suggest(q, *, limit=8) -> list[dict]:
     query = parse(cleaned)
     if query:
         rows = backend().match(query, limit=50, prefix_last=True)
-        rows.sort(key=lambda r: (not r[7], -(r[0] / (rows[0][0] or 1.0) + SALES_WEIGHT * popularity(r[9]))))
+        top = max((r[0] for r in rows), default=1.0) or 1.0
+        rows.sort(key=lambda r: (not r[7], -(r[0] / top + SALES_WEIGHT * popularity(r[9]))))
         ids = [r[1] for r in rows[: limit - len(out)]]
         lang_en = (get_language() or "").startswith("en")
         docs = {d[0]: d for d in SearchDocument.objects.filter(pk__in=ids).values_list("product_id", "title", "title_en")}

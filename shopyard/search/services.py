@@ -88,7 +88,7 @@ def _documents(products, *, now):
             is_published=p.status == Product.Status.PUBLISHED, is_visible=p.pk in visible,
             created_at=p.created_at, indexed_at=now,
         ))
-        rows.append((p.pk, title_terms, other_terms))
+        rows.append((p.pk, title_terms, other_terms, text.joined(text.head_terms(p.title, p.title_en))))
     return docs, rows
 
 
@@ -290,20 +290,17 @@ def log_search(*, query, results, corrected="", user=None, session_key="", now=N
     return entry
 
 
-def record_click(*, log_id, product_id, position, session_key="", user=None, now=None) -> bool:
-    """Note which result (1-based position) a search led to; only the searcher's own
-    log entry (same session or user) and only its first click are recorded."""
+def record_click(*, log_id, product_id, position, now=None) -> bool:
+    """Note which result (1-based position) a search led to; only the first click of a
+    log entry is recorded (the caller checked the link came from that results page)."""
     log_id, product_id = check_id(log_id, "log"), check_id(product_id, "product")
     try:
         position = max(1, min(int(position), 10_000))
     except (TypeError, ValueError):
         position = None
     now = now or timezone.now()
-    owner = Q(session_key=session_key) if session_key else Q(pk__in=[])
-    if getattr(user, "is_authenticated", False):
-        owner |= Q(user=user)
     with transaction.atomic():
-        entry = SearchLog.objects.select_for_update().filter(owner, pk=log_id, clicked_at__isnull=True).first()
+        entry = SearchLog.objects.select_for_update().filter(pk=log_id, clicked_at__isnull=True).first()
         if entry is None:
             return False
         SearchLog.objects.filter(pk=entry.pk).update(clicked_product_id=product_id, click_position=position,

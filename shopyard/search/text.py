@@ -134,6 +134,25 @@ def index_terms(*texts: str) -> Terms:
     return out
 
 
+def head_terms(title: str, title_en: str = "") -> list[str]:
+    """The head word of a title, which in Chinese product names comes last (透明硅胶手机壳 is a 壳,
+    not a 手机): the last word of its last Chinese run of two or more characters, with that word's
+    pinyin and initials, and the last English word of the English title. Ranked above other words."""
+    out = []
+    runs = [r for r in RUN.findall(normalise(title)) if is_cjk(r) and len(r) > 1]
+    if runs:
+        words = [w for w in jieba.cut(runs[-1], HMM=True) if w.strip()]
+        if words:
+            word = words[-1] if len(words[-1]) > 1 or len(words) == 1 else words[-2] + words[-1]
+            heads = [word, *(w for w in jieba.cut_for_search(word) if w != word and len(w) > 1 and word.endswith(w))]
+            for head in heads:  # 智能手机 is a 手机 too
+                out += [head, stem(pinyin_full(head)), stem(pinyin_initials(head))]
+    latin = [w for w in re.findall(r"[a-z]+", normalise(title_en)) if len(w) > 1]
+    if latin:
+        out.append(stem(latin[-1]))
+    return [t for t in out if t]
+
+
 def joined(tokens) -> str:
     """Tokens as the space-separated text the index stores (each once, in first-seen order)."""
     return " ".join(dict.fromkeys(t[:MAX_TOKEN_LENGTH] for t in tokens if t))

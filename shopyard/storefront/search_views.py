@@ -2,6 +2,7 @@
 facets, suggestions while typing, and the click redirect that records which
 result a search led to. The words, filters and ranking live in shopyard.search."""
 
+from django.core.signing import BadSignature, Signer
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -28,7 +29,7 @@ FACET_TITLES = {
     "price": gettext_lazy("Price"),
     "shop": gettext_lazy("Shop"),
 }
-KEPT = ("q", "category", "brand", "shop", "price", "in_stock", "on_promotion", "sort")
+CLICKS = Signer(salt="shopyard.search.click")
 
 
 def _filters(request) -> search_queries.Filters:
@@ -96,8 +97,9 @@ def search(request):
     products = _decorate(search_queries.products_in_order(result.ids))
     if log_id:
         click = reverse("storefront:search_click", args=[log_id])
+        sig = CLICKS.sign(str(log_id)).rsplit(":", 1)[1]
         for n, p in enumerate(products, result.first_position):
-            p.url = f"{click}?p={p.pk}&pos={n}"
+            p.url = f"{click}?p={p.pk}&pos={n}&s={sig}"
     groups, toggles = _facet_groups(result, params, filters) if result.facets else ([], [])
     context.update({
         "result": result, "products": products, "facet_groups": groups, "toggles": toggles,
@@ -124,10 +126,15 @@ def suggest(request):
 
 
 def click(request, log_id):
-    """Record the click (position on the results) on the searcher's own log entry, then go to the product."""
+    """Record the click (position on the results) on the log entry of the results page the
+    link came from (its signature proves that), then go to the product."""
     product_id = parse_id(request.GET.get("p"))
     if product_id is None:
         return HttpResponseRedirect(reverse("storefront:search"))
-    search_services.record_click(log_id=log_id, product_id=product_id, position=request.GET.get("pos"),
-                                 session_key=request.session.session_key or "", user=request.user)
+    try:
+        CLICKS.unsign(f"{log_id}:{request.GET.get('s', '')}")
+    except BadSignature:
+        pass
+    else:
+        search_services.record_click(log_id=log_id, product_id=product_id, position=request.GET.get("pos"))
     return HttpResponseRedirect(reverse("storefront:product", args=[product_id]))
