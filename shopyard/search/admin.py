@@ -7,7 +7,7 @@ from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from shopyard.core.admin import ReadOnlyAdminMixin
+from shopyard.core.admin import ReadOnlyAdminMixin, money_display
 from shopyard.core.errors import DomainError
 
 from . import services
@@ -122,10 +122,16 @@ class SearchLogAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 @admin.register(SearchDocument)
 class SearchDocumentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ("product_id", "title", "is_visible", "in_stock", "on_promotion", "sales", "indexed_at")
+    list_display = ("product_id", "title", "min_price_text", "is_visible", "in_stock", "on_promotion", "sales",
+                    "indexed_at")
     list_filter = ("is_visible", "in_stock", "on_promotion")
     search_fields = ("title", "title_en", "pinyin")
-    raw_id_fields = ("product",)
+    min_price_text = money_display("min_price", _("lowest price"))
+    max_price_text = money_display("max_price", _("highest price"))
+    fields = ("product", "title", "title_en", "title_terms", "other_terms", "pinyin", "initials", "shop_id",
+              "category_id", "root_category_id", "brand_id", ("min_price_text", "max_price_text"), "price_band",
+              "in_stock", "on_promotion", "sales", "rating", "is_published", "is_visible", "created_at", "indexed_at")
+    readonly_fields = fields[:11] + ("min_price_text", "max_price_text") + fields[12:]
 
 
 @admin.register(SearchTerm)

@@ -17,7 +17,7 @@ class SearchParams(Schema):
     category: int | None = Field(None, ge=1, le=2**53, description="category id (a top category includes its children)")
     brand: int | None = Field(None, ge=1, le=2**53)
     shop: int | None = Field(None, ge=1, le=2**53)
-    price: int | None = Field(None, ge=0, le=len(queries.PRICE_BANDS) - 1, description="price range index (see facets)")
+    price: int | None = Field(None, ge=1, le=len(queries.PRICE_BANDS), description="price range id (see facets)")
     in_stock: bool = False
     on_promotion: bool = False
     sort: Literal["relevance", "sales", "price_asc", "price_desc", "newest"] = "relevance"

@@ -36,7 +36,7 @@ class Filters:
     category: int | None = None
     brand: int | None = None
     shop: int | None = None
-    price: int | None = None  # a price band index
+    price: int | None = None  # a price range, 1-based (services.price_band)
     in_stock: bool = False
     on_promotion: bool = False
 
@@ -240,9 +240,10 @@ def facet_labels(result: SearchResult) -> dict:
 
 
 def price_label(band: int) -> str:
-    low = PRICE_BANDS[band]
-    if band + 1 < len(PRICE_BANDS):
-        return f"{low:.0f}–{PRICE_BANDS[band + 1]:.0f}"
+    """"100–200" for a 1-based price range; the last is open: "5000+"."""
+    low = PRICE_BANDS[band - 1]
+    if band < len(PRICE_BANDS):
+        return f"{low:.0f}–{PRICE_BANDS[band]:.0f}"
     return f"{low:.0f}+"
 
 

@@ -42,8 +42,9 @@ SYNONYMS_KEY = "search:synonyms"
 
 
 def price_band(price) -> int:
-    band = 0
-    for n, low in enumerate(PRICE_BANDS):
+    """The price range (1-based: 1 is the cheapest) a price falls in."""
+    band = 1
+    for n, low in enumerate(PRICE_BANDS, 1):
         if price >= low:
             band = n
     return band

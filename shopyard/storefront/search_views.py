@@ -33,9 +33,8 @@ CLICKS = Signer(salt="shopyard.search.click")
 
 
 def _filters(request) -> search_queries.Filters:
-    raw = request.GET.get("price") or ""
-    band = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 3 else None
-    if band is not None and band >= len(search_queries.PRICE_BANDS):
+    band = parse_id(request.GET.get("price"))
+    if band is not None and band > len(search_queries.PRICE_BANDS):
         band = None
     return search_queries.Filters(
         category=parse_id(request.GET.get("category")), brand=parse_id(request.GET.get("brand")),
