@@ -44,6 +44,7 @@ class SearchOut(Schema):
     q: str
     corrected: str
     count: int
+    capped: bool = Field(description="true when only the best 1,000 text matches were ranked and counted")
     page: int
     pages: int
     results: list[ProductCard]
@@ -71,7 +72,7 @@ def search(request, params: Query[SearchParams]):
                     for i, n in result.facets.get(key, [])] for key in queries.FACETS}
     facets["in_stock"] = result.facets.get("in_stock", 0)
     facets["on_promotion"] = result.facets.get("on_promotion", 0)
-    return {"q": result.q, "corrected": result.corrected, "count": result.total, "page": result.page,
+    return {"q": result.q, "corrected": result.corrected, "count": result.total, "capped": result.capped, "page": result.page,
             "pages": result.pages, "results": [card(p) for p in queries.products_in_order(result.ids)],
             "facets": facets}
 

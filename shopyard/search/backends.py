@@ -4,7 +4,8 @@ Both index the same pre-segmented tokens (see `text`): the backends never see
 raw user text, and they build their query strings from tokens that hold only
 letters, digits and Chinese characters, quoted.
 
-- `Fts5Backend` (SQLite, the embedded default): an FTS5 table `search_fts`
+- `Fts5Backend` (SQLite, the embedded default): an FTS5 table `search_fts` of
+  the visible products
   (columns title, other, head; rowid = product id; the `ascii` tokenizer, so each
   space-separated token, Chinese ones included, is one term), ranked by bm25.
 - `PostgresBackend`: a `tsvector` column on the document table with a GIN
@@ -18,7 +19,19 @@ from django.db import connection
 from .text import Query
 
 MATCH_COLUMNS = ("product_id", "shop_id", "category_id", "root_category_id", "brand_id", "price_band",
-                 "in_stock", "on_promotion", "sales", "min_price", "created_at")
+                 "in_stock", "on_promotion", "sales", "min_price", "created_at", "title_terms", "head_terms")
+# filters pushed into the match: name -> SQL on the document row
+WHERE = {"category": "(d.category_id = %s OR d.root_category_id = %s)", "brand": "d.brand_id = %s",
+         "shop": "d.shop_id = %s", "price": "d.price_band = %s", "in_stock": "d.in_stock", "on_promotion": "d.on_promotion"}
+
+
+def _where(filters: dict | None) -> tuple[str, list]:
+    sql, params = "", []
+    for name, value in (filters or {}).items():
+        clause = WHERE[name]
+        sql += " AND " + clause
+        params += [value] * clause.count("%s")
+    return sql, params
 
 
 class Backend:
@@ -37,9 +50,14 @@ class Backend:
     def expression(self, query: Query, *, prefix_last=False, titles_only=False) -> str:
         raise NotImplementedError
 
-    def match(self, query: Query, *, limit: int, prefix_last=False, titles_only=False) -> list[tuple]:
-        """Visible documents matching `query` (in their titles only, with `titles_only`),
-        best text match first: (score, *MATCH_COLUMNS, score of the head word alone)."""
+    def match(self, query: Query, *, limit: int, prefix_last=False, titles_only=False, filters=None) -> list[tuple]:
+        """Visible documents matching `query` (in their titles only, with `titles_only`) and
+        `filters` ({name: value} of WHERE), best text match first:
+        (score, *MATCH_COLUMNS)."""
+        raise NotImplementedError
+
+    def count(self, query: Query) -> int:
+        """How many visible documents match `query` (cheap: no ranking)."""
         raise NotImplementedError
 
 
@@ -76,15 +94,28 @@ class Fts5Backend(Backend):
             groups.append(("{title head} : " if titles_only else "") + "(" + " OR ".join(alts) + ")")
         return " AND ".join(groups)
 
-    def match(self, query, *, limit, prefix_last=False, titles_only=False):
+    def match(self, query, *, limit, prefix_last=False, titles_only=False, filters=None):
         cols = ", ".join(f"d.{c}" for c in MATCH_COLUMNS)
-        sql = (f"SELECT -bm25(search_fts, 4.0, 1.0, 4.0) AS score, {cols}, -bm25(search_fts, 0.0, 0.0, 1.0) "
-               "FROM search_fts "
+        where, params = _where(filters)
+        if not filters:  # rank in the text index alone, then join the few rows kept
+            sql = (f"SELECT m.score, {cols} FROM (SELECT rowid AS id, -bm25(search_fts, 4.0, 1.0, 4.0) AS score "
+                   "FROM search_fts WHERE search_fts MATCH %s ORDER BY bm25(search_fts, 4.0, 1.0, 4.0) LIMIT %s) m "
+                   "JOIN search_searchdocument d ON d.product_id = m.id WHERE d.is_visible ORDER BY m.score DESC")
+            with connection.cursor() as cursor:
+                cursor.execute(sql, [self.expression(query, prefix_last=prefix_last, titles_only=titles_only), limit])
+                return cursor.fetchall()
+        sql = (f"SELECT -bm25(search_fts, 4.0, 1.0, 4.0) AS score, {cols} FROM search_fts "
                "JOIN search_searchdocument d ON d.product_id = search_fts.rowid "
-               "WHERE search_fts MATCH %s AND d.is_visible ORDER BY bm25(search_fts, 4.0, 1.0, 4.0) LIMIT %s")
+               f"WHERE search_fts MATCH %s AND d.is_visible{where} ORDER BY bm25(search_fts, 4.0, 1.0, 4.0) LIMIT %s")
         with connection.cursor() as cursor:
-            cursor.execute(sql, [self.expression(query, prefix_last=prefix_last, titles_only=titles_only), limit])
+            cursor.execute(sql, [self.expression(query, prefix_last=prefix_last, titles_only=titles_only),
+                                 *params, limit])
             return cursor.fetchall()
+
+    def count(self, query):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM search_fts WHERE search_fts MATCH %s", [self.expression(query)])
+            return cursor.fetchone()[0]
 
 
 class PostgresBackend(Backend):
@@ -126,14 +157,21 @@ class PostgresBackend(Backend):
             groups.append("(" + " | ".join(alts) + ")")
         return " & ".join(groups)
 
-    def match(self, query, *, limit, prefix_last=False, titles_only=False):
+    def match(self, query, *, limit, prefix_last=False, titles_only=False, filters=None):
         cols = ", ".join(f"d.{c}" for c in MATCH_COLUMNS)
-        sql = (f"SELECT ts_rank(d.vector, q) AS score, {cols}, ts_rank('{{0, 0, 0, 1}}', d.vector, q) "
-               "FROM search_searchdocument d, "
-               "CAST(%s AS tsquery) q WHERE d.vector @@ q AND d.is_visible ORDER BY score DESC LIMIT %s")
+        where, params = _where(filters)
+        sql = (f"SELECT ts_rank(d.vector, q) AS score, {cols} FROM search_searchdocument d, "
+               f"CAST(%s AS tsquery) q WHERE d.vector @@ q AND d.is_visible{where} ORDER BY score DESC LIMIT %s")
         with connection.cursor() as cursor:
-            cursor.execute(sql, [self.expression(query, prefix_last=prefix_last, titles_only=titles_only), limit])
+            cursor.execute(sql, [self.expression(query, prefix_last=prefix_last, titles_only=titles_only),
+                                 *params, limit])
             return cursor.fetchall()
+
+    def count(self, query):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM search_searchdocument WHERE vector @@ CAST(%s AS tsquery)",
+                           [self.expression(query)])
+            return cursor.fetchone()[0]
 
 
 BACKENDS = {b.vendor: b for b in (Fts5Backend(), PostgresBackend())}

@@ -26,6 +26,7 @@ class SearchDocument(models.Model):
     # space-separated tokens: the title's (weighted high) and the rest (brand, category, attributes)
     title_terms = models.TextField(_("title terms"), blank=True)
     other_terms = models.TextField(_("other terms"), blank=True)
+    head_terms = models.TextField(_("head word terms"), blank=True)
     pinyin = models.TextField(_("pinyin"), blank=True)
     initials = models.TextField(_("pinyin initials"), blank=True)
     currency = models.CharField(_("currency"), max_length=3, default="CNY")

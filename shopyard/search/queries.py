@@ -1,12 +1,14 @@
 """Search reads shared by the storefront page and the API.
 
-`search()` costs one index query (plus, only when nothing matches, a look-up
-of the vocabulary for a spelling correction): the backend returns the visible
-documents matching the words with their facet and ranking columns, at most
-MAX_MATCHES of them, best text match first; filters, facet counts, sorting and
-paging happen on those rows. Facet counts therefore always equal the number
-of results the same filter gives (each facet is counted with every other
-filter applied, so choosing one of its values shows exactly that many).
+`search()` costs two index queries (a count, then the match; plus, only when
+nothing matches, a look-up of the vocabulary for a spelling correction): the
+backend returns the visible documents matching the words and the filters with
+their facet and ranking columns, at most WINDOW of them, best text match first;
+facet counts, ranking and paging happen on those rows. Facet counts therefore
+equal the number of results the same filter gives (each facet is counted with
+every other filter applied, so choosing one of its values shows exactly that
+many) whenever the window is not full; with a full window (`capped`) they count
+the best WINDOW matches.
 """
 
 from dataclasses import dataclass, field
@@ -22,7 +24,8 @@ from .backends import backend
 from .models import QueryStat, SearchDocument, SearchTerm, Synonym
 from .services import PRICE_BANDS, SYNONYMS_KEY, popularity
 
-MAX_MATCHES = 5000
+WINDOW = 1000  # the best text matches ranked, counted and faceted
+BROAD = 3000  # more matches than this anywhere: match in titles only
 PER_PAGE = 24
 SORTS = ("relevance", "sales", "price_asc", "price_desc", "newest")
 FACETS = ("category", "brand", "shop", "price")
@@ -54,6 +57,7 @@ class SearchResult:
     per_page: int = PER_PAGE
     ids: list = field(default_factory=list)
     facets: dict = field(default_factory=dict)
+    capped: bool = False
 
     @property
     def first_position(self) -> int:
@@ -132,7 +136,7 @@ def correct(query: text.Query) -> text.Query | None:
 # --- the search ---------------------------------------------------------------------
 
 # a match row: (score, product, shop, category, top category, brand, price band, in stock,
-# on promotion, sales, lowest price, created at, head-word score)
+# on promotion, sales, lowest price, created at, title terms, head-word terms)
 
 
 def _keep(row, filters: Filters, skip: str = "") -> bool:
@@ -176,21 +180,34 @@ def _sort_key(sort: str, top: float):
     return lambda r: (not r[7], -(r[0] / top + SALES_WEIGHT * popularity(r[9])), -r[1])
 
 
-def _rescored(engine, query, rows) -> list:
+def _rescored(query, rows) -> list:
     """Text scores scaled to (0, 1], plus LITERAL_BONUS for documents whose title holds
-    the words as typed (not only a synonym, the inner words of a long Chinese word,
-    or words of the category or brand: one more index query), plus HEAD_BONUS when
-    the title's head word matches (a 手机 rather than a 手机壳 for 手机)."""
+    the words as typed (not only a synonym, the inner words of a long Chinese word, or
+    words of the category or brand), plus HEAD_BONUS when the title's head word matches
+    (a 手机 rather than a 手机壳 for 手机)."""
     top = max(r[0] for r in rows) or 1.0
-    literal = text.Query(groups=tuple((g[0],) for g in query.groups))
-    literal_ids = {r[1] for r in engine.match(literal, limit=MAX_MATCHES, titles_only=True)}
-    return [(r[0] / top + (LITERAL_BONUS if r[1] in literal_ids else 0) + (HEAD_BONUS if r[12] > 0 else 0), *r[1:])
-            for r in rows]
+    literal = [set(g[0]) for g in query.groups]
+    tokens = set(query.tokens())
+    out = []
+    for r in rows:
+        title = set((r[12] or "").split())
+        bonus = ((LITERAL_BONUS if all(words <= title for words in literal) else 0)
+                 + (HEAD_BONUS if tokens.intersection((r[13] or "").split()) else 0))
+        out.append((r[0] / top + bonus, *r[1:]))
+    return out
+
+
+def _sql_filters(filters: Filters) -> dict:
+    return {name: value for name, value in filters.active().items()}
 
 
 def search(q, *, filters: Filters | None = None, sort="relevance", page=1, per_page=PER_PAGE) -> SearchResult:
     """Visible products matching `q`, filtered, faceted, ranked and paged. An empty
-    query, one of punctuation only, or a page past the end give an empty page."""
+    query, one of punctuation only, or a page past the end give an empty page.
+
+    A query matching more than BROAD documents anywhere (a category word, say) is
+    matched in titles only; either way the WINDOW best text matches (filters applied)
+    are ranked, counted and faceted, and `capped` tells the window was full."""
     filters = filters or Filters()
     sort = sort if sort in SORTS else "relevance"
     cleaned = text.clean_query(q)
@@ -199,24 +216,29 @@ def search(q, *, filters: Filters | None = None, sort="relevance", page=1, per_p
     if not query:
         return result
     engine = backend()
-    rows = engine.match(query, limit=MAX_MATCHES)
-    if not rows:
+    found = engine.count(query)
+    if not found:
         fixed = correct(query)
-        if fixed:
-            rows = engine.match(fixed, limit=MAX_MATCHES)
-            if rows:
-                result.corrected = fixed.text
+        found = engine.count(fixed) if fixed else 0
+        if not found:
+            return result
+        query, result.corrected = fixed, fixed.text
+    where = _sql_filters(filters)
+    broad = found > BROAD
+    rows = engine.match(query, limit=WINDOW, titles_only=broad, filters=where)
+    if broad and not rows:
+        rows = engine.match(query, limit=WINDOW, filters=where)
+    result.capped = broad or len(rows) >= WINDOW
     if not rows:
         return result
-    rows = _rescored(engine, fixed if result.corrected else query, rows)
+    rows = _rescored(query, rows)
     result.facets = _facets(rows, filters)
     kept = [r for r in rows if _keep(r, filters)]
-    top = 1.0
     if sort == "newest":  # created_at is text on SQLite, a datetime on PostgreSQL: both order correctly
         kept.sort(key=lambda r: (r[11], r[1]), reverse=True)
         kept.sort(key=lambda r: not r[7])
     else:
-        kept.sort(key=_sort_key(sort, top))
+        kept.sort(key=_sort_key(sort, 1.0))
     result.total = len(kept)
     result.pages = (len(kept) + per_page - 1) // per_page
     start = (result.page - 1) * per_page
@@ -266,7 +288,7 @@ def suggest(q, *, limit=8) -> list[dict]:
     out = [{"kind": "query", "text": s} for s in queries]
     query = parse(cleaned)
     if query:
-        rows = backend().match(query, limit=50, prefix_last=True)
+        rows = backend().match(query, limit=50, prefix_last=True, titles_only=True)
         top = max((r[0] for r in rows), default=1.0) or 1.0
         rows.sort(key=lambda r: (not r[7], -(r[0] / top + SALES_WEIGHT * popularity(r[9]))))
         ids = [r[1] for r in rows[: limit - len(out)]]

@@ -79,17 +79,19 @@ def _documents(products, *, now):
         other = text.index_terms(*other_texts)
         title_terms = text.joined(title.all())
         other_terms = text.joined(other.all())
+        head_terms = text.joined(text.head_terms(p.title, p.title_en))
         docs.append(SearchDocument(
             product_id=p.pk, shop_id=p.shop_id, category_id=p.category_id, root_category_id=root.pk,
             brand_id=p.brand_id, title=p.title[:200], title_en=p.title_en[:200],
-            title_terms=title_terms, other_terms=other_terms,
+            title_terms=title_terms, other_terms=other_terms, head_terms=head_terms,
             pinyin=text.joined([*title.pinyin, *other.pinyin]), initials=text.joined([*title.initials, *other.initials]),
             currency=p.currency, min_price=p.min_price, max_price=p.max_price, price_band=price_band(p.min_price),
             in_stock=p.pk in in_stock, on_promotion=bool(badges.kinds.get(p.pk)), sales=p.sales_count,
             is_published=p.status == Product.Status.PUBLISHED, is_visible=p.pk in visible,
             created_at=p.created_at, indexed_at=now,
         ))
-        rows.append((p.pk, title_terms, other_terms, text.joined(text.head_terms(p.title, p.title_en))))
+        if p.pk in visible:  # the text index holds visible products only
+            rows.append((p.pk, title_terms, other_terms, head_terms))
     return docs, rows
 
 

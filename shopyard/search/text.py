@@ -19,6 +19,7 @@ import re
 import threading
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import jieba
 import snowballstemmer
@@ -49,14 +50,17 @@ def is_cjk(token: str) -> bool:
     return bool(CJK.match(token))
 
 
+@lru_cache(maxsize=200_000)
 def stem(word: str) -> str:
     return _stemmer.stemWord(word) if word.isalpha() and len(word) > 3 else word
 
 
+@lru_cache(maxsize=200_000)
 def pinyin_full(word: str) -> str:
     return "".join(lazy_pinyin(word, errors="ignore"))
 
 
+@lru_cache(maxsize=200_000)
 def pinyin_initials(word: str) -> str:
     return "".join(lazy_pinyin(word, style=Style.FIRST_LETTER, errors="ignore"))
 
@@ -113,25 +117,37 @@ def index_terms(*texts: str) -> Terms:
     out = Terms()
     for text in texts:
         for run in RUN.findall(normalise(text)):
-            if is_cjk(run):
-                for word in jieba.cut_for_search(run, HMM=True):
-                    if not word.strip():
-                        continue
-                    out.words.append(word)
-                    full, initials = pinyin_full(word), pinyin_initials(word)
-                    if full:
-                        out.pinyin.append(stem(full))
-                    if len(initials) > 1:
-                        out.initials.append(initials)
-                if len(run) > 1:  # the whole run's pinyin: "huaweishouji", "hwsj"
-                    out.pinyin.append(stem(pinyin_full(run)))
-                    out.initials.append(pinyin_initials(run))
-            else:
-                parts = PARTS.findall(run)
-                if len(parts) > 1:  # "256gb": indexed whole and as "256", "gb"
-                    out.words.append(run[:MAX_TOKEN_LENGTH])
-                out.words += [stem(p[:MAX_TOKEN_LENGTH]) for p in parts]
+            words, pinyin, initials = _run_terms(run, _loaded["version"])
+            out.words += words
+            out.pinyin += pinyin
+            out.initials += initials
     return out
+
+
+@lru_cache(maxsize=100_000)
+def _run_terms(run: str, version) -> tuple:
+    """The terms of one run of Chinese or Latin characters (cached: titles repeat words;
+    the dictionary version is part of the key, so a changed dictionary segments anew)."""
+    words, pinyin, initials = [], [], []
+    if is_cjk(run):
+        for word in jieba.cut_for_search(run, HMM=True):
+            if not word.strip():
+                continue
+            words.append(word)
+            full, first = pinyin_full(word), pinyin_initials(word)
+            if full:
+                pinyin.append(stem(full))
+            if len(first) > 1:
+                initials.append(stem(first))
+        if len(run) > 1:  # the whole run's pinyin: "huaweishouji", "hwsj"
+            pinyin.append(stem(pinyin_full(run)))
+            initials.append(stem(pinyin_initials(run)))
+    else:
+        parts = PARTS.findall(run)
+        if len(parts) > 1:  # "256gb": indexed whole and as "256", "gb"
+            words.append(run[:MAX_TOKEN_LENGTH])
+        words += [stem(p[:MAX_TOKEN_LENGTH]) for p in parts]
+    return words, pinyin, initials
 
 
 def head_terms(title: str, title_en: str = "") -> list[str]:
