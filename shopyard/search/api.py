@@ -6,6 +6,7 @@ from typing import Literal
 from ninja import Field, Query, Router, Schema
 
 from shopyard.catalog.api import ProductCard, card
+from shopyard.core.api_support import responses
 
 from . import queries
 
@@ -62,7 +63,7 @@ class SuggestOut(Schema):
     suggestions: list[Suggestion]
 
 
-@router.get("/search", response=SearchOut, auth=None)
+@router.get("/search", response=responses({200: SearchOut}), auth=None)
 def search(request, params: Query[SearchParams]):
     filters = queries.Filters(category=params.category, brand=params.brand, shop=params.shop, price=params.price,
                               in_stock=params.in_stock, on_promotion=params.on_promotion)
@@ -81,6 +82,6 @@ class SuggestParams(Schema):
     q: str = Field("", max_length=5000)
 
 
-@router.get("/search/suggest", response=SuggestOut, auth=None)
+@router.get("/search/suggest", response=responses({200: SuggestOut}), auth=None)
 def suggest(request, params: Query[SuggestParams]):
     return {"q": params.q[:200], "suggestions": queries.suggest(params.q)}
