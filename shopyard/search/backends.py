@@ -9,7 +9,9 @@ letters, digits and Chinese characters, quoted.
   (columns title, other, head; rowid = product id; the `ascii` tokenizer, so each
   space-separated token, Chinese ones included, is one term), ranked by bm25.
 - `PostgresBackend`: a `tsvector` column on the document table with a GIN
-  index, written as a tsvector literal (head word A, title B, the rest C) and
+  index (and `title_vector`, head word and title only, with its own GIN index,
+  for words that match too much), written as a tsvector literal (head word A,
+  title B, the rest C) and
   queried with a tsquery literal: no text-search parser or dictionary touches
   the tokens (the 'simple' behaviour over our own tokens), ranked by ts_rank.
 """
@@ -56,8 +58,9 @@ class Backend:
         (score, *MATCH_COLUMNS)."""
         raise NotImplementedError
 
-    def count(self, query: Query) -> int:
-        """How many visible documents match `query` (cheap: no ranking)."""
+    def count(self, query: Query, *, cap: int) -> int:
+        """How many visible documents match `query`, counting no further than `cap`
+        (cheap: no ranking, and it stops at the cap)."""
         raise NotImplementedError
 
 
@@ -112,9 +115,10 @@ class Fts5Backend(Backend):
                                  *params, limit])
             return cursor.fetchall()
 
-    def count(self, query):
+    def count(self, query, *, cap):
         with connection.cursor() as cursor:
-            cursor.execute("SELECT count(*) FROM search_fts WHERE search_fts MATCH %s", [self.expression(query)])
+            cursor.execute("SELECT count(*) FROM (SELECT 1 FROM search_fts WHERE search_fts MATCH %s LIMIT %s)",
+                           [self.expression(query), cap])
             return cursor.fetchone()[0]
 
 
@@ -131,11 +135,12 @@ class PostgresBackend(Backend):
         return " ".join(parts)
 
     def write(self, cursor, rows):
-        rows = [(pk, self.vector(title, other, head)) for pk, title, other, head in rows]
+        rows = [(pk, self.vector(title, other, head), self.vector(title, "", head)) for pk, title, other, head in rows]
         for start in range(0, len(rows), 1000):
             chunk = rows[start:start + 1000]
-            values = ", ".join(["(%s::bigint, %s::tsvector)"] * len(chunk))
-            cursor.execute(f"UPDATE search_searchdocument d SET vector = v.vec FROM (VALUES {values}) AS v(id, vec) "
+            values = ", ".join(["(%s::bigint, %s::tsvector, %s::tsvector)"] * len(chunk))
+            cursor.execute(f"UPDATE search_searchdocument d SET vector = v.vec, title_vector = v.tvec "
+                           f"FROM (VALUES {values}) AS v(id, vec, tvec) "
                            "WHERE d.product_id = v.id", [x for row in chunk for x in row])
 
     def delete(self, cursor, ids):
@@ -150,9 +155,8 @@ class PostgresBackend(Backend):
         for n, group in enumerate(query.groups):
             alts = []
             for alt in group:
-                terms = [_quote(t, "'") + ":" + ("*" if prefix_last and n == last and i == len(alt) - 1 else "")
-                         + ("AB" if titles_only else "") for i, t in enumerate(alt)]
-                terms = [t.rstrip(":") for t in terms]
+                terms = [_quote(t, "'") + (":*" if prefix_last and n == last and i == len(alt) - 1 else "")
+                         for i, t in enumerate(alt)]
                 alts.append("(" + " & ".join(terms) + ")")
             groups.append("(" + " | ".join(alts) + ")")
         return " & ".join(groups)
@@ -160,17 +164,18 @@ class PostgresBackend(Backend):
     def match(self, query, *, limit, prefix_last=False, titles_only=False, filters=None):
         cols = ", ".join(f"d.{c}" for c in MATCH_COLUMNS)
         where, params = _where(filters)
-        sql = (f"SELECT ts_rank(d.vector, q) AS score, {cols} FROM search_searchdocument d, "
-               f"CAST(%s AS tsquery) q WHERE d.vector @@ q AND d.is_visible{where} ORDER BY score DESC LIMIT %s")
+        vector = "d.title_vector" if titles_only else "d.vector"  # titles only: the smaller index of titles
+        sql = (f"SELECT ts_rank({vector}, q) AS score, {cols} FROM search_searchdocument d, "
+               f"CAST(%s AS tsquery) q WHERE {vector} @@ q AND d.is_visible{where} ORDER BY score DESC LIMIT %s")
         with connection.cursor() as cursor:
             cursor.execute(sql, [self.expression(query, prefix_last=prefix_last, titles_only=titles_only),
                                  *params, limit])
             return cursor.fetchall()
 
-    def count(self, query):
+    def count(self, query, *, cap):
         with connection.cursor() as cursor:
-            cursor.execute("SELECT count(*) FROM search_searchdocument WHERE vector @@ CAST(%s AS tsquery)",
-                           [self.expression(query)])
+            cursor.execute("SELECT count(*) FROM (SELECT 1 FROM search_searchdocument WHERE vector @@ CAST(%s AS tsquery) "
+                           "AND is_visible LIMIT %s) x", [self.expression(query), cap])
             return cursor.fetchone()[0]
 
 

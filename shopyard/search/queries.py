@@ -216,10 +216,10 @@ def search(q, *, filters: Filters | None = None, sort="relevance", page=1, per_p
     if not query:
         return result
     engine = backend()
-    found = engine.count(query)
+    found = engine.count(query, cap=BROAD + 1)
     if not found:
         fixed = correct(query)
-        found = engine.count(fixed) if fixed else 0
+        found = engine.count(fixed, cap=BROAD + 1) if fixed else 0
         if not found:
             return result
         query, result.corrected = fixed, fixed.text
