@@ -49,6 +49,9 @@ class Backend:
     def clear(self, cursor) -> None:
         raise NotImplementedError
 
+    def optimise(self, cursor) -> None:
+        """After a rebuild: compact the text index and refresh the planner's statistics."""
+
     def expression(self, query: Query, *, prefix_last=False, titles_only=False) -> str:
         raise NotImplementedError
 
@@ -84,6 +87,9 @@ class Fts5Backend(Backend):
 
     def clear(self, cursor):
         cursor.execute("DELETE FROM search_fts")
+
+    def optimise(self, cursor):
+        cursor.execute("INSERT INTO search_fts(search_fts) VALUES ('optimize')")
 
     def expression(self, query, *, prefix_last=False, titles_only=False):
         groups = []
@@ -148,6 +154,9 @@ class PostgresBackend(Backend):
 
     def clear(self, cursor):
         pass
+
+    def optimise(self, cursor):
+        cursor.execute("ANALYZE search_searchdocument")
 
     def expression(self, query, *, prefix_last=False, titles_only=False):
         groups = []

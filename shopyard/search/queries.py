@@ -1,7 +1,8 @@
 """Search reads shared by the storefront page and the API.
 
-`search()` costs two index queries (a count, then the match; plus, only when
-nothing matches, a look-up of the vocabulary for a spelling correction): the
+`search()` costs one or two index queries (titles, then every field when the
+titles do not fill the window; plus, only when nothing matches, a look-up of the
+vocabulary for a spelling correction): the
 backend returns the visible documents matching the words and the filters with
 their facet and ranking columns, at most WINDOW of them, best text match first;
 facet counts, ranking and paging happen on those rows. Facet counts therefore
@@ -25,7 +26,6 @@ from .models import QueryStat, SearchDocument, SearchTerm, Synonym
 from .services import PRICE_BANDS, SYNONYMS_KEY, popularity
 
 WINDOW = 1000  # the best text matches ranked, counted and faceted
-BROAD = 3000  # more matches than this anywhere: match in titles only
 PER_PAGE = 24
 SORTS = ("relevance", "sales", "price_asc", "price_desc", "newest")
 FACETS = ("category", "brand", "shop", "price")
@@ -197,6 +197,16 @@ def _rescored(query, rows) -> list:
     return out
 
 
+def _match(engine, query, where) -> tuple[list, bool]:
+    """The WINDOW best matches: in titles first (cheap: the smaller index); when the
+    titles alone fill the window the word is broad and those are the results,
+    otherwise every field is searched (brand, category, attributes too)."""
+    rows = engine.match(query, limit=WINDOW, titles_only=True, filters=where)
+    if len(rows) >= WINDOW:
+        return rows, True
+    return engine.match(query, limit=WINDOW, filters=where), False
+
+
 def _sql_filters(filters: Filters) -> dict:
     return {name: value for name, value in filters.active().items()}
 
@@ -205,9 +215,9 @@ def search(q, *, filters: Filters | None = None, sort="relevance", page=1, per_p
     """Visible products matching `q`, filtered, faceted, ranked and paged. An empty
     query, one of punctuation only, or a page past the end give an empty page.
 
-    A query matching more than BROAD documents anywhere (a category word, say) is
-    matched in titles only; either way the WINDOW best text matches (filters applied)
-    are ranked, counted and faceted, and `capped` tells the window was full."""
+    A query whose words fill the window from titles alone is matched in titles only;
+    either way the WINDOW best text matches (filters applied) are ranked, counted and
+    faceted, and `capped` tells the window was full."""
     filters = filters or Filters()
     sort = sort if sort in SORTS else "relevance"
     cleaned = text.clean_query(q)
@@ -216,18 +226,14 @@ def search(q, *, filters: Filters | None = None, sort="relevance", page=1, per_p
     if not query:
         return result
     engine = backend()
-    found = engine.count(query, cap=BROAD + 1)
-    if not found:
-        fixed = correct(query)
-        found = engine.count(fixed, cap=BROAD + 1) if fixed else 0
-        if not found:
-            return result
-        query, result.corrected = fixed, fixed.text
     where = _sql_filters(filters)
-    broad = found > BROAD
-    rows = engine.match(query, limit=WINDOW, titles_only=broad, filters=where)
-    if broad and not rows:
-        rows = engine.match(query, limit=WINDOW, filters=where)
+    rows, broad = _match(engine, query, where)
+    if not rows:
+        fixed = correct(query)
+        if fixed:
+            rows, broad = _match(engine, fixed, where)
+            if rows:
+                query, result.corrected = fixed, fixed.text
     result.capped = broad or len(rows) >= WINDOW
     if not rows:
         return result

@@ -150,8 +150,9 @@ def rebuild_index(*, batch=BATCH, now=None, progress=None) -> int:
         written += len(docs)
         if progress:
             progress(written, len(ids))
-    with transaction.atomic():
+    with transaction.atomic(), connection.cursor() as cursor:
         _add_terms([], counts)
+        backend().optimise(cursor)
     return written
 
 
