@@ -61,11 +61,6 @@ class Backend:
         (score, *MATCH_COLUMNS)."""
         raise NotImplementedError
 
-    def count(self, query: Query, *, cap: int) -> int:
-        """How many visible documents match `query`, counting no further than `cap`
-        (cheap: no ranking, and it stops at the cap)."""
-        raise NotImplementedError
-
 
 def _quote(token: str, quote: str) -> str:
     return quote + token.replace(quote, "") + quote
@@ -121,12 +116,6 @@ class Fts5Backend(Backend):
                                  *params, limit])
             return cursor.fetchall()
 
-    def count(self, query, *, cap):
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT count(*) FROM (SELECT 1 FROM search_fts WHERE search_fts MATCH %s LIMIT %s)",
-                           [self.expression(query), cap])
-            return cursor.fetchone()[0]
-
 
 class PostgresBackend(Backend):
     vendor = "postgresql"
@@ -180,12 +169,6 @@ class PostgresBackend(Backend):
             cursor.execute(sql, [self.expression(query, prefix_last=prefix_last, titles_only=titles_only),
                                  *params, limit])
             return cursor.fetchall()
-
-    def count(self, query, *, cap):
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT count(*) FROM (SELECT 1 FROM search_searchdocument WHERE vector @@ CAST(%s AS tsquery) "
-                           "AND is_visible LIMIT %s) x", [self.expression(query), cap])
-            return cursor.fetchone()[0]
 
 
 BACKENDS = {b.vendor: b for b in (Fts5Backend(), PostgresBackend())}
