@@ -95,6 +95,9 @@ def _documents(products, *, now):
     return docs, rows
 
 
+UPSERT_FIELDS = [f.name for f in SearchDocument._meta.concrete_fields if f.name != "product"]
+
+
 def _load(ids):
     return list(Product.objects.filter(pk__in=ids).select_related("category", "category__parent", "brand")
                 .prefetch_related("attributes__options").order_by("pk"))
@@ -121,8 +124,10 @@ def index_products(*, product_ids, now=None) -> int:
         with transaction.atomic(), connection.cursor() as cursor:
             gone = set(chunk) - {p.pk for p in products}
             backend().delete(cursor, chunk)
-            SearchDocument.objects.filter(product_id__in=chunk).delete()
-            SearchDocument.objects.bulk_create(docs)
+            SearchDocument.objects.filter(product_id__in=gone).delete()
+            # an upsert, so two deliveries indexing one product at once both succeed
+            SearchDocument.objects.bulk_create(docs, update_conflicts=True, unique_fields=["product"],
+                                               update_fields=UPSERT_FIELDS)
             backend().write(cursor, rows)
             _add_terms(docs)
         done += len(docs) + len(gone)

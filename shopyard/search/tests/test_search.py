@@ -347,3 +347,39 @@ def test_api_page_past_the_end_is_empty_and_bad_parameters_are_422(api, search_c
 def test_long_queries_are_cut_to_200_characters(search_catalogue):
     assert search("手机" + " " * 10 + "x" * 500).q == ("手机 " + "x" * 500)[:200]
     assert search("手机").q == "手机"
+
+
+# --- concurrency -------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_deliveries_indexing_one_product_at_once_both_succeed(transactional_db):
+    import threading
+
+    from django.db import connection
+
+    # given a published product not yet indexed
+    shop = f.make_shop()
+    phone = f.make_product(shop, title="并发手机")
+    SearchDocument.objects.all().delete()
+    barrier, errors = threading.Barrier(4), []
+
+    def index():
+        try:
+            barrier.wait(timeout=10)
+            services.index_products(product_ids=[phone.pk])
+        except Exception as exc:  # noqa: BLE001 - collected and asserted below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    # when four event deliveries index it at the same instant
+    threads = [threading.Thread(target=index) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    # then none failed, and there is one document that the search finds
+    assert errors == []
+    assert list(SearchDocument.objects.values_list("product_id", flat=True)) == [phone.pk]
+    assert search("并发手机").ids == [phone.pk]
