@@ -338,3 +338,36 @@ def rsa_key_file(tmp_path):
         return key, str(private), str(public)
 
     return make
+
+
+@pytest.fixture
+def search_catalogue(shop, seller):
+    """The labelled catalogue of tests/data/search_relevance.json, published and indexed
+    (through the catalogue's services, then event delivery): {key: product}."""
+    import json
+    from pathlib import Path
+
+    from shopyard.catalog.models import Brand, Category
+    from shopyard.catalog.services import create_product, record_sales
+    from shopyard.core.events import dispatch_pending
+    from shopyard.search.services import save_synonyms
+
+    data = json.loads((Path(__file__).parent / "tests" / "data" / "search_relevance.json").read_text("utf-8"))
+    cats = {k: Category.objects.create(name=zh, name_en=en, slug=f"s-{k}") for k, (zh, en) in data["categories"].items()}
+    brands = {k: Brand.objects.create(name=zh, name_en=en) for k, (zh, en) in data["brands"].items()}
+    products = {}
+    for n, item in enumerate(data["products"]):
+        products[item["key"]] = create_product(actor=seller, shop=shop, data={
+            "category_id": cats[item["category"]].pk, "title": item["title"], "title_en": item["title_en"],
+            "brand_id": brands[item["brand"]].pk if item["brand"] else None, "description": "",
+            "attributes": [], "skus": [{"code": f"REL-{n}", "price": item["price"], "stock": 5, "options": []}],
+            "publish": True,
+        })
+    record_sales(quantities={products[i["key"]].pk: i["sales"] for i in data["products"]})
+    for terms in data["synonyms"]:
+        save_synonyms(actor=seller, terms=terms)
+    dispatch_pending(limit=10_000)
+    from shopyard.search.services import refresh_signals
+
+    refresh_signals()
+    return products

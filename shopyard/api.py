@@ -33,6 +33,7 @@ from shopyard.promotions.group_api import seller_router as seller_group_router
 from shopyard.reviews.api import operator_router as reviews_operator_router
 from shopyard.reviews.api import router as reviews_router
 from shopyard.reviews.api import seller_router as reviews_seller_router
+from shopyard.search.api import router as search_router
 from shopyard.service.api import operator_router as operator_service_router
 from shopyard.service.api import router as service_router
 from shopyard.service.api import seller_router as seller_service_router
@@ -57,6 +58,7 @@ api.add_router("", group_router)
 api.add_router("", coupons_router)
 api.add_router("", shipping_router)
 api.add_router("", notifications_router)
+api.add_router("", search_router)
 api.add_router("/seller", seller_catalog_router)
 api.add_router("/seller", seller_orders_router)
 api.add_router("/seller", seller_payments_router)

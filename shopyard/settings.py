@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "shopyard.channels",
     "shopyard.aftersales",
     "shopyard.service",
+    "shopyard.search",
     "shopyard.storefront",
     "shopyard.console",
     "shopyard.demo",

@@ -583,6 +583,39 @@ def load_coupons(*, operator, shops, users, now=None) -> int:
     return 2
 
 
+SEARCH_SYNONYMS = ["手机, mobile phone, smartphone, cellphone", "耳机, earphones, headphones, earbuds",
+                   "笔记本电脑, laptop, notebook", "T恤, t-shirt, tee"]
+SEARCH_QUERIES = [("手机", 3), ("shouji", 2), ("耳机", 2), ("laptop", 1), ("不存在的东西", 1)]
+
+
+def load_search(*, operator) -> int:
+    """The operators' synonyms and dictionary words, the search index, and a few logged
+    searches (one clicked), so the search admin pages and suggestions have something."""
+    from shopyard.search import queries as search_queries
+    from shopyard.search import services as search
+    from shopyard.search.models import DictionaryWord, SearchLog
+
+    from .data import BRANDS
+
+    if SearchLog.objects.exists():
+        return 0
+    for terms in SEARCH_SYNONYMS:
+        search.save_synonyms(actor=operator, terms=terms)
+    for name, _name_en in BRANDS.values():
+        if not DictionaryWord.objects.filter(word=name).exists():
+            search.save_dictionary_word(actor=operator, word=name)
+    search.rebuild_index()
+    logged = 0
+    for query, times in SEARCH_QUERIES:
+        result = search_queries.search(query)
+        for _n in range(times):
+            entry = search.log_search(query=query, results=result.total)
+            logged += 1
+        if result.ids:
+            search.record_click(log_id=entry.pk, product_id=result.ids[0], position=1)
+    return logged
+
+
 def load(*, products: int = DEFAULT_PRODUCTS, seed: int = DEFAULT_SEED, with_orders: bool = True) -> DemoResult:
     started = time.monotonic()
     rng = random.Random(seed)
@@ -598,6 +631,7 @@ def load(*, products: int = DEFAULT_PRODUCTS, seed: int = DEFAULT_SEED, with_ord
         load_campaigns(operator=users["operator"])
         load_coupons(operator=users["operator"], shops=shops, users=users)
         load_channels(shops=shops, users=users)
+        load_search(operator=users["operator"])
     # orders run after the catalogue commits, as they would in real life
     if with_orders:
         load_orders(shops=shops, users=users, result=result)

@@ -6,6 +6,7 @@ from django.db.models import F
 from django.utils.translation import gettext as _
 
 from shopyard.core.errors import OutOfStock, ValidationFailed
+from shopyard.core.events import emit
 
 from .models import StockLevel, StockMovement
 
@@ -22,6 +23,7 @@ def set_stock(*, sku, quantity: int, actor=None) -> StockLevel:
             StockLevel.objects.filter(pk=level.pk).update(quantity=quantity)
             StockMovement.objects.create(sku=sku, delta=delta, reason=StockMovement.Reason.ADJUST, actor=actor)
             level.quantity = quantity
+            emit("stock.changed", sku_id=sku.pk, product_id=sku.product_id, quantity=quantity)
     return level
 
 
@@ -41,6 +43,7 @@ def adjust_stock(*, sku, delta: int, actor=None, field="stock") -> None:
             % {"now": now, "n": -delta}
         ]})
     StockMovement.objects.create(sku=sku, delta=delta, reason=StockMovement.Reason.ADJUST, actor=actor)
+    emit("stock.changed", sku_id=sku.pk, product_id=sku.product_id, delta=delta)
 
 
 def take(*, sku, quantity: int, order, field="quantity") -> None:

@@ -57,7 +57,6 @@ from .flash_views import product_flash_badges
 
 PER_PAGE = 24
 HOME_GRID_SIZE = 10
-MAX_QUERY_LENGTH = 100
 RECENT_COOKIE = "recently_viewed"
 RECENT_MAX = 20
 RECENT_COOKIE_AGE = 60 * 60 * 24 * 30
@@ -338,16 +337,6 @@ def _product_context(request, pk, *, now=None):
                                rating=seo.rating_for(p.pk)),
         "share_url": seo.share_url(request, seo.product_path(p.pk, p.slug), "product"),
     }
-
-
-def search(request):
-    q = request.GET.get("q", "").strip()[:MAX_QUERY_LENGTH]
-    sort = _sort(request)
-    tree = _categories()
-    context = {"q": q, "tree": tree, "nav_categories": tree}
-    if q:
-        context.update(_listing_context(request, with_cover(published_products(q=q, sort=sort)), sort))
-    return render(request, "storefront/search.html", context)
 
 
 def shop(request, slug):

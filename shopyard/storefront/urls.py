@@ -8,6 +8,7 @@ from . import (
     flash_views,
     group_views,
     review_views,
+    search_views,
     sitemaps,
 )
 
@@ -19,7 +20,9 @@ urlpatterns = [
     path("c/<slug:slug>/", catalog_views.category, name="category"),
     path("p/<id:pk>/", catalog_views.product, name="product"),  # 301 to product_slug when it has one
     path("p/<id:pk>-<slug:slug>/", catalog_views.product, name="product_slug"),
-    path("search/", catalog_views.search, name="search"),
+    path("search/", search_views.search, name="search"),
+    path("search/suggest/", search_views.suggest, name="search_suggest"),
+    path("search/click/<id:log_id>/", search_views.click, name="search_click"),
     path("shop/<slug:slug>/", catalog_views.shop, name="shop"),
     path("favourites/", catalog_views.favourites, name="favourites"),
     path("p/<id:pk>/favourite/", catalog_views.toggle_favourite, name="toggle_favourite"),

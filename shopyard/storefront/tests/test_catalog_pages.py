@@ -16,6 +16,7 @@ from PIL import Image
 
 from shopyard.catalog.models import Favourite, Product
 from shopyard.catalog.services import attach_image_bytes, set_published
+from shopyard.core.events import dispatch_pending
 from tests import factories as f
 
 ZH = {"HTTP_ACCEPT_LANGUAGE": "zh-hans"}
@@ -444,6 +445,7 @@ def test_search_matches_chinese_and_english_titles(client, shop):
     phone = f.make_product(shop, title="智能手机")
     f.make_product(shop, title="保温杯")
     f.make_product(shop, title="手机壳草稿", publish=False)
+    dispatch_pending()  # the search index is updated from events, after commit
 
     zh = client.get(reverse("storefront:search"), {"q": "手机"}, **ZH)
     en = client.get(reverse("storefront:search"), {"q": phone.title_en.lower()}, **EN)

@@ -1,0 +1,87 @@
+"""Search over HTTP: GET /search (words, facet filters, sort, page) and
+GET /search/suggest (while typing). Anonymous; never an error for odd words."""
+
+from typing import Literal
+
+from ninja import Field, Query, Router, Schema
+
+from shopyard.catalog.api import ProductCard, card
+from shopyard.core.api_support import responses
+
+from . import queries
+
+router = Router(tags=["search"])
+
+
+class SearchParams(Schema):
+    q: str = Field("", max_length=5000, description="the words; cut to 200 characters")
+    category: int | None = Field(None, ge=1, le=2**53, description="category id (a top category includes its children)")
+    brand: int | None = Field(None, ge=1, le=2**53)
+    shop: int | None = Field(None, ge=1, le=2**53)
+    price: int | None = Field(None, ge=1, le=len(queries.PRICE_BANDS), description="price range id (see facets)")
+    in_stock: bool = False
+    on_promotion: bool = False
+    sort: Literal["relevance", "sales", "price_asc", "price_desc", "newest"] = "relevance"
+    page: int = Field(1, ge=1, le=100000)
+    page_size: int = Field(24, ge=1, le=100)
+
+
+class FacetValue(Schema):
+    id: int
+    label: str
+    count: int
+
+
+class Facets(Schema):
+    category: list[FacetValue]
+    brand: list[FacetValue]
+    shop: list[FacetValue]
+    price: list[FacetValue]
+    in_stock: int
+    on_promotion: int
+
+
+class SearchOut(Schema):
+    q: str
+    corrected: str
+    count: int
+    capped: bool = Field(description="true when only the best 1,000 text matches were ranked and counted")
+    page: int
+    pages: int
+    results: list[ProductCard]
+    facets: Facets
+
+
+class Suggestion(Schema):
+    kind: Literal["query", "product"]
+    text: str
+    product_id: int | None = None
+
+
+class SuggestOut(Schema):
+    q: str
+    suggestions: list[Suggestion]
+
+
+@router.get("/search", response=responses({200: SearchOut}), auth=None)
+def search(request, params: Query[SearchParams]):
+    filters = queries.Filters(category=params.category, brand=params.brand, shop=params.shop, price=params.price,
+                              in_stock=params.in_stock, on_promotion=params.on_promotion)
+    result = queries.search(params.q, filters=filters, sort=params.sort, page=params.page, per_page=params.page_size)
+    labels = queries.facet_labels(result) if result.facets else {}
+    facets = {key: [{"id": i, "label": labels.get(key, {}).get(i, str(i)), "count": n}
+                    for i, n in result.facets.get(key, [])] for key in queries.FACETS}
+    facets["in_stock"] = result.facets.get("in_stock", 0)
+    facets["on_promotion"] = result.facets.get("on_promotion", 0)
+    return {"q": result.q, "corrected": result.corrected, "count": result.total, "capped": result.capped, "page": result.page,
+            "pages": result.pages, "results": [card(p) for p in queries.products_in_order(result.ids)],
+            "facets": facets}
+
+
+class SuggestParams(Schema):
+    q: str = Field("", max_length=5000)
+
+
+@router.get("/search/suggest", response=responses({200: SuggestOut}), auth=None)
+def suggest(request, params: Query[SuggestParams]):
+    return {"q": params.q[:200], "suggestions": queries.suggest(params.q)}

@@ -1,0 +1,331 @@
+"""Search reads shared by the storefront page and the API.
+
+`search()` costs one or two index queries (titles, then every field when the
+titles do not fill the window; plus, only when nothing matches, a look-up of the
+vocabulary for a spelling correction): the
+backend returns the visible documents matching the words and the filters with
+their facet and ranking columns, at most WINDOW of them, best text match first;
+facet counts, ranking and paging happen on those rows. Facet counts therefore
+equal the number of results the same filter gives (each facet is counted with
+every other filter applied, so choosing one of its values shows exactly that
+many) whenever the window is not full; with a full window (`capped`) they count
+the best WINDOW matches.
+"""
+
+from dataclasses import dataclass, field
+
+from django.core.cache import cache
+from django.utils.translation import get_language
+
+from shopyard.catalog.models import Brand, Category
+from shopyard.shops.models import Shop
+
+from . import text
+from .backends import backend
+from .models import QueryStat, SearchDocument, SearchTerm, Synonym
+from .services import PRICE_BANDS, SYNONYMS_KEY, popularity
+
+WINDOW = 1000  # the best text matches ranked, counted and faceted
+PER_PAGE = 24
+SORTS = ("relevance", "sales", "price_asc", "price_desc", "newest")
+FACETS = ("category", "brand", "shop", "price")
+SALES_WEIGHT = 0.05
+LITERAL_BONUS = 1.0
+HEAD_BONUS = 0.5
+
+
+@dataclass
+class Filters:
+    category: int | None = None
+    brand: int | None = None
+    shop: int | None = None
+    price: int | None = None  # a price range, 1-based (services.price_band)
+    in_stock: bool = False
+    on_promotion: bool = False
+
+    def active(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if v not in (None, False)}
+
+
+@dataclass
+class SearchResult:
+    q: str = ""
+    corrected: str = ""
+    total: int = 0
+    page: int = 1
+    pages: int = 0
+    per_page: int = PER_PAGE
+    ids: list = field(default_factory=list)
+    facets: dict = field(default_factory=dict)
+    capped: bool = False
+
+    @property
+    def first_position(self) -> int:
+        return (self.page - 1) * self.per_page + 1
+
+
+def synonym_groups() -> list:
+    groups = cache.get(SYNONYMS_KEY)
+    if groups is None:
+        groups = [text.synonym_tokens(s.term_list()) for s in Synonym.objects.all()]
+        cache.set(SYNONYMS_KEY, groups, 300)
+    return groups
+
+
+def parse(q: str) -> text.Query:
+    return text.parse(text.clean_query(q), synonym_groups())
+
+
+# --- spelling tolerance -------------------------------------------------------------
+
+
+def edit_distance(a: str, b: str, limit: int = 3) -> int:
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        prev = cur
+    return prev[-1]
+
+
+def correct(query: text.Query) -> text.Query | None:
+    """The query with each word the index does not know replaced by the nearest
+    indexed word (edit distance 1, or 2 for words of six letters or more; a
+    Chinese word by its pinyin, so a homophone typo still finds the product),
+    or None when nothing could be corrected."""
+    words = [g[0][0] for g in query.groups if len(g[0]) == 1]
+    if words and all(text.is_cjk(w) for w in words):  # 耳鸡 (two characters to jieba) sounds like 耳机: erji
+        sound = text.stem(text.pinyin_full("".join(words)))
+        if sound and SearchTerm.objects.filter(term=sound).exists():
+            return text.Query(groups=(((sound,),),), text=sound)
+    known = set(SearchTerm.objects.filter(term__in=words).values_list("term", flat=True))
+    changed, groups = False, []
+    for group in query.groups:
+        word = group[0][0] if len(group[0]) == 1 else None
+        if word is None or word in known or len(group) > 1:
+            groups.append(group)
+            continue
+        replacement = None
+        if text.is_cjk(word):
+            candidate = text.stem(text.pinyin_full(word))
+            if candidate and SearchTerm.objects.filter(term=candidate).exists():
+                replacement = candidate
+        elif len(word) >= 3:
+            limit = 1 if len(word) < 6 else 2
+            best = None
+            for term, docs in SearchTerm.objects.filter(
+                    length__gte=len(word) - limit, length__lte=len(word) + limit,
+                    first__in=[word[0], word[1]]).values_list("term", "documents"):
+                d = edit_distance(word, term, limit)
+                if d <= limit and (best is None or (d, -docs) < best[:2]):
+                    best = (d, -docs, term)
+            replacement = best[2] if best else None
+        if replacement:
+            changed = True
+            groups.append(((replacement,),))
+        else:
+            groups.append(group)
+    if not changed:
+        return None
+    return text.Query(groups=tuple(groups), text=" ".join(g[0][0] for g in groups if len(g[0]) == 1))
+
+
+# --- the search ---------------------------------------------------------------------
+
+# a match row: (score, product, shop, category, top category, brand, price band, in stock,
+# on promotion, sales, lowest price, created at, title terms, head-word terms)
+
+
+def _keep(row, filters: Filters, skip: str = "") -> bool:
+    if filters.category is not None and skip != "category" and filters.category not in (row[3], row[4]):
+        return False
+    if filters.brand is not None and skip != "brand" and row[5] != filters.brand:
+        return False
+    if filters.shop is not None and skip != "shop" and row[2] != filters.shop:
+        return False
+    if filters.price is not None and skip != "price" and row[6] != filters.price:
+        return False
+    if filters.in_stock and skip != "in_stock" and not row[7]:
+        return False
+    if filters.on_promotion and skip != "on_promotion" and not row[8]:
+        return False
+    return True
+
+
+def _facets(rows, filters: Filters) -> dict:
+    cols = {"category": 3, "brand": 5, "shop": 2, "price": 6}
+    out = {}
+    for name, col in cols.items():
+        counts = {}
+        for row in rows:
+            if row[col] is not None and _keep(row, filters, skip=name):
+                counts[row[col]] = counts.get(row[col], 0) + 1
+        out[name] = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    out["in_stock"] = sum(1 for r in rows if r[7] and _keep(r, filters, skip="in_stock"))
+    out["on_promotion"] = sum(1 for r in rows if r[8] and _keep(r, filters, skip="on_promotion"))
+    return out
+
+
+def _sort_key(sort: str, top: float):
+    top = top or 1.0
+    if sort == "sales":
+        return lambda r: (not r[7], -r[9], -r[1])
+    if sort == "price_asc":
+        return lambda r: (not r[7], r[10], r[1])
+    if sort == "price_desc":
+        return lambda r: (not r[7], -r[10], -r[1])
+    return lambda r: (not r[7], -(r[0] / top + SALES_WEIGHT * popularity(r[9])), -r[1])
+
+
+def _rescored(query, rows) -> list:
+    """Text scores scaled to (0, 1], plus LITERAL_BONUS for documents whose title holds
+    the words as typed (not only a synonym, the inner words of a long Chinese word, or
+    words of the category or brand), plus HEAD_BONUS when the title's head word matches
+    (a 手机 rather than a 手机壳 for 手机)."""
+    top = max(r[0] for r in rows) or 1.0
+    literal = [set(g[0]) for g in query.groups]
+    tokens = set(query.tokens())
+    out = []
+    for r in rows:
+        title = set((r[12] or "").split())
+        bonus = ((LITERAL_BONUS if all(words <= title for words in literal) else 0)
+                 + (HEAD_BONUS if tokens.intersection((r[13] or "").split()) else 0))
+        out.append((r[0] / top + bonus, *r[1:]))
+    return out
+
+
+def _match(engine, query, where) -> tuple[list, bool]:
+    """The WINDOW best matches: in titles first (cheap: the smaller index); when the
+    titles alone fill the window the word is broad and those are the results,
+    otherwise every field is searched (brand, category, attributes too)."""
+    rows = engine.match(query, limit=WINDOW, titles_only=True, filters=where)
+    if len(rows) >= WINDOW:
+        return rows, True
+    return engine.match(query, limit=WINDOW, filters=where), False
+
+
+def _sql_filters(filters: Filters) -> dict:
+    return {name: value for name, value in filters.active().items()}
+
+
+def search(q, *, filters: Filters | None = None, sort="relevance", page=1, per_page=PER_PAGE) -> SearchResult:
+    """Visible products matching `q`, filtered, faceted, ranked and paged. An empty
+    query, one of punctuation only, or a page past the end give an empty page.
+
+    A query whose words fill the window from titles alone is matched in titles only;
+    either way the WINDOW best text matches (filters applied) are ranked, counted and
+    faceted, and `capped` tells the window was full."""
+    filters = filters or Filters()
+    sort = sort if sort in SORTS else "relevance"
+    cleaned = text.clean_query(q)
+    result = SearchResult(q=cleaned, per_page=per_page, page=max(1, page or 1))
+    query = parse(cleaned)
+    if not query:
+        return result
+    engine = backend()
+    where = _sql_filters(filters)
+    rows, broad = _match(engine, query, where)
+    if not rows:
+        fixed = correct(query)
+        if fixed:
+            rows, broad = _match(engine, fixed, where)
+            if rows:
+                query, result.corrected = fixed, fixed.text
+    result.capped = broad or len(rows) >= WINDOW
+    if not rows:
+        return result
+    rows = _rescored(query, rows)
+    result.facets = _facets(rows, filters)
+    kept = [r for r in rows if _keep(r, filters)]
+    if sort == "newest":  # created_at is text on SQLite, a datetime on PostgreSQL: both order correctly
+        kept.sort(key=lambda r: (r[11], r[1]), reverse=True)
+        kept.sort(key=lambda r: not r[7])
+    else:
+        kept.sort(key=_sort_key(sort, 1.0))
+    result.total = len(kept)
+    result.pages = (len(kept) + per_page - 1) // per_page
+    start = (result.page - 1) * per_page
+    result.ids = [r[1] for r in kept[start:start + per_page]]
+    return result
+
+
+def facet_labels(result: SearchResult) -> dict:
+    """Names for the facet values of a result (one query per facet with values)."""
+    lang_en = (get_language() or "").startswith("en")
+
+    def pick(name, name_en):
+        return name_en if lang_en and name_en else name
+
+    labels = {"price": {n: price_label(n) for n, _c in result.facets.get("price", [])}}
+    for key, model in (("category", Category), ("brand", Brand), ("shop", Shop)):
+        ids = [i for i, _c in result.facets.get(key, [])]
+        labels[key] = {pk: pick(n, ne) for pk, n, ne in model.objects.filter(pk__in=ids).values_list(
+            "pk", "name", "name_en")} if ids else {}
+    return labels
+
+
+def price_label(band: int) -> str:
+    """"100–200" for a 1-based price range; the last is open: "5000+"."""
+    low = PRICE_BANDS[band - 1]
+    if band < len(PRICE_BANDS):
+        return f"{low:.0f}–{PRICE_BANDS[band]:.0f}"
+    return f"{low:.0f}+"
+
+
+# --- suggestions and the no-results page -----------------------------------------------------------
+
+
+def suggest(q, *, limit=8) -> list[dict]:
+    """What to offer while a shopper types: popular earlier queries starting with
+    the text (or its pinyin) that found something, then product names whose words
+    start with it (the last word as a prefix, so `shou` finds 手机)."""
+    cleaned = text.clean_query(q)
+    if not cleaned:
+        return [{"kind": "query", "text": s} for s in top_queries(limit=limit)]
+    key = text.normalise(cleaned)
+    flat = key.replace(" ", "")
+    from django.db.models import Q
+
+    queries = list(QueryStat.objects.filter(Q(query__startswith=key) | Q(pinyin__startswith=flat), last_results__gt=0)
+                   .order_by("-searches", "query").values_list("query", flat=True)[: limit // 2])
+    out = [{"kind": "query", "text": s} for s in queries]
+    query = parse(cleaned)
+    if query:
+        rows = backend().match(query, limit=50, prefix_last=True, titles_only=True)
+        top = max((r[0] for r in rows), default=1.0) or 1.0
+        rows.sort(key=lambda r: (not r[7], -(r[0] / top + SALES_WEIGHT * popularity(r[9]))))
+        ids = [r[1] for r in rows[: limit - len(out)]]
+        lang_en = (get_language() or "").startswith("en")
+        docs = {d[0]: d for d in SearchDocument.objects.filter(pk__in=ids).values_list("product_id", "title", "title_en")}
+        seen = set(queries)
+        for pk in ids:
+            if pk in docs:
+                title = docs[pk][2] if lang_en and docs[pk][2] else docs[pk][1]
+                if title not in seen:
+                    seen.add(title)
+                    out.append({"kind": "product", "text": title, "product_id": pk})
+    return out[:limit]
+
+
+def top_queries(*, limit=8) -> list[str]:
+    return list(QueryStat.objects.filter(last_results__gt=0).order_by("-searches", "query")
+                .values_list("query", flat=True)[:limit])
+
+
+def popular_product_ids(*, limit=8) -> list[int]:
+    return list(SearchDocument.objects.filter(is_visible=True, in_stock=True).order_by("-sales", "-product_id")
+                .values_list("product_id", flat=True)[:limit])
+
+
+def products_in_order(ids) -> list:
+    """The products of a result page, in its order, through the one visibility rule
+    (a document indexed a moment before its product was hidden shows nothing)."""
+    from shopyard.catalog.queries import visible_products, with_cover
+
+    if not ids:
+        return []
+    found = {p.pk: p for p in with_cover(visible_products().filter(pk__in=ids))}
+    return [found[i] for i in ids if i in found]
