@@ -23,6 +23,11 @@ def own_address(user, address_id):
     return Address.objects.filter(user=user, pk=address_id).first()
 
 
+def has_address(user, address_id) -> bool:
+    """Whether the address is the user's (own_address without reading the row)."""
+    return Address.objects.filter(user=user, pk=address_id).exists()
+
+
 def addresses_of(user) -> list:
     """The user's address book, default first."""
     return list(Address.objects.filter(user=user))

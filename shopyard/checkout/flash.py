@@ -38,7 +38,7 @@ from django.contrib.auth import get_user_model
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from shopyard.accounts.queries import own_address
+from shopyard.accounts.queries import has_address
 from shopyard.core.errors import Conflict, DomainError, NotFound, ValidationFailed
 from shopyard.core.validation import check_id, check_quantity
 from shopyard.promotions import flash, flash_store
@@ -113,7 +113,7 @@ def _key_ref(actor, idempotency_key) -> str | None:
 
 def _buy_held(*, actor, item_id, quantity, address_id, idempotency_key, now):
     # what the worker could only refuse later is refused now, with nothing held
-    if own_address(actor, address_id) is None:
+    if not has_address(actor, address_id):
         raise NotFound(_("Address not found."), fields={"address_id": [_("Choose one of your addresses.")]})
     entry = {"address": address_id, "key": idempotency_key, "at": time.time(), "lang": translation.get_language()}
     item, token = flash.hold(actor=actor, item_id=item_id, quantity=quantity, token=secrets.token_hex(16),
