@@ -9,12 +9,14 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy
 
+from shopyard.catalog.queries import visible_product_slug
 from shopyard.core.validation import page_number, parse_id
 from shopyard.search import queries as search_queries
 from shopyard.search import services as search_services
 from shopyard.search.text import clean_query
 
 from .catalog_views import _categories, _decorate, _is_htmx
+from .seo import product_path
 
 SORT_CHOICES = [
     ("relevance", gettext_lazy("Best match")),
@@ -136,4 +138,5 @@ def click(request, log_id):
         pass
     else:
         search_services.record_click(log_id=log_id, product_id=product_id, position=request.GET.get("pos"))
-    return HttpResponseRedirect(reverse("storefront:product", args=[product_id]))
+    # straight to the canonical URL (a product's bare /p/<id>/ would redirect once more)
+    return HttpResponseRedirect(product_path(product_id, visible_product_slug(product_id) or ""))

@@ -230,8 +230,8 @@ def test_the_page_logs_the_search_and_the_click_position(client, search_catalogu
     link = re.search(r'class="product-card-link" href="([^"]+)"', page.content.decode()).group(1).replace("&amp;", "&")
     # when the shopper clicks the first result
     resp = client.get(link)
-    # then the click and its position are recorded and the shopper lands on the product
-    assert resp.status_code == 302 and resp["Location"] == f"/p/{search_catalogue['ricecooker'].pk}/"
+    # then the click and its position are recorded and the shopper lands on the product's canonical URL
+    assert resp.status_code == 302 and resp["Location"] == f.product_url(search_catalogue["ricecooker"])
     entry.refresh_from_db()
     assert (entry.clicked_product_id, entry.click_position) == (search_catalogue["ricecooker"].pk, 1)
     stat = QueryStat.objects.get(query="电饭煲")
