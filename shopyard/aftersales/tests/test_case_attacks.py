@@ -1,0 +1,70 @@
+"""Hostile sequences of cases on one order: what a buyer could stack to get back more than
+the goods they give up, and replays of steps a case has moved past."""
+
+from decimal import Decimal
+
+import pytest
+
+from shopyard.aftersales import services
+from shopyard.aftersales.models import Case, CaseEvent
+from shopyard.core.errors import Conflict
+from shopyard.payments.models import Refund
+from tests import factories as f
+
+from .support import delivered, one_line, paid_order, reason
+
+pytestmark = pytest.mark.django_db
+
+
+def _open(buyer, order, kind="refund_only", code="quality", quantity=1, **kw):
+    return services.open_case(actor=buyer, order_id=order.pk, kind=kind, reason_id=reason(code).pk,
+                              lines=kw.pop("lines") if "lines" in kw else one_line(order, quantity), **kw)
+
+
+@pytest.fixture
+def three_units(shopper, address, shop):
+    sku = f.make_product(shop, price="10.00", stock=10).skus.get()
+    return delivered(paid_order(shopper, address, [(sku, 3)]))
+
+
+@pytest.mark.parametrize("kind,code", [("exchange", "quality"), ("repair", "faulty")])
+def test_units_kept_by_an_exchange_are_not_refunded_with_the_rest(three_units, shopper, kind, code):
+    # given one unit of three (10.00 each) held by an exchange or a repair
+    _open(shopper, three_units, kind=kind, code=code, quantity=1)
+    # when the buyer returns the two other units
+    case = _open(shopper, three_units, kind="return_refund", quantity=2)
+    # then they get back the two units' share, not the whole line
+    assert case.requested_amount == Decimal("20.00")
+    assert list(case.lines.values_list("quantity", "amount")) == [(2, Decimal("20.00"))]
+
+
+def test_exchange_share_with_thirds_leaves_the_remainder_to_the_refund(shopper, address, shop):
+    sku = f.make_product(shop, price="40.00", stock=10).skus.get()
+    f.make_promotion(shop, "spend_tiers", {"tiers": [{"threshold": "120", "amount_off": "20"}]})
+    order = delivered(paid_order(shopper, address, [(sku, 3)]))
+    assert order.lines.get().net_total == Decimal("100")
+    _open(shopper, order, kind="exchange", quantity=1)
+    assert _open(shopper, order, kind="return_refund", quantity=2).requested_amount == Decimal("66.67")
+
+
+def test_ship_return_after_the_case_closed_is_a_409_with_nothing_written(three_units, shopper, seller, shop):
+    case = _open(shopper, three_units, kind="return_refund")
+    services.approve(actor=seller, shop=shop, case_id=case.pk)
+    services.cancel_case(actor=shopper, case_id=case.pk)
+    events = CaseEvent.objects.count()
+    with pytest.raises(Conflict):
+        services.ship_return(actor=shopper, case_id=case.pk, carrier="zto", tracking_number="73100000000001")
+    case.refresh_from_db()
+    assert (case.status, case.return_tracking, CaseEvent.objects.count()) == ("cancelled", "", events)
+
+
+def test_inspect_twice_is_a_409_and_refunds_once(three_units, shopper, seller, shop):
+    case = _open(shopper, three_units, kind="return_refund")
+    services.approve(actor=seller, shop=shop, case_id=case.pk)
+    services.ship_return(actor=shopper, case_id=case.pk, carrier="zto", tracking_number="73100000000001")
+    services.receive(actor=seller, shop=shop, case_id=case.pk)
+    services.inspect(actor=seller, shop=shop, case_id=case.pk, resaleable=True)
+    with pytest.raises(Conflict):
+        services.inspect(actor=seller, shop=shop, case_id=case.pk, resaleable=True)
+    assert Refund.objects.count() == 1
+    assert Case.objects.get(pk=case.pk).status == "refunding"
