@@ -68,3 +68,25 @@ def test_inspect_twice_is_a_409_and_refunds_once(three_units, shopper, seller, s
         services.inspect(actor=seller, shop=shop, case_id=case.pk, resaleable=True)
     assert Refund.objects.count() == 1
     assert Case.objects.get(pk=case.pk).status == "refunding"
+
+
+def test_the_statistics_csv_does_not_run_a_sellers_formula(shopper, address):
+    # given a hostile seller's shop and product named like spreadsheet formulas, with a case
+    from shopyard.aftersales import stats
+    from shopyard.catalog.models import Product
+    from shopyard.shops.models import Shop
+
+    shop_name, title = '=HYPERLINK("http://evil.example","x")', "@SUM(1+1)*cmd|' /C calc'!A0"
+    evil = f.make_shop(shop_name)
+    Shop.objects.filter(pk=evil.pk).update(name_en=shop_name)
+    sku = f.make_product(evil, price="10.00", title=title).skus.get()
+    Product.objects.filter(pk=sku.product_id).update(title=title, title_en=title)
+    order = delivered(paid_order(shopper, address, [(sku, 1)]))
+    _open(shopper, order)
+    # when an operator exports every shop's figures
+    rows = stats.csv_rows(stats.figures(shop=None, period=stats.parse_period()))
+    # then no text cell starts with a character a spreadsheet reads as a formula
+    texts = [cell for row in rows for cell in row if isinstance(cell, str)]
+    assert "'=HYPERLINK(\"http://evil.example\",\"x\")" in texts
+    assert "'@SUM(1+1)*cmd|' /C calc'!A0" in texts
+    assert not [t for t in texts if t[:1] in ("=", "+", "-", "@", "\t", "\r")]
