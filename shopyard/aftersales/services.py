@@ -272,21 +272,19 @@ def _amount(value, currency, field) -> Decimal:
 
 
 def in_cases(lines) -> dict:
-    """Per order line id: (units, amount, kept) that cases not void already claim (units count
-    for every type but compensation, which returns no goods; amounts for cases not yet
-    refunded, since a refunded case's money is in payments' refund rows; `kept`: the paid share
-    of units an exchange or a repair holds, which the buyer keeps, so no refund of the line's
-    other units may take it)."""
+    """Per order line id: (units, amount, allotted) that cases not void already claim (units
+    count for every type but compensation, which returns no goods; amounts for cases not yet
+    refunded, since a refunded case's money is in payments' refund rows; `allotted`: the paid
+    share each case returning goods was given for its units, refunded, decided in part or
+    kept by an exchange or a repair, which the line's last units never take again)."""
     rows = CaseLine.objects.filter(line__in=lines).exclude(case__status__in=VOID)
-    units = dict(rows.exclude(case__kind=Kind.COMPENSATION).values("line_id").annotate(n=Sum("quantity"))
-                 .values_list("line_id", "n"))
-    unrefunded = rows.filter(case__refund__isnull=True)
-    amounts = dict(unrefunded.exclude(case__kind__in=[Kind.EXCHANGE, Kind.REPAIR])
+    goods = rows.exclude(case__kind=Kind.COMPENSATION).values("line_id")
+    units = dict(goods.annotate(n=Sum("quantity")).values_list("line_id", "n"))
+    allotted = dict(goods.annotate(total=Sum("amount")).values_list("line_id", "total"))
+    amounts = dict(rows.filter(case__refund__isnull=True).exclude(case__kind__in=[Kind.EXCHANGE, Kind.REPAIR])
                    .values("line_id").annotate(total=Sum("amount")).values_list("line_id", "total"))
-    kept = dict(unrefunded.filter(case__kind__in=[Kind.EXCHANGE, Kind.REPAIR])
-                .values("line_id").annotate(total=Sum("amount")).values_list("line_id", "total"))
     return {line.pk: (units.get(line.pk) or 0, amounts.get(line.pk) or Decimal("0"),
-                      kept.get(line.pk) or Decimal("0")) for line in lines}
+                      allotted.get(line.pk) or Decimal("0")) for line in lines}
 
 
 def kinds_for_order(order) -> list:
@@ -357,19 +355,22 @@ def open_case(*, actor, order_id, kind, reason_id, lines, description="", amount
             if line is None:
                 errors[f"lines[{i}].line_id"] = [_("This line is not part of the order.")]
                 continue
-            units_held, money_held, money_kept = held[line.pk]
+            units_held, money_held, allotted = held[line.pk]
             units_left = line.quantity - (0 if kind == Kind.COMPENSATION else units_held)
             if quantity > units_left:
                 errors[f"lines[{i}].quantity"] = [
                     _("Only %(n)s unit(s) of this line are left for after-sales.") % {"n": max(units_left, 0)}]
                 continue
-            # the last units' remainder never takes the share of units an exchange or repair keeps
-            if kind != Kind.COMPENSATION:
-                money_held += money_kept
             money_left = max(left_money.get(line.pk, Decimal("0")) - money_held, Decimal("0"))
-            share = (Money(line.net_total * quantity / line.quantity, order.currency).quantize().amount
-                     if quantity < units_left else money_left)
-            rows.append((line, quantity, min(share, money_left)))
+            if quantity < units_left:
+                share = Money(line.net_total * quantity / line.quantity, order.currency).quantize().amount
+            elif kind == Kind.COMPENSATION:
+                share = money_left
+            else:
+                # the last units: the rounding remainder of the line, never the share other cases'
+                # units were given (an operator's partial decision, an exchange's kept units)
+                share = line.net_total - allotted
+            rows.append((line, quantity, max(min(share, money_left), Decimal("0"))))
         if errors:
             raise ValidationFailed(fields=errors)
         if kind == Kind.COMPENSATION:

@@ -90,3 +90,18 @@ def test_the_statistics_csv_does_not_run_a_sellers_formula(shopper, address):
     assert "'=HYPERLINK(\"http://evil.example\",\"x\")" in texts
     assert "'@SUM(1+1)*cmd|' /C calc'!A0" in texts
     assert not [t for t in texts if t[:1] in ("=", "+", "-", "@", "\t", "\r")]
+
+
+def test_a_partial_decision_is_not_undone_by_a_case_on_the_other_units(shopper, address, shop, seller,
+                                                                        home_operator):
+    # given two units of 50.00; the refund of one was disputed and decided at 20.00
+    sku = f.make_product(shop, price="50.00", stock=10).skus.get()
+    order = delivered(paid_order(shopper, address, [(sku, 2)]))
+    first = _open(shopper, order, quantity=1)
+    services.reject(actor=seller, shop=shop, case_id=first.pk, note="used")
+    services.escalate(actor=shopper, case_id=first.pk, note="it was broken")
+    services.decide(actor=home_operator, case_id=first.pk, decision="partial", amount="20", note="half-ish")
+    # when the buyer asks for the other unit
+    second = _open(shopper, order, quantity=1)
+    # then that unit's own 50.00 is asked, not the 30.00 the operator did not grant as well
+    assert second.requested_amount == Decimal("50.00")
