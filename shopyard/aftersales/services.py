@@ -273,13 +273,22 @@ def _amount(value, currency, field) -> Decimal:
 
 def in_cases(lines) -> dict:
     """Per order line id: (units, amount, allotted) that cases not void already claim (units
-    count for every type but compensation, which returns no goods; amounts for cases not yet
+    count for every type but compensation, which returns no goods, and the shop's own refunds
+    of units; amounts for cases not yet
     refunded, since a refunded case's money is in payments' refund rows; `allotted`: the paid
     share each case returning goods was given for its units, refunded, decided in part or
     kept by an exchange or a repair, which the line's last units never take again)."""
+    from shopyard.payments.models import RefundLine
+
     rows = CaseLine.objects.filter(line__in=lines).exclude(case__status__in=VOID)
     goods = rows.exclude(case__kind=Kind.COMPENSATION).values("line_id")
     units = dict(goods.annotate(n=Sum("quantity")).values_list("line_id", "n"))
+    # units the shop refunded itself (payments' refunds no case made) are gone too
+    of_cases = Case.objects.filter(refund__isnull=False, lines__line__in=lines).values("refund_id")
+    for line_id, n in (RefundLine.objects.filter(line__in=lines, quantity__isnull=False)
+                       .exclude(refund_id__in=of_cases).values("line_id").annotate(n=Sum("quantity"))
+                       .values_list("line_id", "n")):
+        units[line_id] = (units.get(line_id) or 0) + n
     allotted = dict(goods.annotate(total=Sum("amount")).values_list("line_id", "total"))
     amounts = dict(rows.filter(case__refund__isnull=True).exclude(case__kind__in=[Kind.EXCHANGE, Kind.REPAIR])
                    .values("line_id").annotate(total=Sum("amount")).values_list("line_id", "total"))

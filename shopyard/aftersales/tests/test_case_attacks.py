@@ -105,3 +105,24 @@ def test_a_partial_decision_is_not_undone_by_a_case_on_the_other_units(shopper, 
     second = _open(shopper, order, quantity=1)
     # then that unit's own 50.00 is asked, not the 30.00 the operator did not grant as well
     assert second.requested_amount == Decimal("50.00")
+
+
+def test_units_the_shop_refunded_itself_are_not_offered_again(shopper, address, shop, seller):
+    # given two units of 50.00, one of which the shop refunded from its console (not a case)
+    from shopyard.aftersales.queries import lines_left
+    from shopyard.core.errors import ValidationFailed
+    from shopyard.payments.refunds import refund_order_lines
+
+    sku = f.make_product(shop, price="50.00", stock=10).skus.get()
+    order = delivered(paid_order(shopper, address, [(sku, 2)]))
+    line = order.lines.get()
+    refund_order_lines(actor=seller, shop=shop, order_id=order.pk, lines=[{"line_id": line.pk, "quantity": 1}],
+                       reason="one was missing")
+    # when the buyer asks to return both units
+    with pytest.raises(ValidationFailed) as exc:
+        _open(shopper, order, kind="return_refund", quantity=2)
+    # then only the one unit not refunded is left (a case for two could never be refunded)
+    assert exc.value.fields == {"lines[0].quantity": ["Only 1 unit(s) of this line are left for after-sales."]}
+    assert lines_left(order) == {line.pk: 1}
+    assert Case.objects.count() == 0
+    assert _open(shopper, order, kind="return_refund", quantity=1).requested_amount == Decimal("50.00")
