@@ -54,6 +54,8 @@ from .state import (
 log = logging.getLogger("shopyard.aftersales")
 
 MAX_PHOTOS = 9
+# the most photos one side adds to one case by "add photos" (each step adds at most MAX_PHOTOS)
+MAX_CASE_PHOTOS = 27
 MAX_LINES = 50
 
 # ---------------------------------------------------------------------------- policy
@@ -542,6 +544,11 @@ def add_photos(*, actor, case_id, photos, note="", shop=None, field="photos") ->
     role = Role.SELLER if shop is not None else Role.BUYER
     with transaction.atomic():
         case = shop_case(shop, case_id) if shop is not None else buyer_case(actor, case_id)
+        if is_final(case.kind, case.status):
+            raise Conflict(_("This case has ended: no more photos can be added."), code="case_ended")
+        if case.photos.filter(role=role).count() + len(checked) > MAX_CASE_PHOTOS:
+            raise ValidationFailed(fields={field: [_("A case holds at most %(n)s photos from each side.")
+                                                   % {"n": MAX_CASE_PHOTOS}]})
         event = CaseEvent.objects.create(case=case, action="photos", role=role, actor=actor,
                                          actor_label=actor_label(actor), note=_note(note),
                                          from_status=case.status, to_status=case.status)

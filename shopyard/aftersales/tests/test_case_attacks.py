@@ -126,3 +126,31 @@ def test_units_the_shop_refunded_itself_are_not_offered_again(shopper, address, 
     assert lines_left(order) == {line.pk: 1}
     assert Case.objects.count() == 0
     assert _open(shopper, order, kind="return_refund", quantity=1).requested_amount == Decimal("50.00")
+
+
+def test_no_photos_are_added_to_a_case_that_ended(three_units, shopper, media):
+    # given a case the buyer withdrew
+    from shopyard.aftersales.models import CasePhoto
+
+    case = _open(shopper, three_units)
+    services.cancel_case(actor=shopper, case_id=case.pk)
+    events = CaseEvent.objects.count()
+    # when they keep uploading "evidence" to it
+    with pytest.raises(Conflict) as exc:
+        services.add_photos(actor=shopper, case_id=case.pk, photos=[f.png_upload()])
+    # then a 409 and nothing written
+    assert exc.value.status == 409
+    assert (CasePhoto.objects.count(), CaseEvent.objects.count()) == (0, events)
+
+
+def test_a_side_adds_at_most_so_many_photos_to_one_case(three_units, shopper, media):
+    from shopyard.aftersales.models import CasePhoto
+    from shopyard.core.errors import ValidationFailed
+
+    case = _open(shopper, three_units)
+    for _i in range(-(-services.MAX_CASE_PHOTOS // services.MAX_PHOTOS)):
+        services.add_photos(actor=shopper, case_id=case.pk, photos=[f.png_upload() for _p in range(services.MAX_PHOTOS)])
+    with pytest.raises(ValidationFailed) as exc:
+        services.add_photos(actor=shopper, case_id=case.pk, photos=[f.png_upload()])
+    assert exc.value.fields == {"photos": [f"A case holds at most {services.MAX_CASE_PHOTOS} photos from each side."]}
+    assert CasePhoto.objects.count() == services.MAX_CASE_PHOTOS
