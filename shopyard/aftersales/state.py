@@ -75,6 +75,8 @@ _OPENING = {
     (S.REQUESTED, A.CANCEL): S.CANCELLED,
     (S.REQUESTED, A.ESCALATE): S.DISPUTED,
     (S.REJECTED, A.ESCALATE): S.DISPUTED,
+    # a rejected case holds its units until the buyer asks the platform or withdraws it
+    (S.REJECTED, A.CANCEL): S.CANCELLED,
     # the operator's decision is final: a refund (all or part of what was asked) or a rejection
     (S.DISPUTED, A.DECIDE_FULL): S.REFUNDING,
     (S.DISPUTED, A.DECIDE_PARTIAL): S.REFUNDING,

@@ -154,3 +154,15 @@ def test_a_side_adds_at_most_so_many_photos_to_one_case(three_units, shopper, me
         services.add_photos(actor=shopper, case_id=case.pk, photos=[f.png_upload()])
     assert exc.value.fields == {"photos": [f"A case holds at most {services.MAX_CASE_PHOTOS} photos from each side."]}
     assert CasePhoto.objects.count() == services.MAX_CASE_PHOTOS
+
+
+def test_a_buyer_withdraws_a_rejected_case_and_asks_again(three_units, shopper, seller, shop):
+    # given a refund of every unit the shop rejected ("send it back first")
+    case = _open(shopper, three_units, quantity=3)
+    services.reject(actor=seller, shop=shop, case_id=case.pk, note="return it first")
+    # when the buyer withdraws it instead of asking the platform
+    services.cancel_case(actor=shopper, case_id=case.pk)
+    # then the units are free for the request the shop asked for
+    case.refresh_from_db()
+    assert case.status == "cancelled"
+    assert _open(shopper, three_units, kind="return_refund", quantity=3).requested_amount == Decimal("30.00")
