@@ -184,7 +184,8 @@ def act(*, actor, ticket_id, action, note="", shop=None, operator=False) -> Tick
         if action == TicketAction.START and ticket.assignee_id is None:
             fields["assignee"] = actor
         if action == TicketAction.REOPEN:
-            fields.update(resolved_at=None, due_at=due_at(ticket.priority, now))
+            # a new deadline: not overdue until it passes, and the SLA job watches it again
+            fields.update(resolved_at=None, due_at=due_at(ticket.priority, now), sla_breached_at=None)
         transition(ticket, action, actor=actor, note=note, **fields)
         emit(ACTION_EVENTS[action], **event_payload(ticket))
     return ticket

@@ -1,0 +1,30 @@
+"""A demanding shopper's ticket sequences: a reopened ticket runs on its new deadline."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from shopyard.service import tickets
+from shopyard.service.models import Ticket
+from shopyard.service.queries import operator_tickets
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_reopened_ticket_runs_on_its_new_deadline(shopper, home_operator):
+    # given a ticket to the platform the SLA job flagged, then resolved
+    ticket = tickets.open_ticket(actor=shopper, category="account", priority="normal", subject="账号", body="登不上")
+    later = timezone.now() + timedelta(hours=30)
+    assert tickets.escalate_overdue(now=later) == 1
+    tickets.act(actor=home_operator, operator=True, ticket_id=ticket.pk, action="resolve")
+    # when the shopper reopens it (a new 24-hour deadline)
+    tickets.act(actor=shopper, ticket_id=ticket.pk, action="reopen")
+    ticket.refresh_from_db()
+    # then it is not overdue until that deadline passes, and the job flags it again once it does
+    assert ticket.sla_breached_at is None
+    assert ticket.pk not in set(operator_tickets(view="overdue").values_list("pk", flat=True))
+    again = ticket.due_at + timedelta(minutes=1)
+    assert tickets.escalate_overdue(now=again) == 1
+    assert Ticket.objects.get(pk=ticket.pk).sla_breached_at == again
+    assert ticket.pk in set(operator_tickets(view="overdue").values_list("pk", flat=True))
