@@ -61,6 +61,13 @@ def _record(ticket, from_status, to_status, action, actor, note=""):
 
 
 def transition(ticket, action, *, actor=None, note="", **fields):
+    target = TICKET_TRANSITIONS.get((ticket.status, action))
+    if ticket.status == TicketStatus.WAITING_CUSTOMER and target in SLA_STATUSES and "due_at" not in fields:
+        # the SLA clock stopped while the ticket waited for the customer: the deadline moves on by that time
+        since = (TicketStatusChange.objects.filter(ticket=ticket, to_status=TicketStatus.WAITING_CUSTOMER)
+                 .order_by("-id").values_list("created_at", flat=True).first())
+        if since is not None:
+            fields["due_at"] = ticket.due_at + max(timezone.now() - since, timedelta(0))
     return apply_transition(ticket, action, transitions=TICKET_TRANSITIONS, record=_record, actor=actor, note=note,
                             **fields)
 

@@ -28,3 +28,24 @@ def test_a_reopened_ticket_runs_on_its_new_deadline(shopper, home_operator):
     assert tickets.escalate_overdue(now=again) == 1
     assert Ticket.objects.get(pk=ticket.pk).sla_breached_at == again
     assert ticket.pk in set(operator_tickets(view="overdue").values_list("pk", flat=True))
+
+
+def test_time_waiting_for_the_customer_does_not_count_against_the_sla(shopper, seller, shop):
+    # given a shop's ticket (24 hours) the agent put to the customer at once, who answered 30 hours later
+    from shopyard.service.models import TicketStatusChange
+
+    ticket = tickets.open_ticket(actor=shopper, shop_id=shop.pk, category="delivery", priority="normal",
+                                 subject="物流慢", body="三天没动")
+    tickets.act(actor=seller, shop=shop, ticket_id=ticket.pk, action="start")
+    tickets.act(actor=seller, shop=shop, ticket_id=ticket.pk, action="wait")
+    ago = timedelta(hours=30)
+    Ticket.objects.filter(pk=ticket.pk).update(created_at=timezone.now() - ago,
+                                               due_at=timezone.now() - ago + timedelta(hours=24))
+    TicketStatusChange.objects.filter(ticket=ticket).update(created_at=timezone.now() - ago)
+    # when the shopper replies now
+    tickets.add_message(actor=shopper, ticket_id=ticket.pk, body="还是没到")
+    # then the agent still has the 24 hours minus what they used (none), not an overdue ticket
+    ticket.refresh_from_db()
+    assert ticket.status == "in_progress"
+    assert ticket.due_at > timezone.now() + timedelta(hours=23, minutes=59)
+    assert tickets.escalate_overdue(now=timezone.now() + timedelta(minutes=1)) == 0
