@@ -127,8 +127,8 @@ def returns_goods(case) -> bool:
 
 
 def actor_for(event, viewer_role) -> str:
-    """Who took a step, as `viewer_role` may see it: the buyer never sees a seller's or an
-    operator's login name, but the shop's name or "the platform"."""
+    """Who took a step, as `viewer_role` may see it: the buyer never sees a seller's login
+    name but the shop's name, and only operators see an operator's (others: "the platform")."""
     from django.utils.translation import gettext as _
 
     from shopyard.core.i18n import localized
@@ -139,7 +139,7 @@ def actor_for(event, viewer_role) -> str:
         return _("system")
     if viewer_role == Role.BUYER and event.role == Role.SELLER:
         return localized(event.case.shop, "name")
-    if viewer_role == Role.BUYER and event.role == Role.OPERATOR:
+    if viewer_role != Role.OPERATOR and event.role == Role.OPERATOR:
         return _("the platform")
     return event.actor_label
 

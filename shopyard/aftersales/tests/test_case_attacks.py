@@ -166,3 +166,17 @@ def test_a_buyer_withdraws_a_rejected_case_and_asks_again(three_units, shopper, 
     case.refresh_from_db()
     assert case.status == "cancelled"
     assert _open(shopper, three_units, kind="return_refund", quantity=3).requested_amount == Decimal("30.00")
+
+
+def test_the_shop_never_sees_which_operator_decided(three_units, shopper, seller, shop, home_operator, api,
+                                                    seller_token):
+    # given a dispute an operator decided
+    case = _open(shopper, three_units)
+    services.escalate(actor=seller, shop=shop, case_id=case.pk, note="fraud")
+    services.decide(actor=home_operator, case_id=case.pk, decision="reject", note="no evidence")
+    # when the shop reads the case
+    r = api.get(f"/seller/aftersales/cases/{case.pk}", token=seller_token)
+    # then the decision is the platform's, not an operator's login name
+    decided = [e for e in r.json()["timeline"] if e["role"] == "operator"]
+    assert [e["actor"] for e in decided] == ["the platform"]
+    assert home_operator.username not in r.content.decode()
