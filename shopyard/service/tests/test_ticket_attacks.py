@@ -49,3 +49,28 @@ def test_time_waiting_for_the_customer_does_not_count_against_the_sla(shopper, s
     assert ticket.status == "in_progress"
     assert ticket.due_at > timezone.now() + timedelta(hours=23, minutes=59)
     assert tickets.escalate_overdue(now=timezone.now() + timedelta(minutes=1)) == 0
+
+
+def test_the_shopper_sees_the_shop_and_the_platform_not_staff_login_names(client, api, shopper, shopper_token,
+                                                                          seller, shop, home_operator):
+    # given a shop's ticket the shop's agent answered, then escalated and answered by an operator
+    from shopyard.core.i18n import localized
+
+    ticket = tickets.open_ticket(actor=shopper, shop_id=shop.pk, category="delivery", priority="normal",
+                                 subject="物流慢", body="三天没动")
+    tickets.add_message(actor=seller, shop=shop, ticket_id=ticket.pk, body="我们正在处理")
+    tickets.escalate(actor=shopper, ticket_id=ticket.pk, reason="太慢")
+    tickets.add_message(actor=home_operator, operator=True, ticket_id=ticket.pk, body="平台已介入")
+    # when the shopper reads it on the page and through the API
+    client.force_login(shopper)
+    html = client.get(f"/service/tickets/{ticket.pk}/").content.decode()
+    messages = api.get(f"/service/tickets/{ticket.pk}", token=shopper_token).json()["messages"]
+    # then the replies are the shop's and the platform's; no staff login name shows
+    assert [m["author"] for m in messages] == [shopper.username, localized(shop, "name"), "the platform"]
+    assert seller.username not in html and home_operator.username not in html
+    # and the shop's agent does not see the operator's login name either
+    from shopyard.service.queries import ticket_messages
+    from shopyard.service.state import Role
+
+    seen = [m.shown_author for m in ticket_messages(ticket, include_internal=True, viewer=Role.AGENT)]
+    assert seen == [shopper.username, seller.username, "the platform"]
