@@ -285,13 +285,18 @@ def in_cases(lines) -> dict:
     rows = CaseLine.objects.filter(line__in=lines).exclude(case__status__in=VOID)
     goods = rows.exclude(case__kind=Kind.COMPENSATION).values("line_id")
     units = dict(goods.annotate(n=Sum("quantity")).values_list("line_id", "n"))
-    # units the shop refunded itself (payments' refunds no case made) are gone too
+    allotted = dict(goods.annotate(total=Sum("amount")).values_list("line_id", "total"))
+    # units the shop refunded itself (payments' refunds no case made) are gone too, with
+    # their share of the line (whatever amount the shop gave for them)
     of_cases = Case.objects.filter(refund__isnull=False, lines__line__in=lines).values("refund_id")
+    by_pk = {line.pk: line for line in lines}
     for line_id, n in (RefundLine.objects.filter(line__in=lines, quantity__isnull=False)
                        .exclude(refund_id__in=of_cases).values("line_id").annotate(n=Sum("quantity"))
                        .values_list("line_id", "n")):
+        line = by_pk[line_id]
         units[line_id] = (units.get(line_id) or 0) + n
-    allotted = dict(goods.annotate(total=Sum("amount")).values_list("line_id", "total"))
+        share = Money(line.net_total * n / line.quantity, line.order.currency).quantize().amount
+        allotted[line_id] = (allotted.get(line_id) or Decimal("0")) + share
     amounts = dict(rows.filter(case__refund__isnull=True).exclude(case__kind__in=[Kind.EXCHANGE, Kind.REPAIR])
                    .values("line_id").annotate(total=Sum("amount")).values_list("line_id", "total"))
     return {line.pk: (units.get(line.pk) or 0, amounts.get(line.pk) or Decimal("0"),

@@ -180,3 +180,16 @@ def test_the_shop_never_sees_which_operator_decided(three_units, shopper, seller
     decided = [e for e in r.json()["timeline"] if e["role"] == "operator"]
     assert [e["actor"] for e in decided] == ["the platform"]
     assert home_operator.username not in r.content.decode()
+
+
+def test_a_unit_the_shop_refunded_in_part_does_not_raise_the_last_units_share(shopper, address, shop, seller):
+    # given two units of 50.00; the shop refunded one of them itself with 20.00
+    from shopyard.payments.refunds import refund_order_lines
+
+    sku = f.make_product(shop, price="50.00", stock=10).skus.get()
+    order = delivered(paid_order(shopper, address, [(sku, 2)]))
+    line = order.lines.get()
+    refund_order_lines(actor=seller, shop=shop, order_id=order.pk, reason="scratched",
+                       lines=[{"line_id": line.pk, "quantity": 1, "amount": "20.00"}])
+    # when the buyer returns the other unit, it is worth its own 50.00, not the 80.00 left on the line
+    assert _open(shopper, order, kind="return_refund", quantity=1).requested_amount == Decimal("50.00")
