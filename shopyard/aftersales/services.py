@@ -274,12 +274,13 @@ def _amount(value, currency, field) -> Decimal:
 
 
 def in_cases(lines) -> dict:
-    """Per order line id: (units, amount, allotted) that cases not void already claim (units
-    count for every type but compensation, which returns no goods, and the shop's own refunds
-    of units; amounts for cases not yet
-    refunded, since a refunded case's money is in payments' refund rows; `allotted`: the paid
-    share each case returning goods was given for its units, refunded, decided in part or
-    kept by an exchange or a repair, which the line's last units never take again)."""
+    """Per order line id: (units, amount, allotted) that cases not void already claim.
+    units: for every type but compensation (which returns no goods), plus units the shop
+    refunded itself; amount: of cases not refunded yet (a refunded case's money is in payments'
+    refund rows), exchanges and repairs aside; allotted: the share each case returning goods
+    was given for its units (refunded, decided in part, or kept by an exchange or a repair),
+    plus the proportional share of units the shop refunded itself: the line's last units are
+    never given it again."""
     from shopyard.payments.models import RefundLine
 
     rows = CaseLine.objects.filter(line__in=lines).exclude(case__status__in=VOID)
