@@ -97,14 +97,14 @@ def order_offers(order, now=None) -> dict:
     refund only) or "aftersales" (申请售后: goods shipped), each with the case types the order
     allows (services.kinds_for_order) for which some reason's window is still open. Empty when
     the order allows no case."""
-    from .services import kinds_for_order, policy_for, window_closes
+    from .services import kinds_for_order, policy_for, window_closes, window_open
 
     kinds = kinds_for_order(order)
     if not kinds:
         return {}
     now = now or timezone.now()
     policy = policy_for(order.shop)
-    open_reasons = [r for r in reasons() if (window_closes(order, r, policy) or now) >= now]
+    open_reasons = [r for r in reasons() if window_open(window_closes(order, r, policy), now)]
     kinds = [k for k in kinds if any(r.allows(k) for r in open_reasons)]
     if not kinds:
         return {}

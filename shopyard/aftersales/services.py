@@ -119,16 +119,28 @@ def save_policy(*, actor, shop, data) -> ShopPolicy:
 
 
 def window_closes(order, reason, policy=None):
-    """When the window for `reason` on `order` closes, or None while it has not started
-    (nothing received yet). Counted from receipt (delivered or confirmed, whichever came
-    first); the price-protection window from payment."""
+    """The moment the window for `reason` on `order` closes (open before it, closed from it
+    on), or None while it has not started (nothing received yet). Counted from receipt
+    (delivered or confirmed, whichever came first), the price-protection window from payment,
+    in whole local days after that day (七天无理由: from the day after receipt): goods
+    received on 1 November have a 7-day window to the end of 8 November, local time."""
+    from datetime import datetime, time
+
     policy = policy or policy_for(order.shop)
     if reason.window == Reason.Window.PRICE_PROTECTION:
         start = order.paid_at
     else:
         stamps = [s for s in (order.delivered_at, order.completed_at) if s]
         start = min(stamps) if stamps else None
-    return start + timedelta(days=policy[reason.window]) if start else None
+    if start is None:
+        return None
+    last_day = timezone.localdate(start) + timedelta(days=policy[reason.window])
+    return timezone.make_aware(datetime.combine(last_day + timedelta(days=1), time.min))
+
+
+def window_open(closes, now) -> bool:
+    """Whether a window closing at `closes` (window_closes) is open at `now`."""
+    return closes is None or now < closes
 
 
 def deadline_length(policy, status) -> timedelta | None:
@@ -355,7 +367,7 @@ def open_case(*, actor, order_id, kind, reason_id, lines, description="", amount
     _check_order_allows(order, kind)
     policy = policy_for(order.shop)
     closes = window_closes(order, reason, policy)
-    if closes is not None and now > closes:
+    if not window_open(closes, now):
         raise ValidationFailed(fields={"reason_id": [
             _("The after-sales window for this reason closed on %(date)s.")
             % {"date": date_format(timezone.localtime(closes), "DATETIME_FORMAT")}]}, code="window_closed")

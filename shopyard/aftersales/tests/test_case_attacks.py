@@ -193,3 +193,32 @@ def test_a_unit_the_shop_refunded_in_part_does_not_raise_the_last_units_share(sh
                        lines=[{"line_id": line.pk, "quantity": 1, "amount": "20.00"}])
     # when the buyer returns the other unit, it is worth its own 50.00, not the 80.00 left on the line
     assert _open(shopper, order, kind="return_refund", quantity=1).requested_amount == Decimal("50.00")
+
+
+@pytest.mark.parametrize("received", ["2026-11-01T20:00", "2026-11-01T00:30"])
+def test_the_seven_day_window_runs_to_the_end_of_the_seventh_local_day(three_units, shopper, settings, received):
+    # given goods received on 1 November in Shanghai (00:30 there is still 31 October in UTC)
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from shopyard.aftersales.queries import order_offers
+    from shopyard.core.errors import ValidationFailed
+    from shopyard.orders.models import Order
+
+    settings.TIME_ZONE = "Asia/Shanghai"
+    shanghai = ZoneInfo("Asia/Shanghai")
+    at = datetime.fromisoformat(received).replace(tzinfo=shanghai)
+    Order.objects.filter(pk=three_units.pk).update(delivered_at=at, shipped_at=at - timedelta(days=1))
+    three_units.refresh_from_db()
+    last_moment = datetime(2026, 11, 8, 23, 59, 59, tzinfo=shanghai)
+    closed = datetime(2026, 11, 9, 0, 0, 0, tzinfo=shanghai)
+    # then "changed my mind" is open to the very end of 8 November (seven days after the day of receipt)
+    assert "aftersales" in order_offers(three_units, now=last_moment)
+    case = services.open_case(actor=shopper, order_id=three_units.pk, kind="return_refund",
+                              reason_id=reason("changed_mind").pk, lines=one_line(three_units), now=last_moment)
+    assert case.status == "requested"
+    # and closed from midnight on
+    with pytest.raises(ValidationFailed) as exc:
+        services.open_case(actor=shopper, order_id=three_units.pk, kind="return_refund",
+                           reason_id=reason("changed_mind").pk, lines=one_line(three_units), now=closed)
+    assert list(exc.value.fields) == ["reason_id"]
