@@ -39,6 +39,7 @@ from shopyard.payments.refunds import REFUNDABLE_ORDER_STATUSES, parse_amount
 from .models import Case, CaseEvent, CaseLine, CasePhoto, CreditEntry, Reason, ShopPolicy
 from .state import (
     DEADLINES,
+    LATE_ROLE,
     PERFORMERS,
     RETURNING_KINDS,
     TRANSITIONS,
@@ -178,6 +179,9 @@ def _move(case, action, *, actor, role, note="", photos=(), now=None, **fields):
     if role not in PERFORMERS[action]:
         raise PermissionDenied(_("You may not do this to the case."))
     now = now or timezone.now()
+    if (case.deadline is not None and now > case.deadline and LATE_ROLE.get(case.status) == role
+            and deadline_action(case.kind, case.status)):
+        raise Conflict(_("The deadline for this step passed: the system takes it now."), code="deadline_passed")
     stamp = _STAMPS.get(action)
     if stamp and getattr(case, stamp) is None:
         fields[stamp] = now

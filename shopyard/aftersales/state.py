@@ -164,6 +164,16 @@ DEADLINES = {
     S.RECEIVED: ("inspect_days", A.AUTO_INSPECT),
 }
 
+# the side that owes the next step while each deadline runs: once the deadline passed it may
+# no longer act in that status (the deadline job's action takes effect), so a shop that did not
+# answer in time cannot reject or escalate in the minutes before the job runs
+LATE_ROLE = {
+    S.REQUESTED: Role.SELLER,
+    S.APPROVED: Role.BUYER,
+    S.RETURN_SHIPPED: Role.SELLER,
+    S.RECEIVED: Role.SELLER,
+}
+
 # the kinds whose goods go back to the shop (a return deadline applies once approved)
 RETURNING_KINDS = {Kind.RETURN_REFUND, Kind.EXCHANGE, Kind.REPAIR}
 

@@ -222,3 +222,30 @@ def test_the_seven_day_window_runs_to_the_end_of_the_seventh_local_day(three_uni
         services.open_case(actor=shopper, order_id=three_units.pk, kind="return_refund",
                            reason_id=reason("changed_mind").pk, lines=one_line(three_units), now=closed)
     assert list(exc.value.fields) == ["reason_id"]
+
+
+def test_a_side_that_let_its_deadline_pass_cannot_act_before_the_job_runs(three_units, shopper, seller, shop):
+    # given a case whose respond deadline passed a minute ago (the deadline job has not run yet)
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    case = _open(shopper, three_units, kind="return_refund")
+    Case.objects.filter(pk=case.pk).update(deadline=timezone.now() - timedelta(minutes=1))
+    events = CaseEvent.objects.count()
+    # when the late shop rejects (or escalates) it, then a 409 and nothing written
+    with pytest.raises(Conflict) as exc:
+        services.reject(actor=seller, shop=shop, case_id=case.pk, note="too late")
+    assert (exc.value.status, exc.value.code) == (409, "deadline_passed")
+    with pytest.raises(Conflict):
+        services.escalate(actor=seller, shop=shop, case_id=case.pk, note="dodge")
+    assert (Case.objects.get(pk=case.pk).status, CaseEvent.objects.count()) == ("requested", events)
+    # the job approves it as the rule says
+    assert services.run_deadlines() == 1
+    case.refresh_from_db()
+    assert (case.status, case.seller_missed_deadline) == ("approved", True)
+    # and a buyer who let the return deadline pass cannot ship it any more
+    Case.objects.filter(pk=case.pk).update(deadline=timezone.now() - timedelta(minutes=1))
+    with pytest.raises(Conflict):
+        services.ship_return(actor=shopper, case_id=case.pk, carrier="zto", tracking_number="73100000000001")
+    assert Case.objects.get(pk=case.pk).return_tracking == ""
