@@ -97,14 +97,14 @@ def order_offers(order, now=None) -> dict:
     refund only) or "aftersales" (申请售后: goods shipped), each with the case types the order
     allows (services.kinds_for_order) for which some reason's window is still open. Empty when
     the order allows no case."""
-    from .services import kinds_for_order, policy_for, window_closes
+    from .services import kinds_for_order, policy_for, window_closes, window_open
 
     kinds = kinds_for_order(order)
     if not kinds:
         return {}
     now = now or timezone.now()
     policy = policy_for(order.shop)
-    open_reasons = [r for r in reasons() if (window_closes(order, r, policy) or now) >= now]
+    open_reasons = [r for r in reasons() if window_open(window_closes(order, r, policy), now)]
     kinds = [k for k in kinds if any(r.allows(k) for r in open_reasons)]
     if not kinds:
         return {}
@@ -127,8 +127,8 @@ def returns_goods(case) -> bool:
 
 
 def actor_for(event, viewer_role) -> str:
-    """Who took a step, as `viewer_role` may see it: the buyer never sees a seller's or an
-    operator's login name, but the shop's name or "the platform"."""
+    """Who took a step, as `viewer_role` may see it: the buyer never sees a seller's login
+    name but the shop's name, and only operators see an operator's (others: "the platform")."""
     from django.utils.translation import gettext as _
 
     from shopyard.core.i18n import localized
@@ -139,7 +139,7 @@ def actor_for(event, viewer_role) -> str:
         return _("system")
     if viewer_role == Role.BUYER and event.role == Role.SELLER:
         return localized(event.case.shop, "name")
-    if viewer_role == Role.BUYER and event.role == Role.OPERATOR:
+    if viewer_role != Role.OPERATOR and event.role == Role.OPERATOR:
         return _("the platform")
     return event.actor_label
 

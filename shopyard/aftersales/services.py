@@ -39,6 +39,7 @@ from shopyard.payments.refunds import REFUNDABLE_ORDER_STATUSES, parse_amount
 from .models import Case, CaseEvent, CaseLine, CasePhoto, CreditEntry, Reason, ShopPolicy
 from .state import (
     DEADLINES,
+    LATE_ROLE,
     PERFORMERS,
     RETURNING_KINDS,
     TRANSITIONS,
@@ -54,6 +55,8 @@ from .state import (
 log = logging.getLogger("shopyard.aftersales")
 
 MAX_PHOTOS = 9
+# the most photos one side adds to one case by "add photos" (each step adds at most MAX_PHOTOS)
+MAX_CASE_PHOTOS = 27
 MAX_LINES = 50
 
 # ---------------------------------------------------------------------------- policy
@@ -117,16 +120,28 @@ def save_policy(*, actor, shop, data) -> ShopPolicy:
 
 
 def window_closes(order, reason, policy=None):
-    """When the window for `reason` on `order` closes, or None while it has not started
-    (nothing received yet). Counted from receipt (delivered or confirmed, whichever came
-    first); the price-protection window from payment."""
+    """The moment the window for `reason` on `order` closes (open before it, closed from it
+    on), or None while it has not started (nothing received yet). Counted from receipt
+    (delivered or confirmed, whichever came first), the price-protection window from payment,
+    in whole local days after that day (七天无理由: from the day after receipt): goods
+    received on 1 November have a 7-day window to the end of 8 November, local time."""
+    from datetime import datetime, time
+
     policy = policy or policy_for(order.shop)
     if reason.window == Reason.Window.PRICE_PROTECTION:
         start = order.paid_at
     else:
         stamps = [s for s in (order.delivered_at, order.completed_at) if s]
         start = min(stamps) if stamps else None
-    return start + timedelta(days=policy[reason.window]) if start else None
+    if start is None:
+        return None
+    last_day = timezone.localdate(start) + timedelta(days=policy[reason.window])
+    return timezone.make_aware(datetime.combine(last_day + timedelta(days=1), time.min))
+
+
+def window_open(closes, now) -> bool:
+    """Whether a window closing at `closes` (window_closes) is open at `now`."""
+    return closes is None or now < closes
 
 
 def deadline_length(policy, status) -> timedelta | None:
@@ -164,6 +179,9 @@ def _move(case, action, *, actor, role, note="", photos=(), now=None, **fields):
     if role not in PERFORMERS[action]:
         raise PermissionDenied(_("You may not do this to the case."))
     now = now or timezone.now()
+    if (case.deadline is not None and now > case.deadline and LATE_ROLE.get(case.status) == role
+            and deadline_action(case.kind, case.status)):
+        raise Conflict(_("The deadline for this step passed: the system takes it now."), code="deadline_passed")
     stamp = _STAMPS.get(action)
     if stamp and getattr(case, stamp) is None:
         fields[stamp] = now
@@ -272,15 +290,34 @@ def _amount(value, currency, field) -> Decimal:
 
 
 def in_cases(lines) -> dict:
-    """Per order line id: (units, amount) that cases not void already claim (units count for
-    every type but compensation, which returns no goods; amounts for cases not yet refunded,
-    since a refunded case's money is in payments' refund rows)."""
+    """Per order line id: (units, amount, allotted) that cases not void already claim.
+    units: for every type but compensation (which returns no goods), plus units the shop
+    refunded itself; amount: of cases not refunded yet (a refunded case's money is in payments'
+    refund rows), exchanges and repairs aside; allotted: the share each case returning goods
+    was given for its units (refunded, decided in part, or kept by an exchange or a repair),
+    plus the proportional share of units the shop refunded itself: the line's last units are
+    never given it again."""
+    from shopyard.payments.models import RefundLine
+
     rows = CaseLine.objects.filter(line__in=lines).exclude(case__status__in=VOID)
-    units = dict(rows.exclude(case__kind=Kind.COMPENSATION).values("line_id").annotate(n=Sum("quantity"))
-                 .values_list("line_id", "n"))
+    goods = rows.exclude(case__kind=Kind.COMPENSATION).values("line_id")
+    units = dict(goods.annotate(n=Sum("quantity")).values_list("line_id", "n"))
+    allotted = dict(goods.annotate(total=Sum("amount")).values_list("line_id", "total"))
+    # units the shop refunded itself (payments' refunds no case made) are gone too, with
+    # their share of the line (whatever amount the shop gave for them)
+    of_cases = Case.objects.filter(refund__isnull=False, lines__line__in=lines).values("refund_id")
+    by_pk = {line.pk: line for line in lines}
+    for line_id, n in (RefundLine.objects.filter(line__in=lines, quantity__isnull=False)
+                       .exclude(refund_id__in=of_cases).values("line_id").annotate(n=Sum("quantity"))
+                       .values_list("line_id", "n")):
+        line = by_pk[line_id]
+        units[line_id] = (units.get(line_id) or 0) + n
+        share = Money(line.net_total * n / line.quantity, line.order.currency).quantize().amount
+        allotted[line_id] = (allotted.get(line_id) or Decimal("0")) + share
     amounts = dict(rows.filter(case__refund__isnull=True).exclude(case__kind__in=[Kind.EXCHANGE, Kind.REPAIR])
                    .values("line_id").annotate(total=Sum("amount")).values_list("line_id", "total"))
-    return {line.pk: (units.get(line.pk) or 0, amounts.get(line.pk) or Decimal("0")) for line in lines}
+    return {line.pk: (units.get(line.pk) or 0, amounts.get(line.pk) or Decimal("0"),
+                      allotted.get(line.pk) or Decimal("0")) for line in lines}
 
 
 def kinds_for_order(order) -> list:
@@ -334,7 +371,7 @@ def open_case(*, actor, order_id, kind, reason_id, lines, description="", amount
     _check_order_allows(order, kind)
     policy = policy_for(order.shop)
     closes = window_closes(order, reason, policy)
-    if closes is not None and now > closes:
+    if not window_open(closes, now):
         raise ValidationFailed(fields={"reason_id": [
             _("The after-sales window for this reason closed on %(date)s.")
             % {"date": date_format(timezone.localtime(closes), "DATETIME_FORMAT")}]}, code="window_closed")
@@ -351,16 +388,22 @@ def open_case(*, actor, order_id, kind, reason_id, lines, description="", amount
             if line is None:
                 errors[f"lines[{i}].line_id"] = [_("This line is not part of the order.")]
                 continue
-            units_held, money_held = held[line.pk]
+            units_held, money_held, allotted = held[line.pk]
             units_left = line.quantity - (0 if kind == Kind.COMPENSATION else units_held)
             if quantity > units_left:
                 errors[f"lines[{i}].quantity"] = [
                     _("Only %(n)s unit(s) of this line are left for after-sales.") % {"n": max(units_left, 0)}]
                 continue
             money_left = max(left_money.get(line.pk, Decimal("0")) - money_held, Decimal("0"))
-            share = (Money(line.net_total * quantity / line.quantity, order.currency).quantize().amount
-                     if quantity < units_left else money_left)
-            rows.append((line, quantity, min(share, money_left)))
+            if quantity < units_left:
+                share = Money(line.net_total * quantity / line.quantity, order.currency).quantize().amount
+            elif kind == Kind.COMPENSATION:
+                share = money_left
+            else:
+                # the last units: the rounding remainder of the line, never the share other cases'
+                # units were given (an operator's partial decision, an exchange's kept units)
+                share = line.net_total - allotted
+            rows.append((line, quantity, max(min(share, money_left), Decimal("0"))))
         if errors:
             raise ValidationFailed(fields=errors)
         if kind == Kind.COMPENSATION:
@@ -523,6 +566,11 @@ def add_photos(*, actor, case_id, photos, note="", shop=None, field="photos") ->
     role = Role.SELLER if shop is not None else Role.BUYER
     with transaction.atomic():
         case = shop_case(shop, case_id) if shop is not None else buyer_case(actor, case_id)
+        if is_final(case.kind, case.status):
+            raise Conflict(_("This case has ended: no more photos can be added."), code="case_ended")
+        if case.photos.filter(role=role).count() + len(checked) > MAX_CASE_PHOTOS:
+            raise ValidationFailed(fields={field: [_("A case holds at most %(n)s photos from each side.")
+                                                   % {"n": MAX_CASE_PHOTOS}]})
         event = CaseEvent.objects.create(case=case, action="photos", role=role, actor=actor,
                                          actor_label=actor_label(actor), note=_note(note),
                                          from_status=case.status, to_status=case.status)

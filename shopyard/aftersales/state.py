@@ -75,6 +75,8 @@ _OPENING = {
     (S.REQUESTED, A.CANCEL): S.CANCELLED,
     (S.REQUESTED, A.ESCALATE): S.DISPUTED,
     (S.REJECTED, A.ESCALATE): S.DISPUTED,
+    # a rejected case holds its units until the buyer asks the platform or withdraws it
+    (S.REJECTED, A.CANCEL): S.CANCELLED,
     # the operator's decision is final: a refund (all or part of what was asked) or a rejection
     (S.DISPUTED, A.DECIDE_FULL): S.REFUNDING,
     (S.DISPUTED, A.DECIDE_PARTIAL): S.REFUNDING,
@@ -160,6 +162,16 @@ DEADLINES = {
     S.APPROVED: ("return_ship_days", A.EXPIRE_RETURN),
     S.RETURN_SHIPPED: ("inspect_days", A.AUTO_INSPECT),
     S.RECEIVED: ("inspect_days", A.AUTO_INSPECT),
+}
+
+# the side that owes the next step while each deadline runs: once the deadline passed it may
+# no longer act in that status (the deadline job's action takes effect), so a shop that did not
+# answer in time cannot reject or escalate in the minutes before the job runs
+LATE_ROLE = {
+    S.REQUESTED: Role.SELLER,
+    S.APPROVED: Role.BUYER,
+    S.RETURN_SHIPPED: Role.SELLER,
+    S.RECEIVED: Role.SELLER,
 }
 
 # the kinds whose goods go back to the shop (a return deadline applies once approved)

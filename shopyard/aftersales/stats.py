@@ -475,7 +475,19 @@ def csv_rows(data: Figures) -> list:
         [_("Day"), _("Cases")],
         *([d.isoformat(), n] for d, n in data.by_day),
     ]
-    return rows
+    return [[csv_cell(cell) for cell in row] for row in rows]
+
+
+# what a spreadsheet reads as the start of a formula (CSV injection)
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value):
+    """A cell as it may go into the CSV: text a seller wrote (a shop's name, a product's
+    title) that a spreadsheet would run as a formula gets a leading apostrophe."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
 
 
 def csv_filename(data: Figures) -> str:

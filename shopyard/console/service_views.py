@@ -223,7 +223,7 @@ def ticket(request, pk):
     except NotFound:
         raise Http404 from None
     return _render(request, "console/service_ticket.html", {
-        "nav": "service", "ticket": found, "items": queries.ticket_messages(found, include_internal=True),
+        "nav": "service", "ticket": found, "items": queries.ticket_messages(found, include_internal=True, viewer=role),
         "category": category_label(found.category),
         "actions": [] if found.escalated_at else action_choices(found.status, Role.AGENT),
         "can_escalate": tickets.can_escalate(found),

@@ -150,7 +150,10 @@ def product_reviews(request, product_id: Id, filters: Query[ReviewFilters]):
 
 @router.get("/shops/{shop_id}/rating", response=responses({200: ShopRatingOut}))
 def shop_rating(request, shop_id: Id):
-    """A shop's ratings: average product stars, logistics and service scores of its visible reviews."""
+    """A shop's ratings: average product stars, logistics and service scores of its visible reviews
+    (404 for an unknown or suspended shop)."""
+    if queries.visible_shop(shop_id) is None:
+        raise NotFound(_("Shop not found."))
     return Status(200, queries.shop_summary(shop_id))
 
 

@@ -86,6 +86,14 @@ def visible_product(product_id):
     return visible_products().filter(pk=pk).first() if pk else None
 
 
+def visible_shop(shop_id):
+    """The shop when shoppers may visit it (shops' rule: a suspended shop's page is a 404), else None."""
+    from shopyard.shops.queries import active_shops
+
+    pk = parse_id(shop_id)
+    return active_shops().filter(pk=pk).first() if pk else None
+
+
 def _pct(part, whole) -> int:
     return int((Decimal(part * 100) / whole).to_integral_value(ROUND_HALF_UP)) if whole else 0
 

@@ -435,8 +435,8 @@ def ticket_out(t, role) -> dict:
 def ticket_detail_out(t, role) -> dict:
     internal = role != Role.SHOPPER
     return {**ticket_out(t, role), "messages": [
-        {"id": m.pk, "role": m.role, "author": m.author_label, "body": m.body, "internal": m.internal,
-         "created_at": m.created_at} for m in queries.ticket_messages(t, include_internal=internal)]}
+        {"id": m.pk, "role": m.role, "author": m.shown_author, "body": m.body, "internal": m.internal,
+         "created_at": m.created_at} for m in queries.ticket_messages(t, include_internal=internal, viewer=role)]}
 
 
 class TicketCategoryOut(Schema):

@@ -177,10 +177,28 @@ def operator_tickets(*, view="platform"):
     return _ticket_view(qs, view)
 
 
-def ticket_messages(ticket, *, include_internal):
-    """The shopper never sees internal notes."""
-    qs = TicketMessage.objects.filter(ticket=ticket).order_by("id")
-    return qs if include_internal else qs.filter(internal=False)
+def ticket_messages(ticket, *, include_internal, viewer=None) -> list:
+    """The messages `viewer` (a Role; default: the shopper without internal notes, else an
+    operator) reads, each with `shown_author`. The shopper never sees internal notes, nor a staff
+    login name: an agent's reply is the shop's, an operator's the platform's; only operators
+    see an operator's login name."""
+    from django.utils.translation import gettext as _
+
+    from shopyard.core.i18n import localized
+
+    from .state import Role
+
+    viewer = viewer or (Role.OPERATOR if include_internal else Role.SHOPPER)
+    qs = TicketMessage.objects.filter(ticket=ticket).select_related("ticket__shop").order_by("id")
+    messages = list(qs if include_internal else qs.filter(internal=False))
+    for m in messages:
+        if m.role == Role.OPERATOR and viewer != Role.OPERATOR:
+            m.shown_author = _("the platform")
+        elif m.role == Role.AGENT and viewer == Role.SHOPPER and m.ticket.shop_id:
+            m.shown_author = localized(m.ticket.shop, "name")
+        else:
+            m.shown_author = m.author_label
+    return messages
 
 
 def is_overdue(ticket, now) -> bool:

@@ -61,6 +61,13 @@ def _record(ticket, from_status, to_status, action, actor, note=""):
 
 
 def transition(ticket, action, *, actor=None, note="", **fields):
+    target = TICKET_TRANSITIONS.get((ticket.status, action))
+    if ticket.status == TicketStatus.WAITING_CUSTOMER and target in SLA_STATUSES and "due_at" not in fields:
+        # the SLA clock stopped while the ticket waited for the customer: the deadline moves on by that time
+        since = (TicketStatusChange.objects.filter(ticket=ticket, to_status=TicketStatus.WAITING_CUSTOMER)
+                 .order_by("-id").values_list("created_at", flat=True).first())
+        if since is not None:
+            fields["due_at"] = ticket.due_at + max(timezone.now() - since, timedelta(0))
     return apply_transition(ticket, action, transitions=TICKET_TRANSITIONS, record=_record, actor=actor, note=note,
                             **fields)
 
@@ -184,7 +191,8 @@ def act(*, actor, ticket_id, action, note="", shop=None, operator=False) -> Tick
         if action == TicketAction.START and ticket.assignee_id is None:
             fields["assignee"] = actor
         if action == TicketAction.REOPEN:
-            fields.update(resolved_at=None, due_at=due_at(ticket.priority, now))
+            # a new deadline: not overdue until it passes, and the SLA job watches it again
+            fields.update(resolved_at=None, due_at=due_at(ticket.priority, now), sla_breached_at=None)
         transition(ticket, action, actor=actor, note=note, **fields)
         emit(ACTION_EVENTS[action], **event_payload(ticket))
     return ticket

@@ -16,7 +16,7 @@ from shopyard.payments import refunds
 from shopyard.payments.models import Payment, Refund, RefundLine
 from tests import factories as f
 
-from .support import one_line, paid_order, reason
+from .support import delivered, one_line, paid_order, reason
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -83,3 +83,24 @@ def test_racing_approvals_and_seller_refunds_never_exceed_the_payment(shopper, a
         case.refresh_from_db()
         assert (case.refund_id is not None) == (outcome == "ok")
         assert case.status in (("refunding", "refunded") if outcome == "ok" else ("requested",))
+
+
+def test_two_operators_deciding_one_dispute_at_once_refund_once(shopper, address, shop, seller, home_operator):
+    # given a dispute, and two operators (or one double POST) deciding it at the same moment
+    order = delivered(_order(shopper, address, shop, units=1))
+    case = services.open_case(actor=shopper, order_id=order.pk, kind="refund_only", reason_id=reason("quality").pk,
+                              lines=one_line(order, 1))
+    services.escalate(actor=shopper, case_id=case.pk, note="help")
+    decisions = [lambda: services.decide(actor=home_operator, case_id=case.pk, decision="full", note="a"),
+                 lambda: services.decide(actor=home_operator, case_id=case.pk, decision="partial", amount="40",
+                                         note="b"),
+                 lambda: services.decide(actor=home_operator, case_id=case.pk, decision="full", note="c")]
+    outcomes = _race(decisions)
+    print(f"\n3 decisions of one dispute on {connection.vendor}: {Counter(outcomes)}")
+    # then one is carried out, the others are 409s, and one refund exists
+    assert Counter(outcomes) == {"ok": 1, 409: 2}, outcomes
+    case.refresh_from_db()
+    refund = Refund.objects.get()
+    assert case.status in ("refunding", "refunded")
+    assert (case.refund_id, case.approved_amount) == (refund.pk, refund.amount)
+    assert case.events.filter(role="operator").count() == 1
