@@ -151,6 +151,7 @@ def _timeline_labels() -> dict:
 
     return {
         "open": _("Case opened"), "photos": _("Photos added"),
+        "deadline_failed": _("Deadline passed: the system could not carry out its step"),
         A.APPROVE: _("Approved"), A.AUTO_APPROVE: _("Approved automatically: the shop did not answer in time"),
         A.REJECT: _("Rejected"), A.CANCEL: _("Withdrawn by the buyer"), A.SHIP_RETURN: _("Return shipped"),
         A.EXPIRE_RETURN: _("Closed: the return was not shipped in time"), A.RECEIVE: _("Return received"),

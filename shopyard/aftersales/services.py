@@ -711,9 +711,26 @@ def run_deadlines(*, now=None) -> int:
                     continue
                 _apply_deadline(case, action, now)
                 done += 1
-        except DomainError:
+        except DomainError as exc:
             log.warning("after-sales deadline of case %s could not be applied", pk, exc_info=True)
+            _park_deadline(pk, exc, now)
     return done
+
+
+def _park_deadline(pk, exc, now):
+    """A deadline action the system cannot carry out (payments refuses the refund: the shop
+    refunded the money itself meanwhile, or the order was closed): it fires once, not every
+    run. The case keeps its status without a deadline and its timeline says why, for either
+    side to take to the platform (escalate) or the shop to settle."""
+    with transaction.atomic():
+        case = Case.objects.select_for_update(of=("self",)).filter(pk=pk, deadline__lt=now).first()
+        if case is None:
+            return
+        Case.objects.filter(pk=pk).update(deadline=None)
+        CaseEvent.objects.create(case=case, action="deadline_failed", from_status=case.status,
+                                 to_status=case.status, role=Role.SYSTEM, actor_label=actor_label(None),
+                                 note=(_("The deadline passed, but the system could not carry out its step: "
+                                         "%(reason)s") % {"reason": exc.message})[:500])
 
 
 def _apply_deadline(case, action, now):

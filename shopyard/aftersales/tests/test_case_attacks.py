@@ -249,3 +249,37 @@ def test_a_side_that_let_its_deadline_pass_cannot_act_before_the_job_runs(three_
     with pytest.raises(Conflict):
         services.ship_return(actor=shopper, case_id=case.pk, carrier="zto", tracking_number="73100000000001")
     assert Case.objects.get(pk=case.pk).return_tracking == ""
+
+
+def test_a_deadline_the_system_cannot_carry_out_is_parked_once_not_retried_every_run(shopper, address, shop, seller):
+    # given a refund case on one unit, and the shop refunding that unit itself from its console meanwhile
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from shopyard.payments.refunds import refund_order_lines
+
+    sku = f.make_product(shop, price="50.00", stock=10).skus.get()
+    order = delivered(paid_order(shopper, address, [(sku, 1)]))
+    case = _open(shopper, order, kind="refund_only", quantity=1)
+    refund_order_lines(actor=seller, shop=shop, order_id=order.pk,
+                       lines=[{"line_id": order.lines.get().pk, "quantity": 1}], reason="refunded by phone")
+    refunds = Refund.objects.count()
+    # when the shop's answer deadline passes, the job cannot approve and refund (nothing is left to refund)
+    later = timezone.now() + timedelta(days=30)
+    assert services.run_deadlines(now=later) == 0
+    # then the case keeps its status without a deadline, the timeline says why, and no run tries it again
+    case.refresh_from_db()
+    assert (case.status, case.deadline) == ("requested", None)
+    parked = CaseEvent.objects.filter(case=case, action="deadline_failed").get()
+    assert parked.role == "system" and parked.note
+    from shopyard.aftersales.queries import event_label
+
+    assert event_label(parked) == "Deadline passed: the system could not carry out its step"
+    assert services.run_deadlines(now=later + timedelta(days=1)) == 0
+    assert CaseEvent.objects.filter(case=case, action="deadline_failed").count() == 1
+    assert Refund.objects.count() == refunds
+    # and either side can still take it to the platform
+    services.escalate(actor=shopper, case_id=case.pk, note="店家已电话退款，请平台确认")
+    case.refresh_from_db()
+    assert case.status == "disputed"
