@@ -277,8 +277,11 @@ DEFAULT_FROM_EMAIL = env("SHOPYARD_DEFAULT_FROM_EMAIL", "Shopyard <no-reply@loca
 # --- business defaults ----------------------------------------------------
 UNPAID_ORDER_TIMEOUT_MINUTES = int(env("SHOPYARD_UNPAID_TIMEOUT_MINUTES", "30"))
 
-# Customer service (docs/service.md): hours a ticket may wait for an agent, by priority,
-# before the periodic job flags it and escalates a shop's ticket to the platform
+# Customer service (docs/service.md): questions, answers, chat and ticket messages one user
+# may write per minute (service/limits.py)
+SERVICE_WRITES_PER_MINUTE = int(env("SHOPYARD_SERVICE_WRITES_PER_MINUTE", "30"))
+# hours a ticket may wait for an agent, by priority, before the periodic job flags it and
+# escalates a shop's ticket to the platform
 SERVICE_SLA_HOURS = {
     "urgent": int(env("SHOPYARD_SLA_URGENT_HOURS", "4")),
     "high": int(env("SHOPYARD_SLA_HIGH_HOURS", "12")),

@@ -92,7 +92,10 @@ def _loc_name(loc) -> str:
 def install_error_handlers(api):
     @api.exception_handler(DomainError)
     def domain_error(request, exc):
-        return api.create_response(request, exc.as_dict(), status=exc.status)
+        response = api.create_response(request, exc.as_dict(), status=exc.status)
+        if getattr(exc, "retry_after", None) is not None:  # a rate limit says when to come back
+            response["Retry-After"] = str(exc.retry_after)
+        return response
 
     @api.exception_handler(ValidationError)
     def validation_error(request, exc):

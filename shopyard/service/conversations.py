@@ -30,6 +30,7 @@ from shopyard.orders.models import Order
 from shopyard.shops.queries import active_shops
 
 from .inputs import clean_reason, clean_text, require_operator
+from .limits import limited
 from .models import (
     TEXT_MAX,
     CannedReply,
@@ -106,6 +107,7 @@ def open_conversation(*, actor, shop_id, product_id=None, order_id=None) -> Conv
     return conversation
 
 
+@limited
 def send_message(*, actor, conversation_id, body="", product_id=None, order_id=None, image=None,
                  shop=None) -> ConversationMessage:
     """A message from the shopper (no `shop`) or the shop (its `shop`): text,

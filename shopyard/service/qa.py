@@ -18,9 +18,11 @@ from shopyard.orders.models import OrderLine
 from shopyard.orders.state import SOLD
 
 from .inputs import clean_reason, clean_text, require_operator
+from .limits import limited
 from .models import QUESTION_MAX, TEXT_MAX, Answer, Question
 
 
+@limited
 def ask_question(*, actor, product_id, text) -> Question:
     text = clean_text(text, "text", max_length=QUESTION_MAX)
     with transaction.atomic():
@@ -38,6 +40,7 @@ def has_bought(user, product_id) -> bool:
     return OrderLine.objects.filter(order__user=user, order__status__in=SOLD, sku__product_id=product_id).exists()
 
 
+@limited
 def answer_question(*, actor, question_id, text, shop=None) -> Answer:
     """With `shop` (the caller's, from the console or shop_for_seller) the
     shop answers its own product's question; without it the actor answers as

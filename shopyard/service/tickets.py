@@ -29,6 +29,7 @@ from shopyard.orders.models import Order
 from shopyard.shops.queries import active_shops
 
 from .inputs import clean_reason, clean_text
+from .limits import limited
 from .models import REASON_MAX, TEXT_MAX, Ticket, TicketMessage, TicketStatusChange
 from .state import (
     SLA_STATUSES,
@@ -89,6 +90,7 @@ def check_priority(value) -> str:
     return value
 
 
+@limited
 def open_ticket(*, actor, category, subject, body, priority=Priority.NORMAL, shop_id=None, order_id=None) -> Ticket:
     """A shopper's complaint: to a shop (`shop_id`, an active shop) or to the
     platform (no shop). `order_id` links one of the shopper's own orders (of
@@ -146,6 +148,7 @@ def _check_agent_may_handle(ticket, role):
         raise PermissionDenied(_("This ticket was escalated: the platform handles it now."))
 
 
+@limited
 def add_message(*, actor, ticket_id, body, internal=False, shop=None, operator=False) -> TicketMessage:
     """A reply (or, for agents and operators, an internal note the shopper
     never sees). A shopper's reply to a ticket waiting for them puts it back
