@@ -3,7 +3,6 @@ minute (questions, answers, chat and ticket messages together): the next write
 is a 429 with nothing written, and a refused write does not use up the budget."""
 
 import pytest
-from django.core.cache import cache
 
 from shopyard.accounts.throttle import TryLater
 from shopyard.core.errors import ValidationFailed
@@ -14,10 +13,8 @@ from tests import factories as f
 
 @pytest.fixture
 def three_a_minute(settings):
+    """A budget of three; the cache (where the counts live) is emptied around every test by conftest."""
     settings.SERVICE_WRITES_PER_MINUTE = 3
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def test_a_user_writing_too_fast_gets_a_429_and_nothing_is_written(db, three_a_minute, shopper, product, shop):
