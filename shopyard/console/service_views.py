@@ -28,9 +28,10 @@ QUEUE_LABELS = {"unassigned": gettext_lazy("Unassigned"), "mine": gettext_lazy("
                 "open": gettext_lazy("Not closed"), "all": gettext_lazy("All")}
 
 
-def _flash(request, exc):
-    for line in _messages_of(exc):
-        messages.error(request, line)
+def _refused(request, page, *args, exc, which):
+    """A refused POST: the page the form lives on again, the error(s) beside
+    form `which`, what the seller typed kept, and the error's status (422, 409...)."""
+    return page(request, *args, errors=_messages_of(exc), form=request.POST, which=which, status=exc.status)
 
 
 def _optional_id(value):
@@ -72,12 +73,19 @@ def conversation(request, pk):
     conv = _conversation(request, pk)
     if not request.console.read_only:
         conversations.mark_read(actor=request.user, shop=shop, conversation_id=conv.pk)
+    return _conversation_page(request, conv.pk, conv=conv)
+
+
+def _conversation_page(request, pk, *, conv=None, errors=(), form=None, which="", status=200):
+    shop = request.console.shop
+    conv = conv or _conversation(request, pk)
     return _render(request, "console/service_conversation.html", {
         "nav": "service", "conversation": conv, "items": queries.conversation_messages(conv), "side": "shop",
         "canned": queries.canned_replies(shop), "members": [m.user for m in shop.members.select_related("user")],
         "orders": Order.objects.filter(shop=shop, user=conv.user).order_by("-id")[:10],
         "poll_url": reverse("console:service_conversation_messages", args=[conv.pk]),
-        "closed": conv.status == Conversation.Status.CLOSED})
+        "closed": conv.status == Conversation.Status.CLOSED,
+        "errors": errors, "form": form or {}, "which": which}, status=status)
 
 
 @seller_required
@@ -108,7 +116,7 @@ def conversation_send(request, pk):
     except NotFound:
         raise Http404 from None
     except DomainError as exc:
-        _flash(request, exc)
+        return _refused(request, _conversation_page, pk, exc=exc, which="send")
     return redirect(reverse("console:service_conversation", args=[pk]) + "#composer")
 
 
@@ -121,7 +129,7 @@ def conversation_assign(request, pk):
     except NotFound:
         raise Http404 from None
     except DomainError as exc:
-        _flash(request, exc)
+        return _refused(request, _conversation_page, pk, exc=exc, which="assign")
     return redirect("console:service_conversation", pk)
 
 
@@ -133,9 +141,8 @@ def conversation_close(request, pk):
     except NotFound:
         raise Http404 from None
     except DomainError as exc:
-        _flash(request, exc)
-    else:
-        messages.success(request, _("Conversation closed."))
+        return _refused(request, _conversation_page, pk, exc=exc, which="close")
+    messages.success(request, _("Conversation closed."))
     return redirect("console:service_conversations")
 
 
@@ -143,26 +150,31 @@ def conversation_close(request, pk):
 
 @seller_required
 def canned_replies(request):
-    shop, errors = request.console.shop, []
-    form = {"title": "", "body": ""}
-    if request.method == "POST":
-        form = {"title": request.POST.get("title", ""), "body": request.POST.get("body", "")}
-        reply_id = _optional_id(request.POST.get("id"))
-        try:
-            if reply_id is None:
-                conversations.create_canned_reply(actor=request.user, shop=shop, **form)
-            else:
-                conversations.update_canned_reply(actor=request.user, shop=shop, reply_id=reply_id, **form)
-        except NotFound:
-            raise Http404 from None
-        except DomainError as exc:
-            errors = _messages_of(exc)
+    if request.method != "POST":
+        return _canned_page(request)
+    shop = request.console.shop
+    fields = {"title": request.POST.get("title", ""), "body": request.POST.get("body", "")}
+    reply_id = _optional_id(request.POST.get("id"))
+    try:
+        if reply_id is None:
+            conversations.create_canned_reply(actor=request.user, shop=shop, **fields)
         else:
-            messages.success(request, _("Canned reply saved."))
-            return redirect("console:service_canned")
+            conversations.update_canned_reply(actor=request.user, shop=shop, reply_id=reply_id, **fields)
+    except NotFound:
+        raise Http404 from None
+    except DomainError as exc:
+        return _refused(request, _canned_page, exc=exc, which="new" if reply_id is None else f"canned-{reply_id}")
+    messages.success(request, _("Canned reply saved."))
+    return redirect("console:service_canned")
+
+
+def _canned_page(request, *, errors=(), form=None, which="", status=200):
+    items = list(queries.canned_replies(request.console.shop))
+    for reply in items:
+        reply.form_key = f"canned-{reply.pk}"
     return _render(request, "console/service_canned.html", {
-        "nav": "service", "items": queries.canned_replies(shop), "form": form, "errors": errors},
-        status=422 if errors else 200)
+        "nav": "service", "items": items, "form": form or {}, "errors": errors, "which": which},
+        status=status)
 
 
 @seller_required
@@ -179,10 +191,17 @@ def canned_delete(request, pk):
 
 @seller_required
 def questions(request):
+    return _questions_page(request)
+
+
+def _questions_page(request, *, errors=(), form=None, which="", status=200):
     unanswered = request.GET.get("all") != "1"
     page = _page(request, queries.shop_questions(request.console.shop, unanswered=unanswered))
+    for q in page.object_list:
+        q.answer_form = f"answer-{q.pk}"
     return _render(request, "console/service_questions.html", {
-        "nav": "service", "page": page, "items": page.object_list, "unanswered": unanswered})
+        "nav": "service", "page": page, "items": page.object_list, "unanswered": unanswered,
+        "errors": errors, "form": form or {}, "which": which}, status=status)
 
 
 @seller_required
@@ -194,9 +213,8 @@ def question_answer(request, pk):
     except NotFound:
         raise Http404 from None
     except DomainError as exc:
-        _flash(request, exc)
-    else:
-        messages.success(request, _("Answer published."))
+        return _refused(request, _questions_page, exc=exc, which=f"answer-{pk}")
+    messages.success(request, _("Answer published."))
     return redirect("console:service_questions")
 
 
@@ -218,6 +236,10 @@ def ticket_queue(request):
 
 @seller_required
 def ticket(request, pk):
+    return _ticket_page(request, pk)
+
+
+def _ticket_page(request, pk, *, errors=(), form=None, which="", status=200):
     try:
         found, role = tickets.scoped_ticket(request.user, pk, shop=request.console.shop)
     except NotFound:
@@ -227,7 +249,8 @@ def ticket(request, pk):
         "category": category_label(found.category),
         "actions": [] if found.escalated_at else action_choices(found.status, Role.AGENT),
         "can_escalate": tickets.can_escalate(found),
-        "overdue": queries.is_overdue(found, timezone.now())})
+        "overdue": queries.is_overdue(found, timezone.now()),
+        "errors": errors, "form": form or {}, "which": which}, status=status)
 
 
 @seller_required
@@ -239,7 +262,7 @@ def ticket_reply(request, pk):
     except NotFound:
         raise Http404 from None
     except DomainError as exc:
-        _flash(request, exc)
+        return _refused(request, _ticket_page, pk, exc=exc, which="reply")
     return redirect("console:service_ticket", pk)
 
 
@@ -256,5 +279,6 @@ def ticket_action(request, pk):
     except NotFound:
         raise Http404 from None
     except DomainError as exc:
-        _flash(request, exc)
+        which = "escalate" if request.POST.get("action") == "escalate" else "action"
+        return _refused(request, _ticket_page, pk, exc=exc, which=which)
     return redirect("console:service_ticket", pk)

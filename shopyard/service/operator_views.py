@@ -16,7 +16,7 @@ from shopyard.core.validation import parse_id
 from . import conversations, qa, queries, tickets
 from .kinds import category_label
 from .state import Role, action_choices
-from .views import flash_error, paged
+from .views import paged, refused
 
 PER_PAGE = 30
 
@@ -35,6 +35,10 @@ def ticket_queue(request):
 
 @staff_member_required
 def ticket(request, pk):
+    return _ticket_page(request, pk)
+
+
+def _ticket_page(request, pk, *, errors=(), form=None, which="", status=200):
     try:
         found, role = tickets.scoped_ticket(request.user, pk, operator=True)
     except NotFound:
@@ -42,7 +46,8 @@ def ticket(request, pk):
     return render(request, "service/operator_ticket.html", {
         "ticket": found, "items": queries.ticket_messages(found, include_internal=True),
         "category": category_label(found.category), "actions": action_choices(found.status, Role.OPERATOR),
-        "overdue": queries.is_overdue(found, timezone.now())})
+        "overdue": queries.is_overdue(found, timezone.now()),
+        "errors": errors, "form": form or {}, "which": which}, status=status)
 
 
 @staff_member_required
@@ -54,7 +59,7 @@ def ticket_reply(request, pk):
     except NotFound:
         raise Http404 from None
     except DomainError as exc:
-        flash_error(request, exc)
+        return refused(request, _ticket_page, pk, exc=exc, which="reply")
     return redirect("service:operator_ticket", pk)
 
 
@@ -67,17 +72,22 @@ def ticket_action(request, pk):
     except NotFound:
         raise Http404 from None
     except DomainError as exc:
-        flash_error(request, exc)
+        return refused(request, _ticket_page, pk, exc=exc, which="reply")
     return redirect("service:operator_ticket", pk)
 
 
 @staff_member_required
 def moderation(request):
+    return _moderation_page(request)
+
+
+def _moderation_page(request, *, errors=(), form=None, which="", status=200):
     hidden = request.GET.get("hidden") == "1"
     page = paged(request, queries.moderation_questions(hidden=hidden), PER_PAGE,
                  "?hidden=1&page=" if hidden else "?page=")
     return render(request, "service/operator_moderation.html", {
-        "page": page, "items": page.object_list, "hidden": hidden, "recent_messages": queries.recent_messages()})
+        "page": page, "items": page.object_list, "hidden": hidden, "recent_messages": queries.recent_messages(),
+        "errors": errors, "form": form or {}, "which": which}, status=status)
 
 
 HIDE = {"question": qa.hide_question, "answer": qa.hide_answer, "message": conversations.hide_message}
@@ -97,8 +107,7 @@ def hide(request, kind):
     except NotFound:
         raise Http404 from None
     except DomainError as exc:
-        flash_error(request, exc)
-    else:
-        messages.success(request, _("Hidden."))
+        return refused(request, _moderation_page, exc=exc, which=f"{kind}-{target}")
+    messages.success(request, _("Hidden."))
     return redirect(request.POST.get("next") if request.POST.get("next", "").startswith("/service/") else
                     "service:operator_moderation")

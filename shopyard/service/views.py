@@ -31,9 +31,10 @@ def _errors(exc) -> list[str]:
     return lines or [str(exc.message)]
 
 
-def flash_error(request, exc):
-    for line in _errors(exc):
-        messages.error(request, line)
+def refused(request, page, *args, exc, which):
+    """A refused POST: the page the form lives on again, the error(s) beside
+    form `which`, what the user typed kept, and the error's status (422, 409...)."""
+    return page(request, *args, errors=_errors(exc), form=request.POST, which=which, status=exc.status)
 
 
 def paged(request, qs, per_page=PER_PAGE, link_base="?page="):
@@ -57,11 +58,19 @@ def _optional_id(value):
 # --- product Q&A ----------------------------------------------------------------------
 
 def product_questions(request, pk):
+    return _questions_page(request, pk)
+
+
+def _questions_page(request, pk, *, errors=(), form=None, which="", status=200):
     product = get_object_or_404(visible_products().select_related("shop"), pk=pk)
     page = paged(request, queries.product_questions(product.pk))
+    for q in page.object_list:
+        q.answer_form = f"answer-{q.pk}"
     can_answer = request.user.is_authenticated and qa.has_bought(request.user, product.pk)
     return render(request, "service/product_questions.html", {
-        "product": product, "page": page, "items": page.object_list, "can_answer": can_answer})
+        "product": product, "page": page, "items": page.object_list, "can_answer": can_answer,
+        "errors": errors, "form": form or {}, "which": which,
+        "form_keys": {"ask"} | ({q.answer_form for q in page.object_list} if can_answer else set())}, status=status)
 
 
 @login_required
@@ -72,8 +81,7 @@ def ask(request, pk):
     except NotFound:
         raise Http404 from None
     except DomainError as exc:
-        flash_error(request, exc)
-        return redirect("service:product_questions", pk)
+        return refused(request, _questions_page, pk, exc=exc, which="ask")
     messages.success(request, _("Your question was sent. It shows here once it is answered."))
     return redirect("service:product_questions", pk)
 
@@ -86,9 +94,10 @@ def answer_as_buyer(request, pk):
     except NotFound:
         raise Http404 from None
     except DomainError as exc:
-        flash_error(request, exc)
         product_id = parse_id(request.POST.get("product"))
-        return redirect("service:product_questions", product_id) if product_id else redirect("storefront:home")
+        if product_id is None:
+            raise Http404 from None
+        return refused(request, _questions_page, product_id, exc=exc, which=f"answer-{pk}")
     messages.success(request, _("Thank you for your answer."))
     return redirect("service:product_questions", answer.question.product_id)
 
@@ -133,11 +142,17 @@ def conversation(request, pk):
     """The thread; viewing it is reading it (the read receipt moves)."""
     conv = _shopper_conversation(request, pk)
     conversations.mark_read(actor=request.user, conversation_id=conv.pk)
+    return _conversation_page(request, conv.pk, conv=conv)
+
+
+def _conversation_page(request, pk, *, conv=None, errors=(), form=None, which="", status=200):
+    conv = conv or _shopper_conversation(request, pk)
     return render(request, "service/conversation.html", {
         "conversation": conv, "items": queries.conversation_messages(conv), "side": "shopper",
         "orders": _recent_orders(request.user, conv.shop_id),
         "poll_url": reverse("service:conversation_messages", args=[conv.pk]),
-        "send_url": reverse("service:conversation_send", args=[conv.pk])})
+        "send_url": reverse("service:conversation_send", args=[conv.pk]),
+        "errors": errors, "form": form or {}, "which": which}, status=status)
 
 
 def _recent_orders(user, shop_id):
@@ -166,7 +181,7 @@ def conversation_send(request, pk):
     except NotFound:
         raise Http404 from None
     except DomainError as exc:
-        flash_error(request, exc)
+        return refused(request, _conversation_page, pk, exc=exc, which="send")
     return redirect(reverse("service:conversation", args=[pk]) + "#composer")
 
 
@@ -182,7 +197,7 @@ def ticket_list(request):
 def ticket_new(request):
     data = request.POST if request.method == "POST" else request.GET
     form = {k: data.get(k, "") for k in ("shop", "order", "category", "priority", "subject", "body")}
-    errors = []
+    errors, status = [], 200
     if request.method == "POST":
         try:
             ticket = tickets.open_ticket(
@@ -192,18 +207,22 @@ def ticket_new(request):
         except NotFound:
             raise Http404 from None
         except DomainError as exc:
-            errors = _errors(exc)
+            errors, status = _errors(exc), exc.status
         else:
             messages.success(request, _("Your ticket %(number)s was opened.") % {"number": ticket.number})
             return redirect("service:ticket", ticket.pk)
     shop = active_shops().filter(pk=parse_id(form["shop"])).first() if form["shop"] else None
     return render(request, "service/ticket_new.html", {
         "form": form, "errors": errors, "shop": shop, "categories": categories(),
-        "priorities": Priority.choices}, status=422 if errors else 200)
+        "priorities": Priority.choices}, status=status)
 
 
 @login_required
 def ticket(request, pk):
+    return _ticket_page(request, pk)
+
+
+def _ticket_page(request, pk, *, errors=(), form=None, which="", status=200):
     try:
         found, role = tickets.scoped_ticket(request.user, pk)
     except NotFound:
@@ -212,7 +231,8 @@ def ticket(request, pk):
         "ticket": found, "items": queries.ticket_messages(found, include_internal=False),
         "category": category_label(found.category), "actions": action_choices(found.status, Role.SHOPPER),
         "can_escalate": tickets.can_escalate(found),
-        "overdue": queries.is_overdue(found, timezone.now()), "closed": found.status == TicketStatus.CLOSED})
+        "overdue": queries.is_overdue(found, timezone.now()), "closed": found.status == TicketStatus.CLOSED,
+        "errors": errors, "form": form or {}, "which": which}, status=status)
 
 
 @login_required
@@ -223,7 +243,7 @@ def ticket_reply(request, pk):
     except NotFound:
         raise Http404 from None
     except DomainError as exc:
-        flash_error(request, exc)
+        return refused(request, _ticket_page, pk, exc=exc, which="reply")
     return redirect("service:ticket", pk)
 
 
@@ -238,5 +258,6 @@ def ticket_action(request, pk):
     except NotFound:
         raise Http404 from None
     except DomainError as exc:
-        flash_error(request, exc)
+        which = "escalate" if request.POST.get("action") == "escalate" else "action"
+        return refused(request, _ticket_page, pk, exc=exc, which=which)
     return redirect("service:ticket", pk)
