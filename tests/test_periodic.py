@@ -267,3 +267,25 @@ def test_a_failing_periodic_run_does_not_stop_the_timer():
         assert calls[:2] == [1, 2]
     finally:
         timer.stop(timeout=30)
+
+
+def test_an_order_paid_while_the_timeout_job_picks_its_candidates_is_skipped_not_an_error(
+        shopper, address, sku, monkeypatch):
+    # given an order past the timeout, paid by its gateway just after the job listed it
+    from shopyard.orders import queries as order_queries
+    from shopyard.orders import services as order_services
+
+    order = _place(shopper, address, sku, minutes_ago=45)
+    real = order_queries.payment_deadline
+    payment = Payment.objects.get(orders=order)
+
+    def paid_meanwhile(candidate):
+        if Order.objects.get(pk=candidate.pk).status == "pending_payment":
+            body, headers = simulated.build_notification(payment=payment, status="success")
+            handle_notification(gateway="simulated", body=body, headers=headers)
+        return real(candidate)
+
+    monkeypatch.setattr(order_services, "payment_deadline", paid_meanwhile)
+    # when the job runs, then it cancels nothing and raises nothing: the row lock sees the payment
+    assert cancel_expired_unpaid_orders() == 0
+    assert Order.objects.get(pk=order.pk).status == "paid"

@@ -222,8 +222,11 @@ def cancel_expired_unpaid_orders(*, now=None) -> int:
     # time; candidates with a shorter time are fetched from a minute on and checked one by one
     due = Q(pay_within_minutes__isnull=True, placed_at__lt=cutoff) | Q(
         pay_within_minutes__isnull=False, placed_at__lt=now - timedelta(minutes=1))
-    candidates = Order.objects.filter(due, status__in=expirable).only("pk", "placed_at", "pay_within_minutes")[:1000]
-    ids = [o.pk for o in candidates if payment_deadline(o) <= now]
+    # status is read with the rows: deferred, it would be read again per order, and an order
+    # paid in between has no deadline any more (the row lock below decides in the end)
+    candidates = Order.objects.filter(due, status__in=expirable).only(
+        "pk", "status", "placed_at", "pay_within_minutes")[:1000]
+    ids = [o.pk for o in candidates if (deadline := payment_deadline(o)) is not None and deadline <= now]
     done = 0
     for order_id in sorted(ids):
         with transaction.atomic():
