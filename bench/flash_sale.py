@@ -126,7 +126,11 @@ def celery_worker(env, concurrency):
         yield proc
     finally:
         proc.terminate()
-        proc.wait(timeout=30)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:  # a worker busy with a long task: stop it hard
+            proc.kill()
+            proc.wait(timeout=30)
         from kombu import Connection
 
         with Connection(env["BROKER_URL"], connect_timeout=10) as conn:
