@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from shopyard.core.errors import NotFound, ValidationFailed
 from shopyard.core.events import emit
+from shopyard.core.images import delete_written
 from shopyard.core.money import CURRENCY_PRECISION, format_price
 from shopyard.core.slugs import slugify_text
 from shopyard.core.validation import parse_id, parse_int
@@ -471,17 +472,9 @@ def add_image(*, actor, shop, product_id, upload) -> ProductImage:
             image = attach_image_bytes(product=product, data=data, ext=ext, written=written)
             emit("product.updated", product_id=product.pk, shop_id=shop.pk)
     except BaseException:
-        _delete_files(written)
+        delete_written(written)
         raise
     return image
-
-
-def _delete_files(files) -> None:
-    for file in files:
-        try:
-            file.storage.delete(file.name)
-        except OSError:  # already gone, or the storage is down: nothing more to do here
-            pass
 
 
 def attach_image_bytes(*, product, data: bytes, ext: str, written=None) -> ProductImage:
@@ -500,7 +493,7 @@ def attach_image_bytes(*, product, data: bytes, ext: str, written=None) -> Produ
         written.append(image.thumbnail)
         image.save()
     except BaseException:
-        _delete_files(written)
+        delete_written(written)
         written.clear()
         raise
     return image

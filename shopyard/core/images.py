@@ -65,3 +65,14 @@ def make_thumbnail(data: bytes, size: tuple[int, int], field="image") -> Content
     except _DECODE_ERRORS:
         raise _invalid(field) from None
     return ContentFile(out.getvalue())
+
+
+def delete_written(files) -> None:
+    """Remove the stored files of a write that failed (its transaction rolled back, so
+    nothing points at them). A file already gone, or a storage that is down, is left:
+    the caller is raising the first error, which must not be masked by this one."""
+    for file in files:
+        try:
+            file.storage.delete(file.name)
+        except OSError:
+            pass

@@ -32,7 +32,7 @@ from django.utils.translation import gettext as _
 
 from shopyard.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from shopyard.core.events import emit
-from shopyard.core.images import check_upload, make_thumbnail
+from shopyard.core.images import check_upload, delete_written, make_thumbnail
 from shopyard.core.statemachine import actor_label, apply_transition
 from shopyard.core.validation import check_id, parse_int
 
@@ -89,14 +89,6 @@ def _store_photos(review, checked, *, part, written) -> int:
         written.append(photo.thumbnail)
         photo.save()
     return len(checked)
-
-
-def _delete_files(files) -> None:
-    for file in files:
-        try:
-            file.storage.delete(file.name)
-        except OSError:  # already gone, or the storage is down: nothing more to do here
-            pass
 
 
 # --- ratings -------------------------------------------------------------------
@@ -181,7 +173,7 @@ def create_review(*, actor, order_id, line_id, rating, logistics, service, text=
             emit("review.created", review_id=review.pk, product_id=product_id, shop_id=review.shop_id,
                  order_id=line.order_id, user_id=actor.pk, rating=review.rating)
     except BaseException:
-        _delete_files(written)
+        delete_written(written)
         raise
     return review
 
@@ -218,7 +210,7 @@ def add_follow_up(*, actor, review_id, text, photos=(), now=None) -> Review:
             emit("review_follow_up.written", review_id=review.pk, product_id=review.product_id, shop_id=review.shop_id,
                  user_id=actor.pk)
     except BaseException:
-        _delete_files(written)
+        delete_written(written)
         raise
     return review
 

@@ -24,7 +24,7 @@ from shopyard.accounts.models import User
 from shopyard.catalog.queries import visible_products
 from shopyard.core.errors import Conflict, NotFound, ValidationFailed
 from shopyard.core.events import emit
-from shopyard.core.images import check_upload
+from shopyard.core.images import check_upload, delete_written
 from shopyard.core.statemachine import actor_label, apply_transition
 from shopyard.orders.models import Order
 from shopyard.shops.queries import active_shops
@@ -127,8 +127,7 @@ def send_message(*, actor, conversation_id, body="", product_id=None, order_id=N
             return _send(conversation, actor=actor, side=side, body=body, product=product, order=order,
                          image=(data, ext) if data is not None else None, written=written)
     except BaseException:
-        for file in written:
-            file.storage.delete(file.name)
+        delete_written(written)
         raise
 
 
