@@ -14,33 +14,18 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from shopyard.core.errors import DomainError, NotFound
-from shopyard.core.validation import parse_id
 from shopyard.orders.models import Order
 from shopyard.service import conversations, qa, queries, tickets
 from shopyard.service.kinds import category_label
 from shopyard.service.models import Conversation
 from shopyard.service.state import Role, action_choices
+from shopyard.service.views import optional_id, refused
 
 from .access import seller_required
-from .views import _messages_of, _page, _render
+from .views import _page, _render
 
 QUEUE_LABELS = {"unassigned": gettext_lazy("Unassigned"), "mine": gettext_lazy("Mine"),
                 "open": gettext_lazy("Not closed"), "all": gettext_lazy("All")}
-
-
-def _refused(request, page, *args, exc, which):
-    """A refused POST: the page the form lives on again, the error(s) beside
-    form `which`, what the seller typed kept, and the error's status (422, 409...)."""
-    return page(request, *args, errors=_messages_of(exc), form=request.POST, which=which, status=exc.status)
-
-
-def _optional_id(value):
-    if value in (None, ""):
-        return None
-    parsed = parse_id(value)
-    if parsed is None:
-        raise Http404
-    return parsed
 
 
 # --- conversations --------------------------------------------------------------------
@@ -102,21 +87,21 @@ def conversation_messages(request, pk):
 def conversation_send(request, pk):
     shop = request.console.shop
     body = request.POST.get("body", "")
-    canned_id = _optional_id(request.POST.get("canned"))
+    canned_id = optional_id(request.POST.get("canned"))
     if canned_id is not None and not body.strip():
         reply = queries.canned_replies(shop).filter(pk=canned_id).first()
         if reply is None:
             raise Http404
         body = reply.body
-    product_id = _optional_id(request.POST.get("product"))
+    product_id = optional_id(request.POST.get("product"))
     try:
         conversations.send_message(actor=request.user, shop=shop, conversation_id=pk, body=body,
-                                   product_id=product_id, order_id=_optional_id(request.POST.get("order")),
+                                   product_id=product_id, order_id=optional_id(request.POST.get("order")),
                                    image=request.FILES.get("image"))
     except NotFound:
         raise Http404 from None
     except DomainError as exc:
-        return _refused(request, _conversation_page, pk, exc=exc, which="send")
+        return refused(request, _conversation_page, pk, exc=exc, which="send")
     return redirect(reverse("console:service_conversation", args=[pk]) + "#composer")
 
 
@@ -125,11 +110,11 @@ def conversation_send(request, pk):
 def conversation_assign(request, pk):
     try:
         conversations.assign(actor=request.user, shop=request.console.shop, conversation_id=pk,
-                             assignee_id=_optional_id(request.POST.get("assignee")))
+                             assignee_id=optional_id(request.POST.get("assignee")))
     except NotFound:
         raise Http404 from None
     except DomainError as exc:
-        return _refused(request, _conversation_page, pk, exc=exc, which="assign")
+        return refused(request, _conversation_page, pk, exc=exc, which="assign")
     return redirect("console:service_conversation", pk)
 
 
@@ -141,7 +126,7 @@ def conversation_close(request, pk):
     except NotFound:
         raise Http404 from None
     except DomainError as exc:
-        return _refused(request, _conversation_page, pk, exc=exc, which="close")
+        return refused(request, _conversation_page, pk, exc=exc, which="close")
     messages.success(request, _("Conversation closed."))
     return redirect("console:service_conversations")
 
@@ -154,7 +139,7 @@ def canned_replies(request):
         return _canned_page(request)
     shop = request.console.shop
     fields = {"title": request.POST.get("title", ""), "body": request.POST.get("body", "")}
-    reply_id = _optional_id(request.POST.get("id"))
+    reply_id = optional_id(request.POST.get("id"))
     try:
         if reply_id is None:
             conversations.create_canned_reply(actor=request.user, shop=shop, **fields)
@@ -163,7 +148,7 @@ def canned_replies(request):
     except NotFound:
         raise Http404 from None
     except DomainError as exc:
-        return _refused(request, _canned_page, exc=exc, which="new" if reply_id is None else f"canned-{reply_id}")
+        return refused(request, _canned_page, exc=exc, which="new" if reply_id is None else f"canned-{reply_id}")
     messages.success(request, _("Canned reply saved."))
     return redirect("console:service_canned")
 
@@ -213,7 +198,7 @@ def question_answer(request, pk):
     except NotFound:
         raise Http404 from None
     except DomainError as exc:
-        return _refused(request, _questions_page, exc=exc, which=f"answer-{pk}")
+        return refused(request, _questions_page, exc=exc, which=f"answer-{pk}")
     messages.success(request, _("Answer published."))
     return redirect("console:service_questions")
 
@@ -262,7 +247,7 @@ def ticket_reply(request, pk):
     except NotFound:
         raise Http404 from None
     except DomainError as exc:
-        return _refused(request, _ticket_page, pk, exc=exc, which="reply")
+        return refused(request, _ticket_page, pk, exc=exc, which="reply")
     return redirect("console:service_ticket", pk)
 
 
@@ -280,5 +265,5 @@ def ticket_action(request, pk):
         raise Http404 from None
     except DomainError as exc:
         which = "escalate" if request.POST.get("action") == "escalate" else "action"
-        return _refused(request, _ticket_page, pk, exc=exc, which=which)
+        return refused(request, _ticket_page, pk, exc=exc, which=which)
     return redirect("console:service_ticket", pk)

@@ -26,8 +26,8 @@ PER_PAGE = 20
 
 
 def _errors(exc) -> list[str]:
-    """A domain error as lines a page shows."""
-    lines = [str(m) for msgs in exc.fields.values() for m in msgs]
+    """A domain error as lines a page shows (a field's message may be one text or a list)."""
+    lines = [str(m) for msgs in exc.fields.values() for m in (msgs if isinstance(msgs, list | tuple) else [msgs])]
     return lines or [str(exc.message)]
 
 
@@ -45,7 +45,7 @@ def paged(request, qs, per_page=PER_PAGE, link_base="?page="):
     return page
 
 
-def _optional_id(value):
+def optional_id(value):
     """A form's optional id: blank is None; anything else must be an id (else 404)."""
     if value in (None, ""):
         return None
@@ -110,7 +110,7 @@ def contact(request):
     the conversation with the product or order card and shows it."""
     source = request.POST if request.method == "POST" else request.GET
     shop_id = parse_id(source.get("shop"))
-    product_id, order_id = _optional_id(source.get("product")), _optional_id(source.get("order"))
+    product_id, order_id = optional_id(source.get("product")), optional_id(source.get("order"))
     if shop_id is None:
         raise Http404
     if request.method != "POST":
@@ -176,7 +176,7 @@ def conversation_send(request, pk):
     try:
         conversations.send_message(
             actor=request.user, conversation_id=pk, body=request.POST.get("body", ""),
-            product_id=_optional_id(request.POST.get("product")), order_id=_optional_id(request.POST.get("order")),
+            product_id=optional_id(request.POST.get("product")), order_id=optional_id(request.POST.get("order")),
             image=request.FILES.get("image"))
     except NotFound:
         raise Http404 from None
@@ -202,8 +202,8 @@ def ticket_new(request):
         try:
             ticket = tickets.open_ticket(
                 actor=request.user, category=form["category"], priority=form["priority"] or Priority.NORMAL,
-                subject=form["subject"], body=form["body"], shop_id=_optional_id(form["shop"]),
-                order_id=_optional_id(form["order"]))
+                subject=form["subject"], body=form["body"], shop_id=optional_id(form["shop"]),
+                order_id=optional_id(form["order"]))
         except NotFound:
             raise Http404 from None
         except DomainError as exc:
