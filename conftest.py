@@ -29,8 +29,16 @@ def _clear_cache(request):
         yield
         return
     _clear_our_cache()
+    _forget_process_caches()
     yield
     _clear_our_cache()
+
+
+def _forget_process_caches():
+    """Per-process caches keyed by row id: ids come back after a rolled-back test."""
+    from shopyard.promotions.flash import forget_live_items
+
+    forget_live_items()
 
 
 @pytest.fixture(autouse=True)

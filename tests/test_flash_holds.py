@@ -111,6 +111,37 @@ def test_a_retried_request_with_the_same_key_gets_the_same_hold_and_units_are_ta
     assert flash_store.left(item.pk) == 1
 
 
+def test_a_hold_asks_redis_once_about_sold_out_and_reads_a_live_item_once_per_process(
+        db, workers_make_orders, api, shop, sku, shopper_token, address, other_shopper, monkeypatch):
+    """The stroke of the hour: every attempt that reaches Django costs one sold-out
+    question (none when the WSGI gate already asked) and, once the item of the live
+    session is known to the process, no query for it."""
+    from django.test.utils import CaptureQueriesContext
+
+    from shopyard.promotions import flash_gate
+
+    item = _item(shop, sku, units=3, limit=1)
+    asked = []
+    real = flash_store.sold_out
+    monkeypatch.setattr(flash_store, "sold_out", lambda item_id: asked.append(item_id) or real(item_id))
+    with CaptureQueriesContext(connection) as first:
+        assert _hold(api, item, shopper_token, address).status_code == 202
+    other_address = f.make_address(other_shopper)
+    with CaptureQueriesContext(connection) as second:
+        assert _hold(api, item, f.token_for(other_shopper), other_address).status_code == 202
+    assert asked == [item.pk, item.pk]
+    def item_reads(queries):
+        return [q["sql"] for q in queries if 'FROM "promotions_flashsaleitem"' in q["sql"]]
+
+    assert item_reads(first) and not item_reads(second)
+    # behind the gate (which asked already), Django asks nobody
+    third = f.make_user("third")
+    r = api.post(f"/flash/items/{item.pk}/buy", {"address_id": f.make_address(third).pk, "quantity": 1},
+                 token=f.token_for(third), headers={flash_gate.CHECKED: True})
+    assert r.status_code == 202 and asked == [item.pk, item.pk]
+    assert flash_store.left(item.pk) == 0
+
+
 def test_refusals_come_at_once_with_nothing_held(db, workers_make_orders, api, shop, sku, shopper_token, address,
                                                  other_shopper):
     item = _item(shop, sku, units=1)

@@ -321,13 +321,47 @@ def buyable_item(item_id, *, related=("sale", "sku__product__shop")) -> FlashSal
     return item
 
 
+# Items of live sessions, per process: id -> the item with its session. A live
+# session (published, started, not ended) can no longer change: its items are
+# not editable once published and it cannot be cancelled after the start
+# (flash_state.EDITABLE, `cancel`), so until `ends_at` the row read once is the
+# row. This takes the item's query off the buying path at the stroke of the hour.
+_LIVE: dict = {}
+_LIVE_MAX = 1000
+
+
+def forget_live_items() -> None:
+    """Empty this process's cache of live items (tests that reuse ids start clean)."""
+    _LIVE.clear()
+
+
+def live_item(item_id, now) -> FlashSaleItem:
+    """`buyable_item(item_id, related=("sale",))`, remembered while its session is live."""
+    item = _LIVE.get(parse_int(item_id))
+    if item is not None and now < item.sale.ends_at:
+        return item
+    item = buyable_item(item_id, related=("sale",))
+    sale = item.sale
+    if sale.status == Status.SCHEDULED and sale.starts_at <= now < sale.ends_at:
+        if len(_LIVE) >= _LIVE_MAX:
+            _LIVE.clear()
+        _LIVE[item.pk] = item
+    return item
+
+
 def _open_item(item_id, quantity, now, related=("sale", "sku__product__shop")):
-    """The item, if a buyer may take `quantity` of it now (else the 404/409/422 they get)."""
+    """The item, if a buyer may take `quantity` of it now (else the 404/409/422 they get).
+    `related=None`: the hold path, where the Lua step itself answers "sold out" and
+    the item of a live session comes from the process's cache."""
     quantity = check_quantity(quantity, "quantity")
-    if known_sold_out(parse_int(item_id) or 0):
-        raise sold_out_error()
-    item = buyable_item(item_id, related=related)
-    check_open(item, now or timezone.now())
+    now = now or timezone.now()
+    if related is None:
+        item = live_item(item_id, now)
+    else:
+        if known_sold_out(parse_int(item_id) or 0):
+            raise sold_out_error()
+        item = buyable_item(item_id, related=related)
+    check_open(item, now)
     if quantity > item.per_user_limit:
         raise ValidationFailed(fields={"quantity": [_("At most %(n)s per buyer.") % {"n": item.per_user_limit}]})
     return item, quantity
@@ -392,7 +426,7 @@ def hold(*, actor, item_id, quantity, token: str, entry: dict, key_ref=None, now
     hashed idempotency key) used before, the first request's, and nothing
     more is taken. Raises what `reserve` raises, and flash_store.Unavailable
     when Redis cannot be asked (the caller then reserves on the database path)."""
-    item, quantity = _open_item(item_id, quantity, now, related=("sale",))
+    item, quantity = _open_item(item_id, quantity, now, related=None)
     entry = {**entry, "item": item.pk, "user": actor.pk, "quantity": quantity, "key_ref": key_ref}
     held = {}
 

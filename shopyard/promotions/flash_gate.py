@@ -20,6 +20,8 @@ from . import flash_store
 
 _PATH = re.compile(r"^/api/v1/flash/items/([0-9]{1,15})/buy/?$")
 _BODIES: dict = {}
+# set in the WSGI environ when the gate found the item not sold out
+CHECKED = "shopyard.flash_sold_out_checked"
 
 
 def _language(environ) -> str:
@@ -45,6 +47,8 @@ def wrap(app):
                     sold_out = flash_store.sold_out(int(match.group(1)))
                 except Exception:  # Redis unreachable: let Django answer
                     sold_out = False
+                if not sold_out:  # asked once: the API handler need not ask again
+                    environ[CHECKED] = True
                 if sold_out:
                     language = _language(environ)
                     body = _body(language)
