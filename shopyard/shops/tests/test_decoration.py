@@ -9,7 +9,14 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from shopyard.core.errors import NotFound, ValidationFailed
 from shopyard.shops import decoration as services
 from shopyard.shops import decoration_queries
-from shopyard.shops.models import ShopBlock, ShopCategory, ShopFollow, ShopImage, ShopPage, ShopProfile
+from shopyard.shops.models import (
+    ShopBlock,
+    ShopCategory,
+    ShopFollow,
+    ShopImage,
+    ShopPage,
+    ShopProfile,
+)
 from tests import factories as f
 
 
