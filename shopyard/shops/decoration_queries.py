@@ -66,14 +66,18 @@ def home_blocks(shop, *, version=ShopBlock.Version.PUBLISHED, include_hidden=Fal
     category_ids = {h.block.config.get("category_id") for h in grids if h.block.config.get("source") == "category"}
     in_category: dict[int, list[int]] = {}
     if category_ids:
-        children = dict(ShopCategory.objects.filter(shop=shop, parent_id__in=category_ids).values_list("pk", "parent_id"))
-        owners = {**{c: c for c in category_ids}, **children}
-        rows_ = (visible_products().filter(shop=shop, shop_categories__in=list(owners))
+        # a grid of a category shows its products and its subcategories' products
+        targets = {c: [c] for c in category_ids}
+        for child, parent in ShopCategory.objects.filter(shop=shop, parent_id__in=category_ids).values_list(
+                "pk", "parent_id"):
+            targets.setdefault(child, []).append(parent)
+        found = (visible_products().filter(shop=shop, shop_categories__in=list(targets))
                  .order_by("-created_at", "-id").values_list("pk", "shop_categories")[:CATEGORY_SCAN])
-        for pk, cat in rows_:
-            ids = in_category.setdefault(owners[cat], [])
-            if pk not in ids:
-                ids.append(pk)
+        for pk, cat in found:
+            for target in targets[cat]:
+                ids = in_category.setdefault(target, [])
+                if pk not in ids:
+                    ids.append(pk)
     wanted = {}
     for h in grids:
         config = h.block.config
