@@ -19,6 +19,7 @@ from shopyard.core.errors import NotFound
 from shopyard.core.i18n import is_english
 from shopyard.promotions.coupon_queries import claimable_templates
 from shopyard.promotions.coupon_services import describe_benefit
+from shopyard.reviews.api import ShopRatingOut
 from shopyard.reviews.queries import shop_summary
 
 from . import decoration as services
@@ -129,14 +130,6 @@ class ShopHomeBlockOut(Schema):
     coupons: list[ShopCouponOut] = []
 
 
-class ShopRatingOut(Schema):
-    count: int
-    product: float | None
-    logistics: float | None
-    service: float | None
-    good_share: int | None
-
-
 class ShopHomeOut(Schema):
     id: int
     name: str
@@ -146,7 +139,7 @@ class ShopHomeOut(Schema):
     description: str
     logo_url: str | None
     promises: list[str]
-    rating: ShopRatingOut
+    rating: ShopRatingOut  # the reviews API's shape (one schema, one name)
     following: bool
     blocks: list[ShopHomeBlockOut]
 

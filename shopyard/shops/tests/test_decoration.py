@@ -3,6 +3,8 @@ published, blocks name only the shop's own products, categories and pictures,
 bad input is a 4xx with a field message and writes nothing, another shop's
 seller gets 404, and shoppers follow shops idempotently."""
 
+import io
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -326,3 +328,24 @@ def test_suspended_shop_home_is_404_and_its_console_api_is_read_only(api, seller
     assert api.get("/seller/shop/decoration", token=seller_token).status_code == 200
     resp = api.post("/seller/shop/decoration/blocks", {"kind": "coupons"}, token=seller_token)
     assert resp.status_code == 403 and ShopBlock.objects.count() == 0
+
+
+# --- demo ------------------------------------------------------------------------
+
+
+def test_demo_shops_have_decorated_home_pages_in_both_languages(db, client, media):
+    from django.core.management import call_command
+
+    from shopyard.shops.models import Shop
+
+    call_command("load_demo", "--products", "12", "--no-orders", stdout=io.StringIO())
+    shop = Shop.objects.get(slug="galaxy-digital")
+    kinds = list(ShopBlock.objects.filter(shop=shop, version="published").order_by("position")
+                 .values_list("kind", flat=True))
+    assert kinds == ["banner", "notice", "coupons", "product_grid", "product_grid"]
+    assert all(ShopPage.objects.filter(shop=s, published_at__isnull=False).exists() for s in Shop.objects.all())
+    zh = client.get(f"/shop/{shop.slug}/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    en = client.get(f"/shop/{shop.slug}/").content.decode()
+    assert "店铺公告" in zh and "店长推荐" in zh and "shop-carousel" in zh
+    assert "Shop notice" in en and "Our picks" in en and "authorised dealer" in en
+    assert ShopCategory.objects.filter(shop=shop).exists() and ShopProfile.objects.get(shop=shop).logo
