@@ -85,3 +85,8 @@ api.add_router("/operator", aftersales_stats_operator_router)
 api.add_router("", service_router)
 api.add_router("/seller", seller_service_router)
 api.add_router("/operator", operator_service_router)
+from shopyard.shops.decoration_api import router as shop_home_router  # noqa: E402
+from shopyard.shops.decoration_api import seller_router as shop_decoration_seller_router  # noqa: E402
+
+api.add_router("", shop_home_router)
+api.add_router("/seller", shop_decoration_seller_router)

@@ -12,6 +12,7 @@ from . import (
     promotion_views,
     review_views,
     service_views,
+    shop_views,
     views,
 )
 
@@ -93,4 +94,16 @@ urlpatterns = [
     path("service/tickets/<id:pk>/", service_views.ticket, name="service_ticket"),
     path("service/tickets/<id:pk>/reply/", service_views.ticket_reply, name="service_ticket_reply"),
     path("service/tickets/<id:pk>/action/", service_views.ticket_action, name="service_ticket_action"),
+    # the shop's face: profile, own categories, home-page decoration (shop_views)
+    path("shop/profile/", shop_views.shop_profile, name="shop_profile"),
+    path("shop/logo/", shop_views.shop_logo, name="shop_logo"),
+    path("shop/categories/", shop_views.shop_categories, name="shop_categories"),
+    path("shop/categories/<id:pk>/", shop_views.shop_category, name="shop_category"),
+    path("shop/categories/<id:pk>/delete/", shop_views.shop_category_delete, name="shop_category_delete"),
+    path("shop/decoration/", shop_views.decoration, name="decoration"),
+    path("shop/decoration/blocks/", shop_views.decoration_add, name="decoration_add"),
+    path("shop/decoration/blocks/<id:pk>/", shop_views.decoration_block, name="decoration_block"),
+    path("shop/decoration/blocks/<id:pk>/action/", shop_views.decoration_block_action, name="decoration_block_action"),
+    path("shop/decoration/publish/", shop_views.decoration_publish, name="decoration_publish"),
+    path("shop/decoration/images/", shop_views.decoration_image, name="decoration_image"),
 ]

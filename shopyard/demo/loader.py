@@ -632,6 +632,10 @@ def load(*, products: int = DEFAULT_PRODUCTS, seed: int = DEFAULT_SEED, with_ord
         load_coupons(operator=users["operator"], shops=shops, users=users)
         load_channels(shops=shops, users=users)
         load_search(operator=users["operator"])
+        # shop home pages (店铺装修): profiles, shop categories, published blocks
+        from .decoration_data import load_decoration
+
+        load_decoration(shops=shops)
     # orders run after the catalogue commits, as they would in real life
     if with_orders:
         load_orders(shops=shops, users=users, result=result)

@@ -92,3 +92,150 @@ class ShopMember(models.Model):
 
     def __str__(self):
         return f"{self.user} @ {self.shop} ({self.role})"
+
+
+# --- shop decoration (店铺装修) ---------------------------------------------------
+# The seller's own face of the shop: a profile (logo, zh/en description, service
+# promises), the seller's own category tree (distinct from the platform's), and a
+# home page composed from blocks. Blocks exist twice, as the draft the seller edits
+# and the published copy shoppers see; publishing replaces the published copy with
+# the draft (shops.decoration.publish). Rules live in shops/decoration.py.
+
+SERVICE_PROMISES = {
+    "returns_7d": _("7-day returns, no reason needed"),
+    "ships_48h": _("Ships within 48 hours"),
+    "genuine": _("Genuine goods guaranteed"),
+    "free_shipping": _("Free shipping"),
+    "warranty": _("Nationwide warranty"),
+    "invoice": _("Invoices issued"),
+}
+
+
+class ShopProfile(models.Model):
+    """What a shop's home page says about it beyond Shop's own columns (the
+    Chinese description stays on Shop.description, where listings read it)."""
+
+    shop = models.OneToOneField(Shop, verbose_name=_("shop"), on_delete=models.CASCADE, primary_key=True,
+                                related_name="profile")
+    logo = models.ImageField(_("logo"), upload_to="shops/logos/", blank=True)
+    description_en = models.TextField(_("English description"), blank=True)
+    promises = models.JSONField(_("service promises"), default=list, blank=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("shop profile")
+        verbose_name_plural = _("shop profiles")
+
+    def __str__(self):
+        return str(self.shop)
+
+
+class ShopCategory(models.Model):
+    """A node of the seller's own category tree (two levels), holding products of the same shop."""
+
+    shop = models.ForeignKey(Shop, verbose_name=_("shop"), on_delete=models.CASCADE, related_name="shop_categories")
+    parent = models.ForeignKey("self", verbose_name=_("parent"), on_delete=models.CASCADE, null=True, blank=True,
+                               related_name="children")
+    name = models.CharField(_("name"), max_length=60)
+    name_en = models.CharField(_("English name"), max_length=60, blank=True)
+    position = models.PositiveIntegerField(_("position"), default=0)
+    products = models.ManyToManyField("catalog.Product", verbose_name=_("products"), blank=True,
+                                      related_name="shop_categories")
+
+    class Meta:
+        verbose_name = _("shop category")
+        verbose_name_plural = _("shop categories")
+        ordering = ["position", "id"]
+
+    def __str__(self):
+        return self.name
+
+
+class ShopImage(models.Model):
+    """A picture the seller uploaded for the home page (banner slides)."""
+
+    shop = models.ForeignKey(Shop, verbose_name=_("shop"), on_delete=models.CASCADE, related_name="decoration_images")
+    image = models.ImageField(_("image"), upload_to="shops/banners/")
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("shop image")
+        verbose_name_plural = _("shop images")
+        ordering = ["-id"]
+
+    def __str__(self):
+        return self.image.name
+
+
+class ShopPage(models.Model):
+    """The state of a shop's home page: when the draft last changed and when it was published."""
+
+    shop = models.OneToOneField(Shop, verbose_name=_("shop"), on_delete=models.CASCADE, primary_key=True,
+                                related_name="page")
+    draft_updated_at = models.DateTimeField(_("draft changed at"), null=True, blank=True)
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True)
+    published_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("published by"),
+                                     on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+
+    class Meta:
+        verbose_name = _("shop page")
+        verbose_name_plural = _("shop pages")
+
+    def __str__(self):
+        return str(self.shop)
+
+    @property
+    def has_unpublished_changes(self) -> bool:
+        return self.draft_updated_at is not None and (
+            self.published_at is None or self.draft_updated_at > self.published_at)
+
+
+class ShopBlock(models.Model):
+    """One block of a shop's home page, in the draft or the published version."""
+
+    class Version(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        PUBLISHED = "published", _("Published")
+
+    class Kind(models.TextChoices):
+        BANNER = "banner", _("Banner carousel")
+        PRODUCT_GRID = "product_grid", _("Product grid")
+        NOTICE = "notice", _("Notice")
+        COUPONS = "coupons", _("Coupons")
+
+    shop = models.ForeignKey(Shop, verbose_name=_("shop"), on_delete=models.CASCADE, related_name="blocks")
+    version = models.CharField(_("version"), max_length=10, choices=Version.choices, default=Version.DRAFT)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    position = models.PositiveIntegerField(_("position"), default=0)
+    visible = models.BooleanField(_("visible"), default=True)
+    title = models.CharField(_("title"), max_length=60, blank=True)
+    title_en = models.CharField(_("English title"), max_length=60, blank=True)
+    # kind-specific settings, checked by shops.decoration.clean_config
+    config = models.JSONField(_("settings"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("shop page block")
+        verbose_name_plural = _("shop page blocks")
+        ordering = ["position", "id"]
+        indexes = [models.Index(fields=["shop", "version", "position"], name="shopblock_shop_version")]
+
+    def __str__(self):
+        return f"{self.shop} · {self.kind} ({self.version})"
+
+
+class ShopFollow(models.Model):
+    """A shopper follows (favourites) a shop, as catalog.Favourite does for products."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE,
+                             related_name="followed_shops")
+    shop = models.ForeignKey(Shop, verbose_name=_("shop"), on_delete=models.CASCADE, related_name="followers")
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("followed shop")
+        verbose_name_plural = _("followed shops")
+        ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["user", "shop"], name="uniq_shop_follow")]
+
+    def __str__(self):
+        return f"{self.user} ♥ {self.shop}"

@@ -47,11 +47,12 @@ from shopyard.promotions.discounts import badges_for, listing_badges
 from shopyard.promotions.group_queries import product_offers
 from shopyard.reviews import queries as review_queries
 from shopyard.service.queries import product_qa_block
+from shopyard.shops.models import ShopBlock
 from shopyard.shops.queries import active_shops
 from shopyard.storefront.page_cache import render_page
 from shopyard.storefront.queries import home_content
 
-from . import seo
+from . import seo, shop_views
 from .context_processors import _categories
 from .flash_views import product_flash_badges
 
@@ -346,12 +347,23 @@ def shop(request, slug):
         if moved is None:
             raise Http404
         return moved
+    return shop_page(request, the_shop)
+
+
+def shop_page(request, the_shop, *, preview=False):
+    """The shop's page: its decorated home (published blocks; the draft in the seller's
+    preview) on the first page, then its products. Also rendered by shop_views.preview."""
     sort = _sort(request)
     context = _listing_context(request, with_cover(published_products(shop_id=the_shop.pk, sort=sort)), sort)
+    version = None  # the blocks sit above the first page of the listing only
+    if context["page"].number == 1:
+        version = ShopBlock.Version.DRAFT if preview else ShopBlock.Version.PUBLISHED
+    context.update(shop_views.home_context(request, the_shop, decorate=_decorate, version=version))
+    context["preview"] = preview
     shop_label = localized(the_shop, "name")
     context.update({
         "seo": _listing_seo(request, context["page"], title=shop_label,
-                            description=the_shop.description or _("%(name)s at Shopyard") % {"name": shop_label},
+                            description=context["shop_description"] or _("%(name)s at Shopyard") % {"name": shop_label},
                             path=reverse("storefront:shop", args=[the_shop.slug])),
         "share_url": seo.share_url(request, reverse("storefront:shop", args=[the_shop.slug]), "shop"),
         "shop": the_shop,

@@ -9,6 +9,7 @@ from . import (
     group_views,
     review_views,
     search_views,
+    shop_views,
     sitemaps,
 )
 
@@ -27,6 +28,10 @@ urlpatterns = [
     path("favourites/", catalog_views.favourites, name="favourites"),
     path("p/<id:pk>/favourite/", catalog_views.toggle_favourite, name="toggle_favourite"),
     path("recent/", catalog_views.recently_viewed, name="recent"),
+    # shop home pages: preview of the draft, following (shop_views)
+    path("shop/<slug:slug>/preview/", shop_views.preview, name="shop_preview"),
+    path("shop/<slug:slug>/follow/", shop_views.toggle_follow, name="toggle_follow"),
+    path("followed-shops/", shop_views.followed, name="followed_shops"),
     # search engines (sitemaps)
     path("sitemap.xml", sitemaps.sitemap_index, name="sitemap"),
     path("sitemap-<slug:section>.xml", sitemaps.sitemap_section, name="sitemap_section"),
