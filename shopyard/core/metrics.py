@@ -1,6 +1,6 @@
 """Prometheus counters of our own (django-prometheus counts requests, queries
 and cache hits). The business counters are fed by event subscribers
-(shopyard.operations), never from inside a service, so a service stays free
+(the operations app), never from inside a service, so a service stays free
 of monitoring code and a counter moves only once its event is delivered."""
 
 from prometheus_client import Counter

@@ -1,5 +1,4 @@
 from django.apps import AppConfig
-from django.utils.translation import gettext_lazy as _
 
 
 class OperationsConfig(AppConfig):
@@ -7,7 +6,7 @@ class OperationsConfig(AppConfig):
 
     name = "shopyard.operations"
     label = "operations"
-    verbose_name = _("Operations")
+    verbose_name = "Operations"  # no models: shown nowhere
 
     def ready(self):
         from shopyard.core.events import subscribe
