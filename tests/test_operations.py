@@ -375,6 +375,7 @@ def test_sentry_reports_carry_no_cookies_credentials_or_personal_data():
     from shopyard.core.sentry import init
 
     init("https://public@sentry.example.invalid/1", transport=FakeTransport)
+    assert not sentry_sdk.get_client().options["send_default_pii"]
     try:
         with sentry_sdk.new_scope() as scope:
             scope.set_user({"id": 7, "email": "buyer@example.com", "ip_address": "203.0.113.9"})

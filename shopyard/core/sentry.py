@@ -1,6 +1,7 @@
 """Error reports to Sentry, on when SENTRY_DSN is set, with personal data removed.
 
-send_default_pii stays off (no user names, e-mails or client addresses), and
+send_default_pii stays off (no user names, e-mails or client addresses: it is
+left at the SDK's default, off, as passing it at all is deprecated), and
 `scrub` removes what the SDK would still send: cookies, the Authorization and
 Cookie headers, query strings, request bodies, and any field or frame variable
 whose name says it is an address, a phone number, a password or a token.
@@ -83,7 +84,7 @@ def init(dsn: str, *, environment: str = "production", release: str | None = Non
     if transport is not None:
         options["transport"] = transport
     sentry_sdk.init(
-        dsn=dsn, environment=environment, release=release, send_default_pii=False,
+        dsn=dsn, environment=environment, release=release,
         before_send=scrub, max_request_body_size="never", include_local_variables=True,
         integrations=[DjangoIntegration(), CeleryIntegration()], **options,
     )
