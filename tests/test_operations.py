@@ -452,3 +452,11 @@ def test_with_the_broker_down_an_order_is_placed_and_its_event_waits_in_the_outb
     assert event.payload["order_id"] == r.json()["orders"][0]["id"]
     assert event.dispatched_at is None
     assert event.deliveries.filter(status="pending").count() == event.deliveries.count() > 0
+    # once the broker is back, the periodic sweep delivers it
+    monkeypatch.undo()
+    from shopyard.core.events import dispatch_pending
+
+    dispatch_pending()
+    event.refresh_from_db()
+    assert event.dispatched_at is not None
+    assert set(event.deliveries.values_list("status", flat=True)) == {"delivered"}

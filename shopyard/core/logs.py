@@ -97,8 +97,12 @@ def logging_config(*, fmt: str, level: str, request_level: str) -> dict:
             "shopyard": {"level": level},
             "shopyard.requests": {"level": request_level},
             "shopyard.tasks": {"level": request_level},
+            # Django's own console handler (DEBUG only) would print django.* lines a second time
+            "django": {"handlers": [], "level": "INFO", "propagate": True},
             "django.request": {"level": "ERROR"},
             "celery": {"level": "INFO"},
+            # Celery's "Task … succeeded in …" line: ours (shopyard.tasks) replaces it; failures still log
+            "celery.app.trace": {"level": "WARNING"},
         },
     }
 
