@@ -12,3 +12,16 @@ app.conf.update(
     result_backend_transport_options={"global_keyprefix": f"{os.environ.get('REDIS_KEY_PREFIX', 'shopyard')}:"},
 )
 app.autodiscover_tasks()
+
+# Django's LOGGING (one structured handler on the root) is the only logging
+# setup: Celery adds no handler of its own, so no line is printed twice.
+from celery.signals import setup_logging  # noqa: E402
+
+
+@setup_logging.connect
+def _use_django_logging(**_kwargs):
+    import logging.config
+
+    from django.conf import settings
+
+    logging.config.dictConfig(settings.LOGGING)

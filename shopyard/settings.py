@@ -68,9 +68,14 @@ INSTALLED_APPS = [
     "shopyard.storefront",
     "shopyard.console",
     "shopyard.demo",
+    "django_prometheus",
+    "shopyard.operations",
 ]
 
 MIDDLEWARE = [
+    # first: the request id is bound before anything else logs, and every response is counted
+    "shopyard.core.middleware.RequestLogMiddleware",
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "shopyard.core.middleware.BodySizeLimitMiddleware",
@@ -85,6 +90,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # after auth: a tagged visit records a channel touch once the response is sent
     "shopyard.channels.middleware.ChannelTouchMiddleware",
+    # last: latency and status by view (django-prometheus)
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "shopyard.urls"
@@ -119,11 +126,17 @@ if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(
         DATABASE_URL, conn_max_age=int(env("DB_CONN_MAX_AGE", "60")), conn_health_checks=True
     )}
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # query counts and times for the metrics page (django-prometheus wraps Django's backend)
+        DATABASES["default"]["ENGINE"] = "django_prometheus.db.backends.postgresql"
+        # an unreachable server fails the request (503) within this time instead of hanging
+        DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+            "connect_timeout", int(env("DB_CONNECT_TIMEOUT", "5")))
 else:
     SHOPYARD_HOME.mkdir(parents=True, exist_ok=True)  # SQLite cannot create its own folder
     DATABASES = {
         "default": {
-            "ENGINE": "django.db.backends.sqlite3",
+            "ENGINE": "django_prometheus.db.backends.sqlite3",
             "NAME": str(SQLITE_PATH),
             # IMMEDIATE transactions take the write lock up front, so two writers
             # queue on the busy timeout instead of deadlocking on lock upgrade.
@@ -147,13 +160,18 @@ REDIS_KEY_PREFIX = env("REDIS_KEY_PREFIX", "shopyard")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's RedisCache that reads as empty while Redis is unreachable (core/cache.py)
+            "BACKEND": "shopyard.core.cache.ResilientRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": REDIS_KEY_PREFIX,
+            "OPTIONS": {
+                "socket_connect_timeout": float(env("REDIS_TIMEOUT_SECONDS", "1")),
+                "socket_timeout": float(env("REDIS_TIMEOUT_SECONDS", "1")),
+            },
         }
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CACHES = {"default": {"BACKEND": "django_prometheus.cache.backends.locmem.LocMemCache"}}
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 # a logged-in session's "last active" time (accounts.sessions) is written at most this often
 SESSION_TOUCH_SECONDS = int(env("SHOPYARD_SESSION_TOUCH_SECONDS", "300"))
@@ -358,12 +376,27 @@ X_FRAME_OPTIONS = "DENY"
 MAX_UNPAID_ORDERS = int(env("SHOPYARD_MAX_UNPAID_ORDERS", "10"))
 MAX_UNITS_PER_SKU = int(env("SHOPYARD_MAX_UNITS_PER_SKU", "50"))
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "loggers": {
-        "shopyard": {"handlers": ["console"], "level": env("SHOPYARD_LOG_LEVEL", "INFO")},
-        "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
-    },
-}
+# --- operations (docs/operations.md: health, logs, metrics, errors) -----------
+# logs: one JSON object a line in production, readable text in the demo and with DEBUG;
+# one line per request and per task (shopyard.requests, shopyard.tasks), off in the demo
+LOG_FORMAT = env("SHOPYARD_LOG_FORMAT", "text" if (DEBUG or DEMO_MODE) else "json")
+LOG_REQUESTS = env_bool("SHOPYARD_LOG_REQUESTS", not DEMO_MODE)
+from shopyard.core.logs import configure_structlog, logging_config  # noqa: E402
+
+configure_structlog()
+LOGGING = logging_config(
+    fmt=LOG_FORMAT, level=env("SHOPYARD_LOG_LEVEL", "INFO"), request_level="INFO" if LOG_REQUESTS else "WARNING",
+)
+# readiness (/health/ready): each check must answer within this many seconds
+HEALTH_CHECK_TIMEOUT_SECONDS = float(env("SHOPYARD_HEALTH_TIMEOUT_SECONDS", "3"))
+SECURE_REDIRECT_EXEMPT = [r"^health/"]  # a load balancer probes over plain HTTP
+# Prometheus metrics: served at this path to a bearer token or to listed addresses only
+METRICS_PATH = env("SHOPYARD_METRICS_PATH", "metrics").strip("/") or "metrics"
+METRICS_TOKEN = env("SHOPYARD_METRICS_TOKEN", "")
+METRICS_ALLOW = [a.strip() for a in env("SHOPYARD_METRICS_ALLOW", "").split(",") if a.strip()]
+# error reports: Sentry when SENTRY_DSN is set, personal data scrubbed (core/sentry.py)
+SENTRY_DSN = env("SENTRY_DSN", "")
+if SENTRY_DSN:
+    from shopyard.core.sentry import init as init_sentry  # noqa: E402
+
+    init_sentry(SENTRY_DSN, environment=env("SENTRY_ENVIRONMENT", "production"), release=env("SENTRY_RELEASE"))

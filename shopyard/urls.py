@@ -20,8 +20,11 @@ urlpatterns = [
     path("messages/", include("shopyard.notifications.urls")),
     path("s/", include("shopyard.channels.urls")),  # campaign short links
     path("service/", include("shopyard.service.urls")),
+    path("", include("shopyard.operations.urls")),  # /health/live, /health/ready, the metrics path
     path("", include("shopyard.storefront.urls")),
 ]
+# a database outage answers a plain 503 page, anything else Django's 500 page
+handler500 = "shopyard.core.unavailable.server_error"
 
 
 def media(request, path):

@@ -163,6 +163,31 @@ def test_worker_answers_ping_through_the_broker_and_redis(celery_worker):
     assert celery_worker.poll() is None
 
 
+@needs_worker
+def test_the_worker_logs_the_task_once_with_the_request_id_that_queued_it(celery_worker):
+    import json
+
+    import structlog
+
+    from shopyard.core.tasks import ping
+
+    request_id = f"worker-req-{uuid.uuid4().hex[:12]}"
+    structlog.contextvars.bind_contextvars(request_id=request_id)
+    try:
+        result = ping.delay("traced")
+    finally:
+        structlog.contextvars.clear_contextvars()
+    assert result.get(timeout=30) == {"pong": "traced"}
+    deadline = time.monotonic() + 10
+    lines = []
+    while time.monotonic() < deadline and not lines:
+        text = celery_worker.log_path.read_text(encoding="utf-8", errors="replace")
+        lines = [json.loads(x) for x in text.splitlines() if x.startswith("{") and request_id in x]
+        time.sleep(0.2)
+    assert [(x["logger"], x["task"], x["outcome"], x["request_id"]) for x in lines] == [
+        ("shopyard.tasks", "shopyard.core.tasks.ping", "success", request_id)]
+
+
 @pytest.mark.django_db(transaction=True)
 @needs_worker
 def test_worker_cancels_an_expired_unpaid_order_and_releases_its_stock(celery_worker, shopper, address, sku):

@@ -130,6 +130,13 @@ def install_error_handlers(api):
         log.exception("unhandled API error on %s %s", request.method, request.path)
         if settings.DEBUG:
             raise exc
+        from .unavailable import RETRY_AFTER_SECONDS, database_down
+
+        if database_down(exc):
+            response = api.create_response(
+                request, _body("service_unavailable", _("The service is unavailable; try again shortly.")), status=503)
+            response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+            return response
         return api.create_response(request, _body("server_error", _("Something went wrong on our side.")), status=500)
 
 

@@ -16,3 +16,6 @@ class CoreConfig(AppConfig):
         from .periodic import register
 
         register("dispatched_events", dispatch_pending, order=1000)
+        from .logs import connect_task_signals
+
+        connect_task_signals()  # one log line per task, carrying the request id

@@ -137,3 +137,51 @@ class NulByteMiddleware:
                 )
             html = render_to_string("core/bad_input.html", {"field": field, "message": message})
         return HttpResponseBadRequest(html)
+
+
+def _loaded_user_id(request):
+    """The user's id when the request already loaded its user: logging never
+    costs a session or user query of its own."""
+    from django.utils.functional import empty
+
+    user = getattr(request, "user", None)
+    if user is None or getattr(user, "_wrapped", None) is empty:
+        return None
+    return user.pk if user.is_authenticated else None
+
+
+class RequestLogMiddleware:
+    """Give each request an id (the caller's X-Request-ID when it is a plain id,
+    else a new one), return it in the X-Request-ID response header, and log one
+    line when the response is ready: method, path, status, duration, user id and
+    request id. Early in MIDDLEWARE, so every line logged while the request runs
+    (and every task it queues) carries the id."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        import time
+
+        import structlog
+
+        from . import logs
+
+        request_id = logs.accepted_request_id(request.headers.get(logs.REQUEST_ID_HEADER))
+        request.request_id = request_id
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        started = time.monotonic()
+        try:
+            response = self.get_response(request)
+            response[logs.REQUEST_ID_HEADER] = request_id
+            user_id = _loaded_user_id(request)
+            status = response.status_code
+            level = 40 if status >= 500 else 30 if status >= 400 and status != 404 else 20
+            logs.request_log.log(level, "request", extra={
+                "method": request.method, "path": logs.loggable_path(request), "status": status,
+                "duration_ms": round((time.monotonic() - started) * 1000, 1), "user_id": user_id,
+            })
+            return response
+        finally:
+            structlog.contextvars.clear_contextvars()

@@ -1,0 +1,98 @@
+"""A Redis cache that a Redis outage cannot turn into 500s.
+
+Everything the cache holds can be lost (docs/operations.md, Redis), so while
+Redis is unreachable every read is a miss, every write is skipped, and a
+counter reads 0: pages render uncached, and the login throttle and sign-up
+limits admit the attempt (they fail open) — a warning says so, at most once a
+minute per process. Failing open was chosen over falling back to the database:
+a throttle that needs the database on every login attempt during an outage
+moves the load to the one service that cannot be scaled out, and the outage
+itself is visible on the readiness endpoint and in the logs.
+"""
+
+import logging
+import time
+
+from django.core.cache.backends.redis import RedisCache
+from django_prometheus.cache.metrics import (
+    django_cache_get_fail_total,
+    django_cache_get_total,
+    django_cache_hits_total,
+    django_cache_misses_total,
+)
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+log = logging.getLogger("shopyard.cache")
+DOWN = (RedisConnectionError, RedisTimeoutError, OSError)
+WARN_EVERY_SECONDS = 60
+_last_warning = 0.0
+
+
+def _warn(operation: str) -> None:
+    global _last_warning
+    now = time.monotonic()
+    if now - _last_warning >= WARN_EVERY_SECONDS:
+        _last_warning = now
+        log.warning("Redis is unreachable: cache %s skipped (pages uncached, login throttling open)", operation)
+
+
+class CountedRedisCache(RedisCache):
+    """Django's RedisCache with django-prometheus's hit and miss counters
+    (theirs, NativeRedisCache, imports django-redis, which we do not use)."""
+
+    def get(self, key, default=None, version=None):
+        django_cache_get_total.labels(backend="redis").inc()
+        try:
+            value = super().get(key, default=None, version=version)
+        except Exception:
+            django_cache_get_fail_total.labels(backend="redis").inc()
+            raise
+        if value is None:
+            django_cache_misses_total.labels(backend="redis").inc()
+            return default
+        django_cache_hits_total.labels(backend="redis").inc()
+        return value
+
+
+def _guarded(name, fallback):
+    parent = getattr(CountedRedisCache, name)
+
+    def method(self, *args, **kwargs):
+        try:
+            return parent(self, *args, **kwargs)
+        except DOWN:
+            _warn(name)
+            return fallback(*args, **kwargs) if callable(fallback) else fallback
+
+    method.__name__ = name
+    return method
+
+
+def _default(key, default=None, *args, **kwargs):
+    return default
+
+
+def _get_many_default(*args, **kwargs):
+    return {}
+
+
+def _keys_not_set(data, *args, **kwargs):
+    return list(data)
+
+
+class ResilientRedisCache(CountedRedisCache):
+    """Django's RedisCache (with django-prometheus's hit counts) that degrades to no cache."""
+
+    get = _guarded("get", _default)
+    set = _guarded("set", None)
+    add = _guarded("add", False)
+    touch = _guarded("touch", False)
+    delete = _guarded("delete", False)
+    get_many = _guarded("get_many", _get_many_default)
+    set_many = _guarded("set_many", _keys_not_set)
+    delete_many = _guarded("delete_many", None)
+    has_key = _guarded("has_key", False)
+    incr = _guarded("incr", 0)
+    decr = _guarded("decr", 0)
+    clear = _guarded("clear", None)
