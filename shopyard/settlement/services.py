@@ -374,7 +374,7 @@ def _post_refund(order, refund_id, *, now=None) -> int:
     line_paid = dict(order.lines.values_list("pk", "net_total"))
     written = 0
     for line_id, amount in parts:
-        key = f"refund:{refund.pk}:{'line:%d' % line_id if line_id else 'shipping'}"
+        key = f"refund:{refund.pk}:line:{line_id}" if line_id else f"refund:{refund.pk}:shipping"
         if Posting.objects.filter(key=key).exists():
             continue
         paid = line_paid.get(line_id, ZERO) if line_id else order.shipping_fee - order.shipping_discount
