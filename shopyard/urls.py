@@ -20,6 +20,7 @@ urlpatterns = [
     path("messages/", include("shopyard.notifications.urls")),
     path("s/", include("shopyard.channels.urls")),  # campaign short links
     path("service/", include("shopyard.service.urls")),
+    path("settlement/", include("shopyard.settlement.urls")),
     path("", include("shopyard.storefront.urls")),
 ]
 

@@ -12,6 +12,7 @@ from . import (
     promotion_views,
     review_views,
     service_views,
+    settlement_views,
     views,
 )
 
@@ -93,4 +94,8 @@ urlpatterns = [
     path("service/tickets/<id:pk>/", service_views.ticket, name="service_ticket"),
     path("service/tickets/<id:pk>/reply/", service_views.ticket_reply, name="service_ticket_reply"),
     path("service/tickets/<id:pk>/action/", service_views.ticket_action, name="service_ticket_action"),
+    path("settlement/", settlement_views.balance, name="settlement"),
+    path("settlement/entries/", settlement_views.entries, name="settlement_entries"),
+    path("settlement/statements/<id:pk>/", settlement_views.statement_detail, name="settlement_statement"),
+    path("settlement/statements/<id:pk>/export/", settlement_views.statement_export, name="settlement_export"),
 ]

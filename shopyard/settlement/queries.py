@@ -88,3 +88,15 @@ def commission_table() -> dict:
 
 def entry_label(entry) -> str:
     return str(Kind(entry.kind).label)
+
+
+def category_choices():
+    from shopyard.catalog.models import Category
+
+    return list(Category.objects.order_by("parent_id", "position", "pk").values_list("pk", "name"))
+
+
+def shop_choices():
+    from shopyard.shops.models import Shop
+
+    return list(Shop.objects.order_by("name").values_list("pk", "name"))
