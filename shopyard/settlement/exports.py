@@ -1,6 +1,7 @@
 """A statement's entries as CSV for the seller's spreadsheet: UTF-8 with a byte-order
 mark (Excel reads the Chinese right), one row per entry, amounts as the seller reads
-them, and no cell a spreadsheet would run as a formula (aftersales.stats.csv_cell)."""
+them (numbers, not text), and no text cell a spreadsheet would run as a formula (a product
+title such as "=HYPERLINK(…)" gets a leading apostrophe: aftersales.stats.csv_cell)."""
 
 import csv
 
@@ -8,7 +9,7 @@ from django.http import HttpResponse
 from django.utils.translation import gettext as _
 
 from shopyard.aftersales.stats import csv_cell
-from shopyard.core.money import money_str
+from shopyard.core.money import Money
 
 from .models import Kind
 
@@ -21,13 +22,14 @@ def source_of(entry) -> str:
 
 def rows(statement, entries):
     yield [_("Statement"), _("Period start"), _("Period end"), _("Entry"), _("Time"), _("Kind"), _("Order"),
-           _("Order line"), _("Source"), _("Amount"), _("Currency")]
+           _("Order line"), _("Product"), _("Source"), _("Amount"), _("Currency")]
     for e in entries:
         yield [csv_cell(cell) for cell in (
             statement.pk, statement.period_start.date().isoformat(), statement.period_end.date().isoformat(), e.pk,
             e.created_at.strftime("%Y-%m-%d %H:%M:%S"), str(Kind(e.kind).label),
-            e.order.number if e.order_id else "", e.order_line_id or "", source_of(e),
-            money_str(e.seller_amount, e.currency), e.currency)]
+            e.order.number if e.order_id else "", e.order_line_id or "",
+            e.order_line.product_title if e.order_line_id else "", source_of(e),
+            Money(e.seller_amount, e.currency).quantize().amount, e.currency)]
 
 
 def filename(statement) -> str:

@@ -55,7 +55,7 @@ def seller_entries(shop, *, statement=None):
     qs = Entry.objects.filter(shop=shop, account=Account.SELLER_PAYABLE)
     if statement is not None:
         qs = qs.filter(statement=statement)
-    return qs.select_related("order", "posting").order_by("-id")
+    return qs.select_related("order", "order_line", "posting").order_by("-id")
 
 
 def operator_statements(*, status=None, shop_id=None):
