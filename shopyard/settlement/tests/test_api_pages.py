@@ -99,7 +99,7 @@ def test_operators_list_every_shops_statements_and_read_a_balanced_ledger(api, o
     mine, theirs = settled
     page = api.get("/operator/settlement/statements", operator_token).json()
     assert {s["id"] for s in page["results"]} == {mine.pk, theirs.pk}
-    assert api.get(f"/operator/settlement/statements?status=closed", operator_token).json()["meta"]["count"] == 1
+    assert api.get("/operator/settlement/statements?status=closed", operator_token).json()["meta"]["count"] == 1
     trial = api.get("/operator/settlement/trial-balance", operator_token).json()
     assert trial["total"] == "0.00"
     assert {r["account"]: r["balance"] for r in trial["rows"]} == {
@@ -171,7 +171,7 @@ def test_the_sellers_settlement_pages(seller_client, settled, shop, django_asser
     with django_assert_num_queries(9):
         detail = seller_client.get(reverse("console:settlement_statement", args=[mine.pk]))
     text = detail.content.decode()
-    assert '<dd class="stat-value price" data-stat="payable">¥122.42</dd>' in text
+    assert '<dd class="stat-value price" data-stat="payable">¥124.12</dd>' in text
     assert f"order:{Order.objects.get(shop=shop).pk}:shipping" in text
     assert seller_client.get(reverse("console:settlement_entries")).status_code == 200
     dashboard = seller_client.get(reverse("console:dashboard")).content.decode()
