@@ -50,7 +50,7 @@ class CategoryCommission(models.Model):
 
     category = models.OneToOneField("catalog.Category", verbose_name=_("category"), on_delete=models.CASCADE,
                                     related_name="commission")
-    rate = models.DecimalField(_("commission rate (%)"), max_digits=5, decimal_places=2)
+    rate = models.DecimalField(_("commission rate (percent)"), max_digits=5, decimal_places=2)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, verbose_name=_("updated by"),
                                    on_delete=models.SET_NULL, related_name="+")
@@ -71,7 +71,7 @@ class ShopCommission(models.Model):
 
     shop = models.OneToOneField("shops.Shop", verbose_name=_("shop"), on_delete=models.CASCADE,
                                 related_name="commission")
-    rate = models.DecimalField(_("commission rate (%)"), max_digits=5, decimal_places=2)
+    rate = models.DecimalField(_("commission rate (percent)"), max_digits=5, decimal_places=2)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, verbose_name=_("updated by"),
                                    on_delete=models.SET_NULL, related_name="+")
@@ -167,7 +167,7 @@ class Posting(models.Model):
                                   related_name="postings")
     currency = models.CharField(_("currency"), max_length=3)
     # the commission rate (%) applied, kept with the sale it was taken on
-    rate = models.DecimalField(_("commission rate (%)"), max_digits=5, decimal_places=2, null=True, blank=True)
+    rate = models.DecimalField(_("commission rate (percent)"), max_digits=5, decimal_places=2, null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
 
     class Meta:

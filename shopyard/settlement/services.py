@@ -123,7 +123,7 @@ def parse_rate(value, field="rate") -> Decimal:
     if not rate.is_finite():
         raise ValidationFailed(fields={field: [_("Enter a rate between 0 and 100, such as 5 or 2.5.")]})
     if rate < 0 or rate > HUNDRED:
-        raise ValidationFailed(fields={field: [_("The rate must be between 0 and 100 %.")]})
+        raise ValidationFailed(fields={field: [_("The rate must be between 0 and 100.")]})
     if rate.as_tuple().exponent < -2:
         raise ValidationFailed(fields={field: [_("Use at most 2 decimal places.")]})
     return rate.quantize(Decimal("0.01"))
