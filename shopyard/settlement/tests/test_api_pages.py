@@ -90,12 +90,8 @@ def test_the_csv_export_is_numbers_and_formula_safe(api, shopper, address, selle
 # ---------------------------------------------------------------------------- operator API
 
 
-@pytest.fixture
-def operator_token(operator):
-    return f.token_for(operator)
-
-
-def test_operators_list_every_shops_statements_and_read_a_balanced_ledger(api, operator_token, settled):
+def test_operators_list_every_shops_statements_and_read_a_balanced_ledger(api, operator, settled):
+    operator_token = f.token_for(operator)
     mine, theirs = settled
     page = api.get("/operator/settlement/statements", operator_token).json()
     assert {s["id"] for s in page["results"]} == {mine.pk, theirs.pk}
@@ -107,7 +103,8 @@ def test_operators_list_every_shops_statements_and_read_a_balanced_ledger(api, o
         "seller_payable": "-75.64"}
 
 
-def test_mark_paid_over_the_api_once_then_409_with_nothing_changed(api, operator_token, settled):
+def test_mark_paid_over_the_api_once_then_409_with_nothing_changed(api, operator, settled):
+    operator_token = f.token_for(operator)
     _mine, theirs = settled
     ok = api.post(f"/operator/settlement/statements/{theirs.pk}/mark-paid", {"reference": "B-2"}, operator_token)
     assert ok.status_code == 200 and ok.json()["status"] == "paid" and ok.json()["actions"] == []
@@ -137,7 +134,8 @@ def _put(api, path, body, token):
     return api.c.put(f"/api/v1{path}", data=json.dumps(body), content_type="application/json", **f.auth(token))
 
 
-def test_commission_rates_over_the_api_with_0_to_100_validation(api, operator_token, shop):
+def test_commission_rates_over_the_api_with_0_to_100_validation(api, operator, shop):
+    operator_token = f.token_for(operator)
     category = f.make_category("服饰")
     ok = _put(api, f"/operator/settlement/commission-rates/categories/{category.pk}", {"rate": "7.5"}, operator_token)
     assert ok.status_code == 200
