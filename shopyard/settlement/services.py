@@ -40,6 +40,9 @@ from shopyard.core.events import emit
 from shopyard.core.money import Money, money_str
 from shopyard.core.statemachine import actor_label, apply_transition
 from shopyard.core.validation import check_id
+from shopyard.orders.models import OrderAdjustment
+from shopyard.orders.state import Status as OrderStatus
+from shopyard.payments.state import RefundStatus
 
 from .models import (
     Account,
@@ -287,7 +290,7 @@ def _post(*, key, source, source_id, shop_id, currency, legs, order=None, line_i
 
 
 def _platform_funded(adjustments) -> Decimal:
-    return sum((a.amount for a in adjustments if a.funded_by == "platform"), ZERO)
+    return sum((a.amount for a in adjustments if a.funded_by == OrderAdjustment.Funding.PLATFORM), ZERO)
 
 
 def on_order_completed(payload) -> None:
@@ -304,7 +307,7 @@ def record_order_completed(*, order_id, now=None) -> int:
 
     with transaction.atomic():
         order = Order.objects.select_for_update().filter(pk=order_id).first()
-        if order is None or order.status != "completed":
+        if order is None or order.status != OrderStatus.COMPLETED:
             return 0
         cur = order.currency
         lines = list(order.lines.prefetch_related("adjustments").order_by("pk"))
@@ -334,7 +337,7 @@ def record_order_completed(*, order_id, now=None) -> int:
                 (Kind.PLATFORM_DISCOUNT, Account.PROMOTION_COST, shipping_subsidy),
                 (Kind.PLATFORM_DISCOUNT, Account.SELLER_PAYABLE, -shipping_subsidy),
             ]))
-        for refund_id in Refund.objects.filter(order=order, status="succeeded").order_by("pk").values_list("pk",
+        for refund_id in Refund.objects.filter(order=order, status=RefundStatus.SUCCEEDED).order_by("pk").values_list("pk",
                                                                                                            flat=True):
             written += _post_refund(order, refund_id, now=now)
     return written
@@ -351,7 +354,7 @@ def record_refund(*, refund_id, now=None) -> int:
     from shopyard.orders.models import Order
     from shopyard.payments.models import Refund
 
-    order_id = Refund.objects.filter(pk=refund_id, status="succeeded").values_list("order_id", flat=True).first()
+    order_id = Refund.objects.filter(pk=refund_id, status=RefundStatus.SUCCEEDED).values_list("order_id", flat=True).first()
     if order_id is None:
         return 0
     with transaction.atomic():
