@@ -30,6 +30,15 @@ class StatementAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ("status",)
     search_fields = ("shop__name", "payout_reference")
     list_select_related = ("shop",)
+    fields = ("shop", "currency", "period_start", "period_end", "status", "order_count", "sales_text",
+              "platform_discounts_text", "commission_text", "commission_returned_text", "refunds_text",
+              "payable_text", "closed_at", "paid_at", "paid_by", "payout_reference")
+    readonly_fields = fields
+    sales_text = money_display("sales", _("sales"))
+    platform_discounts_text = money_display("platform_discounts", _("platform-funded discounts"))
+    commission_text = money_display("commission", _("commission"))
+    commission_returned_text = money_display("commission_returned", _("commission returned"))
+    refunds_text = money_display("refunds", _("refunds"))
     payable_text = money_display("payable", _("amount payable"))
     inlines = [StatementStatusChangeInline]
 

@@ -13,6 +13,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from shopyard.core.money import money_str
+
 from .state import Status
 
 
@@ -217,7 +219,7 @@ class Entry(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.account} {self.amount}"
+        return f"{self.account} {money_str(self.amount, self.currency)}"
 
     @property
     def seller_amount(self):
