@@ -76,6 +76,33 @@ class LedgerEntryPage(Schema):
     results: list[LedgerEntryOut]
 
 
+class OperatorLedgerEntryOut(Schema):
+    id: int
+    posting: str = Field(..., description="the posting's key: its source and order line")
+    account: str
+    kind: str
+    amount: str = Field(..., description="debit positive, credit negative")
+    currency: str
+    shop_id: int
+    statement_id: int
+    order_id: int | None
+    order_line_id: int | None
+    created_at: datetime
+
+
+class OperatorLedgerEntryPage(Schema):
+    meta: PageMeta
+    results: list[OperatorLedgerEntryOut]
+
+
+class OperatorEntryFilters(Schema):
+    shop_id: int | None = Field(None, ge=1, le=2**53)
+    statement_id: int | None = Field(None, ge=1, le=2**53)
+    order_id: int | None = Field(None, ge=1, le=2**53)
+    page: int = Field(1, ge=1, le=100000)
+    page_size: int = Field(50, ge=1, le=100)
+
+
 class StatementFilters(Schema):
     status: StatementStatus | None = None
     shop_id: int | None = Field(None, ge=1, le=2**53)
@@ -312,6 +339,20 @@ def set_shop_rate(request, shop_id: Id, payload: RateIn):
 def clear_shop_rate(request, shop_id: Id):
     services.clear_shop_rate(actor=_operator(request), shop_id=shop_id)
     return Status(200, _rates_out())
+
+
+@operator_router.get("/settlement/entries", response=responses({200: OperatorLedgerEntryPage}), auth=bearer)
+def operator_entries(request, filters: Query[OperatorEntryFilters]):
+    """Every account's entries (one shop's, statement's or order's), the latest first."""
+    _operator(request)
+    qs = queries.operator_entries(shop_id=filters.shop_id, statement_id=filters.statement_id,
+                                  order_id=filters.order_id)
+    items, meta = paginate(qs, filters.page, filters.page_size)
+    return Status(200, {"meta": meta, "results": [{
+        "id": e.pk, "posting": e.posting.key, "account": e.account, "kind": e.kind,
+        "amount": money_str(e.amount, e.currency), "currency": e.currency, "shop_id": e.shop_id,
+        "statement_id": e.statement_id, "order_id": e.order_id, "order_line_id": e.order_line_id,
+        "created_at": e.created_at} for e in items]})
 
 
 @operator_router.get("/settlement/trial-balance", response=responses({200: TrialBalanceOut}), auth=bearer)

@@ -58,6 +58,15 @@ def seller_entries(shop, *, statement=None):
     return qs.select_related("order", "order_line", "posting").order_by("-id")
 
 
+def operator_entries(*, shop_id=None, statement_id=None, order_id=None):
+    """Every account's entries for operators, filtered, the latest first."""
+    qs = Entry.objects.select_related("posting")
+    for field, value in (("shop_id", shop_id), ("statement_id", statement_id), ("order_id", order_id)):
+        if value:
+            qs = qs.filter(**{field: value})
+    return qs.order_by("-id")
+
+
 def operator_statements(*, status=None, shop_id=None):
     qs = Statement.objects.select_related("shop")
     if status:

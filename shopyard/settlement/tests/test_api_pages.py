@@ -96,6 +96,12 @@ def test_operators_list_every_shops_statements_and_read_a_balanced_ledger(api, o
     page = api.get("/operator/settlement/statements", operator_token).json()
     assert {s["id"] for s in page["results"]} == {mine.pk, theirs.pk}
     assert api.get("/operator/settlement/statements?status=closed", operator_token).json()["meta"]["count"] == 1
+    # every entry of one order, on every account, traceable to its line
+    order = Order.objects.get(shop=mine.shop)
+    entries = api.get(f"/operator/settlement/entries?order_id={order.pk}", operator_token).json()["results"]
+    assert sum(Decimal(e["amount"]) for e in entries) == 0
+    assert {e["posting"] for e in entries} == {f"order:{order.pk}:line:{order.lines.get().pk}",
+                                               f"order:{order.pk}:shipping"}
     trial = api.get("/operator/settlement/trial-balance", operator_token).json()
     assert trial["total"] == "0.00"
     assert {r["account"]: r["balance"] for r in trial["rows"]} == {
@@ -122,6 +128,8 @@ def test_sellers_and_shoppers_cannot_use_operator_endpoints(api, seller_token, s
     for token in (seller_token, shopper_token):
         assert api.post(f"/operator/settlement/statements/{theirs.pk}/mark-paid", {}, token).status_code == 403
         assert api.get("/operator/settlement/statements", token).status_code == 403
+        assert api.get("/operator/settlement/entries", token).status_code == 403
+        assert api.get("/operator/settlement/trial-balance", token).status_code == 403
         response = api.c.put(f"/api/v1/operator/settlement/commission-rates/shops/{shop.pk}", data='{"rate": "0"}',
                              content_type="application/json", **f.auth(token))
         assert response.status_code == 403
