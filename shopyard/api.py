@@ -37,6 +37,8 @@ from shopyard.search.api import router as search_router
 from shopyard.service.api import operator_router as operator_service_router
 from shopyard.service.api import router as service_router
 from shopyard.service.api import seller_router as seller_service_router
+from shopyard.settlement.api import operator_router as settlement_operator_router
+from shopyard.settlement.api import seller_router as settlement_seller_router
 from shopyard.shipping.api import router as shipping_router
 from shopyard.shipping.api import seller_router as seller_shipping_router
 from shopyard.shops.api import operator_router
@@ -90,3 +92,5 @@ from shopyard.shops.decoration_api import seller_router as shop_decoration_selle
 
 api.add_router("", shop_home_router)
 api.add_router("/seller", shop_decoration_seller_router)
+api.add_router("/seller", settlement_seller_router)
+api.add_router("/operator", settlement_operator_router)

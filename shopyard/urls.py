@@ -21,6 +21,7 @@ urlpatterns = [
     path("s/", include("shopyard.channels.urls")),  # campaign short links
     path("service/", include("shopyard.service.urls")),
     path("", include("shopyard.operations.urls")),  # /health/live, /health/ready, the metrics path
+    path("settlement/", include("shopyard.settlement.urls")),
     path("", include("shopyard.storefront.urls")),
 ]
 # a database outage answers a plain 503 page, anything else Django's 500 page

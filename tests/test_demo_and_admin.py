@@ -128,6 +128,13 @@ def test_load_demo_builds_a_real_looking_marketplace_and_loads_once(media, clien
     statuses = set(Order.objects.filter(user=shopper).values_list("status", flat=True))
     assert {"completed", "shipped", "paid", "cancelled", "pending_payment"} <= statuses
     assert Payment.objects.filter(status="succeeded").exists()
+    # settlement: a shop's last week settled and paid, a refund after it in this week's open statement
+    from shopyard.settlement.models import Entry, Statement
+
+    assert {"paid", "open"} <= set(Statement.objects.values_list("status", flat=True))
+    paid_shop = Statement.objects.get(status="paid").shop_id
+    assert Entry.objects.filter(shop_id=paid_shop, kind="refund", statement__status="open").exists()
+    assert sum(Entry.objects.values_list("amount", flat=True)) == 0
 
     # the accounts and URLs are printed
     for text in ("operator123", "shopper123", "seller123", "/console/", "/admin/", "/api/v1/docs"):

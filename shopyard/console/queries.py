@@ -17,6 +17,7 @@ from shopyard.core.validation import parse_id
 from shopyard.orders import queries as order_queries
 from shopyard.orders.models import Order
 from shopyard.orders.state import SOLD, Action, statuses_allowing
+from shopyard.settlement.queries import balance as settlement_balance
 
 # a whole phone number as typed in a search box: mainland mobile or +international
 PHONE_QUERY = re.compile(r"^\+?[0-9]{6,15}$")
@@ -44,7 +45,7 @@ def low_stock_skus(shop, *, threshold=None, limit=20):
 
 def dashboard(shop, *, now=None) -> dict:
     """The dashboard's figures: one query for products, one for orders, one
-    for low-stock SKUs, one for the latest orders."""
+    for low-stock SKUs, one for the latest orders, one for the balance."""
     products = Product.objects.filter(shop=shop).aggregate(
         published=Count("pk", filter=Q(status=Product.Status.PUBLISHED)),
         draft=Count("pk", filter=Q(status=Product.Status.DRAFT)),
@@ -68,6 +69,8 @@ def dashboard(shop, *, now=None) -> dict:
         "pending_status": statuses_allowing(Action.PAY)[0], "to_ship_status": statuses_allowing(Action.SHIP)[0],
         "low_stock": list(low_stock_skus(shop, threshold=threshold)), "low_stock_threshold": threshold,
         "recent": list(Order.objects.filter(shop=shop).select_related("user").order_by("-id")[:5]),
+        # what the platform owes the shop now (settlement's ledger): one query
+        "balance": settlement_balance(shop),
     }
 
 

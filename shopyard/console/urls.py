@@ -12,6 +12,7 @@ from . import (
     promotion_views,
     review_views,
     service_views,
+    settlement_views,
     shop_views,
     views,
 )
@@ -106,4 +107,8 @@ urlpatterns = [
     path("shop/decoration/blocks/<id:pk>/action/", shop_views.decoration_block_action, name="decoration_block_action"),
     path("shop/decoration/publish/", shop_views.decoration_publish, name="decoration_publish"),
     path("shop/decoration/images/", shop_views.decoration_image, name="decoration_image"),
+    path("settlement/", settlement_views.balance, name="settlement"),
+    path("settlement/entries/", settlement_views.entries, name="settlement_entries"),
+    path("settlement/statements/<id:pk>/", settlement_views.statement_detail, name="settlement_statement"),
+    path("settlement/statements/<id:pk>/export/", settlement_views.statement_export, name="settlement_export"),
 ]

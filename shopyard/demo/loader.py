@@ -336,6 +336,11 @@ def load_orders(*, shops, users, result: DemoResult):
     # 7. after-sales cases on those orders, in several states
     load_aftersales(shops=shops, owners=owners, shopper=shopper, operator=users["operator"])
 
+    # 8. settlement: last week's statement settled and paid, this week's open
+    from .settlement_data import load_settlement
+
+    result.orders += load_settlement(shops=shops, users=users, pay=_pay)
+
     # favourites and a cart waiting at checkout
     for sku in (picks["gd"][2], picks["fs"][1], picks["self"][2]):
         catalog.add_favourite(actor=shopper, product_id=sku.product_id)
@@ -636,6 +641,9 @@ def load(*, products: int = DEFAULT_PRODUCTS, seed: int = DEFAULT_SEED, with_ord
         from .decoration_data import load_decoration
 
         load_decoration(shops=shops)
+        from .settlement_data import load_rates
+
+        load_rates(operator=users["operator"], shops=shops, cats=cats)
     # orders run after the catalogue commits, as they would in real life
     if with_orders:
         load_orders(shops=shops, users=users, result=result)

@@ -116,8 +116,9 @@ def test_dashboard_costs_a_fixed_number_of_queries(client, seller, shop, sku, sh
         paid(shopper, address, sku)
         f.make_product(shop, stock=2, publish=False)
     # session, its tracking row, user, memberships, the header's cart count and unread-message
-    # count; then one each for products, orders (all four order figures), low-stock SKUs, latest orders
-    assert (few, _dashboard_queries(client)) == (10, 10)
+    # count; then one each for products, orders (all four order figures), low-stock SKUs, latest orders,
+    # the settlement balance
+    assert (few, _dashboard_queries(client)) == (11, 11)
 
 
 # --- search and filter -----------------------------------------------------
