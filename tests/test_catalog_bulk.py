@@ -379,3 +379,97 @@ def test_a_2000_row_import_writes_every_row(shop, seller, phones):
     assert (tee.min_price, tee.max_price, tee.status) == (Decimal("59.90"), Decimal("62.90"), "published")
     assert sorted(tee.skus.values_list("stock__quantity", flat=True)) == [0, 0, 0, 0]
     assert Sku.objects.get(code="TEE-43-L").stock.quantity == 1
+
+
+# --- API ----------------------------------------------------------------------------------
+
+
+def _upload(api, token, data, name="goods.csv", **form):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return api.c.post("/api/v1/seller/catalog/imports", {"file": SimpleUploadedFile(name, data), **form},
+                      **f.auth(token))
+
+
+def test_api_dry_run_confirm_and_replay(api, shop, seller_token, phones, brand):
+    before = snapshot()
+
+    checked = _upload(api, seller_token, csv_bytes(GOOD))
+
+    assert checked.status_code == 200
+    body = checked.json()
+    assert body["ok"] is True and body["errors"] == [] and body["summary"]["skus_created"] == 4
+    assert snapshot() == before
+    done = api.post(f"/seller/catalog/imports/{body['token']}/confirm", token=seller_token)
+    assert done.status_code == 201 and done.json()["summary"]["products_created"] == 2
+    after = snapshot()
+    replay = api.post(f"/seller/catalog/imports/{body['token']}/confirm", token=seller_token)
+    assert replay.status_code == 409 and replay.json()["code"] == "import_already_applied"
+    assert snapshot() == after
+
+
+def test_api_dry_run_lists_row_errors_and_one_step_import_refuses_them(api, shop, seller_token, phones):
+    data = csv_bytes(HEADER + "K,t,,phones,,,draft,C1,,1.001,1,\nK2,t2,,phones,,,draft,C2,,2,x,\n")
+    before = snapshot()
+
+    checked = _upload(api, seller_token, data)
+    direct = _upload(api, seller_token, data, dry_run="false")
+
+    assert checked.status_code == 200
+    assert checked.json()["ok"] is False and checked.json()["token"] is None
+    assert checked.json()["errors"] == [
+        {"row": 2, "column": "price", "message": "Use at most two decimal places."},
+        {"row": 3, "column": "stock", "message": "Stock must be a whole number from 0 to 10000000."}]
+    assert direct.status_code == 422
+    assert direct.json()["fields"] == {"rows[2].price": ["Use at most two decimal places."],
+                                       "rows[3].stock": ["Stock must be a whole number from 0 to 10000000."]}
+    assert snapshot() == before
+
+
+def test_api_one_step_import_and_export(api, shop, seller_token, phones, brand):
+    done = _upload(api, seller_token, csv_bytes(GOOD), dry_run="false")
+    assert done.status_code == 201 and done.json()["summary"]["skus_created"] == 4
+
+    exported = api.get("/seller/catalog/export?format=xlsx", token=seller_token)
+
+    assert exported.status_code == 200
+    assert exported["Content-Type"] == bulk.FORMATS["xlsx"]
+    assert 'filename="products-' in exported["Content-Disposition"]
+    again = _upload(api, seller_token, exported.content, name="back.xlsx")
+    assert again.json()["summary"] == {"rows": 4, "products_created": 0, "products_updated": 2,
+                                       "skus_created": 0, "skus_updated": 4}
+    assert api.get("/seller/catalog/export?format=pdf", token=seller_token).status_code == 422
+
+
+def test_api_confirm_of_another_shops_token_is_404(api, shop, seller, phones, other_shop, brand):
+    _plan, staged = bulk.stage_import(actor=seller, shop=shop, data=csv_bytes(GOOD))
+    stranger = f.token_for(other_shop.members.get().user)
+    before = snapshot()
+
+    response = api.post(f"/seller/catalog/imports/{staged.token}/confirm", token=stranger)
+
+    assert response.status_code == 404
+    assert snapshot() == before
+
+
+def test_api_bulk_edit_lists_and_edits_skus(api, shop, seller_token, other_sku):
+    product = f.make_product(shop, skus=[("10.00", 1), ("12.00", 2)])
+    a, b = product.skus.order_by("id")
+
+    listed = api.get("/seller/skus?q=" + a.code, token=seller_token).json()
+    edited = api.put("/seller/skus", {"items": [{"sku_id": a.pk, "price": "9.50", "stock": 3, "stock_seen": 1},
+                                                {"sku_id": b.pk, "stock": 20}]}, token=seller_token)
+
+    assert [r["code"] for r in listed["results"]] == [a.code]
+    assert listed["results"][0]["price"] == "10.00" and listed["results"][0]["stock"] == 1
+    assert edited.status_code == 200
+    assert edited.json() == {"prices_changed": 1, "stocks_changed": 2, "products": 1}
+    assert [s.stock.quantity for s in product.skus.order_by("id")] == [3, 20]
+    before = snapshot()
+    bad = api.put("/seller/skus", {"items": [{"sku_id": a.pk, "price": "1.234"}]}, token=seller_token)
+    foreign = api.put("/seller/skus", {"items": [{"sku_id": other_sku.pk, "price": "1.00"}]}, token=seller_token)
+    negative = api.put("/seller/skus", {"items": [{"sku_id": a.pk, "stock": -1}]}, token=seller_token)
+    assert (bad.status_code, bad.json()["fields"]) == (422, {"items[0].price": ["Use at most two decimal places."]})
+    assert foreign.status_code == 404
+    assert negative.status_code == 422 and list(negative.json()["fields"]) == ["items[0].stock"]
+    assert snapshot() == before
