@@ -473,3 +473,91 @@ def test_api_bulk_edit_lists_and_edits_skus(api, shop, seller_token, other_sku):
     assert foreign.status_code == 404
     assert negative.status_code == 422 and list(negative.json()["fields"]) == ["items[0].stock"]
     assert snapshot() == before
+
+
+# --- console ---------------------------------------------------------------------------------
+
+
+def test_console_import_check_then_confirm_once(seller_client, shop, phones, brand):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    page = seller_client.get("/console/products/import/")
+    assert page.status_code == 200 and b"Check the file" in page.content
+
+    checked = seller_client.post("/console/products/import/",
+                                 {"file": SimpleUploadedFile("goods.csv", csv_bytes(GOOD))})
+
+    assert checked.status_code == 200
+    assert "create 2 products and update 0; create 4 SKUs and update 0" in checked.content.decode()
+    assert not Product.objects.filter(shop=shop).exists()
+    token = CatalogImport.objects.get(shop=shop).token
+    assert f'name="token" value="{token}"'.encode() in checked.content
+    done = seller_client.post("/console/products/import/confirm/", {"token": token})
+    assert done.status_code == 302 and done["Location"] == "/console/products/"
+    assert Sku.objects.filter(product__shop=shop).count() == 4
+    after = snapshot()
+    replay = seller_client.post("/console/products/import/confirm/", {"token": token})
+    assert replay.status_code == 409 and b"This file was already imported." in replay.content
+    assert snapshot() == after
+
+
+def test_console_import_shows_the_error_table_and_writes_nothing(seller_client, shop, phones):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    data = csv_bytes(HEADER + "K,t,,phones,,,draft,C1,,1.001,1,\nK2,t2,,nowhere,,,draft,C2,,2,3,\n")
+    response = seller_client.post("/console/products/import/", {"file": SimpleUploadedFile("bad.csv", data)})
+    empty = seller_client.post("/console/products/import/", {})
+    junk = seller_client.post("/console/products/import/", {"file": SimpleUploadedFile("a.xlsx", b"PK\x03\x04")})
+
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert "The file has 2 errors in its 2 rows; nothing was imported." in html
+    assert "Use at most two decimal places." in html and "Unknown category “nowhere”" in html
+    assert 'name="token"' not in html
+    assert empty.status_code == 422 and b"Choose a CSV or XLSX file." in empty.content
+    assert junk.status_code == 422 and b"The file is not a valid Excel workbook (.xlsx)." in junk.content
+    assert not Product.objects.filter(shop=shop).exists() and not CatalogImport.objects.exists()
+
+
+def test_console_export_downloads_the_shops_file(seller_client, shop, product):
+    response = seller_client.get("/console/products/export/?format=csv")
+
+    assert response.status_code == 200 and response["Content-Type"] == "text/csv; charset=utf-8"
+    assert product.skus.get().code in response.content.decode("utf-8-sig")
+    assert seller_client.get("/console/products/export/?format=exe").status_code == 404
+
+
+def test_console_bulk_edit_saves_all_or_shows_row_errors(seller_client, shop, django_assert_max_num_queries):
+    product = f.make_product(shop, skus=[("10.00", 1), ("12.00", 2)])
+    a, b = product.skus.order_by("id")
+    for _ in range(5):
+        f.make_product(shop)
+    with django_assert_max_num_queries(12):
+        page = seller_client.get("/console/products/skus/")
+    assert page.status_code == 200 and f'name="price-{a.pk}" value="10.00"'.encode() in page.content
+
+    form = {"ids": [a.pk, b.pk], f"price-{a.pk}": "9.90", f"stock-{a.pk}": "6", f"stock_seen-{a.pk}": "1",
+            f"price-{b.pk}": "abc", f"stock-{b.pk}": "2", f"stock_seen-{b.pk}": "2"}
+    before = snapshot()
+    refused = seller_client.post("/console/products/skus/", form)
+
+    assert refused.status_code == 422
+    html = refused.content.decode()
+    assert "Nothing was saved" in html and "Enter a valid amount." in html
+    assert f'name="price-{b.pk}" value="abc"' in html and f'name="stock-{a.pk}" value="6"' in html
+    assert snapshot() == before
+    form[f"price-{b.pk}"] = "11.00"
+    saved = seller_client.post("/console/products/skus/", form)
+    assert saved.status_code == 302
+    a.refresh_from_db()
+    b.refresh_from_db()
+    assert (a.price, a.stock.quantity, b.price, b.stock.quantity) == (Decimal("9.90"), 6, Decimal("11.00"), 2)
+
+
+def test_console_bulk_edit_of_another_shops_sku_is_404(seller_client, shop, other_sku):
+    before = snapshot()
+
+    response = seller_client.post("/console/products/skus/", {"ids": [other_sku.pk], f"price-{other_sku.pk}": "1"})
+
+    assert response.status_code == 404
+    assert snapshot() == before

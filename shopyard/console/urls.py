@@ -3,6 +3,7 @@ from django.urls import path
 from . import (
     aftersales_stats_views,
     aftersales_views,
+    catalog_io_views,
     channel_views,
     coupon_views,
     flash_views,
@@ -93,4 +94,9 @@ urlpatterns = [
     path("service/tickets/<id:pk>/", service_views.ticket, name="service_ticket"),
     path("service/tickets/<id:pk>/reply/", service_views.ticket_reply, name="service_ticket_reply"),
     path("service/tickets/<id:pk>/action/", service_views.ticket_action, name="service_ticket_action"),
+    # bulk catalogue (catalog_io_views)
+    path("products/import/", catalog_io_views.product_import, name="product_import"),
+    path("products/import/confirm/", catalog_io_views.product_import_confirm, name="product_import_confirm"),
+    path("products/export/", catalog_io_views.product_export, name="product_export"),
+    path("products/skus/", catalog_io_views.sku_bulk_edit, name="sku_bulk_edit"),
 ]
