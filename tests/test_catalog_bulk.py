@@ -561,3 +561,26 @@ def test_console_bulk_edit_of_another_shops_sku_is_404(seller_client, shop, othe
 
     assert response.status_code == 404
     assert snapshot() == before
+
+
+def test_an_import_feeds_the_search_index_after_commit(shop, seller, phones, brand,
+                                                       django_capture_on_commit_callbacks):
+    from shopyard.search.models import SearchDocument
+
+    with django_capture_on_commit_callbacks(execute=True):
+        bulk.import_file(actor=seller, shop=shop, data=csv_bytes(GOOD))
+
+    docs = {d.title: d for d in SearchDocument.objects.filter(shop_id=shop.pk)}
+    assert sorted(docs) == ["手机壳", "星河手机"]
+    assert docs["星河手机"].is_visible and docs["星河手机"].min_price == Decimal("1999.00")
+    assert not docs["手机壳"].is_visible  # a draft
+
+
+def test_new_skus_of_a_product_with_attributes_need_their_options(shop, seller, phones):
+    product = f.make_product(shop, skus=[("10.00", 1)])
+    code = product.skus.get().code
+    text = f"product_key,title,category,sku_code,price,stock\nK,t,phones,{code},10,1\nK,t,phones,NEW-1,10,1\n"
+
+    plan = bulk.check_file(shop=shop, data=csv_bytes(text))
+
+    assert errors_of(plan) == [(3, "sku_code", "Give the options of the new SKUs: this product varies on 尺码.")]

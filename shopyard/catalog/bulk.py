@@ -32,8 +32,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max, Min, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
+from shopyard.core.bulk_sql import update_rows
 from shopyard.core.errors import Conflict, NotFound, ValidationFailed
 from shopyard.core.events import emit
 from shopyard.core.money import CURRENCY_PRECISION
@@ -389,7 +390,8 @@ def _check_row(number, row, *, columns, currency, categories, brands, errors):
         for message in messages:
             add(name, message)
     clean["values"] = values
-    clean["options"] = _options(row.get("options", ""), add) if "options" in columns else []
+    # None: no options column (an existing SKU keeps its options) or options that could not be read
+    clean["options"] = _options(row.get("options", ""), add) if "options" in columns else None
     return clean
 
 
@@ -505,20 +507,23 @@ def _check_group(key, members, columns, product, existing_attrs, outside, errors
     names, combos = None, {}
     values_of: dict[str, set] = {}
     for c in members:
-        if c["options"] is None:
+        options = c["options"]
+        if options is None and "options" not in columns and c.get("sku") is None:
+            options = []  # a new SKU without options
+        if options is None:
             continue
-        these = [n for n, _v in c["options"]]
+        these = [n for n, _v in options]
         if names is None:
             names = these
         elif these != names:
             add(c, "options", _("Give the same attributes as row %(row)s: %(names)s.")
                 % {"row": first["row"], "names": ", ".join(names) or "—"})
             continue
-        combo = tuple(v for _n, v in c["options"])
+        combo = tuple(v for _n, v in options)
         if combo in combos:
             add(c, "options", _("Row %(row)s has the same options.") % {"row": combos[combo]})
         combos.setdefault(combo, c["row"])
-        for n, v in c["options"]:
+        for n, v in options:
             values_of.setdefault(n, set()).add(v)
     if any(len(v) > MAX_MATRIX_OPTIONS for v in values_of.values()):
         add(first, "options", _("Give at most %(n)s options per attribute.") % {"n": MAX_MATRIX_OPTIONS})
@@ -527,6 +532,11 @@ def _check_group(key, members, columns, product, existing_attrs, outside, errors
         add(first, "options", _("This product's other SKUs vary on %(names)s: use the same attributes, or "
                                 "change the attributes in the product editor.")
             % {"names": ", ".join(existing_attrs.get(product.pk, [])) or "—"})
+    if (product is not None and "options" not in columns and existing_attrs.get(product.pk)
+            and any(c.get("sku") is None for c in members)):
+        add(next(c for c in members if c.get("sku") is None), "sku_code", _(
+            "Give the options of the new SKUs: this product varies on %(names)s.")
+            % {"names": ", ".join(existing_attrs[product.pk])})
     status = first.get("status")
     if status == Product.Status.PUBLISHED:
         active = [c for c in members if c["values"].get("is_active", True)]
@@ -580,6 +590,8 @@ def _write(plan: Plan, *, shop, actor) -> dict:
                 published_at=now if status == Product.Status.PUBLISHED else None)
             new_products.append(g.product)
             continue
+        if g.product.pk not in locked:  # deleted between the check and the write
+            raise Conflict(_("A product of this file was changed meanwhile; check the file again."))
         p = g.product = locked[g.product.pk]
         p.title, p.category = f["title"], f["category"]
         for name in ("title_en", "description", "description_en"):
@@ -594,9 +606,9 @@ def _write(plan: Plan, *, shop, actor) -> dict:
         p.slug = slugify_text(p.title)
         p.updated_at = now
     Product.objects.bulk_create(new_products, batch_size=BATCH)
-    Product.objects.bulk_update([g.product for g in groups if g.product.pk in locked],
-                                ["title", "title_en", "description", "description_en", "category", "brand",
-                                 "status", "published_at", "slug", "updated_at"], batch_size=BATCH)
+    update_rows(Product, [g.product for g in groups if g.product.pk in locked],
+                ["title", "title_en", "description", "description_en", "category", "brand", "status",
+                 "published_at", "slug", "updated_at"])
     options = _write_options(groups)
     _write_skus(groups, options, actor)
     ids = [g.product.pk for g in groups]
@@ -666,7 +678,7 @@ def _write_skus(groups, options, actor) -> None:
             if picked is not None:
                 linked.append((sku, picked))
     Sku.objects.bulk_create(new, batch_size=BATCH)
-    Sku.objects.bulk_update(changed, sorted(update_fields), batch_size=BATCH)
+    update_rows(Sku, changed, sorted(update_fields))
     through = Sku.options.through
     relinked = [sku.pk for sku, _p in linked]
     for start in range(0, len(relinked), BATCH):
@@ -686,7 +698,7 @@ def _refresh_price_ranges(product_ids) -> None:
         for pid in chunk:
             r = ranges.get(pid, {})
             products.append(Product(pk=pid, min_price=r.get("lo") or Decimal("0"), max_price=r.get("hi") or Decimal("0")))
-    Product.objects.bulk_update(products, ["min_price", "max_price"], batch_size=BATCH)
+    update_rows(Product, products, ["min_price", "max_price"])
 
 
 def _apply(*, actor, shop, data, filename) -> dict:
@@ -709,8 +721,9 @@ class ImportRefused(ValidationFailed):
         fields = {}
         for e in plan.errors[:200]:
             fields.setdefault(f"rows[{e.row}].{e.column}", []).append(str(e.message))
-        super().__init__(_("The file has %(n)s errors; nothing was imported.") % {"n": len(plan.errors)},
-                         fields=fields)
+        n = len(plan.errors)
+        super().__init__(ngettext("The file has %(n)s error; nothing was imported.",
+                                  "The file has %(n)s errors; nothing was imported.", n) % {"n": n}, fields=fields)
 
 
 def import_file(*, actor, shop, data: bytes, filename: str = "") -> dict:
@@ -756,6 +769,13 @@ def confirm_import(*, actor, shop, token: str) -> dict:
 
 def _safe(value: str) -> str:
     return "'" + value if value[:1] in FORMULA_START else value
+
+
+def _xlsx_text(value: str) -> str:
+    """XML cannot hold most control characters; openpyxl refuses them."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    return ILLEGAL_CHARACTERS_RE.sub("", _safe(value))
 
 
 def _amount(value, places) -> str:
@@ -805,7 +825,7 @@ def export_file(*, shop, fmt: str) -> tuple[bytes, str, str]:
     sheet = book.create_sheet("products")
     sheet.append(list(COLUMNS))
     for row in rows:
-        sheet.append([_xlsx_number(row[c]) if c in NUMERIC else _safe(row[c]) for c in COLUMNS])
+        sheet.append([_xlsx_number(row[c]) if c in NUMERIC else _xlsx_text(row[c]) for c in COLUMNS])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue(), FORMATS[fmt], name
@@ -883,7 +903,7 @@ def edit_skus(*, actor, shop, items) -> dict:
                     stocks[sku.pk] = stock
         if errors:
             raise ValidationFailed(fields=errors)
-        Sku.objects.bulk_update(prices, ["price"], batch_size=BATCH)
+        update_rows(Sku, prices, ["price"])
         inventory.set_stock_many(quantities=stocks, actor=actor)
         product_ids = sorted({skus[i].product_id for i in [s.pk for s in prices] + list(stocks)})
         if prices:

@@ -81,7 +81,7 @@ def import_catalog(request, file: File[UploadedFile], dry_run: Form[bool] = True
     return Status(200, {
         "ok": plan.ok, "token": staged.token if staged else None,
         "expires_at": staged.created_at + bulk.IMPORT_TTL if staged else None,
-        "summary": plan.summary if plan.ok else {**plan.summary, "rows": plan.rows},
+        "summary": plan.summary,
         "errors": [e.as_dict() for e in plan.errors],
     })
 

@@ -5,6 +5,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
 
+from shopyard.core.bulk_sql import update_rows
 from shopyard.core.errors import OutOfStock, ValidationFailed
 from shopyard.core.events import emit
 
@@ -61,7 +62,7 @@ def set_stock_many(*, quantities: dict, actor=None) -> int:
                     changed_levels.append(StockLevel(sku_id=sku_id, quantity=quantities[sku_id]))
                 movements.append(StockMovement(sku_id=sku_id, delta=delta, reason=StockMovement.Reason.ADJUST,
                                                actor=actor))
-        StockLevel.objects.bulk_update(changed_levels, ["quantity"], batch_size=STOCK_BATCH)
+        update_rows(StockLevel, changed_levels, ["quantity"])
         StockMovement.objects.bulk_create(movements, batch_size=STOCK_BATCH)
     return len(movements)
 
