@@ -34,7 +34,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from shopyard.core.bulk_sql import update_rows
+from shopyard.core.bulk_sql import insert_rows, update_rows
 from shopyard.core.errors import Conflict, NotFound, ValidationFailed
 from shopyard.core.events import emit
 from shopyard.core.money import CURRENCY_PRECISION
@@ -683,8 +683,7 @@ def _write_skus(groups, options, actor) -> None:
     relinked = [sku.pk for sku, _p in linked]
     for start in range(0, len(relinked), BATCH):
         through.objects.filter(sku_id__in=relinked[start:start + BATCH]).delete()
-    through.objects.bulk_create([through(sku_id=sku.pk, attributeoption_id=o.pk) for sku, picked in linked
-                                 for o in picked], batch_size=BATCH)
+    insert_rows(through, [through(sku_id=sku.pk, attributeoption_id=o.pk) for sku, picked in linked for o in picked])
     inventory.set_stock_many(quantities={s.sku.pk: s.stock for g in groups for s in g.skus}, actor=actor)
 
 

@@ -5,7 +5,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
 
-from shopyard.core.bulk_sql import update_rows
+from shopyard.core.bulk_sql import insert_rows, update_rows
 from shopyard.core.errors import OutOfStock, ValidationFailed
 from shopyard.core.events import emit
 
@@ -52,7 +52,7 @@ def set_stock_many(*, quantities: dict, actor=None) -> int:
             current = dict(StockLevel.objects.select_for_update().filter(sku_id__in=chunk).order_by("sku_id")
                            .values_list("sku_id", "quantity"))
             missing = [StockLevel(sku_id=i, quantity=quantities[i]) for i in chunk if i not in current]
-            StockLevel.objects.bulk_create(missing, batch_size=STOCK_BATCH)
+            insert_rows(StockLevel, missing)
             for sku_id in chunk:
                 before = current.get(sku_id, 0)
                 delta = quantities[sku_id] - before
@@ -63,7 +63,7 @@ def set_stock_many(*, quantities: dict, actor=None) -> int:
                 movements.append(StockMovement(sku_id=sku_id, delta=delta, reason=StockMovement.Reason.ADJUST,
                                                actor=actor))
         update_rows(StockLevel, changed_levels, ["quantity"])
-        StockMovement.objects.bulk_create(movements, batch_size=STOCK_BATCH)
+        insert_rows(StockMovement, movements)
     return len(movements)
 
 
