@@ -584,3 +584,36 @@ def test_new_skus_of_a_product_with_attributes_need_their_options(shop, seller, 
     plan = bulk.check_file(shop=shop, data=csv_bytes(text))
 
     assert errors_of(plan) == [(3, "sku_code", "Give the options of the new SKUs: this product varies on 尺码.")]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_confirmations_racing_in_threads_import_the_file_once(shop, seller, phones, brand):
+    import threading
+
+    from django.db import connection
+
+    _plan, staged = bulk.stage_import(actor=seller, shop=shop, data=csv_bytes(GOOD))
+    barrier = threading.Barrier(4)
+    outcomes = []
+
+    def confirm():
+        try:
+            barrier.wait(timeout=30)
+            outcomes.append(("ok", bulk.confirm_import(actor=seller, shop=shop, token=staged.token)["skus_created"]))
+        except Conflict as exc:
+            outcomes.append(("conflict", exc.code))
+        except Exception as exc:  # anything else is a bug: keep it for the assert message
+            outcomes.append(("error", repr(exc)))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=confirm) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+
+    assert sorted(outcomes) == [("conflict", "import_already_applied")] * 3 + [("ok", 4)]
+    assert Sku.objects.filter(product__shop=shop).count() == 4
+    assert Product.objects.filter(shop=shop).count() == 2
+    assert StockMovement.objects.filter(sku__product__shop=shop).count() == 3
