@@ -13,6 +13,7 @@ from shopyard.catalog import bulk
 from shopyard.catalog.models import Brand, CatalogImport, Category, Product, Sku
 from shopyard.catalog.services import refresh_price_range
 from shopyard.core.errors import Conflict, NotFound, ValidationFailed
+from shopyard.inventory import services as inventory_services
 from shopyard.inventory.models import StockLevel, StockMovement
 from tests import factories as f
 
@@ -162,7 +163,7 @@ def test_a_failure_while_writing_rolls_back_every_row(shop, seller, phones, bran
     def boom(**kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(bulk.inventory, "set_stock_many", boom)
+    monkeypatch.setattr(inventory_services, "set_stock_many", boom)
     with pytest.raises(RuntimeError):
         bulk.import_file(actor=seller, shop=shop, data=csv_bytes(GOOD))
 
