@@ -11,6 +11,7 @@ from shopyard.aftersales.stats_api import seller_router as aftersales_stats_sell
 from shopyard.cart.api import router as cart_router
 from shopyard.catalog.api import router as catalog_router
 from shopyard.catalog.api import seller_router as seller_catalog_router
+from shopyard.catalog.bulk_api import router as seller_catalog_bulk_router
 from shopyard.channels.api import operator_router as channels_operator_router
 from shopyard.channels.api import seller_router as channels_seller_router
 from shopyard.checkout import api as _checkout_api  # noqa: F401  (adds POST /orders to the orders router)
@@ -94,3 +95,4 @@ api.add_router("", shop_home_router)
 api.add_router("/seller", shop_decoration_seller_router)
 api.add_router("/seller", settlement_seller_router)
 api.add_router("/operator", settlement_operator_router)
+api.add_router("/seller", seller_catalog_bulk_router)

@@ -209,3 +209,33 @@ class Favourite(models.Model):
 
     def __str__(self):
         return f"{self.user} ♥ {self.product}"
+
+
+class CatalogImport(models.Model):
+    """An uploaded import file that passed its dry run, kept so that the
+    confirmation imports exactly the file the seller saw checked: the token
+    is the only handle, it works for its shop and uploader only, for a short
+    time (catalog.bulk.IMPORT_TTL), and once."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Checked, waiting for confirmation")
+        APPLIED = "applied", _("Imported")
+
+    token = models.CharField(_("token"), max_length=64, unique=True)
+    shop = models.ForeignKey(Shop, verbose_name=_("shop"), on_delete=models.CASCADE, related_name="+")
+    created_by = models.ForeignKey("accounts.User", verbose_name=_("uploaded by"), on_delete=models.CASCADE,
+                                   related_name="+")
+    filename = models.CharField(_("file name"), max_length=200, blank=True)
+    data = models.BinaryField(_("file"))
+    summary = models.JSONField(_("summary"), default=dict)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+    applied_at = models.DateTimeField(_("imported at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("catalogue import")
+        verbose_name_plural = _("catalogue imports")
+        ordering = ["-id"]
+
+    def __str__(self):
+        return f"{self.shop_id} {self.filename} ({self.status})"

@@ -47,7 +47,7 @@ SEO_DESCRIPTION_MAX = 300
 MAX_MEASURE = Decimal("100000")
 
 
-def _measure(value, field, errors, *, places):
+def measure(value, field, errors, *, places):
     """A SKU's weight (kg, 3 places) or volume (m³, 6 places): blank for none."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
@@ -211,7 +211,7 @@ def _clean(data: dict, *, currency: str, partial_product=None):
                            if image_id and partial_product is not None else None)
                 if picture is None:
                     errors[f"skus[{i}].image_id"] = [_("Choose one of this product's images.")]
-        measures = {key: _measure(sku[key], f"skus[{i}].{key}", errors, places=places)
+        measures = {key: measure(sku[key], f"skus[{i}].{key}", errors, places=places)
                     for key, places in (("weight", 3), ("volume", 6)) if key in sku}
         clean_skus.append({
             "code": code, "price": price, "stock": stock, "options": list(chosen),

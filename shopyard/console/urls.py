@@ -3,6 +3,7 @@ from django.urls import path
 from . import (
     aftersales_stats_views,
     aftersales_views,
+    catalog_io_views,
     channel_views,
     coupon_views,
     flash_views,
@@ -111,4 +112,9 @@ urlpatterns = [
     path("settlement/entries/", settlement_views.entries, name="settlement_entries"),
     path("settlement/statements/<id:pk>/", settlement_views.statement_detail, name="settlement_statement"),
     path("settlement/statements/<id:pk>/export/", settlement_views.statement_export, name="settlement_export"),
+    # bulk catalogue (catalog_io_views)
+    path("products/import/", catalog_io_views.product_import, name="product_import"),
+    path("products/import/confirm/", catalog_io_views.product_import_confirm, name="product_import_confirm"),
+    path("products/export/", catalog_io_views.product_export, name="product_export"),
+    path("products/skus/", catalog_io_views.sku_bulk_edit, name="sku_bulk_edit"),
 ]

@@ -19,4 +19,6 @@ class SearchConfig(AppConfig):
             subscribe(name, services.on_shop_event, key="search.shop")
         for name in services.STOCK_EVENTS:
             subscribe(name, services.on_stock_event, key="search.stock")
+        for name in services.BATCH_EVENTS:
+            subscribe(name, services.on_products_event, key="search.products")
         register("refreshed_search_signals", services.refresh_signals)

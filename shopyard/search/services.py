@@ -31,6 +31,7 @@ from .models import DictionaryWord, QueryStat, SearchDocument, SearchLog, Search
 PRODUCT_EVENTS = ("product.created", "product.updated", "product.published", "product.unpublished")
 SHOP_EVENTS = ("shop.suspended", "shop.reopened", "shop.updated")
 STOCK_EVENTS = ("stock.changed",)
+BATCH_EVENTS = ("products.changed",)
 
 # lower bounds of the price ranges (in the currency's units); the facet shows each as "a–b"
 PRICE_BANDS = (Decimal(0), Decimal(50), Decimal(100), Decimal(200), Decimal(500), Decimal(1000),
@@ -163,6 +164,11 @@ def rebuild_index(*, batch=BATCH, now=None, progress=None) -> int:
 
 def on_product_event(payload) -> None:
     index_products(product_ids=[payload["product_id"]])
+
+
+def on_products_event(payload) -> None:
+    """A batch of products changed at once (bulk catalogue import or edit): one event, indexed in batches."""
+    index_products(product_ids=payload["product_ids"])
 
 
 def on_shop_event(payload) -> None:

@@ -12,7 +12,9 @@ CATALOGUE_EVENTS = ("product.created", "product.updated", "product.published", "
                     # a group buy published or stopped shows or hides "开团" on product pages
                     "group_buy.published", "group_buy.stopped",
                     # product Q&A (问大家) shows answered questions on product pages
-                    "question.answered", "question.moderated", "answer.moderated")
+                    "question.answered", "question.moderated", "answer.moderated",
+                    # bulk catalogue import and price/stock edits (catalog.bulk)
+                    "products.changed")
 
 
 class StorefrontConfig(AppConfig):
