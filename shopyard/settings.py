@@ -68,6 +68,8 @@ INSTALLED_APPS = [
     "shopyard.storefront",
     "shopyard.console",
     "shopyard.demo",
+    "shopyard.analytics",
+    "shopyard.recommendations",
 ]
 
 MIDDLEWARE = [
@@ -85,6 +87,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # after auth: a tagged visit records a channel touch once the response is sent
     "shopyard.channels.middleware.ChannelTouchMiddleware",
+    # after auth: behaviour events a page recorded are written once the response is sent
+    "shopyard.analytics.middleware.BehaviourMiddleware",
 ]
 
 ROOT_URLCONF = "shopyard.urls"

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from shopyard.analytics.services import record
 from shopyard.catalog import rich_text
 from shopyard.catalog import services as catalog_services
 from shopyard.catalog.models import Category, Favourite
@@ -230,6 +231,7 @@ def product(request, pk, slug=""):
                                ttl=until_change)
     except seo.Moved as moved:
         return seo.permanent_redirect(request, moved.path)
+    record(request, "view", product_id=pk)
     recent = [pk, *(i for i in _recent_ids(request) if i != pk)][:RECENT_MAX]
     response.set_cookie(
         RECENT_COOKIE, ",".join(str(i) for i in recent), max_age=RECENT_COOKIE_AGE, httponly=True, samesite="Lax"

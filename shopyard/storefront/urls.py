@@ -7,6 +7,7 @@ from . import (
     coupon_views,
     flash_views,
     group_views,
+    recommendation_views,
     review_views,
     search_views,
     sitemaps,
@@ -27,6 +28,10 @@ urlpatterns = [
     path("favourites/", catalog_views.favourites, name="favourites"),
     path("p/<id:pk>/favourite/", catalog_views.toggle_favourite, name="toggle_favourite"),
     path("recent/", catalog_views.recently_viewed, name="recent"),
+    # recommendation blocks, loaded by htmx (recommendation_views)
+    path("recommendations/p/<id:pk>/", recommendation_views.product_block, name="recs_product"),
+    path("recommendations/cart/", recommendation_views.cart_block, name="recs_cart"),
+    path("recommendations/for-you/", recommendation_views.for_you_block, name="recs_for_you"),
     # search engines (sitemaps)
     path("sitemap.xml", sitemaps.sitemap_index, name="sitemap"),
     path("sitemap-<slug:section>.xml", sitemaps.sitemap_section, name="sitemap_section"),

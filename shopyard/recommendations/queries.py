@@ -1,0 +1,168 @@
+"""Serving recommendations: precomputed id lists (cached), filtered by catalog
+visibility at read time, turned into product cards.
+
+Every list costs: its id lists from the cache (one query for those missing),
+then ONE query for the visible products among the candidates and one for their
+cover images (catalog.queries.with_cover). The product itself is never in its
+own lists; unpublished products, inactive SKUs' products and suspended shops'
+products never show, whatever the table says, because the cards come from
+`visible_products()`.
+"""
+
+from django.core.cache import cache
+
+from shopyard.analytics.models import BehaviourEvent
+from shopyard.catalog.queries import visible_products, with_cover
+
+from . import algorithms
+from .models import PopularProduct, ProductNeighbour
+from .services import version
+
+DEFAULT_LIMIT = 10
+MAX_LIMIT = 50
+CANDIDATES = 3  # candidates read per card wanted: some may be hidden now
+CACHE_SECONDS = 600
+FEED_SECONDS = 60  # a shopper's home feed follows what they did within a minute
+
+
+def _key(*parts) -> str:
+    return ":".join(["recs", str(version()), *map(str, parts)])
+
+
+def neighbour_lists(product_ids, kind: str) -> dict:
+    """product -> [(neighbour, score)] best first, from the cache or one query."""
+    product_ids = list(dict.fromkeys(product_ids))
+    if not product_ids:
+        return {}
+    keys = {pid: _key("n", kind, pid) for pid in product_ids}
+    found = cache.get_many(list(keys.values()))
+    out = {pid: found[k] for pid, k in keys.items() if k in found}
+    missing = [pid for pid in product_ids if pid not in out]
+    if missing:
+        loaded = {pid: [] for pid in missing}
+        rows = (ProductNeighbour.objects.filter(kind=kind, product_id__in=missing)
+                .order_by("product_id", "-score", "neighbour_id").values_list("product_id", "neighbour_id", "score"))
+        for pid, neighbour, score in rows:
+            loaded[pid].append((neighbour, score))
+        cache.set_many({keys[pid]: rows for pid, rows in loaded.items()}, CACHE_SECONDS)
+        out.update(loaded)
+    return out
+
+
+def popular_lists(category_ids) -> dict:
+    """category (None: overall) -> the most popular products, from the cache or one query."""
+    category_ids = list(dict.fromkeys(category_ids))
+    keys = {cid: _key("p", cid or 0) for cid in category_ids}
+    found = cache.get_many(list(keys.values()))
+    out = {cid: found[k] for cid, k in keys.items() if k in found}
+    missing = [cid for cid in category_ids if cid not in out]
+    if missing:
+        loaded = {cid: [] for cid in missing}
+        real = [c for c in missing if c is not None]
+        qs = PopularProduct.objects.none()
+        if real:
+            qs = PopularProduct.objects.filter(category_id__in=real)
+        if None in missing:
+            qs = qs | PopularProduct.objects.filter(category__isnull=True)
+        for cid, pid in qs.order_by("category_id", "rank").values_list("category_id", "product_id"):
+            loaded[cid].append(pid)
+        cache.set_many({keys[cid]: ids for cid, ids in loaded.items()}, CACHE_SECONDS)
+        out.update(loaded)
+    return out
+
+
+def cards(candidates, *, limit: int, exclude=()) -> list:
+    """The visible products among `candidates`, in their order, at most `limit`."""
+    exclude = set(exclude)
+    ids = [pid for pid in dict.fromkeys(candidates) if pid not in exclude][: limit * CANDIDATES]
+    if not ids or limit <= 0:
+        return []
+    by_id = {p.pk: p for p in with_cover(visible_products().filter(pk__in=ids))}
+    return [by_id[pid] for pid in ids if pid in by_id][:limit]
+
+
+def clamp(limit) -> int:
+    return max(1, min(int(limit or DEFAULT_LIMIT), MAX_LIMIT))
+
+
+def _ids(rows) -> list:
+    return [pid for pid, _score in rows]
+
+
+def product_candidates(product, kind: str) -> list:
+    """A product's neighbours of `kind`, then its category's best-sellers."""
+    neighbours = _ids(neighbour_lists([product.pk], kind)[product.pk])
+    popular = popular_lists([product.category_id, None])
+    return [*neighbours, *popular[product.category_id], *popular[None]] if kind == "viewed" else neighbours
+
+
+def bought_together(product, *, limit=DEFAULT_LIMIT) -> list:
+    return cards(product_candidates(product, "bought"), limit=clamp(limit), exclude=[product.pk])
+
+
+def similar(product, *, limit=DEFAULT_LIMIT) -> list:
+    return cards(product_candidates(product, "viewed"), limit=clamp(limit), exclude=[product.pk])
+
+
+def product_blocks(product, *, limit=6) -> dict:
+    """The product page's two blocks in one product query (plus images): bought
+    together, and similar (viewed together, then the category's best-sellers),
+    without repeating a product across them."""
+    bought = [p for p in product_candidates(product, "bought") if p != product.pk][:limit * CANDIDATES]
+    viewed = [p for p in product_candidates(product, "viewed") if p != product.pk][:limit * CANDIDATES * 2]
+    found = {p.pk: p for p in cards([*bought, *viewed], limit=len(bought) + len(viewed))}
+    together = [found[p] for p in bought if p in found][:limit]
+    taken = {p.pk for p in together}
+    alike = [found[p] for p in dict.fromkeys(viewed) if p in found and p not in taken][:limit]
+    return {"bought_together": together, "similar": alike}
+
+
+def cart_addons(product_ids, *, limit=DEFAULT_LIMIT) -> list:
+    """Products bought with what is in the cart, the strongest pairing first."""
+    product_ids = list(product_ids)[:MAX_LIMIT]
+    scores = {}
+    for rows in neighbour_lists(product_ids, "bought").values():
+        for pid, score in rows:
+            scores[pid] = scores.get(pid, 0.0) + score
+    ranked = sorted(scores, key=lambda pid: (-scores[pid], pid))
+    return cards(ranked, limit=clamp(limit), exclude=product_ids)
+
+
+def history(*, user_id=None, visitor: str = "") -> list:
+    """A shopper's newest events: [(product, kind, category)], newest first."""
+    if user_id is not None:
+        qs = BehaviourEvent.objects.filter(user_id=user_id)
+    elif visitor:
+        qs = BehaviourEvent.objects.filter(visitor=visitor, user__isnull=True)
+    else:
+        return []
+    return list(qs.filter(product__isnull=False).exclude(kind=BehaviourEvent.Kind.SEARCH)
+                .order_by("-created_at", "-id").values_list("product_id", "kind", "product__category_id")
+                [:algorithms.HISTORY])
+
+
+def for_you_ids(*, user_id=None, visitor: str = "", limit=DEFAULT_LIMIT) -> list:
+    """The home feed's candidate ids: neighbours of the shopper's recent
+    behaviour, then their categories' best-sellers, then the overall ones."""
+    key = _key("f", f"u{user_id}" if user_id is not None else f"v{visitor}", limit)
+    if user_id is not None or visitor:
+        cached = cache.get(key)
+        if cached is not None:
+            return cached
+    events = history(user_id=user_id, visitor=visitor)
+    items = [pid for pid, _kind, _cat in events]
+    bought = neighbour_lists(items, "bought")
+    viewed = neighbour_lists(items, "viewed")
+    categories = [cat for _pid, _kind, cat in events if cat is not None]
+    popular = popular_lists([*categories, None])
+    fallback = [pid for cid in dict.fromkeys([*categories, None]) for pid in popular[cid]]
+    ids = algorithms.personal([(pid, kind) for pid, kind, _cat in events], bought=bought, viewed=viewed,
+                              fallback=fallback, limit=limit * CANDIDATES)
+    if user_id is not None or visitor:
+        cache.set(key, ids, FEED_SECONDS)
+    return ids
+
+
+def for_you(*, user_id=None, visitor: str = "", limit=DEFAULT_LIMIT) -> list:
+    limit = clamp(limit)
+    return cards(for_you_ids(user_id=user_id, visitor=visitor, limit=limit), limit=limit)
