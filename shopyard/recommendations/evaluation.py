@@ -15,6 +15,7 @@ training matrix, as an outside anchor.
 """
 
 import csv
+import warnings
 from collections import defaultdict
 from datetime import datetime
 
@@ -105,6 +106,7 @@ def library_tops(train, wanted, k=K) -> dict:
     import numpy as np
     from implicit.als import AlternatingLeastSquares
     from implicit.nearest_neighbours import CosineRecommender
+    from implicit.utils import ParameterWarning
     from scipy.sparse import csr_matrix
     from threadpoolctl import threadpool_limits
 
@@ -122,7 +124,8 @@ def library_tops(train, wanted, k=K) -> dict:
                         shape=(len(actors), len(items)))
     users = np.array([row[a] for a in wanted], dtype=np.int32)
     out = {}
-    with threadpool_limits(1, "blas"):
+    with threadpool_limits(1, "blas"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", category=ParameterWarning)  # it converts a slice it makes itself
         for name, model in (("implicit item-item cosine", CosineRecommender(K=50)),
                             ("implicit ALS", AlternatingLeastSquares(factors=48, regularization=0.05,
                                                                      iterations=20, random_state=7))):

@@ -118,13 +118,17 @@ def product_blocks(product, *, limit=6) -> dict:
 
 
 def cart_addons(product_ids, *, limit=DEFAULT_LIMIT) -> list:
-    """Products bought with what is in the cart, the strongest pairing first."""
+    """Products bought with what is in the cart, the strongest pairing first.
+    A candidate ranks by its best pairing with one cart product (ties by the
+    sum over the cart): a sum alone would put the best-seller, a weak
+    neighbour of everything, above the true partners of a full cart."""
     product_ids = list(product_ids)[:MAX_LIMIT]
-    scores = {}
+    best, total = {}, {}
     for rows in neighbour_lists(product_ids, "bought").values():
         for pid, score in rows:
-            scores[pid] = scores.get(pid, 0.0) + score
-    ranked = sorted(scores, key=lambda pid: (-scores[pid], pid))
+            best[pid] = max(best.get(pid, 0.0), score)
+            total[pid] = total.get(pid, 0.0) + score
+    ranked = sorted(best, key=lambda pid: (-best[pid], -total[pid], pid))
     return cards(ranked, limit=clamp(limit), exclude=product_ids)
 
 

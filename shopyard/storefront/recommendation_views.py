@@ -30,8 +30,8 @@ TITLES = {
 
 
 def _render(request, blocks) -> HttpResponse:
-    shown = [{"key": key, "title": TITLES[key], "products": _decorate(products)} for key, products in blocks
-             if products]
+    _decorate([p for _key, products in blocks for p in products])  # one set of promotion queries for all
+    shown = [{"key": key, "title": TITLES[key], "products": products} for key, products in blocks if products]
     response = render(request, "storefront/_recommendations.html", {"blocks": shown})
     patch_vary_headers(response, ("Cookie", "Accept-Language"))
     patch_cache_control(response, private=True, max_age=0)
@@ -43,8 +43,6 @@ def product_block(request, pk):
     if product is None:
         raise Http404
     found = recs.product_blocks(product, limit=BLOCK_SIZE)
-    # one set of promotion queries for both grids
-    _decorate(found["bought_together"] + found["similar"])
     return _render(request, [("bought_together", found["bought_together"]), ("similar", found["similar"])])
 
 
