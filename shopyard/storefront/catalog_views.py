@@ -5,8 +5,9 @@ Every page costs a fixed number of SQL queries, whatever the number of
 products on it: listings go through `catalog.queries.with_cover` (products
 with their shop in one query, their images in one more), the product page
 through `catalog.queries.product_detail`. The header's category tree comes
-from the cache. Viewing a product writes nothing, neither to the database nor
-to the session: the recently viewed list lives in a cookie.
+from the cache. Viewing a product writes nothing to the session (the recently
+viewed list lives in a cookie) and, to the database, only its behaviour event
+(analytics.record), one INSERT made after the response has been sent.
 """
 
 from django.contrib import messages
