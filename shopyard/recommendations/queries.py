@@ -2,8 +2,9 @@
 visibility at read time, turned into product cards.
 
 Every list costs: its id lists from the cache (one query for those missing),
-then ONE query for the visible products among the candidates and one for their
-cover images (catalog.queries.with_cover). The product itself is never in its
+then one query for which candidates are visible (ids only), one loading the
+few shown (with their shop) and one for their cover images
+(catalog.queries.with_cover). The product itself is never in its
 own lists; unpublished products, inactive SKUs' products and suspended shops'
 products never show, whatever the table says, because the cards come from
 `visible_products()`.
@@ -12,6 +13,7 @@ products never show, whatever the table says, because the cards come from
 from django.core.cache import cache
 
 from shopyard.analytics.models import BehaviourEvent
+from shopyard.catalog.models import Product
 from shopyard.catalog.queries import visible_products, with_cover
 
 from . import algorithms
@@ -77,8 +79,13 @@ def cards(candidates, *, limit: int, exclude=()) -> list:
     ids = [pid for pid in dict.fromkeys(candidates) if pid not in exclude][: limit * CANDIDATES]
     if not ids or limit <= 0:
         return []
-    by_id = {p.pk: p for p in with_cover(visible_products().filter(pk__in=ids))}
-    return [by_id[pid] for pid in ids if pid in by_id][:limit]
+    # which candidates may be shown (ids only: cheap), then only the winners are loaded
+    visible = set(visible_products().filter(pk__in=ids).values_list("pk", flat=True))
+    chosen = [pid for pid in ids if pid in visible][:limit]
+    if not chosen:
+        return []
+    by_id = {p.pk: p for p in with_cover(Product.objects.filter(pk__in=chosen))}
+    return [by_id[pid] for pid in chosen if pid in by_id]
 
 
 def clamp(limit) -> int:

@@ -4,8 +4,8 @@ The product, cart, home and empty-search pages carry only a placeholder, so
 their own query counts and the anonymous page cache are untouched (the home
 page stays one cached page for everyone while its "for you" block is the
 visitor's own). Each block costs a fixed number of queries: its id lists
-(cached), one query for the visible products, one for their covers and the
-promotion badges of the cards (catalog_views._decorate).
+(cached), which candidates are visible, the shown products, their covers and
+the promotion badges of the cards (catalog_views._decorate).
 """
 
 from django.http import Http404, HttpResponse
