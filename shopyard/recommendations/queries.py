@@ -10,6 +10,10 @@ products never show, whatever the table says, because the cards come from
 `visible_products()`.
 """
 
+import threading
+import time
+from collections import OrderedDict
+
 from django.core.cache import cache
 
 from shopyard.analytics.models import BehaviourEvent
@@ -27,6 +31,63 @@ CACHE_SECONDS = 600
 FEED_SECONDS = 60  # a shopper's home feed follows what they did within a minute
 
 
+class Local:
+    """A bounded in-process copy of cached id lists, in front of the shared cache.
+
+    The lists change only when a recompute moves the version (read from the
+    shared cache on every call, so every process sees it at once) or, for a
+    home feed, after its seconds; keeping them here saves a cache round trip per
+    list (and, with the local-memory cache, its small size evicting them)."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self.items = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get_many(self, keys) -> dict:
+        now = time.monotonic()
+        out = {}
+        with self.lock:
+            for key in keys:
+                entry = self.items.get(key)
+                if entry is not None and entry[0] > now:
+                    self.items.move_to_end(key)
+                    out[key] = entry[1]
+        return out
+
+    def set_many(self, values: dict, seconds: float) -> None:
+        until = time.monotonic() + seconds
+        with self.lock:
+            for key, value in values.items():
+                self.items[key] = (until, value)
+                self.items.move_to_end(key)
+            while len(self.items) > self.size:
+                self.items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self.lock:
+            self.items.clear()
+
+
+LOCAL = Local(50_000)
+
+
+def _get_many(keys) -> dict:
+    found = LOCAL.get_many(keys)
+    missing = [k for k in keys if k not in found]
+    if missing:
+        shared = cache.get_many(missing)
+        if shared:
+            LOCAL.set_many(shared, CACHE_SECONDS)
+            found.update(shared)
+    return found
+
+
+def _set_many(values: dict, seconds: float) -> None:
+    cache.set_many(values, seconds)
+    LOCAL.set_many(values, seconds)
+
+
 def _key(*parts) -> str:
     return ":".join(["recs", str(version()), *map(str, parts)])
 
@@ -36,8 +97,9 @@ def neighbour_lists(product_ids, kind: str) -> dict:
     product_ids = list(dict.fromkeys(product_ids))
     if not product_ids:
         return {}
-    keys = {pid: _key("n", kind, pid) for pid in product_ids}
-    found = cache.get_many(list(keys.values()))
+    prefix = _key("n", kind)
+    keys = {pid: f"{prefix}:{pid}" for pid in product_ids}
+    found = _get_many(list(keys.values()))
     out = {pid: found[k] for pid, k in keys.items() if k in found}
     missing = [pid for pid in product_ids if pid not in out]
     if missing:
@@ -46,7 +108,7 @@ def neighbour_lists(product_ids, kind: str) -> dict:
                 .order_by("product_id", "-score", "neighbour_id").values_list("product_id", "neighbour_id", "score"))
         for pid, neighbour, score in rows:
             loaded[pid].append((neighbour, score))
-        cache.set_many({keys[pid]: rows for pid, rows in loaded.items()}, CACHE_SECONDS)
+        _set_many({keys[pid]: rows for pid, rows in loaded.items()}, CACHE_SECONDS)
         out.update(loaded)
     return out
 
@@ -54,8 +116,9 @@ def neighbour_lists(product_ids, kind: str) -> dict:
 def popular_lists(category_ids) -> dict:
     """category (None: overall) -> the most popular products, from the cache or one query."""
     category_ids = list(dict.fromkeys(category_ids))
-    keys = {cid: _key("p", cid or 0) for cid in category_ids}
-    found = cache.get_many(list(keys.values()))
+    prefix = _key("p")
+    keys = {cid: f"{prefix}:{cid or 0}" for cid in category_ids}
+    found = _get_many(list(keys.values()))
     out = {cid: found[k] for cid, k in keys.items() if k in found}
     missing = [cid for cid in category_ids if cid not in out]
     if missing:
@@ -68,7 +131,7 @@ def popular_lists(category_ids) -> dict:
             qs = qs | PopularProduct.objects.filter(category__isnull=True)
         for cid, pid in qs.order_by("category_id", "rank").values_list("category_id", "product_id"):
             loaded[cid].append(pid)
-        cache.set_many({keys[cid]: ids for cid, ids in loaded.items()}, CACHE_SECONDS)
+        _set_many({keys[cid]: ids for cid, ids in loaded.items()}, CACHE_SECONDS)
         out.update(loaded)
     return out
 
@@ -157,7 +220,7 @@ def for_you_ids(*, user_id=None, visitor: str = "", limit=DEFAULT_LIMIT) -> list
     behaviour, then their categories' best-sellers, then the overall ones."""
     key = _key("f", f"u{user_id}" if user_id is not None else f"v{visitor}", limit)
     if user_id is not None or visitor:
-        cached = cache.get(key)
+        cached = _get_many([key]).get(key)
         if cached is not None:
             return cached
     events = history(user_id=user_id, visitor=visitor)
@@ -170,7 +233,7 @@ def for_you_ids(*, user_id=None, visitor: str = "", limit=DEFAULT_LIMIT) -> list
     ids = algorithms.personal([(pid, kind) for pid, kind, _cat in events], bought=bought, viewed=viewed,
                               fallback=fallback, limit=limit * CANDIDATES)
     if user_id is not None or visitor:
-        cache.set(key, ids, FEED_SECONDS)
+        _set_many({key: ids}, FEED_SECONDS)
     return ids
 
 

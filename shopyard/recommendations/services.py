@@ -9,6 +9,7 @@ two runs over the same events write the same rows.
 """
 
 import logging
+import secrets
 import time
 from collections import Counter, defaultdict
 from datetime import timedelta
@@ -33,9 +34,12 @@ VERSION_KEY = "recs:version"
 
 
 def version() -> int:
+    """The serving caches' version. A cache that lost it (flushed, restarted)
+    starts from a random one, so lists kept in a process (queries.LOCAL) under
+    an old version are never read again."""
     value = cache.get(VERSION_KEY)
     if value is None:
-        cache.add(VERSION_KEY, 1, None)
+        cache.add(VERSION_KEY, secrets.randbits(48), None)
         value = cache.get(VERSION_KEY, 1)
     return value
 
