@@ -2,14 +2,15 @@
 visibility at read time, turned into product cards.
 
 Every list costs: its id lists from the cache (one query for those missing),
-then one query for which candidates are visible (ids only), one loading the
-few shown (with their shop) and one for their cover images
-(catalog.queries.with_cover). The product itself is never in its
+then ONE query for which candidates are visible (ids only, every time), and
+the shown products' card rows (product, shop, cover: catalog.queries.with_cover),
+two queries for those not kept in this process in the last minute. The product itself is never in its
 own lists; unpublished products, inactive SKUs' products and suspended shops'
 products never show, whatever the table says, because the cards come from
 `visible_products()`.
 """
 
+import copy
 import threading
 import time
 from collections import OrderedDict
@@ -29,6 +30,7 @@ MAX_LIMIT = 50
 CANDIDATES = 3  # candidates read per card wanted: some may be hidden now
 CACHE_SECONDS = 600
 FEED_SECONDS = 60  # a shopper's home feed follows what they did within a minute
+CARD_SECONDS = 60  # a card's title, price and cover may lag an edit by this much (visibility never does)
 
 
 class Local:
@@ -142,13 +144,24 @@ def cards(candidates, *, limit: int, exclude=()) -> list:
     ids = [pid for pid in dict.fromkeys(candidates) if pid not in exclude][: limit * CANDIDATES]
     if not ids or limit <= 0:
         return []
-    # which candidates may be shown (ids only: cheap), then only the winners are loaded
+    # which candidates may be shown: asked every time (ids only, cheap), so a
+    # product hidden a moment ago is gone from the next list
     visible = set(visible_products().filter(pk__in=ids).values_list("pk", flat=True))
     chosen = [pid for pid in ids if pid in visible][:limit]
     if not chosen:
         return []
-    by_id = {p.pk: p for p in with_cover(Product.objects.filter(pk__in=chosen))}
-    return [by_id[pid] for pid in chosen if pid in by_id]
+    # the cards' rows (product, shop, cover) are kept in this process for CARD_SECONDS
+    prefix = _key("c")
+    keys = {pid: f"{prefix}:{pid}" for pid in chosen}
+    found = LOCAL.get_many(list(keys.values()))
+    by_id = {pid: found[k] for pid, k in keys.items() if k in found}
+    missing = [pid for pid in chosen if pid not in by_id]
+    if missing:
+        loaded = {p.pk: p for p in with_cover(Product.objects.filter(pk__in=missing))}
+        LOCAL.set_many({keys[pid]: p for pid, p in loaded.items()}, CARD_SECONDS)
+        by_id.update(loaded)
+    # a copy per caller: pages decorate their cards (price text, badges) in place
+    return [copy.copy(by_id[pid]) for pid in chosen if pid in by_id]
 
 
 def clamp(limit) -> int:
