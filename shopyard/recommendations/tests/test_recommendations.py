@@ -163,12 +163,12 @@ def test_hidden_products_never_show(pairs, seller, shop, other_shop, home_operat
     foreign = f.make_product(other_shop)
     bought(*[[a, foreign]] * 3)
     services.recompute()
-    assert ids(queries.bought_together(a)) == [b.pk, foreign.pk, best.pk] or \
-        set(ids(queries.bought_together(a))) == {b.pk, foreign.pk, best.pk}
+    assert set(ids(queries.bought_together(a))) == {b.pk, foreign.pk, best.pk}
+    queries.similar(a, limit=50)  # the id lists and the cards are now cached
     set_published(actor=seller, shop=shop, product_id=b.pk, published=False)
     Sku.objects.filter(product=best).update(is_active=False)
     suspend_shop(actor=home_operator, shop_id=other_shop.pk, reason="违规")
-    cache.clear()
+    # at once, with every cache warm: visibility is asked on every call
     shown = ids(queries.bought_together(a, limit=50)) + ids(queries.similar(a, limit=50))
     shown += ids(queries.for_you(user_id=None, visitor="0" * 32, limit=50))
     assert not {b.pk, best.pk, foreign.pk} & set(shown)
