@@ -18,10 +18,10 @@ from itertools import combinations
 from typing import NamedTuple
 
 MIN_SUPPORT = 2  # shoppers who touched both, below which a pair is noise
-TOP_NEIGHBOURS = 30  # per product and kind, kept in the table
+TOP_NEIGHBOURS = 50  # per product and kind, kept in the table
 ITEMS_PER_SHOPPER = 60  # the newest distinct products of one shopper that pair up (bounds the work per shopper)
 HISTORY = 50  # the newest events of a shopper the home feed starts from
-DECAY = 0.95  # weight of a shopper's n-th newest event: DECAY ** n
+DECAY = 0.98  # weight of a shopper's n-th newest event: DECAY ** n
 BOUGHT_BOOST = 1.5  # bought together weighs more than viewed together in the home feed
 
 # how much one event says about a shopper's taste
