@@ -31,6 +31,7 @@ from shopyard.promotions.flash_api import operator_router as flash_operator_rout
 from shopyard.promotions.flash_api import router as flash_router
 from shopyard.promotions.flash_api import seller_router as flash_seller_router
 from shopyard.promotions.group_api import seller_router as seller_group_router
+from shopyard.recommendations.api import router as recommendations_router
 from shopyard.reviews.api import operator_router as reviews_operator_router
 from shopyard.reviews.api import router as reviews_router
 from shopyard.reviews.api import seller_router as reviews_seller_router
@@ -96,3 +97,4 @@ api.add_router("/seller", shop_decoration_seller_router)
 api.add_router("/seller", settlement_seller_router)
 api.add_router("/operator", settlement_operator_router)
 api.add_router("/seller", seller_catalog_bulk_router)
+api.add_router("", recommendations_router)

@@ -71,6 +71,8 @@ INSTALLED_APPS = [
     "shopyard.demo",
     "django_prometheus",
     "shopyard.operations",
+    "shopyard.analytics",
+    "shopyard.recommendations",
 ]
 
 MIDDLEWARE = [
@@ -91,6 +93,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # after auth: a tagged visit records a channel touch once the response is sent
     "shopyard.channels.middleware.ChannelTouchMiddleware",
+    # after auth: behaviour events a page recorded are written once the response is sent
+    "shopyard.analytics.middleware.BehaviourMiddleware",
     # last: latency and status by view (django-prometheus)
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]

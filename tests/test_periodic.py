@@ -204,6 +204,8 @@ def test_run_periodic_command_prints_json_counts(three_orders, subscribe_for_tes
         "escalated_overdue_tickets": 0,
         "refreshed_search_signals": 0,
         "closed_settlement_statements": 0,
+        "purged_old_behaviour_events": 0,
+        "recomputed_recommendations": 0,
     }
     assert heard == [{"n": 1}]
     assert not OutboxDelivery.objects.exclude(status__in=["delivered", "pending"]).exists()
@@ -218,6 +220,7 @@ def test_run_periodic_command_prints_json_counts(three_orders, subscribe_for_tes
         "expired_flash_orders": 0, "ended_flash_sales": 0, "tracking_poll": 0, "auto_confirm_delivered": 0, "sent_pending_notifications": 0, "sent_pending_webhooks": 0,
         "escalated_overdue_tickets": 0, "refreshed_search_signals": 0,
         "closed_settlement_statements": 0,
+        "purged_old_behaviour_events": 0, "recomputed_recommendations": 0,
     }
     assert not OutboxDelivery.objects.exclude(status="delivered").exists()
     assert not OutboxEvent.objects.filter(status="pending").exists()

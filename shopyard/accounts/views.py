@@ -19,6 +19,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from shopyard.analytics.middleware import claim_on_login
 from shopyard.cart.services import merge_guest_cart
 from shopyard.core.errors import DomainError, NotFound
 from shopyard.core.i18n import localized
@@ -55,6 +56,7 @@ def _login_and_merge(request, user):
     auth_login(request, user, backend=AUTH_BACKEND)
     if guest_key:
         merge_guest_cart(session_key=guest_key, user=user)
+    claim_on_login(request, user)  # what this browser did anonymously now shapes the shopper's recommendations
 
 
 def _retry_after(response, exc):

@@ -2,6 +2,7 @@
 
 from ninja import Field, Router, Schema, Status
 
+from shopyard.analytics.services import record
 from shopyard.core.api_support import Id, bearer, responses
 
 from . import services
@@ -172,7 +173,8 @@ def get_cart(request):
 def add_line(request, payload: CartLineIn):
     """Add a SKU (quantities add up when it is already in the cart)."""
     cart = services.get_cart(user=request.auth, create=True)
-    services.add_line(cart=cart, sku_id=payload.sku_id, quantity=payload.quantity)
+    line = services.add_line(cart=cart, sku_id=payload.sku_id, quantity=payload.quantity)
+    record(request, "cart", product_id=line.sku.product_id)
     return Status(201, serialise(cart))
 
 

@@ -600,9 +600,12 @@ def _visible_product(product_id) -> Product:
     return product
 
 
+@transaction.atomic
 def add_favourite(*, actor, product_id) -> Favourite:
     product = _visible_product(product_id)
-    fav, _c = Favourite.objects.get_or_create(user=actor, product=product)
+    fav, created = Favourite.objects.get_or_create(user=actor, product=product)
+    if created:  # analytics records it as behaviour (recommendations learn from it)
+        emit("favourite.added", user_id=actor.pk, product_id=product.pk)
     return fav
 
 

@@ -11,7 +11,7 @@ import itertools
 import random
 import time
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -621,6 +621,41 @@ def load_search(*, operator) -> int:
     return logged
 
 
+def load_behaviour(*, users, seed: int, now=None) -> int:
+    """Three hundred synthetic shoppers' last 60 days (views, carts, purchases,
+    favourites) with taste clusters by root category (recommendations.synthetic),
+    and a little of the demo shopper's own browsing, so the product pages show
+    bought-together and similar products and the shopper's home feed is theirs.
+    Then the recommendation tables are computed once. Returns the events written."""
+    from shopyard.analytics.models import BehaviourEvent
+    from shopyard.recommendations import services as recommendations
+    from shopyard.recommendations import synthetic
+
+    if BehaviourEvent.objects.filter(user__isnull=True).exists():
+        return 0
+    now = now or timezone.now()
+    clusters = {}
+    rows = (Product.objects.filter(status=Product.Status.PUBLISHED).order_by("pk")
+            .values_list("pk", "category__parent_id", "category_id"))
+    for pk, parent_id, category_id in rows:
+        clusters.setdefault(parent_id or category_id, []).append(pk)
+    if not clusters:
+        return 0
+    days = 60
+    log = synthetic.taste_log(clusters, shoppers=300, seed=seed, days=days,
+                              start=(now - timedelta(days=days)).timestamp())
+    tz = timezone.get_current_timezone()
+    made = [BehaviourEvent(kind=e.kind, visitor=f"{int(e.actor[1:]):032x}", product_id=e.item,
+                           created_at=datetime.fromtimestamp(e.at, tz)) for e in log]
+    # the demo shopper has been looking at the first cluster's products lately
+    first = clusters[sorted(clusters)[0]]
+    made += [BehaviourEvent(kind=BehaviourEvent.Kind.VIEW, user=users["shopper"], product_id=pk,
+                            created_at=now - timedelta(hours=n + 1)) for n, pk in enumerate(first[:4])]
+    BehaviourEvent.objects.bulk_create(made, batch_size=2000)
+    recommendations.recompute(now=now)
+    return len(made)
+
+
 def load(*, products: int = DEFAULT_PRODUCTS, seed: int = DEFAULT_SEED, with_orders: bool = True) -> DemoResult:
     started = time.monotonic()
     rng = random.Random(seed)
@@ -652,6 +687,9 @@ def load(*, products: int = DEFAULT_PRODUCTS, seed: int = DEFAULT_SEED, with_ord
 
         with transaction.atomic():
             load_service(shops=shops, users=users)
+    # shoppers' behaviour and the recommendations computed from it
+    with transaction.atomic():
+        load_behaviour(users=users, seed=seed)
     result.shops = list(shops.values())
     result.seconds = time.monotonic() - started
     return result

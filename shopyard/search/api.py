@@ -5,6 +5,7 @@ from typing import Literal
 
 from ninja import Field, Query, Router, Schema
 
+from shopyard.analytics.services import record
 from shopyard.catalog.api import ProductCard, card
 from shopyard.core.api_support import responses
 
@@ -68,6 +69,8 @@ def search(request, params: Query[SearchParams]):
     filters = queries.Filters(category=params.category, brand=params.brand, shop=params.shop, price=params.price,
                               in_stock=params.in_stock, on_promotion=params.on_promotion)
     result = queries.search(params.q, filters=filters, sort=params.sort, page=params.page, per_page=params.page_size)
+    if params.page == 1 and params.q.strip():
+        record(request, "search", query=params.q.strip())
     labels = queries.facet_labels(result) if result.facets else {}
     facets = {key: [{"id": i, "label": labels.get(key, {}).get(i, str(i)), "count": n}
                     for i, n in result.facets.get(key, [])] for key in queries.FACETS}

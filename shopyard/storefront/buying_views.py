@@ -22,6 +22,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from shopyard.accounts.queries import addresses_of
 from shopyard.accounts.views import safe_next
 from shopyard.aftersales import queries as aftersales_queries
+from shopyard.analytics.services import record
 from shopyard.cart import services as cart_services
 from shopyard.cart.queries import cart_view
 from shopyard.checkout import services as checkout_services
@@ -142,6 +143,7 @@ def cart_add(request):
         if _is_htmx(request):
             return render(request, "storefront/_cart_added.html", {"error": text}, status=status)
         return _render_cart(request, error=text, status=status, back_url=safe_next(request))
+    record(request, "cart", product_id=line.sku.product_id)
     if _is_htmx(request):
         response = render(request, "storefront/_cart_added.html", {"line": line})
         response["HX-Trigger"] = "cartUpdated"

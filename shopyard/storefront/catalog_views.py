@@ -5,8 +5,9 @@ Every page costs a fixed number of SQL queries, whatever the number of
 products on it: listings go through `catalog.queries.with_cover` (products
 with their shop in one query, their images in one more), the product page
 through `catalog.queries.product_detail`. The header's category tree comes
-from the cache. Viewing a product writes nothing, neither to the database nor
-to the session: the recently viewed list lives in a cookie.
+from the cache. Viewing a product writes nothing to the session (the recently
+viewed list lives in a cookie) and, to the database, only its behaviour event
+(analytics.record), one INSERT made after the response has been sent.
 """
 
 from django.contrib import messages
@@ -22,6 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from shopyard.analytics.services import record
 from shopyard.catalog import rich_text
 from shopyard.catalog import services as catalog_services
 from shopyard.catalog.models import Category, Favourite
@@ -231,6 +233,7 @@ def product(request, pk, slug=""):
                                ttl=until_change)
     except seo.Moved as moved:
         return seo.permanent_redirect(request, moved.path)
+    record(request, "view", product_id=pk)
     recent = [pk, *(i for i in _recent_ids(request) if i != pk)][:RECENT_MAX]
     response.set_cookie(
         RECENT_COOKIE, ",".join(str(i) for i in recent), max_age=RECENT_COOKIE_AGE, httponly=True, samesite="Lax"

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy
 
+from shopyard.analytics.services import record
 from shopyard.catalog.queries import visible_product_slug
 from shopyard.core.validation import page_number, parse_id
 from shopyard.search import queries as search_queries
@@ -94,6 +95,7 @@ def search(request):
         entry = search_services.log_search(query=q, results=result.total, corrected=result.corrected,
                                            user=request.user, session_key=request.session.session_key or "")
         log_id = entry.pk if entry else None
+        record(request, "search", query=q)
     params = _params(q, filters, sort, log_id)
     products = _decorate(search_queries.products_in_order(result.ids))
     if log_id:

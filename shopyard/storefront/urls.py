@@ -7,6 +7,7 @@ from . import (
     coupon_views,
     flash_views,
     group_views,
+    recommendation_views,
     review_views,
     search_views,
     shop_views,
@@ -32,6 +33,10 @@ urlpatterns = [
     path("shop/<slug:slug>/preview/", shop_views.preview, name="shop_preview"),
     path("shop/<slug:slug>/follow/", shop_views.toggle_follow, name="toggle_follow"),
     path("followed-shops/", shop_views.followed, name="followed_shops"),
+    # recommendation blocks, loaded by htmx (recommendation_views)
+    path("recommendations/p/<id:pk>/", recommendation_views.product_block, name="recs_product"),
+    path("recommendations/cart/", recommendation_views.cart_block, name="recs_cart"),
+    path("recommendations/for-you/", recommendation_views.for_you_block, name="recs_for_you"),
     # search engines (sitemaps)
     path("sitemap.xml", sitemaps.sitemap_index, name="sitemap"),
     path("sitemap-<slug:section>.xml", sitemaps.sitemap_section, name="sitemap_section"),

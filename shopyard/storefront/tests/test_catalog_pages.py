@@ -298,12 +298,15 @@ def test_anonymous_product_view_writes_nothing_and_costs_fixed_queries(client, s
     # 6, plus the shop's and the platform's published promotions (the price shown is the price paid),
     # the group-buy offers of the product's SKUs (the 开团 button) and their flash sales (badge),
     # the review rating search engines read (JSON-LD aggregateRating), and the answered
-    # questions with their count (问大家, one query)
-    with django_assert_max_num_queries(11):
+    # questions with their count (问大家, one query), and the view's behaviour event (analytics), one
+    # INSERT once the response is sent
+    with django_assert_max_num_queries(12):
         client.get(f.product_url(big))
 
     assert len(many_skus) == len(one_sku)
-    assert all(q["sql"].lstrip().upper().startswith("SELECT") for q in many_skus.captured_queries)
+    *reads, recorded = [q["sql"].lstrip() for q in many_skus.captured_queries]
+    assert all(sql.upper().startswith("SELECT") for sql in reads)
+    assert recorded.startswith("INSERT") and "analytics_behaviourevent" in recorded
     assert len(option_chips(resp.content.decode())) == 12
     assert "sessionid" not in resp.cookies
     assert Session.objects.count() == 0
@@ -316,7 +319,8 @@ def test_logged_in_product_view_costs_fixed_queries(client, shopper, shop, djang
     # 10, plus the logged-in session's tracking row (accounts.sessions), the promotions, the group-buy
     # offers, the flash sales and the shopper's coupons (the price shown is what they pay), and the
     # unread-message count in the header
-    with django_assert_max_num_queries(18):  # as above, + the review rating and the answered questions
+    # as above, + the review rating, the answered questions and the view's behaviour event (after the response)
+    with django_assert_max_num_queries(19):
         resp = client.get(f.product_url(p))
     assert resp.status_code == 200
 

@@ -240,8 +240,9 @@ def test_product_page_costs_a_fixed_number_of_queries(client, shop, settings):
 
     # 6, plus the shop's and the platform's published promotions, the group-buy offers and the flash
     # sales of the SKUs
-    # (and the review rating for the structured data, and the answered questions with their count)
-    assert len(one) == len(many) == 11
+    # (and the review rating for the structured data, and the answered questions with their count),
+    # and the view's behaviour event, inserted once the response is sent (analytics)
+    assert len(one) == len(many) == 12
 
 
 # --- specifications -----------------------------------------------------------------

@@ -1,0 +1,92 @@
+"""Every write of the analytics app: behaviour events.
+
+Pages and API handlers call `record(request, kind, ...)`, which only appends
+to a list on the request (no query, nothing that can fail the page); the
+middleware turns that list into ONE bulk INSERT once the response has been
+sent. Purchases and favourites arrive as events (`order.placed`,
+`favourite.added`) and are written by their subscribers. A recording failure
+is logged and swallowed: behaviour is a signal, never a reason to break a page.
+"""
+
+import logging
+from datetime import datetime, timedelta
+
+from django.utils import timezone
+
+from .models import QUERY_MAX, VISITOR_MAX, BehaviourEvent
+
+log = logging.getLogger("shopyard.analytics")
+
+BUFFER_ATTR = "_behaviour_events"
+MAX_PER_REQUEST = 50  # one request never writes more than this (a huge cart, a replayed batch)
+RETENTION = timedelta(days=400)
+KINDS = {k.value for k in BehaviourEvent.Kind}
+
+
+def record(request, kind: str, *, product_id=None, query: str = "") -> None:
+    """Remember one behaviour event of this request; the middleware writes the
+    request's events together after the response. Never raises."""
+    try:
+        if kind not in KINDS:
+            raise ValueError(f"unknown behaviour kind {kind!r}")
+        buffer = request.__dict__.setdefault(BUFFER_ATTR, [])
+        if len(buffer) < MAX_PER_REQUEST:
+            pid = product_id if isinstance(product_id, int) and not isinstance(product_id, bool) else None
+            buffer.append((kind, pid, str(query or "")[:QUERY_MAX], timezone.now()))
+    except Exception:
+        log.exception("could not buffer a behaviour event")
+
+
+def pending(request) -> list:
+    """The events `record` buffered on this request, taken off it."""
+    return request.__dict__.pop(BUFFER_ATTR, None) or []
+
+
+def write_events(*, events: list, user_id=None, visitor: str = "") -> int:
+    """One INSERT for a request's events (kind, product id, query, at)."""
+    if not events or (user_id is None and not visitor):
+        return 0
+    rows = [BehaviourEvent(kind=kind, user_id=user_id, visitor=visitor[:VISITOR_MAX], product_id=pid, query=query,
+                           created_at=at) for kind, pid, query, at in events[:MAX_PER_REQUEST]]
+    BehaviourEvent.objects.bulk_create(rows)
+    return len(rows)
+
+
+def claim_visitor_events(*, visitor: str, user_id) -> int:
+    """A shopper who logs in takes over what their browser did anonymously, so
+    their home feed starts from it. Only rows without a user move: a shared
+    computer's earlier shopper keeps theirs."""
+    if not visitor or user_id is None:
+        return 0
+    return BehaviourEvent.objects.filter(visitor=visitor[:VISITOR_MAX], user__isnull=True).update(user_id=user_id)
+
+
+def on_order_placed(payload) -> None:
+    """`order.placed` subscriber: one purchase event per product of the order.
+    Delivery runs once per subscriber (core.events), so no duplicate rows."""
+    from shopyard.orders.models import OrderLine
+
+    user_id = payload.get("user_id")
+    if not user_id:
+        return
+    at = datetime.fromisoformat(payload["placed_at"]) if payload.get("placed_at") else timezone.now()
+    product_ids = sorted(set(OrderLine.objects.filter(order_id=payload["order_id"])
+                             .values_list("product_id_snapshot", flat=True)))
+    BehaviourEvent.objects.bulk_create([
+        BehaviourEvent(kind=BehaviourEvent.Kind.PURCHASE, user_id=user_id, product_id=pid, created_at=at)
+        for pid in product_ids
+    ])
+
+
+def on_favourite_added(payload) -> None:
+    """`favourite.added` subscriber (catalog.services.add_favourite)."""
+    BehaviourEvent.objects.create(kind=BehaviourEvent.Kind.FAVOURITE, user_id=payload["user_id"],
+                                  product_id=payload["product_id"], created_at=timezone.now())
+
+
+def purge_old_events(now=None) -> int:
+    """Periodic: drop behaviour older than RETENTION (recommendations learn from
+    a shorter window anyway). Returns how many went."""
+    cutoff = (now or timezone.now()) - RETENTION
+    deleted, _by_model = BehaviourEvent.objects.filter(created_at__lt=cutoff).delete()
+    return deleted
