@@ -24,7 +24,7 @@ from django.shortcuts import render
 from shopyard.core.validation import parse_id
 from shopyard.shops.models import Shop, ShopMember
 from shopyard.shops.queries import suspended_message
-from shopyard.shops.roles import allows, check_area
+from shopyard.shops.roles import allows, areas_of, check_area
 from shopyard.shops.state import can_trade
 
 SESSION_KEY = "console_shop_id"
@@ -39,6 +39,11 @@ class ConsoleContext:
     @property
     def read_only(self) -> bool:
         return not can_trade(self.shop.status)
+
+    @property
+    def areas(self) -> frozenset:
+        """The areas the current member's role covers (the navigation shows only these)."""
+        return areas_of(self.membership.role)
 
     def can(self, area) -> bool:
         """Whether the current member's role covers `area` (navigation hides the rest)."""

@@ -94,3 +94,16 @@ urlpatterns = [
     path("service/tickets/<id:pk>/reply/", service_views.ticket_reply, name="service_ticket_reply"),
     path("service/tickets/<id:pk>/action/", service_views.ticket_action, name="service_ticket_action"),
 ]
+
+# staff (owners) and operator pages (staff_views, operator_views)
+from . import operator_views, staff_views  # noqa: E402
+
+urlpatterns += [
+    path("staff/", staff_views.staff_list, name="staff"),
+    path("staff/<id:pk>/role/", staff_views.staff_role, name="staff_role"),
+    path("staff/<id:pk>/remove/", staff_views.staff_remove, name="staff_remove"),
+    path("operator/applications/", operator_views.applications_queue, name="operator_applications"),
+    path("operator/applications/<id:pk>/", operator_views.application_detail, name="operator_application"),
+    path("operator/applications/<id:pk>/review/", operator_views.application_review,
+         name="operator_application_review"),
+]
