@@ -58,7 +58,7 @@ def application_review(request, pk):
         application = applications.review(actor=request.user, application_id=pk, action=action, reason=reason)
     except DomainError as exc:
         errors = {k: [str(m) for m in (v if isinstance(v, list | tuple) else [v])] for k, v in exc.fields.items()}
-        return _detail(request, pk, errors=errors or {"__all__": [str(exc.message)]},
+        return _detail(request, pk, errors=errors or {"general": [str(exc.message)]},
                        form={"reason": reason, "action": action}, status=exc.status)
     messages.success(request, _("Application %(name)s: %(status)s.") % {
         "name": application.shop_name, "status": application.get_status_display()})

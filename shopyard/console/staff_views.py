@@ -18,7 +18,7 @@ from .access import seller_required
 
 def _errors(exc: DomainError) -> dict:
     return {k: [str(m) for m in (v if isinstance(v, list | tuple) else [v])] for k, v in exc.fields.items()} \
-        or {"__all__": [str(exc.message)]}
+        or {"general": [str(exc.message)]}
 
 
 def _page(request, *, form=None, errors=None, status=200):

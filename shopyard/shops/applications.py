@@ -31,7 +31,7 @@ from shopyard.core.errors import NotFound, PermissionDenied, ValidationFailed
 from shopyard.core.events import emit
 from shopyard.core.images import check_upload, delete_written
 from shopyard.core.slugs import slugify_text
-from shopyard.core.statemachine import actor_label, apply_transition
+from shopyard.core.statemachine import actor_label, apply_transition, next_state
 from shopyard.core.validation import check_id
 
 from .application_state import PENDING, TRANSITIONS, Action, Status
@@ -288,7 +288,7 @@ def _review(*, actor, application_id, action, reason):
         application = ShopApplication.objects.select_for_update().filter(pk=application_id).first()
         if application is None:
             raise NotFound(_("Application not found."))
-        shop = None
+        next_state(TRANSITIONS, application.status, action)  # 409 for a decided application, before anything else
         if action == Action.APPROVE:
             if name_taken(application.shop_name, exclude_application=application.pk):
                 raise ValidationFailed(fields={"shop_name": [

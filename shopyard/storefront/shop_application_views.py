@@ -50,7 +50,7 @@ def apply(request):
             application = applications.submit_application(actor=request.user, data=form,
                                                           documents=_documents(request))
         except DomainError as exc:
-            errors, status = _errors(exc) or {"__all__": [str(exc.message)]}, exc.status
+            errors, status = _errors(exc) or {"general": [str(exc.message)]}, exc.status
         else:
             messages.success(request, _("Application sent: the platform reviews it, usually within two working days."))
             return redirect("storefront:shop_application", application.pk)
@@ -74,7 +74,7 @@ def detail(request, pk):
             applications.resubmit_application(actor=request.user, application_id=application.pk, data=form,
                                               documents=_documents(request), note=request.POST.get("note", ""))
         except DomainError as exc:
-            errors, status = _errors(exc) or {"__all__": [str(exc.message)]}, exc.status
+            errors, status = _errors(exc) or {"general": [str(exc.message)]}, exc.status
             form["note"] = request.POST.get("note", "")
         else:
             messages.success(request, _("Resubmitted: the platform reviews your application again."))
