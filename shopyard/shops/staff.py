@@ -86,9 +86,9 @@ def invite_member(*, actor, shop, login, role) -> ShopMember:
 def change_role(*, actor, shop, member_id, role) -> ShopMember:
     """Give a member another role; the last owner keeps theirs."""
     _require_staff_manager(actor, shop)
-    role = _check_role(role)
     with transaction.atomic():
-        member = _member(shop, member_id)
+        member = _member(shop, member_id)  # a foreign member is a 404 before the role is read
+        role = _check_role(role)
         if member.role == role:
             return member
         if member.role == Role.OWNER and _owners(shop) <= 1:
