@@ -131,3 +131,19 @@ def test_staff_api(client, shop, seller):
     assert [m["username"] for m in client.get("/api/v1/seller/staff", **owner).json()] == ["seller", "kefu"]
     assert client.delete(f"/api/v1/seller/staff/{member_id}", **owner).status_code == 204
     assert _staff(shop) == [("seller", "owner")]
+
+
+def test_demo_marketplace_data_has_staff_of_every_role_and_applications_for_review(media):
+    from shopyard.demo.marketplace_data import load_marketplace
+    from shopyard.shops.models import ShopApplication
+
+    operator = f.make_user("demo-operator", is_staff=True)
+    galaxy = f.make_shop("星河数码")
+    galaxy.slug = "galaxy-digital"
+    galaxy.save(update_fields=["slug"])
+    assert load_marketplace(operator=operator) == 6
+    assert sorted(ShopMember.objects.filter(shop=galaxy).values_list("role", flat=True)) == [
+        "cs_agent", "manager", "order_clerk", "product_editor"]
+    assert sorted(ShopApplication.objects.values_list("shop_name", "status")) == [
+        ("Brightway Outdoor", "needs_more_info"), ("山间茶舍", "submitted")]
+    assert load_marketplace(operator=operator) == 0  # loads once

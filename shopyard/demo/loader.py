@@ -632,6 +632,9 @@ def load(*, products: int = DEFAULT_PRODUCTS, seed: int = DEFAULT_SEED, with_ord
         load_coupons(operator=users["operator"], shops=shops, users=users)
         load_channels(shops=shops, users=users)
         load_search(operator=users["operator"])
+        from .marketplace_data import load_marketplace
+
+        load_marketplace(operator=users["operator"])
     # orders run after the catalogue commits, as they would in real life
     if with_orders:
         load_orders(shops=shops, users=users, result=result)
