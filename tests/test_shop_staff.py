@@ -29,7 +29,7 @@ def test_owner_invites_by_username_and_email_changes_role_and_removes(shop, sell
     staff.remove_member(actor=seller, shop=shop, member_id=ShopMember.objects.get(user__username="xiaoli").pk)
     assert _staff(shop) == [("kefu", "order_clerk"), ("seller", "owner")]
     assert [e.name for e in OutboxEvent.objects.filter(name__startswith="shop_member.").order_by("pk")] == [
-        "shop_member.added", "shop_member.added", "shop_member.role_changed", "shop_member.removed"]
+        "shop_member.added", "shop_member.added", "shop_member.updated", "shop_member.removed"]
 
 
 @pytest.mark.parametrize("login, message", [

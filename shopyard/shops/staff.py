@@ -95,7 +95,7 @@ def change_role(*, actor, shop, member_id, role) -> ShopMember:
             raise ValidationFailed(fields={"role": [_("The shop needs an owner: make someone else owner first.")]})
         previous, member.role = member.role, role
         member.save(update_fields=["role"])
-        emit("shop_member.role_changed", shop_id=shop.pk, user_id=member.user_id, role=role, previous=previous,
+        emit("shop_member.updated", shop_id=shop.pk, user_id=member.user_id, role=role, previous=previous,
              actor_id=actor.pk)
     return member
 
