@@ -329,3 +329,16 @@ def test_api_approve_opens_the_shop(client, applicant, operator, media):
 
 def test_identity_card_check_digit():
     assert applications.id_card_check_digit("11010519491231002") == "X"
+
+
+def test_the_database_refuses_a_duplicate_pending_name_that_slips_past_the_check(applicant, media, monkeypatch):
+    """Two applicants submitting the same name at once both pass `name_taken`; the
+    unique constraint on the lower-cased pending name makes the second a field error."""
+    applications.submit_application(actor=applicant, data=individual(shop_name="Twin Peaks"), documents=id_docs())
+    monkeypatch.setattr(applications, "name_taken", lambda name, **kw: False)
+    with pytest.raises(ValidationFailed) as exc:
+        applications.submit_application(actor=f.make_user("twin"), data=individual(shop_name="TWIN PEAKS"),
+                                        documents=id_docs())
+    assert exc.value.fields == {"shop_name": ["A shop or a pending application already uses this name."]}
+    assert ShopApplication.objects.count() == 1
+    assert len(_stored_files(media)) == 2  # the refused submission's files were deleted again

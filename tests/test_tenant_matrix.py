@@ -276,14 +276,10 @@ CONSOLE = {
 
 
 def seller_api_routes() -> list[str]:
-    """"METHOD /seller/..." of every operation the ninja API serves under /seller."""
-    out = []
-    for prefix, router in ninja_api._routers:
-        for path, view in router.path_operations.items():
-            full = "/" + "/".join(p.strip("/") for p in (prefix, path) if p.strip("/"))
-            if full.startswith("/seller"):
-                out += [f"{m} {full}" for op in view.operations for m in op.methods]
-    return sorted(out)
+    """"METHOD /seller/..." of every operation the API serves under /seller (from its OpenAPI)."""
+    paths = ninja_api.get_openapi_schema()["paths"]
+    return sorted(f"{method.upper()} {path.removeprefix('/api/v1')}" for path, ops in paths.items()
+                  if path.startswith("/api/v1/seller/") for method in ops)
 
 
 def console_url_names() -> list[str]:

@@ -258,8 +258,12 @@ def resubmit_application(*, actor, application_id, data, documents, note="") -> 
             checked = _check_documents(documents, kind=details["kind"], existing=existing)
             if name_taken(details["shop_name"], exclude_application=application.pk):
                 raise _duplicate_name_error()
-            apply_transition(application, Action.RESUBMIT, transitions=TRANSITIONS, record=_record, actor=actor,
-                             note=note, **details)
+            try:
+                with transaction.atomic():
+                    apply_transition(application, Action.RESUBMIT, transitions=TRANSITIONS, record=_record,
+                                     actor=actor, note=note, **details)
+            except IntegrityError:  # a concurrent applicant took the new name
+                raise _duplicate_name_error() from None
             _write_documents(application, checked, written)
             emit("shop_application.resubmitted", application_id=application.pk, applicant_id=actor.pk)
     except BaseException:
@@ -306,8 +310,8 @@ def _review(*, actor, application_id, action, reason):
         else:
             apply_transition(application, action, transitions=TRANSITIONS, record=_record, actor=actor,
                              note=reason, reason=reason)
-            event = "shop_application.rejected" if action == Action.REJECT else "shop_application.returned"
-            emit(event, application_id=application.pk, applicant_id=application.applicant_id, actor_id=actor.pk,
+            emit("shop_application.rejected" if action == Action.REJECT else "shop_application.returned",
+                 application_id=application.pk, applicant_id=application.applicant_id, actor_id=actor.pk,
                  reason=reason)
     return application
 
