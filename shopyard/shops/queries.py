@@ -46,10 +46,6 @@ def shop_for_seller(user, shop_id=None, *, perm, write=False) -> Shop:
     return membership.shop
 
 
-def membership_of(user, shop) -> ShopMember | None:
-    return ShopMember.objects.filter(user=user, shop=shop).first() if getattr(user, "pk", None) else None
-
-
 # --- seller onboarding ---------------------------------------------------------
 
 
