@@ -98,3 +98,10 @@ api.add_router("/seller", settlement_seller_router)
 api.add_router("/operator", settlement_operator_router)
 api.add_router("/seller", seller_catalog_bulk_router)
 api.add_router("", recommendations_router)
+from shopyard.shops.onboarding_api import operator_router as shop_applications_operator_router  # noqa: E402
+from shopyard.shops.onboarding_api import router as shop_applications_router  # noqa: E402
+from shopyard.shops.onboarding_api import seller_router as staff_seller_router  # noqa: E402
+
+api.add_router("", shop_applications_router)
+api.add_router("/operator", shop_applications_operator_router)
+api.add_router("/seller", staff_seller_router)

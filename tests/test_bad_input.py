@@ -311,7 +311,7 @@ def test_console_price_refuses_non_ascii_digits(client, seller, shop, value):
 
 
 def test_console_shop_switch_refuses_non_ascii_digits(client, seller, shop, other_shop):
-    ShopMember.objects.create(shop=other_shop, user=seller, role=ShopMember.Role.STAFF)
+    ShopMember.objects.create(shop=other_shop, user=seller, role=ShopMember.Role.MANAGER)
     client.force_login(seller)
     fullwidth = "".join(chr(ord("０") + int(c)) for c in str(other_shop.pk))
     assert client.get(f"/console/?shop={fullwidth}").status_code == 404

@@ -9,8 +9,9 @@ from typing import Literal
 from django.utils.translation import gettext as _
 from ninja import Field, File, Query, Router, Schema, Status, UploadedFile
 
+from shopyard.core.access import api_operator
 from shopyard.core.api_support import Id, InSchema, PageMeta, bearer, paginate, responses
-from shopyard.core.errors import NotFound, PermissionDenied
+from shopyard.core.errors import NotFound
 from shopyard.core.money import money_str
 from shopyard.shops.queries import shop_for_seller
 
@@ -265,33 +266,33 @@ def _seller_detail(shop, case_id):
 @seller_router.get("/aftersales/cases", response=responses({200: CasePage}), auth=bearer)
 def seller_cases(request, filters: Query[CaseFilters]):
     """The shop's cases, the nearest deadline first."""
-    shop = shop_for_seller(request.auth)
+    shop = shop_for_seller(request.auth, perm="aftersales")
     return _page(queries.shop_cases(shop, status=filters.status, kind=filters.kind), filters, Role.SELLER)
 
 
 @seller_router.get("/aftersales/cases/{case_id}", response=responses({200: CaseDetailOut}), auth=bearer)
 def seller_case(request, case_id: Id):
-    return Status(200, _seller_detail(shop_for_seller(request.auth), case_id))
+    return Status(200, _seller_detail(shop_for_seller(request.auth, perm="aftersales"), case_id))
 
 
 @seller_router.post("/aftersales/cases/{case_id}/approve", response=responses({200: CaseDetailOut}), auth=bearer)
 def seller_approve(request, case_id: Id, payload: NoteIn):
     """Approve: a refund-only or compensation case pays at once; a return waits for the goods."""
-    shop = shop_for_seller(request.auth, write=True)
+    shop = shop_for_seller(request.auth, write=True, perm="aftersales")
     services.approve(actor=request.auth, shop=shop, case_id=case_id, note=payload.note)
     return Status(200, _seller_detail(shop, case_id))
 
 
 @seller_router.post("/aftersales/cases/{case_id}/reject", response=responses({200: CaseDetailOut}), auth=bearer)
 def seller_reject(request, case_id: Id, payload: ReasonNoteIn):
-    shop = shop_for_seller(request.auth, write=True)
+    shop = shop_for_seller(request.auth, write=True, perm="aftersales")
     services.reject(actor=request.auth, shop=shop, case_id=case_id, note=payload.note)
     return Status(200, _seller_detail(shop, case_id))
 
 
 @seller_router.post("/aftersales/cases/{case_id}/receive", response=responses({200: CaseDetailOut}), auth=bearer)
 def seller_receive(request, case_id: Id, payload: NoteIn):
-    shop = shop_for_seller(request.auth, write=True)
+    shop = shop_for_seller(request.auth, write=True, perm="aftersales")
     services.receive(actor=request.auth, shop=shop, case_id=case_id, note=payload.note)
     return Status(200, _seller_detail(shop, case_id))
 
@@ -299,7 +300,7 @@ def seller_receive(request, case_id: Id, payload: NoteIn):
 @seller_router.post("/aftersales/cases/{case_id}/inspect", response=responses({200: CaseDetailOut}), auth=bearer)
 def seller_inspect(request, case_id: Id, payload: InspectIn):
     """Inspect the returned goods: resaleable ones go back to stock; a return refunds."""
-    shop = shop_for_seller(request.auth, write=True)
+    shop = shop_for_seller(request.auth, write=True, perm="aftersales")
     services.inspect(actor=request.auth, shop=shop, case_id=case_id, resaleable=payload.resaleable,
                      note=payload.note)
     return Status(200, _seller_detail(shop, case_id))
@@ -309,7 +310,7 @@ def seller_inspect(request, case_id: Id, payload: InspectIn):
                     auth=bearer)
 def seller_ship(request, case_id: Id, payload: CaseShipIn):
     """Ship the replacement (exchange) or the repaired item (repair)."""
-    shop = shop_for_seller(request.auth, write=True)
+    shop = shop_for_seller(request.auth, write=True, perm="aftersales")
     services.ship_replacement(actor=request.auth, shop=shop, case_id=case_id, carrier=payload.carrier,
                               tracking_number=payload.tracking_number, note=payload.note)
     return Status(200, _seller_detail(shop, case_id))
@@ -317,14 +318,14 @@ def seller_ship(request, case_id: Id, payload: CaseShipIn):
 
 @seller_router.post("/aftersales/cases/{case_id}/escalate", response=responses({200: CaseDetailOut}), auth=bearer)
 def seller_escalate(request, case_id: Id, payload: ReasonNoteIn):
-    shop = shop_for_seller(request.auth, write=True)
+    shop = shop_for_seller(request.auth, write=True, perm="aftersales")
     services.escalate(actor=request.auth, shop=shop, case_id=case_id, note=payload.note)
     return Status(200, _seller_detail(shop, case_id))
 
 
 @seller_router.post("/aftersales/cases/{case_id}/photos", response=responses({200: CaseDetailOut}), auth=bearer)
 def seller_photo(request, case_id: Id, photo: File[UploadedFile]):
-    shop = shop_for_seller(request.auth, write=True)
+    shop = shop_for_seller(request.auth, write=True, perm="aftersales")
     services.add_photos(actor=request.auth, shop=shop, case_id=case_id, photos=[photo], field="photo")
     return Status(200, _seller_detail(shop, case_id))
 
@@ -352,13 +353,13 @@ class PolicyOut(Schema):
 @seller_router.get("/aftersales/policy", response=responses({200: PolicyOut}), auth=bearer)
 def seller_policy(request):
     """The shop's windows (days) and deadlines in force: its own values, else the platform's."""
-    return Status(200, services.policy_for(shop_for_seller(request.auth)))
+    return Status(200, services.policy_for(shop_for_seller(request.auth, perm="aftersales")))
 
 
 @seller_router.put("/aftersales/policy", response=responses({200: PolicyOut}), auth=bearer)
 def seller_set_policy(request, payload: PolicyIn):
     """Set the shop's windows and deadlines; null takes the platform default."""
-    shop = shop_for_seller(request.auth, write=True)
+    shop = shop_for_seller(request.auth, write=True, perm="aftersales")
     services.save_policy(actor=request.auth, shop=shop, data=payload.dict())
     return Status(200, services.policy_for(shop))
 
@@ -367,9 +368,7 @@ def seller_set_policy(request, payload: PolicyIn):
 
 
 def _operator(request):
-    if not request.auth.is_staff:
-        raise PermissionDenied(_("Only platform operators may do this."))
-    return request.auth
+    return api_operator(request)
 
 
 @operator_router.get("/aftersales/disputes", response=responses({200: CasePage}), auth=bearer)

@@ -4,6 +4,7 @@
 from django.db.models import F, Prefetch
 from django.utils import timezone
 
+from shopyard.core.access import is_operator
 from shopyard.core.errors import ValidationFailed
 from shopyard.core.validation import check_id
 
@@ -64,7 +65,7 @@ def shop_case_detail(shop, case_id):
 
 
 def operator_cases(user, *, status=Status.DISPUTED):
-    if not getattr(user, "is_staff", False):
+    if not is_operator(user):
         return Case.objects.none()
     qs = _list_qs().select_related("buyer")
     if status:
@@ -74,7 +75,7 @@ def operator_cases(user, *, status=Status.DISPUTED):
 
 def operator_case_detail(user, case_id):
     pk = _id(case_id)
-    if not pk or not getattr(user, "is_staff", False):
+    if not pk or not is_operator(user):
         return None
     return _detail_qs().filter(pk=pk).first()
 

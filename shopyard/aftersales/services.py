@@ -26,6 +26,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from shopyard.core.access import is_operator
 from shopyard.core.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationFailed
 from shopyard.core.events import emit
 from shopyard.core.images import check_upload
@@ -249,7 +250,7 @@ def shop_case(shop, case_id, *, lock=True) -> Case:
 
 
 def operator_case(actor, case_id, *, lock=True) -> Case:
-    if not getattr(actor, "is_staff", False):
+    if not is_operator(actor):
         raise NotFound(_("After-sales case not found."))
     return _lookup(Case.objects.all(), case_id, lock=lock)
 

@@ -46,6 +46,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from shopyard.core.access import is_operator
 from shopyard.core.errors import NotFound, PermissionDenied, ValidationFailed
 from shopyard.core.money import format_price, money_str
 from shopyard.core.validation import parse_id
@@ -151,7 +152,7 @@ def operator_shop(actor, shop_id):
     an unknown shop id is 404, a malformed one 422."""
     from shopyard.shops.models import Shop
 
-    if not getattr(actor, "is_staff", False):
+    if not is_operator(actor):
         raise PermissionDenied(_("Only platform operators may do this."))
     text = shop_id.strip() if isinstance(shop_id, str) else ("" if shop_id is None else str(shop_id))
     if not text:

@@ -132,11 +132,11 @@ def seller_stats(request, query: Query[SellerQuery]):
         if pk is None:
             raise ValidationFailed(fields={"shop_id": [_("Choose a shop from the list.")]})
         try:
-            shop = shop_for_seller(request.auth, pk)
+            shop = shop_for_seller(request.auth, pk, perm="statistics")
         except PermissionDenied:
             raise NotFound(_("Shop not found.")) from None
     else:
-        shop = shop_for_seller(request.auth)
+        shop = shop_for_seller(request.auth, perm="statistics")
     return stats_out(stats.figures(shop=shop, period=_period(query)))
 
 

@@ -4,34 +4,21 @@ charts, and the same figures as CSV. The seller console's page (console/
 aftersales_stats_views.py) shares `read_period` and `csv_response` from here."""
 
 import csv
-from functools import wraps
 
 from django.contrib import admin
-from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
+from shopyard.core import access
 from shopyard.core.errors import NotFound, ValidationFailed
 
 from . import stats
 
-
-def operator_required(view):
-    """Operators (staff) only: a visitor goes to the login page, anyone else gets 403."""
-
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path(), reverse("admin:login"))
-        if not request.user.is_staff:
-            raise DjangoPermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapper
+# one home for "who is an operator": core.access (kept importable from here)
+operator_required = access.operator_required
 
 
 def read_period(request):

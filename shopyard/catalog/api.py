@@ -287,7 +287,7 @@ def _payload_dict(payload: ProductIn) -> dict:
 @seller_router.get("/products", response=responses({200: SellerProductPage}), auth=bearer)
 def seller_products(request, filters: Query[SellerFilters]):
     """The caller's shop's products (drafts included)."""
-    shop = shop_for_seller(request.auth)
+    shop = shop_for_seller(request.auth, perm="catalog")
     qs = Product.objects.filter(shop=shop).annotate(stock_total=Sum("skus__stock__quantity"))
     if filters.status:
         qs = qs.filter(status=filters.status)
@@ -299,34 +299,34 @@ def seller_products(request, filters: Query[SellerFilters]):
 
 @seller_router.post("/products", response=responses({201: ProductOut}), auth=bearer)
 def seller_create_product(request, payload: ProductIn):
-    shop = shop_for_seller(request.auth, write=True)
+    shop = shop_for_seller(request.auth, write=True, perm="catalog")
     product = services.create_product(actor=request.auth, shop=shop, data=_payload_dict(payload))
     return Status(201, detail(_seller_product(shop, product.pk)))
 
 
 @seller_router.get("/products/{product_id}", response=responses({200: ProductOut}), auth=bearer)
 def seller_get_product(request, product_id: Id):
-    shop = shop_for_seller(request.auth)
+    shop = shop_for_seller(request.auth, perm="catalog")
     return Status(200, detail(_seller_product(shop, product_id)))
 
 
 @seller_router.put("/products/{product_id}", response=responses({200: ProductOut}), auth=bearer)
 def seller_update_product(request, product_id: Id, payload: ProductIn):
-    shop = shop_for_seller(request.auth, write=True)
+    shop = shop_for_seller(request.auth, write=True, perm="catalog")
     services.update_product(actor=request.auth, shop=shop, product_id=product_id, data=_payload_dict(payload))
     return Status(200, detail(_seller_product(shop, product_id)))
 
 
 @seller_router.post("/products/{product_id}/publish", response=responses({200: ProductOut}), auth=bearer)
 def seller_publish(request, product_id: Id):
-    shop = shop_for_seller(request.auth, write=True)
+    shop = shop_for_seller(request.auth, write=True, perm="catalog")
     services.set_published(actor=request.auth, shop=shop, product_id=product_id, published=True)
     return Status(200, detail(_seller_product(shop, product_id)))
 
 
 @seller_router.post("/products/{product_id}/unpublish", response=responses({200: ProductOut}), auth=bearer)
 def seller_unpublish(request, product_id: Id):
-    shop = shop_for_seller(request.auth, write=True)
+    shop = shop_for_seller(request.auth, write=True, perm="catalog")
     services.set_published(actor=request.auth, shop=shop, product_id=product_id, published=False)
     return Status(200, detail(_seller_product(shop, product_id)))
 
@@ -334,7 +334,7 @@ def seller_unpublish(request, product_id: Id):
 @seller_router.post("/products/{product_id}/images", response=responses({201: ImageOut}), auth=bearer)
 def seller_add_image(request, product_id: Id, image: File[UploadedFile]):
     """Upload one JPEG/PNG/WebP/GIF image (checked by decoding it); a thumbnail is generated."""
-    shop = shop_for_seller(request.auth, write=True)
+    shop = shop_for_seller(request.auth, write=True, perm="catalog")
     img = services.add_image(actor=request.auth, shop=shop, product_id=product_id, upload=image)
     return Status(201, _image(img))
 
@@ -346,7 +346,7 @@ class SkuImageIn(Schema):
 @seller_router.put("/products/{product_id}/skus/{sku_id}/image", response=responses({204: None}), auth=bearer)
 def seller_set_sku_image(request, product_id: Id, sku_id: Id, payload: SkuImageIn):
     """The image the product page shows when a shopper picks this SKU."""
-    shop = shop_for_seller(request.auth, write=True)
+    shop = shop_for_seller(request.auth, write=True, perm="catalog")
     services.set_sku_image(actor=request.auth, shop=shop, product_id=product_id, sku_id=sku_id,
                            image_id=payload.image_id)
     return Status(204, None)
@@ -361,7 +361,7 @@ class ImageOrderIn(Schema):
 @seller_router.put("/products/{product_id}/images/order", response=responses({200: list[ImageOut]}), auth=bearer)
 def seller_order_images(request, product_id: Id, payload: ImageOrderIn):
     """Reorder the product's images; the first one becomes the cover."""
-    shop = shop_for_seller(request.auth, write=True)
+    shop = shop_for_seller(request.auth, write=True, perm="catalog")
     ordered = services.reorder_images(actor=request.auth, shop=shop, product_id=product_id,
                                       image_ids=payload.image_ids)
     return Status(200, [_image(i) for i in ordered])
@@ -381,7 +381,7 @@ class SkuMatrixIn(Schema):
 def seller_sku_matrix(request, product_id: Id, payload: SkuMatrixIn):
     """Regenerate the SKUs from the attributes: existing combinations keep id, code,
     price and stock; removed ones are switched off (catalog.services.sync_sku_matrix)."""
-    shop = shop_for_seller(request.auth, write=True)
+    shop = shop_for_seller(request.auth, write=True, perm="catalog")
     data = payload.dict()
     services.sync_sku_matrix(actor=request.auth, shop=shop, product_id=product_id, attributes=data["attributes"],
                              default_price=data["default_price"], default_stock=data["default_stock"],
@@ -392,6 +392,6 @@ def seller_sku_matrix(request, product_id: Id, payload: SkuMatrixIn):
 # after ".../images/order": Django tries URL patterns in order
 @seller_router.delete("/products/{product_id}/images/{image_id}", response=responses({204: None}), auth=bearer)
 def seller_delete_image(request, product_id: Id, image_id: Id):
-    shop = shop_for_seller(request.auth, write=True)
+    shop = shop_for_seller(request.auth, write=True, perm="catalog")
     services.delete_image(actor=request.auth, shop=shop, product_id=product_id, image_id=image_id)
     return Status(204, None)

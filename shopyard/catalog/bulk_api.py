@@ -59,7 +59,7 @@ def _read_upload(upload) -> tuple[bytes, str]:
 def export_catalog(request, format: Literal["csv", "xlsx"] = "csv"):
     """The shop's products, one row per SKU, in the columns the import reads
     (docs/catalog-import.md): a file that imports back unchanged."""
-    shop = shop_for_seller(request.auth)
+    shop = shop_for_seller(request.auth, perm="catalog")
     data, content_type, name = bulk.export_file(shop=shop, fmt=format)
     response = HttpResponse(data, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{name}"'
@@ -73,7 +73,7 @@ def import_catalog(request, file: File[UploadedFile], dry_run: Form[bool] = True
     what would be created or updated, nothing written; a file without errors
     gets a token that imports exactly this file. `dry_run=false` checks and
     imports in one step, all or nothing (422 with `rows[<row>].<column>` fields)."""
-    shop = shop_for_seller(request.auth, write=True)
+    shop = shop_for_seller(request.auth, write=True, perm="catalog")
     data, name = _read_upload(file)
     if not dry_run:
         return Status(201, {"summary": bulk.import_file(actor=request.auth, shop=shop, data=data, filename=name)})
@@ -90,7 +90,7 @@ def import_catalog(request, file: File[UploadedFile], dry_run: Form[bool] = True
 def confirm_catalog_import(request, token: str):
     """Import the file checked under `token` (its shop and uploader, within
     30 minutes, once: a second confirmation is a 409 and imports nothing)."""
-    shop = shop_for_seller(request.auth, write=True)
+    shop = shop_for_seller(request.auth, write=True, perm="catalog")
     return Status(201, {"summary": bulk.confirm_import(actor=request.auth, shop=shop, token=token[:64])})
 
 
@@ -139,7 +139,7 @@ class BulkSkuEditOut(Schema):
 @router.get("/skus", auth=bearer, response=responses({200: BulkSkuPage}))
 def list_skus(request, filters: Query[BulkSkuFilters]):
     """The shop's SKUs with price and stock, for bulk edits."""
-    shop = shop_for_seller(request.auth)
+    shop = shop_for_seller(request.auth, perm="catalog")
     items, meta = paginate(bulk.shop_skus(shop, q=filters.q or "", status=filters.status or ""), filters.page,
                            filters.page_size)
     return Status(200, {"meta": meta, "results": [{
@@ -152,6 +152,6 @@ def list_skus(request, filters: Query[BulkSkuFilters]):
 def edit_skus(request, payload: BulkSkuEditIn):
     """Set many SKUs' prices and stock at once, all or nothing; errors name
     the item (`items[2].price`); another shop's SKU id is a 404."""
-    shop = shop_for_seller(request.auth, write=True)
+    shop = shop_for_seller(request.auth, write=True, perm="catalog")
     items = [item.dict() for item in payload.items]
     return Status(200, bulk.edit_skus(actor=request.auth, shop=shop, items=items))

@@ -4,11 +4,10 @@ operators for every shop. Parse, authorise, call a service or query, shape JSON.
 from datetime import date, datetime
 from typing import Literal
 
-from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
+from shopyard.core.access import api_operator
 from shopyard.core.api_support import Id, InSchema, bearer, responses
-from shopyard.core.errors import PermissionDenied
 from shopyard.core.money import money_str
 from shopyard.shops.queries import shop_for_seller
 
@@ -87,31 +86,30 @@ def report_out(report) -> dict:
 
 @seller_router.get("/campaign-links", response=responses({200: list[LinkOut]}), auth=bearer)
 def list_links(request):
-    shop = shop_for_seller(request.auth)
+    shop = shop_for_seller(request.auth, perm="channels")
     return [link_out(request, link) for link in queries.links_for_shop(shop).select_related("shop")[:1000]]
 
 
 @seller_router.post("/campaign-links", response=responses({201: LinkOut}), auth=bearer)
 def create_link(request, payload: LinkIn):
-    shop = shop_for_seller(request.auth, write=True)
+    shop = shop_for_seller(request.auth, write=True, perm="channels")
     link = services.create_campaign_link(actor=request.auth, shop=shop, data=payload.dict())
     return Status(201, link_out(request, link))
 
 
 @seller_router.get("/campaign-links/{link_id}", response=responses({200: LinkOut}), auth=bearer)
 def get_link(request, link_id: Id):
-    shop = shop_for_seller(request.auth)
+    shop = shop_for_seller(request.auth, perm="channels")
     return link_out(request, queries.link_for_shop(shop, link_id))
 
 
 @seller_router.get("/channel-report", response=responses({200: ReportOut}), auth=bearer)
 def seller_report(request, period: Query[PeriodIn]):
-    shop = shop_for_seller(request.auth)
+    shop = shop_for_seller(request.auth, perm="channels")
     return report_out(queries.channel_report(period=queries.parse_period(period.start, period.end), shop=shop))
 
 
 @operator_router.get("/channel-report", response=responses({200: ReportOut}), auth=bearer)
 def operator_report(request, period: Query[PeriodIn]):
-    if not request.auth.is_staff:
-        raise PermissionDenied(_("Only platform operators may do this."))
+    api_operator(request)
     return report_out(queries.channel_report(period=queries.parse_period(period.start, period.end)))

@@ -23,11 +23,11 @@ def _statistics(request, *, export):
     }, status=422 if errors else 200)
 
 
-@seller_required
+@seller_required("statistics")
 def statistics(request):
     return _statistics(request, export=False)
 
 
-@seller_required
+@seller_required("statistics")
 def export(request):
     return _statistics(request, export=True)

@@ -20,7 +20,7 @@ from .access import seller_required
 from .views import PAGE_SIZE, _render
 
 
-@seller_required
+@seller_required("aftersales")
 def cases(request):
     shop = request.console.shop
     status = request.GET.get("status") or ""
@@ -35,7 +35,7 @@ def cases(request):
     })
 
 
-@seller_required
+@seller_required("aftersales")
 @require_http_methods(["GET", "POST"])
 def policy(request):
     """The shop's after-sales windows and deadlines (empty: the platform default)."""
@@ -77,7 +77,7 @@ def _case_page(request, pk, *, errors=None, form=None, error="", status=200):
     }, status=status)
 
 
-@seller_required
+@seller_required("aftersales")
 def case_detail(request, pk):
     return _case_page(request, pk)
 
@@ -104,7 +104,7 @@ SELLER_STEPS = {
 }
 
 
-@seller_required
+@seller_required("aftersales")
 @require_POST
 def case_step(request, pk, step):
     if step not in SELLER_STEPS:

@@ -37,7 +37,7 @@ def _import_page(request, *, plan=None, staged=None, file_errors=None, status=20
     }, status=status)
 
 
-@seller_required
+@seller_required("catalog")
 @require_http_methods(["GET", "POST"])
 def product_import(request):
     """GET: the upload form. POST: the dry run of the uploaded file — its
@@ -58,7 +58,7 @@ def product_import(request):
     return _import_page(request, plan=plan, staged=staged, status=200 if plan.ok else 422)
 
 
-@seller_required
+@seller_required("catalog")
 @require_POST
 def product_import_confirm(request):
     try:
@@ -77,7 +77,7 @@ def product_import_confirm(request):
     return redirect("console:products")
 
 
-@seller_required
+@seller_required("catalog")
 @require_GET
 def product_export(request):
     fmt = request.GET.get("format") or "csv"
@@ -101,7 +101,7 @@ def _edit_rows(request):
     return rows
 
 
-@seller_required
+@seller_required("catalog")
 @require_http_methods(["GET", "POST"])
 def sku_bulk_edit(request):
     """A table of the shop's SKUs (filter by text and status) whose prices

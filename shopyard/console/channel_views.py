@@ -3,7 +3,6 @@ report for the seller's shop; the operators' report for every shop. The rules
 (tag values, the link's target, the period) are channels.services/queries'."""
 
 from django.contrib import messages
-from django.contrib.admin.views.decorators import staff_member_required
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
@@ -12,6 +11,7 @@ from shopyard.catalog.queries import visible_products
 from shopyard.channels import queries as channel_queries
 from shopyard.channels import services as channel_services
 from shopyard.channels.api import link_out
+from shopyard.core.access import operator_required
 from shopyard.core.errors import DomainError
 from shopyard.core.i18n import localized
 
@@ -34,7 +34,7 @@ def _report(request, shop=None):
     return channel_queries.channel_report(period=period, shop=shop), errors
 
 
-@seller_required
+@seller_required("channels")
 @require_http_methods(["GET", "POST"])
 def channels(request):
     shop = request.console.shop
@@ -58,7 +58,7 @@ def channels(request):
         "period_errors": period_errors, "channels": SUGGESTED_CHANNELS, **error_context(errors)}, status=status)
 
 
-@staff_member_required
+@operator_required
 def platform_channels(request):
     report, period_errors = _report(request)
     return render(request, "console/channels_platform.html", {"report": report, "period_errors": period_errors})

@@ -34,7 +34,7 @@ def _benefit_text(template) -> str:
     return en if (get_language() or "").startswith("en") else zh
 
 
-@seller_required
+@seller_required("promotions")
 def coupon_list(request):
     page = _page(request, shop_templates(request.console.shop).order_by("-id"))
     for template in page.object_list:
@@ -73,7 +73,7 @@ def _form_context(request, form, errors=None) -> dict:
             "nav": "promotions", "tab": "coupons", **error_context(errors)}
 
 
-@seller_required
+@seller_required("promotions")
 @require_http_methods(["GET", "POST"])
 def coupon_create(request):
     if request.method != "POST":
@@ -104,12 +104,12 @@ def _detail(request, template, *, report=None, usernames="", errors=None, status
         "nav": "promotions", "tab": "coupons", **error_context(errors)}, status=status)
 
 
-@seller_required
+@seller_required("promotions")
 def coupon_detail(request, pk):
     return _detail(request, _own(request, pk))
 
 
-@seller_required
+@seller_required("promotions")
 @require_POST
 def coupon_publish(request, pk):
     back = reverse("console:coupon_detail", kwargs={"pk": pk})
@@ -117,7 +117,7 @@ def coupon_publish(request, pk):
                done=_("Coupon “%(name)s” is published."), back=back)
 
 
-@seller_required
+@seller_required("promotions")
 @require_POST
 def coupon_stop(request, pk):
     back = reverse("console:coupon_detail", kwargs={"pk": pk})
@@ -125,7 +125,7 @@ def coupon_stop(request, pk):
                done=_("Coupon “%(name)s” is stopped."), back=back)
 
 
-@seller_required
+@seller_required("promotions")
 @require_POST
 def coupon_issue(request, pk):
     """Issue to the usernames typed one a line; the page then shows the service's report."""

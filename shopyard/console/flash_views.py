@@ -27,7 +27,7 @@ SESSION_FIELDS = ("name", "name_en", "starts_at", "ends_at")
 ITEM_FIELDS = ("sku_id", "flash_price", "flash_stock", "per_user_limit")
 
 
-@seller_required
+@seller_required("promotions")
 def flash_list(request):
     page = _page(request, flash_queries.seller_sessions(request.console.shop))
     now = timezone.now()
@@ -36,7 +36,7 @@ def flash_list(request):
     return _render(request, "console/flash_sales.html", {"page": page, "nav": "promotions", "tab": "flash"})
 
 
-@seller_required
+@seller_required("promotions")
 @require_http_methods(["GET", "POST"])
 def flash_create(request):
     context = {"nav": "promotions", "tab": "flash"}
@@ -83,12 +83,12 @@ def _detail(request, sale, *, form=None, errors=None, status=200):
         "nav": "promotions", "tab": "flash", **error_context(errors)}, status=status)
 
 
-@seller_required
+@seller_required("promotions")
 def flash_detail(request, pk):
     return _detail(request, _own(request, pk))
 
 
-@seller_required
+@seller_required("promotions")
 @require_POST
 def flash_add_item(request, pk):
     sale = _own(request, pk)
@@ -102,7 +102,7 @@ def flash_add_item(request, pk):
     return redirect("console:flash_detail", pk=sale.pk)
 
 
-@seller_required
+@seller_required("promotions")
 @require_POST
 def flash_publish(request, pk):
     sale = _own(request, pk)
@@ -111,7 +111,7 @@ def flash_publish(request, pk):
                back=reverse("console:flash_detail", kwargs={"pk": pk}))
 
 
-@seller_required
+@seller_required("promotions")
 @require_POST
 def flash_cancel(request, pk):
     sale = _own(request, pk)

@@ -127,13 +127,13 @@ def _list_page(request, *, errors=None, status=200):
     }, status=status)
 
 
-@seller_required
+@seller_required("shipping")
 def templates(request):
     """The shop's templates, and the bulk form that assigns one to products."""
     return _list_page(request)
 
 
-@seller_required
+@seller_required("shipping")
 @require_http_methods(["GET", "POST"])
 def template_create(request):
     if request.method != "POST":
@@ -156,7 +156,7 @@ def _own_template(request, pk):
     return template
 
 
-@seller_required
+@seller_required("shipping")
 @require_http_methods(["GET", "POST"])
 def template_edit(request, pk):
     template = _own_template(request, pk)
@@ -175,7 +175,7 @@ def template_edit(request, pk):
     return redirect("console:freight_templates")
 
 
-@seller_required
+@seller_required("shipping")
 @require_POST
 def template_delete(request, pk):
     try:
@@ -186,7 +186,7 @@ def template_delete(request, pk):
     return redirect("console:freight_templates")
 
 
-@seller_required
+@seller_required("shipping")
 @require_POST
 def assign(request):
     """Bulk: the ticked products use the chosen template ("" : the shop's flat fee)."""

@@ -24,7 +24,7 @@ from .views import _page, _render
 FIELDS = ("name", "name_en", "group_size", "time_limit_hours", "max_quantity", "starts_at", "ends_at")
 
 
-@seller_required
+@seller_required("promotions")
 def group_list(request):
     page = _page(request, group_queries.shop_campaigns(request.console.shop))
     return _render(request, "console/group_buys.html", {"page": page, "nav": "promotions", "tab": "groups"})
@@ -73,7 +73,7 @@ def _form_context(request, form, rows, *, errors=None, preview=None):
             **error_context(errors)}
 
 
-@seller_required
+@seller_required("promotions")
 @require_http_methods(["GET", "POST"])
 def group_create(request):
     shop = request.console.shop
@@ -105,7 +105,7 @@ def _own(request, pk):
         raise Http404 from None
 
 
-@seller_required
+@seller_required("promotions")
 def group_detail(request, pk):
     campaign = _own(request, pk)
     items = list(campaign.items.select_related("sku__product"))
@@ -116,7 +116,7 @@ def group_detail(request, pk):
         "stoppable": campaign.status != Status.STOPPED, "nav": "promotions", "tab": "groups"})
 
 
-@seller_required
+@seller_required("promotions")
 @require_POST
 def group_publish(request, pk):
     return act(request, lambda: group_services.publish_campaign(actor=request.user, shop=request.console.shop,
@@ -124,7 +124,7 @@ def group_publish(request, pk):
                done=_("“%(name)s” is published."), back=reverse("console:group_detail", kwargs={"pk": pk}))
 
 
-@seller_required
+@seller_required("promotions")
 @require_POST
 def group_stop(request, pk):
     return act(request, lambda: group_services.stop_campaign(actor=request.user, shop=request.console.shop,

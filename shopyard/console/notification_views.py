@@ -18,7 +18,7 @@ from .access import seller_required
 from .views import _messages_of, _page, _render
 
 
-@seller_required
+@seller_required("overview")
 def shop_messages(request):
     shop = request.console.shop
     page = _page(request, notes.messages_for(request.user, shop_id=shop.pk))
@@ -27,14 +27,14 @@ def shop_messages(request):
         "unread": notes.unread_count(request.user, shop_id=shop.pk)})
 
 
-@seller_required
+@seller_required("overview")
 @require_POST
 def shop_messages_read(request):
     note_services.mark_all_read(actor=request.user, shop_id=request.console.shop.pk)
     return redirect("console:messages")
 
 
-@seller_required
+@seller_required("shop_settings")
 def webhook_list(request):
     shop, errors, created = request.console.shop, [], None
     form = {"url": "", "event_types": [], "description": ""}
@@ -53,7 +53,7 @@ def webhook_list(request):
         "form": form, "errors": errors, "created": created}, status=400 if errors else 200)
 
 
-@seller_required
+@seller_required("shop_settings")
 def webhook_detail(request, pk):
     try:
         endpoint = webhooks.endpoint_for(shop=request.console.shop, endpoint_id=pk)
@@ -63,7 +63,7 @@ def webhook_detail(request, pk):
         "nav": "webhooks", "endpoint": endpoint, "deliveries": notes.deliveries_for(endpoint)})
 
 
-@seller_required
+@seller_required("shop_settings")
 @require_POST
 def webhook_delete(request, pk):
     try:
@@ -74,7 +74,7 @@ def webhook_delete(request, pk):
     return redirect("console:webhooks")
 
 
-@seller_required
+@seller_required("shop_settings")
 @require_POST
 def webhook_replay(request, pk):
     try:

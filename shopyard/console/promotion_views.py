@@ -49,7 +49,7 @@ def _summary(promotion) -> str:
     return en if (get_language() or "").startswith("en") else zh
 
 
-@seller_required
+@seller_required("promotions")
 def promotion_list(request):
     phase = request.GET.get("phase") or ""
     if phase not in promotion_queries.Phase.values:
@@ -132,7 +132,7 @@ def _editor(request, *, kind, promotion=None):
     return redirect("console:promotion_edit", pk=saved.pk)
 
 
-@seller_required
+@seller_required("promotions")
 @require_http_methods(["GET", "POST"])
 def promotion_create(request):
     kind = request.GET.get("kind") or request.POST.get("kind") or ""
@@ -152,7 +152,7 @@ def _own(request, pk):
     return promotion
 
 
-@seller_required
+@seller_required("promotions")
 @require_http_methods(["GET", "POST"])
 def promotion_edit(request, pk):
     promotion = _own(request, pk)
@@ -172,13 +172,13 @@ def _act(request, pk, service, done):
                     or reverse("console:promotion_edit", kwargs={"pk": pk}))
 
 
-@seller_required
+@seller_required("promotions")
 @require_POST
 def promotion_publish(request, pk):
     return _act(request, pk, promotions.publish_promotion, _("“%(name)s” is published."))
 
 
-@seller_required
+@seller_required("promotions")
 @require_POST
 def promotion_stop(request, pk):
     return _act(request, pk, promotions.stop_promotion, _("“%(name)s” is stopped."))

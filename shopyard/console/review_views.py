@@ -17,7 +17,7 @@ from .access import seller_required
 from .views import _messages_of, _page, _render, _safe_next
 
 
-@seller_required
+@seller_required("reviews")
 def review_list(request):
     shop = request.console.shop
     current = review_queries.filter_name(request.GET.get("filter"), review_queries.SHOP_FILTERS)
@@ -30,7 +30,7 @@ def review_list(request):
         "rating": review_queries.shop_summary(shop.pk)})
 
 
-@seller_required
+@seller_required("reviews")
 @require_POST
 def review_reply(request, pk):
     service = review_services.reply_to_follow_up if request.POST.get("part") == "follow_up" else review_services.reply

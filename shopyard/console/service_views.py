@@ -30,7 +30,7 @@ QUEUE_LABELS = {"unassigned": gettext_lazy("Unassigned"), "mine": gettext_lazy("
 
 # --- conversations --------------------------------------------------------------------
 
-@seller_required
+@seller_required("service")
 def conversation_queue(request):
     shop = request.console.shop
     view = request.GET.get("view", "unassigned")
@@ -51,7 +51,7 @@ def _conversation(request, pk):
     return found
 
 
-@seller_required
+@seller_required("service")
 def conversation(request, pk):
     """The thread; the shop's read receipt moves as the agent views it."""
     shop = request.console.shop
@@ -73,7 +73,7 @@ def _conversation_page(request, pk, *, conv=None, errors=(), form=None, which=""
         "errors": errors, "form": form or {}, "which": which}, status=status)
 
 
-@seller_required
+@seller_required("service")
 def conversation_messages(request, pk):
     conv = _conversation(request, pk)
     if not request.console.read_only:
@@ -82,7 +82,7 @@ def conversation_messages(request, pk):
         "conversation": conv, "items": queries.conversation_messages(conv), "side": "shop"})
 
 
-@seller_required
+@seller_required("service")
 @require_POST
 def conversation_send(request, pk):
     shop = request.console.shop
@@ -105,7 +105,7 @@ def conversation_send(request, pk):
     return redirect(reverse("console:service_conversation", args=[pk]) + "#composer")
 
 
-@seller_required
+@seller_required("service")
 @require_POST
 def conversation_assign(request, pk):
     try:
@@ -118,7 +118,7 @@ def conversation_assign(request, pk):
     return redirect("console:service_conversation", pk)
 
 
-@seller_required
+@seller_required("service")
 @require_POST
 def conversation_close(request, pk):
     try:
@@ -133,7 +133,7 @@ def conversation_close(request, pk):
 
 # --- canned replies -------------------------------------------------------------------
 
-@seller_required
+@seller_required("service")
 def canned_replies(request):
     if request.method != "POST":
         return _canned_page(request)
@@ -162,7 +162,7 @@ def _canned_page(request, *, errors=(), form=None, which="", status=200):
         status=status)
 
 
-@seller_required
+@seller_required("service")
 @require_POST
 def canned_delete(request, pk):
     try:
@@ -174,7 +174,7 @@ def canned_delete(request, pk):
 
 # --- product questions ----------------------------------------------------------------
 
-@seller_required
+@seller_required("service")
 def questions(request):
     return _questions_page(request)
 
@@ -189,7 +189,7 @@ def _questions_page(request, *, errors=(), form=None, which="", status=200):
         "errors": errors, "form": form or {}, "which": which}, status=status)
 
 
-@seller_required
+@seller_required("service")
 @require_POST
 def question_answer(request, pk):
     try:
@@ -208,7 +208,7 @@ def question_answer(request, pk):
 TICKET_VIEWS = {"active": gettext_lazy("Unresolved"), "overdue": gettext_lazy("Past SLA"), "all": gettext_lazy("All")}
 
 
-@seller_required
+@seller_required("service")
 def ticket_queue(request):
     view = request.GET.get("view", "active")
     if view not in TICKET_VIEWS:
@@ -219,7 +219,7 @@ def ticket_queue(request):
         "views": [(code, str(label)) for code, label in TICKET_VIEWS.items()]})
 
 
-@seller_required
+@seller_required("service")
 def ticket(request, pk):
     return _ticket_page(request, pk)
 
@@ -238,7 +238,7 @@ def _ticket_page(request, pk, *, errors=(), form=None, which="", status=200):
         "errors": errors, "form": form or {}, "which": which}, status=status)
 
 
-@seller_required
+@seller_required("service")
 @require_POST
 def ticket_reply(request, pk):
     try:
@@ -251,7 +251,7 @@ def ticket_reply(request, pk):
     return redirect("console:service_ticket", pk)
 
 
-@seller_required
+@seller_required("service")
 @require_POST
 def ticket_action(request, pk):
     shop = request.console.shop

@@ -19,7 +19,7 @@ def _statement(request, pk):
     return statement
 
 
-@seller_required
+@seller_required("finance")
 def balance(request):
     shop = request.console.shop
     page = _page(request, settlement.shop_statements(shop))
@@ -28,7 +28,7 @@ def balance(request):
         "summary": settlement.summary(shop), "page": page, "rows": rows, "nav": "settlement"})
 
 
-@seller_required
+@seller_required("finance")
 def statement_detail(request, pk):
     statement = _statement(request, pk)
     page = _page(request, settlement.seller_entries(request.console.shop, statement=statement))
@@ -36,13 +36,13 @@ def statement_detail(request, pk):
         "statement": statement, "figures": settlement.figures(statement), "page": page, "nav": "settlement"})
 
 
-@seller_required
+@seller_required("finance")
 def entries(request):
     page = _page(request, settlement.seller_entries(request.console.shop))
     return _render(request, "console/settlement_entries.html", {"page": page, "nav": "settlement"})
 
 
-@seller_required
+@seller_required("finance")
 def statement_export(request, pk):
     statement = _statement(request, pk)
     return exports.csv_response(

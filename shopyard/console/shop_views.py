@@ -28,7 +28,7 @@ BLANK_SLIDES = 2
 # --- profile -------------------------------------------------------------------
 
 
-@seller_required
+@seller_required("shop_settings")
 @require_http_methods(["GET", "POST"])
 def shop_profile(request):
     shop = request.console.shop
@@ -53,7 +53,7 @@ def shop_profile(request):
         "nav": "shop", "tab": "profile", **error_context(errors)}, status=status)
 
 
-@seller_required
+@seller_required("shop_settings")
 @require_POST
 def shop_logo(request):
     upload = request.FILES.get("logo")
@@ -71,7 +71,7 @@ def shop_logo(request):
 # --- categories -------------------------------------------------------------------
 
 
-@seller_required
+@seller_required("catalog")
 @require_http_methods(["GET", "POST"])
 def shop_categories(request):
     shop = request.console.shop
@@ -98,7 +98,7 @@ def _own_category(request, pk):
         raise Http404 from None
 
 
-@seller_required
+@seller_required("catalog")
 @require_http_methods(["GET", "POST"])
 def shop_category(request, pk):
     shop = request.console.shop
@@ -132,7 +132,7 @@ def shop_category(request, pk):
         "nav": "shop", "tab": "categories", **error_context(errors)}, status=status)
 
 
-@seller_required
+@seller_required("catalog")
 @require_POST
 def shop_category_delete(request, pk):
     category = _own_category(request, pk)
@@ -206,12 +206,12 @@ def _editor(request, *, form=None, errors=None, status=200):
         **_pickers(shop), **error_context(errors)}, status=status)
 
 
-@seller_required
+@seller_required("shop_settings")
 def decoration(request):
     return _editor(request)
 
 
-@seller_required
+@seller_required("shop_settings")
 @require_POST
 def decoration_add(request):
     kind = text(request.POST, "kind")
@@ -233,7 +233,7 @@ def _own_block(request, pk):
         raise Http404 from None
 
 
-@seller_required
+@seller_required("shop_settings")
 @require_http_methods(["GET", "POST"])
 def decoration_block(request, pk):
     block = _own_block(request, pk)
@@ -254,7 +254,7 @@ def decoration_block(request, pk):
         **error_context(errors)}, status=status)
 
 
-@seller_required
+@seller_required("shop_settings")
 @require_POST
 def decoration_block_action(request, pk):
     """Move up or down, hide, show or delete a draft block."""
@@ -274,7 +274,7 @@ def decoration_block_action(request, pk):
     return redirect("console:decoration")
 
 
-@seller_required
+@seller_required("shop_settings")
 @require_POST
 def decoration_publish(request):
     services.publish(actor=request.user, shop=request.console.shop)
@@ -282,7 +282,7 @@ def decoration_publish(request):
     return redirect("console:decoration")
 
 
-@seller_required
+@seller_required("shop_settings")
 @require_POST
 def decoration_image(request):
     upload = request.FILES.get("image")

@@ -118,3 +118,16 @@ urlpatterns = [
     path("products/export/", catalog_io_views.product_export, name="product_export"),
     path("products/skus/", catalog_io_views.sku_bulk_edit, name="sku_bulk_edit"),
 ]
+
+# staff (owners) and operator pages (staff_views, operator_views)
+from . import operator_views, staff_views  # noqa: E402
+
+urlpatterns += [
+    path("staff/", staff_views.staff_list, name="staff"),
+    path("staff/<id:pk>/role/", staff_views.staff_role, name="staff_role"),
+    path("staff/<id:pk>/remove/", staff_views.staff_remove, name="staff_remove"),
+    path("operator/applications/", operator_views.applications_queue, name="operator_applications"),
+    path("operator/applications/<id:pk>/", operator_views.application_detail, name="operator_application"),
+    path("operator/applications/<id:pk>/review/", operator_views.application_review,
+         name="operator_application_review"),
+]

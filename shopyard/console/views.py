@@ -67,7 +67,7 @@ def _safe_next(request, default):
 
 # --- dashboard -----------------------------------------------------------
 
-@seller_required
+@seller_required("overview")
 def dashboard(request):
     return _render(request, "console/dashboard.html", {"stats": queries.dashboard(request.console.shop), "nav": "dashboard"})
 
@@ -86,12 +86,12 @@ def _products_page(request, *, status=200, error=None):
     }, status=status)
 
 
-@seller_required
+@seller_required("catalog")
 def products(request):
     return _products_page(request)
 
 
-@seller_required
+@seller_required("catalog")
 @require_POST
 def product_publish(request, pk):
     published = request.POST.get("published") == "1"
@@ -168,7 +168,7 @@ def _editor(request, *, product=None):
     return redirect("console:product_edit", pk=saved.pk)
 
 
-@seller_required
+@seller_required("catalog")
 @require_http_methods(["GET", "POST"])
 def product_create(request):
     return _editor(request)
@@ -181,13 +181,13 @@ def _own_product(request, pk):
     return product
 
 
-@seller_required
+@seller_required("catalog")
 @require_http_methods(["GET", "POST"])
 def product_edit(request, pk):
     return _editor(request, product=_own_product(request, pk))
 
 
-@seller_required
+@seller_required("catalog")
 @require_POST
 def image_upload(request, pk):
     product = _own_product(request, pk)
@@ -215,7 +215,7 @@ def image_upload(request, pk):
     return redirect(reverse("console:product_edit", kwargs={"pk": product.pk}) + "#images")
 
 
-@seller_required
+@seller_required("catalog")
 @require_POST
 def image_delete(request, pk, image_id):
     try:
@@ -226,7 +226,7 @@ def image_delete(request, pk, image_id):
     return redirect(reverse("console:product_edit", kwargs={"pk": pk}) + "#images")
 
 
-@seller_required
+@seller_required("catalog")
 @require_POST
 def image_move(request, pk, image_id):
     """The arrows and "make cover" buttons: one step, no JavaScript needed."""
@@ -242,7 +242,7 @@ def image_move(request, pk, image_id):
     return redirect(reverse("console:product_edit", kwargs={"pk": pk}) + "#images")
 
 
-@seller_required
+@seller_required("catalog")
 @require_POST
 def image_order(request, pk):
     """The whole order at once (sent by drag and drop in console.js)."""
@@ -263,7 +263,7 @@ def image_order(request, pk):
 ORDER_LIMIT = 100  # orders printed or shipped in one go
 
 
-@seller_required
+@seller_required("orders")
 def orders(request):
     q = (request.GET.get("q") or "").strip()[:32]
     status_filter = request.GET.get("status") or ""
@@ -283,7 +283,7 @@ def _ids(values) -> list[int] | None:
     return None if any(i is None for i in ids) else sorted(set(ids))
 
 
-@seller_required
+@seller_required("orders")
 def packing_list(request):
     ids = _ids(request.GET.getlist("ids"))
     if not ids:
@@ -299,7 +299,7 @@ def _bulk_form(request, order_ids):
                       "tracking_number": request.POST.get(f"tracking-{pk}", "")} for pk in order_ids}
 
 
-@seller_required
+@seller_required("orders")
 @require_http_methods(["GET", "POST"])
 def bulk_ship(request):
     """GET lists paid orders (all, or those ticked on the orders page); POST
@@ -371,12 +371,12 @@ def _order_page(request, pk, *, status=200, ship_errors=None, ship_error=None, f
     }, status=status)
 
 
-@seller_required
+@seller_required("orders")
 def order_detail(request, pk):
     return _order_page(request, pk)
 
 
-@seller_required
+@seller_required("orders")
 @require_POST
 def order_refund(request, pk):
     """Refund lines of the order: `amount-<line id>` and/or `qty-<line id>` per line, and a reason."""
@@ -409,7 +409,7 @@ def order_refund(request, pk):
     return redirect("console:order_detail", pk=pk)
 
 
-@seller_required
+@seller_required("orders")
 @require_POST
 def order_ship(request, pk):
     form = {"carrier": request.POST.get("carrier", ""), "tracking_number": request.POST.get("tracking_number", "")}

@@ -457,3 +457,31 @@ CATEGORY_COLOUR = {
     "menswear": "navy", "womenswear": "pink", "kitchen": "green", "bedding": "beige", "skincare": "pink",
     "makeup": "red", "snacks": "orange", "tea": "sage",
 }
+
+# --- marketplace: shop staff with roles and seller applications ---------------
+# staff of 星河数码 / Galaxy Digital, one per role (shops.roles), printed with the accounts
+STAFF_ACCOUNTS = [
+    {"role": "shop manager", "username": "gd-manager", "password": "staff123", "shop": "galaxy-digital",
+     "shop_role": "manager", "first_name": "经理", "last_name": "王", "email": "gd-manager@shopyard.example"},
+    {"role": "product editor", "username": "gd-editor", "password": "staff123", "shop": "galaxy-digital",
+     "shop_role": "product_editor", "first_name": "Emma", "last_name": "Zhou", "email": "gd-editor@shopyard.example"},
+    {"role": "order clerk", "username": "gd-clerk", "password": "staff123", "shop": "galaxy-digital",
+     "shop_role": "order_clerk", "first_name": "小单", "last_name": "刘", "email": "gd-clerk@shopyard.example"},
+    {"role": "service agent", "username": "gd-kefu", "password": "staff123", "shop": "galaxy-digital",
+     "shop_role": "cs_agent", "first_name": "Kelly", "last_name": "Sun", "email": "gd-kefu@shopyard.example"},
+]
+
+# applications to open a shop, waiting for an operator (status, reason from the operator)
+SHOP_APPLICATIONS = [
+    {"username": "applicant", "password": "apply123", "first_name": "山", "last_name": "陈",
+     "email": "applicant@shopyard.example", "status": "submitted",
+     "kind": "individual", "shop_name": "山间茶舍", "business_category": "food", "contact_name": "陈山",
+     "contact_phone": "13700001111", "contact_email": "applicant@shopyard.example",
+     "id_number_prefix": "33010619850312001"},
+    {"username": "brightway", "password": "apply123", "first_name": "Grace", "last_name": "Lee",
+     "email": "grace@brightway.example", "status": "needs_more_info",
+     "kind": "company", "shop_name": "Brightway Outdoor", "business_category": "sports", "contact_name": "Grace Lee",
+     "contact_phone": "021-5555-0101", "contact_email": "grace@brightway.example",
+     "id_number_prefix": "91310115MA1K4LXX0",
+     "reason": "营业执照照片不清晰，请重新上传。 The business licence photo is blurred: please upload it again."},
+]

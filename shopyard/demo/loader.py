@@ -679,6 +679,9 @@ def load(*, products: int = DEFAULT_PRODUCTS, seed: int = DEFAULT_SEED, with_ord
         from .settlement_data import load_rates
 
         load_rates(operator=users["operator"], shops=shops, cats=cats)
+        from .marketplace_data import load_marketplace
+
+        load_marketplace(operator=users["operator"])
     # orders run after the catalogue commits, as they would in real life
     if with_orders:
         load_orders(shops=shops, users=users, result=result)

@@ -4,11 +4,10 @@ bad URLs, unknown event types, another shop's endpoint) is the services'."""
 
 from datetime import datetime
 
-from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
+from shopyard.core.access import api_operator
 from shopyard.core.api_support import Id, InSchema, PageMeta, bearer, paginate, responses
-from shopyard.core.errors import PermissionDenied
 from shopyard.shops.queries import shop_for_seller
 
 from . import queries, services, webhooks
@@ -159,14 +158,14 @@ def delivery_out(d) -> dict:
 
 @seller_router.get("/webhooks", response=responses({200: list[EndpointOut]}), auth=bearer)
 def list_endpoints(request):
-    shop = shop_for_seller(request.auth)
+    shop = shop_for_seller(request.auth, perm="shop_settings")
     return Status(200, [endpoint_out(e) for e in queries.endpoints_for(shop)])
 
 
 @seller_router.post("/webhooks", response=responses({201: EndpointCreatedOut}), auth=bearer)
 def create_endpoint(request, payload: EndpointIn):
     """Register an endpoint for the shop's events; the answer holds its signing secret, once."""
-    shop = shop_for_seller(request.auth, write=True)
+    shop = shop_for_seller(request.auth, write=True, perm="shop_settings")
     endpoint, secret = webhooks.register_endpoint(actor=request.auth, shop=shop, url=payload.url,
                                                   event_types=payload.event_types, description=payload.description)
     return Status(201, {**endpoint_out(endpoint), "secret": secret})
@@ -174,7 +173,7 @@ def create_endpoint(request, payload: EndpointIn):
 
 @seller_router.delete("/webhooks/{endpoint_id}", response=responses({204: None}), auth=bearer)
 def delete_endpoint(request, endpoint_id: Id):
-    shop = shop_for_seller(request.auth, write=True)
+    shop = shop_for_seller(request.auth, write=True, perm="shop_settings")
     webhooks.delete_endpoint(actor=request.auth, shop=shop, endpoint_id=endpoint_id)
     return Status(204, None)
 
@@ -182,14 +181,14 @@ def delete_endpoint(request, endpoint_id: Id):
 @seller_router.get("/webhooks/{endpoint_id}/deliveries", response=responses({200: list[DeliveryOut]}), auth=bearer)
 def list_deliveries(request, endpoint_id: Id):
     """The latest 50 deliveries with each attempt's response code (the log)."""
-    shop = shop_for_seller(request.auth)
+    shop = shop_for_seller(request.auth, perm="shop_settings")
     endpoint = webhooks.endpoint_for(shop=shop, endpoint_id=endpoint_id)
     return Status(200, [delivery_out(d) for d in queries.deliveries_for(endpoint)])
 
 
 @seller_router.post("/webhook-deliveries/{delivery_id}/replay", response=responses({200: DeliveryOut}), auth=bearer)
 def replay_delivery(request, delivery_id: Id):
-    shop = shop_for_seller(request.auth, write=True)
+    shop = shop_for_seller(request.auth, write=True, perm="shop_settings")
     delivery = webhooks.replay(actor=request.auth, shop=shop, delivery_id=delivery_id)
     return Status(200, delivery_out(delivery))
 
@@ -197,9 +196,7 @@ def replay_delivery(request, delivery_id: Id):
 # --- platform webhooks (operators: every shop's events) -------------------------
 
 def _operator(request):
-    if not request.auth.is_staff:
-        raise PermissionDenied(_("Only platform operators may do this."))
-    return request.auth
+    return api_operator(request)
 
 
 @operator_router.get("/webhooks", response=responses({200: list[EndpointOut]}), auth=bearer)

@@ -31,6 +31,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from shopyard.core.access import is_operator
 from shopyard.core.errors import NotFound, PermissionDenied, ValidationFailed
 from shopyard.core.validation import check_id
 
@@ -77,7 +78,7 @@ def clean_endpoint(*, url, event_types) -> tuple[str, list[str]]:
 def register_endpoint(*, actor, shop, url, event_types, description="") -> tuple[WebhookEndpoint, str]:
     """Add an endpoint for `shop` (None: the platform's, staff only); returns the
     endpoint and its signing secret, which is shown to the caller this once."""
-    if shop is None and not getattr(actor, "is_staff", False):
+    if shop is None and not is_operator(actor):
         raise PermissionDenied(_("Only operators register platform webhooks."))
     url, event_types = clean_endpoint(url=url, event_types=event_types)
     secret = "whsec_" + secrets.token_urlsafe(32)

@@ -210,7 +210,7 @@ def confirm_receipt(request, order_id: Id):
 
 @seller_router.get("/orders", response=responses({200: OrderPage}), auth=bearer)
 def seller_orders(request, filters: Query[SellerOrderFilters]):
-    shop = shop_for_seller(request.auth)
+    shop = shop_for_seller(request.auth, perm="orders")
     qs = queries.shop_orders(shop, status=filters.status, q=filters.q).select_related("shop")
     items, meta = paginate(qs, filters.page, filters.page_size)
     return Status(200, {"meta": meta, "results": [order_out(o, Role.SELLER) for o in items]})
@@ -225,13 +225,13 @@ def _seller_detail(shop, order_id):
 
 @seller_router.get("/orders/{order_id}", response=responses({200: OrderDetailOut}), auth=bearer)
 def seller_order(request, order_id: Id):
-    return Status(200, _seller_detail(shop_for_seller(request.auth), order_id))
+    return Status(200, _seller_detail(shop_for_seller(request.auth, perm="orders"), order_id))
 
 
 @seller_router.post("/orders/{order_id}/ship", response=responses({200: OrderDetailOut}), auth=bearer)
 def seller_ship(request, order_id: Id, payload: ShipIn):
     """Ship a paid order with a carrier code (sf, zto, yto, sto, yunda, jd, ems, other) and tracking number."""
-    shop = shop_for_seller(request.auth, write=True)
+    shop = shop_for_seller(request.auth, write=True, perm="orders")
     services.ship(actor=request.auth, shop=shop, order_id=order_id, carrier=payload.carrier,
                   tracking_number=payload.tracking_number)
     return Status(200, _seller_detail(shop, order_id))

@@ -145,7 +145,7 @@ def order_refunds(request, order_id: Id):
 
 @seller_router.get("/orders/{order_id}/refunds", response=responses({200: list[RefundOut]}), auth=bearer)
 def seller_order_refunds(request, order_id: Id):
-    order = order_services.shop_order(shop=shop_for_seller(request.auth), order_id=order_id)
+    order = order_services.shop_order(shop=shop_for_seller(request.auth, perm="orders"), order_id=order_id)
     return Status(200, [refund_out(r) for r in queries.refunds_for_order(order)])
 
 
@@ -155,7 +155,7 @@ def seller_refund(request, order_id: Id, payload: RefundIn):
     `amount` and/or `quantity`, never more than what is left of its net total; a reason is
     required. The gateway completes it asynchronously (status `pending` until then).
     422: bad amounts or lines; 409: the order cannot be refunded or the payment has too little left."""
-    shop = shop_for_seller(request.auth, write=True)
+    shop = shop_for_seller(request.auth, write=True, perm="orders")
     refund = refunds.refund_order_lines(actor=request.auth, shop=shop, order_id=order_id, reason=payload.reason,
                                         lines=[line.dict() for line in payload.lines])
     return Status(201, refund_out(queries.refunds_for_order(refund.order)[-1]))

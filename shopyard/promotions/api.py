@@ -108,7 +108,7 @@ def _one(shop, promotion_id) -> dict:
 @seller_router.get("/promotions", response=responses({200: PromotionPage}), auth=bearer)
 def seller_promotions(request, filters: Query[PromotionFilters]):
     """The caller's shop's promotions, newest first, each with its phase."""
-    shop = shop_for_seller(request.auth)
+    shop = shop_for_seller(request.auth, perm="promotions")
     items, meta = paginate(queries.promotions_of(shop, phase=filters.phase), filters.page, filters.page_size)
     return Status(200, {"meta": meta, "results": [out(p) for p in items]})
 
@@ -116,19 +116,19 @@ def seller_promotions(request, filters: Query[PromotionFilters]):
 @seller_router.post("/promotions", response=responses({201: PromotionOut}), auth=bearer)
 def seller_create_promotion(request, payload: PromotionIn):
     """A draft promotion; nothing is priced at it until it is published."""
-    shop = shop_for_seller(request.auth, write=True)
+    shop = shop_for_seller(request.auth, write=True, perm="promotions")
     promotion = services.create_promotion(actor=request.auth, shop=shop, **payload.dict())
     return Status(201, _one(shop, promotion.pk))
 
 
 @seller_router.get("/promotions/{promotion_id}", response=responses({200: PromotionOut}), auth=bearer)
 def seller_get_promotion(request, promotion_id: Id):
-    return Status(200, _one(shop_for_seller(request.auth), promotion_id))
+    return Status(200, _one(shop_for_seller(request.auth, perm="promotions"), promotion_id))
 
 
 @seller_router.patch("/promotions/{promotion_id}", response=responses({200: PromotionOut}), auth=bearer)
 def seller_update_promotion(request, promotion_id: Id, payload: PromotionPatch):
-    shop = shop_for_seller(request.auth, write=True)
+    shop = shop_for_seller(request.auth, write=True, perm="promotions")
     services.update_promotion(actor=request.auth, shop=shop, promotion_id=promotion_id,
                               **payload.dict(exclude_unset=True))
     return Status(200, _one(shop, promotion_id))
@@ -136,14 +136,14 @@ def seller_update_promotion(request, promotion_id: Id, payload: PromotionPatch):
 
 @seller_router.post("/promotions/{promotion_id}/publish", response=responses({200: PromotionOut}), auth=bearer)
 def seller_publish_promotion(request, promotion_id: Id):
-    shop = shop_for_seller(request.auth, write=True)
+    shop = shop_for_seller(request.auth, write=True, perm="promotions")
     services.publish_promotion(actor=request.auth, shop=shop, promotion_id=promotion_id)
     return Status(200, _one(shop, promotion_id))
 
 
 @seller_router.post("/promotions/{promotion_id}/stop", response=responses({200: PromotionOut}), auth=bearer)
 def seller_stop_promotion(request, promotion_id: Id):
-    shop = shop_for_seller(request.auth, write=True)
+    shop = shop_for_seller(request.auth, write=True, perm="promotions")
     services.stop_promotion(actor=request.auth, shop=shop, promotion_id=promotion_id)
     return Status(200, _one(shop, promotion_id))
 

@@ -162,7 +162,7 @@ class IssueReportOut(Schema):
 
 @seller_router.get("/coupons", response=responses({200: TemplatePage}), auth=bearer)
 def seller_templates(request, filters: Query[Paging]):
-    shop = shop_for_seller(request.auth)
+    shop = shop_for_seller(request.auth, perm="promotions")
     items, meta = paginate(shop_templates(shop).order_by("-id"), filters.page, filters.page_size)
     return Status(200, {"results": [template_out(t) for t in items], "meta": meta})
 
@@ -170,28 +170,28 @@ def seller_templates(request, filters: Query[Paging]):
 @seller_router.post("/coupons", response=responses({201: CouponTemplateOut}), auth=bearer)
 def seller_create(request, payload: CouponTemplateIn):
     """A draft coupon template of the seller's shop, funded by the shop; publish it to hand it out."""
-    shop = shop_for_seller(request.auth, write=True)
+    shop = shop_for_seller(request.auth, write=True, perm="promotions")
     template = services.create_template(actor=request.auth, shop=shop, **payload.dict())
     return Status(201, template_out(template))
 
 
 @seller_router.post("/coupons/{template_id}/publish", response=responses({200: CouponTemplateOut}), auth=bearer)
 def seller_publish(request, template_id: Id):
-    shop = shop_for_seller(request.auth, write=True)
+    shop = shop_for_seller(request.auth, write=True, perm="promotions")
     return Status(200, template_out(services.publish_template(actor=request.auth, shop=shop, template_id=template_id)))
 
 
 @seller_router.post("/coupons/{template_id}/stop", response=responses({200: CouponTemplateOut}), auth=bearer)
 def seller_stop(request, template_id: Id):
     """No more claims or issues; coupons already held stay usable until they expire."""
-    shop = shop_for_seller(request.auth, write=True)
+    shop = shop_for_seller(request.auth, write=True, perm="promotions")
     return Status(200, template_out(services.stop_template(actor=request.auth, shop=shop, template_id=template_id)))
 
 
 @seller_router.post("/coupons/{template_id}/issue", response=responses({200: IssueReportOut}), auth=bearer)
 def seller_issue(request, template_id: Id, payload: IssueIn):
     """Give one coupon to each named shopper; the report says who got one and why the others did not."""
-    shop = shop_for_seller(request.auth, write=True)
+    shop = shop_for_seller(request.auth, write=True, perm="promotions")
     report = services.issue_coupons(actor=request.auth, shop=shop, template_id=template_id, usernames=payload.usernames)
     return Status(200, {"issued": [{"username": n, "coupon_id": c.pk} for n, c in report.issued],
                         "skipped": [{"username": n, "reason": str(r)} for n, r in report.skipped]})

@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from shopyard.catalog.services import parse_price
+from shopyard.core.access import is_operator
 from shopyard.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from shopyard.core.events import emit
 from shopyard.core.money import format_price
@@ -57,7 +58,7 @@ def _record(template, from_status, to_status, action, actor, note):
 def _authorise(actor, shop):
     """A shop's coupons are its members' business (callers resolve `shop` with
     shops.queries.shop_for_seller(write=True)); platform coupons need an operator."""
-    if shop is None and not getattr(actor, "is_staff", False):
+    if shop is None and not is_operator(actor):
         raise PermissionDenied(_("Only platform operators run platform coupons."))
 
 

@@ -30,6 +30,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from shopyard.catalog.services import parse_price
+from shopyard.core.access import is_operator
 from shopyard.core.errors import (
     Conflict,
     InvalidTransition,
@@ -109,7 +110,7 @@ def create_sale(*, actor, shop, data: dict, now=None) -> FlashSale:
 
     `data`: name, name_en, starts_at, ends_at. The session must end after it
     starts, in the future, and last at most MAX_SESSION_DAYS."""
-    if shop is None and not getattr(actor, "is_staff", False):
+    if shop is None and not is_operator(actor):
         raise PermissionDenied(_("Only platform operators run platform flash sales."))
     now = now or timezone.now()
     errors: dict = {}

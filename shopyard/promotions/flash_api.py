@@ -113,21 +113,21 @@ def _session(sale):
 @seller_router.get("/flash/sessions", response=responses({200: list[FlashSessionOut]}), auth=bearer)
 def seller_sessions(request):
     now = timezone.now()
-    shop = shop_for_seller(request.auth)
+    shop = shop_for_seller(request.auth, perm="promotions")
     return Status(200, [session_out(s, now) for s in flash_queries.seller_sessions(shop)[:100]])
 
 
 @seller_router.post("/flash/sessions", response=responses({201: FlashSessionOut}), auth=bearer)
 def seller_create_session(request, payload: SessionIn):
     """A draft session for the seller's shop (end after start, in the future)."""
-    shop = shop_for_seller(request.auth, write=True)
+    shop = shop_for_seller(request.auth, write=True, perm="promotions")
     return _created(flash.create_sale(actor=request.auth, shop=shop, data=payload.dict()))
 
 
 @seller_router.post("/flash/sessions/{sale_id}/items", response=responses({201: FlashItemOut}), auth=bearer)
 def seller_add_item(request, sale_id: Id, payload: ItemIn):
     """Add one of the shop's SKUs to a draft session."""
-    shop = shop_for_seller(request.auth, write=True)
+    shop = shop_for_seller(request.auth, write=True, perm="promotions")
     sale = flash_queries.seller_session(shop, sale_id)
     return Status(201, item_out(flash.add_item(actor=request.auth, sale=sale, data=payload.dict())))
 
@@ -135,14 +135,14 @@ def seller_add_item(request, sale_id: Id, payload: ItemIn):
 @seller_router.post("/flash/sessions/{sale_id}/publish", response=responses({200: FlashSessionOut}), auth=bearer)
 def seller_publish(request, sale_id: Id):
     """Schedule the session: its items' units are set aside from stock now."""
-    shop = shop_for_seller(request.auth, write=True)
+    shop = shop_for_seller(request.auth, write=True, perm="promotions")
     return _session(flash.publish(actor=request.auth, sale=flash_queries.seller_session(shop, sale_id)))
 
 
 @seller_router.post("/flash/sessions/{sale_id}/cancel", response=responses({200: FlashSessionOut}), auth=bearer)
 def seller_cancel(request, sale_id: Id):
     """Cancel a draft, or a scheduled session before it starts (its units go back to stock)."""
-    shop = shop_for_seller(request.auth, write=True)
+    shop = shop_for_seller(request.auth, write=True, perm="promotions")
     return _session(flash.cancel(actor=request.auth, sale=flash_queries.seller_session(shop, sale_id)))
 
 

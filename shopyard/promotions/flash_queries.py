@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from shopyard.catalog.queries import visible_skus
+from shopyard.core.access import is_operator
 from shopyard.core.errors import NotFound, PermissionDenied
 from shopyard.core.validation import parse_id
 
@@ -79,7 +80,7 @@ def seller_session(shop, sale_id) -> FlashSale:
 
 
 def platform_sessions(actor):
-    if not getattr(actor, "is_staff", False):
+    if not is_operator(actor):
         raise PermissionDenied(_("Only platform operators may do this."))
     return FlashSale.objects.filter(shop__isnull=True).prefetch_related(_items()).order_by("-starts_at", "-id")
 

@@ -71,14 +71,14 @@ def campaign_out(campaign) -> dict:
 
 @seller_router.get("/group-buys", response=responses({200: list[CampaignOut]}), auth=bearer)
 def list_campaigns(request):
-    shop = shop_for_seller(request.auth)
+    shop = shop_for_seller(request.auth, perm="promotions")
     return Status(200, [campaign_out(c) for c in group_queries.shop_campaigns(shop)[:100]])
 
 
 @seller_router.post("/group-buys", response=responses({201: CampaignOut}), auth=bearer)
 def create_campaign(request, payload: CampaignIn):
     """A draft campaign: SKUs of your shop, each with a group price below its list price."""
-    shop = shop_for_seller(request.auth, write=True)
+    shop = shop_for_seller(request.auth, write=True, perm="promotions")
     data = payload.dict()
     data["items"] = [{"sku_id": i["sku_id"], "group_price": i["group_price"]} for i in data["items"]]
     campaign = group_services.create_campaign(actor=request.auth, shop=shop, **data)
@@ -87,13 +87,13 @@ def create_campaign(request, payload: CampaignIn):
 
 @seller_router.get("/group-buys/{campaign_id}", response=responses({200: CampaignOut}), auth=bearer)
 def get_campaign(request, campaign_id: Id):
-    shop = shop_for_seller(request.auth)
+    shop = shop_for_seller(request.auth, perm="promotions")
     return Status(200, campaign_out(group_services.shop_campaign(shop=shop, campaign_id=campaign_id)))
 
 
 @seller_router.post("/group-buys/{campaign_id}/publish", response=responses({200: CampaignOut}), auth=bearer)
 def publish_campaign(request, campaign_id: Id):
-    shop = shop_for_seller(request.auth, write=True)
+    shop = shop_for_seller(request.auth, write=True, perm="promotions")
     return Status(200, campaign_out(group_services.publish_campaign(actor=request.auth, shop=shop,
                                                                     campaign_id=campaign_id)))
 
@@ -101,6 +101,6 @@ def publish_campaign(request, campaign_id: Id):
 @seller_router.post("/group-buys/{campaign_id}/stop", response=responses({200: CampaignOut}), auth=bearer)
 def stop_campaign(request, campaign_id: Id):
     """Stop early: no new groups; every open group fails and its paid members are refunded."""
-    shop = shop_for_seller(request.auth, write=True)
+    shop = shop_for_seller(request.auth, write=True, perm="promotions")
     return Status(200, campaign_out(group_services.stop_campaign(actor=request.auth, shop=shop,
                                                                  campaign_id=campaign_id)))

@@ -16,6 +16,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from shopyard.catalog.models import Category, Product, Sku
+from shopyard.core.access import is_operator
 from shopyard.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from shopyard.core.events import emit
 from shopyard.core.statemachine import actor_label, apply_transition
@@ -125,7 +126,7 @@ def kinds_for(shop) -> list:
 def _authorise(actor, shop):
     """A shop's promotions are its members' business (callers resolve `shop` with
     shops.queries.shop_for_seller(write=True)); the platform's need an operator."""
-    if shop is None and not getattr(actor, "is_staff", False):
+    if shop is None and not is_operator(actor):
         raise PermissionDenied(_("Only platform operators run platform campaigns."))
 
 

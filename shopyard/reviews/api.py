@@ -15,8 +15,9 @@ from decimal import Decimal
 from django.utils.translation import gettext as _
 from ninja import Field, File, Form, Query, Router, Schema, Status, UploadedFile
 
+from shopyard.core.access import api_operator
 from shopyard.core.api_support import Id, InSchema, PageMeta, bearer, paginate, responses
-from shopyard.core.errors import NotFound, PermissionDenied
+from shopyard.core.errors import NotFound
 from shopyard.core.i18n import localized
 from shopyard.shops.queries import shop_for_seller
 
@@ -224,7 +225,7 @@ class ReviewReplyIn(InSchema):
 @seller_router.get("/reviews", response=responses({200: OwnReviewPage}), auth=bearer)
 def seller_reviews(request, filters: Query[ShopFilters]):
     """Your shop's reviews, newest first (filter=unreplied: a review or follow-up without your reply)."""
-    shop = shop_for_seller(request.auth)
+    shop = shop_for_seller(request.auth, perm="reviews")
     items, meta = paginate(queries.shop_reviews(shop, filter=filters.filter, stars=filters.stars),
                            filters.page, filters.page_size)
     return Status(200, {"meta": meta, "results": [review_out(r, own=True) for r in items]})
@@ -237,7 +238,7 @@ def _seller_out(shop, review_id):
 @seller_router.post("/reviews/{review_id}/reply", response=responses({200: OwnReviewOut}), auth=bearer)
 def seller_reply(request, review_id: Id, payload: ReviewReplyIn):
     """Reply once to a review of your shop (409 the second time; 404 for another shop's)."""
-    shop = shop_for_seller(request.auth, write=True)
+    shop = shop_for_seller(request.auth, write=True, perm="reviews")
     services.reply(actor=request.auth, shop=shop, review_id=review_id, text=payload.text)
     return Status(200, _seller_out(shop, review_id))
 
@@ -245,7 +246,7 @@ def seller_reply(request, review_id: Id, payload: ReviewReplyIn):
 @seller_router.post("/reviews/{review_id}/follow-up-reply", response=responses({200: OwnReviewOut}), auth=bearer)
 def seller_follow_up_reply(request, review_id: Id, payload: ReviewReplyIn):
     """Reply once to the review's follow-up (409 before there is one, or the second time)."""
-    shop = shop_for_seller(request.auth, write=True)
+    shop = shop_for_seller(request.auth, write=True, perm="reviews")
     services.reply_to_follow_up(actor=request.auth, shop=shop, review_id=review_id, text=payload.text)
     return Status(200, _seller_out(shop, review_id))
 
@@ -257,8 +258,7 @@ class ModerationReasonIn(InSchema):
 
 
 def _operator(request):
-    if not request.auth.is_staff:
-        raise PermissionDenied(_("Only platform operators may hide or show reviews."))
+    api_operator(request, _("Only platform operators may hide or show reviews."))
 
 
 @operator_router.get("/reviews", response=responses({200: OwnReviewPage}), auth=bearer)

@@ -30,6 +30,7 @@ from django.db.models import Count, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from shopyard.core.access import is_operator
 from shopyard.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from shopyard.core.events import emit
 from shopyard.core.images import check_upload, delete_written, make_thumbnail
@@ -261,7 +262,7 @@ def _record(review, from_status, to_status, action, actor, note):
 
 
 def _moderate(*, actor, review_id, reason, action) -> Review:
-    if actor is None or not getattr(actor, "is_staff", False):
+    if not is_operator(actor):
         raise PermissionDenied(_("Only platform operators may hide or show reviews."))
     reason = clean_text(reason, "reason", max_length=MAX_REASON, required=True)
     review_id = check_id(getattr(review_id, "pk", review_id), "review_id")

@@ -98,7 +98,7 @@ class SellerQuestionFilters(ServicePaging):
 
 @seller_router.get("/questions", response=responses({200: QuestionPage}), auth=bearer)
 def seller_questions(request, filters: Query[SellerQuestionFilters]):
-    shop = shop_for_seller(request.auth, filters.shop_id)
+    shop = shop_for_seller(request.auth, filters.shop_id, perm="service")
     items, meta = paginate(queries.shop_questions(shop, unanswered=filters.unanswered), filters.page,
                            filters.page_size)
     return Status(200, {"meta": meta, "results": [question_out(q) for q in items]})
@@ -107,7 +107,7 @@ def seller_questions(request, filters: Query[SellerQuestionFilters]):
 @seller_router.post("/questions/{question_id}/answers", response=responses({201: AnswerOut}), auth=bearer)
 def seller_answer(request, question_id: Id, payload: TextIn):
     """Answer a question on one of the shop's products (another shop's question: 404)."""
-    shop = shop_for_seller(request.auth, write=True)
+    shop = shop_for_seller(request.auth, write=True, perm="service")
     return Status(201, answer_out(qa.answer_question(actor=request.auth, shop=shop, question_id=question_id,
                                                      text=payload.text)))
 
@@ -279,7 +279,7 @@ class QueuePage(ConversationPage):
 @seller_router.get("/conversations", response=responses({200: QueuePage}), auth=bearer)
 def queue(request, filters: Query[QueueFilters]):
     """The shop's queue: unassigned, mine, open or all, with unread counts per conversation and per view."""
-    shop = shop_for_seller(request.auth, filters.shop_id)
+    shop = shop_for_seller(request.auth, filters.shop_id, perm="service")
     qs = queries.shop_conversations(shop, view=filters.view, user=request.auth).select_related("shop")
     items, meta = paginate(qs, filters.page, filters.page_size)
     return Status(200, {"meta": meta, "counts": queries.shop_queue_counts(shop, request.auth),
@@ -295,13 +295,13 @@ def _shop_conversation(shop, conversation_id):
 
 @seller_router.get("/conversations/{conversation_id}", response=responses({200: ThreadOut}), auth=bearer)
 def shop_conversation(request, conversation_id: Id):
-    return Status(200, _thread(_shop_conversation(shop_for_seller(request.auth), conversation_id), "shop"))
+    return Status(200, _thread(_shop_conversation(shop_for_seller(request.auth, perm="service"), conversation_id), "shop"))
 
 
 @seller_router.post("/conversations/{conversation_id}/messages", response=responses({201: ChatMessageOut}),
                     auth=bearer)
 def shop_send(request, conversation_id: Id, payload: MessageIn):
-    shop = shop_for_seller(request.auth, write=True)
+    shop = shop_for_seller(request.auth, write=True, perm="service")
     return Status(201, message_out(conversations.send_message(
         actor=request.auth, shop=shop, conversation_id=conversation_id, body=payload.body,
         product_id=payload.product_id, order_id=payload.order_id)))
@@ -310,14 +310,14 @@ def shop_send(request, conversation_id: Id, payload: MessageIn):
 @seller_router.post("/conversations/{conversation_id}/images", response=responses({201: ChatMessageOut}),
                     auth=bearer)
 def shop_send_image(request, conversation_id: Id, image: File[UploadedFile], body: Form[str] = ""):
-    shop = shop_for_seller(request.auth, write=True)
+    shop = shop_for_seller(request.auth, write=True, perm="service")
     return Status(201, message_out(conversations.send_message(
         actor=request.auth, shop=shop, conversation_id=conversation_id, body=body, image=image)))
 
 
 @seller_router.post("/conversations/{conversation_id}/read", response=responses({200: ReadOut}), auth=bearer)
 def shop_read(request, conversation_id: Id):
-    shop = shop_for_seller(request.auth)
+    shop = shop_for_seller(request.auth, perm="service")
     return Status(200, {"read_up_to": conversations.mark_read(actor=request.auth, shop=shop,
                                                               conversation_id=conversation_id)})
 
@@ -329,7 +329,7 @@ class ConversationAssignIn(InSchema):
 @seller_router.post("/conversations/{conversation_id}/assign", response=responses({200: ConversationOut}),
                     auth=bearer)
 def shop_assign(request, conversation_id: Id, payload: ConversationAssignIn):
-    shop = shop_for_seller(request.auth, write=True)
+    shop = shop_for_seller(request.auth, write=True, perm="service")
     return Status(200, conversation_out(conversations.assign(actor=request.auth, shop=shop,
                                                              conversation_id=conversation_id,
                                                              assignee_id=payload.assignee_id)))
@@ -338,7 +338,7 @@ def shop_assign(request, conversation_id: Id, payload: ConversationAssignIn):
 @seller_router.post("/conversations/{conversation_id}/close", response=responses({200: ConversationOut}),
                     auth=bearer)
 def shop_close(request, conversation_id: Id):
-    shop = shop_for_seller(request.auth, write=True)
+    shop = shop_for_seller(request.auth, write=True, perm="service")
     return Status(200, conversation_out(conversations.close(actor=request.auth, shop=shop,
                                                             conversation_id=conversation_id)))
 
@@ -360,26 +360,26 @@ def canned_out(r) -> dict:
 
 @seller_router.get("/canned-replies", response=responses({200: list[CannedOut]}), auth=bearer)
 def canned_list(request):
-    return Status(200, [canned_out(r) for r in queries.canned_replies(shop_for_seller(request.auth))])
+    return Status(200, [canned_out(r) for r in queries.canned_replies(shop_for_seller(request.auth, perm="service"))])
 
 
 @seller_router.post("/canned-replies", response=responses({201: CannedOut}), auth=bearer)
 def canned_create(request, payload: CannedIn):
-    shop = shop_for_seller(request.auth, write=True)
+    shop = shop_for_seller(request.auth, write=True, perm="service")
     return Status(201, canned_out(conversations.create_canned_reply(actor=request.auth, shop=shop,
                                                                     title=payload.title, body=payload.body)))
 
 
 @seller_router.put("/canned-replies/{reply_id}", response=responses({200: CannedOut}), auth=bearer)
 def canned_update(request, reply_id: Id, payload: CannedIn):
-    shop = shop_for_seller(request.auth, write=True)
+    shop = shop_for_seller(request.auth, write=True, perm="service")
     return Status(200, canned_out(conversations.update_canned_reply(
         actor=request.auth, shop=shop, reply_id=reply_id, title=payload.title, body=payload.body)))
 
 
 @seller_router.delete("/canned-replies/{reply_id}", response=responses({204: None}), auth=bearer)
 def canned_delete(request, reply_id: Id):
-    shop = shop_for_seller(request.auth, write=True)
+    shop = shop_for_seller(request.auth, write=True, perm="service")
     conversations.delete_canned_reply(actor=request.auth, shop=shop, reply_id=reply_id)
     return Status(204, None)
 
@@ -516,20 +516,20 @@ class ShopTicketFilters(ServicePaging):
 @seller_router.get("/tickets", response=responses({200: TicketPage}), auth=bearer)
 def shop_ticket_list(request, filters: Query[ShopTicketFilters]):
     """The shop's tickets: active ones by SLA deadline, overdue ones, or all."""
-    shop = shop_for_seller(request.auth, filters.shop_id)
+    shop = shop_for_seller(request.auth, filters.shop_id, perm="service")
     items, meta = paginate(queries.shop_tickets(shop, view=filters.view), filters.page, filters.page_size)
     return Status(200, {"meta": meta, "results": [ticket_out(t, Role.AGENT) for t in items]})
 
 
 @seller_router.get("/tickets/{ticket_id}", response=responses({200: TicketDetailOut}), auth=bearer)
 def shop_ticket(request, ticket_id: Id):
-    ticket, role = tickets.scoped_ticket(request.auth, ticket_id, shop=shop_for_seller(request.auth))
+    ticket, role = tickets.scoped_ticket(request.auth, ticket_id, shop=shop_for_seller(request.auth, perm="service"))
     return Status(200, ticket_detail_out(ticket, role))
 
 
 @seller_router.post("/tickets/{ticket_id}/messages", response=responses({201: TicketDetailOut}), auth=bearer)
 def shop_ticket_reply(request, ticket_id: Id, payload: ServiceReplyIn):
-    shop = shop_for_seller(request.auth, write=True)
+    shop = shop_for_seller(request.auth, write=True, perm="service")
     message = tickets.add_message(actor=request.auth, shop=shop, ticket_id=ticket_id, body=payload.body,
                                   internal=payload.internal)
     return Status(201, ticket_detail_out(message.ticket, Role.AGENT))
@@ -537,7 +537,7 @@ def shop_ticket_reply(request, ticket_id: Id, payload: ServiceReplyIn):
 
 @seller_router.post("/tickets/{ticket_id}/actions", response=responses({200: TicketDetailOut}), auth=bearer)
 def shop_ticket_action(request, ticket_id: Id, payload: ActionIn):
-    shop = shop_for_seller(request.auth, write=True)
+    shop = shop_for_seller(request.auth, write=True, perm="service")
     ticket = tickets.act(actor=request.auth, shop=shop, ticket_id=ticket_id, action=payload.action,
                          note=payload.note)
     return Status(200, ticket_detail_out(ticket, Role.AGENT))
@@ -545,7 +545,7 @@ def shop_ticket_action(request, ticket_id: Id, payload: ActionIn):
 
 @seller_router.post("/tickets/{ticket_id}/escalate", response=responses({200: TicketDetailOut}), auth=bearer)
 def shop_ticket_escalate(request, ticket_id: Id, payload: HideReasonIn):
-    shop = shop_for_seller(request.auth, write=True)
+    shop = shop_for_seller(request.auth, write=True, perm="service")
     ticket = tickets.escalate(actor=request.auth, shop=shop, ticket_id=ticket_id, reason=payload.reason)
     return Status(200, ticket_detail_out(ticket, Role.AGENT))
 
@@ -557,7 +557,7 @@ class TicketAssignIn(InSchema):
 @seller_router.post("/tickets/{ticket_id}/assign", response=responses({200: TicketDetailOut}), auth=bearer)
 def shop_ticket_assign(request, ticket_id: Id, payload: TicketAssignIn):
     """Give the ticket to a member of the shop."""
-    shop = shop_for_seller(request.auth, write=True)
+    shop = shop_for_seller(request.auth, write=True, perm="service")
     ticket = tickets.assign(actor=request.auth, shop=shop, ticket_id=ticket_id, assignee_id=payload.assignee_id)
     return Status(200, ticket_detail_out(ticket, Role.AGENT))
 

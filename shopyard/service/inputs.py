@@ -4,7 +4,8 @@ acts in. One home for these rules, used by every service of the app."""
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from shopyard.core.errors import PermissionDenied, ValidationFailed
+from shopyard.core.access import require_operator as core_require_operator
+from shopyard.core.errors import ValidationFailed
 
 
 def clean_text(value, field, *, max_length, required=True) -> str:
@@ -25,8 +26,7 @@ def clean_text(value, field, *, max_length, required=True) -> str:
 
 def require_operator(actor) -> None:
     """Operators are staff users; anyone else gets a 403."""
-    if not getattr(actor, "is_staff", False):
-        raise PermissionDenied(_("Only platform operators can do this."))
+    core_require_operator(actor, _("Only platform operators can do this."))
 
 
 def clean_reason(value) -> str:

@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from shopyard.accounts.models import User
+from shopyard.core.access import is_operator
 from shopyard.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from shopyard.core.events import emit
 from shopyard.core.statemachine import actor_label, apply_transition
@@ -128,7 +129,7 @@ def scoped_ticket(actor, ticket_id, *, shop=None, operator=False, lock=False):
     """(ticket, role): the ticket as the caller may reach it, or NotFound."""
     qs = Ticket.objects.select_for_update() if lock else Ticket.objects.all()
     if operator:
-        if not getattr(actor, "is_staff", False):
+        if not is_operator(actor):
             raise NotFound(_("Ticket not found."))
         role = Role.OPERATOR
     elif shop is not None:

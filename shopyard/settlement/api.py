@@ -10,8 +10,9 @@ from decimal import Decimal
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
+from shopyard.core.access import api_operator
 from shopyard.core.api_support import Id, InSchema, PageMeta, bearer, paginate, responses
-from shopyard.core.errors import NotFound, PermissionDenied
+from shopyard.core.errors import NotFound
 from shopyard.core.money import money_str
 from shopyard.shops.queries import shop_for_seller
 
@@ -191,7 +192,7 @@ def _statement_page(qs, page, page_size):
 
 
 def _seller_statement(request, statement_id, shop_id=None):
-    shop = shop_for_seller(request.auth, shop_id)
+    shop = shop_for_seller(request.auth, shop_id, perm="finance")
     statement = queries.shop_statement(shop, statement_id)
     if statement is None:
         raise NotFound(_("Statement not found."))
@@ -202,7 +203,7 @@ def _seller_statement(request, statement_id, shop_id=None):
 def seller_balance(request, filters: Query[SellerShopQuery]):
     """What the platform owes your shop now, the running week's amount so far and what
     closed statements wait to be paid."""
-    shop = shop_for_seller(request.auth, filters.shop_id)
+    shop = shop_for_seller(request.auth, filters.shop_id, perm="finance")
     data = queries.summary(shop)
     c = data["currency"]
     return Status(200, {"shop_id": shop.pk, "currency": c, "balance": money_str(data["balance"], c),
@@ -213,7 +214,7 @@ def seller_balance(request, filters: Query[SellerShopQuery]):
 @seller_router.get("/settlement/statements", response=responses({200: StatementPage}), auth=bearer)
 def seller_statements(request, filters: Query[StatementFilters]):
     """Your shop's weekly statements, the latest first (`shop_id`: one of your shops)."""
-    shop = shop_for_seller(request.auth, filters.shop_id)
+    shop = shop_for_seller(request.auth, filters.shop_id, perm="finance")
     return _statement_page(queries.shop_statements(shop, status=filters.status).select_related("shop"),
                            filters.page, filters.page_size)
 
@@ -229,7 +230,7 @@ def seller_statement(request, statement_id: Id, filters: Query[SellerShopQuery])
 def seller_entries(request, filters: Query[SellerEntryFilters]):
     """Your shop's ledger entries, the latest first, each traceable to its order line
     (`statement_id`: one statement's; another shop's statement is a 404)."""
-    shop = shop_for_seller(request.auth, filters.shop_id)
+    shop = shop_for_seller(request.auth, filters.shop_id, perm="finance")
     statement = None
     if filters.statement_id is not None:
         _shop, statement = _seller_statement(request, filters.statement_id, filters.shop_id)
@@ -249,9 +250,7 @@ def seller_statement_csv(request, statement_id: Id, filters: Query[SellerShopQue
 
 
 def _operator(request):
-    if not request.auth.is_staff:
-        raise PermissionDenied(_("Only platform operators may do this."))
-    return request.auth
+    return api_operator(request)
 
 
 def _operator_statement(statement_id):

@@ -35,7 +35,8 @@ from django.db.models import Count, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from shopyard.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from shopyard.core.access import require_operator
+from shopyard.core.errors import Conflict, NotFound, ValidationFailed
 from shopyard.core.events import emit
 from shopyard.core.money import Money, money_str
 from shopyard.core.statemachine import actor_label, apply_transition
@@ -202,8 +203,8 @@ def close_statement(*, actor, statement_id, now=None) -> Statement:
     paid. Closing it again, or before its period ends, is refused (409) with nothing changed.
     The periodic job closes every due statement; operators may close one themselves."""
     now = now or timezone.now()
-    if actor is not None and not getattr(actor, "is_staff", False):
-        raise PermissionDenied(_("Only platform operators may do this."))
+    if actor is not None:
+        require_operator(actor)
     with transaction.atomic():
         statement = Statement.objects.select_for_update().filter(pk=check_id(statement_id, "statement_id")).first()
         if statement is None:
@@ -245,8 +246,7 @@ def mark_paid(*, actor, statement_id, reference="", now=None) -> Statement:
     the payout is posted (seller payable debited, payouts credited; a negative statement,
     refunds exceeding sales, is the seller paying the platform back). A second call, or one
     on an open statement, is refused (409) and changes nothing."""
-    if not getattr(actor, "is_staff", False):
-        raise PermissionDenied(_("Only platform operators may do this."))
+    require_operator(actor)
     reference = (reference or "").strip()
     if len(reference) > 64:
         raise ValidationFailed(fields={"reference": [_("Use at most 64 characters.")]})
@@ -409,8 +409,7 @@ def _line_totals(order, line_id) -> dict:
 
 
 def _operator(actor):
-    if not getattr(actor, "is_staff", False):
-        raise PermissionDenied(_("Only platform operators may do this."))
+    require_operator(actor)
 
 
 def set_category_rate(*, actor, category_id, rate) -> CategoryCommission:

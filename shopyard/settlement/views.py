@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from shopyard.aftersales.stats_views import operator_required
+from shopyard.core.access import operator_required
 from shopyard.core.errors import DomainError, NotFound
 from shopyard.core.validation import page_number, parse_id
 

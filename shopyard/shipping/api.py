@@ -127,13 +127,13 @@ def _own(shop, template_id):
 
 @seller_router.get("/freight-templates", response=responses({200: list[FreightTemplateOut]}), auth=bearer)
 def list_templates(request):
-    shop = shop_for_seller(request.auth)
+    shop = shop_for_seller(request.auth, perm="shipping")
     return Status(200, [_out(t) for t in queries.shop_templates(shop)])
 
 
 @seller_router.post("/freight-templates", response=responses({201: FreightTemplateOut}), auth=bearer)
 def create_template(request, payload: FreightTemplateIn):
-    shop = shop_for_seller(request.auth, write=True)
+    shop = shop_for_seller(request.auth, write=True, perm="shipping")
     template = services.create_template(actor=request.auth, shop=shop, data=_data(payload))
     return Status(201, _out(_own(shop, template.pk)))
 
@@ -141,7 +141,7 @@ def create_template(request, payload: FreightTemplateIn):
 @seller_router.post("/freight-templates/assign", response=responses({200: AssignOut}), auth=bearer)
 def assign_template(request, payload: AssignIn):
     """Make products use a template (template_id null: the shop's flat fee again)."""
-    shop = shop_for_seller(request.auth, write=True)
+    shop = shop_for_seller(request.auth, write=True, perm="shipping")
     count = services.assign_template(actor=request.auth, shop=shop, template_id=payload.template_id,
                                      product_ids=payload.product_ids)
     return Status(200, {"updated": count})
@@ -149,13 +149,13 @@ def assign_template(request, payload: AssignIn):
 
 @seller_router.get("/freight-templates/{template_id}", response=responses({200: FreightTemplateOut}), auth=bearer)
 def get_template(request, template_id: Id):
-    shop = shop_for_seller(request.auth)
+    shop = shop_for_seller(request.auth, perm="shipping")
     return Status(200, _out(_own(shop, template_id)))
 
 
 @seller_router.put("/freight-templates/{template_id}", response=responses({200: FreightTemplateOut}), auth=bearer)
 def update_template(request, template_id: Id, payload: FreightTemplateIn):
-    shop = shop_for_seller(request.auth, write=True)
+    shop = shop_for_seller(request.auth, write=True, perm="shipping")
     services.update_template(actor=request.auth, shop=shop, template_id=template_id, data=_data(payload))
     return Status(200, _out(_own(shop, template_id)))
 
@@ -163,7 +163,7 @@ def update_template(request, template_id: Id, payload: FreightTemplateIn):
 @seller_router.delete("/freight-templates/{template_id}", response=responses({204: None}), auth=bearer)
 def delete_template(request, template_id: Id):
     """Its products go back to the shop's flat fee."""
-    shop = shop_for_seller(request.auth, write=True)
+    shop = shop_for_seller(request.auth, write=True, perm="shipping")
     services.delete_template(actor=request.auth, shop=shop, template_id=template_id)
     return Status(204, None)
 
@@ -231,14 +231,14 @@ def parcel_out(parcel) -> dict:
 
 @seller_router.get("/orders/{order_id}/parcels", response=responses({200: list[ParcelOut]}), auth=bearer)
 def list_parcels(request, order_id: Id):
-    order = order_services.shop_order(shop=shop_for_seller(request.auth), order_id=order_id)
+    order = order_services.shop_order(shop=shop_for_seller(request.auth, perm="orders"), order_id=order_id)
     return Status(200, [parcel_out(p) for p in queries.parcels(order)])
 
 
 @seller_router.post("/orders/{order_id}/parcels", response=responses({201: ParcelOut}), auth=bearer)
 def ship_parcel(request, order_id: Id, payload: ParcelIn):
     """Send a parcel with some lines and quantities; the first parcel ships the order."""
-    shop = shop_for_seller(request.auth, write=True)
+    shop = shop_for_seller(request.auth, write=True, perm="orders")
     order = order_services.shop_order(shop=shop, order_id=order_id)
     lines = None if payload.lines is None else [row.dict() for row in payload.lines]
     parcel = services.ship_parcel(actor=request.auth, order=order, carrier=payload.carrier,

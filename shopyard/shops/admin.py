@@ -10,7 +10,14 @@ from shopyard.core.errors import DomainError
 from shopyard.core.events import emit
 
 from . import services
-from .models import Shop, ShopMember, ShopStatusChange
+from .models import (
+    Shop,
+    ShopApplication,
+    ShopApplicationDocument,
+    ShopApplicationEvent,
+    ShopMember,
+    ShopStatusChange,
+)
 
 
 class ShopMemberInline(admin.TabularInline):
@@ -123,3 +130,38 @@ class ShopMemberAdmin(admin.ModelAdmin):
     search_fields = ("user__username", "shop__name", "shop__name_en")
     list_select_related = ("user", "shop")
     raw_id_fields = ("user", "shop")
+
+
+class ShopApplicationDocumentInline(admin.TabularInline):
+    model = ShopApplicationDocument
+    extra = 0
+    can_delete = False
+    fields = ("kind", "content_type", "size", "uploaded_at")
+    readonly_fields = fields
+
+
+class ShopApplicationEventInline(admin.TabularInline):
+    model = ShopApplicationEvent
+    extra = 0
+    can_delete = False
+    fields = ("created_at", "actor_label", "action", "from_status", "to_status", "reason")
+    readonly_fields = fields
+
+
+@admin.register(ShopApplication)
+class ShopApplicationAdmin(admin.ModelAdmin):
+    """Read-only here: operators review on /console/operator/applications/, where the rules run."""
+
+    list_display = ("shop_name", "kind", "applicant", "status", "created_at", "updated_at")
+    list_filter = ("status", "kind", "business_category")
+    search_fields = ("shop_name", "applicant__username", "contact_name")
+    inlines = [ShopApplicationDocumentInline, ShopApplicationEventInline]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -7,8 +7,9 @@ from datetime import datetime
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 
+from shopyard.core.access import api_operator
 from shopyard.core.api_support import Id, InSchema, bearer, responses
-from shopyard.core.errors import NotFound, PermissionDenied
+from shopyard.core.errors import NotFound
 
 from . import services
 from .models import Shop, ShopStatusChange
@@ -47,8 +48,7 @@ def _out(shop) -> dict:
 @operator_router.get("/shops/{shop_id}", response=responses({200: ShopStatusOut}), auth=bearer)
 def shop_status(request, shop_id: Id):
     """A shop's status and its suspension history."""
-    if not request.auth.is_staff:
-        raise PermissionDenied(_("Only platform operators may do this."))
+    api_operator(request)
     shop = Shop.objects.filter(pk=shop_id).first()
     if shop is None:
         raise NotFound(_("Shop not found."))

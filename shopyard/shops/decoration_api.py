@@ -207,13 +207,13 @@ def _home_out(shop, user, version) -> dict:
 @seller_router.get("/shop/profile", response=responses({200: ShopProfileOut}), auth=bearer)
 def seller_profile(request):
     """The caller's shop profile (description in Chinese and English, logo, service promises)."""
-    return Status(200, _profile_out(shop_for_seller(request.auth)))
+    return Status(200, _profile_out(shop_for_seller(request.auth, perm="shop_settings")))
 
 
 @seller_router.put("/shop/profile", response=responses({200: ShopProfileOut}), auth=bearer)
 def seller_update_profile(request, payload: ShopProfileIn):
     """Replace the descriptions and service promises (keys: returns_7d, ships_48h, genuine, …)."""
-    shop = shop_for_seller(request.auth, write=True)
+    shop = shop_for_seller(request.auth, write=True, perm="shop_settings")
     services.update_profile(actor=request.auth, shop=shop, description=payload.description,
                             description_en=payload.description_en, promises=list(payload.promises))
     return Status(200, _profile_out(shop))
@@ -222,7 +222,7 @@ def seller_update_profile(request, payload: ShopProfileIn):
 @seller_router.post("/shop/logo", response=responses({200: ShopProfileOut}), auth=bearer)
 def seller_logo(request, image: File[UploadedFile]):
     """Upload the logo: JPEG, PNG, WebP or GIF, at most 2 MB (checked by decoding it)."""
-    shop = shop_for_seller(request.auth, write=True)
+    shop = shop_for_seller(request.auth, write=True, perm="shop_settings")
     services.set_logo(actor=request.auth, shop=shop, upload=image)
     return Status(200, _profile_out(shop))
 
@@ -230,7 +230,7 @@ def seller_logo(request, image: File[UploadedFile]):
 @seller_router.post("/shop/images", response=responses({201: ShopImageOut}), auth=bearer)
 def seller_add_image(request, image: File[UploadedFile]):
     """Upload a picture for banner slides (its id goes in a banner block's `slides`)."""
-    shop = shop_for_seller(request.auth, write=True)
+    shop = shop_for_seller(request.auth, write=True, perm="shop_settings")
     img = services.add_image(actor=request.auth, shop=shop, upload=image)
     return Status(201, {"id": img.pk, "url": img.image.url})
 
@@ -241,7 +241,7 @@ def seller_add_image(request, image: File[UploadedFile]):
 @seller_router.get("/shop/categories", response=responses({200: list[ShopCategoryOut]}), auth=bearer)
 def seller_categories(request):
     """The shop's own category tree (two levels), with product counts."""
-    return Status(200, [_category_out(c) for c in queries.category_tree(shop_for_seller(request.auth))])
+    return Status(200, [_category_out(c) for c in queries.category_tree(shop_for_seller(request.auth, perm="catalog"))])
 
 
 def _one_category(shop, category_id) -> dict:
@@ -254,7 +254,7 @@ def _one_category(shop, category_id) -> dict:
 
 @seller_router.post("/shop/categories", response=responses({201: ShopCategoryOut}), auth=bearer)
 def seller_create_category(request, payload: ShopCategoryIn):
-    shop = shop_for_seller(request.auth, write=True)
+    shop = shop_for_seller(request.auth, write=True, perm="catalog")
     c = services.create_category(actor=request.auth, shop=shop, name=payload.name, name_en=payload.name_en,
                                  parent_id=payload.parent_id)
     return Status(201, _one_category(shop, c.pk))
@@ -262,7 +262,7 @@ def seller_create_category(request, payload: ShopCategoryIn):
 
 @seller_router.put("/shop/categories/{category_id}", response=responses({200: ShopCategoryOut}), auth=bearer)
 def seller_update_category(request, category_id: Id, payload: ShopCategoryIn):
-    shop = shop_for_seller(request.auth, write=True)
+    shop = shop_for_seller(request.auth, write=True, perm="catalog")
     services.update_category(actor=request.auth, shop=shop, category_id=category_id, name=payload.name,
                              name_en=payload.name_en, parent_id=payload.parent_id)
     return Status(200, _one_category(shop, category_id))
@@ -271,7 +271,7 @@ def seller_update_category(request, category_id: Id, payload: ShopCategoryIn):
 @seller_router.delete("/shop/categories/{category_id}", response=responses({204: None}), auth=bearer)
 def seller_delete_category(request, category_id: Id):
     """Delete a category and its subcategories (the products stay)."""
-    shop = shop_for_seller(request.auth, write=True)
+    shop = shop_for_seller(request.auth, write=True, perm="catalog")
     services.delete_category(actor=request.auth, shop=shop, category_id=category_id)
     return Status(204, None)
 
@@ -280,7 +280,7 @@ def seller_delete_category(request, category_id: Id):
                    auth=bearer)
 def seller_category_products(request, category_id: Id, payload: ShopCategoryProductsIn):
     """Set the category's products (products of the same shop; another shop's is a 404)."""
-    shop = shop_for_seller(request.auth, write=True)
+    shop = shop_for_seller(request.auth, write=True, perm="catalog")
     services.set_category_products(actor=request.auth, shop=shop, category_id=category_id,
                                    product_ids=payload.product_ids)
     return Status(200, _one_category(shop, category_id))
@@ -292,7 +292,7 @@ def seller_category_products(request, category_id: Id, payload: ShopCategoryProd
 @seller_router.get("/shop/decoration", response=responses({200: ShopDecorationOut}), auth=bearer)
 def seller_decoration(request):
     """The draft the seller edits and the published page shoppers see."""
-    return Status(200, _decoration_out(shop_for_seller(request.auth)))
+    return Status(200, _decoration_out(shop_for_seller(request.auth, perm="shop_settings")))
 
 
 @seller_router.post("/shop/decoration/blocks", response=responses({201: ShopBlockOut}), auth=bearer)
@@ -300,7 +300,7 @@ def seller_add_block(request, payload: ShopBlockIn):
     """Add a block at the end of the draft. `config` by kind: banner {slides: [{image_id, link, alt}]};
     product_grid {source: "category", category_id, limit} or {source: "products", product_ids, limit};
     notice {html, html_en} (sanitised); coupons {limit}."""
-    shop = shop_for_seller(request.auth, write=True)
+    shop = shop_for_seller(request.auth, write=True, perm="shop_settings")
     block = services.add_block(actor=request.auth, shop=shop, kind=payload.kind, config=payload.config,
                                title=payload.title, title_en=payload.title_en, visible=payload.visible)
     return Status(201, _block_out(block))
@@ -309,7 +309,7 @@ def seller_add_block(request, payload: ShopBlockIn):
 @seller_router.patch("/shop/decoration/blocks/{block_id}", response=responses({200: ShopBlockOut}), auth=bearer)
 def seller_update_block(request, block_id: Id, payload: ShopBlockPatch):
     """Change a draft block: titles, visibility (hide/show) or settings; what is left out stays."""
-    shop = shop_for_seller(request.auth, write=True)
+    shop = shop_for_seller(request.auth, write=True, perm="shop_settings")
     block = services.update_block(actor=request.auth, shop=shop, block_id=block_id, config=payload.config,
                                   title=payload.title, title_en=payload.title_en, visible=payload.visible)
     return Status(200, _block_out(block))
@@ -317,7 +317,7 @@ def seller_update_block(request, block_id: Id, payload: ShopBlockPatch):
 
 @seller_router.delete("/shop/decoration/blocks/{block_id}", response=responses({204: None}), auth=bearer)
 def seller_delete_block(request, block_id: Id):
-    shop = shop_for_seller(request.auth, write=True)
+    shop = shop_for_seller(request.auth, write=True, perm="shop_settings")
     services.delete_block(actor=request.auth, shop=shop, block_id=block_id)
     return Status(204, None)
 
@@ -325,7 +325,7 @@ def seller_delete_block(request, block_id: Id):
 @seller_router.put("/shop/decoration/order", response=responses({200: ShopDecorationOut}), auth=bearer)
 def seller_order_blocks(request, payload: ShopBlockOrderIn):
     """Reorder the draft: the ids of all its blocks in the new order."""
-    shop = shop_for_seller(request.auth, write=True)
+    shop = shop_for_seller(request.auth, write=True, perm="shop_settings")
     services.reorder_blocks(actor=request.auth, shop=shop, block_ids=payload.block_ids)
     return Status(200, _decoration_out(shop))
 
@@ -333,14 +333,14 @@ def seller_order_blocks(request, payload: ShopBlockOrderIn):
 @seller_router.get("/shop/decoration/preview", response=responses({200: ShopHomeOut}), auth=bearer)
 def seller_preview(request):
     """The home page as the draft would show it (visible blocks, visible products)."""
-    shop = shop_for_seller(request.auth)
+    shop = shop_for_seller(request.auth, perm="shop_settings")
     return Status(200, _home_out(shop, request.auth, ShopBlock.Version.DRAFT))
 
 
 @seller_router.post("/shop/decoration/publish", response=responses({200: ShopDecorationOut}), auth=bearer)
 def seller_publish(request):
     """Make the draft the public home page."""
-    shop = shop_for_seller(request.auth, write=True)
+    shop = shop_for_seller(request.auth, write=True, perm="shop_settings")
     services.publish(actor=request.auth, shop=shop)
     return Status(200, _decoration_out(shop))
 

@@ -7,6 +7,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from . import application_state
+from .roles import Role as MemberRole
 from .state import Action
 from .state import Status as ShopStatus
 
@@ -77,18 +79,21 @@ class ShopStatusChange(models.Model):
 
 
 class ShopMember(models.Model):
-    class Role(models.TextChoices):
-        OWNER = "owner", _("Owner")
-        STAFF = "staff", _("Staff")
+    """A user working for a shop; what they may do is their role's row in shops.roles.PERMISSIONS."""
+
+    Role = MemberRole
 
     shop = models.ForeignKey(Shop, verbose_name=_("shop"), on_delete=models.CASCADE, related_name="members")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="shop_memberships")
-    role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.STAFF)
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
 
     class Meta:
         verbose_name = _("shop member")
         verbose_name_plural = _("shop members")
-        constraints = [models.UniqueConstraint(fields=["shop", "user"], name="uniq_shop_member")]
+        constraints = [
+            models.UniqueConstraint(fields=["shop", "user"], name="uniq_shop_member"),
+            models.CheckConstraint(condition=models.Q(role__in=MemberRole.values), name="shop_member_known_role"),
+        ]
 
     def __str__(self):
         return f"{self.user} @ {self.shop} ({self.role})"
@@ -239,3 +244,115 @@ class ShopFollow(models.Model):
 
     def __str__(self):
         return f"{self.user} ♥ {self.shop}"
+# --- seller onboarding ---------------------------------------------------------
+
+
+class ShopApplication(models.Model):
+    """A user's request to open a shop, reviewed by an operator (application_state.py).
+
+    The shop name is unique, ignoring case, among pending applications (the
+    constraint below) and against existing shops (checked by the services when
+    submitting and again when approving)."""
+
+    class Kind(models.TextChoices):
+        INDIVIDUAL = "individual", _("Individual (C2C)")
+        COMPANY = "company", _("Company (B2C)")
+
+    class BusinessCategory(models.TextChoices):
+        DIGITAL = "digital", _("Phones and electronics")
+        HOME = "home", _("Home and furniture")
+        FASHION = "fashion", _("Clothing and shoes")
+        FOOD = "food", _("Food and drink")
+        BEAUTY = "beauty", _("Beauty and personal care")
+        BOOKS = "books", _("Books and stationery")
+        SPORTS = "sports", _("Sports and outdoors")
+        OTHER = "other", _("Other")
+
+    Status = application_state.Status
+
+    applicant = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("applicant"), on_delete=models.CASCADE,
+                                  related_name="shop_applications")
+    kind = models.CharField(_("applying as"), max_length=20, choices=Kind.choices)
+    shop_name = models.CharField(_("shop name"), max_length=100)
+    business_category = models.CharField(_("category of business"), max_length=20, choices=BusinessCategory.choices)
+    contact_name = models.CharField(_("contact name"), max_length=50)
+    contact_phone = models.CharField(_("contact phone"), max_length=20)
+    contact_email = models.EmailField(_("contact e-mail"), blank=True)
+    id_number = models.CharField(_("identity or business-licence number"), max_length=18)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.SUBMITTED)
+    reason = models.CharField(_("operator's note"), max_length=500, blank=True)
+    shop = models.OneToOneField(Shop, verbose_name=_("shop"), on_delete=models.SET_NULL, null=True, blank=True,
+                                related_name="application")
+    created_at = models.DateTimeField(_("submitted at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("shop application")
+        verbose_name_plural = _("shop applications")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(models.functions.Lower("shop_name"),
+                                    condition=models.Q(status__in=application_state.PENDING),
+                                    name="uniq_pending_application_shop_name"),
+            models.UniqueConstraint(fields=["applicant"], condition=models.Q(status__in=application_state.PENDING),
+                                    name="uniq_pending_application_per_user"),
+        ]
+
+    def __str__(self):
+        return f"{self.shop_name} ({self.get_status_display()})"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status in application_state.PENDING
+
+
+class ShopApplicationDocument(models.Model):
+    """An identity card side, a business licence or another supporting file.
+
+    Stored under a random name through Django storage and served only through
+    views that check the caller is the applicant or an operator."""
+
+    class Kind(models.TextChoices):
+        ID_FRONT = "id_front", _("Identity card, front")
+        ID_BACK = "id_back", _("Identity card, back")
+        BUSINESS_LICENCE = "business_licence", _("Business licence")
+        OTHER = "other", _("Other supporting document")
+
+    application = models.ForeignKey(ShopApplication, verbose_name=_("application"), on_delete=models.CASCADE,
+                                    related_name="documents")
+    kind = models.CharField(_("document"), max_length=20, choices=Kind.choices)
+    file = models.FileField(_("file"), upload_to="shop-applications/%Y/%m/", max_length=200)
+    content_type = models.CharField(_("content type"), max_length=50)
+    size = models.PositiveIntegerField(_("size"))
+    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("application document")
+        verbose_name_plural = _("application documents")
+        ordering = ["id"]
+
+    def __str__(self):
+        return f"{self.application_id}: {self.get_kind_display()}"
+
+
+class ShopApplicationEvent(models.Model):
+    """The application's history: each submission and review, with its reason."""
+
+    application = models.ForeignKey(ShopApplication, verbose_name=_("application"), on_delete=models.CASCADE,
+                                    related_name="history")
+    from_status = models.CharField(_("from"), max_length=20, choices=application_state.Status.choices, blank=True)
+    to_status = models.CharField(_("to"), max_length=20, choices=application_state.Status.choices)
+    action = models.CharField(_("action"), max_length=20, choices=application_state.Action.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("actor"), on_delete=models.SET_NULL,
+                              null=True, blank=True, related_name="+")
+    actor_label = models.CharField(_("actor"), max_length=150, blank=True)
+    reason = models.CharField(_("reason"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("time"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("application history")
+        verbose_name_plural = _("application history")
+        ordering = ["created_at", "id"]
+
+    def __str__(self):
+        return f"{self.application_id}: {self.from_status} → {self.to_status}"

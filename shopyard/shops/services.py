@@ -14,7 +14,8 @@ from decimal import Decimal, InvalidOperation
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from shopyard.core.errors import NotFound, PermissionDenied, ValidationFailed
+from shopyard.core.access import require_operator
+from shopyard.core.errors import NotFound, ValidationFailed
 from shopyard.core.events import emit
 from shopyard.core.money import CURRENCY_PRECISION
 from shopyard.core.statemachine import actor_label, apply_transition
@@ -46,8 +47,7 @@ def _clean_reason(reason) -> str:
 
 
 def _change_status(*, actor, shop_id, reason, action) -> Shop:
-    if actor is None or not getattr(actor, "is_staff", False):
-        raise PermissionDenied(_("Only platform operators may suspend or reopen shops."))
+    require_operator(actor, _("Only platform operators may suspend or reopen shops."))
     reason = _clean_reason(reason)
     shop_id = check_id(getattr(shop_id, "pk", shop_id), "shop_id")
     with transaction.atomic():
@@ -103,8 +103,7 @@ def fee_errors(*, currency, shipping_fee, free_shipping_over) -> dict:
 
 def set_fees(*, actor, shop_id, shipping_fee, free_shipping_over=None) -> Shop:
     """Change a shop's shipping fee and free-shipping threshold (operators only)."""
-    if actor is None or not getattr(actor, "is_staff", False):
-        raise PermissionDenied()
+    require_operator(actor)
     shop_id = check_id(getattr(shop_id, "pk", shop_id), "shop_id")
     with transaction.atomic():
         shop = Shop.objects.select_for_update().filter(pk=shop_id).first()

@@ -66,7 +66,7 @@ def preview(request, slug):
     from .catalog_views import shop_page
 
     try:
-        shop = shop_for_seller(request.user, shop_id=_shop_id_for_slug(slug))
+        shop = shop_for_seller(request.user, shop_id=_shop_id_for_slug(slug), perm="shop_settings")
     except DomainError:
         raise Http404 from None
     return shop_page(request, shop, preview=True)

@@ -82,3 +82,12 @@ urlpatterns = [
     path("reviews/<id:pk>/follow-up/", review_views.review_follow_up, name="review_follow_up"),
     path("reviews/mine/", review_views.my_reviews, name="my_reviews"),
 ]
+
+# opening a shop (shop_application_views)
+from . import shop_application_views  # noqa: E402
+
+urlpatterns += [
+    path("open-shop/", shop_application_views.apply, name="shop_apply"),
+    path("open-shop/<id:pk>/", shop_application_views.detail, name="shop_application"),
+    path("open-shop/documents/<id:pk>/", shop_application_views.document, name="shop_application_document"),
+]

@@ -102,7 +102,7 @@ def test_dashboard_shows_counts(seller_client, shop, product, shopper, address):
 
 def test_shop_selector_switches_between_memberships(seller_client, seller, shop, other_shop):
     f.make_product(other_shop, title="青木木椅")
-    ShopMember.objects.create(shop=other_shop, user=seller, role=ShopMember.Role.STAFF)
+    ShopMember.objects.create(shop=other_shop, user=seller, role=ShopMember.Role.MANAGER)
     assert seller_client.get(reverse("console:dashboard") + f"?shop={other_shop.pk}").status_code == 200
     page = seller_client.get(reverse("console:products")).content.decode()
     assert "青木木椅" in page

@@ -224,7 +224,7 @@ def test_another_shops_promotion_is_404_everywhere(seller_client, other_shop):
 
 def test_staff_of_another_shop_sees_only_their_shop(client, shop, other_shop):
     staff = f.make_user()
-    ShopMember.objects.create(shop=other_shop, user=staff, role=ShopMember.Role.STAFF)
+    ShopMember.objects.create(shop=other_shop, user=staff, role=ShopMember.Role.MANAGER)
     mine = f.make_promotion(shop, Kind.TIME_DISCOUNT, {"percent_off": "10"}, name="本店活动")
     client.force_login(staff)
     assert "本店活动" not in client.get("/console/promotions/").content.decode()

@@ -46,7 +46,7 @@ def test_paid_order_tells_the_shopper_and_the_shop_members_each_in_their_languag
     # given the shopper reads English, the seller the site default (Chinese)
     services.set_preferences(actor=reachable, choices={}, language="en")
     staff = f.make_user("staff", email="staff@example.com")
-    ShopMember.objects.create(shop=shop, user=staff, role=ShopMember.Role.STAFF)
+    ShopMember.objects.create(shop=shop, user=staff, role=ShopMember.Role.MANAGER)
     order = place(reachable, address, sku)
     # when the order is paid and the events are delivered
     pay(order)

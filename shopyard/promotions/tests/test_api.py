@@ -103,7 +103,7 @@ def test_another_shops_promotion_is_404_and_untouched(api, seller_token, shop, o
 def test_member_of_another_shop_cannot_reach_mine_and_a_shopper_is_refused(api, shop, other_shop, shopper_token):
     mine = f.make_promotion(shop, Kind.TIME_DISCOUNT, {"percent_off": "10"}, publish=False)
     staff = f.make_user()
-    ShopMember.objects.create(shop=other_shop, user=staff, role=ShopMember.Role.STAFF)
+    ShopMember.objects.create(shop=other_shop, user=staff, role=ShopMember.Role.MANAGER)
     token = f.token_for(staff)
     assert api.get(f"/seller/promotions/{mine.pk}", token=token).status_code == 404
     assert api.post(f"/seller/promotions/{mine.pk}/publish", token=token).status_code == 404

@@ -132,7 +132,7 @@ def test_read_receipts_and_unread_counts_on_both_sides(shopper, seller, shop):
 
 def test_queue_assign_close_and_response_times(shopper, other_shopper, seller, shop):
     staff = f.make_user("agent")
-    shop.members.create(user=staff, role="staff")
+    shop.members.create(user=staff, role="cs_agent")
     a = conversations.open_conversation(actor=shopper, shop_id=shop.pk)
     b = conversations.open_conversation(actor=other_shopper, shop_id=shop.pk)
     conversations.send_message(actor=shopper, conversation_id=a.pk, body="你好")

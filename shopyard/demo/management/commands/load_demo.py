@@ -41,9 +41,9 @@ class Command(BaseCommand):
         w("Demo accounts")
         w(f"  {'role':<16}{'username':<12}{'password':<14}shop")
         shop_names = {spec["slug"]: f"{spec['name']} / {spec['name_en']}" for spec in data.SHOPS.values()}
-        for acc in data.ACCOUNTS:
-            shop = shop_names.get(acc.get("shop"), "")
-            w(f"  {acc['role']:<16}{acc['username']:<12}{acc['password']:<14}{shop}")
+        for acc in [*data.ACCOUNTS, *data.STAFF_ACCOUNTS, *data.SHOP_APPLICATIONS]:
+            shop = shop_names.get(acc.get("shop"), "") or acc.get("shop_name", "")
+            w(f"  {acc.get('role', 'applicant'):<16}{acc['username']:<12}{acc['password']:<14}{shop}")
         w("")
         base = settings.BASE_URL.rstrip("/")
         for label, path in loader.URLS:
