@@ -19,4 +19,6 @@ class SearchConfig(AppConfig):
             subscribe(name, services.on_shop_event, key="search.shop")
         for name in services.STOCK_EVENTS:
             subscribe(name, services.on_stock_event, key="search.stock")
+        for name in services.REVIEW_EVENTS:
+            subscribe(name, services.on_review_event, key="search.review")
         register("refreshed_search_signals", services.refresh_signals)
