@@ -27,8 +27,15 @@ from shopyard.reviews.queries import product_ratings
 
 from . import text
 from .backends import backend
-from .models import (AttributeValue, DictionaryWord, QueryStat, SearchDocument, SearchLog, SearchTerm, SuggestPrefix,
-                     Synonym)
+from .models import (
+    AttributeValue,
+    DictionaryWord,
+    QueryStat,
+    SearchDocument,
+    SearchLog,
+    SearchTerm,
+    Synonym,
+)
 
 PRODUCT_EVENTS = ("product.created", "product.updated", "product.published", "product.unpublished")
 SHOP_EVENTS = ("shop.suspended", "shop.reopened", "shop.updated")

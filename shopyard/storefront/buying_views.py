@@ -23,8 +23,8 @@ from shopyard.accounts.queries import addresses_of
 from shopyard.accounts.views import safe_next
 from shopyard.aftersales import queries as aftersales_queries
 from shopyard.cart import services as cart_services
-from shopyard.catalog.models import Product
 from shopyard.cart.queries import cart_view
+from shopyard.catalog.models import Product
 from shopyard.checkout import services as checkout_services
 from shopyard.checkout.buy_now import buy_now_line, buy_now_view
 from shopyard.checkout.limits import max_units_per_sku
