@@ -22,8 +22,8 @@ from shopyard.shops.models import Shop
 
 from . import text
 from .backends import backend
-from .models import AttributeValue, QueryStat, SearchDocument, SearchTerm, Synonym
-from .services import PRICE_BANDS, SYNONYMS_KEY, popularity, reputation
+from .models import AttributeValue, QueryStat, SearchDocument, SearchTerm, SuggestPrefix, Synonym
+from .services import PREFIX_MAX, PRICE_BANDS, SYNONYMS_KEY, popularity, reputation
 
 WINDOW = 1000  # the best text matches ranked, counted and faceted
 PER_PAGE = 24
@@ -356,12 +356,17 @@ def suggest(q, *, limit=8) -> list[dict]:
     out = [{"kind": "query", "text": s} for s in queries]
     query = parse(cleaned)
     if query:
-        rows = backend().match(query, limit=50, prefix_last=True, titles_only=True)
-        top = max((r[0] for r in rows), default=1.0) or 1.0
-        rows.sort(key=lambda r: (not r[7], -(r[0] / top + SALES_WEIGHT * popularity(r[9]))))
-        ids = [r[1] for r in rows[: limit - len(out)]]
+        short = _short_prefix(query)
+        if short:  # one indexed look-up of the precomputed best products (services.refresh_suggest_prefixes)
+            ids = list(SuggestPrefix.objects.filter(prefix=short).order_by("rank")
+                       .values_list("product_id", flat=True)[: limit - len(out)])
+        else:
+            rows = backend().match(query, limit=50, prefix_last=True, titles_only=True)
+            top = max((r[0] for r in rows), default=1.0) or 1.0
+            rows.sort(key=lambda r: (not r[7], -(r[0] / top + SALES_WEIGHT * popularity(r[9]))))
+            ids = [r[1] for r in rows[: limit - len(out)]]
         lang_en = (get_language() or "").startswith("en")
-        docs = {d[0]: d for d in SearchDocument.objects.filter(pk__in=ids).values_list(
+        docs = {d[0]: d for d in SearchDocument.objects.filter(pk__in=ids, is_visible=True).values_list(
             "product_id", "title", "title_en", "product__slug")}
         seen = set(queries)
         for pk in ids:
@@ -371,6 +376,15 @@ def suggest(q, *, limit=8) -> list[dict]:
                     seen.add(title)
                     out.append({"kind": "product", "text": title, "product_id": pk, "slug": docs[pk][3] or ""})
     return out[:limit]
+
+
+def _short_prefix(query) -> str:
+    """The one word of at most PREFIX_MAX characters a query is (then suggestions come
+    from SuggestPrefix), or ""."""
+    if len(query.groups) == 1 and len(query.groups[0]) == 1 and len(query.groups[0][0]) == 1:
+        word = query.groups[0][0][0]
+        return word if len(word) <= PREFIX_MAX else ""
+    return ""
 
 
 def top_queries(*, limit=8) -> list[str]:

@@ -34,6 +34,7 @@ from .models import (
     SearchDocument,
     SearchLog,
     SearchTerm,
+    SuggestPrefix,
     Synonym,
 )
 
@@ -49,6 +50,10 @@ PRICE_BANDS = (Decimal(0), Decimal(50), Decimal(100), Decimal(200), Decimal(500)
 BATCH = 1000
 PROMOTION_REFRESH_SECONDS = 600
 PROMOTION_REFRESH_KEY = "search:promotions-refreshed-at"
+PREFIX_REFRESH_SECONDS = 900
+PREFIX_REFRESH_KEY = "search:prefixes-refreshed-at"
+PREFIX_MAX = 2  # prefixes up to this many characters are answered from SuggestPrefix
+PREFIX_KEEP = 10  # products kept per prefix
 SYNONYMS_KEY = "search:synonyms"
 
 
@@ -217,7 +222,39 @@ def rebuild_index(*, batch=BATCH, now=None, progress=None) -> int:
     with transaction.atomic(), connection.cursor() as cursor:
         _add_terms([], counts)
         backend().optimise(cursor)
+    refresh_suggest_prefixes()
     return written
+
+
+def refresh_suggest_prefixes() -> int:
+    """Rewrite SuggestPrefix: for every one- and two-character prefix of a word of a
+    visible product's title (words, pinyin, initials), the PREFIX_KEEP products a shopper
+    typing it is offered, in stock first, then by sales and reviews. Such a prefix
+    matches too much of the text index (`s` matches most of it) to rank while a
+    shopper types; this table answers it with one indexed look-up. Run by the rebuild
+    and by the periodic job every PREFIX_REFRESH_SECONDS; a product hidden since is
+    dropped at read time (suggestions join the visible documents). Returns rows written."""
+    import heapq
+
+    best: dict[str, list] = {}
+    docs = SearchDocument.objects.filter(is_visible=True).values_list(
+        "product_id", "title_terms", "head_terms", "sales", "in_stock", "rating", "reviews").iterator(chunk_size=5000)
+    for pk, title_terms, head_terms, sales, in_stock, rating, reviews in docs:
+        key = (bool(in_stock), popularity(sales) + reputation(rating, reviews), pk)
+        prefixes = {t[:n] for t in f"{title_terms} {head_terms}".split() for n in range(1, PREFIX_MAX + 1)
+                    if len(t) >= n}
+        for prefix in prefixes:
+            heap = best.setdefault(prefix, [])
+            if len(heap) < PREFIX_KEEP:
+                heapq.heappush(heap, key)
+            elif key > heap[0]:
+                heapq.heapreplace(heap, key)
+    rows = [SuggestPrefix(prefix=prefix, rank=rank, product_id=key[2])
+            for prefix, heap in best.items() for rank, key in enumerate(sorted(heap, reverse=True), 1)]
+    with transaction.atomic():
+        SuggestPrefix.objects.all().delete()
+        SuggestPrefix.objects.bulk_create(rows, batch_size=5000)
+    return len(rows)
 
 
 def on_product_event(payload) -> None:
@@ -248,6 +285,10 @@ def refresh_signals(now=None) -> int:
                                                quantity__gt=0))
     changed += SearchDocument.objects.filter(Q(in_stock=True) & ~stocked | Q(in_stock=False) & stocked).update(
         in_stock=stocked)
+    last = cache.get(PREFIX_REFRESH_KEY)
+    if last is None or (now.timestamp() - last) >= PREFIX_REFRESH_SECONDS:
+        cache.set(PREFIX_REFRESH_KEY, now.timestamp(), None)
+        refresh_suggest_prefixes()
     last = cache.get(PROMOTION_REFRESH_KEY)
     if last is None or (now.timestamp() - last) >= PROMOTION_REFRESH_SECONDS:
         cache.set(PROMOTION_REFRESH_KEY, now.timestamp(), None)

@@ -236,3 +236,53 @@ def test_products_with_words_and_a_price_bound_are_refused_with_the_field(api, s
     # and without words the listing is what it was
     listing = api.get("/products", data={"min_price": "10", "q": " "})
     assert listing.status_code == 200 and listing.json()["meta"]["count"] == 18
+
+
+# --- one- and two-character suggestions -----------------------------------------------------------
+
+
+def test_short_prefixes_are_suggested_from_the_precomputed_table(shop, django_assert_num_queries):
+    from shopyard.catalog.services import record_sales
+    from shopyard.search import queries, services
+    from shopyard.search.models import SuggestPrefix
+
+    # given three products whose words start with "sh", one a best-seller, one out of stock
+    slow = f.make_product(shop, title="山茶 护手霜")
+    star = f.make_product(shop, title="山茶 手机支架")
+    gone = f.make_product(shop, title="山茶 沙发垫", stock=0)
+    f.make_product(shop, title="电饭煲")
+    record_sales(quantities={star.pk: 50, gone.pk: 500})
+    dispatch_pending()
+    services.refresh_signals()
+    services.refresh_suggest_prefixes()
+    # then "sh" and "s" and "山" offer them in stock first, then by sales, from one table look-up
+    queries.suggest("x")  # warm the synonyms' cache
+    with django_assert_num_queries(3):  # earlier queries, the prefix rows, the documents
+        ids = [s["product_id"] for s in queries.suggest("sh")]
+    assert ids == [star.pk, slow.pk, gone.pk]
+    assert [s["product_id"] for s in queries.suggest("山")] == [star.pk, slow.pk, gone.pk]
+    assert SuggestPrefix.objects.filter(prefix="s").count() == 3
+    # when one is unpublished, it is gone at once (the next refresh drops its rows)
+    from shopyard.catalog.services import set_published
+
+    set_published(actor=None, shop=shop, product_id=star.pk, published=False)
+    dispatch_pending()
+    assert [s["product_id"] for s in queries.suggest("sh")] == [slow.pk, gone.pk]
+    # and a longer prefix still searches the text index live
+    assert [s["text"] for s in queries.suggest("shouj")] == []
+    assert [s["product_id"] for s in queries.suggest("hush")] == [slow.pk]
+
+
+def test_the_periodic_job_refreshes_the_prefix_table(shop):
+    from django.core.cache import cache
+
+    from shopyard.search import queries, services
+
+    cache.delete(services.PREFIX_REFRESH_KEY)
+    services.refresh_signals()
+    new = f.make_product(shop, title="珊瑚绒毯")
+    dispatch_pending()
+    assert queries.suggest("sh") == []  # not yet in the table
+    cache.delete(services.PREFIX_REFRESH_KEY)
+    services.refresh_signals()
+    assert [s["product_id"] for s in queries.suggest("sh")] == [new.pk]

@@ -60,8 +60,10 @@ def test_the_seller_console_links_canonical_product_urls(seller_client, lamp):
 
 def test_reviews_questions_and_suggestions_link_canonical_product_urls(client, lamp):
     from shopyard.core.events import dispatch_pending
+    from shopyard.search.services import refresh_suggest_prefixes
 
     dispatch_pending()
+    refresh_suggest_prefixes()
     assert_only_canonical(client.get(reverse("storefront:product_reviews", args=[lamp.pk]), **EN).content.decode(),
                           lamp)
     assert_only_canonical(client.get(reverse("service:product_questions", args=[lamp.pk]), **EN).content.decode(), lamp)
