@@ -73,3 +73,20 @@ def test_reviews_questions_and_suggestions_link_canonical_product_urls(client, l
 def test_the_old_url_still_answers_with_one_hop_to_the_canonical_one(client, lamp):
     resp = client.get(f"/p/{lamp.pk}/")
     assert resp.status_code == 301 and resp["Location"] == f.product_url(lamp)
+
+
+def test_a_category_renamed_twice_answers_301_from_each_old_slug_keeping_the_query(client, shop):
+    from shopyard.storefront.services import record_slug_change
+
+    category = f.make_category()
+    f.make_product(shop, category=category)
+    first = category.slug
+    for new in ("second-name", "third-name"):
+        old, category.slug = category.slug, new
+        category.save()
+        record_slug_change(kind="category", object_id=category.pk, old_slug=old, slug=new)
+    for slug in (first, "second-name"):
+        resp = client.get(f"/c/{slug}/?sort=sales&page=2")
+        assert resp.status_code == 301 and resp["Location"] == "/c/third-name/?sort=sales&page=2"
+    assert client.get("/c/third-name/").status_code == 200
+    assert client.get("/c/never-was/").status_code == 404
