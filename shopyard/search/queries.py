@@ -228,17 +228,31 @@ def _match(engine, query, where) -> tuple[list, bool]:
 
 def _relaxed(engine, query, where) -> list:
     """When no product has every word: products with most of them (more than half, so
-    never one word of two), scored so that more matched words always rank first. One match of
-    any word (every field), then each row's words are counted against its terms."""
-    rows = engine.match(query, limit=WINDOW, filters=where, any_group=True)
+    never one word of two), scored so that more matched words always rank first.
+
+    Words the index does not hold at all cannot match: with too few known words there
+    is nothing to relax (the spelling correction runs next); with exactly enough, the
+    known words together are the query (one ordinary match); otherwise one match of
+    any known word (every field, the WINDOW best text matches, which favour documents
+    with more of the words) and each row's words counted against its terms."""
+    need = len(query.groups) // 2 + 1
+    tokens = {t for group in query.groups for alt in group for t in alt}
+    indexed = set(SearchTerm.objects.filter(term__in=tokens).values_list("term", flat=True))
+    known = tuple(group for group in query.groups if any(set(alt) <= indexed for alt in group))
+    if len(known) < need:
+        return []
+    if len(known) == need:
+        rows, _broad = _match(engine, text.Query(groups=known, text=query.text), where)
+        top = max((r[0] for r in rows), default=1.0) or 1.0
+        return [(r[0] / top + RELAXED_STEP * need, *r[1:]) for r in rows]
+    rows = engine.match(text.Query(groups=known, text=query.text), limit=WINDOW, filters=where, any_group=True)
     if not rows:
         return []
     other = dict(SearchDocument.objects.filter(pk__in=[r[1] for r in rows]).values_list("product_id", "other_terms"))
-    need = len(query.groups) // 2 + 1
     out = []
     for r in rows:
         terms = set(f"{r[12] or ''} {r[13] or ''} {other.get(r[1], '')}".split())
-        matched = sum(1 for group in query.groups if any(set(alt) <= terms for alt in group))
+        matched = sum(1 for group in known if any(set(alt) <= terms for alt in group))
         if matched >= need:
             out.append((r[0], matched, r))
     if not out:
@@ -361,10 +375,7 @@ def suggest(q, *, limit=8) -> list[dict]:
             ids = list(SuggestPrefix.objects.filter(prefix=short).order_by("rank")
                        .values_list("product_id", flat=True)[: limit - len(out)])
         else:
-            rows = backend().match(query, limit=50, prefix_last=True, titles_only=True)
-            top = max((r[0] for r in rows), default=1.0) or 1.0
-            rows.sort(key=lambda r: (not r[7], -(r[0] / top + SALES_WEIGHT * popularity(r[9]))))
-            ids = [r[1] for r in rows[: limit - len(out)]]
+            ids = live_suggestion_ids(query, limit=limit - len(out))
         lang_en = (get_language() or "").startswith("en")
         docs = {d[0]: d for d in SearchDocument.objects.filter(pk__in=ids, is_visible=True).values_list(
             "product_id", "title", "title_en", "product__slug")}
@@ -376,6 +387,15 @@ def suggest(q, *, limit=8) -> list[dict]:
                     seen.add(title)
                     out.append({"kind": "product", "text": title, "product_id": pk, "slug": docs[pk][3] or ""})
     return out[:limit]
+
+
+def live_suggestion_ids(query, *, limit) -> list[int]:
+    """Products whose title words start with the query's (the last word a prefix), from
+    the text index: the 50 best text matches re-ranked by stock and sales."""
+    rows = backend().match(query, limit=50, prefix_last=True, titles_only=True)
+    top = max((r[0] for r in rows), default=1.0) or 1.0
+    rows.sort(key=lambda r: (not r[7], -(r[0] / top + SALES_WEIGHT * popularity(r[9]))))
+    return [r[1] for r in rows[:limit]]
 
 
 def _short_prefix(query) -> str:
