@@ -8,7 +8,9 @@ through the catalogue services, which would take an hour), builds the search
 index with the same code `rebuild_search_index` runs (timed), then runs a mixed
 query set (Chinese, pinyin, initials, English, brand, typos, filters and sorts)
 through `shopyard.search.queries.search` — the call the page and the API make,
-facets included — and suggestions, in-process. Prints one line of figures.
+facets included — and suggestions (12 prefixes, 6 of them one or two characters, reported apart as
+suggest_short, and for comparison the same short prefixes through the text index,
+as before the prefix table: short_via_text_index), in-process. Prints one line of figures.
 """
 
 import argparse
@@ -47,7 +49,7 @@ QUERIES = [
     {"q": "power bank", "sort": "newest"}, {"q": "手机", "page": 3}, {"q": "手机", "price": 3},
     {"q": "zzzqqq"}, {"q": "\"手机\" OR *"}, {"q": "M1234"}, {"q": "绿茶 茶源"},
 ]
-SUGGEST = ["sh", "shou", "手", "耳机", "xiao", "hea", "dianf", "lap"]
+SUGGEST = ["sh", "shou", "手", "耳机", "xiao", "hea", "dianf", "lap", "s", "x", "耳", "la"]
 
 
 def generate(count: int, seed: int = 11) -> float:
@@ -112,7 +114,7 @@ def inner(count: int, rounds: int) -> dict:
     started = time.perf_counter()
     indexed = services.rebuild_index()
     build = time.perf_counter() - started
-    times, suggest_times, found = [], [], 0
+    times, suggest_times, short_times, live_times, found = [], [], [], [], 0
     for spec in QUERIES:  # warm: jieba's dictionary, the database's caches
         queries.search(spec["q"])
     for _round in range(rounds):
@@ -126,14 +128,25 @@ def inner(count: int, rounds: int) -> dict:
         for q in SUGGEST:
             t = time.perf_counter()
             queries.suggest(q)
-            suggest_times.append((time.perf_counter() - t) * 1000)
+            elapsed = (time.perf_counter() - t) * 1000
+            suggest_times.append(elapsed)
+            if len(q) <= 2:
+                short_times.append(elapsed)
+                # the same prefix through the text index, as suggest did before the prefix table
+                t = time.perf_counter()
+                queries.live_suggestion_ids(queries.parse(q), limit=8)
+                live_times.append((time.perf_counter() - t) * 1000)
     return {"db": connection.vendor, "products": count, "generate_s": round(gen, 1), "index_docs": indexed,
             "index_build_s": round(build, 1), "queries": len(times),
             "found_share": round(found / len(times), 2),
             "search_p50_ms": round(statistics.median(times), 1), "search_p95_ms": round(pct(times, 95), 1),
             "search_max_ms": round(max(times), 1),
             "suggest_p50_ms": round(statistics.median(suggest_times), 1),
-            "suggest_p95_ms": round(pct(suggest_times, 95), 1)}
+            "suggest_p95_ms": round(pct(suggest_times, 95), 1),
+            "suggest_short_p50_ms": round(statistics.median(short_times), 1),
+            "suggest_short_p95_ms": round(pct(short_times, 95), 1),
+            "short_via_text_index_p50_ms": round(statistics.median(live_times), 1),
+            "short_via_text_index_p95_ms": round(pct(live_times, 95), 1)}
 
 
 def run(db: str, count: int, rounds: int) -> dict:

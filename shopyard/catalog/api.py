@@ -5,12 +5,13 @@ from decimal import Decimal
 from typing import Literal
 
 from django.db.models import Prefetch, Sum
+from django.http import HttpResponsePermanentRedirect
 from django.utils.translation import gettext as _
 from ninja import Field, File, Query, Router, Schema, Status, UploadedFile
 from pydantic import field_validator
 
 from shopyard.core.api_support import Id, PageMeta, ascii_digits_only, bearer, paginate, responses
-from shopyard.core.errors import NotFound
+from shopyard.core.errors import NotFound, ValidationFailed
 from shopyard.core.money import money_str
 from shopyard.shops.queries import shop_for_seller
 
@@ -102,7 +103,8 @@ class ProductPage(Schema):
 class ProductFilters(Schema):
     category: int | None = Field(None, ge=1, le=2**53, description="category id; includes its children")
     shop: int | None = Field(None, ge=1, le=2**53)
-    q: str | None = Field(None, max_length=100)
+    q: str | None = Field(None, max_length=100, description="deprecated: words are searched by GET /search, "
+                          "where a request with q is redirected (308)")
     sort: Literal["newest", "price_asc", "price_desc", "sales"] = "newest"
     min_price: Decimal | None = Field(None, ge=0, le=100000000, max_digits=12, decimal_places=2)
     max_price: Decimal | None = Field(None, ge=0, le=100000000, max_digits=12, decimal_places=2)
@@ -161,16 +163,41 @@ def categories(request):
     ])
 
 
+SEARCH_PARAMS = ("q", "category", "shop", "sort", "page", "page_size")
+
+
+def _to_search(request, filters):
+    """`q` here was a second, naive search (title contains the text): words now have one
+    home, GET /search (segmentation, pinyin, synonyms, typos, facets). A request with
+    words is sent there with a 308, its other parameters kept; the search has price
+    ranges, not a min/max, so those with words are refused rather than dropped."""
+    from django.urls import reverse
+    from django.utils.http import urlencode
+
+    if filters.min_price is not None or filters.max_price is not None:
+        message = _("Searching words has price ranges (GET /search, price), not a minimum and maximum.")
+        raise ValidationFailed(fields={"min_price" if filters.min_price is not None else "max_price": [message]})
+    params = {k: request.GET[k] for k in SEARCH_PARAMS if k in request.GET}
+    response = HttpResponsePermanentRedirect(reverse("api:search") + "?" + urlencode(params))
+    response.status_code = 308  # permanent, and the method and query kept
+    response["Deprecation"] = "true"
+    response["Link"] = '</api/v1/search>; rel="successor-version"'
+    return response
+
+
 @router.get("/products", response=responses({200: ProductPage}), auth=None)
 def list_products(request, filters: Query[ProductFilters]):
-    """Published products, filtered and sorted; `page_size` is capped at 100."""
+    """Published products, filtered and sorted; `page_size` is capped at 100. With `q`
+    (deprecated) the request is redirected (308) to GET /search."""
+    if filters.q and filters.q.strip():
+        return _to_search(request, filters)
     category = None
     if filters.category:
         category = Category.objects.filter(pk=filters.category).first()
         if category is None:
             raise NotFound(fields={"category": [_("Unknown category.")]})
     qs = queries.with_cover(queries.published_products(
-        category=category, shop_id=filters.shop, q=filters.q, sort=filters.sort,
+        category=category, shop_id=filters.shop, sort=filters.sort,
         min_price=filters.min_price, max_price=filters.max_price,
     ))
     items, meta = paginate(qs, filters.page, filters.page_size)

@@ -45,18 +45,15 @@ def visible_products():
     )
 
 
-def published_products(*, category=None, shop_id=None, q=None, sort="newest", min_price=None, max_price=None):
-    """A listing of visible products, filtered and sorted."""
+def published_products(*, category=None, shop_id=None, sort="newest", min_price=None, max_price=None):
+    """A listing of visible products, filtered and sorted (words are the search app's:
+    shopyard.search.queries.search)."""
     qs = visible_products()
     if category is not None:
         ids = [category.pk, *Category.objects.filter(parent=category).values_list("pk", flat=True)]
         qs = qs.filter(category_id__in=ids)
     if shop_id:
         qs = qs.filter(shop_id=shop_id)
-    if q:
-        from django.db.models import Q
-
-        qs = qs.filter(Q(title__icontains=q) | Q(title_en__icontains=q))
     if min_price is not None:
         qs = qs.filter(min_price__gte=min_price)
     if max_price is not None:

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from shopyard.core.errors import ValidationFailed
 from shopyard.core.money import Money
+from shopyard.payments.queries import refunded_amount
 
 from . import tags
 from .models import CampaignLink, ChannelTouch, OrderAttribution
@@ -85,7 +86,8 @@ class ReportRow:
     campaign: str
     visits: int = 0
     orders: int = 0
-    gmv: dict = field(default_factory=dict)  # currency -> Decimal
+    gmv: dict = field(default_factory=dict)  # currency -> Decimal, net of completed refunds
+    refunded: dict = field(default_factory=dict)  # currency -> Decimal returned by those refunds
 
     @property
     def gmv_money(self) -> list[Money]:
@@ -95,7 +97,9 @@ class ReportRow:
 def channel_report(*, period: Period, shop=None) -> dict:
     """Visits, attributed orders and their GMV by channel and campaign (two queries).
     `shop` None: every shop (operators). Visits of a shop are touches that landed
-    on its pages or links; its orders are its own orders attributed to a touch."""
+    on its pages or links; its orders are its own orders attributed to a touch.
+    GMV is net of refunds: each order's total less what its completed refunds
+    returned (payments.queries.refunded_amount), whenever they completed."""
     start, end = period.bounds
     touches = ChannelTouch.objects.filter(created_at__gte=start, created_at__lt=end)
     orders = OrderAttribution.objects.filter(placed_at__gte=start, placed_at__lt=end)
@@ -105,10 +109,15 @@ def channel_report(*, period: Period, shop=None) -> dict:
     rows: dict[tuple, ReportRow] = {}
     for r in touches.values("source", "campaign").annotate(n=Count("id")).order_by():
         rows.setdefault((r["source"], r["campaign"]), ReportRow(r["source"], r["campaign"])).visits = r["n"]
-    for r in orders.values("source", "campaign", "currency").annotate(n=Count("id"), gmv=Sum("total")).order_by():
+    orders = orders.annotate(returned=refunded_amount("order_id"))
+    for r in orders.values("source", "campaign", "currency").annotate(
+            n=Count("id"), gmv=Sum("total"), refunded=Sum("returned")).order_by():
         row = rows.setdefault((r["source"], r["campaign"]), ReportRow(r["source"], r["campaign"]))
         row.orders += r["n"]
-        row.gmv[r["currency"]] = row.gmv.get(r["currency"], Decimal("0")) + (r["gmv"] or Decimal("0"))
+        refunded = r["refunded"] or Decimal("0")
+        row.gmv[r["currency"]] = row.gmv.get(r["currency"], Decimal("0")) + (r["gmv"] or Decimal("0")) - refunded
+        if refunded:
+            row.refunded[r["currency"]] = row.refunded.get(r["currency"], Decimal("0")) + refunded
     ordered = sorted(rows.values(), key=lambda row: (-sum(row.gmv.values()), -row.visits, row.source, row.campaign))
     total = ReportRow(_("Total"), "")
     for row in ordered:

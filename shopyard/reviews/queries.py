@@ -117,6 +117,14 @@ def product_rating(product_id):
     return (_average(*row), row[1]) if row else None
 
 
+def product_ratings(product_ids) -> dict:
+    """{product id: (average stars, count)} of the given products that have visible
+    reviews, in one query: what search ranks by."""
+    rows = ProductRating.objects.filter(product_id__in=list(product_ids), count__gt=0).values_list(
+        "product_id", "stars_total", "count")
+    return {pk: (_average(total, count), count) for pk, total, count in rows}
+
+
 def summarise(row) -> dict:
     per_star = {n: getattr(row, f"star_{n}") for n in range(1, 6)}
     good, medium, bad = per_star[4] + per_star[5], per_star[3], per_star[1] + per_star[2]

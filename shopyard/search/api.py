@@ -1,7 +1,7 @@
 """Search over HTTP: GET /search (words, facet filters, sort, page) and
 GET /search/suggest (while typing). Anonymous; never an error for odd words."""
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from ninja import Field, Query, Router, Schema
 
@@ -22,6 +22,9 @@ class SearchParams(Schema):
     price: int | None = Field(None, ge=1, le=len(queries.PRICE_BANDS), description="price range id (see facets)")
     in_stock: bool = False
     on_promotion: bool = False
+    attr: list[Annotated[int, Field(ge=1, le=2**53)]] = Field(
+        default_factory=list, max_length=queries.MAX_ATTRIBUTES,
+        description="attribute value ids (see facets.attributes), repeated: attr=3&attr=17; each is required")
     sort: Literal["relevance", "sales", "price_asc", "price_desc", "newest"] = "relevance"
     page: int = Field(1, ge=1, le=100000)
     page_size: int = Field(24, ge=1, le=100)
@@ -33,11 +36,19 @@ class FacetValue(Schema):
     count: int
 
 
+class AttributeFacetValue(Schema):
+    id: int
+    name: str = Field(description="the attribute: 颜色, Size…")
+    label: str = Field(description="the value: 红色, XL…")
+    count: int
+
+
 class Facets(Schema):
     category: list[FacetValue]
     brand: list[FacetValue]
     shop: list[FacetValue]
     price: list[FacetValue]
+    attributes: list[AttributeFacetValue]
     in_stock: int
     on_promotion: int
 
@@ -47,6 +58,7 @@ class SearchOut(Schema):
     corrected: str
     count: int
     capped: bool = Field(description="true when only the best 1,000 text matches were ranked and counted")
+    relaxed: bool = Field(False, description="true when no product had every word: results have most of them")
     page: int
     pages: int
     results: list[ProductCard]
@@ -64,19 +76,23 @@ class SuggestOut(Schema):
     suggestions: list[Suggestion]
 
 
-@router.get("/search", response=responses({200: SearchOut}), auth=None)
+@router.get("/search", response=responses({200: SearchOut}), auth=None, url_name="search")
 def search(request, params: Query[SearchParams]):
     filters = queries.Filters(category=params.category, brand=params.brand, shop=params.shop, price=params.price,
-                              in_stock=params.in_stock, on_promotion=params.on_promotion)
+                              in_stock=params.in_stock, on_promotion=params.on_promotion,
+                              attributes=tuple(dict.fromkeys(params.attr)))
     result = queries.search(params.q, filters=filters, sort=params.sort, page=params.page, per_page=params.page_size)
     if params.page == 1 and params.q.strip():
         record(request, "search", query=params.q.strip())
     labels = queries.facet_labels(result) if result.facets else {}
     facets = {key: [{"id": i, "label": labels.get(key, {}).get(i, str(i)), "count": n}
                     for i, n in result.facets.get(key, [])] for key in queries.FACETS}
+    facets["attributes"] = [{"id": i, "name": labels["attributes"][i][0], "label": labels["attributes"][i][1], "count": n}
+                            for i, n in result.facets.get("attributes", []) if i in labels.get("attributes", {})]
     facets["in_stock"] = result.facets.get("in_stock", 0)
     facets["on_promotion"] = result.facets.get("on_promotion", 0)
-    return {"q": result.q, "corrected": result.corrected, "count": result.total, "capped": result.capped, "page": result.page,
+    return {"q": result.q, "corrected": result.corrected, "count": result.total, "capped": result.capped,
+            "relaxed": result.relaxed, "page": result.page,
             "pages": result.pages, "results": [card(p) for p in queries.products_in_order(result.ids)],
             "facets": facets}
 

@@ -21,4 +21,6 @@ class SearchConfig(AppConfig):
             subscribe(name, services.on_stock_event, key="search.stock")
         for name in services.BATCH_EVENTS:
             subscribe(name, services.on_products_event, key="search.products")
+        for name in services.REVIEW_EVENTS:
+            subscribe(name, services.on_review_event, key="search.review")
         register("refreshed_search_signals", services.refresh_signals)

@@ -21,7 +21,8 @@ from django.db import connection
 from .text import Query
 
 MATCH_COLUMNS = ("product_id", "shop_id", "category_id", "root_category_id", "brand_id", "price_band",
-                 "in_stock", "on_promotion", "sales", "min_price", "created_at", "title_terms", "head_terms")
+                 "in_stock", "on_promotion", "sales", "min_price", "created_at", "title_terms", "head_terms",
+                 "attribute_ids", "rating", "reviews")
 # filters pushed into the match: name -> SQL on the document row
 WHERE = {"category": "(d.category_id = %s OR d.root_category_id = %s)", "brand": "d.brand_id = %s",
          "shop": "d.shop_id = %s", "price": "d.price_band = %s", "in_stock": "d.in_stock", "on_promotion": "d.on_promotion"}
@@ -30,6 +31,11 @@ WHERE = {"category": "(d.category_id = %s OR d.root_category_id = %s)", "brand":
 def _where(filters: dict | None) -> tuple[str, list]:
     sql, params = "", []
     for name, value in (filters or {}).items():
+        if name == "attributes":  # each chosen attribute value must be one of the product's
+            for pk in value:
+                sql += " AND d.attribute_ids LIKE %s"
+                params.append(f"% {int(pk)} %")
+            continue
         clause = WHERE[name]
         sql += " AND " + clause
         params += [value] * clause.count("%s")
@@ -52,12 +58,14 @@ class Backend:
     def optimise(self, cursor) -> None:
         """After a rebuild: compact the text index and refresh the planner's statistics."""
 
-    def expression(self, query: Query, *, prefix_last=False, titles_only=False) -> str:
+    def expression(self, query: Query, *, prefix_last=False, titles_only=False, any_group=False) -> str:
         raise NotImplementedError
 
-    def match(self, query: Query, *, limit: int, prefix_last=False, titles_only=False, filters=None) -> list[tuple]:
-        """Visible documents matching `query` (in their titles only, with `titles_only`) and
-        `filters` ({name: value} of WHERE), best text match first:
+    def match(self, query: Query, *, limit: int, prefix_last=False, titles_only=False, filters=None,
+              any_group=False) -> list[tuple]:
+        """Visible documents matching `query` (in their titles only, with `titles_only`;
+        any one of its words rather than all, with `any_group`) and
+        `filters` ({name: value} of WHERE, plus "attributes": value ids), best text match first:
         (score, *MATCH_COLUMNS)."""
         raise NotImplementedError
 
@@ -86,7 +94,7 @@ class Fts5Backend(Backend):
     def optimise(self, cursor):
         cursor.execute("INSERT INTO search_fts(search_fts) VALUES ('optimize')")
 
-    def expression(self, query, *, prefix_last=False, titles_only=False):
+    def expression(self, query, *, prefix_last=False, titles_only=False, any_group=False):
         groups = []
         last = len(query.groups) - 1
         for n, group in enumerate(query.groups):
@@ -96,9 +104,9 @@ class Fts5Backend(Backend):
                          for i, t in enumerate(alt)]
                 alts.append("(" + " AND ".join(terms) + ")")
             groups.append(("{title head} : " if titles_only else "") + "(" + " OR ".join(alts) + ")")
-        return " AND ".join(groups)
+        return (" OR " if any_group else " AND ").join(groups)
 
-    def match(self, query, *, limit, prefix_last=False, titles_only=False, filters=None):
+    def match(self, query, *, limit, prefix_last=False, titles_only=False, filters=None, any_group=False):
         cols = ", ".join(f"d.{c}" for c in MATCH_COLUMNS)
         where, params = _where(filters)
         if not filters:  # rank in the text index alone, then join the few rows kept
@@ -106,14 +114,15 @@ class Fts5Backend(Backend):
                    "FROM search_fts WHERE search_fts MATCH %s ORDER BY bm25(search_fts, 4.0, 1.0, 4.0) LIMIT %s) m "
                    "JOIN search_searchdocument d ON d.product_id = m.id WHERE d.is_visible ORDER BY m.score DESC")
             with connection.cursor() as cursor:
-                cursor.execute(sql, [self.expression(query, prefix_last=prefix_last, titles_only=titles_only), limit])
+                cursor.execute(sql, [self.expression(query, prefix_last=prefix_last, titles_only=titles_only,
+                                                     any_group=any_group), limit])
                 return cursor.fetchall()
         sql = (f"SELECT -bm25(search_fts, 4.0, 1.0, 4.0) AS score, {cols} FROM search_fts "
                "JOIN search_searchdocument d ON d.product_id = search_fts.rowid "
                f"WHERE search_fts MATCH %s AND d.is_visible{where} ORDER BY bm25(search_fts, 4.0, 1.0, 4.0) LIMIT %s")
         with connection.cursor() as cursor:
-            cursor.execute(sql, [self.expression(query, prefix_last=prefix_last, titles_only=titles_only),
-                                 *params, limit])
+            cursor.execute(sql, [self.expression(query, prefix_last=prefix_last, titles_only=titles_only,
+                                                 any_group=any_group), *params, limit])
             return cursor.fetchall()
 
 
@@ -147,7 +156,7 @@ class PostgresBackend(Backend):
     def optimise(self, cursor):
         cursor.execute("ANALYZE search_searchdocument")
 
-    def expression(self, query, *, prefix_last=False, titles_only=False):
+    def expression(self, query, *, prefix_last=False, titles_only=False, any_group=False):
         groups = []
         last = len(query.groups) - 1
         for n, group in enumerate(query.groups):
@@ -157,17 +166,17 @@ class PostgresBackend(Backend):
                          for i, t in enumerate(alt)]
                 alts.append("(" + " & ".join(terms) + ")")
             groups.append("(" + " | ".join(alts) + ")")
-        return " & ".join(groups)
+        return (" | " if any_group else " & ").join(groups)
 
-    def match(self, query, *, limit, prefix_last=False, titles_only=False, filters=None):
+    def match(self, query, *, limit, prefix_last=False, titles_only=False, filters=None, any_group=False):
         cols = ", ".join(f"d.{c}" for c in MATCH_COLUMNS)
         where, params = _where(filters)
         vector = "d.title_vector" if titles_only else "d.vector"  # titles only: the smaller index of titles
         sql = (f"SELECT ts_rank({vector}, q) AS score, {cols} FROM search_searchdocument d, "
                f"CAST(%s AS tsquery) q WHERE {vector} @@ q AND d.is_visible{where} ORDER BY score DESC LIMIT %s")
         with connection.cursor() as cursor:
-            cursor.execute(sql, [self.expression(query, prefix_last=prefix_last, titles_only=titles_only),
-                                 *params, limit])
+            cursor.execute(sql, [self.expression(query, prefix_last=prefix_last, titles_only=titles_only,
+                                                 any_group=any_group), *params, limit])
             return cursor.fetchall()
 
 

@@ -37,6 +37,10 @@ class SearchDocument(models.Model):
     on_promotion = models.BooleanField(_("on promotion"), default=False)
     sales = models.PositiveIntegerField(_("sales"), default=0)
     rating = models.DecimalField(_("rating"), max_digits=3, decimal_places=2, null=True, blank=True)
+    reviews = models.PositiveIntegerField(_("reviews"), default=0)
+    # the AttributeValue ids of its active SKUs, space-separated and space-wrapped (" 3 17 "),
+    # so one LIKE '% 17 %' filters on a value in either backend
+    attribute_ids = models.TextField(_("attribute values"), blank=True, default="")
     is_published = models.BooleanField(_("published"), default=False)
     is_visible = models.BooleanField(_("visible"), default=False, db_index=True)
     created_at = models.DateTimeField(_("created at"))
@@ -49,6 +53,45 @@ class SearchDocument(models.Model):
 
     def __str__(self):
         return self.title
+
+
+class AttributeValue(models.Model):
+    """One attribute value across shops (颜色: 红色), the unit of the attribute facets.
+    Sellers name attributes per product; values whose normalised name and value are
+    equal share one row (`key`), so "红色" of two shops is one facet value."""
+
+    key = models.CharField(_("key"), max_length=110, unique=True)
+    name = models.CharField(_("name"), max_length=50)
+    name_en = models.CharField(_("English name"), max_length=50, blank=True)
+    value = models.CharField(_("value"), max_length=50)
+    value_en = models.CharField(_("English value"), max_length=50, blank=True)
+
+    class Meta:
+        verbose_name = _("attribute value")
+        verbose_name_plural = _("attribute values")
+        ordering = ["name", "value"]
+
+    def __str__(self):
+        return f"{self.name}: {self.value}"
+
+
+class SuggestPrefix(models.Model):
+    """The best products for a one- or two-character prefix of a title word, kept
+    by the rebuild and the periodic job: what suggestions read for the prefixes that
+    would match too much of the text index to rank while a shopper types."""
+
+    prefix = models.CharField(_("prefix"), max_length=2)
+    rank = models.PositiveSmallIntegerField(_("rank"))
+    product_id = models.BigIntegerField(_("product"))
+
+    class Meta:
+        verbose_name = _("suggestion prefix")
+        verbose_name_plural = _("suggestion prefixes")
+        ordering = ["prefix", "rank"]
+        constraints = [models.UniqueConstraint(fields=["prefix", "rank"], name="uniq_suggest_prefix_rank")]
+
+    def __str__(self):
+        return self.prefix
 
 
 class SearchTerm(models.Model):

@@ -22,14 +22,17 @@ from shopyard.shops.models import Shop
 
 from . import text
 from .backends import backend
-from .models import QueryStat, SearchDocument, SearchTerm, Synonym
-from .services import PRICE_BANDS, SYNONYMS_KEY, popularity
+from .models import AttributeValue, QueryStat, SearchDocument, SearchTerm, SuggestPrefix, Synonym
+from .services import PREFIX_MAX, PRICE_BANDS, SYNONYMS_KEY, popularity, reputation
 
 WINDOW = 1000  # the best text matches ranked, counted and faceted
 PER_PAGE = 24
 SORTS = ("relevance", "sales", "price_asc", "price_desc", "newest")
 FACETS = ("category", "brand", "shop", "price")
 SALES_WEIGHT = 0.05
+RATING_WEIGHT = 0.1  # per star above (or below) the prior, see services.reputation
+RELAXED_STEP = 10.0  # relaxed matches: each matched word outranks any text score and boost
+MAX_ATTRIBUTES = 10  # attribute values one search may require
 LITERAL_BONUS = 1.0
 HEAD_BONUS = 0.5
 
@@ -42,9 +45,10 @@ class Filters:
     price: int | None = None  # a price range, 1-based (services.price_band)
     in_stock: bool = False
     on_promotion: bool = False
+    attributes: tuple = ()  # AttributeValue ids, each required
 
     def active(self) -> dict:
-        return {k: v for k, v in self.__dict__.items() if v not in (None, False)}
+        return {k: v for k, v in self.__dict__.items() if v is not None and v is not False and v != ()}
 
 
 @dataclass
@@ -58,6 +62,7 @@ class SearchResult:
     ids: list = field(default_factory=list)
     facets: dict = field(default_factory=dict)
     capped: bool = False
+    relaxed: bool = False  # no product had every word: these match most of them
 
     @property
     def first_position(self) -> int:
@@ -152,6 +157,10 @@ def _keep(row, filters: Filters, skip: str = "") -> bool:
         return False
     if filters.on_promotion and skip != "on_promotion" and not row[8]:
         return False
+    if filters.attributes and skip != "attributes":
+        own = row[14] or ""
+        if any(f" {pk} " not in own for pk in filters.attributes):
+            return False
     return True
 
 
@@ -164,6 +173,15 @@ def _facets(rows, filters: Filters) -> dict:
             if row[col] is not None and _keep(row, filters, skip=name):
                 counts[row[col]] = counts.get(row[col], 0) + 1
         out[name] = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    # attribute values: how many of the results have each (choosing one narrows to exactly that many)
+    counts = {}
+    for row in rows:
+        if row[14] and _keep(row, filters):
+            for pk in row[14].split():
+                counts[int(pk)] = counts.get(int(pk), 0) + 1
+    chosen = set(filters.attributes)
+    out["attributes"] = sorted(((pk, n) for pk, n in counts.items() if pk not in chosen or n),
+                               key=lambda kv: (-kv[1], kv[0]))
     out["in_stock"] = sum(1 for r in rows if r[7] and _keep(r, filters, skip="in_stock"))
     out["on_promotion"] = sum(1 for r in rows if r[8] and _keep(r, filters, skip="on_promotion"))
     return out
@@ -177,7 +195,8 @@ def _sort_key(sort: str, top: float):
         return lambda r: (not r[7], r[10], r[1])
     if sort == "price_desc":
         return lambda r: (not r[7], -r[10], -r[1])
-    return lambda r: (not r[7], -(r[0] / top + SALES_WEIGHT * popularity(r[9])), -r[1])
+    return lambda r: (not r[7], -(r[0] / top + SALES_WEIGHT * popularity(r[9]) + RATING_WEIGHT * reputation(r[15], r[16])),
+                      -r[1])
 
 
 def _rescored(query, rows) -> list:
@@ -207,6 +226,41 @@ def _match(engine, query, where) -> tuple[list, bool]:
     return engine.match(query, limit=WINDOW, filters=where), False
 
 
+def _relaxed(engine, query, where) -> list:
+    """When no product has every word: products with most of them (more than half, so
+    never one word of two), scored so that more matched words always rank first.
+
+    Words the index does not hold at all cannot match: with too few known words there
+    is nothing to relax (the spelling correction runs next); with exactly enough, the
+    known words together are the query (one ordinary match); otherwise one match of
+    any known word (every field, the WINDOW best text matches, which favour documents
+    with more of the words) and each row's words counted against its terms."""
+    need = len(query.groups) // 2 + 1
+    tokens = {t for group in query.groups for alt in group for t in alt}
+    indexed = set(SearchTerm.objects.filter(term__in=tokens).values_list("term", flat=True))
+    known = tuple(group for group in query.groups if any(set(alt) <= indexed for alt in group))
+    if len(known) < need:
+        return []
+    if len(known) == need:
+        rows, _broad = _match(engine, text.Query(groups=known, text=query.text), where)
+        top = max((r[0] for r in rows), default=1.0) or 1.0
+        return [(r[0] / top + RELAXED_STEP * need, *r[1:]) for r in rows]
+    rows = engine.match(text.Query(groups=known, text=query.text), limit=WINDOW, filters=where, any_group=True)
+    if not rows:
+        return []
+    other = dict(SearchDocument.objects.filter(pk__in=[r[1] for r in rows]).values_list("product_id", "other_terms"))
+    out = []
+    for r in rows:
+        terms = set(f"{r[12] or ''} {r[13] or ''} {other.get(r[1], '')}".split())
+        matched = sum(1 for group in known if any(set(alt) <= terms for alt in group))
+        if matched >= need:
+            out.append((r[0], matched, r))
+    if not out:
+        return []
+    top = max(score for score, _m, _r in out) or 1.0
+    return [(score / top + RELAXED_STEP * matched, *r[1:]) for score, matched, r in out]
+
+
 def _sql_filters(filters: Filters) -> dict:
     return {name: value for name, value in filters.active().items()}
 
@@ -228,16 +282,23 @@ def search(q, *, filters: Filters | None = None, sort="relevance", page=1, per_p
     engine = backend()
     where = _sql_filters(filters)
     rows, broad = _match(engine, query, where)
-    if not rows:
+    relaxed = []
+    if not rows and len(query.groups) > 1:
+        relaxed = _relaxed(engine, query, where)
+        result.relaxed = bool(relaxed)
+    if not rows and not relaxed:
         fixed = correct(query)
         if fixed:
             rows, broad = _match(engine, fixed, where)
             if rows:
                 query, result.corrected = fixed, fixed.text
     result.capped = broad or len(rows) >= WINDOW
-    if not rows:
+    if not rows and not relaxed:
         return result
-    rows = _rescored(query, rows)
+    if relaxed:
+        rows, result.capped = relaxed, len(relaxed) >= WINDOW
+    else:
+        rows = _rescored(query, rows)
     result.facets = _facets(rows, filters)
     kept = [r for r in rows if _keep(r, filters)]
     if sort == "newest":  # created_at is text on SQLite, a datetime on PostgreSQL: both order correctly
@@ -264,7 +325,22 @@ def facet_labels(result: SearchResult) -> dict:
         ids = [i for i, _c in result.facets.get(key, [])]
         labels[key] = {pk: pick(n, ne) for pk, n, ne in model.objects.filter(pk__in=ids).values_list(
             "pk", "name", "name_en")} if ids else {}
+    ids = [i for i, _c in result.facets.get("attributes", [])]
+    labels["attributes"] = {pk: (pick(n, ne), pick(v, ve)) for pk, n, ne, v, ve in AttributeValue.objects.filter(
+        pk__in=ids).values_list("pk", "name", "name_en", "value", "value_en")} if ids else {}
     return labels
+
+
+def attribute_groups(result: SearchResult, labels: dict, chosen=()) -> list[dict]:
+    """The attribute facet grouped by attribute name for the page:
+    [{"name": "颜色", "values": [(id, "红色", count, chosen?), ...]}, ...], biggest first."""
+    groups = {}
+    for pk, count in result.facets.get("attributes", []):
+        if pk in labels.get("attributes", {}):
+            name, value = labels["attributes"][pk]
+            groups.setdefault(name, []).append((pk, value, count, pk in chosen))
+    return [{"name": name, "values": values} for name, values in
+            sorted(groups.items(), key=lambda kv: (-sum(v[2] for v in kv[1]), kv[0]))]
 
 
 def price_label(band: int) -> str:
@@ -294,20 +370,41 @@ def suggest(q, *, limit=8) -> list[dict]:
     out = [{"kind": "query", "text": s} for s in queries]
     query = parse(cleaned)
     if query:
-        rows = backend().match(query, limit=50, prefix_last=True, titles_only=True)
-        top = max((r[0] for r in rows), default=1.0) or 1.0
-        rows.sort(key=lambda r: (not r[7], -(r[0] / top + SALES_WEIGHT * popularity(r[9]))))
-        ids = [r[1] for r in rows[: limit - len(out)]]
+        short = _short_prefix(query)
+        if short:  # one indexed look-up of the precomputed best products (services.refresh_suggest_prefixes)
+            ids = list(SuggestPrefix.objects.filter(prefix=short).order_by("rank")
+                       .values_list("product_id", flat=True)[: limit - len(out)])
+        else:
+            ids = live_suggestion_ids(query, limit=limit - len(out))
         lang_en = (get_language() or "").startswith("en")
-        docs = {d[0]: d for d in SearchDocument.objects.filter(pk__in=ids).values_list("product_id", "title", "title_en")}
+        docs = {d[0]: d for d in SearchDocument.objects.filter(pk__in=ids, is_visible=True).values_list(
+            "product_id", "title", "title_en", "product__slug")}
         seen = set(queries)
         for pk in ids:
             if pk in docs:
                 title = docs[pk][2] if lang_en and docs[pk][2] else docs[pk][1]
                 if title not in seen:
                     seen.add(title)
-                    out.append({"kind": "product", "text": title, "product_id": pk})
+                    out.append({"kind": "product", "text": title, "product_id": pk, "slug": docs[pk][3] or ""})
     return out[:limit]
+
+
+def live_suggestion_ids(query, *, limit) -> list[int]:
+    """Products whose title words start with the query's (the last word a prefix), from
+    the text index: the 50 best text matches re-ranked by stock and sales."""
+    rows = backend().match(query, limit=50, prefix_last=True, titles_only=True)
+    top = max((r[0] for r in rows), default=1.0) or 1.0
+    rows.sort(key=lambda r: (not r[7], -(r[0] / top + SALES_WEIGHT * popularity(r[9]))))
+    return [r[1] for r in rows[:limit]]
+
+
+def _short_prefix(query) -> str:
+    """The one word of at most PREFIX_MAX characters a query is (then suggestions come
+    from SuggestPrefix), or ""."""
+    if len(query.groups) == 1 and len(query.groups[0]) == 1 and len(query.groups[0][0]) == 1:
+        word = query.groups[0][0][0]
+        return word if len(word) <= PREFIX_MAX else ""
+    return ""
 
 
 def top_queries(*, limit=8) -> list[str]:

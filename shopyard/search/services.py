@@ -23,15 +23,27 @@ from shopyard.core.errors import NotFound, ValidationFailed
 from shopyard.core.validation import check_id
 from shopyard.inventory.models import StockLevel
 from shopyard.promotions.discounts import listing_badges
+from shopyard.reviews.queries import product_ratings
 
 from . import text
 from .backends import backend
-from .models import DictionaryWord, QueryStat, SearchDocument, SearchLog, SearchTerm, Synonym
+from .models import (
+    AttributeValue,
+    DictionaryWord,
+    QueryStat,
+    SearchDocument,
+    SearchLog,
+    SearchTerm,
+    SuggestPrefix,
+    Synonym,
+)
 
 PRODUCT_EVENTS = ("product.created", "product.updated", "product.published", "product.unpublished")
 SHOP_EVENTS = ("shop.suspended", "shop.reopened", "shop.updated")
 STOCK_EVENTS = ("stock.changed",)
 BATCH_EVENTS = ("products.changed",)
+# a product's rating changes when a review is written, hidden or shown again
+REVIEW_EVENTS = ("review.created", "review.hidden", "review.shown")
 
 # lower bounds of the price ranges (in the currency's units); the facet shows each as "a–b"
 PRICE_BANDS = (Decimal(0), Decimal(50), Decimal(100), Decimal(200), Decimal(500), Decimal(1000),
@@ -39,6 +51,10 @@ PRICE_BANDS = (Decimal(0), Decimal(50), Decimal(100), Decimal(200), Decimal(500)
 BATCH = 1000
 PROMOTION_REFRESH_SECONDS = 600
 PROMOTION_REFRESH_KEY = "search:promotions-refreshed-at"
+PREFIX_REFRESH_SECONDS = 900
+PREFIX_REFRESH_KEY = "search:prefixes-refreshed-at"
+PREFIX_MAX = 2  # prefixes up to this many characters are answered from SuggestPrefix
+PREFIX_KEEP = 10  # products kept per prefix
 SYNONYMS_KEY = "search:synonyms"
 
 
@@ -57,12 +73,58 @@ def popularity(sales: int) -> float:
     return math.log1p(max(sales, 0))
 
 
+RATING_PRIOR = Decimal(4)  # what an unreviewed product is assumed to deserve
+RATING_PRIOR_WEIGHT = 5  # ...worth this many reviews
+
+
+def reputation(rating, reviews: int) -> float:
+    """The ranking boost of reviews: the average stars pulled towards RATING_PRIOR
+    by RATING_PRIOR_WEIGHT imaginary reviews, minus the prior: 0 without reviews,
+    about +0.8 for many five-star reviews, down to -3 for many one-star ones, and one
+    review moves it little."""
+    if rating is None or not reviews:
+        return 0.0
+    rating = Decimal(str(rating))
+    smoothed = (rating * reviews + RATING_PRIOR * RATING_PRIOR_WEIGHT) / (reviews + RATING_PRIOR_WEIGHT)
+    return float(smoothed - RATING_PRIOR)
+
+
 # --- indexing ---------------------------------------------------------------------
+
+
+def attribute_key(name: str, value: str) -> str:
+    """What makes two sellers' attribute values one facet value: the same name and value,
+    case and width folded (颜色/红色 of two shops, Colour/Red and colour/red)."""
+    return f"{' '.join(text.normalise(name).split())}\x1f{' '.join(text.normalise(value).split())}"[:110]
+
+
+def _attribute_values(products) -> dict:
+    """{product id: [AttributeValue id, ...]} of the options its active SKUs use
+    (rows created on first sight; concurrent indexers may both insert: ignore_conflicts)."""
+    per_product, wanted = {}, {}
+    for p in products:
+        options = {o.pk: (a, o) for a in p.attributes.all() for o in a.options.all()}
+        used = {o.pk for s in p.skus.all() if s.is_active for o in s.options.all()}
+        keys = []
+        for pk in sorted(used & options.keys()):
+            a, o = options[pk]
+            key = attribute_key(a.name, o.value)
+            wanted.setdefault(key, AttributeValue(key=key, name=a.name[:50], name_en=a.name_en[:50],
+                                                  value=o.value[:50], value_en=o.value_en[:50]))
+            keys.append(key)
+        per_product[p.pk] = keys
+    if not wanted:
+        return {pk: [] for pk in per_product}
+    AttributeValue.objects.bulk_create(list(wanted.values()), ignore_conflicts=True)
+    ids = dict(AttributeValue.objects.filter(key__in=list(wanted)).values_list("key", "pk"))
+    return {pk: sorted({ids[k] for k in keys if k in ids}) for pk, keys in per_product.items()}
 
 
 def _documents(products, *, now):
     ids = [p.pk for p in products]
     visible = set(visible_products().filter(pk__in=ids).values_list("pk", flat=True))
+    ratings = product_ratings(ids)
+    attributes = _attribute_values(products)
     in_stock = set(StockLevel.objects.filter(sku__product_id__in=ids, sku__is_active=True, quantity__gt=0)
                    .values_list("sku__product_id", flat=True))
     badges = listing_badges([p for p in products if p.pk in visible], now=now)
@@ -88,6 +150,8 @@ def _documents(products, *, now):
             pinyin=text.joined([*title.pinyin, *other.pinyin]), initials=text.joined([*title.initials, *other.initials]),
             currency=p.currency, min_price=p.min_price, max_price=p.max_price, price_band=price_band(p.min_price),
             in_stock=p.pk in in_stock, on_promotion=bool(badges.kinds.get(p.pk)), sales=p.sales_count,
+            rating=ratings[p.pk][0] if p.pk in ratings else None, reviews=ratings.get(p.pk, (None, 0))[1],
+            attribute_ids="".join(f" {i}" for i in attributes[p.pk]) + (" " if attributes[p.pk] else ""),
             is_published=p.status == Product.Status.PUBLISHED, is_visible=p.pk in visible,
             created_at=p.created_at, indexed_at=now,
         ))
@@ -101,7 +165,7 @@ UPSERT_FIELDS = [f.name for f in SearchDocument._meta.concrete_fields if f.name 
 
 def _load(ids):
     return list(Product.objects.filter(pk__in=ids).select_related("category", "category__parent", "brand")
-                .prefetch_related("attributes__options").order_by("pk"))
+                .prefetch_related("attributes__options", "skus__options").order_by("pk"))
 
 
 def _add_terms(docs, counts=None) -> None:
@@ -159,7 +223,39 @@ def rebuild_index(*, batch=BATCH, now=None, progress=None) -> int:
     with transaction.atomic(), connection.cursor() as cursor:
         _add_terms([], counts)
         backend().optimise(cursor)
+    refresh_suggest_prefixes()
     return written
+
+
+def refresh_suggest_prefixes() -> int:
+    """Rewrite SuggestPrefix: for every one- and two-character prefix of a word of a
+    visible product's title (words, pinyin, initials), the PREFIX_KEEP products a shopper
+    typing it is offered, in stock first, then by sales and reviews. Such a prefix
+    matches too much of the text index (`s` matches most of it) to rank while a
+    shopper types; this table answers it with one indexed look-up. Run by the rebuild
+    and by the periodic job every PREFIX_REFRESH_SECONDS; a product hidden since is
+    dropped at read time (suggestions join the visible documents). Returns rows written."""
+    import heapq
+
+    best: dict[str, list] = {}
+    docs = SearchDocument.objects.filter(is_visible=True).values_list(
+        "product_id", "title_terms", "head_terms", "sales", "in_stock", "rating", "reviews").iterator(chunk_size=5000)
+    for pk, title_terms, head_terms, sales, in_stock, rating, reviews in docs:
+        key = (bool(in_stock), popularity(sales) + reputation(rating, reviews), pk)
+        prefixes = {t[:n] for t in f"{title_terms} {head_terms}".split() for n in range(1, PREFIX_MAX + 1)
+                    if len(t) >= n}
+        for prefix in prefixes:
+            heap = best.setdefault(prefix, [])
+            if len(heap) < PREFIX_KEEP:
+                heapq.heappush(heap, key)
+            elif key > heap[0]:
+                heapq.heapreplace(heap, key)
+    rows = [SuggestPrefix(prefix=prefix, rank=rank, product_id=key[2])
+            for prefix, heap in best.items() for rank, key in enumerate(sorted(heap, reverse=True), 1)]
+    with transaction.atomic():
+        SuggestPrefix.objects.all().delete()
+        SuggestPrefix.objects.bulk_create(rows, batch_size=5000)
+    return len(rows)
 
 
 def on_product_event(payload) -> None:
@@ -179,6 +275,11 @@ def on_stock_event(payload) -> None:
     index_products(product_ids=[payload["product_id"]])
 
 
+def on_review_event(payload) -> None:
+    if payload.get("product_id"):
+        index_products(product_ids=[payload["product_id"]])
+
+
 def refresh_signals(now=None) -> int:
     """The periodic job: bring sales and stock flags (changed by orders, which emit
     no per-unit event) up to date in two UPDATEs, and every PROMOTION_REFRESH_SECONDS
@@ -190,6 +291,10 @@ def refresh_signals(now=None) -> int:
                                                quantity__gt=0))
     changed += SearchDocument.objects.filter(Q(in_stock=True) & ~stocked | Q(in_stock=False) & stocked).update(
         in_stock=stocked)
+    last = cache.get(PREFIX_REFRESH_KEY)
+    if last is None or (now.timestamp() - last) >= PREFIX_REFRESH_SECONDS:
+        cache.set(PREFIX_REFRESH_KEY, now.timestamp(), None)
+        refresh_suggest_prefixes()
     last = cache.get(PROMOTION_REFRESH_KEY)
     if last is None or (now.timestamp() - last) >= PROMOTION_REFRESH_SECONDS:
         cache.set(PROMOTION_REFRESH_KEY, now.timestamp(), None)

@@ -25,6 +25,7 @@ from shopyard.aftersales import queries as aftersales_queries
 from shopyard.analytics.services import record
 from shopyard.cart import services as cart_services
 from shopyard.cart.queries import cart_view
+from shopyard.catalog.models import Product
 from shopyard.checkout import services as checkout_services
 from shopyard.checkout.buy_now import buy_now_line, buy_now_view
 from shopyard.checkout.limits import max_units_per_sku
@@ -42,6 +43,8 @@ from shopyard.payments import services as payment_services
 from shopyard.payments.state import is_open as payment_is_open
 from shopyard.promotions.coupons import coupon_groups, coupon_problems
 from shopyard.reviews import queries as review_queries
+
+from .seo import product_path
 
 ORDERS_PER_PAGE = 10
 
@@ -473,8 +476,14 @@ def _order_page(request, pk, *, error="", status=200):
     }
     # 评价 per line while it may be reviewed, 追评 later, and the review itself
     states = review_queries.line_states(order)
-    for line in order.lines.all():
+    lines = list(order.lines.all())
+    # each line links its product's canonical page (one query for the slugs)
+    slugs = dict(Product.objects.filter(pk__in={ln.product_id_snapshot for ln in lines if ln.product_id_snapshot})
+                 .values_list("pk", "slug"))
+    for line in lines:
         line.review_state = states[line.pk]
+        pid = line.product_id_snapshot
+        line.product_href = product_path(pid, slugs.get(pid) or "") if pid in slugs else ""
     return render(request, "storefront/order_detail.html", context, status=status)
 
 

@@ -35,6 +35,21 @@ FACET_TITLES = {
 CLICKS = Signer(salt="shopyard.search.click")
 
 
+def _attributes(raw) -> tuple:
+    """attr=12,17: the chosen attribute values; pieces that are not ids are dropped, and
+    at most MAX_ATTRIBUTES are kept (a link, not a form: odd values give a normal page)."""
+    ids = []
+    for piece in str(raw or "")[:500].split(","):
+        pk = parse_id(piece)
+        if pk is not None and pk not in ids:
+            ids.append(pk)
+    return tuple(ids[: search_queries.MAX_ATTRIBUTES])
+
+
+def _attr_param(ids) -> str | None:
+    return ",".join(str(i) for i in ids) or None
+
+
 def _filters(request) -> search_queries.Filters:
     band = parse_id(request.GET.get("price"))
     if band is not None and band > len(search_queries.PRICE_BANDS):
@@ -42,11 +57,15 @@ def _filters(request) -> search_queries.Filters:
     return search_queries.Filters(
         category=parse_id(request.GET.get("category")), brand=parse_id(request.GET.get("brand")),
         shop=parse_id(request.GET.get("shop")), price=band,
-        in_stock=request.GET.get("in_stock") == "1", on_promotion=request.GET.get("on_promotion") == "1")
+        in_stock=request.GET.get("in_stock") == "1", on_promotion=request.GET.get("on_promotion") == "1",
+        attributes=_attributes(request.GET.get("attr")))
 
 
 def _params(q, filters, sort, log_id=None) -> dict:
-    params = {"q": q, **{k: ("1" if v is True else v) for k, v in filters.active().items()}}
+    active = filters.active()
+    if "attributes" in active:
+        active["attr"] = _attr_param(active.pop("attributes"))
+    params = {"q": q, **{k: ("1" if v is True else v) for k, v in active.items()}}
     if sort != "relevance":
         params["sort"] = sort
     if log_id:
@@ -70,6 +89,12 @@ def _facet_groups(result, params, filters):
         items = [{"label": labels[key].get(v, str(v)), "count": n, "active": v == chosen,
                   "url": _url(params, **{key: None if v == chosen else v})} for v, n in values[:12]]
         groups.append({"key": key, "title": FACET_TITLES[key], "items": items})
+    chosen = list(filters.attributes)
+    for group in search_queries.attribute_groups(result, labels, chosen):
+        items = [{"label": value, "count": n, "active": active,
+                  "url": _url(params, attr=_attr_param([c for c in chosen if c != pk] if active else [*chosen, pk]))}
+                 for pk, value, n, active in group["values"][:12]]
+        groups.append({"key": "attribute", "title": group["name"], "items": items})
     toggles = [
         {"label": gettext_lazy("In stock only"), "count": result.facets.get("in_stock", 0), "active": filters.in_stock,
          "url": _url(params, in_stock=None if filters.in_stock else "1")},
@@ -123,7 +148,7 @@ def suggest(request):
     items = search_queries.suggest(q) if q else []
     base = reverse("storefront:search")
     for item in items:
-        item["url"] = (reverse("storefront:product", args=[item["product_id"]]) if item["kind"] == "product"
+        item["url"] = (product_path(item["product_id"], item.get("slug", "")) if item["kind"] == "product"
                        else f"{base}?{urlencode({'q': item['text']})}")
     return render(request, "storefront/_search_suggest.html", {"items": items})
 

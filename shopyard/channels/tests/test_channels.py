@@ -324,3 +324,36 @@ def test_end_to_end_a_short_link_visit_then_login_then_order_shows_in_the_seller
     [row] = report["rows"]
     assert (row.source, row.campaign, row.visits, row.orders) == ("wechat", "双11", 1, 1)
     assert row.gmv == {"CNY": Order.objects.get(pk=order_id).total}
+
+
+def test_the_report_gmv_is_net_of_a_partial_refund(shop, seller, shopper, address, sku,
+                                                   django_capture_on_commit_callbacks):
+    from shopyard.payments import refunds
+    from shopyard.payments import services as payments
+    from shopyard.payments.gateways import simulated
+    from shopyard.payments.models import Payment
+
+    # given an order attributed to a campaign and paid
+    touch(shopper, days_ago=1, shop=shop)
+    with django_capture_on_commit_callbacks(execute=True):
+        placed = place_order(actor=shopper, address_id=address.pk, lines=[{"sku_id": sku.pk, "quantity": 2}])
+    body, headers = simulated.build_notification(payment=Payment.objects.get(pk=placed.payment_id), status="success")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert payments.handle_notification(gateway="simulated", body=body, headers=headers) == "applied"
+    order = Order.objects.get(pk=placed.order_ids[0])
+    before = queries.channel_report(period=queries.parse_period(), shop=shop)["rows"][0]
+    assert before.gmv == {"CNY": order.total} and before.refunded == {}
+    # when the seller refunds ¥20.00 of it and the gateway completes the refund
+    with django_capture_on_commit_callbacks(execute=True):
+        refund = refunds.refund_order_lines(actor=seller, shop=shop, order_id=order.pk, reason="少发",
+                                            lines=[{"line_id": order.lines.get().pk, "amount": "20.00"}])
+    refund.refresh_from_db()
+    assert refund.status == "succeeded"
+    # then the campaign's GMV (and the total) is the order's total less the refund
+    report = queries.channel_report(period=queries.parse_period(), shop=shop)
+    row = report["rows"][0]
+    assert (row.source, row.campaign, row.orders) == ("wechat", "双11", 1)
+    assert row.gmv == {"CNY": order.total - Decimal("20.00")}
+    assert row.refunded == {"CNY": Decimal("20.00")}
+    assert report["total"].gmv == {"CNY": order.total - Decimal("20.00")}
+    assert queries.channel_report(period=queries.parse_period())["total"].gmv == {"CNY": order.total - Decimal("20.00")}
