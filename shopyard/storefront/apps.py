@@ -14,7 +14,9 @@ CATALOGUE_EVENTS = ("product.created", "product.updated", "product.published", "
                     # product Q&A (问大家) shows answered questions on product pages
                     "question.answered", "question.moderated", "answer.moderated",
                     # bulk catalogue import and price/stock edits (catalog.bulk)
-                    "products.changed")
+                    "products.changed",
+                    # a shop's home page: published decoration, the seller's own categories
+                    "shop_page.published", "shop_category.changed")
 
 
 class StorefrontConfig(AppConfig):
