@@ -555,6 +555,16 @@ def test_console_bulk_edit_saves_all_or_shows_row_errors(seller_client, shop, dj
     assert (a.price, a.stock.quantity, b.price, b.stock.quantity) == (Decimal("9.90"), 6, Decimal("11.00"), 2)
 
 
+def test_console_bulk_edit_of_no_rows_says_so_instead_of_failing(seller_client, shop, product):
+    before = snapshot()
+
+    response = seller_client.post("/console/products/skus/", {})
+
+    assert response.status_code == 422
+    assert "Nothing was saved" in response.content.decode() and "Change at least one SKU." in response.content.decode()
+    assert snapshot() == before
+
+
 def test_console_bulk_edit_of_another_shops_sku_is_404(seller_client, shop, other_sku):
     before = snapshot()
 

@@ -24,6 +24,7 @@ from functools import partial
 
 import pytest
 from django.apps import apps
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
@@ -33,13 +34,15 @@ from shopyard.aftersales import services as aftersales
 from shopyard.aftersales.defaults import ensure_default_reasons
 from shopyard.aftersales.models import Reason
 from shopyard.api import api as ninja_api
+from shopyard.catalog import bulk
 from shopyard.catalog import services as catalog
 from shopyard.channels.services import create_campaign_link
 from shopyard.notifications.models import WebhookDelivery
 from shopyard.notifications.webhooks import register_endpoint
 from shopyard.reviews import services as reviews
 from shopyard.service import conversations, qa, tickets
-from shopyard.shops import applications
+from shopyard.settlement import services as settlement
+from shopyard.shops import applications, decoration
 from shopyard.shops.models import ShopMember
 from shopyard.shops.roles import PERMISSIONS, Role, allows
 from tests import factories as f
@@ -78,7 +81,25 @@ PARAMS = {"product_id": "product", "sku_id": "sku", "image_id": "image", "order_
           "campaign_id": "group", "promotion_id": "promotion", "sale_id": "flash", "endpoint_id": "webhook",
           "delivery_id": "delivery", "review_id": "review", "link_id": "link", "case_id": "case",
           "question_id": "question", "conversation_id": "conversation", "reply_id": "canned", "ticket_id": "ticket",
-          "member_id": "member"}
+          "member_id": "member", "category_id": "shop_category", "block_id": "block", "statement_id": "statement",
+          "token": "import"}
+# object kinds a path names by another field than the pk
+KEY_FIELDS = {"import": "token"}
+
+
+def key_of(world, kind):
+    return getattr(world.objects[kind], KEY_FIELDS.get(kind, "pk"))
+
+
+def import_csv(world) -> bytes:
+    """A one-product catalogue file that checks clean for `world`'s shop."""
+    return ("product_key,title,category,sku_code,price,stock\n"
+            f"K1,导入商品,{world.objects['category'].slug},{world.shop.slug}-IMP-1,19.90,3\n").encode()
+
+
+# multipart placeholders -> a fresh upload
+UPLOADS = {"png": lambda world: f.png_upload(),
+           "csv": lambda world: SimpleUploadedFile("goods.csv", import_csv(world), content_type="text/csv")}
 
 START, END = "2030-01-01T10:00:00+08:00", "2030-01-02T10:00:00+08:00"
 PRODUCT = {"category_id": "{category}", "title": "新品", "skus": [{"code": "NEW-1", "price": "10.00", "stock": 1}]}
@@ -188,6 +209,33 @@ API = {
     "POST /seller/staff": api("staff", {"login": "{outsider_name}", "role": "cs_agent"}),
     "PUT /seller/staff/{member_id}": api("staff", {"role": "order_clerk"}),
     "DELETE /seller/staff/{member_id}": api("staff"),
+    "GET /seller/shop/profile": api("shop_settings"),
+    "PUT /seller/shop/profile": api("shop_settings", {"description": "老店", "promises": ["genuine"]}),
+    "POST /seller/shop/logo": api("shop_settings", {"image": "png"}, multipart=True),
+    "POST /seller/shop/images": api("shop_settings", {"image": "png"}, multipart=True),
+    "GET /seller/shop/categories": api("catalog"),
+    "POST /seller/shop/categories": api("catalog", {"name": "新分类"}),
+    "PUT /seller/shop/categories/{category_id}": api("catalog", {"name": "改名"}),
+    "DELETE /seller/shop/categories/{category_id}": api("catalog"),
+    "PUT /seller/shop/categories/{category_id}/products": api("catalog", {"product_ids": ["{product}"]}),
+    "GET /seller/shop/decoration": api("shop_settings"),
+    "POST /seller/shop/decoration/blocks": api("shop_settings", {"kind": "banner", "config": {
+        "slides": [{"image_id": "{shop_image}", "link": "/", "alt": "x"}]}}),
+    "PATCH /seller/shop/decoration/blocks/{block_id}": api("shop_settings", {"title": "改名", "visible": False}),
+    "DELETE /seller/shop/decoration/blocks/{block_id}": api("shop_settings"),
+    "PUT /seller/shop/decoration/order": api("shop_settings", {"block_ids": ["{block}"]}),
+    "GET /seller/shop/decoration/preview": api("shop_settings"),
+    "POST /seller/shop/decoration/publish": api("shop_settings"),
+    "GET /seller/settlement/balance": api("finance"),
+    "GET /seller/settlement/statements": api("finance"),
+    "GET /seller/settlement/statements/{statement_id}": api("finance"),
+    "GET /seller/settlement/entries": api("finance"),
+    "GET /seller/settlement/statements/{statement_id}/entries.csv": api("finance"),
+    "GET /seller/catalog/export": api("catalog"),
+    "POST /seller/catalog/imports": api("catalog", {"file": "csv"}, multipart=True),
+    "POST /seller/catalog/imports/{token}/confirm": api("catalog"),
+    "GET /seller/skus": api("catalog"),
+    "PUT /seller/skus": api("catalog", {"items": [{"sku_id": "{sku}", "price": "99.00", "stock": 7}]}),
 }
 
 CONSOLE = {
@@ -269,6 +317,26 @@ CONSOLE = {
     "console:operator_applications": operator_page(),
     "console:operator_application": operator_page(pk="application"),
     "console:operator_application_review": operator_page("POST", pk="application"),
+    "console:shop_profile": page("shop_settings", "POST", data={"description": "老店", "promises": ["genuine"]}),
+    "console:shop_logo": page("shop_settings", "POST"),
+    "console:shop_categories": page("catalog", "POST", data={"name": "新分类"}),
+    "console:shop_category": page("catalog", "POST", pk="shop_category", data={"name": "改名"}),
+    "console:shop_category_delete": page("catalog", "POST", pk="shop_category"),
+    "console:decoration": page("shop_settings"),
+    "console:decoration_add": page("shop_settings", "POST", data={"kind": "notice", "html": "<p>上新</p>"}),
+    "console:decoration_block": page("shop_settings", "POST", pk="block",
+                                    data={"title": "改名", "slide_image_1": "{shop_image}"}),
+    "console:decoration_block_action": page("shop_settings", "POST", pk="block", data={"action": "hide"}),
+    "console:decoration_publish": page("shop_settings", "POST"),
+    "console:decoration_image": page("shop_settings", "POST"),
+    "console:settlement": page("finance"),
+    "console:settlement_entries": page("finance"),
+    "console:settlement_statement": page("finance", pk="statement"),
+    "console:settlement_export": page("finance", pk="statement"),
+    "console:product_import": page("catalog", "POST"),
+    "console:product_import_confirm": page("catalog", "POST", data={"token": "{import}"}),
+    "console:product_export": page("catalog"),
+    "console:sku_bulk_edit": page("catalog", "POST"),
 }
 
 
@@ -343,6 +411,7 @@ class World:
                                                   status="dead", next_attempt_at=timezone.now())
         conversation = conversations.open_conversation(actor=buyer, shop_id=shop.pk)
         conversations.send_message(actor=buyer, conversation_id=conversation.pk, body="在吗")
+        shop_image = decoration.add_image(actor=owner, shop=shop, upload=f.png_upload())
         self.objects = {
             "category": product.category, "line": paid.lines.get(),
             "product": product, "sku": sku, "image": image, "order": paid, "review": review, "case": case,
@@ -368,7 +437,14 @@ class World:
                 data={"kind": "individual", "shop_name": f"{shop.name}二店", "business_category": "other",
                       "contact_name": "王", "contact_phone": "13800138000",
                       "id_number": "11010519491231002" + applications.id_card_check_digit("11010519491231002")}),
+            "shop_category": decoration.create_category(actor=owner, shop=shop, name="上新"),
+            "shop_image": shop_image,
+            "block": decoration.add_block(actor=owner, shop=shop, kind="banner",
+                                          config={"slides": [{"image_id": shop_image.pk}]}),
+            "statement": settlement.open_statement(shop_id=shop.pk, currency=shop.currency),
         }
+        self.objects["import"] = bulk.stage_import(actor=owner, shop=shop, data=import_csv(self),
+                                                   filename="goods.csv")[1]
 
 
 @pytest.fixture
@@ -428,7 +504,7 @@ def token_header(user):
 def _fill(value, world, extra):
     if isinstance(value, str) and value.startswith("{") and value.endswith("}"):
         key = value[1:-1]
-        return extra[key] if key in extra else world.objects[key].pk
+        return extra[key] if key in extra else key_of(world, key)
     if isinstance(value, list):
         return [_fill(v, world, extra) for v in value]
     if isinstance(value, dict):
@@ -440,12 +516,12 @@ def call_api(client, key, row, world, user, extra):
     method, path = key.split(" ", 1)
     for name in [p.strip("{}") for p in path.split("/") if p.startswith("{")]:
         kind = row.ids.get(name) or PARAMS[name]
-        path = path.replace("{" + name + "}", str(world.objects[kind].pk))
+        path = path.replace("{" + name + "}", str(key_of(world, kind)))
     headers = token_header(user)
     body = _fill(row.body, world, extra) if row.body is not None else None
     url = "/api/v1" + path
     if row.multipart:
-        data = {k: (f.png_upload() if v == "png" else v) for k, v in body.items()}
+        data = {k: (UPLOADS[v](world) if v in UPLOADS else v) for k, v in body.items()}
         return client.post(url, data, **headers)
     if body is None:
         return client.generic(method, url, **headers)
@@ -454,15 +530,15 @@ def call_api(client, key, row, world, user, extra):
 
 def call_page(client, name, row, world, user, query=""):
     client.force_login(user)
-    kwargs = {k: (v if k == "step" else world.objects[v].pk) for k, v in row.ids.items()}
+    kwargs = {k: (v if k == "step" else key_of(world, v)) for k, v in row.ids.items()}
     url = reverse(name, kwargs=kwargs) + (_fill_query(row.query, world) + query.replace("?", "&")
                                           if row.query else query)
-    return client.post(url, row.data or {}) if row.method == "POST" else client.get(url)
+    return client.post(url, _fill(row.data or {}, world, {})) if row.method == "POST" else client.get(url)
 
 
 def _fill_query(query, world):
-    for kind, obj in world.objects.items():
-        query = query.replace("{" + kind + "}", str(obj.pk))
+    for kind in world.objects:
+        query = query.replace("{" + kind + "}", str(key_of(world, kind)))
     return query
 
 

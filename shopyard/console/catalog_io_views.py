@@ -144,7 +144,9 @@ def sku_bulk_edit(request):
     return _render(request, "console/sku_bulk_edit.html", {
         "nav": "products", "page": page, "q": q, "status_filter": status_filter,
         "statuses": Product.Status.choices, "errors": errors,
-        "general_errors": errors.get("__all__", {}),
+        # a flat list: the errors not of one row are keyed "items", which a template's
+        # `dict.items` would look up instead of the method
+        "general_errors": [m for messages_ in errors.get("__all__", {}).values() for m in messages_],
     }, status=status)
 
 
