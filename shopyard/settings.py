@@ -176,7 +176,8 @@ if REDIS_URL:
         }
     }
 else:
-    CACHES = {"default": {"BACKEND": "django_prometheus.cache.backends.locmem.LocMemCache"}}
+    # local memory, with hit and miss counters (core/cache.py)
+    CACHES = {"default": {"BACKEND": "shopyard.core.cache.CountedLocMemCache"}}
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 # a logged-in session's "last active" time (accounts.sessions) is written at most this often
 SESSION_TOUCH_SECONDS = int(env("SHOPYARD_SESSION_TOUCH_SECONDS", "300"))

@@ -462,3 +462,21 @@ def test_with_the_broker_down_an_order_is_placed_and_its_event_waits_in_the_outb
     event.refresh_from_db()
     assert event.dispatched_at is not None
     assert set(event.deliveries.values_list("status", flat=True)) == {"delivered"}
+
+
+def test_the_counted_cache_returns_cached_empty_values_and_counts_hits_and_misses():
+    """A cached [] or 0 is a hit that reads back as itself (a cache that turned falsy
+    values into misses sent every search to the database for its synonyms)."""
+    from django.core.cache import caches
+    from django_prometheus.cache.metrics import django_cache_hits_total, django_cache_misses_total
+
+    cache = caches["default"]
+    backend = "redis" if "Redis" in type(cache).__name__ else "locmem"
+    hits = django_cache_hits_total.labels(backend=backend)._value.get()
+    misses = django_cache_misses_total.labels(backend=backend)._value.get()
+    cache.set("ops-test-empty", [], 60)
+    cache.set("ops-test-zero", 0, 60)
+    assert cache.get("ops-test-empty") == [] and cache.get("ops-test-zero") == 0
+    assert cache.get("ops-test-missing", "fallback") == "fallback"
+    assert django_cache_hits_total.labels(backend=backend)._value.get() - hits == 2
+    assert django_cache_misses_total.labels(backend=backend)._value.get() - misses == 1

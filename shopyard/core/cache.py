@@ -13,6 +13,7 @@ itself is visible on the readiness endpoint and in the logs.
 import logging
 import time
 
+from django.core.cache.backends.locmem import LocMemCache
 from django.core.cache.backends.redis import RedisCache
 from django_prometheus.cache.metrics import (
     django_cache_get_fail_total,
@@ -52,6 +53,23 @@ class CountedRedisCache(RedisCache):
             django_cache_misses_total.labels(backend="redis").inc()
             return default
         django_cache_hits_total.labels(backend="redis").inc()
+        return value
+
+
+class CountedLocMemCache(LocMemCache):
+    """Django's local-memory cache with the same counters. Not django-prometheus's
+    own LocMemCache: it returns `cached or default`, so a cached empty list, 0
+    or "" reads as a miss (and a cached "no synonyms" is asked of the database
+    on every search)."""
+
+    def get(self, key, default=None, version=None):
+        django_cache_get_total.labels(backend="locmem").inc()
+        sentinel = object()
+        value = super().get(key, default=sentinel, version=version)
+        if value is sentinel:
+            django_cache_misses_total.labels(backend="locmem").inc()
+            return default
+        django_cache_hits_total.labels(backend="locmem").inc()
         return value
 
 

@@ -125,7 +125,8 @@ def test_a_crash_between_commit_and_dispatch_loses_nothing(shopper, address, sku
     event = OutboxEvent.objects.get(name="order.placed", payload__order_id=order.pk)
     assert set(OutboxDelivery.objects.filter(event=event).values_list("subscriber", "status")) == {
         ("notifications.notify", "pending"), ("notifications.webhooks", "pending"),
-        ("channels.attribute_order", "pending")}
+        ("channels.attribute_order", "pending"), ("analytics.record_purchase", "pending"),
+        ("shopyard.operations.counters.order_placed", "pending")}
     assert not Message.objects.exists()
     # when the periodic sweep runs later
     events.dispatch_pending()
