@@ -185,7 +185,10 @@ def _to_search(request, filters):
     return response
 
 
-@router.get("/products", response=responses({200: ProductPage}), auth=None)
+@router.get("/products", response=responses({200: ProductPage}), auth=None,
+            openapi_extra={"responses": {"308": {
+                "description": "a request with `q`: redirected to GET /search (deprecated here)",
+                "headers": {"Location": {"schema": {"type": "string"}}}}}})
 def list_products(request, filters: Query[ProductFilters]):
     """Published products, filtered and sorted; `page_size` is capped at 100. With `q`
     (deprecated) the request is redirected (308) to GET /search."""
