@@ -129,6 +129,17 @@ def _is_htmx(request) -> bool:
     return request.headers.get("HX-Request") == "true"
 
 
+def login_redirect(request, next_url):
+    """The login page, coming back to `next_url`; an htmx button gets 204 and HX-Redirect
+    (a redirect answered to htmx would be swapped into the button)."""
+    login = redirect_to_login(next_url)
+    if _is_htmx(request):
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = login.url
+        return response
+    return login
+
+
 def _recent_ids(request) -> list[int]:
     ids = []
     for part in request.COOKIES.get(RECENT_COOKIE, "").split(",")[: RECENT_MAX * 2]:
@@ -391,12 +402,7 @@ def favourites(request):
 def toggle_favourite(request, pk):
     product_url = reverse("storefront:product", args=[pk])
     if not request.user.is_authenticated:
-        login = redirect_to_login(product_url)
-        if _is_htmx(request):
-            response = HttpResponse(status=204)
-            response["HX-Redirect"] = login.url
-            return response
-        return login
+        return login_redirect(request, product_url)
     action = request.POST.get("action")
     if action not in ("add", "remove"):
         exists = Favourite.objects.filter(user=request.user, product_id=pk).exists()

@@ -81,23 +81,16 @@ def _shop_id_for_slug(slug):
     return pk
 
 
-def _is_htmx(request) -> bool:
-    return request.headers.get("HX-Request") == "true"
-
-
 @require_POST
 def toggle_follow(request, slug):
     shop = active_shops().filter(slug=slug).first()
     if shop is None:
         raise Http404
     shop_url = reverse("storefront:shop", args=[shop.slug])
+    from .catalog_views import _is_htmx, login_redirect  # catalog_views imports this module
+
     if not request.user.is_authenticated:
-        login = redirect_to_login(shop_url)
-        if _is_htmx(request):
-            response = HttpResponse(status=204)
-            response["HX-Redirect"] = login.url
-            return response
-        return login
+        return login_redirect(request, shop_url)
     action = request.POST.get("action")
     if action not in ("follow", "unfollow"):
         action = "unfollow" if decoration_queries.is_following(request.user, shop) else "follow"
