@@ -19,10 +19,45 @@ def _call(*args):
     call_command(*args)
 
 
-def cmd_migrate(_args):
+def cmd_migrate(args):
     _setup()
+    if args.check:
+        return _migrate_check()
     _ensure_home()
     _call("migrate", "--noinput")
+    return 0
+
+
+def _migrate_check():
+    """List what `shopyard migrate` would apply, changing nothing; 1 when anything is pending."""
+    from shopyard.operations.schema import pending_migrations
+
+    pending = pending_migrations()
+    if not pending:
+        print("No pending migrations.")
+        return 0
+    print(f"{len(pending)} pending migrations:")
+    for name in pending:
+        print(f"  {name}")
+    return 1
+
+
+def cmd_backup(args):
+    _setup()
+    return _management("backup", args.directory)
+
+
+def cmd_restore(args):
+    _setup()
+    return _management("restore", args.directory, *(["--yes"] if args.yes else []))
+
+
+def _management(*argv):
+    """A management command with Django's handling of CommandError (message, exit 1, no traceback)."""
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["shopyard", *argv])
+    return 0
 
 
 def _ensure_home():
@@ -114,14 +149,23 @@ def main(argv=None):
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", default="8000")
     serve.set_defaults(func=cmd_serve)
-    sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
+    migrate = sub.add_parser("migrate", help="apply database migrations")
+    migrate.add_argument("--check", action="store_true",
+                         help="list pending migrations and exit 1 if there are any; apply nothing")
+    migrate.set_defaults(func=cmd_migrate)
+    backup = sub.add_parser("backup", help="back up the database and media into a new directory")
+    backup.add_argument("directory")
+    backup.set_defaults(func=cmd_backup)
+    restore = sub.add_parser("restore", help="restore the database and media from a backup directory")
+    restore.add_argument("directory")
+    restore.add_argument("--yes", action="store_true", help="confirm: the database and media are replaced")
+    restore.set_defaults(func=cmd_restore)
     sub.add_parser("run-periodic", help="run the periodic jobs once").set_defaults(func=cmd_run_periodic)
     manage = sub.add_parser("manage", help="any manage.py command")
     manage.add_argument("rest", nargs=argparse.REMAINDER)
     manage.set_defaults(func=cmd_manage)
     args = parser.parse_args(argv)
-    args.func(args)
-    return 0
+    return args.func(args) or 0
 
 
 if __name__ == "__main__":
