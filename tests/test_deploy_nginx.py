@@ -10,6 +10,7 @@ port. docs/operations.md shows the file whole; a test keeps the two equal.
 
 import http.client
 import os
+import pwd
 import re
 import secrets
 import socket
@@ -132,8 +133,11 @@ def site_config(home: Path, certs: Path, http_port: int, https_port: int, app_po
 
 def main_config(prefix: Path, site: Path) -> str:
     """What /etc/nginx/nginx.conf is on Debian, reduced to an unprivileged prefix."""
+    # as root (a container), nginx's workers would run as `nobody` and could not
+    # write their temporary files here: keep them this user's
+    user = f"user {pwd.getpwuid(os.geteuid()).pw_name};\n" if os.geteuid() == 0 else ""
     return f"""daemon off;
-worker_processes 1;
+{user}worker_processes 1;
 pid {prefix}/nginx.pid;
 error_log {prefix}/error.log warn;
 events {{ worker_connections 64; }}
@@ -215,8 +219,20 @@ class Stack:
             conn.close()
 
     def gunicorn_saw(self, path: str) -> bool:
-        return any(f" {path} " in line or f" {path}?" in line
-                   for line in self.access_log.read_text(errors="replace").splitlines())
+        """Whether gunicorn's access log has a request for `path`. A marked request
+        goes through nginx first and is waited for: gunicorn writes a line after
+        the response, and its one worker handles requests in order, so every
+        earlier request is in the log by then."""
+        marker = f"/health/live?seen={secrets.token_hex(8)}"
+        status, _headers, _body = self.request("GET", marker)
+        assert status == 200
+        deadline = time.monotonic() + 10
+        while True:
+            lines = self.access_log.read_text(errors="replace").splitlines() if self.access_log.exists() else []
+            if any(f" {marker} " in line for line in lines):
+                return any(f" {path} " in line or f" {path}?" in line for line in lines)
+            assert time.monotonic() < deadline, "gunicorn logged no line for the marked request"
+            time.sleep(0.1)
 
 
 @pytest.fixture(scope="module")
@@ -301,6 +317,25 @@ def _multipart(field: str, filename: str, content: bytes, content_type: str) -> 
     return body, f"multipart/form-data; boundary={boundary}"
 
 
+def _user_with_password(settings, username: str, password: str):
+    """A user gunicorn can log in: hashed with Django's real hashers (the suite's
+    MD5 one is not among the server's), committed so gunicorn sees it."""
+    from django.conf import global_settings
+    from django.contrib.auth.hashers import make_password
+
+    settings.PASSWORD_HASHERS = global_settings.PASSWORD_HASHERS
+    user = f.make_user(username)
+    user.password = make_password(password)
+    user.save(update_fields=["password"])
+    return user
+
+
+def _json(body: bytes):
+    import json
+
+    return json.loads(body)
+
+
 def _cookie(headers, name: str) -> str | None:
     for value in headers.get_all("Set-Cookie") or []:
         if value.startswith(f"{name}="):
@@ -328,22 +363,24 @@ def test_static_files_are_served_by_nginx_not_gunicorn(stack):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_an_image_uploaded_through_nginx_is_served_by_nginx(stack):
-    seller = f.make_user("nginx-seller")
+def test_an_image_uploaded_through_nginx_is_served_by_nginx(stack, settings):
+    seller = _user_with_password(settings, "nginx-seller", "Proxy-pass-123")
     shop = f.make_shop("代理测试店", owner=seller)
     product = f.make_product(shop)
+    status, _headers, answer = stack.request(
+        "POST", "/api/v1/auth/token", body=b'{"username": "nginx-seller", "password": "Proxy-pass-123"}',
+        headers={"Content-Type": "application/json"})
+    assert status == 200, answer
     picture = _png()
     assert len(picture) > 1024 * 1024
     body, content_type = _multipart("image", "photo.png", picture, "image/png")
 
     status, _headers, answer = stack.request(
         "POST", f"/api/v1/seller/products/{product.pk}/images", body=body,
-        headers={"Authorization": f"Bearer {f.token_for(seller)}", "Content-Type": content_type})
+        headers={"Authorization": f"Bearer {_json(answer)['token']}", "Content-Type": content_type})
 
     assert status == 201, answer
-    import json
-
-    url = json.loads(answer)["url"]
+    url = _json(answer)["url"]
     path = url.split(SITE, 1)[-1] if url.startswith("http") else url
     assert path.startswith("/media/")
     status, headers, served = stack.request("GET", path)
@@ -383,13 +420,7 @@ def test_plain_http_is_sent_to_https_without_reaching_the_app(stack):
 
 @pytest.mark.django_db(transaction=True)
 def test_over_https_the_app_sees_a_secure_request_and_sets_secure_cookies(stack, settings):
-    from django.contrib.auth.hashers import make_password
-    from django.conf import global_settings
-
-    settings.PASSWORD_HASHERS = global_settings.PASSWORD_HASHERS  # gunicorn checks with the real hashers
-    shopper = f.make_user("nginx-shopper")
-    shopper.password = make_password("Proxy-pass-123")
-    shopper.save(update_fields=["password"])
+    _user_with_password(settings, "nginx-shopper", "Proxy-pass-123")
 
     # a client claiming plain HTTP cannot talk the app out of HTTPS: nginx sets the header
     status, headers, page = stack.request("GET", "/accounts/login/", headers={"X-Forwarded-Proto": "http"})
