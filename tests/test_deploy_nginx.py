@@ -41,6 +41,7 @@ SHIPPED_UPSTREAM = "127.0.0.1:8000"
 CLIENT = "127.0.0.2"  # the shopper: nginx sees this address, gunicorn only nginx's 127.0.0.1
 OTHER_CLIENT = "127.0.0.3"
 START_TIMEOUT = 60
+SLOW = 180  # seconds a request may take on a shared, loaded test machine
 # a machine with nothing configured but what this test sets
 SERVICE_VARIABLES = {
     "DATABASE_URL", "REDIS_URL", "BROKER_URL", "CELERY_RESULT_BACKEND", "CELERY_QUEUE", "SHOPYARD_DEBUG",
@@ -165,6 +166,8 @@ def gunicorn_command(port: int, access_log: Path) -> list[str]:
     assert command[bind] == SHIPPED_UPSTREAM
     command[bind] = f"127.0.0.1:{port}"
     command[command.index("--workers") + 1] = "1"
+    # a loaded test machine may take longer than production's 30 s for a first request
+    command[command.index("--timeout") + 1] = str(SLOW)
     return [*command, "--access-logfile", str(access_log)]
 
 
@@ -180,6 +183,17 @@ def _wait_for_port(port: int, proc: subprocess.Popen, log: Path, what: str) -> N
             if time.monotonic() > deadline:
                 pytest.fail(f"{what} did not listen on {port} within {START_TIMEOUT} s:\n{_tail(log)}")
             time.sleep(0.2)
+
+
+def _wait_until_answering(port: int, proc: subprocess.Popen, log: Path) -> None:
+    """The worker has loaded the app: a first request answers (the port opens before)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=SLOW)
+    try:
+        conn.request("GET", "/health/live", headers={"Host": SITE})
+        assert conn.getresponse().status == 200, _tail(log)
+    finally:
+        conn.close()
+    assert proc.poll() is None, _tail(log)
 
 
 def _tail(path: Path, lines=40) -> str:
@@ -208,9 +222,9 @@ class Stack:
         if tls:
             context = ssl.create_default_context(cafile=str(self.certificate))
             conn = http.client.HTTPSConnection("127.0.0.1", self.https_port, context=context,
-                                               source_address=(source, 0), timeout=30)
+                                               source_address=(source, 0), timeout=SLOW)
         else:
-            conn = http.client.HTTPConnection("127.0.0.1", self.http_port, source_address=(source, 0), timeout=30)
+            conn = http.client.HTTPConnection("127.0.0.1", self.http_port, source_address=(source, 0), timeout=SLOW)
         try:
             conn.request(method, path, body=body, headers={"Host": SITE, **(headers or {})})
             response = conn.getresponse()
@@ -288,6 +302,7 @@ def stack(django_db_setup, django_db_blocker, tmp_path_factory):
                                stdout=out, stderr=subprocess.STDOUT)
     try:
         _wait_for_port(app_port, app, app_log, "gunicorn")
+        _wait_until_answering(app_port, app, app_log)
         with open(base / "nginx.out", "wb") as out:
             proxy = subprocess.Popen([str(NGINX), "-e", str(nginx_log), "-p", str(prefix), "-c", str(main)],
                                      stdout=out, stderr=subprocess.STDOUT)
@@ -416,6 +431,13 @@ def test_plain_http_is_sent_to_https_without_reaching_the_app(stack):
     assert status == 301
     assert headers["Location"] == f"https://{SITE}/accounts/login/?next=/cart/"
     assert "X-Request-ID" not in headers
+
+
+def test_a_load_balancer_may_probe_health_over_plain_http(stack):
+    status, headers, body = stack.request("GET", "/health/live", tls=False)
+
+    assert status == 200 and body == b"ok\n"
+    assert headers["X-Request-ID"]  # answered by the app, not redirected
 
 
 @pytest.mark.django_db(transaction=True)
