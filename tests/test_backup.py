@@ -155,6 +155,16 @@ def test_backup_refuses_a_directory_that_already_holds_files(tmp_path, db):
     assert sorted(p.name for p in (tmp_path / "full").iterdir()) == ["old.txt"]
 
 
+def test_a_backup_that_fails_leaves_nothing_behind(tmp_path, catalogue, media):
+    (media / "gone.jpg").symlink_to(tmp_path / "no-such-file.jpg")  # a file that cannot be read
+    target = tmp_path / "backups" / "failed"
+
+    with pytest.raises(BackupError, match="could not copy the media folder"):
+        backup(target)
+
+    assert not target.exists()  # no half backup to restore from, nothing blocking a retry
+
+
 def test_the_restore_command_reports_bad_input_as_a_message(tmp_path, db):
     with pytest.raises(CommandError, match="does not exist"):
         call_command("restore", str(tmp_path / "nowhere"), "--yes")

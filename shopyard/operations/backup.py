@@ -57,19 +57,32 @@ def backup(target, alias=DEFAULT_DB_ALIAS) -> dict:
         raise BackupError(f"{target} is not empty: back up into a new directory")
     connection = connections[alias]
     kind = _kind(connection)
+    created = not target.exists()
     target.mkdir(parents=True, exist_ok=True)
     created_at = datetime.now(UTC).isoformat(timespec="seconds")
     database_file = target / DATABASE_FILES[kind]
-    if kind == "sqlite":
-        _sqlite_copy(Path(connection.settings_dict["NAME"]), database_file)
-    else:
-        _run([_pg_tool("pg_dump"), "--format=custom", "--no-owner", "--file", str(database_file)],
-             _pg_env(connection.settings_dict), "pg_dump")
-    media = Path(settings.MEDIA_ROOT)
-    if media.is_dir():
-        shutil.copytree(media, target / MEDIA_DIR)
-    else:
-        (target / MEDIA_DIR).mkdir()
+    try:
+        if kind == "sqlite":
+            _sqlite_copy(Path(connection.settings_dict["NAME"]), database_file)
+        else:
+            _run([_pg_tool("pg_dump"), "--format=custom", "--file", str(database_file)],
+                 _pg_env(connection.settings_dict), "pg_dump")
+        media = Path(settings.MEDIA_ROOT)
+        if media.is_dir():
+            try:
+                shutil.copytree(media, target / MEDIA_DIR)
+            except OSError as exc:  # shutil.Error lists every file it could not copy
+                raise BackupError(f"could not copy the media folder {media}: {exc}") from exc
+        else:
+            (target / MEDIA_DIR).mkdir()
+    except BaseException:
+        # nothing half-written stays behind to be mistaken for a backup or block a retry
+        if created:
+            shutil.rmtree(target, ignore_errors=True)
+        else:
+            for child in target.iterdir():
+                shutil.rmtree(child) if child.is_dir() else child.unlink()
+        raise
     manifest = {
         "format": FORMAT,
         "created_at": created_at,
@@ -113,11 +126,11 @@ def read_manifest(source) -> dict:
         manifest = json.loads(path.read_text(encoding="utf-8"))
         kind = manifest["database"]["kind"]
         database_file = manifest["database"]["file"]
-        manifest["format"]
+        version = manifest["format"]
     except (ValueError, KeyError, TypeError) as exc:
         raise BackupError(f"{path} is not a Shopyard backup manifest ({exc.__class__.__name__}: {exc})") from exc
-    if manifest["format"] != FORMAT:
-        raise BackupError(f"{path} has format {manifest['format']!r}; this version reads format {FORMAT}")
+    if version != FORMAT:
+        raise BackupError(f"{path} has format {version!r}; this version reads format {FORMAT}")
     if kind not in DATABASE_FILES or database_file != DATABASE_FILES[kind]:
         raise BackupError(f"{path} names an unknown database kind {kind!r} or file {database_file!r}")
     if not (source / database_file).is_file():
