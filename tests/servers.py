@@ -93,7 +93,9 @@ def _run(cmd, **kw) -> str:
 def primary_and_standby():
     """A primary and a standby streaming from it (pg_basebackup -R), each on a free
     port, in a temporary folder owned by `postgres`; both stopped and removed afterwards."""
-    top = Path(tempfile.mkdtemp(prefix="shopyard-replica-"))
+    # in memory when the machine has /dev/shm: two clusters write and delete tens of megabytes
+    shm = Path("/dev/shm")
+    top = Path(tempfile.mkdtemp(prefix="shopyard-replica-", dir=shm if os.access(shm, os.W_OK) else None))
     os.chmod(top, 0o755)
     if os.geteuid() == 0:
         shutil.chown(top, "postgres", "postgres")
@@ -103,10 +105,11 @@ def primary_and_standby():
     try:
         # trust on 127.0.0.1 (the folder and port are the test's own), replication included
         _run([*_as_postgres(), str(PG_BIN / "initdb"), "-D", str(primary.datadir), "-U", "postgres",
-              "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"])
+              "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync", "--wal-segsize=1"])
         with open(primary.datadir / "postgresql.conf", "a") as conf:
             conf.write("\nfsync = off\nsynchronous_commit = off\nfull_page_writes = off\n"
-                       "wal_level = replica\nmax_wal_senders = 4\nshared_buffers = 16MB\n")
+                       "wal_level = replica\nmax_wal_senders = 4\nshared_buffers = 16MB\n"
+                       "min_wal_size = 4MB\nmax_wal_size = 64MB\n")
         primary.start()
         started.append(primary)
         yield primary, standby, started

@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.db import transaction
@@ -182,13 +183,21 @@ def replicated_shop(db, tmp_path):
     home = tmp_path / "home"
     home.mkdir()
     with servers.primary_and_standby() as (primary, standby, started):
-        servers.copy_schema(source_url, primary, db)
-        data = servers.run_python(servers.app_env(home, DATABASE_URL=primary.url(db)), SETUP)
+        # the standby streams everything written after it starts: the schema and the data too
         servers.start_standby(primary, standby, started)
+
+        def fill():
+            servers.copy_schema(source_url, primary, db)
+            return servers.run_python(servers.app_env(home, DATABASE_URL=primary.url(db)), SETUP)
+
         env = servers.app_env(home, DATABASE_URL=primary.url(db), DATABASE_REPLICA_URLS=standby.url(db),
                               SHOPYARD_PAGE_CACHE_SECONDS="0", SHOPYARD_REPLICA_PIN_SECONDS="30")
-        with servers.gunicorns([env]) as (base,):
-            yield {"base": base, "primary": primary, "standby": standby, "db": db, **data}
+        with ThreadPoolExecutor(1) as pool:
+            filled = pool.submit(fill)  # while gunicorn starts (it touches no database until asked)
+            with servers.gunicorns([env]) as (base,):
+                data = filled.result()
+                servers.wait_replayed(primary, standby)
+                yield {"base": base, "primary": primary, "standby": standby, "db": db, **data}
 
 
 @pytest.mark.replica
