@@ -245,8 +245,10 @@ class Browser:
         req = urllib.request.Request(url, data=data, method=method, headers=headers)
         try:
             with self.opener.open(req, timeout=30) as resp:
+                self.url = resp.url  # where the redirects ended
                 return resp.status, resp.read().decode()
         except urllib.error.HTTPError as exc:
+            self.url = exc.url
             return exc.code, exc.read().decode()
 
     def get(self, url, **kw):
