@@ -20,6 +20,7 @@ import urllib.parse
 import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_BIN = Path(os.environ.get("SHOPYARD_TEST_PG_BIN", "/usr/lib/postgresql/15/bin"))
@@ -37,12 +38,17 @@ def _as_postgres() -> list[str]:
     return ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
 
 
-def missing_pg() -> str:
-    """Why a primary and standby cannot be started here ("" when they can)."""
-    for name in ("initdb", "pg_ctl", "pg_basebackup", "pg_dump", "psql"):
+def missing_pg(*, servers=True) -> str:
+    """Why a primary and standby (or, with servers=False, only a database copy) cannot be made
+    here ("" when they can)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return "needs PostgreSQL (DATABASE_URL): runs in CI's PostgreSQL stage"
+    for name in ("initdb", "pg_ctl", "pg_basebackup", "pg_dump", "psql")[0 if servers else 3:]:
         if not (PG_BIN / name).exists():
             return f"PostgreSQL binaries not found in {PG_BIN} ({name}); set SHOPYARD_TEST_PG_BIN"
-    if os.geteuid() == 0:
+    if servers and os.geteuid() == 0:
         if not shutil.which("runuser"):
             return "running as root without runuser: initdb cannot run"
         try:
@@ -57,12 +63,23 @@ def missing_pg() -> str:
 class PgServer:
     """One PostgreSQL server in a folder of its own, listening on 127.0.0.1 only."""
 
-    def __init__(self, datadir: Path, port: int):
-        self.datadir, self.port = datadir, port
-        self.log = datadir.parent / f"{datadir.name}.log"
+    def __init__(self, datadir: Path | None, port: int, *, host="127.0.0.1", user="postgres", password=""):
+        self.datadir, self.port, self.host, self.user, self.password = datadir, port, host, user, password
+        self.log = datadir.parent / f"{datadir.name}.log" if datadir else None
+
+    @classmethod
+    def of_test_database(cls):
+        """The server this test session's database is on (DATABASE_URL), and that database's name."""
+        from django.db import connection
+
+        d = connection.settings_dict
+        server = cls(None, int(d.get("PORT") or 5432), host=d.get("HOST") or "127.0.0.1",
+                     user=d.get("USER") or "postgres", password=d.get("PASSWORD") or "")
+        return server, d["NAME"]
 
     def url(self, db: str) -> str:
-        return f"postgresql://postgres@127.0.0.1:{self.port}/{db}"
+        auth = quote(self.user, safe="") + (":" + quote(self.password, safe="") if self.password else "")
+        return f"postgresql://{auth}@{self.host}:{self.port}/{quote(db, safe='')}"
 
     def start(self):
         _run([*_as_postgres(), str(PG_BIN / "pg_ctl"), "-D", str(self.datadir), "-l", str(self.log), "-w",
@@ -146,12 +163,21 @@ def wait_replayed(primary: PgServer, standby: PgServer, timeout=30):
 
 
 def copy_schema(source_url: str, target: PgServer, db: str):
-    """Create `db` on `target` as a copy of the (migrated, empty) database at `source_url`:
-    faster than running the migrations again."""
+    """Create `db` on `target` as a copy of the (migrated, empty) database at `source_url`
+    (this test session's test database): faster than running the migrations again."""
     target.sql(f'CREATE DATABASE "{db}"')
-    dump = subprocess.run([str(PG_BIN / "pg_dump"), "--no-owner", "--no-privileges", "-d", source_url],
-                          capture_output=True, check=True).stdout
-    _run([str(PG_BIN / "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", target.url(db)], input=dump.decode())
+    dump = _run([str(PG_BIN / "pg_dump"), "--no-owner", "--no-privileges", "-d", source_url])
+    _run([str(PG_BIN / "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", target.url(db)], input=dump)
+
+
+@contextmanager
+def scratch_database(server: PgServer, source_url: str, db: str):
+    """`copy_schema` into a new database on `server`, dropped afterwards."""
+    try:
+        copy_schema(source_url, server, db)
+        yield db
+    finally:
+        server.try_sql(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
 
 
 # --- Shopyard processes -------------------------------------------------------

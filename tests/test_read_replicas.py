@@ -159,27 +159,11 @@ print(json.dumps({
 """
 
 
-def _pg_reason():
-    from django.conf import settings
-
-    if settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1] != "postgresql":
-        return "needs PostgreSQL (DATABASE_URL): runs in CI's PostgreSQL stage"
-    return servers.missing_pg()
-
-
 @pytest.fixture
 def replicated_shop(db, tmp_path):
     """Shopyard under gunicorn on a primary with one streaming standby as its replica."""
-    reason = _pg_reason()
-    if reason:
-        pytest.skip(reason)
-    from django.db import connection
-
-    # the migrated, empty test database pytest-django made: its schema is copied to the primary
-    d = connection.settings_dict
-    source_url = (f"postgresql://{d['USER'] or 'postgres'}:{d['PASSWORD'] or ''}@{d['HOST'] or '127.0.0.1'}:"
-                  f"{d['PORT'] or 5432}/{d['NAME']}")
-    db = f"shopyard_{uuid.uuid4().hex[:8]}"
+    source, test_db = servers.PgServer.of_test_database()
+    name = f"shopyard_{uuid.uuid4().hex[:8]}"
     home = tmp_path / "home"
     home.mkdir()
     with servers.primary_and_standby() as (primary, standby, started):
@@ -187,20 +171,21 @@ def replicated_shop(db, tmp_path):
         servers.start_standby(primary, standby, started)
 
         def fill():
-            servers.copy_schema(source_url, primary, db)
-            return servers.run_python(servers.app_env(home, DATABASE_URL=primary.url(db)), SETUP)
+            servers.copy_schema(source.url(test_db), primary, name)
+            return servers.run_python(servers.app_env(home, DATABASE_URL=primary.url(name)), SETUP)
 
-        env = servers.app_env(home, DATABASE_URL=primary.url(db), DATABASE_REPLICA_URLS=standby.url(db),
+        env = servers.app_env(home, DATABASE_URL=primary.url(name), DATABASE_REPLICA_URLS=standby.url(name),
                               SHOPYARD_PAGE_CACHE_SECONDS="0", SHOPYARD_REPLICA_PIN_SECONDS="30")
         with ThreadPoolExecutor(1) as pool:
             filled = pool.submit(fill)  # while gunicorn starts (it touches no database until asked)
             with servers.gunicorns([env]) as (base,):
                 data = filled.result()
                 servers.wait_replayed(primary, standby)
-                yield {"base": base, "primary": primary, "standby": standby, "db": db, **data}
+                yield {"base": base, "primary": primary, "standby": standby, "db": name, **data}
 
 
 @pytest.mark.replica
+@pytest.mark.skipif(bool(servers.missing_pg()), reason=servers.missing_pg() or "-")
 def test_catalogue_reads_come_from_the_replica_and_a_shoppers_own_from_the_primary(replicated_shop):
     s = replicated_shop
     base, primary, standby, db = s["base"], s["primary"], s["standby"], s["db"]
