@@ -139,6 +139,48 @@ def test_the_setting_adds_replica_connections_the_router_and_the_pin():
                      "10.0.0.3", {"MIRROR": "default"}]
 
 
+def _page_cache_timeouts(monkeypatch):
+    """The timeouts the page cache stores its entries with, in order."""
+    from shopyard.storefront import page_cache
+
+    seen, real_set = [], page_cache.cache.set
+
+    def spy(key, value, timeout=None, **kw):
+        if key.startswith("storefront:page:"):
+            seen.append(timeout)
+        return real_set(key, value, timeout, **kw)
+
+    monkeypatch.setattr(page_cache.cache, "set", spy)
+    return seen
+
+
+def test_pages_cached_just_after_a_change_are_kept_only_briefly_with_replicas(
+        one_replica, settings, client, product, monkeypatch):
+    """A replica may still lack the change that emptied the page cache: what it renders then
+    must not stay cached for the full PAGE_CACHE_SECONDS."""
+    from shopyard.storefront import page_cache
+
+    settings.PAGE_CACHE_SECONDS = 600
+    settings.REPLICA_PIN_SECONDS = 300  # longer than any first request takes on a busy machine
+    timeouts = _page_cache_timeouts(monkeypatch)
+    page_cache.bump()  # a catalogue change
+    assert client.get(f"/p/{product.pk}/", follow=True).status_code == 200
+    page_cache.cache.delete(page_cache.BUMPED_KEY)  # REPLICA_PIN_SECONDS later
+    assert client.get(f"/c/{product.category.slug}/").status_code == 200
+    assert timeouts == [300, 600]
+
+
+def test_without_replicas_a_change_keeps_the_full_page_cache_time(settings, client, product, monkeypatch):
+    from shopyard.storefront import page_cache
+
+    settings.REPLICA_DATABASES = []
+    settings.PAGE_CACHE_SECONDS = 30
+    timeouts = _page_cache_timeouts(monkeypatch)
+    page_cache.bump()
+    assert client.get(f"/p/{product.pk}/", follow=True).status_code == 200
+    assert timeouts == [30]
+
+
 # --- a real primary and streaming standby ---------------------------------------
 
 SETUP = """
