@@ -139,6 +139,37 @@ def test_the_setting_adds_replica_connections_the_router_and_the_pin():
                      "10.0.0.3", {"MIRROR": "default"}]
 
 
+def _catalogue_marks(url, client):
+    """For each SQL query `url` runs: whether it ran inside a catalogue read."""
+    from django.db import connection
+
+    marks = []
+
+    def note(execute, sql, params, many, context):
+        marks.append(replicas._catalogue_alias.get() is not None)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(note):
+        response = client.get(url, follow=True)
+    assert response.status_code == 200, url
+    return marks
+
+
+def test_every_catalogue_page_and_api_read_is_marked_and_others_are_not(one_replica, client, product, shopper):
+    """The decorator is what lets a read reach a replica: a catalogue endpoint that lost it
+    would quietly load the primary, one that should not have it would serve stale data."""
+    slug, shop = product.category.slug, product.shop.slug
+    catalogue = ["/", f"/c/{slug}/", f"/p/{product.pk}/", f"/shop/{shop}/", "/search/?q=lamp",
+                 "/search/suggest/?q=la", "/api/v1/categories", "/api/v1/products", f"/api/v1/products/{product.pk}",
+                 "/api/v1/search?q=lamp", "/api/v1/search/suggest?q=la"]
+    for url in catalogue:
+        assert any(_catalogue_marks(url, client)), url
+    client.force_login(shopper)
+    for url in ["/cart/", "/orders/", "/accounts/me/", "/favourites/"]:
+        marks = _catalogue_marks(url, client)
+        assert marks and not any(marks), url
+
+
 def _page_cache_timeouts(monkeypatch):
     """The timeouts the page cache stores its entries with, in order."""
     from shopyard.storefront import page_cache
