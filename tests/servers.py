@@ -211,11 +211,13 @@ def gunicorns(envs: list[dict]):
             port = free_port()
             log = open(Path(env["SHOPYARD_HOME"]) / f"gunicorn-{port}.log", "w")
             procs.append((subprocess.Popen(
-                [str(GUNICORN), "shopyard.wsgi", "-w", "1", "-b", f"127.0.0.1:{port}", "--log-level", "warning"],
+                [str(GUNICORN), "shopyard.wsgi", "-w", "1", "-b", f"127.0.0.1:{port}", "--log-level", "warning",
+                 # a busy CI machine may take longer than gunicorn's default 30 s to import Django
+                 "--timeout", "180"],
                 env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT), log))
             bases.append(f"http://127.0.0.1:{port}")
+        deadline = time.monotonic() + 180
         for (proc, log), base in zip(procs, bases, strict=True):
-            deadline = time.monotonic() + 60
             while True:
                 try:
                     urllib.request.urlopen(base + "/health/live", timeout=2).read()
