@@ -3,7 +3,7 @@ tests/test_app_servers.py): a PostgreSQL primary with a streaming standby,
 owned by the test in a temporary folder, and gunicorn instances of Shopyard.
 
 Both are started from the binaries on the machine and stopped afterwards;
-`missing()` names what is not there, so the tests skip with that reason."""
+`missing_pg()` names what is not there, so the tests skip with that reason."""
 
 import http.cookiejar
 import json
