@@ -157,6 +157,23 @@ else:
             "TEST": {"NAME": env("SHOPYARD_TEST_SQLITE", str(SHOPYARD_HOME / "test-shopyard.sqlite3"))},
         }
     }
+# read replicas (docs/operations.md, "Read replicas"): catalogue reads may go to these;
+# without DATABASE_REPLICA_URLS there is no router and everything uses "default"
+REPLICA_DATABASES = []
+for _n, _url in enumerate(u.strip() for u in env("DATABASE_REPLICA_URLS", "").split(",") if u.strip()):
+    _replica = dj_database_url.parse(
+        _url, conn_max_age=int(env("DB_CONN_MAX_AGE", "60")), conn_health_checks=True)
+    _replica["ENGINE"] = "django_prometheus.db.backends.postgresql"
+    _replica.setdefault("OPTIONS", {}).setdefault("connect_timeout", int(env("DB_CONNECT_TIMEOUT", "5")))
+    _replica["TEST"] = {"MIRROR": "default"}  # tests read the test database through it
+    DATABASES[f"replica{_n + 1}"] = _replica
+    REPLICA_DATABASES.append(f"replica{_n + 1}")
+if REPLICA_DATABASES:
+    DATABASE_ROUTERS = ["shopyard.core.replicas.ReplicaRouter"]
+    # outside the session middleware, so a session saved on the way out counts as a write
+    MIDDLEWARE.insert(1, "shopyard.core.replicas.PinMiddleware")
+# after a write, the visitor reads from the primary for this long (a cookie, core/replicas.py)
+REPLICA_PIN_SECONDS = int(env("SHOPYARD_REPLICA_PIN_SECONDS", "10"))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- cache, sessions ------------------------------------------------------

@@ -13,6 +13,7 @@ from pydantic import field_validator
 from shopyard.core.api_support import Id, PageMeta, ascii_digits_only, bearer, paginate, responses
 from shopyard.core.errors import NotFound, ValidationFailed
 from shopyard.core.money import money_str
+from shopyard.core.replicas import catalogue_view
 from shopyard.shops.queries import shop_for_seller
 
 from . import queries, services
@@ -154,6 +155,7 @@ def detail(p: Product) -> dict:
 
 
 @router.get("/categories", response=responses({200: list[CategoryOut]}), auth=None)
+@catalogue_view
 def categories(request):
     """The category tree (two levels)."""
     return Status(200, [
@@ -189,6 +191,7 @@ def _to_search(request, filters):
             openapi_extra={"responses": {"308": {
                 "description": "a request with `q`: redirected to GET /search (deprecated here)",
                 "headers": {"Location": {"schema": {"type": "string"}}}}}})
+@catalogue_view
 def list_products(request, filters: Query[ProductFilters]):
     """Published products, filtered and sorted; `page_size` is capped at 100. With `q`
     (deprecated) the request is redirected (308) to GET /search."""
@@ -208,6 +211,7 @@ def list_products(request, filters: Query[ProductFilters]):
 
 
 @router.get("/products/{product_id}", response=responses({200: ProductOut}), auth=None)
+@catalogue_view
 def get_product(request, product_id: Id):
     """A published product with its SKUs, each with price and stock."""
     from django.http import Http404

@@ -8,6 +8,7 @@ from ninja import Field, Query, Router, Schema
 from shopyard.analytics.services import record
 from shopyard.catalog.api import ProductCard, card
 from shopyard.core.api_support import responses
+from shopyard.core.replicas import catalogue_view
 
 from . import queries
 
@@ -77,6 +78,7 @@ class SuggestOut(Schema):
 
 
 @router.get("/search", response=responses({200: SearchOut}), auth=None, url_name="search")
+@catalogue_view
 def search(request, params: Query[SearchParams]):
     filters = queries.Filters(category=params.category, brand=params.brand, shop=params.shop, price=params.price,
                               in_stock=params.in_stock, on_promotion=params.on_promotion,
@@ -102,5 +104,6 @@ class SuggestParams(Schema):
 
 
 @router.get("/search/suggest", response=responses({200: SuggestOut}), auth=None)
+@catalogue_view
 def suggest(request, params: Query[SuggestParams]):
     return {"q": params.q[:200], "suggestions": queries.suggest(params.q)}

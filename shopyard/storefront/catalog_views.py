@@ -44,6 +44,7 @@ from shopyard.checkout.pricing import unit_prices
 from shopyard.core.errors import DomainError
 from shopyard.core.i18n import localized
 from shopyard.core.money import format_price
+from shopyard.core.replicas import catalogue_view
 from shopyard.core.validation import page_number, parse_id
 from shopyard.promotions.discounts import badges_for, listing_badges
 from shopyard.promotions.group_queries import product_offers
@@ -158,6 +159,7 @@ def _in_order(products, ids):
 # --- pages ----------------------------------------------------------------
 
 
+@catalogue_view
 def home(request):
     now = timezone.now()
     changes_at = []
@@ -184,6 +186,7 @@ def _seconds_until(moments, now):
     return (min(moments) - now).total_seconds() if moments else None
 
 
+@catalogue_view
 def category(request, slug):
     changes = []
 
@@ -221,6 +224,7 @@ def _listing_seo(request, page, *, title, description, path):
     return seo.page_seo(request, title=title, description=description, path=path)
 
 
+@catalogue_view
 def product(request, pk, slug=""):
     now = timezone.now()
     changes = []
@@ -354,6 +358,7 @@ def _product_context(request, pk, *, now=None):
     }
 
 
+@catalogue_view
 def shop(request, slug):
     the_shop = active_shops().filter(slug=slug).first()
     if the_shop is None:

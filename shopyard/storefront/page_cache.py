@@ -16,7 +16,10 @@ page's key also holds its SKUs' current stock (one indexed query per view),
 so the stock a shopper sees is never stale. A page whose content changes by
 itself at a known moment (a home banner's schedule) passes `ttl`, so its
 entry expires at that moment: a schedule boundary is never hidden for longer
-than PAGE_CACHE_SECONDS, and usually not at all.
+than PAGE_CACHE_SECONDS, and usually not at all. With read replicas, a page
+rendered just after a change may come from a replica that has not replayed
+it yet: for REPLICA_PIN_SECONDS after each bump, new entries are kept no
+longer than that, so a lagging replica cannot fix an old page in the cache.
 """
 
 import hashlib
@@ -31,10 +34,14 @@ from django.template.loader import render_to_string
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import get_language
 
+from shopyard.core.replicas import replica_aliases
+
 MARKER = f"csrf-{secrets.token_hex(16)}"
 # where templates render {{ csrf_token }}: {% csrf_token %} and base.html's hx-headers
 TOKEN_SLOTS = ('name="csrfmiddlewaretoken" value="%s"', '"X-CSRFToken": "%s"')
 VERSION_KEY = "storefront:page-version"
+# set for REPLICA_PIN_SECONDS after each bump when read replicas are configured
+BUMPED_KEY = "storefront:page-bumped"
 
 
 def cacheable(request) -> bool:
@@ -61,6 +68,9 @@ def bump(_payload=None) -> None:
         cache.incr(VERSION_KEY)
     except ValueError:
         cache.set(VERSION_KEY, 2, None)
+    if replica_aliases():
+        # a replica may not have the change yet: pages rendered in the next seconds are kept briefly
+        cache.set(BUMPED_KEY, 1, settings.REPLICA_PIN_SECONDS)
 
 
 def fill_token(html: str, token: str) -> str:
@@ -91,6 +101,9 @@ def render_page(request, template: str, build_context, *, status=200, vary=None,
         until_change = ttl() if ttl else None
         if until_change is not None:
             seconds = max(1, min(seconds, math.ceil(until_change)))
+        if replica_aliases() and cache.get(BUMPED_KEY):
+            # rendered from a replica that may still lag behind the change that emptied the cache
+            seconds = min(seconds, settings.REPLICA_PIN_SECONDS)
         cache.set(key, html, seconds)
     response = HttpResponse(fill_token(html, get_token(request)), status=status)
     patch_vary_headers(response, ("Cookie", "Accept-Language"))

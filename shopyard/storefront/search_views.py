@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy
 
 from shopyard.analytics.services import record
 from shopyard.catalog.queries import visible_product_slug
+from shopyard.core.replicas import catalogue_view
 from shopyard.core.validation import page_number, parse_id
 from shopyard.search import queries as search_queries
 from shopyard.search import services as search_services
@@ -104,6 +105,7 @@ def _facet_groups(result, params, filters):
     return groups, toggles
 
 
+@catalogue_view
 def search(request):
     q = clean_query(request.GET.get("q"))
     sort = request.GET.get("sort", "relevance")
@@ -143,6 +145,7 @@ def search(request):
     return render(request, template, context)
 
 
+@catalogue_view
 def suggest(request):
     q = clean_query(request.GET.get("q"))
     items = search_queries.suggest(q) if q else []
