@@ -10,14 +10,13 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy
 
 from shopyard.analytics.services import record
-from shopyard.catalog.queries import visible_product_slug
+from shopyard.catalog.links import canonical_product_path, product_path
 from shopyard.core.validation import page_number, parse_id
 from shopyard.search import queries as search_queries
 from shopyard.search import services as search_services
 from shopyard.search.text import clean_query
 
 from .catalog_views import _categories, _decorate, _is_htmx
-from .seo import product_path
 
 SORT_CHOICES = [
     ("relevance", gettext_lazy("Best match")),
@@ -168,4 +167,4 @@ def click(request, log_id):
     else:
         search_services.record_click(log_id=log_id, product_id=product_id, position=request.GET.get("pos"))
     # straight to the canonical URL (a product's bare /p/<id>/ would redirect once more)
-    return HttpResponseRedirect(product_path(product_id, visible_product_slug(product_id) or ""))
+    return HttpResponseRedirect(canonical_product_path(product_id))
