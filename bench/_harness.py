@@ -37,7 +37,8 @@ def environment(db: str):
     env.pop("BROKER_URL", None)
     dbname = None
     if db == "postgres":
-        dbname = f"shopyard_bench_{uuid.uuid4().hex[:8]}"
+        # BENCH_DB_PREFIX: on a shared server, a name within the runner's own databases
+        dbname = f"{os.environ.get('BENCH_DB_PREFIX', 'shopyard_bench')}_{uuid.uuid4().hex[:8]}"
         subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", dbname], check=True)
         env["DATABASE_URL"] = f"postgresql://postgres@127.0.0.1:5432/{dbname}"
     else:

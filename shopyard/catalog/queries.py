@@ -61,11 +61,6 @@ def published_products(*, category=None, shop_id=None, sort="newest", min_price=
     return qs.order_by(*SORTS.get(sort, SORTS["newest"]))
 
 
-def visible_product_slug(product_id) -> str | None:
-    """The slug of a product shoppers may see ("" when it has none), or None."""
-    return visible_products().filter(pk=product_id).values_list("slug", flat=True).first()
-
-
 def with_cover(qs):
     """Attach the first image as `cover` using one extra query for the page."""
     return qs.select_related("shop").prefetch_related(

@@ -65,13 +65,20 @@ class ReportOut(Schema):
     total: ReportRowOut
 
 
-def link_out(request, link) -> dict:
+def link_out(request, link, path=None) -> dict:
     return {
         "id": link.pk, "name": link.name, "source": link.source, "medium": link.medium,
         "campaign": link.campaign, "target": link.target, "product_id": link.product_id, "code": link.code,
         "short_url": request.build_absolute_uri(f"/s/{link.code}/"),
-        "full_url": request.build_absolute_uri(views.target_path(link)), "created_at": link.created_at,
+        "full_url": request.build_absolute_uri(path or views.target_path(link)), "created_at": link.created_at,
     }
+
+
+def links_out(request, links) -> list[dict]:
+    """link_out for a list, the targets' canonical URLs in one query."""
+    links = list(links)
+    paths = views.target_paths(links)
+    return [link_out(request, link, paths[link.pk]) for link in links]
 
 
 def _row(row) -> dict:
@@ -87,7 +94,7 @@ def report_out(report) -> dict:
 @seller_router.get("/campaign-links", response=responses({200: list[LinkOut]}), auth=bearer)
 def list_links(request):
     shop = shop_for_seller(request.auth, perm="channels")
-    return [link_out(request, link) for link in queries.links_for_shop(shop).select_related("shop")[:1000]]
+    return links_out(request, queries.links_for_shop(shop).select_related("shop")[:1000])
 
 
 @seller_router.post("/campaign-links", response=responses({201: LinkOut}), auth=bearer)

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_http_methods
 from shopyard.catalog.queries import visible_products
 from shopyard.channels import queries as channel_queries
 from shopyard.channels import services as channel_services
-from shopyard.channels.api import link_out
+from shopyard.channels.api import links_out
 from shopyard.core.access import operator_required
 from shopyard.core.errors import DomainError
 from shopyard.core.i18n import localized
@@ -50,7 +50,7 @@ def channels(request):
                                                                                            "code": link.code})
             return redirect("console:channels")
     report, period_errors = _report(request, shop)
-    links = [link_out(request, link) for link in channel_queries.links_for_shop(shop).select_related("shop")[:200]]
+    links = links_out(request, channel_queries.links_for_shop(shop).select_related("shop")[:200])
     products = [(p.pk, localized(p, "title")) for p in
                 visible_products().filter(shop=shop).order_by("-id").only("pk", "title", "title_en")[:PRODUCT_CHOICES_MAX]]
     return _render(request, "console/channels.html", {

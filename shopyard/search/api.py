@@ -25,7 +25,9 @@ class SearchParams(Schema):
     on_promotion: bool = False
     attr: list[Annotated[int, Field(ge=1, le=2**53)]] = Field(
         default_factory=list, max_length=queries.MAX_ATTRIBUTES,
-        description="attribute value ids (see facets.attributes), repeated: attr=3&attr=17; each is required")
+        description="attribute value ids (see facets.attributes), repeated: attr=3&attr=17. Values of one "
+                    "attribute (the same facets.attributes[].attribute) are alternatives, different attributes "
+                    "are all required: red or blue, and size M. An id that names no value finds nothing")
     sort: Literal["relevance", "sales", "price_asc", "price_desc", "newest"] = "relevance"
     page: int = Field(1, ge=1, le=100000)
     page_size: int = Field(24, ge=1, le=100)
@@ -39,9 +41,12 @@ class FacetValue(Schema):
 
 class AttributeFacetValue(Schema):
     id: int
+    attribute: str = Field(description="what groups the values of one attribute (its folded name): the chosen "
+                                       "values that share it are alternatives")
     name: str = Field(description="the attribute: 颜色, Size…")
     label: str = Field(description="the value: 红色, XL…")
-    count: int
+    count: int = Field(description="the results with this value in place of its attribute's chosen values "
+                                   "(every other filter applied); 0 for a chosen value no result has")
 
 
 class Facets(Schema):
@@ -89,7 +94,8 @@ def search(request, params: Query[SearchParams]):
     labels = queries.facet_labels(result) if result.facets else {}
     facets = {key: [{"id": i, "label": labels.get(key, {}).get(i, str(i)), "count": n}
                     for i, n in result.facets.get(key, [])] for key in queries.FACETS}
-    facets["attributes"] = [{"id": i, "name": labels["attributes"][i][0], "label": labels["attributes"][i][1], "count": n}
+    facets["attributes"] = [{"id": i, "attribute": labels["attributes"][i][2], "name": labels["attributes"][i][0],
+                             "label": labels["attributes"][i][1], "count": n}
                             for i, n in result.facets.get("attributes", []) if i in labels.get("attributes", {})]
     facets["in_stock"] = result.facets.get("in_stock", 0)
     facets["on_promotion"] = result.facets.get("on_promotion", 0)

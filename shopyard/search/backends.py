@@ -28,13 +28,25 @@ WHERE = {"category": "(d.category_id = %s OR d.root_category_id = %s)", "brand":
          "shop": "d.shop_id = %s", "price": "d.price_band = %s", "in_stock": "d.in_stock", "on_promotion": "d.on_promotion"}
 
 
+def _any_value(ids) -> tuple[str, list]:
+    """The product has one of these attribute values."""
+    return "(" + " OR ".join(["d.attribute_ids LIKE %s"] * len(ids)) + ")", [f"% {int(pk)} %" for pk in ids]
+
+
 def _where(filters: dict | None) -> tuple[str, list]:
     sql, params = "", []
     for name, value in (filters or {}).items():
-        if name == "attributes":  # each chosen attribute value must be one of the product's
-            for pk in value:
-                sql += " AND d.attribute_ids LIKE %s"
-                params.append(f"% {int(pk)} %")
+        if name == "attributes":  # (ids of one attribute, ...): one value of each attribute
+            for ids in value:
+                clause, args = _any_value(ids)
+                sql += " AND " + clause
+                params += args
+            continue
+        if name == "attributes_but_one":  # the same, but one attribute may be missed (its own facet counts)
+            if len(value) > 1:
+                cases = [_any_value(ids) for ids in value]
+                sql += " AND (" + " + ".join(f"CASE WHEN {c} THEN 1 ELSE 0 END" for c, _a in cases) + ") >= %s"
+                params += [a for _c, args in cases for a in args] + [len(value) - 1]
             continue
         clause = WHERE[name]
         sql += " AND " + clause
@@ -65,7 +77,9 @@ class Backend:
               any_group=False) -> list[tuple]:
         """Visible documents matching `query` (in their titles only, with `titles_only`;
         any one of its words rather than all, with `any_group`) and
-        `filters` ({name: value} of WHERE, plus "attributes": value ids), best text match first:
+        `filters` ({name: value} of WHERE, plus "attributes": a tuple of value-id tuples, one per
+        attribute, and "attributes_but_one", the same with one attribute allowed to miss), best
+        text match first:
         (score, *MATCH_COLUMNS)."""
         raise NotImplementedError
 

@@ -10,6 +10,13 @@ equal the number of results the same filter gives (each facet is counted with
 every other filter applied, so choosing one of its values shows exactly that
 many) whenever the window is not full; with a full window (`capped`) they count
 the best WINDOW matches.
+
+Attribute values are chosen the way shoppers know from other shops: values of one
+attribute are alternatives (颜色: 红色 or 蓝色), attributes are all required (and
+尺码: M). The values of an attribute with a choice are counted without that
+attribute's own choice (with every other filter and attribute), so each shows the
+results it gives in place of the choice; that takes one more match, with the
+attributes relaxed to "all but one" (`_loose_rows`).
 """
 
 from dataclasses import dataclass, field
@@ -23,7 +30,7 @@ from shopyard.shops.models import Shop
 from . import text
 from .backends import backend
 from .models import AttributeValue, QueryStat, SearchDocument, SearchTerm, SuggestPrefix, Synonym
-from .services import PREFIX_MAX, PRICE_BANDS, SYNONYMS_KEY, popularity, reputation
+from .services import PREFIX_MAX, PRICE_BANDS, SYNONYMS_KEY, attribute_of, popularity, reputation
 
 WINDOW = 1000  # the best text matches ranked, counted and faceted
 PER_PAGE = 24
@@ -45,7 +52,7 @@ class Filters:
     price: int | None = None  # a price range, 1-based (services.price_band)
     in_stock: bool = False
     on_promotion: bool = False
-    attributes: tuple = ()  # AttributeValue ids, each required
+    attributes: tuple = ()  # AttributeValue ids: one of each attribute's chosen values required
 
     def active(self) -> dict:
         return {k: v for k, v in self.__dict__.items() if v is not None and v is not False and v != ()}
@@ -144,7 +151,28 @@ def correct(query: text.Query) -> text.Query | None:
 # on promotion, sales, lowest price, created at, title terms, head-word terms)
 
 
-def _keep(row, filters: Filters, skip: str = "") -> bool:
+def attribute_choice(ids) -> tuple:
+    """The chosen attribute values by attribute: ((attribute, (id, ...)), ...), attributes in
+    a fixed order. An id that names no value is an attribute of its own that no product
+    has, so it finds nothing (as an unknown category or brand does)."""
+    if not ids:
+        return ()
+    ids = list(dict.fromkeys(ids))
+    keys = dict(AttributeValue.objects.filter(pk__in=ids).values_list("pk", "key"))
+    groups = {}
+    for pk in ids:
+        groups.setdefault(attribute_of(keys[pk]) if pk in keys else f"#{pk}", []).append(pk)
+    return tuple((name, tuple(sorted(group))) for name, group in sorted(groups.items()))
+
+
+def _has_one_of(row, ids) -> bool:
+    own = row[14] or ""
+    return any(f" {pk} " in own for pk in ids)
+
+
+def _keep(row, filters: Filters, groups=(), skip: str = "") -> bool:
+    """Whether a match row passes the filters but `skip` (a facet name) and has one value of
+    each attribute in `groups` (attribute_choice; an attribute left out is not required)."""
     if filters.category is not None and skip != "category" and filters.category not in (row[3], row[4]):
         return False
     if filters.brand is not None and skip != "brand" and row[5] != filters.brand:
@@ -157,33 +185,55 @@ def _keep(row, filters: Filters, skip: str = "") -> bool:
         return False
     if filters.on_promotion and skip != "on_promotion" and not row[8]:
         return False
-    if filters.attributes and skip != "attributes":
-        own = row[14] or ""
-        if any(f" {pk} " not in own for pk in filters.attributes):
-            return False
-    return True
+    return all(_has_one_of(row, ids) for _name, ids in groups)
 
 
-def _facets(rows, filters: Filters) -> dict:
+def _attribute_counts(rows, filters: Filters, groups, loose) -> list:
+    """[(value id, count)]: for a value of an attribute without a choice, the results that
+    have it; for a value of an attribute with one, the results if it replaced that choice
+    (the other filters and attributes kept). `loose` holds the matches with every filter
+    but the attributes, which need only all but one chosen attribute: a row that has every
+    chosen attribute counts for all its values, a row that misses one attribute only for
+    its values of that attribute. The chosen values are listed even at 0, to be unticked."""
+    counts, missed = {}, {}
+    for row in (loose if groups else rows):
+        if not row[14] or not _keep(row, filters):
+            continue
+        misses = [name for name, ids in groups if not _has_one_of(row, ids)]
+        if not misses:
+            for pk in row[14].split():
+                counts[int(pk)] = counts.get(int(pk), 0) + 1
+        elif len(misses) == 1:
+            missed.setdefault(misses[0], []).append(row)
+    if missed:  # which of those rows' values belong to the attribute they missed
+        ids = {int(pk) for batch in missed.values() for row in batch for pk in row[14].split()}
+        keys = {}
+        chunk = sorted(ids)
+        for start in range(0, len(chunk), 500):
+            keys.update(AttributeValue.objects.filter(pk__in=chunk[start:start + 500]).values_list("pk", "key"))
+        for name, batch in missed.items():
+            for row in batch:
+                for pk in map(int, row[14].split()):
+                    if pk in keys and attribute_of(keys[pk]) == name:
+                        counts[pk] = counts.get(pk, 0) + 1
+    for _name, ids in groups:
+        for pk in ids:
+            counts.setdefault(pk, 0)
+    return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+def _facets(rows, filters: Filters, groups=(), loose=()) -> dict:
     cols = {"category": 3, "brand": 5, "shop": 2, "price": 6}
     out = {}
     for name, col in cols.items():
         counts = {}
         for row in rows:
-            if row[col] is not None and _keep(row, filters, skip=name):
+            if row[col] is not None and _keep(row, filters, groups, skip=name):
                 counts[row[col]] = counts.get(row[col], 0) + 1
         out[name] = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
-    # attribute values: how many of the results have each (choosing one narrows to exactly that many)
-    counts = {}
-    for row in rows:
-        if row[14] and _keep(row, filters):
-            for pk in row[14].split():
-                counts[int(pk)] = counts.get(int(pk), 0) + 1
-    chosen = set(filters.attributes)
-    out["attributes"] = sorted(((pk, n) for pk, n in counts.items() if pk not in chosen or n),
-                               key=lambda kv: (-kv[1], kv[0]))
-    out["in_stock"] = sum(1 for r in rows if r[7] and _keep(r, filters, skip="in_stock"))
-    out["on_promotion"] = sum(1 for r in rows if r[8] and _keep(r, filters, skip="on_promotion"))
+    out["attributes"] = _attribute_counts(rows, filters, groups, loose)
+    out["in_stock"] = sum(1 for r in rows if r[7] and _keep(r, filters, groups, skip="in_stock"))
+    out["on_promotion"] = sum(1 for r in rows if r[8] and _keep(r, filters, groups, skip="on_promotion"))
     return out
 
 
@@ -261,8 +311,26 @@ def _relaxed(engine, query, where) -> list:
     return [(score / top + RELAXED_STEP * matched, *r[1:]) for score, matched, r in out]
 
 
-def _sql_filters(filters: Filters) -> dict:
-    return {name: value for name, value in filters.active().items()}
+def _sql_filters(filters: Filters, groups, *, loose=False) -> dict:
+    """The filters for the match: the attributes as value-id tuples, one per attribute (all
+    required; with `loose`, all but one, and none when only one is chosen)."""
+    where = {name: value for name, value in filters.active().items() if name != "attributes"}
+    if groups and not loose:
+        where["attributes"] = tuple(ids for _name, ids in groups)
+    elif len(groups) > 1:
+        where["attributes_but_one"] = tuple(ids for _name, ids in groups)
+    return where
+
+
+def _loose_rows(engine, query, filters: Filters, groups, *, relaxed: bool) -> list:
+    """The matches an attribute with a choice is counted on (see _attribute_counts): the
+    same query, the same way (relaxed or not), with the attributes loosened."""
+    if not groups:
+        return []
+    where = _sql_filters(filters, groups, loose=True)
+    if relaxed:
+        return _relaxed(engine, query, where)
+    return _match(engine, query, where)[0]
 
 
 def search(q, *, filters: Filters | None = None, sort="relevance", page=1, per_page=PER_PAGE) -> SearchResult:
@@ -280,7 +348,8 @@ def search(q, *, filters: Filters | None = None, sort="relevance", page=1, per_p
     if not query:
         return result
     engine = backend()
-    where = _sql_filters(filters)
+    groups = attribute_choice(filters.attributes)
+    where = _sql_filters(filters, groups)
     rows, broad = _match(engine, query, where)
     relaxed = []
     if not rows and len(query.groups) > 1:
@@ -299,8 +368,8 @@ def search(q, *, filters: Filters | None = None, sort="relevance", page=1, per_p
         rows, result.capped = relaxed, len(relaxed) >= WINDOW
     else:
         rows = _rescored(query, rows)
-    result.facets = _facets(rows, filters)
-    kept = [r for r in rows if _keep(r, filters)]
+    result.facets = _facets(rows, filters, groups, _loose_rows(engine, query, filters, groups, relaxed=bool(relaxed)))
+    kept = [r for r in rows if _keep(r, filters, groups)]
     if sort == "newest":  # created_at is text on SQLite, a datetime on PostgreSQL: both order correctly
         kept.sort(key=lambda r: (r[11], r[1]), reverse=True)
         kept.sort(key=lambda r: not r[7])
@@ -314,7 +383,8 @@ def search(q, *, filters: Filters | None = None, sort="relevance", page=1, per_p
 
 
 def facet_labels(result: SearchResult) -> dict:
-    """Names for the facet values of a result (one query per facet with values)."""
+    """Names for the facet values of a result (one query per facet with values); an attribute
+    value's is (attribute name, value, attribute: what attribute_choice groups it by)."""
     lang_en = (get_language() or "").startswith("en")
 
     def pick(name, name_en):
@@ -326,21 +396,24 @@ def facet_labels(result: SearchResult) -> dict:
         labels[key] = {pk: pick(n, ne) for pk, n, ne in model.objects.filter(pk__in=ids).values_list(
             "pk", "name", "name_en")} if ids else {}
     ids = [i for i, _c in result.facets.get("attributes", [])]
-    labels["attributes"] = {pk: (pick(n, ne), pick(v, ve)) for pk, n, ne, v, ve in AttributeValue.objects.filter(
-        pk__in=ids).values_list("pk", "name", "name_en", "value", "value_en")} if ids else {}
+    labels["attributes"] = {pk: (pick(n, ne), pick(v, ve), attribute_of(key)) for pk, n, ne, v, ve, key in
+                            AttributeValue.objects.filter(pk__in=ids).values_list(
+                                "pk", "name", "name_en", "value", "value_en", "key")} if ids else {}
     return labels
 
 
 def attribute_groups(result: SearchResult, labels: dict, chosen=()) -> list[dict]:
-    """The attribute facet grouped by attribute name for the page:
-    [{"name": "颜色", "values": [(id, "红色", count, chosen?), ...]}, ...], biggest first."""
-    groups = {}
+    """The attribute facet grouped by attribute (as the search ORs them) for the page:
+    [{"name": "颜色", "values": [(id, "红色", count, chosen?), ...]}, ...], biggest first;
+    the name shown is that of the attribute's first value."""
+    groups, names = {}, {}
     for pk, count in result.facets.get("attributes", []):
         if pk in labels.get("attributes", {}):
-            name, value = labels["attributes"][pk]
-            groups.setdefault(name, []).append((pk, value, count, pk in chosen))
-    return [{"name": name, "values": values} for name, values in
-            sorted(groups.items(), key=lambda kv: (-sum(v[2] for v in kv[1]), kv[0]))]
+            name, value, attribute = labels["attributes"][pk]
+            names.setdefault(attribute, name)
+            groups.setdefault(attribute, []).append((pk, value, count, pk in chosen))
+    return [{"name": names[attribute], "values": values} for attribute, values in
+            sorted(groups.items(), key=lambda kv: (-sum(v[2] for v in kv[1]), names[kv[0]]))]
 
 
 def price_label(band: int) -> str:

@@ -98,6 +98,13 @@ def attribute_key(name: str, value: str) -> str:
     return f"{' '.join(text.normalise(name).split())}\x1f{' '.join(text.normalise(value).split())}"[:110]
 
 
+def attribute_of(key: str) -> str:
+    """The attribute an `attribute_key` belongs to (its folded name): a search ORs the
+    chosen values of one attribute (红色 or 蓝色) and ANDs attributes; two sellers'
+    Colour and colour (case and width folded) are one attribute, as their values are."""
+    return key.split("\x1f", 1)[0]
+
+
 def _attribute_values(products) -> dict:
     """{product id: [AttributeValue id, ...]} of the options its active SKUs use
     (rows created on first sight; concurrent indexers may both insert: ignore_conflicts)."""

@@ -10,7 +10,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy
 
 from shopyard.analytics.services import record
-from shopyard.catalog.queries import visible_product_slug
+from shopyard.catalog.links import canonical_product_path, product_path
 from shopyard.core.replicas import catalogue_view
 from shopyard.core.validation import page_number, parse_id
 from shopyard.search import queries as search_queries
@@ -18,7 +18,6 @@ from shopyard.search import services as search_services
 from shopyard.search.text import clean_query
 
 from .catalog_views import _categories, _decorate, _is_htmx
-from .seo import product_path
 
 SORT_CHOICES = [
     ("relevance", gettext_lazy("Best match")),
@@ -90,12 +89,14 @@ def _facet_groups(result, params, filters):
         items = [{"label": labels[key].get(v, str(v)), "count": n, "active": v == chosen,
                   "url": _url(params, **{key: None if v == chosen else v})} for v, n in values[:12]]
         groups.append({"key": key, "title": FACET_TITLES[key], "items": items})
+    # an attribute's values are check boxes: ticking one more widens to either (the search ORs
+    # them), one of another attribute narrows; a ticked value stays listed to be unticked
     chosen = list(filters.attributes)
     for group in search_queries.attribute_groups(result, labels, chosen):
         items = [{"label": value, "count": n, "active": active,
                   "url": _url(params, attr=_attr_param([c for c in chosen if c != pk] if active else [*chosen, pk]))}
-                 for pk, value, n, active in group["values"][:12]]
-        groups.append({"key": "attribute", "title": group["name"], "items": items})
+                 for n_shown, (pk, value, n, active) in enumerate(group["values"]) if n_shown < 12 or active]
+        groups.append({"key": "attribute", "title": group["name"], "items": items, "multiple": True})
     toggles = [
         {"label": gettext_lazy("In stock only"), "count": result.facets.get("in_stock", 0), "active": filters.in_stock,
          "url": _url(params, in_stock=None if filters.in_stock else "1")},
@@ -169,4 +170,4 @@ def click(request, log_id):
     else:
         search_services.record_click(log_id=log_id, product_id=product_id, position=request.GET.get("pos"))
     # straight to the canonical URL (a product's bare /p/<id>/ would redirect once more)
-    return HttpResponseRedirect(product_path(product_id, visible_product_slug(product_id) or ""))
+    return HttpResponseRedirect(canonical_product_path(product_id))

@@ -5,6 +5,7 @@ URLs (docs/seo.md):
 - product  /p/<id>-<slug>/   (slug: pinyin of the title, catalog.Product.slug);
   /p/<id>/ and a stale slug answer with a 301 to it, keeping the query string.
   A product without a slug (nothing sluggable in its title) lives at /p/<id>/.
+  The rule is catalog.links' (channels' short links build it too); imported here.
 - shop     /shop/<slug>/     category  /c/<slug>/   an old slug 301s (SlugRedirect).
 
 Pages put a `seo` dict in their context; `shopyard/base.html` renders it with
@@ -21,6 +22,7 @@ from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
+from shopyard.catalog.links import product_path, product_path_builder  # noqa: F401 (the pages' names for them)
 from shopyard.core.i18n import localized
 from shopyard.core.money import money_str
 
@@ -49,24 +51,6 @@ class Moved(Exception):
     def __init__(self, path):
         super().__init__(path)
         self.path = path
-
-
-def product_path(product_id, slug="") -> str:
-    if slug:
-        return reverse("storefront:product_slug", kwargs={"pk": product_id, "slug": slug})
-    return reverse("storefront:product", args=[product_id])
-
-
-def product_path_builder():
-    """A fast product_path for listings: reverse() once per page, not per card."""
-    marker = 987654321
-    before, after = reverse("storefront:product_slug", kwargs={"pk": marker, "slug": "s"}).split(f"{marker}-s")
-    plain_before, plain_after = reverse("storefront:product", args=[marker]).split(str(marker))
-
-    def build(product_id, slug=""):
-        return f"{before}{product_id}-{slug}{after}" if slug else f"{plain_before}{product_id}{plain_after}"
-
-    return build
 
 
 def permanent_redirect(request, path):

@@ -65,10 +65,39 @@ def test_a_short_link_redirects_to_its_target_with_the_tag(client, shop, seller,
     link = make_link(shop, seller, product)
     resp = client.get(f"/s/{link.code}/")
     assert resp.status_code == 302
-    assert resp["Location"] == (f"/p/{product.pk}/?utm_source=wechat&utm_medium=social"
-                                f"&utm_campaign=%E5%8F%8C11&utm_id={link.code}")
+    assert product.slug and resp["Location"] == (f"/p/{product.pk}-{product.slug}/?utm_source=wechat&utm_medium=social"
+                                                 f"&utm_campaign=%E5%8F%8C11&utm_id={link.code}")
     shop_link = make_link(shop, seller, name="店铺首页", target="shop", source="weibo")
     assert client.get(f"/s/{shop_link.code}/")["Location"].startswith(f"/shop/{shop.slug}/?utm_source=weibo&")
+
+
+def test_a_short_link_lands_on_the_canonical_page_in_one_redirect(client, shop, seller, product):
+    from shopyard.catalog.models import Product
+
+    product_link = make_link(shop, seller, product)
+    shop_link = make_link(shop, seller, name="店铺首页", target="shop", source="weibo")
+    for link, final in ((product_link, f.product_url(product)), (shop_link, f"/shop/{shop.slug}/")):
+        # one request to the short link, one to where it points: the page itself, tag kept
+        location = client.get(f"/s/{link.code}/")["Location"]
+        page = client.get(location)
+        assert page.status_code == 200, location
+        assert location.split("?")[0] == final
+        assert f"utm_source={link.source}" in location and f"utm_id={link.code}" in location
+    # when the product's slug changes, the same short link goes straight to the new one
+    Product.objects.filter(pk=product.pk).update(slug="xin-mingzi")
+    location = client.get(f"/s/{product_link.code}/")["Location"]
+    assert location.startswith(f"/p/{product.pk}-xin-mingzi/?utm_source=wechat&")
+    assert client.get(location).status_code == 200
+
+
+def test_a_short_link_to_a_hidden_product_gives_away_no_slug(client, shop, seller, product):
+    from shopyard.catalog.services import set_published
+
+    link = make_link(shop, seller, product)
+    set_published(actor=None, shop=shop, product_id=product.pk, published=False)
+    location = client.get(f"/s/{link.code}/")["Location"]
+    assert location.startswith(f"/p/{product.pk}/?utm_source=wechat&")
+    assert client.get(location).status_code == 404
 
 
 @pytest.mark.parametrize("code", ["ZZZZZZZZ", "x", "a" * 17, "../../etc", "%27OR1=1", "abc%01def", "短码短码"])
@@ -80,7 +109,7 @@ def test_an_unknown_or_malformed_short_code_is_a_404(db, client, code):
 def test_following_a_short_link_records_one_touch_for_the_links_shop(client, shop, seller, product):
     link = make_link(shop, seller, product)
     final = client.get(f"/s/{link.code}/", follow=True)
-    assert final.status_code == 200 and [code for _url, code in final.redirect_chain] == [302, 301]
+    assert final.status_code == 200 and [code for _url, code in final.redirect_chain] == [302]
     [row] = ChannelTouch.objects.all()
     assert (row.source, row.medium, row.campaign, row.link_code, row.shop_id, row.user_id) == (
         "wechat", "social", "双11", link.code, shop.pk, None)
@@ -283,8 +312,8 @@ def test_api_campaign_links_and_report(api, seller_token, shop, product, other_s
     assert created.status_code == 201
     body = created.json()
     assert body["short_url"] == f"http://testserver/s/{body['code']}/"
-    assert body["full_url"].endswith(f"/p/{product.pk}/?utm_source=email&utm_campaign=%E5%91%A8%E6%8A%A5"
-                                     f"&utm_id={body['code']}")
+    assert body["full_url"] == (f"http://testserver{f.product_url(product)}?utm_source=email"
+                                f"&utm_campaign=%E5%91%A8%E6%8A%A5&utm_id={body['code']}")
     assert [row["id"] for row in api.get("/seller/campaign-links", token=seller_token).json()] == [body["id"]]
     foreign = make_link(other_shop, f.make_user(), name="别家")
     assert api.get(f"/seller/campaign-links/{foreign.pk}", token=seller_token).status_code == 404
@@ -292,6 +321,20 @@ def test_api_campaign_links_and_report(api, seller_token, shop, product, other_s
     assert report.status_code == 200 and report.json()["rows"] == []
     assert api.get("/seller/channel-report?start=nope", token=seller_token).status_code == 422
     assert api.get("/operator/channel-report", token=seller_token).status_code == 403
+
+
+def test_listing_links_reads_their_products_urls_in_one_query(api, seller_token, shop, seller):
+    products = [f.make_product(shop, title=f"链接商品{n}") for n in range(3)]
+    make_link(shop, seller, products[0])
+    api.get("/seller/campaign-links", token=seller_token)  # the token's first use is written once
+    with CaptureQueriesContext(connection) as one:
+        assert len(api.get("/seller/campaign-links", token=seller_token).json()) == 1
+    for p in products[1:]:
+        make_link(shop, seller, p)
+    with CaptureQueriesContext(connection) as three:
+        body = api.get("/seller/campaign-links", token=seller_token).json()
+    assert len(three) == len(one)
+    assert {row["full_url"].split("?")[0] for row in body} == {f"http://testserver{f.product_url(p)}" for p in products}
 
 
 def test_api_refuses_bad_link_input_with_field_messages(api, seller_token, shop):

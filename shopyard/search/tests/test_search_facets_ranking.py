@@ -1,6 +1,6 @@
 """Issue 10's search rest: ranking by reviews (kept current by review events),
-attribute facets whose counts equal the filtered result counts (with the other
-filters too), the relaxed multi-word match, the catalogue API's `q` going
+attribute facets (values of one attribute ORed, attributes ANDed) whose counts
+equal the filtered result counts (with the other filters too), the relaxed multi-word match, the catalogue API's `q` going
 through the search, and odd attribute parameters (never a 500)."""
 
 import re
@@ -12,6 +12,7 @@ from shopyard.core.events import dispatch_pending
 from shopyard.reviews import services as review_services
 from shopyard.search.models import AttributeValue, SearchDocument
 from shopyard.search.queries import Filters, search
+from shopyard.search.services import attribute_of
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -91,6 +92,15 @@ def value_id(name, value):
     return AttributeValue.objects.get(name=name, value=value).pk
 
 
+def attribute(pk):
+    return attribute_of(AttributeValue.objects.get(pk=pk).key)
+
+
+def in_place(chosen, pk) -> tuple:
+    """The choice with `pk` in place of its attribute's chosen values: what a value's count promises."""
+    return (*(c for c in chosen if attribute(c) != attribute(pk)), pk)
+
+
 def test_attribute_facets_count_each_value_once_per_product_across_shops(tees):
     result = search("纯棉短袖")
     assert result.total == 4
@@ -107,16 +117,68 @@ def test_attribute_facet_counts_equal_the_filtered_result_counts_with_other_filt
     for pk, count in base.facets["attributes"]:
         narrowed = search("纯棉短袖", filters=Filters(**others, attributes=(pk,)))
         assert narrowed.total == count, (pk, others)
-        # and within that value, each other value's count is what adding it gives
+        # and within that value, each value's count is what it gives in place of its attribute's choice
         for pk2, count2 in narrowed.facets["attributes"]:
-            assert search("纯棉短袖", filters=Filters(**others, attributes=(pk, pk2))).total == count2
+            assert search("纯棉短袖", filters=Filters(**others, attributes=in_place((pk,), pk2))).total == count2
 
 
-def test_two_attribute_values_are_both_required(tees):
-    red, m = value_id("颜色", "红色"), value_id("尺码", "M")
-    assert sorted(search("纯棉短袖", filters=Filters(attributes=(red, m))).ids) == sorted(
-        [tees["classic"].pk, tees["loose"].pk])
-    assert search("纯棉短袖", filters=Filters(attributes=(value_id("颜色", "蓝色"), value_id("尺码", "L")))).total == 0
+CHOICES = [("红色",), ("红色", "蓝色"), ("红色", "M"), ("红色", "蓝色", "M"), ("蓝色", "红色", "L", "S"), ("蓝色", "L")]
+
+
+@pytest.mark.parametrize("others", [{}, {"shop": "other"}])
+@pytest.mark.parametrize("choice", CHOICES)
+def test_with_attributes_chosen_every_facet_count_equals_the_results_it_gives(tees, other_shop, choice, others):
+    if others.get("shop") == "other":
+        others = {"shop": other_shop.pk}
+    ids = {v.value: v.pk for v in AttributeValue.objects.all()}
+    chosen = tuple(ids[v] for v in choice)
+    result = search("纯棉短袖", filters=Filters(**others, attributes=chosen))
+    if not result.total:
+        assert result.facets == {}
+        return
+    counts = dict(result.facets["attributes"])
+    # every chosen value is listed (to be unticked), and every value counts what it gives in place of
+    # its attribute's choice: a colour's count ignores the chosen colours but keeps the chosen sizes
+    assert set(chosen) <= set(counts)
+    for pk, count in counts.items():
+        assert search("纯棉短袖", filters=Filters(**others, attributes=in_place(chosen, pk))).total == count, pk
+    # and the other facets count the results with the attributes chosen
+    for key in ("shop", "price", "category"):
+        for value, count in result.facets[key]:
+            if value != others.get(key):
+                narrowed = Filters(**{**others, key: value}, attributes=chosen)
+                assert search("纯棉短袖", filters=narrowed).total == count, (key, value)
+    assert search("纯棉短袖", filters=Filters(**others, attributes=chosen, in_stock=True)).total == (
+        result.facets["in_stock"])
+
+
+def test_values_of_one_attribute_give_the_union_and_attributes_the_intersection(tees):
+    red, blue = value_id("颜色", "红色"), value_id("颜色", "蓝色")
+    m, s_, large = value_id("尺码", "M"), value_id("尺码", "S"), value_id("尺码", "L")
+
+    def found(*chosen):
+        return sorted(search("纯棉短袖", filters=Filters(attributes=chosen)).ids)
+
+    classic, loose, kids = tees["classic"].pk, tees["loose"].pk, tees["kids"].pk
+    # red or blue: every product with either colour (not only the one that has both)
+    assert found(red) == sorted([classic, loose]) and found(blue) == sorted([loose, kids])
+    assert found(red, blue) == found(blue, red) == sorted([classic, loose, kids])
+    # a colour and a size: both
+    assert found(red, m) == sorted([classic, loose])
+    assert found(blue, large) == []
+    # (red or blue) and (L or S): the red L and the blue S, never red S
+    assert found(red, blue, large, s_) == sorted([classic, kids])
+    assert found(red, s_) == []
+
+
+def test_a_chosen_value_no_result_has_is_still_listed_at_zero(tees):
+    red, blue, large = value_id("颜色", "红色"), value_id("颜色", "蓝色"), value_id("尺码", "L")
+    result = search("纯棉短袖", filters=Filters(attributes=(red, blue, large)))
+    assert result.ids == [tees["classic"].pk]
+    counts = dict(result.facets["attributes"])
+    assert (counts[red], counts[blue], counts[large]) == (1, 0, 1)
+    # M would give the red M and the blue M in place of L
+    assert counts[value_id("尺码", "M")] == 2
 
 
 def test_a_retired_sku_takes_its_values_out_of_the_facets(tees):
@@ -140,18 +202,49 @@ def test_the_page_shows_attribute_facets_in_the_drawer_and_filters_by_them(clien
     assert 'aria-current="true">蓝色' in page.content.decode()
 
 
+def test_ticking_a_second_colour_in_the_drawer_widens_and_unticking_narrows(client, tees):
+    # given the page with blue ticked: the colours are check boxes, red still shows its own 2
+    blue = value_id("颜色", "蓝色")
+    html = client.get("/search/", {"q": "纯棉短袖", "attr": str(blue)}, HTTP_HX_REQUEST="true", **EN).content.decode()
+    colours = re.search(r'<section class="facet" data-facet="attribute" data-multiple="true">\s*'
+                        r'<h2 class="facet-title">Colour .*?</section>', html, re.S)
+    assert colours and 'class="facet-checks"' in colours.group(0), html
+    red_link = re.search(r'href="([^"]*)"[^>]*>红色 <span class="facet-count">2</span>', colours.group(0))
+    # when the shopper ticks red too: red or blue, three products
+    page = client.get("/search/" + red_link.group(1).replace("&amp;", "&"), HTTP_HX_REQUEST="true", **EN)
+    html = page.content.decode()
+    assert 'id="result-count">3 products' in html
+    assert 'aria-current="true">红色' in html and 'aria-current="true">蓝色' in html
+    # and unticking blue leaves red's two
+    blue_link = re.search(r'href="([^"]*)"[^>]*aria-current="true">蓝色', html)
+    page = client.get("/search/" + blue_link.group(1).replace("&amp;", "&"), HTTP_HX_REQUEST="true", **EN)
+    assert 'id="result-count">2 products' in page.content.decode()
+
+
 def test_the_api_lists_attribute_facets_and_filters_with_other_filters(api, tees, other_shop):
     body = api.get("/search", data={"q": "纯棉短袖"}).json()
-    facets = {(v["name"], v["label"]): v["count"] for v in body["facets"]["attributes"]}
-    assert facets == {("Colour", "红色"): 2, ("Colour", "蓝色"): 2, ("Size", "M"): 2, ("Size", "L"): 1, ("Size", "S"): 1}
+    facets = {(v["attribute"], v["name"], v["label"]): v["count"] for v in body["facets"]["attributes"]}
+    assert facets == {("颜色", "Colour", "红色"): 2, ("颜色", "Colour", "蓝色"): 2, ("尺码", "Size", "M"): 2,
+                      ("尺码", "Size", "L"): 1, ("尺码", "Size", "S"): 1}
     red = value_id("颜色", "红色")
     body = api.get(f"/search?q=纯棉短袖&attr={red}&shop={other_shop.pk}").json()
     assert [r["id"] for r in body["results"]] == [tees["loose"].pk]
     assert sorted(body["facets"]["attributes"], key=lambda v: v["id"]) == sorted([
-        {"id": value_id("尺码", "M"), "name": "Size", "label": "M", "count": 1},
-        {"id": red, "name": "Colour", "label": "红色", "count": 1},
-        {"id": value_id("颜色", "蓝色"), "name": "Colour", "label": "蓝色", "count": 1},
+        {"id": value_id("尺码", "M"), "attribute": "尺码", "name": "Size", "label": "M", "count": 1},
+        {"id": red, "attribute": "颜色", "name": "Colour", "label": "红色", "count": 1},
+        {"id": value_id("颜色", "蓝色"), "attribute": "颜色", "name": "Colour", "label": "蓝色", "count": 1},
     ], key=lambda v: v["id"])
+
+
+def test_the_api_ors_two_values_of_one_attribute(api, tees):
+    red, blue, m = value_id("颜色", "红色"), value_id("颜色", "蓝色"), value_id("尺码", "M")
+    body = api.get(f"/search?q=纯棉短袖&attr={red}&attr={blue}").json()
+    assert sorted(r["id"] for r in body["results"]) == sorted([tees["classic"].pk, tees["loose"].pk, tees["kids"].pk])
+    # the colours count without the colour choice (each what it gives alone), the sizes with it
+    counts = {v["label"]: v["count"] for v in body["facets"]["attributes"]}
+    assert counts == {"红色": 2, "蓝色": 2, "M": 2, "L": 1, "S": 1}
+    body = api.get(f"/search?q=纯棉短袖&attr={red}&attr={blue}&attr={m}").json()
+    assert body["count"] == 2
 
 
 @pytest.mark.parametrize("attr", ["abc", "0", "-3", "9" * 30, "1.5", "'; DROP TABLE x"])
@@ -164,6 +257,9 @@ def test_api_garbage_attribute_ids_are_422_with_the_field(api, tees, attr):
 def test_api_too_many_attribute_ids_is_422_and_a_foreign_one_finds_nothing(api, tees):
     assert api.get("/search?q=纯棉短袖&" + "&".join(f"attr={i}" for i in range(1, 12))).status_code == 422
     body = api.get("/search", data={"q": "纯棉短袖", "attr": 987654321}).json()
+    assert (body["count"], body["results"]) == (0, [])
+    # an id that names no value is no colour's alternative: it still finds nothing beside red
+    body = api.get(f"/search?q=纯棉短袖&attr={value_id('颜色', '红色')}&attr=987654321").json()
     assert (body["count"], body["results"]) == (0, [])
 
 

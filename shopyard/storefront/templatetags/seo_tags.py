@@ -1,9 +1,9 @@
 """Product links in templates: the canonical URL (/p/<id>-<slug>/) from the one
-helper, storefront.seo.product_path, so no page links a URL that answers with a 301."""
+helper, catalog.links.product_path, so no page links a URL that answers with a 301."""
 
 from django import template
 
-from shopyard.storefront.seo import product_path
+from shopyard.catalog.links import product_path
 
 register = template.Library()
 
