@@ -228,7 +228,7 @@ def _kept_json(cache_key, build):
 def list_products(request, filters: Query[ProductFilters]):
     if filters.q and filters.q.strip():
         return _to_search(request, filters)
-    listing = (filters.category, filters.shop, filters.sort, filters.min_price, filters.max_price)
+    scope = (filters.category, filters.shop, filters.min_price, filters.max_price)  # what the count depends on
 
     def build():
         category = None
@@ -240,11 +240,11 @@ def list_products(request, filters: Query[ProductFilters]):
             category=category, shop_id=filters.shop, sort=filters.sort,
             min_price=filters.min_price, max_price=filters.max_price,
         ))
-        count = partial(api_cache.kept, api_cache.key("count", *listing), qs.count)
+        count = partial(api_cache.kept, api_cache.key("count", *scope), qs.count)
         items, meta = paginate(qs, filters.page, filters.page_size, count=count)
         return {"meta": meta, "results": [card(p) for p in items]}
 
-    body, etag = _kept_json(api_cache.key("list", *listing, filters.page, filters.page_size), build)
+    body, etag = _kept_json(api_cache.key("list", *scope, filters.sort, filters.page, filters.page_size), build)
     return public_json(request, body, etag=etag)
 
 
