@@ -84,6 +84,8 @@ def main():
     args = ap.parse_args()
     with environment(args.db) as env:
         env["SHOPYARD_API_CACHE_SECONDS"] = str(args.api_cache_seconds)
+        # on a busy machine a worker's first request (importing the app) can pass gunicorn's 30 s
+        env.setdefault("GUNICORN_CMD_ARGS", "--timeout 120")
         if args.redis == "on":
             env["REDIS_URL"] = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
             env["REDIS_KEY_PREFIX"] = f"api-bench-{uuid.uuid4().hex[:8]}"
