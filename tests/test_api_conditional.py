@@ -160,3 +160,12 @@ def test_a_kept_listing_costs_no_query_and_a_fresh_one_a_fixed_number(api, shop,
         api.get("/products?page_size=2&page=2")
     with django_assert_num_queries(0):
         assert api.get("/products?page_size=2").status_code == 200
+
+
+def test_the_openapi_documents_the_tags_the_304_and_keeps_the_bodies(client):
+    paths = client.get("/api/v1/openapi.json").json()["paths"]
+    for path, schema in (("/api/v1/products", "ProductPage"), ("/api/v1/products/{product_id}", "ProductOut")):
+        op = paths[path]["get"]
+        assert op["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].endswith(schema)
+        assert set(op["responses"]["200"]["headers"]) == {"ETag", "Cache-Control"}
+        assert "304" in op["responses"] and "If-None-Match" in op["description"]

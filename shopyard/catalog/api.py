@@ -217,7 +217,7 @@ def _kept_json(cache_key, build):
 
 @router.get("/products", response=responses({200: ProductPage}), auth=None,
             openapi_extra={"responses": {
-                "200": {"description": "OK", "headers": CONDITIONAL_HEADERS},
+                200: {"headers": CONDITIONAL_HEADERS},
                 "304": NOT_MODIFIED,
                 "308": {
                 "description": "a request with `q`: redirected to GET /search (deprecated here)",
@@ -249,7 +249,7 @@ def list_products(request, filters: Query[ProductFilters]):
 
 
 @router.get("/products/{product_id}", response=responses({200: ProductOut}), auth=None,
-            openapi_extra={"responses": {"200": {"description": "OK", "headers": CONDITIONAL_HEADERS},
+            openapi_extra={"responses": {200: {"headers": CONDITIONAL_HEADERS},
                                          "304": NOT_MODIFIED}},
             description="A published product with its SKUs, each with price and stock." + CONDITIONAL_DOC)
 def get_product(request, product_id: Id):
