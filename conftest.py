@@ -171,6 +171,12 @@ def _no_page_cache(settings):
     settings.PAGE_CACHE_SECONDS = 0
 
 
+@pytest.fixture(autouse=True)
+def _no_api_body_cache(settings):
+    """Catalogue API bodies are assembled live in tests; tests/test_api_conditional.py keeps them."""
+    settings.API_CACHE_SECONDS = 0
+
+
 @pytest.fixture
 def subscribe_for_test():
     """Subscribe handlers for one test: `subscribe_for_test(name, handler, key=...)`;

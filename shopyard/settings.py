@@ -276,6 +276,10 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = MAX_UPLOAD_BYTES
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 5000  # a 200-SKU product form has ~1,600 fields
 MAX_PAGE_SIZE = int(env("SHOPYARD_MAX_PAGE_SIZE", "100"))  # API listings never return more per page
 PAGE_CACHE_SECONDS = int(env("SHOPYARD_PAGE_CACHE_SECONDS", "30"))
+# anonymous catalogue API reads: how long clients may keep them (Cache-Control max-age), and how long
+# the server keeps an assembled body per catalogue version (0: assembled on every request); docs/performance.md
+API_MAX_AGE_SECONDS = int(env("SHOPYARD_API_MAX_AGE_SECONDS", "10"))
+API_CACHE_SECONDS = int(env("SHOPYARD_API_CACHE_SECONDS", "30"))
 LOW_STOCK_THRESHOLD = int(env("SHOPYARD_LOW_STOCK_THRESHOLD", "5"))  # console dashboard: SKUs at or under this
 # the commission (percent of what the shopper paid) for lines no category or shop rate covers
 SETTLEMENT_DEFAULT_COMMISSION_RATE = env("SHOPYARD_DEFAULT_COMMISSION_RATE", "5")

@@ -1,22 +1,26 @@
 """Catalogue over HTTP: public browsing, favourites, and the seller's products."""
 
+import json
 from datetime import datetime
 from decimal import Decimal
+from functools import partial
 from typing import Literal
 
 from django.db.models import Prefetch, Sum
 from django.http import HttpResponsePermanentRedirect
 from django.utils.translation import gettext as _
 from ninja import Field, File, Query, Router, Schema, Status, UploadedFile
+from ninja.responses import NinjaJSONEncoder
 from pydantic import field_validator
 
 from shopyard.core.api_support import Id, PageMeta, ascii_digits_only, bearer, paginate, responses
 from shopyard.core.errors import NotFound, ValidationFailed
+from shopyard.core.http_cache import etag_of, public_json
 from shopyard.core.money import money_str
 from shopyard.core.replicas import catalogue_view
 from shopyard.shops.queries import shop_for_seller
 
-from . import queries, services
+from . import api_cache, queries, services
 from .models import IMAGE_ORDER, Category, Product, ProductImage, Sku
 
 router = Router(tags=["catalog"])
@@ -187,40 +191,85 @@ def _to_search(request, filters):
     return response
 
 
+CONDITIONAL_DOC = (
+    "\n\nAnonymous callers get an `ETag` and `Cache-Control: public, max-age=10`: send the tag back in "
+    "`If-None-Match` to get a bodiless 304 while nothing in the body changed (any change of price, stock, "
+    "text, images or visibility changes the tag). A caller sending `Authorization` or a session cookie "
+    "gets `Cache-Control: private, no-cache` and no tag. Errors carry neither.")
+CONDITIONAL_HEADERS = {"ETag": {"schema": {"type": "string"}, "description": "anonymous callers only"},
+                       "Cache-Control": {"schema": {"type": "string"}}}
+NOT_MODIFIED = {"description": "Not Modified: the `If-None-Match` tag is the current one (anonymous callers only)",
+                "headers": CONDITIONAL_HEADERS}
+
+
+def _kept_json(cache_key, build):
+    """The body `build()` returns (None: nothing to keep), as JSON bytes with their
+    ETag, kept per catalogue version (catalog.api_cache)."""
+    def render():
+        data = build()
+        # the body is built to the documented schema (tests check it), so it is written the way
+        # ninja's renderer writes it without being validated once more
+        if data is None:
+            return None
+        body = json.dumps(data, cls=NinjaJSONEncoder).encode()
+        return body, etag_of(body)
+
+    return api_cache.kept(cache_key, render)
+
+
 @router.get("/products", response=responses({200: ProductPage}), auth=None,
-            openapi_extra={"responses": {"308": {
+            openapi_extra={"responses": {
+                200: {"headers": CONDITIONAL_HEADERS},
+                "304": NOT_MODIFIED,
+                "308": {
                 "description": "a request with `q`: redirected to GET /search (deprecated here)",
-                "headers": {"Location": {"schema": {"type": "string"}}}}}})
+                "headers": {"Location": {"schema": {"type": "string"}}}}}},
+            description="Published products, filtered and sorted; `page_size` is capped at 100. With `q` "
+                        "(deprecated) the request is redirected (308) to GET /search. `meta.count` and the "
+                        "sales order may lag sales by up to 30 seconds." + CONDITIONAL_DOC)
 @catalogue_view
 def list_products(request, filters: Query[ProductFilters]):
-    """Published products, filtered and sorted; `page_size` is capped at 100. With `q`
-    (deprecated) the request is redirected (308) to GET /search."""
     if filters.q and filters.q.strip():
         return _to_search(request, filters)
-    category = None
-    if filters.category:
-        category = Category.objects.filter(pk=filters.category).first()
-        if category is None:
-            raise NotFound(fields={"category": [_("Unknown category.")]})
-    qs = queries.with_cover(queries.published_products(
-        category=category, shop_id=filters.shop, sort=filters.sort,
-        min_price=filters.min_price, max_price=filters.max_price,
-    ))
-    items, meta = paginate(qs, filters.page, filters.page_size)
-    return Status(200, {"meta": meta, "results": [card(p) for p in items]})
+    scope = (filters.category, filters.shop, filters.min_price, filters.max_price)  # what the count depends on
+
+    def build():
+        category = None
+        if filters.category:
+            category = Category.objects.filter(pk=filters.category).first()
+            if category is None:
+                raise NotFound(fields={"category": [_("Unknown category.")]})
+        qs = queries.with_cover(queries.published_products(
+            category=category, shop_id=filters.shop, sort=filters.sort,
+            min_price=filters.min_price, max_price=filters.max_price,
+        ))
+        count = partial(api_cache.kept, api_cache.key("count", *scope), qs.count)
+        items, meta = paginate(qs, filters.page, filters.page_size, count=count)
+        return {"meta": meta, "results": [card(p) for p in items]}
+
+    body, etag = _kept_json(api_cache.key("list", *scope, filters.sort, filters.page, filters.page_size), build)
+    return public_json(request, body, etag=etag)
 
 
-@router.get("/products/{product_id}", response=responses({200: ProductOut}), auth=None)
+@router.get("/products/{product_id}", response=responses({200: ProductOut}), auth=None,
+            openapi_extra={"responses": {200: {"headers": CONDITIONAL_HEADERS},
+                                         "304": NOT_MODIFIED}},
+            description="A published product with its SKUs, each with price and stock." + CONDITIONAL_DOC)
 @catalogue_view
 def get_product(request, product_id: Id):
-    """A published product with its SKUs, each with price and stock."""
     from django.http import Http404
 
-    try:
-        product = queries.product_detail(product_id)
-    except Http404:
-        raise NotFound() from None
-    return Status(200, detail(product))
+    def build():
+        try:
+            return detail(queries.product_detail(product_id))
+        except Http404:
+            return None  # not kept: an error is never cached
+
+    kept = _kept_json(api_cache.key("product", product_id, queries.live_state(product_id)), build)
+    if kept is None:
+        raise NotFound()
+    body, etag = kept
+    return public_json(request, body, etag=etag)
 
 
 @router.get("/favourites", response=responses({200: list[ProductCard]}), auth=bearer)

@@ -6,3 +6,12 @@ class CatalogConfig(AppConfig):
     name = "shopyard.catalog"
     label = "catalog"
     verbose_name = _("Catalog")
+
+    def ready(self):
+        from shopyard.core.events import subscribe
+
+        from . import api_cache
+
+        # the public API's kept bodies and counts follow catalogue edits at once
+        for name in api_cache.EVENTS:
+            subscribe(name, api_cache.bump, key="catalog.api_cache")

@@ -102,6 +102,15 @@ def sku_stock(sku) -> int:
     return stock.quantity if stock is not None else 0
 
 
+def live_state(product_id) -> tuple:
+    """What a product's kept API body cannot know by events (stock and sales move with
+    orders; an admin edit touches `updated_at`): per active SKU its id and units on hand,
+    with the product's sales count and last edit. One indexed query; empty when the
+    product has no active SKU (it is not visible either)."""
+    return tuple(Sku.objects.filter(product_id=product_id, is_active=True).order_by("pk").values_list(
+        "pk", "stock__quantity", "product__sales_count", "product__updated_at"))
+
+
 def stock_fingerprint(product_id) -> str:
     """The product's live stock levels as a short string (part of its page's cache key)."""
     from shopyard.inventory.models import StockLevel

@@ -147,11 +147,13 @@ class PageMeta(Schema):
     pages: int
 
 
-def paginate(qs, page: int, page_size: int):
+def paginate(qs, page: int, page_size: int, *, count=None):
     """One page of `qs` and its meta; `page_size` is capped at
-    `settings.MAX_PAGE_SIZE` (the meta reports the size used)."""
+    `settings.MAX_PAGE_SIZE` (the meta reports the size used). `count`, when
+    given, is a callable returning the number of rows (a kept count: counting a
+    large catalogue again for every page is what makes deep listings slow)."""
     page_size = min(page_size, settings.MAX_PAGE_SIZE)
-    count = qs.count()
+    count = count() if count is not None else qs.count()
     pages = max(1, (count + page_size - 1) // page_size)
     start = (page - 1) * page_size
     items = list(qs[start : start + page_size]) if start < count else []
