@@ -15,8 +15,6 @@ from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Subquery
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -221,7 +219,7 @@ def _replay(actor, key, fingerprint):
             code="idempotency_key_reused",
         )
     r = record.result
-    if "order_ids" in r:  # a record written before results held only the checkout id
+    if "order_ids" in r:  # written before the record held only the checkout id
         return PlacedCheckout(checkout_id=r["checkout_id"], order_ids=r["order_ids"], payment_id=r["payment_id"],
                               replayed=True)
     return placed_checkout(actor, r["checkout_id"])
@@ -239,12 +237,12 @@ def placed_checkout(actor, checkout_id) -> PlacedCheckout:
 def _check_unpaid_orders(actor, *, new_orders):
     """Against stock hoarding: an account holds at most MAX_UNPAID_ORDERS orders awaiting payment."""
     limit = max_unpaid_orders()
-    # the actor's row lock serialises their concurrent checkouts, so two cannot both pass the
-    # count; lock and count are one statement (the count a subquery of the locked row's)
-    unpaid = buyer_orders(actor, status=OrderStatus.PENDING_PAYMENT).order_by().values("user_id").annotate(
-        n=Count("pk")).values("n")
-    open_now = get_user_model().objects.select_for_update(of=("self",)).filter(pk=actor.pk).annotate(
-        open=Coalesce(Subquery(unpaid), 0)).values_list("open", flat=True).first() or 0
+    # the actor's row lock serialises their concurrent checkouts, so two cannot both pass the count.
+    # Two statements on purpose: a count folded into the locking SELECT would be read with the
+    # snapshot taken before the lock was granted (PostgreSQL), missing the order of the checkout
+    # that held it
+    get_user_model().objects.select_for_update().filter(pk=actor.pk).first()
+    open_now = buyer_orders(actor, status=OrderStatus.PENDING_PAYMENT).count()
     if open_now + new_orders > limit:
         message = _("You have %(n)s unpaid orders (at most %(limit)s). Pay or cancel some before placing more.") % {
             "n": open_now, "limit": limit}
