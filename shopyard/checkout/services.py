@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from shopyard.accounts.queries import own_address
 from shopyard.cart.services import buyable_sku, line_items, remove_purchased
 from shopyard.core.errors import Conflict, NotFound, ValidationFailed
-from shopyard.core.events import emit
+from shopyard.core.events import batched, emit
 from shopyard.core.i18n import localized
 from shopyard.core.models import IdempotencyRecord
 from shopyard.core.validation import check_id, check_quantity
@@ -148,10 +148,8 @@ def place_order(*, actor, address_id, lines=None, note="", notes=None, idempoten
                                        **({"notes": sorted(notes.items())} if notes else {}),
                                        **({"coupons": coupons} if coupons != AUTO else {})})
 
-    if idempotency_key:
-        earlier = _replay(actor, idempotency_key, fingerprint)
-        if earlier:
-            return earlier
+    # no look-up of the key first: its INSERT below is the look-up (a taken key fails it and
+    # is replayed then), so a new key costs one statement and a replay a rolled-back one
     if from_cart:
         lines = line_items(user=actor)
         if not lines:
@@ -166,25 +164,28 @@ def place_order(*, actor, address_id, lines=None, note="", notes=None, idempoten
     positions = {}
     for i, line in enumerate(lines):
         positions.setdefault(check_id(line["sku_id"], f"lines[{i}].sku_id"), i)
+    checkout_id = uuid.uuid4()
     try:
         with transaction.atomic():
-            record = None
             if idempotency_key:
                 # first statement of the transaction, so no savepoint is needed: a
-                # duplicate key aborts this transaction, which is then rolled back
+                # duplicate key aborts this transaction, which is then rolled back.
+                # On PostgreSQL a concurrent request with the same key waits here
+                # until the first commits (then replays it) or rolls back (then
+                # goes on). The result is the checkout id, known already: the
+                # record needs no second write, and it exists exactly when the
+                # orders do (one transaction)
                 try:
-                    record = IdempotencyRecord.objects.create(
-                        user=actor, scope="place_order", key=idempotency_key, request_hash=fingerprint
+                    IdempotencyRecord.objects.create(
+                        user=actor, scope="place_order", key=idempotency_key, request_hash=fingerprint,
+                        result={"checkout_id": str(checkout_id)},
                     )
                 except IntegrityError:
                     raise _KeyTaken() from None
-            result = _place(actor=actor, address_id=address_id, items=items, note=note, notes=notes,
-                            from_cart=from_cart, positions=positions, coupons=coupons,
-                            line_context=line_context or {}, coupon_positions=coupon_positions)
-            if record is not None:
-                record.result = {"checkout_id": result.checkout_id, "order_ids": result.order_ids, "payment_id": result.payment_id}
-                record.save(update_fields=["result"])
-            return result
+            with batched():  # the checkout's events (order.placed, checkout.placed, …) in one INSERT
+                return _place(actor=actor, address_id=address_id, items=items, note=note, notes=notes,
+                              from_cart=from_cart, positions=positions, coupons=coupons, checkout_id=checkout_id,
+                              line_context=line_context or {}, coupon_positions=coupon_positions)
     except _KeyTaken:
         # a concurrent request with the same key committed first: return its result
         earlier = _replay(actor, idempotency_key, fingerprint)
@@ -218,13 +219,28 @@ def _replay(actor, key, fingerprint):
             code="idempotency_key_reused",
         )
     r = record.result
-    return PlacedCheckout(checkout_id=r["checkout_id"], order_ids=r["order_ids"], payment_id=r["payment_id"], replayed=True)
+    if "order_ids" in r:  # written before the record held only the checkout id
+        return PlacedCheckout(checkout_id=r["checkout_id"], order_ids=r["order_ids"], payment_id=r["payment_id"],
+                              replayed=True)
+    return placed_checkout(actor, r["checkout_id"])
+
+
+def placed_checkout(actor, checkout_id) -> PlacedCheckout:
+    """An earlier checkout of the actor's, as a replay answers it: its orders and their payment."""
+    from shopyard.payments.models import Payment
+
+    order_ids = list(buyer_orders(actor).filter(checkout_id=checkout_id).order_by("pk").values_list("pk", flat=True))
+    payment_id = Payment.objects.filter(orders__in=order_ids).order_by("pk").values_list("pk", flat=True).first()
+    return PlacedCheckout(checkout_id=str(checkout_id), order_ids=order_ids, payment_id=payment_id, replayed=True)
 
 
 def _check_unpaid_orders(actor, *, new_orders):
     """Against stock hoarding: an account holds at most MAX_UNPAID_ORDERS orders awaiting payment."""
     limit = max_unpaid_orders()
-    # the actor's row lock serialises their concurrent checkouts, so two cannot both pass the count
+    # the actor's row lock serialises their concurrent checkouts, so two cannot both pass the count.
+    # Two statements on purpose: a count folded into the locking SELECT would be read with the
+    # snapshot taken before the lock was granted (PostgreSQL), missing the order of the checkout
+    # that held it
     get_user_model().objects.select_for_update().filter(pk=actor.pk).first()
     open_now = buyer_orders(actor, status=OrderStatus.PENDING_PAYMENT).count()
     if open_now + new_orders > limit:
@@ -234,7 +250,7 @@ def _check_unpaid_orders(actor, *, new_orders):
 
 
 def _place(*, actor, address_id, items, note, notes=None, from_cart, positions=None, coupons=AUTO,
-           line_context=None, coupon_positions=None) -> PlacedCheckout:
+           line_context=None, coupon_positions=None, checkout_id=None) -> PlacedCheckout:
     from shopyard.payments.services import create_payment
 
     address = own_address(actor, address_id)
@@ -262,7 +278,7 @@ def _place(*, actor, address_id, items, note, notes=None, from_cart, positions=N
         raise ValidationFailed(fields={f"notes[{k}]": [_("No item in this order comes from this shop.")] for k in unknown})
     _check_unpaid_orders(actor, new_orders=len(pricing.shops))
 
-    checkout_id = uuid.uuid4()
+    checkout_id = checkout_id or uuid.uuid4()
     snapshot = address.snapshot()
     orders = []
     for amounts in pricing.shops:

@@ -16,8 +16,10 @@ Guarantees (see docs/architecture.md, "Events"):
 - an event nobody listens to is kept with the status `no_subscribers`.
 """
 
+import contextvars
 import logging
 import traceback
+from contextlib import contextmanager
 from datetime import timedelta
 
 from django.conf import settings
@@ -78,13 +80,63 @@ def subscribers(name: str) -> list[str]:
     return list(_SUBSCRIBERS.get(name, {}))
 
 
+# the events of the innermost `batched()` block, written when it ends; None outside one
+_BATCH: contextvars.ContextVar[list | None] = contextvars.ContextVar("shopyard_outbox_batch", default=None)
+
+
+@contextmanager
+def batched():
+    """Write the events emitted inside the block when it ends, in one INSERT (and
+    their deliveries in one more), instead of one or two statements per event: a
+    checkout's `order.placed` and `checkout.placed` cost two round trips, not three.
+
+    Use it inside the transaction that writes what the events describe, around
+    code that does not read an emitted event back (`emit` returns it unsaved
+    there): the rows still commit or roll back with that transaction, and an
+    exception leaving the block drops them. Nested blocks write with the outermost."""
+    if _BATCH.get() is not None:
+        yield
+        return
+    pending: list = []
+    token = _BATCH.set(pending)
+    try:
+        yield
+    finally:
+        _BATCH.reset(token)
+    _write(pending)
+
+
+def _write(pending) -> None:
+    if not pending:
+        return
+    OutboxEvent.objects.bulk_create([event for event, _keys in pending])
+    now = timezone.now()
+    OutboxDelivery.objects.bulk_create(
+        [OutboxDelivery(event=event, subscriber=key, next_attempt_at=now) for event, keys in pending for key in keys],
+        ignore_conflicts=True,
+    )
+    for event, keys in pending:
+        if keys:
+            _schedule_after_commit(event)
+
+
 def emit(name: str, **payload) -> OutboxEvent:
     keys = subscribers(name)
+    batch = _BATCH.get()
+    if batch is not None:
+        status = OutboxEvent.Status.PENDING if keys else OutboxEvent.Status.NO_SUBSCRIBERS
+        event = OutboxEvent(name=name, payload=payload, status=status)
+        batch.append((event, keys))
+        return event
     if not keys:
         return OutboxEvent.objects.create(name=name, payload=payload, status=OutboxEvent.Status.NO_SUBSCRIBERS)
     event = OutboxEvent.objects.create(name=name, payload=payload)
     _fan_out(event, keys)
+    _schedule_after_commit(event)
+    return event
 
+
+def _schedule_after_commit(event) -> None:
     def _schedule():
         from .tasks import dispatch_event
 
@@ -94,7 +146,6 @@ def emit(name: str, **payload) -> OutboxEvent:
             log.warning("could not queue event %s; the sweep will deliver it", event.pk)
 
     transaction.on_commit(_schedule)
-    return event
 
 
 def _fan_out(event, keys, now=None):

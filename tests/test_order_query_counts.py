@@ -1,0 +1,99 @@
+"""What placing an order costs in SQL statements, pinned, so that a change that
+adds a round trip to the hottest write path shows up here rather than as a
+slower benchmark (docs/performance.md, "Order placement over the API").
+
+Counts include the test transaction's SAVEPOINT and RELEASE around each atomic
+block (BEGIN and COMMIT in production). PostgreSQL takes stock and writes its
+ledger row in one statement; SQLite needs two."""
+
+import pytest
+from django.db import connection
+
+from shopyard.core.models import OutboxEvent
+from shopyard.inventory.models import StockLevel, StockMovement
+from shopyard.orders.models import Order
+from shopyard.payments.models import Payment
+from shopyard.promotions import flash_store
+from shopyard.promotions.models import FlashReservation
+from tests import factories as f
+
+
+def _per_database(*, postgresql, sqlite):
+    return postgresql if connection.vendor == "postgresql" else sqlite
+
+
+def _buy_now(api, token, address, sku, key):
+    return api.post("/orders", {"address_id": address.pk, "lines": [{"sku_id": sku.pk, "quantity": 1}]},
+                    token=token, headers={"HTTP_IDEMPOTENCY_KEY": key})
+
+
+def test_a_buy_now_order_over_the_api_costs_a_fixed_number_of_statements(
+        db, api, sku, shopper, shopper_token, address, django_assert_num_queries):
+    # given a shopper who ordered before (so nothing below is a first-time cost)
+    assert _buy_now(api, shopper_token, address, sku, "first").status_code == 201
+    stock = StockLevel.objects.get(sku=sku).quantity
+    # when they buy now again with a new key: token, key, address, SKU, promotions, coupons,
+    # the user's lock, the unpaid count, order, line, history, stock (+ ledger), payment,
+    # its link, the events and their deliveries
+    with django_assert_num_queries(_per_database(postgresql=18, sqlite=19)):
+        r = _buy_now(api, shopper_token, address, sku, "second")
+    # then the order is whole: one more order, its payment, one unit taken and logged,
+    # and its events written for after commit
+    assert r.status_code == 201, r.json()
+    [order] = r.json()["orders"]
+    assert Order.objects.filter(user=shopper).count() == 2
+    assert Payment.objects.filter(orders=order["id"]).count() == 1
+    assert StockLevel.objects.get(sku=sku).quantity == stock - 1
+    assert list(StockMovement.objects.filter(order=order["id"]).values_list("delta", "reason")) == [(-1, "order")]
+    assert sorted(OutboxEvent.objects.filter(payload__user_id=shopper.pk).values_list("name", flat=True)) == [
+        "checkout.placed", "checkout.placed", "order.placed", "order.placed"]
+
+
+def test_a_replayed_order_costs_no_new_rows(db, api, sku, shopper, shopper_token, address):
+    first = _buy_now(api, shopper_token, address, sku, "again")
+    again = _buy_now(api, shopper_token, address, sku, "again")
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json() == first.json()
+    assert (Order.objects.count(), Payment.objects.count(), StockMovement.objects.filter(reason="order").count()) == (
+        1, 1, 1)
+
+
+@pytest.fixture
+def flash_item(shop, sku):
+    return f.make_flash_sale(shop, [(sku, "19.90", 3, 1)]).items.get()
+
+
+def test_a_flash_purchase_on_the_database_path_costs_a_fixed_number_of_statements(
+        db, flash_db_path, api, flash_item, sku, shopper, shopper_token, address, django_assert_num_queries):
+    normal = StockLevel.objects.get(sku=sku).quantity
+    with django_assert_num_queries(_per_database(postgresql=26, sqlite=26)):
+        r = api.post(f"/flash/items/{flash_item.pk}/buy", {"address_id": address.pk, "quantity": 1},
+                     token=shopper_token)
+    assert r.status_code == 201, r.json()
+    flash_item.refresh_from_db()
+    assert (flash_item.available, Order.objects.count(), StockLevel.objects.get(sku=sku).quantity) == (2, 1, normal)
+
+
+@pytest.fixture
+def workers_make_orders(flash_redis, settings):
+    from shopyard.celery import app
+
+    before = app.conf.task_always_eager
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    app.conf.task_always_eager = False
+    yield flash_redis
+    app.conf.task_always_eager = before
+
+
+def test_the_order_a_worker_makes_from_a_flash_hold_costs_a_fixed_number_of_statements(
+        db, workers_make_orders, api, flash_item, shopper, shopper_token, address, django_assert_num_queries):
+    from shopyard.checkout.flash import place_held
+
+    r = api.post(f"/flash/items/{flash_item.pk}/buy", {"address_id": address.pk, "quantity": 1},
+                 token=shopper_token)
+    assert r.status_code == 202, r.json()
+    with django_assert_num_queries(_per_database(postgresql=26, sqlite=26)):
+        placed = place_held(token=r.json()["hold"])
+    assert placed is not None and placed.order_ids == list(Order.objects.values_list("pk", flat=True))
+    assert FlashReservation.objects.get().order_id == placed.order_ids[0]
+    assert flash_store.held(r.json()["hold"]) is None
