@@ -259,6 +259,8 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = MAX_UPLOAD_BYTES
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 5000  # a 200-SKU product form has ~1,600 fields
 MAX_PAGE_SIZE = int(env("SHOPYARD_MAX_PAGE_SIZE", "100"))  # API listings never return more per page
 PAGE_CACHE_SECONDS = int(env("SHOPYARD_PAGE_CACHE_SECONDS", "30"))
+# catalogue rows and listing counts kept per catalogue version (storefront.fragments); 0 turns it off
+FRAGMENT_CACHE_SECONDS = int(env("SHOPYARD_FRAGMENT_CACHE_SECONDS", "30"))
 LOW_STOCK_THRESHOLD = int(env("SHOPYARD_LOW_STOCK_THRESHOLD", "5"))  # console dashboard: SKUs at or under this
 # the commission (percent of what the shopper paid) for lines no category or shop rate covers
 SETTLEMENT_DEFAULT_COMMISSION_RATE = env("SHOPYARD_DEFAULT_COMMISSION_RATE", "5")
