@@ -1,7 +1,8 @@
 """Per-request CPU cost of the storefront's hot pages, measured in-process.
 
-    python bench/storefront_cpu.py [--db sqlite|postgres] [--products 10000] [--requests 500]
-                                   [--page-cache 0] [--profile listing|product]
+    python bench/storefront_cpu.py [--db sqlite|postgres] [--products 10000] [--requests 1000]
+                                   [--product-urls 2000] [--page-cache 0] [--fragment-cache SECONDS]
+                                   [--profile listing|product]
 
 wrk's req/s on a shared 2-core machine moves with whatever else runs; the CPU
 time one process spends per request (time.process_time) barely does, so this
@@ -10,7 +11,9 @@ handler with the whole middleware stack, exactly as gunicorn calls it (no
 test client: its template-rendered signal copies every context and would
 dominate), response closers included (the product view's behaviour event is
 written there). The same spread of URLs as bench/storefront.py: listings over
-every sub-category x 4 sorts x pages 1-5, and distinct product pages. With
+every sub-category x 4 sorts x pages 1-5, and 2,000 product pages, drawn at
+random (what the fragment cache keeps depends on how often a page comes back:
+`--fragment-cache 0` gives the cost with nothing kept). With
 PostgreSQL the server's own CPU is not in the figure (it is in wall_ms).
 
 `--profile` prints the top of a cProfile of that page instead of the line.
@@ -44,7 +47,7 @@ def inner(args):
     rng = random.Random(7)
     listings = [f"/c/{s}/?sort={o}&page={p}" for s in slugs for o in ("newest", "price_asc", "price_desc", "sales")
                 for p in range(1, 6)]
-    products = [f"/p/{i}/" for i in rng.sample(ids, min(args.requests, len(ids)))]
+    products = [f"/p/{i}/" for i in rng.sample(ids, min(args.product_urls, len(ids)))]
 
     def call(url):
         path, _sep, query = url.partition("?")
@@ -64,7 +67,7 @@ def inner(args):
     def measure(urls, n):
         for url in urls[:20]:  # warm: imports, compiled templates, the category tree, connections
             call(url)
-        picks = [urls[i % len(urls)] for i in range(n)]
+        picks = [rng.choice(urls) for _ in range(n)]  # as bench/storefront.py's wrk script draws them
         cpu, wall = time.process_time(), time.perf_counter()
         for url in picks:
             call(url)
@@ -80,15 +83,15 @@ def inner(args):
             call(url)
         prof = cProfile.Profile()
         prof.enable()
-        for i in range(args.requests):
-            call(urls[i % len(urls)])
+        for _ in range(args.requests):
+            call(rng.choice(urls))
         prof.disable()
         pstats.Stats(prof).sort_stats(args.sort).print_stats(args.top)
         return
-    rng.shuffle(listings)
     result = {
         "bench": "storefront_cpu", "db": args.db, "products": args.products, "page_cache_s": args.page_cache,
-        "requests": args.requests,
+        "fragment_cache_s": int(os.environ.get("SHOPYARD_FRAGMENT_CACHE_SECONDS", "30")),
+        "requests": args.requests, "listing_urls": len(listings), "product_urls": len(products),
         "bare": measure(["/health/live"], args.requests),
         "listing": measure(listings, args.requests),
         "product": measure(products, args.requests),
@@ -100,8 +103,10 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
     ap.add_argument("--products", type=int, default=10000)
-    ap.add_argument("--requests", type=int, default=500)
+    ap.add_argument("--requests", type=int, default=1000, help="per page type")
+    ap.add_argument("--product-urls", type=int, default=2000, help="distinct product pages drawn at random")
     ap.add_argument("--page-cache", type=int, default=0, help="SHOPYARD_PAGE_CACHE_SECONDS; 0 renders every request")
+    ap.add_argument("--fragment-cache", type=int, help="SHOPYARD_FRAGMENT_CACHE_SECONDS; 0: nothing kept between requests")
     ap.add_argument("--profile", choices=["listing", "product"])
     ap.add_argument("--sort", default="cumulative")
     ap.add_argument("--top", type=int, default=60)
@@ -113,6 +118,8 @@ def main():
 
     with environment(args.db) as env:
         env["SHOPYARD_PAGE_CACHE_SECONDS"] = str(args.page_cache)
+        if args.fragment_cache is not None:
+            env["SHOPYARD_FRAGMENT_CACHE_SECONDS"] = str(args.fragment_cache)
         manage(env, "migrate", "--noinput")
         manage(env, "load_bench_catalog", "--products", str(args.products))
         subprocess.run([PY, __file__, "--inner", *sys.argv[1:]], env=env, cwd=ROOT, check=True)

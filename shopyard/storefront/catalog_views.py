@@ -298,9 +298,12 @@ def _stock_text(count: int) -> str:
 
 
 def _product_context(request, pk, *, now=None, stock=None):
-    # the catalogue rows are kept per catalogue version (fragments); the stock is always live
-    p = with_live_stock(fragments.get_or_build("product", str(pk), lambda: product_detail(pk)),
-                        stock_levels(pk) if stock is None else stock)
+    if fragments.enabled():
+        # the catalogue rows are kept per catalogue version; the stock is always read live
+        p = with_live_stock(fragments.get_or_build("product", str(pk), lambda: product_detail(pk)),
+                            stock_levels(pk) if stock is None else stock)
+    else:
+        p = product_detail(pk)  # reads each SKU's stock with it
     matrix = option_matrix(p)
     entry, chosen = resolve_selection(matrix, sku_id=parse_id(request.GET.get("sku")), chosen=_chosen_options(request))
     states = option_states(matrix, chosen)
