@@ -252,7 +252,7 @@ def product(request, pk, slug=""):
         return levels[0]
 
     def build():
-        context = _product_context(request, pk, now=now, stock=live_stock())
+        context = _product_context(request, pk, now=now, live_stock=live_stock)
         p = context["product"]
         if p.slug != slug:  # /p/<id>/ or a stale slug: one canonical URL per product
             raise seo.Moved(seo.product_path(p.pk, p.slug))
@@ -297,11 +297,11 @@ def _stock_text(count: int) -> str:
     return _("%(n)s in stock") % {"n": count} if count > 0 else _("Out of stock")
 
 
-def _product_context(request, pk, *, now=None, stock=None):
+def _product_context(request, pk, *, now=None, live_stock=None):
     if fragments.enabled():
         # the catalogue rows are kept per catalogue version; the stock is always read live
         p = with_live_stock(fragments.get_or_build("product", str(pk), lambda: product_detail(pk)),
-                            stock_levels(pk) if stock is None else stock)
+                            live_stock() if live_stock else stock_levels(pk))
     else:
         p = product_detail(pk)  # reads each SKU's stock with it
     matrix = option_matrix(p)
