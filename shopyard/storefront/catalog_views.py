@@ -298,12 +298,12 @@ def _stock_text(count: int) -> str:
 
 
 def _product_context(request, pk, *, now=None, live_stock=None):
-    if fragments.enabled():
-        # the catalogue rows are kept per catalogue version; the stock is always read live
-        p = with_live_stock(fragments.get_or_build("product", str(pk), lambda: product_detail(pk)),
-                            live_stock() if live_stock else stock_levels(pk))
-    else:
-        p = product_detail(pk)  # reads each SKU's stock with it
+    # the catalogue rows are kept per catalogue version; the stock shown is always read by this request:
+    # with the rows when they are read (product_detail), apart when they were kept
+    read = []
+    p = fragments.get_or_build("product", str(pk), lambda: read.append(product_detail(pk)) or read[0])
+    if not read:
+        p = with_live_stock(p, live_stock() if live_stock else stock_levels(pk))
     matrix = option_matrix(p)
     entry, chosen = resolve_selection(matrix, sku_id=parse_id(request.GET.get("sku")), chosen=_chosen_options(request))
     states = option_states(matrix, chosen)
