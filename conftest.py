@@ -167,8 +167,9 @@ def api(client):
 
 @pytest.fixture(autouse=True)
 def _no_page_cache(settings):
-    """Pages render live in tests; the page cache has its own tests."""
+    """Pages render live in tests; the page cache and the fragment cache have their own tests."""
     settings.PAGE_CACHE_SECONDS = 0
+    settings.FRAGMENT_CACHE_SECONDS = 0
 
 
 @pytest.fixture(autouse=True)

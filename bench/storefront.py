@@ -3,6 +3,7 @@ page over a 10,000-product catalogue, served by gunicorn with 2 workers and
 loaded by wrk from another process on loopback.
 
     python bench/storefront.py [--db sqlite|postgres] [--products 10000] [--seconds 10]
+                               [--page-cache SECONDS] [--fragment-cache SECONDS]
 
 Prints one line: rps and p50/p95/p99 (ms) for each page.
 """
@@ -47,9 +48,12 @@ def main():
     ap.add_argument("--product-urls", type=int, default=2000, help="distinct product pages requested at random")
     ap.add_argument("--listing-urls", type=int, default=240, help="distinct listing pages (category x sort x page)")
     ap.add_argument("--page-cache", type=int, default=30, help="SHOPYARD_PAGE_CACHE_SECONDS; 0 renders every request")
+    ap.add_argument("--fragment-cache", type=int, help="SHOPYARD_FRAGMENT_CACHE_SECONDS (default 30); 0 keeps nothing")
     args = ap.parse_args()
     with environment(args.db) as env:
         env["SHOPYARD_PAGE_CACHE_SECONDS"] = str(args.page_cache)
+        if args.fragment_cache is not None:
+            env["SHOPYARD_FRAGMENT_CACHE_SECONDS"] = str(args.fragment_cache)
         manage(env, "migrate", "--noinput")
         manage(env, "load_bench_catalog", "--products", str(args.products))
         listings, products = pick_urls(env, args.product_urls)
@@ -60,6 +64,7 @@ def main():
             prd = wrk(base + "/", seconds=args.seconds, connections=args.connections, script_body=rotate(products))
     print(json.dumps({
         "bench": "storefront", "db": args.db, "products": args.products, "page_cache_s": args.page_cache,
+        "fragment_cache_s": args.fragment_cache,
         "listing_urls": len(listings), "product_urls": len(products), "workers": 2, "connections": args.connections,
         "listing": lst, "product": prd,
     }, separators=(",", ":")))

@@ -280,6 +280,8 @@ PAGE_CACHE_SECONDS = int(env("SHOPYARD_PAGE_CACHE_SECONDS", "30"))
 # the server keeps an assembled body per catalogue version (0: assembled on every request); docs/performance.md
 API_MAX_AGE_SECONDS = int(env("SHOPYARD_API_MAX_AGE_SECONDS", "10"))
 API_CACHE_SECONDS = int(env("SHOPYARD_API_CACHE_SECONDS", "30"))
+# catalogue rows and listing counts kept per catalogue version (storefront.fragments); 0 turns it off
+FRAGMENT_CACHE_SECONDS = int(env("SHOPYARD_FRAGMENT_CACHE_SECONDS", "30"))
 LOW_STOCK_THRESHOLD = int(env("SHOPYARD_LOW_STOCK_THRESHOLD", "5"))  # console dashboard: SKUs at or under this
 # the commission (percent of what the shopper paid) for lines no category or shop rate covers
 SETTLEMENT_DEFAULT_COMMISSION_RATE = env("SHOPYARD_DEFAULT_COMMISSION_RATE", "5")

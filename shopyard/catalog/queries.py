@@ -111,12 +111,26 @@ def live_state(product_id) -> tuple:
         "pk", "stock__quantity", "product__sales_count", "product__updated_at"))
 
 
-def stock_fingerprint(product_id) -> str:
-    """The product's live stock levels as a short string (part of its page's cache key)."""
+def stock_levels(product_id) -> dict[int, int]:
+    """Units on hand per active SKU of the product, read live (one indexed query)."""
     from shopyard.inventory.models import StockLevel
 
     rows = StockLevel.objects.filter(sku__product_id=product_id, sku__is_active=True).order_by("sku_id")
-    return ",".join(f"{sku_id}:{qty}" for sku_id, qty in rows.values_list("sku_id", "quantity"))
+    return dict(rows.values_list("sku_id", "quantity"))
+
+
+def with_live_stock(product, levels: dict[int, int]):
+    """`product` (from product_detail, possibly kept from an earlier request) with each
+    SKU's stock set to `levels`, so the units shown are never older than this request."""
+    from shopyard.inventory.models import StockLevel
+
+    for sku in product.sku_list:
+        stock = getattr(sku, "stock", None)
+        if stock is not None:
+            stock.quantity = levels.get(sku.pk, 0)
+        elif sku.pk in levels:
+            sku.stock = StockLevel(sku=sku, quantity=levels[sku.pk])
+    return product
 
 
 # --- the option matrix of a product page ----------------------------------------

@@ -18,6 +18,7 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -34,10 +35,11 @@ from shopyard.catalog.queries import (
     product_detail,
     published_products,
     resolve_selection,
-    stock_fingerprint,
+    stock_levels,
     visible_favourite_ids,
     visible_products,
     with_cover,
+    with_live_stock,
 )
 from shopyard.checkout.limits import max_units_per_sku
 from shopyard.checkout.pricing import unit_prices
@@ -55,7 +57,7 @@ from shopyard.shops.queries import active_shops
 from shopyard.storefront.page_cache import render_page
 from shopyard.storefront.queries import home_content
 
-from . import seo, shop_views
+from . import fragments, seo, shop_views
 from .context_processors import _categories
 from .flash_views import product_flash_badges
 
@@ -97,10 +99,26 @@ def _sort(request) -> str:
     return sort if sort in SORTS else "newest"
 
 
-def _paginate(request, qs):
+class _Paginator(Paginator):
+    """A paginator whose count may come from the fragment cache: counting a category's
+    visible products is the costliest query of a listing, and grows with the catalogue."""
+
+    def __init__(self, *args, count_key=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.count_key = count_key
+
+    @cached_property
+    def count(self):
+        if self.count_key is None:
+            return Paginator.count.func(self)
+        return fragments.get_or_build("count", self.count_key, self.object_list.count)
+
+
+def _paginate(request, qs, count_key=None):
     """One page of `qs`; a page number that is not a number gives the first
-    page, one out of range the last page (never an error)."""
-    paginator = Paginator(qs, PER_PAGE)
+    page, one out of range the last page (never an error). `count_key` names
+    the listing whose count may be kept per catalogue version."""
+    paginator = _Paginator(qs, PER_PAGE, count_key=count_key)
     page = paginator.get_page(page_number(request.GET.get("page")))
     params = request.GET.copy()
     params.pop("page", None)
@@ -110,9 +128,9 @@ def _paginate(request, qs):
     return page
 
 
-def _listing_context(request, qs, sort, changes=None):
-    page = _paginate(request, qs)
-    products = _decorate(list(page.object_list), changes)
+def _listing_context(request, qs, sort, changes=None, count_key=None):
+    page = _paginate(request, qs, count_key)
+    products = fragments.attach_card_html(_decorate(list(page.object_list), changes))
     params = request.GET.copy()
     params.pop("page", None)
     params.pop("sort", None)
@@ -198,7 +216,8 @@ def category(request, slug):
         root_id = cat.parent_id or cat.pk
         root = next((c for c in tree if c.pk == root_id), None)
         sort = _sort(request)
-        context = _listing_context(request, with_cover(published_products(category=cat, sort=sort)), sort, changes)
+        context = _listing_context(request, with_cover(published_products(category=cat, sort=sort)), sort, changes,
+                                   count_key=f"category:{cat.pk}")
         context.update({"category": cat, "root": root, "siblings": root.child_list if root else [], "nav_categories": tree})
         context["seo"] = _listing_seo(request, context["page"], title=cat.label,
                                       description=_("%(name)s at Shopyard") % {"name": cat.label},
@@ -228,9 +247,16 @@ def _listing_seo(request, page, *, title, description, path):
 def product(request, pk, slug=""):
     now = timezone.now()
     changes = []
+    levels = []
+
+    def live_stock():
+        # read once per request: the page cache's key and the page itself show the same units
+        if not levels:
+            levels.append(stock_levels(pk))
+        return levels[0]
 
     def build():
-        context = _product_context(request, pk, now=now)
+        context = _product_context(request, pk, now=now, live_stock=live_stock)
         p = context["product"]
         if p.slug != slug:  # /p/<id>/ or a stale slug: one canonical URL per product
             raise seo.Moved(seo.product_path(p.pk, p.slug))
@@ -244,8 +270,8 @@ def product(request, pk, slug=""):
         return _seconds_until(changes, now)
 
     try:
-        response = render_page(request, "storefront/product.html", build, vary=lambda: stock_fingerprint(pk),
-                               ttl=until_change)
+        response = render_page(request, "storefront/product.html", build,
+                               vary=lambda: ",".join(f"{k}:{v}" for k, v in live_stock().items()), ttl=until_change)
     except seo.Moved as moved:
         return seo.permanent_redirect(request, moved.path)
     record(request, "view", product_id=pk)
@@ -275,8 +301,13 @@ def _stock_text(count: int) -> str:
     return _("%(n)s in stock") % {"n": count} if count > 0 else _("Out of stock")
 
 
-def _product_context(request, pk, *, now=None):
-    p = product_detail(pk)
+def _product_context(request, pk, *, now=None, live_stock=None):
+    # the catalogue rows are kept per catalogue version; the stock shown is always read by this request:
+    # with the rows when they are read (product_detail), apart when they were kept
+    read = []
+    p = fragments.get_or_build("product", str(pk), lambda: read.append(product_detail(pk)) or read[0])
+    if not read:
+        p = with_live_stock(p, live_stock() if live_stock else stock_levels(pk))
     matrix = option_matrix(p)
     entry, chosen = resolve_selection(matrix, sku_id=parse_id(request.GET.get("sku")), chosen=_chosen_options(request))
     states = option_states(matrix, chosen)
@@ -317,7 +348,7 @@ def _product_context(request, pk, *, now=None):
     if request.user.is_authenticated:
         is_favourite = Favourite.objects.filter(user=request.user, product_id=p.pk).exists()
     # 问大家: the answered questions' count and the newest few, in one query
-    qa_count, qa_questions = product_qa_block(p.pk)
+    qa_count, qa_questions = fragments.get_or_build("qa", str(p.pk), lambda: product_qa_block(p.pk))
     if p.min_price == p.max_price:
         price_range = format_price(p.min_price, p.currency)
     else:
@@ -373,7 +404,8 @@ def shop_page(request, the_shop, *, preview=False):
     """The shop's page: its decorated home (published blocks; the draft in the seller's
     preview) on the first page, then its products. Also rendered by shop_views.preview."""
     sort = _sort(request)
-    context = _listing_context(request, with_cover(published_products(shop_id=the_shop.pk, sort=sort)), sort)
+    context = _listing_context(request, with_cover(published_products(shop_id=the_shop.pk, sort=sort)), sort,
+                               count_key=f"shop:{the_shop.pk}")
     version = None  # the blocks sit above the first page of the listing only
     if context["page"].number == 1:
         version = ShopBlock.Version.DRAFT if preview else ShopBlock.Version.PUBLISHED

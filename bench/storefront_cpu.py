@@ -1,0 +1,129 @@
+"""Per-request CPU cost of the storefront's hot pages, measured in-process.
+
+    python bench/storefront_cpu.py [--db sqlite|postgres] [--products 10000] [--requests 1000]
+                                   [--product-urls 2000] [--page-cache 0] [--fragment-cache SECONDS]
+                                   [--profile listing|product]
+
+wrk's req/s on a shared 2-core machine moves with whatever else runs; the CPU
+time one process spends per request (time.process_time) barely does, so this
+is the figure to decide a change with. Requests go through Django's WSGI
+handler with the whole middleware stack, exactly as gunicorn calls it (no
+test client: its template-rendered signal copies every context and would
+dominate), response closers included (the product view's behaviour event is
+written there). The same spread of URLs as bench/storefront.py: listings over
+every sub-category x 4 sorts x pages 1-5, and 2,000 product pages, drawn at
+random (what the fragment cache keeps depends on how often a page comes back:
+`--fragment-cache 0` gives the cost with nothing kept). With
+PostgreSQL the server's own CPU is not in the figure (it is in wall_ms).
+
+`--profile` prints the top of a cProfile of that page instead of the line.
+Prints one line: ms of CPU (and of wall clock) per request, for a bare
+liveness request (Django and the middleware alone), a listing and a product page.
+"""
+
+import argparse
+import io
+import json
+import os
+import random
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+
+
+def inner(args):
+    import django
+
+    django.setup()
+    from django.core.handlers.wsgi import WSGIHandler
+
+    from shopyard.catalog.models import Category, Product
+
+    handler = WSGIHandler()
+    slugs = list(Category.objects.filter(parent__isnull=False).values_list("slug", flat=True))
+    ids = list(Product.objects.filter(status="published").values_list("id", flat=True))
+    rng = random.Random(7)
+    listings = [f"/c/{s}/?sort={o}&page={p}" for s in slugs for o in ("newest", "price_asc", "price_desc", "sales")
+                for p in range(1, 6)]
+    products = [f"/p/{i}/" for i in rng.sample(ids, min(args.product_urls, len(ids)))]
+
+    def call(url):
+        path, _sep, query = url.partition("?")
+        environ = {
+            "REQUEST_METHOD": "GET", "PATH_INFO": path, "QUERY_STRING": query, "SERVER_NAME": "127.0.0.1",
+            "SERVER_PORT": "8000", "HTTP_HOST": "127.0.0.1", "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(),
+            "wsgi.errors": sys.stderr, "HTTP_ACCEPT_LANGUAGE": "zh-CN,zh;q=0.9",
+        }
+        statuses = []
+        response = handler(environ, lambda status, headers, exc_info=None: statuses.append(status))
+        for _chunk in response:
+            pass
+        response.close()
+        if not statuses[0].startswith("200"):
+            raise SystemExit(f"{url} answered {statuses[0]}")
+
+    def measure(urls, n):
+        for url in urls[:20]:  # warm: imports, compiled templates, the category tree, connections
+            call(url)
+        picks = [rng.choice(urls) for _ in range(n)]  # as bench/storefront.py's wrk script draws them
+        cpu, wall = time.process_time(), time.perf_counter()
+        for url in picks:
+            call(url)
+        return {"cpu_ms": round((time.process_time() - cpu) * 1000 / n, 3),
+                "wall_ms": round((time.perf_counter() - wall) * 1000 / n, 3)}
+
+    if args.profile:
+        import cProfile
+        import pstats
+
+        urls = listings if args.profile == "listing" else products
+        for url in urls[:20]:
+            call(url)
+        prof = cProfile.Profile()
+        prof.enable()
+        for _ in range(args.requests):
+            call(rng.choice(urls))
+        prof.disable()
+        pstats.Stats(prof).sort_stats(args.sort).print_stats(args.top)
+        return
+    result = {
+        "bench": "storefront_cpu", "db": args.db, "products": args.products, "page_cache_s": args.page_cache,
+        "fragment_cache_s": int(os.environ.get("SHOPYARD_FRAGMENT_CACHE_SECONDS", "30")),
+        "requests": args.requests, "listing_urls": len(listings), "product_urls": len(products),
+        "bare": measure(["/health/live"], args.requests),
+        "listing": measure(listings, args.requests),
+        "product": measure(products, args.requests),
+    }
+    print(json.dumps(result, separators=(",", ":")))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
+    ap.add_argument("--products", type=int, default=10000)
+    ap.add_argument("--requests", type=int, default=1000, help="per page type")
+    ap.add_argument("--product-urls", type=int, default=2000, help="distinct product pages drawn at random")
+    ap.add_argument("--page-cache", type=int, default=0, help="SHOPYARD_PAGE_CACHE_SECONDS; 0 renders every request")
+    ap.add_argument("--fragment-cache", type=int, help="SHOPYARD_FRAGMENT_CACHE_SECONDS; 0: nothing kept between requests")
+    ap.add_argument("--profile", choices=["listing", "product"])
+    ap.add_argument("--sort", default="cumulative")
+    ap.add_argument("--top", type=int, default=60)
+    ap.add_argument("--inner", action="store_true", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.inner:
+        return inner(args)
+    from _harness import PY, ROOT, environment, manage
+
+    with environment(args.db) as env:
+        env["SHOPYARD_PAGE_CACHE_SECONDS"] = str(args.page_cache)
+        if args.fragment_cache is not None:
+            env["SHOPYARD_FRAGMENT_CACHE_SECONDS"] = str(args.fragment_cache)
+        manage(env, "migrate", "--noinput")
+        manage(env, "load_bench_catalog", "--products", str(args.products))
+        subprocess.run([PY, __file__, "--inner", *sys.argv[1:]], env=env, cwd=ROOT, check=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,81 @@
+"""Catalogue data kept between requests, for pages the whole-page cache does not serve.
+
+The page cache (page_cache.py) helps only anonymous visitors without a session,
+and only for a URL seen before; every other view of a product page or listing
+used to read the same catalogue rows again and count the same listing again
+(a COUNT over every visible product of the category: the costliest query of a
+listing, and the one that grows with the catalogue). What is kept here is what
+changes only through catalogue events: a product's rows (title, pictures,
+attributes, SKUs and their list prices), a listing's product count, a product's
+answered questions. Each entry's key holds the page cache's catalogue version,
+which every catalogue event bumps (apps.CATALOGUE_EVENTS), so an edit of a
+title, a price, a picture, a SKU or a product's visibility shows at the next
+request, exactly as it does for cached pages. The entries also expire after
+FRAGMENT_CACHE_SECONDS, for what changes without an event (sales counts).
+
+Never kept: stock (read live on every view, one indexed query), promotion,
+group-buy and flash-sale prices (computed per request by the pricing
+pipeline), anything about the visitor.
+"""
+
+import hashlib
+
+from django.conf import settings
+from django.core.cache import cache
+from django.template.loader import get_template
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
+
+from .page_cache import version
+
+_MISSING = object()
+
+
+def enabled() -> bool:
+    return settings.FRAGMENT_CACHE_SECONDS > 0
+
+
+def get_or_build(name: str, key: str, build, *, catalogue_version=None):
+    """`build()`'s value for (name, key) at the current catalogue version, built once per version."""
+    if not enabled():
+        return build()
+    full_key = f"storefront:frag:{catalogue_version or version()}:{name}:{key}"
+    value = cache.get(full_key, _MISSING)
+    if value is _MISSING:
+        value = build()
+        cache.set(full_key, value, settings.FRAGMENT_CACHE_SECONDS)
+    return value
+
+
+CARD_TEMPLATE = "storefront/_product_card.html"
+
+
+def _card_key(language: str, p) -> str:
+    # every value the card shows, so an entry can never be stale: a new price, title,
+    # picture, badge or sales count is a new key (and the old entry simply expires)
+    raw = "\x1f".join(str(v) for v in (
+        language, p.pk, p.url, p.cover_url, p.title_text, p.price_text, p.max_price > p.min_price, p.sales_count,
+        p.shop_label, *(kind.label for kind in p.promotion_kinds)))
+    return "storefront:card:" + hashlib.md5(raw.encode()).hexdigest()
+
+
+def attach_card_html(products):
+    """Give each decorated product (catalog_views._decorate) its card's HTML as `card_html`,
+    rendered once per distinct content: a listing's 24 cards were a third of its cost,
+    and the same products come back on every sort and page of their category. One
+    cache round trip for the whole grid."""
+    if not enabled() or not products:
+        return products
+    language = get_language()
+    keys = [_card_key(language, p) for p in products]
+    found = cache.get_many(keys)
+    template = get_template(CARD_TEMPLATE)
+    rendered = {}
+    for key, p in zip(keys, products, strict=True):
+        html = found.get(key)
+        if html is None:
+            html = rendered[key] = template.render({"p": p})
+        p.card_html = mark_safe(html)  # noqa: S308 - our own template's autoescaped output
+    if rendered:
+        cache.set_many(rendered, settings.FRAGMENT_CACHE_SECONDS)
+    return products

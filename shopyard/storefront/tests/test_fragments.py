@@ -1,0 +1,148 @@
+"""The fragment cache (storefront.fragments): pages rendered afresh reuse catalogue
+rows, listing counts and product cards, and still show every edit of price, stock,
+title, promotion or visibility at the next request."""
+
+import re
+
+import pytest
+from django.core.cache import cache
+from django.test import Client
+
+from shopyard.catalog.services import set_published, update_product
+from shopyard.inventory.models import StockLevel
+from shopyard.promotions.kinds import Kind
+from tests import factories as f
+
+pytestmark = pytest.mark.django_db
+ZH = {"HTTP_ACCEPT_LANGUAGE": "zh-hans"}
+
+
+@pytest.fixture(autouse=True)
+def _fragments_on(settings):
+    settings.PAGE_CACHE_SECONDS = 0  # every request renders: what this cache is for
+    settings.FRAGMENT_CACHE_SECONDS = 300
+    cache.clear()
+
+
+@pytest.fixture
+def category(db):
+    return f.make_category("手机", parent=f.make_category("数码"))
+
+
+def text(response) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.content.decode()))
+
+
+def card_titles(response) -> list[str]:
+    return re.findall(r'<h3 class="product-title">([^<]*)</h3>', response.content.decode())
+
+
+def _edit(seller, shop, product, *, title=None, price="10.00", stock=3):
+    sku = product.skus.get()
+    update_product(actor=seller, shop=shop, product_id=product.pk, data={
+        "category_id": product.category_id, "title": title or product.title, "title_en": title or product.title_en,
+        "skus": [{"code": sku.code, "price": price, "stock": stock, "options": []}],
+    })
+    product.refresh_from_db()
+
+
+def test_a_second_product_view_reads_only_live_data(client, product, django_assert_num_queries):
+    client.get(f.product_url(product))
+    # stock, promotions, group buys, flash sales and the review rating are read live; the
+    # product's rows and its answered questions come from the cache; and the behaviour event
+    with django_assert_num_queries(6):
+        r = client.get(f.product_url(product))
+    assert r.status_code == 200 and product.title_en in r.content.decode()
+
+
+def test_stock_shows_at_once_even_when_changed_without_an_event(client, product):
+    sku = product.skus.get()
+    StockLevel.objects.filter(sku=sku).update(quantity=7)
+    assert "7 in stock" in text(client.get(f.product_url(product)))
+    StockLevel.objects.filter(sku=sku).update(quantity=0)  # sold out by an order
+    page = text(client.get(f.product_url(product)))
+    assert "7 in stock" not in page and "Out of stock" in page
+
+
+def test_price_and_title_edits_show_at_once_on_the_product_page(client, seller, shop, product,
+                                                                django_capture_on_commit_callbacks):
+    before = text(client.get(f.product_url(product), **ZH))
+    assert "¥123.45" not in before
+    with django_capture_on_commit_callbacks(execute=True):  # events reach the cache after commit
+        _edit(seller, shop, product, title="新的标题", price="123.45")
+    after = text(client.get(f.product_url(product), **ZH))
+    assert "新的标题" in after and "¥123.45" in after
+
+
+def test_an_unpublished_product_is_gone_at_once(client, seller, shop, product, django_capture_on_commit_callbacks):
+    assert client.get(f.product_url(product)).status_code == 200
+    with django_capture_on_commit_callbacks(execute=True):
+        set_published(actor=seller, shop=shop, product_id=product.pk, published=False)
+    assert client.get(f.product_url(product)).status_code == 404
+
+
+def test_a_promotion_shows_at_once_on_the_product_page_and_the_listing(client, shop, category,
+                                                                        django_capture_on_commit_callbacks):
+    product = f.make_product(shop, category=category, price="100.00")
+    url, listing = f.product_url(product), f"/c/{category.slug}/"
+    assert "¥90.00" not in text(client.get(url)) and "¥90.00" not in text(client.get(listing))
+    with django_capture_on_commit_callbacks(execute=True):
+        f.make_promotion(shop, Kind.TIME_DISCOUNT, {"percent_off": "10"})
+    assert "¥90.00" in text(client.get(url))
+    assert "Limited-time discount" in text(client.get(listing))  # the card's badge
+
+
+def test_listing_cards_and_count_follow_edits(client, seller, shop, category, django_capture_on_commit_callbacks):
+    listing = f"/c/{category.slug}/"
+    with django_capture_on_commit_callbacks(execute=True):
+        products = [f.make_product(shop, category=category, title=f"卡片{i}", price="10.00") for i in range(3)]
+    first = client.get(listing, **ZH)
+    assert sorted(card_titles(first)) == ["卡片0", "卡片1", "卡片2"]
+    assert "3 件商品" in text(first) or "3 products" in text(first)
+    with django_capture_on_commit_callbacks(execute=True):
+        _edit(seller, shop, products[0], title="改过的卡片", price="55.50")
+        set_published(actor=seller, shop=shop, product_id=products[1].pk, published=False)
+    page = client.get(listing, **ZH)
+    assert sorted(card_titles(page)) == ["卡片2", "改过的卡片"]
+    assert "¥55.50" in text(page)
+    assert "2 件商品" in text(page) or "2 products" in text(page)
+
+
+def test_languages_get_their_own_cards(client, shop, category):
+    product = f.make_product(shop, category=category, title="双语")
+    listing = f"/c/{category.slug}/"
+    assert card_titles(client.get(listing, **ZH)) == ["双语"]
+    assert card_titles(client.get(listing, HTTP_ACCEPT_LANGUAGE="en")) == [product.title_en]
+    assert card_titles(client.get(listing, **ZH)) == ["双语"]
+
+
+def test_a_warm_listing_costs_no_count_query(client, shop, category, django_assert_num_queries):
+    for i in range(30):
+        f.make_product(shop, category=category, title=f"商品{i}")
+    url = f"/c/{category.slug}/"
+    client.get(url)
+    client.get(url, {"page": 2})
+    # category, its children, one page of products, their pictures, the promotions that may badge them
+    with django_assert_num_queries(5):
+        r = client.get(url, {"page": 2})
+    assert len(card_titles(r)) == 6
+
+
+def test_a_signed_in_shopper_sees_the_same_fresh_page(client, shopper, seller, shop, product,
+                                                       django_capture_on_commit_callbacks):
+    client.force_login(shopper)
+    client.get(f.product_url(product))
+    with django_capture_on_commit_callbacks(execute=True):
+        _edit(seller, shop, product, price="77.00", stock=2)
+    page = text(client.get(f.product_url(product)))
+    assert "¥77.00" in page and "2 in stock" in page
+
+
+def test_cache_off_reads_everything(client, product, settings, django_assert_num_queries):
+    settings.FRAGMENT_CACHE_SECONDS = 0
+    client.get(f.product_url(product))
+    Client().get(f.product_url(product))
+    # as above, but the product's rows (with its pictures, SKUs, their stock and attributes) and its
+    # questions instead of the stock alone
+    with django_assert_num_queries(11):
+        client.get(f.product_url(product))
