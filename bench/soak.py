@@ -192,7 +192,9 @@ def main():
                                           env=env, cwd=ROOT, stdout=fh, stderr=subprocess.STDOUT)
             wait_for_worker(env, name.replace("%h", os.uname().nodename), worker, log)
             pidfile = work / "gunicorn.pid"
-            with gunicorn(env, workers=args.workers, extra=["--pid", str(pidfile)]) as base:
+            with gunicorn(env, workers=args.workers, extra=["--pid", str(pidfile),
+                          # a worker that takes over 30 s to start on a loaded machine is not a leak
+                          "--timeout", "120"]) as base:
                 master = int(pidfile.read_text().strip())
                 loc_env = dict(env, SOAK_DATA=str(work / "data.json"), SOAK_BUSINESS_OUT=str(work / "business.json"),
                                SOAK_WAIT_MIN=str(args.think[0]), SOAK_WAIT_MAX=str(args.think[1]))
