@@ -79,7 +79,11 @@ def gunicorn(env, *, workers=2, threads=1, port=None, extra=(), probe="/robots.t
         yield base
     finally:
         proc.terminate()
-        proc.wait(timeout=20)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:  # still finishing queued requests on a loaded machine
+            proc.kill()
+            proc.wait(timeout=20)
 
 
 REPORT_LUA = """
