@@ -58,18 +58,20 @@ def manage(env, *args, quiet=True):
 
 
 @contextmanager
-def gunicorn(env, *, workers=2, threads=1, port=None):
+def gunicorn(env, *, workers=2, threads=1, port=None, extra=(), probe="/robots.txt"):
+    # the readiness probe is a cheap page: the OpenAPI document takes seconds to build on a loaded machine
     port = port or free_port()
     cmd = [str(BIN / "gunicorn"), "shopyard.wsgi", "-w", str(workers), "-b", f"127.0.0.1:{port}",
            "--log-level", "warning", "--access-logfile", "-" if os.environ.get("BENCH_ACCESS_LOG") else "/dev/null"]
     if threads > 1:
         cmd += ["-k", "gthread", "--threads", str(threads)]
+    cmd += list(extra)  # e.g. ["--pid", path], for a benchmark that watches the workers
     proc = subprocess.Popen(cmd, env=env, cwd=ROOT)
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(200):
             try:
-                urllib.request.urlopen(base + "/api/v1/openapi.json", timeout=2).read()
+                urllib.request.urlopen(base + probe, timeout=2).read()
                 break
             except OSError:
                 time.sleep(0.1)
@@ -78,7 +80,11 @@ def gunicorn(env, *, workers=2, threads=1, port=None):
         yield base
     finally:
         proc.terminate()
-        proc.wait(timeout=20)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:  # still finishing queued requests on a loaded machine
+            proc.kill()
+            proc.wait(timeout=20)
 
 
 REPORT_LUA = """
