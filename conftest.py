@@ -379,3 +379,52 @@ def search_catalogue(shop, seller):
 
     refresh_signals()
     return products
+
+
+# --- CI's PostgreSQL stage: only the tests that touch the database or a service ---
+# The README's command (the SQLite stage) runs every test. .ci/run's PostgreSQL stage
+# sets SHOPYARD_CI_STAGE=postgresql and then runs again only the tests for which
+# PostgreSQL or Redis can make a difference: those using the database (pytest-django's
+# fixtures or its marker, directly or through any fixture), those marked `services`
+# (the configured cache, Redis, the broker, ... without the database) and those using
+# a fixture marked so below. The rest (structure, catalogues, parsers, money) already
+# passed on SQLite and would only pass again.
+DATABASE_FIXTURES = {"db", "transactional_db", "django_db_reset_sequences", "django_db_serialized_rollback",
+                     "live_server"}
+SERVICE_FIXTURES = {"flash_redis", "flash_path", "throttle_cache"}
+SERVICE_MARKERS = {"django_db", "services", "celery_worker"}
+
+
+def _unblocks_the_database(item) -> bool:
+    """A fixture of ours (or the test) asking for `django_db_blocker` opens the database
+    itself; pytest-django's own autouse fixtures ask for it in every test."""
+    info = getattr(item, "_fixtureinfo", None)
+    if info is None:
+        return False
+    if "django_db_blocker" in info.argnames:
+        return True
+    return any("django_db_blocker" in d.argnames and not d.func.__module__.startswith("pytest_django")
+               for defs in info.name2fixturedefs.values() for d in defs)
+
+
+def needs_database_or_service(item) -> bool:
+    fixtures = set(getattr(item, "fixturenames", ()))
+    return (bool(fixtures & (DATABASE_FIXTURES | SERVICE_FIXTURES)) or _unblocks_the_database(item)
+            or any(item.get_closest_marker(name) for name in SERVICE_MARKERS))
+
+
+def pytest_collection_modifyitems(config, items):
+    import os
+
+    if os.environ.get("SHOPYARD_CI_STAGE") != "postgresql":
+        return
+    kept, deselected = [], []
+    for item in items:
+        (kept if needs_database_or_service(item) else deselected).append(item)
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = kept
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line(f"SHOPYARD_CI_STAGE=postgresql: {len(deselected)} tests that use neither the database "
+                            f"nor a service deselected (they ran in the SQLite stage); {len(kept)} kept")
