@@ -236,6 +236,28 @@ def _test_session_settings():
 _test_session_settings()
 
 
+def _xdist_worker_settings():
+    """Under pytest-xdist (`-n 2`), each worker is its own test run sharing one Redis and
+    one SHOPYARD_HOME: it gets its own key prefix (the cache clearing between tests deletes
+    `<prefix>:*`, which would empty the other worker's keys mid-test) and its own media
+    folder. pytest-django already gives each worker its own test database (`_gw0`, ...)."""
+    import os
+    from pathlib import Path
+
+    from django.conf import settings as dj_settings
+
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return
+    dj_settings.REDIS_KEY_PREFIX = f"{dj_settings.REDIS_KEY_PREFIX}-{worker}"
+    if "KEY_PREFIX" in dj_settings.CACHES["default"]:
+        dj_settings.CACHES["default"]["KEY_PREFIX"] = dj_settings.REDIS_KEY_PREFIX
+    dj_settings.MEDIA_ROOT = Path(dj_settings.MEDIA_ROOT) / worker
+
+
+_xdist_worker_settings()
+
+
 @pytest.fixture
 def home_operator(db):
     """A platform operator (staff superuser) for the Django admin."""
@@ -413,6 +435,7 @@ def needs_database_or_service(item) -> bool:
             or any(item.get_closest_marker(name) for name in SERVICE_MARKERS))
 
 
+@pytest.hookimpl(trylast=True)  # after -m/-k, so that "kept" is what runs
 def pytest_collection_modifyitems(config, items):
     import os
 
@@ -424,7 +447,24 @@ def pytest_collection_modifyitems(config, items):
     if deselected:
         config.hook.pytest_deselected(items=deselected)
         items[:] = kept
-    reporter = config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None:
-        reporter.write_line(f"SHOPYARD_CI_STAGE=postgresql: {len(deselected)} tests that use neither the database "
-                            f"nor a service deselected (they ran in the SQLite stage); {len(kept)} kept")
+    config.stash[_STAGE_COUNTS] = (len(deselected), len(kept))
+    if hasattr(config, "workeroutput"):  # a pytest-xdist worker: the controller prints it
+        config.workeroutput["shopyard_stage_counts"] = (len(deselected), len(kept))
+
+
+_STAGE_COUNTS = pytest.StashKey[tuple]()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    """pytest-xdist's controller: every worker collected the same tests; keep one's counts."""
+    counts = getattr(node, "workeroutput", {}).get("shopyard_stage_counts")
+    if counts:
+        node.config.stash[_STAGE_COUNTS] = tuple(counts)
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    if _STAGE_COUNTS in config.stash:
+        deselected, kept = config.stash[_STAGE_COUNTS]
+        terminalreporter.write_line(f"SHOPYARD_CI_STAGE=postgresql: {deselected} tests that use neither the database "
+                                    f"nor a service deselected (they passed in the SQLite stage); {kept} kept")
