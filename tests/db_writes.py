@@ -25,6 +25,10 @@ _RETURNING = re.compile(r"\bRETURNING\b", re.I)
 UNKNOWN = "?"
 
 
+def table_of(model) -> str:
+    return model._meta.db_table
+
+
 def tables_of_apps(labels) -> set[str]:
     """The database tables of the models (and their many-to-many tables) of these apps."""
     tables = set()

@@ -12,11 +12,11 @@ from shopyard.catalog.models import Sku
 from shopyard.core.bulk_sql import insert_rows, update_rows
 from shopyard.shops.models import Shop, ShopMember
 from tests import factories as f
-from tests.db_writes import UNKNOWN, recording_writes, tables_of_apps
+from tests.db_writes import UNKNOWN, recording_writes, table_of, tables_of_apps
 
 pytestmark = pytest.mark.django_db
 
-SHOPS, SKUS, MEMBERS = Shop._meta.db_table, Sku._meta.db_table, ShopMember._meta.db_table
+SHOPS, SKUS, MEMBERS = table_of(Shop), table_of(Sku), table_of(ShopMember)
 
 
 def test_orm_writes_are_seen_with_their_table(shop, sku):
