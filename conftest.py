@@ -243,6 +243,28 @@ def _test_session_settings():
 _test_session_settings()
 
 
+def _xdist_worker_settings():
+    """Under pytest-xdist (`-n 2`), each worker is its own test run sharing one Redis and
+    one SHOPYARD_HOME: it gets its own key prefix (the cache clearing between tests deletes
+    `<prefix>:*`, which would empty the other worker's keys mid-test) and its own media
+    folder. pytest-django already gives each worker its own test database (`_gw0`, ...)."""
+    import os
+    from pathlib import Path
+
+    from django.conf import settings as dj_settings
+
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return
+    dj_settings.REDIS_KEY_PREFIX = f"{dj_settings.REDIS_KEY_PREFIX}-{worker}"
+    if "KEY_PREFIX" in dj_settings.CACHES["default"]:
+        dj_settings.CACHES["default"]["KEY_PREFIX"] = dj_settings.REDIS_KEY_PREFIX
+    dj_settings.MEDIA_ROOT = Path(dj_settings.MEDIA_ROOT) / worker
+
+
+_xdist_worker_settings()
+
+
 @pytest.fixture
 def home_operator(db):
     """A platform operator (staff superuser) for the Django admin."""
@@ -386,3 +408,70 @@ def search_catalogue(shop, seller):
 
     refresh_signals()
     return products
+
+
+# --- CI's PostgreSQL stage: only the tests that touch the database or a service ---
+# The README's command (the SQLite stage) runs every test. .ci/run's PostgreSQL stage
+# sets SHOPYARD_CI_STAGE=postgresql and then runs again only the tests for which
+# PostgreSQL or Redis can make a difference: those using the database (pytest-django's
+# fixtures or its marker, directly or through any fixture), those marked `services`
+# (the configured cache, Redis, the broker, ... without the database) and those using
+# a fixture marked so below. The rest (structure, catalogues, parsers, money) already
+# passed on SQLite and would only pass again.
+DATABASE_FIXTURES = {"db", "transactional_db", "django_db_reset_sequences", "django_db_serialized_rollback",
+                     "live_server"}
+SERVICE_FIXTURES = {"flash_redis", "flash_path", "throttle_cache"}
+SERVICE_MARKERS = {"django_db", "services", "celery_worker"}
+
+
+def _unblocks_the_database(item) -> bool:
+    """A fixture of ours (or the test) asking for `django_db_blocker` opens the database
+    itself; pytest-django's own autouse fixtures ask for it in every test."""
+    info = getattr(item, "_fixtureinfo", None)
+    if info is None:
+        return False
+    if "django_db_blocker" in info.argnames:
+        return True
+    return any("django_db_blocker" in d.argnames and not d.func.__module__.startswith("pytest_django")
+               for defs in info.name2fixturedefs.values() for d in defs)
+
+
+def needs_database_or_service(item) -> bool:
+    fixtures = set(getattr(item, "fixturenames", ()))
+    return (bool(fixtures & (DATABASE_FIXTURES | SERVICE_FIXTURES)) or _unblocks_the_database(item)
+            or any(item.get_closest_marker(name) for name in SERVICE_MARKERS))
+
+
+@pytest.hookimpl(trylast=True)  # after -m/-k, so that "kept" is what runs
+def pytest_collection_modifyitems(config, items):
+    import os
+
+    if os.environ.get("SHOPYARD_CI_STAGE") != "postgresql":
+        return
+    kept, deselected = [], []
+    for item in items:
+        (kept if needs_database_or_service(item) else deselected).append(item)
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = kept
+    config.stash[_STAGE_COUNTS] = (len(deselected), len(kept))
+    if hasattr(config, "workeroutput"):  # a pytest-xdist worker: the controller prints it
+        config.workeroutput["shopyard_stage_counts"] = (len(deselected), len(kept))
+
+
+_STAGE_COUNTS = pytest.StashKey[tuple]()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    """pytest-xdist's controller: every worker collected the same tests; keep one's counts."""
+    counts = getattr(node, "workeroutput", {}).get("shopyard_stage_counts")
+    if counts:
+        node.config.stash[_STAGE_COUNTS] = tuple(counts)
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    if _STAGE_COUNTS in config.stash:
+        deselected, kept = config.stash[_STAGE_COUNTS]
+        terminalreporter.write_line(f"SHOPYARD_CI_STAGE=postgresql: {deselected} tests that use neither the database "
+                                    f"nor a service deselected (they passed in the SQLite stage); {kept} kept")

@@ -464,6 +464,7 @@ def test_with_the_broker_down_an_order_is_placed_and_its_event_waits_in_the_outb
     assert set(event.deliveries.values_list("status", flat=True)) == {"delivered"}
 
 
+@pytest.mark.services  # the configured cache: Redis in CI's PostgreSQL stage
 def test_the_counted_cache_returns_cached_empty_values_and_counts_hits_and_misses():
     """A cached [] or 0 is a hit that reads back as itself (a cache that turned falsy
     values into misses sent every search to the database for its synonyms)."""
