@@ -421,7 +421,7 @@ def search_catalogue(shop, seller):
 DATABASE_FIXTURES = {"db", "transactional_db", "django_db_reset_sequences", "django_db_serialized_rollback",
                      "live_server"}
 SERVICE_FIXTURES = {"flash_redis", "flash_path", "throttle_cache"}
-SERVICE_MARKERS = {"django_db", "services", "celery_worker"}
+SERVICE_MARKERS = {"django_db", "services", "celery_worker", "replica", "app_servers"}
 
 
 def _unblocks_the_database(item) -> bool:

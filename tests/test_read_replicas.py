@@ -146,7 +146,7 @@ def _catalogue_marks(url, client):
     marks = []
 
     def note(execute, sql, params, many, context):
-        marks.append(replicas._catalogue_alias.get() is not None)
+        marks.append(replicas.catalogue_replica() is not None)
         return execute(sql, params, many, context)
 
     with connection.execute_wrapper(note):

@@ -71,6 +71,11 @@ def catalogue_reads():
         _catalogue_alias.reset(token)
 
 
+def catalogue_replica() -> str | None:
+    """The replica this block's catalogue reads go to (None: outside a catalogue read, or no replicas)."""
+    return _catalogue_alias.get()
+
+
 def catalogue_view(view):
     """Mark a catalogue page or catalogue API read (the decorator form of `catalogue_reads`)."""
 
