@@ -196,7 +196,7 @@ def test_pages_cached_just_after_a_change_are_kept_only_briefly_with_replicas(
     timeouts = _page_cache_timeouts(monkeypatch)
     page_cache.bump()  # a catalogue change
     assert client.get(f"/p/{product.pk}/", follow=True).status_code == 200
-    page_cache.cache.delete(page_cache.BUMPED_KEY)  # REPLICA_PIN_SECONDS later
+    page_cache.cache.delete(page_cache.PAGES.bumped_key)  # REPLICA_PIN_SECONDS later
     assert client.get(f"/c/{product.category.slug}/").status_code == 200
     assert timeouts == [300, 600]
 
@@ -210,6 +210,30 @@ def test_without_replicas_a_change_keeps_the_full_page_cache_time(settings, clie
     page_cache.bump()
     assert client.get(f"/p/{product.pk}/", follow=True).status_code == 200
     assert timeouts == [30]
+
+
+
+def test_api_bodies_built_just_after_a_change_are_kept_only_briefly_with_replicas(
+        one_replica, settings, client, product, monkeypatch):
+    """The catalogue API's kept bodies follow the same rule as pages: one built from a replica
+    right after a change is not kept for the full API_CACHE_SECONDS."""
+    from shopyard.catalog import api_cache
+
+    settings.API_CACHE_SECONDS = 600
+    settings.REPLICA_PIN_SECONDS = 300
+    timeouts = []
+    real_set = api_cache.cache.set
+    monkeypatch.setattr(api_cache.cache, "set",
+                        lambda key, value, timeout=None, **kw: (
+                            key.startswith("catalog:api:") and timeouts.append(timeout),
+                            real_set(key, value, timeout)))
+    api_cache.bump()
+    assert client.get(f"/api/v1/products/{product.pk}").status_code == 200
+    assert timeouts and set(timeouts) == {300}
+    api_cache.cache.delete(api_cache.BODIES.bumped_key)  # REPLICA_PIN_SECONDS later
+    timeouts.clear()
+    assert client.get("/api/v1/products").status_code == 200
+    assert timeouts and set(timeouts) == {600}
 
 
 # --- a real primary and streaming standby ---------------------------------------

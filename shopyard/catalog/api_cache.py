@@ -25,26 +25,21 @@ import hashlib
 from django.conf import settings
 from django.core.cache import cache
 
-VERSION_KEY = "catalog:api-version"
+from shopyard.core.cache_versions import CacheVersion
+
+BODIES = CacheVersion("catalog:api-version")
 # what the catalogue API shows changes only through these (and the live state above)
 EVENTS = ("product.created", "product.updated", "product.published", "product.unpublished", "products.changed",
           "shop.suspended", "shop.reopened", "shop.updated")
 
 
 def version() -> int:
-    value = cache.get(VERSION_KEY)
-    if value is None:
-        cache.add(VERSION_KEY, 1, None)
-        value = cache.get(VERSION_KEY, 1)
-    return value
+    return BODIES.current()
 
 
 def bump(_payload=None) -> None:
     """Every kept body and count becomes unreachable (called on catalogue events)."""
-    try:
-        cache.incr(VERSION_KEY)
-    except ValueError:
-        cache.set(VERSION_KEY, 2, None)
+    BODIES.bump()
 
 
 def key(kind: str, *parts) -> str:
@@ -61,5 +56,5 @@ def kept(cache_key: str, build):
     if value is None:
         value = build()
         if value is not None:
-            cache.set(cache_key, value, seconds)
+            cache.set(cache_key, value, BODIES.keep_seconds(seconds))
     return value

@@ -34,14 +34,12 @@ from django.template.loader import render_to_string
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import get_language
 
-from shopyard.core.replicas import replica_aliases
+from shopyard.core.cache_versions import CacheVersion
 
 MARKER = f"csrf-{secrets.token_hex(16)}"
 # where templates render {{ csrf_token }}: {% csrf_token %} and base.html's hx-headers
 TOKEN_SLOTS = ('name="csrfmiddlewaretoken" value="%s"', '"X-CSRFToken": "%s"')
-VERSION_KEY = "storefront:page-version"
-# set for REPLICA_PIN_SECONDS after each bump when read replicas are configured
-BUMPED_KEY = "storefront:page-bumped"
+PAGES = CacheVersion("storefront:page-version")
 
 
 def cacheable(request) -> bool:
@@ -55,22 +53,12 @@ def cacheable(request) -> bool:
 
 
 def version() -> int:
-    value = cache.get(VERSION_KEY)
-    if value is None:
-        cache.add(VERSION_KEY, 1, None)
-        value = cache.get(VERSION_KEY, 1)
-    return value
+    return PAGES.current()
 
 
 def bump(_payload=None) -> None:
     """Invalidate every cached page (called on catalogue events)."""
-    try:
-        cache.incr(VERSION_KEY)
-    except ValueError:
-        cache.set(VERSION_KEY, 2, None)
-    if replica_aliases():
-        # a replica may not have the change yet: pages rendered in the next seconds are kept briefly
-        cache.set(BUMPED_KEY, 1, settings.REPLICA_PIN_SECONDS)
+    PAGES.bump()
 
 
 def fill_token(html: str, token: str) -> str:
@@ -101,9 +89,8 @@ def render_page(request, template: str, build_context, *, status=200, vary=None,
         until_change = ttl() if ttl else None
         if until_change is not None:
             seconds = max(1, min(seconds, math.ceil(until_change)))
-        if replica_aliases() and cache.get(BUMPED_KEY):
-            # rendered from a replica that may still lag behind the change that emptied the cache
-            seconds = min(seconds, settings.REPLICA_PIN_SECONDS)
+        # rendered from a replica that may still lag behind the change that emptied the cache
+        seconds = PAGES.keep_seconds(seconds)
         cache.set(key, html, seconds)
     response = HttpResponse(fill_token(html, get_token(request)), status=status)
     patch_vary_headers(response, ("Cookie", "Accept-Language"))
