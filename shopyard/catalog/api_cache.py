@@ -44,7 +44,7 @@ def bump(_payload=None) -> None:
 
 def key(kind: str, *parts) -> str:
     raw = "|".join(str(p) for p in parts)
-    return f"catalog:api:{kind}:{version()}:{hashlib.md5(raw.encode()).hexdigest()}"
+    return f"catalog:api:{kind}:{BODIES.stamp()}:{hashlib.md5(raw.encode()).hexdigest()}"
 
 
 def kept(cache_key: str, build):

@@ -6,13 +6,16 @@ an entry at that moment: the next read simply misses. With read replicas, a
 page built right after a change may come from a replica that has not replayed
 that change yet; for REPLICA_PIN_SECONDS after each bump, new entries are
 kept no longer than that, so a lagging replica cannot fix stale content in
-the cache for the family's whole lifetime.
+the cache for the family's whole lifetime. And what was built from a replica
+is kept apart from what was built from the primary (`stamp`), so a visitor
+pinned to the primary after their own write never gets an entry a lagging
+replica built.
 """
 
 from django.conf import settings
 from django.core.cache import cache
 
-from shopyard.core.replicas import replica_aliases
+from shopyard.core.replicas import read_source, replica_aliases
 
 
 class CacheVersion:
@@ -26,6 +29,12 @@ class CacheVersion:
             cache.add(self.key, 1, None)
             value = cache.get(self.key, 1)
         return value
+
+    def stamp(self) -> str:
+        """The version as it goes into a key: with replicas, also where this request reads from."""
+        if replica_aliases():
+            return f"{self.current()}-{read_source()}"
+        return str(self.current())
 
     def bump(self) -> None:
         try:

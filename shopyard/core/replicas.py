@@ -76,6 +76,12 @@ def catalogue_replica() -> str | None:
     return _catalogue_alias.get()
 
 
+def read_source() -> str:
+    """Which copy catalogue reads come from at this moment: "replica" inside a catalogue read of a
+    visitor not pinned to the primary, "primary" otherwise (the rule `read_alias` applies)."""
+    return "replica" if _catalogue_alias.get() is not None and not _pinned.get() else "primary"
+
+
 def catalogue_view(view):
     """Mark a catalogue page or catalogue API read (the decorator form of `catalogue_reads`)."""
 

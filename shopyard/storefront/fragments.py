@@ -26,7 +26,7 @@ from django.template.loader import get_template
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 
-from .page_cache import version
+from .page_cache import PAGES
 
 _MISSING = object()
 
@@ -35,15 +35,16 @@ def enabled() -> bool:
     return settings.FRAGMENT_CACHE_SECONDS > 0
 
 
-def get_or_build(name: str, key: str, build, *, catalogue_version=None):
-    """`build()`'s value for (name, key) at the current catalogue version, built once per version."""
+def get_or_build(name: str, key: str, build):
+    """`build()`'s value for (name, key) at the current catalogue version, built once per version
+    (and, with read replicas, once per source: core.cache_versions)."""
     if not enabled():
         return build()
-    full_key = f"storefront:frag:{catalogue_version or version()}:{name}:{key}"
+    full_key = f"storefront:frag:{PAGES.stamp()}:{name}:{key}"
     value = cache.get(full_key, _MISSING)
     if value is _MISSING:
         value = build()
-        cache.set(full_key, value, settings.FRAGMENT_CACHE_SECONDS)
+        cache.set(full_key, value, PAGES.keep_seconds(settings.FRAGMENT_CACHE_SECONDS))
     return value
 
 

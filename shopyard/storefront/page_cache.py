@@ -79,7 +79,7 @@ def render_page(request, template: str, build_context, *, status=200, vary=None,
     if not cacheable(request):
         return HttpResponse(render_to_string(template, build_context(), request=request), status=status)
     raw = f"{request.get_full_path()}|{request.headers.get('HX-Request', '')}|{vary() if vary else ''}"
-    key = f"storefront:page:{version()}:{get_language()}:{MARKER}:{hashlib.md5(raw.encode()).hexdigest()}"
+    key = f"storefront:page:{PAGES.stamp()}:{get_language()}:{MARKER}:{hashlib.md5(raw.encode()).hexdigest()}"
     html = cache.get(key)
     if html is None:
         context = build_context()
