@@ -17,6 +17,7 @@ import shutil
 import sqlite3
 import subprocess
 import tempfile
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -96,16 +97,12 @@ def backup(target, alias=DEFAULT_DB_ALIAS) -> dict:
 
 
 def _sqlite_copy(source: Path, destination: Path) -> None:
-    """SQLite's online backup API: a consistent copy even while the site writes."""
-    src = sqlite3.connect(source)
-    try:
-        dst = sqlite3.connect(destination)
-        try:
-            src.backup(dst)
-        finally:
-            dst.close()
-    finally:
-        src.close()
+    """SQLite's online backup API, page by page: a consistent copy of a database the
+    site is writing to, and, into a live file, one that its WAL and anyone holding it
+    open see consistently. The source is opened read-only."""
+    with closing(sqlite3.connect(f"file:{source}?mode=ro", uri=True)) as src, \
+            closing(sqlite3.connect(destination, timeout=30)) as dst:
+        src.backup(dst)
 
 
 # --- restore --------------------------------------------------------------------
@@ -170,18 +167,8 @@ def restore(source, alias=DEFAULT_DB_ALIAS) -> Restored:
 
 
 def _sqlite_restore(backup_file: Path, database: Path) -> None:
-    """Copy the backup into the live database file page by page (the same online
-    API), so the file, its WAL and anyone holding it open stay consistent."""
     database.parent.mkdir(parents=True, exist_ok=True)
-    src = sqlite3.connect(f"file:{backup_file}?mode=ro", uri=True)
-    try:
-        dst = sqlite3.connect(database, timeout=30)
-        try:
-            src.backup(dst)
-        finally:
-            dst.close()
-    finally:
-        src.close()
+    _sqlite_copy(backup_file, database)
 
 
 def _replace_media(backup_media: Path, media_root: Path) -> int:
