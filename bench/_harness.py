@@ -58,10 +58,10 @@ def manage(env, *args, quiet=True):
 
 
 @contextmanager
-def gunicorn(env, *, workers=2, threads=1, port=None, extra=(), probe="/robots.txt"):
+def gunicorn(env, *, workers=2, threads=1, port=None, extra=(), probe="/robots.txt", app="shopyard.wsgi"):
     # the readiness probe is a cheap page: the OpenAPI document takes seconds to build on a loaded machine
     port = port or free_port()
-    cmd = [str(BIN / "gunicorn"), "shopyard.wsgi", "-w", str(workers), "-b", f"127.0.0.1:{port}",
+    cmd = [str(BIN / "gunicorn"), app, "-w", str(workers), "-b", f"127.0.0.1:{port}",
            "--log-level", "warning", "--access-logfile", "-" if os.environ.get("BENCH_ACCESS_LOG") else "/dev/null"]
     if threads > 1:
         cmd += ["-k", "gthread", "--threads", str(threads)]
