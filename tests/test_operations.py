@@ -253,6 +253,23 @@ def test_login_and_checkout_leave_no_password_token_or_address_in_the_log(db, sh
         "/accounts/password/reset/<str:uid>/<str:token>/"
 
 
+def test_phone_numbers_in_log_messages_are_masked_but_dates_and_order_numbers_stay(log_lines):
+    """The demo's console SMS provider logs each text it would send; the number it goes to
+    must not reach the log whole, whoever logs it, while the rest of the line stays useful."""
+    import logging
+
+    from shopyard.notifications.sms import ConsoleProvider
+
+    ConsoleProvider().send(phone="13800138000", text="【Shopyard】验证码 481516，5 分钟内有效")
+    logging.getLogger("shopyard.payments").warning(
+        "order 202611261234567890 on 2026-11-26 for +86 139 1234 5678 / 021-62345678 / 13912345678")
+    text = log_lines.text()
+    for whole in ["13800138000", "13912345678", "+86 139 1234 5678", "021-62345678"]:
+        assert whole not in text, whole
+    assert "138****8000" in text and "481516" in text  # the developer still sees who gets which code
+    assert "202611261234567890" in text and "2026-11-26" in text
+
+
 def test_production_logs_are_json_and_printed_once_under_celery():
     result = run_python("""
         import logging

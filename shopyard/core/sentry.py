@@ -7,31 +7,22 @@ Cookie headers, query strings, request bodies, and any field or frame variable
 whose name says it is an address, a phone number, a password or a token.
 """
 
-import re
-
-from .logs import SECRET_FIELDS
+from .logs import PHONE_RE, is_secret_name
 
 FILTERED = "[Filtered]"
 _HEADERS_KEPT = {"user-agent", "accept", "accept-language", "content-type", "content-length", "host",
                  "x-request-id", "referer"}
-_PHONE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)|\+?\d[\d\s-]{8,}\d")
-
-
-def _secret_name(name) -> bool:
-    lowered = str(name).lower()
-    return lowered in {"ip", "ip_address", "remote_addr"} or any(
-        part in lowered for part in SECRET_FIELDS if part != "ip")
 
 
 def _scrub_value(value, depth=0):
     if depth > 6:
         return FILTERED
     if isinstance(value, dict):
-        return {k: (FILTERED if _secret_name(k) else _scrub_value(v, depth + 1)) for k, v in value.items()}
+        return {k: (FILTERED if is_secret_name(k) else _scrub_value(v, depth + 1)) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_scrub_value(v, depth + 1) for v in value]
     if isinstance(value, str):
-        return _PHONE.sub(FILTERED, value)
+        return PHONE_RE.sub(FILTERED, value)
     return value
 
 
@@ -54,7 +45,7 @@ def scrub(event, hint=None):
             event[key] = _scrub_value(event[key])
     for exception in (event.get("exception") or {}).get("values") or []:
         if isinstance(exception.get("value"), str):
-            exception["value"] = _PHONE.sub(FILTERED, exception["value"])
+            exception["value"] = PHONE_RE.sub(FILTERED, exception["value"])
         for frame in (exception.get("stacktrace") or {}).get("frames") or []:
             if isinstance(frame.get("vars"), dict):
                 frame["vars"] = _scrub_value(frame["vars"])
@@ -65,12 +56,12 @@ def scrub(event, hint=None):
         if isinstance(crumb.get("data"), dict):
             crumb["data"] = _scrub_value(crumb["data"])
         if isinstance(crumb.get("message"), str):
-            crumb["message"] = _PHONE.sub(FILTERED, crumb["message"])
+            crumb["message"] = PHONE_RE.sub(FILTERED, crumb["message"])
     if isinstance(event.get("message"), str):
-        event["message"] = _PHONE.sub(FILTERED, event["message"])
+        event["message"] = PHONE_RE.sub(FILTERED, event["message"])
     logentry = event.get("logentry")
     if isinstance(logentry, dict) and isinstance(logentry.get("message"), str):
-        logentry["message"] = _PHONE.sub(FILTERED, logentry["message"])
+        logentry["message"] = PHONE_RE.sub(FILTERED, logentry["message"])
         logentry.pop("params", None)
     return event
 
