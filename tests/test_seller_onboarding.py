@@ -84,7 +84,53 @@ def test_individual_applies_operator_approves_and_the_shop_opens_with_its_owner(
         ("submit", "submitted", "applicant"), ("approve", "approved", "reviewer")]
     event = OutboxEvent.objects.get(name="shop_application.approved")
     assert event.payload == {"application_id": application.pk, "shop_id": shop.pk, "applicant_id": applicant.pk,
-                             "actor_id": operator.pk}
+                             "user_id": applicant.pk, "actor_id": operator.pk, "decision": "approved",
+                             "shop_name": "小林的手作铺", "reason": ""}
+
+
+def test_the_applicant_is_told_each_decision_in_their_language_with_the_reason_and_a_link(
+        applicant, operator, media, settings):
+    """An applicant should not have to keep reloading the status page: each decision
+    reaches their message centre and e-mail (and SMS, when they have a phone)."""
+    from django.core import mail
+
+    from shopyard.core import events
+    from shopyard.notifications import services as notifications
+    from shopyard.notifications.models import Message, Outgoing
+    from shopyard.notifications.sms import MemoryProvider
+
+    settings.SMS_PROVIDER = "shopyard.notifications.sms.MemoryProvider"
+    MemoryProvider.outbox.clear()
+    applicant.phone = "13800138000"
+    applicant.save(update_fields=["phone"])
+    notifications.set_preferences(actor=applicant, choices={}, language="en")
+    application = applications.submit_application(actor=applicant, data=company(),
+                                                  documents=[("business_licence", pdf())])
+    applications.request_more_info(actor=operator, application_id=application.pk, reason="Licence photo is blurred")
+    events.dispatch_pending()
+    notifications.send_pending()
+    returned = Message.objects.get(user=applicant)
+    assert returned.title == "Your shop application needs more information"
+    assert "Licence photo is blurred" in returned.body
+    assert returned.link == reverse("storefront:shop_application", args=[application.pk])
+    assert [m.to for m in mail.outbox] == [["applicant@example.com"]]
+    assert "Licence photo is blurred" in mail.outbox[0].body and "/open-shop/" in mail.outbox[0].body
+    assert [t["phone"] for t in MemoryProvider.outbox] == ["13800138000"]
+
+    # in Chinese, once approved; a second delivery of the same event adds nothing
+    notifications.set_preferences(actor=applicant, choices={}, language="zh-hans")
+    applications.resubmit_application(actor=applicant, application_id=application.pk, data=company(),
+                                      documents=[("business_licence", f.png_upload("clear.png"))])
+    applications.approve_application(actor=operator, application_id=application.pk)
+    events.dispatch_pending()
+    approved_event = OutboxEvent.objects.get(name="shop_application.approved")
+    notifications.on_event(approved_event.payload, event=approved_event)
+    notifications.send_pending()
+    titles = list(Message.objects.filter(user=applicant).order_by("pk").values_list("title", flat=True))
+    assert titles == ["Your shop application needs more information", "您的店铺「Bright Tea Co.」已开通"]
+    assert Outgoing.objects.filter(user=applicant, status=Outgoing.Status.SENT).count() == 4  # e-mail + SMS, twice
+    # the operator is told nothing of their own decision
+    assert not Message.objects.filter(user=operator).exists()
 
 
 def test_company_with_a_pdf_licence_asked_for_more_resubmits_then_is_rejected_with_a_reason(applicant, operator,

@@ -16,6 +16,7 @@ class Kind(models.TextChoices):
     ORDER_CANCELLED = "order_cancelled", _("Order cancelled")
     REFUND_SUCCEEDED = "refund_succeeded", _("Refund completed")
     ORDER_TO_SHIP = "order_to_ship", _("New paid order to ship (sellers)")
+    SHOP_APPLICATION = "shop_application", _("Decisions on your shop application")
 
 
 class Channel(models.TextChoices):
@@ -40,6 +41,7 @@ DEFAULTS = {
     Kind.ORDER_CANCELLED: {Channel.INBOX, Channel.EMAIL},
     Kind.REFUND_SUCCEEDED: {Channel.INBOX, Channel.EMAIL, Channel.SMS},
     Kind.ORDER_TO_SHIP: {Channel.INBOX, Channel.EMAIL},
+    Kind.SHOP_APPLICATION: {Channel.INBOX, Channel.EMAIL, Channel.SMS},
 }
 
 # event name -> [(kind, audience)]; `order.delivered` is emitted once parcels are tracked
@@ -51,6 +53,10 @@ ROUTES = {
     "order.completed": [(Kind.ORDER_COMPLETED, Audience.BUYER)],
     "order.cancelled": [(Kind.ORDER_CANCELLED, Audience.BUYER)],
     "refund.succeeded": [(Kind.REFUND_SUCCEEDED, Audience.BUYER)],
+    # the applicant (the event's user_id) learns the operator's decision and its reason
+    "shop_application.approved": [(Kind.SHOP_APPLICATION, Audience.BUYER)],
+    "shop_application.rejected": [(Kind.SHOP_APPLICATION, Audience.BUYER)],
+    "shop_application.returned": [(Kind.SHOP_APPLICATION, Audience.BUYER)],
 }
 
 # the events an integrator may subscribe a webhook endpoint to

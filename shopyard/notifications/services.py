@@ -66,6 +66,8 @@ def render(kind: str, language: str, context: dict) -> tuple[str, str]:
 
 
 def _link(kind, context) -> str:
+    if kind == Kind.SHOP_APPLICATION:
+        return reverse("storefront:shop_application", args=[context["application_id"]])
     order_id = context.get("order_id")
     if not order_id:
         return ""

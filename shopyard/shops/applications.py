@@ -306,13 +306,16 @@ def _review(*, actor, application_id, action, reason):
             application.shop = shop
             application.save(update_fields=["shop"])
             emit("shop_application.approved", application_id=application.pk, shop_id=shop.pk,
-                 applicant_id=application.applicant_id, actor_id=actor.pk)
+                 applicant_id=application.applicant_id, user_id=application.applicant_id, actor_id=actor.pk,
+                 decision="approved", shop_name=shop.name, reason=reason)
         else:
             apply_transition(application, action, transitions=TRANSITIONS, record=_record, actor=actor,
                              note=reason, reason=reason)
+            decision = "rejected" if action == Action.REJECT else "returned"
             emit("shop_application.rejected" if action == Action.REJECT else "shop_application.returned",
-                 application_id=application.pk, applicant_id=application.applicant_id, actor_id=actor.pk,
-                 reason=reason)
+                 application_id=application.pk,
+                 applicant_id=application.applicant_id, user_id=application.applicant_id, actor_id=actor.pk,
+                 decision=decision, shop_name=application.shop_name, reason=reason)
     return application
 
 
