@@ -88,6 +88,9 @@ def inner(args):
     with CaptureQueriesContext(connection) as queries:
         order()
     statements = len(queries.captured_queries)
+    if os.environ.get("BENCH_SHOW_SQL"):
+        for q in queries.captured_queries:
+            print(q["sql"][:220], file=sys.stderr)
     cpu, wall = time.process_time(), time.perf_counter()
     for _ in range(args.orders):
         order()
