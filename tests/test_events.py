@@ -233,3 +233,39 @@ def test_concurrent_sweeps_deliver_each_delivery_exactly_once(subscribe_for_test
     assert sorted(IdempotencyRecord.objects.values_list("key", flat=True), key=int) == [str(n) for n in range(12)]
     assert set(OutboxDelivery.objects.values_list("status", "attempts")) == {("delivered", 1)}
     assert set(OutboxEvent.objects.values_list("status", flat=True)) == {"delivered"}
+
+
+def test_an_event_delivered_after_commit_keeps_each_subscribers_outcome_apart(subscribe_for_test, shopper, settings):
+    # given three subscribers of one event: one writes and succeeds, one writes then fails, one only listens
+    settings.EVENT_RETRY_BASE_SECONDS = 30
+    heard = []
+
+    def writes(payload):
+        IdempotencyRecord.objects.create(user_id=payload["user_id"], scope="test", key="kept", request_hash="x")
+
+    def half_done(payload):
+        IdempotencyRecord.objects.create(user_id=payload["user_id"], scope="test", key="half", request_hash="x")
+        raise Boom("after writing")
+
+    subscribe_for_test("thing.happened", writes, key="test.a_writes")
+    subscribe_for_test("thing.happened", half_done, key="test.b_half")
+    subscribe_for_test("thing.happened", lambda payload: heard.append(payload["user_id"]), key="test.c_listens")
+    event = events.emit("thing.happened", user_id=shopper.pk)
+    now = timezone.now()
+    # when the task that runs after commit delivers the event (all its deliveries at once)
+    assert events.dispatch(event.pk, now=now) == 2
+    # then the working subscribers' writes are kept and they are delivered; the failing one's write is gone,
+    # its error and its next attempt stored, and the event still pending for it
+    assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == ["kept"]
+    assert heard == [shopper.pk]
+    rows = {d.subscriber: d for d in OutboxDelivery.objects.all()}
+    assert [(k, rows[k].status, rows[k].attempts, rows[k].delivered_at) for k in sorted(rows)] == [
+        ("test.a_writes", "delivered", 1, now), ("test.b_half", "pending", 1, None),
+        ("test.c_listens", "delivered", 1, now)]
+    assert "after writing" in rows["test.b_half"].last_error
+    assert rows["test.b_half"].next_attempt_at == now + timedelta(seconds=30)
+    event.refresh_from_db()
+    assert (event.status, event.dispatched_at) == ("pending", None)
+    # and a second dispatch before the retry is due runs nothing again
+    assert events.dispatch(event.pk, now=now) == 0
+    assert heard == [shopper.pk]

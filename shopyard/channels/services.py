@@ -151,10 +151,13 @@ def last_touch(*, user_id, at: datetime):
             .order_by("-created_at", "-id").first())
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def attribute_order(*, order_id, shop_id, user_id, placed_at: datetime, total, currency: str):
     """Attribute one order to its buyer's last touch (idempotent: once per order).
-    Returns the attribution, or None when no touch is in the window."""
+    Returns the attribution, or None when no touch is in the window.
+
+    No savepoint of its own: it runs after every order, inside the event
+    delivery's savepoint, and a failure here fails that delivery whole anyway."""
     existing = OrderAttribution.objects.filter(order_id=order_id).first()
     if existing is not None:
         return existing

@@ -1,7 +1,8 @@
 """Business counters, moved by the domain events (delivered once each through
 the outbox), never from inside the services that emit them."""
 
-from django.db.models import Sum
+from django.db.models import OuterRef, Subquery, Sum
+from django.db.models.functions import Coalesce
 
 from shopyard.core import metrics
 
@@ -27,13 +28,11 @@ def stock_outs_of(order_id: int) -> int:
     delivered late still counts only the order that emptied the shelf."""
     from shopyard.inventory.models import StockLevel, StockMovement
 
-    taken = StockMovement.objects.filter(order_id=order_id, reason=StockMovement.Reason.ORDER)
-    emptied = 0
-    for movement_id, sku_id in taken.values_list("pk", "sku_id"):
-        on_hand = StockLevel.objects.filter(sku_id=sku_id).values_list("quantity", flat=True).first()
-        if on_hand is None:
-            continue
-        since = StockMovement.objects.filter(sku_id=sku_id, pk__gt=movement_id).aggregate(n=Sum("delta"))["n"] or 0
-        if on_hand - since == 0:
-            emptied += 1
-    return emptied
+    # one statement (it runs after every order): both reads per SKU as subqueries
+    on_hand = StockLevel.objects.filter(sku_id=OuterRef("sku_id")).values("quantity")[:1]
+    since = (StockMovement.objects.filter(sku_id=OuterRef("sku_id"), pk__gt=OuterRef("pk")).order_by()
+             .values("sku_id").annotate(n=Sum("delta")).values("n"))
+    taken = (StockMovement.objects.filter(order_id=order_id, reason=StockMovement.Reason.ORDER)
+             .annotate(on_hand=Subquery(on_hand), since=Coalesce(Subquery(since), 0)))
+    return sum(1 for on_hand, since in taken.values_list("on_hand", "since")
+               if on_hand is not None and on_hand - since == 0)

@@ -1,0 +1,127 @@
+"""CPU per order placed over the API, measured in-process.
+
+    python bench/orders_cpu.py [--db postgres|sqlite] [--orders 400] [--clients 16] [--skus 200]
+                               [--profile] [--sort cumulative] [--top 60]
+
+bench/orders.py's wall-clock orders/s moves with whatever else the shared
+machine runs; the CPU one process spends per order (time.process_time)
+barely does, so this is the figure to decide a change with. The request is
+bench/orders.py's exactly: POST /api/v1/orders with a buy-now line (one of
+`--skus` SKUs with ample stock), a shopper's bearer token and a fresh
+Idempotency-Key, through Django's WSGI handler with the whole middleware
+stack, as gunicorn calls it (response closers included). With PostgreSQL the
+server's own CPU is not in cpu_ms (it is in wall_ms). Every answer must be a
+201, and the database must hold one order per answer afterwards.
+
+`--profile` prints the top of a cProfile of the orders instead of the line.
+"""
+
+import argparse
+import io
+import json
+import os
+import random
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+
+
+def inner(args):
+    import django
+
+    django.setup()
+    from django.core.handlers.wsgi import WSGIHandler
+
+    # the same shop, SKUs, shoppers and addresses as the wall-clock benchmark
+    from orders import SETUP
+
+    from shopyard.orders.models import Order
+
+    namespace = {"__name__": "setup"}
+    out = io.StringIO()
+    stdout, sys.stdout = sys.stdout, out
+    argv, sys.argv = sys.argv, ["setup", str(args.clients), str(args.skus)]
+    try:
+        exec(SETUP, namespace)  # noqa: S102 - our own setup script
+    finally:
+        sys.stdout, sys.argv = stdout, argv
+    data = json.loads(out.getvalue().strip().splitlines()[-1])
+    handler = WSGIHandler()
+    rng = random.Random(7)
+    counter = iter(range(10**9))
+
+    def order():
+        c = rng.choice(data["clients"])
+        body = json.dumps({"address_id": c["address"], "lines": [{"sku_id": rng.choice(data["skus"]), "quantity": 1}]})
+        raw = body.encode()
+        environ = {
+            "REQUEST_METHOD": "POST", "PATH_INFO": "/api/v1/orders", "QUERY_STRING": "", "SERVER_NAME": "127.0.0.1",
+            "SERVER_PORT": "8000", "HTTP_HOST": "127.0.0.1", "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(raw),
+            "wsgi.errors": sys.stderr, "CONTENT_TYPE": "application/json", "CONTENT_LENGTH": str(len(raw)),
+            "HTTP_AUTHORIZATION": f"Bearer {c['token']}", "HTTP_IDEMPOTENCY_KEY": f"cpu-{next(counter)}",
+        }
+        statuses = []
+        response = handler(environ, lambda status, headers, exc_info=None: statuses.append(status))
+        chunks = b"".join(response)
+        response.close()
+        if not statuses[0].startswith("201"):
+            raise SystemExit(f"answered {statuses[0]}: {chunks[:300]!r}")
+
+    for _ in range(20):  # warm: imports, connections, compiled statements, caches
+        order()
+    if args.profile:
+        import cProfile
+        import pstats
+
+        prof = cProfile.Profile(time.process_time)  # CPU, not waits on the database
+        prof.enable()
+        for _ in range(args.orders):
+            order()
+        prof.disable()
+        pstats.Stats(prof).sort_stats(args.sort).print_stats(args.top)
+        return
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        order()
+    statements = len(queries.captured_queries)
+    if os.environ.get("BENCH_SHOW_SQL"):
+        for q in queries.captured_queries:
+            print(q["sql"][:220], file=sys.stderr)
+    cpu, wall = time.process_time(), time.perf_counter()
+    for _ in range(args.orders):
+        order()
+    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    held = Order.objects.count()
+    print(json.dumps({
+        "bench": "orders_cpu", "db": args.db, "orders": args.orders,
+        "cpu_ms_per_order": round(cpu * 1000 / args.orders, 3), "wall_ms_per_order": round(wall * 1000 / args.orders, 3),
+        "statements_per_order": statements, "orders_in_db": held, "answers_201": args.orders + 21,
+    }, separators=(",", ":")))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--db", choices=["sqlite", "postgres"], default="postgres")
+    ap.add_argument("--orders", type=int, default=400)
+    ap.add_argument("--clients", type=int, default=16)
+    ap.add_argument("--skus", type=int, default=200)
+    ap.add_argument("--profile", action="store_true")
+    ap.add_argument("--sort", default="cumulative")
+    ap.add_argument("--top", type=int, default=60)
+    ap.add_argument("--inner", action="store_true", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.inner:
+        return inner(args)
+    from _harness import PY, ROOT, environment, manage
+
+    with environment(args.db) as env:
+        manage(env, "migrate", "--noinput")
+        subprocess.run([PY, __file__, "--inner", *sys.argv[1:]], env=env, cwd=ROOT, check=True)
+
+
+if __name__ == "__main__":
+    main()
