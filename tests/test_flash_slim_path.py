@@ -23,6 +23,7 @@ from django.utils import timezone
 from prometheus_client import REGISTRY
 
 from shopyard.core import logs
+from shopyard.core.errors import Conflict
 from shopyard.orders.models import Order
 from shopyard.promotions import flash
 from shopyard.promotions.flash_gate import FlashBuyHandler, wrap
@@ -194,7 +195,7 @@ def _sell_out(item):
     for n in range(4):
         user, token, address = _buyer(f"fast{n}")
         flash.reserve(actor=user, item_id=item.pk, quantity=1)
-    with pytest.raises(Exception):  # the database path learns "sold out" here
+    with pytest.raises(Conflict):  # the database path learns "sold out" here
         flash.reserve(actor=f.make_user("late"), item_id=item.pk, quantity=1)
 
 

@@ -29,7 +29,7 @@ import json
 import re
 import time
 
-from django.core.handlers.wsgi import WSGIHandler
+from django.core.handlers.wsgi import WSGIHandler, get_script_name
 from django.http import HttpRequest
 from django.urls import ResolverMatch, resolve
 from django.utils.translation import override
@@ -61,14 +61,20 @@ def _body(language) -> bytes:
 
 
 class _Environ(HttpRequest):
-    """Just enough of a request over the WSGI environ to ask Django whether it came over HTTPS."""
+    """Just enough of a request over the WSGI environ to ask Django whether it came over HTTPS
+    (HttpRequest.scheme reads only META and the settings; the rest of __init__ is not needed)."""
 
-    def __init__(self, environ):
-        super().__init__()
+    def __init__(self, environ):  # HttpRequest.__init__ is not called: nothing it builds is read
         self.META = environ
 
     def _get_scheme(self):
         return self.META.get("wsgi.url_scheme", "http")
+
+
+def _path(environ) -> str:
+    """The path as Django's request.path spells it (with the script name, where one is set)."""
+    script_name = get_script_name(environ).rstrip("/")
+    return f"{script_name}/{environ['PATH_INFO'].replace('/', '', 1)}" if script_name else environ["PATH_INFO"]
 
 
 _VIEW: list = []
@@ -98,7 +104,7 @@ def _sold_out_answer(environ, start_response, started):
     method = environ["REQUEST_METHOD"]
     structlog.contextvars.bind_contextvars(request_id=request_id)
     try:
-        logs.log_request(method=method, path=environ["PATH_INFO"], status=409, started=started)
+        logs.log_request(method=method, path=_path(environ), status=409, started=started)
     finally:
         structlog.contextvars.clear_contextvars()
     try:
