@@ -1,6 +1,6 @@
 """CPU per flash-sale purchase attempt, measured in-process, split by answer.
 
-    python bench/flash_cpu.py [--db postgres|sqlite] [--attempts 300] [--rounds 3]
+    python bench/flash_cpu.py [--db postgres|sqlite] [--attempts 300] [--rounds 3] [--parts]
                               [--profile hold|limit|sold_out|sold_out_django]
 
 `bench/flash_sale.py` measures the whole deployment with wrk; on a shared
@@ -19,6 +19,8 @@ buyers as bench/flash_sale.py. Four answers, each timed on its own:
   every gate (what a sold-out answer would cost without one).
 
 With PostgreSQL the server's own CPU is not in the figure (it is in wall_ms).
+`--parts` times each step of a hold alone instead (token check on first use
+and again, address check, Lua hold, task publish).
 `--profile` prints the top of a cProfile of that answer instead of the line.
 Prints one line: ms of CPU and of wall clock per attempt, the best of `--rounds`.
 """
