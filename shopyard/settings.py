@@ -98,6 +98,18 @@ MIDDLEWARE = [
     # last: latency and status by view (django-prometheus)
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
+# what the flash-sale buy endpoint's slim handler leaves out for an API call (a bearer
+# token, no cookie; promotions/flash_gate.py): each needs a cookie, a page or a static path
+FLASH_BUY_SKIPPED_MIDDLEWARE = [
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "shopyard.accounts.middleware.SessionTrackingMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "shopyard.channels.middleware.ChannelTouchMiddleware",
+    "shopyard.analytics.middleware.BehaviourMiddleware",
+]
 
 ROOT_URLCONF = "shopyard.urls"
 WSGI_APPLICATION = "shopyard.wsgi.application"

@@ -5,10 +5,11 @@ from django.core.wsgi import get_wsgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shopyard.settings")
 application = get_wsgi_application()
 
-# a sold-out flash-sale item is answered before Django runs (promotions/flash_gate.py)
-from shopyard.promotions.flash_gate import wrap  # noqa: E402
+# a sold-out flash-sale item is answered before Django runs, and the other attempts of
+# API clients go through a slim handler (promotions/flash_gate.py)
+from shopyard.promotions.flash_gate import FlashBuyHandler, wrap  # noqa: E402
 
-application = wrap(application)
+application = wrap(application, slim=FlashBuyHandler())
 
 # production never serves on the development secrets (SHOPYARD_DEBUG=1 or SHOPYARD_DEMO=1 allow them)
 from shopyard.core.checks import refuse_unsafe_defaults  # noqa: E402

@@ -147,6 +147,17 @@ def accepted_request_id(value: str | None) -> str:
     return new_request_id()
 
 
+def log_request(*, method, path, status, started, user_id=None) -> None:
+    """The one line per request (RequestLogMiddleware's, and the flash-sale gate's
+    for the answers it gives before Django runs); `started` is time.monotonic()."""
+    level = 40 if status >= 500 else 30 if status >= 400 and status != 404 else 20
+    if request_log.isEnabledFor(level):
+        request_log.log(level, "request", extra={
+            "method": method, "path": path, "status": status,
+            "duration_ms": round((time.monotonic() - started) * 1000, 1), "user_id": user_id,
+        })
+
+
 def current_request_id() -> str | None:
     return structlog.contextvars.get_contextvars().get("request_id")
 

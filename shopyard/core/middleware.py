@@ -176,12 +176,8 @@ class RequestLogMiddleware:
             response = self.get_response(request)
             response[logs.REQUEST_ID_HEADER] = request_id
             user_id = _loaded_user_id(request)
-            status = response.status_code
-            level = 40 if status >= 500 else 30 if status >= 400 and status != 404 else 20
-            logs.request_log.log(level, "request", extra={
-                "method": request.method, "path": logs.loggable_path(request), "status": status,
-                "duration_ms": round((time.monotonic() - started) * 1000, 1), "user_id": user_id,
-            })
+            logs.log_request(method=request.method, path=logs.loggable_path(request), status=response.status_code,
+                             started=started, user_id=user_id)
             return response
         finally:
             structlog.contextvars.clear_contextvars()
