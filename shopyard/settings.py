@@ -186,6 +186,8 @@ if REPLICA_DATABASES:
     MIDDLEWARE.insert(1, "shopyard.core.replicas.PinMiddleware")
 # after a write, the visitor reads from the primary for this long (a cookie, core/replicas.py)
 REPLICA_PIN_SECONDS = int(env("SHOPYARD_REPLICA_PIN_SECONDS", "10"))
+# a replica that cannot be connected to is skipped this long (its catalogue reads go to the primary)
+REPLICA_RETRY_SECONDS = int(env("SHOPYARD_REPLICA_RETRY_SECONDS", "10"))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- cache, sessions ------------------------------------------------------

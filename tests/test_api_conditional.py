@@ -145,10 +145,33 @@ def test_a_kept_product_costs_one_query_and_a_fresh_one_a_fixed_number(
     small = f.make_product(shop, skus=[("10.00", 1)])
     big = f.make_product(shop, skus=[("10.00", 1), ("11.00", 2), ("12.00", 0), ("13.00", 5)])
     for p in (small, big):
-        with django_assert_num_queries(7):  # live state, product, images, SKUs+stock, SKU options, attributes, options
+        with django_assert_num_queries(5):  # live state, product, images, SKUs+stock+options, attributes+options
             assert api.get(f"/products/{p.pk}").status_code == 200
         with django_assert_num_queries(1):  # the live state of its SKUs
             assert api.get(f"/products/{p.pk}").status_code == 200
+
+
+def test_the_public_body_is_the_sellers_view_of_the_published_product(api, shop, seller_token, kept):
+    """The public read (catalog.queries.product_rows) and the seller's (prefetched rows) show
+    the same attributes, options and SKUs, in the same order, inactive SKUs left out."""
+    colour = {"name": "颜色", "name_en": "Colour", "options": [{"value": "蓝", "value_en": "Blue"},
+                                                            {"value": "红", "value_en": "Red"}]}
+    size = {"name": "尺码", "name_en": "Size", "options": [{"value": "L"}, {"value": "M"}, {"value": "S"}]}
+    skus = [{"code": f"T-{c}-{z}", "price": price, "stock": stock, "options": [c, z], "is_active": active}
+            for c, z, price, stock, active in [("红", "M", "10.00", 3, True), ("蓝", "L", "12.50", 0, True),
+                                               ("红", "S", "9.90", 7, False), ("蓝", "M", "11.00", 1, True)]]
+    created = api.post("/seller/products", {"category_id": f.make_category().pk, "title": "T 恤", "title_en": "Tee",
+                                            "attributes": [colour, size], "skus": skus}, token=seller_token)
+    assert created.status_code == 201, created.content
+    pk = created.json()["id"]
+    seller_view = api.post(f"/seller/products/{pk}/publish", token=seller_token).json()
+
+    public = api.get(f"/products/{pk}").json()
+
+    assert public == seller_view
+    assert [s["code"] for s in public["skus"]] == ["T-红-M", "T-蓝-L", "T-蓝-M"]
+    assert [[o["value"] for o in s["options"]] for s in public["skus"]] == [["红", "M"], ["蓝", "L"], ["蓝", "M"]]
+    assert [a["options"] for a in public["attributes"]] == [["蓝", "红"], ["L", "M", "S"]]
 
 
 def test_a_kept_listing_costs_no_query_and_a_fresh_one_a_fixed_number(api, shop, kept, django_assert_num_queries):

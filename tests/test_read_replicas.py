@@ -250,6 +250,93 @@ def test_what_a_replica_built_is_never_served_to_a_visitor_pinned_to_the_primary
         assert fragments.get_or_build("probe", "1", lambda: "built again") == "old, from the replica"
 
 
+# --- a replica that is down: an alias pointing at a port where nothing listens -----------
+
+DOWN = {"ENGINE": "django.db.backends.postgresql", "HOST": "127.0.0.1", "PORT": "1", "NAME": "shopyard",
+        "USER": "shopyard", "PASSWORD": "secret-replica-password", "OPTIONS": {"connect_timeout": 2}}
+
+
+@pytest.fixture
+def replica1(django_db_setup, django_db_blocker, monkeypatch, settings):
+    """Call with the alias' settings over the primary's: `replica1`, routed to as in production.
+    No test case around the readiness tests: its checks connect from other threads, which a
+    test case refuses for aliases it was not set up with."""
+    from django.db import connections
+
+    def add(**config):
+        configured = connections.configure_settings(
+            {"default": dict(connections.settings["default"]), "replica1": {**connections.settings["default"], **config}})
+        monkeypatch.setitem(connections.settings, "replica1", configured["replica1"])
+        settings.REPLICA_DATABASES = ["replica1"]
+        settings.DATABASE_ROUTERS = ["shopyard.core.replicas.ReplicaRouter"]
+        settings.REPLICA_RETRY_SECONDS = 60
+
+    monkeypatch.setattr(replicas, "_skipped_until", {})
+    with django_db_blocker.unblock():
+        yield add
+        if "replica1" in connections.settings:
+            connections["replica1"].close()
+            del connections["replica1"]
+
+
+def test_readiness_names_a_replica_that_is_down(replica1, client):
+    replica1(**DOWN)
+    r = client.get("/health/ready")
+    assert r.status_code == 503
+    body = r.json()
+    assert body["status"] == "unavailable" and body["failing"] == ["replica1"]
+    assert body["checks"]["database"] == "ok" and body["checks"]["cache"] == "ok"
+    assert body["checks"]["replica1"].startswith("Unavailable")
+    assert "secret-replica-password" not in r.content.decode()
+
+
+def test_readiness_checks_each_replica_and_is_200_when_they_answer(replica1, client):
+    replica1()  # the primary's own settings: a replica that answers
+    r = client.get("/health/ready")
+    assert r.status_code == 200
+    assert r.json() == {"status": "ok", "failing": [],
+                        "checks": {"database": "ok", "replica1": "ok", "cache": "ok"}}
+
+
+@pytest.fixture
+def replica1_down_with_data(transactional_db, replica1, django_db_blocker):
+    """`replica1` down, with the test database's rows committed (no transaction around the test:
+    inside one every read stays on the primary, rule 5). Django's test case refuses connections
+    to aliases it was not set up with; this one connects for real (and is refused by the port)."""
+    from django.db import connections
+
+    replica1(**DOWN)
+    connection = connections["replica1"]
+    # Django's own method, as pytest-django keeps it before wrapping it
+    connection.ensure_connection = django_db_blocker._real_ensure_connection.__get__(connection)
+
+
+def test_catalogue_reads_fall_back_to_the_primary_while_a_replica_is_down(replica1_down_with_data, client, product,
+                                                                          caplog):
+    # given a replica that refuses connections
+    caplog.set_level("WARNING", logger="shopyard.replicas")
+    # then the catalogue still answers, from the primary (it was 503, the database-down answer)
+    api = client.get(f"/api/v1/products/{product.pk}")
+    assert api.status_code == 200 and api.json()["title"] == product.title
+    page = client.get(f"/p/{product.pk}/", follow=True)
+    assert page.status_code == 200 and product.title_en in page.content.decode()  # the page is in English here
+    assert client.get("/api/v1/products").json()["meta"]["count"] == 1
+    # the replica was tried once, then skipped (REPLICA_RETRY_SECONDS): one warning, naming its alias only
+    warnings = [r.getMessage() for r in caplog.records if r.name == "shopyard.replicas"]
+    assert len(warnings) == 1 and "replica1" in warnings[0] and "secret-replica-password" not in warnings[0]
+
+
+def test_a_skipped_replica_is_tried_again_after_the_retry_time(replica1_down_with_data):
+    with catalogue_reads():
+        assert replicas.read_alias(Product) == "default"  # tried: down
+    with catalogue_reads():
+        assert replicas.catalogue_replica() is None  # skipped: not even chosen
+    replicas._skipped_until["replica1"] = 0.0  # as when REPLICA_RETRY_SECONDS have passed
+    with catalogue_reads():
+        assert replicas.catalogue_replica() == "replica1"
+        assert replicas.read_alias(Product) == "default"  # tried again, still down: the primary
+
+
 # --- a real primary and streaming standby ---------------------------------------
 
 SETUP = """

@@ -135,15 +135,21 @@ def card(p: Product) -> dict:
     }
 
 
+def _listed(obj, name: str, related):
+    """`obj.<name>` as a loader set it (queries.product_rows), else the related rows."""
+    rows = getattr(obj, name, None)
+    return rows if rows is not None else related.all()
+
+
 def detail(p: Product) -> dict:
     skus = getattr(p, "sku_list", None) or list(p.skus.filter(is_active=True).select_related("stock").prefetch_related("options__attribute"))
-    attrs = list(p.attributes.all())
+    attrs = list(_listed(p, "attribute_list", p.attributes))
     attr_by_id = {a.pk: a for a in attrs}
     sku_rows = []
     for s in skus:
         stock = queries.sku_stock(s)
         opts = []
-        for o in s.options.all():
+        for o in _listed(s, "option_list", s.options):
             a = attr_by_id.get(o.attribute_id)
             opts.append({"attribute": a.name if a else "", "attribute_en": a.name_en if a else "", "value": o.value, "value_en": o.value_en})
         sku_rows.append({"id": s.pk, "code": s.code, "name": s.name, "name_en": s.name_en, "price": money_str(s.price, p.currency),
@@ -152,8 +158,9 @@ def detail(p: Product) -> dict:
         **card(p), "description": p.description, "description_en": p.description_en, "status": p.status,
         "slug": p.slug, "seo_title": p.seo_title, "seo_description": p.seo_description,
         "images": [_image(i) for i in getattr(p, "image_list", p.images.all())],
-        "attributes": [{"name": a.name, "name_en": a.name_en, "options": [o.value for o in a.options.all()],
-                        "options_en": [o.value_en for o in a.options.all()]} for a in attrs],
+        "attributes": [{"name": a.name, "name_en": a.name_en,
+                        "options": [o.value for o in _listed(a, "option_list", a.options)],
+                        "options_en": [o.value_en for o in _listed(a, "option_list", a.options)]} for a in attrs],
         "skus": sku_rows,
     }
 
@@ -261,7 +268,7 @@ def get_product(request, product_id: Id):
 
     def build():
         try:
-            return detail(queries.product_detail(product_id))
+            return detail(queries.product_rows(product_id))
         except Http404:
             return None  # not kept: an error is never cached
 

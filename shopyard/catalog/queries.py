@@ -1,11 +1,20 @@
 """Catalogue reads shared by pages and the API, each a fixed number of queries."""
 
-from django.db.models import Exists, OuterRef, Prefetch
+from django.db.models import Exists, F, OuterRef, Prefetch
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from shopyard.shops.models import Shop
 
-from .models import IMAGE_ORDER, Category, Product, ProductImage, Sku
+from .models import (
+    IMAGE_ORDER,
+    AttributeOption,
+    Category,
+    Product,
+    ProductAttribute,
+    ProductImage,
+    Sku,
+)
 
 SORTS = {
     "newest": ("-created_at", "-id"),
@@ -83,6 +92,49 @@ def product_detail(product_id, *, include_unpublished_for_shop=None, with_sku_op
     if include_unpublished_for_shop is not None:
         return get_object_or_404(qs, pk=product_id, shop=include_unpublished_for_shop)
     return get_object_or_404(qs, pk=product_id)
+
+
+def product_rows(product_id):
+    """What `product_detail` reads of a visible product for the catalogue API (shop, images, active
+    SKUs with stock and options, attributes with options), in four queries rather than six and
+    without Django's prefetching, which cost more CPU than the rows themselves on every body the
+    API cache misses. The same rows in the same order, as plain lists: `image_list`, `sku_list`
+    (each SKU with its `option_list`, ordered as `Sku.options` is) and `attribute_list` (each
+    attribute with its `option_list`)."""
+    product = visible_products().select_related("shop").filter(pk=product_id).first()
+    if product is None:
+        raise Http404
+    product.image_list = list(ProductImage.objects.filter(product_id=product_id).order_by(*IMAGE_ORDER))
+    attributes, options = {}, {}
+    rows = (ProductAttribute.objects.filter(product_id=product_id)
+            .order_by("position", "id", "options__position", "options__id")
+            .values_list("id", "name", "name_en", "position",
+                         "options__id", "options__value", "options__value_en", "options__position"))
+    for attr_id, name, name_en, position, option_id, value, value_en, option_position in rows:
+        attr = attributes.get(attr_id)
+        if attr is None:
+            attr = attributes[attr_id] = ProductAttribute(
+                id=attr_id, product_id=product_id, name=name, name_en=name_en, position=position)
+            attr.option_list = []
+        if option_id is not None:
+            option = options[option_id] = AttributeOption(
+                id=option_id, attribute_id=attr_id, value=value, value_en=value_en, position=option_position)
+            attr.option_list.append(option)
+    product.attribute_list = list(attributes.values())
+    skus, linked = {}, {}
+    # one row per SKU and option (a SKU without options once): the link table joined, not prefetched
+    for sku in (Sku.objects.filter(product_id=product_id, is_active=True).select_related("stock")
+                .annotate(option_id=F("options__id")).order_by("id")):
+        skus.setdefault(sku.pk, sku)
+        if sku.option_id is not None:
+            linked.setdefault(sku.pk, []).append(sku.option_id)
+    foreign = {o for ids in linked.values() for o in ids} - options.keys()
+    if foreign:  # an option of another product's attribute: read as the prefetch would have
+        options.update((o.pk, o) for o in AttributeOption.objects.filter(pk__in=foreign))
+    for sku in skus.values():
+        sku.option_list = sorted((options[o] for o in linked.get(sku.pk, ())), key=lambda o: (o.position, o.pk))
+    product.sku_list = list(skus.values())
+    return product
 
 
 def visible_favourite_ids(user):

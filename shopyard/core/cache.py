@@ -14,7 +14,7 @@ import logging
 import time
 
 from django.core.cache.backends.locmem import LocMemCache
-from django.core.cache.backends.redis import RedisCache
+from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from django_prometheus.cache.metrics import (
     django_cache_get_fail_total,
     django_cache_get_total,
@@ -38,9 +38,31 @@ def _warn(operation: str) -> None:
         log.warning("Redis is unreachable: cache %s skipped (pages uncached, login throttling open)", operation)
 
 
+class OneClientPerPool(RedisCacheClient):
+    """Django's Redis client maker, keeping one `redis.Redis` per connection pool.
+
+    Django builds a new `redis.Redis` for every cache call, and redis-py's
+    constructor fills a table of some 170 response callbacks each time: that
+    cost more CPU than the GET it served (two thirds of a kept API body's cache
+    read, bench/api_cpu.py). A `redis.Redis` is only a thread-safe handle on
+    its pool, so one per pool serves every call."""
+
+    def get_client(self, key=None, *, write=False):
+        pool = self._get_connection_pool(write)
+        clients = self.__dict__.setdefault("_clients", {})
+        client = clients.get(pool)
+        if client is None:
+            client = clients[pool] = self._client(connection_pool=pool)
+        return client
+
+
 class CountedRedisCache(RedisCache):
     """Django's RedisCache with django-prometheus's hit and miss counters
     (theirs, NativeRedisCache, imports django-redis, which we do not use)."""
+
+    def __init__(self, server, params):
+        super().__init__(server, params)
+        self._class = OneClientPerPool
 
     def get(self, key, default=None, version=None):
         django_cache_get_total.labels(backend="redis").inc()

@@ -15,12 +15,17 @@ only when all of these hold, and to the primary otherwise:
    (any method but GET/HEAD/OPTIONS), and no write in the last
    `SHOPYARD_REPLICA_PIN_SECONDS` set the pin cookie (see `PinMiddleware`);
 5. no transaction is open on the primary (reads inside `atomic()` must see
-   what that transaction wrote, and `select_for_update` needs the primary).
+   what that transaction wrote, and `select_for_update` needs the primary);
+6. the replica answers: one that cannot be connected to is skipped for
+   `SHOPYARD_REPLICA_RETRY_SECONDS` (a warning says so), and its catalogue
+   reads go to the primary meanwhile, so a replica outage slows the primary
+   down instead of failing the catalogue (`reachable`).
 
 Writes always go to the primary; a replica is read-only anyway, so a write
 routed there would fail loudly rather than be lost.
 """
 
+import logging
 import random
 import time
 from contextlib import contextmanager
@@ -28,7 +33,9 @@ from contextvars import ContextVar
 from functools import wraps
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, InterfaceError, OperationalError, connections
+
+log = logging.getLogger("shopyard.replicas")
 
 # catalogue data: what a shopper browses and never writes
 CATALOGUE_APPS = frozenset({
@@ -55,14 +62,51 @@ _pinned: ContextVar[bool] = ContextVar("shopyard_pinned_to_primary", default=Fal
 _wrote: ContextVar[bool] = ContextVar("shopyard_request_wrote", default=False)
 
 
+# replicas that could not be connected to, and until when (time.monotonic()) they are skipped;
+# per process: each app server finds out for itself, at the cost of one failed connection
+_skipped_until: dict[str, float] = {}
+
+
 def replica_aliases() -> list[str]:
     return list(getattr(settings, "REPLICA_DATABASES", ()))
+
+
+def _skipped(alias: str) -> bool:
+    until = _skipped_until.get(alias)
+    return until is not None and time.monotonic() < until
+
+
+def reachable(alias: str) -> bool:
+    """Whether replica `alias` can serve reads now (rule 6). Its connection is
+    opened, or the one kept from an earlier request checked, once per request,
+    as the first query would do anyway; a replica that fails is skipped for
+    REPLICA_RETRY_SECONDS rather than tried again by every request, which would
+    cost each one a connect timeout when the host does not answer at all."""
+    if _skipped(alias):
+        return False
+    if alias not in connections:
+        # no connection settings to try (REPLICA_DATABASES given alone, as the rule's own tests
+        # do; settings.py always defines both): the rule's answer stands
+        return True
+    connection = connections[alias]
+    try:
+        connection.close_if_health_check_failed()
+        connection.ensure_connection()
+    except (OperationalError, InterfaceError) as exc:
+        seconds = settings.REPLICA_RETRY_SECONDS
+        _skipped_until[alias] = time.monotonic() + seconds
+        # the exception's text may name the host; the alias says which replica without it
+        log.warning("read replica %s is unreachable (%s): its catalogue reads go to the primary for %s s",
+                    alias, type(exc).__name__, seconds)
+        return False
+    _skipped_until.pop(alias, None)
+    return True
 
 
 @contextmanager
 def catalogue_reads():
     """Reads of catalogue data inside this block may be served by a replica."""
-    aliases = replica_aliases()
+    aliases = [a for a in replica_aliases() if not _skipped(a)]
     # one replica for the whole block, so a page is read from one consistent snapshot source
     token = _catalogue_alias.set(random.choice(aliases) if aliases else None)
     try:
@@ -113,7 +157,7 @@ def read_alias(model) -> str:
         return DEFAULT_DB_ALIAS
     if connections[DEFAULT_DB_ALIAS].in_atomic_block:
         return DEFAULT_DB_ALIAS
-    return alias
+    return alias if reachable(alias) else DEFAULT_DB_ALIAS
 
 
 class ReplicaRouter:

@@ -2,9 +2,11 @@
 
 - liveness (`/health/live`): the process answers; it touches no service, so a
   database outage does not get every app server restarted;
-- readiness (`/health/ready`): the database, the cache and, when BROKER_URL is
-  set, the broker each answer within HEALTH_CHECK_TIMEOUT_SECONDS; otherwise
-  503, with the failing part named. Take a server out of rotation on 503.
+- readiness (`/health/ready`): the database, each read replica
+  (DATABASE_REPLICA_URLS, named by its alias: `replica1`, …), the cache and,
+  when BROKER_URL is set, the broker each answer within
+  HEALTH_CHECK_TIMEOUT_SECONDS; otherwise 503, with the failing part named.
+  Take a server out of rotation on 503.
 """
 
 import asyncio
@@ -18,6 +20,8 @@ from health_check.base import HealthCheck
 from health_check.checks import Cache, Database
 from health_check.exceptions import ServiceUnavailable
 from health_check.views import HealthCheckView
+
+from shopyard.core.replicas import replica_aliases
 
 
 def _timeout() -> datetime.timedelta:
@@ -43,6 +47,13 @@ class Broker(HealthCheck):
 NAMES = {Database: "database", Cache: "cache", Broker: "broker"}
 
 
+def _name(check) -> str:
+    """A replica is named by its alias (never its URL, which holds a password)."""
+    if isinstance(check, Database) and check.alias != "default":
+        return check.alias
+    return NAMES[type(check)]
+
+
 class Readiness(HealthCheckView):
     """503 and {"status": "unavailable", "checks": {"database": "...", ...}} when a part is down."""
 
@@ -51,6 +62,10 @@ class Readiness(HealthCheckView):
         database = Database()
         database.timeout = limit
         yield database
+        for alias in replica_aliases():
+            replica = Database(alias=alias)
+            replica.timeout = limit
+            yield replica
         yield Cache(timeout=limit)
         if settings.BROKER_URL:
             yield Broker(timeout=limit)
@@ -58,7 +73,7 @@ class Readiness(HealthCheckView):
     async def get(self, request, *args, **kwargs):
         with self.get_executor() as executor:
             results = await asyncio.gather(*(check.get_result(executor) for check in self.get_checks()))
-        checks = {NAMES[type(r.check)]: ("ok" if r.error is None else str(r.error)) for r in results}
+        checks = {_name(r.check): ("ok" if r.error is None else str(r.error)) for r in results}
         failing = sorted(name for name, state in checks.items() if state != "ok")
         body = {"status": "unavailable" if failing else "ok", "failing": failing, "checks": checks}
         return JsonResponse(body, status=503 if failing else 200)
