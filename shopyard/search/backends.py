@@ -76,20 +76,24 @@ class Backend:
         raise NotImplementedError
 
     def match(self, query: Query, *, limit: int, prefix_last=False, titles_only=False, filters=None,
-              at_least=None) -> list[tuple]:
+              at_least=None, other_terms=False) -> list[tuple]:
         """Visible documents matching `query` (in their titles only, with `titles_only`;
         `at_least` of its words rather than all, with `at_least`, scored as a match of any of
         its words would be) and
         `filters` ({name: value} of WHERE, plus "attributes": a tuple of value-id tuples, one per
         attribute, and "attributes_but_one", the same with one attribute allowed to miss), best
         text match first:
-        (score, *MATCH_COLUMNS)."""
+        (score, *MATCH_COLUMNS), and the document's other terms last with `other_terms`."""
         raise NotImplementedError
 
     def count(self, query: Query, *, cap: int, titles_only=False) -> int:
         """How many visible documents match `query`, counting no further than `cap`
         (cheap: no ranking, no document rows read where the backend can help it)."""
         raise NotImplementedError
+
+
+def _columns(other_terms: bool) -> str:
+    return ", ".join(f"d.{c}" for c in (*MATCH_COLUMNS, *(("other_terms",) if other_terms else ())))
 
 
 def _quote(token: str, quote: str) -> str:
@@ -141,8 +145,9 @@ class Fts5Backend(Backend):
         return " OR ".join("(" + " AND ".join(groups[n] for n in combo) + ")"
                            for combo in combinations(len(groups), at_least))
 
-    def match(self, query, *, limit, prefix_last=False, titles_only=False, filters=None, at_least=None):
-        cols = ", ".join(f"d.{c}" for c in MATCH_COLUMNS)
+    def match(self, query, *, limit, prefix_last=False, titles_only=False, filters=None, at_least=None,
+              other_terms=False):
+        cols = _columns(other_terms)
         where, params = _where(filters)
         if not filters:  # rank in the text index alone, then join the few rows kept
             sql = (f"SELECT m.score, {cols} FROM (SELECT rowid AS id, -bm25(search_fts, 4.0, 1.0, 4.0) AS score "
@@ -210,8 +215,9 @@ class PostgresBackend(Backend):
         return " | ".join("(" + " & ".join(groups[n] for n in combo) + ")"
                           for combo in combinations(len(groups), at_least))
 
-    def match(self, query, *, limit, prefix_last=False, titles_only=False, filters=None, at_least=None):
-        cols = ", ".join(f"d.{c}" for c in MATCH_COLUMNS)
+    def match(self, query, *, limit, prefix_last=False, titles_only=False, filters=None, at_least=None,
+              other_terms=False):
+        cols = _columns(other_terms)
         where, params = _where(filters)
         vector = "d.title_vector" if titles_only else "d.vector"  # titles only: the smaller index of titles
         # an at-least match is ranked as a match of any of the words (ts_rank counts only those present)

@@ -187,7 +187,7 @@ def _failures(row, filters: Filters, groups=()) -> tuple:
         failed += ("in_stock",)
     if len(failed) < 2 and filters.on_promotion and not row[8]:
         failed += ("on_promotion",)
-    if len(failed) < 2 and not all(_has_one_of(row, ids) for _name, ids in groups):
+    if groups and len(failed) < 2 and not all(_has_one_of(row, ids) for _name, ids in groups):
         failed += ("attributes",)
     return failed
 
@@ -325,16 +325,16 @@ def _relaxed(engine, query, where) -> list:
         top = max((r[0] for r in rows), default=1.0) or 1.0
         return [(r[0] / top + RELAXED_STEP * need, *r[1:]) for r in rows]
     at_least = need if len(combinations(len(known), need)) <= MAX_COMBINATIONS else 1
-    rows = engine.match(text.Query(groups=known, text=query.text), limit=WINDOW, filters=where, at_least=at_least)
-    if not rows:
-        return []
-    other = dict(SearchDocument.objects.filter(pk__in=[r[1] for r in rows]).values_list("product_id", "other_terms"))
+    rows = engine.match(text.Query(groups=known, text=query.text), limit=WINDOW, filters=where, at_least=at_least,
+                        other_terms=True)
+    # each group as its alternatives' space-wrapped tokens, found in a row's space-wrapped terms
+    wanted = [[[f" {t} " for t in alt] for alt in group] for group in known]
     out = []
     for r in rows:
-        terms = set(f"{r[12] or ''} {r[13] or ''} {other.get(r[1], '')}".split())
-        matched = sum(1 for group in known if any(set(alt) <= terms for alt in group))
+        terms = f" {r[12] or ''} {r[13] or ''} {r[17] or ''} "
+        matched = sum(1 for group in wanted if any(all(t in terms for t in alt) for alt in group))
         if matched >= need:
-            out.append((r[0], matched, r))
+            out.append((r[0], matched, r[:17]))
     if not out:
         return []
     top = max(score for score, _m, _r in out) or 1.0
