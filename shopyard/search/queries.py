@@ -275,13 +275,14 @@ def _rescored(query, rows) -> list:
     words of the category or brand), plus HEAD_BONUS when the title's head word matches
     (a 手机 rather than a 手机壳 for 手机)."""
     top = max(r[0] for r in rows) or 1.0
-    literal = [set(g[0]) for g in query.groups]
-    tokens = set(query.tokens())
+    # tokens space-wrapped, found in the row's space-wrapped terms (no set per row)
+    literal = [f" {t} " for g in query.groups for t in g[0]]
+    tokens = [f" {t} " for t in query.tokens()]
     out = []
     for r in rows:
-        title = set((r[12] or "").split())
-        bonus = ((LITERAL_BONUS if all(words <= title for words in literal) else 0)
-                 + (HEAD_BONUS if tokens.intersection((r[13] or "").split()) else 0))
+        title, head = f" {r[12] or ''} ", f" {r[13] or ''} "
+        bonus = ((LITERAL_BONUS if all(t in title for t in literal) else 0)
+                 + (HEAD_BONUS if any(t in head for t in tokens) else 0))
         out.append((r[0] / top + bonus, *r[1:]))
     return out
 
