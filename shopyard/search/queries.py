@@ -1,7 +1,8 @@
 """Search reads shared by the storefront page and the API.
 
 `search()` costs one or two index queries (titles, then every field when the
-titles do not fill the window; plus, only when nothing matches, a look-up of the
+titles do not fill the window, unless a capped count says the words alone fill it;
+plus, only when nothing matches, the relaxed match or a look-up of the
 vocabulary for a spelling correction): the
 backend returns the visible documents matching the words and the filters with
 their facet and ranking columns, at most WINDOW of them, best text match first;
