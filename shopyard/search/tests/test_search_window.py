@@ -48,11 +48,14 @@ def test_a_narrow_word_under_a_filter_searches_every_field(lamps):
 
 def test_the_relaxed_window_holds_only_products_with_enough_words(shop, monkeypatch):
     monkeypatch.setattr(queries, "WINDOW", 3)
-    # many products with one of the words, better text matches than the two with two words
-    for n in range(6):
-        f.make_product(shop, title=f"Orbix Orbix {n}")
-    pair = [f.make_product(shop, title="Orbix Velta long name of a product here"),
-            f.make_product(shop, title="Velta Crondo long name of a product here")]
+    # two products with two of the three words, in their category (a weak text match) ...
+    both = f.make_category(name="Orbix Velta")
+    pair = [f.make_product(shop, title=f"Plain thing {n}", category=both) for n in range(2)]
+    # ... and more products than the window with the third word in their titles (a strong one)
+    for n in range(5):
+        f.make_product(shop, title=f"Crondo Crondo {n}")
+    for n in range(20):
+        f.make_product(shop, title=f"Filler {n}")
     dispatch_pending()
     result = search("orbix velta crondo")  # no product has all three: two of three
     assert result.relaxed
