@@ -70,22 +70,44 @@ class Backend:
     def optimise(self, cursor) -> None:
         """After a rebuild: compact the text index and refresh the planner's statistics."""
 
-    def expression(self, query: Query, *, prefix_last=False, titles_only=False, any_group=False) -> str:
+    def expression(self, query: Query, *, prefix_last=False, titles_only=False, at_least=None) -> str:
+        """The backend's query text: every group of `query` required, or with `at_least`,
+        any `at_least` of them (an OR of the AND of each combination, see `combinations`)."""
         raise NotImplementedError
 
     def match(self, query: Query, *, limit: int, prefix_last=False, titles_only=False, filters=None,
-              any_group=False) -> list[tuple]:
+              at_least=None, other_terms=False) -> list[tuple]:
         """Visible documents matching `query` (in their titles only, with `titles_only`;
-        any one of its words rather than all, with `any_group`) and
+        `at_least` of its words rather than all, with `at_least`, scored as a match of any of
+        its words would be) and
         `filters` ({name: value} of WHERE, plus "attributes": a tuple of value-id tuples, one per
         attribute, and "attributes_but_one", the same with one attribute allowed to miss), best
         text match first:
-        (score, *MATCH_COLUMNS)."""
+        (score, *MATCH_COLUMNS), and the document's other terms last with `other_terms`."""
         raise NotImplementedError
+
+    def count(self, query: Query, *, cap: int, titles_only=False) -> int:
+        """How many visible documents match `query`, counting no further than `cap`
+        (cheap: no ranking, no document rows read where the backend can help it)."""
+        raise NotImplementedError
+
+
+def _columns(other_terms: bool) -> str:
+    return ", ".join(f"d.{c}" for c in (*MATCH_COLUMNS, *(("other_terms",) if other_terms else ())))
 
 
 def _quote(token: str, quote: str) -> str:
     return quote + token.replace(quote, "") + quote
+
+
+def combinations(count: int, at_least: int | None) -> list[tuple[int, ...]]:
+    """The groups (by position) an `at_least` match ORs: every group when `at_least` is None
+    or covers them all, each group alone for 1, every `at_least`-combination otherwise."""
+    from itertools import combinations as choose
+
+    if at_least is None or at_least >= count:
+        return [tuple(range(count))]
+    return list(choose(range(count), max(1, at_least)))
 
 
 class Fts5Backend(Backend):
@@ -108,7 +130,7 @@ class Fts5Backend(Backend):
     def optimise(self, cursor):
         cursor.execute("INSERT INTO search_fts(search_fts) VALUES ('optimize')")
 
-    def expression(self, query, *, prefix_last=False, titles_only=False, any_group=False):
+    def expression(self, query, *, prefix_last=False, titles_only=False, at_least=None):
         groups = []
         last = len(query.groups) - 1
         for n, group in enumerate(query.groups):
@@ -118,10 +140,14 @@ class Fts5Backend(Backend):
                          for i, t in enumerate(alt)]
                 alts.append("(" + " AND ".join(terms) + ")")
             groups.append(("{title head} : " if titles_only else "") + "(" + " OR ".join(alts) + ")")
-        return (" OR " if any_group else " AND ").join(groups)
+        # bm25 of a row counts the words of the branches it matches, so a combination's
+        # score is that of the same row matched by any of the words
+        return " OR ".join("(" + " AND ".join(groups[n] for n in combo) + ")"
+                           for combo in combinations(len(groups), at_least))
 
-    def match(self, query, *, limit, prefix_last=False, titles_only=False, filters=None, any_group=False):
-        cols = ", ".join(f"d.{c}" for c in MATCH_COLUMNS)
+    def match(self, query, *, limit, prefix_last=False, titles_only=False, filters=None, at_least=None,
+              other_terms=False):
+        cols = _columns(other_terms)
         where, params = _where(filters)
         if not filters:  # rank in the text index alone, then join the few rows kept
             sql = (f"SELECT m.score, {cols} FROM (SELECT rowid AS id, -bm25(search_fts, 4.0, 1.0, 4.0) AS score "
@@ -129,15 +155,21 @@ class Fts5Backend(Backend):
                    "JOIN search_searchdocument d ON d.product_id = m.id WHERE d.is_visible ORDER BY m.score DESC")
             with connection.cursor() as cursor:
                 cursor.execute(sql, [self.expression(query, prefix_last=prefix_last, titles_only=titles_only,
-                                                     any_group=any_group), limit])
+                                                     at_least=at_least), limit])
                 return cursor.fetchall()
         sql = (f"SELECT -bm25(search_fts, 4.0, 1.0, 4.0) AS score, {cols} FROM search_fts "
                "JOIN search_searchdocument d ON d.product_id = search_fts.rowid "
                f"WHERE search_fts MATCH %s AND d.is_visible{where} ORDER BY bm25(search_fts, 4.0, 1.0, 4.0) LIMIT %s")
         with connection.cursor() as cursor:
             cursor.execute(sql, [self.expression(query, prefix_last=prefix_last, titles_only=titles_only,
-                                                 any_group=any_group), *params, limit])
+                                                 at_least=at_least), *params, limit])
             return cursor.fetchall()
+
+    def count(self, query, *, cap, titles_only=False):
+        with connection.cursor() as cursor:  # the text index holds visible products only
+            cursor.execute("SELECT count(*) FROM (SELECT 1 FROM search_fts WHERE search_fts MATCH %s LIMIT %s)",
+                           [self.expression(query, titles_only=titles_only), cap])
+            return cursor.fetchone()[0]
 
 
 class PostgresBackend(Backend):
@@ -170,7 +202,7 @@ class PostgresBackend(Backend):
     def optimise(self, cursor):
         cursor.execute("ANALYZE search_searchdocument")
 
-    def expression(self, query, *, prefix_last=False, titles_only=False, any_group=False):
+    def expression(self, query, *, prefix_last=False, titles_only=False, at_least=None):
         groups = []
         last = len(query.groups) - 1
         for n, group in enumerate(query.groups):
@@ -180,18 +212,30 @@ class PostgresBackend(Backend):
                          for i, t in enumerate(alt)]
                 alts.append("(" + " & ".join(terms) + ")")
             groups.append("(" + " | ".join(alts) + ")")
-        return (" | " if any_group else " & ").join(groups)
+        return " | ".join("(" + " & ".join(groups[n] for n in combo) + ")"
+                          for combo in combinations(len(groups), at_least))
 
-    def match(self, query, *, limit, prefix_last=False, titles_only=False, filters=None, any_group=False):
-        cols = ", ".join(f"d.{c}" for c in MATCH_COLUMNS)
+    def match(self, query, *, limit, prefix_last=False, titles_only=False, filters=None, at_least=None,
+              other_terms=False):
+        cols = _columns(other_terms)
         where, params = _where(filters)
         vector = "d.title_vector" if titles_only else "d.vector"  # titles only: the smaller index of titles
-        sql = (f"SELECT ts_rank({vector}, q) AS score, {cols} FROM search_searchdocument d, "
-               f"CAST(%s AS tsquery) q WHERE {vector} @@ q AND d.is_visible{where} ORDER BY score DESC LIMIT %s")
+        # an at-least match is ranked as a match of any of the words (ts_rank counts only those present)
+        sql = (f"SELECT ts_rank({vector}, r) AS score, {cols} FROM search_searchdocument d, "
+               f"CAST(%s AS tsquery) q, CAST(%s AS tsquery) r WHERE {vector} @@ q AND d.is_visible{where} "
+               "ORDER BY score DESC LIMIT %s")
+        expression = self.expression(query, prefix_last=prefix_last, titles_only=titles_only, at_least=at_least)
+        rank = self.expression(query, prefix_last=prefix_last, at_least=1) if at_least else expression
         with connection.cursor() as cursor:
-            cursor.execute(sql, [self.expression(query, prefix_last=prefix_last, titles_only=titles_only,
-                                                 any_group=any_group), *params, limit])
+            cursor.execute(sql, [expression, rank, *params, limit])
             return cursor.fetchall()
+
+    def count(self, query, *, cap, titles_only=False):
+        vector = "title_vector" if titles_only else "vector"
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT count(*) FROM (SELECT 1 FROM search_searchdocument WHERE {vector} @@ "
+                           "CAST(%s AS tsquery) AND is_visible LIMIT %s) x", [self.expression(query), cap])
+            return cursor.fetchone()[0]
 
 
 BACKENDS = {b.vendor: b for b in (Fts5Backend(), PostgresBackend())}

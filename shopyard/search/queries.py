@@ -1,7 +1,8 @@
 """Search reads shared by the storefront page and the API.
 
 `search()` costs one or two index queries (titles, then every field when the
-titles do not fill the window; plus, only when nothing matches, a look-up of the
+titles do not fill the window, unless a capped count says the words alone fill it;
+plus, only when nothing matches, the relaxed match or a look-up of the
 vocabulary for a spelling correction): the
 backend returns the visible documents matching the words and the filters with
 their facet and ranking columns, at most WINDOW of them, best text match first;
@@ -28,7 +29,7 @@ from shopyard.catalog.models import Brand, Category
 from shopyard.shops.models import Shop
 
 from . import text
-from .backends import backend
+from .backends import backend, combinations
 from .models import AttributeValue, QueryStat, SearchDocument, SearchTerm, SuggestPrefix, Synonym
 from .services import PREFIX_MAX, PRICE_BANDS, SYNONYMS_KEY, attribute_of, popularity, reputation
 
@@ -40,6 +41,7 @@ SALES_WEIGHT = 0.05
 RATING_WEIGHT = 0.1  # per star above (or below) the prior, see services.reputation
 RELAXED_STEP = 10.0  # relaxed matches: each matched word outranks any text score and boost
 MAX_ATTRIBUTES = 10  # attribute values one search may require
+MAX_COMBINATIONS = 20  # relaxed match: word combinations ORed in one text-index query
 LITERAL_BONUS = 1.0
 HEAD_BONUS = 0.5
 
@@ -170,22 +172,31 @@ def _has_one_of(row, ids) -> bool:
     return any(f" {pk} " in own for pk in ids)
 
 
+def _failures(row, filters: Filters, groups=()) -> tuple:
+    """The filters a match row fails, by facet name ("attributes" when it misses a chosen
+    attribute), stopping at two: one is all a facet count forgives (its own)."""
+    failed = ()
+    if filters.category is not None and filters.category not in (row[3], row[4]):
+        failed += ("category",)
+    if filters.brand is not None and row[5] != filters.brand:
+        failed += ("brand",)
+    if filters.shop is not None and row[2] != filters.shop:
+        failed += ("shop",)
+    if len(failed) < 2 and filters.price is not None and row[6] != filters.price:
+        failed += ("price",)
+    if len(failed) < 2 and filters.in_stock and not row[7]:
+        failed += ("in_stock",)
+    if len(failed) < 2 and filters.on_promotion and not row[8]:
+        failed += ("on_promotion",)
+    if groups and len(failed) < 2 and not all(_has_one_of(row, ids) for _name, ids in groups):
+        failed += ("attributes",)
+    return failed
+
+
 def _keep(row, filters: Filters, groups=(), skip: str = "") -> bool:
     """Whether a match row passes the filters but `skip` (a facet name) and has one value of
     each attribute in `groups` (attribute_choice; an attribute left out is not required)."""
-    if filters.category is not None and skip != "category" and filters.category not in (row[3], row[4]):
-        return False
-    if filters.brand is not None and skip != "brand" and row[5] != filters.brand:
-        return False
-    if filters.shop is not None and skip != "shop" and row[2] != filters.shop:
-        return False
-    if filters.price is not None and skip != "price" and row[6] != filters.price:
-        return False
-    if filters.in_stock and skip != "in_stock" and not row[7]:
-        return False
-    if filters.on_promotion and skip != "on_promotion" and not row[8]:
-        return False
-    return all(_has_one_of(row, ids) for _name, ids in groups)
+    return all(name == skip for name in _failures(row, filters, groups))
 
 
 def _attribute_counts(rows, filters: Filters, groups, loose) -> list:
@@ -223,17 +234,27 @@ def _attribute_counts(rows, filters: Filters, groups, loose) -> list:
 
 
 def _facets(rows, filters: Filters, groups=(), loose=()) -> dict:
+    """Each facet value counted on the rows that pass every other filter (`_keep` with
+    the facet skipped), in one pass over the rows."""
     cols = {"category": 3, "brand": 5, "shop": 2, "price": 6}
-    out = {}
-    for name, col in cols.items():
-        counts = {}
-        for row in rows:
-            if row[col] is not None and _keep(row, filters, groups, skip=name):
-                counts[row[col]] = counts.get(row[col], 0) + 1
-        out[name] = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    counts = {name: {} for name in cols}
+    in_stock = on_promotion = 0
+    for row in rows:
+        failed = _failures(row, filters, groups)
+        if len(failed) > 1:
+            continue
+        for name, col in cols.items():
+            value = row[col]
+            if value is not None and (not failed or failed[0] == name):
+                counts[name][value] = counts[name].get(value, 0) + 1
+        if row[7] and (not failed or failed[0] == "in_stock"):
+            in_stock += 1
+        if row[8] and (not failed or failed[0] == "on_promotion"):
+            on_promotion += 1
+    out = {name: sorted(c.items(), key=lambda kv: (-kv[1], kv[0])) for name, c in counts.items()}
     out["attributes"] = _attribute_counts(rows, filters, groups, loose)
-    out["in_stock"] = sum(1 for r in rows if r[7] and _keep(r, filters, groups, skip="in_stock"))
-    out["on_promotion"] = sum(1 for r in rows if r[8] and _keep(r, filters, groups, skip="on_promotion"))
+    out["in_stock"] = in_stock
+    out["on_promotion"] = on_promotion
     return out
 
 
@@ -255,13 +276,14 @@ def _rescored(query, rows) -> list:
     words of the category or brand), plus HEAD_BONUS when the title's head word matches
     (a 手机 rather than a 手机壳 for 手机)."""
     top = max(r[0] for r in rows) or 1.0
-    literal = [set(g[0]) for g in query.groups]
-    tokens = set(query.tokens())
+    # tokens space-wrapped, found in the row's space-wrapped terms (no set per row)
+    literal = [f" {t} " for g in query.groups for t in g[0]]
+    tokens = [f" {t} " for t in query.tokens()]
     out = []
     for r in rows:
-        title = set((r[12] or "").split())
-        bonus = ((LITERAL_BONUS if all(words <= title for words in literal) else 0)
-                 + (HEAD_BONUS if tokens.intersection((r[13] or "").split()) else 0))
+        title, head = f" {r[12] or ''} ", f" {r[13] or ''} "
+        bonus = ((LITERAL_BONUS if all(t in title for t in literal) else 0)
+                 + (HEAD_BONUS if any(t in head for t in tokens) else 0))
         out.append((r[0] / top + bonus, *r[1:]))
     return out
 
@@ -269,9 +291,16 @@ def _rescored(query, rows) -> list:
 def _match(engine, query, where) -> tuple[list, bool]:
     """The WINDOW best matches: in titles first (cheap: the smaller index); when the
     titles alone fill the window the word is broad and those are the results,
-    otherwise every field is searched (brand, category, attributes too)."""
+    otherwise every field is searched (brand, category, attributes too).
+
+    Broad is said of the words, not of the filters: a word whose titles fill the window
+    without filters (a cheap count that stops at WINDOW) keeps to titles with filters
+    too, as long as some title passes them, rather than ranking every field of tens of
+    thousands of documents to fill the window again."""
     rows = engine.match(query, limit=WINDOW, titles_only=True, filters=where)
     if len(rows) >= WINDOW:
+        return rows, True
+    if where and rows and engine.count(query, cap=WINDOW, titles_only=True) >= WINDOW:
         return rows, True
     return engine.match(query, limit=WINDOW, filters=where), False
 
@@ -283,8 +312,10 @@ def _relaxed(engine, query, where) -> list:
     Words the index does not hold at all cannot match: with too few known words there
     is nothing to relax (the spelling correction runs next); with exactly enough, the
     known words together are the query (one ordinary match); otherwise one match of
-    any known word (every field, the WINDOW best text matches, which favour documents
-    with more of the words) and each row's words counted against its terms."""
+    enough of the known words (every field: the text index ORs the combinations of
+    `need` words when there are at most MAX_COMBINATIONS of them, which keeps a broad
+    word alone from being ranked; any one known word beyond that), the WINDOW best
+    text matches, each row's words counted against its terms."""
     need = len(query.groups) // 2 + 1
     tokens = {t for group in query.groups for alt in group for t in alt}
     indexed = set(SearchTerm.objects.filter(term__in=tokens).values_list("term", flat=True))
@@ -295,16 +326,17 @@ def _relaxed(engine, query, where) -> list:
         rows, _broad = _match(engine, text.Query(groups=known, text=query.text), where)
         top = max((r[0] for r in rows), default=1.0) or 1.0
         return [(r[0] / top + RELAXED_STEP * need, *r[1:]) for r in rows]
-    rows = engine.match(text.Query(groups=known, text=query.text), limit=WINDOW, filters=where, any_group=True)
-    if not rows:
-        return []
-    other = dict(SearchDocument.objects.filter(pk__in=[r[1] for r in rows]).values_list("product_id", "other_terms"))
+    at_least = need if len(combinations(len(known), need)) <= MAX_COMBINATIONS else 1
+    rows = engine.match(text.Query(groups=known, text=query.text), limit=WINDOW, filters=where, at_least=at_least,
+                        other_terms=True)
+    # each group as its alternatives' space-wrapped tokens, found in a row's space-wrapped terms
+    wanted = [[[f" {t} " for t in alt] for alt in group] for group in known]
     out = []
     for r in rows:
-        terms = set(f"{r[12] or ''} {r[13] or ''} {other.get(r[1], '')}".split())
-        matched = sum(1 for group in known if any(set(alt) <= terms for alt in group))
+        terms = f" {r[12] or ''} {r[13] or ''} {r[17] or ''} "
+        matched = sum(1 for group in wanted if any(all(t in terms for t in alt) for alt in group))
         if matched >= need:
-            out.append((r[0], matched, r))
+            out.append((r[0], matched, r[:17]))
     if not out:
         return []
     top = max(score for score, _m, _r in out) or 1.0
