@@ -47,8 +47,7 @@ _SECRET_RE = re.compile("|".join(re.escape(p) for p in SECRET_FIELDS if p != "ip
 # a mainland mobile number (kept as 138****8000 in logs, enough to tell two apart), an
 # international number written with its "+", or a landline with its area code (021-12345678);
 # not dates, order numbers or other runs of digits, which logs need
-_MOBILE_RE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
-PHONE_RE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)|\+\d[\d\s-]{7,}\d|(?<![\d-])0\d{2,3}-\d{7,8}(?!\d)")
+PHONE_RE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)|\+\d[\d\s-]{7,}\d|(?<![\d-])0\d{2,3}-\d{7,8}(?!\d)")
 
 
 @functools.lru_cache(maxsize=2048)
@@ -59,9 +58,13 @@ def is_secret_name(name) -> bool:
     return lowered in {"ip", "ip_address", "remote_addr", "client"} or _SECRET_RE.search(lowered) is not None
 
 
+def _masked(match) -> str:
+    return f"{match.group(1)}****{match.group(2)}" if match.group(1) else "[redacted]"
+
+
 def mask_phones(text: str) -> str:
     """Phone numbers inside free text (a log message, an SMS line) masked."""
-    return PHONE_RE.sub("[redacted]", _MOBILE_RE.sub(r"\1****\2", text))
+    return PHONE_RE.sub(_masked, text)
 
 
 def redact(_logger, _method, event_dict):
@@ -70,7 +73,7 @@ def redact(_logger, _method, event_dict):
     for name, value in event_dict.items():
         if is_secret_name(name):
             event_dict[name] = "[redacted]"
-        elif isinstance(value, str) and any(c.isdigit() for c in value):
+        elif isinstance(value, str):
             event_dict[name] = mask_phones(value)
     return event_dict
 
