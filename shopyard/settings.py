@@ -133,7 +133,14 @@ TEMPLATES = [
                 "shopyard.storefront.context_processors.storefront",
             ],
         },
-    }
+    },
+    {
+        # the storefront's hot templates (shopyard/storefront/jinja_env.py says why); found only under jinja2/
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {"environment": "shopyard.storefront.jinja_env.environment"},
+    },
 ]
 
 # --- database -------------------------------------------------------------

@@ -130,7 +130,13 @@ def _paginate(request, qs, count_key=None):
 
 def _listing_context(request, qs, sort, changes=None, count_key=None):
     page = _paginate(request, qs, count_key)
-    products = fragments.attach_card_html(_decorate(list(page.object_list), changes))
+    if count_key is None:
+        rows = list(page.object_list)
+    else:
+        # one page of a listing's rows (products, their shop and pictures) is kept as its count is:
+        # per catalogue version, so an edit, a price or a product published or hidden shows at once
+        rows = fragments.get_or_build("rows", f"{count_key}:{sort}:{page.number}", lambda: list(page.object_list))
+    products = fragments.attach_card_html(_decorate(rows, changes))
     params = request.GET.copy()
     params.pop("page", None)
     params.pop("sort", None)

@@ -6,8 +6,8 @@ used to read the same catalogue rows again and count the same listing again
 (a COUNT over every visible product of the category: the costliest query of a
 listing, and the one that grows with the catalogue). What is kept here is what
 changes only through catalogue events: a product's rows (title, pictures,
-attributes, SKUs and their list prices), a listing's product count, a product's
-answered questions. Each entry's key holds the page cache's catalogue version,
+attributes, SKUs and their list prices), a listing's product count and the rows of
+each of its pages (products with their shop and pictures), a product's answered questions. Each entry's key holds the page cache's catalogue version,
 which every catalogue event bumps (apps.CATALOGUE_EVENTS), so an edit of a
 title, a price, a picture, a SKU or a product's visibility shows at the next
 request, exactly as it does for cached pages. The entries also expire after
@@ -22,11 +22,11 @@ import hashlib
 
 from django.conf import settings
 from django.core.cache import cache
-from django.template.loader import get_template
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 
 from .page_cache import PAGES
+from .templatetags.card_tags import card_template
 
 _MISSING = object()
 
@@ -48,9 +48,6 @@ def get_or_build(name: str, key: str, build):
     return value
 
 
-CARD_TEMPLATE = "storefront/_product_card.html"
-
-
 def _card_key(language: str, p) -> str:
     # every value the card shows, so an entry can never be stale: a new price, title,
     # picture, badge or sales count is a new key (and the old entry simply expires)
@@ -70,7 +67,7 @@ def attach_card_html(products):
     language = get_language()
     keys = [_card_key(language, p) for p in products]
     found = cache.get_many(keys)
-    template = get_template(CARD_TEMPLATE)
+    template = card_template()
     rendered = {}
     for key, p in zip(keys, products, strict=True):
         html = found.get(key)
