@@ -281,6 +281,19 @@ def flash_db_path(settings):
 
 
 @pytest.fixture
+def workers_make_orders(flash_redis, settings):
+    """Flash holds on Redis whose orders a Celery worker makes (tasks queued, not run
+    in the request), as in production with a broker."""
+    from shopyard.celery import app
+
+    before = app.conf.task_always_eager  # read first: Celery reads Django's settings lazily, once
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    app.conf.task_always_eager = False
+    yield flash_redis
+    app.conf.task_always_eager = before
+
+
+@pytest.fixture
 def flash_redis(settings):
     """Flash sales on the Redis path (the Lua gate), under a key prefix of this test's
     own; skipped only when REDIS_URL is unset (CI's PostgreSQL stage sets it)."""

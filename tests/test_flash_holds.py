@@ -27,18 +27,6 @@ from shopyard.promotions.models import FlashPurchaseCount, FlashReservation, Fla
 from tests import factories as f
 
 
-@pytest.fixture
-def workers_make_orders(flash_redis, settings):
-    """Redis on, and orders left to workers (no eager tasks): a buy answers with a hold."""
-    from shopyard.celery import app
-
-    before = app.conf.task_always_eager  # read first: Celery reads Django's settings lazily, once
-    settings.CELERY_TASK_ALWAYS_EAGER = False
-    app.conf.task_always_eager = False
-    yield flash_redis
-    app.conf.task_always_eager = before
-
-
 def _hold(api, item, token, address, **headers):
     return api.post(f"/flash/items/{item.pk}/buy", {"address_id": address.pk, "quantity": 1}, token=token,
                     headers=headers)

@@ -113,17 +113,6 @@ def test_a_unit_is_sold_the_same_way(flash_path, apps, item):
     assert Order.objects.count() == 2
 
 
-@pytest.fixture
-def workers_make_orders(flash_redis, settings):
-    from shopyard.celery import app
-
-    before = app.conf.task_always_eager
-    settings.CELERY_TASK_ALWAYS_EAGER = False
-    app.conf.task_always_eager = False
-    yield flash_redis
-    app.conf.task_always_eager = before
-
-
 def test_a_hold_is_answered_the_same_way(workers_make_orders, apps, item):
     front, whole = apps
     answers = []

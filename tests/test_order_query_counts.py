@@ -74,17 +74,6 @@ def test_a_flash_purchase_on_the_database_path_costs_a_fixed_number_of_statement
     assert (flash_item.available, Order.objects.count(), StockLevel.objects.get(sku=sku).quantity) == (2, 1, normal)
 
 
-@pytest.fixture
-def workers_make_orders(flash_redis, settings):
-    from shopyard.celery import app
-
-    before = app.conf.task_always_eager
-    settings.CELERY_TASK_ALWAYS_EAGER = False
-    app.conf.task_always_eager = False
-    yield flash_redis
-    app.conf.task_always_eager = before
-
-
 def test_the_order_a_worker_makes_from_a_flash_hold_costs_a_fixed_number_of_statements(
         db, workers_make_orders, api, flash_item, shopper, shopper_token, address, django_assert_num_queries):
     from shopyard.checkout.flash import place_held
