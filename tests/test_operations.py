@@ -173,6 +173,22 @@ def test_one_request_line_with_its_fields_and_the_request_id_round_trip(log_line
     assert line["timestamp"][-6] in "+-" and line["timestamp"][-3] == ":"
 
 
+@pytest.mark.django_db
+def test_routine_answers_log_at_info_and_refusals_at_warning(log_lines, shopper, sku, address):
+    """A sold-out or already-paid conflict (409) and a missing page (404) are normal trading;
+    a refused input (422) or credentials (401) are what an operator watches for."""
+    token = f.token_for(shopper)
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+    Client().get("/no-such-page/")
+    Client().post("/api/v1/orders", data=json.dumps({"address_id": address.pk, "lines": [
+        {"sku_id": sku.pk, "quantity": 11}]}), content_type="application/json", **auth)  # 10 in stock
+    Client().post("/api/v1/orders", data=json.dumps({"address_id": "x"}), content_type="application/json", **auth)
+    Client().get("/api/v1/orders", HTTP_AUTHORIZATION="Bearer wrong")
+    lines = [x for x in log_lines() if x["logger"] == "shopyard.requests"]
+    assert [(x["status"], x["level"]) for x in lines] == [
+        (404, "info"), (409, "info"), (422, "warning"), (401, "warning")]
+
+
 def test_a_request_id_that_is_not_a_plain_id_is_replaced():
     r = Client().get("/health/live", HTTP_X_REQUEST_ID="<script>alert(1)</script>")
     assert r["X-Request-ID"] != "<script>alert(1)</script>"
