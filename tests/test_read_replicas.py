@@ -326,12 +326,17 @@ def test_catalogue_reads_fall_back_to_the_primary_while_a_replica_is_down(replic
     assert len(warnings) == 1 and "replica1" in warnings[0] and "secret-replica-password" not in warnings[0]
 
 
-def test_a_skipped_replica_is_tried_again_after_the_retry_time(replica1_down_with_data):
+def test_a_skipped_replica_is_tried_again_after_the_retry_time(replica1_down_with_data, settings, monkeypatch):
+    import time
+    from types import SimpleNamespace
+
     with catalogue_reads():
         assert replicas.read_alias(Product) == "default"  # tried: down
     with catalogue_reads():
         assert replicas.catalogue_replica() is None  # skipped: not even chosen
-    replicas._skipped_until["replica1"] = 0.0  # as when REPLICA_RETRY_SECONDS have passed
+    # REPLICA_RETRY_SECONDS later
+    later = time.monotonic() + settings.REPLICA_RETRY_SECONDS + 1
+    monkeypatch.setattr(replicas, "time", SimpleNamespace(monotonic=lambda: later))
     with catalogue_reads():
         assert replicas.catalogue_replica() == "replica1"
         assert replicas.read_alias(Product) == "default"  # tried again, still down: the primary
