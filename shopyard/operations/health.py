@@ -59,13 +59,10 @@ class Readiness(HealthCheckView):
 
     def get_checks(self):
         limit = _timeout()
-        database = Database()
-        database.timeout = limit
-        yield database
-        for alias in replica_aliases():
-            replica = Database(alias=alias)
-            replica.timeout = limit
-            yield replica
+        for alias in ("default", *replica_aliases()):
+            database = Database(alias=alias)
+            database.timeout = limit
+            yield database
         yield Cache(timeout=limit)
         if settings.BROKER_URL:
             yield Broker(timeout=limit)
