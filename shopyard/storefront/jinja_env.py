@@ -36,13 +36,18 @@ def _shown(value) -> str:
     return formats.localize(timezone.template_localtime(value))
 
 
+def _escaped(value):
+    """A value as `{{ value }}` writes it in a Django template: shown, then escaped."""
+    return conditional_escape(_shown(value))
+
+
 def trans(message: str, **values) -> Markup:
-    return Markup(gettext(message) % {k: conditional_escape(_shown(v)) for k, v in values.items()})
+    return Markup(gettext(message) % {k: _escaped(v) for k, v in values.items()})
 
 
 def ntrans(singular: str, plural: str, count, **values) -> Markup:
     values.setdefault("n", count)
-    return Markup(ngettext(singular, plural, count) % {k: conditional_escape(_shown(v)) for k, v in values.items()})
+    return Markup(ngettext(singular, plural, count) % {k: _escaped(v) for k, v in values.items()})
 
 
 def url(name: str, *args) -> str:
@@ -51,10 +56,6 @@ def url(name: str, *args) -> str:
 
 def dj_date(value, fmt: str) -> str:
     return date_filter(timezone.template_localtime(value), fmt)
-
-
-def _escaped(value):
-    return conditional_escape(_shown(value))
 
 
 @pass_context
