@@ -1,9 +1,11 @@
 """Domain events through an outbox, delivered per subscriber.
 
 `emit` writes the event and one `OutboxDelivery` per subscriber inside the
-caller's transaction; after commit a Celery task (eager in the embedded setup)
-delivers them, and the periodic sweep `dispatch_pending` delivers whatever is
-due later (retries, or rows a crashed process or a down broker left behind).
+caller's transaction; after commit a Celery task delivers them, and the
+periodic sweep `dispatch_pending` delivers whatever is due later (retries, or
+rows a crashed process or a down broker left behind). In the embedded setup
+(no broker: tasks run eagerly) an event committed while serving a request is
+delivered once the response has been sent, not before it (`after_response`).
 
 Guarantees (see docs/architecture.md, "Events"):
 - at least once per subscriber, and exactly once for the database writes a
@@ -137,16 +139,54 @@ def emit(name: str, **payload) -> OutboxEvent:
     return event
 
 
+# ids of the events committed while serving the current request, delivered once its
+# response is sent; None outside a request, or with a broker (a worker delivers them)
+_AFTER_RESPONSE: contextvars.ContextVar[list | None] = contextvars.ContextVar("shopyard_after_response",
+                                                                              default=None)
+
+
 def _schedule_after_commit(event) -> None:
     def _schedule():
         from .tasks import dispatch_event
 
+        waiting = _AFTER_RESPONSE.get()
+        if waiting is not None:
+            waiting.append(event.pk)
+            return
         try:
             dispatch_event.delay(event.pk)
         except Exception:  # broker down: the periodic sweep delivers it later
             log.warning("could not queue event %s; the sweep will deliver it", event.pk)
 
     transaction.on_commit(_schedule)
+
+
+def request_started(**_kwargs) -> None:
+    """`request_started` receiver: without a broker, the events this request
+    commits wait for its response to be sent (`request_finished`), so the
+    shopper does not wait for every subscriber of `order.placed` before the
+    201. With a broker, queuing the task is all the request does anyway."""
+    from .tasks import dispatch_event
+
+    _AFTER_RESPONSE.set([] if dispatch_event.app.conf.task_always_eager else None)
+
+
+def after_response(**_kwargs) -> int:
+    """`request_finished` receiver (Django sends it when the server closes the
+    response, after the body went out): deliver the request's events in one
+    transaction; returns how many deliveries succeeded. Their rows were
+    committed with the request's writes, so a process that dies first, or a
+    delivery that fails here, leaves them pending for the sweep, with the same
+    attempts, backoff and dead letters as any delivery."""
+    waiting = _AFTER_RESPONSE.get()
+    _AFTER_RESPONSE.set(None)
+    if not waiting:
+        return 0
+    try:
+        return dispatch_many(waiting)
+    except Exception:  # the response is gone; the sweep delivers what is still pending
+        log.exception("could not deliver events %s after the response; the sweep will", waiting)
+        return 0
 
 
 def _fan_out(event, keys, now=None):
@@ -237,16 +277,24 @@ def _settle(event_id: int, now) -> None:
 def dispatch(event_id: int, now=None) -> int:
     """Deliver an event's due deliveries; returns how many succeeded.
 
-    This runs after every commit that emitted an event (in the request, where
-    tasks run eagerly), so its deliveries go in one transaction: one statement
-    locks them all, each handler runs in its own savepoint as in `deliver`, the
-    delivered ones are marked in one UPDATE and the event is settled once. An
-    order's five subscribers cost 17 statements around their handlers instead
-    of 46, with `deliver`'s guarantees: a handler's writes commit exactly when
-    its delivery is marked done, and a failing one rolls back only its own."""
+    This runs after every commit that emitted an event (in the embedded setup,
+    where tasks run eagerly, in the request's process), so its deliveries go in
+    one transaction: one statement locks them all, each handler runs in its own
+    savepoint as in `deliver`, the delivered ones are marked in one UPDATE and
+    the event is settled once. An order's five subscribers cost 17 statements
+    around their handlers instead of 46, with `deliver`'s guarantees: a
+    handler's writes commit exactly when its delivery is marked done, and a
+    failing one rolls back only its own."""
+    return dispatch_many([event_id], now=now)
+
+
+def dispatch_many(event_ids, now=None) -> int:
+    """`dispatch` for several events at once (a request's, after its response):
+    one transaction and one locking SELECT for all their due deliveries, each
+    event settled once."""
     now = now or timezone.now()
     with transaction.atomic():
-        batch = list(_due(now).filter(event_id=event_id).order_by("id"))
+        batch = list(_due(now).filter(event_id__in=list(event_ids)).order_by("id"))
         if not batch:
             return 0
         delivered = [d for d in batch if _attempt(d, now)]
@@ -256,7 +304,8 @@ def dispatch(event_id: int, now=None) -> int:
                 updated_at=timezone.now())
         for failed in (d for d in batch if d.status != OutboxDelivery.Status.DELIVERED):
             failed.save(update_fields=["attempts", "last_error", "status", "next_attempt_at", "updated_at"])
-        _settle(event_id, now)
+        for event_id in sorted({d.event_id for d in batch}):
+            _settle(event_id, now)
     return len(delivered)
 
 

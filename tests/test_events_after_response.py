@@ -1,0 +1,129 @@
+"""Without a broker (the embedded setup) the events a request commits are
+delivered once its response has been sent, not before it: the shopper gets
+the 201 without waiting for every subscriber of `order.placed`. The outbox
+guarantees stay: a subscriber failing there is retried with backoff, and
+events a process never delivered (it died after the commit) are delivered by
+the sweep, exactly once per subscriber."""
+
+import io
+import json
+import sys
+from datetime import timedelta
+
+import pytest
+from django.core.handlers.wsgi import WSGIHandler
+from django.core.signals import request_started
+from django.utils import timezone
+
+from shopyard.core import events
+from shopyard.core.models import OutboxDelivery, OutboxEvent
+from shopyard.orders.models import Order
+
+pytestmark = pytest.mark.django_db(transaction=True)  # the order's transaction really commits
+
+
+class Boom(Exception):
+    pass
+
+
+def _order_request(token, address, sku, key):
+    """POST /api/v1/orders as a WSGI server makes it: returns the status, the body
+    (sent to the client) and the response, whose close() the server calls after."""
+    raw = json.dumps({"address_id": address.pk, "lines": [{"sku_id": sku.pk, "quantity": 1}]}).encode()
+    environ = {
+        "REQUEST_METHOD": "POST", "PATH_INFO": "/api/v1/orders", "QUERY_STRING": "", "SERVER_NAME": "testserver",
+        "SERVER_PORT": "80", "HTTP_HOST": "testserver", "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(raw),
+        "wsgi.errors": sys.stderr, "CONTENT_TYPE": "application/json", "CONTENT_LENGTH": str(len(raw)),
+        "HTTP_AUTHORIZATION": f"Bearer {token}", "HTTP_IDEMPOTENCY_KEY": key,
+    }
+    statuses = []
+    response = WSGIHandler()(environ, lambda status, headers, exc_info=None: statuses.append(status))
+    body = b"".join(response)
+    return statuses[0], json.loads(body), response
+
+
+def _order_placed_deliveries(subscriber):
+    return list(OutboxDelivery.objects.filter(event__name="order.placed", subscriber=subscriber)
+                .values_list("status", "attempts"))
+
+
+def test_order_placed_is_delivered_after_the_response_is_sent(subscribe_for_test, shopper_token, address, sku):
+    heard = []
+    subscribe_for_test("order.placed", lambda payload: heard.append(payload["order_id"]), key="test.listens")
+    # when an order is placed and the server has the whole 201 in hand
+    status, body, response = _order_request(shopper_token, address, sku, "after-1")
+    [order] = body["orders"]
+    # then the order is committed but no subscriber has run yet
+    assert status.startswith("201")
+    assert Order.objects.filter(pk=order["id"]).exists()
+    assert (heard, _order_placed_deliveries("test.listens")) == ([], [("pending", 0)])
+    # and once the server closes the response, each subscriber has it exactly once
+    response.close()
+    assert (heard, _order_placed_deliveries("test.listens")) == ([order["id"]], [("delivered", 1)])
+    assert set(OutboxDelivery.objects.filter(event__name="order.placed").values_list("status", flat=True)) == {
+        "delivered"}
+
+
+def test_a_subscriber_failing_after_the_response_is_retried(subscribe_for_test, shopper_token, address, sku,
+                                                            settings):
+    settings.EVENT_RETRY_BASE_SECONDS = 30
+    calls = []
+
+    def flaky(payload):
+        calls.append(payload["order_id"])
+        if len(calls) == 1:
+            raise Boom("the first attempt fails")
+
+    subscribe_for_test("order.placed", flaky, key="test.flaky")
+    # when the subscriber fails on the delivery that follows the response
+    status, body, response = _order_request(shopper_token, address, sku, "after-2")
+    response.close()
+    # then the shopper still got the order, the failure is kept with its next attempt, the others are delivered
+    assert status.startswith("201")
+    failed = OutboxDelivery.objects.get(subscriber="test.flaky")
+    assert (failed.status, failed.attempts) == ("pending", 1)
+    assert "the first attempt fails" in failed.last_error
+    assert failed.next_attempt_at > timezone.now()
+    assert set(OutboxDelivery.objects.exclude(subscriber="test.flaky").values_list("status", flat=True)) == {
+        "delivered"}
+    # and the sweep delivers it once it is due, and only once
+    later = failed.next_attempt_at + timedelta(seconds=1)
+    assert events.dispatch_pending(now=later) == 1
+    assert events.dispatch_pending(now=later) == 0
+    assert _order_placed_deliveries("test.flaky") == [("delivered", 2)]
+    assert calls == [body["orders"][0]["id"]] * 2
+
+
+def test_events_of_a_process_that_died_before_delivering_are_delivered_by_the_sweep(
+        subscribe_for_test, shopper_token, address, sku):
+    heard = []
+    subscribe_for_test("order.placed", lambda payload: heard.append(payload["order_id"]), key="test.listens")
+    # given an order committed by a process that died before closing the response
+    status, body, _never_closed = _order_request(shopper_token, address, sku, "after-3")
+    assert status.startswith("201")
+    request_started.send(sender=WSGIHandler)  # the next request in that thread starts afresh
+    assert heard == []
+    # when the sweep runs
+    events.dispatch_pending()
+    # then every subscriber got order.placed exactly once
+    assert heard == [body["orders"][0]["id"]]
+    assert set(OutboxDelivery.objects.filter(event__name="order.placed").values_list("status", "attempts")) == {
+        ("delivered", 1)}
+    events.dispatch_pending()
+    assert heard == [body["orders"][0]["id"]]
+
+
+def test_with_a_broker_the_request_queues_the_delivery_at_commit(shopper_token, address, sku, settings,
+                                                                 monkeypatch):
+    from shopyard.core import tasks
+
+    queued = []
+    monkeypatch.setattr(tasks.dispatch_event.app.conf, "task_always_eager", False)
+    monkeypatch.setattr(tasks.dispatch_event, "delay", lambda event_id: queued.append(event_id))
+    # when an order is placed with a broker configured
+    status, body, response = _order_request(shopper_token, address, sku, "after-4")
+    # then its order.placed was handed to the broker before the response went out
+    assert status.startswith("201")
+    assert queued == [OutboxEvent.objects.get(name="order.placed").pk]
+    response.close()
+    assert len(queued) == 1
