@@ -1,7 +1,9 @@
 """Reads of the message centre, preferences and webhooks, scoped to the caller."""
 
 from django.conf import settings
+from django.db.models import OuterRef, Subquery
 
+from shopyard.accounts.models import User
 from shopyard.shops.models import ShopMember
 
 from .kinds import DEFAULTS, Channel, Kind
@@ -21,10 +23,32 @@ def language_of(user_id) -> str:
 
 def enabled_channels(user_id, kind) -> set[str]:
     """The channels `user_id` receives `kind` on: the default, with their choices over it."""
+    return _chosen(kind, Preference.objects.filter(user_id=user_id, kind=kind).values_list("channel", "enabled"))
+
+
+def _chosen(kind, choices) -> set[str]:
+    """The default channels of `kind` with the user's (channel, enabled) choices over it."""
     channels = set(DEFAULTS[Kind(kind)])
-    for channel, enabled in Preference.objects.filter(user_id=user_id, kind=kind).values_list("channel", "enabled"):
+    for channel, enabled in choices:
         (channels.add if enabled else channels.discard)(channel)
     return channels
+
+
+def recipients(user_ids, kind) -> list[tuple]:
+    """The active users among `user_ids`, in id order, each as (user, the channels
+    they receive `kind` on, their language): what `enabled_channels` and
+    `language_of` answer, read with the users in one statement, since it runs
+    for every event a user is told of (every order placed)."""
+    mine = {"user_id": OuterRef("pk")}
+    choice = {channel: Subquery(Preference.objects.filter(**mine, kind=kind, channel=channel).values("enabled")[:1])
+              for channel in Channel.values}
+    users = (User.objects.filter(pk__in=[pk for pk in user_ids if pk], is_active=True).order_by("pk")
+             .annotate(notify_language=Subquery(Profile.objects.filter(**mine).values("language")[:1]),
+                       **{f"notify_{channel}": value for channel, value in choice.items()}))
+    return [(user, _chosen(kind, [(c, getattr(user, f"notify_{c}")) for c in choice
+                                   if getattr(user, f"notify_{c}") is not None]),
+             user.notify_language or settings.LANGUAGE_CODE)
+            for user in users]
 
 
 def preferences(user) -> dict:

@@ -22,7 +22,6 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from shopyard.accounts.models import User
 from shopyard.core.errors import NotFound, ValidationFailed
 from shopyard.core.events import backoff
 from shopyard.core.validation import check_id
@@ -31,6 +30,7 @@ from . import sms
 from .kinds import DEFAULTS, ROUTES, Audience, Channel, Kind
 from .models import Message, Outgoing, Preference, Profile
 from .queries import enabled_channels, language_of, shop_member_ids
+from .queries import recipients as recipients_of
 
 log = logging.getLogger("shopyard.notifications")
 
@@ -48,8 +48,9 @@ def on_event(payload: dict, *, event) -> None:
         else:
             shop_id = payload.get("shop_id")
             recipients = shop_member_ids(shop_id)
-        for user in User.objects.filter(pk__in=[r for r in recipients if r], is_active=True).order_by("pk"):
-            written += notify(user=user, kind=kind, context=payload, event_id=event.pk, shop_id=shop_id)
+        for user, channels, language in recipients_of(recipients, kind):
+            written += notify(user=user, kind=kind, context=payload, event_id=event.pk, shop_id=shop_id,
+                              channels=channels, language=language)
     if written:
         transaction.on_commit(lambda: _enqueue(written))
 
@@ -75,14 +76,17 @@ def _link(kind, context) -> str:
     return reverse(name, args=[order_id])
 
 
-def notify(*, user, kind, context: dict, event_id=None, shop_id=None) -> list[int]:
+def notify(*, user, kind, context: dict, event_id=None, shop_id=None, channels=None, language=None) -> list[int]:
     """Write `kind` for `user` on the channels they receive it on, rendered in
     their language; returns the ids of the e-mails and texts to send. Rows that
-    already exist for this event are left alone (a redelivered event)."""
-    channels = enabled_channels(user.pk, kind)
+    already exist for this event are left alone (a redelivered event).
+    `channels` and `language`, when given, are what queries.recipients read
+    with the user (`on_event`); otherwise they are read here."""
+    if channels is None:
+        channels = enabled_channels(user.pk, kind)
     if not channels:
         return []
-    language = language_of(user.pk)
+    language = language or language_of(user.pk)
     link = _link(kind, context)
     title, body = render(kind, language, {**context, "user": user, "link": settings.BASE_URL.rstrip("/") + link})
     if Channel.INBOX in channels:
