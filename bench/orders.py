@@ -6,6 +6,13 @@ gunicorn on PostgreSQL (default) or SQLite.
 
 Prints one line: orders/s, p50/p95/p99 (ms), non-2xx count, and the number
 of orders the database holds afterwards (must equal the 2xx responses).
+
+What it measures: the embedded setup (no BROKER_URL, Celery tasks eager), so
+each gunicorn worker also delivers every `order.placed` to its subscribers
+(notifications, webhooks, channel attribution, counters, analytics): after
+the response is sent, in the same worker thread, before that thread takes its
+next request. All of an order's work is in the figure; none is left to a
+worker outside the run.
 """
 
 import argparse
