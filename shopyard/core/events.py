@@ -24,11 +24,13 @@ import traceback
 from contextlib import contextmanager
 from datetime import timedelta
 
+import structlog
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from .logs import current_request_id
 from .models import OutboxDelivery, OutboxEvent
 
 log = logging.getLogger("shopyard.events")
@@ -150,8 +152,8 @@ def _schedule_after_commit(event) -> None:
         from .tasks import dispatch_event
 
         waiting = _AFTER_RESPONSE.get()
-        if waiting is not None:
-            waiting.append(event.pk)
+        if waiting is not None:  # with the request's id: the request's log context is gone by then
+            waiting.append((event.pk, current_request_id()))
             return
         try:
             dispatch_event.delay(event.pk)
@@ -171,22 +173,26 @@ def request_started(**_kwargs) -> None:
     _AFTER_RESPONSE.set([] if dispatch_event.app.conf.task_always_eager else None)
 
 
-def after_response(**_kwargs) -> int:
+def after_response(**_kwargs) -> None:
     """`request_finished` receiver (Django sends it when the server closes the
-    response, after the body went out): deliver the request's events in one
-    transaction; returns how many deliveries succeeded. Their rows were
-    committed with the request's writes, so a process that dies first, or a
-    delivery that fails here, leaves them pending for the sweep, with the same
-    attempts, backoff and dead letters as any delivery."""
+    response, after the body went out): deliver the request's events, each
+    through the task as before (eager: in this process, one transaction for
+    an event's deliveries, its log line carrying the request's id). Their rows
+    were committed with the request's writes, so a process that dies first, or
+    a delivery that fails here, leaves them pending for the sweep, with the
+    same attempts, backoff and dead letters as any delivery."""
     waiting = _AFTER_RESPONSE.get()
     _AFTER_RESPONSE.set(None)
     if not waiting:
-        return 0
-    try:
-        return dispatch_many(waiting)
-    except Exception:  # the response is gone; the sweep delivers what is still pending
-        log.exception("could not deliver events %s after the response; the sweep will", waiting)
-        return 0
+        return
+    from .tasks import dispatch_event
+
+    for event_id, request_id in waiting:
+        try:
+            with structlog.contextvars.bound_contextvars(**({"request_id": request_id} if request_id else {})):
+                dispatch_event.delay(event_id)
+        except Exception:  # the response is gone; the sweep delivers what is still pending
+            log.exception("could not deliver event %s after the response; the sweep will", event_id)
 
 
 def _fan_out(event, keys, now=None):
@@ -277,24 +283,16 @@ def _settle(event_id: int, now) -> None:
 def dispatch(event_id: int, now=None) -> int:
     """Deliver an event's due deliveries; returns how many succeeded.
 
-    This runs after every commit that emitted an event (in the embedded setup,
-    where tasks run eagerly, in the request's process), so its deliveries go in
-    one transaction: one statement locks them all, each handler runs in its own
-    savepoint as in `deliver`, the delivered ones are marked in one UPDATE and
-    the event is settled once. An order's five subscribers cost 17 statements
-    around their handlers instead of 46, with `deliver`'s guarantees: a
-    handler's writes commit exactly when its delivery is marked done, and a
-    failing one rolls back only its own."""
-    return dispatch_many([event_id], now=now)
-
-
-def dispatch_many(event_ids, now=None) -> int:
-    """`dispatch` for several events at once (a request's, after its response):
-    one transaction and one locking SELECT for all their due deliveries, each
-    event settled once."""
+    This runs after every commit that emitted an event (in the request, where
+    tasks run eagerly), so its deliveries go in one transaction: one statement
+    locks them all, each handler runs in its own savepoint as in `deliver`, the
+    delivered ones are marked in one UPDATE and the event is settled once. An
+    order's five subscribers cost 17 statements around their handlers instead
+    of 46, with `deliver`'s guarantees: a handler's writes commit exactly when
+    its delivery is marked done, and a failing one rolls back only its own."""
     now = now or timezone.now()
     with transaction.atomic():
-        batch = list(_due(now).filter(event_id__in=list(event_ids)).order_by("id"))
+        batch = list(_due(now).filter(event_id=event_id).order_by("id"))
         if not batch:
             return 0
         delivered = [d for d in batch if _attempt(d, now)]
@@ -304,8 +302,7 @@ def dispatch_many(event_ids, now=None) -> int:
                 updated_at=timezone.now())
         for failed in (d for d in batch if d.status != OutboxDelivery.Status.DELIVERED):
             failed.save(update_fields=["attempts", "last_error", "status", "next_attempt_at", "updated_at"])
-        for event_id in sorted({d.event_id for d in batch}):
-            _settle(event_id, now)
+        _settle(event_id, now)
     return len(delivered)
 
 
