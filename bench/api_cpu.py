@@ -5,8 +5,8 @@
                             [--api-cache-seconds 30] [--profile detail|detail_cold|list]
 
 The same URLs as bench/api.py (2,000 random products, pages 1-50 of each sort),
-through Django's WSGI handler with the whole middleware stack, as gunicorn calls
-it, as an anonymous client. On a shared machine wrk's req/s moves with the load;
+through `shopyard.wsgi.application` as gunicorn calls it (the fronts in wsgi.py,
+then Django), as an anonymous client without a cookie. On a shared machine wrk's req/s moves with the load;
 the CPU one process spends per request (time.process_time) barely does. With
 PostgreSQL and Redis the servers' own CPU is not in the figure (it is in wall_ms).
 
@@ -38,12 +38,9 @@ def inner(args):
     import django
 
     django.setup()
-    from django.core.handlers.wsgi import WSGIHandler
-
     from shopyard.catalog import api_cache
     from shopyard.catalog.models import Product
-
-    handler = WSGIHandler()
+    from shopyard.wsgi import application as handler
     ids = list(Product.objects.filter(status="published").values_list("id", flat=True))
     rng = random.Random(7)
     details = [f"/api/v1/products/{i}" for i in rng.sample(ids, min(args.product_urls, len(ids)))]

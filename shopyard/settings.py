@@ -98,9 +98,10 @@ MIDDLEWARE = [
     # last: latency and status by view (django-prometheus)
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
-# what the flash-sale buy endpoint's slim handler leaves out for an API call (a bearer
-# token, no cookie; promotions/flash_gate.py): each needs a cookie, a page or a static path
-FLASH_BUY_SKIPPED_MIDDLEWARE = [
+# what the slim handler leaves out for a cookieless API call (core/slim_path.py: the flash-sale
+# buy endpoint's, promotions/flash_gate.py, and the anonymous catalogue reads', catalog/slim_path.py):
+# each needs a cookie, a page or a static path
+SLIM_PATH_SKIPPED_MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

@@ -5,6 +5,11 @@ from django.core.wsgi import get_wsgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shopyard.settings")
 application = get_wsgi_application()
 
+# anonymous product reads without a cookie go through a slim handler (catalog/slim_path.py)
+from shopyard.catalog import slim_path  # noqa: E402
+
+application = slim_path.wrap(application, slim=slim_path.CatalogueReadHandler())
+
 # a sold-out flash-sale item is answered before Django runs, and the other attempts of
 # API clients go through a slim handler (promotions/flash_gate.py)
 from shopyard.promotions.flash_gate import FlashBuyHandler, wrap  # noqa: E402

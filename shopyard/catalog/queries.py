@@ -1,9 +1,11 @@
 """Catalogue reads shared by pages and the API, each a fixed number of queries."""
 
-from django.db.models import Exists, F, OuterRef, Prefetch
+from django.db import router
+from django.db.models import Exists, OuterRef, Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
+from shopyard.core.kept_sql import KeptRead
 from shopyard.shops.models import Shop
 
 from .models import (
@@ -94,23 +96,63 @@ def product_detail(product_id, *, include_unpublished_for_shop=None, with_sku_op
     return get_object_or_404(qs, pk=product_id)
 
 
+def _fields(model):
+    return [f.attname for f in model._meta.concrete_fields]
+
+
+def _product_with_shop(product_id):
+    return visible_products().filter(pk=product_id).values_list(
+        *_fields(Product), *(f"shop__{name}" for name in _fields(Shop)))
+
+
+def _images(product_id):
+    return ProductImage.objects.filter(product_id=product_id).order_by(*IMAGE_ORDER).values_list(*_fields(ProductImage))
+
+
+def _attributes_with_options(product_id):
+    return (ProductAttribute.objects.filter(product_id=product_id)
+            .order_by("position", "id", "options__position", "options__id")
+            .values_list("id", "name", "name_en", "position",
+                         "options__id", "options__value", "options__value_en", "options__position"))
+
+
+def _skus_with_stock_and_options(product_id):
+    # one row per SKU and option (a SKU without options once): the link table joined, not prefetched
+    return (Sku.objects.filter(product_id=product_id, is_active=True).order_by("id")
+            .values_list(*_fields(Sku), "stock__quantity", "stock__sku_id", "options__id"))
+
+
+_PRODUCT_READ = KeptRead(_product_with_shop)
+_IMAGES_READ = KeptRead(_images)
+_ATTRIBUTES_READ = KeptRead(_attributes_with_options)
+_SKUS_READ = KeptRead(_skus_with_stock_and_options)
+
+
+def _instances(model, alias, rows, width):
+    names = _fields(model)
+    return [model.from_db(alias, names, row[:width]) for row in rows]
+
+
 def product_rows(product_id):
     """What `product_detail` reads of a visible product for the catalogue API (shop, images, active
     SKUs with stock and options, attributes with options), in four queries rather than six and
     without Django's prefetching, which cost more CPU than the rows themselves on every body the
-    API cache misses. The same rows in the same order, as plain lists: `image_list`, `sku_list`
-    (each SKU with its `option_list`, ordered as `Sku.options` is) and `attribute_list` (each
-    attribute with its `option_list`)."""
-    product = visible_products().select_related("shop").filter(pk=product_id).first()
-    if product is None:
+    API cache misses; each read's SQL is compiled once per process (core.kept_sql), since compiling
+    was most of what was left. The same rows in the same order, as plain lists: `image_list`,
+    `sku_list` (each SKU with its `stock` and `option_list`, ordered as `Sku.options` is) and
+    `attribute_list` (each attribute with its `option_list`)."""
+    from shopyard.inventory.models import StockLevel
+
+    alias = router.db_for_read(Product)
+    found = _PRODUCT_READ.rows(product_id)
+    if not found:
         raise Http404
-    product.image_list = list(ProductImage.objects.filter(product_id=product_id).order_by(*IMAGE_ORDER))
+    width = len(Product._meta.concrete_fields)
+    [product] = _instances(Product, alias, found, width)
+    Product.shop.field.set_cached_value(product, Shop.from_db(alias, _fields(Shop), found[0][width:]))
+    product.image_list = _instances(ProductImage, alias, _IMAGES_READ.rows(product_id), None)
     attributes, options = {}, {}
-    rows = (ProductAttribute.objects.filter(product_id=product_id)
-            .order_by("position", "id", "options__position", "options__id")
-            .values_list("id", "name", "name_en", "position",
-                         "options__id", "options__value", "options__value_en", "options__position"))
-    for attr_id, name, name_en, position, option_id, value, value_en, option_position in rows:
+    for attr_id, name, name_en, position, option_id, value, value_en, option_position in _ATTRIBUTES_READ.rows(product_id):
         attr = attributes.get(attr_id)
         if attr is None:
             attr = attributes[attr_id] = ProductAttribute(
@@ -122,12 +164,17 @@ def product_rows(product_id):
             attr.option_list.append(option)
     product.attribute_list = list(attributes.values())
     skus, linked = {}, {}
-    # one row per SKU and option (a SKU without options once): the link table joined, not prefetched
-    for sku in (Sku.objects.filter(product_id=product_id, is_active=True).select_related("stock")
-                .annotate(option_id=F("options__id")).order_by("id")):
-        skus.setdefault(sku.pk, sku)
-        if sku.option_id is not None:
-            linked.setdefault(sku.pk, []).append(sku.option_id)
+    width = len(Sku._meta.concrete_fields)
+    stock_relation = Sku.stock.related
+    for row in _SKUS_READ.rows(product_id):
+        sku_id = row[0]
+        if sku_id not in skus:
+            sku = skus[sku_id] = Sku.from_db(alias, _fields(Sku), row[:width])
+            quantity, stock_sku_id = row[width], row[width + 1]
+            stock = StockLevel.from_db(alias, ["sku_id", "quantity"], (stock_sku_id, quantity)) if stock_sku_id else None
+            stock_relation.set_cached_value(sku, stock)  # None: no stock row, as select_related leaves it
+        if row[width + 2] is not None:
+            linked.setdefault(sku_id, []).append(row[width + 2])
     foreign = {o for ids in linked.values() for o in ids} - options.keys()
     if foreign:  # an option of another product's attribute: read as the prefetch would have
         options.update((o.pk, o) for o in AttributeOption.objects.filter(pk__in=foreign))
@@ -159,8 +206,11 @@ def live_state(product_id) -> tuple:
     orders; an admin edit touches `updated_at`): per active SKU its id and units on hand,
     with the product's sales count and last edit. One indexed query; empty when the
     product has no active SKU (it is not visible either)."""
-    return tuple(Sku.objects.filter(product_id=product_id, is_active=True).order_by("pk").values_list(
-        "pk", "stock__quantity", "product__sales_count", "product__updated_at"))
+    return tuple(_LIVE_READ.rows(product_id))
+
+
+_LIVE_READ = KeptRead(lambda product_id: Sku.objects.filter(product_id=product_id, is_active=True).order_by("pk")
+                      .values_list("pk", "stock__quantity", "product__sales_count", "product__updated_at"))
 
 
 def stock_levels(product_id) -> dict[int, int]:

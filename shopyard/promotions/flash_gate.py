@@ -13,13 +13,10 @@ its Prometheus counts (core.metrics.count_early_response).
 
 The attempts that get past it (units left) come from API clients: a bearer
 token and no cookie. For them the whole middleware stack does nothing but
-cost: sessions, CSRF (ninja's views are exempt), session tracking, messages,
-channel claims and behaviour recording all need a cookie or a page, and
-whitenoise serves static files only. `FlashBuyHandler` is Django's WSGI
-handler without those (settings.FLASH_BUY_SKIPPED_MIDDLEWARE) that resolves
-the URL once per process (the route is fixed); it keeps the request log, the
-Prometheus counts, the body-size, NUL and host checks, the language and the
-security headers, and answers through the same ninja operation (parsing,
+cost. `FlashBuyHandler` is core.slim_path's SlimHandler (Django's WSGI handler
+without the middleware a cookieless API call never needs, listed once in
+settings.SLIM_PATH_SKIPPED_MIDDLEWARE) that resolves the URL once per process
+(the route is fixed); it answers through the same ninja operation (parsing,
 token check, error bodies, status codes), so its answers are the whole
 stack's. A request with a cookie, or any other method or path, goes to the
 whole stack unchanged.
@@ -29,10 +26,12 @@ import json
 import re
 import time
 
-from django.core.handlers.wsgi import WSGIHandler, get_script_name
+from django.core.handlers.wsgi import get_script_name
 from django.http import HttpRequest
 from django.urls import ResolverMatch, resolve
 from django.utils.translation import override
+
+from shopyard.core.slim_path import SlimHandler, cookieless
 
 from . import flash_store
 
@@ -116,28 +115,14 @@ def _sold_out_answer(environ, start_response, started):
     return [body]
 
 
-class FlashBuyHandler(WSGIHandler):
-    """Django's WSGI handler for the buy endpoint's API calls: MIDDLEWARE without
-    FLASH_BUY_SKIPPED_MIDDLEWARE, and the URL resolved once."""
+class FlashBuyHandler(SlimHandler):
+    """The slim handler (core.slim_path) for the buy endpoint's API calls, with the URL resolved once."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # the route, resolved once with a sample id; each request gets a copy with its own id
         self._match = resolve(SAMPLE_PATH)
         [self._kwarg] = self._match.kwargs
-
-    def load_middleware(self, is_async=False):
-        from django.conf import settings
-
-        # BaseHandler builds the chain from settings.MIDDLEWARE; this runs once, when the
-        # handler is made at start-up, before any request thread exists
-        full = settings.MIDDLEWARE
-        skipped = set(settings.FLASH_BUY_SKIPPED_MIDDLEWARE)
-        settings.MIDDLEWARE = [m for m in full if m not in skipped]
-        try:
-            super().load_middleware(is_async)
-        finally:
-            settings.MIDDLEWARE = full
 
     def resolve_request(self, request):
         m, kwargs = self._match, {self._kwarg: request.META[_RAW_ID]}
@@ -162,7 +147,7 @@ def wrap(app, slim=None):
                 if sold_out:
                     return _sold_out_answer(environ, start_response, started)
                 environ[CHECKED] = True  # asked once: the API handler need not ask again
-                if slim is not None and not environ.get("HTTP_COOKIE") and _SLIM_PATH.match(environ["PATH_INFO"]):
+                if slim is not None and cookieless(environ) and _SLIM_PATH.match(environ["PATH_INFO"]):
                     environ[_RAW_ID] = match.group(1)
                     return slim(environ, start_response)
         return app(environ, start_response)
