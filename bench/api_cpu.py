@@ -118,7 +118,7 @@ def inner(args):
         prof.disable()
         pstats.Stats(prof).sort_stats(args.sort).print_stats(args.top)
         return
-    result = {"bench": "api_cpu", "db": args.db, "redis": args.redis, "api_cache_s": args.api_cache_seconds,
+    result = {"bench": "api_cpu", "db": args.db, "products": len(ids), "redis": args.redis, "api_cache_s": args.api_cache_seconds,
               "requests": n, "product_urls": len(details), "list_urls": len(lists)}
     api_cache.bump()
     result["detail"] = timed([rng.choice(details) for _ in range(n)])
