@@ -117,3 +117,23 @@ def wrk(url, *, seconds=10, connections=16, threads=2, script_body=""):
         "p95_ms": round(data["p95"] / 1000, 1), "p99_ms": round(data["p99"] / 1000, 1),
         "non2xx": data["non2xx"], "errors": data["errors"], "requests": data["requests"],
     }
+
+
+def server_cpu_seconds():
+    """CPU seconds the PostgreSQL backend serving this process's default connection has
+    used so far (None on SQLite, whose work is the process's own, or when the server is
+    not on this machine): with it an in-process benchmark counts the database's share of
+    a request too, which is what grows with the catalogue."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return None
+    connection.ensure_connection()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime

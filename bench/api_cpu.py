@@ -2,7 +2,7 @@
 
     python bench/api_cpu.py [--db sqlite|postgres] [--products 10000] [--requests 1000]
                             [--product-urls 2000] [--pages 50] [--redis on|off]
-                            [--api-cache-seconds 30] [--profile detail|detail_cold|list]
+                            [--api-cache-seconds 30] [--profile detail|detail_cold|list|list_deep]
 
 The same URLs as bench/api.py (2,000 random products, pages 1-50 of each sort),
 through `shopyard.wsgi.application` as gunicorn calls it (the fronts in wsgi.py,
@@ -15,7 +15,11 @@ Figures, ms per request:
 - detail_warm: the same products again, drawn at random (kept bodies);
 - detail: drawn at random from the start, as bench/api.py's wrk script does;
 - list: listings drawn at random;
+- list_deep: the last 20 pages of each sort (OFFSET grows with the catalogue:
+  compare `--products 100000` with the default 10,000, issue 12);
 - detail_304: conditional requests with the tag each product was answered with.
+Each figure carries the SQL statements per request (queries) and, on
+PostgreSQL, db_cpu_ms: the server backend's own CPU per request.
 `--profile` prints the top of a cProfile of that kind instead of the line.
 """
 
@@ -37,7 +41,12 @@ SORTS = ("newest", "price_asc", "price_desc", "sales")
 def inner(args):
     import django
 
+    # one server connection for the whole run, so the server's CPU is read off one backend
+    os.environ.setdefault("DB_CONN_MAX_AGE", "86400")
     django.setup()
+    from _harness import server_cpu_seconds
+    from django.db import connection
+
     from shopyard.catalog import api_cache
     from shopyard.catalog.models import Product
     from shopyard.wsgi import application as handler
@@ -45,6 +54,9 @@ def inner(args):
     rng = random.Random(7)
     details = [f"/api/v1/products/{i}" for i in rng.sample(ids, min(args.product_urls, len(ids)))]
     lists = [f"/api/v1/products?sort={s}&page={p}" for s in SORTS for p in range(1, args.pages + 1)]
+    # the last 20 pages of each sort, where OFFSET costs what the catalogue's size makes it cost
+    last = max(1, -(-len(ids) // 24))
+    deep = [f"/api/v1/products?sort={s}&page={p}" for s in SORTS for p in range(max(1, last - 19), last + 1)]
 
     def call(url, etag=None):
         path, _sep, query = url.partition("?")
@@ -65,12 +77,24 @@ def inner(args):
         return dict(out["headers"]).get("ETag")
 
     def timed(picks, etags=None):
+        statements = [0]
+
+        def count(execute, sql, params, many, context):  # a call per statement: cheap beside the request
+            statements[0] += 1
+            return execute(sql, params, many, context)
+
+        server = server_cpu_seconds()
         cpu, wall = time.process_time(), time.perf_counter()
-        for url in picks:
-            call(url, etags and etags[url])
+        with connection.execute_wrapper(count):
+            for url in picks:
+                call(url, etags and etags[url])
         n = len(picks)
-        return {"cpu_ms": round((time.process_time() - cpu) * 1000 / n, 3),
-                "wall_ms": round((time.perf_counter() - wall) * 1000 / n, 3)}
+        out = {"cpu_ms": round((time.process_time() - cpu) * 1000 / n, 3),
+               "wall_ms": round((time.perf_counter() - wall) * 1000 / n, 3),
+               "queries": round(statements[0] / n, 2)}
+        if server is not None:  # PostgreSQL's own CPU for these requests (not in cpu_ms)
+            out["db_cpu_ms"] = round((server_cpu_seconds() - server) * 1000 / n, 3)
+        return out
 
     call(details[0])
     call(lists[0])
@@ -80,7 +104,7 @@ def inner(args):
         import pstats
 
         api_cache.bump()  # nothing kept (never cache.clear(): on Redis that empties the shared database)
-        urls = {"list": lists}.get(args.profile, details)
+        urls = {"list": lists, "list_deep": deep}.get(args.profile, details)
         picks = urls[:n] if args.profile == "detail_cold" else [rng.choice(urls) for _ in range(n)]
         if args.profile == "detail":
             for url in picks:
@@ -92,7 +116,7 @@ def inner(args):
         prof.disable()
         pstats.Stats(prof).sort_stats(args.sort).print_stats(args.top)
         return
-    result = {"bench": "api_cpu", "db": args.db, "redis": args.redis, "api_cache_s": args.api_cache_seconds,
+    result = {"bench": "api_cpu", "db": args.db, "products": len(ids), "redis": args.redis, "api_cache_s": args.api_cache_seconds,
               "requests": n, "product_urls": len(details), "list_urls": len(lists)}
     api_cache.bump()
     result["detail"] = timed([rng.choice(details) for _ in range(n)])
@@ -103,6 +127,7 @@ def inner(args):
     some = details[:200]
     etags = {u: call(u) for u in some}
     result["detail_304"] = timed([rng.choice(some) for _ in range(n)], etags)
+    result["list_deep"] = timed([rng.choice(deep) for _ in range(n)])  # last: the others draw what they always drew
     print(json.dumps(result, separators=(",", ":")))
 
 
@@ -115,7 +140,7 @@ def main():
     ap.add_argument("--pages", type=int, default=50, help="listing pages 1..N of each sort")
     ap.add_argument("--redis", choices=["on", "off"], default="off")
     ap.add_argument("--api-cache-seconds", type=int, default=30)
-    ap.add_argument("--profile", choices=["detail", "detail_cold", "list"])
+    ap.add_argument("--profile", choices=["detail", "detail_cold", "list", "list_deep"])
     ap.add_argument("--sort", default="cumulative")
     ap.add_argument("--top", type=int, default=50)
     ap.add_argument("--inner", action="store_true", help="measure against the configured database as it is")

@@ -3,6 +3,7 @@ a fresh Idempotency-Key per request) from 16 concurrent clients, against
 gunicorn on PostgreSQL (default) or SQLite.
 
     python bench/orders.py [--db postgres|sqlite] [--seconds 10] [--clients 16] [--workers 2] [--threads 4]
+                           [--products 0]
 
 Prints one line: orders/s, p50/p95/p99 (ms), non-2xx count, and the number
 of orders the database holds afterwards (must equal the 2xx responses).
@@ -34,7 +35,7 @@ from shopyard.catalog.services import create_product
 from shopyard.shops.models import Shop, ShopMember
 users, skus = int(sys.argv[1]), int(sys.argv[2])
 seller = User.objects.create_user("bench-seller", password="x")
-shop = Shop.objects.create(name="压测店", name_en="Bench shop", slug="bench-shop")
+shop = Shop.objects.create(name="压测店", name_en="Bench shop", slug="bench-orders")  # not the bench catalogue's shop
 ShopMember.objects.create(shop=shop, user=seller, role="owner")
 cat = Category.objects.create(name="压测", name_en="Bench", slug="bench")
 sku_ids = []
@@ -87,9 +88,15 @@ def main():
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--threads", type=int, default=4)
     ap.add_argument("--skus", type=int, default=200)
+    ap.add_argument("--products", type=int, default=0,
+                    help="bench catalogue loaded beside the order SKUs first (load_bench_catalog); 0: none")
     args = ap.parse_args()
     with environment(args.db) as env:
         manage(env, "migrate", "--noinput")
+        if args.products:  # orders placed in a shop beside a catalogue of that size (issue 12)
+            manage(env, "load_bench_catalog", "--products", str(args.products))
+            if "DATABASE_URL" in env:
+                subprocess.run(["psql", env["DATABASE_URL"], "-qc", "ANALYZE"], check=True)
         data = json.loads(subprocess.run([PY, "-c", SETUP, str(args.clients), str(args.skus)], env=env, cwd=ROOT,
                                          capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1])
         def script(run):  # a nonce per wrk run: its keys never repeat another run's
@@ -101,7 +108,7 @@ def main():
         count = subprocess.run([PY, "-c", "import django;django.setup();from shopyard.orders.models import Order;print(Order.objects.count())"],
                                env=env, cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
     print(json.dumps({
-        "bench": "orders", "db": args.db, "clients": args.clients, "workers": args.workers, "threads": args.threads,
+        "bench": "orders", "db": args.db, "products": args.products, "clients": args.clients, "workers": args.workers, "threads": args.threads,
         "orders_per_s": result["rps"], "p50_ms": result["p50_ms"], "p95_ms": result["p95_ms"], "p99_ms": result["p99_ms"],
         "non2xx": result["non2xx"], "errors": result["errors"], "orders_in_db": int(count),
         # every 2xx made exactly one order: warm-up + measured responses that were not errors

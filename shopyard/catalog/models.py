@@ -83,14 +83,19 @@ class Product(models.Model):
         verbose_name_plural = _("products")
         ordering = ["-id"]
         indexes = [
-            models.Index(fields=["status", "category", "-created_at"], name="product_cat_new"),
-            models.Index(fields=["status", "category", "min_price"], name="product_cat_price"),
-            models.Index(fields=["status", "category", "-sales_count"], name="product_cat_sales"),
+            # a category's listing in each sort (catalog.queries.SORTS), the id that breaks ties
+            # included: a page, a deep one too, is read along the index in exactly the order
+            # shown, never sorted (SQLite used to sort ties in a temporary b-tree, and without
+            # the id it preferred the whole catalogue's sales index for a category by sales)
+            models.Index(fields=["status", "category", "-created_at", "-id"], name="product_cat_newest"),
+            models.Index(fields=["status", "category", "min_price", "id"], name="product_cat_min_price"),
+            models.Index(fields=["status", "category", "-sales_count", "-id"], name="product_cat_sold"),
             models.Index(fields=["shop", "status"], name="product_shop_status"),
-            # the whole catalogue by price or sales (the API's and search's default listing): a page
-            # is read along the index instead of sorting every visible product (created_at has its own)
+            # the whole catalogue by price, sales or date (the home page's, the API's and search's
+            # listings): a page is read along the index instead of sorting every visible product
             models.Index(fields=["status", "min_price", "id"], name="product_price"),
             models.Index(fields=["status", "-sales_count", "-id"], name="product_sales"),
+            models.Index(fields=["status", "-created_at", "-id"], name="product_newest"),
         ]
 
     def __str__(self):
@@ -171,6 +176,12 @@ class Sku(models.Model):
         verbose_name_plural = _("SKUs")
         ordering = ["id"]
         constraints = [models.CheckConstraint(condition=models.Q(price__gte=0), name="sku_price_not_negative")]
+        indexes = [
+            # "has an active SKU" (catalog.queries.visible_products) answered from the index alone:
+            # PostgreSQL then probes it per listed product instead of hashing every active SKU of
+            # the catalogue for each listing page and count (O(catalogue) -> O(page))
+            models.Index(fields=["product"], condition=models.Q(is_active=True), name="sku_active_product"),
+        ]
 
     def __str__(self):
         return f"{self.code} {self.name}"

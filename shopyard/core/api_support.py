@@ -14,6 +14,7 @@ from ninja.security import HttpBearer
 from pydantic import model_validator
 
 from .errors import DomainError
+from .pagination import page_rows
 from .validation import parse_int
 
 log = logging.getLogger("shopyard.api")
@@ -156,5 +157,5 @@ def paginate(qs, page: int, page_size: int, *, count=None):
     count = count() if count is not None else qs.count()
     pages = max(1, (count + page_size - 1) // page_size)
     start = (page - 1) * page_size
-    items = list(qs[start : start + page_size]) if start < count else []
+    items = list(page_rows(qs, start, start + page_size, count))  # a deep page read from the nearer end
     return items, {"count": count, "page": page, "page_size": page_size, "pages": pages}

@@ -46,6 +46,7 @@ from shopyard.checkout.pricing import unit_prices
 from shopyard.core.errors import DomainError
 from shopyard.core.i18n import localized
 from shopyard.core.money import format_price
+from shopyard.core.pagination import page_rows
 from shopyard.core.replicas import catalogue_view
 from shopyard.core.validation import page_number, parse_id
 from shopyard.promotions.discounts import badges_for, listing_badges
@@ -112,6 +113,16 @@ class _Paginator(Paginator):
         if self.count_key is None:
             return Paginator.count.func(self)
         return fragments.get_or_build("count", self.count_key, self.object_list.count)
+
+    def page(self, number):
+        """Paginator.page, with the rows read from the nearer end of the listing (core.pagination):
+        page N of a large category walks at most half of it, the last pages almost nothing."""
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = bottom + self.per_page
+        if top + self.orphans >= self.count:
+            top = self.count
+        return self._get_page(page_rows(self.object_list, bottom, top, self.count), number, self)
 
 
 def _paginate(request, qs, count_key=None):
