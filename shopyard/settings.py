@@ -218,7 +218,8 @@ else:
     # local memory, with hit and miss counters (core/cache.py)
     CACHES = {"default": {"BACKEND": "shopyard.core.cache.CountedLocMemCache"}}
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
-# a logged-in session's "last active" time (accounts.sessions) is written at most this often
+# a logged-in session's "last active" time and an API token's "last used" time
+# (accounts.sessions.touch_due) are written at most this often
 SESSION_TOUCH_SECONDS = int(env("SHOPYARD_SESSION_TOUCH_SECONDS", "300"))
 
 # --- celery ---------------------------------------------------------------

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from shopyard.accounts.models import Address
 from shopyard.checkout.flash import HeldPurchase, buy_flash, place_held, place_stale_holds
-from shopyard.checkout.tasks import place_held_flash_order
+from shopyard.checkout.tasks import drain_held_flash_orders, place_held_flash_order
 from shopyard.inventory.models import StockLevel
 from shopyard.orders.models import Order
 from shopyard.promotions import flash_store
@@ -178,6 +178,41 @@ def test_the_periodic_sweep_makes_the_orders_of_lost_holds_once(db, workers_make
     assert api.get(f"/flash/holds/{hold}", token=shopper_token).json()["status"] == "ordered"
 
 
+def test_holds_publish_one_drain_per_batch_and_the_drain_makes_each_order_once(db, workers_make_orders, api, shop,
+                                                                                sku):
+    from celery.signals import before_task_publish
+
+    item = _item(shop, sku, units=5)
+    buyers = [f.make_user() for _ in range(4)]
+    published = []
+
+    def record(sender=None, **_kwargs):
+        published.append(sender)
+
+    before_task_publish.connect(record)
+    try:
+        # when three buyers get a unit before any worker ran, one drain task carries all three
+        holds = [_hold(api, item, f.token_for(b), f.make_address(b)).json()["hold"] for b in buyers[:3]]
+        assert published == ["shopyard.checkout.tasks.drain_held_flash_orders"]
+        assert Order.objects.count() == 0
+        # then the worker's drain makes the three orders
+        assert drain_held_flash_orders() == 3
+        assert Order.objects.count() == 3 and flash_store.queued() == 0
+        for buyer, hold in zip(buyers, holds, strict=False):
+            assert api.get(f"/flash/holds/{hold}", token=f.token_for(buyer)).json()["status"] == "ordered"
+        # a hold after that drain started publishes the next drain
+        last = _hold(api, item, f.token_for(buyers[3]), f.make_address(buyers[3])).json()["hold"]
+        assert len(published) == 2
+    finally:
+        before_task_publish.disconnect(record)
+    # and a drain delivered twice, or the per-hold task after it, makes nothing more
+    assert drain_held_flash_orders() == 1
+    assert drain_held_flash_orders() == 0
+    assert place_held_flash_order(last) is False
+    assert Order.objects.count() == 4 and FlashSaleItem.objects.get(pk=item.pk).available == 1
+    assert flash_store.all_held() == {}
+
+
 def test_failed_holds_are_dropped_after_a_day(db, workers_make_orders, api, shop, sku, shopper_token, address):
     item = _item(shop, sku)
     hold = _hold(api, item, shopper_token, address).json()["hold"]
@@ -224,7 +259,8 @@ def test_a_thousand_buyers_hold_a_hundred_units_and_racing_workers_make_each_ord
     assert kinds == {"held": 100, "sold_out": 900}, kinds
     tokens = [token for kind, token in outcomes if kind == "held"]
 
-    # and four workers race through every hold (each hold is delivered to all of them)
+    # and four workers race through every hold (each hold is delivered to all of them),
+    # while two more drain the queue of holds
     def work_all():
         try:
             for token in tokens:
@@ -232,7 +268,13 @@ def test_a_thousand_buyers_hold_a_hundred_units_and_racing_workers_make_each_ord
         finally:
             connection.close()
 
-    _run(work_all, 4)
+    def drain():
+        try:
+            drain_held_flash_orders()
+        finally:
+            connection.close()
+
+    _run_all([work_all] * 4 + [drain] * 2)
     # then exactly 100 orders, one per buyer, at the flash price; flash stock 0, normal stock untouched
     assert Order.objects.count() == 100
     assert max(r["n"] for r in Order.objects.values("user_id").annotate(n=Count("id"))) == 1
@@ -245,7 +287,11 @@ def test_a_thousand_buyers_hold_a_hundred_units_and_racing_workers_make_each_ord
 
 
 def _run(target, n):
-    threads = [threading.Thread(target=target) for _ in range(n)]
+    _run_all([target] * n)
+
+
+def _run_all(targets):
+    threads = [threading.Thread(target=target) for target in targets]
     for t in threads:
         t.start()
     for t in threads:

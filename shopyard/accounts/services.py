@@ -7,7 +7,7 @@ from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
@@ -19,6 +19,7 @@ from shopyard.core.validation import parse_id, parse_int
 
 from . import divisions
 from .models import Address, ApiToken, User, phone_validator
+from .sessions import touch_due
 from .throttle import FixedWindow, GrowingDelay, TryLater, Wait, client_address
 
 USERNAME_MAX = 150
@@ -242,9 +243,21 @@ def token_for_key(raw: str):
         return None
     if not any(constant_time_compare(token.password_fingerprint, fp) for fp in current_fingerprints(token.user)):
         return None
-    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 300:
-        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    if touch_due(token.last_used_at, now):
+        _touch_token(token.pk, now)
     return token
+
+
+def _touch_token(token_id: int, now) -> None:
+    """Write a token's last use: one statement, spelt out rather than built by the ORM,
+    since a client's first call of every few minutes pays it (a flash sale's crowd of
+    fresh tokens all at once); compiling the same UPDATE through QuerySet.update cost
+    about three times its CPU."""
+    with connection.cursor() as cursor:
+        cursor.execute(_TOUCH_TOKEN_SQL, [connection.ops.adapt_datetimefield_value(now), token_id])
+
+
+_TOUCH_TOKEN_SQL = f"UPDATE {ApiToken._meta.db_table} SET last_used_at = %s WHERE id = %s"
 
 
 @transaction.atomic

@@ -60,9 +60,16 @@ def current(request):
     return row
 
 
+def touch_due(last, now) -> bool:
+    """Whether a "last seen / last used" time read as `last` is written again at `now`:
+    when never written, or SESSION_TOUCH_SECONDS ago or more. The one rule for session
+    records and API tokens alike, so an active client costs one write per few minutes."""
+    return last is None or (now - last).total_seconds() >= settings.SESSION_TOUCH_SECONDS
+
+
 def touch(request, session_id: int, last_seen) -> None:
     now = timezone.now()
-    if (now - last_seen).total_seconds() >= settings.SESSION_TOUCH_SECONDS:
+    if touch_due(last_seen, now):
         UserSession.objects.filter(pk=session_id).update(
             last_seen_at=now, ip=client_address(request), user_agent=_user_agent(request)
         )

@@ -13,6 +13,10 @@ Two paths, one result:
   follow as fast as the workers make them. Without a broker it runs in the
   request, which then answers with the order as the database path does.
 
+With a broker, each hold is queued in Redis and a worker's drain task makes the
+orders of every queued hold (`drain_held`); one drain task is published per
+batch of holds, not one task per hold.
+
 `place_held` first writes the database record (promotions.flash.take_held:
 the same conditional UPDATEs, keyed by the hold token so a second worker
 stops there), then places the order. Whatever refuses the purchase on the
@@ -129,12 +133,58 @@ def _buy_held(*, actor, item_id, quantity, address_id, idempotency_key, now):
 
 
 def _enqueue(token):
-    from .tasks import place_held_flash_order
+    """Queue the hold for a drain, and publish a drain task only when none is on its way: at
+    the stroke of the hour a few tasks carry hundreds of holds (a publish cost the buyer's
+    request about as much CPU as the Lua hold and the address check together)."""
+    from .tasks import drain_held_flash_orders
 
     try:
-        place_held_flash_order.delay(token)
-    except Exception:  # the broker is down: the periodic sweep makes the order
+        if not flash_store.queue_hold(token):
+            return
+    except flash_store.Unavailable:  # the hold is in the pending hash still: the periodic sweep makes it
         log.warning("could not queue flash hold %s; the periodic sweep will place it", token, exc_info=True)
+        return
+    try:
+        drain_held_flash_orders.delay()
+    except Exception:  # the broker is down: the next hold tries again, and the periodic sweep makes the order
+        log.warning("could not publish a drain for flash hold %s; the periodic sweep will place it", token,
+                    exc_info=True)
+        try:
+            flash_store.drain_unscheduled()
+        except flash_store.Unavailable:  # the flag expires by itself
+            pass
+
+
+# holds a drain pops at a time; a drain that pops a full batch publishes one more drain, so
+# several workers share a long queue (each batch goes to one of them)
+DRAIN_BATCH = 20
+
+
+def drain_held(*, batch: int = DRAIN_BATCH) -> int:
+    """A worker's drain: make the orders of the queued holds until the queue is empty; returns
+    the orders made. Each popped hold goes through `place_held` (idempotent), so a hold
+    also placed by the sweep or an older per-hold task is made once. A hold whose placing
+    raised stays pending for the periodic sweep."""
+    from .tasks import drain_held_flash_orders
+
+    flash_store.drain_started()
+    made = 0
+    helped = False
+    while True:
+        tokens = flash_store.take_queued(batch)
+        if not tokens:
+            return made
+        if not helped and len(tokens) == batch and flash_store.queued():
+            helped = True  # a long queue: another worker may take the next batches
+            try:
+                drain_held_flash_orders.delay()
+            except Exception:
+                log.warning("could not publish a second flash drain", exc_info=True)
+        for token in tokens:
+            try:
+                made += place_held(token=token) is not None
+            except Exception:
+                log.exception("could not place flash hold %s; the periodic sweep will retry", token)
 
 
 def _earlier_result(actor, token):

@@ -21,6 +21,16 @@ makes the order from it (checkout/flash.py `place_held`) and deletes the
 entry, or marks it failed with the reason. Losing the hash loses no stock:
 the database's conditional UPDATEs, which the worker runs, still decide.
 
+Holds waiting for a worker are also queued, in order, in `<prefix>:flash:queue`
+(a list of hold tokens). Workers drain it in batches (`take_queued`), and one
+drain task is published per batch of holds rather than one task per hold: the
+first hold after a drain started sets `<prefix>:flash:drain` and publishes a
+drain task (`queue_hold` says when); a drain deletes that flag *before* it
+pops, and pops until the list is empty, so every queued token is popped by a
+drain that started after it was queued or before its flag was cleared. A
+token popped by a drain that then died is still in the pending hash, and the
+periodic sweep makes its order.
+
 Without Redis, `sold_out` reads a short-lived marker in the local cache that
 the database path sets when an item runs out, so a sold-out item's crowd does
 not query the database more than once a second per process either.
@@ -81,6 +91,13 @@ if ARGV[6] == '1' then redis.call('SET', KEYS[4], ARGV[4], 'EX', ARGV[7]) end
 return {stock - qty, ARGV[4]}
 """
 
+# queue a hold for the drain; 1 when no drain is known to be coming (the caller publishes one)
+_QUEUE = """
+redis.call('RPUSH', KEYS[1], ARGV[1])
+if redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[2]) then return 1 end
+return 0
+"""
+
 _RELEASE = """
 local qty = tonumber(ARGV[2])
 if ARGV[3] == '1' and redis.call('EXISTS', KEYS[1]) == 1 then
@@ -122,7 +139,7 @@ def _client(url):
 def _scripts(url):
     client = _client(url)
     return (client.register_script(_RESERVE), client.register_script(_RELEASE), client.register_script(_LOAD),
-            client.register_script(_HOLD))
+            client.register_script(_HOLD), client.register_script(_QUEUE))
 
 
 def client():
@@ -167,6 +184,47 @@ def forget_key(key_ref: str) -> None:
 
 def _pending_key():
     return f"{settings.REDIS_KEY_PREFIX}:flash:pending"
+
+
+def _queue_key():
+    return f"{settings.REDIS_KEY_PREFIX}:flash:queue"
+
+
+def _drain_key():
+    return f"{settings.REDIS_KEY_PREFIX}:flash:drain"
+
+
+# a drain flag whose task was never published (the process died between the two) lasts this long
+DRAIN_FLAG_SECONDS = 60
+
+
+def queue_hold(token: str) -> bool:
+    """Queue held purchase `token` for the drain; True when the caller must publish a drain
+    task (none is known to be coming), False when one is on its way already."""
+    script = _scripts(settings.REDIS_URL)[4]
+    return bool(script(keys=[_queue_key(), _drain_key()], args=[token, DRAIN_FLAG_SECONDS]))
+
+
+def drain_started() -> None:
+    """A drain is about to pop: holds queued from now on publish a new one. Called before
+    popping, so a hold queued meanwhile is popped by this drain or by the next."""
+    client().delete(_drain_key())
+
+
+def drain_unscheduled() -> None:
+    """Publishing the drain failed: let the next hold try again."""
+    client().delete(_drain_key())
+
+
+def take_queued(count: int) -> list[str]:
+    """Pop up to `count` queued hold tokens, oldest first (each goes to one drain only)."""
+    values = client().lpop(_queue_key(), count) or []
+    return [v.decode() if isinstance(v, bytes) else v for v in values]
+
+
+def queued() -> int:
+    """How many holds wait in the queue."""
+    return int(client().llen(_queue_key()))
 
 
 def held(token: str) -> dict | None:

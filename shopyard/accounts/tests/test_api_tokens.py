@@ -196,6 +196,28 @@ def test_a_user_lists_their_active_tokens_without_secrets(api, shopper, other_sh
         assert ApiToken.hash(raw) not in body
 
 
+def test_a_tokens_last_use_is_written_at_most_every_few_minutes(api, shopper, settings):
+    settings.SESSION_TOUCH_SECONDS = 300
+    raw = _login(api)
+    token = ApiToken.objects.get(user=shopper)
+    assert token.last_used_at is None
+    # the first call records its use
+    before = timezone.now()
+    assert _works(api, raw)
+    first = ApiToken.objects.get(pk=token.pk).last_used_at
+    assert before <= first <= timezone.now()
+    # a call a minute later writes nothing
+    recent = timezone.now() - timedelta(seconds=60)
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=recent)
+    assert _works(api, raw)
+    assert ApiToken.objects.get(pk=token.pk).last_used_at == recent
+    # one after the few minutes writes the time again
+    old = timezone.now() - timedelta(seconds=301)
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=old)
+    assert _works(api, raw)
+    assert ApiToken.objects.get(pk=token.pk).last_used_at > recent
+
+
 def test_the_token_endpoints_are_documented_with_their_errors(api, db):
     paths = api.get("/openapi.json").json()["paths"]
 
