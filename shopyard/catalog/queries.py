@@ -3,6 +3,7 @@
 from django.db.models import Exists, F, OuterRef, Prefetch, Q
 from django.http import Http404
 
+from shopyard.core.prepared import PreparedRead
 from shopyard.shops.models import Shop
 
 from .models import (
@@ -106,6 +107,26 @@ def cover_rows(products) -> list:
     return rows
 
 
+def _first(qs):
+    return (qs if qs.ordered else qs.order_by("pk"))[:1]  # as QuerySet.first() reads it
+
+
+# product_rows' four reads, each of one shape whose only variable is the product's id: built
+# and compiled by Django once per process (core.prepared), not on every view
+_PRODUCT_ROW = PreparedRead(Product, lambda pk: _first(visible_products().select_related("shop").filter(pk=pk)))
+_PRODUCT_ROW_WITH_CATEGORY = PreparedRead(Product, lambda pk: _first(
+    visible_products().select_related("shop", "category", "category__parent", "brand").filter(pk=pk)))
+_PRODUCT_IMAGES = PreparedRead(ProductImage, lambda pk: ProductImage.objects.filter(product_id=pk).order_by(*IMAGE_ORDER))
+_ATTRIBUTES = PreparedRead(ProductAttribute, lambda pk: (
+    ProductAttribute.objects.filter(product_id=pk)
+    .order_by("position", "id", "options__position", "options__id")
+    .values_list("id", "name", "name_en", "position",
+                 "options__id", "options__value", "options__value_en", "options__position")))
+# one row per SKU and option (a SKU without options once): the link table joined, not prefetched
+_SKUS = PreparedRead(Sku, lambda pk: (Sku.objects.filter(product_id=pk, is_active=True).select_related("stock")
+                                     .annotate(option_id=F("options__id")).order_by("id")))
+
+
 def product_rows(product_id, *, with_category=False):
     """A visible product with what its page and the catalogue API show (shop, images, active
     SKUs with stock and options, attributes with options), in four queries and without
@@ -116,17 +137,13 @@ def product_rows(product_id, *, with_category=False):
     reads it) and `attribute_list` (each attribute with its `option_list`). The product
     page also shows the category path and the brand: `with_category` reads them in the
     product's own row."""
-    related = ("shop", "category", "category__parent", "brand") if with_category else ("shop",)
-    product = visible_products().select_related(*related).filter(pk=product_id).first()
-    if product is None:
+    found = (_PRODUCT_ROW_WITH_CATEGORY if with_category else _PRODUCT_ROW).objects(product_id)
+    if not found:
         raise Http404
-    product.image_list = list(ProductImage.objects.filter(product_id=product_id).order_by(*IMAGE_ORDER))
+    product = found[0]
+    product.image_list = _PRODUCT_IMAGES.objects(product_id)
     attributes, options = {}, {}
-    rows = (ProductAttribute.objects.filter(product_id=product_id)
-            .order_by("position", "id", "options__position", "options__id")
-            .values_list("id", "name", "name_en", "position",
-                         "options__id", "options__value", "options__value_en", "options__position"))
-    for attr_id, name, name_en, position, option_id, value, value_en, option_position in rows:
+    for attr_id, name, name_en, position, option_id, value, value_en, option_position in _ATTRIBUTES.rows(product_id):
         attr = attributes.get(attr_id)
         if attr is None:
             attr = attributes[attr_id] = ProductAttribute(
@@ -138,9 +155,7 @@ def product_rows(product_id, *, with_category=False):
             attr.option_list.append(option)
     product.attribute_list = list(attributes.values())
     skus, linked = {}, {}
-    # one row per SKU and option (a SKU without options once): the link table joined, not prefetched
-    for sku in (Sku.objects.filter(product_id=product_id, is_active=True).select_related("stock")
-                .annotate(option_id=F("options__id")).order_by("id")):
+    for sku in _SKUS.objects(product_id):
         skus.setdefault(sku.pk, sku)
         if sku.option_id is not None:
             linked.setdefault(sku.pk, []).append(sku.option_id)

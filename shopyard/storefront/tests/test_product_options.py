@@ -238,11 +238,12 @@ def test_product_page_costs_a_fixed_number_of_queries(client, shop, settings):
     with CaptureQueriesContext(connection) as many:
         client.get(f.product_url(tee) + f"?sku={green_m}")
 
-    # 6, plus the shop's and the platform's published promotions, the group-buy offers and the flash
-    # sales of the SKUs
+    # 4 (the product with its shop and category path, pictures, attributes with options, SKUs with
+    # stock and options), plus the shop's and the platform's published promotions, the group-buy offers
+    # and the flash sales of the SKUs
     # (and the review rating for the structured data, and the answered questions with their count),
     # and the view's behaviour event, inserted once the response is sent (analytics)
-    assert len(one) == len(many) == 12
+    assert len(one) == len(many) == 10
 
 
 # --- specifications -----------------------------------------------------------------
