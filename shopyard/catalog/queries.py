@@ -1,11 +1,9 @@
 """Catalogue reads shared by pages and the API, each a fixed number of queries."""
 
-from django.db import router
-from django.db.models import Exists, OuterRef, Prefetch
+from django.db.models import Exists, F, OuterRef, Prefetch, Q
 from django.http import Http404
-from django.shortcuts import get_object_or_404
 
-from shopyard.core.kept_sql import KeptRead
+from shopyard.core.prepared import PreparedRead
 from shopyard.shops.models import Shop
 
 from .models import (
@@ -56,12 +54,27 @@ def visible_products():
     )
 
 
+def category_with_children(slug):
+    """The category at `slug` (its parent joined) with its sub-categories' ids in `child_ids`,
+    or None: one query where a listing made two (the category, then its children)."""
+    rows = list(Category.objects.select_related("parent").filter(Q(slug=slug) | Q(parent__slug=slug)))
+    category = next((c for c in rows if c.slug == slug), None)
+    if category is not None:
+        category.child_ids = [c.pk for c in rows if c.parent_id == category.pk]
+    return category
+
+
 def published_products(*, category=None, shop_id=None, sort="newest", min_price=None, max_price=None):
     """A listing of visible products, filtered and sorted (words are the search app's:
-    shopyard.search.queries.search)."""
+    shopyard.search.queries.search). A category's listing holds its sub-categories'
+    products: their ids are read here, unless `category` came with them
+    (category_with_children)."""
     qs = visible_products()
     if category is not None:
-        ids = [category.pk, *Category.objects.filter(parent=category).values_list("pk", flat=True)]
+        children = getattr(category, "child_ids", None)
+        if children is None:
+            children = Category.objects.filter(parent=category).values_list("pk", flat=True)
+        ids = [category.pk, *children]
         qs = qs.filter(category_id__in=ids)
     if shop_id:
         qs = qs.filter(shop_id=shop_id)
@@ -79,80 +92,58 @@ def with_cover(qs):
     )
 
 
-def product_detail(product_id, *, include_unpublished_for_shop=None, with_sku_options=True):
-    """A product with images, active SKUs (with stock) and attributes; the
-    product page skips each SKU's option links (it shows the SKU's name)."""
-    skus = Sku.objects.filter(is_active=True).select_related("stock")  # the product is visible: its active SKUs are
-    if with_sku_options:
-        skus = skus.prefetch_related("options")
-    base = Product.objects if include_unpublished_for_shop is not None else visible_products()
-    qs = base.select_related("shop", "category", "category__parent", "brand").prefetch_related(
-        Prefetch("images", queryset=ProductImage.objects.order_by(*IMAGE_ORDER), to_attr="image_list"),
-        Prefetch("skus", queryset=skus, to_attr="sku_list"),
-        "attributes__options",
-    )
-    if include_unpublished_for_shop is not None:
-        return get_object_or_404(qs, pk=product_id, shop=include_unpublished_for_shop)
-    return get_object_or_404(qs, pk=product_id)
+def cover_rows(products) -> list:
+    """The rows of `products` (a listing's page, the shop joined by the caller) as a list,
+    each with its pictures in `image_list`, as `with_cover` gives them: one query for the
+    page's pictures, without Django's prefetching, which cost a listing's page more CPU
+    than its rows whenever the fragment cache misses."""
+    rows = list(products)
+    by_id = {p.pk: p for p in rows}
+    for p in rows:
+        p.image_list = []
+    if by_id:
+        for image in ProductImage.objects.filter(product_id__in=list(by_id)).order_by(*IMAGE_ORDER):
+            by_id[image.product_id].image_list.append(image)
+    return rows
 
 
-def _fields(model):
-    return [f.attname for f in model._meta.concrete_fields]
+def _first(qs):
+    return (qs if qs.ordered else qs.order_by("pk"))[:1]  # as QuerySet.first() reads it
 
 
-def _product_with_shop(product_id):
-    return visible_products().filter(pk=product_id).values_list(
-        *_fields(Product), *(f"shop__{name}" for name in _fields(Shop)))
+# product_rows' four reads, each of one shape whose only variable is the product's id: built
+# and compiled by Django once per process (core.prepared), not on every view
+_PRODUCT_ROW = PreparedRead(Product, lambda pk: _first(visible_products().select_related("shop").filter(pk=pk)))
+_PRODUCT_ROW_WITH_CATEGORY = PreparedRead(Product, lambda pk: _first(
+    visible_products().select_related("shop", "category", "category__parent", "brand").filter(pk=pk)))
+_PRODUCT_IMAGES = PreparedRead(ProductImage, lambda pk: ProductImage.objects.filter(product_id=pk).order_by(*IMAGE_ORDER))
+_ATTRIBUTES = PreparedRead(ProductAttribute, lambda pk: (
+    ProductAttribute.objects.filter(product_id=pk)
+    .order_by("position", "id", "options__position", "options__id")
+    .values_list("id", "name", "name_en", "position",
+                 "options__id", "options__value", "options__value_en", "options__position")))
+# one row per SKU and option (a SKU without options once): the link table joined, not prefetched
+_SKUS = PreparedRead(Sku, lambda pk: (Sku.objects.filter(product_id=pk, is_active=True).select_related("stock")
+                                     .annotate(option_id=F("options__id")).order_by("id")))
 
 
-def _images(product_id):
-    return ProductImage.objects.filter(product_id=product_id).order_by(*IMAGE_ORDER).values_list(*_fields(ProductImage))
-
-
-def _attributes_with_options(product_id):
-    return (ProductAttribute.objects.filter(product_id=product_id)
-            .order_by("position", "id", "options__position", "options__id")
-            .values_list("id", "name", "name_en", "position",
-                         "options__id", "options__value", "options__value_en", "options__position"))
-
-
-def _skus_with_stock_and_options(product_id):
-    # one row per SKU and option (a SKU without options once): the link table joined, not prefetched
-    return (Sku.objects.filter(product_id=product_id, is_active=True).order_by("id")
-            .values_list(*_fields(Sku), "stock__quantity", "stock__sku_id", "options__id"))
-
-
-_PRODUCT_READ = KeptRead(_product_with_shop)
-_IMAGES_READ = KeptRead(_images)
-_ATTRIBUTES_READ = KeptRead(_attributes_with_options)
-_SKUS_READ = KeptRead(_skus_with_stock_and_options)
-
-
-def _instances(model, alias, rows, width):
-    names = _fields(model)
-    return [model.from_db(alias, names, row[:width]) for row in rows]
-
-
-def product_rows(product_id):
-    """What `product_detail` reads of a visible product for the catalogue API (shop, images, active
-    SKUs with stock and options, attributes with options), in four queries rather than six and
-    without Django's prefetching, which cost more CPU than the rows themselves on every body the
-    API cache misses; each read's SQL is compiled once per process (core.kept_sql), since compiling
-    was most of what was left. The same rows in the same order, as plain lists: `image_list`,
-    `sku_list` (each SKU with its `stock` and `option_list`, ordered as `Sku.options` is) and
-    `attribute_list` (each attribute with its `option_list`)."""
-    from shopyard.inventory.models import StockLevel
-
-    alias = router.db_for_read(Product)
-    found = _PRODUCT_READ.rows(product_id)
+def product_rows(product_id, *, with_category=False):
+    """A visible product with what its page and the catalogue API show (shop, images, active
+    SKUs with stock and options, attributes with options), in four queries and without
+    Django's prefetching, which cost more CPU than the rows themselves on every view the
+    caches miss (it was six queries through prefetch_related). Plain lists, ordered as the
+    related managers order them: `image_list`, `sku_list` (each SKU with its `option_list`,
+    ordered as `Sku.options` is, and its `product` set to this one: the pricing pipeline
+    reads it) and `attribute_list` (each attribute with its `option_list`). The product
+    page also shows the category path and the brand: `with_category` reads them in the
+    product's own row."""
+    found = (_PRODUCT_ROW_WITH_CATEGORY if with_category else _PRODUCT_ROW).objects(product_id)
     if not found:
         raise Http404
-    width = len(Product._meta.concrete_fields)
-    [product] = _instances(Product, alias, found, width)
-    Product.shop.field.set_cached_value(product, Shop.from_db(alias, _fields(Shop), found[0][width:]))
-    product.image_list = _instances(ProductImage, alias, _IMAGES_READ.rows(product_id), None)
+    product = found[0]
+    product.image_list = _PRODUCT_IMAGES.objects(product_id)
     attributes, options = {}, {}
-    for attr_id, name, name_en, position, option_id, value, value_en, option_position in _ATTRIBUTES_READ.rows(product_id):
+    for attr_id, name, name_en, position, option_id, value, value_en, option_position in _ATTRIBUTES.rows(product_id):
         attr = attributes.get(attr_id)
         if attr is None:
             attr = attributes[attr_id] = ProductAttribute(
@@ -164,21 +155,15 @@ def product_rows(product_id):
             attr.option_list.append(option)
     product.attribute_list = list(attributes.values())
     skus, linked = {}, {}
-    width = len(Sku._meta.concrete_fields)
-    stock_relation = Sku.stock.related
-    for row in _SKUS_READ.rows(product_id):
-        sku_id = row[0]
-        if sku_id not in skus:
-            sku = skus[sku_id] = Sku.from_db(alias, _fields(Sku), row[:width])
-            quantity, stock_sku_id = row[width], row[width + 1]
-            stock = StockLevel.from_db(alias, ["sku_id", "quantity"], (stock_sku_id, quantity)) if stock_sku_id else None
-            stock_relation.set_cached_value(sku, stock)  # None: no stock row, as select_related leaves it
-        if row[width + 2] is not None:
-            linked.setdefault(sku_id, []).append(row[width + 2])
+    for sku in _SKUS.objects(product_id):
+        skus.setdefault(sku.pk, sku)
+        if sku.option_id is not None:
+            linked.setdefault(sku.pk, []).append(sku.option_id)
     foreign = {o for ids in linked.values() for o in ids} - options.keys()
     if foreign:  # an option of another product's attribute: read as the prefetch would have
         options.update((o.pk, o) for o in AttributeOption.objects.filter(pk__in=foreign))
     for sku in skus.values():
+        sku.product = product
         sku.option_list = sorted((options[o] for o in linked.get(sku.pk, ())), key=lambda o: (o.position, o.pk))
     product.sku_list = list(skus.values())
     return product
@@ -209,8 +194,9 @@ def live_state(product_id) -> tuple:
     return tuple(_LIVE_READ.rows(product_id))
 
 
-_LIVE_READ = KeptRead(lambda product_id: Sku.objects.filter(product_id=product_id, is_active=True).order_by("pk")
-                      .values_list("pk", "stock__quantity", "product__sales_count", "product__updated_at"))
+_LIVE_READ = PreparedRead(Sku, lambda product_id: Sku.objects.filter(product_id=product_id, is_active=True)
+                          .order_by("pk").values_list("pk", "stock__quantity", "product__sales_count",
+                                                      "product__updated_at"))
 
 
 def stock_levels(product_id) -> dict[int, int]:
@@ -222,7 +208,7 @@ def stock_levels(product_id) -> dict[int, int]:
 
 
 def with_live_stock(product, levels: dict[int, int]):
-    """`product` (from product_detail, possibly kept from an earlier request) with each
+    """`product` (from product_rows, possibly kept from an earlier request) with each
     SKU's stock set to `levels`, so the units shown are never older than this request."""
     from shopyard.inventory.models import StockLevel
 
@@ -239,7 +225,7 @@ def with_live_stock(product, levels: dict[int, int]):
 # Shoppers pick one option per attribute (颜色, 尺码 …); the page needs, for each
 # option, whether choosing it (with the options already chosen for the other
 # attributes) leads to a SKU that exists and is in stock. It is built once, from
-# rows `product_detail` already loaded, so it costs no query of its own.
+# rows `product_rows` already loaded, so it costs no query of its own.
 
 
 def option_matrix(product) -> dict:
@@ -247,12 +233,12 @@ def option_matrix(product) -> dict:
     option ids in attribute order (SKUs lacking an option of some attribute are
     left out of the choice: they cannot be reached by picking options)."""
     attributes = []
-    for attr in product.attributes.all():
+    for attr in product.attribute_list:
         attributes.append({"id": attr.pk, "label": attr.label,
-                           "options": [{"id": o.pk, "label": o.label} for o in attr.options.all()]})
+                           "options": [{"id": o.pk, "label": o.label} for o in attr.option_list]})
     skus = []
     for sku in product.sku_list:
-        by_attr = {o.attribute_id: o.pk for o in sku.options.all()}
+        by_attr = {o.attribute_id: o.pk for o in sku.option_list}
         combo = [by_attr.get(a["id"]) for a in attributes]
         skus.append({"sku": sku, "options": combo, "stock": sku_stock(sku)})
     return {"attributes": attributes, "skus": skus}

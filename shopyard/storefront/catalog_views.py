@@ -4,7 +4,7 @@ favourites and recently viewed.
 Every page costs a fixed number of SQL queries, whatever the number of
 products on it: listings go through `catalog.queries.with_cover` (products
 with their shop in one query, their images in one more), the product page
-through `catalog.queries.product_detail`. The header's category tree comes
+through `catalog.queries.product_rows`. The header's category tree comes
 from the cache. Viewing a product writes nothing to the session (the recently
 viewed list lives in a cookie) and, to the database, only its behaviour event
 (analytics.record), one INSERT made after the response has been sent.
@@ -30,9 +30,11 @@ from shopyard.catalog import services as catalog_services
 from shopyard.catalog.models import Category, Favourite
 from shopyard.catalog.queries import (
     SORTS,
+    category_with_children,
+    cover_rows,
     option_matrix,
     option_states,
-    product_detail,
+    product_rows,
     published_products,
     resolve_selection,
     stock_levels,
@@ -140,13 +142,14 @@ def _paginate(request, qs, count_key=None):
 
 
 def _listing_context(request, qs, sort, changes=None, count_key=None):
+    """A listing's page of `qs` (visible products, the shop joined), each row with its pictures."""
     page = _paginate(request, qs, count_key)
     if count_key is None:
-        rows = list(page.object_list)
+        rows = cover_rows(page.object_list)
     else:
         # one page of a listing's rows (products, their shop and pictures) is kept as its count is:
         # per catalogue version, so an edit, a price or a product published or hidden shows at once
-        rows = fragments.get_or_build("rows", f"{count_key}:{sort}:{page.number}", lambda: list(page.object_list))
+        rows = fragments.get_or_build("rows", f"{count_key}:{sort}:{page.number}", lambda: cover_rows(page.object_list))
     products = fragments.attach_card_html(_decorate(rows, changes))
     params = request.GET.copy()
     params.pop("page", None)
@@ -226,14 +229,14 @@ def category(request, slug):
     changes = []
 
     def build():
-        cat = Category.objects.select_related("parent").filter(slug=slug).first()
+        cat = category_with_children(slug)
         if cat is None:
             raise seo.Moved(None)
         tree = _categories()
         root_id = cat.parent_id or cat.pk
         root = next((c for c in tree if c.pk == root_id), None)
         sort = _sort(request)
-        context = _listing_context(request, with_cover(published_products(category=cat, sort=sort)), sort, changes,
+        context = _listing_context(request, published_products(category=cat, sort=sort).select_related("shop"), sort, changes,
                                    count_key=f"category:{cat.pk}")
         context.update({"category": cat, "root": root, "siblings": root.child_list if root else [], "nav_categories": tree})
         context["seo"] = _listing_seo(request, context["page"], title=cat.label,
@@ -320,9 +323,10 @@ def _stock_text(count: int) -> str:
 
 def _product_context(request, pk, *, now=None, live_stock=None):
     # the catalogue rows are kept per catalogue version; the stock shown is always read by this request:
-    # with the rows when they are read (product_detail), apart when they were kept
+    # with the rows when they are read (product_rows), apart when they were kept
     read = []
-    p = fragments.get_or_build("product", str(pk), lambda: read.append(product_detail(pk)) or read[0])
+    p = fragments.get_or_build("product", str(pk),
+                               lambda: read.append(product_rows(pk, with_category=True)) or read[0])
     if not read:
         p = with_live_stock(p, live_stock() if live_stock else stock_levels(pk))
     matrix = option_matrix(p)
@@ -392,7 +396,7 @@ def _product_context(request, pk, *, now=None, live_stock=None):
         "is_favourite": is_favourite,
         "qa_count": qa_count,
         "qa_questions": qa_questions,
-        "attributes": p.attributes.all(),
+        "attributes": p.attribute_list,
         "description_html": rich_text.render(p.body),
         "max_quantity": max_units_per_sku(),
         "flash_badge": flash_badges.get(selected.pk) if selected else next(iter(flash_badges.values()), None),
@@ -421,7 +425,7 @@ def shop_page(request, the_shop, *, preview=False):
     """The shop's page: its decorated home (published blocks; the draft in the seller's
     preview) on the first page, then its products. Also rendered by shop_views.preview."""
     sort = _sort(request)
-    context = _listing_context(request, with_cover(published_products(shop_id=the_shop.pk, sort=sort)), sort,
+    context = _listing_context(request, published_products(shop_id=the_shop.pk, sort=sort).select_related("shop"), sort,
                                count_key=f"shop:{the_shop.pk}")
     version = None  # the blocks sit above the first page of the listing only
     if context["page"].number == 1:

@@ -15,7 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from PIL import Image
 
 from shopyard.catalog.models import AttributeOption, Brand, Sku
-from shopyard.catalog.queries import option_matrix, option_states, product_detail, resolve_selection
+from shopyard.catalog.queries import option_matrix, option_states, product_rows, resolve_selection
 from shopyard.catalog.services import (
     attach_image_bytes,
     create_product,
@@ -102,7 +102,7 @@ def page(client, product, query=""):
 
 def test_option_states_disable_sold_out_and_missing_combinations(shop):
     product = make_tee(shop)
-    matrix = option_matrix(product_detail(product.pk))
+    matrix = option_matrix(product_rows(product.pk))
     colour, size = attr_id(product, "颜色"), attr_id(product, "尺码")
     red, blue, green, s, m = (opt(product, v).pk for v in ("红色", "蓝色", "绿色", "S", "M"))
 
@@ -118,7 +118,7 @@ def test_option_states_disable_sold_out_and_missing_combinations(shop):
 
 def test_selection_completes_a_partial_choice_with_a_sku_in_stock(shop):
     product = make_tee(shop)
-    matrix = option_matrix(product_detail(product.pk))
+    matrix = option_matrix(product_rows(product.pk))
     colour, size = attr_id(product, "颜色"), attr_id(product, "尺码")
     red, green, m = opt(product, "红色").pk, opt(product, "绿色").pk, opt(product, "M").pk
 
@@ -137,12 +137,12 @@ def test_option_matrix_costs_the_same_queries_for_one_or_many_skus(shop, django_
     one = f.make_product(shop, skus=[("10.00", 1)])
     many = f.make_product(shop, skus=[(f"{10 + i}.00", i) for i in range(12)])
     tee = make_tee(shop)
-    with django_assert_num_queries(6):
-        assert len(option_matrix(product_detail(one.pk))["skus"]) == 1
-    with django_assert_num_queries(6):
-        assert len(option_matrix(product_detail(many.pk))["skus"]) == 12
-    with django_assert_num_queries(6):
-        assert len(option_matrix(product_detail(tee.pk))["skus"]) == 4
+    with django_assert_num_queries(4):
+        assert len(option_matrix(product_rows(one.pk))["skus"]) == 1
+    with django_assert_num_queries(4):
+        assert len(option_matrix(product_rows(many.pk))["skus"]) == 12
+    with django_assert_num_queries(4):
+        assert len(option_matrix(product_rows(tee.pk))["skus"]) == 4
 
 
 # --- the page without JavaScript --------------------------------------------------
@@ -238,11 +238,12 @@ def test_product_page_costs_a_fixed_number_of_queries(client, shop, settings):
     with CaptureQueriesContext(connection) as many:
         client.get(f.product_url(tee) + f"?sku={green_m}")
 
-    # 6, plus the shop's and the platform's published promotions, the group-buy offers and the flash
-    # sales of the SKUs
+    # 4 (the product with its shop and category path, pictures, attributes with options, SKUs with
+    # stock and options), plus the shop's and the platform's published promotions, the group-buy offers
+    # and the flash sales of the SKUs
     # (and the review rating for the structured data, and the answered questions with their count),
     # and the view's behaviour event, inserted once the response is sent (analytics)
-    assert len(one) == len(many) == 12
+    assert len(one) == len(many) == 10
 
 
 # --- specifications -----------------------------------------------------------------
