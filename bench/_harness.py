@@ -137,3 +137,29 @@ def server_cpu_seconds():
     except OSError:
         return None
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def cpu_per_request(items, call) -> dict:
+    """`call(item)` for each of `items`, in this process: the CPU (time.process_time),
+    wall time and statements per call, and on PostgreSQL the server's own CPU per call
+    (server_cpu_seconds), as the in-process benchmarks print them."""
+    from django.db import connection
+
+    statements = [0]
+
+    def count(execute, sql, params, many, context):  # a call per statement: cheap beside the request
+        statements[0] += 1
+        return execute(sql, params, many, context)
+
+    server = server_cpu_seconds()
+    cpu, wall = time.process_time(), time.perf_counter()
+    with connection.execute_wrapper(count):
+        for item in items:
+            call(item)
+    n = len(items)
+    out = {"cpu_ms": round((time.process_time() - cpu) * 1000 / n, 3),
+           "wall_ms": round((time.perf_counter() - wall) * 1000 / n, 3),
+           "queries": round(statements[0] / n, 2)}
+    if server is not None:  # PostgreSQL's own CPU for these requests (not in cpu_ms)
+        out["db_cpu_ms"] = round((server_cpu_seconds() - server) * 1000 / n, 3)
+    return out

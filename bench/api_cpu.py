@@ -44,8 +44,7 @@ def inner(args):
     # one server connection for the whole run, so the server's CPU is read off one backend
     os.environ.setdefault("DB_CONN_MAX_AGE", "86400")
     django.setup()
-    from _harness import server_cpu_seconds
-    from django.db import connection
+    from _harness import cpu_per_request
 
     from shopyard.catalog import api_cache
     from shopyard.catalog.models import Product
@@ -77,24 +76,7 @@ def inner(args):
         return dict(out["headers"]).get("ETag")
 
     def timed(picks, etags=None):
-        statements = [0]
-
-        def count(execute, sql, params, many, context):  # a call per statement: cheap beside the request
-            statements[0] += 1
-            return execute(sql, params, many, context)
-
-        server = server_cpu_seconds()
-        cpu, wall = time.process_time(), time.perf_counter()
-        with connection.execute_wrapper(count):
-            for url in picks:
-                call(url, etags and etags[url])
-        n = len(picks)
-        out = {"cpu_ms": round((time.process_time() - cpu) * 1000 / n, 3),
-               "wall_ms": round((time.perf_counter() - wall) * 1000 / n, 3),
-               "queries": round(statements[0] / n, 2)}
-        if server is not None:  # PostgreSQL's own CPU for these requests (not in cpu_ms)
-            out["db_cpu_ms"] = round((server_cpu_seconds() - server) * 1000 / n, 3)
-        return out
+        return cpu_per_request(picks, lambda url: call(url, etags and etags[url]))
 
     call(details[0])
     call(lists[0])

@@ -36,7 +36,6 @@ import os
 import random
 import subprocess
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 
@@ -47,9 +46,8 @@ def inner(args):
     # one server connection for the whole run, so the server's CPU is read off one backend
     os.environ.setdefault("DB_CONN_MAX_AGE", "86400")
     django.setup()
-    from _harness import server_cpu_seconds
+    from _harness import cpu_per_request
     from django.core.handlers.wsgi import WSGIHandler
-    from django.db import connection
 
     from shopyard.catalog.models import Category, Product
     from shopyard.catalog.queries import published_products
@@ -87,23 +85,7 @@ def inner(args):
         for url in urls[:20]:  # warm: imports, compiled templates, the category tree, connections
             call(url)
         picks = [rng.choice(urls) for _ in range(n)]  # as bench/storefront.py's wrk script draws them
-        statements = [0]
-
-        def count(execute, sql, params, many, context):  # a call per statement: cheap beside the request
-            statements[0] += 1
-            return execute(sql, params, many, context)
-
-        server = server_cpu_seconds()
-        cpu, wall = time.process_time(), time.perf_counter()
-        with connection.execute_wrapper(count):
-            for url in picks:
-                call(url)
-        out = {"cpu_ms": round((time.process_time() - cpu) * 1000 / n, 3),
-               "wall_ms": round((time.perf_counter() - wall) * 1000 / n, 3),
-               "queries": round(statements[0] / n, 2)}
-        if server is not None:  # PostgreSQL's own CPU for these requests (not in cpu_ms)
-            out["db_cpu_ms"] = round((server_cpu_seconds() - server) * 1000 / n, 3)
-        return out
+        return cpu_per_request(picks, call)
 
     if args.profile:
         import cProfile
