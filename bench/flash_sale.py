@@ -200,6 +200,9 @@ function setup(thread)
   thread:set("id", #threads)
 end
 function init(args)
+  -- each thread draws its own buyers: LuaJIT's generator starts from the same seed in every
+  -- thread, which sent every buyer twice in lockstep, once per thread
+  math.randomseed(id)
   s201, s202, s409, other, answered = 0, 0, 0, 0, 0
 end
 request = function()

@@ -29,3 +29,36 @@ def test_a_product_shoppers_may_not_see_is_not_found(shop):
     draft = f.make_product(shop, publish=False)
     with pytest.raises(Http404):
         product_rows(draft.pk)
+
+
+def test_each_token_finds_its_own_user_and_nothing_else_finds_one(db):
+    from shopyard.accounts.services import issue_token, token_for_key
+
+    alice, bob = f.make_user("alice"), f.make_user("bob")
+    keys = {alice.pk: issue_token(user=alice), bob.pk: issue_token(user=bob)}
+    for user_id in (alice.pk, bob.pk, alice.pk):  # the kept SQL, with each key in its place
+        assert token_for_key(keys[user_id]).user.pk == user_id
+    raw = keys[alice.pk]
+    for wrong in (raw[:-1] + ("a" if raw[-1] != "a" else "b"), "", "x" * 201, raw.upper()):
+        assert token_for_key(wrong) is None
+
+
+def test_an_address_belongs_to_its_owner_only(db):
+    from shopyard.accounts.queries import has_address
+
+    alice, bob = f.make_user("alice"), f.make_user("bob")
+    hers, his = f.make_address(alice), f.make_address(bob)
+    assert has_address(alice, hers.pk) and has_address(bob, his.pk)
+    # both variables are ids: swapped or crossed, nothing matches
+    assert not has_address(alice, his.pk) and not has_address(bob, hers.pk)
+    for bad in (0, -1, 2**63, 2**70, "x", None, his.pk + 1000):
+        assert not has_address(alice, bad)
+
+
+def test_a_read_that_does_not_hold_its_variable_is_refused(db):
+    from shopyard.accounts.models import Address
+    from shopyard.core.prepared import PreparedRead
+
+    read = PreparedRead(Address, lambda pk, user_id: Address.objects.filter(pk=pk), kinds=("id", "id"))
+    with pytest.raises(ValueError, match="every variable"):
+        read.rows(1, 2)

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy
 
 from shopyard.core.errors import NotFound, ValidationFailed
 from shopyard.core.events import emit
+from shopyard.core.prepared import PreparedRead
 from shopyard.core.validation import parse_id, parse_int
 
 from . import divisions
@@ -234,18 +235,22 @@ def token_for_key(raw: str):
     if not raw or len(raw) > 200:
         return None
     now = timezone.now()
-    token = (
-        ApiToken.objects.select_related("user")
-        .filter(key_hash=ApiToken.hash(raw), expires_at__gt=now)
-        .first()
-    )
-    if token is None or not token.user.is_active:
+    found = _TOKEN_WITH_USER.objects(ApiToken.hash(raw))
+    token = found[0] if found else None
+    if token is None or token.expires_at <= now or not token.user.is_active:
         return None
     if not any(constant_time_compare(token.password_fingerprint, fp) for fp in current_fingerprints(token.user)):
         return None
     if touch_due(token.last_used_at, now):
         _touch_token(token.pk, now)
     return token
+
+
+# every authenticated API call reads its token with the user: compiled once (core.prepared),
+# since building the query cost several times running it; the expiry is compared here
+# rather than in SQL, where a date parameter would not stay a plain value
+_TOKEN_WITH_USER = PreparedRead(ApiToken, lambda key_hash: ApiToken.objects.select_related("user")
+                                .filter(key_hash=key_hash), kinds=("text",))
 
 
 def _touch_token(token_id: int, now) -> None:

@@ -1,4 +1,4 @@
-"""Reads of a fixed shape whose one variable is an id, compiled once per process.
+"""Reads of a fixed shape whose variables are a few plain values, compiled once per process.
 
 A cold product page read its product, pictures, attributes and SKUs through the ORM, and
 Django built and compiled the same four SELECTs on every view (filters, joins, select
@@ -8,8 +8,11 @@ knows how to turn a row into model instances, joined ones included), and on each
 runs that SQL with the id put where the marker was. The rows and the objects are exactly
 what the queryset itself would give; only the building is skipped.
 
-Only for querysets whose shape never changes between calls (no filter depending on
-anything but the id) and whose SQL parameters hold the id as a plain value.
+The same serves any read whose variables reach the SQL unchanged: an API token looked up
+by its hash on every authenticated call, an address checked against its owner. Only for
+querysets whose shape never changes between calls (no filter depending on anything but
+the variables) and whose SQL parameters hold each variable as a plain value (ids, text;
+not dates, which a backend may turn into text).
 """
 
 import copy
@@ -20,49 +23,56 @@ from django.db.models.sql.constants import MULTI
 
 # an id no row has; its place in the compiled parameters is where the real id goes
 MARKER = 7036874417766391
+# the same for a text variable
+TEXT_MARKER = "\x1fshopyard-prepared-read-marker\x1f"
 
 
 class PreparedRead:
-    """`build(id)` → a QuerySet of `model` (instances, or `values_list` tuples).
+    """`build(*variables)` → a QuerySet of `model` (instances, or `values_list` tuples).
 
-    `objects(id)` gives the model instances (`rows(id)` the tuples of a values_list), as
-    `list(build(id))` would, from the database the router reads `model` from."""
+    `objects(*values)` gives the model instances (`rows(*values)` the tuples of a
+    values_list), as `list(build(*values))` would, from the database the router reads
+    `model` from. `kinds` names each variable's kind, "id" (the default, one id) or
+    "text"."""
 
-    def __init__(self, model, build):
+    def __init__(self, model, build, kinds=("id",)):
         self.model = model
         self.build = build
-        self._prepared = {}  # alias -> (compiler, sql, params, marker positions)
+        # a distinct marker per variable: ids count up from MARKER, texts carry their place
+        self.markers = tuple(MARKER + n if kind == "id" else f"{TEXT_MARKER}{n}" for n, kind in enumerate(kinds))
+        self._prepared = {}  # alias -> (compiler, sql, params, [(position, variable index)])
 
     def _prepare(self, alias):
         prepared = self._prepared.get(alias)
         if prepared is None:
-            compiler = self.build(MARKER).query.get_compiler(using=alias)
+            compiler = self.build(*self.markers).query.get_compiler(using=alias)
             sql, params = compiler.as_sql()
-            where = [i for i, value in enumerate(params) if value == MARKER]
-            if not where:
-                raise ValueError("the queryset does not hold the id as a parameter")
+            where = [(i, self.markers.index(value)) for i, value in enumerate(params)
+                     if type(value) in (int, str) and value in self.markers]
+            if {n for _i, n in where} != set(range(len(self.markers))):
+                raise ValueError("the queryset does not hold every variable as a parameter")
             prepared = self._prepared[alias] = (compiler, sql, tuple(params), where)
         return prepared
 
-    def _run(self, value):
+    def _run(self, *values):
         alias = router.db_for_read(self.model)
         compiler, sql, params, where = self._prepare(alias)
         params = list(params)
-        for i in where:
-            params[i] = value
+        for i, n in where:
+            params[i] = values[n]
         run = copy.copy(compiler)
         run.connection = connections[alias]  # this thread's connection
         run.as_sql = lambda *args, **kwargs: (sql, params)
         return alias, run, run.results_iter(run.execute_sql(MULTI))
 
-    def rows(self, value) -> list:
+    def rows(self, *values) -> list:
         """The tuples of a `values_list` queryset."""
-        _alias, _run, rows = self._run(value)
+        _alias, _run, rows = self._run(*values)
         return [tuple(row) for row in rows]
 
-    def objects(self, value) -> list:
+    def objects(self, *values) -> list:
         """The model instances (with select_related and annotations) of a model queryset."""
-        alias, run, rows = self._run(value)
+        alias, run, rows = self._run(*values)
         klass_info = run.klass_info
         start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
         init_list = [f[0].target.attname for f in run.select[start:end]]
