@@ -1,6 +1,12 @@
 """A read compiled once (core.prepared) gives, for every id, what the ORM itself reads."""
 
+import json
+import os
+import subprocess
+import sys
+
 import pytest
+from django.db import connection
 from django.http import Http404
 
 from shopyard.catalog.models import Sku
@@ -62,3 +68,26 @@ def test_a_read_that_does_not_hold_its_variable_is_refused(db):
     read = PreparedRead(Address, lambda pk, user_id: Address.objects.filter(pk=pk), kinds=("id", "id"))
     with pytest.raises(ValueError, match="every variable"):
         read.rows(1, 2)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared statements are PostgreSQL's")
+def test_postgresql_keeps_a_read_prepared_once_it_repeats(shop):
+    products = [f.make_product(shop, skus=[("10.00", 1)]) for _ in range(6)]
+    for product in products:  # the same SELECTs with six ids, on this connection
+        assert product_rows(product.pk).pk == product.pk
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [row[0] for row in cursor.fetchall()]
+    assert any('FROM "catalog_sku"' in sql for sql in prepared), prepared
+
+
+@pytest.mark.parametrize(("value", "expected"), [(None, True), ("1", True), ("0", False)])
+def test_server_side_binding_is_on_unless_turned_off(value, expected):
+    env = {k: v for k, v in os.environ.items() if k != "DB_SERVER_SIDE_BINDING"}
+    env.update(DATABASE_URL="postgresql://nobody@127.0.0.1:1/none", **({"DB_SERVER_SIDE_BINDING": value} if value else {}))
+    out = subprocess.run([sys.executable, "-c", "import json, shopyard.settings as s; "
+                          "print(json.dumps(s.DATABASES['default']['OPTIONS']))"],
+                         env=env, capture_output=True, text=True, check=True).stdout
+    options = json.loads(out.strip().splitlines()[-1])
+    assert options.get("server_side_binding", False) is expected
+    assert (options.get("prepare_threshold") == 5) is expected

@@ -5,6 +5,7 @@ from django.db.models import Count, F, OuterRef, Prefetch, Q, Subquery, Window
 from django.db.models.functions import Coalesce
 
 from shopyard.catalog.queries import visible_products
+from shopyard.core.prepared import PreparedRead
 
 from .models import (
     Answer,
@@ -26,12 +27,20 @@ def _shown_questions(product_id):
     return Question.objects.filter(product_id=product_id, hidden_at__isnull=True, answer_count__gt=0)
 
 
-def product_qa_block(product_id, limit=PRODUCT_PAGE_QUESTIONS):
+def _qa_block(product_id):
+    return (_shown_questions(product_id).select_related("top_answer")
+            .annotate(total=Window(Count("id"))).order_by("-id")[:PRODUCT_PAGE_QUESTIONS])
+
+
+# compiled once (core.prepared): every product page not yet kept asks it
+_QA_BLOCK = PreparedRead(Question, _qa_block)
+
+
+def product_qa_block(product_id):
     """(count, questions) for the product page: answered, visible questions,
     newest first, each with its `top_answer`, in one query (the count is a
     window over the same rows)."""
-    rows = list(_shown_questions(product_id).select_related("top_answer")
-                .annotate(total=Window(Count("id"))).order_by("-id")[:limit])
+    rows = _QA_BLOCK.objects(product_id)
     return (rows[0].total if rows else 0), rows
 
 
