@@ -225,8 +225,11 @@ if REDIS_URL:
         }
     }
 else:
-    # local memory, with hit and miss counters (core/cache.py)
-    CACHES = {"default": {"BACKEND": "shopyard.core.cache.CountedLocMemCache"}}
+    # local memory, with hit and miss counters (core/cache.py). Django's default of 300 entries
+    # is fewer than one listing page's product cards times the pages a shopper browses: the
+    # kept fragments were culled before they were read again (docs/performance.md, "Stop 21")
+    CACHES = {"default": {"BACKEND": "shopyard.core.cache.CountedLocMemCache",
+                          "OPTIONS": {"MAX_ENTRIES": int(env("SHOPYARD_LOCAL_CACHE_ENTRIES", "20000"))}}}
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 # a logged-in session's "last active" time and an API token's "last used" time
 # (accounts.sessions.touch_due) are written at most this often
