@@ -1,10 +1,5 @@
 """A read compiled once (core.prepared) gives, for every id, what the ORM itself reads."""
 
-import json
-import os
-import subprocess
-import sys
-
 import pytest
 from django.db import connection
 from django.http import Http404
@@ -12,6 +7,7 @@ from django.http import Http404
 from shopyard.catalog.models import Sku
 from shopyard.catalog.queries import product_rows
 from tests import factories as f
+from tests.settings_probe import settings_value
 
 
 def test_each_product_gets_its_own_rows_from_the_kept_sql(shop):
@@ -83,11 +79,7 @@ def test_postgresql_keeps_a_read_prepared_once_it_repeats(shop):
 
 @pytest.mark.parametrize(("value", "expected"), [(None, True), ("1", True), ("0", False)])
 def test_server_side_binding_is_on_unless_turned_off(value, expected):
-    env = {k: v for k, v in os.environ.items() if k != "DB_SERVER_SIDE_BINDING"}
-    env.update(DATABASE_URL="postgresql://nobody@127.0.0.1:1/none", **({"DB_SERVER_SIDE_BINDING": value} if value else {}))
-    out = subprocess.run([sys.executable, "-c", "import json, shopyard.settings as s; "
-                          "print(json.dumps(s.DATABASES['default']['OPTIONS']))"],
-                         env=env, capture_output=True, text=True, check=True).stdout
-    options = json.loads(out.strip().splitlines()[-1])
+    options = settings_value("s.DATABASES['default']['OPTIONS']", unset=("DB_SERVER_SIDE_BINDING",), set_env={
+        "DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none", **({"DB_SERVER_SIDE_BINDING": value} if value else {})})
     assert options.get("server_side_binding", False) is expected
     assert (options.get("prepare_threshold") == 5) is expected

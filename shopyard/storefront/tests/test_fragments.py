@@ -152,17 +152,12 @@ def test_cache_off_reads_everything(client, product, settings, django_assert_num
 def test_without_redis_the_local_cache_keeps_what_a_browsing_session_builds():
     """Django's local-memory default held 300 entries: fewer than the product cards of a
     dozen listing pages, so kept fragments were culled before they were read again."""
-    import json
-    import os
-    import subprocess
-    import sys
-
     from django.core.cache import CacheHandler
 
-    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "SHOPYARD_LOCAL_CACHE_ENTRIES")}
-    out = subprocess.run([sys.executable, "-c", "import json, shopyard.settings as s; print(json.dumps(s.CACHES))"],
-                         env=env, capture_output=True, text=True, check=True).stdout
-    local = CacheHandler(json.loads(out.strip().splitlines()[-1])).create_connection("default")
+    from tests.settings_probe import settings_value
+
+    caches = settings_value("s.CACHES", unset=("REDIS_URL", "SHOPYARD_LOCAL_CACHE_ENTRIES"))
+    local = CacheHandler(caches).create_connection("default")
     # 40 listing pages x (24 cards + rows + count) and 2,000 product pages x (rows + Q&A)
     keys = [f"card:{n}" for n in range(40 * 26)] + [f"product:{n}" for n in range(2 * 2000)]
     for key in keys:
