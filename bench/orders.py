@@ -2,8 +2,16 @@
 a fresh Idempotency-Key per request) from 16 concurrent clients, against
 gunicorn on PostgreSQL (default) or SQLite.
 
-    python bench/orders.py [--db postgres|sqlite] [--seconds 10] [--clients 16] [--workers 2] [--threads 4]
+    python bench/orders.py [--db postgres|sqlite] [--seconds 10] [--clients 16] [--workers 2] [--threads 1]
                            [--products 0]
+
+`--threads 1` (the default) runs gunicorn's sync workers, as the deployment does
+(deploy/systemd/shopyard-web.service, docs/operations.md). On the 2-core
+machine of 2026-11-27, four threads per worker placed 25.5 orders/s (p50
+629 ms) where sync workers placed 57.0 (p50 275 ms): with threads, an open
+transaction (holding its shopper's and its SKUs' row locks) also waits for
+the interpreter lock behind the worker's other requests (the likely reason;
+not traced further).
 
 Prints one line: orders/s, p50/p95/p99 (ms), non-2xx count, and the number
 of orders the database holds afterwards (must equal the 2xx responses).
@@ -86,7 +94,7 @@ def main():
     ap.add_argument("--seconds", type=int, default=10)
     ap.add_argument("--clients", type=int, default=16)
     ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--threads", type=int, default=4)
+    ap.add_argument("--threads", type=int, default=1, help="per worker; 1: sync workers, as deployed")
     ap.add_argument("--skus", type=int, default=200)
     ap.add_argument("--products", type=int, default=0,
                     help="bench catalogue loaded beside the order SKUs first (load_bench_catalog); 0: none")

@@ -57,6 +57,63 @@ def test_an_address_belongs_to_its_owner_only(db):
         assert not has_address(alice, bad)
 
 
+def test_own_address_reads_the_owners_row_only(db):
+    from shopyard.accounts.queries import own_address
+
+    alice, bob = f.make_user("alice"), f.make_user("bob")
+    hers, his = f.make_address(alice), f.make_address(bob, detail="人民路 1 号")
+    for user, address in ((alice, hers), (bob, his), (alice, hers)):
+        row = own_address(user, address.pk)
+        assert (row.pk, row.user_id, row.detail) == (address.pk, user.pk, address.detail)
+    assert own_address(alice, his.pk) is None and own_address(bob, hers.pk) is None
+    for bad in (0, -1, 2**63, 2**70, "x", None, str(hers.pk) + "0"):
+        assert own_address(alice, bad) is None
+
+
+def test_a_buyable_sku_comes_with_its_product_shop_and_stock_and_a_hidden_one_is_none(shop, other_shop):
+    from shopyard.catalog.queries import buyable_sku_row
+    from shopyard.shops.models import Shop
+
+    one = f.make_product(shop, stock=3, title="一号").skus.get()
+    two = f.make_product(other_shop, stock=7, title="二号").skus.get()
+    for sku in (one, two, one):  # the kept SQL, each id in its place
+        row = buyable_sku_row(sku.pk)
+        assert (row.pk, row.product.title, row.product.shop.pk, row.stock.quantity) == (
+            sku.pk, sku.product.title, sku.product.shop_id, sku.stock.quantity)
+    draft = f.make_product(shop, publish=False).skus.get()
+    assert buyable_sku_row(draft.pk) is None
+    Sku.objects.filter(pk=one.pk).update(is_active=False)
+    assert buyable_sku_row(one.pk) is None
+    Shop.objects.filter(pk=other_shop.pk).update(status=Shop.Status.SUSPENDED)
+    assert buyable_sku_row(two.pk) is None
+    assert buyable_sku_row(two.pk + 10_000) is None
+
+
+def test_each_recipient_gets_their_own_channels_and_language_alone_or_together(db):
+    from shopyard.notifications.kinds import Channel, Kind
+    from shopyard.notifications.models import Preference, Profile
+    from shopyard.notifications.queries import recipients
+
+    alice, bob, gone = f.make_user("alice"), f.make_user("bob"), f.make_user("gone", is_active=False)
+    Preference.objects.create(user=alice, kind=Kind.ORDER_PLACED, channel=Channel.EMAIL, enabled=False)
+    Preference.objects.create(user=alice, kind=Kind.ORDER_PLACED, channel=Channel.SMS, enabled=True)
+    Preference.objects.create(user=bob, kind=Kind.ORDER_PAID, channel=Channel.INBOX, enabled=False)
+    Profile.objects.update_or_create(user=bob, defaults={"language": "en"})
+
+    def read(ids, kind):
+        return [(user.pk, channels, language) for user, channels, language in recipients(ids, kind)]
+
+    placed_alice = (alice.pk, {Channel.INBOX, Channel.SMS}, "zh-hans")
+    placed_bob = (bob.pk, {Channel.INBOX, Channel.EMAIL}, "en")
+    # one user at a time (the statement kept per kind), then together: the same answers
+    assert read([alice.pk], Kind.ORDER_PLACED) == [placed_alice]
+    assert read([bob.pk], Kind.ORDER_PLACED) == [placed_bob]
+    assert read([bob.pk], Kind.ORDER_PAID) == [(bob.pk, {Channel.EMAIL}, "en")]
+    assert read([alice.pk], Kind.ORDER_PLACED) == [placed_alice]
+    assert read([bob.pk, alice.pk, None, alice.pk], Kind.ORDER_PLACED) == [placed_alice, placed_bob]
+    assert read([gone.pk], Kind.ORDER_PLACED) == [] and read([None], Kind.ORDER_PLACED) == []
+
+
 def test_a_read_that_does_not_hold_its_variable_is_refused(db):
     from shopyard.accounts.models import Address
     from shopyard.core.prepared import PreparedRead

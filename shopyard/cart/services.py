@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from shopyard.catalog.models import Sku
-from shopyard.catalog.queries import visible_skus
+from shopyard.catalog.queries import buyable_sku_row, visible_skus
 from shopyard.catalog.services import add_favourite
 from shopyard.checkout.limits import max_units_per_sku
 from shopyard.core.errors import NotFound, OutOfStock, ValidationFailed
@@ -53,7 +53,7 @@ def get_cart(*, user=None, session_key=None, create=False):
 
 def buyable_sku(sku_id, field="sku_id") -> Sku:
     sku_id = check_id(sku_id, field)
-    sku = visible_skus().select_related("product", "product__shop", "stock").filter(pk=sku_id).first()
+    sku = buyable_sku_row(sku_id)
     if sku is None:
         raise NotFound(_("This product is not available."), fields={field: [_("Unknown or unavailable SKU.")]})
     return sku

@@ -127,6 +127,18 @@ _SKUS = PreparedRead(Sku, lambda pk: (Sku.objects.filter(product_id=pk, is_activ
                                      .annotate(option_id=F("options__id")).order_by("id")))
 
 
+# a buyable SKU with its product, shop and stock: checkout reads one per line of every order
+_BUYABLE_SKU = PreparedRead(Sku, lambda pk: _first(
+    visible_skus().select_related("product", "product__shop", "stock").filter(pk=pk)))
+
+
+def buyable_sku_row(sku_id):
+    """The visible SKU `sku_id` (a parsed id) with its product, shop and stock joined, or
+    None: `visible_skus()` for one id, compiled once, as every order line reads it."""
+    rows = _BUYABLE_SKU.objects(sku_id)
+    return rows[0] if rows else None
+
+
 def product_rows(product_id, *, with_category=False):
     """A visible product with what its page and the catalogue API show (shop, images, active
     SKUs with stock and options, attributes with options), in four queries and without

@@ -1,9 +1,12 @@
 """Reads of the message centre, preferences and webhooks, scoped to the caller."""
 
+import functools
+
 from django.conf import settings
 from django.db.models import OuterRef, Subquery
 
 from shopyard.accounts.models import User
+from shopyard.core.prepared import PreparedRead
 from shopyard.shops.models import ShopMember
 
 from .kinds import DEFAULTS, Channel, Kind
@@ -38,17 +41,31 @@ def recipients(user_ids, kind) -> list[tuple]:
     """The active users among `user_ids`, in id order, each as (user, the channels
     they receive `kind` on, their language): what `enabled_channels` and
     `language_of` answer, read with the users in one statement, since it runs
-    for every event a user is told of (every order placed)."""
-    mine = {"user_id": OuterRef("pk")}
-    choice = {channel: Subquery(Preference.objects.filter(**mine, kind=kind, channel=channel).values("enabled")[:1])
-              for channel in Channel.values}
-    users = (User.objects.filter(pk__in=[pk for pk in user_ids if pk], is_active=True).order_by("pk")
-             .annotate(notify_language=Subquery(Profile.objects.filter(**mine).values("language")[:1]),
-                       **{f"notify_{channel}": value for channel, value in choice.items()}))
-    return [(user, _chosen(kind, [(c, getattr(user, f"notify_{c}")) for c in choice
+    for every event a user is told of (every order placed). One user (the
+    buyer, as most events have) is read by a statement compiled once per kind."""
+    ids = sorted({pk for pk in user_ids if pk})
+    if not ids:
+        return []
+    users = _one_recipient(kind).objects(ids[0]) if len(ids) == 1 else _recipients(kind).filter(pk__in=ids)
+    return [(user, _chosen(kind, [(c, getattr(user, f"notify_{c}")) for c in Channel.values
                                    if getattr(user, f"notify_{c}") is not None]),
              user.notify_language or settings.LANGUAGE_CODE)
             for user in users]
+
+
+def _recipients(kind):
+    """Active users, each with their language and their choice per channel for `kind`."""
+    mine = {"user_id": OuterRef("pk")}
+    choice = {f"notify_{channel}": Subquery(Preference.objects.filter(**mine, kind=kind, channel=channel)
+                                            .values("enabled")[:1])
+              for channel in Channel.values}
+    return (User.objects.filter(is_active=True).order_by("pk")
+            .annotate(notify_language=Subquery(Profile.objects.filter(**mine).values("language")[:1]), **choice))
+
+
+@functools.cache
+def _one_recipient(kind) -> PreparedRead:
+    return PreparedRead(User, lambda pk: _recipients(kind).filter(pk=pk))
 
 
 def preferences(user) -> dict:

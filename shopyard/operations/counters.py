@@ -1,10 +1,13 @@
 """Business counters, moved by the domain events (delivered once each through
 the outbox), never from inside the services that emit them."""
 
+import functools
+
 from django.db.models import OuterRef, Subquery, Sum
 from django.db.models.functions import Coalesce
 
 from shopyard.core import metrics
+from shopyard.core.prepared import PreparedRead
 
 
 def order_placed(payload):
@@ -26,13 +29,21 @@ def stock_outs_of(order_id: int) -> int:
     ledger when the event is delivered: the stock right after the order's own
     movement is what is on hand now minus every movement since, so an event
     delivered late still counts only the order that emptied the shelf."""
+    return sum(1 for on_hand, since in _taken_read().rows(order_id) if on_hand is not None and on_hand - since == 0)
+
+
+@functools.cache
+def _taken_read():
+    """One statement, compiled once per process (core.prepared): it runs after every
+    order, and building its two subqueries cost more than running them."""
     from shopyard.inventory.models import StockLevel, StockMovement
 
-    # one statement (it runs after every order): both reads per SKU as subqueries
-    on_hand = StockLevel.objects.filter(sku_id=OuterRef("sku_id")).values("quantity")[:1]
-    since = (StockMovement.objects.filter(sku_id=OuterRef("sku_id"), pk__gt=OuterRef("pk")).order_by()
-             .values("sku_id").annotate(n=Sum("delta")).values("n"))
-    taken = (StockMovement.objects.filter(order_id=order_id, reason=StockMovement.Reason.ORDER)
-             .annotate(on_hand=Subquery(on_hand), since=Coalesce(Subquery(since), 0)))
-    return sum(1 for on_hand, since in taken.values_list("on_hand", "since")
-               if on_hand is not None and on_hand - since == 0)
+    def build(order_id):
+        on_hand = StockLevel.objects.filter(sku_id=OuterRef("sku_id")).values("quantity")[:1]
+        since = (StockMovement.objects.filter(sku_id=OuterRef("sku_id"), pk__gt=OuterRef("pk")).order_by()
+                 .values("sku_id").annotate(n=Sum("delta")).values("n"))
+        return (StockMovement.objects.filter(order_id=order_id, reason=StockMovement.Reason.ORDER)
+                .annotate(on_hand=Subquery(on_hand), since=Coalesce(Subquery(since), 0))
+                .values_list("on_hand", "since"))
+
+    return PreparedRead(StockMovement, build)
