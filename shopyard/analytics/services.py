@@ -8,10 +8,13 @@ sent. Purchases and favourites arrive as events (`order.placed`,
 is logged and swallowed: behaviour is a signal, never a reason to break a page.
 """
 
+import functools
 import logging
 from datetime import datetime, timedelta
 
 from django.utils import timezone
+
+from shopyard.core.prepared import PreparedRead
 
 from .models import QUERY_MAX, VISITOR_MAX, BehaviourEvent
 
@@ -61,17 +64,23 @@ def claim_visitor_events(*, visitor: str, user_id) -> int:
     return BehaviourEvent.objects.filter(visitor=visitor[:VISITOR_MAX], user__isnull=True).update(user_id=user_id)
 
 
+@functools.cache
+def _products_of_order() -> PreparedRead:
+    """The products of an order's lines: read after every order, so compiled once."""
+    from shopyard.orders.models import OrderLine
+
+    return PreparedRead(OrderLine, lambda order_id: OrderLine.objects.filter(order_id=order_id)
+                        .values_list("product_id_snapshot"))
+
+
 def on_order_placed(payload) -> None:
     """`order.placed` subscriber: one purchase event per product of the order.
     Delivery runs once per subscriber (core.events), so no duplicate rows."""
-    from shopyard.orders.models import OrderLine
-
     user_id = payload.get("user_id")
     if not user_id:
         return
     at = datetime.fromisoformat(payload["placed_at"]) if payload.get("placed_at") else timezone.now()
-    product_ids = sorted(set(OrderLine.objects.filter(order_id=payload["order_id"])
-                             .values_list("product_id_snapshot", flat=True)))
+    product_ids = sorted({pid for (pid,) in _products_of_order().rows(payload["order_id"])})
     BehaviourEvent.objects.bulk_create([
         BehaviourEvent(kind=BehaviourEvent.Kind.PURCHASE, user_id=user_id, product_id=pid, created_at=at)
         for pid in product_ids

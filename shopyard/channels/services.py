@@ -22,6 +22,7 @@ from shopyard.catalog.models import Product
 from shopyard.catalog.queries import visible_products
 from shopyard.core.errors import ValidationFailed
 from shopyard.core.events import emit
+from shopyard.core.prepared import PreparedRead
 from shopyard.core.validation import parse_id
 from shopyard.shops.models import Shop
 
@@ -151,6 +152,11 @@ def last_touch(*, user_id, at: datetime):
             .order_by("-created_at", "-id").first())
 
 
+# asked after every order placed: compiled once
+_ATTRIBUTION_OF_ORDER = PreparedRead(OrderAttribution, lambda order_id: OrderAttribution.objects
+                                     .filter(order_id=order_id).order_by("pk")[:1])
+
+
 @transaction.atomic(savepoint=False)
 def attribute_order(*, order_id, shop_id, user_id, placed_at: datetime, total, currency: str):
     """Attribute one order to its buyer's last touch (idempotent: once per order).
@@ -158,9 +164,9 @@ def attribute_order(*, order_id, shop_id, user_id, placed_at: datetime, total, c
 
     No savepoint of its own: it runs after every order, inside the event
     delivery's savepoint, and a failure here fails that delivery whole anyway."""
-    existing = OrderAttribution.objects.filter(order_id=order_id).first()
-    if existing is not None:
-        return existing
+    existing = _ATTRIBUTION_OF_ORDER.objects(order_id)
+    if existing:
+        return existing[0]
     touch = last_touch(user_id=user_id, at=placed_at)
     if touch is None:
         return None

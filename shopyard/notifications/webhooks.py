@@ -33,6 +33,7 @@ from django.utils.translation import gettext as _
 
 from shopyard.core.access import is_operator
 from shopyard.core.errors import NotFound, PermissionDenied, ValidationFailed
+from shopyard.core.prepared import PreparedRead
 from shopyard.core.validation import check_id
 
 from .kinds import WEBHOOK_EVENTS
@@ -137,10 +138,13 @@ def body_for(event, payload) -> str:
                        "data": payload}, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
+# read for every event a webhook may want (every order placed, paid, shipped…): compiled once
+_ACTIVE_ENDPOINTS = PreparedRead(WebhookEndpoint, lambda: WebhookEndpoint.objects.filter(is_active=True), kinds=())
+
+
 def on_event(payload: dict, *, event) -> None:
     """Subscriber of every event in kinds.WEBHOOK_EVENTS."""
-    endpoints = [e for e in WebhookEndpoint.objects.filter(is_active=True)
-                 if event.name in e.event_types and _concerns(e, payload)]
+    endpoints = [e for e in _ACTIVE_ENDPOINTS.objects() if event.name in e.event_types and _concerns(e, payload)]
     if not endpoints:
         return
     now, body = timezone.now(), body_for(event, payload)
