@@ -114,6 +114,29 @@ def test_each_recipient_gets_their_own_channels_and_language_alone_or_together(d
     assert read([gone.pk], Kind.ORDER_PLACED) == [] and read([None], Kind.ORDER_PLACED) == []
 
 
+def test_a_moment_variable_reads_each_moment_as_the_queryset_does(shop, other_shop):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from shopyard.promotions.queries import current_and_coming, current_and_coming_rows
+
+    now = timezone.now()
+    ends = now + timedelta(hours=1)
+    mine = f.make_promotion(shop, "spend_tiers", {"tiers": [{"threshold": "100", "amount_off": "10"}]}, ends_at=ends)
+    theirs = f.make_promotion(other_shop, "spend_tiers", {"tiers": [{"threshold": "50", "amount_off": "5"}]})
+    platform = f.make_promotion(None, "cross_shop_tiers", {"tiers": [{"threshold": "300", "amount_off": "30"}]},
+                                ends_at=ends + timedelta(hours=1))
+    tick = timedelta(microseconds=1)
+    # each moment and shop in its place, alternately: a promotion is current until its end, not at it
+    for shop_id, moment, expected in ((shop.pk, ends - tick, {mine, platform}), (shop.pk, ends, {platform}),
+                                      (other_shop.pk, now, {theirs, platform}), (shop.pk, now, {mine, platform}),
+                                      (shop.pk, ends + timedelta(hours=1), set())):
+        kept = current_and_coming_rows(shop_ids=[shop_id], now=moment)
+        assert {p.pk for p in kept} == {p.pk for p in expected}
+        assert {p.pk for p in kept} == set(current_and_coming(shop_ids=[shop_id], now=moment).values_list("pk", flat=True))
+
+
 def test_a_read_that_does_not_hold_its_variable_is_refused(db):
     from shopyard.accounts.models import Address
     from shopyard.core.prepared import PreparedRead

@@ -11,11 +11,13 @@ what the queryset itself would give; only the building is skipped.
 The same serves any read whose variables reach the SQL unchanged: an API token looked up
 by its hash on every authenticated call, an address checked against its owner. Only for
 querysets whose shape never changes between calls (no filter depending on anything but
-the variables) and whose SQL parameters hold each variable as a plain value (ids, text;
-not dates, which a backend may turn into text).
+the variables) and whose SQL parameters hold each variable as a plain value: ids, text,
+and moments compared as they are (a backend adapts a datetime its own way, SQLite to
+text; the kept parameter is adapted the same way on each call).
 """
 
 import copy
+from datetime import UTC, datetime, timedelta
 
 from django.db import connections, router
 from django.db.models.query import get_related_populators
@@ -25,6 +27,8 @@ from django.db.models.sql.constants import MULTI
 MARKER = 7036874417766391
 # the same for a text variable
 TEXT_MARKER = "\x1fshopyard-prepared-read-marker\x1f"
+# and for a moment: one no row holds (aware, as USE_TZ keeps them)
+MOMENT_MARKER = datetime(2999, 12, 30, 23, 58, 57, 123000, tzinfo=UTC)
 
 
 class PreparedRead:
@@ -32,14 +36,17 @@ class PreparedRead:
 
     `objects(*values)` gives the model instances (`rows(*values)` the tuples of a
     values_list), as `list(build(*values))` would, from the database the router reads
-    `model` from. `kinds` names each variable's kind, "id" (the default, one id) or
-    "text"."""
+    `model` from. `kinds` names each variable's kind, "id" (the default, one id), "text"
+    or "moment" (an aware datetime)."""
 
     def __init__(self, model, build, kinds=("id",)):
         self.model = model
         self.build = build
-        # a distinct marker per variable: ids count up from MARKER, texts carry their place
-        self.markers = tuple(MARKER + n if kind == "id" else f"{TEXT_MARKER}{n}" for n, kind in enumerate(kinds))
+        self.kinds = tuple(kinds)
+        # a distinct marker per variable: ids count up from MARKER, texts carry their place,
+        # moments are a microsecond apart
+        self.markers = tuple(MARKER + n if kind == "id" else f"{TEXT_MARKER}{n}" if kind == "text"
+                             else MOMENT_MARKER + timedelta(microseconds=n) for n, kind in enumerate(kinds))
         self._prepared = {}  # alias -> (compiler, sql, params, [(position, variable index)])
 
     def _prepare(self, alias):
@@ -47,8 +54,12 @@ class PreparedRead:
         if prepared is None:
             compiler = self.build(*self.markers).query.get_compiler(using=alias)
             sql, params = compiler.as_sql()
-            where = [(i, self.markers.index(value)) for i, value in enumerate(params)
-                     if type(value) in (int, str) and value in self.markers]
+            # what each marker became in the parameters (a moment as the backend adapts it)
+            adapt = connections[alias].ops.adapt_datetimefield_value
+            seen = {(adapt(m) if kind == "moment" else m): n
+                    for n, (m, kind) in enumerate(zip(self.markers, self.kinds, strict=True))}
+            where = [(i, seen[value]) for i, value in enumerate(params)
+                     if type(value) in (int, str, datetime) and value in seen]
             if {n for _i, n in where} != set(range(len(self.markers))):
                 raise ValueError("the queryset does not hold every variable as a parameter")
             prepared = self._prepared[alias] = (compiler, sql, tuple(params), where)
@@ -58,8 +69,13 @@ class PreparedRead:
         alias = router.db_for_read(self.model)
         compiler, sql, params, where = self._prepare(alias)
         params = list(params)
+        adapt = None
         for i, n in where:
-            params[i] = values[n]
+            if self.kinds[n] == "moment":
+                adapt = adapt or connections[alias].ops.adapt_datetimefield_value
+                params[i] = adapt(values[n])
+            else:
+                params[i] = values[n]
         run = copy.copy(compiler)
         run.connection = connections[alias]  # this thread's connection
         run.as_sql = lambda *args, **kwargs: (sql, params)

@@ -17,7 +17,7 @@ from .engine import BasketContext
 from .kinds import Funding, Kind
 from .models import Promotion
 from .offers import BasketLine, Discount, Gift, Offer
-from .queries import current_and_coming, is_live
+from .queries import current_and_coming_rows, is_live
 from .rules import parse
 
 
@@ -209,7 +209,7 @@ def load_offers(context) -> list:
     if not context.shop_ids:
         return []
     promotions = []
-    for promotion in current_and_coming(shop_ids=context.shop_ids, now=context.now):
+    for promotion in current_and_coming_rows(shop_ids=context.shop_ids, now=context.now):
         context.note_change(promotion.starts_at)
         context.note_change(promotion.ends_at)
         if is_live(promotion, context.now) and promotion.kind in OFFER_CLASSES:
@@ -267,7 +267,7 @@ def listing_badges(products, *, now) -> ListingBadges:
     products = list(products)
     context = BasketContext(now=now, shop_ids=frozenset(p.shop_id for p in products))
     live = []
-    for promotion in current_and_coming(shop_ids=context.shop_ids, now=now):
+    for promotion in current_and_coming_rows(shop_ids=context.shop_ids, now=now):
         context.note_change(promotion.starts_at)
         context.note_change(promotion.ends_at)
         if is_live(promotion, now):

@@ -5,6 +5,8 @@ from django.db.models import Case, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from shopyard.core.prepared import PreparedRead
+
 from .models import Promotion
 from .state import Status
 
@@ -27,6 +29,20 @@ def current_and_coming(*, shop_ids, now=None):
     now = now or timezone.now()
     return Promotion.objects.filter(status=Status.PUBLISHED, ends_at__gt=now).filter(
         Q(shop_id__in=list(shop_ids)) | Q(shop__isnull=True))
+
+
+def current_and_coming_rows(*, shop_ids, now) -> list:
+    """`current_and_coming` as a list. A basket, a product page or a listing of one shop
+    (most of them) reads it by a statement compiled once (core.prepared): it runs on
+    every order and price."""
+    ids = list(shop_ids)
+    if len(ids) == 1:
+        return _CURRENT_AND_COMING_OF_ONE.objects(ids[0], now)
+    return list(current_and_coming(shop_ids=ids, now=now))
+
+
+_CURRENT_AND_COMING_OF_ONE = PreparedRead(
+    Promotion, lambda shop_id, now: current_and_coming(shop_ids=[shop_id], now=now), kinds=("id", "moment"))
 
 
 def is_live(promotion, now) -> bool:
