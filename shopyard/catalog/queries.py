@@ -54,10 +54,15 @@ def visible_products():
     )
 
 
+# compiled once (core.prepared): every listing the page cache does not serve asks it
+_CATEGORY_WITH_CHILDREN = PreparedRead(Category, lambda slug: (
+    Category.objects.select_related("parent").filter(Q(slug=slug) | Q(parent__slug=slug))), kinds=("text",))
+
+
 def category_with_children(slug):
     """The category at `slug` (its parent joined) with its sub-categories' ids in `child_ids`,
     or None: one query where a listing made two (the category, then its children)."""
-    rows = list(Category.objects.select_related("parent").filter(Q(slug=slug) | Q(parent__slug=slug)))
+    rows = _CATEGORY_WITH_CHILDREN.objects(slug)
     category = next((c for c in rows if c.slug == slug), None)
     if category is not None:
         category.child_ids = [c.pk for c in rows if c.parent_id == category.pk]
