@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from shopyard.catalog.queries import visible_skus
 from shopyard.core.access import is_operator
 from shopyard.core.errors import NotFound, PermissionDenied
+from shopyard.core.prepared import PreparedRead
 from shopyard.core.validation import parse_id
 
 from .flash_state import Status
@@ -51,21 +52,26 @@ def live_item_for_sku(sku_id, now=None):
             .order_by("sale__ends_at", "id").first())
 
 
-def flash_for_skus(sku_ids, now=None):
-    """({sku_id: flash item live now}, when a session of these SKUs next starts
-    or ends, or None), in one query: what a product page shows, and when that
-    changes by itself (the page cache keeps the page no longer)."""
+def flash_for_product(product_id, now=None):
+    """({sku_id: flash item live now}, when a session of the product's active SKUs next
+    starts or ends, or None), in one query compiled once (core.prepared): what a product
+    page shows, and when that changes by itself (the page cache keeps the page no longer)."""
     now = now or timezone.now()
-    rows = (FlashSaleItem.objects.select_related("sale")
-            .filter(sku_id__in=list(sku_ids), sale__status=Status.SCHEDULED, sale__ends_at__gt=now,
-                    sale__starts_at__lte=now + timedelta(days=UPCOMING_DAYS))
-            .order_by("-sale__ends_at", "-id"))
     live, moments = {}, []
-    for item in rows:
+    for item in _FLASH_OF_PRODUCT.objects(product_id, now, now + timedelta(days=UPCOMING_DAYS)):
         if item.sale.starts_at <= now:
             live[item.sku_id] = item  # the one ending first wins (rows come latest-ending first)
         moments += [t for t in (item.sale.starts_at, item.sale.ends_at) if t > now]
     return live, (min(moments) if moments else None)
+
+
+# the items of a product's active SKUs in sessions that have not ended and start within
+# UPCOMING_DAYS, latest-ending first
+_FLASH_OF_PRODUCT = PreparedRead(FlashSaleItem, lambda product_id, now, horizon: (
+    FlashSaleItem.objects.select_related("sale")
+    .filter(sku__product_id=product_id, sku__is_active=True, sale__status=Status.SCHEDULED,
+            sale__ends_at__gt=now, sale__starts_at__lte=horizon)
+    .order_by("-sale__ends_at", "-id")), kinds=("id", "moment", "moment"))
 
 
 def seller_sessions(shop):

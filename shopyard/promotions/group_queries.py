@@ -7,6 +7,8 @@ from datetime import datetime
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from shopyard.core.prepared import PreparedRead
+
 from .group_state import GroupStatus, is_joinable_status
 from .models import Group, GroupBuy, GroupBuyItem, GroupMember
 from .state import Status
@@ -94,18 +96,22 @@ def open_groups_of_item(item, *, now=None, limit=5):
 
 
 
-def product_offers(*, sku_ids, now=None) -> tuple[dict, object]:
-    """For a product page, in one query: {sku_id: live GroupBuyItem} (as live_items) and when
-    the group offers on these SKUs next start or end (None: never), so a cached page
-    expires then (storefront.page_cache's ttl)."""
+def product_offers(*, product_id, now=None) -> tuple[dict, object]:
+    """For a product page, in one query compiled once (core.prepared): {sku_id: live
+    GroupBuyItem} of its active SKUs (as live_items) and when the group offers on them next
+    start or end (None: never), so a cached page expires then (storefront.page_cache's ttl)."""
     now = now or timezone.now()
-    items = (GroupBuyItem.objects.select_related("campaign")
-             .filter(sku_id__in=list(sku_ids), campaign__status=Status.PUBLISHED, campaign__ends_at__gt=now)
-             .order_by("group_price", "id"))
     live, moments = {}, []
-    for item in items:
+    for item in _GROUP_ITEMS_OF_PRODUCT.objects(product_id, now):
         starts = item.campaign.starts_at
         moments.append(starts if starts > now else item.campaign.ends_at)
         if starts <= now:
             live.setdefault(item.sku_id, item)
     return live, min(moments, default=None)
+
+
+_GROUP_ITEMS_OF_PRODUCT = PreparedRead(GroupBuyItem, lambda product_id, now: (
+    GroupBuyItem.objects.select_related("campaign")
+    .filter(sku__product_id=product_id, sku__is_active=True, campaign__status=Status.PUBLISHED,
+            campaign__ends_at__gt=now)
+    .order_by("group_price", "id")), kinds=("id", "moment"))

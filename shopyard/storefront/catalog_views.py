@@ -358,13 +358,13 @@ def _product_context(request, pk, *, now=None, live_stock=None):
         sku.display = sku.label or _("Standard")
         skus.append(sku)
     # 拼团: a live group buy on a SKU offers "开团 ¥xx (N人团)" beside buy now
-    deals, group_changes_at = product_offers(sku_ids=[s.pk for s in skus], now=now)
+    deals, group_changes_at = product_offers(product_id=p.pk, now=now)
     for sku in skus:
         deal = deals.get(sku.pk)
         sku.group_label = _("Open a group %(price)s (%(n)s-person group)") % {
             "price": format_price(deal.group_price, p.currency), "n": deal.campaign.group_size} if deal else ""
     selected = entry["sku"] if entry else None
-    flash_badges, flash_changes_at = product_flash_badges([s.pk for s in skus], now=now)
+    flash_badges, flash_changes_at = product_flash_badges(p.pk, now=now)
     is_favourite = False
     if request.user.is_authenticated:
         is_favourite = Favourite.objects.filter(user=request.user, product_id=p.pk).exists()
