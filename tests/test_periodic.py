@@ -206,6 +206,7 @@ def test_run_periodic_command_prints_json_counts(three_orders, subscribe_for_tes
         "closed_settlement_statements": 0,
         "purged_old_behaviour_events": 0,
         "recomputed_recommendations": 0,
+        "rebuilt_category_counts": 0,  # every count already true (the services keep them)
     }
     assert heard == [{"n": 1}]
     assert not OutboxDelivery.objects.exclude(status__in=["delivered", "pending"]).exists()
@@ -221,6 +222,7 @@ def test_run_periodic_command_prints_json_counts(three_orders, subscribe_for_tes
         "escalated_overdue_tickets": 0, "refreshed_search_signals": 0,
         "closed_settlement_statements": 0,
         "purged_old_behaviour_events": 0, "recomputed_recommendations": 0,
+        "rebuilt_category_counts": 0,  # at most hourly
     }
     assert not OutboxDelivery.objects.exclude(status="delivered").exists()
     assert not OutboxEvent.objects.filter(status="pending").exists()

@@ -163,6 +163,17 @@ class ProductAdmin(admin.ModelAdmin):
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
         services.refresh_price_range(form.instance)  # SKU prices may have changed
+        # its SKUs switched on or off, or moved to another category: the listings' kept counts
+        services.recount_categories({form.initial.get("category"), form.instance.category_id})
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        services.recount_categories([obj.category_id])
+
+    def delete_queryset(self, request, queryset):
+        categories = set(queryset.values_list("category_id", flat=True))
+        super().delete_queryset(request, queryset)
+        services.recount_categories(categories)
 
     def _set_published(self, request, queryset, published):
         run_service(
@@ -226,6 +237,9 @@ class SkuAdmin(MoneyAdminMixin, admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         services.refresh_price_range(obj.product)
+        # switched on or off, or given to another product: the listings' kept counts
+        left = Product.objects.filter(pk=form.initial.get("product")).values_list("category_id", flat=True)
+        services.recount_categories({obj.product.category_id, *left})
 
 
 @admin.register(ProductImage)

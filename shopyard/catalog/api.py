@@ -246,11 +246,18 @@ def list_products(request, filters: Query[ProductFilters]):
             category = Category.objects.filter(pk=filters.category).first()
             if category is None:
                 raise NotFound(fields={"category": [_("Unknown category.")]})
+            category.child_ids = list(Category.objects.filter(parent=category).values_list("pk", flat=True))
         qs = queries.with_cover(queries.published_products(
             category=category, shop_id=filters.shop, sort=filters.sort,
             min_price=filters.min_price, max_price=filters.max_price,
         ))
-        count = partial(api_cache.kept, api_cache.key("count", *scope), qs.count)
+        counted = qs.count
+        if filters.min_price is None and filters.max_price is None:
+            # the kept per-category, per-shop counts: the whole catalogue's or a category's count
+            # without probing every product (a price range is counted by its query)
+            ids = None if category is None else [category.pk, *category.child_ids]
+            counted = partial(queries.visible_count, category_ids=ids, shop_id=filters.shop)
+        count = partial(api_cache.kept, api_cache.key("count", *scope), counted)
         items, meta = paginate(qs, filters.page, filters.page_size, count=count)
         return {"meta": meta, "results": [card(p) for p in items]}
 

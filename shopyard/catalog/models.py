@@ -114,6 +114,29 @@ class Product(models.Model):
         return self.status == self.Status.PUBLISHED
 
 
+class CategoryCount(models.Model):
+    """How many of a shop's products in a category a shopper may see, as far as the products
+    themselves decide (published, with an active SKU: catalog.queries.listed_products); the
+    shop's own status is applied when the count is read (queries.visible_count), so suspending
+    or reopening a shop changes no row here. A listing's "Page 3 of 348" adds up a few of these
+    rows instead of probing every visible product of the category (issue 12: at 100,000
+    products that count was the part of a listing and of the API list that grew with the
+    catalogue). Rows are recomputed, never incremented (services.recount_categories), by every
+    write that can change what they count, and rebuilt by a periodic job (rebuild_category_counts)."""
+
+    category = models.ForeignKey(Category, verbose_name=_("category"), on_delete=models.CASCADE, related_name="+")
+    shop = models.ForeignKey(Shop, verbose_name=_("shop"), on_delete=models.CASCADE, related_name="+")
+    products = models.PositiveIntegerField(_("visible products"), default=0)
+
+    class Meta:
+        verbose_name = _("category count")
+        verbose_name_plural = _("category counts")
+        constraints = [models.UniqueConstraint(fields=["category", "shop"], name="uniq_category_count")]
+
+    def __str__(self):
+        return f"{self.category_id}/{self.shop_id}: {self.products}"
+
+
 class ProductAttribute(models.Model):
     """A dimension SKUs vary on (colour, size, capacity…)."""
 

@@ -1,6 +1,6 @@
 """Catalogue reads shared by pages and the API, each a fixed number of queries."""
 
-from django.db.models import Exists, F, OuterRef, Prefetch, Q
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, Sum
 from django.http import Http404
 
 from shopyard.core.prepared import PreparedRead
@@ -10,6 +10,7 @@ from .models import (
     IMAGE_ORDER,
     AttributeOption,
     Category,
+    CategoryCount,
     Product,
     ProductAttribute,
     ProductImage,
@@ -46,12 +47,39 @@ def visible_skus():
     )
 
 
+def _listed():
+    """The product's own part of the rule: published, with at least one SKU to buy."""
+    return Q(Exists(Sku.objects.filter(product_id=OuterRef("pk"), is_active=True)), status=Product.Status.PUBLISHED)
+
+
+def _open_shop():
+    """The shop's part of the rule: an active shop (a Product's or a CategoryCount's)."""
+    return Q(shop__status=Shop.Status.ACTIVE)
+
+
 def visible_products():
     """Products a shopper may see: published, of an active shop, with at least one SKU to buy."""
-    return Product.objects.filter(
-        Exists(Sku.objects.filter(product_id=OuterRef("pk"), is_active=True)),
-        status=Product.Status.PUBLISHED, shop__status=Shop.Status.ACTIVE,
-    )
+    return Product.objects.filter(_listed(), _open_shop())
+
+
+def listed_products():
+    """Products visible as far as they themselves decide (the shop's status aside): what
+    CategoryCount counts, so that a shop suspended or reopened changes no count."""
+    return Product.objects.filter(_listed())
+
+
+def visible_count(*, category_ids=None, shop_id=None) -> int:
+    """How many products `published_products(category=..., shop_id=...)` lists (no price
+    filter): `category_ids` the category and its sub-categories, none for the whole
+    catalogue. Adds up the kept per-category, per-shop counts (CategoryCount: a few rows, one
+    query) instead of probing every visible product, which at 100,000 products was the part
+    of a listing that grew with the catalogue."""
+    qs = CategoryCount.objects.filter(_open_shop())
+    if category_ids is not None:
+        qs = qs.filter(category_id__in=list(category_ids))
+    if shop_id:
+        qs = qs.filter(shop_id=shop_id)
+    return qs.aggregate(n=Sum("products"))["n"] or 0
 
 
 # compiled once (core.prepared): every listing the page cache does not serve asks it

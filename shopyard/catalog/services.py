@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import Max, Min
+from django.db.models import Count, Max, Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -26,6 +26,7 @@ from .models import (
     AttributeOption,
     Brand,
     Category,
+    CategoryCount,
     Favourite,
     Product,
     ProductAttribute,
@@ -230,6 +231,73 @@ def _clean(data: dict, *, currency: str, partial_product=None):
     return cleaned
 
 
+# --- kept counts of visible products per category and shop (issue 12) -----------------------
+# A listing shows its exact count ("Page 3 of 348"); counting a category's visible products
+# costs one index probe per product, the whole catalogue's for the API's unfiltered list. The
+# counts are kept in CategoryCount instead and read by queries.visible_count. Every write that
+# can change what a product counts for (publish/unpublish, a SKU switched on or off, a product
+# created, moved to another category, imported or deleted) recomputes the rows of the
+# categories it touched, inside its own transaction: never an increment, so nothing drifts,
+# and a listing read right after the write shows the new count. A shop's status is applied
+# when the counts are read, so suspending or reopening a shop needs no recount. Writes that
+# bypass these services (raw SQL, a database restore) are caught by rebuild_category_counts,
+# run periodically and by `manage.py rebuild_category_counts`.
+
+
+def recount_categories(category_ids) -> None:
+    """Recompute the kept counts of `category_ids` from the visibility rule
+    (queries.listed_products). The categories' rows are locked first, in id order
+    (FOR NO KEY UPDATE: a product row's foreign key only takes KEY SHARE on its category, so
+    writers of products are not blocked), and the count is read by the statement after the
+    lock: two writers recounting one category run one after the other on PostgreSQL, and the
+    second counts with the first's products committed, so the last write is always the true
+    count (SQLite serialises writers anyway)."""
+    from .queries import listed_products
+
+    ids = sorted({int(i) for i in category_ids if i})
+    if not ids:
+        return
+    with transaction.atomic():
+        list(Category.objects.select_for_update(no_key=True).filter(pk__in=ids).order_by("pk")
+             .values_list("pk", flat=True))
+        rows = (listed_products().filter(category_id__in=ids).order_by()
+                .values_list("category_id", "shop_id").annotate(n=Count("pk")))
+        fresh = [CategoryCount(category_id=c, shop_id=s, products=n) for c, s, n in rows]
+        CategoryCount.objects.filter(category_id__in=ids).delete()
+        CategoryCount.objects.bulk_create(fresh)
+
+
+REBUILD_EVERY_SECONDS = 3600
+
+
+def rebuild_category_counts_periodically(now=None) -> int:
+    """The periodic job (every minute): rebuild_category_counts at most once an hour, since
+    a rebuild counts the whole catalogue."""
+    from django.core.cache import cache
+
+    if not cache.add("catalog:category-counts-rebuilt", 1, REBUILD_EVERY_SECONDS):
+        return 0
+    return rebuild_category_counts()
+
+
+def rebuild_category_counts() -> int:
+    """Recompute every category's kept count (hourly, and `manage.py
+    rebuild_category_counts`): repairs counts a write outside the catalogue's services left
+    behind. Returns how many categories' counts it corrected."""
+    before = set(CategoryCount.objects.values_list("category_id", "shop_id", "products"))
+    ids = list(Category.objects.values_list("pk", flat=True))
+    recount_categories(ids)
+    after = set(CategoryCount.objects.values_list("category_id", "shop_id", "products"))
+    return len({c for c, _s, _n in before ^ after})
+
+
+def _recount_if_listed(product) -> None:
+    """Recount `product`'s category when it is published: a draft is counted nowhere,
+    whatever its SKUs do."""
+    if product.status == Product.Status.PUBLISHED:
+        recount_categories([product.category_id])
+
+
 def _own_product(shop, product_id, *, lock=True) -> Product:
     product_id = parse_id(product_id)
     qs = Product.objects.filter(shop=shop, pk=product_id)
@@ -395,6 +463,7 @@ def sync_sku_matrix(*, actor, shop, product_id, attributes, default_price=None, 
     }
     cleaned = _clean(data, currency=product.currency, partial_product=product)
     _write_attributes_and_skus(product, cleaned, actor)
+    _recount_if_listed(product)  # combinations no longer there switch their SKUs off
     emit("product.updated", product_id=product.pk, shop_id=shop.pk)
     return product
 
@@ -419,6 +488,7 @@ def create_product(*, actor, shop, data: dict) -> Product:
     _write_attributes_and_skus(product, cleaned, actor)
     if data.get("publish"):
         _publish(product)
+    _recount_if_listed(product)
     emit("product.created", product_id=product.pk, shop_id=shop.pk)
     return product
 
@@ -427,12 +497,15 @@ def create_product(*, actor, shop, data: dict) -> Product:
 def update_product(*, actor, shop, product_id, data: dict) -> Product:
     product = _own_product(shop, product_id)
     cleaned = _clean(data, currency=product.currency, partial_product=product)
+    left = product.category_id
     for field in ("title", "title_en", "description", "description_en", "category", "brand",
                   "seo_title", "seo_description"):
         setattr(product, field, cleaned[field])
     product.slug = slugify_text(product.title)  # a stale /p/<id>-<old>/ link redirects by id
     product.save()
-    _write_attributes_and_skus(product, cleaned, actor)
+    _write_attributes_and_skus(product, cleaned, actor)  # SKUs switched on or off
+    if product.status == Product.Status.PUBLISHED:
+        recount_categories({left, product.category_id})
     emit("product.updated", product_id=product.pk, shop_id=shop.pk)
     return product
 
@@ -448,11 +521,14 @@ def _publish(product):
 @transaction.atomic
 def set_published(*, actor, shop, product_id, published: bool) -> Product:
     product = _own_product(shop, product_id)
+    was = product.status
     if published:
         _publish(product)
     else:
         product.status = Product.Status.DRAFT
         product.save(update_fields=["status", "updated_at"])
+    if product.status != was:
+        recount_categories([product.category_id])
     emit("product.published" if published else "product.unpublished", product_id=product.pk, shop_id=shop.pk,
          status=product.status)
     return product

@@ -10,6 +10,8 @@ viewed list lives in a cookie) and, to the database, only its behaviour event
 (analytics.record), one INSERT made after the response has been sent.
 """
 
+from functools import partial
+
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
@@ -38,6 +40,7 @@ from shopyard.catalog.queries import (
     published_products,
     resolve_selection,
     stock_levels,
+    visible_count,
     visible_favourite_ids,
     visible_products,
     with_cover,
@@ -106,15 +109,16 @@ class _Paginator(Paginator):
     """A paginator whose count may come from the fragment cache: counting a category's
     visible products is the costliest query of a listing, and grows with the catalogue."""
 
-    def __init__(self, *args, count_key=None, **kwargs):
+    def __init__(self, *args, count_key=None, counter=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.count_key = count_key
+        self.counter = counter
 
     @cached_property
     def count(self):
         if self.count_key is None:
             return Paginator.count.func(self)
-        return fragments.get_or_build("count", self.count_key, self.object_list.count)
+        return fragments.get_or_build("count", self.count_key, self.counter or self.object_list.count)
 
     def page(self, number):
         """Paginator.page, with the rows read from the nearer end of the listing (core.pagination):
@@ -127,11 +131,12 @@ class _Paginator(Paginator):
         return self._get_page(page_rows(self.object_list, bottom, top, self.count), number, self)
 
 
-def _paginate(request, qs, count_key=None):
+def _paginate(request, qs, count_key=None, counter=None):
     """One page of `qs`; a page number that is not a number gives the first
     page, one out of range the last page (never an error). `count_key` names
-    the listing whose count may be kept per catalogue version."""
-    paginator = _Paginator(qs, PER_PAGE, count_key=count_key)
+    the listing whose count may be kept per catalogue version; `counter`, when
+    given, answers the count of `qs` without counting it (queries.visible_count)."""
+    paginator = _Paginator(qs, PER_PAGE, count_key=count_key, counter=counter)
     page = paginator.get_page(page_number(request.GET.get("page")))
     params = request.GET.copy()
     params.pop("page", None)
@@ -141,9 +146,9 @@ def _paginate(request, qs, count_key=None):
     return page
 
 
-def _listing_context(request, qs, sort, changes=None, count_key=None):
+def _listing_context(request, qs, sort, changes=None, count_key=None, counter=None):
     """A listing's page of `qs` (visible products, the shop joined), each row with its pictures."""
-    page = _paginate(request, qs, count_key)
+    page = _paginate(request, qs, count_key, counter)
     if count_key is None:
         rows = cover_rows(page.object_list)
     else:
@@ -237,7 +242,8 @@ def category(request, slug):
         root = next((c for c in tree if c.pk == root_id), None)
         sort = _sort(request)
         context = _listing_context(request, published_products(category=cat, sort=sort).select_related("shop"), sort, changes,
-                                   count_key=f"category:{cat.pk}")
+                                   count_key=f"category:{cat.pk}",
+                                   counter=partial(visible_count, category_ids=[cat.pk, *cat.child_ids]))
         context.update({"category": cat, "root": root, "siblings": root.child_list if root else [], "nav_categories": tree})
         context["seo"] = _listing_seo(request, context["page"], title=cat.label,
                                       description=_("%(name)s at Shopyard") % {"name": cat.label},
@@ -426,7 +432,7 @@ def shop_page(request, the_shop, *, preview=False):
     preview) on the first page, then its products. Also rendered by shop_views.preview."""
     sort = _sort(request)
     context = _listing_context(request, published_products(shop_id=the_shop.pk, sort=sort).select_related("shop"), sort,
-                               count_key=f"shop:{the_shop.pk}")
+                               count_key=f"shop:{the_shop.pk}", counter=partial(visible_count, shop_id=the_shop.pk))
     version = None  # the blocks sit above the first page of the listing only
     if context["page"].number == 1:
         version = ShopBlock.Version.DRAFT if preview else ShopBlock.Version.PUBLISHED

@@ -18,6 +18,7 @@ from shopyard.inventory import services as inventory
 
 from .. import rich_text
 from ..models import AttributeOption, CatalogImport, Product, ProductAttribute, Sku
+from ..services import recount_categories
 from .check import Plan, check_file
 from .files import BATCH, IMPORT_TTL
 
@@ -34,6 +35,7 @@ def _write(plan: Plan, *, shop, actor) -> dict:
     for start in range(0, len(existing_ids), BATCH):
         for p in Product.objects.select_for_update().filter(shop=shop, pk__in=existing_ids[start:start + BATCH]):
             locked[p.pk] = p
+    touched = {p.category_id for p in locked.values()}  # the categories products may leave
     new_products = []
     for g in groups:
         f = g.fields
@@ -70,6 +72,7 @@ def _write(plan: Plan, *, shop, actor) -> dict:
     _write_skus(groups, options, actor)
     ids = [g.product.pk for g in groups]
     refresh_price_ranges(ids)
+    recount_categories(touched | {g.product.category_id for g in groups})
     created = [p.pk for p in new_products]
     emit("products.changed", shop_id=shop.pk, product_ids=ids, created_ids=created, source="import",
          actor_id=getattr(actor, "pk", None))
