@@ -31,6 +31,9 @@ def environment(db: str):
     """A fresh SHOPYARD_HOME and database; removed afterwards."""
     home = Path(tempfile.mkdtemp(prefix="shopyard-bench-"))
     env = dict(os.environ, SHOPYARD_HOME=str(home), DJANGO_SETTINGS_MODULE="shopyard.settings",
+               # this checkout's code, whichever checkout the virtualenv was installed from: an A/B
+               # run from a second worktree with one editable install measured the first one twice
+               PYTHONPATH=os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p),
                SHOPYARD_DEBUG="0", SHOPYARD_LOG_LEVEL="WARNING",
                # development secrets are fine here; a bench client places far more unpaid orders than a shopper
                SHOPYARD_DEMO="1", SHOPYARD_MAX_UNPAID_ORDERS="1000000000")
