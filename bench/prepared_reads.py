@@ -59,11 +59,17 @@ def inner(args):
     product_id, shop_id = sku.product_id, sku.product.shop_id
     category = Category.objects.get(slug="bench")
     now = timezone.now()
+    from shopyard.core.models import OutboxDelivery, OutboxEvent
+
+    event = OutboxEvent.objects.create(name="bench.read", payload={})
+    OutboxDelivery.objects.create(event=event, subscriber="bench", next_attempt_at=now)
 
     from shopyard.accounts import queries as accounts
     from shopyard.analytics import services as analytics
     from shopyard.catalog import queries as catalog
     from shopyard.channels import services as channels
+    from shopyard.checkout import services as checkout
+    from shopyard.core import events
     from shopyard.notifications import queries as notifications
     from shopyard.notifications import webhooks
     from shopyard.operations import counters
@@ -86,6 +92,9 @@ def inner(args):
         "products_of_order": (analytics._products_of_order(), (order.pk,), "rows"),
         "webhook_endpoints": (webhooks._ACTIVE_ENDPOINTS, (), "objects"),
         "rating": (reviews._RATING, (product_id,), "rows"),
+        "unpaid_count": (checkout._UNPAID_COUNT, (user.pk,), "rows"),
+        "lock_user": (checkout._LOCK_USER, (user.pk,), "rows"),
+        "due_of_event": (events._DUE_OF_EVENT, (event.pk, now), "objects"),
     }
 
     def orm(read, values, kind):

@@ -13,19 +13,22 @@ import secrets
 import uuid
 from dataclasses import dataclass
 
-from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
+from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from shopyard.accounts.models import User
 from shopyard.accounts.queries import own_address
 from shopyard.cart.services import buyable_sku, line_items, remove_purchased
 from shopyard.core.errors import Conflict, NotFound, ValidationFailed
 from shopyard.core.events import batched, emit
 from shopyard.core.i18n import localized
 from shopyard.core.models import IdempotencyRecord
+from shopyard.core.prepared import PreparedRead
 from shopyard.core.validation import check_id, check_quantity
 from shopyard.inventory import services as inventory
+from shopyard.orders.models import Order
 from shopyard.orders.queries import buyer_orders
 from shopyard.orders.services import create_order
 from shopyard.orders.state import Status as OrderStatus
@@ -234,6 +237,13 @@ def placed_checkout(actor, checkout_id) -> PlacedCheckout:
     return PlacedCheckout(checkout_id=str(checkout_id), order_ids=order_ids, payment_id=payment_id, replayed=True)
 
 
+# both run on every checkout: compiled once (core.prepared)
+_LOCK_USER = PreparedRead(User, lambda pk: User.objects.select_for_update().filter(pk=pk).values_list("pk")[:1])
+_UNPAID_COUNT = PreparedRead(Order, lambda user_id: (
+    buyer_orders(User(pk=user_id), status=OrderStatus.PENDING_PAYMENT).order_by()
+    .values("user_id").annotate(n=Count("pk")).values_list("n")))
+
+
 def _check_unpaid_orders(actor, *, new_orders):
     """Against stock hoarding: an account holds at most MAX_UNPAID_ORDERS orders awaiting payment."""
     limit = max_unpaid_orders()
@@ -241,8 +251,9 @@ def _check_unpaid_orders(actor, *, new_orders):
     # Two statements on purpose: a count folded into the locking SELECT would be read with the
     # snapshot taken before the lock was granted (PostgreSQL), missing the order of the checkout
     # that held it
-    get_user_model().objects.select_for_update().filter(pk=actor.pk).first()
-    open_now = buyer_orders(actor, status=OrderStatus.PENDING_PAYMENT).count()
+    _LOCK_USER.rows(actor.pk)
+    counted = _UNPAID_COUNT.rows(actor.pk)
+    open_now = counted[0][0] if counted else 0
     if open_now + new_orders > limit:
         message = _("You have %(n)s unpaid orders (at most %(limit)s). Pay or cancel some before placing more.") % {
             "n": open_now, "limit": limit}

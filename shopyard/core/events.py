@@ -33,6 +33,7 @@ from django.utils import timezone
 
 from .logs import current_request_id
 from .models import OutboxDelivery, OutboxEvent
+from .prepared import PreparedRead
 
 log = logging.getLogger("shopyard.events")
 
@@ -220,6 +221,11 @@ def _due(now):
     )
 
 
+# an event's due deliveries, locked: read after every commit that emitted one (compiled once)
+_DUE_OF_EVENT = PreparedRead(OutboxDelivery, lambda event_id, now: _due(now).filter(event_id=event_id).order_by("id"),
+                             kinds=("id", "moment"))
+
+
 def deliver(delivery_id: int, now=None) -> bool:
     """Attempt one due delivery; True when the handler ran without error.
 
@@ -307,7 +313,7 @@ def dispatch(event_id: int, now=None) -> int:
     its delivery is marked done, and a failing one rolls back only its own."""
     now = now or timezone.now()
     with transaction.atomic():
-        batch = list(_due(now).filter(event_id=event_id).order_by("id"))
+        batch = _DUE_OF_EVENT.objects(event_id, now)
         if not batch:
             return 0
         delivered = [d for d in batch if _attempt(d, now)]
