@@ -89,6 +89,7 @@ def inner(args):
         "recipient": (notifications._one_recipient(Kind.ORDER_PLACED), (user.pk,), "objects"),
         "stock_outs": (counters._taken_read(), (order.pk,), "rows"),
         "attribution_of_order": (channels._ATTRIBUTION_OF_ORDER, (order.pk,), "objects"),
+        "last_touch": (channels._LAST_TOUCH, (user.pk, now - timedelta(days=7), now), "objects"),
         "products_of_order": (analytics._products_of_order(), (order.pk,), "rows"),
         "webhook_endpoints": (webhooks._ACTIVE_ENDPOINTS, (), "objects"),
         "rating": (reviews._RATING, (product_id,), "rows"),

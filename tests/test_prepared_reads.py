@@ -137,6 +137,36 @@ def test_a_moment_variable_reads_each_moment_as_the_queryset_does(shop, other_sh
         assert {p.pk for p in kept} == set(current_and_coming(shop_ids=[shop_id], now=moment).values_list("pk", flat=True))
 
 
+def test_the_last_touch_is_each_buyers_own_newest_inside_the_window_at_each_moment(db):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from shopyard.channels.models import ChannelTouch
+    from shopyard.channels.services import ATTRIBUTION_WINDOW, last_touch
+
+    alice, bob = f.make_user("alice"), f.make_user("bob")
+    now = timezone.now()
+
+    def touch(user, source, ago):
+        return ChannelTouch.objects.create(visitor="v" * 32, user=user, source=source, landing_path="/",
+                                           created_at=now - ago)
+
+    old = touch(alice, "wechat", timedelta(days=3))
+    new = touch(alice, "weibo", timedelta(hours=1))
+    his = touch(bob, "douyin", timedelta(minutes=5))
+    touch(None, "anonymous", timedelta(minutes=1))
+    hour, second = timedelta(hours=1), timedelta(seconds=1)
+    for user_id, at, expected in ((alice.pk, now, new), (bob.pk, now, his), (alice.pk, now - hour - second, old),
+                                  (alice.pk, now - timedelta(days=3) + ATTRIBUTION_WINDOW, new),
+                                  (alice.pk, now - timedelta(days=3) + ATTRIBUTION_WINDOW + hour, new),
+                                  (bob.pk, now - hour, None), (alice.pk, now + ATTRIBUTION_WINDOW, None)):
+        found = last_touch(user_id=user_id, at=at)
+        assert (found.pk if found else None) == (expected.pk if expected else None), (user_id, at - now)
+    # an order without a buyer is nobody's: the newest anonymous touch is not it
+    assert last_touch(user_id=None, at=now) is None
+
+
 def test_a_read_that_does_not_hold_its_variable_is_refused(db):
     from shopyard.accounts.models import Address
     from shopyard.core.prepared import PreparedRead

@@ -147,9 +147,17 @@ def claim_touches(*, visitor: str, user_id, now=None) -> int:
 
 
 def last_touch(*, user_id, at: datetime):
-    """The buyer's newest touch in (at - window, at], or None."""
-    return (ChannelTouch.objects.filter(user_id=user_id, created_at__gt=at - ATTRIBUTION_WINDOW, created_at__lte=at)
-            .order_by("-created_at", "-id").first())
+    """The buyer's newest touch in (at - window, at], or None (also without a buyer: no
+    one else's anonymous touch is theirs). Read after every order placed, so compiled once."""
+    if user_id is None:
+        return None
+    rows = _LAST_TOUCH.objects(user_id, at - ATTRIBUTION_WINDOW, at)
+    return rows[0] if rows else None
+
+
+_LAST_TOUCH = PreparedRead(ChannelTouch, lambda user_id, after, at: (
+    ChannelTouch.objects.filter(user_id=user_id, created_at__gt=after, created_at__lte=at)
+    .order_by("-created_at", "-id")[:1]), kinds=("id", "moment", "moment"))
 
 
 # asked after every order placed: compiled once
