@@ -82,6 +82,22 @@ end
 """
 
 
+def run_setup(clients: int, skus: int) -> dict:
+    """SETUP run in this (django.setup()) process, for the in-process benches: the same
+    shop, SKUs, shoppers and addresses as the wall-clock benchmark. Returns its data."""
+    import io
+
+    namespace = {"__name__": "setup"}
+    out = io.StringIO()
+    stdout, sys.stdout = sys.stdout, out
+    argv, sys.argv = sys.argv, ["setup", str(clients), str(skus)]
+    try:
+        exec(SETUP, namespace)  # noqa: S102 - our own setup script
+    finally:
+        sys.stdout, sys.argv = stdout, argv
+    return json.loads(out.getvalue().strip().splitlines()[-1])
+
+
 def lua_table(items, keys=None):
     if keys:
         return "{" + ",".join("{" + ",".join(f'{k}="{v}"' if isinstance(v, str) else f"{k}={v}" for k, v in i.items()) + "}" for i in items) + "}"

@@ -36,19 +36,11 @@ def inner(args):
     from django.core.handlers.wsgi import WSGIHandler
 
     # the same shop, SKUs, shoppers and addresses as the wall-clock benchmark
-    from orders import SETUP
+    from orders import run_setup
 
     from shopyard.orders.models import Order
 
-    namespace = {"__name__": "setup"}
-    out = io.StringIO()
-    stdout, sys.stdout = sys.stdout, out
-    argv, sys.argv = sys.argv, ["setup", str(args.clients), str(args.skus)]
-    try:
-        exec(SETUP, namespace)  # noqa: S102 - our own setup script
-    finally:
-        sys.stdout, sys.argv = stdout, argv
-    data = json.loads(out.getvalue().strip().splitlines()[-1])
+    data = run_setup(args.clients, args.skus)
     handler = WSGIHandler()
     rng = random.Random(7)
     counter = iter(range(10**9))

@@ -14,7 +14,6 @@ Prints one line: {read: [orm ms, kept ms]} per call.
 """
 
 import argparse
-import io
 import json
 import os
 import subprocess
@@ -32,22 +31,14 @@ def inner(args):
 
     from django.db import transaction
     from django.utils import timezone
-    from orders import SETUP
+    from orders import run_setup
 
     from shopyard.accounts.models import User
     from shopyard.catalog.models import Category, Sku
     from shopyard.notifications.kinds import Kind
     from shopyard.orders.models import Order
 
-    namespace = {"__name__": "setup"}
-    out = io.StringIO()
-    stdout, sys.stdout = sys.stdout, out
-    argv, sys.argv = sys.argv, ["setup", "4", "20"]
-    try:
-        exec(SETUP, namespace)  # noqa: S102 - our own setup script
-    finally:
-        sys.stdout, sys.argv = stdout, argv
-    data = json.loads(out.getvalue().strip().splitlines()[-1])
+    data = run_setup(4, 20)
 
     from shopyard.checkout.services import place_order
 

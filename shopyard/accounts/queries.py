@@ -38,10 +38,13 @@ def has_address(user, address_id) -> bool:
     return address_id is not None and user.pk is not None and bool(_ADDRESS_OF_USER.rows(address_id, user.pk))
 
 
-_OWN_ADDRESS = PreparedRead(Address, lambda pk, user_id: Address.objects.filter(pk=pk, user_id=user_id)
-                            .order_by("pk")[:1], kinds=("id", "id"))
-_ADDRESS_OF_USER = PreparedRead(Address, lambda pk, user_id: Address.objects.filter(pk=pk, user_id=user_id)
-                                .values_list("pk")[:1], kinds=("id", "id"))
+def _owned(pk, user_id):
+    """The one rule of whose address this is, for both kept reads below."""
+    return Address.objects.filter(pk=pk, user_id=user_id).order_by("pk")[:1]
+
+
+_OWN_ADDRESS = PreparedRead(Address, _owned, kinds=("id", "id"))
+_ADDRESS_OF_USER = PreparedRead(Address, lambda pk, user_id: _owned(pk, user_id).values_list("pk"), kinds=("id", "id"))
 
 
 def addresses_of(user) -> list:
