@@ -133,6 +133,8 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "shopyard.storefront.context_processors.storefront",
             ],
+            # `{% url %}` through kept URL shapes (core/url_shapes.py says why)
+            "builtins": ["shopyard.core.templatetags.kept_url"],
         },
     },
     {

@@ -25,6 +25,17 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 log = logging.getLogger("shopyard.cache")
+
+
+def _series(backend):
+    """The counters of one backend, labelled once: looking a labelled series up (labels())
+    on every get cost more than the local-memory get itself, and a listing makes thirty."""
+    return (django_cache_get_total.labels(backend=backend), django_cache_get_fail_total.labels(backend=backend),
+            django_cache_hits_total.labels(backend=backend), django_cache_misses_total.labels(backend=backend))
+
+
+_REDIS_GETS, _REDIS_FAILS, _REDIS_HITS, _REDIS_MISSES = _series("redis")
+_LOCMEM_GETS, _LOCMEM_FAILS, _LOCMEM_HITS, _LOCMEM_MISSES = _series("locmem")
 DOWN = (RedisConnectionError, RedisTimeoutError, OSError)
 WARN_EVERY_SECONDS = 60
 _last_warning = 0.0
@@ -65,16 +76,16 @@ class CountedRedisCache(RedisCache):
         self._class = OneClientPerPool
 
     def get(self, key, default=None, version=None):
-        django_cache_get_total.labels(backend="redis").inc()
+        _REDIS_GETS.inc()
         try:
             value = super().get(key, default=None, version=version)
         except Exception:
-            django_cache_get_fail_total.labels(backend="redis").inc()
+            _REDIS_FAILS.inc()
             raise
         if value is None:
-            django_cache_misses_total.labels(backend="redis").inc()
+            _REDIS_MISSES.inc()
             return default
-        django_cache_hits_total.labels(backend="redis").inc()
+        _REDIS_HITS.inc()
         return value
 
 
@@ -85,13 +96,13 @@ class CountedLocMemCache(LocMemCache):
     on every search)."""
 
     def get(self, key, default=None, version=None):
-        django_cache_get_total.labels(backend="locmem").inc()
+        _LOCMEM_GETS.inc()
         sentinel = object()
         value = super().get(key, default=sentinel, version=version)
         if value is sentinel:
-            django_cache_misses_total.labels(backend="locmem").inc()
+            _LOCMEM_MISSES.inc()
             return default
-        django_cache_hits_total.labels(backend="locmem").inc()
+        _LOCMEM_HITS.inc()
         return value
 
 

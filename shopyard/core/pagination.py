@@ -25,17 +25,16 @@ def _ends_with_key(qs) -> bool:
     return bool(order) and isinstance(order[-1], str) and order[-1] in _KEYS
 
 
-class _FromTheEnd:
-    """Rows [start:stop) of `qs` (whose `count` rows are known), read as the first rows of
-    the reversed listing and returned in `qs`'s order. Lazy, as a sliced queryset is: no
-    query until the rows are used (a kept page never reads them)."""
+class LazyRows:
+    """Rows that `read()` gives, read on first use: a page whose rows are kept elsewhere
+    (the storefront's fragment cache) never builds the query that would read them."""
 
-    def __init__(self, qs, start, stop, count):
-        self._reversed = qs.reverse()[count - stop : count - start]
+    def __init__(self, read):
+        self._read = read
 
     @cached_property
     def _rows(self):
-        return list(self._reversed)[::-1]
+        return list(self._read())
 
     def __iter__(self):
         return iter(self._rows)
@@ -45,6 +44,16 @@ class _FromTheEnd:
 
     def __getitem__(self, index):
         return self._rows[index]
+
+
+class _FromTheEnd(LazyRows):
+    """Rows [start:stop) of `qs` (whose `count` rows are known), read as the first rows of
+    the reversed listing and returned in `qs`'s order. Lazy, as a sliced queryset is: no
+    query until the rows are used (a kept page never reads them)."""
+
+    def __init__(self, qs, start, stop, count):
+        reversed_rows = qs.reverse()[count - stop : count - start]
+        super().__init__(lambda: list(reversed_rows)[::-1])
 
 
 def page_rows(qs, start: int, stop: int, count: int):

@@ -51,7 +51,7 @@ from shopyard.checkout.pricing import unit_prices
 from shopyard.core.errors import DomainError
 from shopyard.core.i18n import localized
 from shopyard.core.money import format_price
-from shopyard.core.pagination import page_rows
+from shopyard.core.pagination import LazyRows, page_rows
 from shopyard.core.replicas import catalogue_view
 from shopyard.core.validation import page_number, parse_id
 from shopyard.promotions.discounts import badges_for, listing_badges
@@ -63,9 +63,10 @@ from shopyard.shops.queries import active_shops
 from shopyard.storefront.page_cache import render_page
 from shopyard.storefront.queries import home_content
 
-from . import fragments, seo, shop_views
+from . import fragments, listing_cards, seo, shop_views
 from .context_processors import _categories
 from .flash_views import product_flash_badges
+from .listing_cards import ListingCard, cover_url
 
 PER_PAGE = 24
 HOME_GRID_SIZE = 10
@@ -81,7 +82,8 @@ SORT_CHOICES = [
 ]
 
 def _decorate(products, changes=None):
-    """Attach what a product card shows: from data already loaded, plus the promotions
+    """Attach what a product card shows (to Product rows, or a kept listing's ListingCards):
+    from data already loaded, plus the promotions
     covering each product (a fixed number of queries for the page). When `changes` is a
     list, the next moment one of those promotions starts or ends is appended to it."""
     product_url = seo.product_path_builder()  # reverse() once per page: cards are the hot path
@@ -90,9 +92,8 @@ def _decorate(products, changes=None):
         changes.append(badges.changes_at)
     for p in products:
         p.promotion_kinds = badges.kinds.get(p.pk, []) if badges else []
-        images = getattr(p, "image_list", None) or []
-        cover = images[0] if images else None
-        p.cover_url = (cover.thumbnail or cover.image).url if cover is not None else ""
+        if not isinstance(p, ListingCard):  # a kept listing's card has its cover's URL already
+            p.cover_url = cover_url(p)
         p.url = product_url(p.pk, p.slug)
         p.title_text = p.label
         p.price_text = format_price(p.min_price, p.currency)
@@ -107,32 +108,52 @@ def _sort(request) -> str:
 
 class _Paginator(Paginator):
     """A paginator whose count may come from the fragment cache: counting a category's
-    visible products is the costliest query of a listing, and grows with the catalogue."""
+    visible products is the costliest query of a listing, and grows with the catalogue.
+    `object_list` may be a function giving the (ordered) queryset: it is built only when a
+    page's rows are read, which a listing whose rows are kept never does (building the
+    visibility rule's queryset was a tenth of such a listing's CPU)."""
 
-    def __init__(self, *args, count_key=None, counter=None, **kwargs):
-        super().__init__(*args, **kwargs)
+    def __init__(self, object_list, *args, count_key=None, counter=None, **kwargs):
+        self._build = object_list if callable(object_list) else None
+        super().__init__(object_list, *args, **kwargs)
         self.count_key = count_key
         self.counter = counter
+
+    @property
+    def object_list(self):
+        if self._object_list is None:
+            self._object_list = self._build()
+        return self._object_list
+
+    @object_list.setter
+    def object_list(self, value):
+        self._object_list = None if self._build is not None else value
+
+    def _check_object_list_is_ordered(self):
+        if self._build is None:  # a built listing is ordered by catalog.queries.SORTS
+            super()._check_object_list_is_ordered()
 
     @cached_property
     def count(self):
         if self.count_key is None:
             return Paginator.count.func(self)
-        return fragments.get_or_build("count", self.count_key, self.counter or self.object_list.count)
+        return fragments.get_or_build("count", self.count_key, self.counter or (lambda: self.object_list.count()))
 
     def page(self, number):
-        """Paginator.page, with the rows read from the nearer end of the listing (core.pagination):
-        page N of a large category walks at most half of it, the last pages almost nothing."""
+        """Paginator.page, with the rows read from the nearer end of the listing (core.pagination),
+        when they are used: page N of a large category walks at most half of it, the last
+        pages almost nothing."""
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
         top = bottom + self.per_page
         if top + self.orphans >= self.count:
             top = self.count
-        return self._get_page(page_rows(self.object_list, bottom, top, self.count), number, self)
+        return self._get_page(LazyRows(lambda: page_rows(self.object_list, bottom, top, self.count)), number, self)
 
 
 def _paginate(request, qs, count_key=None, counter=None):
-    """One page of `qs`; a page number that is not a number gives the first
+    """One page of `qs` (or of the queryset a function gives, built only if its rows are read:
+    _Paginator); a page number that is not a number gives the first
     page, one out of range the last page (never an error). `count_key` names
     the listing whose count may be kept per catalogue version; `counter`, when
     given, answers the count of `qs` without counting it (queries.visible_count)."""
@@ -147,14 +168,16 @@ def _paginate(request, qs, count_key=None, counter=None):
 
 
 def _listing_context(request, qs, sort, changes=None, count_key=None, counter=None):
-    """A listing's page of `qs` (visible products, the shop joined), each row with its pictures."""
+    """A listing's page of `qs` (visible products, the shop joined; or a function giving them,
+    called only when the page's rows are not kept), each row with its pictures."""
     page = _paginate(request, qs, count_key, counter)
     if count_key is None:
         rows = cover_rows(page.object_list)
     else:
         # one page of a listing's rows (products, their shop and pictures) is kept as its count is:
         # per catalogue version, so an edit, a price or a product published or hidden shows at once
-        rows = fragments.get_or_build("rows", f"{count_key}:{sort}:{page.number}", lambda: cover_rows(page.object_list))
+        rows = listing_cards.restore(fragments.get_or_build(
+            "cards", f"{count_key}:{sort}:{page.number}", lambda: listing_cards.keep(cover_rows(page.object_list))))
     products = fragments.attach_card_html(_decorate(rows, changes))
     params = request.GET.copy()
     params.pop("page", None)
@@ -241,7 +264,8 @@ def category(request, slug):
         root_id = cat.parent_id or cat.pk
         root = next((c for c in tree if c.pk == root_id), None)
         sort = _sort(request)
-        context = _listing_context(request, published_products(category=cat, sort=sort).select_related("shop"), sort, changes,
+        context = _listing_context(request, lambda: published_products(category=cat, sort=sort).select_related("shop"),
+                                   sort, changes,
                                    count_key=f"category:{cat.pk}",
                                    counter=partial(visible_count, category_ids=[cat.pk, *cat.child_ids]))
         context.update({"category": cat, "root": root, "siblings": root.child_list if root else [], "nav_categories": tree})
@@ -431,7 +455,8 @@ def shop_page(request, the_shop, *, preview=False):
     """The shop's page: its decorated home (published blocks; the draft in the seller's
     preview) on the first page, then its products. Also rendered by shop_views.preview."""
     sort = _sort(request)
-    context = _listing_context(request, published_products(shop_id=the_shop.pk, sort=sort).select_related("shop"), sort,
+    context = _listing_context(request, lambda: published_products(shop_id=the_shop.pk, sort=sort).select_related("shop"),
+                               sort,
                                count_key=f"shop:{the_shop.pk}", counter=partial(visible_count, shop_id=the_shop.pk))
     version = None  # the blocks sit above the first page of the listing only
     if context["page"].number == 1:

@@ -13,12 +13,10 @@ MarkupSafe writes &#39;, &#34;). Other pages stay in Django's language; they ren
 card through `{% product_card %}` and a Jinja2 part of a page through `{% jinja %}`.
 """
 
-import re
 
 from django.template import Context, engines
 from django.template.defaultfilters import date as date_filter
 from django.templatetags.static import static
-from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import formats, timezone
 from django.utils.html import conditional_escape, format_html, json_script
 from django.utils.translation import (
@@ -31,6 +29,8 @@ from django.utils.translation import (
 )
 from jinja2 import Environment, Undefined, pass_context
 from markupsafe import Markup
+
+from shopyard.core.url_shapes import kept_reverse
 
 
 def _shown(value) -> str:
@@ -50,48 +50,6 @@ def trans(message: str, **values) -> Markup:
 def ntrans(singular: str, plural: str, count, **values) -> Markup:
     values.setdefault("n", count)
     return Markup(ngettext(singular, plural, count) % {k: _escaped(v) for k, v in values.items()})
-
-
-# what url() may put in a kept URL shape without reverse(): digits (an id; `<id:>` takes up to
-# 19) and slug characters, which every converter used here accepts or refuses as a whole and
-# which reverse() does not quote; anything else goes through reverse() itself
-_ID = re.compile(r"[0-9]{1,18}\Z")
-_SLUG = re.compile(r"[-a-zA-Z0-9_]*[a-zA-Z_-][-a-zA-Z0-9_]*\Z")
-_URL_SHAPES: dict = {}
-
-
-def _shape(name: str, kinds: tuple) -> tuple:
-    """The pieces of `name`'s URL around its arguments, from one reverse() with markers of
-    the arguments' kinds (digits for an id, letters for a slug)."""
-    markers = [f"98765432{i}" if kind == "id" else f"zq{i}qz" for i, kind in enumerate(kinds)]
-    path = reverse(name, args=markers)
-    pieces = []
-    for marker in markers:
-        before, path = path.split(marker, 1)
-        pieces.append(before)
-    pieces.append(path)
-    return tuple(pieces)
-
-
-def url(name: str, *args) -> str:
-    """`{% url name args %}`. A product page asked reverse() a dozen times (a tenth of its
-    render): the URL's shape is kept per name, kinds of arguments, script prefix and
-    URLconf, so the same arguments give the same URL without resolving it again."""
-    texts = [str(a) for a in args]
-    kinds = tuple("id" if _ID.match(t) else "slug" if _SLUG.match(t) else None for t in texts)
-    if None in kinds:
-        return reverse(name, args=args)
-    key = (get_script_prefix(), get_urlconf(), name, kinds)
-    pieces = _URL_SHAPES.get(key)
-    if pieces is None:
-        pieces = _URL_SHAPES[key] = _shape(name, kinds)
-    if not texts:
-        return pieces[0]
-    out = [pieces[0]]
-    for text, piece in zip(texts, pieces[1:], strict=True):
-        out.append(text)
-        out.append(piece)
-    return "".join(out)
 
 
 def dj_date(value, fmt: str) -> str:
@@ -124,7 +82,7 @@ def environment(**options) -> Environment:
     options["undefined"] = Undefined  # a missing value shows as nothing, as in Django's templates (even in DEBUG)
     env = Environment(**options)  # noqa: S701 - Django's backend turns autoescape on
     env.globals.update({
-        "_": gettext, "pgettext": pgettext, "trans": trans, "ntrans": ntrans, "url": url, "static": static,
+        "_": gettext, "pgettext": pgettext, "trans": trans, "ntrans": ntrans, "url": kept_reverse, "static": static,
         "get_language": get_language, "dj_date": dj_date, "json_script": json_script, "csrf_input": csrf_input,
         "django_include": django_include,
     })
