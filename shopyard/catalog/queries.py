@@ -125,19 +125,21 @@ def with_cover(qs):
     )
 
 
-def cover_rows(products) -> list:
-    """The rows of `products` (a listing's page, the shop joined by the caller) as a list,
-    each with its pictures in `image_list`, as `with_cover` gives them: one query for the
-    page's pictures, without Django's prefetching, which cost a listing's page more CPU
-    than its rows whenever the fragment cache misses."""
-    rows = list(products)
-    by_id = {p.pk: p for p in rows}
-    for p in rows:
-        p.image_list = []
-    if by_id:
-        for image in ProductImage.objects.filter(product_id__in=list(by_id)).order_by(*IMAGE_ORDER):
-            by_id[image.product_id].image_list.append(image)
-    return rows
+def picture_url(thumbnail_name: str, image_name: str) -> str:
+    """A product picture's URL as cards show it: its thumbnail when one was made."""
+    field = ProductImage._meta.get_field("thumbnail" if thumbnail_name else "image")
+    return field.storage.url(thumbnail_name or image_name)
+
+
+def cover_urls(product_ids) -> dict:
+    """{product id: its cover's URL} for products with a picture: the first by IMAGE_ORDER,
+    as `with_cover` puts it first in `image_list`. One query, plain values."""
+    covers = {}
+    for product_id, thumbnail, image in (ProductImage.objects.filter(product_id__in=list(product_ids))
+                                         .order_by(*IMAGE_ORDER).values_list("product_id", "thumbnail", "image")):
+        if product_id not in covers:
+            covers[product_id] = picture_url(thumbnail, image)
+    return covers
 
 
 def _first(qs):

@@ -33,7 +33,6 @@ from shopyard.catalog.models import Category, Favourite
 from shopyard.catalog.queries import (
     SORTS,
     category_with_children,
-    cover_rows,
     option_matrix,
     option_states,
     product_rows,
@@ -167,17 +166,14 @@ def _paginate(request, qs, count_key=None, counter=None):
     return page
 
 
-def _listing_context(request, qs, sort, changes=None, count_key=None, counter=None):
-    """A listing's page of `qs` (visible products, the shop joined; or a function giving them,
-    called only when the page's rows are not kept), each row with its pictures."""
-    page = _paginate(request, qs, count_key, counter)
-    if count_key is None:
-        rows = cover_rows(page.object_list)
-    else:
-        # one page of a listing's rows (products, their shop and pictures) is kept as its count is:
-        # per catalogue version, so an edit, a price or a product published or hidden shows at once
-        rows = listing_cards.restore(fragments.get_or_build(
-            "cards", f"{count_key}:{sort}:{page.number}", lambda: listing_cards.keep(cover_rows(page.object_list))))
+def _listing_context(request, qs, sort, changes, count_key, counter):
+    """A listing's page of the visible products `qs()` gives (a function: called only when the
+    page's cards are not kept), as ListingCards; `count_key` names the listing (fragments)."""
+    page = _paginate(request, lambda: listing_cards.values(qs()), count_key, counter)
+    # one page of a listing's cards (each product's values, its shop's name, its cover) is kept as its
+    # count is: per catalogue version, so an edit, a price or a product published or hidden shows at once
+    rows = listing_cards.restore(fragments.get_or_build(
+        "cards", f"{count_key}:{sort}:{page.number}", lambda: listing_cards.keep(page.object_list)))
     products = fragments.attach_card_html(_decorate(rows, changes))
     params = request.GET.copy()
     params.pop("page", None)
@@ -264,8 +260,7 @@ def category(request, slug):
         root_id = cat.parent_id or cat.pk
         root = next((c for c in tree if c.pk == root_id), None)
         sort = _sort(request)
-        context = _listing_context(request, lambda: published_products(category=cat, sort=sort).select_related("shop"),
-                                   sort, changes,
+        context = _listing_context(request, lambda: published_products(category=cat, sort=sort), sort, changes,
                                    count_key=f"category:{cat.pk}",
                                    counter=partial(visible_count, category_ids=[cat.pk, *cat.child_ids]))
         context.update({"category": cat, "root": root, "siblings": root.child_list if root else [], "nav_categories": tree})
@@ -455,8 +450,7 @@ def shop_page(request, the_shop, *, preview=False):
     """The shop's page: its decorated home (published blocks; the draft in the seller's
     preview) on the first page, then its products. Also rendered by shop_views.preview."""
     sort = _sort(request)
-    context = _listing_context(request, lambda: published_products(shop_id=the_shop.pk, sort=sort).select_related("shop"),
-                               sort,
+    context = _listing_context(request, lambda: published_products(shop_id=the_shop.pk, sort=sort), sort, None,
                                count_key=f"shop:{the_shop.pk}", counter=partial(visible_count, shop_id=the_shop.pk))
     version = None  # the blocks sit above the first page of the listing only
     if context["page"].number == 1:

@@ -3,12 +3,14 @@
 A listing's rows were kept by the fragment cache as Product instances with their shop
 and pictures: unpickling the 24 of a page (with every field, descriptions included) and
 asking each picture's storage for its URL cost a kept listing more CPU than the
-queries it saved. A `ListingCard` holds only what a card shows and what its promotion
-badges are decided by, as plain values, with the cover's URL resolved when the page's
-rows are read; it is kept as a tuple (unpickled about ten times faster) and decorated
-per request exactly as a Product is (catalog_views._decorate).
+queries it saved, and building those instances made a page the cache missed dear. A
+`ListingCard` holds only what a card shows and what its promotion badges are decided
+by, read as plain values, with the cover's URL resolved when the page is read; it is
+kept as a tuple (unpickled about ten times faster than the rows) and decorated per
+request exactly as a Product is (catalog_views._decorate).
 """
 
+from shopyard.catalog.queries import cover_urls, picture_url
 from shopyard.core.i18n import localized
 
 
@@ -45,16 +47,27 @@ class ListingCard:
 
 
 def cover_url(product) -> str:
-    """The URL of a product row's first picture (its thumbnail when made), or "" (cover_rows)."""
+    """The URL of a product row's first picture (`image_list`, catalog.queries.with_cover), or ""."""
     images = getattr(product, "image_list", None) or []
-    cover = images[0] if images else None
-    return (cover.thumbnail or cover.image).url if cover is not None else ""
+    return picture_url(images[0].thumbnail.name, images[0].image.name) if images else ""
 
 
-def keep(products) -> tuple:
-    """The plain values of a listing page's Product rows (catalog.queries.cover_rows), to keep."""
-    return tuple((p.pk, p.slug, p.title, p.title_en, p.shop_id, p.category_id, p.currency, p.min_price, p.max_price,
-                  p.sales_count, cover_url(p), p.shop.name, p.shop.name_en) for p in products)
+# what a card keeps, read as plain values (no Product rows built, then taken apart)
+_COLUMNS = ("pk", "slug", "title", "title_en", "shop_id", "category_id", "currency", "min_price", "max_price",
+            "sales_count")
+
+
+def values(products):
+    """A listing's queryset of products (the visibility rule's, sorted) as the values a card keeps."""
+    return products.values_list(*_COLUMNS, "shop__name", "shop__name_en")
+
+
+def keep(rows) -> tuple:
+    """The values of a listing page's rows (`values(...)` sliced), each with its cover's URL: one
+    more query for the page's pictures."""
+    rows = list(rows)
+    covers = cover_urls(row[0] for row in rows) if rows else {}
+    return tuple((*row[:10], covers.get(row[0], ""), *row[10:]) for row in rows)
 
 
 def restore(kept) -> list:
