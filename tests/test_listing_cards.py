@@ -61,3 +61,38 @@ def test_a_title_and_a_price_edit_show_on_the_next_listing_view(client, seller, 
             "skus": [{"code": sku.code, "price": "49.00", "stock": 3, "options": []}]})
     card = _card_of(client, category, product)
     assert "汝窑茶杯" in card and "青瓷茶杯" not in card and "49.00" in card and "59.90" not in card
+
+
+def test_an_operators_category_edit_shows_at_once(admin_client, shop, fragment_seconds,
+                                                   django_capture_on_commit_callbacks):
+    parent = f.make_category("家居")
+    category = f.make_category("茶具", parent=parent)
+    product = f.make_product(shop, category=category, title="青瓷茶杯")
+    assert "<h1 class=\"page-title\">茶具</h1>" in admin_client.get(f"/c/{category.slug}/", **ZH).content.decode()
+    form = {"name": "茶器", "name_en": "Tea ware", "parent": parent.pk, "slug": category.slug, "position": 0,
+            "children-TOTAL_FORMS": 0, "children-INITIAL_FORMS": 0}
+    with django_capture_on_commit_callbacks(execute=True):
+        saved = admin_client.post(f"/admin/catalog/category/{category.pk}/change/", form)
+    assert saved.status_code == 302, saved.content.decode()[:2000]
+    html = admin_client.get(f"/c/{category.slug}/", **ZH).content.decode()
+    assert "<h1 class=\"page-title\">茶器</h1>" in html and f'href="/p/{product.pk}-' in html
+
+
+def test_a_kept_promotion_badge_goes_when_the_promotion_ends(client, shop, fragment_seconds,
+                                                             django_capture_on_commit_callbacks):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from shopyard.promotions.kinds import Kind
+
+    category = f.make_category("茶具")
+    product = f.make_product(shop, category=category, price="100.00")
+    with django_capture_on_commit_callbacks(execute=True):
+        f.make_promotion(shop, Kind.TIME_DISCOUNT, {"percent_off": "10"}, ends_at=timezone.now() + timedelta(hours=1))
+    assert "限时折扣" in _card_of(client, category, product)
+    # an hour later, with no event between: the kept promotion rows are older than its end
+    later = timezone.now() + timedelta(hours=1, seconds=1)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(timezone, "now", lambda: later)
+        assert "限时折扣" not in _card_of(client, category, product)

@@ -71,6 +71,24 @@ class CategoryAdmin(admin.ModelAdmin):
         if old_slug and old_slug != obj.slug:  # the storefront keeps the old slug for a 301
             emit("category_slug.changed", category_id=obj.pk, old_slug=old_slug, slug=obj.slug,
                  actor_id=request.user.pk)
+        # a name, a parent or a position shows at once on listings and product pages (a catalogue event)
+        emit("category.changed", category_id=obj.pk, actor_id=request.user.pk)
+
+    def save_formset(self, request, form, formset, change):
+        super().save_formset(request, form, formset, change)
+        if formset.has_changed():  # its sub-categories (ChildCategoryInline)
+            emit("category.changed", category_id=form.instance.pk, actor_id=request.user.pk)
+
+    def delete_model(self, request, obj):
+        category_id = obj.pk
+        super().delete_model(request, obj)
+        emit("category.changed", category_id=category_id, actor_id=request.user.pk)
+
+    def delete_queryset(self, request, queryset):
+        ids = list(queryset.values_list("pk", flat=True))
+        super().delete_queryset(request, queryset)
+        for category_id in ids:
+            emit("category.changed", category_id=category_id, actor_id=request.user.pk)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "parent":  # the tree has two levels: parents are top-level

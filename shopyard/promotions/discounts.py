@@ -6,6 +6,7 @@ One load costs a fixed number of queries: the live promotions of the basket's
 shops and the platform, then their scope rows, whatever the basket holds."""
 
 from dataclasses import dataclass
+from functools import partial
 
 from django.utils.translation import get_language
 
@@ -261,13 +262,20 @@ class ListingBadges:
     changes_at: object  # the next moment one of these promotions starts or ends, or None
 
 
-def listing_badges(products, *, now) -> ListingBadges:
+def listing_badges(products, *, now, promotions=None) -> ListingBadges:
     """Which live promotions cover each product of a listing page, in a fixed number of
-    queries: the shops' and the platform's published promotions, then their scope rows."""
+    queries: the shops' and the platform's published promotions, then their scope rows.
+    `promotions`, when given, is a function answering `current_and_coming_rows` for a set of
+    shop ids, possibly from a moment before `now` (the storefront keeps them per catalogue
+    version: publishing, changing or stopping a promotion is a catalogue event); what has
+    ended since is left out here."""
     products = list(products)
     context = BasketContext(now=now, shop_ids=frozenset(p.shop_id for p in products))
     live = []
-    for promotion in current_and_coming_rows(shop_ids=context.shop_ids, now=now):
+    rows = (promotions or partial(current_and_coming_rows, now=now))(shop_ids=context.shop_ids)
+    for promotion in rows:
+        if promotion.ends_at <= now:  # ended since the rows were read
+            continue
         context.note_change(promotion.starts_at)
         context.note_change(promotion.ends_at)
         if is_live(promotion, now):

@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 # a shop's status hides or shows all its products at once
 CATALOGUE_EVENTS = ("product.created", "product.updated", "product.published", "product.unpublished",
                     "shop.suspended", "shop.reopened", "shop.updated",
-                    "shop_slug.changed", "category_slug.changed",
+                    "shop_slug.changed", "category_slug.changed", "category.changed",
                     # operators' home-page banners and featured categories
                     "home.changed",
                     # promotions change the prices product pages show

@@ -55,6 +55,7 @@ from shopyard.core.replicas import catalogue_view
 from shopyard.core.validation import page_number, parse_id
 from shopyard.promotions.discounts import badges_for, listing_badges
 from shopyard.promotions.group_queries import product_offers
+from shopyard.promotions.queries import current_and_coming_rows
 from shopyard.reviews import queries as review_queries
 from shopyard.service.queries import product_qa_block
 from shopyard.shops.models import ShopBlock
@@ -86,7 +87,8 @@ def _decorate(products, changes=None):
     covering each product (a fixed number of queries for the page). When `changes` is a
     list, the next moment one of those promotions starts or ends is appended to it."""
     product_url = seo.product_path_builder()  # reverse() once per page: cards are the hot path
-    badges = listing_badges(products, now=timezone.now()) if products else None
+    now = timezone.now()
+    badges = listing_badges(products, now=now, promotions=partial(_kept_promotions, now=now)) if products else None
     if changes is not None and badges is not None:
         changes.append(badges.changes_at)
     for p in products:
@@ -98,6 +100,13 @@ def _decorate(products, changes=None):
         p.price_text = format_price(p.min_price, p.currency)
         p.shop_label = localized(p.shop, "name")
     return products
+
+
+def _kept_promotions(*, shop_ids, now):
+    """The shops' current and coming promotions, kept per catalogue version (every publish,
+    change or stop of a promotion is a catalogue event): a listing read them on every view."""
+    key = ",".join(map(str, sorted(shop_ids)))
+    return fragments.get_or_build("promotions", key, lambda: current_and_coming_rows(shop_ids=shop_ids, now=now))
 
 
 def _sort(request) -> str:
@@ -253,7 +262,8 @@ def category(request, slug):
     changes = []
 
     def build():
-        cat = category_with_children(slug)
+        # kept per catalogue version: a slug's change is a catalogue event
+        cat = fragments.get_or_build("category", slug, lambda: category_with_children(slug))
         if cat is None:
             raise seo.Moved(None)
         tree = _categories()
