@@ -18,7 +18,7 @@ from django.template import Context, engines
 from django.template.defaultfilters import date as date_filter
 from django.templatetags.static import static
 from django.utils import formats, timezone
-from django.utils.html import conditional_escape, format_html, json_script
+from django.utils.html import conditional_escape, escape, format_html, json_script
 from django.utils.translation import (
     get_language,
     gettext,
@@ -39,7 +39,11 @@ def _shown(value) -> str:
 
 
 def _escaped(value):
-    """A value as `{{ value }}` writes it in a Django template: shown, then escaped."""
+    """A value as `{{ value }}` writes it in a Django template: shown, then escaped. Plain text
+    (most values: titles, prices, URLs) is neither localised nor moved in time, so it is escaped
+    at once; a product card writes some ten values, a product page about ninety."""
+    if type(value) is str:
+        return escape(value)
     return conditional_escape(_shown(value))
 
 
