@@ -9,7 +9,8 @@ from django.db import connection
 from django.utils import timezone
 
 from shopyard.catalog.models import Sku
-from shopyard.core.bulk_sql import insert_rows, update_rows
+from shopyard.core.bulk_sql import create_rows, insert_rows, update_rows
+from shopyard.core.models import OutboxDelivery, OutboxEvent
 from shopyard.shops.models import Shop, ShopMember
 from tests import factories as f
 from tests.db_writes import UNKNOWN, recording_writes, table_of, tables_of_apps
@@ -50,6 +51,21 @@ def test_raw_and_executemany_writes_are_seen(shop, sku):
     with recording_writes() as inserted:
         insert_rows(ShopMember, [ShopMember(shop=shop, user=user, role="cs_agent")])
     assert raw == {SHOPS} and many == {SKUS} and inserted == {MEMBERS}
+
+
+def test_rows_written_by_composed_sql_get_their_own_ids_and_are_seen(db):
+    # given three new events, written in one statement
+    with recording_writes() as written:
+        events = create_rows(OutboxEvent, [OutboxEvent(name=f"thing.{n}", payload={"n": n}) for n in range(3)])
+    # then each instance holds the id of its own row, is saved, and the write is seen
+    assert written == {table_of(OutboxEvent)}
+    assert [OutboxEvent.objects.get(pk=e.pk).payload for e in events] == [{"n": 0}, {"n": 1}, {"n": 2}]
+    assert all(not e._state.adding and e.created_at is not None for e in events)
+    # and a row a unique constraint refuses is skipped when asked, the others written
+    create_rows(OutboxDelivery, [OutboxDelivery(event=events[0], subscriber="a", next_attempt_at=timezone.now())])
+    create_rows(OutboxDelivery, [OutboxDelivery(event=events[0], subscriber=s, next_attempt_at=timezone.now())
+                                 for s in ("a", "b")], ignore_conflicts=True)
+    assert sorted(OutboxDelivery.objects.values_list("subscriber", flat=True)) == ["a", "b"]
 
 
 def test_reads_and_writes_that_match_nothing_are_not_writes(shop):

@@ -269,3 +269,37 @@ def test_an_event_delivered_after_commit_keeps_each_subscribers_outcome_apart(su
     # and a second dispatch before the retry is due runs nothing again
     assert events.dispatch(event.pk, now=now) == 0
     assert heard == [shopper.pk]
+
+
+def test_a_subscriber_whose_statement_fails_between_two_others_undoes_only_its_own_work(
+        subscribe_for_test, shopper, django_capture_on_commit_callbacks):
+    # given three subscribers that each write: the middle one's second write breaks a unique
+    # constraint (on PostgreSQL that aborts the transaction until a rollback to a savepoint)
+    # after it asked for something to run on commit
+    after_commit = []
+
+    def record(key):
+        return lambda payload: IdempotencyRecord.objects.create(
+            user_id=payload["user_id"], scope="test", key=key, request_hash="x")
+
+    def breaks(payload):
+        record("middle")(payload)
+        connection.on_commit(lambda: after_commit.append("middle"))
+        record("middle")(payload)
+
+    def first(payload):
+        record("first")(payload)
+        connection.on_commit(lambda: after_commit.append("first"))
+
+    subscribe_for_test("thing.happened", first, key="test.a_first")
+    subscribe_for_test("thing.happened", breaks, key="test.b_breaks")
+    subscribe_for_test("thing.happened", record("last"), key="test.c_last")
+    event = events.emit("thing.happened", user_id=shopper.pk)
+    # when the event is delivered
+    with django_capture_on_commit_callbacks(execute=True):
+        assert events.dispatch(event.pk) == 2
+    # then the first and the last subscriber's writes are kept, the middle one's are gone with its callback
+    assert sorted(IdempotencyRecord.objects.values_list("key", flat=True)) == ["first", "last"]
+    assert after_commit == ["first"]
+    assert dict(OutboxDelivery.objects.values_list("subscriber", "status")) == {
+        "test.a_first": "delivered", "test.b_breaks": "pending", "test.c_last": "delivered"}

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 from django.utils import timezone
 
+from shopyard.core.bulk_sql import create_rows
 from shopyard.core.prepared import PreparedRead
 
 from .models import QUERY_MAX, VISITOR_MAX, BehaviourEvent
@@ -81,7 +82,7 @@ def on_order_placed(payload) -> None:
         return
     at = datetime.fromisoformat(payload["placed_at"]) if payload.get("placed_at") else timezone.now()
     product_ids = sorted({pid for (pid,) in _products_of_order().rows(payload["order_id"])})
-    BehaviourEvent.objects.bulk_create([
+    create_rows(BehaviourEvent, [  # SQL composed once (core.bulk_sql): it runs after every order
         BehaviourEvent(kind=BehaviourEvent.Kind.PURCHASE, user_id=user_id, product_id=pid, created_at=at)
         for pid in product_ids
     ])

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from shopyard.accounts.models import User
 from shopyard.accounts.queries import own_address
 from shopyard.cart.services import buyable_sku, line_items, remove_purchased
+from shopyard.core.bulk_sql import create_rows
 from shopyard.core.errors import Conflict, NotFound, ValidationFailed
 from shopyard.core.events import batched, emit
 from shopyard.core.i18n import localized
@@ -179,10 +180,10 @@ def place_order(*, actor, address_id, lines=None, note="", notes=None, idempoten
                 # record needs no second write, and it exists exactly when the
                 # orders do (one transaction)
                 try:
-                    IdempotencyRecord.objects.create(
+                    create_rows(IdempotencyRecord, [IdempotencyRecord(
                         user=actor, scope="place_order", key=idempotency_key, request_hash=fingerprint,
                         result={"checkout_id": str(checkout_id)},
-                    )
+                    )])
                 except IntegrityError:
                     raise _KeyTaken() from None
             with batched():  # the checkout's events (order.placed, checkout.placed, …) in one INSERT

@@ -7,7 +7,10 @@ one parameterised UPDATE is sent for all rows with `executemany`, which
 SQLite runs in-process and psycopg 3 pipelines to PostgreSQL.
 """
 
+import functools
+
 from django.db import connections, router
+from django.db.models.constants import OnConflict
 
 
 def update_rows(model, objs, fields) -> int:
@@ -45,3 +48,63 @@ def insert_rows(model, objs) -> int:
     with connection.cursor() as cursor:
         cursor.executemany(sql, params)
     return len(params)
+
+
+def create_rows(model, objs, *, ignore_conflicts: bool = False) -> list:
+    """INSERT new instances in one statement and set their ids, as `bulk_create`
+    would (or `save()` for one), from SQL written once per model, database and
+    row count: Django compiled each of an order's eight INSERTs anew (placing the
+    columns, quoting, typed arrays for PostgreSQL's UNNEST) for more CPU than
+    the database spent on them. No `pre_save`/`post_save` signal is sent (none
+    is connected in Shopyard). `ignore_conflicts` skips rows a unique
+    constraint refuses, and leaves every id unset."""
+    objs = list(objs)
+    if not objs:
+        return objs
+    connection = connections[router.db_for_write(model)]
+    for obj in objs:
+        obj._prepare_related_fields_for_save(operation_name="create_rows")
+    fields = _insert_fields(model)
+    size = max(1, connection.ops.bulk_batch_size(fields, objs))
+    for start in range(0, len(objs), size):
+        batch = objs[start:start + size]
+        sql, returning = _create_sql(model, connection.alias, len(batch), ignore_conflicts)
+        params = [f.get_db_prep_save(f.pre_save(o, True), connection) for o in batch for f in fields]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            ids = cursor.fetchall() if returning else ()
+        if returning and len(ids) != len(batch):
+            raise RuntimeError(f"{model.__name__}: {len(batch)} rows sent, {len(ids)} ids back")
+        for n, obj in enumerate(batch):
+            if returning:
+                obj.pk = ids[n][0]
+            obj._state.adding = False
+            obj._state.db = connection.alias
+    return objs
+
+
+@functools.cache
+def _insert_fields(model) -> list:
+    return [f for f in model._meta.concrete_fields if not f.generated and not (f.primary_key and f.auto_created)]
+
+
+@functools.lru_cache(maxsize=512)
+def _create_sql(model, alias, rows, ignore_conflicts):
+    connection = connections[alias]
+    ops, quote, meta = connection.ops, connection.ops.quote_name, model._meta
+    fields = _insert_fields(model)
+    returning = not ignore_conflicts and connection.features.can_return_rows_from_bulk_insert
+    if not returning and not ignore_conflicts:
+        raise NotImplementedError(f"{connection.vendor} cannot return the ids of inserted rows")
+    on_conflict = OnConflict.IGNORE if ignore_conflicts else None
+    row = "({})".format(", ".join(["%s"] * len(fields)))
+    sql = "{} {} ({}) VALUES {}".format(
+        ops.insert_statement(on_conflict=on_conflict), quote(meta.db_table),
+        ", ".join(quote(f.column) for f in fields), ", ".join([row] * rows))
+    suffix = ops.on_conflict_suffix_sql(fields, on_conflict, None, None)
+    if suffix:
+        sql += " " + suffix
+    if returning:
+        # the ids come back in the order of the VALUES rows on PostgreSQL and SQLite, as bulk_create relies on
+        sql += f" RETURNING {quote(meta.pk.column)}"
+    return sql, returning

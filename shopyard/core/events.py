@@ -27,10 +27,10 @@ from datetime import timedelta
 
 import structlog
 from django.conf import settings
-from django.db import connections, router, transaction
-from django.db.models import F
+from django.db import DatabaseError, connections, router, transaction
 from django.utils import timezone
 
+from .bulk_sql import create_rows
 from .logs import current_request_id
 from .models import OutboxDelivery, OutboxEvent
 from .prepared import PreparedRead
@@ -116,12 +116,11 @@ def batched():
 def _write(pending) -> None:
     if not pending:
         return
-    OutboxEvent.objects.bulk_create([event for event, _keys in pending])
+    # SQL written once (core.bulk_sql): bulk_create built these two for 1.3 ms of CPU per order
+    create_rows(OutboxEvent, [event for event, _keys in pending])
     now = timezone.now()
-    OutboxDelivery.objects.bulk_create(
-        [OutboxDelivery(event=event, subscriber=key, next_attempt_at=now) for event, keys in pending for key in keys],
-        ignore_conflicts=True,
-    )
+    create_rows(OutboxDelivery, [OutboxDelivery(event=event, subscriber=key, next_attempt_at=now)
+                                 for event, keys in pending for key in keys], ignore_conflicts=True)
     for event, keys in pending:
         if keys:
             _schedule_after_commit(event)
@@ -251,7 +250,7 @@ def _attempt(delivery, now) -> bool:
     try:
         if handler is None:
             raise LookupError(f"no handler is subscribed as {delivery.subscriber!r} to {delivery.event.name!r}")
-        with transaction.atomic():
+        with _handler_savepoint():
             if delivery.subscriber in _WANT_EVENT:
                 handler(delivery.event.payload, event=delivery.event)
             else:
@@ -270,6 +269,42 @@ def _attempt(delivery, now) -> bool:
     delivery.status = OutboxDelivery.Status.DELIVERED
     delivery.delivered_at = now
     return True
+
+
+@contextmanager
+def _handler_savepoint():
+    """`transaction.atomic()` for one handler inside the delivering transaction, less
+    the RELEASE once it succeeds: a handler's failure rolls back to its savepoint (its
+    own writes only, and its on-commit callbacks), a success keeps the savepoint open
+    until the transaction ends. The next handler's savepoint opens inside it, and
+    rolling back to that one leaves the earlier handler's writes alone, so one failing
+    subscriber still never undoes another's work; an order's five subscribers cost five
+    statements around them instead of ten."""
+    connection = transaction.get_connection(router.db_for_write(OutboxDelivery))
+    if not connection.in_atomic_block or connection.needs_rollback or not connection.features.uses_savepoints:
+        with transaction.atomic():
+            yield
+        return
+    sid = connection.savepoint()
+    connection.savepoint_ids.append(sid)
+    try:
+        yield
+    except BaseException:
+        _back_to(connection, sid)
+        raise
+    else:
+        if connection.needs_rollback:  # a swallowed failure inside: atomic() rolls back to its savepoint too
+            _back_to(connection, sid)
+    finally:
+        connection.savepoint_ids.pop()
+
+
+def _back_to(connection, sid) -> None:
+    connection.needs_rollback = False
+    try:
+        connection.savepoint_rollback(sid)
+    except DatabaseError:
+        connection.needs_rollback = True  # the transaction is lost: the outer block rolls it back
 
 
 def _settle(event_id: int, now) -> None:
@@ -308,9 +343,10 @@ def dispatch(event_id: int, now=None) -> int:
     tasks run eagerly), so its deliveries go in one transaction: one statement
     locks them all, each handler runs in its own savepoint as in `deliver`, the
     delivered ones are marked in one UPDATE and the event is settled once. An
-    order's five subscribers cost 17 statements around their handlers instead
-    of 46, with `deliver`'s guarantees: a handler's writes commit exactly when
-    its delivery is marked done, and a failing one rolls back only its own."""
+    order's five subscribers cost 12 statements around their handlers instead
+    of 46 (each savepoint stays open until the commit, `_handler_savepoint`),
+    with `deliver`'s guarantees: a handler's writes commit exactly when its
+    delivery is marked done, and a failing one rolls back only its own."""
     now = now or timezone.now()
     with transaction.atomic():
         batch = _DUE_OF_EVENT.objects(event_id, now)
@@ -318,13 +354,29 @@ def dispatch(event_id: int, now=None) -> int:
             return 0
         delivered = [d for d in batch if _attempt(d, now)]
         if delivered:
-            OutboxDelivery.objects.filter(pk__in=[d.pk for d in delivered]).update(
-                attempts=F("attempts") + 1, status=OutboxDelivery.Status.DELIVERED, delivered_at=now,
-                updated_at=timezone.now())
+            _mark_delivered([d.pk for d in delivered], now)
         for failed in (d for d in batch if d.status != OutboxDelivery.Status.DELIVERED):
             failed.save(update_fields=["attempts", "last_error", "status", "next_attempt_at", "updated_at"])
         _settle(event_id, now)
     return len(delivered)
+
+
+def _mark_delivered(ids, now) -> None:
+    """The delivered ones of a batch, in one UPDATE written once per batch size (the
+    ORM built it after every order for more CPU than running it)."""
+    connection = connections[router.db_for_write(OutboxDelivery)]
+    adapt = connection.ops.adapt_datetimefield_value
+    with connection.cursor() as cursor:
+        cursor.execute(_mark_delivered_sql(connection.alias, len(ids)),
+                       [OutboxDelivery.Status.DELIVERED.value, adapt(now), adapt(timezone.now()), *ids])
+
+
+@functools.lru_cache(maxsize=64)
+def _mark_delivered_sql(alias, count) -> str:
+    q = connections[alias].ops.quote_name
+    return (f"UPDATE {q(OutboxDelivery._meta.db_table)} SET {q('attempts')} = {q('attempts')} + 1, "
+            f"{q('status')} = %s, {q('delivered_at')} = %s, {q('updated_at')} = %s "
+            f"WHERE {q('id')} IN ({', '.join(['%s'] * count)})")
 
 
 def dispatch_pending(limit: int = 500, now=None) -> int:

@@ -22,6 +22,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from shopyard.core.bulk_sql import create_rows
 from shopyard.core.errors import NotFound, ValidationFailed
 from shopyard.core.events import backoff
 from shopyard.core.validation import check_id
@@ -90,11 +91,8 @@ def notify(*, user, kind, context: dict, event_id=None, shop_id=None, channels=N
     link = _link(kind, context)
     title, body = render(kind, language, {**context, "user": user, "link": settings.BASE_URL.rstrip("/") + link})
     if Channel.INBOX in channels:
-        Message.objects.bulk_create(
-            [Message(user=user, shop_id=shop_id, kind=kind, event_id=event_id, language=language, title=title,
-                     body=body, link=link)],
-            ignore_conflicts=True,
-        )
+        create_rows(Message, [Message(user=user, shop_id=shop_id, kind=kind, event_id=event_id, language=language,
+                                      title=title, body=body, link=link)], ignore_conflicts=True)
     rows = []
     if Channel.EMAIL in channels and user.email:
         rows.append(Outgoing(user=user, kind=kind, channel=Channel.EMAIL, event_id=event_id, address=user.email,

@@ -16,6 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from shopyard.core.bulk_sql import create_rows
 from shopyard.core.errors import Conflict, NotFound
 from shopyard.core.events import emit
 from shopyard.core.money import money_str
@@ -52,10 +53,10 @@ def event_payload(order) -> dict:
 
 
 def record_change(order, from_status, to_status, action, actor, note=""):
-    OrderStatusChange.objects.create(
+    create_rows(OrderStatusChange, [OrderStatusChange(
         order=order, from_status=from_status, to_status=to_status, action=action,
         actor=actor if getattr(actor, "pk", None) else None, actor_label=actor_label(actor), note=note[:200],
-    )
+    )])
 
 
 def check_not_held(order, action) -> None:
@@ -169,13 +170,14 @@ def create_order(*, actor, shop, checkout_id, number, currency, subtotal, shippi
     """Write a new order awaiting payment with its lines (already priced by
     checkout), each line's adjustment rows (`adjustments[i]` for `lines[i]`), the
     shipping fee's, and its first history row. Lines are kept on `order.line_list`."""
-    order = Order.objects.create(
+    # its rows go in by SQL written once (core.bulk_sql.create_rows): an order is placed often
+    [order] = create_rows(Order, [Order(
         pay_within_minutes=pay_within_minutes or None,  # an offer's shorter time to pay (queries.payment_deadline)
         number=number, checkout_id=checkout_id, user=actor, shop=shop, currency=currency, subtotal=subtotal,
         discount_total=discount_total, shipping_fee=shipping_fee, shipping_discount=shipping_discount, total=total,
         shipping_address=address, note=note, status=Status.PENDING_PAYMENT,
-    )
-    order.line_list = OrderLine.objects.bulk_create([
+    )])
+    order.line_list = create_rows(OrderLine, [
         OrderLine(order=order, **{"net_total": line["line_total"], **line}) for line in lines])
     rows = []
     for line, line_rows in zip(order.line_list, adjustments or [[] for _l in lines], strict=True):
@@ -184,7 +186,7 @@ def create_order(*, actor, shop, checkout_id, number, currency, subtotal, shippi
     order.shipping_adjustment_list = [OrderAdjustment(order=order, line=None, **row) for row in shipping_adjustments]
     rows += order.shipping_adjustment_list
     if rows:
-        OrderAdjustment.objects.bulk_create(rows)
+        create_rows(OrderAdjustment, rows)
     record_change(order, "", Status.PENDING_PAYMENT, "place", actor)
     emit("order.placed", **event_payload(order))
     return order

@@ -22,6 +22,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from shopyard.core.bulk_sql import create_rows
 from shopyard.core.errors import BadRequest, Conflict, InvalidTransition, NotFound, ValidationFailed
 from shopyard.core.events import emit
 from shopyard.core.money import Money, money_str
@@ -94,13 +95,12 @@ def create_payment(*, orders, actor=None, user=None, method=None) -> Payment:
     total = Money.zero(orders[0].currency)
     for order in orders:
         total = total + Money(order.total, order.currency)
-    payment = Payment.objects.create(
+    # written by SQL composed once (core.bulk_sql.create_rows): every checkout makes one
+    [payment] = create_rows(Payment, [Payment(
         reference=f"PAY{secrets.token_hex(10).upper()}", user_id=orders[0].user_id, gateway=method or default_method(),
         amount=total.quantize().to_storage(), currency=total.currency,
-    )
-    Payment.orders.through.objects.bulk_create(
-        [Payment.orders.through(payment_id=payment.pk, order_id=o.pk) for o in orders]
-    )
+    )])
+    create_rows(Payment.orders.through, [Payment.orders.through(payment_id=payment.pk, order_id=o.pk) for o in orders])
     return payment
 
 
