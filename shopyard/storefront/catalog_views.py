@@ -399,6 +399,7 @@ def _product_context(request, pk, *, now=None, live_stock=None):
         price_range = format_price(p.min_price, p.currency)
     else:
         price_range = f"{format_price(p.min_price, p.currency)} – {format_price(p.max_price, p.currency)}"
+    path = seo.product_path(p.pk, p.slug)
     script_data = {
         "attributes": [{"id": a["id"], "options": [o["id"] for o in a["options"]]} for a in matrix["attributes"]],
         "skus": [{"id": s.pk, "options": item["options"], "stock": s.stock_count, "price": s.price_text,
@@ -430,8 +431,8 @@ def _product_context(request, pk, *, now=None, live_stock=None):
         "price_changes_at": priced_skus.changes_at,
         "group_changes_at": group_changes_at,
         "seo": seo.product_seo(request, p, skus=skus, cover_url=next(iter(slides.values()), ("", ""))[1],
-                               rating=seo.rating_for(p.pk)),
-        "share_url": seo.share_url(request, seo.product_path(p.pk, p.slug), "product"),
+                               rating=seo.rating_for(p.pk), path=path),
+        "share_url": seo.share_url(request, path, "product"),
     }
 
 
