@@ -346,12 +346,20 @@ def _stock_text(count: int) -> str:
     return _("%(n)s in stock") % {"n": count} if count > 0 else _("Out of stock")
 
 
+def _product_rows(pk):
+    """The product page's catalogue rows, with its description's sanitised HTML: kept
+    with them in the fragment cache, as it changes only with the description (the entry's
+    name changed with what it holds: an entry kept by the previous release has none)."""
+    p = product_rows(pk, with_category=True)
+    p.description_html = rich_text.render(p.body)
+    return p
+
+
 def _product_context(request, pk, *, now=None, live_stock=None):
     # the catalogue rows are kept per catalogue version; the stock shown is always read by this request:
     # with the rows when they are read (product_rows), apart when they were kept
     read = []
-    p = fragments.get_or_build("product", str(pk),
-                               lambda: read.append(product_rows(pk, with_category=True)) or read[0])
+    p = fragments.get_or_build("product_page", str(pk), lambda: read.append(_product_rows(pk)) or read[0])
     if not read:
         p = with_live_stock(p, live_stock() if live_stock else stock_levels(pk))
     matrix = option_matrix(p)
@@ -423,7 +431,7 @@ def _product_context(request, pk, *, now=None, live_stock=None):
         "qa_count": qa_count,
         "qa_questions": qa_questions,
         "attributes": p.attribute_list,
-        "description_html": rich_text.render(p.body),
+        "description_html": p.description_html,
         "max_quantity": max_units_per_sku(),
         "flash_badge": flash_badges.get(selected.pk) if selected else next(iter(flash_badges.values()), None),
         "flash_changes_at": flash_changes_at,
