@@ -359,7 +359,11 @@ def _product_context(request, pk, *, now=None, live_stock=None):
     # the catalogue rows are kept per catalogue version; the stock shown is always read by this request:
     # with the rows when they are read (product_rows), apart when they were kept
     read = []
-    p = fragments.get_or_build("product_page", str(pk), lambda: read.append(_product_rows(pk)) or read[0])
+    # and the answered questions (问大家: their count and the newest few, in one query)
+    p, (qa_count, qa_questions) = fragments.get_or_build_many([
+        ("product_page", str(pk), lambda: read.append(_product_rows(pk)) or read[0]),
+        ("qa", str(pk), lambda: product_qa_block(pk)),
+    ])
     if not read:
         p = with_live_stock(p, live_stock() if live_stock else stock_levels(pk))
     matrix = option_matrix(p)
@@ -401,8 +405,6 @@ def _product_context(request, pk, *, now=None, live_stock=None):
     is_favourite = False
     if request.user.is_authenticated:
         is_favourite = Favourite.objects.filter(user=request.user, product_id=p.pk).exists()
-    # 问大家: the answered questions' count and the newest few, in one query
-    qa_count, qa_questions = fragments.get_or_build("qa", str(p.pk), lambda: product_qa_block(p.pk))
     if p.min_price == p.max_price:
         price_range = format_price(p.min_price, p.currency)
     else:
