@@ -346,22 +346,13 @@ def _stock_text(count: int) -> str:
     return _("%(n)s in stock") % {"n": count} if count > 0 else _("Out of stock")
 
 
-def _product_rows(pk):
-    """The product page's catalogue rows, with its description's sanitised HTML: kept
-    with them in the fragment cache, as it changes only with the description (the entry's
-    name changed with what it holds: an entry kept by the previous release has none)."""
-    p = product_rows(pk, with_category=True)
-    p.description_html = rich_text.render(p.body)
-    return p
-
-
 def _product_context(request, pk, *, now=None, live_stock=None):
     # the catalogue rows are kept per catalogue version; the stock shown is always read by this request:
     # with the rows when they are read (product_rows), apart when they were kept
     read = []
     # and the answered questions (问大家: their count and the newest few, in one query)
     p, (qa_count, qa_questions) = fragments.get_or_build_many([
-        ("product_page", str(pk), lambda: read.append(_product_rows(pk)) or read[0]),
+        ("product", str(pk), lambda: read.append(product_rows(pk, with_category=True)) or read[0]),
         ("qa", str(pk), lambda: product_qa_block(pk)),
     ])
     if not read:
@@ -433,7 +424,7 @@ def _product_context(request, pk, *, now=None, live_stock=None):
         "qa_count": qa_count,
         "qa_questions": qa_questions,
         "attributes": p.attribute_list,
-        "description_html": p.description_html,
+        "description_html": rich_text.render(p.body),
         "max_quantity": max_units_per_sku(),
         "flash_badge": flash_badges.get(selected.pk) if selected else next(iter(flash_badges.values()), None),
         "flash_changes_at": flash_changes_at,

@@ -94,17 +94,6 @@ def django_include(context, name: str, **values):
                                            **values})))
 
 
-@pass_context
-def part(context, name: str, **values):
-    """A Jinja2 part that Django pages include too (their template of the same name renders
-    it with `{% jinja %}`), given what django_include gives: the request, the CSRF token and
-    `values`. One home for its markup, and a tenth of the CPU of rendering it in Django's
-    language on every product page."""
-    template = context.environment.get_template(name)
-    return Markup(template.render({"request": context.get("request"), "csrf_token": context.get("csrf_token"),
-                                   **values}))
-
-
 def environment(**options) -> Environment:
     options["keep_trailing_newline"] = True  # as Django's templates: a file's last newline is output
     # Django's escaping (&#x27; and &quot;), not MarkupSafe's (&#39;, &#34;): the same bytes as before;
@@ -115,7 +104,7 @@ def environment(**options) -> Environment:
     env.globals.update({
         "_": gettext, "pgettext": pgettext, "trans": trans, "ntrans": ntrans, "url": kept_reverse, "static": static,
         "get_language": get_language, "dj_date": dj_date, "json_script": json_script, "csrf_input": csrf_input,
-        "django_include": django_include, "part": part,
+        "django_include": django_include,
     })
     env.filters["dj_urlencode"] = urlencode  # Django's urlencode filter (quote, "/" kept), not Jinja2's
     return env
