@@ -12,6 +12,8 @@ import functools
 import logging
 from datetime import datetime, timedelta
 
+from django.db import connections, router
+from django.db.models.sql import InsertQuery
 from django.utils import timezone
 
 from shopyard.core.bulk_sql import create_rows
@@ -52,8 +54,36 @@ def write_events(*, events: list, user_id=None, visitor: str = "") -> int:
         return 0
     rows = [BehaviourEvent(kind=kind, user_id=user_id, visitor=visitor[:VISITOR_MAX], product_id=pid, query=query,
                            created_at=at) for kind, pid, query, at in events[:MAX_PER_REQUEST]]
-    BehaviourEvent.objects.bulk_create(rows)
+    _insert(rows)
     return len(rows)
+
+
+_INSERT_FIELDS = [f for f in BehaviourEvent._meta.concrete_fields if not f.primary_key]
+_ONE_ROW = {}  # alias -> the INSERT bulk_create runs for one row
+
+
+def _insert(rows) -> None:
+    """`bulk_create(rows)`; for one row (a product page's view, the usual request) the same
+    INSERT with its SQL built once per database: bulk_create's own work (a transaction
+    around the one statement, building and compiling the INSERT) cost more CPU than the
+    write. One statement is atomic by itself, so no transaction is opened for it."""
+    if len(rows) != 1:
+        BehaviourEvent.objects.bulk_create(rows)
+        return
+    alias = router.db_for_write(BehaviourEvent)
+    connection = connections[alias]
+    params = [f.get_db_prep_save(f.pre_save(rows[0], True), connection) for f in _INSERT_FIELDS]
+    sql = _ONE_ROW.get(alias)
+    if sql is None:
+        query = InsertQuery(BehaviourEvent)
+        query.insert_values(_INSERT_FIELDS, rows)
+        [(sql, built)] = query.get_compiler(using=alias).as_sql()
+        if list(built) != params:  # a backend that writes the values in another order or form
+            BehaviourEvent.objects.bulk_create(rows)
+            return
+        _ONE_ROW[alias] = sql
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
 
 
 def claim_visitor_events(*, visitor: str, user_id) -> int:

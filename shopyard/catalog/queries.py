@@ -1,5 +1,7 @@
 """Catalogue reads shared by pages and the API, each a fixed number of queries."""
 
+import functools
+
 from django.db.models import Exists, F, OuterRef, Prefetch, Q, Sum
 from django.http import Http404
 
@@ -247,11 +249,17 @@ _LIVE_READ = PreparedRead(Sku, lambda product_id: Sku.objects.filter(product_id=
 
 
 def stock_levels(product_id) -> dict[int, int]:
-    """Units on hand per active SKU of the product, read live (one indexed query)."""
+    """Units on hand per active SKU of the product, read live (one indexed query, compiled
+    once: every product page whose rows the fragment cache kept reads it)."""
+    return dict(_stock_levels().rows(product_id))
+
+
+@functools.cache
+def _stock_levels() -> PreparedRead:
     from shopyard.inventory.models import StockLevel
 
-    rows = StockLevel.objects.filter(sku__product_id=product_id, sku__is_active=True).order_by("sku_id")
-    return dict(rows.values_list("sku_id", "quantity"))
+    return PreparedRead(StockLevel, lambda product_id: StockLevel.objects.filter(
+        sku__product_id=product_id, sku__is_active=True).order_by("sku_id").values_list("sku_id", "quantity"))
 
 
 def with_live_stock(product, levels: dict[int, int]):

@@ -16,14 +16,10 @@ and moments compared as they are (a backend adapts a datetime its own way, SQLit
 text; the kept parameter is adapted the same way on each call).
 """
 
-import copy
-import threading
 from datetime import UTC, datetime, timedelta
-from itertools import chain
 
 from django.db import connections, router
 from django.db.models.query import get_related_populators
-from django.db.models.sql.constants import MULTI
 
 # an id no row has; its place in the compiled parameters is where the real id goes
 MARKER = 7036874417766391
@@ -49,8 +45,8 @@ class PreparedRead:
         # moments are a microsecond apart
         self.markers = tuple(MARKER + n if kind == "id" else f"{TEXT_MARKER}{n}" if kind == "text"
                              else MOMENT_MARKER + timedelta(microseconds=n) for n, kind in enumerate(kinds))
-        self._prepared = {}  # alias -> (compiler, sql, params, [(position, variable index)])
-        self._converters = {}  # (alias, thread) -> the compiler's converters of the selected columns
+        self._prepared = {}  # alias -> (compiler, sql, params, [(position, variable index)], converters, trim)
+        self._builders = {}  # alias -> what objects() builds instances with
 
     def _prepare(self, alias):
         prepared = self._prepared.get(alias)
@@ -65,12 +61,19 @@ class PreparedRead:
                      if type(value) in (int, str, datetime) and value in seen]
             if {n for _i, n in where} != set(range(len(self.markers))):
                 raise ValueError("the queryset does not hold every variable as a parameter")
-            prepared = self._prepared[alias] = (compiler, sql, tuple(params), where)
+            # what results_iter() works out again on every call: each column's converters
+            # (a fifth of a product page's reads), and for model rows how to build the objects
+            fields = [s[0] for s in compiler.select[0:compiler.col_count]]
+            if compiler.has_composite_fields(fields):
+                raise ValueError("composite fields are not supported")
+            converters = list(compiler.get_converters(fields).items())
+            trim = compiler.col_count if compiler.has_extra_select else None
+            prepared = self._prepared[alias] = (compiler, sql, tuple(params), where, converters, trim)
         return prepared
 
     def _run(self, *values):
         alias = router.db_for_read(self.model)
-        compiler, sql, params, where = self._prepare(alias)
+        compiler, sql, params, where, converters, trim = self._prepare(alias)
         params = list(params)
         adapt = None
         for i, n in where:
@@ -79,35 +82,45 @@ class PreparedRead:
                 params[i] = adapt(values[n])
             else:
                 params[i] = values[n]
-        run = copy.copy(compiler)
-        run.connection = connections[alias]  # this thread's connection
-        run.as_sql = lambda *args, **kwargs: (sql, params)
-        results = run.execute_sql(MULTI)
-        # what results_iter does, with the converters found once per thread: Django looked
-        # them up on every call, column by column, for about a tenth of a kept read's CPU
-        converters = self._converters.get((alias, threading.get_ident()))
-        if converters is None:
-            fields = [s[0] for s in run.select[0:run.col_count]]
-            if run.has_composite_fields(fields):
-                return alias, run, run.results_iter(results)
-            converters = self._converters[alias, threading.get_ident()] = run.get_converters(fields)
-        rows = chain.from_iterable(results)
-        return alias, run, run.apply_converters(rows, converters) if converters else rows
+        # what the compiler's execute_sql(MULTI) and results_iter() do, with what _prepare kept
+        connection = connections[alias]  # this thread's connection
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+        if trim is not None:
+            rows = [row[:trim] for row in rows]
+        if converters:
+            rows = list(map(list, rows))
+            for row in rows:
+                for pos, (convs, expression) in converters:
+                    value = row[pos]
+                    for converter in convs:
+                        value = converter(value, expression, connection)
+                    row[pos] = value
+        return alias, compiler, rows
 
     def rows(self, *values) -> list:
         """The tuples of a `values_list` queryset."""
-        _alias, _run, rows = self._run(*values)
+        _alias, _compiler, rows = self._run(*values)
         return [tuple(row) for row in rows]
+
+    def _builder(self, alias, compiler):
+        """How `objects()` turns a row into instances: the columns of the model, its joined
+        models' populators and the annotations' positions, worked out once per alias."""
+        built = self._builders.get(alias)
+        if built is None:
+            klass_info = compiler.klass_info
+            start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
+            init_list = [f[0].target.attname for f in compiler.select[start:end]]
+            built = self._builders[alias] = (klass_info["model"], start, end, init_list,
+                                             get_related_populators(klass_info, compiler.select, alias),
+                                             compiler.annotation_col_map)
+        return built
 
     def objects(self, *values) -> list:
         """The model instances (with select_related and annotations) of a model queryset."""
-        alias, run, rows = self._run(*values)
-        klass_info = run.klass_info
-        start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
-        init_list = [f[0].target.attname for f in run.select[start:end]]
-        populators = get_related_populators(klass_info, run.select, alias)
-        annotations = run.annotation_col_map
-        model_cls = klass_info["model"]
+        alias, compiler, rows = self._run(*values)
+        model_cls, start, end, init_list, populators, annotations = self._builder(alias, compiler)
         out = []
         for row in rows:
             obj = model_cls.from_db(alias, init_list, row[start:end])

@@ -360,8 +360,11 @@ def _product_context(request, pk, *, now=None, live_stock=None):
     # the catalogue rows are kept per catalogue version; the stock shown is always read by this request:
     # with the rows when they are read (product_rows), apart when they were kept
     read = []
-    p = fragments.get_or_build("product", str(pk),
-                               lambda: read.append(product_rows(pk, with_category=True)) or read[0])
+    # and the answered questions (问大家: their count and the newest few, in one query)
+    p, (qa_count, qa_questions) = fragments.get_or_build_many([
+        ("product", str(pk), lambda: read.append(product_rows(pk, with_category=True)) or read[0]),
+        ("qa", str(pk), lambda: product_qa_block(pk)),
+    ])
     if not read:
         p = with_live_stock(p, live_stock() if live_stock else stock_levels(pk))
     matrix = option_matrix(p)
@@ -403,12 +406,11 @@ def _product_context(request, pk, *, now=None, live_stock=None):
     is_favourite = False
     if request.user.is_authenticated:
         is_favourite = Favourite.objects.filter(user=request.user, product_id=p.pk).exists()
-    # 问大家: the answered questions' count and the newest few, in one query
-    qa_count, qa_questions = fragments.get_or_build("qa", str(p.pk), lambda: product_qa_block(p.pk))
     if p.min_price == p.max_price:
         price_range = format_price(p.min_price, p.currency)
     else:
         price_range = f"{format_price(p.min_price, p.currency)} – {format_price(p.max_price, p.currency)}"
+    path = seo.product_path(p.pk, p.slug)
     script_data = {
         "attributes": [{"id": a["id"], "options": [o["id"] for o in a["options"]]} for a in matrix["attributes"]],
         "skus": [{"id": s.pk, "options": item["options"], "stock": s.stock_count, "price": s.price_text,
@@ -440,8 +442,8 @@ def _product_context(request, pk, *, now=None, live_stock=None):
         "price_changes_at": priced_skus.changes_at,
         "group_changes_at": group_changes_at,
         "seo": seo.product_seo(request, p, skus=skus, cover_url=next(iter(slides.values()), ("", ""))[1],
-                               rating=seo.rating_for(p.pk)),
-        "share_url": seo.share_url(request, seo.product_path(p.pk, p.slug), "product"),
+                               rating=seo.rating_for(p.pk), path=path),
+        "share_url": seo.share_url(request, path, "product"),
     }
 
 

@@ -13,12 +13,17 @@ MarkupSafe writes &#39;, &#34;). Other pages stay in Django's language; they ren
 card through `{% product_card %}` and a Jinja2 part of a page through `{% jinja %}`.
 """
 
+import html
 
+from django.conf import settings
 from django.template import Context, engines
+from django.template.base import TextNode
 from django.template.defaultfilters import date as date_filter
+from django.template.defaultfilters import urlencode
 from django.templatetags.static import static
 from django.utils import formats, timezone
-from django.utils.html import conditional_escape, escape, format_html, json_script
+from django.utils.html import conditional_escape, format_html, json_script
+from django.utils.safestring import SafeString
 from django.utils.translation import (
     get_language,
     gettext,
@@ -39,11 +44,15 @@ def _shown(value) -> str:
 
 
 def _escaped(value):
-    """A value as `{{ value }}` writes it in a Django template: shown, then escaped. Plain text
-    (most values: titles, prices, URLs) is neither localised nor moved in time, so it is escaped
-    at once; a product card writes some ten values, a product page about ninety."""
-    if type(value) is str:
-        return escape(value)
+    """A value as `{{ value }}` writes it in a Django template: shown, then escaped. A plain
+    text (most values of a page) and a whole number (without thousands separators) skip
+    the localising and conditional escape, which give them back as they are: a product
+    page writes about ninety values."""
+    kind = type(value)
+    if kind is str:
+        return SafeString(html.escape(value))  # django.utils.html.escape
+    if kind is int and not settings.USE_THOUSAND_SEPARATOR:
+        return SafeString(value)  # formats.localize: the digits, marked safe
     return conditional_escape(_shown(value))
 
 
@@ -74,6 +83,13 @@ def csrf_input(context):
 def django_include(context, name: str, **values):
     """`{% include name with ... %}` of a Django template that other Django pages share."""
     template = engines["django"].get_template(name).template
+    text = getattr(template, "_shopyard_text", None)
+    if text is None:
+        # a template of text alone (a style sheet) is its text: kept on the (cached) template
+        nodes = template.nodelist
+        text = template._shopyard_text = "".join(n.s for n in nodes) if all(type(n) is TextNode for n in nodes) else ""
+    if text:
+        return Markup(text)
     return Markup(template.render(Context({"request": context.get("request"), "csrf_token": context.get("csrf_token"),
                                            **values})))
 
@@ -90,6 +106,7 @@ def environment(**options) -> Environment:
         "get_language": get_language, "dj_date": dj_date, "json_script": json_script, "csrf_input": csrf_input,
         "django_include": django_include,
     })
+    env.filters["dj_urlencode"] = urlencode  # Django's urlencode filter (quote, "/" kept), not Jinja2's
     return env
 
 

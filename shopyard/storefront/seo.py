@@ -85,29 +85,36 @@ def json_ld(data) -> str:
 
 def page_seo(request, *, title: str, description: str, path: str, image: str = "", kind: str = "website",
              structured=None) -> dict:
-    canonical = request.build_absolute_uri(path)
+    return _head(request, title=title, plain=_plain(description), canonical=request.build_absolute_uri(path),
+                 image=image, kind=kind, structured=structured)
+
+
+def _head(request, *, title: str, plain: str, canonical: str, image: str, kind: str, structured) -> dict:
     return {
         "title": title,
-        "description": _plain(description),
+        "description": plain,
         "canonical": canonical,
-        "og": {"type": kind, "title": title, "description": _plain(description), "url": canonical,
+        "og": {"type": kind, "title": title, "description": plain, "url": canonical,
                "image": request.build_absolute_uri(image) if image else "", "site_name": _("Shopyard")},
         "json_ld": json_ld(structured) if structured else "",
     }
 
 
-def product_seo(request, product, *, skus, cover_url: str, rating=None) -> dict:
+def product_seo(request, product, *, skus, cover_url: str, rating=None, path=None) -> dict:
     """Title, description, canonical, Open Graph and JSON-LD `Product` for a product page.
-    The seller's SEO title and description win; defaults come from the product."""
-    path = product_path(product.pk, product.slug)
+    The seller's SEO title and description win; defaults come from the product. `path`:
+    the product's path when the page has it already. The description is made plain and
+    the canonical URL built once (they were three times and twice a page)."""
+    path = path or product_path(product.pk, product.slug)
+    canonical = request.build_absolute_uri(path)
     title = product.seo_title or f"{product.label} · {localized(product.shop, 'name')}"
-    description = product.seo_description or product.body or product.label
+    plain = _plain(product.seo_description or product.body or product.label)
     in_stock = any(getattr(s, "stock_count", 0) > 0 for s in skus)
     offer = {
         "@type": "AggregateOffer" if product.min_price != product.max_price else "Offer",
         "priceCurrency": product.currency,
         "availability": "https://schema.org/InStock" if in_stock else "https://schema.org/OutOfStock",
-        "url": request.build_absolute_uri(path),
+        "url": canonical,
     }
     if offer["@type"] == "Offer":
         offer["price"] = money_str(product.min_price, product.currency)
@@ -116,8 +123,8 @@ def product_seo(request, product, *, skus, cover_url: str, rating=None) -> dict:
                      highPrice=money_str(product.max_price, product.currency), offerCount=len(skus))
     data = {
         "@context": "https://schema.org", "@type": "Product", "name": product.label,
-        "description": _plain(description), "sku": skus[0].code if skus else str(product.pk),
-        "url": request.build_absolute_uri(path), "offers": offer,
+        "description": plain, "sku": skus[0].code if skus else str(product.pk),
+        "url": canonical, "offers": offer,
     }
     if cover_url:
         data["image"] = [request.build_absolute_uri(cover_url)]
@@ -126,8 +133,8 @@ def product_seo(request, product, *, skus, cover_url: str, rating=None) -> dict:
     if rating:
         average, count = rating
         data["aggregateRating"] = {"@type": "AggregateRating", "ratingValue": str(average), "reviewCount": count}
-    return page_seo(request, title=title, description=description, path=path, image=cover_url, kind="product",
-                    structured=data)
+    return _head(request, title=title, plain=plain, canonical=canonical, image=cover_url, kind="product",
+                 structured=data)
 
 
 # --- share links ------------------------------------------------------------------------
