@@ -163,7 +163,7 @@ if DATABASE_URL:
     )}
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         # query counts and times for the metrics page (django-prometheus wraps Django's backend)
-        DATABASES["default"]["ENGINE"] = "django_prometheus.db.backends.postgresql"
+        DATABASES["default"]["ENGINE"] = "shopyard.core.db_backends.postgresql"
         # an unreachable server fails the request (503) within this time instead of hanging
         DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
             "connect_timeout", int(env("DB_CONNECT_TIMEOUT", "5")))
@@ -172,7 +172,7 @@ else:
     SHOPYARD_HOME.mkdir(parents=True, exist_ok=True)  # SQLite cannot create its own folder
     DATABASES = {
         "default": {
-            "ENGINE": "django_prometheus.db.backends.sqlite3",
+            "ENGINE": "shopyard.core.db_backends.sqlite3",
             "NAME": str(SQLITE_PATH),
             # IMMEDIATE transactions take the write lock up front, so two writers
             # queue on the busy timeout instead of deadlocking on lock upgrade.
@@ -194,7 +194,7 @@ REPLICA_DATABASES = []
 for _n, _url in enumerate(u.strip() for u in env("DATABASE_REPLICA_URLS", "").split(",") if u.strip()):
     _replica = dj_database_url.parse(
         _url, conn_max_age=int(env("DB_CONN_MAX_AGE", "60")), conn_health_checks=True)
-    _replica["ENGINE"] = "django_prometheus.db.backends.postgresql"
+    _replica["ENGINE"] = "shopyard.core.db_backends.postgresql"
     _replica.setdefault("OPTIONS", {}).setdefault("connect_timeout", int(env("DB_CONNECT_TIMEOUT", "5")))
     _replica["OPTIONS"].update(_SERVER_SIDE_BINDING)
     _replica["TEST"] = {"MIRROR": "default"}  # tests read the test database through it
