@@ -77,6 +77,16 @@ def test_an_operators_category_edit_shows_at_once(admin_client, shop, fragment_s
     html = admin_client.get(f"/c/{category.slug}/", **ZH).content.decode()
     assert "<h1 class=\"page-title\">茶器</h1>" in html and f'href="/p/{product.pk}-' in html
 
+    # a top-level category renamed: the header's menu shows the new name at the next request
+    assert ">家居</a>" in html
+    form = {"name": "居家", "name_en": "Home", "slug": parent.slug, "position": 0,
+            "children-TOTAL_FORMS": 0, "children-INITIAL_FORMS": 0}
+    with django_capture_on_commit_callbacks(execute=True):
+        assert admin_client.post(f"/admin/catalog/category/{parent.pk}/change/", form).status_code == 302
+    html = admin_client.get(f"/c/{category.slug}/", **ZH).content.decode()
+    menu = html[html.index('<nav class="catnav"'):html.index("</nav>", html.index('<nav class="catnav"'))]
+    assert ">居家</a>" in menu and ">家居</a>" not in menu
+
 
 def test_a_kept_promotion_badge_goes_when_the_promotion_ends(client, shop, fragment_seconds,
                                                              django_capture_on_commit_callbacks):

@@ -31,8 +31,9 @@ class StorefrontConfig(AppConfig):
 
         for name in CATALOGUE_EVENTS:
             subscribe(name, bump, key="storefront.page_cache")
-        from .services import on_category_slug_changed, on_shop_slug_changed
+        from .services import on_category_changed, on_category_slug_changed, on_shop_slug_changed
 
         # old slugs answer with a 301 (docs/seo.md)
         subscribe("shop_slug.changed", on_shop_slug_changed, key="storefront.shop_slug_history")
         subscribe("category_slug.changed", on_category_slug_changed, key="storefront.category_slug_history")
+        subscribe("category.changed", on_category_changed, key="storefront.category_tree")

@@ -10,15 +10,21 @@ page cache keeps, never run it)."""
 from django.conf import settings
 from django.core.cache import cache
 
+TREE_KEY = "storefront:category-tree"
+
 
 def _categories():
     from shopyard.catalog.queries import category_tree
 
-    tree = cache.get("storefront:category-tree")
+    tree = cache.get(TREE_KEY)
     if tree is None:
         tree = category_tree()
-        cache.set("storefront:category-tree", tree, 60)
+        cache.set(TREE_KEY, tree, 60)
     return tree
+
+
+def forget_category_tree() -> None:
+    cache.delete(TREE_KEY)
 
 
 def _cart_count(request):

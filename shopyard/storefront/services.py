@@ -14,6 +14,7 @@ from shopyard.core import images
 from shopyard.core.errors import ValidationFailed
 from shopyard.core.events import emit
 
+from .context_processors import forget_category_tree
 from .models import FeaturedCategory, HomeBanner
 
 BANNER_MAX_BYTES = 5 * 1024 * 1024
@@ -145,3 +146,9 @@ def on_shop_slug_changed(payload) -> None:
 def on_category_slug_changed(payload) -> None:
     record_slug_change(kind="category", object_id=payload["category_id"], old_slug=payload["old_slug"],
                        slug=payload["slug"])
+
+
+def on_category_changed(payload) -> None:
+    """The header's category menu (context_processors._categories) is read again at the next
+    request: an operator's rename, move or delete shows at once, not when the kept tree expires."""
+    forget_category_tree()
