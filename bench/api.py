@@ -24,7 +24,7 @@ import urllib.request
 import uuid
 
 sys.path.insert(0, os.path.dirname(__file__))
-from _harness import PY, ROOT, environment, gunicorn, manage, wrk  # noqa: E402
+from _harness import PY, ROOT, analyze, environment, gunicorn, manage, wrk  # noqa: E402
 
 SORTS = ("newest", "price_asc", "price_desc", "sales")
 
@@ -43,13 +43,6 @@ def product_ids(env, n):
     )
     return json.loads(subprocess.run([PY, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True,
                                      check=True).stdout)
-
-
-def analyze(env):
-    """A freshly bulk-loaded PostgreSQL table has no statistics until autovacuum
-    gets to it; a production database has them."""
-    if "DATABASE_URL" in env:
-        subprocess.run(["psql", env["DATABASE_URL"], "-qc", "ANALYZE"], check=True)
 
 
 def rotate(paths, etags=None):

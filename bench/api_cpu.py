@@ -129,7 +129,7 @@ def main():
     args = ap.parse_args()
     if args.inner:
         return inner(args)
-    from _harness import PY, ROOT, environment, manage
+    from _harness import PY, ROOT, analyze, environment, manage
 
     with environment(args.db) as env:
         env["SHOPYARD_API_CACHE_SECONDS"] = str(args.api_cache_seconds)
@@ -140,8 +140,7 @@ def main():
             env.pop("REDIS_URL", None)
         manage(env, "migrate", "--noinput")
         manage(env, "load_bench_catalog", "--products", str(args.products))
-        if "DATABASE_URL" in env:
-            subprocess.run(["psql", env["DATABASE_URL"], "-qc", "ANALYZE"], check=True)
+        analyze(env)
         subprocess.run([PY, __file__, "--inner", *sys.argv[1:]], env=env, cwd=ROOT, check=True)
 
 

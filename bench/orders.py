@@ -31,7 +31,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
-from _harness import PY, ROOT, environment, gunicorn, manage, wrk  # noqa: E402
+from _harness import PY, ROOT, analyze, environment, gunicorn, manage, wrk  # noqa: E402
 
 SETUP = r"""
 import django, json, sys
@@ -119,8 +119,7 @@ def main():
         manage(env, "migrate", "--noinput")
         if args.products:  # orders placed in a shop beside a catalogue of that size (issue 12)
             manage(env, "load_bench_catalog", "--products", str(args.products))
-            if "DATABASE_URL" in env:
-                subprocess.run(["psql", env["DATABASE_URL"], "-qc", "ANALYZE"], check=True)
+            analyze(env)
         data = json.loads(subprocess.run([PY, "-c", SETUP, str(args.clients), str(args.skus)], env=env, cwd=ROOT,
                                          capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1])
         def script(run):  # a nonce per wrk run: its keys never repeat another run's

@@ -111,14 +111,13 @@ def main():
     args = ap.parse_args()
     if args.inner:
         return inner(args)
-    from _harness import PY, ROOT, environment, manage
+    from _harness import PY, ROOT, analyze, environment, manage
 
     with environment(args.db) as env:
         manage(env, "migrate", "--noinput")
         if args.products:  # orders placed in a shop beside a catalogue of that size (issue 12)
             manage(env, "load_bench_catalog", "--products", str(args.products))
-            if "DATABASE_URL" in env:
-                subprocess.run(["psql", env["DATABASE_URL"], "-qc", "ANALYZE"], check=True)
+            analyze(env)
         subprocess.run([PY, __file__, "--inner", *sys.argv[1:]], env=env, cwd=ROOT, check=True)
 
 

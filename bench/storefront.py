@@ -15,7 +15,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
-from _harness import PY, ROOT, environment, gunicorn, manage, wrk  # noqa: E402
+from _harness import PY, ROOT, analyze, environment, gunicorn, manage, wrk  # noqa: E402
 
 
 def pick_urls(env, n_products):
@@ -56,6 +56,7 @@ def main():
             env["SHOPYARD_FRAGMENT_CACHE_SECONDS"] = str(args.fragment_cache)
         manage(env, "migrate", "--noinput")
         manage(env, "load_bench_catalog", "--products", str(args.products))
+        analyze(env)
         listings, products = pick_urls(env, args.product_urls)
         listings = listings[: args.listing_urls]
         with gunicorn(env, workers=2) as base:

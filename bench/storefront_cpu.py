@@ -128,7 +128,7 @@ def main():
     args = ap.parse_args()
     if args.inner:
         return inner(args)
-    from _harness import PY, ROOT, environment, manage
+    from _harness import PY, ROOT, analyze, environment, manage
 
     with environment(args.db) as env:
         env["SHOPYARD_PAGE_CACHE_SECONDS"] = str(args.page_cache)
@@ -136,8 +136,7 @@ def main():
             env["SHOPYARD_FRAGMENT_CACHE_SECONDS"] = str(args.fragment_cache)
         manage(env, "migrate", "--noinput")
         manage(env, "load_bench_catalog", "--products", str(args.products))
-        if "DATABASE_URL" in env:  # the planner's statistics, as a running server has them
-            subprocess.run(["psql", env["DATABASE_URL"], "-qc", "ANALYZE"], check=True)
+        analyze(env)
         subprocess.run([PY, __file__, "--inner", *sys.argv[1:]], env=env, cwd=ROOT, check=True)
 
 
