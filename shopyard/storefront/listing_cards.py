@@ -28,9 +28,6 @@ class ListingCard:
                  "sales_count", "shop", "cover_url", "promotion_kinds", "url", "title_text", "price_text",
                  "shop_label", "card_html")
 
-    FIELDS = ("pk", "slug", "title", "title_en", "shop_id", "category_id", "currency", "min_price", "max_price",
-              "sales_count", "cover_url")
-
     def __init__(self, values):
         (self.pk, self.slug, self.title, self.title_en, self.shop_id, self.category_id, self.currency,
          self.min_price, self.max_price, self.sales_count, self.cover_url, shop_name, shop_name_en) = values
@@ -67,7 +64,8 @@ def keep(rows) -> tuple:
     more query for the page's pictures."""
     rows = list(rows)
     covers = cover_urls(row[0] for row in rows) if rows else {}
-    return tuple((*row[:10], covers.get(row[0], ""), *row[10:]) for row in rows)
+    n = len(_COLUMNS)  # the cover goes after the product's own values, before its shop's name
+    return tuple((*row[:n], covers.get(row[0], ""), *row[n:]) for row in rows)
 
 
 def restore(kept) -> list:
