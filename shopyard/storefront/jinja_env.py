@@ -10,7 +10,8 @@ value shown as Django shows a variable), `url()` and `static()` the tags of thos
 `dj_date()` the `date` filter, `csrf_input()` `{% csrf_token %}`; every `{{ }}` is
 localised, put in the current time zone and escaped as Django does it (&#x27;, &quot;:
 MarkupSafe writes &#39;, &#34;). Other pages stay in Django's language; they render the
-card through `{% product_card %}` and a Jinja2 part of a page through `{% jinja %}`.
+card through `{% product_card %}`, a Jinja2 part of a page through `{% jinja %}`, and
+every page's layout is Jinja2's (jinja2/shopyard/layout.html, through `{% layout %}`).
 """
 
 import html
@@ -26,6 +27,7 @@ from django.utils.html import conditional_escape, format_html, json_script
 from django.utils.safestring import SafeString
 from django.utils.translation import (
     get_language,
+    get_language_info,
     gettext,
     gettext_noop,
     ngettext,
@@ -63,6 +65,17 @@ def trans(message: str, **values) -> Markup:
 def ntrans(singular: str, plural: str, count, **values) -> Markup:
     values.setdefault("n", count)
     return Markup(ngettext(singular, plural, count) % {k: _escaped(v) for k, v in values.items()})
+
+
+def called(value):
+    """A value as Django's template language resolves it: a callable of the context (the
+    header's cart and message counts, computed only on a page that shows them) is called."""
+    return value() if callable(value) else value
+
+
+def language_infos() -> list[dict]:
+    """`{% get_available_languages %}` then `{% get_language_info_list %}`: the language menu."""
+    return [get_language_info(str(code)) for code, _name in settings.LANGUAGES]
 
 
 def dj_date(value, fmt: str) -> str:
@@ -104,7 +117,7 @@ def environment(**options) -> Environment:
     env.globals.update({
         "_": gettext, "pgettext": pgettext, "trans": trans, "ntrans": ntrans, "url": kept_reverse, "static": static,
         "get_language": get_language, "dj_date": dj_date, "json_script": json_script, "csrf_input": csrf_input,
-        "django_include": django_include,
+        "django_include": django_include, "called": called, "language_infos": language_infos,
     })
     env.filters["dj_urlencode"] = urlencode  # Django's urlencode filter (quote, "/" kept), not Jinja2's
     return env
@@ -116,4 +129,5 @@ _FORMATTED_TEXTS = (
     gettext_noop("Picture %(n)s"), gettext_noop("%(n)s left"), gettext_noop("until %(end)s"),
     ngettext_lazy("%(n)s sold", "%(n)s sold"), ngettext_lazy("%(n)s answer", "%(n)s answers"),
     ngettext_lazy("See the %(n)s question", "See all %(n)s questions"),
+    ngettext_lazy("%(n)s unread message", "%(n)s unread messages"),
 )
