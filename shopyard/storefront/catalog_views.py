@@ -325,7 +325,7 @@ def product(request, pk, slug=""):
         return _seconds_until(changes, now)
 
     try:
-        response = render_page(request, "storefront/product.html", build,
+        response = render_page(request, "storefront/product.html", build, jinja=True,
                                vary=lambda: ",".join(f"{k}:{v}" for k, v in live_stock().items()), ttl=until_change)
     except seo.Moved as moved:
         return seo.permanent_redirect(request, moved.path)

@@ -1,16 +1,36 @@
-"""Header data every page needs: the category tree, the cart count and the
+"""Header data every page needs: the category menu, the cart count and the
 unread-message count.
 
-All are cheap: the tree is cached for a minute, the cart count costs one
+All are cheap: the menu is cached for a minute, the cart count costs one
 query only when the visitor has a cart (a logged-in user or a session), and
 the unread count one indexed count, only for a signed-in user, once per
 request however often a template asks (anonymous pages, the only ones the
 page cache keeps, never run it)."""
 
+from typing import NamedTuple
+
 from django.conf import settings
 from django.core.cache import cache
 
-TREE_KEY = "storefront:category-tree"
+from shopyard.core.i18n import localized
+
+TREE_KEY = "storefront:category-menu"
+
+
+class MenuCategory(NamedTuple):
+    """A category as the menus show it (the header's, the home page's tree, a listing's
+    siblings): kept as plain values, which the cache gives back in a fraction of the time
+    that Category rows took (a product page read the menu's rows on every view)."""
+
+    pk: int
+    slug: str
+    name: str
+    name_en: str
+    child_list: tuple = ()
+
+    @property
+    def label(self) -> str:
+        return localized(self, "name")
 
 
 def _categories():
@@ -18,7 +38,9 @@ def _categories():
 
     tree = cache.get(TREE_KEY)
     if tree is None:
-        tree = category_tree()
+        tree = tuple(MenuCategory(root.pk, root.slug, root.name, root.name_en,
+                                  tuple(MenuCategory(c.pk, c.slug, c.name, c.name_en) for c in root.child_list))
+                     for root in category_tree())
         cache.set(TREE_KEY, tree, 60)
     return tree
 

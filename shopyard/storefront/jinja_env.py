@@ -107,6 +107,27 @@ def django_include(context, name: str, **values):
                                            **values})))
 
 
+@pass_context
+def catnav(context, active_root_id=None):
+    """`{% catnav %}`: the category menu under the header."""
+    from shopyard.storefront.templatetags.jinja_tags import menu
+
+    return menu(context.get("request"), context.get("nav_categories"), active_root_id)
+
+
+def render_page(name: str, context: dict, request) -> str:
+    """A whole page in Jinja2 with what a Django page's context holds: the context
+    processors of Django's engine (settings.TEMPLATES, the CSRF token among them), under
+    the view's own values, as Django's RequestContext puts them (a page kept for many
+    visitors renders page_cache.MARKER as its token; Django's Jinja2 backend would put
+    the visitor's token over it)."""
+    values = {"request": request}
+    for processor in engines["django"].engine.template_context_processors:
+        values.update(processor(request))
+    values.update(context)
+    return engines["jinja2"].env.get_template(name).render(values)
+
+
 def environment(**options) -> Environment:
     options["keep_trailing_newline"] = True  # as Django's templates: a file's last newline is output
     # Django's escaping (&#x27; and &quot;), not MarkupSafe's (&#39;, &#34;): the same bytes as before;
@@ -118,6 +139,7 @@ def environment(**options) -> Environment:
         "_": gettext, "pgettext": pgettext, "trans": trans, "ntrans": ntrans, "url": kept_reverse, "static": static,
         "get_language": get_language, "dj_date": dj_date, "json_script": json_script, "csrf_input": csrf_input,
         "django_include": django_include, "called": called, "language_infos": language_infos,
+        "catnav": catnav,
     })
     env.filters["dj_urlencode"] = urlencode  # Django's urlencode filter (quote, "/" kept), not Jinja2's
     return env

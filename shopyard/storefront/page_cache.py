@@ -68,23 +68,33 @@ def fill_token(html: str, token: str) -> str:
     return html
 
 
-def render_page(request, template: str, build_context, *, status=200, vary=None, ttl=None) -> HttpResponse:
+def _render(template: str, context: dict, request, jinja: bool) -> str:
+    if jinja:
+        from shopyard.storefront.jinja_env import render_page as render_jinja_page
+
+        return render_jinja_page(template, context, request)
+    return render_to_string(template, context, request=request)
+
+
+def render_page(request, template: str, build_context, *, status=200, vary=None, ttl=None,
+                jinja=False) -> HttpResponse:
     """Render `template` with `build_context()`, from the cache when the visitor allows it.
 
     `vary()`, when given, returns live state the page shows (a product's stock
     levels, read with one small query) that becomes part of the key, so such a
     page is never served stale. `ttl()`, when given, is called after
     `build_context()` and returns the seconds until the page changes by
-    itself (or None); the entry is kept no longer than that."""
+    itself (or None); the entry is kept no longer than that. `jinja`: `template` is a whole
+    page in Jinja2 (jinja_env.render_page)."""
     if not cacheable(request):
-        return HttpResponse(render_to_string(template, build_context(), request=request), status=status)
+        return HttpResponse(_render(template, build_context(), request, jinja), status=status)
     raw = f"{request.get_full_path()}|{request.headers.get('HX-Request', '')}|{vary() if vary else ''}"
     key = f"storefront:page:{PAGES.stamp()}:{get_language()}:{MARKER}:{hashlib.md5(raw.encode()).hexdigest()}"
     html = cache.get(key)
     if html is None:
         context = build_context()
         context["csrf_token"] = MARKER
-        html = render_to_string(template, context, request=request)
+        html = _render(template, context, request, jinja)
         seconds = settings.PAGE_CACHE_SECONDS
         until_change = ttl() if ttl else None
         if until_change is not None:

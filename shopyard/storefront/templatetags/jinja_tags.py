@@ -58,13 +58,16 @@ def layout(parser, token):
 
 @register.simple_tag(takes_context=True)
 def catnav(context, active_root_id=None):
+    """The category menu under the header; a Jinja2 page calls `catnav()` (jinja_env.py)."""
+    return menu(context.get("request"), context.get("nav_categories"), active_root_id)
+
+
+def menu(request, categories, active_root_id=None):
     """The category menu under the header (jinja2/storefront/_catnav.html) with only what it
     shows: rendered by Django's template language it cost a product page a twelfth of its CPU.
     The same menu is the same HTML, so it is rendered once per process for each set of
     categories (what the menu shows of them), language, script prefix, current root and page."""
-    request = context.get("request")
     match = getattr(request, "resolver_match", None)
-    categories = context.get("nav_categories")
     categories = tuple(categories() if callable(categories) else categories or ())
     shown = tuple((c.pk, c.slug, c.label) for c in categories)
     return _menu(shown, active_root_id, match is not None and match.url_name == "home", get_language(),

@@ -53,3 +53,52 @@ def test_product_card_escapes_as_django(client, busy_product, category):
     assert f'<h3 class="product-title">{ESCAPED}</h3>' in html
     assert "&#39;" not in html and "&#34;" not in html
     assert "限时折扣" in html
+
+
+def _header(html: str) -> str:
+    return html[html.index('<header class="topbar">'):html.index("</header>")]
+
+
+def test_django_and_jinja_pages_share_one_layout_for_a_signed_in_operator(client, product, sku):
+    """The product page is Jinja2 from top to bottom; the cart page is Django's template
+    language inside the same Jinja2 layout: a staff shopper with a cart line sees the same
+    header (count, staff links, name) and footer on both, in both languages."""
+    from django.urls import reverse
+
+    from shopyard.cart.services import add_line, get_cart
+
+    operator = f.make_user("operator", is_staff=True, nickname="值班 <运营>")
+    add_line(cart=get_cart(user=operator, create=True), sku_id=sku.pk, quantity=2)
+    client.force_login(operator)
+    for headers in (ZH, EN):
+        jinja_page = client.get(f.product_url(product), **headers).content.decode()
+        django_page = client.get(reverse("storefront:cart"), **headers).content.decode()
+        assert _header(jinja_page) == _header(django_page)
+        header = _header(jinja_page)
+        assert '<span class="badge" id="cart-count">2</span>' in header
+        assert reverse("service:operator_tickets") in header and "值班 &lt;运营&gt;" in header
+        for page in (jinja_page, django_page):
+            footer = page[page.index('<footer class="footer">'):]
+            assert '<option value="zh-hans"' in footer and '<option value="en"' in footer
+            assert 'name="csrfmiddlewaretoken"' in footer
+            assert page.rstrip().endswith("</html>") and page.count("<html") == 1
+
+
+def test_a_django_page_fills_the_layout_blocks_it_overrides_and_keeps_the_others(rf):
+    """`{% layout %}` (jinja_tags.LayoutNode): a Django page's blocks replace the layout's,
+    the blocks it leaves alone show the layout's defaults, escaping stays Django's."""
+    from django.contrib.auth.models import AnonymousUser
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.template import engines
+
+    request = rf.get("/somewhere/?q=<b>")
+    request.user = AnonymousUser()
+    request.session = SessionStore()
+    page = engines["django"].from_string(
+        '{% extends "shopyard/base.html" %}{% block title %}{{ name }}{% endblock %}'
+        '{% block content %}<p>{{ name }}</p>{% endblock %}').render({"name": "A&B"}, request)
+    assert "<title>A&amp;B</title>" in page and '<main class="page"><p>A&amp;B</p></main>' in page
+    assert '<body class=""' in page  # body_class left alone: the layout's empty default
+    assert 'value="&lt;b&gt;"' in page  # the search box keeps the query, escaped
+    bare = engines["django"].from_string('{% extends "shopyard/base.html" %}').render({}, request)
+    assert "<title>Shopyard</title>" in bare and '<main class="page"></main>' in bare
