@@ -69,8 +69,10 @@ def ntrans(singular: str, plural: str, count, **values) -> Markup:
 
 def called(value):
     """A value as Django's template language resolves it: a callable of the context (the
-    header's cart and message counts, computed only on a page that shows them) is called."""
-    return value() if callable(value) else value
+    header's cart and message counts, computed only on a page that shows them) is called;
+    a missing one (a page outside the storefront, whose context processor gives nothing)
+    shows as nothing."""
+    return value() if callable(value) and not isinstance(value, Undefined) else value
 
 
 def language_infos() -> list[dict]:

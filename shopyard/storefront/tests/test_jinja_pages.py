@@ -90,6 +90,7 @@ def test_a_django_page_fills_the_layout_blocks_it_overrides_and_keeps_the_others
     from django.contrib.auth.models import AnonymousUser
     from django.contrib.sessions.backends.db import SessionStore
     from django.template import engines
+    from django.urls import reverse
 
     request = rf.get("/somewhere/?q=<b>")
     request.user = AnonymousUser()
@@ -102,3 +103,8 @@ def test_a_django_page_fills_the_layout_blocks_it_overrides_and_keeps_the_others
     assert 'value="&lt;b&gt;"' in page  # the search box keeps the query, escaped
     bare = engines["django"].from_string('{% extends "shopyard/base.html" %}').render({}, request)
     assert "<title>Shopyard</title>" in bare and '<main class="page"></main>' in bare
+    # without a request (no context processors at all), missing values show as nothing, as in
+    # Django's template language: an anonymous header, an empty search box, no cart count
+    alone = engines["django"].from_string('{% extends "shopyard/base.html" %}').render({})
+    assert 'name="q" value=""' in alone and '<span class="badge" id="cart-count"></span>' in alone
+    assert reverse("accounts:login") in alone and 'name="next" type="hidden" value=""' in alone
