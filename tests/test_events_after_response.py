@@ -26,9 +26,10 @@ class Boom(Exception):
     pass
 
 
-def _order_request(token, address, sku, key):
-    """POST /api/v1/orders as a WSGI server makes it: returns the status, the body
-    (sent to the client) and the response, whose close() the server calls after."""
+def _order_request(token, address, sku, key, app=None):
+    """POST /api/v1/orders as a WSGI server makes it (to Django's handler, or to `app`):
+    returns the status, the body (sent to the client) and the response, whose close()
+    the server calls after."""
     raw = json.dumps({"address_id": address.pk, "lines": [{"sku_id": sku.pk, "quantity": 1}]}).encode()
     environ = {
         "REQUEST_METHOD": "POST", "PATH_INFO": "/api/v1/orders", "QUERY_STRING": "", "SERVER_NAME": "testserver",
@@ -37,7 +38,7 @@ def _order_request(token, address, sku, key):
         "HTTP_AUTHORIZATION": f"Bearer {token}", "HTTP_IDEMPOTENCY_KEY": key,
     }
     statuses = []
-    response = WSGIHandler()(environ, lambda status, headers, exc_info=None: statuses.append(status))
+    response = (app or WSGIHandler())(environ, lambda status, headers, exc_info=None: statuses.append(status))
     body = b"".join(response)
     return statuses[0], json.loads(body), response
 
@@ -47,11 +48,17 @@ def _order_placed_deliveries(subscriber):
                 .values_list("status", "attempts"))
 
 
-def test_order_placed_is_delivered_after_the_response_is_sent(subscribe_for_test, shopper_token, address, sku):
+@pytest.mark.parametrize("deployed", [False, True], ids=["whole stack", "deployed application"])
+def test_order_placed_is_delivered_after_the_response_is_sent(subscribe_for_test, shopper_token, address, sku,
+                                                               deployed):
     heard = []
     subscribe_for_test("order.placed", lambda payload: heard.append(payload["order_id"]), key="test.listens")
-    # when an order is placed and the server has the whole 201 in hand
-    status, body, response = _order_request(shopper_token, address, sku, "after-1")
+    # when an order is placed (an API client's goes through the deployed front's slim handler)
+    # and the server has the whole 201 in hand
+    app = None
+    if deployed:
+        from shopyard.wsgi import application as app
+    status, body, response = _order_request(shopper_token, address, sku, "after-1", app)
     [order] = body["orders"]
     # then the order is committed but no subscriber has run yet
     assert status.startswith("201")
