@@ -134,3 +134,51 @@ def test_with_a_broker_the_request_queues_the_delivery_at_commit(shopper_token, 
     assert queued == [OutboxEvent.objects.get(name="order.placed").pk]
     response.close()
     assert len(queued) == 1
+
+
+def _count_health_checks(monkeypatch):
+    """Each health check of the default connection (Django's `is_usable`), counted."""
+    from django.db import connections
+
+    checks = []
+    usable = type(connections["default"]).is_usable
+    monkeypatch.setattr(type(connections["default"]), "is_usable", lambda conn: checks.append(1) or usable(conn))
+    return checks
+
+
+def test_the_deliveries_after_the_response_use_the_request_s_checked_connection(shopper_token, address, sku,
+                                                                                monkeypatch):
+    from django.db import connection
+
+    connection.ensure_connection()  # a worker's connection, kept between requests
+    checks = _count_health_checks(monkeypatch)
+    # when an order is placed and the server closes its response
+    status, body, response = _order_request(shopper_token, address, sku, "after-5")
+    response.close()
+    # then the request checked its connection once, and the deliveries after it ran on it unchecked again
+    assert status.startswith("201")
+    assert len(checks) == 1
+    assert set(OutboxDelivery.objects.filter(event__name="order.placed").values_list("status", flat=True)) == {
+        "delivered"}
+    # and the next request checks it afresh
+    before = len(checks)
+    status, _body, response = _order_request(shopper_token, address, sku, "after-6")
+    response.close()
+    assert status.startswith("201") and len(checks) == before + 1
+
+
+@pytest.mark.parametrize("usable", [True, False])
+def test_a_connection_that_failed_in_the_request_is_checked_before_the_deliveries(usable, monkeypatch):
+    from django.db import connections
+
+    connection = connections["default"]
+    connection.ensure_connection()
+    connection.health_check_done = True  # the request checked it
+    connection.errors_occurred = True  # and then a statement failed
+    checks = []
+    monkeypatch.setattr(type(connection), "is_usable", lambda conn: checks.append(1) or usable)
+    # when the request's events are about to be delivered
+    events._keep_health_checks()
+    # then the connection was checked again: kept (and counted as checked) when it answers, else closed
+    assert len(checks) == 1
+    assert (connection.connection is not None, connection.health_check_done) == (usable, usable)
