@@ -374,11 +374,14 @@ def dispatch(event_id: int, now=None) -> int:
         if not batch:
             return 0
         delivered = [d for d in batch if _attempt(d, now)]
-        if delivered:
-            _mark_delivered([d.pk for d in delivered], now)
         for failed in (d for d in batch if d.status != OutboxDelivery.Status.DELIVERED):
             failed.save(update_fields=["attempts", "last_error", "status", "next_attempt_at", "updated_at"])
-        _settle(event_id, now)
+        if delivered and connections[router.db_for_write(OutboxDelivery)].vendor == "postgresql":
+            _mark_delivered_and_settle([d.pk for d in delivered], event_id, now)
+        else:
+            if delivered:
+                _mark_delivered([d.pk for d in delivered], now)
+            _settle(event_id, now)
     return len(delivered)
 
 
@@ -398,6 +401,32 @@ def _mark_delivered_sql(alias, count) -> str:
     return (f"UPDATE {q(OutboxDelivery._meta.db_table)} SET {q('attempts')} = {q('attempts')} + 1, "
             f"{q('status')} = %s, {q('delivered_at')} = %s, {q('updated_at')} = %s "
             f"WHERE {q('id')} IN ({', '.join(['%s'] * count)})")
+
+
+def _mark_delivered_and_settle(ids, event_id, now) -> None:
+    """`_mark_delivered` then `_settle` in one statement (PostgreSQL: the UPDATE of the
+    deliveries is a data-modifying WITH, run exactly once), after every order. The
+    event's UPDATE reads the deliveries as they were before the statement, so the
+    ones marked by it are left out of "still pending" (they are delivered now); the
+    failed ones were saved by earlier statements of the transaction, so it sees them."""
+    connection = connections[router.db_for_write(OutboxEvent)]
+    adapt = connection.ops.adapt_datetimefield_value
+    pending, dead = OutboxDelivery.Status.PENDING.value, OutboxDelivery.Status.DEAD.value
+    with connection.cursor() as cursor:
+        cursor.execute(_mark_delivered_and_settle_sql(connection.alias, len(ids)), [
+            OutboxDelivery.Status.DELIVERED.value, adapt(now), adapt(timezone.now()), *ids,
+            pending, OutboxEvent.Status.PENDING.value, dead, OutboxEvent.Status.DEAD.value,
+            OutboxEvent.Status.DELIVERED.value, pending, adapt(now), event_id,
+        ])
+
+
+@functools.lru_cache(maxsize=64)
+def _mark_delivered_and_settle_sql(alias, count) -> str:
+    q = connections[alias].ops.quote_name
+    # _settle's statement, with the deliveries marked by the WITH counted as delivered
+    settle = _settle_sql(alias).replace(
+        f"d.{q('status')} = %s)", f"d.{q('status')} = %s AND d.{q('id')} NOT IN (SELECT {q('id')} FROM marked))")
+    return f"WITH marked AS ({_mark_delivered_sql(alias, count)} RETURNING {q('id')}) {settle}"
 
 
 def dispatch_pending(limit: int = 500, now=None) -> int:
