@@ -49,6 +49,30 @@ def test_a_buy_now_order_over_the_api_costs_a_fixed_number_of_statements(
         "checkout.placed", "checkout.placed", "order.placed", "order.placed"]
 
 
+def test_delivering_an_order_placed_to_its_subscribers_costs_a_fixed_number_of_statements(
+        db, api, sku, shopper, shopper_token, address, django_assert_num_queries):
+    from shopyard.analytics.models import BehaviourEvent
+    from shopyard.core import events
+    from shopyard.notifications.models import Message
+
+    # given an order placed over the API, whose order.placed waits for delivery
+    r = _buy_now(api, shopper_token, address, sku, "delivered")
+    assert r.status_code == 201, r.json()
+    [order] = r.json()["orders"]
+    event = OutboxEvent.objects.get(name="order.placed", payload__order_id=order["id"])
+    # when it is delivered, as after the response: the deliveries locked, then per subscriber its
+    # savepoint and work (notification: the recipient, the message; webhooks: the endpoints;
+    # attribution: the touch; counters: the stock-outs; analytics: the purchases), the delivered
+    # ones marked and the event settled (one statement on PostgreSQL), inside one transaction
+    with django_assert_num_queries(_per_database(postgresql=15, sqlite=16)):
+        assert events.dispatch(event.pk) == len(events.subscribers("order.placed"))
+    # then every subscriber had it: the shopper's notification and the purchase were written
+    assert set(event.deliveries.values_list("status", flat=True)) == {"delivered"}
+    assert Message.objects.filter(user=shopper, kind="order_placed").count() == 1
+    assert list(BehaviourEvent.objects.filter(user=shopper, kind="purchase").values_list("product_id", flat=True)) == [
+        sku.product_id]
+
+
 def test_a_replayed_order_costs_no_new_rows(db, api, sku, shopper, shopper_token, address):
     first = _buy_now(api, shopper_token, address, sku, "again")
     again = _buy_now(api, shopper_token, address, sku, "again")
