@@ -11,43 +11,23 @@ handler with the whole MIDDLEWARE."""
 
 import io
 import json
-import logging
 
 import pytest
 from django.core.handlers.wsgi import WSGIHandler
-from django.core.signals import request_finished, request_started
-from django.db import close_old_connections
-from prometheus_client import REGISTRY
 
 from shopyard.checkout import slim_path
-from shopyard.core import logs
 from shopyard.inventory.models import StockLevel
 from shopyard.orders.models import Order
 from tests import factories as f
+from tests import slim_fronts as fronts
 
 
 @pytest.fixture
 def apps(db):
-    """(the deployed front, the whole stack, the requests the slim handler answered); the
-    connection stays open between requests, as Django's test client keeps it."""
-    whole = WSGIHandler()
+    """(the deployed front, the whole stack, the requests the slim handler answered)."""
     front = slim_path.wrap(WSGIHandler(), slim=slim_path.OrderPlacementHandler())
-    reached = []
-    answer = front.slim_app.get_response
-    front.slim_app.get_response = lambda request: reached.append(request.path) or answer(request)
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    yield front, whole, reached
-    request_started.connect(close_old_connections)
-    request_finished.connect(close_old_connections)
-
-
-class Answer:
-    def __init__(self, status, headers, body):
-        self.status_code, self.headers, self.body = int(status.split()[0]), dict(headers), body
-
-    def json(self):
-        return json.loads(self.body)
+    with fronts.served(front) as reached:
+        yield front, WSGIHandler(), reached
 
 
 def _post(app, body=None, token=None, key=None, raw=None, method="POST", path=slim_path.PATH, **headers):
@@ -66,27 +46,7 @@ def _post(app, body=None, token=None, key=None, raw=None, method="POST", path=sl
     response = app(environ, lambda status, hdrs, exc_info=None: answers.append((status, hdrs)))
     content = b"".join(response)
     response.close()
-    return Answer(*answers[0], content)
-
-
-# the headers a client may act on; the request id differs per request, Content-Length with the body
-HEADERS = ("Content-Type", "Content-Language", "Vary", "X-Content-Type-Options", "X-Frame-Options",
-           "Referrer-Policy", "Cross-Origin-Opener-Policy")
-
-
-def _headers(answer):
-    """The headers to compare. The whole stack's session tracking reads the (absent) session
-    of every request, so its answers also say "Vary: Cookie"; an answer to a POST is never
-    cached, and the slim path serves only requests without a cookie, so that word is left out."""
-    out = {h: answer.headers.get(h) for h in HEADERS}
-    out["Vary"] = ", ".join(v for v in (out["Vary"] or "").split(", ") if v != "Cookie")
-    return out
-
-
-def _same(front, whole):
-    assert front.status_code == whole.status_code, (front.body, whole.body)
-    assert front.json() == whole.json()
-    assert _headers(front) == _headers(whole)
+    return fronts.Answer(*answers[0], content)
 
 
 def test_an_order_and_its_replays_are_answered_the_same_way(apps, shopper_token, address, sku):
@@ -101,12 +61,12 @@ def test_an_order_and_its_replays_are_answered_the_same_way(apps, shopper_token,
     assert StockLevel.objects.get(sku=sku).quantity == 10 - 2
     # and a retry with the same key answers the first result on either path, without a second order
     again, again_whole = _post(front, body, shopper_token, key="slim-1"), _post(whole, body, shopper_token, key="slim-1")
-    _same(again, again_whole)
+    fronts.same_post_answer(again, again_whole)
     assert again.status_code == 200 and again.json() == placed.json()
     assert Order.objects.count() == 1
     # and an order placed by the whole stack looks like one placed by the slim path, ids aside
     other = _post(whole, body, shopper_token, key="slim-2")
-    assert other.status_code == 201 and _headers(other) == _headers(placed)
+    assert other.status_code == 201 and fronts.post_headers(other) == fronts.post_headers(placed)
     assert other.json().keys() == placed.json().keys()
     assert other.json()["payment"].keys() == placed.json()["payment"].keys()
 
@@ -130,7 +90,7 @@ def test_every_refusal_is_the_same(apps, shopper_token, address, sku, other_shop
     for name, call in _refusals(shopper_token, address, sku, f.make_address(other_shopper)).items():
         mine, theirs = _post(front, **call), _post(whole, **call)
         assert mine.status_code >= 400, name
-        _same(mine, theirs)
+        fronts.same_post_answer(mine, theirs)
     assert len(reached) == 8
     assert Order.objects.count() == 0
     assert StockLevel.objects.get(sku=sku).quantity == 10
@@ -142,39 +102,9 @@ def test_a_key_reused_with_another_body_is_refused_the_same_way(apps, shopper_to
     assert _post(front, first, shopper_token, key="slim-3").status_code == 201
     other = {**first, "lines": [{"sku_id": sku.pk, "quantity": 3}]}
     mine, theirs = _post(front, other, shopper_token, key="slim-3"), _post(whole, other, shopper_token, key="slim-3")
-    _same(mine, theirs)
+    fronts.same_post_answer(mine, theirs)
     assert mine.json()["code"] == "idempotency_key_reused"
     assert Order.objects.count() == 1
-
-
-def _counts():
-    """Every django-prometheus request series now (counters and histogram counts)."""
-    out = {}
-    for metric in REGISTRY.collect():
-        if metric.name.startswith("django_http"):
-            for s in metric.samples:
-                if s.name.endswith(("_total", "_count")):
-                    out[(s.name, tuple(sorted(s.labels.items())))] = s.value
-    return out
-
-
-def _moved(before, after):
-    return {k: v - before.get(k, 0) for k, v in after.items() if v != before.get(k, 0)}
-
-
-@pytest.fixture
-def request_lines():
-    """The request log lines as JSON, formatted as they are written (while the request id is bound)."""
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(logs.formatter("json"))
-    logger = logging.getLogger("shopyard.requests")
-    level = logger.level
-    logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
-    yield lambda: [json.loads(line) for line in stream.getvalue().splitlines()]
-    logger.removeHandler(handler)
-    logger.setLevel(level)
 
 
 @pytest.mark.parametrize("outcome", ["placed", "no token"])
@@ -183,18 +113,15 @@ def test_each_request_is_logged_and_counted_as_the_whole_stack_does(apps, shoppe
     front, whole, _reached = apps
     body = {"address_id": address.pk, "lines": [{"sku_id": sku.pk, "quantity": 1}]}
     token = None if outcome == "no token" else shopper_token
-    moved = []
-    for n, app in enumerate((front, whole)):
-        before = _counts()
-        answer = _post(app, body, token, key=f"slim-log-{n}", HTTP_X_REQUEST_ID=f"req-{outcome.replace(' ', '-')}")
-        moved.append(_moved(before, _counts()))
-        assert answer.headers["X-Request-ID"] == f"req-{outcome.replace(' ', '-')}"
-    assert moved[0] == moved[1]
-    assert any(name == "django_http_responses_total_by_status_total" and dict(labels)["status"] == str(answer.status_code)
-               for name, labels in moved[0])
-    lines = [line for line in request_lines() if line.get("event") == "request"][-2:]
-    assert len(lines) == 2
-    mine, theirs = lines
+    request_id = f"req-{outcome.replace(' ', '-')}"
+
+    def call(app, n):
+        answer = _post(app, body, token, key=f"slim-log-{n}", HTTP_X_REQUEST_ID=request_id)
+        assert answer.headers["X-Request-ID"] == request_id
+        return answer
+
+    fronts.counted_alike([lambda: call(front, 0), lambda: call(whole, 1)])
+    mine, theirs = fronts.last_two_request_lines(request_lines)
     for field in ("request_id", "method", "path", "status", "level", "user_id"):
         assert mine[field] == theirs[field], field
     assert mine["user_id"] == (None if token is None else shopper.pk)
@@ -217,11 +144,4 @@ def test_a_cookie_another_method_or_path_goes_through_the_whole_stack(apps, shop
 
 
 def test_the_deployed_application_has_the_slim_path():
-    from shopyard.wsgi import application
-
-    fronts = []
-    app = application
-    while app is not None:
-        fronts.append(getattr(app, "slim_app", None))
-        app = getattr(app, "django_app", None) if getattr(app, "django_app", None) is not app else None
-    assert any(isinstance(s, slim_path.OrderPlacementHandler) for s in fronts)
+    assert any(isinstance(s, slim_path.OrderPlacementHandler) for s in fronts.deployed_slim_handlers())
