@@ -496,3 +496,24 @@ def pytest_terminal_summary(terminalreporter, config):
         deselected, kept = config.stash[_STAGE_COUNTS]
         terminalreporter.write_line(f"SHOPYARD_CI_STAGE=postgresql: {deselected} tests that use neither the database "
                                     f"nor a service deselected (they passed in the SQLite stage); {kept} kept")
+
+
+@pytest.fixture
+def request_lines():
+    """The request log lines as JSON (`shopyard.requests`), formatted as they are written (while the request id is bound)."""
+    import io
+    import json
+    import logging
+
+    from shopyard.core import logs
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logs.formatter("json"))
+    logger = logging.getLogger("shopyard.requests")
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    yield lambda: [json.loads(line) for line in stream.getvalue().splitlines()]
+    logger.removeHandler(handler)
+    logger.setLevel(level)

@@ -56,7 +56,6 @@ def inner(args):
     OutboxDelivery.objects.create(event=event, subscriber="bench", next_attempt_at=now)
 
     from shopyard.accounts import queries as accounts
-    from shopyard.analytics import services as analytics
     from shopyard.catalog import queries as catalog
     from shopyard.channels import services as channels
     from shopyard.checkout import services as checkout
@@ -79,9 +78,7 @@ def inner(args):
         "group_items_of_product": (group_queries._GROUP_ITEMS_OF_PRODUCT, (product_id, now), "objects"),
         "recipient": (notifications._one_recipient(Kind.ORDER_PLACED), (user.pk,), "objects"),
         "stock_outs": (counters._taken_read(), (order.pk,), "rows"),
-        "attribution_of_order": (channels._ATTRIBUTION_OF_ORDER, (order.pk,), "objects"),
-        "last_touch": (channels._LAST_TOUCH, (user.pk, now - timedelta(days=7), now), "objects"),
-        "products_of_order": (analytics._products_of_order(), (order.pk,), "rows"),
+        "last_touch": (channels._LAST_TOUCH, (order.pk, user.pk, now - timedelta(days=7), now), "objects"),
         "webhook_endpoints": (webhooks._ACTIVE_ENDPOINTS, (), "objects"),
         "rating": (reviews._RATING, (product_id,), "rows"),
         "unpaid_count": (checkout._UNPAID_COUNT, (user.pk,), "rows"),

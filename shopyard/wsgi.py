@@ -10,6 +10,11 @@ from shopyard.catalog import slim_path  # noqa: E402
 
 application = slim_path.wrap(application, slim=slim_path.CatalogueReadHandler())
 
+# so do API clients' order placements (checkout/slim_path.py)
+from shopyard.checkout import slim_path as order_path  # noqa: E402
+
+application = order_path.wrap(application, slim=order_path.OrderPlacementHandler())
+
 # a sold-out flash-sale item is answered before Django runs, and the other attempts of
 # API clients go through a slim handler (promotions/flash_gate.py)
 from shopyard.promotions.flash_gate import FlashBuyHandler, wrap  # noqa: E402

@@ -38,6 +38,23 @@ def tables_of_apps(labels) -> set[str]:
     return tables
 
 
+# a statement that begins with WITH, and the writes it holds (PostgreSQL's data-modifying WITH)
+_WITH = re.compile(r"\s*WITH\b", re.I)
+_ANY_WRITE = re.compile(r"(?<!FOR )\b(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+[\"`]?(\w+)[\"`]?", re.I)
+
+
+def _written_tables(sql: str, rowcount) -> set:
+    """The tables a statement may have written to: `_written_table`'s one for a plain
+    statement; for a WITH, each of its writes (counted whatever the row count), none
+    when it holds no write verb, and an unknown one when a verb is there but unread."""
+    if not _WITH.match(sql):
+        return {_written_table(sql, rowcount)}
+    tables = set(_ANY_WRITE.findall(sql))
+    if tables:
+        return tables
+    return {UNKNOWN} if re.search(r"\b(INSERT|DELETE)\b|(?<!FOR )\bUPDATE\b", sql, re.I) else set()
+
+
 def _written_table(sql: str, rowcount) -> str | None:
     if _READS.match(sql):
         return None
@@ -58,9 +75,9 @@ def recording_writes(ignore: set[str] = frozenset()):
 
     def wrapper(execute, sql, params, many, context):
         result = execute(sql, params, many, context)
-        table = _written_table(str(sql), getattr(context["cursor"], "rowcount", -1))
-        if table is not None and table not in ignore:
-            written.add(table)
+        for table in _written_tables(str(sql), getattr(context["cursor"], "rowcount", -1)):
+            if table is not None and table not in ignore:
+                written.add(table)
         return result
 
     with connection.execute_wrapper(wrapper):

@@ -14,11 +14,10 @@ import json
 
 import pytest
 from django.core.handlers.wsgi import WSGIHandler
-from django.core.signals import request_finished, request_started
-from django.db import close_old_connections
 
 from shopyard.catalog import slim_path
 from tests import factories as f
+from tests.slim_fronts import deployed_slim_handlers, served
 
 
 @pytest.fixture
@@ -26,16 +25,9 @@ def fronts(db, settings):
     """(the deployed front with its slim handler, the whole stack, the requests the slim
     handler answered), with bodies kept as in production."""
     settings.API_CACHE_SECONDS = 300
-    whole = WSGIHandler()
     front = slim_path.wrap(WSGIHandler(), slim=slim_path.CatalogueReadHandler())
-    reached = []
-    answer = front.slim_app.get_response
-    front.slim_app.get_response = lambda request: reached.append(request.path) or answer(request)
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    yield front, whole, reached
-    request_started.connect(close_old_connections)
-    request_finished.connect(close_old_connections)
+    with served(front) as reached:
+        yield front, WSGIHandler(), reached
 
 
 class Answer:
@@ -162,11 +154,4 @@ def test_other_methods_and_paths_go_through_the_whole_stack(fronts, product, met
 
 
 def test_the_deployed_application_has_the_slim_path():
-    from shopyard.wsgi import application
-
-    fronts = []
-    app = application
-    while app is not None:
-        fronts.append(getattr(app, "slim_app", None))
-        app = getattr(app, "django_app", None) if getattr(app, "django_app", None) is not app else None
-    assert any(isinstance(s, slim_path.CatalogueReadHandler) for s in fronts)
+    assert any(isinstance(s, slim_path.CatalogueReadHandler) for s in deployed_slim_handlers())

@@ -5,11 +5,11 @@ PostgreSQL (the CI runs this module in both stages)."""
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.sessions.models import Session
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from shopyard.catalog.models import Sku
-from shopyard.core.bulk_sql import create_rows, insert_rows, update_rows
+from shopyard.core.bulk_sql import create_row_with_links, create_rows, insert_rows, update_rows
 from shopyard.core.models import OutboxDelivery, OutboxEvent
 from shopyard.shops.models import Shop, ShopMember
 from tests import factories as f
@@ -68,6 +68,33 @@ def test_rows_written_by_composed_sql_get_their_own_ids_and_are_seen(db):
     assert sorted(OutboxDelivery.objects.values_list("subscriber", flat=True)) == ["a", "b"]
 
 
+def test_a_row_and_its_links_are_written_together_and_refused_together(shopper, address, sku, other_sku):
+    from shopyard.checkout.services import place_order
+    from shopyard.payments.models import Payment
+
+    links = Payment.orders.through
+    # given a checkout of two shops' items: two orders and their payment
+    placed = place_order(actor=shopper, address_id=address.pk,
+                         lines=[{"sku_id": sku.pk, "quantity": 1}, {"sku_id": other_sku.pk, "quantity": 1}])
+    assert len(placed.order_ids) == 2 and links.objects.count() == 2
+
+    def payment():
+        return Payment(reference="PAY-LINKED", user_id=shopper.pk, gateway="simulated", amount="1.00", currency="CNY")
+
+    # when a new payment is written with links to both orders
+    with recording_writes() as written:
+        made = create_row_with_links(payment(), links, to_row="payment", to_other="order", others=placed.order_ids)
+    # then the instance holds its row's id, the row and exactly its links exist, and both writes are seen
+    assert written == {table_of(Payment), table_of(links)}
+    assert not made._state.adding and Payment.objects.get(pk=made.pk).reference == "PAY-LINKED"
+    assert sorted(made.orders.values_list("pk", flat=True)) == sorted(placed.order_ids)
+    # and a row its unique reference refuses writes no link either
+    with pytest.raises(IntegrityError), transaction.atomic():
+        create_row_with_links(payment(), links, to_row="payment", to_other="order", others=placed.order_ids)
+    assert Payment.objects.filter(reference="PAY-LINKED").count() == 1
+    assert links.objects.count() == 4
+
+
 def test_reads_and_writes_that_match_nothing_are_not_writes(shop):
     with recording_writes() as written:
         list(Shop.objects.select_for_update().filter(pk=shop.pk))
@@ -91,12 +118,17 @@ def test_ignored_tables_are_left_out_and_the_rest_kept(shop, shopper):
 
 
 def test_a_statement_it_cannot_read_counts_as_a_write(shop):
-    """A write in a shape the parser does not know (a CTE) is not let through."""
+    """A write in a shape the parser does not know is not let through; a write inside a
+    WITH (a CTE) is seen with its table."""
     sql = (f"WITH s AS (SELECT id FROM {connection.ops.quote_name(SHOPS)}) "
            f"UPDATE {connection.ops.quote_name(SHOPS)} SET description = 'cte' WHERE id IN (SELECT id FROM s)")
     with recording_writes() as written:
         with connection.cursor() as cursor:
             cursor.execute(sql)
-    assert written == {UNKNOWN}
+    assert written == {SHOPS}
     shop.refresh_from_db()
     assert shop.description == "cte"
+    with recording_writes() as written:
+        with connection.cursor() as cursor:
+            cursor.execute("CREATE TEMPORARY TABLE shopyard_written_test (id integer)")
+    assert written == {UNKNOWN}

@@ -303,3 +303,30 @@ def test_a_subscriber_whose_statement_fails_between_two_others_undoes_only_its_o
     assert after_commit == ["first"]
     assert dict(OutboxDelivery.objects.values_list("subscriber", "status")) == {
         "test.a_first": "delivered", "test.b_breaks": "pending", "test.c_last": "delivered"}
+
+
+@pytest.mark.parametrize("second", ["succeeds", "fails", "fails for the last time"])
+def test_a_dispatch_sums_the_deliveries_up_on_the_event(subscribe_for_test, shopper, settings, second):
+    # given an event with two subscribers, the second of which succeeds, fails, or fails its last attempt
+    settings.EVENT_MAX_ATTEMPTS = 1 if second == "fails for the last time" else 5
+    heard = []
+
+    def maybe(payload):
+        if second != "succeeds":
+            raise Boom("no")
+        heard.append("b")
+
+    subscribe_for_test("thing.happened", lambda payload: heard.append("a"), key="test.a_works")
+    subscribe_for_test("thing.happened", maybe, key="test.b_maybe")
+    event = events.emit("thing.happened", user_id=shopper.pk)
+    now = timezone.now()
+    # when the event is delivered after commit
+    assert events.dispatch(event.pk, now=now) == (2 if second == "succeeds" else 1)
+    # then each delivery has its outcome, and the event says what they sum up to
+    statuses = dict(OutboxDelivery.objects.values_list("subscriber", "status"))
+    event.refresh_from_db()
+    expected = {"succeeds": ("delivered", "delivered", now), "fails": ("pending", "pending", None),
+                "fails for the last time": ("dead", "dead", now)}[second]
+    assert (statuses["test.b_maybe"], event.status, event.dispatched_at) == expected
+    assert statuses["test.a_works"] == "delivered"
+    assert OutboxDelivery.objects.get(subscriber="test.a_works").attempts == 1

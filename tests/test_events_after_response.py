@@ -26,9 +26,10 @@ class Boom(Exception):
     pass
 
 
-def _order_request(token, address, sku, key):
-    """POST /api/v1/orders as a WSGI server makes it: returns the status, the body
-    (sent to the client) and the response, whose close() the server calls after."""
+def _order_request(token, address, sku, key, app=None):
+    """POST /api/v1/orders as a WSGI server makes it (to Django's handler, or to `app`):
+    returns the status, the body (sent to the client) and the response, whose close()
+    the server calls after."""
     raw = json.dumps({"address_id": address.pk, "lines": [{"sku_id": sku.pk, "quantity": 1}]}).encode()
     environ = {
         "REQUEST_METHOD": "POST", "PATH_INFO": "/api/v1/orders", "QUERY_STRING": "", "SERVER_NAME": "testserver",
@@ -37,7 +38,7 @@ def _order_request(token, address, sku, key):
         "HTTP_AUTHORIZATION": f"Bearer {token}", "HTTP_IDEMPOTENCY_KEY": key,
     }
     statuses = []
-    response = WSGIHandler()(environ, lambda status, headers, exc_info=None: statuses.append(status))
+    response = (app or WSGIHandler())(environ, lambda status, headers, exc_info=None: statuses.append(status))
     body = b"".join(response)
     return statuses[0], json.loads(body), response
 
@@ -47,11 +48,17 @@ def _order_placed_deliveries(subscriber):
                 .values_list("status", "attempts"))
 
 
-def test_order_placed_is_delivered_after_the_response_is_sent(subscribe_for_test, shopper_token, address, sku):
+@pytest.mark.parametrize("deployed", [False, True], ids=["whole stack", "deployed application"])
+def test_order_placed_is_delivered_after_the_response_is_sent(subscribe_for_test, shopper_token, address, sku,
+                                                               deployed):
     heard = []
     subscribe_for_test("order.placed", lambda payload: heard.append(payload["order_id"]), key="test.listens")
-    # when an order is placed and the server has the whole 201 in hand
-    status, body, response = _order_request(shopper_token, address, sku, "after-1")
+    # when an order is placed (an API client's goes through the deployed front's slim handler)
+    # and the server has the whole 201 in hand
+    app = None
+    if deployed:
+        from shopyard.wsgi import application as app
+    status, body, response = _order_request(shopper_token, address, sku, "after-1", app)
     [order] = body["orders"]
     # then the order is committed but no subscriber has run yet
     assert status.startswith("201")
@@ -127,3 +134,51 @@ def test_with_a_broker_the_request_queues_the_delivery_at_commit(shopper_token, 
     assert queued == [OutboxEvent.objects.get(name="order.placed").pk]
     response.close()
     assert len(queued) == 1
+
+
+def _count_health_checks(monkeypatch):
+    """Each health check of the default connection (Django's `is_usable`), counted."""
+    from django.db import connections
+
+    checks = []
+    usable = type(connections["default"]).is_usable
+    monkeypatch.setattr(type(connections["default"]), "is_usable", lambda conn: checks.append(1) or usable(conn))
+    return checks
+
+
+def test_the_deliveries_after_the_response_use_the_request_s_checked_connection(shopper_token, address, sku,
+                                                                                monkeypatch):
+    from django.db import connection
+
+    connection.ensure_connection()  # a worker's connection, kept between requests
+    checks = _count_health_checks(monkeypatch)
+    # when an order is placed and the server closes its response
+    status, body, response = _order_request(shopper_token, address, sku, "after-5")
+    response.close()
+    # then the request checked its connection once, and the deliveries after it ran on it unchecked again
+    assert status.startswith("201")
+    assert len(checks) == 1
+    assert set(OutboxDelivery.objects.filter(event__name="order.placed").values_list("status", flat=True)) == {
+        "delivered"}
+    # and the next request checks it afresh
+    before = len(checks)
+    status, _body, response = _order_request(shopper_token, address, sku, "after-6")
+    response.close()
+    assert status.startswith("201") and len(checks) == before + 1
+
+
+@pytest.mark.parametrize("usable", [True, False])
+def test_a_connection_that_failed_in_the_request_is_checked_before_the_deliveries(usable, monkeypatch):
+    from django.db import connections
+
+    connection = connections["default"]
+    connection.ensure_connection()
+    connection.health_check_done = True  # the request checked it
+    connection.errors_occurred = True  # and then a statement failed
+    checks = []
+    monkeypatch.setattr(type(connection), "is_usable", lambda conn: checks.append(1) or usable)
+    # when the request's events are about to be delivered
+    events._keep_health_checks()
+    # then the connection was checked again: kept (and counted as checked) when it answers, else closed
+    assert len(checks) == 1
+    assert (connection.connection is not None, connection.health_check_done) == (usable, usable)

@@ -11,37 +11,36 @@ the Redis path."""
 
 import io
 import json
-import logging
 from datetime import timedelta
 
 import pytest
 from django.core.handlers.wsgi import WSGIHandler
-from django.core.signals import request_finished, request_started
-from django.db import close_old_connections, connection
+from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
-from prometheus_client import REGISTRY
 
-from shopyard.core import logs
 from shopyard.core.errors import Conflict
 from shopyard.orders.models import Order
 from shopyard.promotions import flash
 from shopyard.promotions.flash_gate import FlashBuyHandler, wrap
 from shopyard.promotions.models import FlashSale
 from tests import factories as f
+from tests.slim_fronts import (
+    counted_alike,
+    last_two_request_lines,
+    post_headers,
+    same_post_answer,
+    served,
+)
 
 
 @pytest.fixture
 def apps(db):
     """(the deployed front, the whole stack), called as a WSGI server calls them; the
     connection stays open between requests, as Django's test client keeps it."""
-    whole = WSGIHandler()
     front = wrap(WSGIHandler(), slim=FlashBuyHandler())
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    yield front, whole
-    request_started.connect(close_old_connections)
-    request_finished.connect(close_old_connections)
+    with served(front):
+        yield front, WSGIHandler()
 
 
 class Answer:
@@ -69,26 +68,6 @@ def _call(app, item_id, body=None, token=None, raw=None, **headers):
     if hasattr(response, "close"):
         response.close()
     return Answer(*answers[0], content)
-
-
-# the headers a client may act on; the request id differs per request, Content-Length with the body
-HEADERS = ("Content-Type", "Content-Language", "Vary", "X-Content-Type-Options", "X-Frame-Options",
-           "Referrer-Policy", "Cross-Origin-Opener-Policy", "Retry-After")
-
-
-def _headers(answer):
-    """The headers to compare. The whole stack's session tracking reads the (absent) session
-    of every request, so its answers also say "Vary: Cookie"; an answer to a POST is never
-    cached, and the slim path serves only requests without a cookie, so that word is left out."""
-    out = {h: answer.headers.get(h) for h in HEADERS}
-    out["Vary"] = ", ".join(v for v in (out["Vary"] or "").split(", ") if v != "Cookie")
-    return out
-
-
-def _same(front, whole):
-    assert front.status_code == whole.status_code, (front.body, whole.body)
-    assert front.json() == whole.json()
-    assert _headers(front) == _headers(whole)
 
 
 @pytest.fixture
@@ -122,7 +101,7 @@ def test_a_hold_is_answered_the_same_way(workers_make_orders, apps, item):
     assert [a.status_code for a in answers] == [202, 202]
     assert [(a.json()["status"], sorted(a.json())) for a in answers] == [
         ("pending", ["checkout", "error", "hold", "status"])] * 2
-    assert _headers(answers[0]) == _headers(answers[1])
+    assert post_headers(answers[0]) == post_headers(answers[1])
 
 
 def _refusals(item, token, address, fresh_token, foreign_address):
@@ -151,7 +130,7 @@ def test_every_refusal_is_the_same(flash_path, apps, item, shopper, shopper_toke
     for case, (item_id, body, token, raw) in _refusals(item, shopper_token, address, fresh_token, foreign).items():
         mine = _call(front, item_id, body, token, raw=raw)
         theirs = _call(whole, item_id, body, token, raw=raw)
-        _same(mine, theirs)
+        same_post_answer(mine, theirs)
         seen[case] = (mine.status_code, mine.json()["code"])
     assert seen == {
         "limit reached": (409, "flash_limit_reached"), "over the per-buyer limit": (422, "validation_error"),
@@ -175,7 +154,7 @@ def test_outside_the_sale_window_the_answers_are_the_same(flash_path, apps, shop
     body = {"address_id": address.pk, "quantity": 1}
     for target, code in ((later, "flash_not_started"), (over, "flash_ended")):
         mine, theirs = _call(front, target.pk, body, shopper_token), _call(whole, target.pk, body, shopper_token)
-        _same(mine, theirs)
+        same_post_answer(mine, theirs)
         assert (mine.status_code, mine.json()["code"]) == (409, code)
     assert Order.objects.count() == 0
 
@@ -202,36 +181,6 @@ def test_sold_out_is_the_same_answer_without_a_query(flash_path, apps, item, sho
         assert mine.headers["Content-Language"] == theirs.headers["Content-Language"] == "en"
 
 
-def _counts():
-    """Every django-prometheus request series now (counters and histogram counts)."""
-    out = {}
-    for metric in REGISTRY.collect():
-        if metric.name.startswith("django_http"):
-            for s in metric.samples:
-                if s.name.endswith(("_total", "_count")):
-                    out[(s.name, tuple(sorted(s.labels.items())))] = s.value
-    return out
-
-
-def _moved(before, after):
-    return {k: v - before.get(k, 0) for k, v in after.items() if v != before.get(k, 0)}
-
-
-@pytest.fixture
-def request_lines():
-    """The request log lines as JSON, formatted as they are written (while the request id is bound)."""
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(logs.formatter("json"))
-    logger = logging.getLogger("shopyard.requests")
-    level = logger.level
-    logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
-    yield lambda: [json.loads(line) for line in stream.getvalue().splitlines()]
-    logger.removeHandler(handler)
-    logger.setLevel(level)
-
-
 @pytest.mark.parametrize("outcome", ["sold out", "limit reached", "no token"])
 def test_each_request_is_logged_and_counted_as_the_whole_stack_does(flash_path, apps, item, shopper, shopper_token,
                                                                     address, request_lines, outcome):
@@ -242,18 +191,15 @@ def test_each_request_is_logged_and_counted_as_the_whole_stack_does(flash_path, 
     elif outcome == "limit reached":
         assert _call(front, item.pk, body, shopper_token).status_code == 201
     token = None if outcome == "no token" else shopper_token
-    moved = []
-    for app in (front, whole):
-        before = _counts()
-        answer = _call(app, item.pk, body, token, HTTP_X_REQUEST_ID=f"req-{outcome.replace(' ', '-')}-1")
-        moved.append(_moved(before, _counts()))
-        assert answer.headers["X-Request-ID"] == f"req-{outcome.replace(' ', '-')}-1"
-    assert moved[0] == moved[1]
-    assert any(name == "django_http_responses_total_by_status_total" and dict(labels)["status"] == str(answer.status_code)
-               for name, labels in moved[0])
-    lines = [line for line in request_lines() if line.get("event") == "request"][-2:]
-    assert len(lines) == 2
-    mine, theirs = lines
+    request_id = f"req-{outcome.replace(' ', '-')}-1"
+
+    def call(app):
+        answer = _call(app, item.pk, body, token, HTTP_X_REQUEST_ID=request_id)
+        assert answer.headers["X-Request-ID"] == request_id
+        return answer
+
+    answer = counted_alike([lambda: call(front), lambda: call(whole)])
+    mine, theirs = last_two_request_lines(request_lines)
     assert mine["request_id"] == theirs["request_id"] == f"req-{outcome.replace(' ', '-')}-1"
     for field in ("method", "path", "status", "level"):
         assert mine[field] == theirs[field], field

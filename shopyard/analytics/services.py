@@ -16,9 +16,7 @@ from django.db import connections, router
 from django.db.models.sql import InsertQuery
 from django.utils import timezone
 
-from shopyard.core.bulk_sql import create_rows
 from shopyard.core.durability import relaxed_statement
-from shopyard.core.prepared import PreparedRead
 
 from .models import QUERY_MAX, VISITOR_MAX, BehaviourEvent
 
@@ -98,27 +96,33 @@ def claim_visitor_events(*, visitor: str, user_id) -> int:
     return BehaviourEvent.objects.filter(visitor=visitor[:VISITOR_MAX], user__isnull=True).update(user_id=user_id)
 
 
-@functools.cache
-def _products_of_order() -> PreparedRead:
-    """The products of an order's lines: read after every order, so compiled once."""
-    from shopyard.orders.models import OrderLine
-
-    return PreparedRead(OrderLine, lambda order_id: OrderLine.objects.filter(order_id=order_id)
-                        .values_list("product_id_snapshot"))
-
-
 def on_order_placed(payload) -> None:
     """`order.placed` subscriber: one purchase event per product of the order.
-    Delivery runs once per subscriber (core.events), so no duplicate rows."""
+    Delivery runs once per subscriber (core.events), so no duplicate rows. It runs
+    after every order, so the events are one INSERT … SELECT from the order's lines
+    with its SQL written once (were a read of the lines, then an INSERT of them)."""
     user_id = payload.get("user_id")
     if not user_id:
         return
     at = datetime.fromisoformat(payload["placed_at"]) if payload.get("placed_at") else timezone.now()
-    product_ids = sorted({pid for (pid,) in _products_of_order().rows(payload["order_id"])})
-    create_rows(BehaviourEvent, [  # SQL composed once (core.bulk_sql): it runs after every order
-        BehaviourEvent(kind=BehaviourEvent.Kind.PURCHASE, user_id=user_id, product_id=pid, created_at=at)
-        for pid in product_ids
-    ])
+    connection = connections[router.db_for_write(BehaviourEvent)]
+    with connection.cursor() as cursor:
+        cursor.execute(_purchases_sql(connection.alias), [
+            BehaviourEvent.Kind.PURCHASE.value, user_id, "", "", connection.ops.adapt_datetimefield_value(at),
+            payload["order_id"]])
+
+
+@functools.cache
+def _purchases_sql(alias) -> str:
+    """A purchase event per distinct product of an order's lines, in product id order."""
+    from shopyard.orders.models import OrderLine
+
+    q, meta = connections[alias].ops.quote_name, BehaviourEvent._meta
+    columns = ", ".join(q(meta.get_field(name).column) for name in ("kind", "user", "visitor", "query", "created_at",
+                                                                       "product"))
+    product, order = (q(OrderLine._meta.get_field(name).column) for name in ("product_id_snapshot", "order"))
+    return (f"INSERT INTO {q(meta.db_table)} ({columns}) SELECT DISTINCT %s, %s, %s, %s, %s, {product} "
+            f"FROM {q(OrderLine._meta.db_table)} WHERE {order} = %s ORDER BY {product}")
 
 
 def on_favourite_added(payload) -> None:

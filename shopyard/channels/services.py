@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.db import IntegrityError, transaction
-from django.db.models import Subquery
+from django.db.models import Exists, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -146,38 +146,36 @@ def claim_touches(*, visitor: str, user_id, now=None) -> int:
 # --- attribution ----------------------------------------------------------------------
 
 
-def last_touch(*, user_id, at: datetime):
+def last_touch(*, user_id, at: datetime, order_id: int = 0):
     """The buyer's newest touch in (at - window, at], or None (also without a buyer: no
-    one else's anonymous touch is theirs). Read after every order placed, so compiled once."""
+    one else's anonymous touch is theirs). The touch says whether the order `order_id`
+    has its attribution already (`attributed`): read after every order placed, the two
+    are one statement compiled once (were two reads)."""
     if user_id is None:
         return None
-    rows = _LAST_TOUCH.objects(user_id, at - ATTRIBUTION_WINDOW, at)
+    rows = _LAST_TOUCH.objects(order_id, user_id, at - ATTRIBUTION_WINDOW, at)
     return rows[0] if rows else None
 
 
-_LAST_TOUCH = PreparedRead(ChannelTouch, lambda user_id, after, at: (
+_LAST_TOUCH = PreparedRead(ChannelTouch, lambda order_id, user_id, after, at: (
     ChannelTouch.objects.filter(user_id=user_id, created_at__gt=after, created_at__lte=at)
-    .order_by("-created_at", "-id")[:1]), kinds=("id", "moment", "moment"))
-
-
-# asked after every order placed: compiled once
-_ATTRIBUTION_OF_ORDER = PreparedRead(OrderAttribution, lambda order_id: OrderAttribution.objects
-                                     .filter(order_id=order_id).order_by("pk")[:1])
+    .annotate(attributed=Exists(OrderAttribution.objects.filter(order_id=order_id)))
+    .order_by("-created_at", "-id")[:1]), kinds=("id", "id", "moment", "moment"))
 
 
 @transaction.atomic(savepoint=False)
 def attribute_order(*, order_id, shop_id, user_id, placed_at: datetime, total, currency: str):
     """Attribute one order to its buyer's last touch (idempotent: once per order).
-    Returns the attribution, or None when no touch is in the window.
+    Returns the attribution (made now, or by an earlier delivery of the event), or
+    None when no touch is in the window (nothing is attributed then).
 
     No savepoint of its own: it runs after every order, inside the event
     delivery's savepoint, and a failure here fails that delivery whole anyway."""
-    existing = _ATTRIBUTION_OF_ORDER.objects(order_id)
-    if existing:
-        return existing[0]
-    touch = last_touch(user_id=user_id, at=placed_at)
+    touch = last_touch(user_id=user_id, at=placed_at, order_id=order_id)
     if touch is None:
         return None
+    if touch.attributed:  # a redelivered event
+        return OrderAttribution.objects.filter(order_id=order_id).order_by("pk").first()
     return OrderAttribution.objects.create(
         order_id=order_id, touch=touch, shop_id=shop_id, source=touch.source, medium=touch.medium,
         campaign=touch.campaign, link_code=touch.link_code, currency=currency, total=total,

@@ -83,6 +83,43 @@ def create_rows(model, objs, *, ignore_conflicts: bool = False) -> list:
     return objs
 
 
+def create_row_with_links(obj, link_model, *, to_row: str, to_other: str, others) -> object:
+    """INSERT the new instance `obj` and one `link_model` row (a many-to-many table) per
+    id in `others`, whose `to_row` column points at `obj` and `to_other` at that id.
+    On PostgreSQL it is one statement (the row's INSERT a data-modifying WITH whose id the
+    links read), elsewhere `create_rows` twice. Sets `obj`'s id, as `create_rows` does;
+    the links' ids are not read. A checkout writes its payment and the payment's orders so."""
+    connection = connections[router.db_for_write(type(obj))]
+    others = list(others)
+    if connection.vendor != "postgresql" or not others:
+        create_rows(type(obj), [obj])
+        create_rows(link_model, [link_model(**{f"{to_row}_id": obj.pk, f"{to_other}_id": other}) for other in others])
+        return obj
+    obj._prepare_related_fields_for_save(operation_name="create_row_with_links")
+    fields = _insert_fields(type(obj))
+    params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(_row_with_links_sql(type(obj), link_model, to_row, to_other, connection.alias),
+                       [*params, others])
+        ids = cursor.fetchall()
+    if len(ids) != len(others):
+        raise RuntimeError(f"{link_model.__name__}: {len(others)} links sent, {len(ids)} written")
+    obj.pk = ids[0][0]
+    obj._state.adding = False
+    obj._state.db = connection.alias
+    return obj
+
+
+@functools.lru_cache(maxsize=64)
+def _row_with_links_sql(model, link_model, to_row, to_other, alias) -> str:
+    q, meta = connections[alias].ops.quote_name, link_model._meta
+    insert, _returning = _create_sql(model, alias, 1, False)  # … RETURNING the new row's id
+    row, other = (q(meta.get_field(name).column) for name in (to_row, to_other))
+    return (f"WITH new_row AS ({insert}) INSERT INTO {q(meta.db_table)} ({row}, {other}) "
+            f"SELECT new_row.{q(model._meta.pk.column)}, others.id FROM new_row, unnest(%s::bigint[]) AS others(id) "
+            f"RETURNING {row}")
+
+
 @functools.cache
 def _insert_fields(model) -> list:
     return [f for f in model._meta.concrete_fields if not f.generated and not (f.primary_key and f.auto_created)]

@@ -189,12 +189,33 @@ def after_response(**_kwargs) -> None:
         return
     from .tasks import dispatch_event
 
+    _keep_health_checks()
     for event_id, request_id in waiting:
         try:
             with structlog.contextvars.bound_contextvars(**({"request_id": request_id} if request_id else {})):
-                dispatch_event.delay(event_id)
+                # tasks are eager here (request_started set the list only then): run the task as
+                # delay() would run it, through Celery's tracer (its signals: the task's log line and
+                # outcome metric), without delay()'s rehearsal of a publish (a producer acquired, the
+                # event id through a JSON round trip), which was half of Celery's CPU per order
+                dispatch_event.apply(args=(event_id,))
         except Exception:  # the response is gone; the sweep delivers what is still pending
             log.exception("could not deliver event %s after the response; the sweep will", event_id)
+
+
+def _keep_health_checks() -> None:
+    """What django.db's `close_old_connections` does when a request finishes (it runs after
+    this receiver, `CoreConfig.ready` orders them), done before the deliveries: a connection
+    that broke or outlived its age is closed, so a delivery opens a fresh one. A connection
+    this request health-checked and used without an error keeps its check, so the deliveries
+    do not send a second `SELECT 1` a few milliseconds after the first (one round trip
+    after every order); `close_old_connections` then resets it for the next request."""
+    for conn in connections.all(initialized_only=True):
+        if conn.in_atomic_block:  # a test's transaction around the request: Django's test client leaves it be too
+            continue
+        checked = conn.health_check_done and not conn.errors_occurred
+        conn.close_if_unusable_or_obsolete()
+        if checked and conn.connection is not None:
+            conn.health_check_done = True
 
 
 def _fan_out(event, keys, now=None):
@@ -362,11 +383,14 @@ def dispatch(event_id: int, now=None) -> int:
         if not batch:
             return 0
         delivered = [d for d in batch if _attempt(d, now)]
-        if delivered:
-            _mark_delivered([d.pk for d in delivered], now)
         for failed in (d for d in batch if d.status != OutboxDelivery.Status.DELIVERED):
             failed.save(update_fields=["attempts", "last_error", "status", "next_attempt_at", "updated_at"])
-        _settle(event_id, now)
+        if delivered and connections[router.db_for_write(OutboxDelivery)].vendor == "postgresql":
+            _mark_delivered_and_settle([d.pk for d in delivered], event_id, now)
+        else:
+            if delivered:
+                _mark_delivered([d.pk for d in delivered], now)
+            _settle(event_id, now)
     return len(delivered)
 
 
@@ -386,6 +410,32 @@ def _mark_delivered_sql(alias, count) -> str:
     return (f"UPDATE {q(OutboxDelivery._meta.db_table)} SET {q('attempts')} = {q('attempts')} + 1, "
             f"{q('status')} = %s, {q('delivered_at')} = %s, {q('updated_at')} = %s "
             f"WHERE {q('id')} IN ({', '.join(['%s'] * count)})")
+
+
+def _mark_delivered_and_settle(ids, event_id, now) -> None:
+    """`_mark_delivered` then `_settle` in one statement (PostgreSQL: the UPDATE of the
+    deliveries is a data-modifying WITH, run exactly once), after every order. The
+    event's UPDATE reads the deliveries as they were before the statement, so the
+    ones marked by it are left out of "still pending" (they are delivered now); the
+    failed ones were saved by earlier statements of the transaction, so it sees them."""
+    connection = connections[router.db_for_write(OutboxEvent)]
+    adapt = connection.ops.adapt_datetimefield_value
+    pending, dead = OutboxDelivery.Status.PENDING.value, OutboxDelivery.Status.DEAD.value
+    with connection.cursor() as cursor:
+        cursor.execute(_mark_delivered_and_settle_sql(connection.alias, len(ids)), [
+            OutboxDelivery.Status.DELIVERED.value, adapt(now), adapt(timezone.now()), *ids,
+            pending, OutboxEvent.Status.PENDING.value, dead, OutboxEvent.Status.DEAD.value,
+            OutboxEvent.Status.DELIVERED.value, pending, adapt(now), event_id,
+        ])
+
+
+@functools.lru_cache(maxsize=64)
+def _mark_delivered_and_settle_sql(alias, count) -> str:
+    q = connections[alias].ops.quote_name
+    # _settle's statement, with the deliveries marked by the WITH counted as delivered
+    settle = _settle_sql(alias).replace(
+        f"d.{q('status')} = %s)", f"d.{q('status')} = %s AND d.{q('id')} NOT IN (SELECT {q('id')} FROM marked))")
+    return f"WITH marked AS ({_mark_delivered_sql(alias, count)} RETURNING {q('id')}) {settle}"
 
 
 def dispatch_pending(limit: int = 500, now=None) -> int:

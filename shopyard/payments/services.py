@@ -22,7 +22,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from shopyard.core.bulk_sql import create_rows
+from shopyard.core.bulk_sql import create_row_with_links
 from shopyard.core.errors import BadRequest, Conflict, InvalidTransition, NotFound, ValidationFailed
 from shopyard.core.events import emit
 from shopyard.core.money import Money, money_str
@@ -95,13 +95,12 @@ def create_payment(*, orders, actor=None, user=None, method=None) -> Payment:
     total = Money.zero(orders[0].currency)
     for order in orders:
         total = total + Money(order.total, order.currency)
-    # written by SQL composed once (core.bulk_sql.create_rows): every checkout makes one
-    [payment] = create_rows(Payment, [Payment(
+    # written by SQL composed once, with its orders' links in the same statement on PostgreSQL
+    # (core.bulk_sql.create_row_with_links): every checkout makes one
+    return create_row_with_links(Payment(
         reference=f"PAY{secrets.token_hex(10).upper()}", user_id=orders[0].user_id, gateway=method or default_method(),
         amount=total.quantize().to_storage(), currency=total.currency,
-    )])
-    create_rows(Payment.orders.through, [Payment.orders.through(payment_id=payment.pk, order_id=o.pk) for o in orders])
-    return payment
+    ), Payment.orders.through, to_row="payment", to_other="order", others=[o.pk for o in orders])
 
 
 def own_payment(*, actor, payment_id) -> Payment:
