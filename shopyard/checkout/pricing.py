@@ -244,11 +244,12 @@ class UnitPrices:
     changes_at: object  # the next moment an offer starts or ends, or None
 
 
-def unit_prices(skus, *, user=None, now=None) -> UnitPrices:
+def unit_prices(skus, *, user=None, now=None, promotions=None) -> UnitPrices:
     """What one unit of each SKU costs bought alone (a buy-now of one), for product
     pages. The offers are loaded once for all the SKUs, then each SKU runs the whole
     pipeline on its own basket, so the price a product page shows is the price a
-    checkout of that one unit charges."""
+    checkout of that one unit charges. `promotions`: the shops' promotion rows as the
+    page keeps them (engine.BasketContext.promotions); their windows are still read at `now`."""
     now = now or timezone.now()
     skus = list(skus)
     if not skus:
@@ -256,6 +257,7 @@ def unit_prices(skus, *, user=None, now=None) -> UnitPrices:
     probe = [BasketLine(index=i, sku=sku, quantity=1, unit_price=Money(sku.price, sku.product.currency),
                         amount=Money(sku.price, sku.product.currency)) for i, sku in enumerate(skus)]
     context = _context(probe, user=user, coupons=AUTO, now=now)
+    context.promotions = promotions
     offers = offers_for(context)
     prices = {}
     templates = freight.templates_for({sku.product.freight_template_id for sku in skus})

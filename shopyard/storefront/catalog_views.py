@@ -54,7 +54,7 @@ from shopyard.core.pagination import LazyRows, page_rows
 from shopyard.core.replicas import catalogue_view
 from shopyard.core.validation import page_number, parse_id
 from shopyard.promotions.discounts import badges_for, listing_badges
-from shopyard.promotions.group_queries import product_offers
+from shopyard.promotions.group_queries import offer_rows, product_offers
 from shopyard.promotions.queries import current_and_coming_rows
 from shopyard.reviews import queries as review_queries
 from shopyard.service.queries import product_qa_block
@@ -360,10 +360,16 @@ def _product_context(request, pk, *, now=None, live_stock=None):
     # the catalogue rows are kept per catalogue version; the stock shown is always read by this request:
     # with the rows when they are read (product_rows), apart when they were kept
     read = []
-    # and the answered questions (问大家: their count and the newest few, in one query)
-    p, (qa_count, qa_questions) = fragments.get_or_build_many([
+    now = now or timezone.now()
+    # and the answered questions (问大家: their count and the newest few, in one query), the group
+    # buys on its SKUs (publishing or stopping one is a catalogue event; when each starts and ends is
+    # read at `now`: group_queries.product_offers) and its review rating (search engines' structured
+    # data: as fresh as on a cached page, seo.rating_for)
+    p, (qa_count, qa_questions), group_items, rating = fragments.get_or_build_many([
         ("product", str(pk), lambda: read.append(product_rows(pk, with_category=True)) or read[0]),
         ("qa", str(pk), lambda: product_qa_block(pk)),
+        ("group_items", str(pk), lambda: offer_rows(pk, now)),
+        ("rating", str(pk), lambda: seo.rating_for(pk)),
     ])
     if not read:
         p = with_live_stock(p, live_stock() if live_stock else stock_levels(pk))
@@ -380,9 +386,11 @@ def _product_context(request, pk, *, now=None, live_stock=None):
             start = {} if opt["state"] == "missing" else chosen
             opt["url"] = _option_query({**start, attr["id"]: opt["id"]})
     slides = {img.pk: (f"img-{n}", (img.thumbnail or img.image).url) for n, img in enumerate(p.image_list, 1)}
-    now = now or timezone.now()
     # what one unit costs with every promotion the shopper gets: the checkout's own pipeline
-    priced_skus = unit_prices([item["sku"] for item in matrix["skus"]], user=request.user, now=now)
+    # with the shops' promotions kept as the listings keep them (publishing, changing or stopping one
+    # is a catalogue event); when each starts and ends is still read at `now`
+    priced_skus = unit_prices([item["sku"] for item in matrix["skus"]], user=request.user, now=now,
+                              promotions=partial(_kept_promotions, now=now))
     skus = []
     for item in matrix["skus"]:
         sku = item["sku"]
@@ -396,7 +404,7 @@ def _product_context(request, pk, *, now=None, live_stock=None):
         sku.display = sku.label or _("Standard")
         skus.append(sku)
     # 拼团: a live group buy on a SKU offers "开团 ¥xx (N人团)" beside buy now
-    deals, group_changes_at = product_offers(product_id=p.pk, now=now)
+    deals, group_changes_at = product_offers(product_id=p.pk, now=now, items=lambda: group_items)
     for sku in skus:
         deal = deals.get(sku.pk)
         sku.group_label = _("Open a group %(price)s (%(n)s-person group)") % {
@@ -442,7 +450,7 @@ def _product_context(request, pk, *, now=None, live_stock=None):
         "price_changes_at": priced_skus.changes_at,
         "group_changes_at": group_changes_at,
         "seo": seo.product_seo(request, p, skus=skus, cover_url=next(iter(slides.values()), ("", ""))[1],
-                               rating=seo.rating_for(p.pk), path=path),
+                               rating=rating, path=path),
         "share_url": seo.share_url(request, path, "product"),
     }
 

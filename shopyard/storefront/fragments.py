@@ -7,15 +7,17 @@ used to read the same catalogue rows again and count the same listing again
 listing, and the one that grows with the catalogue). What is kept here is what
 changes only through catalogue events: a product's rows (title, pictures,
 attributes, SKUs and their list prices), a listing's product count and the rows of
-each of its pages (products with their shop and pictures), a product's answered questions. Each entry's key holds the page cache's catalogue version,
+each of its pages (products with their shop and pictures), a product's answered questions,
+the shops' promotions and a product's group-buy items (their windows are read against
+the clock on every view), a product's review rating. Each entry's key holds the page cache's catalogue version,
 which every catalogue event bumps (apps.CATALOGUE_EVENTS), so an edit of a
 title, a price, a picture, a SKU or a product's visibility shows at the next
 request, exactly as it does for cached pages. The entries also expire after
-FRAGMENT_CACHE_SECONDS, for what changes without an event (sales counts).
+FRAGMENT_CACHE_SECONDS, for what changes without an event (sales counts, ratings).
 
-Never kept: stock (read live on every view, one indexed query), promotion,
-group-buy and flash-sale prices (computed per request by the pricing
-pipeline), anything about the visitor.
+Never kept: stock and flash-sale units (read live on every view), the prices
+themselves (computed per request by the pricing pipeline from the kept rows, at
+the request's moment), anything about the visitor.
 """
 
 import hashlib

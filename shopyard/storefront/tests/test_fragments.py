@@ -3,13 +3,16 @@ rows, listing counts and product cards, and still show every edit of price, stoc
 title, promotion or visibility at the next request."""
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.core.cache import cache
 from django.test import Client
+from django.utils import timezone
 
 from shopyard.catalog.services import set_published, update_product
 from shopyard.inventory.models import StockLevel
+from shopyard.promotions import group_services
 from shopyard.promotions.kinds import Kind
 from tests import factories as f
 
@@ -48,9 +51,10 @@ def _edit(seller, shop, product, *, title=None, price="10.00", stock=3):
 
 def test_a_second_product_view_reads_only_live_data(client, product, django_assert_num_queries):
     client.get(f.product_url(product))
-    # stock, promotions, group buys, flash sales and the review rating are read live; the
-    # product's rows and its answered questions come from the cache; and the behaviour event
-    with django_assert_num_queries(6):
+    # stock and flash sales (their units left) are read live; the product's rows, its answered
+    # questions, its group buys, its review rating and the shop's promotions come from the cache
+    # (their windows are read against the clock); and the behaviour event
+    with django_assert_num_queries(3):
         r = client.get(f.product_url(product))
     assert r.status_code == 200 and product.title_en in r.content.decode()
 
@@ -90,6 +94,44 @@ def test_a_promotion_shows_at_once_on_the_product_page_and_the_listing(client, s
         f.make_promotion(shop, Kind.TIME_DISCOUNT, {"percent_off": "10"})
     assert "¥90.00" in text(client.get(url))
     assert "Limited-time discount" in text(client.get(listing))  # the card's badge
+
+
+def _later(monkeypatch, delta):
+    """The clock moved on by `delta`, with no event: what kept rows must be read against."""
+    moment = timezone.now() + delta
+    monkeypatch.setattr(timezone, "now", lambda: moment)
+
+
+def test_kept_promotions_start_and_end_on_time_on_the_product_page(client, shop, monkeypatch):
+    product = f.make_product(shop, price="100.00")
+    f.make_promotion(shop, Kind.TIME_DISCOUNT, {"percent_off": "10"}, ends_at=timezone.now() + timedelta(hours=1))
+    f.make_promotion(shop, Kind.TIME_DISCOUNT, {"percent_off": "20"}, starts_at=timezone.now() + timedelta(hours=2),
+                     ends_at=timezone.now() + timedelta(hours=3))
+    url = f.product_url(product)
+    page = text(client.get(url))
+    assert "¥90.00" in page and "¥80.00" not in page
+    _later(monkeypatch, timedelta(minutes=90))  # the first has ended, the second not started
+    page = text(client.get(url))
+    assert "¥90.00" not in page and "¥80.00" not in page and "¥100.00" in page
+    _later(monkeypatch, timedelta(minutes=60))
+    assert "¥80.00" in text(client.get(url))
+
+
+def test_a_group_buy_shows_and_goes_at_once_on_the_product_page(client, seller, shop, product, monkeypatch,
+                                                                django_capture_on_commit_callbacks):
+    url = f.product_url(product)
+    assert "Open a group" not in text(client.get(url))
+    with django_capture_on_commit_callbacks(execute=True):
+        campaign = f.make_group_buy(shop, product.skus.get(), price="9.90")
+    assert "Open a group ¥9.90" in text(client.get(url))
+    with django_capture_on_commit_callbacks(execute=True):
+        group_services.stop_campaign(actor=seller, shop=shop, campaign_id=campaign.pk)
+    assert "Open a group" not in text(client.get(url))
+    with django_capture_on_commit_callbacks(execute=True):
+        f.make_group_buy(shop, product.skus.get(), price="8.80")  # runs a week
+    assert "Open a group ¥8.80" in text(client.get(url))
+    _later(monkeypatch, timedelta(days=8))  # it ended, and no event says so
+    assert "Open a group" not in text(client.get(url))
 
 
 def test_listing_cards_and_count_follow_edits(client, seller, shop, category, django_capture_on_commit_callbacks):
