@@ -54,6 +54,7 @@ from shopyard.core.pagination import LazyRows, page_rows
 from shopyard.core.replicas import catalogue_view
 from shopyard.core.validation import page_number, parse_id
 from shopyard.promotions.discounts import badges_for, listing_badges
+from shopyard.promotions.flash_queries import product_sessions
 from shopyard.promotions.group_queries import offer_rows, product_offers
 from shopyard.promotions.queries import current_and_coming_rows
 from shopyard.reviews import queries as review_queries
@@ -359,20 +360,28 @@ def _stock_text(count: int) -> str:
 def _product_context(request, pk, *, now=None, live_stock=None):
     # the catalogue rows are kept per catalogue version; the stock shown is always read by this request:
     # with the rows when they are read (product_rows), apart when they were kept
-    read = []
     now = now or timezone.now()
+    read = set()  # the entries this request read from the database (not kept from an earlier one)
+
+    def reading(name, build):
+        return lambda: read.add(name) or build()
+
     # and the answered questions (问大家: their count and the newest few, in one query), the group
     # buys on its SKUs (publishing or stopping one is a catalogue event; when each starts and ends is
-    # read at `now`: group_queries.product_offers) and its review rating (search engines' structured
-    # data: as fresh as on a cached page, seo.rating_for)
-    p, (qa_count, qa_questions), group_items, rating = fragments.get_or_build_many([
-        ("product", str(pk), lambda: read.append(product_rows(pk, with_category=True)) or read[0]),
+    # read at `now`: group_queries.product_offers), its flash sales (scheduling or cancelling one is a
+    # catalogue event) and its review rating (search engines' structured data: as fresh as on a cached
+    # page, seo.rating_for)
+    p, (qa_count, qa_questions), group_items, flash_rows, rating = fragments.get_or_build_many([
+        ("product", str(pk), reading("product", lambda: product_rows(pk, with_category=True))),
         ("qa", str(pk), lambda: product_qa_block(pk)),
         ("group_items", str(pk), lambda: offer_rows(pk, now)),
+        ("flash", str(pk), reading("flash", lambda: product_sessions(pk, now))),
         ("rating", str(pk), lambda: seo.rating_for(pk)),
     ])
-    if not read:
+    if "product" not in read:
         p = with_live_stock(p, live_stock() if live_stock else stock_levels(pk))
+    if flash_rows and "flash" not in read:
+        flash_rows = None  # a flash item's units left change with every purchase: read them now
     matrix = option_matrix(p)
     entry, chosen = resolve_selection(matrix, sku_id=parse_id(request.GET.get("sku")), chosen=_chosen_options(request))
     states = option_states(matrix, chosen)
@@ -410,7 +419,7 @@ def _product_context(request, pk, *, now=None, live_stock=None):
         sku.group_label = _("Open a group %(price)s (%(n)s-person group)") % {
             "price": format_price(deal.group_price, p.currency), "n": deal.campaign.group_size} if deal else ""
     selected = entry["sku"] if entry else None
-    flash_badges, flash_changes_at = product_flash_badges(p.pk, now=now)
+    flash_badges, flash_changes_at = product_flash_badges(p.pk, now=now, rows=flash_rows)
     is_favourite = False
     if request.user.is_authenticated:
         is_favourite = Favourite.objects.filter(user=request.user, product_id=p.pk).exists()

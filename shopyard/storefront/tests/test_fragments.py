@@ -14,6 +14,7 @@ from shopyard.catalog.services import set_published, update_product
 from shopyard.inventory.models import StockLevel
 from shopyard.promotions import group_services
 from shopyard.promotions.kinds import Kind
+from shopyard.promotions.models import FlashSaleItem
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -51,10 +52,10 @@ def _edit(seller, shop, product, *, title=None, price="10.00", stock=3):
 
 def test_a_second_product_view_reads_only_live_data(client, product, django_assert_num_queries):
     client.get(f.product_url(product))
-    # stock and flash sales (their units left) are read live; the product's rows, its answered
-    # questions, its group buys, its review rating and the shop's promotions come from the cache
-    # (their windows are read against the clock); and the behaviour event
-    with django_assert_num_queries(3):
+    # the stock is read live (and a flash item's units left would be); the product's rows, its
+    # answered questions, its group buys and flash sales (none), its review rating and the shop's
+    # promotions come from the cache (their windows are read against the clock); and the behaviour event
+    with django_assert_num_queries(2):
         r = client.get(f.product_url(product))
     assert r.status_code == 200 and product.title_en in r.content.decode()
 
@@ -132,6 +133,21 @@ def test_a_group_buy_shows_and_goes_at_once_on_the_product_page(client, seller, 
     assert "Open a group ¥8.80" in text(client.get(url))
     _later(monkeypatch, timedelta(days=8))  # it ended, and no event says so
     assert "Open a group" not in text(client.get(url))
+
+
+def test_a_flash_sale_and_its_units_left_show_at_once_on_the_product_page(client, shop, product, monkeypatch,
+                                                                          django_capture_on_commit_callbacks):
+    url, sku = f.product_url(product), product.skus.get()
+    StockLevel.objects.filter(sku=sku).update(quantity=50)
+    assert "Flash sale" not in text(client.get(url))  # kept: none of its SKUs is in a session
+    with django_capture_on_commit_callbacks(execute=True):
+        sale = f.make_flash_sale(shop, [(sku, "1.00", 5, 1)])
+    assert "5 left" in text(client.get(url))
+    FlashSaleItem.objects.filter(sale=sale).update(available=2)  # sold by the flash path, no event
+    page = text(client.get(url))
+    assert "2 left" in page and "5 left" not in page
+    _later(monkeypatch, timedelta(hours=2))  # the session is over
+    assert "Flash sale" not in text(client.get(url))
 
 
 def test_listing_cards_and_count_follow_edits(client, seller, shop, category, django_capture_on_commit_callbacks):
