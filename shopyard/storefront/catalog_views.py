@@ -22,8 +22,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from shopyard.analytics.services import record
@@ -357,6 +357,19 @@ def _stock_text(count: int) -> str:
     return _("%(n)s in stock") % {"n": count} if count > 0 else _("Out of stock")
 
 
+def _kept_product(pk):
+    """product_rows for the page, with its description's HTML (rich_text.render: sanitising it
+    was a tenth of the page's context) made once, in the language it was read in, and kept with them."""
+    p = product_rows(pk, with_category=True)
+    p.description_html = (get_language(), rich_text.render(p.body))
+    return p
+
+
+def _description_html(p):
+    language, html = p.description_html
+    return html if language == get_language() else rich_text.render(p.body)
+
+
 def _product_context(request, pk, *, now=None, live_stock=None):
     # the catalogue rows are kept per catalogue version; the stock shown is always read by this request:
     # with the rows when they are read (product_rows), apart when they were kept
@@ -372,7 +385,7 @@ def _product_context(request, pk, *, now=None, live_stock=None):
     # catalogue event) and its review rating (search engines' structured data: as fresh as on a cached
     # page, seo.rating_for)
     p, (qa_count, qa_questions), group_items, flash_rows, rating = fragments.get_or_build_many([
-        ("product", str(pk), reading("product", lambda: product_rows(pk, with_category=True))),
+        ("product", str(pk), reading("product", lambda: _kept_product(pk))),
         ("qa", str(pk), lambda: product_qa_block(pk)),
         ("group_items", str(pk), lambda: offer_rows(pk, now)),
         ("flash", str(pk), reading("flash", lambda: product_sessions(pk, now))),
@@ -395,11 +408,12 @@ def _product_context(request, pk, *, now=None, live_stock=None):
             start = {} if opt["state"] == "missing" else chosen
             opt["url"] = _option_query({**start, attr["id"]: opt["id"]})
     slides = {img.pk: (f"img-{n}", (img.thumbnail or img.image).url) for n, img in enumerate(p.image_list, 1)}
-    # what one unit costs with every promotion the shopper gets: the checkout's own pipeline
-    # with the shops' promotions kept as the listings keep them (publishing, changing or stopping one
-    # is a catalogue event); when each starts and ends is still read at `now`
+    # what one unit costs with every promotion the shopper gets: the checkout's own pipeline (its lines:
+    # the page shows no shipping), with the shops' promotions kept as the listings keep them
+    # (publishing, changing or stopping one is a catalogue event); when each starts and ends is still
+    # read at `now`
     priced_skus = unit_prices([item["sku"] for item in matrix["skus"]], user=request.user, now=now,
-                              promotions=partial(_kept_promotions, now=now))
+                              promotions=partial(_kept_promotions, now=now), shipping=False)
     skus = []
     for item in matrix["skus"]:
         sku = item["sku"]
@@ -451,7 +465,7 @@ def _product_context(request, pk, *, now=None, live_stock=None):
         "qa_count": qa_count,
         "qa_questions": qa_questions,
         "attributes": p.attribute_list,
-        "description_html": rich_text.render(p.body),
+        "description_html": _description_html(p),
         "max_quantity": max_units_per_sku(),
         "flash_badge": flash_badges.get(selected.pk) if selected else next(iter(flash_badges.values()), None),
         "flash_changes_at": flash_changes_at,

@@ -10,6 +10,7 @@ from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
 
+from shopyard.catalog.models import Product
 from shopyard.catalog.services import set_published, update_product
 from shopyard.inventory.models import StockLevel
 from shopyard.promotions import group_services
@@ -172,6 +173,16 @@ def test_languages_get_their_own_cards(client, shop, category):
     assert card_titles(client.get(listing, **ZH)) == ["双语"]
     assert card_titles(client.get(listing, HTTP_ACCEPT_LANGUAGE="en")) == [product.title_en]
     assert card_titles(client.get(listing, **ZH)) == ["双语"]
+
+
+def test_languages_get_their_own_description_from_kept_rows(client, shop):
+    product = f.make_product(shop)
+    Product.objects.filter(pk=product.pk).update(description="<p>纯棉面料</p>", description_en="<p>Pure cotton</p>")
+    url = f.product_url(product)
+    assert "纯棉面料" in text(client.get(url, **ZH))
+    english = text(client.get(url, HTTP_ACCEPT_LANGUAGE="en"))  # the rows kept by the Chinese view
+    assert "Pure cotton" in english and "纯棉面料" not in english
+    assert "纯棉面料" in text(client.get(url, **ZH))
 
 
 def test_a_warm_listing_costs_no_count_query(client, shop, category, django_assert_num_queries):
