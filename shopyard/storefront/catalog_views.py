@@ -357,12 +357,18 @@ def _stock_text(count: int) -> str:
     return _("%(n)s in stock") % {"n": count} if count > 0 else _("Out of stock")
 
 
-def _kept_product(pk):
-    """product_rows for the page, with its description's HTML (rich_text.render: sanitising it
-    was a tenth of the page's context) made once, in the language it was read in, and kept with them."""
+def _kept_product(pk, now):
+    """What a product page keeps per catalogue version, read together when it is not kept: the
+    product's rows (product_rows) with its description's HTML (rich_text.render: sanitising it was
+    a tenth of the page's context) made in the language they were read in; its answered questions
+    (问大家: their count and the newest few, in one query); the group buys on its SKUs (publishing
+    or stopping one is a catalogue event; when each starts and ends is read at the view's moment:
+    group_queries.product_offers); its flash sales (scheduling or cancelling one is a catalogue event;
+    their units left are read live); and its review rating (search engines' structured data: as
+    fresh as on a cached page, seo.rating_for). One entry: one key to read and write, not five."""
     p = product_rows(pk, with_category=True)
     p.description_html = (get_language(), rich_text.render(p.body))
-    return p
+    return p, product_qa_block(pk), offer_rows(pk, now), product_sessions(pk, now), seo.rating_for(pk)
 
 
 def _description_html(p):
@@ -374,27 +380,13 @@ def _product_context(request, pk, *, now=None, live_stock=None):
     # the catalogue rows are kept per catalogue version; the stock shown is always read by this request:
     # with the rows when they are read (product_rows), apart when they were kept
     now = now or timezone.now()
-    read = set()  # the entries this request read from the database (not kept from an earlier one)
-
-    def reading(name, build):
-        return lambda: read.add(name) or build()
-
-    # and the answered questions (问大家: their count and the newest few, in one query), the group
-    # buys on its SKUs (publishing or stopping one is a catalogue event; when each starts and ends is
-    # read at `now`: group_queries.product_offers), its flash sales (scheduling or cancelling one is a
-    # catalogue event) and its review rating (search engines' structured data: as fresh as on a cached
-    # page, seo.rating_for)
-    p, (qa_count, qa_questions), group_items, flash_rows, rating = fragments.get_or_build_many([
-        ("product", str(pk), reading("product", lambda: _kept_product(pk))),
-        ("qa", str(pk), lambda: product_qa_block(pk)),
-        ("group_items", str(pk), lambda: offer_rows(pk, now)),
-        ("flash", str(pk), reading("flash", lambda: product_sessions(pk, now))),
-        ("rating", str(pk), lambda: seo.rating_for(pk)),
-    ])
-    if "product" not in read:
+    read = []  # set when this request read the rows (rather than finding them kept)
+    p, (qa_count, qa_questions), group_items, flash_rows, rating = fragments.get_or_build(
+        "product_page", str(pk), lambda: read.append(True) or _kept_product(pk, now))
+    if not read:
         p = with_live_stock(p, live_stock() if live_stock else stock_levels(pk))
-    if flash_rows and "flash" not in read:
-        flash_rows = None  # a flash item's units left change with every purchase: read them now
+        if flash_rows:
+            flash_rows = None  # a flash item's units left change with every purchase: read them now
     matrix = option_matrix(p)
     entry, chosen = resolve_selection(matrix, sku_id=parse_id(request.GET.get("sku")), chosen=_chosen_options(request))
     states = option_states(matrix, chosen)

@@ -50,27 +50,6 @@ def get_or_build(name: str, key: str, build):
     return value
 
 
-def get_or_build_many(entries) -> list:
-    """The values of `entries`, (name, key, build) each, as get_or_build gives them one by
-    one (built in that order), with one version read and one cache round trip for them all:
-    a product page keeps two entries, and each get_or_build is two round trips to the cache."""
-    if not enabled():
-        return [build() for _name, _key, build in entries]
-    stamp = PAGES.stamp()
-    keys = [f"storefront:frag:{stamp}:{name}:{key}" for name, key, _build in entries]
-    found = cache.get_many(keys)
-    values, built = [], {}
-    for full_key, (_name, _key, build) in zip(keys, entries, strict=True):
-        if full_key in found:
-            values.append(found[full_key])
-        else:
-            value = built[full_key] = build()
-            values.append(value)
-    if built:
-        cache.set_many(built, PAGES.keep_seconds(settings.FRAGMENT_CACHE_SECONDS))
-    return values
-
-
 def _card_key(language: str, p) -> str:
     # every value the card shows, so an entry can never be stale: a new price, title,
     # picture, badge or sales count is a new key (and the old entry simply expires)
