@@ -359,21 +359,26 @@ def _stock_text(count: int) -> str:
 
 def _kept_product(pk, now):
     """What a product page keeps per catalogue version, read together when it is not kept: the
-    product's rows (product_rows) with its description's HTML (rich_text.render: sanitising it was
-    a tenth of the page's context) made in the language they were read in; its answered questions
+    product's rows (product_rows) with its description made in the language they were read in
+    (_texts: sanitising it was a tenth of the page's context, more for a long one); its answered questions
     (问大家: their count and the newest few, in one query); the group buys on its SKUs (publishing
     or stopping one is a catalogue event; when each starts and ends is read at the view's moment:
     group_queries.product_offers); its flash sales (scheduling or cancelling one is a catalogue event;
     their units left are read live); and its review rating (search engines' structured data: as
     fresh as on a cached page, seo.rating_for). One entry: one key to read and write, not five."""
     p = product_rows(pk, with_category=True)
-    p.description_html = (get_language(), rich_text.render(p.body))
+    p.kept_texts = (get_language(), *_texts(p))
     return p, product_qa_block(pk), offer_rows(pk, now), product_sessions(pk, now), seo.rating_for(pk)
 
 
-def _description_html(p):
-    language, html = p.description_html
-    return html if language == get_language() else rich_text.render(p.body)
+def _texts(p) -> tuple:
+    """The description as the page shows it (sanitised HTML) and as search engines read it (plain)."""
+    return rich_text.render(p.body), seo.product_description(p)
+
+
+def _kept_texts(p) -> tuple:
+    language, *texts = p.kept_texts
+    return tuple(texts) if language == get_language() else _texts(p)
 
 
 def _product_context(request, pk, *, now=None, live_stock=None):
@@ -434,6 +439,7 @@ def _product_context(request, pk, *, now=None, live_stock=None):
     else:
         price_range = f"{format_price(p.min_price, p.currency)} – {format_price(p.max_price, p.currency)}"
     path = seo.product_path(p.pk, p.slug)
+    description_html, description = _kept_texts(p)
     script_data = {
         "attributes": [{"id": a["id"], "options": [o["id"] for o in a["options"]]} for a in matrix["attributes"]],
         "skus": [{"id": s.pk, "options": item["options"], "stock": s.stock_count, "price": s.price_text,
@@ -457,7 +463,7 @@ def _product_context(request, pk, *, now=None, live_stock=None):
         "qa_count": qa_count,
         "qa_questions": qa_questions,
         "attributes": p.attribute_list,
-        "description_html": _description_html(p),
+        "description_html": description_html,
         "max_quantity": max_units_per_sku(),
         "flash_badge": flash_badges.get(selected.pk) if selected else next(iter(flash_badges.values()), None),
         "flash_changes_at": flash_changes_at,
@@ -465,7 +471,7 @@ def _product_context(request, pk, *, now=None, live_stock=None):
         "price_changes_at": priced_skus.changes_at,
         "group_changes_at": group_changes_at,
         "seo": seo.product_seo(request, p, skus=skus, cover_url=next(iter(slides.values()), ("", ""))[1],
-                               rating=rating, path=path),
+                               rating=rating, path=path, description=description),
         "share_url": seo.share_url(request, path, "product"),
     }
 
