@@ -188,7 +188,7 @@ def _entry(entry):
 
 
 def price_lines(entries, *, user=None, coupons=AUTO, now=None, promotions=True, offers=None, address=None,
-                templates=None) -> Pricing:
+                templates=None, shipping=True) -> Pricing:
     """Price `entries`, an iterable of (sku, quantity, ref) or (sku, quantity, ref, context)
     with sku.product.shop loaded, grouped by shop (one future order per shop) in shop-id
     order, lines in the given order. `coupons` is AUTO (the best the shopper holds) or a list
@@ -197,7 +197,10 @@ def price_lines(entries, *, user=None, coupons=AUTO, now=None, promotions=True, 
     these offers instead of the live ones: the console's preview of a promotion not yet
     published goes through the same steps, stacking and rounding as checkout. Shipping is
     computed for `address` (an accounts Address), else for `user`'s default address, else
-    estimated; `templates` (shipping.queries.templates_for) saves loading the freight templates again."""
+    estimated; `templates` (shipping.queries.templates_for) saves loading the freight templates again.
+    `shipping=False` prices the lines alone (unit_prices, for product pages): shipping is the last
+    step and changes no line, so the lines come out the same, but no fee or shipping offer is
+    computed and the shops' and the grand totals stay None."""
     groups: dict[int, ShopAmounts] = {}
     for entry in entries:
         sku, quantity, ref, context = _entry(entry)
@@ -210,16 +213,18 @@ def price_lines(entries, *, user=None, coupons=AUTO, now=None, promotions=True, 
     currencies = {line.unit_price.currency for group in shops for line in group.lines}
     pricing = Pricing(shops=shops, currencies=currencies, total=None)
     if templates is None:
-        templates = freight.templates_for({line.sku.product.freight_template_id for line in pricing.lines})
+        templates = freight.templates_for({line.sku.product.freight_template_id for line in pricing.lines}
+                                          if shipping else ())
     pricing.templates = templates
     pricing.province_code = _province(address, user, templates)
     if promotions and shops and len(currencies) == 1:
-        _apply_offers(pricing, user=user, coupons=coupons, now=now or timezone.now(), offers=offers)
-    _totals(pricing)
+        _apply_offers(pricing, user=user, coupons=coupons, now=now or timezone.now(), offers=offers,
+                      shipping=shipping)
+    _totals(pricing, shipping=shipping)
     return pricing
 
 
-def _totals(pricing) -> None:
+def _totals(pricing, *, shipping=True) -> None:
     shops, currencies = pricing.shops, pricing.currencies
     for group in shops:
         if len({line.unit_price.currency for line in group.lines}) > 1:
@@ -228,9 +233,11 @@ def _totals(pricing) -> None:
         for line in group.lines:
             subtotal, discount = subtotal + line.line_total, discount + line.discount
         group.subtotal, group.discount = subtotal, discount
+        if not shipping:
+            continue
         group.shipping_fee = shipping_fee(pricing, group)
         group.total = subtotal - discount + group.shipping_fee - group.shipping_discount
-    if shops and len(currencies) == 1:
+    if shipping and shops and len(currencies) == 1:
         total = Money.zero(next(iter(currencies)))
         for group in shops:
             total = total + group.total
@@ -244,11 +251,13 @@ class UnitPrices:
     changes_at: object  # the next moment an offer starts or ends, or None
 
 
-def unit_prices(skus, *, user=None, now=None) -> UnitPrices:
+def unit_prices(skus, *, user=None, now=None, promotions=None, shipping=True) -> UnitPrices:
     """What one unit of each SKU costs bought alone (a buy-now of one), for product
     pages. The offers are loaded once for all the SKUs, then each SKU runs the whole
     pipeline on its own basket, so the price a product page shows is the price a
-    checkout of that one unit charges."""
+    checkout of that one unit charges. `promotions`: the shops' promotion rows as the
+    page keeps them (engine.BasketContext.promotions); their windows are still read at `now`.
+    `shipping=False`: the lines' prices alone, what a product page shows (price_lines)."""
     now = now or timezone.now()
     skus = list(skus)
     if not skus:
@@ -256,14 +265,15 @@ def unit_prices(skus, *, user=None, now=None) -> UnitPrices:
     probe = [BasketLine(index=i, sku=sku, quantity=1, unit_price=Money(sku.price, sku.product.currency),
                         amount=Money(sku.price, sku.product.currency)) for i, sku in enumerate(skus)]
     context = _context(probe, user=user, coupons=AUTO, now=now)
+    context.promotions = promotions
     offers = offers_for(context)
     prices = {}
-    templates = freight.templates_for({sku.product.freight_template_id for sku in skus})
+    templates = freight.templates_for({sku.product.freight_template_id for sku in skus} if shipping else ())
     for sku in skus:
-        pricing = price_lines([(sku, 1, None)], promotions=False, templates=templates)
+        pricing = price_lines([(sku, 1, None)], promotions=False, templates=templates, shipping=shipping)
         if offers and not pricing.mixed_currencies:
-            _apply_offers(pricing, user=user, coupons=AUTO, now=now, offers=offers)
-            _totals(pricing)
+            _apply_offers(pricing, user=user, coupons=AUTO, now=now, offers=offers, shipping=shipping)
+            _totals(pricing, shipping=shipping)
         prices[sku.pk] = pricing
     return UnitPrices(prices=prices, offers=offers, changes_at=context.changes_at)
 
@@ -361,7 +371,7 @@ def _load_offers(lines, *, user, coupons, now) -> list:
     return offers_for(_context(lines, user=user, coupons=coupons, now=now))
 
 
-def _apply_offers(pricing: Pricing, *, user, coupons, now, offers=None) -> None:
+def _apply_offers(pricing: Pricing, *, user, coupons, now, offers=None, shipping=True) -> None:
     basket = _Basket(pricing)
     if offers is None:
         offers = _load_offers(basket.lines, user=user, coupons=coupons, now=now)
@@ -370,7 +380,8 @@ def _apply_offers(pricing: Pricing, *, user, coupons, now, offers=None) -> None:
         here = [offer for offer in offers if offer.step == step]
         _per_line(basket, [o for o in here if o.per_line])
         _by_total(basket, [o for o in here if not o.per_line])
-    _shipping(pricing, basket, [o for o in offers if o.step >= shipping_step])
+    if shipping:
+        _shipping(pricing, basket, [o for o in offers if o.step >= shipping_step])
 
 
 def _per_line(basket, offers) -> None:

@@ -23,6 +23,9 @@ class BasketContext:
     product_ids: frozenset = frozenset()
     coupons: object = AUTO  # AUTO, or a list of the shopper's coupon ids (empty: none)
     lines: list = field(default_factory=list)  # the BasketLines as first priced
+    # a function answering promotions.queries.current_and_coming_rows for shop ids, possibly read
+    # before `now` (a product page keeps them per catalogue version); None: read them now
+    promotions: object = None
     # the next moment any loader's offers start or end (a cached page showing these prices expires then)
     changes_at: object = None
 

@@ -52,17 +52,25 @@ def live_item_for_sku(sku_id, now=None):
             .order_by("sale__ends_at", "id").first())
 
 
-def flash_for_product(product_id, now=None):
+def flash_for_product(product_id, now=None, rows=None):
     """({sku_id: flash item live now}, when a session of the product's active SKUs next
     starts or ends, or None), in one query compiled once (core.prepared): what a product
-    page shows, and when that changes by itself (the page cache keeps the page no longer)."""
+    page shows, and when that changes by itself (the page cache keeps the page no longer).
+    `rows`, when given, is product_sessions' answer at `now` (read by the caller already)."""
     now = now or timezone.now()
     live, moments = {}, []
-    for item in _FLASH_OF_PRODUCT.objects(product_id, now, now + timedelta(days=UPCOMING_DAYS)):
+    for item in (product_sessions(product_id, now) if rows is None else rows):
         if item.sale.starts_at <= now:
             live[item.sku_id] = item  # the one ending first wins (rows come latest-ending first)
         moments += [t for t in (item.sale.starts_at, item.sale.ends_at) if t > now]
     return live, (min(moments) if moments else None)
+
+
+def product_sessions(product_id, now) -> list:
+    """The flash items of the product's active SKUs in published sessions that have not ended
+    at `now` and start within UPCOMING_DAYS, latest-ending first, with their session: what
+    flash_for_product reads. Their units left change with every purchase."""
+    return _FLASH_OF_PRODUCT.objects(product_id, now, now + timedelta(days=UPCOMING_DAYS))
 
 
 # the items of a product's active SKUs in sessions that have not ended and start within

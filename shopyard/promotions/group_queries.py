@@ -96,18 +96,30 @@ def open_groups_of_item(item, *, now=None, limit=5):
 
 
 
-def product_offers(*, product_id, now=None) -> tuple[dict, object]:
+def product_offers(*, product_id, now=None, items=None) -> tuple[dict, object]:
     """For a product page, in one query compiled once (core.prepared): {sku_id: live
     GroupBuyItem} of its active SKUs (as live_items) and when the group offers on them next
-    start or end (None: never), so a cached page expires then (storefront.page_cache's ttl)."""
+    start or end (None: never), so a cached page expires then (storefront.page_cache's ttl).
+    `items`, when given, is a function answering `offer_rows` for the product, possibly as read
+    at a moment before `now` (the storefront keeps them per catalogue version: publishing or
+    stopping a campaign is a catalogue event, and its items never change); what has ended
+    since is left out here."""
     now = now or timezone.now()
     live, moments = {}, []
-    for item in _GROUP_ITEMS_OF_PRODUCT.objects(product_id, now):
+    for item in (items() if items else offer_rows(product_id, now)):
+        if item.campaign.ends_at <= now:  # ended since the rows were read
+            continue
         starts = item.campaign.starts_at
         moments.append(starts if starts > now else item.campaign.ends_at)
         if starts <= now:
             live.setdefault(item.sku_id, item)
     return live, min(moments, default=None)
+
+
+def offer_rows(product_id, now) -> list:
+    """The group-buy items of the product's active SKUs in published campaigns not ended at
+    `now`, with their campaign, lowest group price first: what product_offers reads."""
+    return _GROUP_ITEMS_OF_PRODUCT.objects(product_id, now)
 
 
 _GROUP_ITEMS_OF_PRODUCT = PreparedRead(GroupBuyItem, lambda product_id, now: (

@@ -11,6 +11,9 @@ CATALOGUE_EVENTS = ("product.created", "product.updated", "product.published", "
                     "promotion.published", "promotion.changed", "promotion.stopped",
                     # a group buy published or stopped shows or hides "开团" on product pages
                     "group_buy.published", "group_buy.stopped",
+                    # a flash sale scheduled or cancelled shows or hides its badge (a product page keeps
+                    # knowing that none of its SKUs is in one: catalog_views._product_context)
+                    "flash_sale.published", "flash_sale.cancelled",
                     # product Q&A (问大家) shows answered questions on product pages
                     "question.answered", "question.moderated", "answer.moderated",
                     # bulk catalogue import and price/stock edits (catalog.bulk)

@@ -22,8 +22,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from shopyard.analytics.services import record
@@ -54,7 +54,8 @@ from shopyard.core.pagination import LazyRows, page_rows
 from shopyard.core.replicas import catalogue_view
 from shopyard.core.validation import page_number, parse_id
 from shopyard.promotions.discounts import badges_for, listing_badges
-from shopyard.promotions.group_queries import product_offers
+from shopyard.promotions.flash_queries import product_sessions
+from shopyard.promotions.group_queries import offer_rows, product_offers
 from shopyard.promotions.queries import current_and_coming_rows
 from shopyard.reviews import queries as review_queries
 from shopyard.service.queries import product_qa_block
@@ -356,17 +357,41 @@ def _stock_text(count: int) -> str:
     return _("%(n)s in stock") % {"n": count} if count > 0 else _("Out of stock")
 
 
+def _kept_product(pk, now):
+    """What a product page keeps per catalogue version, read together when it is not kept: the
+    product's rows (product_rows) with its description made in the language they were read in
+    (_texts: sanitising it was a tenth of the page's context, more for a long one); its answered questions
+    (问大家: their count and the newest few, in one query); the group buys on its SKUs (publishing
+    or stopping one is a catalogue event; when each starts and ends is read at the view's moment:
+    group_queries.product_offers); its flash sales (scheduling or cancelling one is a catalogue event;
+    their units left are read live); and its review rating (search engines' structured data: as
+    fresh as on a cached page, seo.rating_for). One entry: one key to read and write, not five."""
+    p = product_rows(pk, with_category=True)
+    p.kept_texts = (get_language(), *_texts(p))
+    return p, product_qa_block(pk), offer_rows(pk, now), product_sessions(pk, now), seo.rating_for(pk)
+
+
+def _texts(p) -> tuple:
+    """The description as the page shows it (sanitised HTML) and as search engines read it (plain)."""
+    return rich_text.render(p.body), seo.product_description(p)
+
+
+def _kept_texts(p) -> tuple:
+    language, *texts = p.kept_texts
+    return tuple(texts) if language == get_language() else _texts(p)
+
+
 def _product_context(request, pk, *, now=None, live_stock=None):
     # the catalogue rows are kept per catalogue version; the stock shown is always read by this request:
     # with the rows when they are read (product_rows), apart when they were kept
-    read = []
-    # and the answered questions (问大家: their count and the newest few, in one query)
-    p, (qa_count, qa_questions) = fragments.get_or_build_many([
-        ("product", str(pk), lambda: read.append(product_rows(pk, with_category=True)) or read[0]),
-        ("qa", str(pk), lambda: product_qa_block(pk)),
-    ])
+    now = now or timezone.now()
+    read = []  # set when this request read the rows (rather than finding them kept)
+    p, (qa_count, qa_questions), group_items, flash_rows, rating = fragments.get_or_build(
+        "product_page", str(pk), lambda: read.append(True) or _kept_product(pk, now))
     if not read:
         p = with_live_stock(p, live_stock() if live_stock else stock_levels(pk))
+        if flash_rows:
+            flash_rows = None  # a flash item's units left change with every purchase: read them now
     matrix = option_matrix(p)
     entry, chosen = resolve_selection(matrix, sku_id=parse_id(request.GET.get("sku")), chosen=_chosen_options(request))
     states = option_states(matrix, chosen)
@@ -380,9 +405,12 @@ def _product_context(request, pk, *, now=None, live_stock=None):
             start = {} if opt["state"] == "missing" else chosen
             opt["url"] = _option_query({**start, attr["id"]: opt["id"]})
     slides = {img.pk: (f"img-{n}", (img.thumbnail or img.image).url) for n, img in enumerate(p.image_list, 1)}
-    now = now or timezone.now()
-    # what one unit costs with every promotion the shopper gets: the checkout's own pipeline
-    priced_skus = unit_prices([item["sku"] for item in matrix["skus"]], user=request.user, now=now)
+    # what one unit costs with every promotion the shopper gets: the checkout's own pipeline (its lines:
+    # the page shows no shipping), with the shops' promotions kept as the listings keep them
+    # (publishing, changing or stopping one is a catalogue event); when each starts and ends is still
+    # read at `now`
+    priced_skus = unit_prices([item["sku"] for item in matrix["skus"]], user=request.user, now=now,
+                              promotions=partial(_kept_promotions, now=now), shipping=False)
     skus = []
     for item in matrix["skus"]:
         sku = item["sku"]
@@ -396,13 +424,13 @@ def _product_context(request, pk, *, now=None, live_stock=None):
         sku.display = sku.label or _("Standard")
         skus.append(sku)
     # 拼团: a live group buy on a SKU offers "开团 ¥xx (N人团)" beside buy now
-    deals, group_changes_at = product_offers(product_id=p.pk, now=now)
+    deals, group_changes_at = product_offers(product_id=p.pk, now=now, items=lambda: group_items)
     for sku in skus:
         deal = deals.get(sku.pk)
         sku.group_label = _("Open a group %(price)s (%(n)s-person group)") % {
             "price": format_price(deal.group_price, p.currency), "n": deal.campaign.group_size} if deal else ""
     selected = entry["sku"] if entry else None
-    flash_badges, flash_changes_at = product_flash_badges(p.pk, now=now)
+    flash_badges, flash_changes_at = product_flash_badges(p.pk, now=now, rows=flash_rows)
     is_favourite = False
     if request.user.is_authenticated:
         is_favourite = Favourite.objects.filter(user=request.user, product_id=p.pk).exists()
@@ -411,6 +439,7 @@ def _product_context(request, pk, *, now=None, live_stock=None):
     else:
         price_range = f"{format_price(p.min_price, p.currency)} – {format_price(p.max_price, p.currency)}"
     path = seo.product_path(p.pk, p.slug)
+    description_html, description = _kept_texts(p)
     script_data = {
         "attributes": [{"id": a["id"], "options": [o["id"] for o in a["options"]]} for a in matrix["attributes"]],
         "skus": [{"id": s.pk, "options": item["options"], "stock": s.stock_count, "price": s.price_text,
@@ -434,7 +463,7 @@ def _product_context(request, pk, *, now=None, live_stock=None):
         "qa_count": qa_count,
         "qa_questions": qa_questions,
         "attributes": p.attribute_list,
-        "description_html": rich_text.render(p.body),
+        "description_html": description_html,
         "max_quantity": max_units_per_sku(),
         "flash_badge": flash_badges.get(selected.pk) if selected else next(iter(flash_badges.values()), None),
         "flash_changes_at": flash_changes_at,
@@ -442,7 +471,7 @@ def _product_context(request, pk, *, now=None, live_stock=None):
         "price_changes_at": priced_skus.changes_at,
         "group_changes_at": group_changes_at,
         "seo": seo.product_seo(request, p, skus=skus, cover_url=next(iter(slides.values()), ("", ""))[1],
-                               rating=seo.rating_for(p.pk), path=path),
+                               rating=rating, path=path, description=description),
         "share_url": seo.share_url(request, path, "product"),
     }
 

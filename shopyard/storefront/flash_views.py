@@ -95,11 +95,12 @@ def flash_hold(request, token):
     return render(request, "storefront/flash_hold.html", {"retry_seconds": 1})
 
 
-def product_flash_badges(product_id, now=None):
+def product_flash_badges(product_id, now=None, rows=None):
     """What the product page shows for its SKUs in a live session ({sku_id: badge}),
-    and when that changes by itself (a session starting or ending), or None."""
+    and when that changes by itself (a session starting or ending), or None. `rows`:
+    flash_queries.product_sessions' answer at `now`, when the caller has it."""
     now = now or timezone.now()
-    live, changes_at = flash_queries.flash_for_product(product_id, now)
+    live, changes_at = flash_queries.flash_for_product(product_id, now, rows=rows)
     badges = {}
     for sku_id, item in live.items():
         left_seconds = _seconds(item.sale.ends_at - now)

@@ -7,15 +7,17 @@ used to read the same catalogue rows again and count the same listing again
 listing, and the one that grows with the catalogue). What is kept here is what
 changes only through catalogue events: a product's rows (title, pictures,
 attributes, SKUs and their list prices), a listing's product count and the rows of
-each of its pages (products with their shop and pictures), a product's answered questions. Each entry's key holds the page cache's catalogue version,
+each of its pages (products with their shop and pictures), a product's answered questions,
+the shops' promotions and a product's group-buy items (their windows are read against
+the clock on every view), a product's review rating. Each entry's key holds the page cache's catalogue version,
 which every catalogue event bumps (apps.CATALOGUE_EVENTS), so an edit of a
 title, a price, a picture, a SKU or a product's visibility shows at the next
 request, exactly as it does for cached pages. The entries also expire after
-FRAGMENT_CACHE_SECONDS, for what changes without an event (sales counts).
+FRAGMENT_CACHE_SECONDS, for what changes without an event (sales counts, ratings).
 
-Never kept: stock (read live on every view, one indexed query), promotion,
-group-buy and flash-sale prices (computed per request by the pricing
-pipeline), anything about the visitor.
+Never kept: stock and flash-sale units (read live on every view), the prices
+themselves (computed per request by the pricing pipeline from the kept rows, at
+the request's moment), anything about the visitor.
 """
 
 import hashlib
@@ -46,27 +48,6 @@ def get_or_build(name: str, key: str, build):
         value = build()
         cache.set(full_key, value, PAGES.keep_seconds(settings.FRAGMENT_CACHE_SECONDS))
     return value
-
-
-def get_or_build_many(entries) -> list:
-    """The values of `entries`, (name, key, build) each, as get_or_build gives them one by
-    one (built in that order), with one version read and one cache round trip for them all:
-    a product page keeps two entries, and each get_or_build is two round trips to the cache."""
-    if not enabled():
-        return [build() for _name, _key, build in entries]
-    stamp = PAGES.stamp()
-    keys = [f"storefront:frag:{stamp}:{name}:{key}" for name, key, _build in entries]
-    found = cache.get_many(keys)
-    values, built = [], {}
-    for full_key, (_name, _key, build) in zip(keys, entries, strict=True):
-        if full_key in found:
-            values.append(found[full_key])
-        else:
-            value = built[full_key] = build()
-            values.append(value)
-    if built:
-        cache.set_many(built, PAGES.keep_seconds(settings.FRAGMENT_CACHE_SECONDS))
-    return values
 
 
 def _card_key(language: str, p) -> str:

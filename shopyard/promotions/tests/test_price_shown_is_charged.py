@@ -118,6 +118,10 @@ def test_buy_now_and_product_page_show_what_checkout_charges(name, shops, shoppe
     sku, qty = skus[0]
     # the product page's price is one unit bought alone
     one_unit = unit_prices([sku], user=shopper).prices[sku.pk]
+    # the product page prices the lines alone (no freight, no fee): the same lines, to the cent
+    page_lines = unit_prices([sku], user=shopper, shipping=False).prices[sku.pk].lines
+    assert [(line.net_total, line.explain()) for line in page_lines] == [
+        (line.net_total, line.explain()) for line in one_unit.lines]
     single = place_order(actor=shopper, address_id=address.pk, lines=[{"sku_id": sku.pk, "quantity": 1}])
     [single_order] = Order.objects.filter(pk__in=single.order_ids)
     assert single_order.lines.get(is_gift=False).net_total == one_unit.lines[0].net_total.amount

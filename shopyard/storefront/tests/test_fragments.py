@@ -3,14 +3,19 @@ rows, listing counts and product cards, and still show every edit of price, stoc
 title, promotion or visibility at the next request."""
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.core.cache import cache
 from django.test import Client
+from django.utils import timezone
 
+from shopyard.catalog.models import Product
 from shopyard.catalog.services import set_published, update_product
 from shopyard.inventory.models import StockLevel
+from shopyard.promotions import group_services
 from shopyard.promotions.kinds import Kind
+from shopyard.promotions.models import FlashSaleItem
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -48,9 +53,10 @@ def _edit(seller, shop, product, *, title=None, price="10.00", stock=3):
 
 def test_a_second_product_view_reads_only_live_data(client, product, django_assert_num_queries):
     client.get(f.product_url(product))
-    # stock, promotions, group buys, flash sales and the review rating are read live; the
-    # product's rows and its answered questions come from the cache; and the behaviour event
-    with django_assert_num_queries(6):
+    # the stock is read live (and a flash item's units left would be); the product's rows, its
+    # answered questions, its group buys and flash sales (none), its review rating and the shop's
+    # promotions come from the cache (their windows are read against the clock); and the behaviour event
+    with django_assert_num_queries(2):
         r = client.get(f.product_url(product))
     assert r.status_code == 200 and product.title_en in r.content.decode()
 
@@ -92,6 +98,59 @@ def test_a_promotion_shows_at_once_on_the_product_page_and_the_listing(client, s
     assert "Limited-time discount" in text(client.get(listing))  # the card's badge
 
 
+def _later(monkeypatch, delta):
+    """The clock moved on by `delta`, with no event: what kept rows must be read against."""
+    moment = timezone.now() + delta
+    monkeypatch.setattr(timezone, "now", lambda: moment)
+
+
+def test_kept_promotions_start_and_end_on_time_on_the_product_page(client, shop, monkeypatch):
+    product = f.make_product(shop, price="100.00")
+    f.make_promotion(shop, Kind.TIME_DISCOUNT, {"percent_off": "10"}, ends_at=timezone.now() + timedelta(hours=1))
+    f.make_promotion(shop, Kind.TIME_DISCOUNT, {"percent_off": "20"}, starts_at=timezone.now() + timedelta(hours=2),
+                     ends_at=timezone.now() + timedelta(hours=3))
+    url = f.product_url(product)
+    page = text(client.get(url))
+    assert "¥90.00" in page and "¥80.00" not in page
+    _later(monkeypatch, timedelta(minutes=90))  # the first has ended, the second not started
+    page = text(client.get(url))
+    assert "¥90.00" not in page and "¥80.00" not in page and "¥100.00" in page
+    _later(monkeypatch, timedelta(minutes=60))
+    assert "¥80.00" in text(client.get(url))
+
+
+def test_a_group_buy_shows_and_goes_at_once_on_the_product_page(client, seller, shop, product, monkeypatch,
+                                                                django_capture_on_commit_callbacks):
+    url = f.product_url(product)
+    assert "Open a group" not in text(client.get(url))
+    with django_capture_on_commit_callbacks(execute=True):
+        campaign = f.make_group_buy(shop, product.skus.get(), price="9.90")
+    assert "Open a group ¥9.90" in text(client.get(url))
+    with django_capture_on_commit_callbacks(execute=True):
+        group_services.stop_campaign(actor=seller, shop=shop, campaign_id=campaign.pk)
+    assert "Open a group" not in text(client.get(url))
+    with django_capture_on_commit_callbacks(execute=True):
+        f.make_group_buy(shop, product.skus.get(), price="8.80")  # runs a week
+    assert "Open a group ¥8.80" in text(client.get(url))
+    _later(monkeypatch, timedelta(days=8))  # it ended, and no event says so
+    assert "Open a group" not in text(client.get(url))
+
+
+def test_a_flash_sale_and_its_units_left_show_at_once_on_the_product_page(client, shop, product, monkeypatch,
+                                                                          django_capture_on_commit_callbacks):
+    url, sku = f.product_url(product), product.skus.get()
+    StockLevel.objects.filter(sku=sku).update(quantity=50)
+    assert "Flash sale" not in text(client.get(url))  # kept: none of its SKUs is in a session
+    with django_capture_on_commit_callbacks(execute=True):
+        sale = f.make_flash_sale(shop, [(sku, "1.00", 5, 1)])
+    assert "5 left" in text(client.get(url))
+    FlashSaleItem.objects.filter(sale=sale).update(available=2)  # sold by the flash path, no event
+    page = text(client.get(url))
+    assert "2 left" in page and "5 left" not in page
+    _later(monkeypatch, timedelta(hours=2))  # the session is over
+    assert "Flash sale" not in text(client.get(url))
+
+
 def test_listing_cards_and_count_follow_edits(client, seller, shop, category, django_capture_on_commit_callbacks):
     listing = f"/c/{category.slug}/"
     with django_capture_on_commit_callbacks(execute=True):
@@ -114,6 +173,18 @@ def test_languages_get_their_own_cards(client, shop, category):
     assert card_titles(client.get(listing, **ZH)) == ["双语"]
     assert card_titles(client.get(listing, HTTP_ACCEPT_LANGUAGE="en")) == [product.title_en]
     assert card_titles(client.get(listing, **ZH)) == ["双语"]
+
+
+def test_languages_get_their_own_description_from_kept_rows(client, shop):
+    product = f.make_product(shop)
+    Product.objects.filter(pk=product.pk).update(description="<p>纯棉面料</p>", description_en="<p>Pure cotton</p>")
+    url = f.product_url(product)
+    assert '<meta name="description" content="纯棉面料">' in client.get(url, **ZH).content.decode()
+    english_page = client.get(url, HTTP_ACCEPT_LANGUAGE="en")  # the rows the Chinese view kept
+    english = english_page.content.decode()
+    assert "Pure cotton" in text(english_page) and "纯棉面料" not in english
+    assert '<meta name="description" content="Pure cotton">' in english
+    assert "纯棉面料" in text(client.get(url, **ZH))
 
 
 def test_a_warm_listing_costs_no_count_query(client, shop, category, django_assert_num_queries):
