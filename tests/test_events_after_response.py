@@ -178,7 +178,7 @@ def test_a_connection_that_failed_in_the_request_is_checked_before_the_deliverie
     checks = []
     monkeypatch.setattr(type(connection), "is_usable", lambda conn: checks.append(1) or usable)
     # when the request's events are about to be delivered
-    events._keep_health_checks()
+    events.keep_health_checks()
     # then the connection was checked again: kept (and counted as checked) when it answers, else closed
     assert len(checks) == 1
     assert (connection.connection is not None, connection.health_check_done) == (usable, usable)

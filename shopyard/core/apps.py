@@ -25,7 +25,7 @@ class CoreConfig(AppConfig):
         request_started.connect(events_wait_for_response, dispatch_uid="shopyard.core.events.request_started")
         # before django.db's close_old_connections (connected on import, so moved behind it): the
         # delivery reuses the request's connection, health-checked, when it is still fit
-        # (events._keep_health_checks), and close_old_connections then readies it for the next request
+        # (events.keep_health_checks), and close_old_connections then readies it for the next request
         request_finished.disconnect(close_old_connections)
         request_finished.connect(after_response, dispatch_uid="shopyard.core.events.after_response")
         request_finished.connect(close_old_connections)

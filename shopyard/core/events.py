@@ -189,7 +189,7 @@ def after_response(**_kwargs) -> None:
         return
     from .tasks import dispatch_event
 
-    _keep_health_checks()
+    keep_health_checks()
     for event_id, request_id in waiting:
         try:
             with structlog.contextvars.bound_contextvars(**({"request_id": request_id} if request_id else {})):
@@ -202,7 +202,7 @@ def after_response(**_kwargs) -> None:
             log.exception("could not deliver event %s after the response; the sweep will", event_id)
 
 
-def _keep_health_checks() -> None:
+def keep_health_checks() -> None:
     """What django.db's `close_old_connections` does when a request finishes (it runs after
     this receiver, `CoreConfig.ready` orders them), done before the deliveries: a connection
     that broke or outlived its age is closed, so a delivery opens a fresh one. A connection
