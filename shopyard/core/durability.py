@@ -21,6 +21,10 @@ SQLite in WAL mode with synchronous=NORMAL (settings.DATABASES) already commits 
 a flush; nothing changes there.
 """
 
+from contextlib import contextmanager
+
+from django.db import connections, transaction
+
 RELAX = "set_config('synchronous_commit', 'off', true)"
 
 
@@ -33,9 +37,14 @@ def relaxed_statement(connection, sql: str) -> str:
     return sql
 
 
-def relax_transaction(connection, *, outermost: bool) -> None:
-    """Call first inside an atomic block: its commit does not wait for the disk, when the
-    block is `outermost` (no transaction was open before it; check before entering)."""
-    if outermost and connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(f"SELECT {RELAX}")
+@contextmanager
+def relaxed_atomic(using: str):
+    """`transaction.atomic(using=using)` whose commit does not wait for the disk, when it is
+    the outermost block (no transaction was open before it)."""
+    connection = connections[using]
+    outermost = not connection.in_atomic_block
+    with transaction.atomic(using=using):
+        if outermost and connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(f"SELECT {RELAX}")
+        yield

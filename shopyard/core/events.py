@@ -31,7 +31,7 @@ from django.db import DatabaseError, connections, router, transaction
 from django.utils import timezone
 
 from .bulk_sql import create_rows
-from .durability import relax_transaction
+from .durability import relaxed_atomic
 from .logs import current_request_id
 from .models import OutboxDelivery, OutboxEvent
 from .prepared import PreparedRead
@@ -254,10 +254,7 @@ def deliver(delivery_id: int, now=None) -> bool:
     make two workers never run one delivery twice; the savepoint rolls back a
     failed handler's writes while its attempt and error are kept."""
     now = now or timezone.now()
-    connection = connections[router.db_for_write(OutboxDelivery)]
-    outermost = not connection.in_atomic_block
-    with transaction.atomic():
-        relax_transaction(connection, outermost=outermost)  # a lost commit is delivered again
+    with relaxed_atomic(router.db_for_write(OutboxDelivery)):  # a lost commit is delivered again
         delivery = _due(now).filter(pk=delivery_id).first()
         if delivery is None:
             return False
@@ -375,17 +372,15 @@ def dispatch(event_id: int, now=None) -> int:
     that a server crash loses only leaves deliveries pending, to be delivered again:
     it does not wait for the disk (core/durability.py)."""
     now = now or timezone.now()
-    connection = connections[router.db_for_write(OutboxDelivery)]
-    outermost = not connection.in_atomic_block
-    with transaction.atomic():
-        relax_transaction(connection, outermost=outermost)
+    alias = router.db_for_write(OutboxDelivery)
+    with relaxed_atomic(alias):
         batch = _DUE_OF_EVENT.objects(event_id, now)
         if not batch:
             return 0
         delivered = [d for d in batch if _attempt(d, now)]
         for failed in (d for d in batch if d.status != OutboxDelivery.Status.DELIVERED):
             failed.save(update_fields=["attempts", "last_error", "status", "next_attempt_at", "updated_at"])
-        if delivered and connections[router.db_for_write(OutboxDelivery)].vendor == "postgresql":
+        if delivered and connections[alias].vendor == "postgresql":
             _mark_delivered_and_settle([d.pk for d in delivered], event_id, now)
         else:
             if delivered:

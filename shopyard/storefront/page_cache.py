@@ -36,6 +36,8 @@ from django.utils.translation import get_language
 
 from shopyard.core.cache_versions import CacheVersion
 
+from .jinja_env import render_page as render_jinja_page
+
 MARKER = f"csrf-{secrets.token_hex(16)}"
 # where templates render {{ csrf_token }}: {% csrf_token %} and base.html's hx-headers
 TOKEN_SLOTS = ('name="csrfmiddlewaretoken" value="%s"', '"X-CSRFToken": "%s"')
@@ -70,8 +72,6 @@ def fill_token(html: str, token: str) -> str:
 
 def _render(template: str, context: dict, request, jinja: bool) -> str:
     if jinja:
-        from shopyard.storefront.jinja_env import render_page as render_jinja_page
-
         return render_jinja_page(template, context, request)
     return render_to_string(template, context, request=request)
 
