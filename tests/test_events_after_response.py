@@ -137,12 +137,20 @@ def test_with_a_broker_the_request_queues_the_delivery_at_commit(shopper_token, 
 
 
 def _count_health_checks(monkeypatch):
-    """Each health check of the default connection (Django's `is_usable`), counted."""
+    """Each health check of the default connection, counted: each time a statement is about to
+    run on a kept connection not checked since its request began (Django's
+    `close_if_health_check_failed` with the check still to do)."""
     from django.db import connections
 
     checks = []
-    usable = type(connections["default"]).is_usable
-    monkeypatch.setattr(type(connections["default"]), "is_usable", lambda conn: checks.append(1) or usable(conn))
+    check = type(connections["default"]).close_if_health_check_failed
+
+    def counted(conn):
+        if conn.connection is not None and conn.health_check_enabled and not conn.health_check_done:
+            checks.append(1)
+        return check(conn)
+
+    monkeypatch.setattr(type(connections["default"]), "close_if_health_check_failed", counted)
     return checks
 
 
