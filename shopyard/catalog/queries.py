@@ -148,11 +148,22 @@ def _first(qs):
     return (qs if qs.ordered else qs.order_by("pk"))[:1]  # as QuerySet.first() reads it
 
 
+def product_row_read(annotations, kinds=()) -> PreparedRead:
+    """product_rows' read of the product's own row with its category path and brand (as
+    `with_category` reads it), annotated with `annotations(*variables)`: {name: expression
+    over OuterRef("pk")}, set on the product as attributes. Apps above the catalogue add what
+    decides their own reads (a product page reads its questions, group buys and flash sales
+    only when an Exists says there are some) without a statement of their own. `kinds`: the
+    variables' kinds (core.prepared); build it once, and give it to product_rows as `row`."""
+    return PreparedRead(Product, lambda pk, *variables: _first(
+        visible_products().select_related("shop", "category", "category__parent", "brand")
+        .annotate(**annotations(*variables)).filter(pk=pk)), kinds=("id", *kinds))
+
+
 # product_rows' four reads, each of one shape whose only variable is the product's id: built
 # and compiled by Django once per process (core.prepared), not on every view
 _PRODUCT_ROW = PreparedRead(Product, lambda pk: _first(visible_products().select_related("shop").filter(pk=pk)))
-_PRODUCT_ROW_WITH_CATEGORY = PreparedRead(Product, lambda pk: _first(
-    visible_products().select_related("shop", "category", "category__parent", "brand").filter(pk=pk)))
+_PRODUCT_ROW_WITH_CATEGORY = product_row_read(dict)
 _PRODUCT_IMAGES = PreparedRead(ProductImage, lambda pk: ProductImage.objects.filter(product_id=pk).order_by(*IMAGE_ORDER))
 _ATTRIBUTES = PreparedRead(ProductAttribute, lambda pk: (
     ProductAttribute.objects.filter(product_id=pk)
@@ -176,7 +187,7 @@ def buyable_sku_row(sku_id):
     return rows[0] if rows else None
 
 
-def product_rows(product_id, *, with_category=False):
+def product_rows(product_id, *, with_category=False, row=None, variables=()):
     """A visible product with what its page and the catalogue API show (shop, images, active
     SKUs with stock and options, attributes with options), in four queries and without
     Django's prefetching, which cost more CPU than the rows themselves on every view the
@@ -185,8 +196,10 @@ def product_rows(product_id, *, with_category=False):
     ordered as `Sku.options` is, and its `product` set to this one: the pricing pipeline
     reads it) and `attribute_list` (each attribute with its `option_list`). The product
     page also shows the category path and the brand: `with_category` reads them in the
-    product's own row."""
-    found = (_PRODUCT_ROW_WITH_CATEGORY if with_category else _PRODUCT_ROW).objects(product_id)
+    product's own row; `row` (a product_row_read, with its `variables`) reads it with more."""
+    if row is None:
+        row = _PRODUCT_ROW_WITH_CATEGORY if with_category else _PRODUCT_ROW
+    found = row.objects(product_id, *variables)
     if not found:
         raise Http404
     product = found[0]
