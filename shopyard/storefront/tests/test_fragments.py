@@ -170,11 +170,12 @@ def test_a_product_shows_each_part_it_has_and_one_without_them_reads_none(client
                           service=5, text="不错")
     Client().get(f.product_url(plain))  # warm: the category tree
 
-    # the plain product's row, pictures, attributes, SKUs, the shops' promotions and the behaviour event
-    with django_assert_num_queries(6):
+    # the plain product's row (with its pictures and attributes), its SKUs, the shops' promotions and
+    # the behaviour event
+    with django_assert_num_queries(4):
         plain_page = Client().get(f.product_url(plain)).content.decode()
     # + its answered questions, its group buys and its flash sales; its rating came with its row
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(7):
         busy_page = Client().get(f.product_url(busy)).content.decode()
     for part in ("可以，冷水", "Open a group ¥9.90", "5 left", '"ratingValue":"4.0"'):
         assert part in busy_page and part not in plain_page
@@ -264,10 +265,10 @@ def test_cache_off_reads_everything(client, product, settings, django_assert_num
     settings.FRAGMENT_CACHE_SECONDS = 0
     client.get(f.product_url(product))
     Client().get(f.product_url(product))
-    # as above, but the product's rows (its own row, which says it has no answered questions, group
-    # buys or flash sales and carries its rating; its pictures, SKUs with their stock, attributes)
-    # instead of the stock alone, and the shops' promotions
-    with django_assert_num_queries(6):
+    # as above, but the product's rows (its own row with its pictures and attributes, which says it has
+    # no answered questions, group buys or flash sales and carries its rating; its SKUs with their
+    # stock) instead of the stock alone, and the shops' promotions
+    with django_assert_num_queries(4):
         client.get(f.product_url(product))
 
 
