@@ -60,10 +60,11 @@ def product_page_rows(product_id, now):
     with its category path and brand, (answered questions' count, the newest few), group-buy
     items (group_queries.offer_rows), flash items (flash_queries.product_sessions), rating
     (reviews' rating_of: search engines' structured data)). A part without rows costs no
-    statement: four for a product with none (its row, pictures, attributes, SKUs)."""
+    statement: two for a product with none (its row with its pictures and attributes, its SKUs)."""
     p = product_rows(product_id, row=_PRODUCT_PAGE_ROW, variables=(now, flash_queries.horizon(now)))
-    questions = service_queries.product_qa_block(product_id) if p.has_questions else (0, [])
-    group_items = group_queries.offer_rows(product_id, now) if p.has_group_buys else []
-    flash_items = flash_queries.product_sessions(product_id, now) if p.has_flash_sales else []
-    rating = review_queries.rating_of(p.rating_stars, p.rating_count)
+    has = p.__dict__  # the parts' answers leave the product (it is kept: storefront.fragments)
+    questions = service_queries.product_qa_block(product_id) if has.pop("has_questions") else (0, [])
+    group_items = group_queries.offer_rows(product_id, now) if has.pop("has_group_buys") else []
+    flash_items = flash_queries.product_sessions(product_id, now) if has.pop("has_flash_sales") else []
+    rating = review_queries.rating_of(has.pop("rating_stars"), has.pop("rating_count"))
     return p, questions, group_items, flash_items, rating
