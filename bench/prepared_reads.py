@@ -65,7 +65,7 @@ def inner(args):
     from shopyard.operations import counters
     from shopyard.promotions import coupons, flash_queries, group_queries
     from shopyard.promotions import queries as promotions
-    from shopyard.reviews import queries as reviews
+    from shopyard.storefront import queries as storefront
 
     reads = {  # name: (read, values, "objects" or "rows")
         "buyable_sku": (catalog._BUYABLE_SKU, (sku.pk,), "objects"),
@@ -74,13 +74,13 @@ def inner(args):
         "own_address": (accounts._OWN_ADDRESS, (address_id, user.pk), "objects"),
         "promotions_of_one_shop": (promotions._CURRENT_AND_COMING_OF_ONE, (shop_id, now), "objects"),
         "usable_coupons_of_one_shop": (coupons._USABLE_OF_ONE_SHOP, (user.pk, now, shop_id), "objects"),
-        "flash_of_product": (flash_queries._FLASH_OF_PRODUCT, (product_id, now, now + timedelta(days=7)), "objects"),
+        "flash_of_product": (flash_queries._FLASH_OF_PRODUCT, (product_id, now, flash_queries.horizon(now)), "objects"),
         "group_items_of_product": (group_queries._GROUP_ITEMS_OF_PRODUCT, (product_id, now), "objects"),
         "recipient": (notifications._one_recipient(Kind.ORDER_PLACED), (user.pk,), "objects"),
         "stock_outs": (counters._taken_read(), (order.pk,), "rows"),
         "last_touch": (channels._LAST_TOUCH, (order.pk, user.pk, now - timedelta(days=7), now), "objects"),
         "webhook_endpoints": (webhooks._ACTIVE_ENDPOINTS, (), "objects"),
-        "rating": (reviews._RATING, (product_id,), "rows"),
+        "product_page_row": (storefront._PRODUCT_PAGE_ROW, (product_id, now, flash_queries.horizon(now)), "objects"),
         "unpaid_count": (checkout._UNPAID_COUNT, (user.pk,), "rows"),
         "lock_user": (checkout._LOCK_USER, (user.pk,), "rows"),
         "due_of_event": (events._DUE_OF_EVENT, (event.pk, now), "objects"),

@@ -145,7 +145,7 @@ def test_a_kept_product_costs_one_query_and_a_fresh_one_a_fixed_number(
     small = f.make_product(shop, skus=[("10.00", 1)])
     big = f.make_product(shop, skus=[("10.00", 1), ("11.00", 2), ("12.00", 0), ("13.00", 5)])
     for p in (small, big):
-        with django_assert_num_queries(5):  # live state, product, images, SKUs+stock+options, attributes+options
+        with django_assert_num_queries(3):  # live state, product+images+attributes+options, SKUs+stock+options
             assert api.get(f"/products/{p.pk}").status_code == 200
         with django_assert_num_queries(1):  # the live state of its SKUs
             assert api.get(f"/products/{p.pk}").status_code == 200

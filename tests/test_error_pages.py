@@ -23,7 +23,7 @@ def test_api_500_is_generic_json(db, monkeypatch, boom, settings):
 
 def test_page_500_is_generic_html(db, monkeypatch, boom, settings):
     settings.DEBUG = False
-    monkeypatch.setattr("shopyard.storefront.catalog_views.product_rows", boom)
+    monkeypatch.setattr("shopyard.storefront.catalog_views.product_page_rows", boom)
     r = Client(raise_request_exception=False).get("/p/1/")
     assert r.status_code == 500
     body = r.content.decode()

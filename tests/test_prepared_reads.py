@@ -27,6 +27,31 @@ def test_each_product_gets_its_own_rows_from_the_kept_sql(shop):
         assert all(s.product is rows for s in rows.sku_list)
 
 
+def test_pictures_and_attributes_read_in_the_products_row_are_the_orms_in_its_order(shop):
+    from shopyard.catalog.models import IMAGE_ORDER, AttributeOption, ProductAttribute, ProductImage
+
+    product, other = f.make_product(shop), f.make_product(shop)
+    for position, name in ((2, "c.jpg"), (0, "a.jpg"), (2, "b.jpg"), (1, '引号"\\ é.jpg')):
+        ProductImage.objects.create(product=product, image=f"products/{name}", position=position,
+                                    thumbnail=f"products/thumbs/{name}" if position == 1 else "")
+    ProductImage.objects.create(product=other, image="products/other.jpg", position=0)
+    colour = ProductAttribute.objects.create(product=product, name='颜色 "色"', name_en="Colour", position=1)
+    bare = ProductAttribute.objects.create(product=product, name="材质", name_en="", position=0)
+    for position, value in ((1, "红"), (0, "绿 \\ \u00e9"), (1, "蓝")):
+        AttributeOption.objects.create(attribute=colour, value=value, value_en=value.upper(), position=position)
+
+    rows = product_rows(product.pk)
+    expected = list(ProductImage.objects.filter(product=product).order_by(*IMAGE_ORDER))
+    assert [(i.pk, i.product_id, i.image.name, i.thumbnail.name, i.position) for i in rows.image_list] == [
+        (i.pk, i.product_id, i.image.name, i.thumbnail.name, i.position) for i in expected]
+    assert [(a.pk, a.name, a.name_en, a.position, [(o.pk, o.value, o.value_en, o.attribute_id) for o in a.option_list])
+            for a in rows.attribute_list] == [
+        (a.pk, a.name, a.name_en, a.position, [(o.pk, o.value, o.value_en, o.attribute_id) for o in a.options.all()])
+        for a in (bare, colour)]
+    assert [i.image.name for i in product_rows(other.pk).image_list] == ["products/other.jpg"]
+    assert product_rows(f.make_product(shop).pk).image_list == []
+
+
 def test_a_product_shoppers_may_not_see_is_not_found(shop):
     draft = f.make_product(shop, publish=False)
     with pytest.raises(Http404):

@@ -2,9 +2,10 @@
 
 import functools
 
-from django.db.models import Exists, F, OuterRef, Prefetch, Q, Sum
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, Subquery, Sum
 from django.http import Http404
 
+from shopyard.core.json_rows import JSONRows, rows_of
 from shopyard.core.prepared import PreparedRead
 from shopyard.shops.models import Shop
 
@@ -148,17 +149,39 @@ def _first(qs):
     return (qs if qs.ordered else qs.order_by("pk"))[:1]  # as QuerySet.first() reads it
 
 
-# product_rows' four reads, each of one shape whose only variable is the product's id: built
+# a product's pictures and its attributes with their options: a handful of short rows each,
+# carried in the product's own row (core.json_rows), not read by two statements more
+_PICTURE_FIELDS = [f.attname for f in ProductImage._meta.concrete_fields]  # as from_db takes them
+_PICTURE_ORDER = [_PICTURE_FIELDS.index(name) for name in IMAGE_ORDER]
+_ATTRIBUTE_COLUMNS = ("id", "name", "name_en", "position",
+                      "options__id", "options__value", "options__value_en", "options__position")
+
+
+def _with_parts(qs):
+    pictures = (ProductImage.objects.filter(product_id=OuterRef("pk")).order_by().values("product_id")
+                .annotate(rows=JSONRows(*_PICTURE_FIELDS)).values("rows"))
+    attributes = (ProductAttribute.objects.filter(product_id=OuterRef("pk")).order_by().values("product_id")
+                  .annotate(rows=JSONRows(*_ATTRIBUTE_COLUMNS)).values("rows"))
+    return qs.annotate(picture_rows=Subquery(pictures), attribute_rows=Subquery(attributes))
+
+
+def product_row_read(annotations, kinds=()) -> PreparedRead:
+    """product_rows' read of the product's own row with its category path and brand (as
+    `with_category` reads it), annotated with `annotations(*variables)`: {name: expression
+    over OuterRef("pk")}, set on the product as attributes. Apps above the catalogue add what
+    decides their own reads (a product page reads its questions, group buys and flash sales
+    only when an Exists says there are some) without a statement of their own. `kinds`: the
+    variables' kinds (core.prepared); build it once, and give it to product_rows as `row`."""
+    return PreparedRead(Product, lambda pk, *variables: _first(
+        _with_parts(visible_products().select_related("shop", "category", "category__parent", "brand"))
+        .annotate(**annotations(*variables)).filter(pk=pk)), kinds=("id", *kinds))
+
+
+# product_rows' reads, each of one shape whose only variable is the product's id: built
 # and compiled by Django once per process (core.prepared), not on every view
-_PRODUCT_ROW = PreparedRead(Product, lambda pk: _first(visible_products().select_related("shop").filter(pk=pk)))
-_PRODUCT_ROW_WITH_CATEGORY = PreparedRead(Product, lambda pk: _first(
-    visible_products().select_related("shop", "category", "category__parent", "brand").filter(pk=pk)))
-_PRODUCT_IMAGES = PreparedRead(ProductImage, lambda pk: ProductImage.objects.filter(product_id=pk).order_by(*IMAGE_ORDER))
-_ATTRIBUTES = PreparedRead(ProductAttribute, lambda pk: (
-    ProductAttribute.objects.filter(product_id=pk)
-    .order_by("position", "id", "options__position", "options__id")
-    .values_list("id", "name", "name_en", "position",
-                 "options__id", "options__value", "options__value_en", "options__position")))
+_PRODUCT_ROW = PreparedRead(Product, lambda pk: _first(
+    _with_parts(visible_products().select_related("shop")).filter(pk=pk)))
+_PRODUCT_ROW_WITH_CATEGORY = product_row_read(dict)
 # one row per SKU and option (a SKU without options once): the link table joined, not prefetched
 _SKUS = PreparedRead(Sku, lambda pk: (Sku.objects.filter(product_id=pk, is_active=True).select_related("stock")
                                      .annotate(option_id=F("options__id")).order_by("id")))
@@ -176,23 +199,30 @@ def buyable_sku_row(sku_id):
     return rows[0] if rows else None
 
 
-def product_rows(product_id, *, with_category=False):
+def product_rows(product_id, *, with_category=False, row=None, variables=()):
     """A visible product with what its page and the catalogue API show (shop, images, active
-    SKUs with stock and options, attributes with options), in four queries and without
+    SKUs with stock and options, attributes with options), in two queries and without
     Django's prefetching, which cost more CPU than the rows themselves on every view the
-    caches miss (it was six queries through prefetch_related). Plain lists, ordered as the
-    related managers order them: `image_list`, `sku_list` (each SKU with its `option_list`,
-    ordered as `Sku.options` is, and its `product` set to this one: the pricing pipeline
-    reads it) and `attribute_list` (each attribute with its `option_list`). The product
+    caches miss (it was six queries through prefetch_related, then four). Plain lists,
+    ordered as the related managers order them: `image_list`, `sku_list` (each SKU with its
+    `option_list`, ordered as `Sku.options` is, and its `product` set to this one: the pricing
+    pipeline reads it) and `attribute_list` (each attribute with its `option_list`). The
+    pictures and the attributes come in the product's own row (_with_parts). The product
     page also shows the category path and the brand: `with_category` reads them in the
-    product's own row."""
-    found = (_PRODUCT_ROW_WITH_CATEGORY if with_category else _PRODUCT_ROW).objects(product_id)
+    product's own row; `row` (a product_row_read, with its `variables`) reads it with more."""
+    if row is None:
+        row = _PRODUCT_ROW_WITH_CATEGORY if with_category else _PRODUCT_ROW
+    found = row.objects(product_id, *variables)
     if not found:
         raise Http404
     product = found[0]
-    product.image_list = _PRODUCT_IMAGES.objects(product_id)
+    alias = product._state.db
+    pictures = sorted(rows_of(product.__dict__.pop("picture_rows")), key=lambda r: [r[i] for i in _PICTURE_ORDER])
+    product.image_list = [ProductImage.from_db(alias, _PICTURE_FIELDS, values) for values in pictures]
     attributes, options = {}, {}
-    for attr_id, name, name_en, position, option_id, value, value_en, option_position in _ATTRIBUTES.rows(product_id):
+    # an attribute without options is one row (its options' columns null), else one row per option
+    for attr_id, name, name_en, position, option_id, value, value_en, option_position in sorted(
+            rows_of(product.__dict__.pop("attribute_rows")), key=lambda r: (r[3], r[0], r[7], r[4])):
         attr = attributes.get(attr_id)
         if attr is None:
             attr = attributes[attr_id] = ProductAttribute(

@@ -32,7 +32,7 @@ def public_sessions(now=None, *, limit=10):
     """Published sessions that are live now or start within UPCOMING_DAYS, soonest first."""
     now = now or timezone.now()
     return list(FlashSale.objects.filter(status=Status.SCHEDULED, ends_at__gt=now,
-                                         starts_at__lte=now + timedelta(days=UPCOMING_DAYS))
+                                         starts_at__lte=horizon(now))
                 .select_related("shop").prefetch_related(_items(visible_only=True)).order_by("starts_at", "id")[:limit])
 
 
@@ -70,16 +70,25 @@ def product_sessions(product_id, now) -> list:
     """The flash items of the product's active SKUs in published sessions that have not ended
     at `now` and start within UPCOMING_DAYS, latest-ending first, with their session: what
     flash_for_product reads. Their units left change with every purchase."""
-    return _FLASH_OF_PRODUCT.objects(product_id, now, now + timedelta(days=UPCOMING_DAYS))
+    return _FLASH_OF_PRODUCT.objects(product_id, now, horizon(now))
 
 
-# the items of a product's active SKUs in sessions that have not ended and start within
-# UPCOMING_DAYS, latest-ending first
-_FLASH_OF_PRODUCT = PreparedRead(FlashSaleItem, lambda product_id, now, horizon: (
-    FlashSaleItem.objects.select_related("sale")
-    .filter(sku__product_id=product_id, sku__is_active=True, sale__status=Status.SCHEDULED,
-            sale__ends_at__gt=now, sale__starts_at__lte=horizon)
-    .order_by("-sale__ends_at", "-id")), kinds=("id", "moment", "moment"))
+def horizon(now):
+    """How far ahead of `now` a product's sessions are read (product_sessions)."""
+    return now + timedelta(days=UPCOMING_DAYS)
+
+
+def session_items(product_id, now, until):
+    """product_sessions' queryset: `until` is horizon(now). `product_id` may be an OuterRef:
+    the product page asks, in its product's own row, whether it has any (storefront.queries),
+    and reads them only when it does."""
+    return (FlashSaleItem.objects.select_related("sale")
+            .filter(sku__product_id=product_id, sku__is_active=True, sale__status=Status.SCHEDULED,
+                    sale__ends_at__gt=now, sale__starts_at__lte=until)
+            .order_by("-sale__ends_at", "-id"))
+
+
+_FLASH_OF_PRODUCT = PreparedRead(FlashSaleItem, session_items, kinds=("id", "moment", "moment"))
 
 
 def seller_sessions(shop):

@@ -122,8 +122,13 @@ def offer_rows(product_id, now) -> list:
     return _GROUP_ITEMS_OF_PRODUCT.objects(product_id, now)
 
 
-_GROUP_ITEMS_OF_PRODUCT = PreparedRead(GroupBuyItem, lambda product_id, now: (
-    GroupBuyItem.objects.select_related("campaign")
-    .filter(sku__product_id=product_id, sku__is_active=True, campaign__status=Status.PUBLISHED,
-            campaign__ends_at__gt=now)
-    .order_by("group_price", "id")), kinds=("id", "moment"))
+def offer_items(product_id, now):
+    """offer_rows' queryset. `product_id` may be an OuterRef: the product page asks, in its
+    product's own row, whether it has any (storefront.queries), and reads them only when it does."""
+    return (GroupBuyItem.objects.select_related("campaign")
+            .filter(sku__product_id=product_id, sku__is_active=True, campaign__status=Status.PUBLISHED,
+                    campaign__ends_at__gt=now)
+            .order_by("group_price", "id"))
+
+
+_GROUP_ITEMS_OF_PRODUCT = PreparedRead(GroupBuyItem, offer_items, kinds=("id", "moment"))

@@ -17,7 +17,6 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from shopyard.catalog.models import Product
-from shopyard.core.prepared import PreparedRead
 from shopyard.core.validation import parse_id
 from shopyard.orders.models import OrderLine
 
@@ -111,25 +110,24 @@ def product_summary(product_id) -> dict:
     return summarise(row)
 
 
-# compiled once (core.prepared): every product page the page cache does not serve asks it
-_RATING = PreparedRead(ProductRating, lambda product_id: (
-    ProductRating.objects.filter(product_id=product_id, count__gt=0).values_list("stars_total", "count")
-    .order_by("pk")[:1]))
+def rated():
+    """The rating rows of products with visible reviews. The product page reads its product's
+    `stars_total` and `count` from here in the product's own row (storefront.queries) and
+    gives them to rating_of."""
+    return ProductRating.objects.filter(count__gt=0)
 
 
-def product_rating(product_id):
-    """(average stars, count) of the product's visible reviews, or None without any:
+def rating_of(stars_total, count):
+    """(average stars, count) from a `rated` row's stars_total and count, or None without one:
     what search engines read (the product page's structured data)."""
-    rows = _RATING.rows(product_id)
-    return (_average(*rows[0]), rows[0][1]) if rows else None
+    return (_average(stars_total, count), count) if count else None
 
 
 def product_ratings(product_ids) -> dict:
     """{product id: (average stars, count)} of the given products that have visible
     reviews, in one query: what search ranks by."""
-    rows = ProductRating.objects.filter(product_id__in=list(product_ids), count__gt=0).values_list(
-        "product_id", "stars_total", "count")
-    return {pk: (_average(total, count), count) for pk, total, count in rows}
+    rows = rated().filter(product_id__in=list(product_ids)).values_list("product_id", "stars_total", "count")
+    return {pk: rating_of(total, count) for pk, total, count in rows}
 
 
 def summarise(row) -> dict:

@@ -23,12 +23,15 @@ PRODUCT_PAGE_QUESTIONS = 3
 
 # --- Q&A ------------------------------------------------------------------------------
 
-def _shown_questions(product_id):
+def shown_questions(product_id):
+    """The product's questions a shopper sees: answered and not hidden. `product_id` may be
+    an OuterRef: the product page asks, in its product's own row, whether it has any
+    (storefront.queries), and reads product_qa_block only when it does."""
     return Question.objects.filter(product_id=product_id, hidden_at__isnull=True, answer_count__gt=0)
 
 
 def _qa_block(product_id):
-    return (_shown_questions(product_id).select_related("top_answer")
+    return (shown_questions(product_id).select_related("top_answer")
             .annotate(total=Window(Count("id"))).order_by("-id")[:PRODUCT_PAGE_QUESTIONS])
 
 
@@ -48,7 +51,7 @@ def product_questions(product_id):
     """Every answered, visible question of a visible product, newest first,
     with its visible answers (shop first)."""
     answers = Answer.objects.filter(hidden_at__isnull=True).select_related("author").order_by("-role", "id")
-    return (_shown_questions(product_id).filter(product__in=visible_products())
+    return (shown_questions(product_id).filter(product__in=visible_products())
             .prefetch_related(Prefetch("answers", queryset=answers, to_attr="shown_answers")).order_by("-id"))
 
 

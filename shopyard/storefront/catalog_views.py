@@ -35,7 +35,6 @@ from shopyard.catalog.queries import (
     category_with_children,
     option_matrix,
     option_states,
-    product_rows,
     published_products,
     resolve_selection,
     stock_levels,
@@ -54,15 +53,13 @@ from shopyard.core.pagination import LazyRows, page_rows
 from shopyard.core.replicas import catalogue_view
 from shopyard.core.validation import page_number, parse_id
 from shopyard.promotions.discounts import badges_for, listing_badges
-from shopyard.promotions.flash_queries import product_sessions
-from shopyard.promotions.group_queries import offer_rows, product_offers
+from shopyard.promotions.group_queries import product_offers
 from shopyard.promotions.queries import current_and_coming_rows
 from shopyard.reviews import queries as review_queries
-from shopyard.service.queries import product_qa_block
 from shopyard.shops.models import ShopBlock
 from shopyard.shops.queries import active_shops
 from shopyard.storefront.page_cache import render_page
-from shopyard.storefront.queries import home_content
+from shopyard.storefront.queries import home_content, product_page_rows
 
 from . import fragments, listing_cards, seo, shop_views
 from .context_processors import _categories
@@ -364,11 +361,13 @@ def _kept_product(pk, now):
     (问大家: their count and the newest few, in one query); the group buys on its SKUs (publishing
     or stopping one is a catalogue event; when each starts and ends is read at the view's moment:
     group_queries.product_offers); its flash sales (scheduling or cancelling one is a catalogue event;
-    their units left are read live); and its review rating (search engines' structured data: as
-    fresh as on a cached page, seo.rating_for). One entry: one key to read and write, not five."""
-    p = product_rows(pk, with_category=True)
+    their units left are read live); and its review rating (search engines' structured data: like
+    the sales count it changes without a catalogue event, so the entry's expiry bounds how stale
+    it is, as the page cache's does for a cached page). One entry: one key to read and write, not five. Read by
+    storefront.queries.product_page_rows: a part without rows costs no statement."""
+    p, *parts = product_page_rows(pk, now)
     p.kept_texts = (get_language(), *_texts(p))
-    return p, product_qa_block(pk), offer_rows(pk, now), product_sessions(pk, now), seo.rating_for(pk)
+    return p, *parts
 
 
 def _texts(p) -> tuple:

@@ -30,20 +30,6 @@ from .models import SlugRedirect
 
 DESCRIPTION_CHARS = 160
 
-# --- the aggregate rating ----------------------------------------------------------
-
-
-def rating_for(product_id):
-    """(average, count) of the product's visible reviews, or None when it has none.
-    The storefront sits above reviews, so it asks reviews' query; the rating is part
-    of the cached product page, stale at most until the page cache's next bump, and kept
-    as long beside the product's rows (fragments: like its sales count, it changes
-    without a catalogue event, so the entry's expiry bounds it)."""
-    from shopyard.reviews.queries import product_rating
-
-    return product_rating(product_id)
-
-
 # --- URLs ----------------------------------------------------------------------------
 
 

@@ -295,12 +295,12 @@ def test_anonymous_product_view_writes_nothing_and_costs_fixed_queries(client, s
         client.get(f.product_url(small))
     with CaptureQueriesContext(connection) as many_skus:
         resp = client.get(f.product_url(big))
-    # 4 (catalog.queries.product_rows), plus the shop's and the platform's published promotions (the price shown is the price paid),
-    # the group-buy offers of the product's SKUs (the 开团 button) and their flash sales (badge),
-    # the review rating search engines read (JSON-LD aggregateRating), and the answered
-    # questions with their count (问大家, one query), and the view's behaviour event (analytics), one
-    # INSERT once the response is sent
-    with django_assert_max_num_queries(10):
+    # 2 (catalog.queries.product_rows: the product with its pictures and attributes, then its SKUs; the
+    # product's row also says whether it has answered questions, group buys or flash sales, none here,
+    # and carries its review rating), plus the shop's and the platform's published promotions (the
+    # price shown is the price paid), and the view's behaviour event (analytics), one INSERT once the
+    # response is sent
+    with django_assert_max_num_queries(4):
         client.get(f.product_url(big))
 
     assert len(many_skus) == len(one_sku)
@@ -316,11 +316,11 @@ def test_logged_in_product_view_costs_fixed_queries(client, shopper, shop, djang
     p = f.make_product(shop, skus=[(f"{10 + i}.00", 3) for i in range(8)])
     client.force_login(shopper)
     client.get(f.product_url(p))
-    # 8, plus the logged-in session's tracking row (accounts.sessions), the promotions, the group-buy
-    # offers, the flash sales and the shopper's coupons (the price shown is what they pay), and the
-    # unread-message count in the header
-    # as above, + the review rating, the answered questions and the view's behaviour event (after the response)
-    with django_assert_max_num_queries(17):
+    # 6, plus the logged-in session's tracking row (accounts.sessions), the promotions and the
+    # shopper's coupons (the price shown is what they pay), and the unread-message count in the
+    # header; the product's row says it has no questions, group buys or flash sales, and carries its
+    # rating (as above); + the view's behaviour event (after the response)
+    with django_assert_max_num_queries(11):
         resp = client.get(f.product_url(p))
     assert resp.status_code == 200
 

@@ -151,6 +151,56 @@ def test_a_flash_sale_and_its_units_left_show_at_once_on_the_product_page(client
     assert "Flash sale" not in text(client.get(url))
 
 
+def test_a_product_shows_each_part_it_has_and_one_without_them_reads_none(client, settings, shopper, seller, shop,
+                                                                         address, django_assert_num_queries):
+    """The product's own row says whether it has answered questions, group buys and flash sales
+    (and carries its review rating): the page reads a part's rows only when it has some."""
+    from shopyard.reviews import services as reviews
+    from shopyard.service import qa
+
+    settings.FRAGMENT_CACHE_SECONDS = 0  # every view reads the product's rows
+    plain, busy = f.make_product(shop, price="20.00"), f.make_product(shop, price="20.00")
+    sku = busy.skus.get()
+    question = qa.ask_question(actor=shopper, product_id=busy.pk, text="能机洗吗？")
+    qa.answer_question(actor=seller, shop=shop, question_id=question.pk, text="可以，冷水")
+    f.make_group_buy(shop, sku, price="9.90")
+    f.make_flash_sale(shop, [(sku, "1.00", 5, 1)])
+    order = f.make_completed_order(shopper, address, [(sku, 1)])
+    reviews.create_review(actor=shopper, order_id=order.pk, line_id=order.lines.get().pk, rating=4, logistics=5,
+                          service=5, text="不错")
+    Client().get(f.product_url(plain))  # warm: the category tree
+
+    # the plain product's row (with its pictures and attributes), its SKUs, the shops' promotions and
+    # the behaviour event
+    with django_assert_num_queries(4):
+        plain_page = Client().get(f.product_url(plain)).content.decode()
+    # + its answered questions, its group buys and its flash sales; its rating came with its row
+    with django_assert_num_queries(7):
+        busy_page = Client().get(f.product_url(busy)).content.decode()
+    for part in ("可以，冷水", "Open a group ¥9.90", "5 left", '"ratingValue":"4.0"'):
+        assert part in busy_page and part not in plain_page
+
+
+def test_a_group_buy_and_a_flash_sale_about_to_start_show_when_they_start(client, seller, shop, product,
+                                                                          monkeypatch):
+    """Sessions and campaigns that have not started are part of the kept rows (the product's row
+    says it has some): when they start, the page shows them with no event to say so."""
+    sku = product.skus.get()
+    StockLevel.objects.filter(sku=sku).update(quantity=50)
+    now = timezone.now()
+    campaign = group_services.create_campaign(
+        actor=seller, shop=shop, name="三人团", group_size=3, max_quantity=2, starts_at=now + timedelta(hours=1),
+        ends_at=now + timedelta(days=1), items=[{"sku_id": sku.pk, "group_price": "9.90"}])
+    group_services.publish_campaign(actor=seller, shop=shop, campaign_id=campaign.pk)
+    f.make_flash_sale(shop, [(sku, "1.00", 5, 1)], starts_in_minutes=60)
+    url = f.product_url(product)
+    page = text(client.get(url))  # the rows are read and kept now
+    assert "Open a group" not in page and "5 left" not in page
+    _later(monkeypatch, timedelta(minutes=61))
+    page = text(client.get(url))
+    assert "Open a group ¥9.90" in page and "5 left" in page
+
+
 def test_listing_cards_and_count_follow_edits(client, seller, shop, category, django_capture_on_commit_callbacks):
     listing = f"/c/{category.slug}/"
     with django_capture_on_commit_callbacks(execute=True):
@@ -215,9 +265,10 @@ def test_cache_off_reads_everything(client, product, settings, django_assert_num
     settings.FRAGMENT_CACHE_SECONDS = 0
     client.get(f.product_url(product))
     Client().get(f.product_url(product))
-    # as above, but the product's rows (with its pictures, SKUs, their stock and attributes) and its
-    # questions instead of the stock alone
-    with django_assert_num_queries(10):
+    # as above, but the product's rows (its own row with its pictures and attributes, which says it has
+    # no answered questions, group buys or flash sales and carries its rating; its SKUs with their
+    # stock) instead of the stock alone, and the shops' promotions
+    with django_assert_num_queries(4):
         client.get(f.product_url(product))
 
 

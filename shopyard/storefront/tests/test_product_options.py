@@ -137,11 +137,12 @@ def test_option_matrix_costs_the_same_queries_for_one_or_many_skus(shop, django_
     one = f.make_product(shop, skus=[("10.00", 1)])
     many = f.make_product(shop, skus=[(f"{10 + i}.00", i) for i in range(12)])
     tee = make_tee(shop)
-    with django_assert_num_queries(4):
+    # the product with its pictures and attributes, its SKUs with their stock and options
+    with django_assert_num_queries(2):
         assert len(option_matrix(product_rows(one.pk))["skus"]) == 1
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(2):
         assert len(option_matrix(product_rows(many.pk))["skus"]) == 12
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(2):
         assert len(option_matrix(product_rows(tee.pk))["skus"]) == 4
 
 
@@ -238,12 +239,11 @@ def test_product_page_costs_a_fixed_number_of_queries(client, shop, settings):
     with CaptureQueriesContext(connection) as many:
         client.get(f.product_url(tee) + f"?sku={green_m}")
 
-    # 4 (the product with its shop and category path, pictures, attributes with options, SKUs with
-    # stock and options), plus the shop's and the platform's published promotions, the group-buy offers
-    # and the flash sales of the SKUs
-    # (and the review rating for the structured data, and the answered questions with their count),
-    # and the view's behaviour event, inserted once the response is sent (analytics)
-    assert len(one) == len(many) == 10
+    # 2 (the product with its shop, category path, pictures and attributes with options, and whether it
+    # has answered questions, group buys or flash sales, none here, with its review rating for the
+    # structured data; its SKUs with stock and options), plus the shop's and the platform's published
+    # promotions, and the view's behaviour event, inserted once the response is sent (analytics)
+    assert len(one) == len(many) == 4
 
 
 # --- specifications -----------------------------------------------------------------
