@@ -17,12 +17,14 @@ every page's layout is Jinja2's (jinja2/shopyard/layout.html, through `{% layout
 import html
 
 from django.conf import settings
+from django.core.signals import setting_changed
 from django.template import Context, engines
 from django.template.base import TextNode
 from django.template.defaultfilters import date as date_filter
 from django.template.defaultfilters import urlencode
 from django.templatetags.static import static
-from django.utils import formats, timezone
+from django.urls import get_script_prefix, get_urlconf
+from django.utils import formats, timezone, translation
 from django.utils.html import conditional_escape, format_html, json_script
 from django.utils.safestring import SafeString
 from django.utils.translation import (
@@ -35,6 +37,8 @@ from django.utils.translation import (
     pgettext,
 )
 from jinja2 import Environment, Undefined, pass_context
+from jinja2.ext import Extension
+from jinja2.lexer import Token
 from markupsafe import Markup
 
 from shopyard.core.url_shapes import kept_reverse
@@ -117,6 +121,104 @@ def catnav(context, active_root_id=None):
     return menu(context.get("request"), context.get("nav_categories"), active_root_id)
 
 
+class ConstantCalls(Extension):
+    """`_("text")`, `url("name", 12, "slug")` and `static("path")` with only literal arguments
+    give the same text on every render of a template in one language under one script
+    prefix and URLconf, yet cost a call each time: a product page makes about sixty of
+    them, a sixth of its rendering. In a template compiled for one such variant
+    (`get_template`), each becomes its text at compile time: the whole `{{ call }}` its
+    escaped text (what `_escaped` writes), a call inside a larger expression a string.
+    A call whose arguments are not all literals, or that fails (an unknown URL name, a
+    file the static manifest lacks), is left to run, and fail, as before. The base
+    environment (Django's backend) compiles every call as a call."""
+
+    def filter_stream(self, stream):
+        variant = getattr(self.environment, "shopyard_variant", None)
+        if variant is None:
+            yield from stream
+            return
+        tokens = [*stream, Token(0, "eof", "")]  # the end: every look ahead finds a token
+        i = 0
+        while i < len(tokens) - 1:
+            if tokens[i].type == "variable_begin":  # `{{ call }}` as a whole: its escaped text
+                end, text = _constant_call(tokens, i + 1, variant)
+                if text is not None and tokens[end].type == "variable_end":
+                    yield Token(tokens[i].lineno, "data", html.escape(text))
+                    i = end + 1
+                    continue
+            end, text = _constant_call(tokens, i, variant)
+            if text is None:
+                yield tokens[i]
+                i += 1
+            else:
+                yield Token(tokens[i].lineno, "string", text)
+                i = end
+
+
+def _constant_call(tokens, i, variant):
+    """(index after the call, its text) when tokens[i:] is a foldable call with literal arguments."""
+    token = tokens[i]
+    if token.type != "name" or token.value not in _FOLDED or i == 0 or tokens[i - 1].type in ("dot", "pipe") \
+            or tokens[i - 1].test("name:is") or tokens[i + 1].type != "lparen":
+        return i, None
+    args, j = [], i + 2
+    while tokens[j].type in ("string", "integer"):
+        args.append(tokens[j].value)
+        j += 1
+        if tokens[j].type == "comma":
+            j += 1
+    if tokens[j].type != "rparen" or tokens[j - 1].type == "comma":
+        return i, None
+    language, prefix, urlconf = variant
+    if (get_script_prefix(), get_urlconf()) != (prefix, urlconf):
+        return i, None  # compiled outside its variant's request: leave the calls to run
+    try:
+        with translation.override(language):
+            text = _FOLDED[token.value](*args)
+    except Exception:  # noqa: BLE001 - the call keeps its own error for the render
+        return i, None
+    return (j + 1, text) if isinstance(text, str) else (i, None)
+
+
+def _gettext_one(message):
+    if not isinstance(message, str):
+        raise TypeError(message)
+    return gettext(message)
+
+
+def _static_one(path):
+    if not isinstance(path, str):
+        raise TypeError(path)
+    return static(path)
+
+
+_FOLDED = {"_": _gettext_one, "url": kept_reverse, "static": _static_one}
+_VARIANTS: dict = {}
+_MAX_VARIANTS = 16  # a deployment has one prefix and URLconf, and settings.LANGUAGES
+
+
+def get_template(name: str):
+    """A Jinja2 template compiled for the current language, script prefix and URLconf, its
+    constant calls written in (ConstantCalls). Every storefront render goes through here."""
+    variant = (get_language(), get_script_prefix(), get_urlconf())
+    env = _VARIANTS.get(variant)
+    if env is None:
+        if len(_VARIANTS) >= _MAX_VARIANTS:  # prefixes from a request's SCRIPT_NAME: bounded
+            return engines["jinja2"].env.get_template(name)
+        env = engines["jinja2"].env.overlay(cache_size=400)
+        env.shopyard_variant = variant
+        env = _VARIANTS.setdefault(variant, env)
+    return env.get_template(name)
+
+
+def _forget(**_kwargs):
+    # a test's settings (URLconf, languages, static storage): compile afresh
+    _VARIANTS.clear()
+
+
+setting_changed.connect(_forget)
+
+
 def render_page(name: str, context: dict, request) -> str:
     """A whole page in Jinja2 with what a Django page's context holds: the context
     processors of Django's engine (settings.TEMPLATES, the CSRF token among them), under
@@ -127,7 +229,7 @@ def render_page(name: str, context: dict, request) -> str:
     for processor in engines["django"].engine.template_context_processors:
         values.update(processor(request))
     values.update(context)
-    return engines["jinja2"].env.get_template(name).render(values)
+    return get_template(name).render(values)
 
 
 def environment(**options) -> Environment:
@@ -136,6 +238,7 @@ def environment(**options) -> Environment:
     # what it returns is marked safe, so autoescape leaves it as it is
     options["finalize"] = _escaped
     options["undefined"] = Undefined  # a missing value shows as nothing, as in Django's templates (even in DEBUG)
+    options["extensions"] = [*options.get("extensions", ()), ConstantCalls]
     env = Environment(**options)  # noqa: S701 - Django's backend turns autoescape on
     env.globals.update({
         "_": gettext, "pgettext": pgettext, "trans": trans, "ntrans": ntrans, "url": kept_reverse, "static": static,

@@ -3,15 +3,16 @@
 (fragments.attach_card_html) or that show a remove button."""
 
 from django import template
-from django.template import engines
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
+
+from shopyard.storefront import jinja_env
 
 register = template.Library()
 
 
 def card_template():
-    return engines["jinja2"].env.get_template("storefront/_product_card.html")
+    return jinja_env.get_template("storefront/_product_card.html")
 
 
 @register.simple_tag(takes_context=True)

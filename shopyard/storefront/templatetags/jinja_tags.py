@@ -6,18 +6,20 @@ from functools import lru_cache
 
 from django import template
 from django.core.signals import setting_changed
-from django.template import Node, NodeList, engines
+from django.template import Node, NodeList
 from django.template.loader_tags import BLOCK_CONTEXT_KEY, BlockNode
 from django.urls import get_script_prefix, get_urlconf
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
+
+from shopyard.storefront import jinja_env
 
 register = template.Library()
 
 
 @register.simple_tag(takes_context=True)
 def jinja(context, name):
-    html = engines["jinja2"].env.get_template(name).render(context.flatten())
+    html = jinja_env.get_template(name).render(context.flatten())
     return mark_safe(html)  # noqa: S308 - the Jinja2 template's autoescaped output
 
 
@@ -36,7 +38,7 @@ class LayoutNode(Node):
         self.blocks = [node for node in nodelist if isinstance(node, BlockNode)]
 
     def render(self, context):
-        template = engines["jinja2"].env.get_template("shopyard/layout.html")
+        template = jinja_env.get_template("shopyard/layout.html")
         jinja_context = template.new_context(context.flatten())
         overrides = context.render_context.get(BLOCK_CONTEXT_KEY)
         for node in self.blocks:
@@ -83,7 +85,7 @@ class _Shown:
 
 @lru_cache(maxsize=512)
 def _menu(shown, active_root_id, is_home, _language, _prefix, _urlconf):
-    html = engines["jinja2"].env.get_template("storefront/_catnav.html").render({
+    html = jinja_env.get_template("storefront/_catnav.html").render({
         "nav_categories": [_Shown(*c) for c in shown], "active_root_id": active_root_id, "is_home": is_home})
     return mark_safe(html)  # noqa: S308 - the Jinja2 template's autoescaped output
 
