@@ -202,7 +202,7 @@ def _row_with_children_sql(model, shape, alias) -> str:
     arrays in the order of their VALUES rows (ids of one INSERT are drawn in row order)."""
     q = connections[alias].ops.quote_name
     insert, _returning = _create_sql(model, alias, 1, False)  # … RETURNING the new row's id
-    parent = "(SELECT {} FROM new_row)".format(q(model._meta.pk.column))
+    parent = f"(SELECT {q(model._meta.pk.column)} FROM new_row)"
     ctes, outs = [f"new_row AS ({insert})"], [parent]
     for n, (child, fk, count) in enumerate(shape):
         meta = child._meta
