@@ -358,3 +358,33 @@ def test_a_batch_of_events_is_written_with_one_delivery_per_subscriber_of_each(s
     assert not OutboxDelivery.objects.filter(next_attempt_at__isnull=True).exists()
     # and the events with subscribers are handed over for delivery after commit, the silent one not
     assert len(scheduled) == 4
+
+
+def test_a_failing_subscriber_leaves_the_others_effects_done_once(subscribe_for_test, shopper,
+                                                                   django_capture_on_commit_callbacks):
+    # given a subscriber that writes and asks for an effect after commit, then one that fails after
+    # writing, then one more that writes: the first try of the delivery (no savepoints) fails
+    effects = []
+
+    def first(payload):
+        IdempotencyRecord.objects.create(user_id=payload["user_id"], scope="test", key="first", request_hash="x")
+        connection.on_commit(lambda: effects.append("first"))
+
+    def fails(payload):
+        IdempotencyRecord.objects.create(user_id=payload["user_id"], scope="test", key="fails", request_hash="x")
+        raise Boom("after writing")
+
+    subscribe_for_test("thing.happened", first, key="test.a_first")
+    subscribe_for_test("thing.happened", fails, key="test.b_fails")
+    subscribe_for_test("thing.happened", lambda payload: IdempotencyRecord.objects.create(
+        user_id=payload["user_id"], scope="test", key="last", request_hash="x"), key="test.c_last")
+    event = events.emit("thing.happened", user_id=shopper.pk)
+    # when it is delivered
+    with django_capture_on_commit_callbacks(execute=True):
+        assert events.dispatch(event.pk) == 2
+    # then the others' writes and effects happened once, the failing one's write is gone,
+    # and each delivery counts one attempt
+    assert sorted(IdempotencyRecord.objects.values_list("key", flat=True)) == ["first", "last"]
+    assert effects == ["first"]
+    assert sorted(OutboxDelivery.objects.values_list("subscriber", "status", "attempts")) == [
+        ("test.a_first", "delivered", 1), ("test.b_fails", "pending", 1), ("test.c_last", "delivered", 1)]
