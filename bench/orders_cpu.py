@@ -2,7 +2,7 @@
 
     python bench/orders_cpu.py [--db postgres|sqlite] [--orders 400] [--clients 16] [--skus 200]
                                [--products 0]
-                               [--profile] [--sort cumulative] [--top 60]
+                               [--profile] [--profile-out FILE] [--sort cumulative] [--top 60]
 
 bench/orders.py's wall-clock orders/s moves with whatever else the shared
 machine runs; the CPU one process spends per order (time.process_time)
@@ -74,6 +74,8 @@ def inner(args):
         for _ in range(args.orders):
             order()
         prof.disable()
+        if args.profile_out:  # for pstats' callers/callees afterwards
+            prof.dump_stats(args.profile_out)
         pstats.Stats(prof).sort_stats(args.sort).print_stats(args.top)
         return
     from django.db import connection
@@ -112,6 +114,7 @@ def main():
     ap.add_argument("--products", type=int, default=0,
                     help="bench catalogue loaded beside the order SKUs first (load_bench_catalog); 0: none")
     ap.add_argument("--profile", action="store_true")
+    ap.add_argument("--profile-out", default="", help="with --profile: also write the cProfile stats to this file")
     ap.add_argument("--sort", default="cumulative")
     ap.add_argument("--top", type=int, default=60)
     ap.add_argument("--inner", action="store_true", help=argparse.SUPPRESS)

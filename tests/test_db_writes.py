@@ -132,3 +132,44 @@ def test_a_statement_it_cannot_read_counts_as_a_write(shop):
         with connection.cursor() as cursor:
             cursor.execute("CREATE TEMPORARY TABLE shopyard_written_test (id integer)")
     assert written == {UNKNOWN}
+
+
+def test_an_order_its_lines_and_its_history_are_written_together_and_refused_together(shopper, sku, other_sku):
+    import uuid
+
+    from shopyard.orders.models import Order, OrderLine, OrderStatusChange
+    from shopyard.orders.services import create_order
+
+    def line(s, quantity):
+        return {"sku": s, "product_id_snapshot": s.product_id, "product_title": "标题", "product_title_en": "Title",
+                "sku_code": s.code, "sku_name": "红", "sku_name_en": "Red", "unit_price": "10.0000",
+                "quantity": quantity, "line_total": f"{10 * quantity}.0000", "discount": "0", "net_total": "0",
+                "is_gift": False}
+
+    def order(number, lines):
+        return create_order(actor=shopper, shop=sku.product.shop, checkout_id=uuid.uuid4(), number=number,
+                            currency="CNY", subtotal="50.0000", shipping_fee="0", total="50.0000",
+                            address={"city": "杭州"}, note="门口", lines=lines)
+
+    # when an order of two lines is written
+    with recording_writes() as written:
+        made = order("N-TOGETHER", [line(sku, 2), line(other_sku, 3)])
+    # then the order, its lines and its first history row are written and seen, each instance
+    # holding its own row's id
+    assert {table_of(Order), table_of(OrderLine), table_of(OrderStatusChange)} <= written
+    row = Order.objects.get(pk=made.pk)
+    assert (row.number, row.status, row.note, row.shipping_address, row.user_id) == (
+        "N-TOGETHER", "pending_payment", "门口", {"city": "杭州"}, shopper.pk)
+    assert not made._state.adding and made.placed_at == row.placed_at
+    assert [(ln.pk, ln.order_id) for ln in made.line_list] == list(
+        OrderLine.objects.filter(order=row).order_by("pk").values_list("pk", "order_id"))
+    assert [(OrderLine.objects.get(pk=ln.pk).sku_code, OrderLine.objects.get(pk=ln.pk).quantity)
+            for ln in made.line_list] == [(sku.code, 2), (other_sku.code, 3)]
+    assert list(row.history.values_list("from_status", "to_status", "action", "actor_id", "actor_label")) == [
+        ("", "pending_payment", "place", shopper.pk, shopper.username)]
+    # and an order one of whose lines the database refuses (a negative quantity) writes nothing at all
+    counts = (Order.objects.count(), OrderLine.objects.count(), OrderStatusChange.objects.count())
+    with pytest.raises(IntegrityError), transaction.atomic():
+        order("N-REFUSED", [line(sku, 1), line(other_sku, -1)])
+    assert (Order.objects.count(), OrderLine.objects.count(), OrderStatusChange.objects.count()) == counts
+    assert not Order.objects.filter(number="N-REFUSED").exists()

@@ -330,3 +330,61 @@ def test_a_dispatch_sums_the_deliveries_up_on_the_event(subscribe_for_test, shop
     assert (statuses["test.b_maybe"], event.status, event.dispatched_at) == expected
     assert statuses["test.a_works"] == "delivered"
     assert OutboxDelivery.objects.get(subscriber="test.a_works").attempts == 1
+
+
+def test_a_batch_of_events_is_written_with_one_delivery_per_subscriber_of_each(subscribe_for_test, django_capture_on_commit_callbacks):
+    from django.db import transaction
+
+    # given two subscribers of one name, one of another, and a name nobody listens to
+    for name, key in (("thing.a", "test.first"), ("thing.a", "test.second"), ("thing.b", "test.only")):
+        subscribe_for_test(name, lambda payload: None, key=key)
+    # when a transaction emits them in one batch, the same name twice, and one more alone
+    with django_capture_on_commit_callbacks() as scheduled, transaction.atomic():
+        with events.batched():
+            written = [events.emit("thing.a", n=1), events.emit("thing.b", n=2), events.emit("thing.none", n=3),
+                       events.emit("thing.a", n=4)]
+        alone = events.emit("thing.b", n=5)
+    # then each instance holds its own row's id, and its row its name, payload and status
+    assert [(e.name, e.payload["n"], e.status) for e in OutboxEvent.objects.filter(
+        pk__in=[e.pk for e in [*written, alone]]).order_by("payload__n")] == [
+        ("thing.a", 1, "pending"), ("thing.b", 2, "pending"), ("thing.none", 3, "no_subscribers"),
+        ("thing.a", 4, "pending"), ("thing.b", 5, "pending")]
+    assert [OutboxEvent.objects.get(pk=e.pk).payload["n"] for e in [*written, alone]] == [1, 2, 3, 4, 5]
+    assert all(not e._state.adding for e in [*written, alone])
+    # and each event has one pending delivery per subscriber of its name, due now, never tried
+    assert sorted(OutboxDelivery.objects.values_list("event__payload__n", "subscriber", "status", "attempts")) == [
+        (1, "test.first", "pending", 0), (1, "test.second", "pending", 0), (2, "test.only", "pending", 0),
+        (4, "test.first", "pending", 0), (4, "test.second", "pending", 0), (5, "test.only", "pending", 0)]
+    assert not OutboxDelivery.objects.filter(next_attempt_at__isnull=True).exists()
+    # and the events with subscribers are handed over for delivery after commit, the silent one not
+    assert len(scheduled) == 4
+
+
+def test_a_failing_subscriber_leaves_the_others_effects_done_once(subscribe_for_test, shopper,
+                                                                   django_capture_on_commit_callbacks):
+    # given a subscriber that writes and asks for an effect after commit, then one that fails after
+    # writing, then one more that writes: the first try of the delivery (no savepoints) fails
+    effects = []
+
+    def first(payload):
+        IdempotencyRecord.objects.create(user_id=payload["user_id"], scope="test", key="first", request_hash="x")
+        connection.on_commit(lambda: effects.append("first"))
+
+    def fails(payload):
+        IdempotencyRecord.objects.create(user_id=payload["user_id"], scope="test", key="fails", request_hash="x")
+        raise Boom("after writing")
+
+    subscribe_for_test("thing.happened", first, key="test.a_first")
+    subscribe_for_test("thing.happened", fails, key="test.b_fails")
+    subscribe_for_test("thing.happened", lambda payload: IdempotencyRecord.objects.create(
+        user_id=payload["user_id"], scope="test", key="last", request_hash="x"), key="test.c_last")
+    event = events.emit("thing.happened", user_id=shopper.pk)
+    # when it is delivered
+    with django_capture_on_commit_callbacks(execute=True):
+        assert events.dispatch(event.pk) == 2
+    # then the others' writes and effects happened once, the failing one's write is gone,
+    # and each delivery counts one attempt
+    assert sorted(IdempotencyRecord.objects.values_list("key", flat=True)) == ["first", "last"]
+    assert effects == ["first"]
+    assert sorted(OutboxDelivery.objects.values_list("subscriber", "status", "attempts")) == [
+        ("test.a_first", "delivered", 1), ("test.b_fails", "pending", 1), ("test.c_last", "delivered", 1)]

@@ -362,7 +362,7 @@ def test_business_counters_move_after_an_order_and_its_payment(transactional_db,
     assert 'shopyard_celery_tasks_total{outcome="success",task="shopyard.core.tasks.dispatch_event"}' in text
 
 
-def test_payment_counters_follow_payment_events(db):
+def test_payment_counters_follow_payment_events(db, django_capture_on_commit_callbacks):
     from shopyard.core import metrics
     from shopyard.core.events import subscribers
 
@@ -372,9 +372,10 @@ def test_payment_counters_follow_payment_events(db):
 
     ok = metrics.PAYMENTS.labels(outcome="succeeded")._value.get()
     failed = metrics.PAYMENTS.labels(outcome="failed")._value.get()
-    counters.payment_succeeded({"payment_id": 1})
-    counters.payment_failed({"payment_id": 2})
-    counters.payment_failed({"payment_id": 3})
+    with django_capture_on_commit_callbacks(execute=True):  # counted when the deliveries commit
+        counters.payment_succeeded({"payment_id": 1})
+        counters.payment_failed({"payment_id": 2})
+        counters.payment_failed({"payment_id": 3})
     assert metrics.PAYMENTS.labels(outcome="succeeded")._value.get() - ok == 1
     assert metrics.PAYMENTS.labels(outcome="failed")._value.get() - failed == 2
 

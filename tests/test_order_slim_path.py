@@ -71,6 +71,28 @@ def test_an_order_and_its_replays_are_answered_the_same_way(apps, shopper_token,
     assert other.json()["payment"].keys() == placed.json()["payment"].keys()
 
 
+def test_an_order_and_its_replay_are_answered_as_their_documented_schema_writes_them(
+        apps, shopper_token, address, sku, other_sku):
+    from ninja.responses import NinjaJSONEncoder
+
+    from shopyard.checkout.api import CheckoutOut
+
+    front, whole, _reached = apps
+    # given a checkout of two shops' items (two orders, one payment), placed and then replayed
+    body = {"address_id": address.pk, "lines": [{"sku_id": sku.pk, "quantity": 2}, {"sku_id": other_sku.pk,
+                                                                                     "quantity": 1}]}
+    answers = [_post(front, body, shopper_token, key="schema-1"), _post(front, body, shopper_token, key="schema-1"),
+               _post(whole, body, shopper_token, key="schema-1")]
+    assert [a.status_code for a in answers] == [201, 200, 200]
+    for answer in answers:
+        # then each body is exactly CheckoutOut's: nothing missing, nothing more, every value of its type,
+        # as ninja writes a body it validated
+        validated = CheckoutOut.model_validate(answer.json())
+        assert json.loads(json.dumps(validated.model_dump(), cls=NinjaJSONEncoder)) == answer.json()
+        assert len(answer.json()["orders"]) == 2 and all(o["lines"] for o in answer.json()["orders"])
+        assert answer.headers["Content-Type"] == "application/json; charset=utf-8"
+
+
 def _refusals(token, address, sku, foreign_address):
     good = {"address_id": address.pk, "lines": [{"sku_id": sku.pk, "quantity": 1}]}
     return {

@@ -2,10 +2,13 @@
 the orders router (one path, one view for GET and POST) but belongs to
 checkout, which depends on orders and payments, not the other way round."""
 
+import json
 from typing import Annotated
 
+from django.http import HttpResponse
 from ninja import Field, Header, Path, Schema, Status
 from ninja.errors import AuthenticationError
+from ninja.responses import NinjaJSONEncoder
 
 from shopyard.core.api_support import Id, bearer, responses
 from shopyard.core.money import money_str
@@ -68,7 +71,16 @@ def place_order(request, payload: PlaceOrderIn, idempotency_key: str | None = He
     lines = [ln.dict() for ln in payload.lines] if payload.lines is not None else None
     result = place(actor=request.auth, address_id=payload.address_id, lines=lines, note=payload.note, notes=payload.notes,
                    idempotency_key=idempotency_key, coupons="auto" if payload.coupons is None else payload.coupons)
-    return Status(200 if result.replayed else 201, _checkout_out(request.auth, result))
+    return written_checkout(200 if result.replayed else 201, _checkout_out(request.auth, result))
+
+
+def written_checkout(status: int, body: dict) -> HttpResponse:
+    """`body`, built to CheckoutOut by `_checkout_out` (tests check the answers against the
+    schema), written as ninja writes a body it validated, without validating it once more:
+    ninja's validation of the order's dict, through its attribute getter for every field of
+    the order, its lines and its payment, was ~3 % of an order's CPU."""
+    return HttpResponse(json.dumps(body, cls=NinjaJSONEncoder), status=status,
+                        content_type="application/json; charset=utf-8")
 
 
 class SkippedLineOut(Schema):

@@ -38,13 +38,18 @@ def relaxed_statement(connection, sql: str) -> str:
 
 
 @contextmanager
-def relaxed_atomic(using: str):
+def relaxed_atomic(using: str, *, carried: bool = False):
     """`transaction.atomic(using=using)` whose commit does not wait for the disk, when it is
-    the outermost block (no transaction was open before it)."""
+    the outermost block (no transaction was open before it).
+
+    With `carried` the setting is not sent on its own: the block gives True when it must be
+    made, and the caller makes it in its first statement (`RELAX` in the select list of a read
+    that returns a row whenever the block goes on to write), one round trip less; a block whose
+    read returned nothing must write nothing. Otherwise the block gives False."""
     connection = connections[using]
-    outermost = not connection.in_atomic_block
+    relax = not connection.in_atomic_block and connection.vendor == "postgresql"
     with transaction.atomic(using=using):
-        if outermost and connection.vendor == "postgresql":
+        if relax and not carried:
             with connection.cursor() as cursor:
                 cursor.execute(f"SELECT {RELAX}")
-        yield
+        yield relax and carried

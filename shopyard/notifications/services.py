@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from shopyard.core.bulk_sql import create_rows
 from shopyard.core.errors import NotFound, ValidationFailed
 from shopyard.core.events import backoff
+from shopyard.core.url_shapes import kept_reverse
 from shopyard.core.validation import check_id
 
 from . import sms
@@ -74,7 +75,7 @@ def _link(kind, context) -> str:
     if not order_id:
         return ""
     name = "console:order_detail" if kind == Kind.ORDER_TO_SHIP else "storefront:order_detail"
-    return reverse(name, args=[order_id])
+    return kept_reverse(name, order_id)  # a message per order placed, paid, shipped…
 
 
 def notify(*, user, kind, context: dict, event_id=None, shop_id=None, channels=None, language=None) -> list[int]:

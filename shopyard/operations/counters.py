@@ -1,8 +1,10 @@
 """Business counters, moved by the domain events (delivered once each through
-the outbox), never from inside the services that emit them."""
+the outbox), never from inside the services that emit them, and only when the
+delivery commits (`transaction.on_commit`): a delivery tried again counts once."""
 
 import functools
 
+from django.db import transaction
 from django.db.models import OuterRef, Subquery, Sum
 from django.db.models.functions import Coalesce
 
@@ -11,17 +13,18 @@ from shopyard.core.prepared import PreparedRead
 
 
 def order_placed(payload):
-    emptied = stock_outs_of(payload["order_id"])  # first: a failed read retries without counting twice
-    metrics.ORDERS_PLACED.inc()
-    metrics.STOCK_OUTS.inc(emptied)
+    emptied = stock_outs_of(payload["order_id"])
+    # counted when the delivery commits: a failed read, or another subscriber's failure that
+    # sends the event's deliveries round again (core.events.dispatch), counts nothing twice
+    transaction.on_commit(lambda: (metrics.ORDERS_PLACED.inc(), metrics.STOCK_OUTS.inc(emptied)))
 
 
 def payment_succeeded(payload):
-    metrics.PAYMENTS.labels(outcome="succeeded").inc()
+    transaction.on_commit(metrics.PAYMENTS.labels(outcome="succeeded").inc)  # once its delivery commits
 
 
 def payment_failed(payload):
-    metrics.PAYMENTS.labels(outcome="failed").inc()
+    transaction.on_commit(metrics.PAYMENTS.labels(outcome="failed").inc)
 
 
 def stock_outs_of(order_id: int) -> int:

@@ -16,7 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from shopyard.core.bulk_sql import create_rows
+from shopyard.core.bulk_sql import create_row_with_children, create_rows
 from shopyard.core.errors import Conflict, NotFound
 from shopyard.core.events import emit
 from shopyard.core.money import money_str
@@ -53,10 +53,15 @@ def event_payload(order) -> dict:
 
 
 def record_change(order, from_status, to_status, action, actor, note=""):
-    create_rows(OrderStatusChange, [OrderStatusChange(
+    create_rows(OrderStatusChange, [_change(order, from_status, to_status, action, actor, note)])
+
+
+def _change(order, from_status, to_status, action, actor, note="") -> OrderStatusChange:
+    """A history row of `order`, unsaved: who moved it from where to where, and why."""
+    return OrderStatusChange(
         order=order, from_status=from_status, to_status=to_status, action=action,
         actor=actor if getattr(actor, "pk", None) else None, actor_label=actor_label(actor), note=note[:200],
-    )])
+    )
 
 
 def check_not_held(order, action) -> None:
@@ -170,15 +175,17 @@ def create_order(*, actor, shop, checkout_id, number, currency, subtotal, shippi
     """Write a new order awaiting payment with its lines (already priced by
     checkout), each line's adjustment rows (`adjustments[i]` for `lines[i]`), the
     shipping fee's, and its first history row. Lines are kept on `order.line_list`."""
-    # its rows go in by SQL written once (core.bulk_sql.create_rows): an order is placed often
-    [order] = create_rows(Order, [Order(
+    # its rows go in by SQL written once (core.bulk_sql): an order is placed often. The order,
+    # its lines and its first history row are one statement on PostgreSQL
+    order = Order(
         pay_within_minutes=pay_within_minutes or None,  # an offer's shorter time to pay (queries.payment_deadline)
         number=number, checkout_id=checkout_id, user=actor, shop=shop, currency=currency, subtotal=subtotal,
         discount_total=discount_total, shipping_fee=shipping_fee, shipping_discount=shipping_discount, total=total,
         shipping_address=address, note=note, status=Status.PENDING_PAYMENT,
-    )])
-    order.line_list = create_rows(OrderLine, [
-        OrderLine(order=order, **{"net_total": line["line_total"], **line}) for line in lines])
+    )
+    order.line_list = [OrderLine(order=order, **{"net_total": line["line_total"], **line}) for line in lines]
+    create_row_with_children(order, [("order", order.line_list),
+                                     ("order", [_change(order, "", Status.PENDING_PAYMENT, "place", actor)])])
     rows = []
     for line, line_rows in zip(order.line_list, adjustments or [[] for _l in lines], strict=True):
         line.adjustment_list = [OrderAdjustment(order=order, line=line, **row) for row in line_rows]
@@ -187,7 +194,6 @@ def create_order(*, actor, shop, checkout_id, number, currency, subtotal, shippi
     rows += order.shipping_adjustment_list
     if rows:
         create_rows(OrderAdjustment, rows)
-    record_change(order, "", Status.PENDING_PAYMENT, "place", actor)
     emit("order.placed", **event_payload(order))
     return order
 
