@@ -9,13 +9,17 @@ same URL, and a short link reaches the page in one redirect, not two.
 
 from django.urls import reverse
 
+from shopyard.core.url_shapes import kept_reverse
+
 from .queries import visible_products
 
 
 def product_path(product_id, slug="") -> str:
+    """From the URL's kept shape (core.url_shapes): every product page builds its own path
+    (canonical URL, share link, JSON-LD), and a full reverse() was a fortieth of its view."""
     if slug:
-        return reverse("storefront:product_slug", kwargs={"pk": product_id, "slug": slug})
-    return reverse("storefront:product", args=[product_id])
+        return kept_reverse("storefront:product_slug", product_id, slug)
+    return kept_reverse("storefront:product", product_id)
 
 
 def product_path_builder():

@@ -23,6 +23,9 @@ from datetime import datetime
 import structlog
 
 REQUEST_ID_HEADER = "X-Request-ID"
+# the same header as the WSGI environ names it: read there, a request's id does not build
+# request.headers (a dict of every header) on a request nothing else asks it of
+REQUEST_ID_META = "HTTP_" + REQUEST_ID_HEADER.upper().replace("-", "_")
 # an upstream id is kept only when it is short and plain (it is echoed in a header)
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{8,64}$")
 TASK_HEADER = "shopyard_request_id"

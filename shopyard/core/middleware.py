@@ -1,5 +1,7 @@
 import json
+import time
 
+import structlog
 from django.conf import settings
 from django.http import HttpResponseBadRequest, JsonResponse, QueryDict
 from django.http.multipartparser import MultiPartParserError
@@ -7,6 +9,7 @@ from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from . import logs
 from .validation import ID_MAX, parse_int
 
 
@@ -161,13 +164,7 @@ class RequestLogMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        import time
-
-        import structlog
-
-        from . import logs
-
-        request_id = logs.accepted_request_id(request.headers.get(logs.REQUEST_ID_HEADER))
+        request_id = logs.accepted_request_id(request.META.get(logs.REQUEST_ID_META))
         request.request_id = request_id
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(request_id=request_id)

@@ -12,6 +12,7 @@ from django.urls import get_script_prefix, get_urlconf
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 
+from shopyard.core.i18n import localizer
 from shopyard.storefront import jinja_env
 
 register = template.Library()
@@ -71,7 +72,8 @@ def menu(request, categories, active_root_id=None):
     categories (what the menu shows of them), language, script prefix, current root and page."""
     match = getattr(request, "resolver_match", None)
     categories = tuple(categories() if callable(categories) else categories or ())
-    shown = tuple((c.pk, c.slug, c.label) for c in categories)
+    label = localizer()  # each category's `label`, with the language read once
+    shown = tuple((c.pk, c.slug, label(c, "name")) for c in categories)
     return _menu(shown, active_root_id, match is not None and match.url_name == "home", get_language(),
                  get_script_prefix(), get_urlconf())
 

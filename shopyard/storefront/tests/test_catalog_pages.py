@@ -484,3 +484,19 @@ def test_shop_page_shows_only_its_published_products(client, shop, other_shop):
     assert shop.name in zh.content.decode()
     assert shop.name_en in en.content.decode()
     assert client.get(reverse("storefront:shop", args=["no-such-shop"])).status_code == 404
+
+
+def test_header_menu_names_each_category_in_the_visitors_language(client, shop, category):
+    untranslated = f.make_category(name="图书")
+    untranslated.name_en = ""
+    untranslated.save()
+    p = f.make_product(shop, category=category)
+
+    def menu(headers):
+        html = client.get(reverse("storefront:product", args=[p.pk]), follow=True, **headers).content.decode()
+        return html.split('class="catnav"')[1].split("</nav>")[0]
+
+    en, zh = menu(EN), menu(ZH)
+    assert category.parent.name_en in en and category.parent.name not in en
+    assert "图书" in en  # no English name: the Chinese one, as everywhere else
+    assert category.parent.name in zh and category.parent.name_en not in zh and "图书" in zh
