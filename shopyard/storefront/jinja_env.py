@@ -207,19 +207,17 @@ def _constant_call(tokens, i, variant):
     return (j + 1, text) if isinstance(text, str) else (i, None)
 
 
-def _gettext_one(message):
-    if not isinstance(message, str):
-        raise TypeError(message)
-    return gettext(message)
+def _of_one_text(function):
+    """`function` of one string literal only (`_(12)` is left to fail at render, as before)."""
+    def call(*args):
+        [text] = args
+        if not isinstance(text, str):
+            raise TypeError(text)
+        return function(text)
+    return call
 
 
-def _static_one(path):
-    if not isinstance(path, str):
-        raise TypeError(path)
-    return static(path)
-
-
-_FOLDED = {"_": _gettext_one, "url": kept_reverse, "static": _static_one}
+_FOLDED = {"_": _of_one_text(gettext), "url": kept_reverse, "static": _of_one_text(static)}
 _VARIANTS: dict = {}
 _MAX_VARIANTS = 16  # a deployment has one prefix and URLconf, and settings.LANGUAGES
 
