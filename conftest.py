@@ -48,6 +48,15 @@ def _fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _behaviour_written_per_request(settings):
+    """Behaviour events written once each response is sent, as with
+    SHOPYARD_BEHAVIOUR_BATCH_SECONDS=0: a test asserts what one page recorded, and the
+    test's transaction is invisible to the batch's timer thread. The batch itself is
+    tested with batching on (shopyard/analytics/tests/test_batch.py)."""
+    settings.BEHAVIOUR_BATCH_SECONDS = 0
+
+
 @pytest.fixture
 def media(settings, tmp_path):
     """Uploaded and generated files go to a temporary MEDIA_ROOT (returned)."""

@@ -314,6 +314,10 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = MAX_UPLOAD_BYTES
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 5000  # a 200-SKU product form has ~1,600 fields
 MAX_PAGE_SIZE = int(env("SHOPYARD_MAX_PAGE_SIZE", "100"))  # API listings never return more per page
 PAGE_CACHE_SECONDS = int(env("SHOPYARD_PAGE_CACHE_SECONDS", "30"))
+# behaviour events (analytics) a process keeps and writes with one INSERT: at this many, or this
+# many seconds after the first; 0 seconds writes each request's events once its response is sent
+BEHAVIOUR_BATCH_EVENTS = max(1, int(env("SHOPYARD_BEHAVIOUR_BATCH_EVENTS", "64")))
+BEHAVIOUR_BATCH_SECONDS = float(env("SHOPYARD_BEHAVIOUR_BATCH_SECONDS", "2"))
 # anonymous catalogue API reads: how long clients may keep them (Cache-Control max-age), and how long
 # the server keeps an assembled body per catalogue version (0: assembled on every request); docs/performance.md
 API_MAX_AGE_SECONDS = int(env("SHOPYARD_API_MAX_AGE_SECONDS", "10"))

@@ -1,23 +1,28 @@
 """Every write of the analytics app: behaviour events.
 
 Pages and API handlers call `record(request, kind, ...)`, which only appends
-to a list on the request (no query, nothing that can fail the page); the
-middleware turns that list into ONE bulk INSERT once the response has been
-sent. Purchases and favourites arrive as events (`order.placed`,
+to a list on the request (no query, nothing that can fail the page); once the
+response has been sent the middleware hands that list to `write_events`, which
+keeps it with the process's other requests' events and writes them together
+(batch.py: one INSERT per `BEHAVIOUR_BATCH_EVENTS` events or
+`BEHAVIOUR_BATCH_SECONDS`; 0 seconds writes each request's at once). Purchases and favourites arrive as events (`order.placed`,
 `favourite.added`) and are written by their subscribers. A recording failure
 is logged and swallowed: behaviour is a signal, never a reason to break a page.
 """
 
+import atexit
 import functools
 import logging
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import connections, router
 from django.db.models.sql import InsertQuery
 from django.utils import timezone
 
-from shopyard.core.durability import relaxed_statement
+from shopyard.core.durability import relaxed_atomic, relaxed_statement
 
+from .batch import EventBatch, forget_in_children
 from .models import QUERY_MAX, VISITOR_MAX, BehaviourEvent
 
 log = logging.getLogger("shopyard.analytics")
@@ -48,13 +53,28 @@ def pending(request) -> list:
 
 
 def write_events(*, events: list, user_id=None, visitor: str = "") -> int:
-    """One INSERT for a request's events (kind, product id, query, at)."""
+    """A request's events (kind, product id, query, at): kept with the process's others and
+    written together (batch.py), or at once when BEHAVIOUR_BATCH_SECONDS is 0. Returns how many
+    were taken."""
     if not events or (user_id is None and not visitor):
         return 0
     rows = [BehaviourEvent(kind=kind, user_id=user_id, visitor=visitor[:VISITOR_MAX], product_id=pid, query=query,
                            created_at=at) for kind, pid, query, at in events[:MAX_PER_REQUEST]]
-    _insert(rows)
+    if settings.BEHAVIOUR_BATCH_SECONDS > 0:
+        _batch.add(rows, limit=settings.BEHAVIOUR_BATCH_EVENTS, seconds=settings.BEHAVIOUR_BATCH_SECONDS)
+    else:
+        _insert(rows)
     return len(rows)
+
+
+def write_held_events() -> int:
+    """Write the events this process keeps now (a login claims them; tests); returns how many."""
+    return _batch.flush()
+
+
+def held_events() -> int:
+    """How many events this process keeps unwritten."""
+    return _batch.held()
 
 
 _INSERT_FIELDS = [f for f in BehaviourEvent._meta.concrete_fields if not f.primary_key]
@@ -67,12 +87,17 @@ def _insert(rows) -> None:
     around the one statement, building and compiling the INSERT) cost more CPU than the
     write. One statement is atomic by itself, so no transaction is opened for it, and on
     PostgreSQL its commit does not wait for the disk (core/durability.py: a behaviour event
-    is a signal; the wait was most of what a view's event cost)."""
-    if len(rows) != 1:
-        BehaviourEvent.objects.bulk_create(rows)
-        return
+    is a signal; the wait was most of what a view's event cost). Several rows (a batch) are
+    one bulk INSERT whose commit does not wait either."""
     alias = router.db_for_write(BehaviourEvent)
     connection = connections[alias]
+    if len(rows) != 1:
+        if connection.in_atomic_block:  # the caller's transaction commits them
+            BehaviourEvent.objects.bulk_create(rows)
+        else:
+            with relaxed_atomic(alias):
+                BehaviourEvent.objects.bulk_create(rows)
+        return
     params = [f.get_db_prep_save(f.pre_save(rows[0], True), connection) for f in _INSERT_FIELDS]
     sql = _ONE_ROW.get(alias)
     if sql is None:
@@ -87,12 +112,22 @@ def _insert(rows) -> None:
         cursor.execute(relaxed_statement(connection, sql), params)
 
 
+# this process's behaviour events waiting to be written together (batch.py); a normal exit
+# writes them, a forked child leaves them to its parent
+_batch = EventBatch(_insert)
+atexit.register(_batch.flush)
+forget_in_children(_batch)
+
+
 def claim_visitor_events(*, visitor: str, user_id) -> int:
     """A shopper who logs in takes over what their browser did anonymously, so
     their home feed starts from it. Only rows without a user move: a shared
-    computer's earlier shopper keeps theirs."""
+    computer's earlier shopper keeps theirs. What this process still keeps is
+    written first, so it is claimed too (batch.py: another process's is claimed
+    at the next login)."""
     if not visitor or user_id is None:
         return 0
+    write_held_events()
     return BehaviourEvent.objects.filter(visitor=visitor[:VISITOR_MAX], user__isnull=True).update(user_id=user_id)
 
 
