@@ -66,7 +66,7 @@ class EventBatch:
         self._write_logged(taken)
 
     def flush(self) -> int:
-        """Write what is kept now; returns how many rows were written (0 when the write failed)."""
+        """Write what is kept now; returns how many rows were handed to the write (0 when it failed)."""
         with self._lock:
             taken = self._take()
         return self._write_logged(taken)

@@ -16,7 +16,7 @@ import logging
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import connections, router
+from django.db import IntegrityError, connections, router
 from django.db.models.sql import InsertQuery
 from django.utils import timezone
 
@@ -78,38 +78,50 @@ def held_events() -> int:
 
 
 _INSERT_FIELDS = [f for f in BehaviourEvent._meta.concrete_fields if not f.primary_key]
-_ONE_ROW = {}  # alias -> the INSERT bulk_create runs for one row
+_ONE_ROW = {}  # alias -> the INSERT bulk_create runs for one row ("" where it cannot be used)
 
 
 def _insert(rows) -> None:
-    """`bulk_create(rows)`; for one row (a product page's view, the usual request) the same
-    INSERT with its SQL built once per database: bulk_create's own work (a transaction
-    around the one statement, building and compiling the INSERT) cost more CPU than the
-    write. One statement is atomic by itself, so no transaction is opened for it, and on
-    PostgreSQL its commit does not wait for the disk (core/durability.py: a behaviour event
-    is a signal; the wait was most of what a view's event cost). Several rows (a batch) are
-    one bulk INSERT whose commit does not wait either."""
+    """Write `rows` with the INSERT bulk_create runs for one row, its SQL built once per
+    database: bulk_create's own work (a transaction around the statement, building and
+    compiling the INSERT, 50 µs a row) cost more CPU than the write. One row (a request's
+    event when nothing is batched) is one statement, atomic by itself, so no transaction is
+    opened for it; several (a batch) are that statement executed for each row (executemany:
+    SQLite's C loop, psycopg's pipeline) in one transaction. Either way, on PostgreSQL the
+    commit does not wait for the disk (core/durability.py: a behaviour event is a signal;
+    the wait was most of what a view's event cost)."""
     alias = router.db_for_write(BehaviourEvent)
     connection = connections[alias]
-    if len(rows) != 1:
-        if connection.in_atomic_block:  # the caller's transaction commits them
-            BehaviourEvent.objects.bulk_create(rows)
-        else:
-            with relaxed_atomic(alias):
-                BehaviourEvent.objects.bulk_create(rows)
-        return
-    params = [f.get_db_prep_save(f.pre_save(rows[0], True), connection) for f in _INSERT_FIELDS]
+    params = [[f.get_db_prep_save(f.pre_save(row, True), connection) for f in _INSERT_FIELDS] for row in rows]
     sql = _ONE_ROW.get(alias)
     if sql is None:
         query = InsertQuery(BehaviourEvent)
-        query.insert_values(_INSERT_FIELDS, rows)
+        query.insert_values(_INSERT_FIELDS, rows[:1])
         [(sql, built)] = query.get_compiler(using=alias).as_sql()
-        if list(built) != params:  # a backend that writes the values in another order or form
+        # "" for a backend that writes the values in another order or form
+        sql = _ONE_ROW[alias] = sql if list(built) == params[0] else ""
+    if not sql:
+        with relaxed_atomic(alias):
             BehaviourEvent.objects.bulk_create(rows)
-            return
-        _ONE_ROW[alias] = sql
+        return
     with connection.cursor() as cursor:
-        cursor.execute(relaxed_statement(connection, sql), params)
+        if len(params) == 1:
+            cursor.execute(relaxed_statement(connection, sql), params[0])
+            return
+        if connection.in_atomic_block:  # the caller's transaction commits them
+            cursor.executemany(sql, params)
+            return
+        try:
+            with relaxed_atomic(alias):
+                cursor.executemany(sql, params)
+        except IntegrityError:
+            # a shopper who deleted their account since (the user's foreign key): the batch's
+            # other rows still go in, each on its own
+            for one in params:
+                try:
+                    cursor.execute(relaxed_statement(connection, sql), one)
+                except IntegrityError:
+                    log.warning("dropped a behaviour event of a user who is gone")
 
 
 # this process's behaviour events waiting to be written together (batch.py); a normal exit

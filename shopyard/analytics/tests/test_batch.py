@@ -15,6 +15,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from shopyard.analytics import services
 from shopyard.analytics.batch import EventBatch, forget_in_children
@@ -141,8 +142,9 @@ def test_product_views_are_kept_then_written_with_one_insert(client, shop, batch
     assert _views() == [] and services.held_events() == 2
     with CaptureQueriesContext(connection) as third:
         assert client.get(f.product_url(products[2])).status_code == 200
-    inserts = [q["sql"] for q in third.captured_queries if "analytics_behaviourevent" in q["sql"]]
-    assert len(inserts) == 1 and inserts[0].startswith("INSERT")
+    # one write for the three (executemany: "3 times: INSERT ...")
+    [write] = [q["sql"] for q in third.captured_queries if "analytics_behaviourevent" in q["sql"]]
+    assert write.startswith("3 times: INSERT INTO")
     assert _views() == [p.pk for p in products]
     assert services.held_events() == 0
 
@@ -168,6 +170,19 @@ def test_a_login_claims_the_views_this_process_still_holds(client, shopper, shop
     assert sorted(BehaviourEvent.objects.filter(user=shopper, kind="view").values_list("product_id", flat=True)) == \
         sorted([a.pk, b.pk])
     assert not BehaviourEvent.objects.filter(user__isnull=True, kind="view").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_keeps_its_other_rows_when_a_shoppers_account_is_gone(shop, batching, caplog):
+    product = f.make_product(shop)
+    gone, stays = f.make_user("gone"), f.make_user("stays")
+    for user in (gone, stays):
+        services.write_events(events=[("view", product.pk, "", timezone.now())], user_id=user.pk)
+    gone.delete()  # between the view and the batch's write
+    with caplog.at_level(logging.WARNING, logger="shopyard.analytics"):
+        services.write_held_events()
+    assert list(BehaviourEvent.objects.values_list("user_id", flat=True)) == [stays.pk]
+    assert "dropped a behaviour event of a user who is gone" in caplog.text
 
 
 SETUP = """
