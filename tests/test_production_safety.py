@@ -35,6 +35,8 @@ PRODUCTION = {
     "SHOPYARD_DEBUG": "0", "SHOPYARD_SECRET_KEY": PROD_SECRET, "SHOPYARD_ALLOWED_HOSTS": "shop.example.com",
     "SHOPYARD_HTTPS": "1", "SHOPYARD_TRUSTED_PROXY_COUNT": "1", "SHOPYARD_SSL_REDIRECT": "1", "SHOPYARD_HSTS_SECONDS": "31536000",
     "SHOPYARD_HSTS_INCLUDE_SUBDOMAINS": "1", "SHOPYARD_HSTS_PRELOAD": "1",
+    # a cache the workers share (the check does not connect to it)
+    "REDIS_URL": "redis://127.0.0.1:6379/0",
 }
 
 
@@ -82,6 +84,28 @@ def test_the_checks_name_each_unsafe_default(settings):
     assert [e.id for e in checks.check_secrets()] == ["shopyard.E001"]
     settings.DEMO_MODE = True
     assert checks.check_secrets() == []
+
+
+@pytest.mark.cli
+def test_check_deploy_warns_that_a_cache_of_each_workers_own_splits_the_shop(tmp_path):
+    env = _env(tmp_path, **PRODUCTION)
+    del env["REDIS_URL"]
+    result = _run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], env)
+    assert result.returncode == 1
+    assert "shopyard.W004" in result.stderr and "REDIS_URL is unset" in result.stderr
+
+
+def test_the_shared_cache_check_names_the_longest_stale_time(settings):
+    settings.DEBUG, settings.DEMO_MODE = False, False
+    settings.CACHES = {"default": {"BACKEND": "shopyard.core.cache.CountedLocMemCache"}}
+    settings.PAGE_CACHE_SECONDS, settings.FRAGMENT_CACHE_SECONDS, settings.API_CACHE_SECONDS = 30, 45, 10
+    [warning] = checks.check_shared_cache()
+    assert warning.id == "shopyard.W004" and "up to 45 s" in warning.msg
+    settings.CACHES = {"default": {"BACKEND": "shopyard.core.cache.ResilientRedisCache", "LOCATION": "redis://x"}}
+    assert checks.check_shared_cache() == []
+    settings.CACHES = {"default": {"BACKEND": "shopyard.core.cache.CountedLocMemCache"}}
+    settings.DEMO_MODE = True  # the demo runs one process
+    assert checks.check_shared_cache() == []
 
 
 # --- the simulated gateway is off unless enabled ------------------------------------------

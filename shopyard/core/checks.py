@@ -3,7 +3,8 @@
 Production is any run with SHOPYARD_DEBUG=0 that is not the demo
 (SHOPYARD_DEMO=1, set by `shopyard demo`). There the built-in development
 SECRET_KEY, and the development payment-simulator secret while the simulated
-gateway is enabled, are errors: `manage.py check --deploy` reports them, and
+gateway is enabled, are errors; a cache that is each process's own memory is a
+warning (several workers would disagree about the catalogue and the login throttle): `manage.py check --deploy` reports them, and
 `refuse_unsafe_defaults()` stops the WSGI application and `shopyard serve`
 from starting at all.
 """
@@ -59,6 +60,26 @@ def check_simulated_gateway(app_configs=None, **kwargs):
             "The simulated gateway is enabled: its page marks orders paid without taking money.",
             hint="Unset SHOPYARD_SIMULATED_GATEWAY in production (keep it for demos and tests).",
             id="shopyard.W003",
+        )]
+    return []
+
+
+@checks.register(checks.Tags.caches, deploy=True)
+def check_shared_cache(app_configs=None, **kwargs):
+    """Without Redis each process has a cache of its own. Everything that must agree across
+    processes goes through the cache: the catalogue version that retires cached pages and kept
+    rows at an edit, the login throttle's counts. One gunicorn worker bumps the version in its
+    own memory, and the others keep serving the old price or stock text until their entries
+    expire; each worker counts failed logins apart, so an attacker gets one allowance per worker."""
+    if _production() and settings.CACHES["default"]["BACKEND"].endswith("LocMemCache"):
+        longest = max(settings.PAGE_CACHE_SECONDS, settings.FRAGMENT_CACHE_SECONDS, settings.API_CACHE_SECONDS)
+        return [checks.Warning(
+            "The cache is each process's own memory (REDIS_URL is unset): with several worker processes "
+            f"a catalogue edit reaches only the worker that made it, the others show the old pages for up to "
+            f"{longest} s, and each worker counts failed logins on its own.",
+            hint="Set REDIS_URL (docs/operations.md, Redis); a single worker process (gunicorn -w 1 "
+                 "--threads N) is consistent without it.",
+            id="shopyard.W004",
         )]
     return []
 
