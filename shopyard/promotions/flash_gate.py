@@ -92,7 +92,7 @@ def _sold_out_answer(environ, start_response, started):
     from shopyard.core import logs
     from shopyard.core.metrics import count_early_response
 
-    request_id = logs.accepted_request_id(environ.get("HTTP_X_REQUEST_ID"))
+    request_id = logs.accepted_request_id(environ.get(logs.REQUEST_ID_META))
     language = _language(environ)
     body = _body(language)
     start_response("409 Conflict", [
