@@ -49,11 +49,12 @@ def _fast_passwords(settings):
 
 
 @pytest.fixture(autouse=True)
-def _behaviour_written_per_request(settings):
+def _behaviour_written_per_request(_clear_cache, settings):
     """Behaviour events written once each response is sent, as with
     SHOPYARD_BEHAVIOUR_BATCH_SECONDS=0: a test asserts what one page recorded, and the
     test's transaction is invisible to the batch's timer thread. The batch itself is
-    tested with batching on (shopyard/analytics/tests/test_batch.py)."""
+    tested with batching on (shopyard/analytics/tests/test_batch.py). After `_clear_cache`:
+    the settings a test changes (its CACHES) are put back before the cache is emptied."""
     settings.BEHAVIOUR_BATCH_SECONDS = 0
 
 
