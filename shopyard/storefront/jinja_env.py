@@ -38,9 +38,11 @@ from django.utils.translation import (
     pgettext,
 )
 from jinja2 import Environment, Undefined, pass_context
+from jinja2.compiler import CodeGenerator
 from jinja2.ext import Extension
 from jinja2.lexer import Token
 from markupsafe import Markup
+from markupsafe import escape as markupsafe_escape
 
 from shopyard.core.i18n import localizer
 from shopyard.core.url_shapes import kept_reverse
@@ -52,16 +54,43 @@ def _shown(value) -> str:
 
 
 def _escaped(value):
-    """A value as `{{ value }}` writes it in a Django template: shown, then escaped. A plain
-    text (most values of a page) and a whole number (without thousands separators) skip
+    """A value as `{{ value }}` writes it in a Django template: shown, then escaped, always
+    as safe text (_SafeOutput writes it as it is). A plain text (most values of a page),
+    a safe text (a helper's markup) and a whole number (without thousands separators) skip
     the localising and conditional escape, which give them back as they are: a product
     page writes about ninety values."""
     kind = type(value)
     if kind is str:
         return SafeString(html.escape(value))  # django.utils.html.escape
+    if kind is SafeString or kind is Markup:
+        return value  # localize and conditional_escape give a safe text back as it is
     if kind is int and not settings.USE_THOUSAND_SEPARATOR:
         return SafeString(value)  # formats.localize: the digits, marked safe
-    return conditional_escape(_shown(value))
+    shown = conditional_escape(_shown(value))
+    # what an object's own __html__ gave, if not safe text, is escaped, as Jinja2 did it
+    return shown if type(shown) is SafeString or type(shown) is Markup else markupsafe_escape(shown)
+
+
+class _SafeOutput(CodeGenerator):
+    """Jinja2's code generator, writing `{{ value }}` as `_escaped(value)` where Jinja2 writes
+    `escape(_escaped(value))`: _escaped gives safe text only, which escape() gave back as a
+    new Markup of the same text, twice a value's cost in new strings. Only where autoescape
+    is known when compiling (every template of this environment): elsewhere as Jinja2 does it."""
+
+    def _plain(self, frame) -> bool:
+        return frame.eval_ctx.autoescape and not frame.eval_ctx.volatile and self.environment.finalize is _escaped
+
+    def _output_child_pre(self, node, frame, finalize):
+        if finalize.src is not None and self._plain(frame):
+            self.write(finalize.src)
+        else:
+            super()._output_child_pre(node, frame, finalize)
+
+    def _output_child_post(self, node, frame, finalize):
+        if finalize.src is not None and self._plain(frame):
+            self.write(")")
+        else:
+            super()._output_child_post(node, frame, finalize)
 
 
 def trans(message: str, **values) -> Markup:
@@ -97,6 +126,14 @@ def csrf_input(context):
     token = context.get("csrf_token")
     if not token or token == "NOTPROVIDED":
         return ""
+    return _csrf_field(str(token))
+
+
+@lru_cache(maxsize=8)
+def _csrf_field(token: str) -> str:
+    """The hidden field of one token: a product page writes it in five forms, with one token
+    (a visitor's, or page_cache.MARKER), so it is formatted once. Keyed by the token's text
+    alone, an entry is only ever that token's field."""
     return format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">', token)
 
 
@@ -266,6 +303,7 @@ def environment(**options) -> Environment:
     options["undefined"] = Undefined  # a missing value shows as nothing, as in Django's templates (even in DEBUG)
     options["extensions"] = [*options.get("extensions", ()), ConstantCalls]
     env = Environment(**options)  # noqa: S701 - Django's backend turns autoescape on
+    env.code_generator_class = _SafeOutput
     env.globals.update({
         "_": gettext, "pgettext": pgettext, "trans": trans, "ntrans": ntrans, "url": kept_reverse, "static": static,
         "get_language": get_language, "dj_date": dj_date, "json_script": json_script, "csrf_input": csrf_input,
