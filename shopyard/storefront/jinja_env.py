@@ -295,6 +295,25 @@ def render_page(name: str, context: dict, request) -> str:
     return get_template(name).render(values)
 
 
+_DICT_NAMES = frozenset(dir(dict))
+
+
+class _Environment(Environment):
+    """Jinja2's environment, reading `value.key` of a dict as Jinja2 does, without its failed
+    attribute look-up first: a product page reads about fifty keys of dicts (its SEO tags, the
+    option picker's options, the language menu), and each raised and caught an AttributeError.
+    A dict has no attributes but its type's (no __dict__), so for any other name Jinja2's
+    getattr() fails and falls back on the key: the same answer, found directly."""
+
+    def getattr(self, obj, attribute):
+        if type(obj) is dict and attribute not in _DICT_NAMES:
+            try:
+                return obj[attribute]
+            except KeyError:
+                return self.undefined(obj=obj, name=attribute)
+        return super().getattr(obj, attribute)
+
+
 def environment(**options) -> Environment:
     options["keep_trailing_newline"] = True  # as Django's templates: a file's last newline is output
     # Django's escaping (&#x27; and &quot;), not MarkupSafe's (&#39;, &#34;): the same bytes as before;
@@ -302,7 +321,7 @@ def environment(**options) -> Environment:
     options["finalize"] = _escaped
     options["undefined"] = Undefined  # a missing value shows as nothing, as in Django's templates (even in DEBUG)
     options["extensions"] = [*options.get("extensions", ()), ConstantCalls]
-    env = Environment(**options)  # noqa: S701 - Django's backend turns autoescape on
+    env = _Environment(**options)  # noqa: S701 - Django's backend turns autoescape on
     env.code_generator_class = _SafeOutput
     env.globals.update({
         "_": gettext, "pgettext": pgettext, "trans": trans, "ntrans": ntrans, "url": kept_reverse, "static": static,
