@@ -45,7 +45,7 @@ from markupsafe import Markup
 from markupsafe import escape as markupsafe_escape
 
 from shopyard.core.i18n import localizer
-from shopyard.core.url_shapes import kept_reverse
+from shopyard.core.url_shapes import kept_reverse, reverser
 
 
 def _shown(value) -> str:
@@ -269,6 +269,8 @@ def get_template(name: str):
             return engines["jinja2"].env.get_template(name)
         env = engines["jinja2"].env.overlay(cache_size=400)
         env.shopyard_variant = variant
+        # its templates' url() calls with variable arguments: under the variant's prefix and URLconf
+        env.globals = {**env.globals, "url": reverser(*variant[1:])}
         env = _VARIANTS.setdefault(variant, env)
     return env.get_template(name)
 
