@@ -305,7 +305,8 @@ class _Environment(Environment):
     attribute look-up first: a product page reads about fifty keys of dicts (its SEO tags, the
     option picker's options, the language menu), and each raised and caught an AttributeError.
     A dict has no attributes but its type's (no __dict__), so for any other name Jinja2's
-    getattr() fails and falls back on the key: the same answer, found directly."""
+    getattr() fails and falls back on the key: the same answer, found directly. Other values
+    get Jinja2's own look-up, its usual first step taken here without a call through."""
 
     def getattr(self, obj, attribute):
         if type(obj) is dict and attribute not in _DICT_NAMES:
@@ -313,7 +314,10 @@ class _Environment(Environment):
                 return obj[attribute]
             except KeyError:
                 return self.undefined(obj=obj, name=attribute)
-        return super().getattr(obj, attribute)
+        try:
+            return getattr(obj, attribute)  # Jinja2's own first look-up, without calling through for it
+        except AttributeError:
+            return super().getattr(obj, attribute)  # then its fall-back, by its own rule
 
 
 def environment(**options) -> Environment:

@@ -2,6 +2,7 @@
 and reads of a dict, and the CSRF field it writes: the shortcuts it takes must give what
 Jinja2 and Django's template language gave."""
 
+from collections import UserDict
 from decimal import Decimal
 
 from django.template import engines
@@ -41,8 +42,9 @@ def test_a_dict_key_is_read_as_jinja2_reads_it_its_type_s_names_first():
     # a name a dict has (a method) is the method, as with Jinja2's own getattr: not the key
     assert _render("{% for k, v in d.items() %}{{ k }};{% endfor %}", d=d) == "title;items;og;"
     assert _render("{{ d.get('title') }}", d=d) == "&lt;t&gt;"
-    # a dict subclass, an object: Jinja2's own look-up
+    # a dict subclass, an object: Jinja2's own look-up, the attribute first, else the item
     assert _render("{{ o.real }}", o=3) == "3"
+    assert _render("{{ u.key }}|{{ u.data.key }}|{{ u.nothing }}", u=UserDict(key="k")) == "k|k|"
 
 
 def test_the_csrf_field_carries_the_token_of_each_render():
