@@ -127,8 +127,8 @@ class _InProcessPickler(pickle.Pickler):
     its attributes, with the Django version its __setstate__ checks, where Django's __reduce__
     copies its state twice over (copy.copy) and names its model for the app registry to look up
     again on every read. What the local-memory cache keeps never leaves its process, so the
-    class is always there: a product page's kept entry (a dozen instances) cost a third less to
-    write and less to read. Reading is plain pickle.loads, so each read still gets its own copy.
+    class is always there: a product page's kept entry (a dozen instances) cost a quarter less to
+    write and a fifth less to read. Reading is plain pickle.loads, so each read still gets its own copy.
     An instance whose class pickles itself otherwise, is not importable by its name (a
     many-to-many table's) or holds a memoryview is left to Django's own __reduce__."""
 
