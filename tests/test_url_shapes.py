@@ -6,7 +6,7 @@ from django.template import Context, Template, TemplateSyntaxError
 from django.test import override_settings
 from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, reverse
 
-from shopyard.core.url_shapes import kept_reverse
+from shopyard.core.url_shapes import kept_reverse, reverser
 
 SAMPLES = {"id": ["7", "123456789012345678", 42], "slug": ["tea-set_2", "x"], "str": ["token-abc", "Z9"]}
 
@@ -78,3 +78,17 @@ def test_a_shape_is_kept_per_urlconf(settings):
     with override_settings(ROOT_URLCONF="tests.urls_elsewhere"):
         assert kept_reverse("storefront:cart") == "/elsewhere/cart/"
     assert kept_reverse("storefront:cart") == before == reverse("storefront:cart")
+
+
+def test_a_reverser_gives_its_prefix_s_urls_and_finds_shapes_only_under_it():
+    from django.urls import get_urlconf, set_script_prefix
+
+    under_shop = reverser("/shop/", get_urlconf())
+    # asked outside its prefix for a shape not kept yet: reverse()'s answer, and nothing kept
+    assert under_shop("storefront:product_slug", 81, "tea") == reverse("storefront:product_slug", args=[81, "tea"])
+    set_script_prefix("/shop/")
+    try:
+        assert under_shop("storefront:product_slug", 81, "tea") == reverse("storefront:product_slug", args=[81, "tea"])
+        assert under_shop("storefront:product_slug", 81, "tea").startswith("/shop/p/81")
+    finally:
+        set_script_prefix("/")

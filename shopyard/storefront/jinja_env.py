@@ -38,12 +38,14 @@ from django.utils.translation import (
     pgettext,
 )
 from jinja2 import Environment, Undefined, pass_context
+from jinja2.compiler import CodeGenerator
 from jinja2.ext import Extension
 from jinja2.lexer import Token
 from markupsafe import Markup
+from markupsafe import escape as markupsafe_escape
 
 from shopyard.core.i18n import localizer
-from shopyard.core.url_shapes import kept_reverse
+from shopyard.core.url_shapes import kept_reverse, reverser
 
 
 def _shown(value) -> str:
@@ -52,16 +54,43 @@ def _shown(value) -> str:
 
 
 def _escaped(value):
-    """A value as `{{ value }}` writes it in a Django template: shown, then escaped. A plain
-    text (most values of a page) and a whole number (without thousands separators) skip
+    """A value as `{{ value }}` writes it in a Django template: shown, then escaped, always
+    as safe text (_SafeOutput writes it as it is). A plain text (most values of a page),
+    a safe text (a helper's markup) and a whole number (without thousands separators) skip
     the localising and conditional escape, which give them back as they are: a product
     page writes about ninety values."""
     kind = type(value)
     if kind is str:
         return SafeString(html.escape(value))  # django.utils.html.escape
+    if kind is SafeString or kind is Markup:
+        return value  # localize and conditional_escape give a safe text back as it is
     if kind is int and not settings.USE_THOUSAND_SEPARATOR:
         return SafeString(value)  # formats.localize: the digits, marked safe
-    return conditional_escape(_shown(value))
+    shown = conditional_escape(_shown(value))
+    # what an object's own __html__ gave, if not safe text, is escaped, as Jinja2 did it
+    return shown if type(shown) is SafeString or type(shown) is Markup else markupsafe_escape(shown)
+
+
+class _SafeOutput(CodeGenerator):
+    """Jinja2's code generator, writing `{{ value }}` as `_escaped(value)` where Jinja2 writes
+    `escape(_escaped(value))`: _escaped gives safe text only, which escape() gave back as a
+    new Markup of the same text, twice a value's cost in new strings. Only where autoescape
+    is known when compiling (every template of this environment): elsewhere as Jinja2 does it."""
+
+    def _plain(self, frame) -> bool:
+        return frame.eval_ctx.autoescape and not frame.eval_ctx.volatile and self.environment.finalize is _escaped
+
+    def _output_child_pre(self, node, frame, finalize):
+        if finalize.src is not None and self._plain(frame):
+            self.write(finalize.src)
+        else:
+            super()._output_child_pre(node, frame, finalize)
+
+    def _output_child_post(self, node, frame, finalize):
+        if finalize.src is not None and self._plain(frame):
+            self.write(")")
+        else:
+            super()._output_child_post(node, frame, finalize)
 
 
 def trans(message: str, **values) -> Markup:
@@ -97,6 +126,14 @@ def csrf_input(context):
     token = context.get("csrf_token")
     if not token or token == "NOTPROVIDED":
         return ""
+    return _csrf_field(str(token))
+
+
+@lru_cache(maxsize=8)
+def _csrf_field(token: str) -> str:
+    """The hidden field of one token: a product page writes it in five forms, with one token
+    (a visitor's, or page_cache.MARKER), so it is formatted once. Keyed by the token's text
+    alone, an entry is only ever that token's field."""
     return format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">', token)
 
 
@@ -232,6 +269,8 @@ def get_template(name: str):
             return engines["jinja2"].env.get_template(name)
         env = engines["jinja2"].env.overlay(cache_size=400)
         env.shopyard_variant = variant
+        # its templates' url() calls with variable arguments: under the variant's prefix and URLconf
+        env.globals = {**env.globals, "url": reverser(*variant[1:])}
         env = _VARIANTS.setdefault(variant, env)
     return env.get_template(name)
 
@@ -258,6 +297,29 @@ def render_page(name: str, context: dict, request) -> str:
     return get_template(name).render(values)
 
 
+_DICT_NAMES = frozenset(dir(dict))
+
+
+class _Environment(Environment):
+    """Jinja2's environment, reading `value.key` of a dict as Jinja2 does, without its failed
+    attribute look-up first: a product page reads about fifty keys of dicts (its SEO tags, the
+    option picker's options, the language menu), and each raised and caught an AttributeError.
+    A dict has no attributes but its type's (no __dict__), so for any other name Jinja2's
+    getattr() fails and falls back on the key: the same answer, found directly. Other values
+    get Jinja2's own look-up, its usual first step taken here without a call through."""
+
+    def getattr(self, obj, attribute):
+        if type(obj) is dict and attribute not in _DICT_NAMES:
+            try:
+                return obj[attribute]
+            except KeyError:
+                return self.undefined(obj=obj, name=attribute)
+        try:
+            return getattr(obj, attribute)  # Jinja2's own first look-up, without calling through for it
+        except AttributeError:
+            return super().getattr(obj, attribute)  # then its fall-back, by its own rule
+
+
 def environment(**options) -> Environment:
     options["keep_trailing_newline"] = True  # as Django's templates: a file's last newline is output
     # Django's escaping (&#x27; and &quot;), not MarkupSafe's (&#39;, &#34;): the same bytes as before;
@@ -265,7 +327,8 @@ def environment(**options) -> Environment:
     options["finalize"] = _escaped
     options["undefined"] = Undefined  # a missing value shows as nothing, as in Django's templates (even in DEBUG)
     options["extensions"] = [*options.get("extensions", ()), ConstantCalls]
-    env = Environment(**options)  # noqa: S701 - Django's backend turns autoescape on
+    env = _Environment(**options)  # noqa: S701 - Django's backend turns autoescape on
+    env.code_generator_class = _SafeOutput
     env.globals.update({
         "_": gettext, "pgettext": pgettext, "trans": trans, "ntrans": ntrans, "url": kept_reverse, "static": static,
         "get_language": get_language, "dj_date": dj_date, "json_script": json_script, "csrf_input": csrf_input,

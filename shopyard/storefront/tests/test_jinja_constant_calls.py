@@ -9,7 +9,7 @@ import pytest
 from django.conf import settings
 from django.template import engines
 from django.test import override_settings
-from django.urls import NoReverseMatch, set_script_prefix
+from django.urls import NoReverseMatch, reverse, set_script_prefix
 from django.utils import translation
 
 from shopyard.storefront import jinja_env
@@ -28,6 +28,8 @@ def templates(tmp_path):
     """A template of this file's own in the Jinja2 engine's folders."""
     (tmp_path / "calls.html").write_text(SOURCE, encoding="utf-8")
     (tmp_path / "broken.html").write_text("{{ url('storefront:no-such-page') }}", encoding="utf-8")
+    (tmp_path / "links.html").write_text("{{ url('storefront:product', n) }} {{ url('storefront:category', slug) }}",
+                                         encoding="utf-8")
     config = copy.deepcopy(settings.TEMPLATES)
     config[1]["DIRS"] = [str(tmp_path)]
     with override_settings(TEMPLATES=config):
@@ -65,6 +67,20 @@ def test_each_script_prefix_gets_its_own_links(templates):
         set_script_prefix("/")
     at_root = jinja_env.get_template("calls.html").render()
     assert 'href="/shop/cart/"' in under_prefix and 'href="/cart/"' in at_root
+
+
+def test_links_of_variable_arguments_follow_each_script_prefix(templates):
+    # url() with arguments known only at render: what reverse() gives under the prefix of the
+    # render, a prefix's shapes never given under another
+    for prefix in ("/", "/shop/", "/", "/shop/"):
+        set_script_prefix(prefix)
+        try:
+            for n, slug in ((12, "phones"), (7, "tv")):
+                links = jinja_env.get_template("links.html").render(n=n, slug=slug)
+                assert links == f"{reverse('storefront:product', args=[n])} {reverse('storefront:category', args=[slug])}"
+                assert links.startswith(f"{prefix}p/{n}/")
+        finally:
+            set_script_prefix("/")
 
 
 def test_a_call_that_fails_still_fails_at_render(templates):
