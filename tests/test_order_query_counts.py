@@ -63,12 +63,12 @@ def test_delivering_an_order_placed_to_its_subscribers_costs_a_fixed_number_of_s
     assert r.status_code == 201, r.json()
     [order] = r.json()["orders"]
     event = OutboxEvent.objects.get(name="order.placed", payload__order_id=order["id"])
-    # when it is delivered, as after the response: the deliveries locked (on PostgreSQL also marked
-    # delivered and the event settled, in the same statement), then per subscriber its work,
-    # without a savepoint while all succeed (notification: the recipient, the message; webhooks:
-    # the endpoints; attribution: the touch; counters: the stock-outs; analytics: the purchases),
-    # then on SQLite the delivered ones marked and the event settled, inside one transaction
-    with django_assert_num_queries(_per_database(postgresql=9, sqlite=11)):
+    # when it is delivered, as after the response: the deliveries locked, then per subscriber its
+    # work, without a savepoint while all succeed (notification: the recipient, the message;
+    # webhooks: the endpoints; attribution: the touch; counters: the stock-outs; analytics: the
+    # purchases), the delivered ones marked and the event settled (one statement on PostgreSQL),
+    # inside one transaction
+    with django_assert_num_queries(_per_database(postgresql=10, sqlite=11)):
         assert events.dispatch(event.pk) == len(events.subscribers("order.placed"))
     # then every subscriber had it: the shopper's notification and the purchase were written
     assert set(event.deliveries.values_list("status", flat=True)) == {"delivered"}

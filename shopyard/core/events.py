@@ -455,9 +455,9 @@ def dispatch(event_id: int, now=None) -> int:
     locks them all, the handlers run, the delivered ones are marked in one UPDATE
     and the event is settled once. The handlers first run without savepoints: when
     all succeed (nearly always) that is the whole delivery, and an order's five
-    subscribers cost 3 statements around their handlers on PostgreSQL (begin; the
-    claim, `_claim`: the locking read, the mark and the settle in one statement that
-    also makes the relaxed commit's setting; commit) instead of 46. When one fails, that try is rolled back whole
+    subscribers cost 4 statements around their handlers on PostgreSQL (begin; the
+    locking read, which also makes the relaxed commit's setting; the mark and
+    settle; commit) instead of 46. When one fails, that try is rolled back whole
     and the batch runs again with each handler in its own savepoint, as in
     `deliver` (`_handler_savepoint`), but for the failing one, which is not run
     again: its failure is recorded on its own delivery and the others are
@@ -480,13 +480,6 @@ def dispatch(event_id: int, now=None) -> int:
 def _dispatch(event_id, now, *, isolated, failed=None) -> int:
     alias = router.db_for_write(OutboxDelivery)
     with relaxed_atomic(alias, carried=True) as relax:
-        if not isolated and connections[alias].vendor == "postgresql":
-            # the first try: the deliveries claimed (locked, marked delivered, the event settled) in
-            # the statement that reads them, then the handlers; a failure rolls the claim back whole
-            batch = _claim(connections[alias], event_id, now, relax)
-            for delivery in batch:
-                _attempt(delivery, now, isolated=False)
-            return len(batch)
         # the setting made by the read of the deliveries: without one there is nothing to write
         batch = (_DUE_OF_EVENT_RELAXED if relax else _DUE_OF_EVENT).objects(event_id, now)
         if not batch:
@@ -545,82 +538,6 @@ def _mark_delivered_and_settle_sql(alias, count) -> str:
     settle = _settle_sql(alias).replace(
         f"d.{q('status')} = %s)", f"d.{q('status')} = %s AND d.{q('id')} NOT IN (SELECT {q('id')} FROM marked))")
     return f"WITH marked AS ({_mark_delivered_sql(alias, count)} RETURNING {q('id')}) {settle}"
-
-
-def _claim(connection, event_id, now, relax) -> list:
-    """An event's due deliveries (PostgreSQL), locked as `_due` locks them (each with its
-    event; one another worker holds is skipped), marked delivered and the event settled as
-    if every handler will succeed, in one statement that returns them with their event: the
-    first try of `dispatch`, which runs the handlers next and commits, or rolls this back
-    whole when one fails. One round trip where the locking read and the mark were two.
-    `relax`: the statement makes the relaxed commit's setting too. Nothing due: no row is
-    written (the event is not even locked) and the list is empty."""
-    adapt = connection.ops.adapt_datetimefield_value
-    pending, dead = OutboxDelivery.Status.PENDING.value, OutboxDelivery.Status.DEAD.value
-    with connection.cursor() as cursor:
-        cursor.execute(_claim_sql(connection.alias, relax), [
-            event_id, pending, adapt(now),
-            OutboxDelivery.Status.DELIVERED.value, adapt(now), adapt(timezone.now()),
-            pending, OutboxEvent.Status.PENDING.value, dead, OutboxEvent.Status.DEAD.value,
-            OutboxEvent.Status.DELIVERED.value, pending, adapt(now), event_id,
-        ])
-        rows = cursor.fetchall()
-    (delivery_names, delivery_converters), (event_names, event_converters) = (
-        _row_shape(OutboxDelivery, connection.alias), _row_shape(OutboxEvent, connection.alias))
-    batch, event, split = [], None, len(delivery_names)
-    for row in rows:
-        delivery = OutboxDelivery.from_db(connection.alias, delivery_names,
-                                          _converted(row[:split], delivery_converters, connection))
-        if event is None:  # one event: every row carries it
-            event = OutboxEvent.from_db(connection.alias, event_names,
-                                        _converted(row[split:split + len(event_names)], event_converters, connection))
-        delivery.event = event
-        batch.append(delivery)
-    return batch
-
-
-@functools.lru_cache(maxsize=4)
-def _row_shape(model, alias):
-    """`model`'s concrete columns in order (their attnames) and, for each, the converters a
-    read through the ORM applies (a JSON column's decoding)."""
-    connection = connections[alias]
-    fields = model._meta.concrete_fields
-    return ([f.attname for f in fields],
-            [(f.get_db_converters(connection) + connection.ops.get_db_converters(f.cached_col), f.cached_col)
-             for f in fields])
-
-
-def _converted(values, converters, connection) -> list:
-    out = []
-    for value, (convs, expression) in zip(values, converters, strict=True):
-        for convert in convs:
-            value = convert(value, expression, connection)
-        out.append(value)
-    return out
-
-
-@functools.lru_cache(maxsize=4)
-def _claim_sql(alias, relax) -> str:
-    """`_claim`'s statement: `_due`'s locking read (FOR UPDATE of the deliveries and their event,
-    SKIP LOCKED) as a WITH, the mark of `_mark_delivered` on what it locked, and `_settle`'s
-    UPDATE of the event, made only when something was marked (so an event whose deliveries
-    another worker holds is not waited for), counting the marked ones as delivered as
-    `_mark_delivered_and_settle` does; then the marked rows with the event's, in id order."""
-    q = connections[alias].ops.quote_name
-    event, delivery = q(OutboxEvent._meta.db_table), q(OutboxDelivery._meta.db_table)
-    d_columns = [q(f.column) for f in OutboxDelivery._meta.concrete_fields]
-    e_columns = [q(f.column) for f in OutboxEvent._meta.concrete_fields]
-    settle = _settle_sql(alias).replace(
-        f"d.{q('status')} = %s)", f"d.{q('status')} = %s AND d.{q('id')} NOT IN (SELECT {q('id')} FROM marked))")
-    return (f"WITH due AS (SELECT d.{q('id')} FROM {delivery} d INNER JOIN {event} e ON d.{q('event_id')} = e.{q('id')} "
-            f"WHERE d.{q('event_id')} = %s AND d.{q('status')} = %s AND d.{q('next_attempt_at')} <= %s "
-            f"ORDER BY d.{q('id')} FOR UPDATE SKIP LOCKED), "
-            f"marked AS (UPDATE {delivery} SET {q('attempts')} = {q('attempts')} + 1, {q('status')} = %s, "
-            f"{q('delivered_at')} = %s, {q('updated_at')} = %s WHERE {q('id')} IN (SELECT {q('id')} FROM due) "
-            f"RETURNING {', '.join(d_columns)}), "
-            f"settled AS ({settle} AND EXISTS (SELECT 1 FROM marked) RETURNING {', '.join(e_columns)}) "
-            f"SELECT {', '.join(f'm.{c}' for c in d_columns)}, {', '.join(f's.{c}' for c in e_columns)}"
-            f"{', ' + RELAX if relax else ''} FROM marked m CROSS JOIN settled s ORDER BY m.{q('id')}")
 
 
 def dispatch_pending(limit: int = 500, now=None) -> int:
