@@ -219,21 +219,17 @@ def task_finished(task_id=None, task=None, state=None, **_kwargs):
     """task_postrun: one line per task run, with its outcome and duration."""
     if task is None:
         return
-    task_ran(task.name, task_id, (state or "UNKNOWN").lower(), _started.pop(task_id, None))
-    if not task.request.is_eager:
-        structlog.contextvars.clear_contextvars()
-
-
-def task_ran(name: str, task_id: str, outcome: str, started: float | None) -> None:
-    """A task run's line and outcome metric (`started`: its time.monotonic() at the start):
-    task_postrun's, and core.events.after_response's for the eager deliveries it runs itself."""
+    started = _started.pop(task_id, None)
     duration_ms = round((time.monotonic() - started) * 1000, 1) if started is not None else None
+    outcome = (state or "UNKNOWN").lower()
     level = logging.INFO if outcome in {"success", "retry"} else logging.WARNING
-    task_log.log(level, "task", extra={"task": name, "task_id": task_id, "outcome": outcome,
+    task_log.log(level, "task", extra={"task": task.name, "task_id": task_id, "outcome": outcome,
                                        "duration_ms": duration_ms})
     from .metrics import task_outcome
 
-    task_outcome(name, outcome)
+    task_outcome(task.name, outcome)
+    if not task.request.is_eager:
+        structlog.contextvars.clear_contextvars()
 
 
 def connect_task_signals() -> None:
