@@ -388,3 +388,52 @@ def test_a_failing_subscriber_leaves_the_others_effects_done_once(subscribe_for_
     assert effects == ["first"]
     assert sorted(OutboxDelivery.objects.values_list("subscriber", "status", "attempts")) == [
         ("test.a_first", "delivered", 1), ("test.b_fails", "pending", 1), ("test.c_last", "delivered", 1)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_dispatch_skips_an_event_another_worker_is_delivering_without_waiting_for_it(subscribe_for_test, monkeypatch):
+    from django.db import transaction
+
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks: SQLite's transaction locks the whole file (the PostgreSQL stage runs it)")
+    # given an event with two subscribers, emitted while the broker was down, whose row another
+    # worker has locked (as `deliver` locks a delivery with its event while it runs a handler)
+    monkeypatch.setattr(tasks.dispatch_event, "delay", _broker_down)
+    heard = []
+    subscribe_for_test("thing.happened", lambda payload: heard.append("a"), key="test.a")
+    subscribe_for_test("thing.happened", lambda payload: heard.append("b"), key="test.b")
+    event = events.emit("thing.happened", n=1)
+    locked, done = threading.Event(), threading.Event()
+
+    def other_worker():
+        try:
+            with transaction.atomic():
+                list(OutboxEvent.objects.select_for_update().filter(pk=event.pk))
+                locked.set()
+                done.wait(timeout=30)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=other_worker)
+    holder.start()
+    assert locked.wait(timeout=30)
+    outcome = []
+
+    def dispatch():
+        try:
+            outcome.append(events.dispatch(event.pk))
+        finally:
+            connection.close()
+
+    # when this worker dispatches the event meanwhile
+    worker = threading.Thread(target=dispatch)
+    worker.start()
+    worker.join(timeout=10)
+    waited = worker.is_alive()
+    done.set()
+    holder.join(timeout=30)
+    worker.join(timeout=30)
+    # then it delivered nothing and returned at once, leaving the event and its deliveries as they were
+    assert (waited, outcome, heard) == (False, [0], [])
+    assert set(OutboxDelivery.objects.values_list("status", "attempts")) == {("pending", 0)}
+    assert OutboxEvent.objects.get(pk=event.pk).status == "pending"

@@ -183,7 +183,10 @@ def test_out_of_stock_is_the_same_409_in_cart_api_checkout_api_and_pages(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_parallel_checkouts_of_one_account_cannot_pass_the_unpaid_cap_together(settings):
+@pytest.mark.parametrize("with_keys", [False, True], ids=["no key", "a key each"])
+def test_parallel_checkouts_of_one_account_cannot_pass_the_unpaid_cap_together(settings, with_keys):
+    """With a key, the key's INSERT takes the account's row lock (one statement: the API's checkouts
+    all carry one); without, a locking read does."""
     import threading
 
     from django.db import connection
@@ -200,7 +203,8 @@ def test_parallel_checkouts_of_one_account_cannot_pass_the_unpaid_cap_together(s
     def buy(i):
         try:
             barrier.wait(timeout=60)
-            place_order(actor=buyer, address_id=address.pk, lines=[{"sku_id": sku.pk, "quantity": 1}])
+            place_order(actor=buyer, address_id=address.pk, lines=[{"sku_id": sku.pk, "quantity": 1}],
+                        idempotency_key=f"hoard-{i}" if with_keys else None)
             outcomes[i] = "ok"
         except Conflict as exc:
             outcomes[i] = exc.code

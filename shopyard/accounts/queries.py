@@ -38,13 +38,14 @@ def has_address(user, address_id) -> bool:
     return address_id is not None and user.pk is not None and bool(_ADDRESS_OF_USER.rows(address_id, user.pk))
 
 
-def _owned(pk, user_id):
-    """The one rule of whose address this is, for both kept reads below."""
+def owned_address(pk, user_id):
+    """The one rule of whose address this is, as a queryset of at most one address: for
+    both kept reads below, and for checkout's, which reads more with the address."""
     return Address.objects.filter(pk=pk, user_id=user_id).order_by("pk")[:1]
 
 
-_OWN_ADDRESS = PreparedRead(Address, _owned, kinds=("id", "id"))
-_ADDRESS_OF_USER = PreparedRead(Address, lambda pk, user_id: _owned(pk, user_id).values_list("pk"), kinds=("id", "id"))
+_OWN_ADDRESS = PreparedRead(Address, owned_address, kinds=("id", "id"))
+_ADDRESS_OF_USER = PreparedRead(Address, lambda pk, user_id: owned_address(pk, user_id).values_list("pk"), kinds=("id", "id"))
 
 
 def addresses_of(user) -> list:

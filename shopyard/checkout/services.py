@@ -13,15 +13,16 @@ import secrets
 import uuid
 from dataclasses import dataclass
 
-from django.db import IntegrityError, transaction
-from django.db.models import Count
+from django.db import IntegrityError, connections, router, transaction
+from django.db.models import Count, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from shopyard.accounts.models import User
-from shopyard.accounts.queries import own_address
+from shopyard.accounts.models import Address, User
+from shopyard.accounts.queries import owned_address
 from shopyard.cart.services import buyable_sku, line_items, remove_purchased
-from shopyard.core.bulk_sql import create_rows
+from shopyard.core.bulk_sql import create_row_locking
 from shopyard.core.errors import Conflict, NotFound, ValidationFailed
 from shopyard.core.events import batched, emit
 from shopyard.core.i18n import localized
@@ -29,7 +30,6 @@ from shopyard.core.models import IdempotencyRecord
 from shopyard.core.prepared import PreparedRead
 from shopyard.core.validation import check_id, check_quantity
 from shopyard.inventory import services as inventory
-from shopyard.orders.models import Order
 from shopyard.orders.queries import buyer_orders
 from shopyard.orders.services import create_order
 from shopyard.orders.state import Status as OrderStatus
@@ -174,18 +174,21 @@ def place_order(*, actor, address_id, lines=None, note="", notes=None, idempoten
             if idempotency_key:
                 # first statement of the transaction, so no savepoint is needed: a
                 # duplicate key aborts this transaction, which is then rolled back.
-                # On PostgreSQL a concurrent request with the same key waits here
+                # The same statement takes the shopper's row lock (_lock_shopper's),
+                # so on PostgreSQL a concurrent request with the same key waits here
                 # until the first commits (then replays it) or rolls back (then
                 # goes on). The result is the checkout id, known already: the
                 # record needs no second write, and it exists exactly when the
                 # orders do (one transaction)
                 try:
-                    create_rows(IdempotencyRecord, [IdempotencyRecord(
+                    create_row_locking(IdempotencyRecord(
                         user=actor, scope="place_order", key=idempotency_key, request_hash=fingerprint,
                         result={"checkout_id": str(checkout_id)},
-                    )])
+                    ), "user")
                 except IntegrityError:
                     raise _KeyTaken() from None
+            else:
+                _lock_shopper(actor)
             with batched():  # the checkout's events (order.placed, checkout.placed, …) in one INSERT
                 return _place(actor=actor, address_id=address_id, items=items, note=note, notes=notes,
                               from_cart=from_cart, positions=positions, coupons=coupons, checkout_id=checkout_id,
@@ -240,21 +243,34 @@ def placed_checkout(actor, checkout_id) -> PlacedCheckout:
 
 # both run on every checkout: compiled once (core.prepared)
 _LOCK_USER = PreparedRead(User, lambda pk: User.objects.select_for_update().filter(pk=pk).values_list("pk")[:1])
-_UNPAID_COUNT = PreparedRead(Order, lambda user_id: (
-    buyer_orders(User(pk=user_id), status=OrderStatus.PENDING_PAYMENT).order_by()
-    .values("user_id").annotate(n=Count("pk")).values_list("n")))
 
 
-def _check_unpaid_orders(actor, *, new_orders):
-    """Against stock hoarding: an account holds at most MAX_UNPAID_ORDERS orders awaiting payment."""
+def _unpaid_count(user_id):
+    return (buyer_orders(User(pk=user_id), status=OrderStatus.PENDING_PAYMENT).order_by()
+            .values("user_id").annotate(n=Count("pk")).values("n"))
+
+
+# the address to deliver to, with the shopper's unpaid orders counted (`unpaid_orders`)
+_ADDRESS_AND_UNPAID = PreparedRead(Address, lambda pk, user_id: owned_address(pk, user_id).annotate(
+    unpaid_orders=Coalesce(Subquery(_unpaid_count(user_id)), 0)), kinds=("id", "id"))
+
+
+def _lock_shopper(actor):
+    """The shopper's row lock, held to the end of the checkout's transaction: it serialises
+    their concurrent checkouts, so two cannot both pass the unpaid-order count. A checkout
+    with an Idempotency-Key takes it in its key's INSERT (`create_row_locking`). SQLite has
+    no row locks: a Shopyard transaction there holds the write lock from its BEGIN IMMEDIATE."""
+    if connections[router.db_for_write(User)].features.has_select_for_update:
+        _LOCK_USER.rows(actor.pk)
+
+
+def _check_unpaid_orders(actor, *, new_orders, open_now):
+    """Against stock hoarding: an account holds at most MAX_UNPAID_ORDERS orders awaiting payment.
+    `open_now` is their count, read with the address after `_lock_shopper`'s lock was granted:
+    in a statement of its own after the locking one, not in it, as a count folded into the
+    locking statement would be read with the snapshot taken before the lock was granted
+    (PostgreSQL), missing the order of the checkout that held it."""
     limit = max_unpaid_orders()
-    # the actor's row lock serialises their concurrent checkouts, so two cannot both pass the count.
-    # Two statements on purpose: a count folded into the locking SELECT would be read with the
-    # snapshot taken before the lock was granted (PostgreSQL), missing the order of the checkout
-    # that held it
-    _LOCK_USER.rows(actor.pk)
-    counted = _UNPAID_COUNT.rows(actor.pk)
-    open_now = counted[0][0] if counted else 0
     if open_now + new_orders > limit:
         message = _("You have %(n)s unpaid orders (at most %(limit)s). Pay or cancel some before placing more.") % {
             "n": open_now, "limit": limit}
@@ -265,7 +281,8 @@ def _place(*, actor, address_id, items, note, notes=None, from_cart, positions=N
            line_context=None, coupon_positions=None, checkout_id=None) -> PlacedCheckout:
     from shopyard.payments.services import create_payment
 
-    address = own_address(actor, address_id)
+    found = _ADDRESS_AND_UNPAID.objects(address_id, actor.pk)  # after the lock (place_order)
+    address = found[0] if found else None
     if address is None:
         raise NotFound(_("Address not found."), fields={"address_id": [_("Choose one of your addresses.")]})
     skus = []
@@ -288,7 +305,7 @@ def _place(*, actor, address_id, items, note, notes=None, from_cart, positions=N
     unknown = sorted(set(notes or {}) - {amounts.shop.pk for amounts in pricing.shops})
     if unknown:
         raise ValidationFailed(fields={f"notes[{k}]": [_("No item in this order comes from this shop.")] for k in unknown})
-    _check_unpaid_orders(actor, new_orders=len(pricing.shops))
+    _check_unpaid_orders(actor, new_orders=len(pricing.shops), open_now=address.unpaid_orders)
 
     checkout_id = checkout_id or uuid.uuid4()
     snapshot = address.snapshot()

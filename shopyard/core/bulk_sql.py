@@ -110,6 +110,42 @@ def create_row_with_links(obj, link_model, *, to_row: str, to_other: str, others
     return obj
 
 
+def create_row_locking(obj, fk: str) -> object:
+    """INSERT the new instance `obj` in the statement that locks (FOR UPDATE, until the
+    transaction ends) the row its foreign key `fk` points at: the key's value is read from
+    that row under the lock. One round trip where a locking SELECT and the INSERT were two:
+    a checkout's Idempotency-Key record takes its shopper's row lock so. The row must exist
+    (without it the key would be NULL). Where the database has no row locks it is
+    `create_rows` (SQLite: a Shopyard transaction holds the whole file's write lock from its
+    BEGIN IMMEDIATE, a stronger lock). Sets `obj`'s id, as `create_rows` does."""
+    model = type(obj)
+    connection = connections[router.db_for_write(model)]
+    if not connection.features.has_select_for_update:
+        return create_rows(model, [obj])[0]
+    obj._prepare_related_fields_for_save(operation_name="create_row_locking")
+    params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in _insert_fields(model)]
+    with connection.cursor() as cursor:
+        cursor.execute(_row_locking_sql(model, fk, connection.alias), params)
+        obj.pk = cursor.fetchone()[0]
+    obj._state.adding = False
+    obj._state.db = connection.alias
+    return obj
+
+
+@functools.lru_cache(maxsize=16)
+def _row_locking_sql(model, fk, alias) -> str:
+    """`INSERT … VALUES (…, (SELECT id FROM target WHERE id = %s FOR UPDATE), …) RETURNING id`:
+    the foreign key's parameter where it was, read back through the locking sub-SELECT."""
+    q, meta = connections[alias].ops.quote_name, model._meta
+    key = meta.get_field(fk)
+    target = key.remote_field.model._meta
+    to = q(key.target_field.column)
+    lock = f"(SELECT {to} FROM {q(target.db_table)} WHERE {to} = %s FOR UPDATE)"
+    fields = _insert_fields(model)
+    return (f"INSERT INTO {q(meta.db_table)} ({', '.join(q(f.column) for f in fields)}) "
+            f"VALUES ({', '.join(lock if f is key else '%s' for f in fields)}) RETURNING {q(meta.pk.column)}")
+
+
 @functools.lru_cache(maxsize=64)
 def _row_with_links_sql(model, link_model, to_row, to_other, alias) -> str:
     q, meta = connections[alias].ops.quote_name, link_model._meta
