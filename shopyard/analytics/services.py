@@ -5,8 +5,9 @@ to a list on the request (no query, nothing that can fail the page); once the
 response has been sent the middleware hands that list to `write_events`, which
 keeps it with the process's other requests' events and writes them together
 (batch.py: one INSERT per `BEHAVIOUR_BATCH_EVENTS` events or
-`BEHAVIOUR_BATCH_SECONDS`; 0 seconds writes each request's at once). Purchases and favourites arrive as events (`order.placed`,
-`favourite.added`) and are written by their subscribers. A recording failure
+`BEHAVIOUR_BATCH_SECONDS`; 0 seconds writes each request's at once). Purchases
+and favourites arrive as events (`order.placed`, `favourite.added`) and are
+written by their subscribers. A recording failure
 is logged and swallowed: behaviour is a signal, never a reason to break a page.
 """
 

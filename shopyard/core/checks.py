@@ -3,10 +3,10 @@
 Production is any run with SHOPYARD_DEBUG=0 that is not the demo
 (SHOPYARD_DEMO=1, set by `shopyard demo`). There the built-in development
 SECRET_KEY, and the development payment-simulator secret while the simulated
-gateway is enabled, are errors; a cache that is each process's own memory is a
-warning (several workers would disagree about the catalogue and the login throttle): `manage.py check --deploy` reports them, and
+gateway is enabled, are errors: `manage.py check --deploy` reports them, and
 `refuse_unsafe_defaults()` stops the WSGI application and `shopyard serve`
-from starting at all.
+from starting at all. A cache that is each process's own memory is a warning
+there: several workers would disagree about the catalogue and the login throttle.
 """
 
 from django.conf import settings

@@ -2,7 +2,6 @@
 (jinja_env.py says why), with the page's whole context. `{% layout %}`: the site's one
 layout (jinja2/shopyard/layout.html) around a Django page's blocks."""
 
-
 from django import template
 from django.template import Node, NodeList
 from django.template.loader_tags import BLOCK_CONTEXT_KEY, BlockNode
