@@ -49,13 +49,17 @@ def _fast_passwords(settings):
 
 
 @pytest.fixture(autouse=True)
-def _behaviour_written_per_request(_clear_cache, settings):
-    """Behaviour events written once each response is sent, as with
-    SHOPYARD_BEHAVIOUR_BATCH_SECONDS=0: a test asserts what one page recorded, and the
-    test's transaction is invisible to the batch's timer thread. The batch itself is
-    tested with batching on (shopyard/analytics/tests/test_batch.py). After `_clear_cache`:
-    the settings a test changes (its CACHES) are put back before the cache is emptied."""
+def _held_per_request(_clear_cache, settings):
+    """Behaviour events written, and the events a request commits delivered, once each
+    response is sent, as with SHOPYARD_BEHAVIOUR_BATCH_SECONDS=0 and
+    SHOPYARD_EVENT_DISPATCH_SECONDS=0: a test asserts what one page recorded or what
+    one order's subscribers did, and the test's transaction is invisible to a batch's
+    timer thread. The batches themselves are tested with batching on
+    (shopyard/analytics/tests/test_batch.py, tests/test_events_held.py). After
+    `_clear_cache`: the settings a test changes (its CACHES) are put back before the
+    cache is emptied."""
     settings.BEHAVIOUR_BATCH_SECONDS = 0
+    settings.EVENT_DISPATCH_SECONDS = 0
 
 
 @pytest.fixture

@@ -253,6 +253,10 @@ CELERY_BEAT_SCHEDULE = {
 EVENT_MAX_ATTEMPTS = int(env("SHOPYARD_EVENT_MAX_ATTEMPTS", "8"))
 EVENT_RETRY_BASE_SECONDS = int(env("SHOPYARD_EVENT_RETRY_BASE_SECONDS", "30"))
 EVENT_RETRY_MAX_SECONDS = int(env("SHOPYARD_EVENT_RETRY_MAX_SECONDS", "3600"))
+# without a broker: the events committed by a worker's requests are delivered together, in one
+# transaction, once it holds this many or this long after the first (core/events.py)
+EVENT_DISPATCH_BATCH = max(1, int(env("SHOPYARD_EVENT_DISPATCH_BATCH", "16")))
+EVENT_DISPATCH_SECONDS = float(env("SHOPYARD_EVENT_DISPATCH_SECONDS", "0.5"))
 
 # --- parcels and tracking (docs/shipping.md, "Parcels and tracking") ----------
 # a delivered order is confirmed received this many days after delivery (periodic job)

@@ -15,6 +15,7 @@ from shopyard.core import events, tasks
 from shopyard.core.models import IdempotencyRecord, OutboxDelivery, OutboxEvent
 
 from . import factories as f
+from .outbox_locks import run_while_another_worker_holds
 
 pytestmark = pytest.mark.django_db
 
@@ -392,8 +393,6 @@ def test_a_failing_subscriber_leaves_the_others_effects_done_once(subscribe_for_
 
 @pytest.mark.django_db(transaction=True)
 def test_a_dispatch_skips_an_event_another_worker_is_delivering_without_waiting_for_it(subscribe_for_test, monkeypatch):
-    from django.db import transaction
-
     if connection.vendor != "postgresql":
         pytest.skip("row locks: SQLite's transaction locks the whole file (the PostgreSQL stage runs it)")
     # given an event with two subscribers, emitted while the broker was down, whose row another
@@ -403,36 +402,8 @@ def test_a_dispatch_skips_an_event_another_worker_is_delivering_without_waiting_
     subscribe_for_test("thing.happened", lambda payload: heard.append("a"), key="test.a")
     subscribe_for_test("thing.happened", lambda payload: heard.append("b"), key="test.b")
     event = events.emit("thing.happened", n=1)
-    locked, done = threading.Event(), threading.Event()
-
-    def other_worker():
-        try:
-            with transaction.atomic():
-                list(OutboxEvent.objects.select_for_update().filter(pk=event.pk))
-                locked.set()
-                done.wait(timeout=30)
-        finally:
-            connection.close()
-
-    holder = threading.Thread(target=other_worker)
-    holder.start()
-    assert locked.wait(timeout=30)
-    outcome = []
-
-    def dispatch():
-        try:
-            outcome.append(events.dispatch(event.pk))
-        finally:
-            connection.close()
-
     # when this worker dispatches the event meanwhile
-    worker = threading.Thread(target=dispatch)
-    worker.start()
-    worker.join(timeout=10)
-    waited = worker.is_alive()
-    done.set()
-    holder.join(timeout=30)
-    worker.join(timeout=30)
+    waited, outcome = run_while_another_worker_holds(event.pk, lambda: events.dispatch(event.pk))
     # then it delivered nothing and returned at once, leaving the event and its deliveries as they were
     assert (waited, outcome, heard) == (False, [0], [])
     assert set(OutboxDelivery.objects.values_list("status", "attempts")) == {("pending", 0)}

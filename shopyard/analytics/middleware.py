@@ -3,7 +3,7 @@
 A request that recorded nothing costs nothing here. One that did hands its
 events to services.write_events from a response closer, which Django calls once
 the server has sent the response, so the shopper never waits for it; they are
-written together with the process's other requests' events (batch.py); a failure
+written together with the process's other requests' events (core/held.py); a failure
 is logged, never shown. A request that failed (4xx/5xx) records nothing.
 
 Who did it: the logged-in user (session or API token), else the anonymous

@@ -8,6 +8,15 @@ def dispatch_event(event_id):
     return dispatch(event_id)
 
 
+@shared_task(name="shopyard.core.tasks.dispatch_events")
+def dispatch_events(event_ids, request_ids=None):
+    """Several events delivered in one transaction (events.dispatch_many): a process's
+    requests' events, held and handed over together when there is no broker."""
+    from .events import dispatch_many
+
+    return dispatch_many(event_ids, request_ids=request_ids)
+
+
 @shared_task(name="shopyard.core.tasks.run_periodic")
 def run_periodic():
     from .periodic import run_all

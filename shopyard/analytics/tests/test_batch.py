@@ -1,4 +1,4 @@
-"""Behaviour events kept by the process and written together (analytics/batch.py):
+"""Behaviour events kept by the process and written together (core/held.py):
 at the limit in one INSERT, after the seconds by a timer thread when the shop is
 quiet, at a login before the claim, at a worker's graceful exit; never twice, never
 lost between racing threads, never written by a forked child as well as its parent."""
@@ -18,8 +18,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from shopyard.analytics import services
-from shopyard.analytics.batch import EventBatch, forget_in_children
 from shopyard.analytics.models import BehaviourEvent
+from shopyard.core.held import HeldBatch, forget_in_children
 from tests import factories as f
 from tests import servers
 
@@ -52,7 +52,7 @@ def wait_for(check, seconds=10.0):
 
 def test_rows_are_written_together_once_the_limit_is_reached():
     writes = Writes()
-    batch = EventBatch(writes)
+    batch = HeldBatch(writes, what="test rows")
     batch.add(["a", "b"], limit=3, seconds=60)
     assert writes.calls == [] and batch.held() == 2
     batch.add(["c"], limit=3, seconds=60)
@@ -63,7 +63,7 @@ def test_rows_are_written_together_once_the_limit_is_reached():
 
 def test_a_quiet_process_writes_what_it_holds_after_the_seconds():
     writes = Writes()
-    batch = EventBatch(writes)
+    batch = HeldBatch(writes, what="test rows")
     batch.add(["only"], limit=100, seconds=0.2)
     assert writes.calls == []
     assert wait_for(lambda: writes.calls)
@@ -74,7 +74,7 @@ def test_a_quiet_process_writes_what_it_holds_after_the_seconds():
 
 def test_racing_threads_lose_nothing_and_write_nothing_twice():
     writes = Writes()
-    batch = EventBatch(writes)
+    batch = HeldBatch(writes, what="test rows")
 
     def shopper(n):
         for i in range(400):
@@ -95,10 +95,10 @@ def test_racing_threads_lose_nothing_and_write_nothing_twice():
 
 def test_a_failed_write_is_logged_and_dropped_and_the_next_batch_still_written(caplog):
     writes = Writes(fail=True)
-    batch = EventBatch(writes)
-    with caplog.at_level(logging.ERROR, logger="shopyard.analytics"):
+    batch = HeldBatch(writes, what="behaviour events")
+    with caplog.at_level(logging.ERROR, logger="shopyard.held"):
         batch.add(["lost"], limit=1, seconds=60)  # never raises into the request
-    assert "could not write 1 behaviour events" in caplog.text
+    assert "could not hand on 1 behaviour events" in caplog.text
     assert batch.held() == 0  # nothing piles up while the database is away
     writes.fail = False
     batch.add(["next"], limit=1, seconds=60)
@@ -107,7 +107,7 @@ def test_a_failed_write_is_logged_and_dropped_and_the_next_batch_still_written(c
 
 def test_a_forked_child_leaves_its_parents_events_to_the_parent():
     writes = Writes()
-    batch = EventBatch(writes)
+    batch = HeldBatch(writes, what="test rows")
     forget_in_children(batch)
     batch.add(["parent's"], limit=100, seconds=60)
     pid = os.fork()

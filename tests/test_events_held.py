@@ -1,0 +1,191 @@
+"""Without a broker, the events a worker's requests commit are held by the process and
+delivered together (core/events.py `after_response`, core/held.py): one transaction for
+several orders' `order.placed`, still exactly once per subscriber, a failing subscriber
+still isolated, and nothing lost when the process never gets to deliver them (the sweep)."""
+
+import logging
+import threading
+import time
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth.models import Group
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from shopyard.core import events
+from shopyard.core.models import OutboxDelivery, OutboxEvent
+from tests import factories as f
+from tests.outbox_locks import run_while_another_worker_holds
+from tests.test_events_after_response import _order_request
+
+pytestmark = pytest.mark.django_db(transaction=True)  # the orders' transactions really commit
+
+
+@pytest.fixture
+def held(settings):
+    """Events held as in production, three to a batch; whatever a test leaves held is
+    delivered before the next one."""
+    settings.EVENT_DISPATCH_SECONDS = 60
+    settings.EVENT_DISPATCH_BATCH = 3
+    yield settings
+    events.deliver_held_events()
+
+
+def _place(token, address, sku, key):
+    status, body, response = _order_request(token, address, sku, key)
+    assert status.startswith("201"), body
+    response.close()
+    return body["orders"][0]["id"]
+
+
+def _statuses(name="order.placed"):
+    return sorted(set(OutboxDelivery.objects.filter(event__name=name).values_list("status", flat=True)))
+
+
+def test_three_orders_are_delivered_together_in_one_transaction(held, subscribe_for_test, shopper_token, address,
+                                                                 sku):
+    heard = []
+    subscribe_for_test("order.placed", lambda payload: heard.append(payload["order_id"]), key="test.listens")
+    first = [_place(shopper_token, address, sku, f"held-{n}") for n in range(2)]
+    # two orders placed and answered: their events are committed, held, not yet delivered
+    assert heard == [] and _statuses() == ["pending"]
+    # the third order's response reaches the batch's size: all three are delivered after it
+    with CaptureQueriesContext(connection) as third:
+        last = _place(shopper_token, address, sku, "held-2")
+    assert heard == [*first, last]
+    assert _statuses() == ["delivered"]
+    assert set(OutboxEvent.objects.filter(name="order.placed").values_list("status", flat=True)) == {"delivered"}
+    # one read locked every delivery of the three events, one statement marked them (two on SQLite)
+    sql = [q["sql"] for q in third.captured_queries]
+    assert len([s for s in sql if s.startswith("SELECT") and 'FROM "core_outboxdelivery"' in s]) == 1
+    marks = [s for s in sql if s.startswith(('UPDATE "core_outboxdelivery"', "WITH marked"))]
+    assert len(marks) == 1
+    assert events.deliver_held_events() == 0  # nothing left held
+
+
+def test_a_subscriber_failing_in_a_batch_fails_alone_and_the_others_write_once(held, subscribe_for_test,
+                                                                                shopper_token, address, sku):
+    held.EVENT_RETRY_BASE_SECONDS = 30
+    calls, failing = [], set()
+
+    def writes(payload):  # a handler whose database write must happen exactly once per order
+        Group.objects.create(name=f"heard-{payload['order_id']}")
+
+    def fails_for_the_second(payload):
+        calls.append(payload["order_id"])
+        if payload["order_id"] in failing:
+            raise RuntimeError("the second order's delivery fails")
+
+    subscribe_for_test("order.placed", writes, key="test.writes")
+    subscribe_for_test("order.placed", fails_for_the_second, key="test.flaky")
+    orders = [_place(shopper_token, address, sku, f"held-fail-{n}") for n in range(2)]
+    failing.add(orders[1])
+    orders.append(_place(shopper_token, address, sku, "held-fail-2"))  # the batch is delivered after it
+    # the failing delivery is recorded on its own: attempt 1, its error, its next try later
+    failed = OutboxDelivery.objects.get(subscriber="test.flaky", status="pending")
+    assert failed.event.payload["order_id"] == orders[1]
+    assert failed.attempts == 1 and "the second order's delivery fails" in failed.last_error
+    assert failed.next_attempt_at > timezone.now()
+    # every other delivery went through, and the write of the first try (rolled back) was not made twice
+    assert OutboxDelivery.objects.filter(event__name="order.placed", status="delivered").count() == \
+        OutboxDelivery.objects.filter(event__name="order.placed").count() - 1
+    assert sorted(Group.objects.values_list("name", flat=True)) == sorted(f"heard-{pk}" for pk in orders)
+    assert dict(OutboxEvent.objects.filter(name="order.placed").values_list("payload__order_id", "status")) == {
+        orders[0]: "delivered", orders[1]: "pending", orders[2]: "delivered"}
+    # and the sweep delivers it once due, once
+    failing.clear()
+    later = failed.next_attempt_at + timedelta(seconds=1)
+    assert events.dispatch_pending(now=later) == 1
+    assert events.dispatch_pending(now=later) == 0
+    assert OutboxDelivery.objects.get(subscriber="test.flaky", event=failed.event).status == "delivered"
+    assert calls.count(orders[2]) == 1  # after the failing one in the first try: run once, in its own dispatch
+
+
+def test_a_quiet_shops_order_is_delivered_within_the_seconds(held, subscribe_for_test, shopper_token, address, sku):
+    held.EVENT_DISPATCH_SECONDS = 0.3
+    heard = []
+    subscribe_for_test("order.placed", lambda payload: heard.append((payload["order_id"], threading.current_thread())),
+                       key="test.listens")
+    order = _place(shopper_token, address, sku, "held-quiet")
+    assert heard == []
+    # nobody else orders: the timer thread delivers it, on a connection of its own
+    deadline = time.monotonic() + 10
+    while _statuses() != ["delivered"] and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert _statuses() == ["delivered"]
+    [(heard_order, thread)] = heard
+    assert heard_order == order and thread is not threading.current_thread()
+
+
+def test_the_sweep_delivers_held_events_and_the_batch_then_delivers_them_no_more(
+        held, subscribe_for_test, shopper_token, address, sku):
+    heard = []
+    subscribe_for_test("order.placed", lambda payload: heard.append(payload["order_id"]), key="test.listens")
+    order = _place(shopper_token, address, sku, "held-lost")
+    # a worker holds the event (and may be killed before delivering it): the rows were committed
+    # with the order, so the periodic sweep, in another process, delivers it
+    events.dispatch_pending()
+    assert heard == [order] and _statuses() == ["delivered"]
+    # and the worker's batch, delivered afterwards, finds nothing due: once per subscriber
+    events.deliver_held_events()
+    assert heard == [order]
+
+
+def test_each_handler_logs_with_the_request_that_committed_its_event(held, subscribe_for_test, shopper, address,
+                                                                     sku, caplog):
+    import structlog
+
+    seen = {}
+
+    def listens(payload):
+        seen[payload["order_id"]] = structlog.contextvars.get_contextvars().get("request_id")
+
+    subscribe_for_test("order.placed", listens, key="test.listens")
+    from django.test import Client
+
+    token = f.token_for(shopper)
+    ids = {}
+    for n in range(3):
+        r = Client().post("/api/v1/orders", data={"address_id": address.pk, "lines": [{"sku_id": sku.pk, "quantity": 1}]},
+                          content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {token}",
+                          HTTP_X_REQUEST_ID=f"held-req-{n}")
+        assert r.status_code == 201
+        ids[r.json()["orders"][0]["id"]] = f"held-req-{n}"
+    assert seen == ids
+
+
+def test_a_batch_whose_database_write_fails_is_logged_and_left_to_the_sweep(held, subscribe_for_test, shopper_token,
+                                                                            address, sku, monkeypatch, caplog):
+    heard = []
+    subscribe_for_test("order.placed", lambda payload: heard.append(payload["order_id"]), key="test.listens")
+    orders = [_place(shopper_token, address, sku, f"held-db-{n}") for n in range(2)]
+
+    def database_away(*_args, **_kwargs):
+        raise events.DatabaseError("connection lost")
+
+    monkeypatch.setattr(events, "_dispatch_together", database_away)
+    with caplog.at_level(logging.ERROR):
+        orders.append(_place(shopper_token, address, sku, "held-db-2"))  # the response is not affected
+    assert "could not deliver events" in caplog.text
+    assert heard == [] and _statuses() == ["pending"]
+    monkeypatch.undo()
+    events.dispatch_pending()
+    assert sorted(heard) == sorted(orders) and _statuses() == ["delivered"]
+
+
+def test_a_batch_skips_an_event_another_worker_is_delivering_and_delivers_the_rest(subscribe_for_test, monkeypatch):
+    from shopyard.core import tasks
+
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks: SQLite's transaction locks the whole file (the PostgreSQL stage runs it)")
+    monkeypatch.setattr(tasks.dispatch_event, "delay", lambda *_a: None)  # left for the batch below
+    heard = []
+    subscribe_for_test("thing.happened", lambda payload: heard.append(payload["n"]), key="test.a")
+    first, second = events.emit("thing.happened", n=1), events.emit("thing.happened", n=2)
+    waited, outcome = run_while_another_worker_holds(first.pk, lambda: events.dispatch_many([first.pk, second.pk]))
+    # the batch did not wait for the lock: it delivered the second event and left the first as it was
+    assert (waited, outcome, heard) == (False, [1], [2])
+    assert dict(OutboxEvent.objects.filter(pk__in=[first.pk, second.pk]).values_list("pk", "status")) == {
+        first.pk: "pending", second.pk: "delivered"}
