@@ -200,16 +200,16 @@ def subscribe_for_test():
 
     added = []
 
-    def add(name, handler, *, key=None):
+    def add(name, handler, *, key=None, many=None):
         key = key or events.subscriber_key(handler)
-        added.append((name, key, events.handler_for(name, key)))
-        return events.subscribe(name, handler, key=key)
+        added.append((name, key, events.subscription(name, key)))
+        return events.subscribe(name, handler, key=key, many=many)
 
     yield add
     for name, key, previous in reversed(added):
         events.unsubscribe(name, key)
         if previous is not None:
-            events.subscribe(name, previous, key=key)
+            events.subscribe(name, **previous)
 
 
 ENGLISH = {"Accept-Language": "en"}

@@ -189,3 +189,96 @@ def test_a_batch_skips_an_event_another_worker_is_delivering_and_delivers_the_re
     assert (waited, outcome, heard) == (False, [1], [2])
     assert dict(OutboxEvent.objects.filter(pk__in=[first.pk, second.pk]).values_list("pk", "status")) == {
         first.pk: "pending", second.pk: "delivered"}
+
+
+# --- subscribers that take a batch at once (subscribe(..., many=...)) ----------------------------
+
+
+def _order_placed_effects(shop, orders):
+    """What order.placed's subscribers wrote for `orders` (ids, in placing order), each order
+    named by its place in the list: messages, e-mails, webhook deliveries, purchases, attributions."""
+    from shopyard.analytics.models import BehaviourEvent
+    from shopyard.channels.models import OrderAttribution
+    from shopyard.notifications.models import Message, Outgoing, WebhookDelivery
+    from shopyard.orders.models import Order
+
+    place = {pk: n for n, pk in enumerate(orders)}
+    event_of = {e.pk: place[e.payload["order_id"]]
+                for e in OutboxEvent.objects.filter(name="order.placed", payload__order_id__in=orders)}
+    buyers = dict(Order.objects.filter(pk__in=orders).values_list("pk", "user_id"))
+    return {
+        "messages": sorted((event_of[m.event_id], m.user_id, m.kind, m.title.replace(m.title.split()[1], "#"), m.link
+                            .replace(str(orders[event_of[m.event_id]]), "#"))
+                           for m in Message.objects.filter(event_id__in=event_of)),
+        "emails": sorted((event_of[o.event_id], o.user_id, o.channel, o.status)
+                         for o in Outgoing.objects.filter(event_id__in=event_of)),
+        "webhooks": sorted((event_of[w.event_id], w.endpoint_id, w.event_name)
+                           for w in WebhookDelivery.objects.filter(event_id__in=event_of)),
+        "purchases": sorted((buyers[pk], product) for pk in orders for product in BehaviourEvent.objects.filter(
+            kind="purchase", user_id=buyers[pk]).values_list("product_id", flat=True).distinct()),
+        "attributed": sorted((place[a.order_id], a.source, a.touch_id) for a in
+                             OrderAttribution.objects.filter(order_id__in=orders)),
+    }
+
+
+def test_batched_subscribers_write_exactly_what_they_write_one_event_at_a_time(settings, shop, sku, address,
+                                                                               shopper):
+    from shopyard.channels import services as channels
+    from shopyard.channels.tags import Tag
+    from shopyard.core import metrics
+    from shopyard.notifications.models import Preference, WebhookEndpoint
+
+    # order.placed has every kind of subscriber here: the buyer's message (and, for one buyer, an
+    # e-mail), a shop's webhook, purchases, counters, and a channel touch to attribute to
+    other = f.make_user("second-buyer", email="second@example.com")
+    other_address = f.make_address(other)
+    Preference.objects.create(user=other, kind="order_placed", channel="email", enabled=True)
+    WebhookEndpoint.objects.create(shop=shop, url="https://127.0.0.1:9/in", event_types=["order.placed"],
+                                   secret="s" * 32)  # a private address: its sending is refused, no network
+    channels.record_touch(tag=Tag(source="weibo"), visitor="v-held", user_id=other.pk)
+    buyers = [(f.token_for(shopper), address), (f.token_for(other), other_address), (f.token_for(shopper), address)]
+
+    def place_three(prefix):
+        placed_before = metrics.ORDERS_PLACED._value.get()
+        orders = [_place(token, addr, sku, f"{prefix}-{n}") for n, (token, addr) in enumerate(buyers)]
+        return orders, metrics.ORDERS_PLACED._value.get() - placed_before
+
+    settings.EVENT_DISPATCH_SECONDS, settings.EVENT_DISPATCH_BATCH = 0, 16
+    one_by_one, counted_one_by_one = place_three("single")
+    settings.EVENT_DISPATCH_SECONDS, settings.EVENT_DISPATCH_BATCH = 60, 3
+    try:
+        with CaptureQueriesContext(connection) as queries:
+            together, counted_together = place_three("batch")
+    finally:
+        events.deliver_held_events()
+    # the same rows, each order's as when its event was delivered alone
+    assert _order_placed_effects(shop, together) == _order_placed_effects(shop, one_by_one)
+    effects = _order_placed_effects(shop, together)
+    assert len(effects["messages"]) == 3 and len(effects["emails"]) == 1 and len(effects["webhooks"]) == 3
+    assert [n for n, _source, _touch in effects["attributed"]] == [1]
+    assert counted_together == counted_one_by_one == 3
+    # and the batch wrote its three messages with one INSERT, its webhook deliveries with one more
+    sql = [q["sql"] for q in queries.captured_queries]
+    assert len([s for s in sql if 'INTO "notifications_message"' in s]) == 1
+    assert len([s for s in sql if 'INTO "notifications_webhookdelivery"' in s]) == 1
+    assert _statuses() == ["delivered"]
+
+
+def test_a_batched_subscriber_that_fails_is_run_again_event_by_event(held, subscribe_for_test, shopper_token,
+                                                                     address, sku):
+    calls, failing = [], set()
+
+    def many(items):
+        calls.append([payload["order_id"] for payload, _event in items])
+        if failing & {payload["order_id"] for payload, _event in items}:
+            raise RuntimeError("one order of the batch cannot be handled")
+
+    subscribe_for_test("order.placed", lambda payload: many([(payload, None)]), key="test.many", many=many)
+    orders = [_place(shopper_token, address, sku, f"held-many-{n}") for n in range(2)]
+    failing.add(orders[0])
+    orders.append(_place(shopper_token, address, sku, "held-many-2"))
+    # once with the three, then (rolled back) once with each: only the failing order's delivery fails
+    assert calls == [orders, [orders[0]], [orders[1]], [orders[2]]]
+    assert dict(OutboxDelivery.objects.filter(subscriber="test.many").values_list("event__payload__order_id",
+                                                                                    "status")) == {
+        orders[0]: "pending", orders[1]: "delivered", orders[2]: "delivered"}

@@ -14,7 +14,8 @@ class AnalyticsConfig(AppConfig):
         from . import services
 
         # purchases: checkout's order placement emits order.placed (orders.services)
-        subscribe("order.placed", services.on_order_placed, key="analytics.record_purchase")
+        subscribe("order.placed", services.on_order_placed, key="analytics.record_purchase",
+                  many=services.on_orders_placed)
         # favourites: catalog.services.add_favourite emits favourite.added
         subscribe("favourite.added", services.on_favourite_added, key="analytics.record_favourite")
         register("purged_old_behaviour_events", services.purge_old_events)

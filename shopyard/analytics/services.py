@@ -163,15 +163,25 @@ def on_order_placed(payload) -> None:
     Delivery runs once per subscriber (core.events), so no duplicate rows. It runs
     after every order, so the events are one INSERT … SELECT from the order's lines
     with its SQL written once (were a read of the lines, then an INSERT of them)."""
-    user_id = payload.get("user_id")
-    if not user_id:
-        return
-    at = datetime.fromisoformat(payload["placed_at"]) if payload.get("placed_at") else timezone.now()
+    on_orders_placed([(payload, None)])
+
+
+def on_orders_placed(items) -> None:
+    """`on_order_placed` for several (payload, event) pairs (a batch of held events,
+    core.events.dispatch_many): the statement executed for each order in one call."""
     connection = connections[router.db_for_write(BehaviourEvent)]
+    adapt = connection.ops.adapt_datetimefield_value
+    params = [[BehaviourEvent.Kind.PURCHASE.value, payload["user_id"], "", "",
+               adapt(datetime.fromisoformat(payload["placed_at"]) if payload.get("placed_at") else timezone.now()),
+               payload["order_id"]]
+              for payload, _event in items if payload.get("user_id")]
+    if not params:
+        return
     with connection.cursor() as cursor:
-        cursor.execute(_purchases_sql(connection.alias), [
-            BehaviourEvent.Kind.PURCHASE.value, user_id, "", "", connection.ops.adapt_datetimefield_value(at),
-            payload["order_id"]])
+        if len(params) == 1:
+            cursor.execute(_purchases_sql(connection.alias), params[0])
+        else:
+            cursor.executemany(_purchases_sql(connection.alias), params)
 
 
 @functools.cache

@@ -47,6 +47,8 @@ _SUBSCRIBERS: dict[str, dict] = {}
 # keys of handlers called as handler(payload, event=OutboxEvent): those that key
 # their own idempotency on the event (notifications, webhooks)
 _WANT_EVENT: set[str] = set()
+# subscriber key -> the same handler for several events at once, many([(payload, event), ...])
+_MANY: dict[str, object] = {}
 
 ERROR_MAX_CHARS = 4000
 
@@ -56,18 +58,27 @@ def subscriber_key(handler) -> str:
     return f"{handler.__module__}.{handler.__qualname__}"
 
 
-def subscribe(name: str, handler, *, key: str | None = None, pass_event: bool = False) -> str:
+def subscribe(name: str, handler, *, key: str | None = None, pass_event: bool = False, many=None) -> str:
     """Register `handler(payload)` for events called `name` under a stable `key`
     (stored on each delivery, so renaming a handler's function must keep its key).
     With `pass_event` the handler is called as `handler(payload, event=event)`, for
     handlers that need the event's id (a unique key per event and recipient).
-    Subscribing the same key again replaces the handler."""
+    `many`, when given, is the same handler for several events: `many(items)` with
+    (payload, event) pairs in the events' order, called once for a batch of held
+    events (`dispatch_many`) so that its reads and writes are one statement for the
+    batch, not one per event. It must do exactly what `handler` does for each item
+    (the simplest `handler` calls it with one). Subscribing the same key again
+    replaces the handler."""
     key = key or subscriber_key(handler)
     _SUBSCRIBERS.setdefault(name, {})[key] = handler
     if pass_event:
         _WANT_EVENT.add(key)
     else:
         _WANT_EVENT.discard(key)
+    if many is not None:
+        _MANY[key] = many
+    else:
+        _MANY.pop(key, None)
     return key
 
 
@@ -75,6 +86,16 @@ def unsubscribe(name: str, key: str) -> None:
     """Remove a subscriber (tests; a deployment that drops a subscriber keeps
     its key out of `subscribe`, and its pending deliveries become dead letters)."""
     _SUBSCRIBERS.get(name, {}).pop(key, None)
+
+
+def subscription(name: str, key: str) -> dict | None:
+    """What `subscribe(name, **subscription)` takes to subscribe `key` to `name` again as it
+    is now (handler, key, pass_event, many), or None when it is not subscribed: a test that
+    replaces a subscriber for a while puts it back whole."""
+    handler = handler_for(name, key)
+    if handler is None:
+        return None
+    return {"handler": handler, "key": key, "pass_event": key in _WANT_EVENT, "many": _MANY.get(key)}
 
 
 def handler_for(name: str, key: str):
@@ -573,7 +594,8 @@ def _dispatch_together(event_ids, now, of_request) -> int:
         batch = list(due)
         if not batch:
             return 0
-        for event_id, deliveries in groupby(batch, key=lambda d: d.event_id):
+        singles = _attempt_each_many(batch, now)
+        for event_id, deliveries in groupby(singles, key=lambda d: d.event_id):
             with _for_request(of_request.get(event_id)):
                 for delivery in deliveries:
                     _attempt(delivery, now, isolated=False)  # a failure raises _Isolate: all rolled back
@@ -584,6 +606,30 @@ def _dispatch_together(event_ids, now, of_request) -> int:
             _mark_delivered([d.pk for d in batch], now)
             _settle(settled, now)
     return len(batch)
+
+
+def _attempt_each_many(batch, now) -> list:
+    """Run each subscriber that has a `many` handler once for all its deliveries of the
+    batch (two or more), without a savepoint; returns the deliveries left to run one by
+    one, in their order. A failure raises _Isolate, as `_attempt` does."""
+    by_key: dict[str, list] = {}
+    for delivery in batch:
+        by_key.setdefault(delivery.subscriber, []).append(delivery)
+    together = {key for key, deliveries in by_key.items() if key in _MANY and len(deliveries) > 1
+                and all(handler_for(d.event.name, key) is not None for d in deliveries)}
+    for key in together:
+        deliveries = by_key[key]
+        for delivery in deliveries:
+            delivery.attempts += 1
+        try:
+            with _all_or_nothing():
+                _MANY[key]([(d.event.payload, d.event) for d in deliveries])
+        except Exception as exc:
+            raise _Isolate(key, exc) from exc
+        for delivery in deliveries:
+            delivery.status = OutboxDelivery.Status.DELIVERED
+            delivery.delivered_at = now
+    return [d for d in batch if d.subscriber not in together]
 
 
 def _mark_delivered(ids, now) -> None:

@@ -15,9 +15,9 @@ class NotificationsConfig(AppConfig):
         from .kinds import ROUTES, WEBHOOK_EVENTS
 
         for name in ROUTES:
-            subscribe(name, services.on_event, key="notifications.notify", pass_event=True)
+            subscribe(name, services.on_event, key="notifications.notify", pass_event=True, many=services.on_events)
         for name in WEBHOOK_EVENTS:
-            subscribe(name, webhooks.on_event, key="notifications.webhooks", pass_event=True)
+            subscribe(name, webhooks.on_event, key="notifications.webhooks", pass_event=True, many=webhooks.on_events)
         # after event delivery (order 1000 in core): what it fanned out goes in the same run
         register("sent_pending_notifications", services.send_pending, order=1100)
         register("sent_pending_webhooks", webhooks.send_pending, order=1100)

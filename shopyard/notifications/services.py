@@ -16,6 +16,7 @@ import traceback
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import Q
 from django.template import Context
 from django.template.loader import get_template
 from django.urls import reverse
@@ -43,16 +44,37 @@ LANGUAGE_CODES = tuple(code for code, _name in settings.LANGUAGES)
 
 def on_event(payload: dict, *, event) -> None:
     """Subscriber of every event in kinds.ROUTES: write what each audience gets."""
-    written = []
-    for kind, audience in ROUTES.get(event.name, []):
-        if audience == Audience.BUYER:
-            recipients, shop_id = [payload.get("user_id")], None
-        else:
-            shop_id = payload.get("shop_id")
-            recipients = shop_member_ids(shop_id)
-        for user, channels, language in recipients_of(recipients, kind):
-            written += notify(user=user, kind=kind, context=payload, event_id=event.pk, shop_id=shop_id,
-                              channels=channels, language=language)
+    on_events([(payload, event)])
+
+
+def on_events(items) -> None:
+    """`on_event` for several (payload, event) pairs (a batch of held events,
+    core.events.dispatch_many): each kind's recipients are read in one statement, a
+    shop's members once, and the messages written in one INSERT."""
+    wanted, members = [], {}
+    for payload, event in items:
+        for kind, audience in ROUTES.get(event.name, []):
+            if audience == Audience.BUYER:
+                user_ids, shop_id = [payload.get("user_id")], None
+            else:
+                shop_id = payload.get("shop_id")
+                if shop_id not in members:
+                    members[shop_id] = shop_member_ids(shop_id)
+                user_ids = members[shop_id]
+            wanted.append((payload, event, kind, shop_id, sorted({pk for pk in user_ids if pk})))
+    of_kind: dict[str, set] = {}
+    for _payload, _event, kind, _shop_id, user_ids in wanted:
+        of_kind.setdefault(kind, set()).update(user_ids)
+    found = {kind: {user.pk: (user, channels, language) for user, channels, language in recipients_of(user_ids, kind)}
+             for kind, user_ids in of_kind.items()}
+    messages, outgoing = [], []
+    for payload, event, kind, shop_id, user_ids in wanted:
+        for user, channels, language in (found[kind][pk] for pk in user_ids if pk in found[kind]):
+            message, sent = _compose(user=user, kind=kind, context=payload, event_id=event.pk, shop_id=shop_id,
+                                     channels=channels, language=language)
+            messages += message
+            outgoing += sent
+    written = _write(messages, outgoing)
     if written:
         transaction.on_commit(lambda: _enqueue(written))
 
@@ -83,29 +105,48 @@ def notify(*, user, kind, context: dict, event_id=None, shop_id=None, channels=N
     their language; returns the ids of the e-mails and texts to send. Rows that
     already exist for this event are left alone (a redelivered event).
     `channels` and `language`, when given, are what queries.recipients read
-    with the user (`on_event`); otherwise they are read here."""
+    with the user (`on_events`); otherwise they are read here."""
     if channels is None:
         channels = enabled_channels(user.pk, kind)
     if not channels:
         return []
     language = language or language_of(user.pk)
+    return _write(*_compose(user=user, kind=kind, context=context, event_id=event_id, shop_id=shop_id,
+                            channels=channels, language=language))
+
+
+def _compose(*, user, kind, context, event_id, shop_id, channels, language) -> tuple[list, list]:
+    """The message centre's row ([] or one) and the e-mails and texts ([] to two) of `kind`
+    for `user`, unsaved."""
+    if not channels:
+        return [], []
     link = _link(kind, context)
     title, body = render(kind, language, {**context, "user": user, "link": settings.BASE_URL.rstrip("/") + link})
-    if Channel.INBOX in channels:
-        create_rows(Message, [Message(user=user, shop_id=shop_id, kind=kind, event_id=event_id, language=language,
-                                      title=title, body=body, link=link)], ignore_conflicts=True)
-    rows = []
-    if Channel.EMAIL in channels and user.email:
-        rows.append(Outgoing(user=user, kind=kind, channel=Channel.EMAIL, event_id=event_id, address=user.email,
-                             language=language, title=title, body=body, next_attempt_at=timezone.now()))
-    if Channel.SMS in channels and user.phone:
-        rows.append(Outgoing(user=user, kind=kind, channel=Channel.SMS, event_id=event_id, address=user.phone,
-                             language=language, title=title, body=body, next_attempt_at=timezone.now()))
-    if not rows:
+    messages = [Message(user=user, shop_id=shop_id, kind=kind, event_id=event_id, language=language, title=title,
+                        body=body, link=link)] if Channel.INBOX in channels else []
+    outgoing = []
+    for channel, address in ((Channel.EMAIL, user.email), (Channel.SMS, user.phone)):
+        if channel in channels and address:
+            outgoing.append(Outgoing(user=user, kind=kind, channel=channel, event_id=event_id, address=address,
+                                     language=language, title=title, body=body, next_attempt_at=timezone.now()))
+    return messages, outgoing
+
+
+def _write(messages, outgoing) -> list[int]:
+    """Write the rows, leaving alone those that exist (a redelivered event); returns the ids
+    of the e-mails and texts among them still to send."""
+    if messages:
+        create_rows(Message, messages, ignore_conflicts=True)
+    if not outgoing:
         return []
-    Outgoing.objects.bulk_create(rows, ignore_conflicts=True)
-    return list(Outgoing.objects.filter(event_id=event_id, user=user, kind=kind, status=Outgoing.Status.PENDING,
-                                        channel__in=[r.channel for r in rows]).values_list("pk", flat=True))
+    Outgoing.objects.bulk_create(outgoing, ignore_conflicts=True)
+    keys = {(row.event_id, row.user_id, row.kind, row.channel) for row in outgoing}
+    events = {row.event_id for row in outgoing}
+    of_events = Q(event_id__in=events - {None}) | (Q(event_id__isnull=True) if None in events else Q(pk__in=[]))
+    pending = (Outgoing.objects.filter(of_events, user_id__in={row.user_id for row in outgoing},
+                                       status=Outgoing.Status.PENDING)
+               .values_list("pk", "event_id", "user_id", "kind", "channel"))
+    return [pk for pk, *key in pending if tuple(key) in keys]
 
 
 def _enqueue(ids):

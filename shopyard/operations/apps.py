@@ -13,6 +13,6 @@ class OperationsConfig(AppConfig):
 
         from . import counters
 
-        subscribe("order.placed", counters.order_placed)
+        subscribe("order.placed", counters.order_placed, many=counters.orders_placed)
         subscribe("payment.succeeded", counters.payment_succeeded)
         subscribe("payment.failed", counters.payment_failed)

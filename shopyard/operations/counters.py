@@ -13,10 +13,17 @@ from shopyard.core.prepared import PreparedRead
 
 
 def order_placed(payload):
-    emptied = stock_outs_of(payload["order_id"])
+    orders_placed([(payload, None)])
+
+
+def orders_placed(items):
+    """`order_placed` for several (payload, event) pairs (a batch of held events,
+    core.events.dispatch_many): the stock-outs of all the orders in one read."""
+    emptied = stock_outs_of(*[payload["order_id"] for payload, _event in items])
+    placed = len(items)
     # counted when the delivery commits: a failed read, or another subscriber's failure that
     # sends the event's deliveries round again (core.events.dispatch), counts nothing twice
-    transaction.on_commit(lambda: (metrics.ORDERS_PLACED.inc(), metrics.STOCK_OUTS.inc(emptied)))
+    transaction.on_commit(lambda: (metrics.ORDERS_PLACED.inc(placed), metrics.STOCK_OUTS.inc(emptied)))
 
 
 def payment_succeeded(payload):
@@ -27,26 +34,34 @@ def payment_failed(payload):
     transaction.on_commit(metrics.PAYMENTS.labels(outcome="failed").inc)
 
 
-def stock_outs_of(order_id: int) -> int:
-    """How many SKUs this order took the last unit of. Read from the stock
+def stock_outs_of(*order_ids: int) -> int:
+    """How many SKUs these orders took the last unit of. Read from the stock
     ledger when the event is delivered: the stock right after the order's own
     movement is what is on hand now minus every movement since, so an event
     delivered late still counts only the order that emptied the shelf."""
-    return sum(1 for on_hand, since in _taken_read().rows(order_id) if on_hand is not None and on_hand - since == 0)
+    if len(order_ids) == 1:
+        rows = _taken_read().rows(order_ids[0])
+    else:
+        rows = _taken(order__in=order_ids)
+    return sum(1 for on_hand, since in rows if on_hand is not None and on_hand - since == 0)
+
+
+def _taken(**orders):
+    """(on hand now, moved since) for each stock movement of the orders that `orders` filters."""
+    from shopyard.inventory.models import StockLevel, StockMovement
+
+    on_hand = StockLevel.objects.filter(sku_id=OuterRef("sku_id")).values("quantity")[:1]
+    since = (StockMovement.objects.filter(sku_id=OuterRef("sku_id"), pk__gt=OuterRef("pk")).order_by()
+             .values("sku_id").annotate(n=Sum("delta")).values("n"))
+    return (StockMovement.objects.filter(**orders, reason=StockMovement.Reason.ORDER)
+            .annotate(on_hand=Subquery(on_hand), since=Coalesce(Subquery(since), 0))
+            .values_list("on_hand", "since"))
 
 
 @functools.cache
 def _taken_read():
-    """One statement, compiled once per process (core.prepared): it runs after every
-    order, and building its two subqueries cost more than running them."""
-    from shopyard.inventory.models import StockLevel, StockMovement
+    """One order's: one statement, compiled once per process (core.prepared): it runs
+    after every order, and building its two subqueries cost more than running them."""
+    from shopyard.inventory.models import StockMovement
 
-    def build(order_id):
-        on_hand = StockLevel.objects.filter(sku_id=OuterRef("sku_id")).values("quantity")[:1]
-        since = (StockMovement.objects.filter(sku_id=OuterRef("sku_id"), pk__gt=OuterRef("pk")).order_by()
-                 .values("sku_id").annotate(n=Sum("delta")).values("n"))
-        return (StockMovement.objects.filter(order_id=order_id, reason=StockMovement.Reason.ORDER)
-                .annotate(on_hand=Subquery(on_hand), since=Coalesce(Subquery(since), 0))
-                .values_list("on_hand", "since"))
-
-    return PreparedRead(StockMovement, build)
+    return PreparedRead(StockMovement, lambda order_id: _taken(order_id=order_id))
