@@ -14,5 +14,6 @@ class ChannelsConfig(AppConfig):
         from . import services
 
         # last-touch attribution: checkout's order placement emits order.placed (orders.services)
-        subscribe("order.placed", services.on_order_placed, key="channels.attribute_order")
+        subscribe("order.placed", services.on_order_placed, key="channels.attribute_order",
+                  many=services.on_orders_placed)
         register("purged_old_channel_touches", services.purge_old_touches)

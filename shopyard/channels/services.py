@@ -185,13 +185,34 @@ def attribute_order(*, order_id, shop_id, user_id, placed_at: datetime, total, c
 
 def on_order_placed(payload) -> None:
     """`order.placed` subscriber (orders.services.event_payload)."""
-    placed_at = datetime.fromisoformat(payload["placed_at"]) if payload.get("placed_at") else timezone.now()
     try:
         total = Decimal(str(payload.get("total") or "0"))
     except InvalidOperation:
         total = Decimal("0")
     attribute_order(order_id=payload["order_id"], shop_id=payload["shop_id"], user_id=payload["user_id"],
-                    placed_at=placed_at, total=total, currency=payload.get("currency") or "")
+                    placed_at=_placed_at(payload), total=total, currency=payload.get("currency") or "")
+
+
+def on_orders_placed(items) -> None:
+    """`on_order_placed` for several (payload, event) pairs (a batch of held events,
+    core.events.dispatch_many). Most buyers have no touch at all, so one read finds
+    the buyers with a touch anywhere in the batch's window, and only their orders are
+    attributed, each as alone (`last_touch` keeps the rule)."""
+    payloads = [payload for payload, _event in items if payload.get("user_id")]
+    if not payloads:
+        return
+    moments = [_placed_at(payload) for payload in payloads]
+    touched = set(ChannelTouch.objects.filter(
+        user_id__in={payload["user_id"] for payload in payloads},
+        created_at__gt=min(moments) - ATTRIBUTION_WINDOW, created_at__lte=max(moments),
+    ).values_list("user_id", flat=True).distinct())
+    for payload in payloads:
+        if payload["user_id"] in touched:
+            on_order_placed(payload)
+
+
+def _placed_at(payload) -> datetime:
+    return datetime.fromisoformat(payload["placed_at"]) if payload.get("placed_at") else timezone.now()
 
 
 def purge_old_touches(now=None) -> int:
