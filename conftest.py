@@ -1,5 +1,9 @@
 """Fixtures shared by every test, under tests/ and under each app's tests/."""
 
+import io
+import json
+import logging
+
 import pytest
 from django.core.cache import cache
 
@@ -531,3 +535,25 @@ def request_lines():
     yield lambda: [json.loads(line) for line in stream.getvalue().splitlines()]
     logger.removeHandler(handler)
     logger.setLevel(level)
+
+
+@pytest.fixture
+def log_lines():
+    """Every line logged while the test runs, rendered as production renders it (JSON)."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    from shopyard.core import logs
+
+    handler.setFormatter(logs.formatter("json"))
+    root = logging.getLogger()
+    saved = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+
+    def lines():
+        return [json.loads(line) for line in stream.getvalue().splitlines() if line.strip()]
+
+    lines.text = stream.getvalue
+    yield lines
+    root.removeHandler(handler)
+    root.setLevel(saved)

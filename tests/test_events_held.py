@@ -33,6 +33,16 @@ def held(settings):
     events.deliver_held_events()
 
 
+def _in_batches(handler):
+    """`subscribe(..., many=)` for a test handler of one payload: the same, item by item (a
+    subscriber with a batch form accepts being held, core.events.may_hold)."""
+    return lambda items: [handler(payload) for payload, _event in items]
+
+
+def _subscribe(subscribe_for_test, handler, key):
+    subscribe_for_test("order.placed", handler, key=key, many=_in_batches(handler))
+
+
 def _place(token, address, sku, key):
     status, body, response = _order_request(token, address, sku, key)
     assert status.startswith("201"), body
@@ -47,7 +57,7 @@ def _statuses(name="order.placed"):
 def test_three_orders_are_delivered_together_in_one_transaction(held, subscribe_for_test, shopper_token, address,
                                                                  sku):
     heard = []
-    subscribe_for_test("order.placed", lambda payload: heard.append(payload["order_id"]), key="test.listens")
+    _subscribe(subscribe_for_test, lambda payload: heard.append(payload["order_id"]), "test.listens")
     first = [_place(shopper_token, address, sku, f"held-{n}") for n in range(2)]
     # two orders placed and answered: their events are committed, held, not yet delivered
     assert heard == [] and _statuses() == ["pending"]
@@ -78,8 +88,8 @@ def test_a_subscriber_failing_in_a_batch_fails_alone_and_the_others_write_once(h
         if payload["order_id"] in failing:
             raise RuntimeError("the second order's delivery fails")
 
-    subscribe_for_test("order.placed", writes, key="test.writes")
-    subscribe_for_test("order.placed", fails_for_the_second, key="test.flaky")
+    subscribe_for_test("order.placed", writes, key="test.writes", many=_in_batches(writes))
+    subscribe_for_test("order.placed", fails_for_the_second, key="test.flaky", many=_in_batches(fails_for_the_second))
     orders = [_place(shopper_token, address, sku, f"held-fail-{n}") for n in range(2)]
     failing.add(orders[1])
     orders.append(_place(shopper_token, address, sku, "held-fail-2"))  # the batch is delivered after it
@@ -106,8 +116,8 @@ def test_a_subscriber_failing_in_a_batch_fails_alone_and_the_others_write_once(h
 def test_a_quiet_shops_order_is_delivered_within_the_seconds(held, subscribe_for_test, shopper_token, address, sku):
     held.EVENT_DISPATCH_SECONDS = 0.3
     heard = []
-    subscribe_for_test("order.placed", lambda payload: heard.append((payload["order_id"], threading.current_thread())),
-                       key="test.listens")
+    _subscribe(subscribe_for_test, lambda payload: heard.append((payload["order_id"], threading.current_thread())),
+               "test.listens")
     order = _place(shopper_token, address, sku, "held-quiet")
     assert heard == []
     # nobody else orders: the timer thread delivers it, on a connection of its own
@@ -122,7 +132,7 @@ def test_a_quiet_shops_order_is_delivered_within_the_seconds(held, subscribe_for
 def test_the_sweep_delivers_held_events_and_the_batch_then_delivers_them_no_more(
         held, subscribe_for_test, shopper_token, address, sku):
     heard = []
-    subscribe_for_test("order.placed", lambda payload: heard.append(payload["order_id"]), key="test.listens")
+    _subscribe(subscribe_for_test, lambda payload: heard.append(payload["order_id"]), "test.listens")
     order = _place(shopper_token, address, sku, "held-lost")
     # a worker holds the event (and may be killed before delivering it): the rows were committed
     # with the order, so the periodic sweep, in another process, delivers it
@@ -133,33 +143,43 @@ def test_the_sweep_delivers_held_events_and_the_batch_then_delivers_them_no_more
     assert heard == [order]
 
 
-def test_each_handler_logs_with_the_request_that_committed_its_event(held, subscribe_for_test, shopper, address,
-                                                                     sku, caplog):
-    import structlog
-
-    seen = {}
-
-    def listens(payload):
-        seen[payload["order_id"]] = structlog.contextvars.get_contextvars().get("request_id")
-
-    subscribe_for_test("order.placed", listens, key="test.listens")
+def test_the_batch_s_task_line_names_the_requests_whose_events_it_delivered(held, subscribe_for_test, shopper,
+                                                                              address, sku, log_lines):
     from django.test import Client
 
+    _subscribe(subscribe_for_test, lambda payload: None, "test.listens")
     token = f.token_for(shopper)
-    ids = {}
     for n in range(3):
         r = Client().post("/api/v1/orders", data={"address_id": address.pk, "lines": [{"sku_id": sku.pk, "quantity": 1}]},
                           content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {token}",
                           HTTP_X_REQUEST_ID=f"held-req-{n}")
         assert r.status_code == 201
-        ids[r.json()["orders"][0]["id"]] = f"held-req-{n}"
-    assert seen == ids
+    [task] = [x for x in log_lines() if x.get("task") == "shopyard.core.tasks.dispatch_events"]
+    assert task["outcome"] == "success"
+    assert task["request_ids"] == ["held-req-0", "held-req-1", "held-req-2"]
+
+
+def test_a_handler_run_for_one_event_of_a_batch_logs_with_its_request_s_id(subscribe_for_test, monkeypatch):
+    import structlog
+
+    from shopyard.core import tasks
+
+    monkeypatch.setattr(tasks.dispatch_event, "delay", lambda *_a: None)  # left for the batch below
+    seen = {}
+
+    def listens(payload):  # no batch form: run event by event, each under its request's id
+        seen[payload["n"]] = structlog.contextvars.get_contextvars().get("request_id")
+
+    subscribe_for_test("thing.happened", listens, key="test.listens")
+    first, second = events.emit("thing.happened", n=1), events.emit("thing.happened", n=2)
+    assert events.dispatch_many([first.pk, second.pk], request_ids=["req-a", "req-b"]) == 2
+    assert seen == {1: "req-a", 2: "req-b"}
 
 
 def test_a_batch_whose_database_write_fails_is_logged_and_left_to_the_sweep(held, subscribe_for_test, shopper_token,
                                                                             address, sku, monkeypatch, caplog):
     heard = []
-    subscribe_for_test("order.placed", lambda payload: heard.append(payload["order_id"]), key="test.listens")
+    _subscribe(subscribe_for_test, lambda payload: heard.append(payload["order_id"]), "test.listens")
     orders = [_place(shopper_token, address, sku, f"held-db-{n}") for n in range(2)]
 
     def database_away(*_args, **_kwargs):
@@ -282,3 +302,21 @@ def test_a_batched_subscriber_that_fails_is_run_again_event_by_event(held, subsc
     assert dict(OutboxDelivery.objects.filter(subscriber="test.many").values_list("event__payload__order_id",
                                                                                     "status")) == {
         orders[0]: "pending", orders[1]: "delivered", orders[2]: "delivered"}
+
+
+def test_an_event_that_a_subscriber_wants_at_once_is_not_held(held, subscribe_for_test, shopper_token, address, sku):
+    heard = []
+    # a subscriber with no batch form has not accepted the wait (core.events.may_hold)
+    subscribe_for_test("order.placed", lambda payload: heard.append(payload["order_id"]), key="test.at_once")
+    order = _place(shopper_token, address, sku, "held-at-once")
+    assert heard == [order] and _statuses() == ["delivered"]
+    assert events.deliver_held_events() == 0
+
+
+def test_orders_are_held_but_a_sellers_catalogue_edit_is_not():
+    # order placement's subscribers all take batches; the page cache, the search index and the
+    # API cache must see a seller's edit at once, so product and shop events are never held
+    assert events.may_hold("order.placed")
+    for name in ("product.updated", "product.created", "shop.updated", "category.changed", "order.paid",
+                 "order.cancelled"):
+        assert events.subscribers(name) and not events.may_hold(name), name

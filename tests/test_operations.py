@@ -2,7 +2,6 @@
 scrubbing, and what a shopper sees while Redis, the broker or the database is down."""
 
 import asyncio
-import io
 import json
 import logging
 import os
@@ -23,26 +22,6 @@ DOWN_REDIS = {"default": {
     "BACKEND": "shopyard.core.cache.ResilientRedisCache", "LOCATION": f"redis://{CLOSED}/0",
     "KEY_PREFIX": "ops-test", "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
 }}
-
-
-@pytest.fixture
-def log_lines():
-    """Every line logged while the test runs, rendered as production renders it (JSON)."""
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(logs.formatter("json"))
-    root = logging.getLogger()
-    saved = root.level
-    root.addHandler(handler)
-    root.setLevel(logging.DEBUG)
-
-    def lines():
-        return [json.loads(line) for line in stream.getvalue().splitlines() if line.strip()]
-
-    lines.text = stream.getvalue
-    yield lines
-    root.removeHandler(handler)
-    root.setLevel(saved)
 
 
 def run_python(code: str, **env_vars) -> subprocess.CompletedProcess:
@@ -272,7 +251,6 @@ def test_login_and_checkout_leave_no_password_token_or_address_in_the_log(db, sh
 def test_phone_numbers_in_log_messages_are_masked_but_dates_and_order_numbers_stay(log_lines):
     """The demo's console SMS provider logs each text it would send; the number it goes to
     must not reach the log whole, whoever logs it, while the rest of the line stays useful."""
-    import logging
 
     from shopyard.notifications.sms import ConsoleProvider
 

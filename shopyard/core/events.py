@@ -67,8 +67,9 @@ def subscribe(name: str, handler, *, key: str | None = None, pass_event: bool = 
     (payload, event) pairs in the events' order, called once for a batch of held
     events (`dispatch_many`) so that its reads and writes are one statement for the
     batch, not one per event. It must do exactly what `handler` does for each item
-    (the simplest `handler` calls it with one). Subscribing the same key again
-    replaces the handler."""
+    (the simplest `handler` calls it with one). Giving it also says the subscriber
+    accepts that its events wait up to SHOPYARD_EVENT_DISPATCH_SECONDS to be delivered
+    (`may_hold`). Subscribing the same key again replaces the handler."""
     key = key or subscriber_key(handler)
     _SUBSCRIBERS.setdefault(name, {})[key] = handler
     if pass_event:
@@ -233,7 +234,7 @@ def _schedule_after_commit(event) -> None:
 
         waiting = _AFTER_RESPONSE.get()
         if waiting is not None:  # with the request's id: the request's log context is gone by then
-            waiting.append((event.pk, current_request_id()))
+            waiting.append((event.pk, current_request_id(), may_hold(event.name)))
             return
         try:
             dispatch_event.delay(event.pk)
@@ -260,23 +261,36 @@ def after_response(**_kwargs) -> None:
     delivery that fails here, leaves them pending for the sweep, with the same
     attempts, backoff and dead letters as any delivery.
 
-    With `EVENT_DISPATCH_SECONDS` the process keeps them with its other requests'
-    events (core/held.py) and delivers `EVENT_DISPATCH_BATCH` of them together, or
-    that many seconds after the first, in one transaction (`dispatch_many`): an
+    With `EVENT_DISPATCH_SECONDS` the process keeps the events it `may_hold` with its
+    other requests' (core/held.py) and delivers `EVENT_DISPATCH_BATCH` of them together,
+    or that many seconds after the first, in one transaction (`dispatch_many`): an
     order's own delivery (a task run, a transaction, a locking read and a settling
     UPDATE around its five subscribers) was nearly half of what placing it cost.
     A buyer's "order placed" message then appears up to that long later; a worker
-    killed before it delivers leaves them to the sweep. With 0, each request's
-    events are delivered once its response is sent."""
+    killed before it delivers leaves them to the sweep. The others (a seller's edit,
+    which the page cache and the search index must see at once), and all of them with
+    0 seconds, are delivered once the response is sent."""
     waiting = _AFTER_RESPONSE.get()
     _AFTER_RESPONSE.set(None)
     if not waiting:
         return
     keep_health_checks()
-    if settings.EVENT_DISPATCH_SECONDS > 0:
-        _held.add(waiting, limit=settings.EVENT_DISPATCH_BATCH, seconds=settings.EVENT_DISPATCH_SECONDS)
-    else:
-        _deliver(waiting)
+    hold = settings.EVENT_DISPATCH_SECONDS > 0
+    now = [(pk, request_id) for pk, request_id, holdable in waiting if not (hold and holdable)]
+    if now:
+        _deliver(now)
+    if hold and len(now) < len(waiting):
+        _held.add([(pk, request_id) for pk, request_id, holdable in waiting if holdable],
+                  limit=settings.EVENT_DISPATCH_BATCH, seconds=settings.EVENT_DISPATCH_SECONDS)
+
+
+def may_hold(name: str) -> bool:
+    """Whether events called `name` may wait to be delivered with others: when each of
+    their subscribers takes batches (`subscribe(..., many=)`), which is how a subscriber
+    says it also accepts the wait. One that does not (the page cache, the search index,
+    promotions' and payments' state) has its events delivered once the response is sent."""
+    keys = subscribers(name)
+    return bool(keys) and all(key in _MANY for key in keys)
 
 
 def _deliver(waiting) -> None:
@@ -284,7 +298,9 @@ def _deliver(waiting) -> None:
     delay() would run them, through Celery's tracer (its signals: the task's log line and
     outcome metric), without delay()'s rehearsal of a publish (a producer acquired, the
     arguments through a JSON round trip), which was half of Celery's CPU per order. One
-    event keeps its request's id on the task's log line; several are one task."""
+    event keeps its request's id on the task's log line; several are one task, whose
+    line names their requests (`request_ids`), and a handler run for one event at a
+    time logs with its request's id."""
     from .tasks import dispatch_event, dispatch_events
 
     try:
@@ -292,8 +308,10 @@ def _deliver(waiting) -> None:
             [(event_id, request_id)] = waiting
             with _for_request(request_id):
                 dispatch_event.apply(args=(event_id,))
-        else:
-            dispatch_events.apply(args=([pk for pk, _rid in waiting], [rid for _pk, rid in waiting]))
+        else:  # its log line names every request whose events it delivers
+            request_ids = [rid for _pk, rid in waiting]
+            with structlog.contextvars.bound_contextvars(request_ids=sorted({rid for rid in request_ids if rid})):
+                dispatch_events.apply(args=([pk for pk, _rid in waiting], request_ids))
     except Exception:  # the response is gone; the sweep delivers what is still pending
         log.exception("could not deliver events %s after the response; the sweep will", [pk for pk, _ in waiting])
 
