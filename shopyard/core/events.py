@@ -565,13 +565,18 @@ def _dispatch(event_id, now, *, isolated, failed=None) -> int:
         delivered = [d for d in batch if _attempt(d, now, isolated, failed)]
         for failed in (d for d in batch if d.status != OutboxDelivery.Status.DELIVERED):
             failed.save(update_fields=["attempts", "last_error", "status", "next_attempt_at", "updated_at"])
-        if delivered and connections[alias].vendor == "postgresql":
-            _mark_delivered_and_settle([d.pk for d in delivered], [event_id], now)
-        else:
-            if delivered:
-                _mark_delivered([d.pk for d in delivered], now)
-            _settle([event_id], now)
+        _mark_and_settle(alias, [d.pk for d in delivered], [event_id], now)
     return len(delivered)
+
+
+def _mark_and_settle(alias, delivered_ids, event_ids, now) -> None:
+    """The delivered ones marked and the events settled: one statement on PostgreSQL."""
+    if delivered_ids and connections[alias].vendor == "postgresql":
+        _mark_delivered_and_settle(delivered_ids, event_ids, now)
+        return
+    if delivered_ids:
+        _mark_delivered(delivered_ids, now)
+    _settle(event_ids, now)
 
 
 def dispatch_many(event_ids, now=None, request_ids=None) -> int:
@@ -617,12 +622,7 @@ def _dispatch_together(event_ids, now, of_request) -> int:
             with _for_request(of_request.get(event_id)):
                 for delivery in deliveries:
                     _attempt(delivery, now, isolated=False)  # a failure raises _Isolate: all rolled back
-        settled = sorted({d.event_id for d in batch})
-        if connections[alias].vendor == "postgresql":
-            _mark_delivered_and_settle([d.pk for d in batch], settled, now)
-        else:
-            _mark_delivered([d.pk for d in batch], now)
-            _settle(settled, now)
+        _mark_and_settle(alias, [d.pk for d in batch], sorted({d.event_id for d in batch}), now)
     return len(batch)
 
 
