@@ -99,6 +99,8 @@ def inner(args):
         for _ in range(args.requests):
             call(rng.choice(urls))
         prof.disable()
+        if os.environ.get("BENCH_PROFILE_OUT"):  # for pstats callers/callees afterwards
+            prof.dump_stats(os.environ["BENCH_PROFILE_OUT"])
         pstats.Stats(prof).sort_stats(args.sort).print_stats(args.top)
         return
     result = {

@@ -471,6 +471,16 @@ SECURE_REDIRECT_EXEMPT = [r"^health/"]  # a load balancer probes over plain HTTP
 METRICS_PATH = env("SHOPYARD_METRICS_PATH", "metrics").strip("/") or "metrics"
 METRICS_TOKEN = env("SHOPYARD_METRICS_TOKEN", "")
 METRICS_ALLOW = [a.strip() for a in env("SHOPYARD_METRICS_ALLOW", "").split(",") if a.strip()]
+# several processes on one metrics page (docs/operations.md, "Several processes"): prometheus-client
+# writes each process's values under this directory; a missing one failed at the first counter
+# with a bare FileNotFoundError
+PROMETHEUS_MULTIPROC_DIR = env("PROMETHEUS_MULTIPROC_DIR", "")
+if PROMETHEUS_MULTIPROC_DIR and not Path(PROMETHEUS_MULTIPROC_DIR).is_dir():
+    from django.core.exceptions import ImproperlyConfigured  # noqa: E402
+
+    raise ImproperlyConfigured(
+        f"PROMETHEUS_MULTIPROC_DIR is {PROMETHEUS_MULTIPROC_DIR!r}, which is not a directory: create it "
+        "(writable by every web and worker process of this host), or unset it for one process")
 # error reports: Sentry when SENTRY_DSN is set, personal data scrubbed (core/sentry.py)
 SENTRY_DSN = env("SENTRY_DSN", "")
 if SENTRY_DSN:

@@ -203,19 +203,23 @@ def run_python(env: dict, code: str) -> dict:
 
 
 @contextmanager
-def gunicorns(envs: list[dict]):
-    """One gunicorn (one sync worker) per environment, each on a free port; their base URLs."""
+def gunicorns(envs: list[dict], command=None, started: list | None = None):
+    """One gunicorn per environment, each on a free port; their base URLs. `command(port)` is
+    its command line (by default one sync worker); `started`, if given, receives the processes."""
     procs, bases = [], []
     try:
         for env in envs:
             port = free_port()
             log = open(Path(env["SHOPYARD_HOME"]) / f"gunicorn-{port}.log", "w")
             procs.append((subprocess.Popen(
+                command(port) if command else
                 [str(GUNICORN), "shopyard.wsgi", "-w", "1", "-b", f"127.0.0.1:{port}", "--log-level", "warning",
                  # a busy CI machine may take longer than gunicorn's default 30 s to import Django
                  "--timeout", "180"],
                 env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT), log))
             bases.append(f"http://127.0.0.1:{port}")
+        if started is not None:
+            started.extend(proc for proc, _log in procs)
         deadline = time.monotonic() + 180
         for (proc, log), base in zip(procs, bases, strict=True):
             while True:
