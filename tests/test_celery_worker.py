@@ -118,6 +118,9 @@ def celery_worker(django_db_setup, tmp_path_factory):
         "PYTHONUNBUFFERED": "1",
     })
     log_path = tmp_path_factory.mktemp("celery") / "worker.log"
+    # as the worker unit runs it: its metric values in a directory the web's metrics page adds up
+    metrics_dir = tmp_path_factory.mktemp("celery-metrics")
+    env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
     command = [
         sys.executable, "-m", "celery", "-A", "shopyard", "worker", "-Q", queue,
         "--concurrency=1", "--pool=solo", "-l", "warning", "-n", f"test-{uuid.uuid4().hex[:10]}@%h",
@@ -138,6 +141,7 @@ def celery_worker(django_db_setup, tmp_path_factory):
             time.sleep(0.25)
         assert result.get(timeout=5) == {"pong": token}
         proc.log_path = log_path
+        proc.metrics_dir = metrics_dir
         yield proc
     finally:
         proc.terminate()
@@ -186,6 +190,36 @@ def test_the_worker_logs_the_task_once_with_the_request_id_that_queued_it(celery
         time.sleep(0.2)
     assert [(x["logger"], x["task"], x["outcome"], x["request_id"]) for x in lines] == [
         ("shopyard.tasks", "shopyard.core.tasks.ping", "success", request_id)]
+
+
+def _pings_on_the_metrics_page(settings) -> float:
+    from django.test import Client
+    from prometheus_client.parser import text_string_to_metric_families
+
+    page = Client().get("/metrics", HTTP_AUTHORIZATION=f"Bearer {settings.METRICS_TOKEN}").content.decode()
+    return sum(sample.value for family in text_string_to_metric_families(page) for sample in family.samples
+               if sample.name == "shopyard_celery_tasks_total"
+               and sample.labels == {"task": "shopyard.core.tasks.ping", "outcome": "success"})
+
+
+@needs_worker
+def test_the_web_metrics_page_counts_the_tasks_the_worker_ran(celery_worker, db, settings, monkeypatch):
+    """The web and worker units share PROMETHEUS_MULTIPROC_DIR (docs/operations.md, Metrics):
+    a task's outcome is counted in the worker's process and shows on the web's page."""
+    from shopyard.core.tasks import ping
+
+    settings.METRICS_TOKEN = "celery-metrics-token"
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(celery_worker.metrics_dir))
+    before = _pings_on_the_metrics_page(settings)
+    assert before >= 1  # the fixture's own ping, run by the worker
+
+    for n in range(3):
+        assert ping.delay(f"counted-{n}").get(timeout=30) == {"pong": f"counted-{n}"}
+    deadline = time.monotonic() + 10  # counted as the task ends, next to storing its result
+    while _pings_on_the_metrics_page(settings) < before + 3 and time.monotonic() < deadline:
+        time.sleep(0.1)
+
+    assert _pings_on_the_metrics_page(settings) == before + 3
 
 
 @pytest.mark.django_db(transaction=True)
