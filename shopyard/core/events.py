@@ -24,7 +24,6 @@ import functools
 import logging
 import traceback
 from contextlib import contextmanager, nullcontext
-from datetime import timedelta
 from itertools import groupby
 
 import structlog
@@ -33,6 +32,7 @@ from django.db import DatabaseError, connections, router, transaction
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
+from . import retries
 from .bulk_sql import create_rows
 from .durability import RELAX, relaxed_atomic
 from .held import HeldBatch, forget_in_children
@@ -357,13 +357,6 @@ def _fan_out(event, keys, now=None):
     )
 
 
-def backoff(attempts: int) -> timedelta:
-    """Wait before attempt `attempts + 1`: base × 2^(attempts-1), capped."""
-    base = settings.EVENT_RETRY_BASE_SECONDS
-    seconds = min(settings.EVENT_RETRY_MAX_SECONDS, base * 2 ** max(0, attempts - 1))
-    return timedelta(seconds=seconds)
-
-
 def _due(now):
     """Due deliveries, locked; one another worker holds (or whose event it holds) is skipped."""
     return (
@@ -430,12 +423,13 @@ def _attempt(delivery, now, isolated=True, failed=None) -> bool:
         if not isolated:
             raise _Isolate(delivery.subscriber, exc) from exc
         delivery.last_error = "".join(traceback.format_exception(exc))[-ERROR_MAX_CHARS:]
-        if delivery.attempts >= settings.EVENT_MAX_ATTEMPTS:
+        again = retries.EVENTS.next_attempt(delivery.attempts, now)
+        if again is None:
             delivery.status = OutboxDelivery.Status.DEAD
             log.error("event %s to %s is a dead letter after %s attempts: %s",
                       delivery.event_id, delivery.subscriber, delivery.attempts, exc)
         else:
-            delivery.next_attempt_at = now + backoff(delivery.attempts)
+            delivery.next_attempt_at = again
             log.warning("event %s to %s failed (attempt %s): %s",
                         delivery.event_id, delivery.subscriber, delivery.attempts, exc)
         return False

@@ -23,9 +23,9 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from shopyard.core import retries
 from shopyard.core.bulk_sql import create_rows
 from shopyard.core.errors import NotFound, ValidationFailed
-from shopyard.core.events import backoff
 from shopyard.core.url_shapes import kept_reverse
 from shopyard.core.validation import check_id
 
@@ -176,11 +176,12 @@ def send_outgoing(*, outgoing_id, now=None) -> bool:
                 sms.provider().send(phone=row.address, text=f"{row.title} {row.body}"[:300])
         except Exception as exc:
             row.last_error = "".join(traceback.format_exception_only(exc))[-2000:]
-            if row.attempts >= settings.EVENT_MAX_ATTEMPTS:
+            again = retries.EVENTS.next_attempt(row.attempts, now)
+            if again is None:
                 row.status = Outgoing.Status.FAILED
                 log.error("%s %s failed for good after %s attempts: %s", row.channel, row.pk, row.attempts, exc)
             else:
-                row.next_attempt_at = now + backoff(row.attempts)
+                row.next_attempt_at = again
             ok = False
         else:
             row.status, row.sent_at, row.last_error, ok = Outgoing.Status.SENT, now, "", True

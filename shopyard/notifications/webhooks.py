@@ -23,7 +23,6 @@ import socket
 import time
 import urllib.error
 import urllib.request
-from datetime import timedelta
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -31,6 +30,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from shopyard.core import retries
 from shopyard.core.access import is_operator
 from shopyard.core.errors import NotFound, PermissionDenied, ValidationFailed
 from shopyard.core.prepared import PreparedRead
@@ -183,13 +183,6 @@ def sign(secret: str, timestamp: str, body: str) -> str:
     return "sha256=" + mac.hexdigest()
 
 
-def backoff(attempts: int) -> timedelta:
-    """Wait before attempt `attempts + 1`: base × 2^(attempts-1), capped."""
-    seconds = min(settings.WEBHOOK_RETRY_MAX_SECONDS,
-                  settings.WEBHOOK_RETRY_BASE_SECONDS * 2 ** max(0, attempts - 1))
-    return timedelta(seconds=seconds)
-
-
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args, **kwargs):  # a redirect could lead to a private address
         return None
@@ -259,14 +252,15 @@ def send_endpoint(*, endpoint_id, now=None) -> int:
                                           duration_ms=int((time.monotonic() - started) * 1000))
             head.attempts += 1
             head.last_status_code, head.last_error = code, error[:500]
+            again = None if ok else retries.WEBHOOKS.next_attempt(head.attempts, moment)
             if ok:
                 head.status, head.delivered_at = WebhookDelivery.Status.DELIVERED, moment
-            elif head.attempts >= settings.WEBHOOK_MAX_ATTEMPTS:
+            elif again is None:
                 head.status = WebhookDelivery.Status.FAILED
                 log.error("webhook delivery %s to %s failed for good after %s attempts: %s",
                           head.pk, endpoint.url, head.attempts, error)
             else:
-                head.next_attempt_at = moment + backoff(head.attempts)
+                head.next_attempt_at = again
                 log.warning("webhook delivery %s to %s failed (attempt %s): %s",
                             head.pk, endpoint.url, head.attempts, error)
             head.save(update_fields=["attempts", "last_status_code", "last_error", "status", "delivered_at",
