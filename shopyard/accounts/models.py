@@ -9,6 +9,7 @@ from django.contrib.auth.models import AbstractUser
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext_lazy as _
 
 phone_validator = RegexValidator(
@@ -62,6 +63,25 @@ class ApiToken(models.Model):
     @staticmethod
     def hash(raw: str) -> str:
         return hashlib.sha256(raw.encode()).hexdigest()
+
+    # When a token works, for one token (`works`) and as a filter (`works_q`, `expired_q`):
+    # the rule was spelt in the services, the queries and the purge apart. Keep the two
+    # forms here, side by side (tests/test_api_tokens_rule.py holds them to the same answers).
+
+    def works(self, now, fingerprints) -> bool:
+        """Before its expiry (not at it), and issued under one of the user's current
+        password `fingerprints` (services.current_fingerprints), compared in constant time."""
+        return now < self.expires_at and any(constant_time_compare(self.password_fingerprint, fp)
+                                             for fp in fingerprints)
+
+    @staticmethod
+    def expired_q(now) -> models.Q:
+        """The tokens whose expiry has come: they never work again (the periodic purge)."""
+        return models.Q(expires_at__lte=now)
+
+    @staticmethod
+    def works_q(now, fingerprints) -> models.Q:
+        return ~ApiToken.expired_q(now) & models.Q(password_fingerprint__in=list(fingerprints))
 
     @staticmethod
     def generate() -> str:

@@ -59,9 +59,8 @@ def active_tokens(user) -> list:
     from .services import current_fingerprints
 
     return list(
-        ApiToken.objects.filter(
-            user=user, expires_at__gt=timezone.now(), password_fingerprint__in=current_fingerprints(user)
-        ).order_by("-created_at", "-id")
+        ApiToken.objects.filter(ApiToken.works_q(timezone.now(), current_fingerprints(user)), user=user)
+        .order_by("-created_at", "-id")
     )
 
 

@@ -9,7 +9,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
-from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -237,9 +237,7 @@ def token_for_key(raw: str):
     now = timezone.now()
     found = _TOKEN_WITH_USER.objects(ApiToken.hash(raw))
     token = found[0] if found else None
-    if token is None or token.expires_at <= now or not token.user.is_active:
-        return None
-    if not any(constant_time_compare(token.password_fingerprint, fp) for fp in current_fingerprints(token.user)):
+    if token is None or not token.user.is_active or not token.works(now, current_fingerprints(token.user)):
         return None
     if touch_due(token.last_used_at, now):
         _touch_token(token.pk, now)
@@ -286,7 +284,7 @@ def revoke_all_tokens(*, actor: User) -> int:
 
 def purge_expired_tokens(now=None) -> int:
     """Periodic job: delete tokens past their expiry (they already get 401)."""
-    deleted, _rows = ApiToken.objects.filter(expires_at__lte=now or timezone.now()).delete()
+    deleted, _rows = ApiToken.objects.filter(ApiToken.expired_q(now or timezone.now())).delete()
     return deleted
 
 
