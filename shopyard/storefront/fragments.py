@@ -39,10 +39,12 @@ def enabled() -> bool:
 
 def get_or_build(name: str, key: str, build):
     """`build()`'s value for (name, key) at the current catalogue version, built once per version
-    (and, with read replicas, once per source: core.cache_versions)."""
+    (and, with read replicas, once per source: core.cache_versions). `key` is hashed, as the API's
+    and the throttle's keys are: it may hold what a client wrote (a category's slug from its URL,
+    of any length), which made keys too long for memcached and a warning per request."""
     if not enabled():
         return build()
-    full_key = f"storefront:frag:{PAGES.stamp()}:{name}:{key}"
+    full_key = f"storefront:frag:{PAGES.stamp()}:{name}:{hashlib.md5(key.encode()).hexdigest()}"
     value = cache.get(full_key, _MISSING)
     if value is _MISSING:
         value = build()

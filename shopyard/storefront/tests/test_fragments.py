@@ -286,3 +286,19 @@ def test_without_redis_the_local_cache_keeps_what_a_browsing_session_builds():
     for key in keys:
         local.set(key, "<li>…</li>" * 20, 60)
     assert all(local.get(key) is not None for key in keys)
+
+
+def test_a_long_made_up_category_slug_is_a_plain_404_and_keys_stay_short(client, category):
+    """A category's slug comes from its URL, of any length: it reaches the cache only hashed
+    (the key of a 300-character slug was too long for memcached, a warning on every request)."""
+    import warnings
+
+    from django.core.cache.backends.base import CacheKeyWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CacheKeyWarning)
+        made_up = client.get("/c/" + "a" * 300 + "/", **ZH)
+        real = client.get(f"/c/{category.slug}/", **ZH)
+
+    assert made_up.status_code == 404
+    assert real.status_code == 200
