@@ -73,7 +73,11 @@ def gunicorn(env, *, workers=2, threads=1, port=None, extra=(), probe="/robots.t
     # the readiness probe is a cheap page: the OpenAPI document takes seconds to build on a loaded machine
     port = port or free_port()
     cmd = [str(BIN / "gunicorn"), app, "-w", str(workers), "-b", f"127.0.0.1:{port}",
-           "--log-level", "warning", "--access-logfile", "-" if os.environ.get("BENCH_ACCESS_LOG") else "/dev/null"]
+           "--log-level", "warning"]
+    # no access log, as deployed (deploy/systemd/shopyard-web.service: the app logs its requests);
+    # "/dev/null" here still made gunicorn format a line per request
+    if os.environ.get("BENCH_ACCESS_LOG"):
+        cmd += ["--access-logfile", "-"]
     if threads > 1:
         cmd += ["-k", "gthread", "--threads", str(threads)]
     cmd += list(extra)  # e.g. ["--pid", path], for a benchmark that watches the workers

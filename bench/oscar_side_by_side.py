@@ -229,7 +229,7 @@ def measure_oscar(py: Path, products: int, seconds: int, connections: int, produ
         pages = rng.sample(urls["products"], min(product_urls, len(urls["products"])))
         port = free_port()
         proc = subprocess.Popen([str(py.parent / "gunicorn"), "wsgi_oscar:application", "-w", "2", "-b",
-                                 f"127.0.0.1:{port}", "--log-level", "warning", "--access-logfile", "/dev/null"],
+                                 f"127.0.0.1:{port}", "--log-level", "warning"],
                                 env=env, cwd=project)
         base = f"http://127.0.0.1:{port}"
         for _ in range(300):
