@@ -10,6 +10,7 @@ on a SQLite home of the test's own: the pages used read no table."""
 
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -53,6 +54,28 @@ def _robots_counted(base) -> float:
     return float(found[0]) if found else 0.0
 
 
+def _writers(metrics_dir: Path) -> set[str]:
+    """The processes that have written values (each to files named by its process id)."""
+    return {p.stem.rsplit("_", 1)[1] for p in metrics_dir.glob("counter_*.db")}
+
+
+def _robots_counted_by_each(metrics_dir: Path, tmp_path: Path) -> dict[str, float]:
+    """Each process's own count of robots.txt requests, read from its file alone."""
+    from prometheus_client import CollectorRegistry, generate_latest
+    from prometheus_client.multiprocess import MultiProcessCollector
+
+    counts = {}
+    for path in metrics_dir.glob("counter_*.db"):
+        alone = tmp_path / f"alone-{path.stem}"
+        alone.mkdir()
+        shutil.copy(path, alone / path.name)
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry, path=str(alone))
+        found = ROBOTS.findall(generate_latest(registry).decode())
+        counts[path.stem.rsplit("_", 1)[1]] = float(found[0]) if found else 0.0
+    return counts
+
+
 def _workers(master: int) -> set[int]:
     children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
     return {int(pid) for pid in children}
@@ -81,8 +104,10 @@ def web_unit(tmp_path):
     started = []
     with servers.gunicorns([env], command, started) as (base,):
         (master,) = started
-        deadline = time.monotonic() + 120
-        while len(_workers(master.pid)) < 3 and time.monotonic() < deadline:
+        # every worker has loaded the application (its counters' file exists from then on), so
+        # none is still importing while the others take all the requests
+        deadline = time.monotonic() + 180
+        while len(_writers(metrics_dir)) < 3 and time.monotonic() < deadline:
             time.sleep(0.2)
         yield SimpleNamespace(base=base, master=master.pid, metrics_dir=metrics_dir)
 
@@ -93,12 +118,13 @@ def _load(base, n):
         list(pool.map(lambda _i: _get(f"{base}/robots.txt"), range(n)))
 
 
-def test_every_scrape_counts_the_requests_of_every_worker(web_unit):
+def test_every_scrape_counts_the_requests_of_every_worker(web_unit, tmp_path):
     _load(web_unit.base, 60)
 
-    # several workers did answer (each keeps its values in a file named by its process id)
-    writers = {p.name.rsplit("_", 1)[1] for p in web_unit.metrics_dir.glob("counter_*.db")}
-    assert len(writers) >= 2, writers
+    # several workers did answer, each counting its own share
+    shares = _robots_counted_by_each(web_unit.metrics_dir, tmp_path)
+    assert sum(shares.values()) == 60
+    assert len([n for n in shares.values() if n > 0]) >= 2, shares
     # whichever worker answers the scrape, it reports all 60
     assert [_robots_counted(web_unit.base) for _ in range(8)] == [60.0] * 8
 
