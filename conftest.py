@@ -3,6 +3,7 @@
 import io
 import json
 import logging
+from contextlib import contextmanager
 
 import pytest
 from django.core.cache import cache
@@ -516,44 +517,39 @@ def pytest_terminal_summary(terminalreporter, config):
                                     f"nor a service deselected (they passed in the SQLite stage); {kept} kept")
 
 
-@pytest.fixture
-def request_lines():
-    """The request log lines as JSON (`shopyard.requests`), formatted as they are written (while the request id is bound)."""
-    import io
-    import json
-    import logging
-
+@contextmanager
+def _json_lines(logger, level):
+    """What `logger` logs inside the block, rendered as production renders it (JSON): a
+    function giving the lines as dicts, with `.text()` the raw text."""
     from shopyard.core import logs
 
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
     handler.setFormatter(logs.formatter("json"))
-    logger = logging.getLogger("shopyard.requests")
-    level = logger.level
+    saved = logger.level
     logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
-    yield lambda: [json.loads(line) for line in stream.getvalue().splitlines()]
-    logger.removeHandler(handler)
     logger.setLevel(level)
-
-
-@pytest.fixture
-def log_lines():
-    """Every line logged while the test runs, rendered as production renders it (JSON)."""
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    from shopyard.core import logs
-
-    handler.setFormatter(logs.formatter("json"))
-    root = logging.getLogger()
-    saved = root.level
-    root.addHandler(handler)
-    root.setLevel(logging.DEBUG)
 
     def lines():
         return [json.loads(line) for line in stream.getvalue().splitlines() if line.strip()]
 
     lines.text = stream.getvalue
-    yield lines
-    root.removeHandler(handler)
-    root.setLevel(saved)
+    try:
+        yield lines
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(saved)
+
+
+@pytest.fixture
+def request_lines():
+    """The request log lines as JSON (`shopyard.requests`), formatted as they are written (while the request id is bound)."""
+    with _json_lines(logging.getLogger("shopyard.requests"), logging.INFO) as lines:
+        yield lines
+
+
+@pytest.fixture
+def log_lines():
+    """Every line logged while the test runs, rendered as production renders it (JSON)."""
+    with _json_lines(logging.getLogger(), logging.DEBUG) as lines:
+        yield lines
