@@ -67,7 +67,7 @@ def _robots_counted_by_each(metrics_dir: Path, tmp_path: Path) -> dict[str, floa
     counts = {}
     for path in metrics_dir.glob("counter_*.db"):
         alone = tmp_path / f"alone-{path.stem}"
-        alone.mkdir()
+        alone.mkdir(parents=True)
         shutil.copy(path, alone / path.name)
         registry = CollectorRegistry()
         MultiProcessCollector(registry, path=str(alone))
@@ -119,14 +119,21 @@ def _load(base, n):
 
 
 def test_every_scrape_counts_the_requests_of_every_worker(web_unit, tmp_path):
-    _load(web_unit.base, 60)
+    # requests until several workers have answered some (on a loaded machine one worker may
+    # take the first batches alone: the kernel gives a connection to whichever accepts first)
+    sent, deadline = 0, time.monotonic() + 120
+    while True:
+        _load(web_unit.base, 20)
+        sent += 20
+        shares = _robots_counted_by_each(web_unit.metrics_dir, tmp_path / str(sent))
+        if len([n for n in shares.values() if n > 0]) >= 2 or time.monotonic() > deadline:
+            break
 
     # several workers did answer, each counting its own share
-    shares = _robots_counted_by_each(web_unit.metrics_dir, tmp_path)
-    assert sum(shares.values()) == 60
     assert len([n for n in shares.values() if n > 0]) >= 2, shares
-    # whichever worker answers the scrape, it reports all 60
-    assert [_robots_counted(web_unit.base) for _ in range(8)] == [60.0] * 8
+    assert sum(shares.values()) == sent
+    # whichever worker answers the scrape, it reports every one
+    assert [_robots_counted(web_unit.base) for _ in range(8)] == [float(sent)] * 8
 
 
 def test_a_worker_that_dies_takes_none_of_the_counts_with_it(web_unit):
