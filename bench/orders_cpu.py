@@ -3,6 +3,7 @@
     python bench/orders_cpu.py [--db postgres|sqlite] [--orders 400] [--clients 16] [--skus 200]
                                [--products 0]
                                [--profile] [--profile-out FILE] [--sort cumulative] [--top 60]
+                               [--instructions]
 
 bench/orders.py's wall-clock orders/s moves with whatever else the shared
 machine runs; the CPU one process spends per order (time.process_time)
@@ -16,6 +17,10 @@ server's own CPU is not in cpu_ms (it is in wall_ms; db_cpu_ms_per_order gives i
 201, and the database must hold one order per answer afterwards.
 
 `--profile` prints the top of a cProfile of the orders instead of the line.
+`--instructions` runs the app under valgrind's callgrind and prints the
+instructions it ran per order (the measured orders only): a count that does
+not move with the machine's hour, to decide a small change with (the database
+server's CPU is not in it; use the timed run for that).
 """
 
 import argparse
@@ -93,12 +98,20 @@ def inner(args):
     from _harness import server_cpu_seconds
 
     server = server_cpu_seconds()
+    if args.instructions:  # count only the measured orders (started with --instr-atstart=no)
+        subprocess.run(["callgrind_control", "-i", "on", str(os.getpid())], check=True, capture_output=True)
     cpu, wall = time.process_time(), time.perf_counter()
     for _ in range(args.orders):
         order()
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    if args.instructions:
+        subprocess.run(["callgrind_control", "-i", "off", str(os.getpid())], check=True, capture_output=True)
     server = None if server is None else server_cpu_seconds() - server
     held = Order.objects.count()
+    if args.instructions:  # the caller reads the count from callgrind's file when this process ends
+        print(json.dumps({"orders": args.orders, "statements_per_order": statements,
+                          "orders_in_db": held, "answers_201": args.orders + 21}))
+        return
     print(json.dumps({
         "bench": "orders_cpu", "db": args.db, "products": args.products, "orders": args.orders,
         "cpu_ms_per_order": round(cpu * 1000 / args.orders, 3), "wall_ms_per_order": round(wall * 1000 / args.orders, 3),
@@ -120,6 +133,8 @@ def main():
     ap.add_argument("--profile-out", default="", help="with --profile: also write the cProfile stats to this file")
     ap.add_argument("--sort", default="cumulative")
     ap.add_argument("--top", type=int, default=60)
+    ap.add_argument("--instructions", action="store_true",
+                    help="count the app's instructions per order under valgrind's callgrind instead of timing")
     ap.add_argument("--inner", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.inner:
@@ -131,7 +146,30 @@ def main():
         if args.products:  # orders placed in a shop beside a catalogue of that size (issue 12)
             manage(env, "load_bench_catalog", "--products", str(args.products))
             analyze(env)
+        if args.instructions:
+            return count_instructions(args, env)
         subprocess.run([PY, __file__, "--inner", *sys.argv[1:]], env=env, cwd=ROOT, check=True)
+
+
+def count_instructions(args, env):
+    """The app's instructions per order, counted by callgrind over the measured orders
+    only: the same count for the same code and data whatever else the machine runs,
+    where CPU seconds on the shared machine moved 15-50 % within an hour. The
+    database server's work is not in it."""
+    from _harness import PY, ROOT
+
+    out = os.path.join(env["SHOPYARD_HOME"], "callgrind.out")
+    done = subprocess.run(["valgrind", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={out}",
+                           PY, __file__, "--inner", *sys.argv[1:]], env=env, cwd=ROOT, check=True,
+                          capture_output=True, text=True)
+    inner = json.loads(done.stdout.strip().splitlines()[-1])
+    with open(out) as f:
+        totals = [line for line in f if line.startswith(("summary:", "totals:"))]
+    instructions = int(totals[-1].split()[1])
+    print(json.dumps({
+        "bench": "orders_cpu", "db": args.db, "products": args.products, "orders": args.orders,
+        "instructions_per_order": round(instructions / args.orders), **inner,
+    }, separators=(",", ":")))
 
 
 if __name__ == "__main__":

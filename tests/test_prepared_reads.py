@@ -218,3 +218,36 @@ def test_server_side_binding_is_on_unless_turned_off(value, expected):
         "DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none", **({"DB_SERVER_SIDE_BINDING": value} if value else {})})
     assert options.get("server_side_binding", False) is expected
     assert (options.get("prepare_threshold") == 5) is expected
+
+
+def test_a_read_by_a_list_of_ids_gives_each_list_what_the_queryset_gives(db):
+    """core.prepared.PreparedReads: one compiled read per count of ids, with a moment beside
+    them; lists of every length, in any order, and longer than the kept reads go."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from shopyard.accounts.models import User
+    from shopyard.core.prepared import PreparedReads
+
+    now = timezone.now()
+    users = [f.make_user(f"u{i}") for i in range(7)]
+    for i, user in enumerate(users):  # joined an hour apart, the newest first
+        User.objects.filter(pk=user.pk).update(date_joined=now - timedelta(hours=i))
+
+    def build(ids, since):
+        return User.objects.filter(pk__in=ids, date_joined__gte=since).order_by("pk")
+
+    reads = PreparedReads(User, build, kinds=("moment",), most=4)
+    names = PreparedReads(User, lambda ids, since: build(ids, since).values_list("username", "pk"),
+                          kinds=("moment",), most=4)
+    ids = [u.pk for u in users]
+    for chosen, since in ((ids[:1], now - timedelta(days=1)), (ids[3:1:-1], now - timedelta(days=1)),
+                          (ids[:4], now - timedelta(hours=2, minutes=30)), (ids[::-1], now - timedelta(hours=4)),
+                          (ids[1:4], now - timedelta(minutes=1)), ([ids[5], 10**9], now - timedelta(days=1)),
+                          (ids[:4], now + timedelta(seconds=1)), (ids, now - timedelta(days=1))):
+        expected = list(build(chosen, since))
+        assert [u.pk for u in reads.objects(chosen, since)] == [u.pk for u in expected], (chosen, since)
+        assert [u.username for u in reads.objects(chosen, since)] == [u.username for u in expected]
+        assert names.rows(chosen, since) == [(u.username, u.pk) for u in expected]
+    assert reads.objects([], now) == [] and names.rows([], now) == []

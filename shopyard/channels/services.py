@@ -22,7 +22,7 @@ from shopyard.catalog.models import Product
 from shopyard.catalog.queries import visible_products
 from shopyard.core.errors import ValidationFailed
 from shopyard.core.events import emit
-from shopyard.core.prepared import PreparedRead
+from shopyard.core.prepared import PreparedRead, PreparedReads
 from shopyard.core.validation import parse_id
 from shopyard.shops.models import Shop
 
@@ -193,6 +193,12 @@ def on_order_placed(payload) -> None:
                     placed_at=_placed_at(payload), total=total, currency=payload.get("currency") or "")
 
 
+# the buyers among some with a touch in a window: read for every batch of orders placed
+_TOUCHED = PreparedReads(ChannelTouch, lambda user_ids, after, until: ChannelTouch.objects.filter(
+    user_id__in=user_ids, created_at__gt=after, created_at__lte=until).values_list("user_id").distinct(),
+    kinds=("moment", "moment"))
+
+
 def on_orders_placed(items) -> None:
     """`on_order_placed` for several (payload, event) pairs (a batch of held events,
     core.events.dispatch_many). Most buyers have no touch at all, so one read finds
@@ -202,10 +208,8 @@ def on_orders_placed(items) -> None:
     if not payloads:
         return
     moments = [_placed_at(payload) for payload in payloads]
-    touched = set(ChannelTouch.objects.filter(
-        user_id__in={payload["user_id"] for payload in payloads},
-        created_at__gt=min(moments) - ATTRIBUTION_WINDOW, created_at__lte=max(moments),
-    ).values_list("user_id", flat=True).distinct())
+    touched = {user_id for (user_id,) in _TOUCHED.rows(
+        sorted({payload["user_id"] for payload in payloads}), min(moments) - ATTRIBUTION_WINDOW, max(moments))}
     for payload in payloads:
         if payload["user_id"] in touched:
             on_order_placed(payload)

@@ -38,7 +38,7 @@ from .durability import RELAX, relaxed_atomic
 from .held import HeldBatch, forget_in_children
 from .logs import current_request_id
 from .models import OutboxDelivery, OutboxEvent
-from .prepared import PreparedRead
+from .prepared import PreparedRead, PreparedReads
 
 log = logging.getLogger("shopyard.events")
 
@@ -373,6 +373,12 @@ _DUE_OF_EVENT = PreparedRead(OutboxDelivery, lambda event_id, now: _due(now).fil
 _DUE_OF_EVENT_RELAXED = PreparedRead(
     OutboxDelivery, lambda event_id, now: _due(now).filter(event_id=event_id).order_by("id")
     .annotate(relaxed=RawSQL(RELAX, ())), kinds=("id", "moment"))
+# the same for a batch of events (dispatch_many): compiled once per count of events
+_DUE_OF_EVENTS = PreparedReads(OutboxDelivery, lambda event_ids, now: _due(now).filter(event_id__in=event_ids)
+                               .order_by("event_id", "id"), kinds=("moment",))
+_DUE_OF_EVENTS_RELAXED = PreparedReads(
+    OutboxDelivery, lambda event_ids, now: _due(now).filter(event_id__in=event_ids).order_by("event_id", "id")
+    .annotate(relaxed=RawSQL(RELAX, ())), kinds=("moment",))
 
 
 def deliver(delivery_id: int, now=None) -> bool:
@@ -605,10 +611,8 @@ def dispatch_many(event_ids, now=None, request_ids=None) -> int:
 def _dispatch_together(event_ids, now, of_request) -> int:
     alias = router.db_for_write(OutboxDelivery)
     with relaxed_atomic(alias, carried=True) as relax:
-        due = _due(now).filter(event_id__in=event_ids).order_by("event_id", "id")
-        if relax:  # the relaxed commit's setting, made by this read (durability.relaxed_atomic)
-            due = due.annotate(relaxed=RawSQL(RELAX, ()))
-        batch = list(due)
+        # with `relax`, the relaxed commit's setting is made by this read (durability.relaxed_atomic)
+        batch = (_DUE_OF_EVENTS_RELAXED if relax else _DUE_OF_EVENTS).objects(sorted(set(event_ids)), now)
         if not batch:
             return 0
         singles = _attempt_each_many(batch, now)

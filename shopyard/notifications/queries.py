@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db.models import OuterRef, Subquery
 
 from shopyard.accounts.models import User
-from shopyard.core.prepared import PreparedRead
+from shopyard.core.prepared import PreparedReads
 from shopyard.shops.models import ShopMember
 
 from .kinds import DEFAULTS, Channel, Kind
@@ -41,13 +41,13 @@ def recipients(user_ids, kind) -> list[tuple]:
     """The active users among `user_ids`, in id order, each as (user, the channels
     they receive `kind` on, their language): what `enabled_channels` and
     `language_of` answer, read with the users in one statement, since it runs
-    for every event a user is told of (every order placed). One user (the
-    buyer, as most events have) is read by a statement compiled once per kind.
+    for every event a user is told of (every order placed). The statement is
+    compiled once per kind and count of users (core.prepared.PreparedReads).
     Only RECIPIENT_FIELDS of each user are read."""
     ids = sorted({pk for pk in user_ids if pk})
     if not ids:
         return []
-    users = _one_recipient(kind).objects(ids[0]) if len(ids) == 1 else _recipients(kind).filter(pk__in=ids)
+    users = _recipient_reads(kind).objects(ids)
     return [(user, _chosen(kind, [(c, getattr(user, f"notify_{c}")) for c in Channel.values
                                    if getattr(user, f"notify_{c}") is not None]),
              user.notify_language or settings.LANGUAGE_CODE)
@@ -70,8 +70,8 @@ def _recipients(kind):
 
 
 @functools.cache
-def _one_recipient(kind) -> PreparedRead:
-    return PreparedRead(User, lambda pk: _recipients(kind).filter(pk=pk))
+def _recipient_reads(kind) -> PreparedReads:
+    return PreparedReads(User, lambda ids: _recipients(kind).filter(pk__in=ids))
 
 
 def preferences(user) -> dict:

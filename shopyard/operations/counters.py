@@ -9,7 +9,7 @@ from django.db.models import OuterRef, Subquery, Sum
 from django.db.models.functions import Coalesce
 
 from shopyard.core import metrics
-from shopyard.core.prepared import PreparedRead
+from shopyard.core.prepared import PreparedReads
 
 
 def order_placed(payload):
@@ -39,10 +39,7 @@ def stock_outs_of(*order_ids: int) -> int:
     ledger when the event is delivered: the stock right after the order's own
     movement is what is on hand now minus every movement since, so an event
     delivered late still counts only the order that emptied the shelf."""
-    if len(order_ids) == 1:
-        rows = _taken_read().rows(order_ids[0])
-    else:
-        rows = _taken(order__in=order_ids)
+    rows = _taken_reads().rows(order_ids)
     return sum(1 for on_hand, since in rows if on_hand is not None and on_hand - since == 0)
 
 
@@ -59,9 +56,10 @@ def _taken(**orders):
 
 
 @functools.cache
-def _taken_read():
-    """One order's: one statement, compiled once per process (core.prepared): it runs
-    after every order, and building its two subqueries cost more than running them."""
+def _taken_reads():
+    """One statement, compiled once per process and count of orders (core.prepared): it
+    runs for every batch of orders placed, and building its two subqueries cost more
+    than running them."""
     from shopyard.inventory.models import StockMovement
 
-    return PreparedRead(StockMovement, lambda order_id: _taken(order_id=order_id))
+    return PreparedReads(StockMovement, lambda order_ids: _taken(order_id__in=order_ids))
