@@ -38,7 +38,7 @@ def test_a_buy_now_order_over_the_api_costs_a_fixed_number_of_statements(
     # (+ its link), the events and their deliveries (on PostgreSQL the order with its line and
     # history is one statement, and so are the events with their deliveries; SQLite takes no
     # row lock: its transaction holds the write lock from the start)
-    with django_assert_num_queries(_per_database(postgresql=12, sqlite=17)):
+    with django_assert_num_queries(_per_database(postgresql=11, sqlite=16)):
         r = _buy_now(api, shopper_token, address, sku, "second")
     # then the order is whole: one more order, its payment, one unit taken and logged,
     # and its events written for after commit
@@ -94,7 +94,7 @@ def flash_item(shop, sku):
 def test_a_flash_purchase_on_the_database_path_costs_a_fixed_number_of_statements(
         db, flash_db_path, api, flash_item, sku, shopper, shopper_token, address, django_assert_num_queries):
     normal = StockLevel.objects.get(sku=sku).quantity
-    with django_assert_num_queries(_per_database(postgresql=21, sqlite=24)):
+    with django_assert_num_queries(_per_database(postgresql=20, sqlite=23)):
         r = api.post(f"/flash/items/{flash_item.pk}/buy", {"address_id": address.pk, "quantity": 1},
                      token=shopper_token)
     assert r.status_code == 201, r.json()
@@ -109,7 +109,7 @@ def test_the_order_a_worker_makes_from_a_flash_hold_costs_a_fixed_number_of_stat
     r = api.post(f"/flash/items/{flash_item.pk}/buy", {"address_id": address.pk, "quantity": 1},
                  token=shopper_token)
     assert r.status_code == 202, r.json()
-    with django_assert_num_queries(_per_database(postgresql=21, sqlite=24)):
+    with django_assert_num_queries(_per_database(postgresql=20, sqlite=23)):
         placed = place_held(token=r.json()["hold"])
     assert placed is not None and placed.order_ids == list(Order.objects.values_list("pk", flat=True))
     assert FlashReservation.objects.get().order_id == placed.order_ids[0]

@@ -33,6 +33,7 @@ from shopyard.inventory import services as inventory
 from shopyard.orders.queries import buyer_orders
 from shopyard.orders.services import create_order
 from shopyard.orders.state import Status as OrderStatus
+from shopyard.promotions.coupon_queries import holds_usable
 from shopyard.promotions.coupons import coupon_problems, refuse_problems
 from shopyard.shipping.queries import province_name
 
@@ -250,9 +251,11 @@ def _unpaid_count(user_id):
             .values("user_id").annotate(n=Count("pk")).values("n"))
 
 
-# the address to deliver to, with the shopper's unpaid orders counted (`unpaid_orders`)
-_ADDRESS_AND_UNPAID = PreparedRead(Address, lambda pk, user_id: owned_address(pk, user_id).annotate(
-    unpaid_orders=Coalesce(Subquery(_unpaid_count(user_id)), 0)), kinds=("id", "id"))
+# the address to deliver to, with the shopper's unpaid orders counted (`unpaid_orders`) and
+# whether they hold a coupon usable now (`holds_coupons`)
+_ADDRESS_AND_UNPAID = PreparedRead(Address, lambda pk, user_id, now: owned_address(pk, user_id).annotate(
+    unpaid_orders=Coalesce(Subquery(_unpaid_count(user_id)), 0), holds_coupons=holds_usable(user_id, now)),
+    kinds=("id", "id", "moment"))
 
 
 def _lock_shopper(actor):
@@ -281,7 +284,8 @@ def _place(*, actor, address_id, items, note, notes=None, from_cart, positions=N
            line_context=None, coupon_positions=None, checkout_id=None) -> PlacedCheckout:
     from shopyard.payments.services import create_payment
 
-    found = _ADDRESS_AND_UNPAID.objects(address_id, actor.pk)  # after the lock (place_order)
+    now = timezone.now()  # the moment the coupons are judged at, in both reads below
+    found = _ADDRESS_AND_UNPAID.objects(address_id, actor.pk, now)  # after the lock (place_order)
     address = found[0] if found else None
     if address is None:
         raise NotFound(_("Address not found."), fields={"address_id": [_("Choose one of your addresses.")]})
@@ -292,7 +296,9 @@ def _place(*, actor, address_id, items, note, notes=None, from_cart, positions=N
         skus.append((sku, qty, index, (line_context or {}).get(sku_id)))
 
     # the amounts the cart showed: the same pipeline, the same offers, the same rounding
-    pricing = price_lines(skus, user=actor, coupons=coupons, address=address)
+    # the best coupon held (AUTO) of a shopper who holds none usable now: none to read
+    pricing = price_lines(skus, user=actor, coupons=[] if coupons == AUTO and not address.holds_coupons else coupons,
+                          address=address, now=now)
     if pricing.mixed_currencies:
         raise ValidationFailed(fields={"lines": [_("Items priced in different currencies must be ordered separately.")]})
     refused = [amounts for amounts in pricing.shops if amounts.undeliverable]

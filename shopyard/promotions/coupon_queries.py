@@ -1,6 +1,6 @@
 """Reads of coupons shared by the pricing loader, pages and API, scoped to the caller."""
 
-from django.db.models import F, Q
+from django.db.models import Exists, F, Q
 from django.utils import timezone
 
 from .coupon_state import CouponStatus, TemplateStatus
@@ -14,6 +14,13 @@ def usable_filter(now=None) -> Q:
     [valid_from, valid_until)."""
     now = now or timezone.now()
     return Q(status=CouponStatus.AVAILABLE, valid_from__lte=now, valid_until__gt=now)
+
+
+def holds_usable(user_id, now):
+    """Whether `user_id` holds any coupon `usable_filter(now)` admits, in any shop: an
+    EXISTS for a statement already sent (checkout reads it with the address), so that a
+    shopper who holds none (most orders) costs no read of their coupons."""
+    return Exists(UserCoupon.objects.filter(user_id=user_id).filter(usable_filter(now)))
 
 
 def claimable_templates(*, shop_ids=None, platform=True, now=None):

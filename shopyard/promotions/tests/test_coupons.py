@@ -452,3 +452,42 @@ def test_user_coupon_moves_only_along_its_table(shopper, shop, address, django_c
     on_order_paid({"order_id": placed.order_ids[0]})
     coupon.refresh_from_db()
     assert (coupon.status, coupon.returned_count) == ("used", 0)
+
+
+def test_the_best_coupon_is_looked_for_only_in_a_checkout_of_a_shopper_who_holds_one_usable_now(
+        shopper, shop, other_shop, address):
+    """checkout reads, with the address, whether the shopper holds any coupon usable now
+    (coupon_queries.holds_usable); only then does AUTO read their coupons. Each coupon
+    below is either left alone or applied, exactly as when the coupons were always read."""
+    sku = f.make_product(shop, price="150.00").skus.get()
+    now = timezone.now()
+
+    def order_discount(**kw):
+        placed = place_order(actor=shopper, address_id=address.pk, lines=lines((sku, 1)), **kw)
+        return Order.objects.get(pk=placed.order_ids[0]).discount_total
+
+    def statements():
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as captured:
+            assert order_discount() == 0
+        return len(captured.captured_queries)
+
+    none_held = statements()  # holds none
+    # held, but not usable now: expired, not yet valid, used; each costs no read of coupons either
+    for valid_from, valid_until, status in ((now - timedelta(days=2), now - timedelta(seconds=1), "available"),
+                                            (now + timedelta(minutes=5), now + timedelta(days=2), "available"),
+                                            (now - timedelta(days=1), now + timedelta(days=2), "used")):
+        UserCoupon.objects.filter(user=shopper).delete()
+        coupon = f.give_coupon(shopper, f.make_coupon_template(shop))
+        UserCoupon.objects.filter(pk=coupon.pk).update(valid_from=valid_from, valid_until=valid_until, status=status)
+        assert statements() == none_held
+    # usable now, but in another shop: read, and not applied here
+    UserCoupon.objects.filter(user=shopper).delete()
+    f.give_coupon(shopper, f.make_coupon_template(other_shop))
+    assert statements() == none_held + 1
+    # usable now in this shop: read and applied
+    UserCoupon.objects.filter(user=shopper).delete()
+    f.give_coupon(shopper, f.make_coupon_template(shop))
+    assert order_discount() == Decimal("10.00")
