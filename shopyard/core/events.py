@@ -38,7 +38,7 @@ from .durability import RELAX, relaxed_atomic
 from .held import HeldBatch, forget_in_children
 from .logs import current_request_id
 from .models import OutboxDelivery, OutboxEvent
-from .prepared import PreparedRead, PreparedReads
+from .prepared import PreparedReads
 
 log = logging.getLogger("shopyard.events")
 
@@ -366,19 +366,23 @@ def _due(now):
     )
 
 
-# an event's due deliveries, locked: read after every commit that emitted one (compiled once);
-# the second makes the relaxed commit's setting too (durability.relaxed_atomic's `carried`)
-_DUE_OF_EVENT = PreparedRead(OutboxDelivery, lambda event_id, now: _due(now).filter(event_id=event_id).order_by("id"),
-                             kinds=("id", "moment"))
-_DUE_OF_EVENT_RELAXED = PreparedRead(
-    OutboxDelivery, lambda event_id, now: _due(now).filter(event_id=event_id).order_by("id")
-    .annotate(relaxed=RawSQL(RELAX, ())), kinds=("id", "moment"))
-# the same for a batch of events (dispatch_many): compiled once per count of events
-_DUE_OF_EVENTS = PreparedReads(OutboxDelivery, lambda event_ids, now: _due(now).filter(event_id__in=event_ids)
-                               .order_by("event_id", "id"), kinds=("moment",))
+def _due_of_events(event_ids, now):
+    return _due(now).filter(event_id__in=event_ids).order_by("event_id", "id")
+
+
+# events' due deliveries, locked: read after every commit that emitted one (`dispatch`) and for
+# every batch of held ones (`dispatch_many`), compiled once per count of events; the second
+# makes the relaxed commit's setting too (durability.relaxed_atomic's `carried`)
+_DUE_OF_EVENTS = PreparedReads(OutboxDelivery, _due_of_events, kinds=("moment",))
 _DUE_OF_EVENTS_RELAXED = PreparedReads(
-    OutboxDelivery, lambda event_ids, now: _due(now).filter(event_id__in=event_ids).order_by("event_id", "id")
-    .annotate(relaxed=RawSQL(RELAX, ())), kinds=("moment",))
+    OutboxDelivery, lambda event_ids, now: _due_of_events(event_ids, now).annotate(relaxed=RawSQL(RELAX, ())),
+    kinds=("moment",))
+
+
+def _due_of(event_ids, now, relax) -> list:
+    """The due deliveries of the events, locked; with `relax`, the read also makes the
+    relaxed commit's setting (durability.relaxed_atomic)."""
+    return (_DUE_OF_EVENTS_RELAXED if relax else _DUE_OF_EVENTS).objects(sorted(set(event_ids)), now)
 
 
 def deliver(delivery_id: int, now=None) -> bool:
@@ -559,7 +563,7 @@ def _dispatch(event_id, now, *, isolated, failed=None) -> int:
     alias = router.db_for_write(OutboxDelivery)
     with relaxed_atomic(alias, carried=True) as relax:
         # the setting made by the read of the deliveries: without one there is nothing to write
-        batch = (_DUE_OF_EVENT_RELAXED if relax else _DUE_OF_EVENT).objects(event_id, now)
+        batch = _due_of([event_id], now, relax)
         if not batch:
             return 0
         delivered = [d for d in batch if _attempt(d, now, isolated, failed)]
@@ -611,8 +615,7 @@ def dispatch_many(event_ids, now=None, request_ids=None) -> int:
 def _dispatch_together(event_ids, now, of_request) -> int:
     alias = router.db_for_write(OutboxDelivery)
     with relaxed_atomic(alias, carried=True) as relax:
-        # with `relax`, the relaxed commit's setting is made by this read (durability.relaxed_atomic)
-        batch = (_DUE_OF_EVENTS_RELAXED if relax else _DUE_OF_EVENTS).objects(sorted(set(event_ids)), now)
+        batch = _due_of(event_ids, now, relax)
         if not batch:
             return 0
         singles = _attempt_each_many(batch, now)
