@@ -257,6 +257,9 @@ EVENT_RETRY_MAX_SECONDS = int(env("SHOPYARD_EVENT_RETRY_MAX_SECONDS", "3600"))
 # transaction, once it holds this many or this long after the first (core/events.py)
 EVENT_DISPATCH_BATCH = max(1, int(env("SHOPYARD_EVENT_DISPATCH_BATCH", "16")))
 EVENT_DISPATCH_SECONDS = float(env("SHOPYARD_EVENT_DISPATCH_SECONDS", "0.5"))
+# how long settled outbox events and idempotency records are kept (core.retention)
+EVENT_KEEP_DAYS = max(1, int(env("SHOPYARD_EVENT_KEEP_DAYS", "30")))
+IDEMPOTENCY_KEEP_DAYS = max(1, int(env("SHOPYARD_IDEMPOTENCY_KEEP_DAYS", "7")))
 
 # --- parcels and tracking (docs/shipping.md, "Parcels and tracking") ----------
 # a delivered order is confirmed received this many days after delivery (periodic job)

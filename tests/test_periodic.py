@@ -205,6 +205,8 @@ def test_run_periodic_command_prints_json_counts(three_orders, subscribe_for_tes
         "refreshed_search_signals": 0,
         "closed_settlement_statements": 0,
         "purged_old_behaviour_events": 0,
+        "purged_settled_events": 0,  # settled today: kept for SHOPYARD_EVENT_KEEP_DAYS
+        "purged_old_idempotency_records": 0,
         "recomputed_recommendations": 0,
         "rebuilt_category_counts": 0,  # every count already true (the services keep them)
     }
@@ -221,7 +223,8 @@ def test_run_periodic_command_prints_json_counts(three_orders, subscribe_for_tes
         "expired_flash_orders": 0, "ended_flash_sales": 0, "tracking_poll": 0, "auto_confirm_delivered": 0, "sent_pending_notifications": 0, "sent_pending_webhooks": 0,
         "escalated_overdue_tickets": 0, "refreshed_search_signals": 0,
         "closed_settlement_statements": 0,
-        "purged_old_behaviour_events": 0, "recomputed_recommendations": 0,
+        "purged_old_behaviour_events": 0, "purged_settled_events": 0, "purged_old_idempotency_records": 0,
+        "recomputed_recommendations": 0,
         "rebuilt_category_counts": 0,  # at most hourly
     }
     assert not OutboxDelivery.objects.exclude(status="delivered").exists()

@@ -24,8 +24,9 @@ class BehaviourEvent(models.Model):
         FAVOURITE = "favourite", _("Saved as a favourite")
 
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    # no index of its own: analytics_event_user begins with it
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, verbose_name=_("user"),
-                             on_delete=models.CASCADE, related_name="+")
+                             on_delete=models.CASCADE, related_name="+", db_index=False)
     visitor = models.CharField(_("visitor"), max_length=VISITOR_MAX, blank=True, default="")
     product = models.ForeignKey("catalog.Product", null=True, blank=True, verbose_name=_("product"),
                                 on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")

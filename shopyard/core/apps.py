@@ -16,6 +16,10 @@ class CoreConfig(AppConfig):
         from .periodic import register
 
         register("dispatched_events", dispatch_pending, order=1000)
+        from .retention import purge_old_idempotency_records, purge_settled_events
+
+        register("purged_settled_events", purge_settled_events)
+        register("purged_old_idempotency_records", purge_old_idempotency_records)
         from django.core.signals import request_finished, request_started
         from django.db import close_old_connections
 

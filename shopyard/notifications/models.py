@@ -14,8 +14,9 @@ class Message(models.Model):
     """One message in a user's message centre, rendered at send time in the
     recipient's language (kept in `language`)."""
 
+    # no index of its own: message_user and message_unread begin with it
     user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE,
-                             related_name="messages")
+                             related_name="messages", db_index=False)
     # set for messages a user gets as a member of a shop (shown in that shop's console)
     shop = models.ForeignKey("shops.Shop", verbose_name=_("shop"), null=True, blank=True, on_delete=models.CASCADE,
                              related_name="+")

@@ -21,8 +21,11 @@ class Order(models.Model):
 
     number = models.CharField(_("order number"), max_length=32, unique=True)
     checkout_id = models.UUIDField(_("checkout"), db_index=True)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.PROTECT, related_name="orders")
-    shop = models.ForeignKey("shops.Shop", verbose_name=_("shop"), on_delete=models.PROTECT, related_name="orders")
+    # no index of their own: order_user(_status) and order_shop_status begin with them
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.PROTECT, related_name="orders",
+                             db_index=False)
+    shop = models.ForeignKey("shops.Shop", verbose_name=_("shop"), on_delete=models.PROTECT, related_name="orders",
+                             db_index=False)
     status = models.CharField(_("status"), max_length=30, choices=Status.choices, default=Status.PENDING_PAYMENT)
     currency = models.CharField(_("currency"), max_length=3)
     subtotal = models.DecimalField(_("subtotal"), max_digits=20, decimal_places=4)
@@ -54,6 +57,8 @@ class Order(models.Model):
         ordering = ["-id"]
         indexes = [
             models.Index(fields=["user", "-id"], name="order_user"),
+            # a checkout counts the shopper's unpaid orders (checkout.services._unpaid_count)
+            models.Index(fields=["user", "status"], name="order_user_status"),
             models.Index(fields=["shop", "status", "-id"], name="order_shop_status"),
             models.Index(fields=["status", "placed_at"], name="order_status_placed"),
         ]
