@@ -42,7 +42,9 @@ class Visit:
         self.context = browser.new_context(locale=LANGS[lang], viewport=self.viewport,
                                            extra_http_headers={"Accept-Language": LANGS[lang]})
         self.page = self.context.new_page()
-        self.page.set_default_timeout(15000)
+        # a step that never completes fails; one starved of the CPU (CI's stages run the
+        # suite on both cores beside the server and Chromium) once took over 15 s to click
+        self.page.set_default_timeout(30000)
         self.errors = []
         self.page.on("pageerror", lambda exc: self.errors.append(f"pageerror: {exc}"))
         self.page.on("console", lambda msg: msg.type == "error" and self.errors.append(f"console: {msg.text} {msg.location.get('url', '')}"))
