@@ -408,6 +408,9 @@ PAYMENT_QUERY_AFTER_MINUTES = int(env("SHOPYARD_PAYMENT_QUERY_AFTER_MINUTES", "5
 PAYMENT_QUERY_CLOSED_HOURS = int(env("SHOPYARD_PAYMENT_QUERY_CLOSED_HOURS", "24"))
 # gateway refusals before an automatic refund is parked for an operator
 REFUND_MAX_ATTEMPTS = int(env("SHOPYARD_REFUND_MAX_ATTEMPTS", "5"))
+# the wait after a refused refund doubles from this, up to the cap (core.retries.REFUNDS)
+REFUND_RETRY_BASE_SECONDS = int(env("SHOPYARD_REFUND_RETRY_BASE_SECONDS", "300"))
+REFUND_RETRY_MAX_SECONDS = int(env("SHOPYARD_REFUND_RETRY_MAX_SECONDS", "21600"))
 # real gateways (docs/payments.md): each is offered only when all its settings are set;
 # keys are PEM files (paths), never values in the environment
 GATEWAY_TIMEOUT_SECONDS = int(env("SHOPYARD_GATEWAY_TIMEOUT_SECONDS", "10"))

@@ -282,6 +282,7 @@ def test_a_refund_the_gateway_refuses_is_retried_then_parked_for_an_operator(
 ):
     # given a late capture whose refund the gateway keeps refusing
     settings.REFUND_MAX_ATTEMPTS = 2
+    settings.REFUND_RETRY_BASE_SECONDS = 300
     monkeypatch.setattr(simulated, "refund", lambda **kw: RefundAnswer(ok=False, detail="gateway says no"))
     with django_capture_on_commit_callbacks(execute=True):
         cancel_expired_unpaid_orders(now=timezone.now() + timedelta(minutes=31))
@@ -289,10 +290,13 @@ def test_a_refund_the_gateway_refuses_is_retried_then_parked_for_an_operator(
     with django_capture_on_commit_callbacks(execute=True):
         _deliver(body, headers)
     assert [(r.status, r.attempts, r.last_error) for r in Refund.objects.all()] == [("pending", 1, "gateway says no")] * 2
-    # when the periodic job retries, then the second refusal parks them as failed
+    # the periodic job leaves them alone until the wait after the refusal is over
     assert refunds.retry_pending_refunds() == 0
-    assert [(r.status, r.attempts) for r in Refund.objects.all()] == [("failed", 2)] * 2
-    assert refunds.retry_pending_refunds() == 0
+    assert [(r.status, r.attempts) for r in Refund.objects.all()] == [("pending", 1)] * 2
+    # when it retries them after it, then the second refusal parks them as failed
+    assert refunds.retry_pending_refunds(now=timezone.now() + timedelta(seconds=301)) == 0
+    assert [(r.status, r.attempts, r.next_attempt_at) for r in Refund.objects.all()] == [("failed", 2, None)] * 2
+    assert refunds.retry_pending_refunds(now=timezone.now() + timedelta(days=1)) == 0
     # and once the gateway answers again, an operator's retry refunds them
     monkeypatch.undo()
     operator = f.make_user("operator", is_staff=True)
@@ -302,6 +306,38 @@ def test_a_refund_the_gateway_refuses_is_retried_then_parked_for_an_operator(
     assert [r.status for r in Refund.objects.all()] == ["succeeded"] * 2
     change = RefundStatusChange.objects.filter(action="retry").first()
     assert (change.actor, change.from_status, change.to_status) == (operator, "failed", "pending")
+
+
+def test_a_refund_outlives_an_hour_of_gateway_refusals_and_goes_through_once_the_gateway_is_back(
+    checkout, shopper, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    """With the shipped settings (5 attempts, 300 s doubling), the periodic job running every
+    minute asks a refusing gateway 4 times in 70 minutes, not 70, and the refund is still
+    pending; every periodic run was one attempt before, so 5 minutes of outage parked it."""
+    assert (settings.REFUND_MAX_ATTEMPTS, settings.REFUND_RETRY_BASE_SECONDS) == (5, 300)
+    asked = []
+
+    def refusing(**kw):
+        asked.append(timezone.now())
+        return RefundAnswer(ok=False, detail="gateway down")
+
+    monkeypatch.setattr(simulated, "refund", refusing)
+    first, _second = checkout.orders
+    with django_capture_on_commit_callbacks(execute=True):
+        cancel_by_buyer(actor=shopper, order_id=first.pk)
+    body, headers = simulated.build_notification(payment=checkout.payment, status="success")
+    with django_capture_on_commit_callbacks(execute=True):
+        _deliver(body, headers)  # the capture of a cancelled order: its refund is tried at once
+    start = timezone.now()
+    for minute in range(1, 71):
+        refunds.retry_pending_refunds(now=start + timedelta(minutes=minute, seconds=1))
+    refund = Refund.objects.get()
+    assert (refund.status, refund.attempts, len(asked)) == ("pending", 4, 4)
+    # the gateway is back: the next due run refunds it
+    monkeypatch.undo()
+    assert refunds.retry_pending_refunds(now=refund.next_attempt_at) == 1
+    refund.refresh_from_db()
+    assert (refund.status, refund.attempts) == ("succeeded", 5)
 
 
 def test_failed_notification_for_a_closed_payment_is_rejected(checkout):

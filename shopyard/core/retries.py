@@ -1,5 +1,5 @@
 """When a job that failed is tried again, and when it is given up: one rule for the outbox's
-deliveries, the e-mails and texts, and the webhooks.
+deliveries, the e-mails and texts, the webhooks and the refunds a gateway refused.
 
 Each of the three counted its attempts, compared them with a maximum and waited a capped,
 doubling time before the next try, in a copy of its own (the backoff formula twice, the
@@ -35,3 +35,7 @@ EVENTS = Retries(max_attempts="EVENT_MAX_ATTEMPTS", base_seconds="EVENT_RETRY_BA
                  max_seconds="EVENT_RETRY_MAX_SECONDS")
 WEBHOOKS = Retries(max_attempts="WEBHOOK_MAX_ATTEMPTS", base_seconds="WEBHOOK_RETRY_BASE_SECONDS",
                    max_seconds="WEBHOOK_RETRY_MAX_SECONDS")
+# a refund the gateway refused (payments.refunds): retried every periodic run, five refusals
+# parked it within five minutes of a gateway's outage
+REFUNDS = Retries(max_attempts="REFUND_MAX_ATTEMPTS", base_seconds="REFUND_RETRY_BASE_SECONDS",
+                  max_seconds="REFUND_RETRY_MAX_SECONDS")

@@ -118,6 +118,8 @@ class Refund(models.Model):
     gateway_reference = models.CharField(_("gateway reference"), max_length=64, blank=True)
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
     last_error = models.CharField(_("last error"), max_length=300, blank=True)
+    # when the periodic job asks the gateway again (core.retries.REFUNDS); empty: at its next run
+    next_attempt_at = models.DateTimeField(_("next attempt at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
 

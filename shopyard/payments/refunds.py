@@ -3,21 +3,23 @@ through the payment's gateway (gateways.base.Gateway.refund).
 
 A refund is written (pending) in the transaction that discovered it, and
 performed after commit by a Celery task; the periodic job retries pending
-ones; after SHOPYARD_REFUND_MAX_ATTEMPTS refusals it is parked as failed for
-an operator, who can retry it from the admin.
+ones once they are due, waiting longer after each refusal (core.retries.REFUNDS:
+SHOPYARD_REFUND_RETRY_BASE_SECONDS, doubling, capped), so a gateway's outage of
+an hour does not use up the attempts; after SHOPYARD_REFUND_MAX_ATTEMPTS
+refusals it is parked as failed for an operator, who can retry it from the admin.
 """
 
 import logging
 import secrets
 from decimal import Decimal, InvalidOperation
 
-from django.conf import settings
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from shopyard.core import retries
 from shopyard.core.errors import Conflict, NotFound, ValidationFailed
 from shopyard.core.events import emit
 from shopyard.core.money import CURRENCY_PRECISION, Money, money_str
@@ -270,7 +272,7 @@ def _enqueue(refund_id):
         log.warning("could not perform refund %s now; the periodic job will", refund_id, exc_info=True)
 
 
-def perform_refund(*, refund_id, actor=None) -> str | None:
+def perform_refund(*, refund_id, actor=None, now=None) -> str | None:
     """Ask the gateway to give the money back; returns the refund's status
     (None when another worker holds it or it is no longer pending)."""
     with transaction.atomic():
@@ -281,6 +283,8 @@ def perform_refund(*, refund_id, actor=None) -> str | None:
             return None
         answer = gateways.get(refund.payment.gateway).refund(payment=refund.payment, refund=refund)
         refund.attempts += 1
+        now = now or timezone.now()  # the periodic run's moment: the next attempt counts from it
+        again = retries.REFUNDS.next_attempt(refund.attempts, now)
         if answer.ok:
             refund.gateway_reference = answer.gateway_reference[:64]
             refund.last_error = ""
@@ -293,23 +297,28 @@ def perform_refund(*, refund_id, actor=None) -> str | None:
             # attempt, idempotent per reference) completes it; not a refusal
             refund.gateway_reference = answer.gateway_reference[:64]
             refund.last_error = answer.detail[:300]
-            refund.save(update_fields=["attempts", "gateway_reference", "last_error"])
-        elif refund.attempts >= settings.REFUND_MAX_ATTEMPTS:
+            refund.next_attempt_at = now + retries.REFUNDS.backoff(refund.attempts)  # asked again, never given up
+            refund.save(update_fields=["attempts", "gateway_reference", "last_error", "next_attempt_at"])
+        elif again is None:
             log.error("refund %s refused %s times, parked for an operator: %s", refund.reference, refund.attempts,
                       answer.detail)
             _transition(refund, RefundAction.FAIL, actor=actor, note=answer.detail, attempts=refund.attempts,
-                        last_error=answer.detail[:300])
+                        last_error=answer.detail[:300], next_attempt_at=None)
             emit("refund.failed", **event_payload(refund))
         else:
             refund.last_error = answer.detail[:300]
-            refund.save(update_fields=["attempts", "last_error"])
+            refund.next_attempt_at = again
+            refund.save(update_fields=["attempts", "last_error", "next_attempt_at"])
         return refund.status
 
 
 def retry_pending_refunds(*, now=None) -> int:
-    """Periodic: perform refunds still pending (the broker was down, the gateway said no)."""
-    ids = list(Refund.objects.filter(status=RefundStatus.PENDING).order_by("pk").values_list("pk", flat=True)[:200])
-    return sum(1 for pk in ids if perform_refund(refund_id=pk) == RefundStatus.SUCCEEDED)
+    """Periodic: perform refunds still pending and due (the broker was down, the gateway said
+    no and the wait after it is over)."""
+    now = now or timezone.now()
+    due = Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+    ids = list(Refund.objects.filter(due, status=RefundStatus.PENDING).order_by("pk").values_list("pk", flat=True)[:200])
+    return sum(1 for pk in ids if perform_refund(refund_id=pk, now=now) == RefundStatus.SUCCEEDED)
 
 
 def retry_refund(*, actor, refund_id) -> Refund:
@@ -318,7 +327,8 @@ def retry_refund(*, actor, refund_id) -> Refund:
         refund = Refund.objects.select_for_update().filter(pk=check_id(refund_id, "refund_id")).first()
         if refund is None:
             raise NotFound(_("Refund not found."))
-        _transition(refund, RefundAction.RETRY, actor=actor, note="retried by an operator", attempts=0)
+        _transition(refund, RefundAction.RETRY, actor=actor, note="retried by an operator", attempts=0,
+                    next_attempt_at=None)
         transaction.on_commit(lambda: _enqueue(refund.pk))
     return refund
 
