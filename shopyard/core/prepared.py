@@ -159,17 +159,16 @@ class PreparedReads:
         return read
 
     def objects(self, ids, *values) -> list:
-        ids = list(ids)
-        if not ids:
-            return []
-        if len(ids) > self.most:
-            return list(self.build(ids, *values))
-        return self._read(len(ids)).objects(*ids, *values)
+        return self._each(ids, values, lambda read, args: read.objects(*args), list)
 
     def rows(self, ids, *values) -> list:
+        return self._each(ids, values, lambda read, args: read.rows(*args), lambda qs: [tuple(row) for row in qs])
+
+    def _each(self, ids, values, kept, unkept) -> list:
+        """Nothing for no ids, the queryset itself (`unkept`) past `most`, else the kept read (`kept`)."""
         ids = list(ids)
         if not ids:
             return []
         if len(ids) > self.most:
-            return [tuple(row) for row in self.build(ids, *values)]
-        return self._read(len(ids)).rows(*ids, *values)
+            return unkept(self.build(ids, *values))
+        return kept(self._read(len(ids)), (*ids, *values))
