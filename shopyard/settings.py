@@ -239,7 +239,9 @@ SESSION_TOUCH_SECONDS = int(env("SHOPYARD_SESSION_TOUCH_SECONDS", "300"))
 
 # --- celery ---------------------------------------------------------------
 BROKER_URL = env("BROKER_URL", "")
-CELERY_BROKER_URL = BROKER_URL or "memory://"
+# without a broker tasks run eagerly; Celery still takes a producer from its pool, whose
+# in-memory connection logged "No hostname was supplied" in every process without a host
+CELERY_BROKER_URL = BROKER_URL or "memory://localhost/"
 CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", REDIS_URL or None)
 CELERY_TASK_ALWAYS_EAGER = not BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True

@@ -294,6 +294,19 @@ def test_the_demo_logs_readable_text_and_no_request_lines():
     assert "demo warning" in lines[0] and not lines[0].startswith("{")
 
 
+def test_a_task_queued_without_a_broker_logs_no_warning():
+    # without BROKER_URL tasks run eagerly, but Celery still opens its in-memory connection:
+    # one without a host printed kombu's "No hostname was supplied" at every demo's start
+    result = run_python("""
+        from shopyard.core.tasks import dispatch_events
+        dispatch_events.delay([])
+        print("queued")
+    """, SHOPYARD_DEMO="1")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.strip() == "queued"
+    assert [x for x in result.stderr.splitlines() if x.strip()] == [], result.stderr
+
+
 # --- metrics ------------------------------------------------------------------
 
 def _metric(text: str, name: str) -> float:
