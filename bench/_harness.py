@@ -42,15 +42,18 @@ def environment(db: str):
     if db == "postgres":
         # BENCH_DB_PREFIX: on a shared server, a name within the runner's own databases
         dbname = f"{os.environ.get('BENCH_DB_PREFIX', 'shopyard_bench')}_{uuid.uuid4().hex[:8]}"
-        subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", dbname], check=True)
-        env["DATABASE_URL"] = f"postgresql://postgres@127.0.0.1:5432/{dbname}"
+        # BENCH_PG_PORT: another server on this machine, e.g. one started with pg_stat_statements
+        port = os.environ.get("BENCH_PG_PORT", "5432")
+        subprocess.run(["createdb", "-h", "127.0.0.1", "-p", port, "-U", "postgres", dbname], check=True)
+        env["DATABASE_URL"] = f"postgresql://postgres@127.0.0.1:{port}/{dbname}"
     else:
         env.pop("DATABASE_URL", None)
     try:
         yield env
     finally:
         if dbname:
-            subprocess.run(["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", "--force", dbname], check=False)
+            subprocess.run(["dropdb", "-h", "127.0.0.1", "-p", port, "-U", "postgres", "--if-exists", "--force", dbname],
+                           check=False)
         shutil.rmtree(home, ignore_errors=True)
 
 
