@@ -291,12 +291,29 @@ def _notifications(operator):
                                   duration_ms=12)
 
 
+def _failed_delivery():
+    """The demo's events all go through at once, and only a failure writes delivery rows
+    (core.events): fail one, so the deliveries' admin pages have something to open."""
+    from shopyard.core import events
+
+    def fails(payload):
+        raise RuntimeError("the subscriber is down")
+
+    key = events.subscribe("admin.checked", fails, key="test.admin_fails")
+    try:
+        event = events.emit("admin.checked", n=1)
+        assert events.dispatch(event.pk) == 0
+    finally:
+        events.unsubscribe("admin.checked", key)
+
+
 @pytest.mark.django_db
 def test_every_admin_changelist_and_change_page_opens(loaded_admin, admin_demo):
     client = loaded_admin
     _late_capture()
     _statement(admin_demo)
     _notifications(admin_demo)
+    _failed_delivery()
     assert client.get("/admin/").status_code == 200
     for model, model_admin in _registered_admins():
         prefix = f"admin:{model._meta.app_label}_{model._meta.model_name}"

@@ -13,7 +13,7 @@ from shopyard.analytics.models import BehaviourEvent
 from shopyard.analytics.services import write_events
 from shopyard.core import events
 from shopyard.core.durability import relaxed_statement
-from shopyard.core.models import OutboxDelivery
+from shopyard.core.models import OutboxDelivery, OutboxEvent
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -46,7 +46,8 @@ def test_an_events_deliveries_commit_without_waiting_only_in_their_own_transacti
     events.dispatch(event.pk)
     assert seen == ["off"]
     assert _setting() == "on"  # the connection's next transaction waits for the disk again
-    assert OutboxDelivery.objects.get(event=event).status == OutboxDelivery.Status.DELIVERED
+    event.refresh_from_db()
+    assert event.status == OutboxEvent.Status.DELIVERED
 
     with transaction.atomic():  # a caller's transaction (an order's): its commit stays durable
         event = events.emit("test.durability", n=2)

@@ -87,13 +87,13 @@ def test_failures_back_off_exponentially_then_park_as_dead_letters(subscribe_for
 
     subscribe_for_test("thing.happened", fail, key="test.failing")
     event = events.emit("thing.happened", n=1)
-    delivery = OutboxDelivery.objects.get(event=event)
+    assert not OutboxDelivery.objects.exists()  # a new event is its one row
     t = timezone.now()
     waits = []
     # when the sweep runs each time the delivery is due (and once early, which does nothing)
     for _ in range(4):
         assert events.dispatch_pending(now=t) == 0
-        delivery.refresh_from_db()
+        delivery = OutboxDelivery.objects.get(event=event)  # written by the first failure
         if delivery.status == "pending":
             waits.append((delivery.next_attempt_at - t).total_seconds())
             assert events.dispatch_pending(now=delivery.next_attempt_at - timedelta(seconds=1)) == 0
@@ -132,18 +132,25 @@ def test_an_event_nobody_listens_to_is_recorded_as_such(db):
     assert event.status == "no_subscribers"
 
 
-def test_events_left_without_deliveries_get_them_from_the_sweep(subscribe_for_test, db):
-    # given an event row written before per-subscriber deliveries existed
+@pytest.mark.parametrize("status", ["new", "pending"])
+def test_events_left_without_deliveries_get_them_from_the_sweep(subscribe_for_test, db, status):
+    # given event rows a crashed process left new, or written pending before new events went without delivery
+    # rows, one of them of a name nobody listens to any more
     heard = []
     subscribe_for_test("thing.happened", lambda p: heard.append(p["n"]), key="test.recorder")
-    legacy = OutboxEvent.objects.create(name="thing.happened", payload={"n": 7})
-    orphan = OutboxEvent.objects.create(name="nobody.listens", payload={})
-    # when the sweep runs, then it is delivered to today's subscribers
+    legacy = OutboxEvent.objects.create(name="thing.happened", payload={"n": 7}, status=status)
+    orphan = OutboxEvent.objects.create(name="nobody.listens", payload={}, status=status)
+    # when the sweep runs, then it is delivered to today's subscribers, with no delivery row written
     assert events.dispatch_pending() == 1
     assert heard == [7]
     legacy.refresh_from_db()
     orphan.refresh_from_db()
     assert (legacy.status, orphan.status) == ("delivered", "no_subscribers")
+    assert legacy.dispatched_at is not None
+    assert not OutboxDelivery.objects.exists()
+    # and the next sweep delivers nothing again
+    assert events.dispatch_pending() == 0
+    assert heard == [7]
 
 
 def test_an_operator_retries_dead_letters_from_the_admin(subscribe_for_test, settings, client):
@@ -183,6 +190,12 @@ def test_an_operator_retries_dead_letters_from_the_admin(subscribe_for_test, set
     assert heard == [5]
     event.refresh_from_db()
     assert event.status == "delivered"
+    # and an event delivered at once (no delivery row) names its subscribers on its admin page
+    other = events.emit("thing.happened", n=6)
+    assert events.dispatch(other.pk) == 1 and not other.deliveries.exists()
+    page = client.get(reverse("admin:core_outboxevent_change", args=[other.pk]))
+    assert page.status_code == 200
+    assert "test.flaky" in page.content.decode()
 
 
 def test_subscribers_have_stable_names(subscribe_for_test, db):
@@ -194,6 +207,31 @@ def test_subscribers_have_stable_names(subscribe_for_test, db):
     assert events.subscribers("thing.happened") == [key]
     # and the storefront's page cache listens under its declared name
     assert "storefront.page_cache" in events.subscribers("product.updated")
+
+
+def _at_once(calls) -> list:
+    """Run each call in a thread of its own, all released at the same moment (each thread on
+    its own connection); returns [("ok", what it returned), ...] once all succeeded."""
+    barrier = threading.Barrier(len(calls))
+    outcomes = [None] * len(calls)
+
+    def work(i):
+        try:
+            barrier.wait(timeout=60)
+            outcomes[i] = ("ok", calls[i]())
+        except Exception as exc:  # anything else is a bug: keep it for the assert message
+            outcomes[i] = ("error", repr(exc))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(len(calls))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not any(t.is_alive() for t in threads)
+    assert Counter(o[0] for o in outcomes) == {"ok": len(calls)}, outcomes
+    return outcomes
 
 
 @pytest.mark.django_db(transaction=True)
@@ -210,30 +248,46 @@ def test_concurrent_sweeps_deliver_each_delivery_exactly_once(subscribe_for_test
     for n in range(12):
         events.emit("thing.happened", n=n)
     # when 6 workers sweep at the same moment
-    barrier = threading.Barrier(6)
-    outcomes = [None] * 6
-
-    def sweep(i):
-        try:
-            barrier.wait(timeout=60)
-            outcomes[i] = ("ok", events.dispatch_pending())
-        except Exception as exc:  # anything else is a bug: keep it for the assert message
-            outcomes[i] = ("error", repr(exc))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=sweep, args=(i,)) for i in range(6)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    assert not any(t.is_alive() for t in threads)
+    outcomes = _at_once([events.dispatch_pending] * 6)
     # then every event was handled exactly once, and the counts add up
-    assert Counter(o[0] for o in outcomes) == {"ok": 6}, outcomes
     assert sum(o[1] for o in outcomes) == 12
     assert sorted(IdempotencyRecord.objects.values_list("key", flat=True), key=int) == [str(n) for n in range(12)]
-    assert set(OutboxDelivery.objects.values_list("status", "attempts")) == {("delivered", 1)}
     assert set(OutboxEvent.objects.values_list("status", flat=True)) == {"delivered"}
+    assert not OutboxDelivery.objects.exists()  # all delivered at the first attempt: no row needed
+
+
+@pytest.mark.django_db(transaction=True)
+def test_racing_dispatches_of_new_events_with_a_failing_subscriber_commit_each_effect_once(subscribe_for_test,
+                                                                                             monkeypatch, settings):
+    # given 12 new events whose second subscriber fails for the even ones, left to the workers (no broker)
+    settings.EVENT_RETRY_BASE_SECONDS = 3600
+    monkeypatch.setattr(tasks.dispatch_event, "delay", _broker_down)
+    committed = []
+
+    def writer(payload):  # an effect that happens once its delivery's transaction commits
+        connection.on_commit(lambda: committed.append(("writer", payload["n"])))
+
+    def flaky(payload):
+        if payload["n"] % 2 == 0:
+            raise Boom(f"cannot handle {payload['n']}")
+        connection.on_commit(lambda: committed.append(("flaky", payload["n"])))
+
+    subscribe_for_test("thing.happened", writer, key="test.a_writer")
+    subscribe_for_test("thing.happened", flaky, key="test.b_flaky")
+    ids = [events.emit("thing.happened", n=n).pk for n in range(12)]
+    # when six workers deliver them at the same moment: three as one batch each, three as the sweep
+    outcomes = _at_once([lambda: events.dispatch_many(ids), events.dispatch_pending] * 3)
+    # then each effect was committed exactly once, and the successes add up to what the workers report
+    assert Counter(committed) == Counter([("writer", n) for n in range(12)] + [("flaky", n) for n in range(1, 12, 2)])
+    assert sum(o[1] for o in outcomes) == len(committed)
+    # and only the events with a failure have delivery rows: the writer's delivered (not to be run again),
+    # the failing one's waiting for its retry after one attempt
+    by_n = {e.pk: e.payload["n"] for e in OutboxEvent.objects.filter(pk__in=ids)}
+    rows = sorted((by_n[d.event_id], d.subscriber, d.status, d.attempts) for d in OutboxDelivery.objects.all())
+    assert rows == sorted([(n, "test.a_writer", "delivered", 1) for n in range(0, 12, 2)]
+                          + [(n, "test.b_flaky", "pending", 1) for n in range(0, 12, 2)])
+    assert {by_n[pk]: status for pk, status in OutboxEvent.objects.values_list("pk", "status")} == {
+        n: "pending" if n % 2 == 0 else "delivered" for n in range(12)}
 
 
 def test_an_event_delivered_after_commit_keeps_each_subscribers_outcome_apart(subscribe_for_test, shopper, settings):
@@ -323,17 +377,19 @@ def test_a_dispatch_sums_the_deliveries_up_on_the_event(subscribe_for_test, shop
     now = timezone.now()
     # when the event is delivered after commit
     assert events.dispatch(event.pk, now=now) == (2 if second == "succeeds" else 1)
-    # then each delivery has its outcome, and the event says what they sum up to
-    statuses = dict(OutboxDelivery.objects.values_list("subscriber", "status"))
+    # then the event says what its deliveries sum up to; when one failed, each has its row and outcome
+    # (the one that worked counts one attempt: it is not tried again), and when none did, no row is written
+    assert heard == ["a", "b"] if second == "succeeds" else ["a"]
+    rows = sorted(OutboxDelivery.objects.values_list("subscriber", "status", "attempts"))
     event.refresh_from_db()
-    expected = {"succeeds": ("delivered", "delivered", now), "fails": ("pending", "pending", None),
-                "fails for the last time": ("dead", "dead", now)}[second]
-    assert (statuses["test.b_maybe"], event.status, event.dispatched_at) == expected
-    assert statuses["test.a_works"] == "delivered"
-    assert OutboxDelivery.objects.get(subscriber="test.a_works").attempts == 1
+    expected = {"succeeds": ([], "delivered", now),
+                "fails": ([("test.a_works", "delivered", 1), ("test.b_maybe", "pending", 1)], "pending", None),
+                "fails for the last time": ([("test.a_works", "delivered", 1), ("test.b_maybe", "dead", 1)], "dead",
+                                            now)}[second]
+    assert (rows, event.status, event.dispatched_at) == expected
 
 
-def test_a_batch_of_events_is_written_with_one_delivery_per_subscriber_of_each(subscribe_for_test, django_capture_on_commit_callbacks):
+def test_a_batch_of_events_is_written_new_without_delivery_rows(subscribe_for_test, django_capture_on_commit_callbacks):
     from django.db import transaction
 
     # given two subscribers of one name, one of another, and a name nobody listens to
@@ -348,17 +404,21 @@ def test_a_batch_of_events_is_written_with_one_delivery_per_subscriber_of_each(s
     # then each instance holds its own row's id, and its row its name, payload and status
     assert [(e.name, e.payload["n"], e.status) for e in OutboxEvent.objects.filter(
         pk__in=[e.pk for e in [*written, alone]]).order_by("payload__n")] == [
-        ("thing.a", 1, "pending"), ("thing.b", 2, "pending"), ("thing.none", 3, "no_subscribers"),
-        ("thing.a", 4, "pending"), ("thing.b", 5, "pending")]
+        ("thing.a", 1, "new"), ("thing.b", 2, "new"), ("thing.none", 3, "no_subscribers"),
+        ("thing.a", 4, "new"), ("thing.b", 5, "new")]
     assert [OutboxEvent.objects.get(pk=e.pk).payload["n"] for e in [*written, alone]] == [1, 2, 3, 4, 5]
     assert all(not e._state.adding for e in [*written, alone])
-    # and each event has one pending delivery per subscriber of its name, due now, never tried
-    assert sorted(OutboxDelivery.objects.values_list("event__payload__n", "subscriber", "status", "attempts")) == [
-        (1, "test.first", "pending", 0), (1, "test.second", "pending", 0), (2, "test.only", "pending", 0),
-        (4, "test.first", "pending", 0), (4, "test.second", "pending", 0), (5, "test.only", "pending", 0)]
-    assert not OutboxDelivery.objects.filter(next_attempt_at__isnull=True).exists()
+    # and no delivery row is written: a new event is due to every subscriber of its name
+    assert not OutboxDelivery.objects.exists()
     # and the events with subscribers are handed over for delivery after commit, the silent one not
     assert len(scheduled) == 4
+    # and delivered, each reaches each subscriber of its name
+    heard = []
+    for name, key in (("thing.a", "test.first"), ("thing.a", "test.second"), ("thing.b", "test.only")):
+        subscribe_for_test(name, lambda payload, key=key: heard.append((payload["n"], key)), key=key)
+    assert events.dispatch_many([e.pk for e in [*written, alone]]) == 6
+    assert sorted(heard) == [(1, "test.first"), (1, "test.second"), (2, "test.only"), (4, "test.first"),
+                             (4, "test.second"), (5, "test.only")]
 
 
 def test_a_failing_subscriber_leaves_the_others_effects_done_once(subscribe_for_test, shopper,
@@ -404,7 +464,7 @@ def test_a_dispatch_skips_an_event_another_worker_is_delivering_without_waiting_
     event = events.emit("thing.happened", n=1)
     # when this worker dispatches the event meanwhile
     waited, outcome = run_while_another_worker_holds(event.pk, lambda: events.dispatch(event.pk))
-    # then it delivered nothing and returned at once, leaving the event and its deliveries as they were
+    # then it delivered nothing and returned at once, leaving the event as it was
     assert (waited, outcome, heard) == (False, [0], [])
-    assert set(OutboxDelivery.objects.values_list("status", "attempts")) == {("pending", 0)}
-    assert OutboxEvent.objects.get(pk=event.pk).status == "pending"
+    assert not OutboxDelivery.objects.exists()
+    assert OutboxEvent.objects.get(pk=event.pk).status == "new"

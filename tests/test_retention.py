@@ -27,8 +27,11 @@ def _aged(event_ids, days):
 
 @pytest.fixture
 def one_subscriber(subscribe_for_test):
+    failed_once = set()
+
     def handle(payload):
-        if payload.get("fail"):
+        if payload.get("fail") or (payload.get("fail_once") and payload["n"] not in failed_once):
+            failed_once.add(payload["n"])
             raise RuntimeError("cannot")
 
     subscribe_for_test("thing.kept", handle, key="test.retention")
@@ -40,24 +43,29 @@ def _emit(**payload):
 
 def test_settled_events_older_than_the_keep_days_go_with_their_deliveries_and_the_rest_stay(one_subscriber, settings):
     settings.EVENT_KEEP_DAYS = 30
-    settings.EVENT_MAX_ATTEMPTS = 1  # the failing one is a dead letter at once
-    old_delivered, young_delivered, old_dead, old_pending = (_emit(n=1), _emit(n=2), _emit(n=3, fail=True), _emit(n=4))
+    settings.EVENT_MAX_ATTEMPTS = 2  # the failing one is a dead letter at its second attempt
+    old_delivered, young_delivered, old_dead, old_new = (_emit(n=1), _emit(n=2), _emit(n=3, fail=True), _emit(n=4))
+    old_retried, young_retried = _emit(n=6, fail_once=True), _emit(n=7, fail_once=True)
     old_unheard = events.emit("nobody.listens", n=5).pk
     now = timezone.now()
-    for pk in (old_delivered, young_delivered, old_dead):
-        delivery = OutboxDelivery.objects.get(event_id=pk)
-        events.deliver(delivery.pk, now=now)
+    for pk in (old_delivered, young_delivered, old_dead, old_retried, young_retried):
+        events.dispatch(pk, now=now)
+    for delivery in OutboxDelivery.objects.filter(status="pending"):  # their retries (delivery rows since they failed)
+        events.deliver(delivery.pk, now=delivery.next_attempt_at)
     statuses = dict(OutboxEvent.objects.values_list("pk", "status"))
-    assert [statuses[pk] for pk in (old_delivered, young_delivered, old_dead, old_pending, old_unheard)] == [
-        "delivered", "delivered", "dead", "pending", "no_subscribers"]
-    _aged([old_delivered, old_dead, old_pending, old_unheard], days=31)
-    _aged([young_delivered], days=29)
+    assert [statuses[pk] for pk in (old_delivered, young_delivered, old_dead, old_new, old_retried, young_retried,
+                                    old_unheard)] == [
+        "delivered", "delivered", "dead", "new", "delivered", "delivered", "no_subscribers"]
+    _aged([old_delivered, old_dead, old_new, old_retried, old_unheard], days=31)
+    _aged([young_delivered, young_retried], days=29)
 
-    assert retention.purge_settled_events() == 2
+    assert retention.purge_settled_events() == 3
 
-    assert set(OutboxEvent.objects.values_list("pk", flat=True)) == {young_delivered, old_dead, old_pending}
+    assert set(OutboxEvent.objects.values_list("pk", flat=True)) == {young_delivered, old_dead, old_new,
+                                                                      young_retried}
+    # the purged events' delivery rows went with them
     assert set(OutboxDelivery.objects.values_list("event_id", "status")) == {
-        (young_delivered, "delivered"), (old_dead, "dead"), (old_pending, "pending")}
+        (old_dead, "dead"), (young_retried, "delivered")}
     assert retention.purge_settled_events() == 0
 
 
@@ -77,7 +85,7 @@ def test_an_event_put_back_in_line_between_the_purges_read_and_its_delete_is_kep
     """The DELETE itself re-checks the status: an event reopened (an operator's retry)
     after the purge read its id stays."""
     pk = _emit(n=1)
-    events.deliver(OutboxDelivery.objects.get(event_id=pk).pk)
+    events.dispatch(pk)
     _aged([pk], days=400)
     delete = QuerySet.delete
 
@@ -88,7 +96,6 @@ def test_an_event_put_back_in_line_between_the_purges_read_and_its_delete_is_kep
     monkeypatch.setattr(QuerySet, "delete", reopened_first)
     assert retention.purge_settled_events() == 0
     assert OutboxEvent.objects.filter(pk=pk, status="pending").exists()
-    assert OutboxDelivery.objects.filter(event_id=pk).exists()
 
 
 def test_an_idempotency_key_replays_for_the_keep_days_and_is_a_new_request_after(settings):

@@ -130,7 +130,14 @@ class OutboxEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ("status", "name")
     search_fields = ("name",)
     date_hierarchy = "created_at"
+    readonly_fields = ("subscribed",)
     inlines = [OutboxDeliveryInline]
+
+    @admin.display(description=_("subscribers"))
+    def subscribed(self, obj):
+        """Who the event goes to: an event delivered to all of them at once has no delivery rows
+        below (they are written when one fails), so the page names them."""
+        return ", ".join(events.subscribers(obj.name)) or "—"
 
 
 @admin.action(description=_("Retry the selected deliveries now"))

@@ -1,16 +1,21 @@
 """Domain events through an outbox, delivered per subscriber.
 
-`emit` writes the event and one `OutboxDelivery` per subscriber inside the
-caller's transaction; after commit a Celery task delivers them, and the
-periodic sweep `dispatch_pending` delivers whatever is due later (retries, or
-rows a crashed process or a down broker left behind). In the embedded setup
-(no broker: tasks run eagerly) an event committed while serving a request is
-delivered once the response has been sent, not before it (`after_response`).
+`emit` writes the event (status `new`) inside the caller's transaction; after
+commit a Celery task delivers it to every subscriber, and the periodic sweep
+`dispatch_pending` delivers whatever is due later (new events a crashed process
+or a down broker left behind, and retries). A new event is one row and nothing
+else: the dispatch that delivers it to every subscriber marks it delivered.
+Only when a subscriber fails does the dispatch write the event's
+`OutboxDelivery` rows, one per subscriber, delivered or not, which keep each
+one's attempts and errors from then on. In the embedded setup (no broker: tasks
+run eagerly) an event committed while serving a request is delivered once the
+response has been sent, not before it (`after_response`).
 
 Guarantees (see docs/architecture.md, "Events"):
 - at least once per subscriber, and exactly once for the database writes a
   handler makes: the handler runs inside the transaction that marks its
-  delivery done, under a lock on the delivery row, in a savepoint;
+  delivery done (the event, for a new one), under a lock on the event's row, in
+  a savepoint;
 - one failing subscriber never blocks another subscriber or a later event: its
   failure is stored on its own delivery (attempts, last error, next attempt
   with exponential backoff) and it becomes a dead letter after
@@ -120,9 +125,9 @@ _BATCH: contextvars.ContextVar[list | None] = contextvars.ContextVar("shopyard_o
 
 @contextmanager
 def batched():
-    """Write the events emitted inside the block when it ends, in one INSERT (and
-    their deliveries in one more), instead of one or two statements per event: a
-    checkout's `order.placed` and `checkout.placed` cost two round trips, not three.
+    """Write the events emitted inside the block when it ends, in one INSERT, instead
+    of one statement per event: a checkout's `order.placed` and `checkout.placed` cost
+    one round trip, not two.
 
     Use it inside the transaction that writes what the events describe, around
     code that does not read an emitted event back (`emit` returns it unsaved
@@ -140,85 +145,27 @@ def batched():
     _write(pending)
 
 
-def _write(pending) -> None:
-    if not pending:
+def _write(events) -> None:
+    """The events in one INSERT (core.bulk_sql: SQL written once), each new one's
+    dispatch scheduled for after the commit."""
+    if not events:
         return
-    now = timezone.now()
-    connection = connections[router.db_for_write(OutboxEvent)]
-    if connection.vendor == "postgresql":
-        _write_with_deliveries(connection, [event for event, _keys in pending], now)
-    else:
-        # SQL written once (core.bulk_sql): bulk_create built these two for 1.3 ms of CPU per order
-        create_rows(OutboxEvent, [event for event, _keys in pending])
-        create_rows(OutboxDelivery, [OutboxDelivery(event=event, subscriber=key, next_attempt_at=now)
-                                     for event, keys in pending for key in keys], ignore_conflicts=True)
-    for event, keys in pending:
-        if keys:
+    create_rows(OutboxEvent, events)
+    for event in events:
+        if event.status == OutboxEvent.Status.NEW:
             _schedule_after_commit(event)
 
 
-def _write_with_deliveries(connection, events, now) -> None:
-    """The batch's events and their deliveries in one statement (PostgreSQL): the events'
-    INSERT is a data-modifying WITH, and each event gets one delivery per key subscribed
-    to its name now, as `_fan_out` gives them, joined by name (`subscribers(name)` is
-    all a delivery depends on). Sets the events' ids; the deliveries' are not read."""
-    names = sorted({event.name for event in events})
-    fanout = [(name, key) for name in names for key in subscribers(name)]
-    fields = _event_fields()
-    params = [f.get_db_prep_save(f.pre_save(event, True), connection) for event in events for f in fields]
-    template = OutboxDelivery(next_attempt_at=now)  # what every new delivery holds but its event and key
-    params += [f.get_db_prep_save(f.pre_save(template, True), connection) for f in _delivery_fields()]
-    params += [[name for name, _key in fanout], [key for _name, key in fanout]]
-    with connection.cursor() as cursor:
-        cursor.execute(_write_sql(connection.alias, len(events)), params)
-        rows = cursor.fetchall()
-    if [name for _pk, name in rows] != [event.name for event in events]:
-        raise RuntimeError(f"OutboxEvent: {len(events)} rows sent, {len(rows)} back in another order")
-    for event, (pk, _name) in zip(events, rows, strict=True):
-        event.pk = pk
-        event._state.adding = False
-        event._state.db = connection.alias
-
-
-@functools.cache
-def _event_fields() -> list:
-    return [f for f in OutboxEvent._meta.concrete_fields if not f.primary_key]
-
-
-@functools.cache
-def _delivery_fields() -> list:
-    return [f for f in OutboxDelivery._meta.concrete_fields if not f.primary_key and f.name not in ("event", "subscriber")]
-
-
-@functools.lru_cache(maxsize=16)
-def _write_sql(alias, count) -> str:
-    """`_write_with_deliveries`' statement for `count` events, written once."""
-    q = connections[alias].ops.quote_name
-    event, delivery = q(OutboxEvent._meta.db_table), q(OutboxDelivery._meta.db_table)
-    row = "({})".format(", ".join(["%s"] * len(_event_fields())))
-    columns = [f.column for f in _delivery_fields()]
-    # ids of one INSERT are drawn in the order of its VALUES rows: read back in that order
-    return (f"WITH new_events AS (INSERT INTO {event} ({', '.join(q(f.column) for f in _event_fields())}) "
-            f"VALUES {', '.join([row] * count)} RETURNING {q('id')}, {q('name')}), "
-            f"new_deliveries AS (INSERT INTO {delivery} ({q('event_id')}, {q('subscriber')}, "
-            f"{', '.join(q(c) for c in columns)}) "
-            f"SELECT e.{q('id')}, s.subscriber, {', '.join(['%s'] * len(columns))} "
-            f"FROM new_events e JOIN unnest(%s::text[], %s::text[]) AS s(name, subscriber) ON s.name = e.{q('name')} "
-            f"ON CONFLICT DO NOTHING) "
-            f"SELECT {q('id')}, {q('name')} FROM new_events ORDER BY {q('id')}")
-
-
 def emit(name: str, **payload) -> OutboxEvent:
-    keys = subscribers(name)
+    """Write the event `name` in the caller's transaction (inside `batched()`, when the
+    block ends); its subscribers are those subscribed when it is first dispatched."""
+    event = OutboxEvent(name=name, payload=payload,
+                        status=OutboxEvent.Status.NEW if subscribers(name) else OutboxEvent.Status.NO_SUBSCRIBERS)
     batch = _BATCH.get()
     if batch is not None:
-        status = OutboxEvent.Status.PENDING if keys else OutboxEvent.Status.NO_SUBSCRIBERS
-        event = OutboxEvent(name=name, payload=payload, status=status)
-        batch.append((event, keys))
+        batch.append(event)
         return event
-    event = OutboxEvent(name=name, payload=payload,
-                        status=OutboxEvent.Status.PENDING if keys else OutboxEvent.Status.NO_SUBSCRIBERS)
-    _write([(event, keys)])  # a batch of one: on PostgreSQL the event and its deliveries are one statement
+    _write([event])
     return event
 
 
@@ -349,14 +296,6 @@ def keep_health_checks() -> None:
             conn.health_check_done = True
 
 
-def _fan_out(event, keys, now=None):
-    now = now or timezone.now()
-    OutboxDelivery.objects.bulk_create(
-        [OutboxDelivery(event=event, subscriber=key, next_attempt_at=now) for key in keys],
-        ignore_conflicts=True,
-    )
-
-
 def _due(now):
     """Due deliveries, locked; one another worker holds (or whose event it holds) is skipped."""
     return (
@@ -370,19 +309,65 @@ def _due_of_events(event_ids, now):
     return _due(now).filter(event_id__in=event_ids).order_by("event_id", "id")
 
 
-# events' due deliveries, locked: read after every commit that emitted one (`dispatch`) and for
+def _open_events(event_ids):
+    """The events still to deliver (new, or waiting for a retry), locked; one another worker
+    holds is skipped. The lock is what every delivery of an event runs under: `deliver` takes
+    it with its delivery row, and a status a concurrent dispatch committed is read after the
+    lock is granted (PostgreSQL reads the locked row's newest version), so a new event whose
+    delivery rows were just written is never taken for new again."""
+    return (OutboxEvent.objects.select_for_update(skip_locked=True)
+            .filter(pk__in=event_ids, status__in=[OutboxEvent.Status.NEW, OutboxEvent.Status.PENDING])
+            .order_by("id"))
+
+
+# the events to deliver, locked: read after every commit that emitted one (`dispatch`) and for
 # every batch of held ones (`dispatch_many`), compiled once per count of events; the second
-# makes the relaxed commit's setting too (durability.relaxed_atomic's `carried`)
+# also makes the relaxed commit's setting (durability.relaxed_atomic's `carried`). Then the due
+# delivery rows of those that have them (a retry's), in a second read.
+_OPEN_EVENTS = PreparedReads(OutboxEvent, _open_events)
+_OPEN_EVENTS_RELAXED = PreparedReads(
+    OutboxEvent, lambda event_ids: _open_events(event_ids).annotate(relaxed=RawSQL(RELAX, ())))
 _DUE_OF_EVENTS = PreparedReads(OutboxDelivery, _due_of_events, kinds=("moment",))
-_DUE_OF_EVENTS_RELAXED = PreparedReads(
-    OutboxDelivery, lambda event_ids, now: _due_of_events(event_ids, now).annotate(relaxed=RawSQL(RELAX, ())),
-    kinds=("moment",))
 
 
-def _due_of(event_ids, now, relax) -> list:
-    """The due deliveries of the events, locked; with `relax`, the read also makes the
-    relaxed commit's setting (durability.relaxed_atomic)."""
-    return (_DUE_OF_EVENTS_RELAXED if relax else _DUE_OF_EVENTS).objects(sorted(set(event_ids)), now)
+def _work_of(event_ids, now, relax):
+    """What a dispatch of the events attempts, under their locks: for a new event one unsaved
+    delivery per key subscribed to its name now (`_keep` writes them only when one fails),
+    for one waiting for a retry its due delivery rows, locked. A new event nobody subscribes
+    to any more is kept as `no_subscribers`. Returns (the deliveries, in event order, the ids
+    of the events they belong to, to settle)."""
+    events = (_OPEN_EVENTS_RELAXED if relax else _OPEN_EVENTS).objects(sorted(set(event_ids)))
+    retried = [event.pk for event in events if event.status == OutboxEvent.Status.PENDING]
+    rows: dict[int, list] = {}
+    for delivery in _DUE_OF_EVENTS.objects(retried, now) if retried else ():
+        rows.setdefault(delivery.event_id, []).append(delivery)
+    work, nobody = [], []
+    for event in events:
+        if event.status == OutboxEvent.Status.NEW:
+            keys = subscribers(event.name)
+            work += [OutboxDelivery(event=event, subscriber=key, next_attempt_at=now) for key in keys]
+            if not keys:
+                nobody.append(event.pk)
+        else:
+            work += rows.get(event.pk, [])
+    if nobody:
+        OutboxEvent.objects.filter(pk__in=nobody).update(status=OutboxEvent.Status.NO_SUBSCRIBERS)
+    return work, sorted({d.event_id for d in work})
+
+
+def _keep(work) -> list:
+    """Write down what the attempts of a dispatch that isolated its handlers came to: the
+    failed delivery rows saved and, for a new event one of whose subscribers failed, every
+    one of its deliveries as a row (the delivered ones too, so that only the failed ones are
+    tried again); a new event whose subscribers all succeeded needs no row. Returns the ids
+    of the rows that were there and are delivered now, for `_mark_and_settle`."""
+    rows = [d for d in work if d.pk is not None]
+    failed_new = {d.event_id for d in work if d.pk is None and d.status != OutboxDelivery.Status.DELIVERED}
+    if failed_new:
+        create_rows(OutboxDelivery, [d for d in work if d.pk is None and d.event_id in failed_new])
+    for failed in (d for d in rows if d.status != OutboxDelivery.Status.DELIVERED):
+        failed.save(update_fields=["attempts", "last_error", "status", "next_attempt_at", "updated_at"])
+    return [d.pk for d in rows if d.status == OutboxDelivery.Status.DELIVERED]
 
 
 def deliver(delivery_id: int, now=None) -> bool:
@@ -562,15 +547,13 @@ def dispatch(event_id: int, now=None) -> int:
 def _dispatch(event_id, now, *, isolated, failed=None) -> int:
     alias = router.db_for_write(OutboxDelivery)
     with relaxed_atomic(alias, carried=True) as relax:
-        # the setting made by the read of the deliveries: without one there is nothing to write
-        batch = _due_of([event_id], now, relax)
-        if not batch:
+        # the setting made by the read of the events: without one there is nothing to write
+        work, settled = _work_of([event_id], now, relax)
+        if not work:
             return 0
-        delivered = [d for d in batch if _attempt(d, now, isolated, failed)]
-        for failed in (d for d in batch if d.status != OutboxDelivery.Status.DELIVERED):
-            failed.save(update_fields=["attempts", "last_error", "status", "next_attempt_at", "updated_at"])
-        _mark_and_settle(alias, [d.pk for d in delivered], [event_id], now)
-    return len(delivered)
+        delivered = sum(1 for d in work if _attempt(d, now, isolated, failed))
+        _mark_and_settle(alias, _keep(work), settled, now)
+    return delivered
 
 
 def _mark_and_settle(alias, delivered_ids, event_ids, now) -> None:
@@ -615,7 +598,7 @@ def dispatch_many(event_ids, now=None, request_ids=None) -> int:
 def _dispatch_together(event_ids, now, of_request) -> int:
     alias = router.db_for_write(OutboxDelivery)
     with relaxed_atomic(alias, carried=True) as relax:
-        batch = _due_of(event_ids, now, relax)
+        batch, settled = _work_of(event_ids, now, relax)
         if not batch:
             return 0
         singles = _attempt_each_many(batch, now)
@@ -623,7 +606,7 @@ def _dispatch_together(event_ids, now, of_request) -> int:
             with _for_request(of_request.get(event_id)):
                 for delivery in deliveries:
                     _attempt(delivery, now, isolated=False)  # a failure raises _Isolate: all rolled back
-        _mark_and_settle(alias, [d.pk for d in batch], sorted({d.event_id for d in batch}), now)
+        _mark_and_settle(alias, [d.pk for d in batch if d.pk is not None], settled, now)
     return len(batch)
 
 
@@ -692,25 +675,25 @@ def _mark_delivered_and_settle_sql(alias, count, events) -> str:
 
 
 def dispatch_pending(limit: int = 500, now=None) -> int:
-    """The sweep: deliver up to `limit` due deliveries, oldest due first;
-    returns how many succeeded. Events written before deliveries existed get
-    theirs from today's subscribers first."""
+    """The sweep: deliver up to `limit` new events (oldest first; ones a crashed process or
+    a down broker left), then up to `limit` due deliveries (retries, oldest due first);
+    returns how many deliveries succeeded. Each new event is delivered in its own
+    transaction with each handler in its savepoint, as a retry is: the sweep is where
+    failures are, and a handler that succeeded is not run again for another's failure.
+    An event left pending without a delivery row (written before new events went without
+    them) is new again."""
     now = now or timezone.now()
-    legacy = OutboxEvent.objects.filter(status=OutboxEvent.Status.PENDING, deliveries__isnull=True).order_by("id")[:limit]
-    for event in legacy:
-        keys = subscribers(event.name)
-        if keys:
-            _fan_out(event, keys, now=now)
-        else:
-            OutboxEvent.objects.filter(pk=event.pk, status=OutboxEvent.Status.PENDING).update(
-                status=OutboxEvent.Status.NO_SUBSCRIBERS
-            )
+    OutboxEvent.objects.filter(status=OutboxEvent.Status.PENDING, deliveries__isnull=True).update(
+        status=OutboxEvent.Status.NEW)
+    new = list(OutboxEvent.objects.filter(status=OutboxEvent.Status.NEW).order_by("id")
+               .values_list("id", flat=True)[:limit])
+    delivered = sum(_dispatch(pk, now, isolated=True) for pk in new)
     ids = list(
         OutboxDelivery.objects.filter(status=OutboxDelivery.Status.PENDING, next_attempt_at__lte=now)
         .order_by("next_attempt_at", "id")
         .values_list("id", flat=True)[:limit]
     )
-    return sum(1 for pk in ids if deliver(pk, now=now))
+    return delivered + sum(1 for pk in ids if deliver(pk, now=now))
 
 
 def retry(delivery_ids, *, actor, now=None) -> int:

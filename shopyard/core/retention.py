@@ -1,14 +1,15 @@
 """How long the outbox's settled events and the idempotency records are kept.
 
-Every order writes two outbox events, their five deliveries and an idempotency record,
-and nothing read them once the events had settled and the client's retries were over:
-the tables (and each of their indexes) grew by every order, for ever. Two periodic
-jobs now drop them, a few chunks per run so no run holds locks for long:
+Every order writes two outbox events and an idempotency record (and an event one of
+whose subscribers failed, a delivery row per subscriber), and nothing read them once
+the events had settled and the client's retries were over: the tables (and each of
+their indexes) grew by every order, for ever. Two periodic jobs now drop them, a few
+chunks per run so no run holds locks for long:
 
-- events whose every delivery went out (`delivered`) or that had no subscriber
+- events delivered to every subscriber (`delivered`) or that had no subscriber
   (`no_subscribers`), `EVENT_KEEP_DAYS` after they were written, with their
-  deliveries. Dead letters and pending deliveries stay until an operator retries or
-  they settle: they are what the admin's outbox pages are for.
+  delivery rows. Dead letters, new events and pending deliveries stay until they
+  settle or an operator retries them: they are what the admin's outbox pages are for.
 - idempotency records `IDEMPOTENCY_KEEP_DAYS` after they were written. A client
   retries a request within minutes; the same key after that places a new order, as
   a key seen for the first time does.
