@@ -204,9 +204,9 @@ def request_started(**_kwargs) -> None:
 def after_response(**_kwargs) -> None:
     """`request_finished` receiver (Django sends it when the server closes the
     response, after the body went out): deliver the request's events. Their rows
-    were committed with the request's writes, so a process that dies first, or a
-    delivery that fails here, leaves them pending for the sweep, with the same
-    attempts, backoff and dead letters as any delivery.
+    were committed with the request's writes, so a process that dies first leaves
+    them new for the sweep, and a delivery that fails here waits for its retry,
+    with the same attempts, backoff and dead letters as any delivery.
 
     With `EVENT_DISPATCH_SECONDS` the process keeps the events it `may_hold` with its
     other requests' (core/held.py) and delivers `EVENT_DISPATCH_BATCH` of them together,
@@ -480,10 +480,11 @@ def _back_to(connection, sid) -> None:
 
 
 def _settle(event_ids, now) -> None:
-    """Sum each event's deliveries up on the event: pending while one is, else dead
-    if one is, else delivered. Called by `deliver` and the dispatches only, inside
-    the transaction whose `_due` read locked the event rows with their deliveries
-    (FOR UPDATE covers the joined event), so two deliveries of one event never
+    """Sum each event's delivery rows up on the event: pending while one is, else dead
+    if one is, else delivered (a new event all of whose subscribers succeeded has none:
+    delivered). Called by `deliver` and the dispatches only, inside the transaction
+    whose read locked the event rows (the dispatches' `_open_events`; `deliver`'s `_due`,
+    whose FOR UPDATE covers the joined event), so two deliveries of one event never
     settle at once; this statement, run after that lock was granted, sees every
     delivery as committed. One UPDATE where a lock, a read and a write were
     three: it runs after every order."""
@@ -515,26 +516,28 @@ def _settle_sql(alias, events: int, marked: bool = False) -> str:
 
 
 def dispatch(event_id: int, now=None) -> int:
-    """Deliver an event's due deliveries; returns how many succeeded.
+    """Deliver an event to each subscriber it is due to (every one, when it is new; those
+    whose delivery row is due, when it waits for a retry); returns how many succeeded.
 
     This runs after every commit that emitted an event (in the request, where
     tasks run eagerly), so its deliveries go in one transaction: one statement
-    locks them all, the handlers run, the delivered ones are marked in one UPDATE
-    and the event is settled once. The handlers first run without savepoints: when
-    all succeed (nearly always) that is the whole delivery, and an order's five
+    locks the event, the handlers run, the delivered rows (a retry's) are marked
+    and the event is settled in one more. The handlers first run without savepoints:
+    when all succeed (nearly always) that is the whole delivery, and an order's five
     subscribers cost 4 statements around their handlers on PostgreSQL (begin; the
-    locking read, which also makes the relaxed commit's setting; the mark and
-    settle; commit) instead of 46. When one fails, that try is rolled back whole
+    locking read, which also makes the relaxed commit's setting; the settle;
+    commit) instead of 46. When one fails, that try is rolled back whole
     and the batch runs again with each handler in its own savepoint, as in
     `deliver` (`_handler_savepoint`), but for the failing one, which is not run
-    again: its failure is recorded on its own delivery and the others are
-    delivered. So `deliver`'s guarantees hold: a handler's writes commit exactly
+    again: its failure is recorded on its own delivery row (a new event's rows are
+    written then, the delivered ones too) and the others are delivered. So `deliver`'s guarantees hold: a handler's writes commit exactly
     when its delivery is marked done, and a failing one undoes only its own. A
     handler that succeeded before the failing one runs twice then: its writes of
     the first try are gone with it, but an effect outside the database must wait
     for the commit (`transaction.on_commit`, discarded with a rolled-back try) or
     be idempotent, as every handler's must anyway. So a commit
-    that a server crash loses only leaves deliveries pending, to be delivered again:
+    that a server crash loses only leaves the event new or its rows pending, to be
+    delivered again:
     it does not wait for the disk (core/durability.py)."""
     now = now or timezone.now()
     try:
@@ -567,15 +570,15 @@ def _mark_and_settle(alias, delivered_ids, event_ids, now) -> None:
 
 
 def dispatch_many(event_ids, now=None, request_ids=None) -> int:
-    """Deliver the due deliveries of several events; returns how many succeeded.
+    """Deliver several events as `dispatch` delivers one; returns how many deliveries succeeded.
 
     The events a process's requests committed, held and handed over together
     (`after_response`): one transaction for all of them, where `dispatch` opens
-    one per event. One statement locks every due delivery of the events (one
-    another worker holds is skipped, as by `dispatch`), the handlers run without
-    savepoints, event by event, each under the log context of the request that
-    committed it (`request_ids`, in the order of `event_ids`), and one statement
-    marks them delivered and settles the events (two on SQLite). When a handler
+    one per event. One statement locks the events (one another worker holds is
+    skipped, as by `dispatch`), the handlers run without savepoints, event by
+    event, each under the log context of the request that committed it
+    (`request_ids`, in the order of `event_ids`), and one statement settles the
+    events (a retry's delivered rows marked in it too; two statements on SQLite). When a handler
     fails, that try is rolled back whole and each event is dispatched on its
     own, so a failing subscriber is isolated exactly as there (and the handlers
     that had run before it run again, their first writes gone with the try)."""
