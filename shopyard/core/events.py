@@ -356,11 +356,11 @@ def _work_of(event_ids, now, relax):
 
 
 def _keep(work) -> list:
-    """Write down what the attempts of a dispatch that isolated its handlers came to: the
-    failed delivery rows saved and, for a new event one of whose subscribers failed, every
-    one of its deliveries as a row (the delivered ones too, so that only the failed ones are
-    tried again); a new event whose subscribers all succeeded needs no row. Returns the ids
-    of the rows that were there and are delivered now, for `_mark_and_settle`."""
+    """Write down what a dispatch's attempts came to: the failed delivery rows saved and,
+    for a new event one of whose subscribers failed, every one of its deliveries as a row
+    (the delivered ones too, so that only the failed ones are tried again); a new event
+    whose subscribers all succeeded needs no row. Returns the ids of the rows that were
+    there and are delivered now, for `_mark_and_settle`."""
     rows = [d for d in work if d.pk is not None]
     failed_new = {d.event_id for d in work if d.pk is None and d.status != OutboxDelivery.Status.DELIVERED}
     if failed_new:
@@ -530,15 +530,15 @@ def dispatch(event_id: int, now=None) -> int:
     and the batch runs again with each handler in its own savepoint, as in
     `deliver` (`_handler_savepoint`), but for the failing one, which is not run
     again: its failure is recorded on its own delivery row (a new event's rows are
-    written then, the delivered ones too) and the others are delivered. So `deliver`'s guarantees hold: a handler's writes commit exactly
-    when its delivery is marked done, and a failing one undoes only its own. A
+    written then, the delivered ones too) and the others are delivered. So
+    `deliver`'s guarantees hold: a handler's writes commit exactly when its
+    delivery is marked done, and a failing one undoes only its own. A
     handler that succeeded before the failing one runs twice then: its writes of
     the first try are gone with it, but an effect outside the database must wait
     for the commit (`transaction.on_commit`, discarded with a rolled-back try) or
     be idempotent, as every handler's must anyway. So a commit
     that a server crash loses only leaves the event new or its rows pending, to be
-    delivered again:
-    it does not wait for the disk (core/durability.py)."""
+    delivered again: it does not wait for the disk (core/durability.py)."""
     now = now or timezone.now()
     try:
         return _dispatch(event_id, now, isolated=False)
@@ -578,9 +578,9 @@ def dispatch_many(event_ids, now=None, request_ids=None) -> int:
     skipped, as by `dispatch`), the handlers run without savepoints, event by
     event, each under the log context of the request that committed it
     (`request_ids`, in the order of `event_ids`), and one statement settles the
-    events (a retry's delivered rows marked in it too; two statements on SQLite). When a handler
-    fails, that try is rolled back whole and each event is dispatched on its
-    own, so a failing subscriber is isolated exactly as there (and the handlers
+    events (a retry's delivered rows marked in it too; two statements on SQLite).
+    When a handler fails, that try is rolled back whole and each event is
+    dispatched on its own, so a failing subscriber is isolated exactly as there (and the handlers
     that had run before it run again, their first writes gone with the try)."""
     event_ids = list(event_ids)
     of_request = dict(zip(event_ids, request_ids or [], strict=False))
@@ -609,7 +609,7 @@ def _dispatch_together(event_ids, now, of_request) -> int:
             with _for_request(of_request.get(event_id)):
                 for delivery in deliveries:
                     _attempt(delivery, now, isolated=False)  # a failure raises _Isolate: all rolled back
-        _mark_and_settle(alias, [d.pk for d in batch if d.pk is not None], settled, now)
+        _mark_and_settle(alias, _keep(batch), settled, now)  # every one delivered: a failure raised
     return len(batch)
 
 
