@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import uuid
 from pathlib import Path
 
 import pytest
@@ -504,3 +505,54 @@ def test_the_counted_cache_returns_cached_empty_values_and_counts_hits_and_misse
     assert cache.get("ops-test-missing", "fallback") == "fallback"
     assert django_cache_hits_total.labels(backend=backend)._value.get() - hits == 2
     assert django_cache_misses_total.labels(backend=backend)._value.get() - misses == 1
+
+
+def _redis_cache_or_skip(prefix):
+    """Our Redis cache class on the machine's Redis (REDIS_URL's, else 127.0.0.1:6379) under `prefix`."""
+    from shopyard.core.cache import ResilientRedisCache
+
+    url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
+    redis_cache = ResilientRedisCache(url, {"KEY_PREFIX": prefix, "OPTIONS": {"socket_connect_timeout": 2}})
+    try:
+        redis_cache._cache.get_client(write=True).ping()
+    except Exception as exc:  # only an unreachable server skips: everything else must fail
+        pytest.skip(f"Redis at {url} is unreachable ({exc.__class__.__name__}: {exc})")
+    return redis_cache
+
+
+@pytest.mark.services
+def test_clearing_the_redis_cache_deletes_its_own_entries_only():
+    """Django's RedisCache.clear() flushed the whole Redis database: another deployment's
+    cache (or a parallel test process's, which turned its query counts red mid-test) and
+    this deployment's own flash-sale stock and task results went with it."""
+    run = uuid.uuid4().hex[:12]
+    ours = _redis_cache_or_skip(f"ops-clear-{run}*[x]")  # glob characters in a prefix match literally
+    neighbour = _redis_cache_or_skip(f"ops-clear-{run}")  # a prefix that starts like ours
+    client = ours._cache.get_client(write=True)
+    for n in range(2500):  # more than one SCAN batch
+        ours.set(f"page-{n}", n, 300)
+    ours.set("old-version", "kept under version 7", 300, version=7)
+    neighbour.set("page-1", "the neighbour's", 300)
+    flash_key = f"ops-clear-{run}*[x]:flash:42"  # same prefix, outside the cache
+    client.set(flash_key, "5")
+    try:
+        ours.clear()
+
+        assert ours.get("page-1") is None and ours.get("page-2499") is None
+        assert ours.get("old-version", version=7) is None
+        assert neighbour.get("page-1") == "the neighbour's"
+        assert client.get(flash_key) == b"5"
+        assert list(client.scan_iter(match=f"ops-clear-{run}\\*\\[x\\]:[0-9]*", count=1000)) == []
+    finally:
+        client.delete(flash_key)
+        neighbour.clear()
+
+
+def test_clearing_the_redis_cache_while_redis_is_down_is_skipped_with_a_warning(log_lines, monkeypatch):
+    from shopyard.core import cache as resilient
+
+    monkeypatch.setattr(resilient, "WARN_EVERY_SECONDS", 0)
+    down = resilient.ResilientRedisCache(f"redis://{CLOSED}/0", DOWN_REDIS["default"] | {"OPTIONS": {}})
+    down.clear()  # no exception: what it would delete is unreachable anyway
+    warnings = [x for x in log_lines() if x["logger"] == "shopyard.cache"]
+    assert warnings and "cache clear skipped" in warnings[0]["event"]

@@ -96,6 +96,34 @@ class CountedRedisCache(RedisCache):
         _REDIS_HITS.inc()
         return value
 
+    def clear(self):
+        """Delete this cache's own entries: Django's RedisCache.clear() empties the whole Redis
+        database (FLUSHDB), whatever the prefix, taking another deployment's cache and this
+        one's other keys with it (flash-sale stock, task results: promotions/flash_store.py,
+        Celery) -- and, in a test run split over processes sharing one Redis, another process's
+        entries halfway through its test. An entry's key is `<KEY_PREFIX>:<version>:<key>`
+        (Django's key function), so only keys whose part after the prefix starts with a digit go;
+        they are found with SCAN in batches, never with KEYS, which blocks Redis while it walks
+        every key."""
+        client = self._cache.get_client(write=True)
+        match = f"{_glob_escaped(self.key_prefix)}:[0-9]*"
+        batch = []
+        for key in client.scan_iter(match=match, count=_CLEAR_BATCH):
+            batch.append(key)
+            if len(batch) == _CLEAR_BATCH:
+                client.delete(*batch)
+                batch = []
+        if batch:
+            client.delete(*batch)
+
+
+_CLEAR_BATCH = 1000
+
+
+def _glob_escaped(text: str) -> str:
+    """`text` matched literally by Redis's glob patterns (SCAN's MATCH)."""
+    return "".join(f"\\{ch}" if ch in "*?[]\\" else ch for ch in text)
+
 
 class CountedLocMemCache(LocMemCache):
     """Django's local-memory cache with the same counters. Not django-prometheus's
