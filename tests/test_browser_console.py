@@ -126,6 +126,11 @@ def test_product_editor_sku_matrix_and_images_on_a_phone(visit, seller, shop, me
     assert shown() == [ids[2], ids[1], ids[0]]
     assert page.locator(f"li[data-image-id='{ids[2]}'] .badge").inner_text().strip() == visit.text("主图", "Cover")
     assert list(product.images.values_list("pk", flat=True)) == [ids[2], ids[1], ids[0]]
-    assert page.evaluate("[...document.querySelectorAll('.console-images img')].every(i => i.complete && i.naturalWidth > 0)")
+    # every thumbnail shows (they load lazily, and after the reorder's page load: wait for them, since a
+    # busy machine may not have fetched them yet; a broken one never loads and times this out)
+    page.locator(".console-images").scroll_into_view_if_needed()
+    page.wait_for_function(
+        "[...document.querySelectorAll('.console-images img')].every(i => i.complete && i.naturalWidth > 0)",
+        timeout=15_000)
     page_is_clean(visit, "console-editor-images")
     assert visit.errors == []
