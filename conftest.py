@@ -18,10 +18,9 @@ def _clear_our_cache():
 
     backend = settings.CACHES["default"]["BACKEND"]
     if backend.endswith("RedisCache"):
-        client = cache._cache.get_client(write=True)
-        keys = list(client.scan_iter(match=f"{settings.REDIS_KEY_PREFIX}:*", count=1000))
-        if keys:
-            client.delete(*keys)
+        from shopyard.core.cache import delete_matching
+
+        delete_matching(cache._cache.get_client(write=True), f"{settings.REDIS_KEY_PREFIX}:*")
     else:
         cache.clear()
 
@@ -336,9 +335,9 @@ def flash_redis(settings):
     settings.REDIS_URL = url
     settings.REDIS_KEY_PREFIX = prefix = f"{os.environ.get('REDIS_KEY_PREFIX', 'shopyard')}-flash-{uuid.uuid4().hex[:8]}"
     yield client
-    keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
-    if keys:
-        client.delete(*keys)
+    from shopyard.core.cache import delete_matching
+
+    delete_matching(client, f"{prefix}:*")
 
 
 @pytest.fixture(params=["db", "redis"])

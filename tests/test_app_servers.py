@@ -61,10 +61,9 @@ def two_servers(db, tmp_path):
         finally:
             import redis
 
-            client = redis.Redis.from_url(settings.REDIS_URL)
-            keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
-            if keys:
-                client.delete(*keys)
+            from shopyard.core.cache import delete_matching
+
+            delete_matching(redis.Redis.from_url(settings.REDIS_URL), f"{prefix}:*")
 
 
 @pytest.mark.app_servers

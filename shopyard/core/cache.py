@@ -102,22 +102,24 @@ class CountedRedisCache(RedisCache):
         one's other keys with it (flash-sale stock, task results: promotions/flash_store.py,
         Celery) -- and, in a test run split over processes sharing one Redis, another process's
         entries halfway through its test. An entry's key is `<KEY_PREFIX>:<version>:<key>`
-        (Django's key function), so only keys whose part after the prefix starts with a digit go;
-        they are found with SCAN in batches, never with KEYS, which blocks Redis while it walks
-        every key."""
-        client = self._cache.get_client(write=True)
-        match = f"{_glob_escaped(self.key_prefix)}:[0-9]*"
-        batch = []
-        for key in client.scan_iter(match=match, count=_CLEAR_BATCH):
-            batch.append(key)
-            if len(batch) == _CLEAR_BATCH:
-                client.delete(*batch)
-                batch = []
-        if batch:
+        (Django's key function), so only keys whose part after the prefix starts with a digit go."""
+        delete_matching(self._cache.get_client(write=True), f"{_glob_escaped(self.key_prefix)}:[0-9]*")
+
+
+_DELETE_BATCH = 1000
+
+
+def delete_matching(client, match: str) -> None:
+    """Delete the keys that the glob `match` matches, found with SCAN (never KEYS, which
+    blocks Redis while it walks every key) and deleted a batch at a time."""
+    batch = []
+    for key in client.scan_iter(match=match, count=_DELETE_BATCH):
+        batch.append(key)
+        if len(batch) == _DELETE_BATCH:
             client.delete(*batch)
-
-
-_CLEAR_BATCH = 1000
+            batch = []
+    if batch:
+        client.delete(*batch)
 
 
 def _glob_escaped(text: str) -> str:

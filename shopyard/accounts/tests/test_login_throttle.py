@@ -187,10 +187,9 @@ def throttle_cache(request, monkeypatch):
     explicit, prefix = _redis_cache()
     monkeypatch.setattr(throttle, "cache", explicit)
     yield explicit
-    client = explicit._cache.get_client(write=True)
-    keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
-    if keys:
-        client.delete(*keys)
+    from shopyard.core.cache import delete_matching
+
+    delete_matching(explicit._cache.get_client(write=True), f"{prefix}:*")
 
 
 def _guess_in_parallel(n, username, password, address):
