@@ -33,6 +33,19 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def redis_cache_or_skip(cls, url: str, prefix: str):
+    """A cache of class `cls` on the Redis at `url` under `prefix`; the test skips when that
+    Redis is unreachable (only then: any other failure fails it)."""
+    import pytest
+
+    redis_cache = cls(url, {"KEY_PREFIX": prefix, "OPTIONS": {"socket_connect_timeout": 2}})
+    try:
+        redis_cache._cache.get_client(write=True).ping()
+    except Exception as exc:
+        pytest.skip(f"Redis at {url} is unreachable ({exc.__class__.__name__}: {exc})")
+    return redis_cache
+
+
 def _as_postgres() -> list[str]:
     """initdb and the server refuse to run as root: run them as the `postgres` OS user then."""
     return ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []

@@ -510,14 +510,9 @@ def test_the_counted_cache_returns_cached_empty_values_and_counts_hits_and_misse
 def _redis_cache_or_skip(prefix):
     """Our Redis cache class on the machine's Redis (REDIS_URL's, else 127.0.0.1:6379) under `prefix`."""
     from shopyard.core.cache import ResilientRedisCache
+    from tests.servers import redis_cache_or_skip
 
-    url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
-    redis_cache = ResilientRedisCache(url, {"KEY_PREFIX": prefix, "OPTIONS": {"socket_connect_timeout": 2}})
-    try:
-        redis_cache._cache.get_client(write=True).ping()
-    except Exception as exc:  # only an unreachable server skips: everything else must fail
-        pytest.skip(f"Redis at {url} is unreachable ({exc.__class__.__name__}: {exc})")
-    return redis_cache
+    return redis_cache_or_skip(ResilientRedisCache, os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0", prefix)
 
 
 @pytest.mark.services

@@ -161,13 +161,10 @@ def test_api_token_refusal_has_retry_after(api, shopper, clock):
 def _redis_cache():
     from django.core.cache.backends.redis import RedisCache
 
+    from tests.servers import redis_cache_or_skip
+
     prefix = f"shopyard-throttle-test-{uuid.uuid4().hex}"
-    redis_cache = RedisCache(REDIS_URL, {"KEY_PREFIX": prefix, "OPTIONS": {"socket_connect_timeout": 2}})
-    try:
-        redis_cache._cache.get_client(write=True).ping()
-    except Exception as exc:  # only an unreachable server skips: everything else must fail
-        pytest.skip(f"Redis at {REDIS_URL} is unreachable ({exc.__class__.__name__}: {exc})")
-    return redis_cache, prefix
+    return redis_cache_or_skip(RedisCache, REDIS_URL, prefix), prefix
 
 
 @pytest.fixture(params=["configured", "locmem", "redis"])
